@@ -1,0 +1,91 @@
+import { assign, fromPromise, setup } from 'xstate';
+import type { CallbackReason } from '../src/db/callbacks.ts';
+import { choice, choiceValue, hopOf, failedState, handOff, slowState, type FlowEvent, type FlowInput, type FlowOutput, type ScreenMeta } from './lib.ts';
+
+export interface CallbackReceipt {
+  /** Day the member asked ('YYYY-MM-DD'). */
+  requestedOn: string;
+  /** Day UTM promises to call by ('YYYY-MM-DD'). */
+  callBy: string;
+  /** True when an earlier request was still open: no second one is queued. */
+  alreadyOpen: boolean;
+}
+
+export interface CallbackInput {
+  phone: string;
+  householdId: number | null;
+  reason: CallbackReason;
+  /** Idempotence: one request per session hop, however often the gateway retries it. */
+  key: string;
+}
+
+interface Context extends FlowInput {
+  reason: CallbackReason;
+  receipt: CallbackReceipt | null;
+}
+
+const REASONS: readonly CallbackReason[] = ['payment', 'coverage', 'registration', 'other'];
+
+/** Members call UTM, not the operator: this queues a call-back for UTM's staff and says when to expect it. */
+export const callbackMachine = setup({
+  types: {
+    context: {} as Context,
+    input: {} as FlowInput,
+    events: {} as FlowEvent,
+    output: {} as FlowOutput,
+    meta: {} as ScreenMeta<Context>,
+  },
+  actors: {
+    requestCallback: fromPromise<CallbackReceipt, CallbackInput>(() => {
+      throw new Error('requestCallback is provided by src/ussd/providers.ts');
+    }),
+  },
+}).createMachine({
+  id: 'callback',
+  context: ({ input }) => ({ ...input, reason: 'other', receipt: null }),
+  initial: 'reason',
+  output: handOff,
+  states: {
+    reason: {
+      meta: { screen: 'callback.reason', choices: REASONS.map((r) => choice(r, `callback.${r}`)) },
+      on: {
+        'choice.*': {
+          target: 'saving',
+          actions: assign({ reason: ({ event }) => choiceValue(event) as CallbackReason }),
+        },
+      },
+    },
+    saving: {
+      tags: ['busy'],
+      invoke: {
+        src: 'requestCallback',
+        input: ({ context, event }) => ({
+          phone: context.phone,
+          householdId: context.householdId,
+          reason: context.reason,
+          key: `ussd:${context.sessionId}:${hopOf(event)}`,
+        }),
+        onDone: [
+          { guard: ({ event }) => event.output.alreadyOpen, target: 'alreadyQueued', actions: assign({ receipt: ({ event }) => event.output }) },
+          { target: 'queued', actions: assign({ receipt: ({ event }) => event.output }) },
+        ],
+        onError: 'failed',
+      },
+      on: { 'budget.exceeded': 'slow' },
+    },
+    slow: slowState('saving'),
+    failed: failedState,
+    queued: {
+      type: 'final',
+      meta: { screen: 'callback.queued', end: true, params: (c) => ({ date: c.receipt?.callBy ?? '' }) },
+    },
+    alreadyQueued: {
+      type: 'final',
+      meta: {
+        screen: 'callback.already',
+        end: true,
+        params: (c) => ({ since: c.receipt?.requestedOn ?? '', date: c.receipt?.callBy ?? '' }),
+      },
+    },
+  },
+});

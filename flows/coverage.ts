@@ -1,0 +1,102 @@
+import { assign, fromPromise, setup } from 'xstate';
+import type { CoverageStatus } from '../src/domain/coverage.ts';
+import { choice, failedState, handOff, slowState, type FlowEvent, type FlowInput, type FlowOutput, type ScreenMeta } from './lib.ts';
+
+/** What the coverage screens show, computed by the coverage rules from the household's ledger. */
+export interface CoverageView {
+  adherentName: string;
+  size: number;
+  status: CoverageStatus;
+  paidThrough: string | null;
+  waitingUntil: string | null;
+  graceUntil: string | null;
+  nextMonth: string;
+  remaining: number;
+  beneficiaries: Array<{ name: string; status: CoverageStatus | 'inactive' }>;
+}
+
+interface Context extends FlowInput {
+  view: CoverageView | null;
+}
+
+const summary = (c: Context) => {
+  const v = c.view as CoverageView;
+  return {
+    name: v.adherentName,
+    count: v.size,
+    until: v.paidThrough ?? '',
+    date: (v.status === 'grace' ? v.graceUntil : v.waitingUntil) ?? '',
+    month: v.nextMonth,
+    remaining: v.remaining,
+  };
+};
+
+const summaryChoices = [choice('beneficiaries', 'coverage.beneficiaries'), choice('pay', 'coverage.pay')];
+
+/** Is the household covered, until when, what remains to pay, and each beneficiary's status. */
+export const coverageMachine = setup({
+  types: {
+    context: {} as Context,
+    input: {} as FlowInput,
+    events: {} as FlowEvent,
+    output: {} as FlowOutput,
+    meta: {} as ScreenMeta<Context>,
+  },
+  actors: {
+    lookupCoverage: fromPromise<CoverageView, { householdId: number }>(() => {
+      throw new Error('lookupCoverage is provided by src/ussd/providers.ts');
+    }),
+  },
+}).createMachine({
+  id: 'coverage',
+  context: ({ input }) => ({ ...input, view: null }),
+  initial: 'loading',
+  output: handOff,
+  states: {
+    loading: {
+      tags: ['busy'],
+      invoke: {
+        src: 'lookupCoverage',
+        input: ({ context }) => ({ householdId: context.householdId ?? 0 }),
+        onDone: { target: 'summary', actions: assign({ view: ({ event }) => event.output }) },
+        onError: 'failed',
+      },
+      on: { 'budget.exceeded': 'slow' },
+    },
+    slow: slowState('loading'),
+    failed: failedState,
+    summary: {
+      initial: 'deciding',
+      on: {
+        'choice.beneficiaries': 'beneficiaries',
+        'choice.pay': 'toContribute',
+      },
+      states: {
+        deciding: {
+          always: [
+            { guard: ({ context }) => context.view?.paidThrough === null, target: 'never' },
+            { guard: ({ context }) => context.view?.status === 'active', target: 'active' },
+            { guard: ({ context }) => context.view?.status === 'waiting', target: 'waiting' },
+            { guard: ({ context }) => context.view?.status === 'grace', target: 'grace' },
+            { target: 'lapsed' },
+          ],
+        },
+        active: { meta: { screen: 'coverage.active', params: summary, choices: summaryChoices } },
+        waiting: { meta: { screen: 'coverage.waiting', params: summary, choices: summaryChoices } },
+        grace: { meta: { screen: 'coverage.grace', params: summary, choices: summaryChoices } },
+        lapsed: { meta: { screen: 'coverage.lapsed', params: summary, choices: summaryChoices } },
+        never: { meta: { screen: 'coverage.never', params: summary, choices: summaryChoices } },
+      },
+    },
+    beneficiaries: {
+      meta: {
+        screen: 'coverage.beneficiaries.title',
+        params: (c) => ({ count: c.view?.beneficiaries.length ?? 0 }),
+        lines: (c) =>
+          (c.view?.beneficiaries ?? []).map((b) => ({ key: 'coverage.beneficiary', params: { name: b.name, status: b.status } })),
+      },
+      on: { back: 'summary' },
+    },
+    toContribute: { type: 'final', output: { next: 'contribute' } },
+  },
+});

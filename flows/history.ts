@@ -1,0 +1,58 @@
+import { assign, fromPromise, setup } from 'xstate';
+import { failedState, handOff, slowState, type FlowEvent, type FlowInput, type FlowOutput, type ScreenMeta } from './lib.ts';
+
+export interface PaymentLine {
+  date: string;
+  amount: number;
+  channel: 'orange_money' | 'cash' | 'agent';
+}
+
+interface Context extends FlowInput {
+  payments: PaymentLine[];
+}
+
+/** The household's contributions, latest first; the engine pages through them. */
+export const historyMachine = setup({
+  types: {
+    context: {} as Context,
+    input: {} as FlowInput,
+    events: {} as FlowEvent,
+    output: {} as FlowOutput,
+    meta: {} as ScreenMeta<Context>,
+  },
+  actors: {
+    listPayments: fromPromise<PaymentLine[], { householdId: number }>(() => {
+      throw new Error('listPayments is provided by src/ussd/providers.ts');
+    }),
+  },
+}).createMachine({
+  id: 'history',
+  context: ({ input }) => ({ ...input, payments: [] }),
+  initial: 'loading',
+  output: handOff,
+  states: {
+    loading: {
+      tags: ['busy'],
+      invoke: {
+        src: 'listPayments',
+        input: ({ context }) => ({ householdId: context.householdId ?? 0 }),
+        onDone: [
+          { guard: ({ event }) => event.output.length === 0, target: 'empty' },
+          { target: 'list', actions: assign({ payments: ({ event }) => event.output }) },
+        ],
+        onError: 'failed',
+      },
+      on: { 'budget.exceeded': 'slow' },
+    },
+    slow: slowState('loading'),
+    failed: failedState,
+    empty: { meta: { screen: 'history.empty' } },
+    list: {
+      meta: {
+        screen: 'history.title',
+        params: (c) => ({ count: c.payments.length }),
+        lines: (c) => c.payments.map((p) => ({ key: 'history.item', params: { date: p.date, amount: p.amount, channel: p.channel } })),
+      },
+    },
+  },
+});

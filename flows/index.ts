@@ -1,0 +1,24 @@
+import type { AnyStateMachine } from 'xstate';
+import { callbackMachine } from './callback.ts';
+import { contributeMachine } from './contribute.ts';
+import { coverageMachine } from './coverage.ts';
+import { historyMachine } from './history.ts';
+import { languageMachine } from './language.ts';
+import type { FlowName } from './lib.ts';
+import { mainMachine } from './main.ts';
+import { registerMachine } from './register.ts';
+import { remindersMachine } from './reminders.ts';
+
+/** Every menu the member can reach, by the name the engine stores with the session. */
+export const flows = {
+  main: mainMachine,
+  register: registerMachine,
+  coverage: coverageMachine,
+  contribute: contributeMachine,
+  history: historyMachine,
+  reminders: remindersMachine,
+  callback: callbackMachine,
+  language: languageMachine,
+} satisfies Record<FlowName, AnyStateMachine>;
+
+export type Flows = typeof flows;

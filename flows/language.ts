@@ -1,0 +1,49 @@
+import { assign, fromPromise, setup } from 'xstate';
+import { isLanguage, type Language } from '../src/i18n/catalog.ts';
+import { choice, choiceValue, failedState, handOff, slowState, type FlowEvent, type FlowInput, type FlowOutput, type ScreenMeta } from './lib.ts';
+
+/** French or Bamanankan, remembered for the phone: every later screen and SMS uses it. */
+export const languageMachine = setup({
+  types: {
+    context: {} as FlowInput,
+    input: {} as FlowInput,
+    events: {} as FlowEvent,
+    output: {} as FlowOutput,
+    meta: {} as ScreenMeta<FlowInput>,
+  },
+  actors: {
+    saveLanguage: fromPromise<void, { phone: string; householdId: number | null; lang: Language }>(() => {
+      throw new Error('saveLanguage is provided by src/ussd/providers.ts');
+    }),
+  },
+}).createMachine({
+  id: 'language',
+  context: ({ input }) => input,
+  initial: 'choosing',
+  output: handOff,
+  states: {
+    choosing: {
+      meta: { screen: 'language.choose', choices: [choice('fr', 'language.fr'), choice('bm', 'language.bm')] },
+      on: {
+        'choice.*': {
+          guard: ({ event }) => isLanguage(choiceValue(event)),
+          target: 'saving',
+          actions: assign({ lang: ({ event }) => choiceValue(event) as Language }),
+        },
+      },
+    },
+    saving: {
+      tags: ['busy'],
+      invoke: {
+        src: 'saveLanguage',
+        input: ({ context }) => ({ phone: context.phone, householdId: context.householdId, lang: context.lang }),
+        onDone: 'toHome',
+        onError: 'failed',
+      },
+      on: { 'budget.exceeded': 'slow' },
+    },
+    slow: slowState('saving'),
+    failed: failedState,
+    toHome: { type: 'final', output: { next: 'home' } },
+  },
+});

@@ -1,0 +1,89 @@
+/**
+ * What every flow shares: the input the engine gives a machine, the events it sends, and how a
+ * state describes its screen. Flows say *what* to tell the member; the engine decides how a
+ * channel shows it (numbering, CON/END, pages, character set).
+ */
+import type { Language, Params } from '../src/i18n/catalog.ts';
+
+export type { Language, Params };
+
+export const FLOW_NAMES = ['main', 'register', 'coverage', 'contribute', 'history', 'reminders', 'callback', 'language'] as const;
+export type FlowName = (typeof FLOW_NAMES)[number];
+
+/** Given to every machine when the engine starts it. */
+export interface FlowInput {
+  sessionId: string;
+  phone: string;
+  lang: Language;
+  householdId: number | null;
+}
+
+/** Events the engine sends. `hop` numbers the member's inputs in the session: side effects key on it. */
+export type FlowEvent =
+  | { type: `choice.${string}`; value: string; hop: number }
+  | { type: 'text'; value: string; hop: number }
+  | { type: 'back'; hop: number }
+  | { type: 'budget.exceeded'; hop: number };
+
+/** A machine that finishes hands the member to another flow ('home' = main menu, or the joining menu), or ends the session. */
+export interface FlowOutput {
+  next?: FlowName | 'home';
+}
+
+/** A choice keeps the value the flow branches on apart from the words the member sees. */
+export interface Choice {
+  value: string;
+  /** Catalog key of the label; or `label` for names that come from data (a mutuelle, a district). */
+  labelKey?: string;
+  label?: string;
+}
+
+export interface Line {
+  key: string;
+  params: Params;
+}
+
+export interface ScreenMeta<C> {
+  /** Catalog key of the screen's text. */
+  screen: string;
+  params?: (context: C) => Params;
+  /** Lines listed under the text (beneficiaries, payments); the engine paginates them. */
+  lines?: (context: C) => Line[];
+  choices?: readonly Choice[] | ((context: C) => Choice[]);
+  /** 'text': the member types a value (sent as a `text` event) instead of picking a numbered choice. */
+  input?: 'text';
+  /** Final screen: the session ends here. */
+  end?: boolean;
+}
+
+export function choice(value: string, labelKey = value): Choice {
+  return { value, labelKey };
+}
+
+export function choiceValue(event: FlowEvent): string {
+  return 'value' in event ? event.value : '';
+}
+
+/** Every machine's output is the hand-off named by its final state. */
+export function handOff({ event }: { event: { output?: unknown } }): FlowOutput {
+  return (event.output ?? {}) as FlowOutput;
+}
+
+/** The screen after an invoked service overran the engine's time budget: nothing is left running. */
+export function slowState(retryTarget: string) {
+  return {
+    meta: { screen: 'common.slow', choices: [choice('retry', 'common.retry')] },
+    on: { 'choice.retry': retryTarget },
+  };
+}
+
+/** A service failed: say so plainly and end, the member can dial again. */
+export const failedState = {
+  type: 'final',
+  meta: { screen: 'common.failed', end: true },
+} as const;
+
+/** The hop that caused a transition, for idempotence keys of side effects. */
+export function hopOf(event: { type: string }): number {
+  return 'hop' in event && typeof event.hop === 'number' ? event.hop : 0;
+}

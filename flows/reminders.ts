@@ -1,0 +1,68 @@
+import { assign, fromPromise, setup } from 'xstate';
+import { choice, failedState, handOff, slowState, type FlowEvent, type FlowInput, type FlowOutput, type ScreenMeta } from './lib.ts';
+
+interface Context extends FlowInput {
+  enabled: boolean;
+}
+
+/** Turn the SMS reminders before coverage ends on or off (receipts always go). */
+export const remindersMachine = setup({
+  types: {
+    context: {} as Context,
+    input: {} as FlowInput,
+    events: {} as FlowEvent,
+    output: {} as FlowOutput,
+    meta: {} as ScreenMeta<Context>,
+  },
+  actors: {
+    loadReminders: fromPromise<boolean, { householdId: number }>(() => {
+      throw new Error('loadReminders is provided by src/ussd/providers.ts');
+    }),
+    saveReminders: fromPromise<void, { householdId: number; enabled: boolean }>(() => {
+      throw new Error('saveReminders is provided by src/ussd/providers.ts');
+    }),
+  },
+}).createMachine({
+  id: 'reminders',
+  context: ({ input }) => ({ ...input, enabled: true }),
+  initial: 'loading',
+  output: handOff,
+  states: {
+    loading: {
+      tags: ['busy'],
+      invoke: {
+        src: 'loadReminders',
+        input: ({ context }) => ({ householdId: context.householdId ?? 0 }),
+        onDone: [
+          { guard: ({ event }) => event.output, target: 'on', actions: assign({ enabled: true }) },
+          { target: 'off', actions: assign({ enabled: false }) },
+        ],
+        onError: 'failed',
+      },
+      on: { 'budget.exceeded': 'slow' },
+    },
+    slow: slowState('loading'),
+    failed: failedState,
+    on: {
+      meta: { screen: 'reminders.on', choices: [choice('turnOff', 'reminders.turnOff')] },
+      on: { 'choice.turnOff': { target: 'saving', actions: assign({ enabled: false }) } },
+    },
+    off: {
+      meta: { screen: 'reminders.off', choices: [choice('turnOn', 'reminders.turnOn')] },
+      on: { 'choice.turnOn': { target: 'saving', actions: assign({ enabled: true }) } },
+    },
+    saving: {
+      tags: ['busy'],
+      invoke: {
+        src: 'saveReminders',
+        input: ({ context }) => ({ householdId: context.householdId ?? 0, enabled: context.enabled }),
+        onDone: [{ guard: ({ context }) => context.enabled, target: 'nowOn' }, { target: 'nowOff' }],
+        onError: 'failed',
+      },
+      on: { 'budget.exceeded': 'savingSlow' },
+    },
+    savingSlow: slowState('saving'),
+    nowOn: { type: 'final', meta: { screen: 'reminders.nowOn', end: true } },
+    nowOff: { type: 'final', meta: { screen: 'reminders.nowOff', end: true } },
+  },
+});

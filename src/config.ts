@@ -1,0 +1,56 @@
+import { z } from 'zod';
+
+const bool = z
+  .enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off'], {
+    error: 'must be one of true/false, 1/0, yes/no, on/off',
+  })
+  .transform((v) => ['1', 'true', 'yes', 'on'].includes(v));
+
+const schema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  DATABASE_PATH: z.string().min(1).default('data/sabatili.db'),
+  ADMIN_TOKEN: z.string().min(16, { error: 'must be at least 16 characters' }).optional(),
+  USSD_SERVICE_CODE: z
+    .string()
+    .regex(/^\*\d+(\*\d+)*#$/, { error: 'must look like *384*123#' })
+    .default('*384*123#'),
+  USSD_BUDGET_MS: z.coerce.number().int().min(50).max(8000).default(2500),
+  USSD_RESUME_MINUTES: z.coerce.number().int().min(0).max(60).default(10),
+  SMS_TRANSPORT: z.enum(['simulator', 'africastalking']).default('simulator'),
+  AT_USERNAME: z.string().min(1).default('sandbox'),
+  AT_API_KEY: z.string().optional(),
+  AT_SENDER_ID: z.string().optional(),
+  AT_SMS_URL: z.url({ error: 'must be a URL such as http://127.0.0.1:3000/version1/messaging' }).optional(),
+  PAYMENT_PROVIDER: z.enum(['simulator']).default('simulator'),
+  PAYMENT_CALLBACK_SECRET: z.string().min(16, { error: 'must be at least 16 characters' }).optional(),
+  SIMULATOR_ENABLED: bool.optional(),
+  GSM_FOLD: z.enum(['gsm7', 'ascii']).default('gsm7'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Env = z.infer<typeof schema>;
+export interface Config extends Omit<Env, 'SIMULATOR_ENABLED'> {
+  SIMULATOR_ENABLED: boolean;
+}
+
+export class ConfigError extends Error {}
+
+/** Reads the environment once, at start; the message names every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = schema.safeParse(cleaned);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message} (got ${JSON.stringify(cleaned[String(i.path[0])])})`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const c = parsed.data;
+  if (c.SMS_TRANSPORT === 'africastalking' && !c.AT_API_KEY) {
+    throw new ConfigError('Invalid configuration:\n  AT_API_KEY: required when SMS_TRANSPORT=africastalking');
+  }
+  if (c.NODE_ENV === 'production' && !c.PAYMENT_CALLBACK_SECRET) {
+    throw new ConfigError('Invalid configuration:\n  PAYMENT_CALLBACK_SECRET: required when NODE_ENV=production');
+  }
+  return { ...c, SIMULATOR_ENABLED: c.SIMULATOR_ENABLED ?? c.NODE_ENV !== 'production' };
+}

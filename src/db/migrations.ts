@@ -1,0 +1,170 @@
+import type Database from 'better-sqlite3';
+
+/**
+ * Versioned schema. A migration is never edited once it has shipped: add the next one.
+ * Times are ISO-8601 UTC text unless the column name says `_ms` (epoch milliseconds, used on the
+ * USSD hot path); calendar days are 'YYYY-MM-DD' in Africa/Bamako.
+ */
+export const migrations: ReadonlyArray<{ version: number; name: string; sql: string }> = [
+  {
+    version: 1,
+    name: 'members, coverage, ledger, ussd sessions, preferences, call-backs',
+    sql: `
+CREATE TABLE products (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL
+);
+CREATE TABLE product_parameters (
+  product_id TEXT NOT NULL REFERENCES products(id),
+  effective_from TEXT NOT NULL,
+  annual_contribution INTEGER NOT NULL CHECK (annual_contribution >= 0),
+  subsidy_percent INTEGER NOT NULL CHECK (subsidy_percent BETWEEN 0 AND 100),
+  joining_fee INTEGER NOT NULL CHECK (joining_fee >= 0),
+  waiting_days INTEGER NOT NULL CHECK (waiting_days >= 0),
+  grace_days INTEGER NOT NULL CHECK (grace_days >= 0),
+  PRIMARY KEY (product_id, effective_from)
+) WITHOUT ROWID;
+CREATE TABLE mutuelles (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  district TEXT NOT NULL,
+  target_population INTEGER NOT NULL CHECK (target_population >= 0),
+  product_id TEXT NOT NULL REFERENCES products(id)
+);
+CREATE INDEX mutuelles_district ON mutuelles(district);
+CREATE TABLE households (
+  id INTEGER PRIMARY KEY,
+  card_number TEXT NOT NULL UNIQUE,
+  adherent_name TEXT NOT NULL,
+  phone TEXT NOT NULL UNIQUE,
+  language TEXT NOT NULL DEFAULT 'fr' CHECK (language IN ('fr', 'bm')),
+  mutuelle_id TEXT NOT NULL REFERENCES mutuelles(id),
+  joined_on TEXT NOT NULL,
+  version INTEGER NOT NULL DEFAULT 1,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
+CREATE INDEX households_mutuelle ON households(mutuelle_id);
+CREATE TABLE beneficiaries (
+  id INTEGER PRIMARY KEY,
+  household_id INTEGER NOT NULL REFERENCES households(id),
+  name TEXT NOT NULL,
+  relation TEXT NOT NULL CHECK (relation IN ('adherent', 'spouse', 'child', 'parent', 'other')),
+  birth_year INTEGER,
+  subsidised INTEGER NOT NULL DEFAULT 0 CHECK (subsidised IN (0, 1)),
+  active INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1))
+);
+CREATE INDEX beneficiaries_household ON beneficiaries(household_id);
+CREATE TABLE wallets (
+  id INTEGER PRIMARY KEY,
+  household_id INTEGER NOT NULL REFERENCES households(id),
+  operator TEXT NOT NULL CHECK (operator IN ('orange_money')),
+  msisdn TEXT NOT NULL,
+  linked_at TEXT NOT NULL,
+  unlinked_at TEXT
+);
+CREATE UNIQUE INDEX wallets_linked ON wallets(operator, msisdn) WHERE unlinked_at IS NULL;
+CREATE INDEX wallets_household ON wallets(household_id);
+CREATE TABLE contributions (
+  id INTEGER PRIMARY KEY,
+  household_id INTEGER NOT NULL REFERENCES households(id),
+  amount INTEGER NOT NULL CHECK (amount > 0),
+  fee INTEGER NOT NULL DEFAULT 0 CHECK (fee >= 0),
+  channel TEXT NOT NULL CHECK (channel IN ('orange_money', 'cash', 'agent')),
+  operator_txn_id TEXT UNIQUE,
+  paid_on TEXT NOT NULL,
+  paid_at TEXT NOT NULL,
+  recorded_at TEXT NOT NULL
+);
+CREATE INDEX contributions_household ON contributions(household_id, paid_at);
+CREATE TRIGGER contributions_append_only_update BEFORE UPDATE ON contributions
+BEGIN SELECT RAISE(ABORT, 'the contributions ledger is append-only'); END;
+CREATE TRIGGER contributions_append_only_delete BEFORE DELETE ON contributions
+BEGIN SELECT RAISE(ABORT, 'the contributions ledger is append-only'); END;
+CREATE TABLE ussd_sessions (
+  session_id TEXT PRIMARY KEY,
+  phone TEXT NOT NULL,
+  service_code TEXT NOT NULL,
+  machine TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  snapshot TEXT NOT NULL,
+  home TEXT NOT NULL,
+  page INTEGER NOT NULL DEFAULT 0,
+  invalid INTEGER NOT NULL DEFAULT 0,
+  hops INTEGER NOT NULL,
+  last_text TEXT NOT NULL,
+  last_reply TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('open', 'ended', 'resumed')),
+  created_ms INTEGER NOT NULL,
+  updated_ms INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX ussd_sessions_phone ON ussd_sessions(phone, updated_ms);
+CREATE TABLE ussd_session_events (
+  session_id TEXT PRIMARY KEY,
+  phone TEXT NOT NULL,
+  service_code TEXT,
+  network_code TEXT,
+  status TEXT NOT NULL CHECK (status IN ('Success', 'Incomplete', 'Failed')),
+  date TEXT,
+  cost TEXT,
+  duration_ms INTEGER,
+  hops_count INTEGER,
+  hops_metadata TEXT,
+  input TEXT,
+  last_app_response TEXT,
+  error_message TEXT,
+  received_at TEXT NOT NULL
+);
+CREATE TABLE caller_preferences (
+  phone TEXT PRIMARY KEY,
+  language TEXT NOT NULL CHECK (language IN ('fr', 'bm')),
+  updated_at TEXT NOT NULL
+);
+CREATE TABLE reminder_preferences (
+  household_id INTEGER PRIMARY KEY REFERENCES households(id),
+  enabled INTEGER NOT NULL CHECK (enabled IN (0, 1)),
+  updated_at TEXT NOT NULL,
+  updated_via TEXT NOT NULL
+);
+CREATE TABLE callback_requests (
+  id INTEGER PRIMARY KEY,
+  request_key TEXT NOT NULL UNIQUE,
+  phone TEXT NOT NULL,
+  household_id INTEGER REFERENCES households(id),
+  reason TEXT NOT NULL CHECK (reason IN ('payment', 'coverage', 'registration', 'other')),
+  channel TEXT NOT NULL CHECK (channel IN ('ussd', 'sms', 'office')),
+  status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'claimed', 'done')),
+  promised_by TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  claimed_by TEXT,
+  claimed_at TEXT,
+  done_at TEXT,
+  outcome TEXT
+);
+CREATE INDEX callback_requests_open ON callback_requests(status, created_at);
+CREATE INDEX callback_requests_phone ON callback_requests(phone, status);
+`,
+  },
+];
+
+export function migrate(db: Database.Database): number {
+  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`);
+  const isApplied = db.prepare('SELECT 1 FROM schema_migrations WHERE version = ?').pluck();
+  let count = 0;
+  for (const m of migrations) {
+    if (isApplied.get(m.version)) continue;
+    // IMMEDIATE takes the write lock first, so a second process starting at the same time waits, then skips.
+    db.transaction(() => {
+      if (isApplied.get(m.version)) return;
+      db.exec(m.sql);
+      db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(
+        m.version,
+        m.name,
+        new Date().toISOString(),
+      );
+      count++;
+    }).immediate();
+  }
+  return count;
+}

@@ -1,0 +1,98 @@
+import type { Db } from './connection.ts';
+
+export interface SessionRow {
+  sessionId: string;
+  phone: string;
+  serviceCode: string;
+  /** The flow the member is in ('main', 'coverage', …) or '@resume' while the resume offer is shown. */
+  machine: string;
+  version: number;
+  /** XState persisted snapshot, JSON. */
+  snapshot: string;
+  /** The flow '00' leads to: 'main' for members, 'register' for unknown numbers. */
+  home: string;
+  page: number;
+  invalid: number;
+  hops: number;
+  lastText: string;
+  lastReply: string;
+  status: 'open' | 'ended' | 'resumed';
+  createdMs: number;
+  updatedMs: number;
+}
+
+export interface SessionEvent {
+  sessionId: string;
+  phone: string;
+  serviceCode: string | null;
+  networkCode: string | null;
+  status: 'Success' | 'Incomplete' | 'Failed';
+  date: string | null;
+  cost: string | null;
+  durationMs: number | null;
+  hopsCount: number | null;
+  hopsMetadata: string | null;
+  input: string | null;
+  lastAppResponse: string | null;
+  errorMessage: string | null;
+}
+
+const COLUMNS = `session_id AS sessionId, phone, service_code AS serviceCode, machine, version, snapshot, home,
+  page, invalid, hops, last_text AS lastText, last_reply AS lastReply, status, created_ms AS createdMs, updated_ms AS updatedMs`;
+
+/** USSD sessions: one row per gateway session, rewritten by one prepared upsert per hop. */
+export function createSessionStore(db: Db) {
+  const get = db.prepare(`SELECT ${COLUMNS} FROM ussd_sessions WHERE session_id = ?`);
+  const upsert = db.prepare(
+    `INSERT INTO ussd_sessions (session_id, phone, service_code, machine, version, snapshot, home, page, invalid, hops,
+       last_text, last_reply, status, created_ms, updated_ms)
+     VALUES (@sessionId, @phone, @serviceCode, @machine, @version, @snapshot, @home, @page, @invalid, @hops,
+       @lastText, @lastReply, @status, @createdMs, @updatedMs)
+     ON CONFLICT (session_id) DO UPDATE SET machine = excluded.machine, version = excluded.version,
+       snapshot = excluded.snapshot, home = excluded.home, page = excluded.page, invalid = excluded.invalid,
+       hops = excluded.hops, last_text = excluded.last_text, last_reply = excluded.last_reply,
+       status = excluded.status, updated_ms = excluded.updated_ms`,
+  );
+  const resumable = db.prepare(
+    `SELECT ${COLUMNS} FROM ussd_sessions
+     WHERE phone = ? AND updated_ms >= ? AND status = 'open' AND session_id != ? AND machine != '@resume'
+     ORDER BY updated_ms DESC LIMIT 1`,
+  );
+  const setStatus = db.prepare(`UPDATE ussd_sessions SET status = ? WHERE session_id = ? AND status = 'open'`);
+  const recordEvent = db.prepare(
+    `INSERT INTO ussd_session_events (session_id, phone, service_code, network_code, status, date, cost, duration_ms,
+       hops_count, hops_metadata, input, last_app_response, error_message, received_at)
+     VALUES (@sessionId, @phone, @serviceCode, @networkCode, @status, @date, @cost, @durationMs, @hopsCount,
+       @hopsMetadata, @input, @lastAppResponse, @errorMessage, @receivedAt)
+     ON CONFLICT (session_id) DO UPDATE SET status = excluded.status, date = excluded.date, cost = excluded.cost,
+       duration_ms = excluded.duration_ms, hops_count = excluded.hops_count, hops_metadata = excluded.hops_metadata,
+       input = excluded.input, last_app_response = excluded.last_app_response,
+       error_message = excluded.error_message, received_at = excluded.received_at`,
+  );
+  const closeOnSuccess = db.transaction((e: SessionEvent, receivedAt: string) => {
+    recordEvent.run({ ...e, receivedAt });
+    // A member who dropped off (Incomplete/Failed) may resume within the window; a finished session may not.
+    if (e.status === 'Success') setStatus.run('ended', e.sessionId);
+  });
+
+  return {
+    get(sessionId: string): SessionRow | undefined {
+      return get.get(sessionId) as SessionRow | undefined;
+    },
+    save(row: SessionRow): void {
+      upsert.run(row);
+    },
+    /** The phone's latest session cut off mid-way (last reply was CON) since `sinceMs`. */
+    resumable(phone: string, sinceMs: number, exceptSessionId: string): SessionRow | undefined {
+      return resumable.get(phone, sinceMs, exceptSessionId) as SessionRow | undefined;
+    },
+    markResumed(sessionId: string): void {
+      setStatus.run('resumed', sessionId);
+    },
+    recordEvent(e: SessionEvent, receivedAt: Date): void {
+      closeOnSuccess(e, receivedAt.toISOString());
+    },
+  };
+}
+
+export type SessionStore = ReturnType<typeof createSessionStore>;

@@ -1,0 +1,25 @@
+import { addDays, toDayNumber, type LocalDate } from './dates.ts';
+
+/** UTM's office calls members back on working days; a request made after this hour waits for the next one. */
+export const CALLBACK_CUTOFF_HOUR = 15;
+
+/** 0 = Sunday … 6 = Saturday. 1970-01-01 was a Thursday. */
+export function weekday(day: LocalDate): number {
+  return (((toDayNumber(day) + 4) % 7) + 7) % 7;
+}
+
+function isWorkingDay(day: LocalDate): boolean {
+  const d = weekday(day);
+  return d >= 1 && d <= 5;
+}
+
+/**
+ * The day UTM promises to call back by, for a request made on `day` at `hour` (Bamako time):
+ * the same working day before the cut-off, otherwise the next working day.
+ */
+export function callBackBy(day: LocalDate, hour: number): LocalDate {
+  if (isWorkingDay(day) && hour < CALLBACK_CUTOFF_HOUR) return day;
+  let next = addDays(day, 1);
+  while (!isWorkingDay(next)) next = addDays(next, 1);
+  return next;
+}

@@ -1,0 +1,335 @@
+// The coverage rules of a UTM mutuelle, as pure functions.
+//
+// A household owes, each month, the sum of the monthly shares of its active
+// beneficiaries. Payments of any amount accumulate as credit; each time the credit
+// reaches the due of the next uncovered month, that month is covered. After a lapse,
+// coverage restarts at the month of the payment (missed months are not charged back).
+//
+// Money is integer FCFA. Days are 'YYYY-MM-DD' calendar days in Africa/Bamako (UTC+0),
+// handled as integer day numbers internally: no dayjs, no Date in the loops, because
+// this runs on every USSD coverage screen.
+
+import {
+  firstDayNumberOfMonthIndex,
+  fromDayNumber,
+  fromMonthIndex,
+  lastDayNumberOfMonthIndex,
+  monthIndexOfDayNumber,
+  toDayNumber,
+  toMonthIndex,
+} from './dates.ts';
+import type { LocalDate, Month } from './dates.ts';
+
+export type { LocalDate, Month } from './dates.ts';
+export { addDays, addMonths, lastDayOfMonth, monthOf } from './dates.ts';
+
+export interface ProductParameters {
+  effectiveFrom: LocalDate; // these values apply from this day on
+  annualContribution: number; // integer FCFA per person per year (e.g. 6000)
+  subsidyPercent: number; // 0..100, share of the contribution the state pays for a subsidised person (e.g. 50)
+  joiningFee: number; // FCFA, paid at registration (informational, not taken from the credit)
+  waitingDays: number; // days after a coverage episode starts before care is covered
+  graceDays: number; // days after the paid-through date still treated as covered ("grace")
+}
+export interface Beneficiary {
+  id: number;
+  name: string;
+  subsidised: boolean;
+  active: boolean;
+}
+export interface Payment {
+  amount: number; // integer FCFA > 0
+  paidOn: LocalDate;
+}
+
+export type CoverageStatus = 'active' | 'waiting' | 'grace' | 'lapsed';
+
+export interface Coverage {
+  status: CoverageStatus;
+  paidThrough: LocalDate | null; // last day of the last fully paid month; null if never covered
+  episodeStart: LocalDate | null; // day the current/last coverage episode started (first payment, or restart after a lapse)
+  waitingUntil: LocalDate | null; // last day of the waiting period of that episode (null if none / waitingDays 0)
+  graceUntil: LocalDate | null; // last day of grace after paidThrough (null if never covered)
+  credit: number; // FCFA paid but not yet enough for a further month
+  nextMonth: Month; // the month the next payments will pay for
+  nextMonthDue: number; // household due for nextMonth
+  remaining: number; // nextMonthDue - credit (>= 0): what remains to pay to cover nextMonth
+}
+
+// ---------------------------------------------------------------------------
+// Parameters
+
+function isNonNegativeInteger(n: unknown): n is number {
+  return typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
+}
+
+function checkParameters(p: ProductParameters): number {
+  const at = `product parameters effective ${JSON.stringify(p?.effectiveFrom)}`;
+  const eff = toDayNumber(p.effectiveFrom); // throws on a bad date
+  if (!isNonNegativeInteger(p.annualContribution)) {
+    throw new Error(`${at}: annualContribution must be a non-negative integer FCFA, got ${p.annualContribution}`);
+  }
+  if (typeof p.subsidyPercent !== 'number' || !(p.subsidyPercent >= 0 && p.subsidyPercent <= 100)) {
+    throw new Error(`${at}: subsidyPercent must be between 0 and 100, got ${p.subsidyPercent}`);
+  }
+  if (!isNonNegativeInteger(p.joiningFee)) {
+    throw new Error(`${at}: joiningFee must be a non-negative integer FCFA, got ${p.joiningFee}`);
+  }
+  if (!isNonNegativeInteger(p.waitingDays)) {
+    throw new Error(`${at}: waitingDays must be a non-negative integer, got ${p.waitingDays}`);
+  }
+  if (!isNonNegativeInteger(p.graceDays)) {
+    throw new Error(`${at}: graceDays must be a non-negative integer, got ${p.graceDays}`);
+  }
+  return eff;
+}
+
+/** Parameter versions validated and sorted by effectiveFrom (stable: for equal dates the later-listed one wins). */
+interface Versions {
+  list: ProductParameters[];
+  eff: number[]; // effectiveFrom as day numbers, ascending
+}
+
+function prepareVersions(params: readonly ProductParameters[]): Versions {
+  if (params.length === 0) throw new Error('no product parameters: at least one dated version is needed');
+  const rows = params.map((p, i) => ({ p, eff: checkParameters(p), i }));
+  let sorted = true;
+  for (let i = 1; i < rows.length; i++) {
+    if (rows[i]!.eff < rows[i - 1]!.eff) {
+      sorted = false;
+      break;
+    }
+  }
+  if (!sorted) rows.sort((a, b) => a.eff - b.eff || a.i - b.i);
+  return { list: rows.map((r) => r.p), eff: rows.map((r) => r.eff) };
+}
+
+/** Index of the version in force on day number `day` (latest effectiveFrom <= day), or -1. */
+function indexOn(v: Versions, day: number): number {
+  for (let i = v.eff.length - 1; i >= 0; i--) if (v.eff[i]! <= day) return i;
+  return -1;
+}
+
+/**
+ * Like indexOn, but a product's first version also applies to the days of its own
+ * month before its effective date (a product starting on the 15th still has a due for
+ * that month). Before that month there is nothing to apply: throws.
+ */
+function indexForDay(v: Versions, day: number): number {
+  const i = indexOn(v, day);
+  if (i >= 0) return i;
+  const first = v.eff[0]!;
+  if (monthIndexOfDayNumber(day) === monthIndexOfDayNumber(first)) {
+    let j = 0;
+    while (j + 1 < v.eff.length && v.eff[j + 1] === first) j++;
+    return j;
+  }
+  throw new Error(
+    `no product parameters in force on ${fromDayNumber(day)} (the first version takes effect on ${fromDayNumber(first)})`,
+  );
+}
+
+/** The version in force that day (latest effectiveFrom <= day). Throws a clear Error if none. */
+export function parametersOn(params: readonly ProductParameters[], day: LocalDate): ProductParameters {
+  const v = prepareVersions(params);
+  const i = indexOn(v, toDayNumber(day));
+  if (i < 0) {
+    throw new Error(`no product parameters in force on ${day} (the first version takes effect on ${v.list[0]!.effectiveFrom})`);
+  }
+  return v.list[i]!;
+}
+
+/**
+ * The version that sets the due of a month: the one in force on the first day of the
+ * month (changes apply from the month they take effect). If the product's first version
+ * takes effect later in that very month, that version. Throws if the month is earlier.
+ */
+export function parametersForMonth(params: readonly ProductParameters[], month: Month): ProductParameters {
+  const v = prepareVersions(params);
+  return v.list[indexForDay(v, firstDayNumberOfMonthIndex(toMonthIndex(month)))]!;
+}
+
+// ---------------------------------------------------------------------------
+// Money
+
+/** Per person per month, integer FCFA: annual / 12, less the subsidy for a subsidised person. */
+export function monthlyShare(params: ProductParameters, subsidised: boolean): number {
+  return Math.round((params.annualContribution * (subsidised ? 100 - params.subsidyPercent : 100)) / 100 / 12);
+}
+
+/** The household's due for a month: the sum of the monthly shares of its ACTIVE beneficiaries. */
+export function monthlyDue(beneficiaries: readonly Beneficiary[], params: ProductParameters): number {
+  let full = 0;
+  let subsidised = 0;
+  for (const b of beneficiaries) {
+    if (!b.active) continue;
+    if (b.subsidised) subsidised++;
+    else full++;
+  }
+  return (
+    (full > 0 ? full * monthlyShare(params, false) : 0) + (subsidised > 0 ? subsidised * monthlyShare(params, true) : 0)
+  );
+}
+
+/** The household's due for a given month, with the parameters of that month (see parametersForMonth). */
+export function dueForMonth(
+  beneficiaries: readonly Beneficiary[],
+  params: readonly ProductParameters[],
+  month: Month,
+): number {
+  return monthlyDue(beneficiaries, parametersForMonth(params, month));
+}
+
+// ---------------------------------------------------------------------------
+// Coverage
+
+interface DatedAmount {
+  day: number;
+  amount: number;
+  i: number;
+}
+
+/**
+ * The household's coverage on `today`, from its whole ledger.
+ *
+ * Payments (any order; those after `today` are ignored) are applied in date order.
+ * Before a payment on day d, if the household was never covered or is past its
+ * graceUntil on d, a new episode starts at d: the next month to pay is month(d) and
+ * the credit left is kept. The episode becomes the household's current one when that
+ * payment (or a later one) covers a month. Then, while the credit reaches the due of
+ * the next month (with the parameters of that month), the month is covered.
+ */
+export function coverageOn(input: {
+  beneficiaries: readonly Beneficiary[];
+  parameters: readonly ProductParameters[];
+  ledger: readonly Payment[];
+  today: LocalDate;
+}): Coverage {
+  const versions = prepareVersions(input.parameters);
+  const nv = versions.eff.length;
+  const dues = versions.list.map((p) => monthlyDue(input.beneficiaries, p));
+  // month index from which version i applies to whole months (its first month starting on or after effectiveFrom)
+  const fromMonth = versions.eff.map((e) => {
+    const m = monthIndexOfDayNumber(e);
+    return firstDayNumberOfMonthIndex(m) === e ? m : m + 1;
+  });
+  const dueVersionOfMonth = (mi: number): number => indexForDay(versions, firstDayNumberOfMonthIndex(mi));
+  const graceUntilOf = (paidThroughMi: number): number => {
+    const last = lastDayNumberOfMonthIndex(paidThroughMi);
+    return last + versions.list[indexForDay(versions, last)]!.graceDays;
+  };
+
+  const today = toDayNumber(input.today);
+
+  // Payments up to today, in date order (stable for the same day).
+  const payments: DatedAmount[] = [];
+  let inOrder = true;
+  for (let i = 0; i < input.ledger.length; i++) {
+    const p = input.ledger[i]!;
+    const day = toDayNumber(p.paidOn);
+    if (!(Number.isSafeInteger(p.amount) && p.amount > 0)) {
+      throw new Error(`invalid payment of ${p.amount} FCFA on ${p.paidOn}: amounts are integer FCFA greater than 0`);
+    }
+    if (day > today) continue;
+    if (payments.length > 0 && day < payments[payments.length - 1]!.day) inOrder = false;
+    payments.push({ day, amount: p.amount, i });
+  }
+  if (!inOrder) payments.sort((a, b) => a.day - b.day || a.i - b.i);
+
+  let credit = 0;
+  let paidThroughMi = -1; // month index of the last covered month; -1: never covered
+  let graceUntil = 0; // day number; meaningful when paidThroughMi >= 0
+  let nextMi = 0; // month index the credit goes to next
+  let episodeStart = 0; // day number of the start of the current (covered) episode; set once paidThroughMi >= 0
+  let pendingStart: number | null = null; // day number of a restart not yet turned into coverage
+  let cachedMi = -1; // nextMi whose due version is in cachedV
+  let cachedV = 0;
+
+  for (const p of payments) {
+    if (paidThroughMi < 0 || p.day > graceUntil) {
+      // never covered, or lapsed on that day: (re)start at this payment's month
+      pendingStart = p.day;
+      nextMi = monthIndexOfDayNumber(p.day);
+    }
+    credit += p.amount;
+
+    let covered = false;
+    for (;;) {
+      if (nextMi !== cachedMi) {
+        cachedMi = nextMi;
+        cachedV = dueVersionOfMonth(nextMi);
+      }
+      const v = cachedV;
+      const due = dues[v]!;
+      if (due <= 0 || credit < due) break; // a due of 0 never advances coverage
+      // every month until the next version applies has this same due: cover them in one step
+      let k = Math.floor(credit / due);
+      if (v + 1 < nv) k = Math.min(k, fromMonth[v + 1]! - nextMi);
+      credit -= k * due;
+      nextMi += k;
+      covered = true;
+    }
+    if (covered) {
+      paidThroughMi = nextMi - 1;
+      graceUntil = graceUntilOf(paidThroughMi);
+      if (pendingStart !== null) {
+        episodeStart = pendingStart;
+        pendingStart = null;
+      }
+    }
+  }
+
+  const todayMi = monthIndexOfDayNumber(today);
+  if (paidThroughMi < 0) {
+    return finish(dues[dueVersionOfMonth(todayMi)]!, {
+      status: 'lapsed',
+      paidThrough: null,
+      episodeStart: null,
+      waitingUntil: null,
+      graceUntil: null,
+      credit,
+      nextMi: todayMi,
+    });
+  }
+
+  const paidThrough = lastDayNumberOfMonthIndex(paidThroughMi);
+  const waitingDays = versions.list[indexForDay(versions, episodeStart)]!.waitingDays;
+  const waitingUntil = waitingDays > 0 ? episodeStart + waitingDays - 1 : null;
+  let status: CoverageStatus;
+  if (today > graceUntil) status = 'lapsed';
+  else if (today <= paidThrough) status = waitingUntil !== null && today <= waitingUntil ? 'waiting' : 'active';
+  else status = 'grace';
+
+  const shownMi = status === 'lapsed' ? todayMi : paidThroughMi + 1;
+  return finish(dues[dueVersionOfMonth(shownMi)]!, {
+    status,
+    paidThrough: fromDayNumber(paidThrough),
+    episodeStart: fromDayNumber(episodeStart),
+    waitingUntil: waitingUntil !== null ? fromDayNumber(waitingUntil) : null,
+    graceUntil: fromDayNumber(graceUntil),
+    credit,
+    nextMi: shownMi,
+  });
+}
+
+function finish(
+  nextMonthDue: number,
+  c: Omit<Coverage, 'nextMonth' | 'nextMonthDue' | 'remaining'> & { nextMi: number },
+): Coverage {
+  return {
+    status: c.status,
+    paidThrough: c.paidThrough,
+    episodeStart: c.episodeStart,
+    waitingUntil: c.waitingUntil,
+    graceUntil: c.graceUntil,
+    credit: c.credit,
+    nextMonth: fromMonthIndex(c.nextMi),
+    nextMonthDue,
+    remaining: Math.max(0, nextMonthDue - c.credit),
+  };
+}
+
+/** A beneficiary's status: 'inactive' if not active, else the household's status. */
+export function beneficiaryStatus(b: Beneficiary, household: Coverage): CoverageStatus | 'inactive' {
+  return b.active ? household.status : 'inactive';
+}

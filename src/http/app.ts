@@ -1,0 +1,27 @@
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { Services } from '../services.ts';
+import { ussdRoutes } from './ussd.ts';
+
+/** The HTTP face of sabatili: gateway callbacks, health, and (later) the office console and the simulator. */
+export function createApp(s: Services): express.Express {
+  const app = express();
+  // ETags cost a hash per reply and USSD replies are never cached.
+  app.set('etag', false);
+  app.disable('x-powered-by');
+
+  app.use(ussdRoutes({ engine: s.engine, sessions: s.sessions, clock: s.clock, logger: s.logger }));
+
+  app.get('/healthz', (_req, res) => {
+    s.db.prepare('SELECT 1').get();
+    res.json({ status: 'ok', time: s.clock.now().toISOString() });
+  });
+
+  app.use((req, res) => {
+    res.status(404).type('text/plain').send(`Not found: ${req.method} ${req.path}\n`);
+  });
+  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    s.logger.error({ err }, 'http: unhandled error');
+    res.status(500).type('text/plain').send('Internal error\n');
+  });
+  return app;
+}

@@ -1,0 +1,51 @@
+import type { Request } from 'express';
+
+export class FormError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+  }
+}
+
+/** Gateway callbacks are small; anything larger is not from the gateway. */
+export const FORM_LIMIT_BYTES = 8 * 1024;
+
+/**
+ * Reads an application/x-www-form-urlencoded body into a plain object, with a size limit.
+ * Lighter than a general body parser on the USSD hot path; a repeated field keeps its first value.
+ */
+export function readForm(req: Request): Promise<Record<string, string>> {
+  const type = req.headers['content-type'] ?? '';
+  if (!type.startsWith('application/x-www-form-urlencoded')) {
+    return Promise.reject(new FormError('Content-Type must be application/x-www-form-urlencoded', 415));
+  }
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > FORM_LIMIT_BYTES) {
+    req.resume();
+    return Promise.reject(new FormError(`body larger than ${FORM_LIMIT_BYTES} bytes`, 413));
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > FORM_LIMIT_BYTES) {
+        req.removeAllListeners('data');
+        req.resume();
+        reject(new FormError(`body larger than ${FORM_LIMIT_BYTES} bytes`, 413));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => {
+      const out: Record<string, string> = Object.create(null);
+      for (const [k, v] of new URLSearchParams(Buffer.concat(chunks).toString('utf8'))) {
+        if (!(k in out)) out[k] = v;
+      }
+      resolve(out);
+    });
+    req.on('error', reject);
+  });
+}

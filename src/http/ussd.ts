@@ -1,0 +1,104 @@
+import { Router, type Request, type Response } from 'express';
+import { z } from 'zod';
+import type { Clock } from '../clock.ts';
+import type { SessionStore } from '../db/sessions.ts';
+import type { Logger } from '../log.ts';
+import { SessionPhoneMismatch, type UssdEngine } from '../ussd/engine.ts';
+import { badRequest, describeZodError } from './errors.ts';
+import { FormError, readForm } from './form.ts';
+
+const e164 = z.string().regex(/^\+[1-9]\d{6,14}$/, { error: 'must be an E.164 number such as +22376000001' });
+const token = (max: number) =>
+  z.string().min(1, { error: 'is required' }).max(max).regex(/^[\x21-\x7e]+$/, { error: 'must be printable ASCII without spaces' });
+
+/** The gateway's USSD callback (reference/africastalking.md). */
+export const ussdHopSchema = z.object({
+  sessionId: token(128),
+  serviceCode: token(32),
+  phoneNumber: e164,
+  networkCode: z.string().max(16).optional(),
+  text: z.string({ error: 'is required (empty on the first hop)' }).max(4000, { error: 'is longer than any USSD session' }),
+});
+
+const optionalNumber = z
+  .string()
+  .regex(/^\d{1,12}$/, { error: 'must be a whole number' })
+  .transform(Number)
+  .optional();
+
+/** The gateway's end-of-session notification. */
+export const ussdEventSchema = z.object({
+  sessionId: token(128),
+  phoneNumber: e164,
+  status: z.enum(['Success', 'Incomplete', 'Failed'], { error: 'must be Success, Incomplete or Failed' }),
+  serviceCode: z.string().max(32).optional(),
+  networkCode: z.string().max(16).optional(),
+  date: z.string().max(64).optional(),
+  cost: z.string().max(64).optional(),
+  durationInMillis: optionalNumber,
+  hopsCount: optionalNumber,
+  hopsMetadata: z.string().max(1024).optional(),
+  input: z.string().max(4000).optional(),
+  lastAppResponse: z.string().max(1024).optional(),
+  errorMessage: z.string().max(1024).optional(),
+});
+
+async function form(req: Request, res: Response): Promise<Record<string, string> | null> {
+  try {
+    return await readForm(req);
+  } catch (err) {
+    if (err instanceof FormError) badRequest(res, err.message, err.status);
+    else badRequest(res, 'unreadable body');
+    return null;
+  }
+}
+
+export function ussdRoutes(deps: { engine: UssdEngine; sessions: SessionStore; clock: Clock; logger: Logger }): Router {
+  const router = Router();
+
+  router.post('/ussd', async (req, res) => {
+    const body = await form(req, res);
+    if (!body) return;
+    const parsed = ussdHopSchema.safeParse(body);
+    if (!parsed.success) return badRequest(res, describeZodError(parsed.error));
+    let out: string;
+    try {
+      out = (await deps.engine.handle(parsed.data)).body;
+    } catch (err) {
+      if (err instanceof SessionPhoneMismatch) return badRequest(res, `sessionId: ${err.message}`, 409);
+      // The member still gets a polite screen; the gateway never sees a 5xx from us.
+      deps.logger.error({ err, phone: parsed.data.phoneNumber }, 'ussd: hop failed');
+      out = deps.engine.failureReply().body;
+    }
+    res.type('text/plain').send(out);
+  });
+
+  router.post('/ussd/events', async (req, res) => {
+    const body = await form(req, res);
+    if (!body) return;
+    const parsed = ussdEventSchema.safeParse(body);
+    if (!parsed.success) return badRequest(res, describeZodError(parsed.error));
+    const e = parsed.data;
+    deps.sessions.recordEvent(
+      {
+        sessionId: e.sessionId,
+        phone: e.phoneNumber,
+        serviceCode: e.serviceCode ?? null,
+        networkCode: e.networkCode ?? null,
+        status: e.status,
+        date: e.date ?? null,
+        cost: e.cost ?? null,
+        durationMs: e.durationInMillis ?? null,
+        hopsCount: e.hopsCount ?? null,
+        hopsMetadata: e.hopsMetadata ?? null,
+        input: e.input ?? null,
+        lastAppResponse: e.lastAppResponse ?? null,
+        errorMessage: e.errorMessage ?? null,
+      },
+      deps.clock.now(),
+    );
+    res.type('text/plain').send('OK');
+  });
+
+  return router;
+}

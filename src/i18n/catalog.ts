@@ -1,0 +1,131 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { formatDate, formatMoney } from './format.ts';
+
+export const LANGUAGES = ['fr', 'bm'] as const;
+export type Language = (typeof LANGUAGES)[number];
+
+export function isLanguage(v: unknown): v is Language {
+  return v === 'fr' || v === 'bm';
+}
+
+/** A Bambara string stays `pending` until a native speaker at UTM has read it. */
+export type ReviewStatus = 'pending' | 'reviewed';
+
+export interface Entry {
+  text: string;
+  review?: ReviewStatus;
+}
+
+export type Catalog = ReadonlyMap<string, Entry>;
+export type Catalogs = Record<Language, Catalog>;
+
+export type ParamValue = string | number;
+export type Params = Readonly<Record<string, ParamValue>>;
+
+/**
+ * Placeholders are typed by their name, so flows pass raw values (integer FCFA, 'YYYY-MM-DD', a
+ * status) and each channel decides how to say them. `worst` is the longest value a screen may
+ * receive: `flows check` renders every screen with it.
+ */
+export const PARAM_KINDS = {
+  amount: 'money',
+  due: 'money',
+  remaining: 'money',
+  credit: 'money',
+  contribution: 'money',
+  monthly: 'money',
+  subsidised: 'money',
+  joiningFee: 'money',
+  date: 'date',
+  until: 'date',
+  since: 'date',
+  month: 'month',
+  status: 'status',
+  channel: 'channel',
+  name: 'name',
+  district: 'name',
+  mutuelle: 'name',
+  count: 'count',
+  percent: 'count',
+  days: 'count',
+  code: 'code',
+  phone: 'phone',
+} as const;
+
+export type ParamName = keyof typeof PARAM_KINDS;
+type Kind = (typeof PARAM_KINDS)[ParamName];
+
+/** Names are cut to this many characters on a screen; pagination handles the rest. */
+export const NAME_MAX = 24;
+
+export const WORST_CASE: Record<Kind, ParamValue> = {
+  money: 99_999_999,
+  date: '2026-12-31',
+  month: '2026-09',
+  status: 'inactive',
+  channel: 'orange_money',
+  name: 'W'.repeat(NAME_MAX),
+  count: 999,
+  code: '*384*123*99#',
+  phone: '+22376000000',
+};
+
+function isParamName(name: string): name is ParamName {
+  return Object.hasOwn(PARAM_KINDS, name);
+}
+
+const PLACEHOLDER = /\{([a-zA-Z]+)\}/g;
+
+export function placeholders(text: string): string[] {
+  return [...text.matchAll(PLACEHOLDER)].map((m) => m[1] as string);
+}
+
+export class MissingMessageError extends Error {}
+
+export function loadCatalogs(dir: string = fileURLToPath(new URL('../../flows/messages/', import.meta.url))): Catalogs {
+  const read = (lang: Language): Catalog => {
+    const raw = JSON.parse(readFileSync(`${dir}/${lang}.json`, 'utf8')) as Record<string, string | Entry>;
+    return new Map(
+      Object.entries(raw)
+        .filter(([k]) => !k.startsWith('$'))
+        .map(([k, v]) => [k, typeof v === 'string' ? { text: v } : v]),
+    );
+  };
+  return { fr: read('fr'), bm: read('bm') };
+}
+
+/** Looks up and fills a message. A missing key is an error, never a silent fallback. */
+export function translate(catalogs: Catalogs, lang: Language, key: string, params: Params = {}): string {
+  const entry = catalogs[lang].get(key);
+  if (!entry) throw new MissingMessageError(`no message "${key}" in ${lang}.json`);
+  if (!entry.text.includes('{')) return entry.text;
+  return entry.text.replace(PLACEHOLDER, (whole, name: string) => {
+    const value = params[name];
+    if (value === undefined || !isParamName(name)) throw new MissingMessageError(`message "${key}" needs {${name}}`);
+    return formatParam(catalogs, lang, PARAM_KINDS[name], value);
+  });
+}
+
+function formatParam(catalogs: Catalogs, lang: Language, kind: Kind, value: ParamValue): string {
+  switch (kind) {
+    case 'money':
+      return formatMoney(Number(value));
+    case 'date':
+      return formatDate(String(value));
+    case 'month':
+      return translate(catalogs, lang, `month.${String(value).slice(5, 7)}`);
+    case 'status':
+      return translate(catalogs, lang, `status.${value}`);
+    case 'channel':
+      return translate(catalogs, lang, `channel.${value}`);
+    case 'name': {
+      const s = String(value);
+      return s.length > NAME_MAX ? `${s.slice(0, NAME_MAX - 1)}.` : s;
+    }
+    case 'count':
+    case 'code':
+    case 'phone':
+      return String(value);
+  }
+}

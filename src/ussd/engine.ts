@@ -1,0 +1,389 @@
+import { createActor, waitFor, type AnyActor, type AnyStateMachine, type SnapshotFrom } from 'xstate';
+import type { FlowEvent, FlowInput, FlowName, FlowOutput, ScreenMeta } from '../../flows/lib.ts';
+import { choice } from '../../flows/lib.ts';
+import type { Clock } from '../clock.ts';
+import type { SessionRow, SessionStore } from '../db/sessions.ts';
+import { translate, type Catalogs, type Language, type Params } from '../i18n/catalog.ts';
+import type { FoldMode } from '../i18n/gsm7.ts';
+import type { Logger } from '../log.ts';
+import { renderScreen, type RenderedScreen } from './render.ts';
+
+export interface UssdRequest {
+  sessionId: string;
+  serviceCode: string;
+  phoneNumber: string;
+  networkCode?: string | undefined;
+  text: string;
+}
+
+export interface UssdReply {
+  /** The body sent to the gateway: `CON …` or `END …`. */
+  body: string;
+  end: boolean;
+}
+
+export interface FlowEntry {
+  machine: AnyStateMachine;
+  /** Fingerprint of the machine's states and transitions, stored with each snapshot. */
+  version: number;
+}
+
+export interface Caller {
+  householdId: number | null;
+  lang: Language;
+}
+
+export interface EngineDeps {
+  flows: Record<FlowName, FlowEntry>;
+  sessions: SessionStore;
+  catalogs: Catalogs;
+  clock: Clock;
+  /** Who is calling: decides the home menu and the first language. */
+  identify: (phone: string) => Caller;
+  logger: Logger;
+  serviceCode: string;
+  /** How long a hop may wait for invoked services before the member gets a "try again" screen. */
+  budgetMs: number;
+  /** A session cut off mid-way can be resumed by the same phone within this window. */
+  resumeMs: number;
+  foldMode: FoldMode;
+}
+
+const RESUME = '@resume';
+const MAX_INVALID = 3;
+/** Longer than anything a handset lets a member type in one hop. */
+const MAX_INPUT = 182;
+
+const BACK: FlowEvent = { type: 'back', hop: 0 };
+
+const RESUME_META: ScreenMeta<unknown> = {
+  screen: 'resume.offer',
+  choices: [choice('yes', 'resume.yes'), choice('no', 'resume.no')],
+};
+
+interface Hop {
+  row: SessionRow;
+  input: string | null;
+  notice?: string;
+}
+
+type Snap = SnapshotFrom<AnyStateMachine>;
+
+/** The deepest active state's screen. */
+function screenMeta(snapshot: Snap): { meta: ScreenMeta<unknown>; stateId: string } | undefined {
+  let found: { meta: ScreenMeta<unknown>; stateId: string } | undefined;
+  const metas = snapshot.getMeta() as Record<string, ScreenMeta<unknown> | undefined>;
+  for (const stateId in metas) {
+    const meta = metas[stateId];
+    if (meta?.screen && (!found || stateId.length > found.stateId.length)) found = { meta, stateId };
+  }
+  return found;
+}
+
+export function createUssdEngine(deps: EngineDeps) {
+  const { flows, sessions, catalogs, clock, logger } = deps;
+  const inflight = new Map<string, Promise<UssdReply>>();
+
+  const flowOf = (name: string): FlowEntry | undefined => (Object.hasOwn(flows, name) ? flows[name as FlowName] : undefined);
+
+  /** Sends an event, then lets invoked services settle within the budget; never leaves one running. */
+  async function settle(actor: AnyActor, hop: number): Promise<void> {
+    if (!actor.getSnapshot().hasTag('busy')) return;
+    try {
+      await waitFor(actor, (s) => !s.hasTag('busy'), { timeout: deps.budgetMs });
+    } catch {
+      logger.warn({ budgetMs: deps.budgetMs }, 'ussd: invoked service overran its budget');
+      const overrun: FlowEvent = { type: 'budget.exceeded', hop };
+      actor.send(overrun);
+    }
+  }
+
+  function start(name: FlowName, input: FlowInput): AnyActor {
+    return createActor((flows[name] as FlowEntry).machine, { input }).start();
+  }
+
+  function persist(row: SessionRow, actor: AnyActor | null): void {
+    if (actor) row.snapshot = JSON.stringify(actor.getPersistedSnapshot());
+    sessions.save(row);
+  }
+
+  function reply(row: SessionRow, screen: { text: string; end: boolean }, text: string, now: number): UssdReply {
+    const body = `${screen.end ? 'END' : 'CON'} ${screen.text}`;
+    row.lastText = text;
+    row.lastReply = body;
+    row.updatedMs = now;
+    if (screen.end) row.status = 'ended';
+    return { body, end: screen.end };
+  }
+
+  function render(row: SessionRow, snapshot: Snap | null, lang: Language, errorKey?: string, errorParams?: Params): RenderedScreen {
+    if (!snapshot) {
+      return renderScreen({
+        catalogs, lang, meta: RESUME_META, context: null, page: 0, errorKey, errorParams,
+        showBack: false, showHome: true, foldMode: deps.foldMode,
+      });
+    }
+    const found = screenMeta(snapshot);
+    if (!found) throw new Error(`state ${JSON.stringify(snapshot.value)} of ${row.machine} has no screen`);
+    const end = snapshot.status !== 'active' || found.meta.end === true;
+    const canBack = snapshot.can(BACK);
+    const atHome = row.machine === row.home;
+    return renderScreen({
+      catalogs, lang, meta: end ? { ...found.meta, end: true } : found.meta, context: snapshot.context, page: row.page,
+      errorKey, errorParams, showBack: canBack || !atHome, showHome: !atHome || canBack, foldMode: deps.foldMode,
+    });
+  }
+
+  function endScreen(key: string, lang: Language): { text: string; end: true } {
+    return { text: renderScreen({ catalogs, lang, meta: { screen: key, end: true }, context: null, page: 0, showBack: false, showHome: false, foldMode: deps.foldMode, errorParams: undefined }).text, end: true };
+  }
+
+  /** Starts the home flow (or the one a finished flow hands over to) and follows hand-offs. */
+  async function enter(row: SessionRow, name: FlowName, input: FlowInput, hop: number): Promise<AnyActor> {
+    let actor = start(name, input);
+    row.machine = name;
+    row.version = (flows[name] as FlowEntry).version;
+    row.page = 0;
+    for (let guard = 0; ; guard++) {
+      await settle(actor, hop);
+      const snap = actor.getSnapshot();
+      const next = snap.status === 'done' ? (snap.output as FlowOutput | undefined)?.next : undefined;
+      if (!next || guard > 8) return actor;
+      const target = (next === 'home' ? row.home : next) as FlowName;
+      const ctx = snap.context as FlowInput;
+      actor.stop();
+      actor = start(target, { ...input, lang: ctx.lang });
+      row.machine = target;
+      row.version = (flows[target] as FlowEntry).version;
+    }
+  }
+
+  async function process(req: UssdRequest): Promise<UssdReply> {
+    const nowMs = clock.now().getTime();
+    const existing = sessions.get(req.sessionId);
+
+    if (existing) {
+      if (existing.phone !== req.phoneNumber) throw new SessionPhoneMismatch();
+      if (req.text === existing.lastText) return { body: existing.lastReply, end: existing.lastReply.startsWith('END') };
+      if (existing.status !== 'open') return { body: existing.lastReply, end: true };
+    }
+
+    const caller = existing ? null : deps.identify(req.phoneNumber);
+    const row: SessionRow = existing ?? {
+      sessionId: req.sessionId,
+      phone: req.phoneNumber,
+      serviceCode: req.serviceCode,
+      machine: '',
+      version: 0,
+      snapshot: '',
+      home: caller?.householdId ? 'main' : 'register',
+      page: 0,
+      invalid: 0,
+      hops: 0,
+      lastText: '',
+      lastReply: '',
+      status: 'open',
+      createdMs: nowMs,
+      updatedMs: nowMs,
+    };
+    const hop = row.hops;
+    row.hops++;
+
+    const input = existing ? inputSuffix(existing.lastText, req.text) : null;
+    let actor: AnyActor | null = null;
+    try {
+      const screen = await step({ row, input }, caller, req, hop, nowMs, (a) => (actor = a));
+      const out = reply(row, screen, req.text, nowMs);
+      persist(row, actor);
+      return out;
+    } finally {
+      (actor as AnyActor | null)?.stop();
+    }
+  }
+
+  async function step(
+    h: Hop,
+    caller: Caller | null,
+    req: UssdRequest,
+    hop: number,
+    nowMs: number,
+    keep: (a: AnyActor) => void,
+  ): Promise<{ text: string; end: boolean }> {
+    const { row } = h;
+    const baseInput = (lang: Language): FlowInput => ({
+      sessionId: row.sessionId,
+      phone: row.phone,
+      lang,
+      householdId: null,
+    });
+
+    // First hop of a new session (or a session we never saw): resume offer, or the home menu.
+    if (caller) {
+      const input: FlowInput = { ...baseInput(caller.lang), householdId: caller.householdId };
+      const cut = req.text === '' && deps.resumeMs > 0 ? sessions.resumable(row.phone, nowMs - deps.resumeMs, row.sessionId) : undefined;
+      if (cut && flowOf(cut.machine)?.version === cut.version && !(cut.machine === cut.home && cut.hops <= 1)) {
+        row.machine = RESUME;
+        row.version = 0;
+        row.snapshot = JSON.stringify({ from: cut.sessionId, machine: cut.machine, version: cut.version, snapshot: cut.snapshot, page: cut.page, lang: caller.lang, householdId: caller.householdId });
+        return render(row, null, caller.lang);
+      }
+      const actor = await enter(row, row.home as FlowName, input, hop);
+      keep(actor);
+      return render(row, actor.getSnapshot(), caller.lang);
+    }
+
+    if (row.machine === RESUME) return resumeStep(h, hop, keep);
+
+    const flow = flowOf(row.machine);
+    if (!flow || flow.version !== row.version) {
+      // Deployed while the member was mid-way: a snapshot of another machine version cannot be trusted.
+      return restartHome(row, hop, keep, 'common.restarted');
+    }
+    let actor: AnyActor;
+    try {
+      actor = createActor(flow.machine, { snapshot: JSON.parse(row.snapshot) }).start();
+    } catch (err) {
+      logger.error({ err, machine: row.machine }, 'ussd: could not restore a snapshot');
+      return restartHome(row, hop, keep, 'common.restarted');
+    }
+    keep(actor);
+    let snap = actor.getSnapshot();
+    const lang = (snap.context as FlowInput).lang;
+    const current = render(row, snap, lang);
+    const input = h.input;
+
+    const invalid = (key = 'error.invalid'): { text: string; end: boolean } => {
+      row.invalid++;
+      if (row.invalid >= MAX_INVALID) return endScreen('error.tooMany', lang);
+      return render(row, snap, lang, key);
+    };
+
+    if (input === null) return invalid('error.unexpected');
+    if (input === '00') return restartHome(row, hop, keep, undefined, lang);
+    if (input === '98') {
+      if (row.page + 1 >= current.pages) return invalid('error.noMore');
+      row.page++;
+      row.invalid = 0;
+      return render(row, snap, lang);
+    }
+    if (input === '0' && row.page > 0) {
+      row.page--;
+      row.invalid = 0;
+      return render(row, snap, lang);
+    }
+
+    let event: FlowEvent | null = null;
+    const meta = screenMeta(snap)?.meta;
+    if (input === '0') {
+      event = { type: 'back', hop };
+      if (!snap.can(event)) {
+        if (row.machine === row.home) return invalid();
+        return restartHome(row, hop, keep, undefined, lang);
+      }
+    } else if (input.length > MAX_INPUT) {
+      return invalid('error.tooLong');
+    } else if (meta?.input === 'text') {
+      event = { type: 'text', value: input, hop };
+    } else if (/^[1-9]\d?$/.test(input)) {
+      const picked = current.choices[Number(input) - 1];
+      if (picked) event = { type: `choice.${picked.value}`, value: picked.value, hop };
+    }
+    if (!event || !snap.can(event)) return invalid();
+
+    actor.send(event);
+    await settle(actor, hop);
+    snap = actor.getSnapshot();
+    row.invalid = 0;
+    row.page = 0;
+
+    const next = snap.status === 'done' ? (snap.output as FlowOutput | undefined)?.next : undefined;
+    if (next) {
+      const ctx = snap.context as FlowInput;
+      actor.stop();
+      const target = (next === 'home' ? row.home : next) as FlowName;
+      const entered = await enter(row, target, { ...baseInput(ctx.lang), householdId: ctx.householdId }, hop);
+      keep(entered);
+      return render(row, entered.getSnapshot(), (entered.getSnapshot().context as FlowInput).lang);
+    }
+    if (snap.status === 'error') {
+      logger.error({ err: snap.error, machine: row.machine }, 'ussd: flow failed');
+      return endScreen('common.failed', lang);
+    }
+    return render(row, snap, (snap.context as FlowInput).lang);
+  }
+
+  async function restartHome(
+    row: SessionRow,
+    hop: number,
+    keep: (a: AnyActor) => void,
+    notice?: string,
+    knownLang?: Language,
+  ): Promise<{ text: string; end: boolean }> {
+    const caller = deps.identify(row.phone);
+    const lang = knownLang ?? caller.lang;
+    row.invalid = 0;
+    const actor = await enter(row, row.home as FlowName, { sessionId: row.sessionId, phone: row.phone, lang, householdId: caller.householdId }, hop);
+    keep(actor);
+    return render(row, actor.getSnapshot(), lang, notice);
+  }
+
+  async function resumeStep(h: Hop, hop: number, keep: (a: AnyActor) => void): Promise<{ text: string; end: boolean }> {
+    const { row, input } = h;
+    const saved = JSON.parse(row.snapshot) as {
+      from: string; machine: FlowName; version: number; snapshot: string; page: number; lang: Language;
+    };
+    if (input === '1') {
+      sessions.markResumed(saved.from);
+      const flow = flows[saved.machine];
+      if (!flow || flow.version !== saved.version) return restartHome(row, hop, keep, 'common.restarted');
+      const actor = createActor(flow.machine, { snapshot: JSON.parse(saved.snapshot) }).start();
+      keep(actor);
+      Object.assign(row, { machine: saved.machine, version: saved.version, page: saved.page, invalid: 0 });
+      return render(row, actor.getSnapshot(), (actor.getSnapshot().context as FlowInput).lang);
+    }
+    if (input === '2' || input === '00') {
+      sessions.markResumed(saved.from);
+      return restartHome(row, hop, keep, undefined, saved.lang);
+    }
+    row.invalid++;
+    if (row.invalid >= MAX_INVALID) return endScreen('error.tooMany', saved.lang);
+    return render(row, null, saved.lang, 'error.invalid');
+  }
+
+  return {
+    /** One gateway hop. Concurrent retries of the same hop share one computation. */
+    handle(req: UssdRequest): Promise<UssdReply> {
+      const key = `${req.sessionId}\u0000${req.text}`;
+      const running = inflight.get(key);
+      if (running) return running;
+      const p = process(req).finally(() => inflight.delete(key));
+      inflight.set(key, p);
+      return p;
+    },
+    /** The screen shown when the engine itself fails: a polite END in French, never a 5xx to the gateway. */
+    failureReply(): UssdReply {
+      return { body: `END ${endScreen('common.failed', 'fr').text}`, end: true };
+    },
+  };
+}
+
+export class SessionPhoneMismatch extends Error {
+  constructor() {
+    super('sessionId already belongs to another phoneNumber');
+  }
+}
+
+/**
+ * The member's new input: what follows the previously processed text and its `*` separator.
+ * The stored prefix is removed as a whole, never split on `*`, because inputs may contain `*`.
+ * Returns null when `text` does not extend the previous text (a gateway out of step).
+ */
+export function inputSuffix(previous: string, text: string): string | null {
+  if (previous === '') return text;
+  if (text.length > previous.length && text.startsWith(previous) && text[previous.length] === '*') {
+    return text.slice(previous.length + 1);
+  }
+  return null;
+}
+
+export type UssdEngine = ReturnType<typeof createUssdEngine>;

@@ -1,0 +1,141 @@
+import { createHash } from 'node:crypto';
+import { fromPromise, type AnyStateMachine } from 'xstate';
+import type { CallbackInput, CallbackReceipt } from '../../flows/callback.ts';
+import type { CoverageView } from '../../flows/coverage.ts';
+import type { PaymentLine } from '../../flows/history.ts';
+import { flows } from '../../flows/index.ts';
+import type { FlowName } from '../../flows/lib.ts';
+import type { DistrictMutuelles, Offer } from '../../flows/register.ts';
+import { bamakoTime, type Clock } from '../clock.ts';
+import type { CallbackStore } from '../db/callbacks.ts';
+import type { HouseholdStore } from '../db/households.ts';
+import type { MutuelleStore } from '../db/mutuelles.ts';
+import type { PreferenceStore } from '../db/preferences.ts';
+import { callBackBy } from '../domain/callbacks.ts';
+import { beneficiaryStatus, coverageOn, monthlyShare, parametersOn } from '../domain/coverage.ts';
+import type { Language } from '../i18n/catalog.ts';
+import type { Caller, FlowEntry } from './engine.ts';
+
+export interface ProviderDeps {
+  households: HouseholdStore;
+  preferences: PreferenceStore;
+  callbacks: CallbackStore;
+  mutuelles: MutuelleStore;
+  clock: Clock;
+  /** The product shown to callers who are not members yet. */
+  offerProductId: string;
+}
+
+/** How many payments "my payments" lists; older ones are at the mutuelle's office. */
+const HISTORY_LIMIT = 24;
+
+/** A snapshot is only trusted by the machine that wrote it: the fingerprint changes with any state or transition. */
+export function machineVersion(machine: AnyStateMachine): number {
+  return parseInt(createHash('sha1').update(JSON.stringify(machine.definition)).digest('hex').slice(0, 8), 16);
+}
+
+/**
+ * Production wiring: each machine's named actors backed by the stores and the coverage rules.
+ * Called once at start-up (machine.provide rebuilds the machine), never per hop.
+ */
+export function provideFlows(d: ProviderDeps): Record<FlowName, FlowEntry> {
+  const today = () => bamakoTime(d.clock.now()).format('YYYY-MM-DD');
+
+  const lookupCoverage = fromPromise<CoverageView, { householdId: number }>(async ({ input }) => {
+    const rec = d.households.load(input.householdId);
+    if (!rec) throw new Error(`household ${input.householdId} not found`);
+    const cov = coverageOn({ beneficiaries: rec.beneficiaries, parameters: rec.parameters, ledger: rec.ledger, today: today() });
+    const active = rec.beneficiaries.filter((b) => b.active);
+    return {
+      adherentName: rec.household.adherentName,
+      size: active.length,
+      status: cov.status,
+      paidThrough: cov.paidThrough,
+      waitingUntil: cov.waitingUntil,
+      graceUntil: cov.graceUntil,
+      nextMonth: cov.nextMonth,
+      remaining: cov.remaining,
+      beneficiaries: rec.beneficiaries.map((b) => ({ name: b.name, status: beneficiaryStatus(b, cov) })),
+    };
+  });
+
+  const listPayments = fromPromise<PaymentLine[], { householdId: number }>(async ({ input }) => {
+    const rec = d.households.load(input.householdId);
+    if (!rec) throw new Error(`household ${input.householdId} not found`);
+    return rec.ledger
+      .slice(-HISTORY_LIMIT)
+      .reverse()
+      .map((p) => ({ date: p.paidOn, amount: p.amount, channel: p.channel }));
+  });
+
+  const requestCallback = fromPromise<CallbackReceipt, CallbackInput>(async ({ input }) => {
+    const now = d.clock.now();
+    const local = bamakoTime(now);
+    const open = d.callbacks.openFor(input.phone);
+    if (open) {
+      return { requestedOn: bamakoTime(new Date(open.createdAt)).format('YYYY-MM-DD'), callBy: bamakoTime(new Date(open.promisedBy)).format('YYYY-MM-DD'), alreadyOpen: true };
+    }
+    const callBy = callBackBy(local.format('YYYY-MM-DD'), local.hour());
+    d.callbacks.request(
+      {
+        requestKey: input.key,
+        phone: input.phone,
+        householdId: input.householdId,
+        reason: input.reason,
+        channel: 'ussd',
+        promisedBy: bamakoTime(new Date(`${callBy}T17:00:00Z`)).toDate(),
+      },
+      now,
+    );
+    return { requestedOn: local.format('YYYY-MM-DD'), callBy, alreadyOpen: false };
+  });
+
+  const loadOffer = fromPromise<Offer, Record<string, never>>(async () => {
+    const p = parametersOn(d.households.parametersOf(d.offerProductId), today());
+    return {
+      contribution: p.annualContribution,
+      monthly: monthlyShare(p, false),
+      subsidised: monthlyShare(p, true) * 12,
+      percent: p.subsidyPercent,
+      joiningFee: p.joiningFee,
+      days: p.waitingDays,
+    };
+  });
+
+  const listMutuelles = fromPromise<DistrictMutuelles[], Record<string, never>>(async () =>
+    d.mutuelles.districts().map((district) => ({ district, mutuelles: d.mutuelles.inDistrict(district).map((m) => m.name) })),
+  );
+
+  const loadReminders = fromPromise<boolean, { householdId: number }>(async ({ input }) =>
+    d.preferences.remindersEnabled(input.householdId),
+  );
+  const saveReminders = fromPromise<void, { householdId: number; enabled: boolean }>(async ({ input }) =>
+    d.preferences.setReminders(input.householdId, input.enabled, 'ussd', d.clock.now()),
+  );
+  const saveLanguage = fromPromise<void, { phone: string; householdId: number | null; lang: Language }>(async ({ input }) => {
+    if (input.householdId) d.households.setLanguage(input.householdId, input.lang, d.clock.now());
+    else d.preferences.setCallerLanguage(input.phone, input.lang, d.clock.now());
+  });
+
+  const provided = {
+    main: flows.main,
+    contribute: flows.contribute,
+    coverage: flows.coverage.provide({ actors: { lookupCoverage } }),
+    history: flows.history.provide({ actors: { listPayments } }),
+    reminders: flows.reminders.provide({ actors: { loadReminders, saveReminders } }),
+    callback: flows.callback.provide({ actors: { requestCallback } }),
+    language: flows.language.provide({ actors: { saveLanguage } }),
+    register: flows.register.provide({ actors: { loadOffer, listMutuelles, requestCallback } }),
+  } satisfies Record<FlowName, AnyStateMachine>;
+
+  return Object.fromEntries(
+    Object.entries(provided).map(([name, machine]) => [name, { machine, version: machineVersion(flows[name as FlowName]) }]),
+  ) as Record<FlowName, FlowEntry>;
+}
+
+/** Members get the main menu in their household's language; other numbers the joining menu, in French unless they chose. */
+export function identifyCaller(households: HouseholdStore, preferences: PreferenceStore, phone: string): Caller {
+  const h = households.findByPhone(phone);
+  if (h) return { householdId: h.id, lang: h.language };
+  return { householdId: null, lang: preferences.callerLanguage(phone) ?? 'fr' };
+}

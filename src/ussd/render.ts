@@ -1,0 +1,88 @@
+import type { Choice, ScreenMeta } from '../../flows/lib.ts';
+import { translate, type Catalogs, type Language, type Params } from '../i18n/catalog.ts';
+import { fold, septets, type FoldMode } from '../i18n/gsm7.ts';
+
+/** Every screen, after folding, fits this many GSM-7 septets (reference/gsm7-and-screens.md). */
+export const SCREEN_SEPTETS = 160;
+
+export interface RenderInput {
+  catalogs: Catalogs;
+  lang: Language;
+  meta: ScreenMeta<unknown>;
+  context: unknown;
+  page: number;
+  /** A one-line message above the screen: what was wrong with the last input, or a notice. */
+  errorKey?: string | undefined;
+  errorParams?: Params | undefined;
+  showBack: boolean;
+  showHome: boolean;
+  foldMode: FoldMode;
+}
+
+export interface RenderedScreen {
+  /** Folded text, without CON/END. */
+  text: string;
+  end: boolean;
+  page: number;
+  pages: number;
+  choices: readonly Choice[];
+}
+
+export class ScreenTooLongError extends Error {}
+
+export function choicesOf(meta: ScreenMeta<unknown>, context: unknown): readonly Choice[] {
+  const c = meta.choices;
+  return typeof c === 'function' ? c(context) : (c ?? []);
+}
+
+/**
+ * Lays out one screen: the optional error line, the text, then the listed lines and numbered choices,
+ * cut into pages that each fit the budget with their navigation footer. Choices keep their numbers
+ * across pages, so what the member types never depends on the page.
+ */
+export function renderScreen(r: RenderInput): RenderedScreen {
+  const t = (key: string, params?: Params) => translate(r.catalogs, r.lang, key, params);
+  const head = [
+    ...(r.errorKey ? [t(r.errorKey, r.errorParams)] : []),
+    t(r.meta.screen, r.meta.params?.(r.context)),
+  ].join('\n');
+  const choices = choicesOf(r.meta, r.context);
+  const entries = [
+    ...(r.meta.lines?.(r.context) ?? []).map((l) => t(l.key, l.params)),
+    ...choices.map((c, i) => `${i + 1} ${c.label ?? t(c.labelKey ?? c.value)}`),
+  ];
+  const end = r.meta.end === true;
+  const fit = (s: string) => septets(s) <= SCREEN_SEPTETS;
+
+  if (end) {
+    const text = fold([head, ...entries].join('\n'), r.foldMode);
+    if (!fit(text)) throw new ScreenTooLongError(`END screen ${r.meta.screen} is ${septets(text)} septets`);
+    return { text, end, page: 0, pages: 1, choices };
+  }
+
+  const nav = (more: boolean) =>
+    [
+      ...(more ? [`98 ${t('nav.more')}`] : []),
+      ...(r.showBack ? [`0 ${t('nav.back')}`] : []),
+      ...(r.showHome ? [`00 ${t('nav.home')}`] : []),
+    ].join(' ');
+  const compose = (items: string[], more: boolean) =>
+    fold([head, ...items, nav(more)].filter((s) => s !== '').join('\n'), r.foldMode);
+
+  const pages: string[] = [];
+  let rest = entries;
+  do {
+    let n = rest.length;
+    // Greedy: the longest run of entries that fits with a "more" footer, or all of them without it.
+    if (!fit(compose(rest, false))) {
+      n = 0;
+      while (n < rest.length && fit(compose(rest.slice(0, n + 1), true))) n++;
+      if (n === 0) throw new ScreenTooLongError(`screen ${r.meta.screen} cannot fit one line per page`);
+    }
+    pages.push(compose(rest.slice(0, n), n < rest.length));
+    rest = rest.slice(n);
+  } while (rest.length > 0);
+
+  const page = Math.min(Math.max(r.page, 0), pages.length - 1);
+  return { text: pages[page] as string, end, page, pages: pages.length, choices };
+}

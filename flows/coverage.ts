@@ -92,8 +92,10 @@ export const coverageMachine = setup({
       meta: {
         screen: 'coverage.beneficiaries.title',
         params: (c) => ({ count: c.view?.beneficiaries.length ?? 0 }),
-        lines: (c) =>
-          (c.view?.beneficiaries ?? []).map((b) => ({ key: 'coverage.beneficiary', params: { name: b.name, status: b.status } })),
+        lines: {
+          key: 'coverage.beneficiary',
+          items: (c) => (c.view?.beneficiaries ?? []).map((b) => ({ name: b.name, status: b.status })),
+        },
       },
       on: { back: 'summary' },
     },

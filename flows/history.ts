@@ -51,7 +51,7 @@ export const historyMachine = setup({
       meta: {
         screen: 'history.title',
         params: (c) => ({ count: c.payments.length }),
-        lines: (c) => c.payments.map((p) => ({ key: 'history.item', params: { date: p.date, amount: p.amount, channel: p.channel } })),
+        lines: { key: 'history.item', items: (c) => c.payments.map((p) => ({ date: p.date, amount: p.amount, channel: p.channel })) },
       },
     },
   },

@@ -38,9 +38,10 @@ export interface Choice {
   label?: string;
 }
 
-export interface Line {
+/** Lines listed under a screen's text, all in one message shape (one beneficiary, one payment…). */
+export interface Lines<C> {
   key: string;
-  params: Params;
+  items: (context: C) => Params[];
 }
 
 export interface ScreenMeta<C> {
@@ -48,7 +49,7 @@ export interface ScreenMeta<C> {
   screen: string;
   params?: (context: C) => Params;
   /** Lines listed under the text (beneficiaries, payments); the engine paginates them. */
-  lines?: (context: C) => Line[];
+  lines?: Lines<C>;
   choices?: readonly Choice[] | ((context: C) => Choice[]);
   /** 'text': the member types a value (sent as a `text` event) instead of picking a numbered choice. */
   input?: 'text';

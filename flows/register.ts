@@ -113,11 +113,10 @@ export const registerMachine = setup({
       meta: {
         screen: 'register.mutuelles',
         params: (c) => ({ district: c.district ?? '' }),
-        lines: (c) =>
-          (c.districts.find((d) => d.district === c.district)?.mutuelles ?? []).map((m) => ({
-            key: 'register.mutuelle',
-            params: { mutuelle: m },
-          })),
+        lines: {
+          key: 'register.mutuelle',
+          items: (c) => (c.districts.find((d) => d.district === c.district)?.mutuelles ?? []).map((m) => ({ mutuelle: m })),
+        },
       },
       on: { back: 'districts' },
     },

@@ -57,16 +57,17 @@ export type ParamName = keyof typeof PARAM_KINDS;
 type Kind = (typeof PARAM_KINDS)[ParamName];
 
 /** Names are cut to this many characters on a screen; pagination handles the rest. */
-export const NAME_MAX = 24;
+export const NAME_MAX = 20;
 
 export const WORST_CASE: Record<Kind, ParamValue> = {
-  money: 99_999_999,
+  // Screens assume amounts below a million FCFA; contribution amounts are capped below that.
+  money: 999_999,
   date: '2026-12-31',
   month: '2026-09',
   status: 'inactive',
   channel: 'orange_money',
   name: 'W'.repeat(NAME_MAX),
-  count: 999,
+  count: 99,
   code: '*384*123*99#',
   phone: '+22376000000',
 };

@@ -6,7 +6,7 @@ import type { SessionRow, SessionStore } from '../db/sessions.ts';
 import { translate, type Catalogs, type Language, type Params } from '../i18n/catalog.ts';
 import type { FoldMode } from '../i18n/gsm7.ts';
 import type { Logger } from '../log.ts';
-import { renderScreen, type RenderedScreen } from './render.ts';
+import { navigation, renderScreen, type RenderedScreen } from './render.ts';
 
 export interface UssdRequest {
   sessionId: string;
@@ -130,12 +130,14 @@ export function createUssdEngine(deps: EngineDeps) {
     const atHome = row.machine === row.home;
     return renderScreen({
       catalogs, lang, meta: end ? { ...found.meta, end: true } : found.meta, context: snapshot.context, page: row.page,
-      errorKey, errorParams, showBack: canBack || !atHome, showHome: !atHome || canBack, foldMode: deps.foldMode,
+      errorKey, errorParams, ...navigation(canBack, atHome), foldMode: deps.foldMode,
     });
   }
 
   function endScreen(key: string, lang: Language): { text: string; end: true } {
-    return { text: renderScreen({ catalogs, lang, meta: { screen: key, end: true }, context: null, page: 0, showBack: false, showHome: false, foldMode: deps.foldMode, errorParams: undefined }).text, end: true };
+    const meta: ScreenMeta<unknown> = { screen: key, end: true, params: () => ({ code: deps.serviceCode }) };
+    const screen = renderScreen({ catalogs, lang, meta, context: null, page: 0, showBack: false, showHome: false, foldMode: deps.foldMode });
+    return { text: screen.text, end: true };
   }
 
   /** Starts the home flow (or the one a finished flow hands over to) and follows hand-offs. */

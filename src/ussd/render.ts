@@ -28,6 +28,14 @@ export interface RenderedScreen {
   choices: readonly Choice[];
 }
 
+/**
+ * Which navigation a screen offers. `0` goes back within a flow, or home from a flow's first screen;
+ * `00` is shown only where it leads somewhere `0` does not.
+ */
+export function navigation(canBack: boolean, atHome: boolean): { showBack: boolean; showHome: boolean } {
+  return { showBack: canBack || !atHome, showHome: canBack && !atHome };
+}
+
 export class ScreenTooLongError extends Error {}
 
 export function choicesOf(meta: ScreenMeta<unknown>, context: unknown): readonly Choice[] {
@@ -47,8 +55,9 @@ export function renderScreen(r: RenderInput): RenderedScreen {
     t(r.meta.screen, r.meta.params?.(r.context)),
   ].join('\n');
   const choices = choicesOf(r.meta, r.context);
+  const lines = r.meta.lines;
   const entries = [
-    ...(r.meta.lines?.(r.context) ?? []).map((l) => t(l.key, l.params)),
+    ...(lines ? lines.items(r.context).map((p) => t(lines.key, p)) : []),
     ...choices.map((c, i) => `${i + 1} ${c.label ?? t(c.labelKey ?? c.value)}`),
   ];
   const end = r.meta.end === true;

@@ -1,0 +1,76 @@
+import { Command } from 'commander';
+import { existsSync } from 'node:fs';
+import { systemClock } from '../clock.ts';
+import { ConfigError, loadConfig, type Config } from '../config.ts';
+import { openDatabase } from '../db/connection.ts';
+import { seedDemo } from '../db/seed.ts';
+import { createLogger } from '../log.ts';
+import { startServer } from '../server.ts';
+import { checkFlows } from '../ussd/check.ts';
+
+function config(): Config {
+  if (existsSync('.env')) process.loadEnvFile('.env');
+  return loadConfig();
+}
+
+export function buildCli(): Command {
+  const program = new Command('sabatili')
+    .description("UTM's USSD and SMS self-service, and its local gateway simulator")
+    .showHelpAfterError();
+
+  program
+    .command('serve')
+    .description('run the HTTP server (USSD, SMS and payment callbacks, simulator, office console)')
+    .action(async () => {
+      const c = config();
+      const logger = createLogger(c.LOG_LEVEL);
+      const running = await startServer(c, systemClock, logger);
+      const stop = () => {
+        logger.info('shutting down');
+        void running.close().then(() => process.exit(0));
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+
+  program
+    .command('seed')
+    .description('load the demo network (mutuelles, products, demo phones and a year of payments); adds only what is missing')
+    .action(() => {
+      const c = config();
+      const db = openDatabase(c.DATABASE_PATH);
+      const r = seedDemo(db, systemClock);
+      db.close();
+      console.log(`Demo data in ${c.DATABASE_PATH}: ${r.households} households and ${r.payments} payments added.`);
+    });
+
+  const flows = program.command('flows').description('the USSD menus and their messages');
+  flows
+    .command('check')
+    .description('fail on a message missing in a language, a screen over 160 GSM-7 septets, a character that cannot be folded, or an unreachable state')
+    .option('--review', 'also list the Bambara messages still awaiting review by a native speaker')
+    .action((opts: { review?: boolean }) => {
+      const report = checkFlows();
+      for (const line of report.problems) console.error(`✗ ${line}`);
+      if (opts.review) for (const line of report.pendingReview) console.log(`… ${line}`);
+      console.log(
+        `flows check: ${report.screens} screens in ${report.languages} languages, ${report.problems.length} problems, ` +
+          `${report.pendingReview.length} Bambara messages awaiting review`,
+      );
+      if (report.problems.length > 0) process.exitCode = 1;
+    });
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await buildCli().parseAsync(argv);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(1);
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,134 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { bamakoTime, type Clock } from '../clock.ts';
+import { addMonths, lastDayOfMonth, monthOf } from '../domain/coverage.ts';
+import type { Db } from './connection.ts';
+import { createHouseholdStore } from './households.ts';
+
+const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/);
+const fcfa = z.number().int().nonnegative();
+
+const demoSchema = z.object({
+  products: z.array(
+    z.object({
+      id: z.string(),
+      name: z.string(),
+      parameters: z.array(
+        z.object({
+          effectiveFrom: day,
+          annualContribution: fcfa,
+          subsidyPercent: z.number().int().min(0).max(100),
+          joiningFee: fcfa,
+          waitingDays: z.number().int().nonnegative(),
+          graceDays: z.number().int().nonnegative(),
+        }),
+      ),
+    }),
+  ),
+  mutuelles: z.array(
+    z.object({ id: z.string(), name: z.string(), district: z.string(), targetPopulation: fcfa, productId: z.string() }),
+  ),
+  households: z.array(
+    z.object({
+      cardNumber: z.string(),
+      adherentName: z.string(),
+      phone: z.string().regex(/^\+223\d{8}$/),
+      language: z.enum(['fr', 'bm']),
+      mutuelleId: z.string(),
+      joinedMonthsAgo: z.number().int().nonnegative(),
+      wallet: z.object({ operator: z.literal('orange_money'), msisdn: z.string() }).loose().nullable(),
+      beneficiaries: z.array(
+        z.object({
+          name: z.string(),
+          relation: z.enum(['adherent', 'spouse', 'child', 'parent', 'other']),
+          birthYear: z.number().int(),
+          subsidised: z.boolean(),
+        }),
+      ),
+      payments: z.array(
+        z.object({
+          monthsAgo: z.number().int().nonnegative(),
+          day: z.number().int().min(1).max(31),
+          amount: z.number().int().positive(),
+          channel: z.enum(['orange_money', 'cash', 'agent']),
+        }),
+      ),
+    }),
+  ),
+});
+
+export type DemoData = z.infer<typeof demoSchema>;
+
+export function readDemoData(path = fileURLToPath(new URL('../../fixtures/demo.json', import.meta.url))): DemoData {
+  return demoSchema.parse(JSON.parse(readFileSync(path, 'utf8')));
+}
+
+/** True when the database holds no network yet (a first start). */
+export function isEmpty(db: Db): boolean {
+  return db.prepare('SELECT COUNT(*) FROM mutuelles').pluck().get() === 0;
+}
+
+export interface SeedResult {
+  households: number;
+  payments: number;
+}
+
+/**
+ * Loads the demo network. Payment dates are placed relative to the clock's day, so the demo
+ * phones show the same situation whenever they are seeded. Re-running adds only what is missing.
+ */
+export function seedDemo(db: Db, clock: Clock, data: DemoData = readDemoData()): SeedResult {
+  const households = createHouseholdStore(db);
+  const now = clock.now();
+  const thisMonth = monthOf(bamakoTime(now).format('YYYY-MM-DD'));
+  const dayIn = (monthsAgo: number, d: number) => {
+    const month = addMonths(thisMonth, -monthsAgo);
+    const last = lastDayOfMonth(month);
+    return `${month}-${String(Math.min(d, Number(last.slice(8)))).padStart(2, '0')}`;
+  };
+  const result: SeedResult = { households: 0, payments: 0 };
+  db.transaction(() => {
+    const product = db.prepare('INSERT INTO products (id, name) VALUES (?, ?) ON CONFLICT (id) DO NOTHING');
+    const param = db.prepare(
+      `INSERT INTO product_parameters (product_id, effective_from, annual_contribution, subsidy_percent, joining_fee, waiting_days, grace_days)
+       VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+    );
+    const mutuelle = db.prepare(
+      `INSERT INTO mutuelles (id, name, district, target_population, product_id) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+    );
+    const wallet = db.prepare(
+      `INSERT INTO wallets (household_id, operator, msisdn, linked_at) VALUES (?, ?, ?, ?)`,
+    );
+    for (const p of data.products) {
+      product.run(p.id, p.name);
+      for (const v of p.parameters) {
+        param.run(p.id, v.effectiveFrom, v.annualContribution, v.subsidyPercent, v.joiningFee, v.waitingDays, v.graceDays);
+      }
+    }
+    for (const m of data.mutuelles) mutuelle.run(m.id, m.name, m.district, m.targetPopulation, m.productId);
+    for (const h of data.households) {
+      if (households.findByPhone(h.phone)) continue;
+      const id = households.create({ ...h, joinedOn: dayIn(h.joinedMonthsAgo, 1) }, now);
+      if (h.wallet) wallet.run(id, h.wallet.operator, h.wallet.msisdn, now.toISOString());
+      h.payments.forEach((p, i) => {
+        const paidOn = dayIn(p.monthsAgo, p.day);
+        households.addContribution(
+          {
+            householdId: id,
+            amount: p.amount,
+            fee: 0,
+            channel: p.channel,
+            operatorTxnId: p.channel === 'orange_money' ? `DEMO-${h.cardNumber}-${i + 1}` : null,
+            paidOn,
+            paidAt: `${paidOn}T09:00:00.000Z`,
+          },
+          now,
+        );
+        result.payments++;
+      });
+      result.households++;
+    }
+  })();
+  return result;
+}

@@ -1,0 +1,45 @@
+import type { Server } from 'node:http';
+import type { Clock } from './clock.ts';
+import type { Config } from './config.ts';
+import { isEmpty, seedDemo } from './db/seed.ts';
+import { createApp } from './http/app.ts';
+import type { Logger } from './log.ts';
+import { createServices, type Services } from './services.ts';
+
+export interface Running {
+  server: Server;
+  services: Services;
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Opens the database (migrating it), loads the demo network on a first start outside production, and listens. */
+export async function startServer(config: Config, clock: Clock, logger: Logger): Promise<Running> {
+  const services = createServices(config, clock, logger);
+  if (config.NODE_ENV !== 'production' && isEmpty(services.db)) {
+    const seeded = seedDemo(services.db, clock);
+    logger.info(seeded, 'first start: demo network loaded');
+  }
+  const app = createApp(services);
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = app.listen(config.PORT, config.HOST, () => resolve(s));
+    s.once('error', reject);
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.PORT;
+  const url = `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${port}`;
+  logger.info({ url, database: config.DATABASE_PATH, serviceCode: config.USSD_SERVICE_CODE }, 'sabatili listening');
+  return {
+    server,
+    services,
+    url,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => {
+          services.db.close();
+          resolve();
+        });
+        server.closeAllConnections();
+      }),
+  };
+}

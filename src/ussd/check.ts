@@ -1,0 +1,174 @@
+import type { AnyStateMachine, StateNode } from 'xstate';
+import { flows } from '../../flows/index.ts';
+import { FLOW_NAMES, type Choice, type ScreenMeta } from '../../flows/lib.ts';
+import {
+  LANGUAGES,
+  PARAM_KINDS,
+  WORST_CASE,
+  loadCatalogs,
+  placeholders,
+  translate,
+  type Catalogs,
+  type Language,
+  type Params,
+} from '../i18n/catalog.ts';
+import { fold, unfoldable } from '../i18n/gsm7.ts';
+import { navigation, renderScreen, ScreenTooLongError, SCREEN_SEPTETS } from './render.ts';
+
+export interface FlowsReport {
+  problems: string[];
+  pendingReview: string[];
+  screens: number;
+  languages: number;
+}
+
+type AnyNode = StateNode<any, any>;
+
+/** Screens the engine shows on its own, outside any flow. */
+const ENGINE_SCREENS: Array<{ name: string; meta: ScreenMeta<unknown> }> = [
+  { name: 'engine.resume', meta: { screen: 'resume.offer', choices: [{ value: 'yes', labelKey: 'resume.yes' }, { value: 'no', labelKey: 'resume.no' }] } },
+  { name: 'engine.tooMany', meta: { screen: 'error.tooMany', end: true } },
+  { name: 'engine.failed', meta: { screen: 'common.failed', end: true } },
+];
+
+function worstParams(text: string): Params {
+  const out: Record<string, string | number> = {};
+  for (const name of placeholders(text)) {
+    if (Object.hasOwn(PARAM_KINDS, name)) out[name] = WORST_CASE[PARAM_KINDS[name as keyof typeof PARAM_KINDS]];
+  }
+  return out;
+}
+
+/** The flows '00' can lead to: members' main menu and the joining menu. */
+const HOME_FLOWS: readonly string[] = ['main', 'register'];
+
+function handlesBack(node: AnyNode | undefined): boolean {
+  for (let n = node; n; n = n.parent) if (n.transitions.has('back')) return true;
+  return false;
+}
+
+function allNodes(node: AnyNode): AnyNode[] {
+  return [node, ...Object.values(node.states as Record<string, AnyNode>).flatMap(allNodes)];
+}
+
+/** States reachable from the machine's initial state through any transition, invoke outcome or `always`. */
+function reachable(machine: AnyStateMachine): Set<string> {
+  const seen = new Set<string>();
+  const visit = (node: AnyNode) => {
+    if (seen.has(node.id)) return;
+    seen.add(node.id);
+    if (node.parent) visit(node.parent);
+    for (const t of node.initial?.target ?? []) visit(t as AnyNode);
+    for (const defs of node.transitions.values()) for (const d of defs) for (const t of d.target ?? []) visit(t as AnyNode);
+    for (const d of node.always ?? []) for (const t of d.target ?? []) visit(t as AnyNode);
+  };
+  visit(machine.root as AnyNode);
+  return seen;
+}
+
+/**
+ * What `sabatili flows check` verifies, so that no member ever meets a missing message, a screen cut
+ * by the handset, a '?' in place of a letter, or a menu state nobody can reach.
+ */
+export function checkFlows(catalogs: Catalogs = loadCatalogs()): FlowsReport {
+  const problems: string[] = [];
+  const pendingReview: string[] = [];
+  let screens = 0;
+
+  // 1. Catalogs: same keys, same placeholders, every character foldable, every placeholder typed.
+  const keys = new Set(LANGUAGES.flatMap((l) => [...catalogs[l].keys()]));
+  for (const key of keys) {
+    for (const lang of LANGUAGES) {
+      const entry = catalogs[lang].get(key);
+      if (!entry) {
+        problems.push(`message "${key}" is missing in ${lang}.json`);
+        continue;
+      }
+      const bad = unfoldable(entry.text);
+      if (bad.length) problems.push(`${lang} "${key}": cannot be folded to GSM-7: ${bad.join(' ')}`);
+      for (const p of placeholders(entry.text)) {
+        if (!Object.hasOwn(PARAM_KINDS, p)) problems.push(`${lang} "${key}": unknown placeholder {${p}}`);
+      }
+      if (lang !== 'fr') {
+        const fr = catalogs.fr.get(key);
+        if (fr && placeholders(fr.text).sort().join() !== placeholders(entry.text).sort().join()) {
+          problems.push(`${lang} "${key}": placeholders differ from fr.json`);
+        }
+      }
+      if (lang === 'bm' && entry.review !== 'reviewed') pendingReview.push(`bm "${key}": ${entry.text}`);
+    }
+  }
+
+  // 2. Every screen in every language, with worst-case values and the longest error line above it.
+  const worstError = (lang: Language) =>
+    [...catalogs[lang].keys()]
+      .filter((k) => k.startsWith('error.') && k !== 'error.tooMany')
+      .sort((a, b) => fold(translate(catalogs, lang, b, worstParams(catalogs[lang].get(b)?.text ?? ''))).length - fold(translate(catalogs, lang, a, worstParams(catalogs[lang].get(a)?.text ?? ''))).length)[0];
+
+  const checkScreen = (where: string, meta: ScreenMeta<unknown>, nav: { showBack: boolean; showHome: boolean }) => {
+    screens++;
+    for (const lang of LANGUAGES) {
+      const text = catalogs[lang].get(meta.screen)?.text;
+      if (text === undefined) {
+        problems.push(`${where}: screen "${meta.screen}" missing in ${lang}.json`);
+        continue;
+      }
+      const dynamic = typeof meta.choices === 'function';
+      const choices: readonly Choice[] = dynamic ? [{ value: 'x', label: String(WORST_CASE.name) }] : ((meta.choices as readonly Choice[] | undefined) ?? []);
+      const lineKey = meta.lines?.key;
+      const worst: ScreenMeta<unknown> = {
+        ...meta,
+        params: () => worstParams(text),
+        choices,
+        ...(lineKey ? { lines: { key: lineKey, items: () => [worstParams(catalogs[lang].get(lineKey)?.text ?? ''), worstParams(catalogs[lang].get(lineKey)?.text ?? '')] } } : {}),
+      };
+      try {
+        const r = renderScreen({
+          catalogs, lang, meta: worst, context: null, page: 0,
+          errorKey: meta.end ? undefined : worstError(lang),
+          errorParams: undefined,
+          ...nav, foldMode: 'gsm7',
+        });
+        if (!lineKey && !dynamic && r.pages > 1) problems.push(`${where} (${lang}): "${meta.screen}" with its choices needs ${r.pages} pages of ${SCREEN_SEPTETS} septets`);
+      } catch (err) {
+        if (err instanceof ScreenTooLongError) problems.push(`${where} (${lang}): ${err.message}`);
+        else problems.push(`${where} (${lang}): ${(err as Error).message}`);
+      }
+    }
+  };
+
+  for (const s of ENGINE_SCREENS) checkScreen(s.name, s.meta, { showBack: false, showHome: true });
+
+  // 3. Machines: reachable states, a screen wherever the member waits, services that cannot hang a hop.
+  for (const name of FLOW_NAMES) {
+    const machine = flows[name] as AnyStateMachine;
+    const seen = reachable(machine);
+    for (const node of allNodes(machine.root as AnyNode)) {
+      const where = `${name}: ${node.id}`;
+      if (!seen.has(node.id)) problems.push(`${where} is unreachable`);
+      const meta = node.meta as ScreenMeta<unknown> | undefined;
+      if (meta?.screen) checkScreen(where, meta, navigation(handlesBack(node), HOME_FLOWS.includes(name)));
+      if (node.type === 'atomic' && !meta?.screen && !node.always?.length && node.invoke.length === 0) {
+        problems.push(`${where}: the member would wait here with no screen`);
+      }
+      if (node.type === 'final' && !meta?.screen) {
+        const out = (node.config as { output?: { next?: string } }).output;
+        const next = out?.next;
+        if (!next || !(next === 'home' || (FLOW_NAMES as readonly string[]).includes(next))) {
+          problems.push(`${where}: final state with no screen must hand over to a flow (output.next)`);
+        }
+      }
+      if (node.invoke.length > 0) {
+        if (!node.tags.includes('busy')) problems.push(`${where}: invokes a service but is not tagged 'busy'`);
+        if (!node.transitions.has('budget.exceeded')) problems.push(`${where}: does not handle 'budget.exceeded'`);
+        for (const inv of node.invoke) {
+          if (![...node.transitions.keys()].some((k) => k.startsWith(`xstate.error.actor.${inv.id}`))) {
+            problems.push(`${where}: invoke of ${String(inv.src)} has no onError`);
+          }
+        }
+      }
+    }
+  }
+
+  return { problems, pendingReview, screens, languages: LANGUAGES.length };
+}

@@ -44,8 +44,8 @@ export const PARAM_KINDS = {
   status: 'status',
   channel: 'channel',
   name: 'name',
-  district: 'name',
-  mutuelle: 'name',
+  district: 'label',
+  mutuelle: 'label',
   count: 'count',
   percent: 'count',
   days: 'count',
@@ -56,8 +56,9 @@ export const PARAM_KINDS = {
 export type ParamName = keyof typeof PARAM_KINDS;
 type Kind = (typeof PARAM_KINDS)[ParamName];
 
-/** Names are cut to this many characters on a screen; pagination handles the rest. */
+/** A member's name is cut to this many characters on a screen; the name of a place or a mutuelle to LABEL_MAX. */
 export const NAME_MAX = 20;
+export const LABEL_MAX = 40;
 
 export const WORST_CASE: Record<Kind, ParamValue> = {
   // Screens assume amounts below a million FCFA; contribution amounts are capped below that.
@@ -67,6 +68,7 @@ export const WORST_CASE: Record<Kind, ParamValue> = {
   status: 'inactive',
   channel: 'orange_money',
   name: 'W'.repeat(NAME_MAX),
+  label: 'W'.repeat(LABEL_MAX),
   count: 99,
   code: '*384*123*99#',
   phone: '+22376000000',
@@ -108,6 +110,10 @@ export function translate(catalogs: Catalogs, lang: Language, key: string, param
   });
 }
 
+function cut(s: string, max: number): string {
+  return s.length > max ? `${s.slice(0, max - 1).trimEnd()}.` : s;
+}
+
 function formatParam(catalogs: Catalogs, lang: Language, kind: Kind, value: ParamValue): string {
   switch (kind) {
     case 'money':
@@ -120,10 +126,10 @@ function formatParam(catalogs: Catalogs, lang: Language, kind: Kind, value: Para
       return translate(catalogs, lang, `status.${value}`);
     case 'channel':
       return translate(catalogs, lang, `channel.${value}`);
-    case 'name': {
-      const s = String(value);
-      return s.length > NAME_MAX ? `${s.slice(0, NAME_MAX - 1)}.` : s;
-    }
+    case 'name':
+      return cut(String(value), NAME_MAX);
+    case 'label':
+      return cut(String(value), LABEL_MAX);
     case 'count':
     case 'code':
     case 'phone':

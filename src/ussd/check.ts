@@ -12,7 +12,7 @@ import {
   type Language,
   type Params,
 } from '../i18n/catalog.ts';
-import { fold, unfoldable } from '../i18n/gsm7.ts';
+import { fold, septets, unfoldable } from '../i18n/gsm7.ts';
 import { navigation, renderScreen, ScreenTooLongError, SCREEN_SEPTETS } from './render.ts';
 
 export interface FlowsReport {
@@ -101,9 +101,11 @@ export function checkFlows(catalogs: Catalogs = loadCatalogs()): FlowsReport {
 
   // 2. Every screen in every language, with worst-case values and the longest error line above it.
   const worstError = (lang: Language) =>
-    [...catalogs[lang].keys()]
-      .filter((k) => k.startsWith('error.') && k !== 'error.tooMany')
-      .sort((a, b) => fold(translate(catalogs, lang, b, worstParams(catalogs[lang].get(b)?.text ?? ''))).length - fold(translate(catalogs, lang, a, worstParams(catalogs[lang].get(a)?.text ?? ''))).length)[0];
+    Math.max(
+      ...[...catalogs[lang].keys()]
+        .filter((k) => k.startsWith('error.') && k !== 'error.tooMany')
+        .map((k) => septets(fold(translate(catalogs, lang, k)))),
+    );
 
   const checkScreen = (where: string, meta: ScreenMeta<unknown>, nav: { showBack: boolean; showHome: boolean }) => {
     screens++;
@@ -123,13 +125,13 @@ export function checkFlows(catalogs: Catalogs = loadCatalogs()): FlowsReport {
         ...(lineKey ? { lines: { key: lineKey, items: () => [worstParams(catalogs[lang].get(lineKey)?.text ?? ''), worstParams(catalogs[lang].get(lineKey)?.text ?? '')] } } : {}),
       };
       try {
-        const r = renderScreen({
-          catalogs, lang, meta: worst, context: null, page: 0,
-          errorKey: meta.end ? undefined : worstError(lang),
-          errorParams: undefined,
-          ...nav, foldMode: 'gsm7',
-        });
-        if (!lineKey && !dynamic && r.pages > 1) problems.push(`${where} (${lang}): "${meta.screen}" with its choices needs ${r.pages} pages of ${SCREEN_SEPTETS} septets`);
+        const r = renderScreen({ catalogs, lang, meta: worst, context: null, page: 0, ...nav, foldMode: 'gsm7' });
+        if (!lineKey && !dynamic && r.pages > 1) {
+          problems.push(`${where} (${lang}): "${meta.screen}" with its choices needs ${r.pages} pages of ${SCREEN_SEPTETS} septets`);
+        } else if (!lineKey && !dynamic && !meta.end && septets(r.text) + 1 + worstError(lang) > SCREEN_SEPTETS) {
+          // A menu re-shown after a wrong key must keep its text and every choice under the error line.
+          problems.push(`${where} (${lang}): "${meta.screen}" does not fit under an error line (${septets(r.text)} + ${1 + worstError(lang)} septets)`);
+        }
       } catch (err) {
         if (err instanceof ScreenTooLongError) problems.push(`${where} (${lang}): ${err.message}`);
         else problems.push(`${where} (${lang}): ${(err as Error).message}`);

@@ -50,10 +50,8 @@ export function choicesOf(meta: ScreenMeta<unknown>, context: unknown): readonly
  */
 export function renderScreen(r: RenderInput): RenderedScreen {
   const t = (key: string, params?: Params) => translate(r.catalogs, r.lang, key, params);
-  const head = [
-    ...(r.errorKey ? [t(r.errorKey, r.errorParams)] : []),
-    t(r.meta.screen, r.meta.params?.(r.context)),
-  ].join('\n');
+  const error = r.errorKey ? t(r.errorKey, r.errorParams) : null;
+  const body = t(r.meta.screen, r.meta.params?.(r.context));
   const choices = choicesOf(r.meta, r.context);
   const lines = r.meta.lines;
   const entries = [
@@ -62,9 +60,10 @@ export function renderScreen(r: RenderInput): RenderedScreen {
   ];
   const end = r.meta.end === true;
   const fit = (s: string) => septets(s) <= SCREEN_SEPTETS;
+  const join = (parts: Array<string | null>) => fold(parts.filter((p): p is string => p !== null && p !== '').join('\n'), r.foldMode);
 
   if (end) {
-    const text = fold([head, ...entries].join('\n'), r.foldMode);
+    const text = join([error, body, ...entries]);
     if (!fit(text)) throw new ScreenTooLongError(`END screen ${r.meta.screen} is ${septets(text)} septets`);
     return { text, end, page: 0, pages: 1, choices };
   }
@@ -75,23 +74,31 @@ export function renderScreen(r: RenderInput): RenderedScreen {
       ...(r.showBack ? [`0 ${t('nav.back')}`] : []),
       ...(r.showHome ? [`00 ${t('nav.home')}`] : []),
     ].join(' ');
-  const compose = (items: string[], more: boolean) =>
-    fold([head, ...items, nav(more)].filter((s) => s !== '').join('\n'), r.foldMode);
 
-  const pages: string[] = [];
+  // Pages are laid out without the error line, so '98' and '0' mean the same with or without one.
+  const pages: Array<{ items: string[]; more: boolean }> = [];
   let rest = entries;
   do {
     let n = rest.length;
     // Greedy: the longest run of entries that fits with a "more" footer, or all of them without it.
-    if (!fit(compose(rest, false))) {
+    if (!fit(join([body, ...rest, nav(false)]))) {
       n = 0;
-      while (n < rest.length && fit(compose(rest.slice(0, n + 1), true))) n++;
+      while (n < rest.length && fit(join([body, ...rest.slice(0, n + 1), nav(true)]))) n++;
       if (n === 0) throw new ScreenTooLongError(`screen ${r.meta.screen} cannot fit one line per page`);
     }
-    pages.push(compose(rest.slice(0, n), n < rest.length));
+    pages.push({ items: rest.slice(0, n), more: n < rest.length });
     rest = rest.slice(n);
   } while (rest.length > 0);
 
   const page = Math.min(Math.max(r.page, 0), pages.length - 1);
-  return { text: pages[page] as string, end, page, pages: pages.length, choices };
+  const shown = pages[page] as { items: string[]; more: boolean };
+  const plain = join([body, ...shown.items, nav(shown.more)]);
+  let text = plain;
+  if (error) {
+    // The error line goes on top; on a full page it takes the place of the text the member just read.
+    text = join([error, body, ...shown.items, nav(shown.more)]);
+    if (!fit(text)) text = join([error, ...shown.items, nav(shown.more)]);
+    if (!fit(text)) text = plain;
+  }
+  return { text, end, page, pages: pages.length, choices };
 }

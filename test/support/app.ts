@@ -1,0 +1,76 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ManualClock } from '../../src/clock.ts';
+import { loadConfig, type Config } from '../../src/config.ts';
+import { openDatabase } from '../../src/db/connection.ts';
+import { seedDemo } from '../../src/db/seed.ts';
+import { createApp } from '../../src/http/app.ts';
+import { createLogger } from '../../src/log.ts';
+import { createServices, type Services } from '../../src/services.ts';
+
+export interface TestApp {
+  url: string;
+  clock: ManualClock;
+  services: Services;
+  dbPath: string;
+  /** Posts a form to the app, as the gateway does. */
+  post(path: string, form: Record<string, string>): Promise<{ status: number; body: string }>;
+  /** One USSD hop for a phone: `text` is the cumulative text the gateway would send. */
+  hop(sessionId: string, phoneNumber: string, text: string): Promise<{ status: number; body: string }>;
+  /** Stops the server; `keepDatabase` leaves the file for a restart test. */
+  close(opts?: { keepDatabase?: boolean }): Promise<void>;
+}
+
+export interface TestAppOptions {
+  clock?: string;
+  /** Reuse a database file (restart tests); otherwise a fresh one in a temp folder, seeded with the demo network. */
+  dbPath?: string;
+  env?: Record<string, string>;
+  seed?: boolean;
+}
+
+/** The real app on a real port, a temp SQLite file and a frozen clock. */
+export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> {
+  const dir = opts.dbPath ? null : mkdtempSync(join(tmpdir(), 'sabatili-test-'));
+  const dbPath = opts.dbPath ?? join(dir as string, 'test.db');
+  const clock = new ManualClock(opts.clock ?? '2026-03-10T09:00:00Z');
+  const config: Config = loadConfig({ NODE_ENV: 'test', DATABASE_PATH: dbPath, LOG_LEVEL: 'silent', ...opts.env });
+  const logger = createLogger(config.LOG_LEVEL);
+  const db = openDatabase(dbPath);
+  if (opts.seed !== false && !opts.dbPath) seedDemo(db, clock);
+  const services = createServices(config, clock, logger, db);
+  const server: Server = await new Promise((resolve) => {
+    const s = createApp(services).listen(0, '127.0.0.1', () => resolve(s));
+  });
+  const address = server.address();
+  const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+
+  const post = async (path: string, form: Record<string, string>) => {
+    const res = await fetch(url + path, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(form).toString(),
+    });
+    return { status: res.status, body: await res.text() };
+  };
+
+  return {
+    url,
+    clock,
+    services,
+    dbPath,
+    post,
+    hop: (sessionId, phoneNumber, text) =>
+      post('/ussd', { sessionId, serviceCode: config.USSD_SERVICE_CODE, phoneNumber, networkCode: '61001', text }),
+    close: async ({ keepDatabase = false } = {}) => {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      db.close();
+      if (dir && !keepDatabase) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -139,7 +139,7 @@ export function checkFlows(catalogs: Catalogs = loadCatalogs()): FlowsReport {
     }
   };
 
-  for (const s of ENGINE_SCREENS) checkScreen(s.name, s.meta, { showBack: false, showHome: true });
+  for (const s of ENGINE_SCREENS) checkScreen(s.name, s.meta, { showBack: false, showHome: false });
 
   // 3. Machines: reachable states, a screen wherever the member waits, services that cannot hang a hop.
   for (const name of FLOW_NAMES) {

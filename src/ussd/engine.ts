@@ -120,7 +120,7 @@ export function createUssdEngine(deps: EngineDeps) {
     if (!snapshot) {
       return renderScreen({
         catalogs, lang, meta: RESUME_META, context: null, page: 0, errorKey, errorParams,
-        showBack: false, showHome: true, foldMode: deps.foldMode,
+        showBack: false, showHome: false, foldMode: deps.foldMode,
       });
     }
     const found = screenMeta(snapshot);

@@ -1,0 +1,60 @@
+import { readdirSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { playTranscript, readTranscript, stringifyTranscript } from '../src/simulator/transcripts.ts';
+import { startTestApp } from './support/app.ts';
+
+const ROOT = join(import.meta.dirname, '..', 'fixtures', 'transcripts');
+/** UPDATE_TRANSCRIPTS=1 rewrites the expected screens from what the app shows, for review in the diff. */
+const UPDATE = process.env.UPDATE_TRANSCRIPTS === '1';
+
+const files = readdirSync(ROOT, { recursive: true, encoding: 'utf8' })
+  .filter((f) => f.endsWith('.yaml'))
+  .sort();
+
+describe('golden transcripts', () => {
+  it('exist for every flow in both languages', () => {
+    for (const flow of ['main', 'coverage', 'contribute', 'history', 'reminders', 'callback', 'language', 'register', 'navigation']) {
+      for (const lang of ['fr', 'bm']) {
+        expect(files.some((f) => f.startsWith(`${flow}/${lang}.`)), `${flow}/${lang}.*.yaml`).toBe(true);
+      }
+    }
+  });
+
+  for (const file of files) {
+    it(file, async () => {
+      const path = join(ROOT, file);
+      const t = readTranscript(path);
+      const app = await startTestApp({ clock: t.seeded ?? t.clock });
+      try {
+        const slug = relative(ROOT, path).replace(/[^a-z0-9]+/gi, '-');
+        const result = await playTranscript(
+          t,
+          {
+            hop: (sessionId, phone, text) => app.hop(sessionId, phone, text),
+            setClock: (d) => app.clock.set(d),
+            stateOf: (sessionId) => {
+              const row = app.services.sessions.get(sessionId);
+              if (!row || row.machine.startsWith('@')) return row?.machine;
+              return [row.machine, ...statePath(JSON.parse(row.snapshot).value)].join('.');
+            },
+          },
+          slug,
+        );
+        if (UPDATE) writeFileSync(path, stringifyTranscript(result.actual));
+        else expect(result.problems, result.problems.join('\n\n')).toEqual([]);
+      } finally {
+        await app.close();
+      }
+    });
+  }
+});
+
+function statePath(value: unknown): string[] {
+  if (typeof value === 'string') return [value];
+  if (value && typeof value === 'object') {
+    const [key, child] = Object.entries(value)[0] ?? [];
+    return key === undefined ? [] : [key, ...statePath(child)];
+  }
+  return [];
+}

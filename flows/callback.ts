@@ -1,6 +1,6 @@
 import { assign, fromPromise, setup } from 'xstate';
 import type { CallbackReason } from '../src/db/callbacks.ts';
-import { choice, choiceValue, hopOf, failedState, handOff, slowState, type FlowEvent, type FlowInput, type FlowOutput, type ScreenMeta } from './lib.ts';
+import { choice, choiceValue, hopOf, failedState, handOff, slowState, type FlowInput, flowTypes } from './lib.ts';
 
 export interface CallbackReceipt {
   /** Day the member asked ('YYYY-MM-DD'). */
@@ -28,13 +28,7 @@ const REASONS: readonly CallbackReason[] = ['payment', 'coverage', 'registration
 
 /** Members call UTM, not the operator: this queues a call-back for UTM's staff and says when to expect it. */
 export const callbackMachine = setup({
-  types: {
-    context: {} as Context,
-    input: {} as FlowInput,
-    events: {} as FlowEvent,
-    output: {} as FlowOutput,
-    meta: {} as ScreenMeta<Context>,
-  },
+  types: flowTypes<Context>(),
   actors: {
     requestCallback: fromPromise<CallbackReceipt, CallbackInput>(() => {
       throw new Error('requestCallback is provided by src/ussd/providers.ts');
@@ -43,9 +37,16 @@ export const callbackMachine = setup({
 }).createMachine({
   id: 'callback',
   context: ({ input }) => ({ ...input, reason: 'other', receipt: null }),
-  initial: 'reason',
+  initial: 'start',
   output: handOff,
   states: {
+    start: {
+      always: [
+        // A number that is not registered can only want to join.
+        { guard: ({ context }) => context.householdId === null, target: 'saving', actions: assign({ reason: 'registration' }) },
+        { target: 'reason' },
+      ],
+    },
     reason: {
       meta: { screen: 'callback.reason', choices: REASONS.map((r) => choice(r, `callback.${r}`)) },
       on: {

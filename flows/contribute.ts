@@ -1,18 +1,12 @@
 import { setup } from 'xstate';
-import { handOff, type FlowEvent, type FlowInput, type FlowOutput, type ScreenMeta } from './lib.ts';
+import { handOff, type FlowInput, flowTypes } from './lib.ts';
 
 /**
  * Contributing by Orange Money lands with the payments work (issue 5); until then the menu
  * says so honestly and tells the member how to pay today.
  */
 export const contributeMachine = setup({
-  types: {
-    context: {} as FlowInput,
-    input: {} as FlowInput,
-    events: {} as FlowEvent,
-    output: {} as FlowOutput,
-    meta: {} as ScreenMeta<FlowInput>,
-  },
+  types: flowTypes<FlowInput>(),
 }).createMachine({
   id: 'contribute',
   context: ({ input }) => input,

@@ -1,6 +1,6 @@
 import { assign, fromPromise, setup } from 'xstate';
 import type { CoverageStatus } from '../src/domain/coverage.ts';
-import { choice, failedState, handOff, slowState, type FlowEvent, type FlowInput, type FlowOutput, type ScreenMeta } from './lib.ts';
+import { choice, failedState, handOff, slowState, type FlowInput, flowTypes } from './lib.ts';
 
 /** What the coverage screens show, computed by the coverage rules from the household's ledger. */
 export interface CoverageView {
@@ -35,13 +35,7 @@ const summaryChoices = [choice('beneficiaries', 'coverage.beneficiaries'), choic
 
 /** Is the household covered, until when, what remains to pay, and each beneficiary's status. */
 export const coverageMachine = setup({
-  types: {
-    context: {} as Context,
-    input: {} as FlowInput,
-    events: {} as FlowEvent,
-    output: {} as FlowOutput,
-    meta: {} as ScreenMeta<Context>,
-  },
+  types: flowTypes<Context>(),
   actors: {
     lookupCoverage: fromPromise<CoverageView, { householdId: number }>(() => {
       throw new Error('lookupCoverage is provided by src/ussd/providers.ts');

@@ -1,5 +1,5 @@
 import { assign, fromPromise, setup } from 'xstate';
-import { failedState, handOff, slowState, type FlowEvent, type FlowInput, type FlowOutput, type ScreenMeta } from './lib.ts';
+import { failedState, handOff, slowState, type FlowInput, flowTypes } from './lib.ts';
 
 export interface PaymentLine {
   date: string;
@@ -13,13 +13,7 @@ interface Context extends FlowInput {
 
 /** The household's contributions, latest first; the engine pages through them. */
 export const historyMachine = setup({
-  types: {
-    context: {} as Context,
-    input: {} as FlowInput,
-    events: {} as FlowEvent,
-    output: {} as FlowOutput,
-    meta: {} as ScreenMeta<Context>,
-  },
+  types: flowTypes<Context>(),
   actors: {
     listPayments: fromPromise<PaymentLine[], { householdId: number }>(() => {
       throw new Error('listPayments is provided by src/ussd/providers.ts');

@@ -1,16 +1,10 @@
 import { assign, fromPromise, setup } from 'xstate';
 import { isLanguage, type Language } from '../src/i18n/catalog.ts';
-import { choice, choiceValue, failedState, handOff, slowState, type FlowEvent, type FlowInput, type FlowOutput, type ScreenMeta } from './lib.ts';
+import { choice, choiceValue, failedState, handOff, slowState, type FlowInput, flowTypes } from './lib.ts';
 
 /** French or Bamanankan, remembered for the phone: every later screen and SMS uses it. */
 export const languageMachine = setup({
-  types: {
-    context: {} as FlowInput,
-    input: {} as FlowInput,
-    events: {} as FlowEvent,
-    output: {} as FlowOutput,
-    meta: {} as ScreenMeta<FlowInput>,
-  },
+  types: flowTypes<FlowInput>(),
   actors: {
     saveLanguage: fromPromise<void, { phone: string; householdId: number | null; lang: Language }>(() => {
       throw new Error('saveLanguage is provided by src/ussd/providers.ts');

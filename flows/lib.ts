@@ -57,6 +57,17 @@ export interface ScreenMeta<C> {
   end?: boolean;
 }
 
+/** The types every flow machine declares, for `setup({ types: flowTypes<Context>() })`. */
+export function flowTypes<C extends FlowInput>() {
+  return {
+    context: {} as C,
+    input: {} as FlowInput,
+    events: {} as FlowEvent,
+    output: {} as FlowOutput,
+    meta: {} as ScreenMeta<C>,
+  };
+}
+
 export function choice(value: string, labelKey = value): Choice {
   return { value, labelKey };
 }

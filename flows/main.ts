@@ -1,15 +1,9 @@
 import { setup } from 'xstate';
-import { choice, handOff, type FlowEvent, type FlowInput, type FlowOutput, type ScreenMeta } from './lib.ts';
+import { choice, handOff, type FlowInput, flowTypes } from './lib.ts';
 
 /** The registered member's main menu, in the contract order: coverage, contribute, payments, reminders, call-back, language. */
 export const mainMachine = setup({
-  types: {
-    context: {} as FlowInput,
-    input: {} as FlowInput,
-    events: {} as FlowEvent,
-    output: {} as FlowOutput,
-    meta: {} as ScreenMeta<FlowInput>,
-  },
+  types: flowTypes<FlowInput>(),
 }).createMachine({
   id: 'main',
   context: ({ input }) => input,

@@ -1,6 +1,5 @@
 import { assign, fromPromise, setup } from 'xstate';
-import type { CallbackInput, CallbackReceipt } from './callback.ts';
-import { choice, choiceValue, failedState, handOff, hopOf, slowState, type FlowEvent, type FlowInput, type FlowOutput, type ScreenMeta } from './lib.ts';
+import { choice, choiceValue, failedState, flowTypes, handOff, slowState, type FlowInput } from './lib.ts';
 
 /** The product a newcomer would join, in force today. */
 export interface Offer {
@@ -21,18 +20,11 @@ interface Context extends FlowInput {
   offer: Offer | null;
   districts: DistrictMutuelles[];
   district: string | null;
-  receipt: CallbackReceipt | null;
 }
 
 /** A caller whose number is not registered: what the mutuelle offers, what it costs, how and where to join. */
 export const registerMachine = setup({
-  types: {
-    context: {} as Context,
-    input: {} as FlowInput,
-    events: {} as FlowEvent,
-    output: {} as FlowOutput,
-    meta: {} as ScreenMeta<Context>,
-  },
+  types: flowTypes<Context>(),
   actors: {
     loadOffer: fromPromise<Offer, Record<string, never>>(() => {
       throw new Error('loadOffer is provided by src/ussd/providers.ts');
@@ -40,13 +32,10 @@ export const registerMachine = setup({
     listMutuelles: fromPromise<DistrictMutuelles[], Record<string, never>>(() => {
       throw new Error('listMutuelles is provided by src/ussd/providers.ts');
     }),
-    requestCallback: fromPromise<CallbackReceipt, CallbackInput>(() => {
-      throw new Error('requestCallback is provided by src/ussd/providers.ts');
-    }),
   },
 }).createMachine({
   id: 'register',
-  context: ({ input }) => ({ ...input, offer: null, districts: [], district: null, receipt: null }),
+  context: ({ input }) => ({ ...input, offer: null, districts: [], district: null }),
   initial: 'welcome',
   output: handOff,
   states: {
@@ -67,7 +56,7 @@ export const registerMachine = setup({
         'choice.price': 'loadingOffer',
         'choice.join': 'join',
         'choice.nearby': 'loadingMutuelles',
-        'choice.callback': 'saving',
+        'choice.callback': 'toCallback',
         'choice.language': 'toLanguage',
       },
     },
@@ -120,38 +109,8 @@ export const registerMachine = setup({
       },
       on: { back: 'districts' },
     },
-    saving: {
-      tags: ['busy'],
-      invoke: {
-        src: 'requestCallback',
-        input: ({ context, event }) => ({
-          phone: context.phone,
-          householdId: null,
-          reason: 'registration' as const,
-          key: `ussd:${context.sessionId}:${hopOf(event)}`,
-        }),
-        onDone: [
-          { guard: ({ event }) => event.output.alreadyOpen, target: 'alreadyQueued', actions: assign({ receipt: ({ event }) => event.output }) },
-          { target: 'queued', actions: assign({ receipt: ({ event }) => event.output }) },
-        ],
-        onError: 'failed',
-      },
-      on: { 'budget.exceeded': 'savingSlow' },
-    },
-    savingSlow: slowState('saving'),
     failed: failedState,
-    queued: {
-      type: 'final',
-      meta: { screen: 'callback.queued', end: true, params: (c) => ({ date: c.receipt?.callBy ?? '' }) },
-    },
-    alreadyQueued: {
-      type: 'final',
-      meta: {
-        screen: 'callback.already',
-        end: true,
-        params: (c) => ({ since: c.receipt?.requestedOn ?? '', date: c.receipt?.callBy ?? '' }),
-      },
-    },
+    toCallback: { type: 'final', output: { next: 'callback' } },
     toLanguage: { type: 'final', output: { next: 'language' } },
   },
 });

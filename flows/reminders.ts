@@ -1,5 +1,5 @@
 import { assign, fromPromise, setup } from 'xstate';
-import { choice, failedState, handOff, slowState, type FlowEvent, type FlowInput, type FlowOutput, type ScreenMeta } from './lib.ts';
+import { choice, failedState, handOff, slowState, type FlowInput, flowTypes } from './lib.ts';
 
 interface Context extends FlowInput {
   enabled: boolean;
@@ -7,13 +7,7 @@ interface Context extends FlowInput {
 
 /** Turn the SMS reminders before coverage ends on or off (receipts always go). */
 export const remindersMachine = setup({
-  types: {
-    context: {} as Context,
-    input: {} as FlowInput,
-    events: {} as FlowEvent,
-    output: {} as FlowOutput,
-    meta: {} as ScreenMeta<Context>,
-  },
+  types: flowTypes<Context>(),
   actors: {
     loadReminders: fromPromise<boolean, { householdId: number }>(() => {
       throw new Error('loadReminders is provided by src/ussd/providers.ts');

@@ -103,7 +103,7 @@ export function translate(catalogs: Catalogs, lang: Language, key: string, param
   const entry = catalogs[lang].get(key);
   if (!entry) throw new MissingMessageError(`no message "${key}" in ${lang}.json`);
   if (!entry.text.includes('{')) return entry.text;
-  return entry.text.replace(PLACEHOLDER, (whole, name: string) => {
+  return entry.text.replace(PLACEHOLDER, (_whole, name: string) => {
     const value = params[name];
     if (value === undefined || !isParamName(name)) throw new MissingMessageError(`message "${key}" needs {${name}}`);
     return formatParam(catalogs, lang, PARAM_KINDS[name], value);

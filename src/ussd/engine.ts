@@ -3,7 +3,7 @@ import type { FlowEvent, FlowInput, FlowName, FlowOutput, ScreenMeta } from '../
 import { choice } from '../../flows/lib.ts';
 import type { Clock } from '../clock.ts';
 import type { SessionRow, SessionStore } from '../db/sessions.ts';
-import { translate, type Catalogs, type Language, type Params } from '../i18n/catalog.ts';
+import type { Catalogs, Language, Params } from '../i18n/catalog.ts';
 import type { FoldMode } from '../i18n/gsm7.ts';
 import type { Logger } from '../log.ts';
 import { navigation, renderScreen, type RenderedScreen } from './render.ts';

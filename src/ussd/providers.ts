@@ -125,7 +125,7 @@ export function provideFlows(d: ProviderDeps): Record<FlowName, FlowEntry> {
     reminders: flows.reminders.provide({ actors: { loadReminders, saveReminders } }),
     callback: flows.callback.provide({ actors: { requestCallback } }),
     language: flows.language.provide({ actors: { saveLanguage } }),
-    register: flows.register.provide({ actors: { loadOffer, listMutuelles, requestCallback } }),
+    register: flows.register.provide({ actors: { loadOffer, listMutuelles } }),
   } satisfies Record<FlowName, AnyStateMachine>;
 
   return Object.fromEntries(

@@ -59,6 +59,9 @@ export function createSessionStore(db: Db) {
      ORDER BY updated_ms DESC LIMIT 1`,
   );
   const setStatus = db.prepare(`UPDATE ussd_sessions SET status = ? WHERE session_id = ? AND status = 'open'`);
+  const endForPhone = db.prepare(
+    `UPDATE ussd_sessions SET status = 'ended' WHERE session_id = ? AND phone = ? AND status = 'open'`,
+  );
   const recordEvent = db.prepare(
     `INSERT INTO ussd_session_events (session_id, phone, service_code, network_code, status, date, cost, duration_ms,
        hops_count, hops_metadata, input, last_app_response, error_message, received_at)
@@ -72,7 +75,7 @@ export function createSessionStore(db: Db) {
   const closeOnSuccess = db.transaction((e: SessionEvent, receivedAt: string) => {
     recordEvent.run({ ...e, receivedAt });
     // A member who dropped off (Incomplete/Failed) may resume within the window; a finished session may not.
-    if (e.status === 'Success') setStatus.run('ended', e.sessionId);
+    if (e.status === 'Success') endForPhone.run(e.sessionId, e.phone);
   });
 
   return {

@@ -17,7 +17,7 @@ export const FORM_LIMIT_BYTES = 8 * 1024;
  * Lighter than a general body parser on the USSD hot path; a repeated field keeps its first value.
  */
 export function readForm(req: Request): Promise<Record<string, string>> {
-  const type = req.headers['content-type'] ?? '';
+  const type = (req.headers['content-type'] ?? '').toLowerCase();
   if (!type.startsWith('application/x-www-form-urlencoded')) {
     return Promise.reject(new FormError('Content-Type must be application/x-www-form-urlencoded', 415));
   }

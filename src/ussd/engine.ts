@@ -192,10 +192,15 @@ export function createUssdEngine(deps: EngineDeps) {
     row.hops++;
 
     const input = existing ? inputSuffix(existing.lastText, req.text) : null;
+    // A late retry of an earlier hop: the member already saw the current screen; nothing to do.
+    if (existing && input === null && (req.text === '' || existing.lastText.startsWith(`${req.text}*`))) {
+      return { body: existing.lastReply, end: false };
+    }
     let actor: AnyActor | null = null;
     try {
       const screen = await step({ row, input }, caller, req, hop, nowMs, (a) => (actor = a));
-      const out = reply(row, screen, req.text, nowMs);
+      // A text out of step with ours is answered but not kept, so the next good hop still lines up.
+      const out = reply(row, screen, existing && input === null ? existing.lastText : req.text, nowMs);
       persist(row, actor);
       return out;
     } finally {
@@ -355,7 +360,7 @@ export function createUssdEngine(deps: EngineDeps) {
   return {
     /** One gateway hop. Concurrent retries of the same hop share one computation. */
     handle(req: UssdRequest): Promise<UssdReply> {
-      const key = `${req.sessionId}\u0000${req.text}`;
+      const key = `${req.sessionId}\u0000${req.phoneNumber}\u0000${req.text}`;
       const running = inflight.get(key);
       if (running) return running;
       const p = process(req).finally(() => inflight.delete(key));

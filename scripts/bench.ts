@@ -1,0 +1,315 @@
+/**
+ * `npm run bench`: the /ussd performance budget of design.md ("Performance budgets").
+ *
+ * What is measured: requests/s and latency of POST /ussd under 64 keep-alive connections, each
+ * playing realistic 3-hop sessions (home → coverage → beneficiaries, home → payments → next page)
+ * with distinct session ids across the demo members, so that every hop restores the member's
+ * XState snapshot from SQLite and persists the new one. The same load is played against
+ *   - baseline: a bare express 5 app that parses the same form and answers a constant screen, and
+ *   - sabatili: the real app built as production builds it (fresh SQLite file, demo network seeded).
+ * Each runs alone in its own child process with the same Node flags; autocannon runs in this
+ * process. The first seconds of load warm the server up and are not counted; the measured window
+ * follows on the same, warm connections. With `--rounds N` the pair is measured N times,
+ * alternating.
+ *
+ * Why ratios: absolute numbers on shared 2-core machines move by tens of percent from run to run
+ * (other work on the machine, and the load generator shares the cores with the server), while two
+ * servers measured back to back under the same conditions keep a much steadier ratio. The budget
+ * is therefore "ussd/express requests/s ≥ 0.8x", plus p99 < 50 ms and no errors, judged on the
+ * median round. The server CPU time per reply, printed alongside, is steadier still: it tells
+ * where the cost is when the machine is too busy for the ratio to settle.
+ *
+ * The resume offer: a session that stops on a CON screen can be resumed by the same phone for
+ * USSD_RESUME_MINUTES. The load reuses three phones for thousands of sessions per second, so with
+ * the production window every first hop would get the resume offer and the paths above would not
+ * be played. The bench therefore runs sabatili with USSD_RESUME_MINUTES=0 (what distinct callers
+ * see; the resume lookup is then skipped); `--resume` keeps the production window to show the
+ * difference. Everything else is production configuration.
+ *
+ * Flags: --duration S (10) --warmup S (2) --rounds N (1) --connections N (64) --json FILE
+ *        --resume  --profile DIR (writes the sabatili child's .cpuprofile there and prints the
+ *        top self-time functions; profiling slows the server, so that run's ratio means little).
+ * Exits non-zero only when the bench itself fails, never on a budget FAIL.
+ */
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { BenchChild, killAll } from './bench/children.ts';
+import { runLoad, type LoadFigures } from './bench/load.ts';
+import { summarizeProfiles } from './bench/profile.ts';
+import type { SessionStats, Usage } from './bench/protocol.ts';
+
+const BUDGET = { ratio: 0.8, p99Ms: 50 };
+/** The default USSD_SERVICE_CODE (src/config.ts). */
+const SERVICE_CODE = '*384*123#';
+
+const { values: flags } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '10' },
+    warmup: { type: 'string', default: '2' },
+    rounds: { type: 'string', default: '1' },
+    connections: { type: 'string', default: '64' },
+    json: { type: 'string' },
+    profile: { type: 'string' },
+    resume: { type: 'boolean', default: false },
+  },
+});
+
+function positive(name: string, value: string, min: number): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be a whole number ≥ ${min} (got ${value})`);
+  return n;
+}
+
+const opts = {
+  duration: positive('duration', flags.duration, 1),
+  warmup: positive('warmup', flags.warmup, 0),
+  rounds: positive('rounds', flags.rounds, 1),
+  connections: positive('connections', flags.connections, 1),
+  json: flags.json,
+  profileDir: flags.profile ? resolve(flags.profile) : undefined,
+  resume: flags.resume,
+};
+
+type Target = 'baseline' | 'sabatili';
+
+interface Run {
+  round: number;
+  target: Target;
+  figures: LoadFigures;
+  /** The server's CPU time per response in the measured window (µs), and its CPU use (% of one core). */
+  serverCpuUsPerReq: number;
+  serverCpuPct: number;
+  /** This process's (autocannon's) CPU use in the measured window, % of one core: near 100 means the client may be the limit. */
+  clientCpuPct: number;
+  usage: { start: Usage; afterWarmup: Usage; end: Usage };
+  sessions: SessionStats | null;
+}
+
+const args = process.argv.slice(2);
+const command = `npm run bench${args.length ? ` -- ${args.join(' ')}` : ''}`;
+const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+const ms = (v: number) => v.toFixed(2);
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+};
+
+/** Run at the end, on error and on Ctrl-C: the children are killed first, then their temp files removed. */
+const cleanups: (() => void)[] = [killAll];
+function cleanUp(): void {
+  for (const fn of cleanups.splice(0)) fn();
+}
+
+/** The folders the profiled sabatili children of this run write into (one per child). */
+const profileDirs: string[] = [];
+
+async function measure(round: number, target: Target, dataDir: string): Promise<Run> {
+  const profileDir = opts.profileDir && target === 'sabatili' ? join(opts.profileDir, `sabatili-round${round}-${Date.now()}`) : undefined;
+  if (profileDir) profileDirs.push(profileDir);
+  const child =
+    target === 'baseline'
+      ? await BenchChild.start('baseline', 'baseline-server.ts')
+      : await BenchChild.start('sabatili', 'sabatili-server.ts', {
+          env: {
+            DATABASE_PATH: join(mkdtempSync(join(dataDir, `round${round}-`)), 'sabatili.db'),
+            USSD_RESUME_MINUTES: opts.resume ? '10' : '0',
+          },
+          nodeFlags: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+        });
+  try {
+    const start = await child.usage();
+    let afterWarmup = start;
+    let end = start;
+    let clientBefore = process.cpuUsage();
+    let client = clientBefore;
+    const figures = await runLoad({
+      port: child.port,
+      connections: opts.connections,
+      warmup: opts.warmup,
+      duration: opts.duration,
+      tag: `r${round}`,
+      serviceCode: SERVICE_CODE,
+      onWindow: async (edge) => {
+        if (edge === 'start') {
+          afterWarmup = await child.usage();
+          clientBefore = process.cpuUsage();
+        } else {
+          client = process.cpuUsage(clientBefore);
+          end = await child.usage();
+        }
+      },
+    });
+    const sessions = await child.stats();
+    const serverUs = end.cpuUs - afterWarmup.cpuUs;
+    return {
+      round,
+      target,
+      figures,
+      serverCpuUsPerReq: figures.responses ? serverUs / figures.responses : 0,
+      serverCpuPct: serverUs / 1e4 / figures.duration,
+      clientCpuPct: (client.user + client.system) / 1e4 / figures.duration,
+      usage: { start, afterWarmup, end },
+      sessions,
+    };
+  } finally {
+    await child.stop();
+  }
+}
+
+function row(cells: (string | number)[], widths: number[]): string {
+  return cells.map((c, i) => (i < 2 ? String(c).padEnd(widths[i] as number) : String(c).padStart(widths[i] as number))).join('  ');
+}
+
+const WIDTHS = [5, 9, 7, 7, 7, 8, 7, 6, 8, 10, 7, 7];
+const HEADER = ['round', 'target', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'non-2xx', 'errors', 'bad body', 'srv µs/req', 'srv cpu', 'ac cpu'];
+
+function printRun(r: Run): void {
+  const f = r.figures;
+  const pct = (v: number) => `${v.toFixed(0)}%`;
+  console.log(
+    row(
+      [r.round, r.target, f.rps.toFixed(0), ms(f.p50), ms(f.p99), ms(f.max), f.non2xx, f.errors, f.badBodies,
+        r.serverCpuUsPerReq.toFixed(0), pct(r.serverCpuPct), pct(r.clientCpuPct)],
+      WIDTHS,
+    ),
+  );
+  for (const s of f.samples) console.log(`         ! ${s}`);
+}
+
+async function main(): Promise<void> {
+  console.log('sabatili /ussd bench: realistic 3-hop sessions, ratio against a bare express app');
+  console.log(`reproduce: ${command}`);
+  console.log(`node ${process.version}, os.cpus().length = ${cpus().length}, ${process.platform} ${process.arch}`);
+  console.log(
+    `${opts.connections} connections, ${opts.duration} s measured after ${opts.warmup} s warm-up, ${opts.rounds} round(s); ` +
+      `resume offer ${opts.resume ? 'on (production window, 10 min)' : 'off (USSD_RESUME_MINUTES=0, see header)'}`,
+  );
+  if (opts.profileDir) {
+    mkdirSync(opts.profileDir, { recursive: true });
+    console.log(`profiling the sabatili child into ${opts.profileDir} (its figures are slowed by the profiler)`);
+  }
+  console.log('');
+  console.log(row(HEADER, WIDTHS));
+
+  const dataDir = mkdtempSync(join(tmpdir(), 'sabatili-bench-'));
+  cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+  const runs: Run[] = [];
+  const ratios: number[] = [];
+  try {
+    for (let round = 1; round <= opts.rounds; round++) {
+      const baseline = await measure(round, 'baseline', dataDir);
+      printRun(baseline);
+      const sabatili = await measure(round, 'sabatili', dataDir);
+      printRun(sabatili);
+      runs.push(baseline, sabatili);
+      const ratio = sabatili.figures.rps / baseline.figures.rps;
+      ratios.push(ratio);
+      const cpuPerReply = sabatili.serverCpuUsPerReq / baseline.serverCpuUsPerReq;
+      console.log(`${String(round).padEnd(5)}  ratio ussd/express = ${ratio.toFixed(2)}x (server CPU per reply: ${cpuPerReply.toFixed(1)}x the baseline's)`);
+    }
+  } finally {
+    cleanUp();
+  }
+
+  const ours = runs.filter((r) => r.target === 'sabatili');
+  const theirs = runs.filter((r) => r.target === 'baseline');
+  console.log('srv µs/req: server CPU time per reply (all its threads); srv cpu, ac cpu: share of one core used by the');
+  console.log('server and by autocannon (this process) during the measured window. Latencies are exact, from autocannon\'s events.');
+  console.log('');
+  for (const r of ours) {
+    const m = r.usage;
+    console.log(
+      `round ${r.round} sabatili RSS: start ${mb(m.start.rss)}, after warm-up ${mb(m.afterWarmup.rss)}, end ${mb(m.end.rss)} ` +
+        `(${m.end.rss >= m.afterWarmup.rss ? '+' : '-'}${mb(Math.abs(m.end.rss - m.afterWarmup.rss))} over the measured window); heap used ${mb(m.end.heapUsed)}`,
+    );
+    console.log(
+      `round ${r.round} sabatili event-loop delay (measured window): p99 ${ms(m.end.loopDelayP99Ms)} ms, max ${ms(m.end.loopDelayMaxMs)} ms` +
+        ` (baseline: max ${ms(theirs.find((b) => b.round === r.round)?.usage.end.loopDelayMaxMs ?? 0)} ms)`,
+    );
+    if (r.sessions) {
+      const s = r.sessions;
+      const mix = Object.entries(s.byMachine)
+        .sort((a, b) => b[1] - a[1])
+        .map(([machine, n]) => `${machine} ${((100 * n) / s.sessions).toFixed(0)}%`)
+        .join(', ');
+      console.log(`round ${r.round} sabatili database: ${s.sessions} sessions, ${s.hops} hops; sessions by flow: ${mix}`);
+      const offered = s.byMachine['@resume'] ?? 0;
+      if (offered > 0) {
+        console.log(`  warning: ${((100 * offered) / s.sessions).toFixed(0)}% of sessions stopped on the resume offer: the intended paths were not all played`);
+      }
+    }
+  }
+
+  const medianRatio = median(ratios);
+  const worstP99 = Math.max(...ours.map((r) => r.figures.p99));
+  const ourErrors = ours.reduce((n, r) => n + r.figures.non2xx + r.figures.errors + r.figures.badBodies, 0);
+  const baselineErrors = theirs.reduce((n, r) => n + r.figures.non2xx + r.figures.errors + r.figures.badBodies, 0);
+  const verdict = (ok: boolean) => (ok ? 'PASS' : 'FAIL');
+  const budget = [
+    { check: `ussd/express req/s >= ${BUDGET.ratio}x`, value: `${opts.rounds > 1 ? 'median ' : ''}${medianRatio.toFixed(2)}x`, pass: medianRatio >= BUDGET.ratio },
+    { check: `p99 < ${BUDGET.p99Ms} ms`, value: `${opts.rounds > 1 ? 'worst ' : ''}${ms(worstP99)} ms`, pass: worstP99 < BUDGET.p99Ms },
+    { check: 'no errors (non-2xx, errors, bad body)', value: String(ourErrors), pass: ourErrors === 0 },
+  ];
+
+  console.log('');
+  if (opts.rounds > 1) console.log(`ratios per round: ${ratios.map((r) => `${r.toFixed(2)}x`).join(', ')}; median ${medianRatio.toFixed(2)}x`);
+  console.log('budget (design.md, Performance budgets), sabatili /ussd:');
+  for (const b of budget) console.log(`  ${b.check.padEnd(40)} ${b.value.padStart(14)}  ${verdict(b.pass)}`);
+  console.log('  memory flat over a million hops          not judged here: compare RSS above, or run longer');
+  if (baselineErrors > 0) console.log(`  warning: the baseline itself had ${baselineErrors} errors; the ratio is suspect`);
+  if (opts.profileDir) console.log('  note: the sabatili child was profiled, so its figures are slower than unprofiled');
+
+  let profile: ReturnType<typeof summarizeProfiles> | undefined;
+  if (opts.profileDir) {
+    // One folder per sabatili child; in it one profile per thread (tsx's loader runs in a worker):
+    // the main thread's is by far the largest.
+    const files = profileDirs.flatMap((dir) =>
+      (existsSync(dir) ? readdirSync(dir) : [])
+        .filter((f) => f.endsWith('.cpuprofile'))
+        .map((f) => join(dir, f))
+        .sort((a, b) => statSync(b).size - statSync(a).size)
+        .slice(0, 1),
+    );
+    if (files.length === 0) console.log('\nno .cpuprofile was written');
+    else {
+      profile = summarizeProfiles(files);
+      console.log(`\nsabatili CPU profile (${files.length} file(s), ${(profile.busyMs / 1000).toFixed(1)} s busy, ${(profile.idleMs / 1000).toFixed(1)} s idle), top self time:`);
+      for (const t of profile.top) console.log(`  ${(100 * t.share).toFixed(1).padStart(5)}%  ${t.selfMs.toFixed(0).padStart(6)} ms  ${t.where}`);
+      console.log('by area:');
+      for (const a of profile.areas) console.log(`  ${(100 * a.share).toFixed(1).padStart(5)}%  ${a.selfMs.toFixed(0).padStart(6)} ms  ${a.area}`);
+    }
+  }
+
+  if (opts.json) {
+    const report = {
+      command,
+      node: process.version,
+      cpus: cpus().length,
+      options: { ...opts, json: undefined },
+      budget: { ...BUDGET, medianRatio, worstP99Ms: worstP99, errors: ourErrors, results: budget },
+      ratios,
+      runs,
+      profile,
+    };
+    writeFileSync(opts.json, `${JSON.stringify(report, null, 2)}\n`);
+    console.log(`\nfigures written to ${opts.json}`);
+  }
+}
+
+process.on('exit', cleanUp);
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    cleanUp();
+    process.exit(130);
+  });
+}
+
+try {
+  await main();
+} catch (err) {
+  console.error('bench failed:', err);
+  process.exitCode = 1;
+}

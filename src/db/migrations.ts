@@ -4,6 +4,8 @@ import type Database from 'better-sqlite3';
  * Versioned schema. A migration is never edited once it has shipped: add the next one.
  * Times are ISO-8601 UTC text unless the column name says `_ms` (epoch milliseconds, used on the
  * USSD hot path); calendar days are 'YYYY-MM-DD' in Africa/Bamako.
+ * ussd_sessions keeps a rowid: its rows (a ~600-byte snapshot) are large for a WITHOUT ROWID table,
+ * and new sessions appended in rowid order share pages, so a group commit writes few WAL pages.
  */
 export const migrations: ReadonlyArray<{ version: number; name: string; sql: string }> = [
   {
@@ -82,7 +84,8 @@ BEGIN SELECT RAISE(ABORT, 'the contributions ledger is append-only'); END;
 CREATE TRIGGER contributions_append_only_delete BEFORE DELETE ON contributions
 BEGIN SELECT RAISE(ABORT, 'the contributions ledger is append-only'); END;
 CREATE TABLE ussd_sessions (
-  session_id TEXT PRIMARY KEY,
+  id INTEGER PRIMARY KEY,
+  session_id TEXT NOT NULL UNIQUE,
   phone TEXT NOT NULL,
   service_code TEXT NOT NULL,
   machine TEXT NOT NULL,
@@ -97,7 +100,7 @@ CREATE TABLE ussd_sessions (
   status TEXT NOT NULL CHECK (status IN ('open', 'ended', 'resumed')),
   created_ms INTEGER NOT NULL,
   updated_ms INTEGER NOT NULL
-) WITHOUT ROWID;
+);
 CREATE INDEX ussd_sessions_phone ON ussd_sessions(phone, updated_ms);
 CREATE TABLE ussd_session_events (
   session_id TEXT PRIMARY KEY,

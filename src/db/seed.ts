@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { bamakoTime, type Clock } from '../clock.ts';
+import { bamakoDay, type Clock } from '../clock.ts';
 import { addMonths, lastDayOfMonth, monthOf } from '../domain/coverage.ts';
 import type { Db } from './connection.ts';
 import { createHouseholdStore } from './households.ts';
@@ -81,7 +81,7 @@ export interface SeedResult {
 export function seedDemo(db: Db, clock: Clock, data: DemoData = readDemoData()): SeedResult {
   const households = createHouseholdStore(db);
   const now = clock.now();
-  const thisMonth = monthOf(bamakoTime(now).format('YYYY-MM-DD'));
+  const thisMonth = monthOf(bamakoDay(now));
   const dayIn = (monthsAgo: number, d: number) => {
     const month = addMonths(thisMonth, -monthsAgo);
     const last = lastDayOfMonth(month);

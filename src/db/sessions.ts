@@ -78,12 +78,42 @@ export function createSessionStore(db: Db) {
     if (e.status === 'Success') endForPhone.run(e.sessionId, e.phone);
   });
 
+  // Group commit: hops finished in the same turn of the event loop share one transaction, so a
+  // busy server pays one WAL commit per batch instead of one per hop. Each reply still leaves only
+  // after its own row is committed.
+  let pending: Array<{ row: SessionRow; done: () => void; fail: (err: unknown) => void }> = [];
+  const commitAll = db.transaction((rows: SessionRow[]) => {
+    for (const row of rows) upsert.run(row);
+  });
+  function flush(): void {
+    const batch = pending;
+    pending = [];
+    try {
+      commitAll(batch.map((b) => b.row));
+      for (const b of batch) b.done();
+    } catch {
+      // One bad row must not fail its neighbours: commit them one by one.
+      for (const b of batch) {
+        try {
+          upsert.run(b.row);
+          b.done();
+        } catch (err) {
+          b.fail(err);
+        }
+      }
+    }
+  }
+
   return {
     get(sessionId: string): SessionRow | undefined {
       return get.get(sessionId) as SessionRow | undefined;
     },
-    save(row: SessionRow): void {
-      upsert.run(row);
+    /** Resolves once the row is committed. */
+    save(row: SessionRow): Promise<void> {
+      return new Promise((done, fail) => {
+        pending.push({ row, done, fail });
+        if (pending.length === 1) setImmediate(flush);
+      });
     },
     /** The phone's latest session cut off mid-way (last reply was CON) since `sinceMs`. */
     resumable(phone: string, sinceMs: number, exceptSessionId: string): SessionRow | undefined {

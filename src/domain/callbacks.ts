@@ -2,6 +2,8 @@ import { addDays, toDayNumber, type LocalDate } from './dates.ts';
 
 /** UTM's office calls members back on working days; a request made after this hour waits for the next one. */
 export const CALLBACK_CUTOFF_HOUR = 15;
+/** The hour by which UTM promises to have called (the catalogs say "avant 17h"). */
+export const CALLBACK_CLOSING_HOUR = 17;
 
 /** 0 = Sunday … 6 = Saturday. 1970-01-01 was a Thursday. */
 export function weekday(day: LocalDate): number {

@@ -3,14 +3,7 @@
  * `3 000 FCFA`, `31/12/2026`, times in Africa/Bamako (UTC+0, no daylight saving).
  * Every output is plain GSM-7 (no Intl.NumberFormat: it inserts U+202F).
  */
-import dayjs from 'dayjs';
-import timezone from 'dayjs/plugin/timezone.js';
-import utc from 'dayjs/plugin/utc.js';
-
-dayjs.extend(utc);
-dayjs.extend(timezone);
-
-const ZONE = 'Africa/Bamako';
+import { bamakoClockTime, bamakoDay } from '../clock.ts';
 
 /** Integer FCFA, digits grouped by three with an ASCII space: 6000 → '6 000 FCFA'. */
 export function formatMoney(fcfa: number): string {
@@ -53,19 +46,7 @@ export function formatDate(day: string): string {
   return `${d}/${mo}/${y}`;
 }
 
-function inBamako(instant: Date, fn: string): dayjs.Dayjs {
-  if (!(instant instanceof Date) || Number.isNaN(instant.getTime())) {
-    throw new RangeError(`${fn}: invalid date`);
-  }
-  return dayjs(instant).tz(ZONE);
-}
-
 /** 'DD/MM/YYYY HH:mm' of that instant in Africa/Bamako. */
 export function formatDateTime(instant: Date): string {
-  return inBamako(instant, 'formatDateTime').format('DD/MM/YYYY HH:mm');
-}
-
-/** 'YYYY-MM-DD' of that instant in Africa/Bamako. */
-export function localDay(instant: Date): string {
-  return inBamako(instant, 'localDay').format('YYYY-MM-DD');
+  return `${formatDate(bamakoDay(instant))} ${bamakoClockTime(instant)}`;
 }

@@ -102,9 +102,9 @@ export function createUssdEngine(deps: EngineDeps) {
     return createActor((flows[name] as FlowEntry).machine, { input }).start();
   }
 
-  function persist(row: SessionRow, actor: AnyActor | null): void {
+  function persist(row: SessionRow, actor: AnyActor | null): Promise<void> {
     if (actor) row.snapshot = JSON.stringify(actor.getPersistedSnapshot());
-    sessions.save(row);
+    return sessions.save(row);
   }
 
   function reply(row: SessionRow, screen: { text: string; end: boolean }, text: string, now: number): UssdReply {
@@ -201,7 +201,7 @@ export function createUssdEngine(deps: EngineDeps) {
       const screen = await step({ row, input }, caller, req, hop, nowMs, (a) => (actor = a));
       // A text out of step with ours is answered but not kept, so the next good hop still lines up.
       const out = reply(row, screen, existing && input === null ? existing.lastText : req.text, nowMs);
-      persist(row, actor);
+      await persist(row, actor);
       return out;
     } finally {
       (actor as AnyActor | null)?.stop();

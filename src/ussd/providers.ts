@@ -6,12 +6,12 @@ import type { PaymentLine } from '../../flows/history.ts';
 import { flows } from '../../flows/index.ts';
 import type { FlowName } from '../../flows/lib.ts';
 import type { DistrictMutuelles, Offer } from '../../flows/register.ts';
-import { bamakoTime, type Clock } from '../clock.ts';
+import { bamakoDay, bamakoHour, bamakoInstant, type Clock } from '../clock.ts';
 import type { CallbackStore } from '../db/callbacks.ts';
 import type { HouseholdStore } from '../db/households.ts';
 import type { MutuelleStore } from '../db/mutuelles.ts';
 import type { PreferenceStore } from '../db/preferences.ts';
-import { callBackBy } from '../domain/callbacks.ts';
+import { CALLBACK_CLOSING_HOUR, callBackBy } from '../domain/callbacks.ts';
 import { beneficiaryStatus, coverageOn, monthlyShare, parametersOn } from '../domain/coverage.ts';
 import type { Language } from '../i18n/catalog.ts';
 import type { Caller, FlowEntry } from './engine.ts';
@@ -39,7 +39,7 @@ export function machineVersion(machine: AnyStateMachine): number {
  * Called once at start-up (machine.provide rebuilds the machine), never per hop.
  */
 export function provideFlows(d: ProviderDeps): Record<FlowName, FlowEntry> {
-  const today = () => bamakoTime(d.clock.now()).format('YYYY-MM-DD');
+  const today = () => bamakoDay(d.clock.now());
 
   const lookupCoverage = fromPromise<CoverageView, { householdId: number }>(async ({ input }) => {
     const rec = d.households.load(input.householdId);
@@ -70,12 +70,12 @@ export function provideFlows(d: ProviderDeps): Record<FlowName, FlowEntry> {
 
   const requestCallback = fromPromise<CallbackReceipt, CallbackInput>(async ({ input }) => {
     const now = d.clock.now();
-    const local = bamakoTime(now);
     const open = d.callbacks.openFor(input.phone);
     if (open) {
-      return { requestedOn: bamakoTime(new Date(open.createdAt)).format('YYYY-MM-DD'), callBy: bamakoTime(new Date(open.promisedBy)).format('YYYY-MM-DD'), alreadyOpen: true };
+      return { requestedOn: bamakoDay(new Date(open.createdAt)), callBy: bamakoDay(new Date(open.promisedBy)), alreadyOpen: true };
     }
-    const callBy = callBackBy(local.format('YYYY-MM-DD'), local.hour());
+    const requestedOn = bamakoDay(now);
+    const callBy = callBackBy(requestedOn, bamakoHour(now));
     d.callbacks.request(
       {
         requestKey: input.key,
@@ -83,11 +83,11 @@ export function provideFlows(d: ProviderDeps): Record<FlowName, FlowEntry> {
         householdId: input.householdId,
         reason: input.reason,
         channel: 'ussd',
-        promisedBy: bamakoTime(new Date(`${callBy}T17:00:00Z`)).toDate(),
+        promisedBy: bamakoInstant(callBy, CALLBACK_CLOSING_HOUR),
       },
       now,
     );
-    return { requestedOn: local.format('YYYY-MM-DD'), callBy, alreadyOpen: false };
+    return { requestedOn, callBy, alreadyOpen: false };
   });
 
   const loadOffer = fromPromise<Offer, Record<string, never>>(async () => {

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { formatDate, formatDateTime, formatMoney, localDay } from '../../src/i18n/format.ts';
+import { bamakoDay as localDay } from '../../src/clock.ts';
+import { formatDate, formatDateTime, formatMoney } from '../../src/i18n/format.ts';
 import { isGsm7 } from '../../src/i18n/gsm7.ts';
 
 describe('formatMoney', () => {

@@ -9,7 +9,7 @@ export function createApp(s: Services): express.Express {
   app.set('etag', false);
   app.disable('x-powered-by');
 
-  app.use(ussdRoutes({ engine: s.engine, sessions: s.sessions, clock: s.clock, logger: s.logger }));
+  ussdRoutes(app, { engine: s.engine, sessions: s.sessions, clock: s.clock, logger: s.logger });
 
   app.get('/healthz', (_req, res) => {
     s.db.prepare('SELECT 1').get();

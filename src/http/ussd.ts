@@ -1,4 +1,4 @@
-import { Router, type Request, type Response } from 'express';
+import type { Express, Request, Response } from 'express';
 import { z } from 'zod';
 import type { Clock } from '../clock.ts';
 import type { SessionStore } from '../db/sessions.ts';
@@ -53,10 +53,13 @@ async function form(req: Request, res: Response): Promise<Record<string, string>
   }
 }
 
-export function ussdRoutes(deps: { engine: UssdEngine; sessions: SessionStore; clock: Clock; logger: Logger }): Router {
-  const router = Router();
+/**
+ * The gateway's USSD routes, registered on the app itself: a nested Router costs a prefix match
+ * and a parameter pass on every hop of the hottest path.
+ */
+export function ussdRoutes(app: Express, deps: { engine: UssdEngine; sessions: SessionStore; clock: Clock; logger: Logger }): void {
 
-  router.post('/ussd', async (req, res) => {
+  app.post('/ussd', async (req, res) => {
     const body = await form(req, res);
     if (!body) return;
     const parsed = ussdHopSchema.safeParse(body);
@@ -73,7 +76,7 @@ export function ussdRoutes(deps: { engine: UssdEngine; sessions: SessionStore; c
     res.type('text/plain').send(out);
   });
 
-  router.post('/ussd/events', async (req, res) => {
+  app.post('/ussd/events', async (req, res) => {
     const body = await form(req, res);
     if (!body) return;
     const parsed = ussdEventSchema.safeParse(body);
@@ -97,8 +100,7 @@ export function ussdRoutes(deps: { engine: UssdEngine; sessions: SessionStore; c
       },
       deps.clock.now(),
     );
+    deps.engine.forget(e.sessionId);
     res.type('text/plain').send('OK');
   });
-
-  return router;
 }

@@ -6,6 +6,7 @@ import type { SessionRow, SessionStore } from '../db/sessions.ts';
 import type { Catalogs, Language, Params } from '../i18n/catalog.ts';
 import type { FoldMode } from '../i18n/gsm7.ts';
 import type { Logger } from '../log.ts';
+import { createLiveSessions } from './live.ts';
 import { navigation, renderScreen, type RenderedScreen } from './render.ts';
 
 export interface UssdRequest {
@@ -47,6 +48,8 @@ export interface EngineDeps {
   /** A session cut off mid-way can be resumed by the same phone within this window. */
   resumeMs: number;
   foldMode: FoldMode;
+  /** How many sessions stay live in memory between hops (0: restore every hop from SQLite). */
+  liveMax?: number;
 }
 
 const RESUME = '@resume';
@@ -64,7 +67,8 @@ const RESUME_META: ScreenMeta<unknown> = {
 interface Hop {
   row: SessionRow;
   input: string | null;
-  notice?: string;
+  /** The session's actor still running from its previous hop, if it was kept. */
+  live: AnyActor | null;
 }
 
 type Snap = SnapshotFrom<AnyStateMachine>;
@@ -83,6 +87,7 @@ function screenMeta(snapshot: Snap): { meta: ScreenMeta<unknown>; stateId: strin
 export function createUssdEngine(deps: EngineDeps) {
   const { flows, sessions, catalogs, clock, logger } = deps;
   const inflight = new Map<string, Promise<UssdReply>>();
+  const live = createLiveSessions({ max: deps.liveMax ?? 1000, idleMs: 180_000, changedElsewhere: sessions.changedElsewhere });
 
   const flowOf = (name: string): FlowEntry | undefined => (Object.hasOwn(flows, name) ? flows[name as FlowName] : undefined);
 
@@ -162,49 +167,69 @@ export function createUssdEngine(deps: EngineDeps) {
 
   async function process(req: UssdRequest): Promise<UssdReply> {
     const nowMs = clock.now().getTime();
-    const existing = sessions.get(req.sessionId);
+    const kept = live.take(req.sessionId, nowMs);
+    const existing = kept?.row ?? sessions.get(req.sessionId);
 
-    if (existing) {
-      if (existing.phone !== req.phoneNumber) throw new SessionPhoneMismatch();
-      if (req.text === existing.lastText) return { body: existing.lastReply, end: existing.lastReply.startsWith('END') };
-      if (existing.status !== 'open') return { body: existing.lastReply, end: true };
-    }
-
-    const caller = existing ? null : deps.identify(req.phoneNumber);
-    const row: SessionRow = existing ?? {
-      sessionId: req.sessionId,
-      phone: req.phoneNumber,
-      serviceCode: req.serviceCode,
-      machine: '',
-      version: 0,
-      snapshot: '',
-      home: caller?.householdId ? 'main' : 'register',
-      page: 0,
-      invalid: 0,
-      hops: 0,
-      lastText: '',
-      lastReply: '',
-      status: 'open',
-      createdMs: nowMs,
-      updatedMs: nowMs,
+    const answered = (body: string, end: boolean): UssdReply => {
+      if (kept) live.put(req.sessionId, kept);
+      return { body, end };
     };
-    const hop = row.hops;
-    row.hops++;
-
+    if (existing) {
+      if (existing.phone !== req.phoneNumber) {
+        if (kept) live.put(req.sessionId, kept);
+        throw new SessionPhoneMismatch();
+      }
+      if (req.text === existing.lastText) return answered(existing.lastReply, existing.lastReply.startsWith('END'));
+      if (existing.status !== 'open') return answered(existing.lastReply, true);
+    }
     const input = existing ? inputSuffix(existing.lastText, req.text) : null;
     // A late retry of an earlier hop: the member already saw the current screen; nothing to do.
     if (existing && input === null && (req.text === '' || existing.lastText.startsWith(`${req.text}*`))) {
-      return { body: existing.lastReply, end: false };
+      return answered(existing.lastReply, false);
     }
-    let actor: AnyActor | null = null;
+
+    const caller = existing ? null : deps.identify(req.phoneNumber);
+    // The hop works on a copy, so a failure leaves nothing half-changed behind.
+    const row: SessionRow = existing
+      ? { ...existing }
+      : {
+          sessionId: req.sessionId,
+          phone: req.phoneNumber,
+          serviceCode: req.serviceCode,
+          machine: '',
+          version: 0,
+          snapshot: '',
+          home: caller?.householdId ? 'main' : 'register',
+          page: 0,
+          invalid: 0,
+          hops: 0,
+          lastText: '',
+          lastReply: '',
+          status: 'open',
+          createdMs: nowMs,
+          updatedMs: nowMs,
+        };
+    const hop = row.hops;
+    row.hops++;
+
+    const actors: AnyActor[] = [];
+    let done = false;
     try {
-      const screen = await step({ row, input }, caller, req, hop, nowMs, (a) => (actor = a));
+      const screen = await step({ row, input, live: kept?.actor ?? null }, caller, req, hop, nowMs, (a) => actors.push(a));
       // A text out of step with ours is answered but not kept, so the next good hop still lines up.
       const out = reply(row, screen, existing && input === null ? existing.lastText : req.text, nowMs);
+      const actor = actors.at(-1) ?? null;
       await persist(row, actor);
+      if (row.status === 'open') {
+        live.put(row.sessionId, { row, actor: row.machine === RESUME ? null : actor, seenMs: nowMs });
+        done = true;
+      }
       return out;
     } finally {
-      (actor as AnyActor | null)?.stop();
+      // Every actor of the hop stops, except the one kept live for the next hop.
+      const keptActor = done ? actors.at(-1) : undefined;
+      for (const a of actors) if (a !== keptActor) a.stop();
+      if (!done && kept?.actor && !actors.includes(kept.actor)) kept.actor.stop();
     }
   }
 
@@ -247,11 +272,15 @@ export function createUssdEngine(deps: EngineDeps) {
       return restartHome(row, hop, keep, 'common.restarted');
     }
     let actor: AnyActor;
-    try {
-      actor = createActor(flow.machine, { snapshot: JSON.parse(row.snapshot) }).start();
-    } catch (err) {
-      logger.error({ err, machine: row.machine }, 'ussd: could not restore a snapshot');
-      return restartHome(row, hop, keep, 'common.restarted');
+    if (h.live) {
+      actor = h.live;
+    } else {
+      try {
+        actor = createActor(flow.machine, { snapshot: JSON.parse(row.snapshot) }).start();
+      } catch (err) {
+        logger.error({ err, machine: row.machine }, 'ussd: could not restore a snapshot');
+        return restartHome(row, hop, keep, 'common.restarted');
+      }
     }
     keep(actor);
     let snap = actor.getSnapshot();
@@ -339,8 +368,11 @@ export function createUssdEngine(deps: EngineDeps) {
     const saved = JSON.parse(row.snapshot) as {
       from: string; machine: FlowName; version: number; snapshot: string; page: number; lang: Language;
     };
-    if (input === '1') {
+    if (input === '1' || input === '2' || input === '00') {
       sessions.markResumed(saved.from);
+      live.drop(saved.from);
+    }
+    if (input === '1') {
       const flow = flows[saved.machine];
       if (!flow || flow.version !== saved.version) return restartHome(row, hop, keep, 'common.restarted');
       const actor = createActor(flow.machine, { snapshot: JSON.parse(saved.snapshot) }).start();
@@ -349,7 +381,6 @@ export function createUssdEngine(deps: EngineDeps) {
       return render(row, actor.getSnapshot(), (actor.getSnapshot().context as FlowInput).lang);
     }
     if (input === '2' || input === '00') {
-      sessions.markResumed(saved.from);
       return restartHome(row, hop, keep, undefined, saved.lang);
     }
     row.invalid++;
@@ -366,6 +397,10 @@ export function createUssdEngine(deps: EngineDeps) {
       const p = process(req).finally(() => inflight.delete(key));
       inflight.set(key, p);
       return p;
+    },
+    /** Forgets what is kept in memory of a session whose row was changed outside the engine. */
+    forget(sessionId: string): void {
+      live.drop(sessionId);
     },
     /** The screen shown when the engine itself fails: a polite END in French, never a 5xx to the gateway. */
     failureReply(): UssdReply {

@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { fromPromise } from 'xstate';
 import { afterEach, describe, expect, it } from 'vitest';
 import { flows } from '../../flows/index.ts';
@@ -5,6 +6,13 @@ import type { CoverageView } from '../../flows/coverage.ts';
 import { createUssdEngine, inputSuffix } from '../../src/ussd/engine.ts';
 import { machineVersion } from '../../src/ussd/providers.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
+
+/** A write by another connection to the same database file, as a CLI command or a second server would make. */
+function elsewhere(app: TestApp, sql: string, ...params: unknown[]): void {
+  const other = new Database(app.dbPath);
+  other.prepare(sql).run(...params);
+  other.close();
+}
 
 const MENU_FR = 'CON Kénéya Sabatili\n1 Ma couverture\n2 Cotiser\n3 Mes paiements\n4 Rappels SMS\n5 Etre rappelé par UTM\n6 Langue / Kan';
 
@@ -49,7 +57,8 @@ describe('the USSD engine', () => {
     app = await startTestApp();
     await app.hop('deploy-1', '+22376000001', '');
     await app.hop('deploy-1', '+22376000001', '1');
-    app.services.db.prepare('UPDATE ussd_sessions SET version = version + 1 WHERE session_id = ?').run('deploy-1');
+    // Written by another connection (another process), which the live-session cache must notice.
+    elsewhere(app, 'UPDATE ussd_sessions SET version = version + 1 WHERE session_id = ?', 'deploy-1');
     const res = await app.hop('deploy-1', '+22376000001', '1*1');
     expect(res.body).toBe(MENU_FR.replace('CON ', 'CON Le service a été mis à jour.\n'));
   });
@@ -58,7 +67,7 @@ describe('the USSD engine', () => {
     app = await startTestApp();
     await app.hop('corrupt-1', '+22376000001', '');
     await app.hop('corrupt-1', '+22376000001', '1');
-    app.services.db.prepare(`UPDATE ussd_sessions SET snapshot = '{not json' WHERE session_id = ?`).run('corrupt-1');
+    elsewhere(app, `UPDATE ussd_sessions SET snapshot = '{not json' WHERE session_id = ?`, 'corrupt-1');
     const res = await app.hop('corrupt-1', '+22376000001', '1*1');
     expect(res.status).toBe(200);
     expect(res.body).toContain('Le service a été mis à jour.');

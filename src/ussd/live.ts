@@ -1,0 +1,71 @@
+import type { AnyActor } from 'xstate';
+import type { SessionRow } from '../db/sessions.ts';
+
+/** A session between two hops, kept in memory so the next hop need not read and restore it. */
+export interface LiveSession {
+  row: SessionRow;
+  /** The running flow; null while the engine shows its own resume offer. */
+  actor: AnyActor | null;
+  seenMs: number;
+}
+
+export interface LiveSessionOptions {
+  /** At most this many sessions are kept; the least recently used one goes first. */
+  max: number;
+  /** A session idle for longer than this is dropped (the gateway gives up after about 180 s). */
+  idleMs: number;
+  /** True when another connection has written the database since the last call: nothing kept can be trusted then. */
+  changedElsewhere: () => boolean;
+}
+
+/**
+ * Live sessions. Every hop is still persisted before its reply; this only saves the next hop the
+ * read and the snapshot restore. Anything another process may have written invalidates it all.
+ */
+export function createLiveSessions(opts: LiveSessionOptions) {
+  const live = new Map<string, LiveSession>();
+
+  function drop(sessionId: string): void {
+    const s = live.get(sessionId);
+    if (!s) return;
+    live.delete(sessionId);
+    s.actor?.stop();
+  }
+
+  function clear(): void {
+    for (const s of live.values()) s.actor?.stop();
+    live.clear();
+  }
+
+  return {
+    /** Takes the session out: the caller owns it until it puts it back. */
+    take(sessionId: string, nowMs: number): LiveSession | undefined {
+      if (live.size > 0 && opts.changedElsewhere()) clear();
+      const s = live.get(sessionId);
+      if (!s) return undefined;
+      live.delete(sessionId);
+      if (nowMs - s.seenMs > opts.idleMs) {
+        s.actor?.stop();
+        return undefined;
+      }
+      return s;
+    },
+    put(sessionId: string, session: LiveSession): void {
+      drop(sessionId);
+      live.set(sessionId, session);
+      if (live.size > opts.max) {
+        for (const [id] of live) {
+          drop(id);
+          if (live.size <= opts.max) break;
+        }
+      }
+    },
+    drop,
+    clear,
+    get size(): number {
+      return live.size;
+    },
+  };
+}
+
+export type LiveSessions = ReturnType<typeof createLiveSessions>;

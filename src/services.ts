@@ -2,6 +2,7 @@ import type { Clock } from './clock.ts';
 import type { Config } from './config.ts';
 import { createCallbackStore } from './db/callbacks.ts';
 import { openDatabase, type Db } from './db/connection.ts';
+import { createChangeWatch } from './db/freshness.ts';
 import { createHouseholdStore } from './db/households.ts';
 import { createMutuelleStore } from './db/mutuelles.ts';
 import { createPreferenceStore } from './db/preferences.ts';
@@ -16,7 +17,8 @@ export const OFFER_PRODUCT_ID = 'rural';
 
 /** The composition root: one database connection, the stores on it, and the USSD engine wired to them. */
 export function createServices(config: Config, clock: Clock, logger: Logger, db: Db = openDatabase(config.DATABASE_PATH)) {
-  const households = createHouseholdStore(db);
+  const watch = createChangeWatch(db);
+  const households = createHouseholdStore(db, watch);
   const preferences = createPreferenceStore(db);
   const callbacks = createCallbackStore(db);
   const mutuelles = createMutuelleStore(db);
@@ -26,6 +28,7 @@ export function createServices(config: Config, clock: Clock, logger: Logger, db:
   const engine = createUssdEngine({
     flows,
     sessions,
+    watch,
     catalogs,
     clock,
     logger,
@@ -35,7 +38,7 @@ export function createServices(config: Config, clock: Clock, logger: Logger, db:
     resumeMs: config.USSD_RESUME_MINUTES * 60_000,
     foldMode: config.GSM_FOLD,
   });
-  return { config, clock, logger, db, households, preferences, callbacks, mutuelles, sessions, catalogs, flows, engine };
+  return { config, clock, logger, db, watch, households, preferences, callbacks, mutuelles, sessions, catalogs, flows, engine };
 }
 
 export type Services = ReturnType<typeof createServices>;

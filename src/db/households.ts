@@ -1,4 +1,5 @@
 import type { Db } from './connection.ts';
+import { Lru, type ChangeWatch } from './freshness.ts';
 import type { Beneficiary, Payment, ProductParameters } from '../domain/coverage.ts';
 import type { Language } from '../i18n/catalog.ts';
 
@@ -53,8 +54,13 @@ const SUMMARY = `SELECT h.id, h.card_number AS cardNumber, h.adherent_name AS ad
   h.language, h.mutuelle_id AS mutuelleId, m.name AS mutuelleName, m.district, m.product_id AS productId
   FROM households h JOIN mutuelles m ON m.id = h.mutuelle_id`;
 
-/** Households, their beneficiaries and their ledger: everything the coverage rules need, read in a few indexed queries. */
-export function createHouseholdStore(db: Db) {
+/**
+ * Households, their beneficiaries and their ledger: everything the coverage rules need.
+ * Every write to these tables by this process goes through here, so the copies kept in memory
+ * (a USSD hop would otherwise pay four WAL read locks for them) are updated with each write; a
+ * write by another connection clears them (ChangeWatch).
+ */
+export function createHouseholdStore(db: Db, watch?: ChangeWatch, cacheSize = 5000) {
   const byPhone = db.prepare(`${SUMMARY} WHERE h.phone = ?`);
   const byId = db.prepare(`${SUMMARY} WHERE h.id = ?`);
   const beneficiaries = db.prepare(
@@ -87,30 +93,60 @@ export function createHouseholdStore(db: Db) {
      ON CONFLICT (operator_txn_id) DO NOTHING`,
   );
 
+  const records = new Lru<number, HouseholdRecord>(cacheSize);
+  /** null: a number known not to be registered. */
+  const phones = new Lru<string, HouseholdSummary | null>(cacheSize);
+  const products = new Map<string, ProductParameters[]>();
+  const forgetAll = () => {
+    records.clear();
+    phones.clear();
+    products.clear();
+  };
+  watch?.onChangeElsewhere(forgetAll);
+  const forget = (householdId: number) => {
+    const phone = records.get(householdId)?.household.phone;
+    records.delete(householdId);
+    if (phone) phones.delete(phone);
+    else phones.clear();
+  };
+
   function parametersOf(productId: string): ProductParameters[] {
-    return parameters.all(productId) as ProductParameters[];
+    watch?.check();
+    let p = products.get(productId);
+    if (!p) products.set(productId, (p = parameters.all(productId) as ProductParameters[]));
+    return p;
   }
 
   return {
     findByPhone(phone: string): HouseholdSummary | undefined {
-      return byPhone.get(phone) as HouseholdSummary | undefined;
+      watch?.check();
+      let h = phones.get(phone);
+      if (h === undefined) phones.set(phone, (h = (byPhone.get(phone) as HouseholdSummary | undefined) ?? null));
+      return h ?? undefined;
     },
     load(householdId: number): HouseholdRecord | undefined {
+      watch?.check();
+      const kept = records.get(householdId);
+      if (kept) return kept;
       const household = byId.get(householdId) as HouseholdSummary | undefined;
       if (!household) return undefined;
       const rows = beneficiaries.all(householdId) as Array<{ id: number; name: string; subsidised: number; active: number }>;
-      return {
+      const record: HouseholdRecord = {
         household,
         beneficiaries: rows.map((b) => ({ id: b.id, name: b.name, subsidised: b.subsidised === 1, active: b.active === 1 })),
         parameters: parametersOf(household.productId),
         ledger: ledger.all(householdId) as LedgerEntry[],
       };
+      records.set(householdId, record);
+      return record;
     },
     parametersOf,
     setLanguage(householdId: number, language: Language, now: Date): void {
       setHouseholdLanguage.run(language, now.toISOString(), householdId);
+      forget(householdId);
     },
     create(h: NewHousehold, now: Date): number {
+      phones.delete(h.phone);
       return db.transaction(() => {
         const id = Number(insertHousehold.run({ ...h, now: now.toISOString() }).lastInsertRowid);
         for (const b of h.beneficiaries) {
@@ -121,7 +157,9 @@ export function createHouseholdStore(db: Db) {
     },
     /** Appends to the ledger; a repeated operator transaction id is ignored (returns false). */
     addContribution(c: NewContribution, now: Date): boolean {
-      return insertContribution.run({ ...c, recordedAt: now.toISOString() }).changes === 1;
+      const added = insertContribution.run({ ...c, recordedAt: now.toISOString() }).changes === 1;
+      forget(c.householdId);
+      return added;
     },
   };
 }

@@ -104,24 +104,7 @@ export function createSessionStore(db: Db) {
     }
   }
 
-  // data_version moves when another connection commits; read at most once per event-loop turn.
-  const dataVersion = db.prepare('PRAGMA data_version').pluck();
-  let seenVersion = dataVersion.get() as number;
-  let checkedThisTurn = false;
-
   return {
-    /** True when another process (a CLI command, another server) has written the database since the last call. */
-    changedElsewhere(): boolean {
-      if (checkedThisTurn) return false;
-      checkedThisTurn = true;
-      setImmediate(() => {
-        checkedThisTurn = false;
-      });
-      const v = dataVersion.get() as number;
-      if (v === seenVersion) return false;
-      seenVersion = v;
-      return true;
-    },
     get(sessionId: string): SessionRow | undefined {
       return get.get(sessionId) as SessionRow | undefined;
     },

@@ -2,6 +2,7 @@ import { createActor, waitFor, type AnyActor, type AnyStateMachine, type Snapsho
 import type { FlowEvent, FlowInput, FlowName, FlowOutput, ScreenMeta } from '../../flows/lib.ts';
 import { choice } from '../../flows/lib.ts';
 import type { Clock } from '../clock.ts';
+import type { ChangeWatch } from '../db/freshness.ts';
 import type { SessionRow, SessionStore } from '../db/sessions.ts';
 import type { Catalogs, Language, Params } from '../i18n/catalog.ts';
 import type { FoldMode } from '../i18n/gsm7.ts';
@@ -37,6 +38,8 @@ export interface Caller {
 export interface EngineDeps {
   flows: Record<FlowName, FlowEntry>;
   sessions: SessionStore;
+  /** Says when rows kept in memory may have been changed by another connection. */
+  watch: ChangeWatch;
   catalogs: Catalogs;
   clock: Clock;
   /** Who is calling: decides the home menu and the first language. */
@@ -87,7 +90,8 @@ function screenMeta(snapshot: Snap): { meta: ScreenMeta<unknown>; stateId: strin
 export function createUssdEngine(deps: EngineDeps) {
   const { flows, sessions, catalogs, clock, logger } = deps;
   const inflight = new Map<string, Promise<UssdReply>>();
-  const live = createLiveSessions({ max: deps.liveMax ?? 1000, idleMs: 180_000, changedElsewhere: sessions.changedElsewhere });
+  const live = createLiveSessions({ max: deps.liveMax ?? 1000, idleMs: 180_000 });
+  deps.watch.onChangeElsewhere(live.clear);
 
   const flowOf = (name: string): FlowEntry | undefined => (Object.hasOwn(flows, name) ? flows[name as FlowName] : undefined);
 
@@ -167,6 +171,7 @@ export function createUssdEngine(deps: EngineDeps) {
 
   async function process(req: UssdRequest): Promise<UssdReply> {
     const nowMs = clock.now().getTime();
+    deps.watch.check();
     const kept = live.take(req.sessionId, nowMs);
     const existing = kept?.row ?? sessions.get(req.sessionId);
 

@@ -14,13 +14,11 @@ export interface LiveSessionOptions {
   max: number;
   /** A session idle for longer than this is dropped (the gateway gives up after about 180 s). */
   idleMs: number;
-  /** True when another connection has written the database since the last call: nothing kept can be trusted then. */
-  changedElsewhere: () => boolean;
 }
 
 /**
  * Live sessions. Every hop is still persisted before its reply; this only saves the next hop the
- * read and the snapshot restore. Anything another process may have written invalidates it all.
+ * read and the snapshot restore. The engine clears them all when another connection writes.
  */
 export function createLiveSessions(opts: LiveSessionOptions) {
   const live = new Map<string, LiveSession>();
@@ -40,7 +38,6 @@ export function createLiveSessions(opts: LiveSessionOptions) {
   return {
     /** Takes the session out: the caller owns it until it puts it back. */
     take(sessionId: string, nowMs: number): LiveSession | undefined {
-      if (live.size > 0 && opts.changedElsewhere()) clear();
       const s = live.get(sessionId);
       if (!s) return undefined;
       live.delete(sessionId);

@@ -87,7 +87,7 @@ describe('the USSD engine', () => {
     });
     const engine = createUssdEngine({
       flows: { ...s.flows, coverage: { machine: flows.coverage.provide({ actors: { lookupCoverage: slowCoverage } }), version: machineVersion(flows.coverage) } },
-      sessions: s.sessions, catalogs: s.catalogs, clock: s.clock, logger: s.logger,
+      sessions: s.sessions, watch: s.watch, catalogs: s.catalogs, clock: s.clock, logger: s.logger,
       identify: () => ({ householdId: 1, lang: 'fr' }),
       serviceCode: '*384*123#', budgetMs: 50, resumeMs: 600_000, foldMode: 'gsm7',
     });

@@ -8,14 +8,14 @@ const actor = () => ({ stop: vi.fn() }) as unknown as AnyActor & { stop: ReturnT
 
 describe('live sessions kept between hops', () => {
   it('hand a session to one hop at a time', () => {
-    const live = createLiveSessions({ max: 10, idleMs: 1000, changedElsewhere: () => false });
+    const live = createLiveSessions({ max: 10, idleMs: 1000 });
     live.put('a', { row: row('a'), actor: actor(), seenMs: 0 });
     expect(live.take('a', 10)?.row.sessionId).toBe('a');
     expect(live.take('a', 10)).toBeUndefined();
   });
 
   it('drop the least recently used beyond the bound, stopping its actor', () => {
-    const live = createLiveSessions({ max: 2, idleMs: 1000, changedElsewhere: () => false });
+    const live = createLiveSessions({ max: 2, idleMs: 1000 });
     const first = actor();
     live.put('a', { row: row('a'), actor: first, seenMs: 0 });
     live.put('b', { row: row('b'), actor: actor(), seenMs: 0 });
@@ -26,20 +26,19 @@ describe('live sessions kept between hops', () => {
   });
 
   it('forget a session idle longer than the gateway keeps it', () => {
-    const live = createLiveSessions({ max: 10, idleMs: 1000, changedElsewhere: () => false });
+    const live = createLiveSessions({ max: 10, idleMs: 1000 });
     const a = actor();
     live.put('a', { row: row('a'), actor: a, seenMs: 0 });
     expect(live.take('a', 1001)).toBeUndefined();
     expect(a.stop).toHaveBeenCalled();
   });
 
-  it('forget everything when another process wrote the database', () => {
-    let changed = false;
-    const live = createLiveSessions({ max: 10, idleMs: 1000, changedElsewhere: () => changed });
+  it('can forget everything at once, stopping every actor', () => {
+    const live = createLiveSessions({ max: 10, idleMs: 1000 });
     const a = actor();
     live.put('a', { row: row('a'), actor: a, seenMs: 0 });
     live.put('b', { row: row('b'), actor: actor(), seenMs: 0 });
-    changed = true;
+    live.clear();
     expect(live.take('b', 0)).toBeUndefined();
     expect(live.size).toBe(0);
     expect(a.stop).toHaveBeenCalled();

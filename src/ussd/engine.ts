@@ -72,6 +72,8 @@ interface Hop {
   input: string | null;
   /** The session's actor still running from its previous hop, if it was kept. */
   live: AnyActor | null;
+  /** Set when the hop did not move the flow (paging, a wrong key). */
+  unchanged?: boolean;
 }
 
 type Snap = SnapshotFrom<AnyStateMachine>;
@@ -90,6 +92,7 @@ function screenMeta(snapshot: Snap): { meta: ScreenMeta<unknown>; stateId: strin
 export function createUssdEngine(deps: EngineDeps) {
   const { flows, sessions, catalogs, clock, logger } = deps;
   const inflight = new Map<string, Promise<UssdReply>>();
+  const fixedScreens = new Map<string, RenderedScreen>();
   const live = createLiveSessions({ max: deps.liveMax ?? 1000, idleMs: 180_000 });
   deps.watch.onChangeElsewhere(live.clear);
 
@@ -137,10 +140,18 @@ export function createUssdEngine(deps: EngineDeps) {
     const end = snapshot.status !== 'active' || found.meta.end === true;
     const canBack = snapshot.can(BACK);
     const atHome = row.machine === row.home;
-    return renderScreen({
-      catalogs, lang, meta: end ? { ...found.meta, end: true } : found.meta, context: snapshot.context, page: row.page,
+    // A screen that depends on nothing but its state (a menu) is laid out once per language.
+    const meta = found.meta;
+    const fixed = !meta.params && !meta.lines && typeof meta.choices !== 'function' && !errorParams;
+    const key = fixed ? `${lang}|${row.machine}|${found.stateId}|${row.page}|${errorKey ?? ''}|${end}|${canBack}|${atHome}` : '';
+    const cached = fixed ? fixedScreens.get(key) : undefined;
+    if (cached) return cached;
+    const screen = renderScreen({
+      catalogs, lang, meta: end ? { ...meta, end: true } : meta, context: snapshot.context, page: row.page,
       errorKey, errorParams, ...navigation(canBack, atHome), foldMode: deps.foldMode,
     });
+    if (fixed) fixedScreens.set(key, screen);
+    return screen;
   }
 
   function endScreen(key: string, lang: Language): { text: string; end: true } {
@@ -220,11 +231,12 @@ export function createUssdEngine(deps: EngineDeps) {
     const actors: AnyActor[] = [];
     let done = false;
     try {
-      const screen = await step({ row, input, live: kept?.actor ?? null }, caller, req, hop, nowMs, (a) => actors.push(a));
+      const h: Hop = { row, input, live: kept?.actor ?? null };
+      const screen = await step(h, caller, req, hop, nowMs, (a) => actors.push(a));
       // A text out of step with ours is answered but not kept, so the next good hop still lines up.
       const out = reply(row, screen, existing && input === null ? existing.lastText : req.text, nowMs);
       const actor = actors.at(-1) ?? null;
-      await persist(row, actor);
+      await persist(row, h.unchanged ? null : actor);
       if (row.status === 'open') {
         live.put(row.sessionId, { row, actor: row.machine === RESUME ? null : actor, seenMs: nowMs });
         done = true;
@@ -293,7 +305,9 @@ export function createUssdEngine(deps: EngineDeps) {
     const current = render(row, snap, lang);
     const input = h.input;
 
+    // Paging and wrong keys leave the flow where it was: its stored snapshot stays valid as it is.
     const invalid = (key = 'error.invalid'): { text: string; end: boolean } => {
+      h.unchanged = true;
       row.invalid++;
       if (row.invalid >= MAX_INVALID) return endScreen('error.tooMany', lang);
       return render(row, snap, lang, key);
@@ -303,11 +317,13 @@ export function createUssdEngine(deps: EngineDeps) {
     if (input === '00') return restartHome(row, hop, keep, undefined, lang);
     if (input === '98') {
       if (row.page + 1 >= current.pages) return invalid('error.noMore');
+      h.unchanged = true;
       row.page++;
       row.invalid = 0;
       return render(row, snap, lang);
     }
     if (input === '0' && row.page > 0) {
+      h.unchanged = true;
       row.page--;
       row.invalid = 0;
       return render(row, snap, lang);

@@ -73,7 +73,9 @@ export function ussdRoutes(app: Express, deps: { engine: UssdEngine; sessions: S
       deps.logger.error({ err, phone: parsed.data.phoneNumber }, 'ussd: hop failed');
       out = deps.engine.failureReply().body;
     }
-    res.type('text/plain').send(out);
+    // Written directly: res.send() would look up the MIME type and check freshness on every hop.
+    res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(out) });
+    res.end(out);
   });
 
   app.post('/ussd/events', async (req, res) => {

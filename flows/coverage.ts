@@ -1,19 +1,6 @@
 import { assign, fromPromise, setup } from 'xstate';
-import type { CoverageStatus } from '../src/domain/coverage.ts';
+import type { CoverageView } from '../src/domain/coverage.ts';
 import { choice, failedState, handOff, slowState, type FlowInput, flowTypes } from './lib.ts';
-
-/** What the coverage screens show, computed by the coverage rules from the household's ledger. */
-export interface CoverageView {
-  adherentName: string;
-  size: number;
-  status: CoverageStatus;
-  paidThrough: string | null;
-  waitingUntil: string | null;
-  graceUntil: string | null;
-  nextMonth: string;
-  remaining: number;
-  beneficiaries: Array<{ name: string; status: CoverageStatus | 'inactive' }>;
-}
 
 interface Context extends FlowInput {
   view: CoverageView | null;

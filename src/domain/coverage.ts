@@ -333,3 +333,39 @@ function finish(
 export function beneficiaryStatus(b: Beneficiary, household: Coverage): CoverageStatus | 'inactive' {
   return b.active ? household.status : 'inactive';
 }
+
+/** What a member is told about the household's coverage, on a USSD screen or by SMS. */
+export interface CoverageView {
+  adherentName: string;
+  size: number;
+  status: CoverageStatus;
+  paidThrough: LocalDate | null;
+  waitingUntil: LocalDate | null;
+  graceUntil: LocalDate | null;
+  nextMonth: Month;
+  remaining: number;
+  beneficiaries: Array<{ name: string; status: CoverageStatus | 'inactive' }>;
+}
+
+export function coverageView(
+  household: {
+    adherentName: string;
+    beneficiaries: readonly Beneficiary[];
+    parameters: readonly ProductParameters[];
+    ledger: readonly Payment[];
+  },
+  today: LocalDate,
+): CoverageView {
+  const cov = coverageOn({ beneficiaries: household.beneficiaries, parameters: household.parameters, ledger: household.ledger, today });
+  return {
+    adherentName: household.adherentName,
+    size: household.beneficiaries.filter((b) => b.active).length,
+    status: cov.status,
+    paidThrough: cov.paidThrough,
+    waitingUntil: cov.waitingUntil,
+    graceUntil: cov.graceUntil,
+    nextMonth: cov.nextMonth,
+    remaining: cov.remaining,
+    beneficiaries: household.beneficiaries.map((b) => ({ name: b.name, status: beneficiaryStatus(b, cov) })),
+  };
+}

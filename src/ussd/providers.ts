@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { fromPromise, type AnyStateMachine } from 'xstate';
 import type { CallbackInput, CallbackReceipt } from '../../flows/callback.ts';
-import type { CoverageView } from '../../flows/coverage.ts';
 import type { PaymentLine } from '../../flows/history.ts';
 import { flows } from '../../flows/index.ts';
 import type { FlowName } from '../../flows/lib.ts';
@@ -12,7 +11,7 @@ import type { HouseholdStore } from '../db/households.ts';
 import type { MutuelleStore } from '../db/mutuelles.ts';
 import type { PreferenceStore } from '../db/preferences.ts';
 import { CALLBACK_CLOSING_HOUR, callBackBy } from '../domain/callbacks.ts';
-import { beneficiaryStatus, coverageOn, monthlyShare, parametersOn } from '../domain/coverage.ts';
+import { coverageView, monthlyShare, parametersOn, type CoverageView } from '../domain/coverage.ts';
 import type { Language } from '../i18n/catalog.ts';
 import type { Caller, FlowEntry } from './engine.ts';
 
@@ -44,19 +43,7 @@ export function provideFlows(d: ProviderDeps): Record<FlowName, FlowEntry> {
   const lookupCoverage = fromPromise<CoverageView, { householdId: number }>(async ({ input }) => {
     const rec = d.households.load(input.householdId);
     if (!rec) throw new Error(`household ${input.householdId} not found`);
-    const cov = coverageOn({ beneficiaries: rec.beneficiaries, parameters: rec.parameters, ledger: rec.ledger, today: today() });
-    const active = rec.beneficiaries.filter((b) => b.active);
-    return {
-      adherentName: rec.household.adherentName,
-      size: active.length,
-      status: cov.status,
-      paidThrough: cov.paidThrough,
-      waitingUntil: cov.waitingUntil,
-      graceUntil: cov.graceUntil,
-      nextMonth: cov.nextMonth,
-      remaining: cov.remaining,
-      beneficiaries: rec.beneficiaries.map((b) => ({ name: b.name, status: beneficiaryStatus(b, cov) })),
-    };
+    return coverageView({ ...rec, adherentName: rec.household.adherentName }, today());
   });
 
   const listPayments = fromPromise<PaymentLine[], { householdId: number }>(async ({ input }) => {

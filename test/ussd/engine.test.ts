@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { fromPromise } from 'xstate';
 import { afterEach, describe, expect, it } from 'vitest';
 import { flows } from '../../flows/index.ts';
-import type { CoverageView } from '../../flows/coverage.ts';
+import type { CoverageView } from '../../src/domain/coverage.ts';
 import { createUssdEngine, inputSuffix } from '../../src/ussd/engine.ts';
 import { machineVersion } from '../../src/ussd/providers.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';

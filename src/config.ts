@@ -23,9 +23,22 @@ const schema = z.object({
   AT_API_KEY: z.string().optional(),
   AT_SENDER_ID: z.string().optional(),
   AT_SMS_URL: z.url({ error: 'must be a URL such as http://127.0.0.1:3000/version1/messaging' }).optional(),
+  SMS_RATE_PER_SECOND: z.coerce.number().int().min(0).max(10_000).default(20),
+  SMS_DAILY_CAP: z.coerce.number().int().min(0).default(0),
+  SMS_BULK_SIZE: z.coerce.number().int().min(1).max(1000).default(100),
+  SMS_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5),
+  SMS_RETRY_BASE_MS: z.coerce.number().int().min(100).default(30_000),
+  SMS_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+  SMS_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(1000),
+  SMS_ALLOW_UCS2: bool.default(false),
   PAYMENT_PROVIDER: z.enum(['simulator']).default('simulator'),
   PAYMENT_CALLBACK_SECRET: z.string().min(16, { error: 'must be at least 16 characters' }).optional(),
   SIMULATOR_ENABLED: bool.optional(),
+  SIMULATOR_ABSENT_PHONES: z
+    .string()
+    .regex(/^(\+[1-9]\d{6,14})(,\+[1-9]\d{6,14})*$/, { error: 'must be E.164 numbers separated by commas' })
+    .optional(),
+  SIMULATOR_DELIVERY_DELAY_MS: z.coerce.number().int().min(0).max(600_000).default(500),
   GSM_FOLD: z.enum(['gsm7', 'ascii']).default('gsm7'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });

@@ -9,13 +9,19 @@ import { createPreferenceStore } from './db/preferences.ts';
 import { createSessionStore } from './db/sessions.ts';
 import { loadCatalogs } from './i18n/catalog.ts';
 import type { Logger } from './log.ts';
+import { createSimulatorSms } from './simulator/sms.ts';
+import { createDispatcher } from './sms/dispatcher.ts';
+import { createInboundHandler } from './sms/inbound.ts';
+import { createOutbox } from './sms/outbox.ts';
+import type { SmsTransport } from './sms/transport.ts';
+import { createAfricasTalkingTransport } from './sms/transports/africastalking.ts';
 import { createUssdEngine } from './ussd/engine.ts';
 import { identifyCaller, provideFlows } from './ussd/providers.ts';
 
 /** The product shown to callers who are not members yet (the rural product of the demo network). */
 export const OFFER_PRODUCT_ID = 'rural';
 
-/** The composition root: one database connection, the stores on it, and the USSD engine wired to them. */
+/** The composition root: one database connection, the stores on it, the USSD engine and the SMS layer wired to them. */
 export function createServices(config: Config, clock: Clock, logger: Logger, db: Db = openDatabase(config.DATABASE_PATH)) {
   const watch = createChangeWatch(db);
   const households = createHouseholdStore(db, watch);
@@ -38,7 +44,45 @@ export function createServices(config: Config, clock: Clock, logger: Logger, db:
     resumeMs: config.USSD_RESUME_MINUTES * 60_000,
     foldMode: config.GSM_FOLD,
   });
-  return { config, clock, logger, db, watch, households, preferences, callbacks, mutuelles, sessions, catalogs, flows, engine };
+
+  // Where the gateway (real or simulated) reaches this server; known once it listens.
+  let publicUrl: string | undefined;
+  const simulatorSms = createSimulatorSms(db, clock, logger, {
+    absentPhones: new Set(config.SIMULATOR_ABSENT_PHONES?.split(',') ?? []),
+    deliveryDelayMs: config.SIMULATOR_DELIVERY_DELAY_MS,
+    deliveryUrl: () => publicUrl,
+  });
+  const transport: SmsTransport & { confirm?(ids: number[]): Map<number, string> } =
+    config.SMS_TRANSPORT === 'africastalking'
+      ? createAfricasTalkingTransport({
+          username: config.AT_USERNAME,
+          apiKey: config.AT_API_KEY ?? '',
+          from: config.AT_SENDER_ID,
+          smsUrl: config.AT_SMS_URL,
+          timeoutMs: config.SMS_TIMEOUT_MS,
+          logger,
+        })
+      : simulatorSms.transport;
+  const outbox = createOutbox(db, clock, { foldMode: config.GSM_FOLD, allowUcs2: config.SMS_ALLOW_UCS2 });
+  const dispatcher = createDispatcher(db, transport, clock, logger, {
+    ratePerSecond: config.SMS_RATE_PER_SECOND,
+    dailyCap: config.SMS_DAILY_CAP,
+    bulkSize: config.SMS_BULK_SIZE,
+    maxAttempts: config.SMS_MAX_ATTEMPTS,
+    retryBaseMs: config.SMS_RETRY_BASE_MS,
+    pollMs: config.SMS_POLL_MS,
+    from: config.AT_SENDER_ID,
+  });
+  const inbound = createInboundHandler({ db, outbox, households, preferences, callbacks, catalogs, clock, serviceCode: config.USSD_SERVICE_CODE });
+
+  return {
+    config, clock, logger, db, watch, households, preferences, callbacks, mutuelles, sessions, catalogs, flows, engine,
+    outbox, transport, dispatcher, inbound, simulatorSms,
+    publicUrl: () => publicUrl,
+    setPublicUrl(url: string): void {
+      publicUrl = url;
+    },
+  };
 }
 
 export type Services = ReturnType<typeof createServices>;

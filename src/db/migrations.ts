@@ -148,6 +148,83 @@ CREATE INDEX callback_requests_open ON callback_requests(status, created_at);
 CREATE INDEX callback_requests_phone ON callback_requests(phone, status);
 `,
   },
+  {
+    version: 2,
+    name: 'sms outbox with status history, inbound messages, opt-outs, simulator inboxes',
+    sql: `
+CREATE TABLE sms_outbox (
+  id INTEGER PRIMARY KEY,
+  recipient TEXT NOT NULL,
+  text TEXT NOT NULL,
+  language TEXT NOT NULL CHECK (language IN ('fr', 'bm')),
+  encoding TEXT NOT NULL CHECK (encoding IN ('GSM-7', 'UCS-2')),
+  segments INTEGER NOT NULL CHECK (segments BETWEEN 1 AND 6),
+  kind TEXT NOT NULL CHECK (kind IN ('transactional', 'reminder', 'campaign')),
+  campaign_id INTEGER,
+  priority INTEGER NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('queued', 'sending', 'sent', 'delivered', 'failed', 'expired')),
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_ms INTEGER NOT NULL,
+  expires_ms INTEGER NOT NULL,
+  transport TEXT,
+  provider_message_id TEXT,
+  cost TEXT,
+  last_error TEXT,
+  source_key TEXT UNIQUE,
+  created_ms INTEGER NOT NULL,
+  updated_ms INTEGER NOT NULL
+);
+CREATE INDEX sms_outbox_due ON sms_outbox(priority, next_attempt_ms, id) WHERE status = 'queued';
+CREATE INDEX sms_outbox_sending ON sms_outbox(id) WHERE status = 'sending';
+CREATE INDEX sms_outbox_provider ON sms_outbox(provider_message_id) WHERE provider_message_id IS NOT NULL;
+CREATE INDEX sms_outbox_recipient ON sms_outbox(recipient, id);
+CREATE TABLE sms_status_history (
+  id INTEGER PRIMARY KEY,
+  message_id INTEGER NOT NULL REFERENCES sms_outbox(id),
+  status TEXT NOT NULL,
+  detail TEXT,
+  at_ms INTEGER NOT NULL
+);
+CREATE INDEX sms_status_history_message ON sms_status_history(message_id);
+CREATE TABLE sms_sent_per_day (
+  day TEXT PRIMARY KEY,
+  sent INTEGER NOT NULL
+);
+CREATE TABLE sms_inbound (
+  id INTEGER PRIMARY KEY,
+  gateway_id TEXT NOT NULL UNIQUE,
+  sender TEXT NOT NULL,
+  recipient TEXT,
+  text TEXT NOT NULL,
+  link_id TEXT,
+  network_code TEXT,
+  cost TEXT,
+  date TEXT,
+  keyword TEXT,
+  household_id INTEGER REFERENCES households(id),
+  received_at TEXT NOT NULL
+);
+CREATE INDEX sms_inbound_unmatched ON sms_inbound(received_at) WHERE keyword IS NULL;
+CREATE TABLE sms_optouts (
+  phone TEXT PRIMARY KEY,
+  opted_out INTEGER NOT NULL CHECK (opted_out IN (0, 1)),
+  via TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
+CREATE TABLE sim_sms (
+  id INTEGER PRIMARY KEY,
+  provider_id TEXT NOT NULL UNIQUE,
+  outbox_id INTEGER UNIQUE,
+  to_phone TEXT NOT NULL,
+  from_id TEXT,
+  text TEXT NOT NULL,
+  segments INTEGER NOT NULL,
+  status TEXT NOT NULL,
+  created_ms INTEGER NOT NULL
+);
+CREATE INDEX sim_sms_phone ON sim_sms(to_phone, id);
+`,
+  },
 ];
 
 export function migrate(db: Database.Database): number {

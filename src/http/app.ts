@@ -1,8 +1,10 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Services } from '../services.ts';
+import { simulatorRoutes } from '../simulator/routes.ts';
+import { smsRoutes } from './sms.ts';
 import { ussdRoutes } from './ussd.ts';
 
-/** The HTTP face of sabatili: gateway callbacks, health, and (later) the office console and the simulator. */
+/** The HTTP face of sabatili: gateway callbacks, health, the simulator's API, and (later) the office console. */
 export function createApp(s: Services): express.Express {
   const app = express();
   // ETags cost a hash per reply and USSD replies are never cached.
@@ -10,6 +12,10 @@ export function createApp(s: Services): express.Express {
   app.disable('x-powered-by');
 
   ussdRoutes(app, { engine: s.engine, sessions: s.sessions, clock: s.clock, logger: s.logger });
+  smsRoutes(app, { outbox: s.outbox, inbound: s.inbound, logger: s.logger });
+  if (s.config.SIMULATOR_ENABLED) {
+    simulatorRoutes(app, { sms: s.simulatorSms, clock: s.clock, selfUrl: s.publicUrl, shortCode: s.config.AT_SENDER_ID ?? '36123' });
+  }
 
   app.get('/healthz', (_req, res) => {
     s.db.prepare('SELECT 1').get();

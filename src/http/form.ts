@@ -1,4 +1,6 @@
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
+import { z } from 'zod';
+import { badRequest } from './errors.ts';
 
 export class FormError extends Error {
   constructor(
@@ -48,4 +50,20 @@ export function readForm(req: Request): Promise<Record<string, string>> {
     });
     req.on('error', reject);
   });
+}
+
+/** Field shapes shared by the gateway callbacks. */
+export const e164 = z.string().regex(/^\+[1-9]\d{6,14}$/, { error: 'must be an E.164 number such as +22376000001' });
+export const token = (max: number) =>
+  z.string().min(1, { error: 'is required' }).max(max).regex(/^[\x21-\x7e]+$/, { error: 'must be printable ASCII without spaces' });
+
+/** Reads the form or answers the 4xx itself (null). */
+export async function form(req: Request, res: Response): Promise<Record<string, string> | null> {
+  try {
+    return await readForm(req);
+  } catch (err) {
+    if (err instanceof FormError) badRequest(res, err.message, err.status);
+    else badRequest(res, 'unreadable body');
+    return null;
+  }
 }

@@ -1,15 +1,11 @@
-import type { Express, Request, Response } from 'express';
+import type { Express } from 'express';
 import { z } from 'zod';
 import type { Clock } from '../clock.ts';
 import type { SessionStore } from '../db/sessions.ts';
 import type { Logger } from '../log.ts';
 import { SessionPhoneMismatch, type UssdEngine } from '../ussd/engine.ts';
 import { badRequest, describeZodError } from './errors.ts';
-import { FormError, readForm } from './form.ts';
-
-const e164 = z.string().regex(/^\+[1-9]\d{6,14}$/, { error: 'must be an E.164 number such as +22376000001' });
-const token = (max: number) =>
-  z.string().min(1, { error: 'is required' }).max(max).regex(/^[\x21-\x7e]+$/, { error: 'must be printable ASCII without spaces' });
+import { e164, form, token } from './form.ts';
 
 /** The gateway's USSD callback (reference/africastalking.md). */
 export const ussdHopSchema = z.object({
@@ -42,16 +38,6 @@ export const ussdEventSchema = z.object({
   lastAppResponse: z.string().max(1024).optional(),
   errorMessage: z.string().max(1024).optional(),
 });
-
-async function form(req: Request, res: Response): Promise<Record<string, string> | null> {
-  try {
-    return await readForm(req);
-  } catch (err) {
-    if (err instanceof FormError) badRequest(res, err.message, err.status);
-    else badRequest(res, 'unreadable body');
-    return null;
-  }
-}
 
 /**
  * The gateway's USSD routes, registered on the app itself: a nested Router costs a prefix match

@@ -141,6 +141,18 @@ export function checkFlows(catalogs: Catalogs = loadCatalogs()): FlowsReport {
 
   for (const s of ENGINE_SCREENS) checkScreen(s.name, s.meta, { showBack: false, showHome: false });
 
+  // SMS templates: one segment (160 GSM-7 septets) with worst-case values, so a receipt never costs double.
+  for (const key of keys) {
+    if (!key.startsWith('sms.')) continue;
+    screens++;
+    for (const lang of LANGUAGES) {
+      const text = catalogs[lang].get(key)?.text;
+      if (text === undefined) continue;
+      const n = septets(fold(translate(catalogs, lang, key, worstParams(text))));
+      if (n > SCREEN_SEPTETS) problems.push(`${lang} "${key}": SMS of ${n} septets with worst-case values, over one segment (${SCREEN_SEPTETS})`);
+    }
+  }
+
   // 3. Machines: reachable states, a screen wherever the member waits, services that cannot hang a hop.
   for (const name of FLOW_NAMES) {
     const machine = flows[name] as AnyStateMachine;

@@ -46,6 +46,7 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
   });
   const address = server.address();
   const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  services.setPublicUrl(url);
 
   const post = async (path: string, form: Record<string, string>) => {
     const res = await fetch(url + path, {
@@ -69,6 +70,8 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      await services.dispatcher.stop();
+      services.simulatorSms.close();
       db.close();
       if (dir && !keepDatabase) rmSync(dir, { recursive: true, force: true });
     },

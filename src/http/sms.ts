@@ -1,0 +1,74 @@
+import type { Express } from 'express';
+import { z } from 'zod';
+import type { Logger } from '../log.ts';
+import type { InboundHandler } from '../sms/inbound.ts';
+import { DELIVERY_STATUS, type DeliveryReport, type Outbox } from '../sms/outbox.ts';
+import { badRequest, describeZodError } from './errors.ts';
+import { e164, form, token } from './form.ts';
+
+const optional = (max: number) => z.string().max(max).optional();
+
+/** Delivery report (reference/africastalking.md, "SMS callbacks"). */
+export const deliverySchema = z.object({
+  id: token(128),
+  status: z.enum(Object.keys(DELIVERY_STATUS) as [DeliveryReport['status'], ...DeliveryReport['status'][]], {
+    error: `must be one of ${Object.keys(DELIVERY_STATUS).join(', ')}`,
+  }),
+  phoneNumber: e164.optional(),
+  networkCode: optional(16),
+  failureReason: optional(200),
+  retryCount: z.string().regex(/^\d{1,6}$/, { error: 'must be a whole number' }).optional(),
+});
+
+/** Incoming message. */
+export const inboundSchema = z.object({
+  id: token(128),
+  from: e164,
+  text: z.string().max(2000, { error: 'is longer than any SMS' }),
+  to: optional(32),
+  date: optional(64),
+  linkId: optional(128),
+  networkCode: optional(16),
+  cost: optional(64),
+});
+
+/** Opt-out from a bulk sender id. */
+export const optoutSchema = z.object({
+  phoneNumber: e164,
+  senderId: optional(64),
+});
+
+/** The gateway's SMS callbacks. Each answers 200 once the effect is committed, so the gateway's retries are the safety net. */
+export function smsRoutes(app: Express, deps: { outbox: Outbox; inbound: InboundHandler; logger: Logger }): void {
+  app.post('/sms/delivery', async (req, res) => {
+    const body = await form(req, res);
+    if (!body) return;
+    const parsed = deliverySchema.safeParse(body);
+    if (!parsed.success) return badRequest(res, describeZodError(parsed.error));
+    const r = parsed.data;
+    const outcome = deps.outbox.recordDelivery({ providerId: r.id, status: r.status, failureReason: r.failureReason });
+    // An id we never sent is answered 200 all the same: the gateway would otherwise retry it for hours.
+    if (outcome === 'unknown') deps.logger.warn({ providerId: r.id, status: r.status }, 'sms: delivery report for an unknown message');
+    res.type('text/plain').send('OK');
+  });
+
+  app.post('/sms/inbound', async (req, res) => {
+    const body = await form(req, res);
+    if (!body) return;
+    const parsed = inboundSchema.safeParse(body);
+    if (!parsed.success) return badRequest(res, describeZodError(parsed.error));
+    const m = parsed.data;
+    const out = deps.inbound.handle({ gatewayId: m.id, from: m.from, to: m.to, text: m.text, linkId: m.linkId, networkCode: m.networkCode, cost: m.cost, date: m.date });
+    deps.logger.info({ from: m.from, ...out }, 'sms: inbound');
+    res.type('text/plain').send('OK');
+  });
+
+  app.post('/sms/optout', async (req, res) => {
+    const body = await form(req, res);
+    if (!body) return;
+    const parsed = optoutSchema.safeParse(body);
+    if (!parsed.success) return badRequest(res, describeZodError(parsed.error));
+    deps.outbox.setOptOut(parsed.data.phoneNumber, true, `gateway opt-out ${parsed.data.senderId ?? ''}`.trim());
+    res.type('text/plain').send('OK');
+  });
+}

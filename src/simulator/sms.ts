@@ -1,0 +1,106 @@
+import { randomBytes } from 'node:crypto';
+import type { Clock } from '../clock.ts';
+import type { Db } from '../db/connection.ts';
+import { smsEncoding } from '../i18n/gsm7.ts';
+import type { Logger } from '../log.ts';
+import type { RecipientOutcome, SmsBatch, SmsTransport } from '../sms/transport.ts';
+
+export interface SimulatedSms {
+  id: string;
+  to: string;
+  from: string | null;
+  text: string;
+  segments: number;
+  status: string;
+  createdAt: string;
+}
+
+export interface SimulatorSmsOptions {
+  /** Phones that are "switched off": their delivery reports say AbsentSubscriber. */
+  absentPhones: ReadonlySet<string>;
+  /** How long after sending the delivery report is posted. */
+  deliveryDelayMs: number;
+  /** Where delivery reports go (the app's own `/sms/delivery`), once the server listens. */
+  deliveryUrl: () => string | undefined;
+}
+
+/** Simulated handsets' SMS inboxes, and the gateway side of sending to them. */
+export function createSimulatorSms(db: Db, clock: Clock, logger: Logger, opts: SimulatorSmsOptions) {
+  const insert = db.prepare(
+    `INSERT INTO sim_sms (provider_id, outbox_id, to_phone, from_id, text, segments, status, created_ms)
+     VALUES (?, ?, ?, ?, ?, ?, 'Sent', ?) ON CONFLICT (outbox_id) DO NOTHING`,
+  );
+  const byOutbox = db.prepare('SELECT provider_id FROM sim_sms WHERE outbox_id = ?').pluck();
+  const setStatus = db.prepare('UPDATE sim_sms SET status = ? WHERE provider_id = ?');
+  const inbox = db.prepare(
+    `SELECT provider_id AS id, to_phone AS "to", from_id AS "from", text, segments, status, created_ms AS createdMs
+     FROM sim_sms WHERE to_phone = ? ORDER BY id`,
+  );
+  const pending = new Set<NodeJS.Timeout>();
+
+  const store = db.transaction((batch: SmsBatch, segments: number, nowMs: number) =>
+    batch.recipients.map(({ messageId, to }) => {
+      const id = `SIM-${messageId}-${randomBytes(4).toString('hex')}`;
+      // A message sent again after a crash keeps its first id: a handset never sees it twice.
+      const r = insert.run(id, messageId, to, batch.from ?? null, batch.text, segments, nowMs);
+      return { messageId, to, providerId: r.changes === 1 ? id : (byOutbox.get(messageId) as string) };
+    }),
+  );
+
+  function report(providerId: string, to: string): void {
+    const url = opts.deliveryUrl();
+    if (!url) return;
+    const status = opts.absentPhones.has(to) ? 'AbsentSubscriber' : 'Success';
+    const t = setTimeout(() => {
+      pending.delete(t);
+      setStatus.run(status, providerId);
+      const form: Record<string, string> = { id: providerId, status, phoneNumber: to, networkCode: '61001', retryCount: '0' };
+      if (status !== 'Success') form.failureReason = 'AbsentSubscriber';
+      fetch(`${url}/sms/delivery`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams(form).toString(),
+      }).catch((err: unknown) => logger.warn({ err, to }, 'simulator: delivery report not posted'));
+    }, opts.deliveryDelayMs);
+    pending.add(t);
+  }
+
+  const transport: SmsTransport & { confirm(messageIds: number[]): Map<number, string> } = {
+    name: 'simulator',
+    maxBatch: 1000,
+    async send(batch: SmsBatch): Promise<RecipientOutcome[]> {
+      const segments = smsEncoding(batch.text).segments;
+      const stored = store(batch, segments, clock.now().getTime());
+      return stored.map(({ messageId, to, providerId }) => {
+        report(providerId, to);
+        return { messageId, to, outcome: 'accepted', providerId, cost: `XOF ${25 * segments}`, code: 101 } as const;
+      });
+    },
+    confirm(messageIds: number[]): Map<number, string> {
+      const out = new Map<number, string>();
+      for (const id of messageIds) {
+        const providerId = byOutbox.get(id) as string | undefined;
+        if (providerId) out.set(id, providerId);
+      }
+      return out;
+    },
+  };
+
+  return {
+    transport,
+    /** Messages a simulated phone received, oldest first. */
+    inbox(phone: string): SimulatedSms[] {
+      return (inbox.all(phone) as Array<Omit<SimulatedSms, 'createdAt'> & { createdMs: number }>).map(({ createdMs, ...m }) => ({
+        ...m,
+        createdAt: new Date(createdMs).toISOString(),
+      }));
+    },
+    /** Cancels delivery reports not yet posted (shutdown, tests). */
+    close(): void {
+      for (const t of pending) clearTimeout(t);
+      pending.clear();
+    },
+  };
+}
+
+export type SimulatorSms = ReturnType<typeof createSimulatorSms>;

@@ -1,0 +1,213 @@
+import { bamakoDay, type Clock } from '../clock.ts';
+import type { Db } from '../db/connection.ts';
+import type { Logger } from '../log.ts';
+import type { RecipientOutcome, SmsTransport } from './transport.ts';
+
+export interface DispatcherOptions {
+  /** Messages per second; 0 = as fast as the gateway answers. */
+  ratePerSecond: number;
+  /** Messages per Bamako day; 0 = no cap. */
+  dailyCap: number;
+  /** Recipients of one identical text grouped in one gateway call. */
+  bulkSize: number;
+  /** A message is given up after this many attempts. */
+  maxAttempts: number;
+  /** First retry delay; doubled at each attempt. */
+  retryBaseMs: number;
+  /** How often the loop inside the server looks for due messages. */
+  pollMs: number;
+  from?: string | undefined;
+}
+
+export interface DrainResult {
+  sent: number;
+  retried: number;
+  failed: number;
+  expired: number;
+}
+
+interface Claimed {
+  id: number;
+  recipient: string;
+  text: string;
+  attempts: number;
+}
+
+/**
+ * Sends what the outbox holds, in priority order, within the rate and the daily cap.
+ *
+ * Crash safety: a message is marked `sending` (committed) before its gateway call, and the
+ * outcome with the provider's id is committed right after. A crash between the two leaves it
+ * `sending`: on restart `recover()` asks the transport whether it went out (the simulator knows;
+ * Africa's Talking has no such query) and re-queues only those it cannot confirm. The window for a
+ * duplicate is therefore the few milliseconds between the gateway's answer and our commit, with
+ * the africastalking transport only.
+ */
+export function createDispatcher(
+  db: Db,
+  transport: SmsTransport & { confirm?(messageIds: number[]): Map<number, string> },
+  clock: Clock,
+  logger: Logger,
+  opts: DispatcherOptions,
+) {
+  const history = db.prepare('INSERT INTO sms_status_history (message_id, status, detail, at_ms) VALUES (?, ?, ?, ?)');
+  const expire = db.prepare(
+    `UPDATE sms_outbox SET status = 'expired', updated_ms = @now WHERE status = 'queued' AND expires_ms <= @now RETURNING id`,
+  );
+  const due = db.prepare(
+    `SELECT id, recipient, text, attempts FROM sms_outbox
+     WHERE status = 'queued' AND next_attempt_ms <= ? ORDER BY priority, next_attempt_ms, id LIMIT ?`,
+  );
+  const markSending = db.prepare(
+    `UPDATE sms_outbox SET status = 'sending', attempts = attempts + 1, transport = ?, updated_ms = ? WHERE id = ?`,
+  );
+  const markSent = db.prepare(
+    `UPDATE sms_outbox SET status = 'sent', provider_message_id = ?, cost = ?, last_error = NULL, updated_ms = ? WHERE id = ?`,
+  );
+  const markRetry = db.prepare(
+    `UPDATE sms_outbox SET status = 'queued', next_attempt_ms = ?, last_error = ?, updated_ms = ? WHERE id = ?`,
+  );
+  const markFailed = db.prepare(`UPDATE sms_outbox SET status = 'failed', last_error = ?, updated_ms = ? WHERE id = ?`);
+  const stuck = db.prepare(`SELECT id, attempts FROM sms_outbox WHERE status = 'sending'`);
+  const sentToday = db.prepare('SELECT sent FROM sms_sent_per_day WHERE day = ?').pluck();
+  const countSent = db.prepare(
+    `INSERT INTO sms_sent_per_day (day, sent) VALUES (?, ?) ON CONFLICT (day) DO UPDATE SET sent = sent + excluded.sent`,
+  );
+
+  const claim = db.transaction((limit: number, nowMs: number): Claimed[] => {
+    for (const { id } of expire.all({ now: nowMs }) as Array<{ id: number }>) history.run(id, 'expired', 'validity passed before sending', nowMs);
+    const rows = due.all(nowMs, limit) as Claimed[];
+    for (const r of rows) {
+      markSending.run(transport.name, nowMs, r.id);
+      history.run(r.id, 'sending', `attempt ${r.attempts + 1} via ${transport.name}`, nowMs);
+    }
+    return rows;
+  });
+
+  const record = db.transaction((claimed: Map<number, Claimed>, outcomes: RecipientOutcome[], nowMs: number): DrainResult => {
+    const r: DrainResult = { sent: 0, retried: 0, failed: 0, expired: 0 };
+    for (const o of outcomes) {
+      const c = claimed.get(o.messageId);
+      if (!c) continue;
+      const attempts = c.attempts + 1;
+      if (o.outcome === 'accepted') {
+        markSent.run(o.providerId, o.cost, nowMs, o.messageId);
+        history.run(o.messageId, 'sent', `${o.code} ${o.providerId}`, nowMs);
+        r.sent++;
+      } else if (o.outcome === 'retry' && attempts < opts.maxAttempts) {
+        const next = nowMs + opts.retryBaseMs * 2 ** (attempts - 1);
+        markRetry.run(next, `${o.code ?? ''} ${o.reason}`.trim(), nowMs, o.messageId);
+        history.run(o.messageId, 'queued', `retry after ${o.code ?? ''} ${o.reason}`.trim(), nowMs);
+        r.retried++;
+      } else {
+        const why = `${o.code ?? ''} ${o.reason}${o.outcome === 'retry' ? ` (gave up after ${attempts} attempts)` : ''}`.trim();
+        markFailed.run(why, nowMs, o.messageId);
+        history.run(o.messageId, 'failed', why, nowMs);
+        r.failed++;
+      }
+    }
+    if (r.sent > 0) countSent.run(bamakoDay(new Date(nowMs)), r.sent);
+    return r;
+  });
+
+  /** Identical texts grouped, up to the bulk size and what the transport takes. */
+  function batches(rows: Claimed[]): Claimed[][] {
+    const size = Math.max(1, Math.min(opts.bulkSize, transport.maxBatch));
+    const byText = new Map<string, Claimed[]>();
+    for (const r of rows) {
+      const list = byText.get(r.text);
+      if (list) list.push(r);
+      else byText.set(r.text, [r]);
+    }
+    const out: Claimed[][] = [];
+    for (const list of byText.values()) for (let i = 0; i < list.length; i += size) out.push(list.slice(i, i + size));
+    return out;
+  }
+
+  /** One pass: claim up to `limit` due messages and send them. */
+  async function drainOnce(limit: number): Promise<DrainResult> {
+    const total: DrainResult = { sent: 0, retried: 0, failed: 0, expired: 0 };
+    let budget = limit;
+    if (opts.dailyCap > 0) {
+      const used = (sentToday.get(bamakoDay(clock.now())) as number | undefined) ?? 0;
+      budget = Math.min(budget, Math.max(0, opts.dailyCap - used));
+    }
+    if (budget <= 0) return total;
+    const rows = claim(budget, clock.now().getTime());
+    const claimed = new Map(rows.map((r) => [r.id, r]));
+    for (const batch of batches(rows)) {
+      const outcomes = await transport.send({
+        text: (batch[0] as Claimed).text,
+        recipients: batch.map((r) => ({ messageId: r.id, to: r.recipient })),
+        from: opts.from,
+      });
+      const r = record(claimed, outcomes, clock.now().getTime());
+      total.sent += r.sent;
+      total.retried += r.retried;
+      total.failed += r.failed;
+    }
+    return total;
+  }
+
+  let timer: NodeJS.Timeout | null = null;
+  let running: Promise<unknown> = Promise.resolve();
+  let stopped = true;
+
+  function tick(): void {
+    const limit = opts.ratePerSecond > 0 ? Math.max(1, Math.round((opts.ratePerSecond * opts.pollMs) / 1000)) : 1000;
+    running = drainOnce(limit)
+      .catch((err: unknown) => logger.error({ err }, 'sms: dispatch pass failed'))
+      .finally(() => {
+        if (!stopped) timer = setTimeout(tick, opts.pollMs);
+      });
+  }
+
+  return {
+    drainOnce,
+    /** Sends everything due now, pass after pass (for `sabatili sms dispatch` and tests). */
+    async drain(): Promise<DrainResult> {
+      const total: DrainResult = { sent: 0, retried: 0, failed: 0, expired: 0 };
+      for (;;) {
+        const r = await drainOnce(opts.ratePerSecond > 0 ? opts.ratePerSecond : 1000);
+        total.sent += r.sent;
+        total.retried += r.retried;
+        total.failed += r.failed;
+        if (r.sent + r.retried + r.failed === 0) return total;
+      }
+    },
+    /** Resolves messages a crash left in `sending`: confirmed ones are sent, the others queued again. */
+    recover(): { confirmed: number; requeued: number } {
+      const rows = stuck.all() as Array<{ id: number; attempts: number }>;
+      if (rows.length === 0) return { confirmed: 0, requeued: 0 };
+      const known = transport.confirm?.(rows.map((r) => r.id)) ?? new Map<number, string>();
+      const nowMs = clock.now().getTime();
+      db.transaction(() => {
+        for (const r of rows) {
+          const providerId = known.get(r.id);
+          if (providerId) {
+            markSent.run(providerId, null, nowMs, r.id);
+            history.run(r.id, 'sent', `confirmed after restart: ${providerId}`, nowMs);
+          } else {
+            markRetry.run(nowMs, 'interrupted by a restart', nowMs, r.id);
+            history.run(r.id, 'queued', 'interrupted by a restart; the gateway cannot confirm it', nowMs);
+          }
+        }
+      })();
+      const confirmed = rows.filter((r) => known.has(r.id)).length;
+      logger.warn({ confirmed, requeued: rows.length - confirmed }, 'sms: resolved messages left sending by a crash');
+      return { confirmed, requeued: rows.length - confirmed };
+    },
+    start(): void {
+      if (!stopped) return;
+      stopped = false;
+      tick();
+    },
+    async stop(): Promise<void> {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      await running;
+    },
+  };
+}
+
+export type Dispatcher = ReturnType<typeof createDispatcher>;

@@ -1,0 +1,203 @@
+import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
+import type { Clock } from '../clock.ts';
+import type { Db } from '../db/connection.ts';
+import type { Language } from '../i18n/catalog.ts';
+import { fold, isGsm7, smsEncoding, type FoldMode } from '../i18n/gsm7.ts';
+
+export type SmsKind = 'transactional' | 'reminder' | 'campaign';
+export type SmsStatus = 'queued' | 'sending' | 'sent' | 'delivered' | 'failed' | 'expired';
+
+/** Transactional messages (receipts, answers to a member) go before reminders, reminders before campaigns. */
+export const PRIORITY: Record<SmsKind, number> = { transactional: 0, reminder: 1, campaign: 2 };
+
+/** Longer texts cost too much to be a mistake worth sending. */
+export const MAX_SEGMENTS = 6;
+
+/** How long a message may wait before arriving late is worse than not arriving. */
+export const DEFAULT_VALIDITY_MS: Record<SmsKind, number> = {
+  transactional: 24 * 3600_000,
+  reminder: 12 * 3600_000,
+  campaign: 48 * 3600_000,
+};
+
+export interface NewSms {
+  to: string;
+  text: string;
+  lang: Language;
+  kind: SmsKind;
+  campaignId?: number;
+  /** What caused it, e.g. `inbound:<gateway id>`: the same cause never queues a second message. */
+  sourceKey?: string;
+  validityMs?: number;
+}
+
+export type EnqueueResult =
+  | { status: 'queued'; id: number; segments: number; encoding: 'GSM-7' | 'UCS-2' }
+  | { status: 'duplicate'; id: number }
+  /** Reminders and campaigns are not sent to a phone that texted STOP. */
+  | { status: 'opted-out' };
+
+export interface OutboxRow {
+  id: number;
+  recipient: string;
+  text: string;
+  language: Language;
+  encoding: 'GSM-7' | 'UCS-2';
+  segments: number;
+  kind: SmsKind;
+  status: SmsStatus;
+  attempts: number;
+  nextAttemptMs: number;
+  expiresMs: number;
+  providerMessageId: string | null;
+  cost: string | null;
+  lastError: string | null;
+  createdMs: number;
+}
+
+export class SmsRejected extends Error {}
+
+/** Delivery report statuses (reference/africastalking.md) and what they make of a message. */
+export const DELIVERY_STATUS = {
+  Sent: 'sent',
+  Submitted: 'sent',
+  Buffered: 'sent',
+  Success: 'delivered',
+  Rejected: 'failed',
+  Failed: 'failed',
+  AbsentSubscriber: 'failed',
+  Expired: 'failed',
+} as const satisfies Record<string, SmsStatus>;
+
+export interface DeliveryReport {
+  providerId: string;
+  status: keyof typeof DELIVERY_STATUS;
+  failureReason?: string | undefined;
+}
+
+/** An E.164 mobile number (Mali or abroad), or a clear reason why not. */
+export function checkRecipient(to: string): string {
+  if (!/^\+[1-9]\d{6,14}$/.test(to)) throw new SmsRejected(`recipient ${JSON.stringify(to)} is not an E.164 number such as +22376000001`);
+  const parsed = parsePhoneNumberFromString(to);
+  if (!parsed?.isValid()) throw new SmsRejected(`recipient ${to} is not a valid phone number`);
+  if (parsed.getType() === 'FIXED_LINE') throw new SmsRejected(`recipient ${to} is a fixed line and cannot receive SMS`);
+  return parsed.number;
+}
+
+const COLUMNS = `id, recipient, text, language, encoding, segments, kind, status, attempts,
+  next_attempt_ms AS nextAttemptMs, expires_ms AS expiresMs, provider_message_id AS providerMessageId,
+  cost, last_error AS lastError, created_ms AS createdMs`;
+
+/**
+ * The durable outbox: every SMS is a row before anything is sent, and every change of status is
+ * recorded with its time. The dispatcher is the only sender.
+ */
+export function createOutbox(db: Db, clock: Clock, opts: { foldMode: FoldMode; allowUcs2: boolean }) {
+  const insert = db.prepare(
+    `INSERT INTO sms_outbox (recipient, text, language, encoding, segments, kind, campaign_id, priority, status,
+       next_attempt_ms, expires_ms, source_key, created_ms, updated_ms)
+     VALUES (@recipient, @text, @language, @encoding, @segments, @kind, @campaignId, @priority, 'queued',
+       @now, @expiresMs, @sourceKey, @now, @now)
+     ON CONFLICT (source_key) DO NOTHING`,
+  );
+  const bySource = db.prepare('SELECT id FROM sms_outbox WHERE source_key = ?').pluck();
+  const history = db.prepare('INSERT INTO sms_status_history (message_id, status, detail, at_ms) VALUES (?, ?, ?, ?)');
+  const optedOut = db.prepare('SELECT opted_out FROM sms_optouts WHERE phone = ?').pluck();
+  const setOptOut = db.prepare(
+    `INSERT INTO sms_optouts (phone, opted_out, via, updated_at) VALUES (?, ?, ?, ?)
+     ON CONFLICT (phone) DO UPDATE SET opted_out = excluded.opted_out, via = excluded.via, updated_at = excluded.updated_at`,
+  );
+  const byId = db.prepare(`SELECT ${COLUMNS} FROM sms_outbox WHERE id = ?`);
+  const forRecipient = db.prepare(`SELECT ${COLUMNS} FROM sms_outbox WHERE recipient = ? ORDER BY id`);
+  const historyOf = db.prepare('SELECT status, detail, at_ms AS atMs FROM sms_status_history WHERE message_id = ? ORDER BY id');
+
+  /** Folds and measures a text as it will go on the wire. */
+  function prepare(text: string) {
+    if (text.trim() === '') throw new SmsRejected('the text is empty');
+    const folded = fold(text, opts.foldMode);
+    if (!isGsm7(folded) && !opts.allowUcs2) {
+      throw new SmsRejected('the text has characters outside GSM-7 after folding, and UCS-2 is not allowed (SMS_ALLOW_UCS2)');
+    }
+    const enc = smsEncoding(folded);
+    if (enc.segments > MAX_SEGMENTS) {
+      throw new SmsRejected(`the text needs ${enc.segments} SMS segments (${enc.units} ${enc.encoding} units); at most ${MAX_SEGMENTS} are allowed`);
+    }
+    return { text: folded, encoding: enc.encoding, segments: enc.segments };
+  }
+
+  const enqueueOne = (m: NewSms, nowMs: number): EnqueueResult => {
+    const recipient = checkRecipient(m.to);
+    if (m.kind !== 'transactional' && optedOut.get(recipient) === 1) return { status: 'opted-out' };
+    const p = prepare(m.text);
+    const r = insert.run({
+      recipient,
+      text: p.text,
+      language: m.lang,
+      encoding: p.encoding,
+      segments: p.segments,
+      kind: m.kind,
+      campaignId: m.campaignId ?? null,
+      priority: PRIORITY[m.kind],
+      now: nowMs,
+      expiresMs: nowMs + (m.validityMs ?? DEFAULT_VALIDITY_MS[m.kind]),
+      sourceKey: m.sourceKey ?? null,
+    });
+    if (r.changes === 0) return { status: 'duplicate', id: bySource.get(m.sourceKey) as number };
+    const id = Number(r.lastInsertRowid);
+    history.run(id, 'queued', null, nowMs);
+    return { status: 'queued', id, segments: p.segments, encoding: p.encoding };
+  };
+
+  const byProvider = db.prepare('SELECT id, status FROM sms_outbox WHERE provider_message_id = ?');
+  const setFinal = db.prepare('UPDATE sms_outbox SET status = ?, last_error = ?, updated_ms = ? WHERE id = ?');
+  const lastDetail = db.prepare('SELECT detail FROM sms_status_history WHERE message_id = ? ORDER BY id DESC LIMIT 1').pluck();
+  const recordReport = db.transaction((r: DeliveryReport, nowMs: number): 'updated' | 'unchanged' | 'unknown' => {
+    const row = byProvider.get(r.providerId) as { id: number; status: SmsStatus } | undefined;
+    if (!row) return 'unknown';
+    const next = DELIVERY_STATUS[r.status];
+    const detail = [r.status, r.failureReason].filter(Boolean).join(': ');
+    // A report repeated by the gateway, or one arriving after a final one, changes nothing.
+    if (row.status === 'delivered' || row.status === 'failed' || (next === 'sent' && row.status === 'sent' && lastDetail.get(row.id) === detail)) {
+      return 'unchanged';
+    }
+    if (next !== 'sent') setFinal.run(next, next === 'failed' ? detail : null, nowMs, row.id);
+    history.run(row.id, next, detail, nowMs);
+    return 'updated';
+  });
+
+  return {
+    prepare,
+    /** A delivery report from the gateway, by the provider's message id. Idempotent. */
+    recordDelivery(r: DeliveryReport): 'updated' | 'unchanged' | 'unknown' {
+      return recordReport(r, clock.now().getTime());
+    },
+    /** Validates, folds, measures and queues one message. Throws SmsRejected with the reason. */
+    enqueue(m: NewSms): EnqueueResult {
+      const nowMs = clock.now().getTime();
+      return db.transaction(() => enqueueOne(m, nowMs))();
+    },
+    /** Many messages in one transaction (campaigns, bulk tests). */
+    enqueueMany(messages: Iterable<NewSms>): EnqueueResult[] {
+      const nowMs = clock.now().getTime();
+      return db.transaction(() => Array.from(messages, (m) => enqueueOne(m, nowMs)))();
+    },
+    get(id: number): OutboxRow | undefined {
+      return byId.get(id) as OutboxRow | undefined;
+    },
+    to(phone: string): OutboxRow[] {
+      return forRecipient.all(phone) as OutboxRow[];
+    },
+    history(id: number): Array<{ status: string; detail: string | null; atMs: number }> {
+      return historyOf.all(id) as Array<{ status: string; detail: string | null; atMs: number }>;
+    },
+    isOptedOut(phone: string): boolean {
+      return optedOut.get(phone) === 1;
+    },
+    /** STOP / START: reminders and campaigns only; receipts and answers still go. */
+    setOptOut(phone: string, optOut: boolean, via: string): void {
+      setOptOut.run(phone, optOut ? 1 : 0, via, clock.now().toISOString());
+    },
+  };
+}
+
+export type Outbox = ReturnType<typeof createOutbox>;

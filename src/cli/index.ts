@@ -6,6 +6,8 @@ import { openDatabase } from '../db/connection.ts';
 import { seedDemo } from '../db/seed.ts';
 import { createLogger } from '../log.ts';
 import { startServer } from '../server.ts';
+import { createServices } from '../services.ts';
+import { smsStats } from '../sms/stats.ts';
 import { checkFlows } from '../ussd/check.ts';
 
 function config(): Config {
@@ -42,6 +44,42 @@ export function buildCli(): Command {
       const r = seedDemo(db, systemClock);
       db.close();
       console.log(`Demo data in ${c.DATABASE_PATH}: ${r.households} households and ${r.payments} payments added.`);
+    });
+
+  const sms = program.command('sms').description('the SMS outbox');
+  sms
+    .command('dispatch')
+    .description('send everything due now, then exit (the server does this continuously)')
+    .action(async () => {
+      const c = config();
+      const logger = createLogger(c.LOG_LEVEL);
+      const services = createServices(c, systemClock, logger);
+      const recovered = services.dispatcher.recover();
+      const r = await services.dispatcher.drain();
+      services.simulatorSms.close();
+      services.db.close();
+      console.log(
+        `SMS dispatched via ${services.transport.name}: ${r.sent} sent, ${r.retried} to retry later, ${r.failed} failed, ${r.expired} expired` +
+          (recovered.confirmed + recovered.requeued > 0 ? ` (after a crash: ${recovered.confirmed} confirmed, ${recovered.requeued} requeued)` : ''),
+      );
+    });
+  sms
+    .command('stats')
+    .description('messages by status and kind, delivery rate, cost so far')
+    .option('--json', 'print JSON')
+    .action((opts: { json?: boolean }) => {
+      const c = config();
+      const db = openDatabase(c.DATABASE_PATH);
+      const st = smsStats(db);
+      db.close();
+      if (opts.json) {
+        console.log(JSON.stringify(st, null, 2));
+        return;
+      }
+      console.table(st.byKind);
+      const rate = st.deliveryRate === null ? 'n/a' : `${(st.deliveryRate * 100).toFixed(1)}%`;
+      const cost = Object.entries(st.cost).map(([cur, v]) => `${v} ${cur}`).join(', ') || '0';
+      console.log(`delivery rate ${rate}; cost ${cost}; ${st.segments} segments sent; ${st.optedOut} phones opted out; ${st.inboundUnmatched} inbound texts not understood (for UTM staff)`);
     });
 
   const flows = program.command('flows').description('the USSD menus and their messages');

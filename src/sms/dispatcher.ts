@@ -74,14 +74,15 @@ export function createDispatcher(
     `INSERT INTO sms_sent_per_day (day, sent) VALUES (?, ?) ON CONFLICT (day) DO UPDATE SET sent = sent + excluded.sent`,
   );
 
-  const claim = db.transaction((limit: number, nowMs: number): Claimed[] => {
-    for (const { id } of expire.all({ now: nowMs }) as Array<{ id: number }>) history.run(id, 'expired', 'validity passed before sending', nowMs);
+  const claim = db.transaction((limit: number, nowMs: number): { rows: Claimed[]; expired: number } => {
+    const expired = expire.all({ now: nowMs }) as Array<{ id: number }>;
+    for (const { id } of expired) history.run(id, 'expired', 'validity passed before sending', nowMs);
     const rows = due.all(nowMs, limit) as Claimed[];
     for (const r of rows) {
       markSending.run(transport.name, nowMs, r.id);
       history.run(r.id, 'sending', `attempt ${r.attempts + 1} via ${transport.name}`, nowMs);
     }
-    return rows;
+    return { rows, expired: expired.length };
   });
 
   const record = db.transaction((claimed: Map<number, Claimed>, outcomes: RecipientOutcome[], nowMs: number): DrainResult => {
@@ -133,7 +134,8 @@ export function createDispatcher(
       budget = Math.min(budget, Math.max(0, opts.dailyCap - used));
     }
     if (budget <= 0) return total;
-    const rows = claim(budget, clock.now().getTime());
+    const { rows, expired } = claim(budget, clock.now().getTime());
+    total.expired = expired;
     const claimed = new Map(rows.map((r) => [r.id, r]));
     for (const batch of batches(rows)) {
       const outcomes = await transport.send({
@@ -172,6 +174,7 @@ export function createDispatcher(
         total.sent += r.sent;
         total.retried += r.retried;
         total.failed += r.failed;
+        total.expired += r.expired;
         if (r.sent + r.retried + r.failed === 0) return total;
       }
     },

@@ -26,7 +26,7 @@
  * see; the resume lookup is then skipped); `--resume` keeps the production window to show the
  * difference. Everything else is production configuration.
  *
- * Flags: --duration S (10) --warmup S (2) --rounds N (1) --connections N (64) --json FILE
+ * Flags: --duration S (10) --warmup S (2) --rounds N (1) --connections N (64) --json FILE --sms N (100000)
  *        --resume  --profile DIR (writes the sabatili child's .cpuprofile there and prints the
  *        top self-time functions; profiling slows the server, so that run's ratio means little).
  * Exits non-zero only when the bench itself fails, never on a budget FAIL.
@@ -38,6 +38,7 @@ import { parseArgs } from 'node:util';
 import { BenchChild, killAll } from './bench/children.ts';
 import { runLoad, type LoadFigures } from './bench/load.ts';
 import { summarizeProfiles } from './bench/profile.ts';
+import { benchSms, type SmsBenchFigures } from './bench/sms.ts';
 import type { SessionStats, Usage } from './bench/protocol.ts';
 
 const BUDGET = { ratio: 0.8, p99Ms: 50 };
@@ -53,6 +54,7 @@ const { values: flags } = parseArgs({
     json: { type: 'string' },
     profile: { type: 'string' },
     resume: { type: 'boolean', default: false },
+    sms: { type: 'string', default: '100000' },
   },
 });
 
@@ -283,8 +285,11 @@ async function main(): Promise<void> {
     }
   }
 
+  const sms = await smsSection();
+
   if (opts.json) {
     const report = {
+      sms,
       command,
       node: process.version,
       cpus: cpus().length,
@@ -297,6 +302,20 @@ async function main(): Promise<void> {
     writeFileSync(opts.json, `${JSON.stringify(report, null, 2)}\n`);
     console.log(`\nfigures written to ${opts.json}`);
   }
+}
+
+/** The outbox budgets: enqueue rate, drain rate through the real SDK to a local fake gateway, memory. */
+async function smsSection(): Promise<SmsBenchFigures | undefined> {
+  const n = Number(flags.sms);
+  if (!Number.isInteger(n) || n <= 0) return undefined;
+  console.log(`\nsms outbox bench: ${n} messages (--sms N to change, --sms 0 to skip)`);
+  const f = await benchSms(n, (line) => console.log(`  ${line}`));
+  const verdict = (ok: boolean) => (ok ? 'PASS' : 'FAIL');
+  console.log('budget (design.md, Performance budgets), outbox:');
+  console.log(`  enqueue >= 100000 rows/s                 ${`${Math.round(f.enqueueRowsPerSec)} rows/s`.padStart(14)}  ${verdict(f.enqueueRowsPerSec >= 100_000)}`);
+  console.log(`  drain via the SDK >= 1000 messages/s     ${`${Math.round(f.drainPerSec)} msg/s`.padStart(14)}  ${verdict(f.drainPerSec >= 1000)}`);
+  console.log(`  memory while draining                    ${`${f.rssBeforeDrainMb.toFixed(0)} -> peak ${f.rssPeakDrainMb.toFixed(0)} MB`.padStart(14)}`);
+  return f;
 }
 
 process.on('exit', cleanUp);

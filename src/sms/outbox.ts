@@ -1,4 +1,5 @@
-import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
+// The 'mobile' metadata says whether a number is a valid *mobile* number in one check.
+import { parsePhoneNumberFromString } from 'libphonenumber-js/mobile';
 import type { Clock } from '../clock.ts';
 import type { Db } from '../db/connection.ts';
 import type { Language } from '../i18n/catalog.ts';
@@ -79,8 +80,7 @@ export interface DeliveryReport {
 export function checkRecipient(to: string): string {
   if (!/^\+[1-9]\d{6,14}$/.test(to)) throw new SmsRejected(`recipient ${JSON.stringify(to)} is not an E.164 number such as +22376000001`);
   const parsed = parsePhoneNumberFromString(to);
-  if (!parsed?.isValid()) throw new SmsRejected(`recipient ${to} is not a valid phone number`);
-  if (parsed.getType() === 'FIXED_LINE') throw new SmsRejected(`recipient ${to} is a fixed line and cannot receive SMS`);
+  if (!parsed?.isValid()) throw new SmsRejected(`recipient ${to} is not a valid mobile number (a fixed line cannot receive SMS)`);
   return parsed.number;
 }
 
@@ -96,8 +96,7 @@ export function createOutbox(db: Db, clock: Clock, opts: { foldMode: FoldMode; a
   const insert = db.prepare(
     `INSERT INTO sms_outbox (recipient, text, language, encoding, segments, kind, campaign_id, priority, status,
        next_attempt_ms, expires_ms, source_key, created_ms, updated_ms)
-     VALUES (@recipient, @text, @language, @encoding, @segments, @kind, @campaignId, @priority, 'queued',
-       @now, @expiresMs, @sourceKey, @now, @now)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?)
      ON CONFLICT (source_key) DO NOTHING`,
   );
   const bySource = db.prepare('SELECT id FROM sms_outbox WHERE source_key = ?').pluck();
@@ -125,27 +124,24 @@ export function createOutbox(db: Db, clock: Clock, opts: { foldMode: FoldMode; a
     return { text: folded, encoding: enc.encoding, segments: enc.segments };
   }
 
-  const enqueueOne = (m: NewSms, nowMs: number): EnqueueResult => {
+  const optedOutPhones = db.prepare('SELECT phone FROM sms_optouts WHERE opted_out = 1').pluck();
+
+  const enqueueOne = (
+    m: NewSms,
+    nowMs: number,
+    isOptedOut: (phone: string) => boolean,
+    prepared: (text: string) => ReturnType<typeof prepare>,
+  ): EnqueueResult => {
     const recipient = checkRecipient(m.to);
-    if (m.kind !== 'transactional' && optedOut.get(recipient) === 1) return { status: 'opted-out' };
-    const p = prepare(m.text);
-    const r = insert.run({
-      recipient,
-      text: p.text,
-      language: m.lang,
-      encoding: p.encoding,
-      segments: p.segments,
-      kind: m.kind,
-      campaignId: m.campaignId ?? null,
-      priority: PRIORITY[m.kind],
-      now: nowMs,
-      expiresMs: nowMs + (m.validityMs ?? DEFAULT_VALIDITY_MS[m.kind]),
-      sourceKey: m.sourceKey ?? null,
-    });
+    if (m.kind !== 'transactional' && isOptedOut(recipient)) return { status: 'opted-out' };
+    const p = prepared(m.text);
+    const r = insert.run(
+      recipient, p.text, m.lang, p.encoding, p.segments, m.kind, m.campaignId ?? null, PRIORITY[m.kind],
+      nowMs, nowMs + (m.validityMs ?? DEFAULT_VALIDITY_MS[m.kind]), m.sourceKey ?? null, nowMs, nowMs,
+    );
     if (r.changes === 0) return { status: 'duplicate', id: bySource.get(m.sourceKey) as number };
-    const id = Number(r.lastInsertRowid);
-    history.run(id, 'queued', null, nowMs);
-    return { status: 'queued', id, segments: p.segments, encoding: p.encoding };
+    // Its 'queued' time is created_ms: the history records the changes after it.
+    return { status: 'queued', id: Number(r.lastInsertRowid), segments: p.segments, encoding: p.encoding };
   };
 
   const byProvider = db.prepare('SELECT id, status FROM sms_outbox WHERE provider_message_id = ?');
@@ -174,12 +170,21 @@ export function createOutbox(db: Db, clock: Clock, opts: { foldMode: FoldMode; a
     /** Validates, folds, measures and queues one message. Throws SmsRejected with the reason. */
     enqueue(m: NewSms): EnqueueResult {
       const nowMs = clock.now().getTime();
-      return db.transaction(() => enqueueOne(m, nowMs))();
+      return db.transaction(() => enqueueOne(m, nowMs, (phone) => optedOut.get(phone) === 1, prepare))();
     },
-    /** Many messages in one transaction (campaigns, bulk tests). */
+    /** Many messages in one transaction (campaigns, bulk tests): each distinct text is folded and measured once. */
     enqueueMany(messages: Iterable<NewSms>): EnqueueResult[] {
       const nowMs = clock.now().getTime();
-      return db.transaction(() => Array.from(messages, (m) => enqueueOne(m, nowMs)))();
+      return db.transaction(() => {
+        const stopped = new Set(optedOutPhones.all() as string[]);
+        const texts = new Map<string, ReturnType<typeof prepare>>();
+        const prepared = (text: string) => {
+          let p = texts.get(text);
+          if (!p) texts.set(text, (p = prepare(text)));
+          return p;
+        };
+        return Array.from(messages, (m) => enqueueOne(m, nowMs, (phone) => stopped.has(phone), prepared));
+      })();
     },
     get(id: number): OutboxRow | undefined {
       return byId.get(id) as OutboxRow | undefined;
@@ -187,8 +192,11 @@ export function createOutbox(db: Db, clock: Clock, opts: { foldMode: FoldMode; a
     to(phone: string): OutboxRow[] {
       return forRecipient.all(phone) as OutboxRow[];
     },
+    /** Every status the message went through, from 'queued' at its creation. */
     history(id: number): Array<{ status: string; detail: string | null; atMs: number }> {
-      return historyOf.all(id) as Array<{ status: string; detail: string | null; atMs: number }>;
+      const row = byId.get(id) as OutboxRow | undefined;
+      if (!row) return [];
+      return [{ status: 'queued', detail: null, atMs: row.createdMs }, ...(historyOf.all(id) as Array<{ status: string; detail: string | null; atMs: number }>)];
     },
     isOptedOut(phone: string): boolean {
       return optedOut.get(phone) === 1;

@@ -37,6 +37,8 @@ export const PARAM_KINDS = {
   monthly: 'money',
   subsidised: 'money',
   joiningFee: 'money',
+  fee: 'money',
+  needed: 'money',
   date: 'date',
   until: 'date',
   since: 'date',
@@ -50,6 +52,7 @@ export const PARAM_KINDS = {
   percent: 'count',
   days: 'count',
   code: 'code',
+  reference: 'reference',
   phone: 'phone',
 } as const;
 
@@ -71,6 +74,7 @@ export const WORST_CASE: Record<Kind, ParamValue> = {
   label: 'W'.repeat(LABEL_MAX),
   count: 99,
   code: '*384*123*99#',
+  reference: 'MP261124.1234.A12345',
   phone: '+22376000000',
 };
 
@@ -132,6 +136,7 @@ function formatParam(catalogs: Catalogs, lang: Language, kind: Kind, value: Para
       return cut(String(value), LABEL_MAX);
     case 'count':
     case 'code':
+    case 'reference':
     case 'phone':
       return String(value);
   }

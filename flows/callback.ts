@@ -1,15 +1,6 @@
 import { assign, fromPromise, setup } from 'xstate';
-import type { CallbackReason } from '../src/db/callbacks.ts';
+import type { CallbackReason, CallbackReceipt } from '../src/db/callbacks.ts';
 import { choice, choiceValue, hopOf, failedState, handOff, slowState, type FlowInput, flowTypes } from './lib.ts';
-
-export interface CallbackReceipt {
-  /** Day the member asked ('YYYY-MM-DD'). */
-  requestedOn: string;
-  /** Day UTM promises to call by ('YYYY-MM-DD'). */
-  callBy: string;
-  /** True when an earlier request was still open: no second one is queued. */
-  alreadyOpen: boolean;
-}
 
 export interface CallbackInput {
   phone: string;

@@ -9,10 +9,10 @@ interface Context extends FlowInput {
 export const remindersMachine = setup({
   types: flowTypes<Context>(),
   actors: {
-    loadReminders: fromPromise<boolean, { householdId: number }>(() => {
+    loadReminders: fromPromise<boolean, { householdId: number; phone: string }>(() => {
       throw new Error('loadReminders is provided by src/ussd/providers.ts');
     }),
-    saveReminders: fromPromise<void, { householdId: number; enabled: boolean }>(() => {
+    saveReminders: fromPromise<void, { householdId: number; phone: string; enabled: boolean }>(() => {
       throw new Error('saveReminders is provided by src/ussd/providers.ts');
     }),
   },
@@ -26,7 +26,7 @@ export const remindersMachine = setup({
       tags: ['busy'],
       invoke: {
         src: 'loadReminders',
-        input: ({ context }) => ({ householdId: context.householdId ?? 0 }),
+        input: ({ context }) => ({ householdId: context.householdId ?? 0, phone: context.phone }),
         onDone: [
           { guard: ({ event }) => event.output, target: 'on', actions: assign({ enabled: true }) },
           { target: 'off', actions: assign({ enabled: false }) },
@@ -49,7 +49,7 @@ export const remindersMachine = setup({
       tags: ['busy'],
       invoke: {
         src: 'saveReminders',
-        input: ({ context }) => ({ householdId: context.householdId ?? 0, enabled: context.enabled }),
+        input: ({ context }) => ({ householdId: context.householdId ?? 0, phone: context.phone, enabled: context.enabled }),
         onDone: [{ guard: ({ context }) => context.enabled, target: 'nowOn' }, { target: 'nowOff' }],
         onError: 'failed',
       },

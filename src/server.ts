@@ -29,7 +29,6 @@ export async function startServer(config: Config, clock: Clock, logger: Logger):
   const port = typeof address === 'object' && address ? address.port : config.PORT;
   const url = `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${port}`;
   services.setPublicUrl(url);
-  services.dispatcher.recover();
   services.dispatcher.start();
   logger.info({ url, database: config.DATABASE_PATH, serviceCode: config.USSD_SERVICE_CODE }, 'sabatili listening');
   return {

@@ -30,7 +30,8 @@ export function createServices(config: Config, clock: Clock, logger: Logger, db:
   const mutuelles = createMutuelleStore(db);
   const sessions = createSessionStore(db);
   const catalogs = loadCatalogs();
-  const flows = provideFlows({ households, preferences, callbacks, mutuelles, clock, offerProductId: OFFER_PRODUCT_ID });
+  const outbox = createOutbox(db, clock, { foldMode: config.GSM_FOLD, allowUcs2: config.SMS_ALLOW_UCS2 });
+  const flows = provideFlows({ households, preferences, callbacks, mutuelles, optOuts: outbox, clock, offerProductId: OFFER_PRODUCT_ID });
   const engine = createUssdEngine({
     flows,
     sessions,
@@ -63,7 +64,6 @@ export function createServices(config: Config, clock: Clock, logger: Logger, db:
           logger,
         })
       : simulatorSms.transport;
-  const outbox = createOutbox(db, clock, { foldMode: config.GSM_FOLD, allowUcs2: config.SMS_ALLOW_UCS2 });
   const dispatcher = createDispatcher(db, transport, clock, logger, {
     ratePerSecond: config.SMS_RATE_PER_SECOND,
     dailyCap: config.SMS_DAILY_CAP,
@@ -71,6 +71,7 @@ export function createServices(config: Config, clock: Clock, logger: Logger, db:
     maxAttempts: config.SMS_MAX_ATTEMPTS,
     retryBaseMs: config.SMS_RETRY_BASE_MS,
     pollMs: config.SMS_POLL_MS,
+    staleSendingMs: 3 * config.SMS_TIMEOUT_MS,
     from: config.AT_SENDER_ID,
   });
   const inbound = createInboundHandler({ db, outbox, households, preferences, callbacks, catalogs, clock, serviceCode: config.USSD_SERVICE_CODE });

@@ -70,7 +70,7 @@ export async function benchSms(n: number, log: (line: string) => void): Promise<
     const logger = createLogger('silent');
     const transport = createAfricasTalkingTransport({ username: 'bench', apiKey: 'bench-key', smsUrl, timeoutMs: 10_000, logger });
     const dispatcher = createDispatcher(db, transport, systemClock, logger, {
-      ratePerSecond: 0, dailyCap: 0, bulkSize: 100, maxAttempts: 3, retryBaseMs: 1000, pollMs: 100,
+      ratePerSecond: 0, dailyCap: 0, bulkSize: 100, maxAttempts: 3, retryBaseMs: 1000, pollMs: 100, staleSendingMs: 30_000,
     });
     const rssBefore = process.memoryUsage().rss;
     let rssPeak = rssBefore;

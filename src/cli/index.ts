@@ -54,7 +54,8 @@ export function buildCli(): Command {
       const c = config();
       const logger = createLogger(c.LOG_LEVEL);
       const services = createServices(c, systemClock, logger);
-      const recovered = services.dispatcher.recover();
+      // Only what a crash left behind: a running server's calls in flight are younger than this.
+      const recovered = services.dispatcher.recover(3 * c.SMS_TIMEOUT_MS);
       const r = await services.dispatcher.drain();
       services.simulatorSms.close();
       services.db.close();

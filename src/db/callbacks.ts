@@ -1,3 +1,5 @@
+import { bamakoDay, bamakoHour, bamakoInstant } from '../clock.ts';
+import { CALLBACK_CLOSING_HOUR, callBackBy } from '../domain/callbacks.ts';
 import type { Db } from './connection.ts';
 
 export type CallbackReason = 'payment' | 'coverage' | 'registration' | 'other';
@@ -12,6 +14,16 @@ export interface CallbackRequest {
   createdAt: string;
 }
 
+/** What the member is told after asking. */
+export interface CallbackReceipt {
+  /** Day the request was made ('YYYY-MM-DD'). */
+  requestedOn: string;
+  /** Day UTM promises to call by ('YYYY-MM-DD'). */
+  callBy: string;
+  /** True when an earlier request was still open: no second one is queued. */
+  alreadyOpen: boolean;
+}
+
 export interface NewCallback {
   /** Idempotence key, e.g. `ussd:<sessionId>:<hop>`: a retried hop never queues a second call. */
   requestKey: string;
@@ -19,7 +31,6 @@ export interface NewCallback {
   householdId: number | null;
   reason: CallbackReason;
   channel: 'ussd' | 'sms' | 'office';
-  promisedBy: Date;
 }
 
 const COLUMNS = `id, phone, household_id AS householdId, reason, status, promised_by AS promisedBy, created_at AS createdAt`;
@@ -34,14 +45,30 @@ export function createCallbackStore(db: Db) {
     `SELECT ${COLUMNS} FROM callback_requests WHERE phone = ? AND status != 'done' ORDER BY created_at LIMIT 1`,
   );
 
+  const renew = db.prepare('UPDATE callback_requests SET promised_by = ? WHERE id = ?');
+
   return {
+    /**
+     * A member asks to be called back (USSD or SMS): one open request per phone; a promise already
+     * past is renewed rather than repeated.
+     */
+    ask(c: NewCallback, now: Date): CallbackReceipt {
+      const callBy = callBackBy(bamakoDay(now), bamakoHour(now));
+      const open = openForPhone.get(c.phone) as CallbackRequest | undefined;
+      if (open) {
+        let promised = bamakoDay(new Date(open.promisedBy));
+        if (promised < bamakoDay(now)) {
+          renew.run(bamakoInstant(callBy, CALLBACK_CLOSING_HOUR).toISOString(), open.id);
+          promised = callBy;
+        }
+        return { requestedOn: bamakoDay(new Date(open.createdAt)), callBy: promised, alreadyOpen: true };
+      }
+      insert.run(c.requestKey, c.phone, c.householdId, c.reason, c.channel, bamakoInstant(callBy, CALLBACK_CLOSING_HOUR).toISOString(), now.toISOString());
+      const made = byKey.get(c.requestKey) as CallbackRequest;
+      return { requestedOn: bamakoDay(new Date(made.createdAt)), callBy: bamakoDay(new Date(made.promisedBy)), alreadyOpen: false };
+    },
     openFor(phone: string): CallbackRequest | undefined {
       return openForPhone.get(phone) as CallbackRequest | undefined;
-    },
-    /** Queues a request, or returns the one already queued under the same key. */
-    request(c: NewCallback, now: Date): CallbackRequest {
-      insert.run(c.requestKey, c.phone, c.householdId, c.reason, c.channel, c.promisedBy.toISOString(), now.toISOString());
-      return byKey.get(c.requestKey) as CallbackRequest;
     },
   };
 }

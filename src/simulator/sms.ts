@@ -34,7 +34,7 @@ export function createSimulatorSms(db: Db, clock: Clock, logger: Logger, opts: S
   const setStatus = db.prepare('UPDATE sim_sms SET status = ? WHERE provider_id = ?');
   const inbox = db.prepare(
     `SELECT provider_id AS id, to_phone AS "to", from_id AS "from", text, segments, status, created_ms AS createdMs
-     FROM sim_sms WHERE to_phone = ? ORDER BY id`,
+     FROM sim_sms WHERE to_phone = ? ORDER BY sim_sms.id`,
   );
   const pending = new Set<NodeJS.Timeout>();
 

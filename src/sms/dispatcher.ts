@@ -16,6 +16,8 @@ export interface DispatcherOptions {
   retryBaseMs: number;
   /** How often the loop inside the server looks for due messages. */
   pollMs: number;
+  /** A message `sending` for longer than this was left by a crash (longer than any gateway call). */
+  staleSendingMs: number;
   from?: string | undefined;
 }
 
@@ -36,12 +38,12 @@ interface Claimed {
 /**
  * Sends what the outbox holds, in priority order, within the rate and the daily cap.
  *
- * Crash safety: a message is marked `sending` (committed) before its gateway call, and the
- * outcome with the provider's id is committed right after. A crash between the two leaves it
- * `sending`: on restart `recover()` asks the transport whether it went out (the simulator knows;
- * Africa's Talking has no such query) and re-queues only those it cannot confirm. The window for a
- * duplicate is therefore the few milliseconds between the gateway's answer and our commit, with
- * the africastalking transport only.
+ * Crash safety: the messages of a pass are marked `sending` (committed) before their gateway
+ * calls, and each outcome with the provider's id is committed right after its call. A crash leaves
+ * the pass's unfinished messages `sending`; once they are older than any gateway call could be,
+ * `recover()` asks the transport whether they went out (the simulator knows; Africa's Talking has
+ * no such query) and re-queues only those it cannot confirm. With the africastalking transport a
+ * message interrupted during its call, or timed out and retried, may therefore arrive twice.
  */
 export function createDispatcher(
   db: Db,
@@ -68,7 +70,7 @@ export function createDispatcher(
     `UPDATE sms_outbox SET status = 'queued', next_attempt_ms = ?, last_error = ?, updated_ms = ? WHERE id = ?`,
   );
   const markFailed = db.prepare(`UPDATE sms_outbox SET status = 'failed', last_error = ?, updated_ms = ? WHERE id = ?`);
-  const stuck = db.prepare(`SELECT id, attempts FROM sms_outbox WHERE status = 'sending'`);
+  const stuck = db.prepare(`SELECT id, attempts FROM sms_outbox WHERE status = 'sending' AND updated_ms <= ?`);
   const sentToday = db.prepare('SELECT sent FROM sms_sent_per_day WHERE day = ?').pluck();
   const countSent = db.prepare(
     `INSERT INTO sms_sent_per_day (day, sent) VALUES (?, ?) ON CONFLICT (day) DO UPDATE SET sent = sent + excluded.sent`,
@@ -134,15 +136,20 @@ export function createDispatcher(
       budget = Math.min(budget, Math.max(0, opts.dailyCap - used));
     }
     if (budget <= 0) return total;
-    const { rows, expired } = claim(budget, clock.now().getTime());
+    // IMMEDIATE: a second dispatcher on the same file (a CLI drain beside the server) waits instead of claiming the same rows.
+    const { rows, expired } = claim.immediate(budget, clock.now().getTime());
     total.expired = expired;
     const claimed = new Map(rows.map((r) => [r.id, r]));
     for (const batch of batches(rows)) {
-      const outcomes = await transport.send({
-        text: (batch[0] as Claimed).text,
-        recipients: batch.map((r) => ({ messageId: r.id, to: r.recipient })),
-        from: opts.from,
-      });
+      const recipients = batch.map((r) => ({ messageId: r.id, to: r.recipient }));
+      let outcomes: RecipientOutcome[];
+      try {
+        outcomes = await transport.send({ text: (batch[0] as Claimed).text, recipients, from: opts.from });
+      } catch (err) {
+        // Transports promise not to throw; if one does, its batch is retried rather than left 'sending'.
+        logger.error({ err }, 'sms: transport threw');
+        outcomes = recipients.map((r) => ({ ...r, outcome: 'retry', code: null, reason: 'transport error' }) as const);
+      }
       const r = record(claimed, outcomes, clock.now().getTime());
       total.sent += r.sent;
       total.retried += r.retried;
@@ -157,20 +164,27 @@ export function createDispatcher(
 
   function tick(): void {
     const limit = opts.ratePerSecond > 0 ? Math.max(1, Math.round((opts.ratePerSecond * opts.pollMs) / 1000)) : 1000;
-    running = drainOnce(limit)
+    running = Promise.resolve()
+      .then(() => api.recover(opts.staleSendingMs))
+      .then(() => drainOnce(limit))
       .catch((err: unknown) => logger.error({ err }, 'sms: dispatch pass failed'))
       .finally(() => {
         if (!stopped) timer = setTimeout(tick, opts.pollMs);
       });
   }
 
-  return {
+  const api = {
     drainOnce,
     /** Sends everything due now, pass after pass (for `sabatili sms dispatch` and tests). */
     async drain(): Promise<DrainResult> {
       const total: DrainResult = { sent: 0, retried: 0, failed: 0, expired: 0 };
       for (;;) {
+        const started = Date.now();
         const r = await drainOnce(opts.ratePerSecond > 0 ? opts.ratePerSecond : 1000);
+        // With a rate, each pass of `rate` messages takes at least a second.
+        if (opts.ratePerSecond > 0 && r.sent + r.retried + r.failed > 0) {
+          await new Promise((resolve) => setTimeout(resolve, Math.max(0, 1000 - (Date.now() - started))));
+        }
         total.sent += r.sent;
         total.retried += r.retried;
         total.failed += r.failed;
@@ -178,26 +192,35 @@ export function createDispatcher(
         if (r.sent + r.retried + r.failed === 0) return total;
       }
     },
-    /** Resolves messages a crash left in `sending`: confirmed ones are sent, the others queued again. */
-    recover(): { confirmed: number; requeued: number } {
-      const rows = stuck.all() as Array<{ id: number; attempts: number }>;
+    /**
+     * Resolves messages a crash left in `sending` for longer than `olderThanMs` (a live call is
+     * younger than that): confirmed ones are sent, the others queued again or, at their last
+     * attempt, failed.
+     */
+    recover(olderThanMs = 0): { confirmed: number; requeued: number } {
+      const nowMs = clock.now().getTime();
+      const rows = stuck.all(nowMs - olderThanMs) as Array<{ id: number; attempts: number }>;
       if (rows.length === 0) return { confirmed: 0, requeued: 0 };
       const known = transport.confirm?.(rows.map((r) => r.id)) ?? new Map<number, string>();
-      const nowMs = clock.now().getTime();
+      let confirmed = 0;
       db.transaction(() => {
         for (const r of rows) {
           const providerId = known.get(r.id);
           if (providerId) {
             markSent.run(providerId, null, nowMs, r.id);
             history.run(r.id, 'sent', `confirmed after restart: ${providerId}`, nowMs);
+            confirmed++;
+          } else if (r.attempts >= opts.maxAttempts) {
+            markFailed.run(`interrupted at its last attempt (${r.attempts})`, nowMs, r.id);
+            history.run(r.id, 'failed', `interrupted at its last attempt (${r.attempts}); the gateway cannot confirm it`, nowMs);
           } else {
             markRetry.run(nowMs, 'interrupted by a restart', nowMs, r.id);
             history.run(r.id, 'queued', 'interrupted by a restart; the gateway cannot confirm it', nowMs);
           }
         }
-      })();
-      const confirmed = rows.filter((r) => known.has(r.id)).length;
-      logger.warn({ confirmed, requeued: rows.length - confirmed }, 'sms: resolved messages left sending by a crash');
+        if (confirmed > 0) countSent.run(bamakoDay(new Date(nowMs)), confirmed);
+      }).immediate();
+      logger.warn({ confirmed, unconfirmed: rows.length - confirmed }, 'sms: resolved messages left sending by a crash');
       return { confirmed, requeued: rows.length - confirmed };
     },
     start(): void {
@@ -211,6 +234,7 @@ export function createDispatcher(
       await running;
     },
   };
+  return api;
 }
 
 export type Dispatcher = ReturnType<typeof createDispatcher>;

@@ -1,9 +1,8 @@
-import { bamakoDay, bamakoHour, bamakoInstant, type Clock } from '../clock.ts';
+import { bamakoDay, type Clock } from '../clock.ts';
 import type { CallbackStore } from '../db/callbacks.ts';
 import type { Db } from '../db/connection.ts';
 import type { HouseholdStore } from '../db/households.ts';
 import type { PreferenceStore } from '../db/preferences.ts';
-import { CALLBACK_CLOSING_HOUR, callBackBy } from '../domain/callbacks.ts';
 import { coverageView } from '../domain/coverage.ts';
 import { translate, type Catalogs, type Language, type Params } from '../i18n/catalog.ts';
 import { matchKeyword, type Keyword } from './keywords.ts';
@@ -104,26 +103,13 @@ export function createInboundHandler(d: InboundDeps) {
           return done(answer(msg, lang, 'sms.start'));
         }
         if (match?.keyword === 'callback') {
-          const open = d.callbacks.openFor(msg.from);
-          if (open) {
-            return done(answer(msg, lang, 'sms.callback.already', {
-              since: bamakoDay(new Date(open.createdAt)),
-              date: bamakoDay(new Date(open.promisedBy)),
-            }));
-          }
-          const callBy = callBackBy(bamakoDay(now), bamakoHour(now));
-          d.callbacks.request(
-            {
-              requestKey: `sms:${msg.gatewayId}`,
-              phone: msg.from,
-              householdId: household?.id ?? null,
-              reason: household ? 'other' : 'registration',
-              channel: 'sms',
-              promisedBy: bamakoInstant(callBy, CALLBACK_CLOSING_HOUR),
-            },
+          const receipt = d.callbacks.ask(
+            { requestKey: `sms:${msg.gatewayId}`, phone: msg.from, householdId: household?.id ?? null, reason: household ? 'other' : 'registration', channel: 'sms' },
             now,
           );
-          return done(answer(msg, lang, 'sms.callback', { date: callBy }));
+          return done(receipt.alreadyOpen
+            ? answer(msg, lang, 'sms.callback.already', { since: receipt.requestedOn, date: receipt.callBy })
+            : answer(msg, lang, 'sms.callback', { date: receipt.callBy }));
         }
         if (!household) return done(answer(msg, lang, 'sms.join'));
         if (match?.keyword === 'coverage') {

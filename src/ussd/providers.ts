@@ -1,16 +1,16 @@
 import { createHash } from 'node:crypto';
 import { fromPromise, type AnyStateMachine } from 'xstate';
-import type { CallbackInput, CallbackReceipt } from '../../flows/callback.ts';
+import type { CallbackInput } from '../../flows/callback.ts';
 import type { PaymentLine } from '../../flows/history.ts';
 import { flows } from '../../flows/index.ts';
 import type { FlowName } from '../../flows/lib.ts';
 import type { DistrictMutuelles, Offer } from '../../flows/register.ts';
-import { bamakoDay, bamakoHour, bamakoInstant, type Clock } from '../clock.ts';
-import type { CallbackStore } from '../db/callbacks.ts';
+import { bamakoDay, type Clock } from '../clock.ts';
+import type { CallbackReceipt, CallbackStore } from '../db/callbacks.ts';
 import type { HouseholdStore } from '../db/households.ts';
 import type { MutuelleStore } from '../db/mutuelles.ts';
 import type { PreferenceStore } from '../db/preferences.ts';
-import { CALLBACK_CLOSING_HOUR, callBackBy } from '../domain/callbacks.ts';
+import type { Outbox } from '../sms/outbox.ts';
 import { coverageView, monthlyShare, parametersOn, type CoverageView } from '../domain/coverage.ts';
 import type { Language } from '../i18n/catalog.ts';
 import type { Caller, FlowEntry } from './engine.ts';
@@ -20,6 +20,8 @@ export interface ProviderDeps {
   preferences: PreferenceStore;
   callbacks: CallbackStore;
   mutuelles: MutuelleStore;
+  /** SMS opt-outs (STOP): reminders are off for a phone that texted STOP. */
+  optOuts: Pick<Outbox, 'isOptedOut' | 'setOptOut'>;
   clock: Clock;
   /** The product shown to callers who are not members yet. */
   offerProductId: string;
@@ -55,27 +57,9 @@ export function provideFlows(d: ProviderDeps): Record<FlowName, FlowEntry> {
       .map((p) => ({ date: p.paidOn, amount: p.amount, channel: p.channel }));
   });
 
-  const requestCallback = fromPromise<CallbackReceipt, CallbackInput>(async ({ input }) => {
-    const now = d.clock.now();
-    const open = d.callbacks.openFor(input.phone);
-    if (open) {
-      return { requestedOn: bamakoDay(new Date(open.createdAt)), callBy: bamakoDay(new Date(open.promisedBy)), alreadyOpen: true };
-    }
-    const requestedOn = bamakoDay(now);
-    const callBy = callBackBy(requestedOn, bamakoHour(now));
-    d.callbacks.request(
-      {
-        requestKey: input.key,
-        phone: input.phone,
-        householdId: input.householdId,
-        reason: input.reason,
-        channel: 'ussd',
-        promisedBy: bamakoInstant(callBy, CALLBACK_CLOSING_HOUR),
-      },
-      now,
-    );
-    return { requestedOn, callBy, alreadyOpen: false };
-  });
+  const requestCallback = fromPromise<CallbackReceipt, CallbackInput>(async ({ input }) =>
+    d.callbacks.ask({ requestKey: input.key, phone: input.phone, householdId: input.householdId, reason: input.reason, channel: 'ussd' }, d.clock.now()),
+  );
 
   const loadOffer = fromPromise<Offer, Record<string, never>>(async () => {
     const p = parametersOn(d.households.parametersOf(d.offerProductId), today());
@@ -93,12 +77,14 @@ export function provideFlows(d: ProviderDeps): Record<FlowName, FlowEntry> {
     d.mutuelles.districts().map((district) => ({ district, mutuelles: d.mutuelles.inDistrict(district).map((m) => m.name) })),
   );
 
-  const loadReminders = fromPromise<boolean, { householdId: number }>(async ({ input }) =>
-    d.preferences.remindersEnabled(input.householdId),
+  // The USSD setting and the SMS STOP keyword are one choice seen from two channels.
+  const loadReminders = fromPromise<boolean, { householdId: number; phone: string }>(async ({ input }) =>
+    d.preferences.remindersEnabled(input.householdId) && !d.optOuts.isOptedOut(input.phone),
   );
-  const saveReminders = fromPromise<void, { householdId: number; enabled: boolean }>(async ({ input }) =>
-    d.preferences.setReminders(input.householdId, input.enabled, 'ussd', d.clock.now()),
-  );
+  const saveReminders = fromPromise<void, { householdId: number; phone: string; enabled: boolean }>(async ({ input }) => {
+    d.preferences.setReminders(input.householdId, input.enabled, 'ussd', d.clock.now());
+    if (input.enabled) d.optOuts.setOptOut(input.phone, false, 'ussd');
+  });
   const saveLanguage = fromPromise<void, { phone: string; householdId: number | null; lang: Language }>(async ({ input }) => {
     if (input.householdId) d.households.setLanguage(input.householdId, input.lang, d.clock.now());
     else d.preferences.setCallerLanguage(input.phone, input.lang, d.clock.now());

@@ -36,7 +36,8 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
   const dir = opts.dbPath ? null : mkdtempSync(join(tmpdir(), 'sabatili-test-'));
   const dbPath = opts.dbPath ?? join(dir as string, 'test.db');
   const clock = new ManualClock(opts.clock ?? '2026-03-10T09:00:00Z');
-  const config: Config = loadConfig({ NODE_ENV: 'test', DATABASE_PATH: dbPath, LOG_LEVEL: 'silent', ...opts.env });
+  // No SMS rate by default: a drain in a test should not wait a second per pass.
+  const config: Config = loadConfig({ NODE_ENV: 'test', DATABASE_PATH: dbPath, LOG_LEVEL: 'silent', SMS_RATE_PER_SECOND: '0', ...opts.env });
   const logger = createLogger(config.LOG_LEVEL);
   const db = openDatabase(dbPath);
   if (opts.seed !== false && !opts.dbPath) seedDemo(db, clock);

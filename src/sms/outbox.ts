@@ -1,5 +1,5 @@
 // The 'mobile' metadata says whether a number is a valid *mobile* number in one check.
-import { parsePhoneNumberFromString } from 'libphonenumber-js/mobile';
+import { parsePhoneNumberFromString, validatePhoneNumberLength } from 'libphonenumber-js/mobile';
 import type { Clock } from '../clock.ts';
 import type { Db } from '../db/connection.ts';
 import type { Language } from '../i18n/catalog.ts';
@@ -79,8 +79,10 @@ export interface DeliveryReport {
 /** An E.164 mobile number (Mali or abroad), or a clear reason why not. */
 export function checkRecipient(to: string): string {
   if (!/^\+[1-9]\d{6,14}$/.test(to)) throw new SmsRejected(`recipient ${JSON.stringify(to)} is not an E.164 number such as +22376000001`);
+  const length = validatePhoneNumberLength(to);
+  if (length) throw new SmsRejected(`recipient ${to} is not a valid phone number (${length.toLowerCase().replace('_', ' ')})`);
   const parsed = parsePhoneNumberFromString(to);
-  if (!parsed?.isValid()) throw new SmsRejected(`recipient ${to} is not a valid mobile number (a fixed line cannot receive SMS)`);
+  if (!parsed?.isValid()) throw new SmsRejected(`recipient ${to} is not a mobile number in service (unassigned, or a fixed line that cannot receive SMS)`);
   return parsed.number;
 }
 

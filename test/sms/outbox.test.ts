@@ -58,8 +58,8 @@ describe('recipient validation', () => {
   const refused: ReadonlyArray<readonly [string, string, RegExp]> = [
     ['not E.164 (national digits)', '76000001', /not an E\.164 number/],
     ['not E.164 (spaces)', '+223 76 00 00 01', /not an E\.164 number/],
-    ['too short', '+2237600000', /not a valid/],
-    ['invalid range', '+22300000000', /not a valid/],
+    ['too short', '+2237600000', /not a valid phone number \(too short\)/],
+    ['invalid range', '+22300000000', /not a mobile number in service/],
     ['a Mali fixed line', '+22320212223', /fixed line/],
   ];
   it.each(refused)('refuses %s: %j', (_what, to, reason) => {

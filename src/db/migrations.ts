@@ -225,6 +225,56 @@ CREATE TABLE sim_sms (
 CREATE INDEX sim_sms_phone ON sim_sms(to_phone, id);
 `,
   },
+  {
+    version: 3,
+    name: 'mobile-money payments, and the simulated operator\'s wallets and transactions',
+    sql: `
+CREATE TABLE payments (
+  id INTEGER PRIMARY KEY,
+  reference TEXT NOT NULL UNIQUE,
+  household_id INTEGER NOT NULL REFERENCES households(id),
+  payer_msisdn TEXT NOT NULL,
+  amount INTEGER NOT NULL CHECK (amount > 0),
+  fee INTEGER NOT NULL CHECK (fee >= 0),
+  fee_bearer TEXT NOT NULL CHECK (fee_bearer IN ('member', 'utm')),
+  total INTEGER NOT NULL CHECK (total > 0),
+  fee_grid TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('initiated', 'pending', 'succeeded', 'failed', 'expired', 'cancelled')),
+  failure_reason TEXT,
+  operator TEXT NOT NULL DEFAULT 'orange_money',
+  operator_txn_id TEXT UNIQUE,
+  request_key TEXT UNIQUE,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
+CREATE UNIQUE INDEX payments_one_pending_per_wallet ON payments(payer_msisdn) WHERE status IN ('initiated', 'pending');
+CREATE INDEX payments_household ON payments(household_id, id);
+CREATE TABLE sim_wallets (
+  msisdn TEXT PRIMARY KEY,
+  balance INTEGER NOT NULL CHECK (balance >= 0),
+  pin TEXT NOT NULL,
+  pin_failures INTEGER NOT NULL DEFAULT 0,
+  state TEXT NOT NULL DEFAULT 'active' CHECK (state IN ('active', 'blocked'))
+);
+CREATE TABLE sim_transactions (
+  txn_id TEXT PRIMARY KEY,
+  msisdn TEXT NOT NULL,
+  merchant_reference TEXT NOT NULL UNIQUE,
+  amount INTEGER NOT NULL,
+  fee INTEGER NOT NULL,
+  debit INTEGER NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('pending', 'succeeded', 'failed', 'expired')),
+  reason TEXT,
+  callback_url TEXT NOT NULL,
+  callback_attempts INTEGER NOT NULL DEFAULT 0,
+  callback_done INTEGER NOT NULL DEFAULT 0,
+  created_ms INTEGER NOT NULL,
+  expires_ms INTEGER NOT NULL,
+  decided_ms INTEGER
+);
+CREATE UNIQUE INDEX sim_transactions_one_pending ON sim_transactions(msisdn) WHERE status = 'pending';
+`,
+  },
 ];
 
 export function migrate(db: Database.Database): number {

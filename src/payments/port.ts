@@ -44,3 +44,11 @@ export interface PaymentCallback {
   balance?: number | undefined;
   timestamp: string;
 }
+
+/**
+ * The callback's wire format (what `POST /payments/orange-money/callback` receives): a JSON body
+ * `PaymentCallback`, signed in the `x-signature` header (src/payments/signature.ts) with
+ * PAYMENT_CALLBACK_SECRET. The operator retries until it gets a 2xx and may deliver the same
+ * callback twice.
+ */
+export const CALLBACK_PATH = '/payments/orange-money/callback';

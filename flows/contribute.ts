@@ -1,20 +1,263 @@
-import { setup } from 'xstate';
-import { handOff, type FlowInput, flowTypes } from './lib.ts';
+import { assign, fromPromise, setup } from 'xstate';
+import { choice, choiceValue, failedState, flowTypes, handOff, hopOf, slowState, type Choice, type FlowInput, type WithError } from './lib.ts';
+
+/** What the member may pay, computed for the household from its coverage. */
+export interface Suggestion {
+  kind: 'thisMonth' | 'nextMonth' | 'threeMonths' | 'restOfYear';
+  amount: number;
+  month?: string;
+}
+
+export interface ContributionOptions {
+  /** The caller has an Orange Money wallet linked at UTM's office. */
+  wallet: boolean;
+  /** A payment from this wallet still waiting for the PIN. */
+  pending: { amount: number; total: number } | null;
+  suggestions: Suggestion[];
+  min: number;
+  max: number;
+}
+
+/** The quote: everything the member sees before any money moves. */
+export interface QuoteView {
+  amount: number;
+  fee: number;
+  total: number;
+  feeBearer: 'member' | 'utm';
+  /** The new paid-through date when the payment completes a month, else null. */
+  coveredThrough: string | null;
+  remaining: number;
+  nextMonth: string;
+}
+
+export interface TargetHousehold {
+  householdId: number;
+  /** First name and initial only: enough for a relative to recognise, not to identify. */
+  maskedName: string;
+  mutuelle: string;
+}
+
+export type StartResult = { status: 'pending' } | { status: 'pendingExists'; amount: number; total: number } | { status: 'rejected' };
+
+interface Context extends FlowInput, WithError {
+  options: ContributionOptions | null;
+  /** The household paid for: the caller's own, or a relative's found by card number. */
+  target: TargetHousehold | null;
+  amount: number;
+  quote: QuoteView | null;
+}
+
+const payFor = (c: Context) => c.target?.householdId ?? c.householdId ?? 0;
+
+function amountChoices(c: Context): Choice[] {
+  const suggested = (c.options?.suggestions ?? []).map((s): Choice => ({
+    value: `amount:${s.amount}`,
+    labelKey: s.kind === 'thisMonth' || s.kind === 'nextMonth' ? 'contribute.option.month' : `contribute.option.${s.kind}`,
+    labelParams: s.month ? { amount: s.amount, month: s.month } : { amount: s.amount },
+  }));
+  return [...suggested, choice('other', 'contribute.other'), ...(c.target ? [] : [choice('forOther', 'contribute.forOther')])];
+}
+
+const quoteParams = (c: Context) => {
+  const q = c.quote as QuoteView;
+  return { amount: q.amount, fee: q.fee, bearer: q.feeBearer, total: q.total, until: q.coveredThrough ?? '', remaining: q.remaining, month: q.nextMonth };
+};
 
 /**
- * Contributing by Orange Money lands with the payments work (issue 5); until then the menu
- * says so honestly and tells the member how to pay today.
+ * Contributing any amount by Orange Money. The member always sees amount, fee, total and what
+ * the payment does to the coverage before confirming; the operator then asks for the secret code
+ * on the handset: sabatili never asks for a PIN.
  */
 export const contributeMachine = setup({
-  types: flowTypes<FlowInput>(),
+  types: flowTypes<Context>(),
+  actors: {
+    prepareContribution: fromPromise<ContributionOptions, { householdId: number; phone: string }>(() => {
+      throw new Error('prepareContribution is provided by src/ussd/providers.ts');
+    }),
+    quoteContribution: fromPromise<QuoteView, { householdId: number; amount: number }>(() => {
+      throw new Error('quoteContribution is provided by src/ussd/providers.ts');
+    }),
+    startContribution: fromPromise<StartResult, { householdId: number; phone: string; amount: number; key: string }>(() => {
+      throw new Error('startContribution is provided by src/ussd/providers.ts');
+    }),
+    cancelPending: fromPromise<void, { phone: string }>(() => {
+      throw new Error('cancelPending is provided by src/ussd/providers.ts');
+    }),
+    findHousehold: fromPromise<TargetHousehold | null, { card: string }>(() => {
+      throw new Error('findHousehold is provided by src/ussd/providers.ts');
+    }),
+  },
+  guards: {
+    isAmount: ({ context, event }) => {
+      const v = 'value' in event ? event.value : '';
+      const n = Number(v);
+      return /^\d{1,7}$/.test(v) && n >= (context.options?.min ?? 1) && n <= (context.options?.max ?? Infinity);
+    },
+    isDigits: ({ event }) => 'value' in event && /^\d{1,7}$/.test(event.value),
+  },
 }).createMachine({
   id: 'contribute',
-  context: ({ input }) => input,
-  initial: 'comingSoon',
+  context: ({ input }) => ({ ...input, options: null, target: null, amount: 0, quote: null, error: null }),
+  initial: 'loading',
   output: handOff,
   states: {
-    comingSoon: {
-      meta: { screen: 'contribute.soon' },
+    loading: {
+      tags: ['busy'],
+      invoke: {
+        src: 'prepareContribution',
+        input: ({ context }) => ({ householdId: payFor(context), phone: context.phone }),
+        onDone: [
+          { guard: ({ event }) => !event.output.wallet, target: 'noWallet', actions: assign({ options: ({ event }) => event.output }) },
+          { guard: ({ event }) => event.output.pending !== null, target: 'pendingExists', actions: assign({ options: ({ event }) => event.output }) },
+          { target: 'choose', actions: assign({ options: ({ event }) => event.output }) },
+        ],
+        onError: 'failed',
+      },
+      on: { 'budget.exceeded': 'slow' },
     },
+    slow: slowState('loading'),
+    failed: failedState,
+    noWallet: {
+      meta: { screen: 'contribute.noWallet', choices: [choice('callback', 'contribute.callMe')] },
+      on: { 'choice.callback': 'toCallback' },
+    },
+    pendingExists: {
+      meta: {
+        screen: 'contribute.pending',
+        params: (c) => ({ amount: c.options?.pending?.amount ?? 0, total: c.options?.pending?.total ?? 0 }),
+        choices: [choice('cancelPending', 'contribute.cancelPending')],
+      },
+      on: { 'choice.cancelPending': 'cancelling' },
+    },
+    cancelling: {
+      tags: ['busy'],
+      invoke: { src: 'cancelPending', input: ({ context }) => ({ phone: context.phone }), onDone: 'pendingCancelled', onError: 'failed' },
+      on: { 'budget.exceeded': 'cancellingSlow' },
+    },
+    cancellingSlow: slowState('cancelling'),
+    pendingCancelled: { type: 'final', meta: { screen: 'contribute.pendingCancelled', end: true } },
+    choose: {
+      meta: { screen: 'contribute.choose', choices: amountChoices },
+      on: {
+        'choice.other': { target: 'enterAmount', actions: assign({ error: null }) },
+        'choice.forOther': { target: 'enterCard', actions: assign({ error: null }) },
+        'choice.*': {
+          target: 'quoting',
+          actions: assign({ amount: ({ event }) => Number(choiceValue(event).slice('amount:'.length)), error: null }),
+        },
+      },
+    },
+    enterAmount: {
+      meta: {
+        screen: 'contribute.enterAmount',
+        input: 'text',
+        params: (c) => ({ min: c.options?.min ?? 0, max: c.options?.max ?? 0 }),
+      },
+      on: {
+        text: [
+          { guard: 'isAmount', target: 'quoting', actions: assign({ amount: ({ event }) => Number('value' in event ? event.value : 0), error: null }) },
+          { guard: 'isDigits', actions: assign({ error: 'contribute.amountRange' }) },
+          { actions: assign({ error: 'contribute.amountDigits' }) },
+        ],
+        back: 'choose',
+      },
+    },
+    enterCard: {
+      meta: { screen: 'contribute.enterCard', input: 'text' },
+      on: {
+        text: { target: 'finding', actions: assign({ error: null }) },
+        back: 'choose',
+      },
+    },
+    finding: {
+      tags: ['busy'],
+      invoke: {
+        src: 'findHousehold',
+        input: ({ event }) => ({ card: 'value' in event ? event.value : '' }),
+        onDone: [
+          { guard: ({ event }) => event.output === null, target: 'enterCard', actions: assign({ error: 'contribute.cardUnknown' }) },
+          { target: 'confirmTarget', actions: assign({ target: ({ event }) => event.output }) },
+        ],
+        onError: 'failed',
+      },
+      on: { 'budget.exceeded': 'findingSlow' },
+    },
+    findingSlow: slowState('enterCard'),
+    confirmTarget: {
+      meta: {
+        screen: 'contribute.confirmTarget',
+        params: (c) => ({ name: c.target?.maskedName ?? '', mutuelle: c.target?.mutuelle ?? '' }),
+        choices: [choice('yes', 'contribute.yes'), choice('no', 'contribute.no')],
+      },
+      on: {
+        'choice.yes': 'loading',
+        'choice.no': { target: 'enterCard', actions: assign({ target: null }) },
+        back: { target: 'enterCard', actions: assign({ target: null }) },
+      },
+    },
+    quoting: {
+      tags: ['busy'],
+      invoke: {
+        src: 'quoteContribution',
+        input: ({ context }) => ({ householdId: payFor(context), amount: context.amount }),
+        onDone: { target: 'quote', actions: assign({ quote: ({ event }) => event.output }) },
+        onError: 'failed',
+      },
+      on: { 'budget.exceeded': 'quotingSlow' },
+    },
+    quotingSlow: slowState('quoting'),
+    quote: {
+      initial: 'deciding',
+      on: {
+        'choice.confirm': 'starting',
+        'choice.cancel': 'cancelled',
+        back: 'choose',
+      },
+      states: {
+        deciding: {
+          always: [{ guard: ({ context }) => context.quote?.coveredThrough != null, target: 'covered' }, { target: 'partial' }],
+        },
+        covered: {
+          meta: { screen: 'contribute.quote.covered', params: quoteParams, choices: [choice('confirm', 'contribute.confirm'), choice('cancel', 'contribute.cancel')] },
+        },
+        partial: {
+          meta: { screen: 'contribute.quote.partial', params: quoteParams, choices: [choice('confirm', 'contribute.confirm'), choice('cancel', 'contribute.cancel')] },
+        },
+      },
+    },
+    starting: {
+      tags: ['busy'],
+      invoke: {
+        src: 'startContribution',
+        input: ({ context, event }) => ({
+          householdId: payFor(context),
+          phone: context.phone,
+          amount: context.amount,
+          key: `ussd:${context.sessionId}:${hopOf(event)}`,
+        }),
+        onDone: [
+          { guard: ({ event }) => event.output.status === 'pending', target: 'started' },
+          {
+            guard: ({ event }) => event.output.status === 'pendingExists',
+            target: 'pendingExists',
+            actions: assign({
+              options: ({ context, event }) =>
+                event.output.status === 'pendingExists' && context.options
+                  ? { ...context.options, pending: { amount: event.output.amount, total: event.output.total } }
+                  : context.options,
+            }),
+          },
+          { target: 'rejected' },
+        ],
+        onError: 'failed',
+      },
+      // A payment request cannot be retried blindly: the member redials and sees it pending.
+      on: { 'budget.exceeded': 'startSlow' },
+    },
+    startSlow: { type: 'final', meta: { screen: 'contribute.startSlow', end: true } },
+    started: { type: 'final', meta: { screen: 'contribute.started', end: true } },
+    rejected: { type: 'final', meta: { screen: 'contribute.rejected', end: true } },
+    cancelled: { type: 'final', meta: { screen: 'contribute.cancelled', end: true } },
+    toCallback: { type: 'final', output: { next: 'callback' } },
   },
 });

@@ -35,7 +35,17 @@ export interface Choice {
   value: string;
   /** Catalog key of the label; or `label` for names that come from data (a mutuelle, a district). */
   labelKey?: string;
+  labelParams?: Params;
   label?: string;
+}
+
+/**
+ * A flow that refuses what the member typed (an amount, a card number) sets `error` to the
+ * message key saying why, and stays; the engine shows it above the screen and counts it like a
+ * wrong key. A valid input clears it.
+ */
+export interface WithError {
+  error: string | null;
 }
 
 /** Lines listed under a screen's text, all in one message shape (one beneficiary, one payment…). */

@@ -32,6 +32,11 @@ const schema = z.object({
   SMS_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(1000),
   SMS_ALLOW_UCS2: bool.default(false),
   PAYMENT_PROVIDER: z.enum(['simulator']).default('simulator'),
+  PAYMENT_FEE_BEARER: z.enum(['member', 'utm']).default('member'),
+  PAYMENT_EXPIRY_SECONDS: z.coerce.number().int().min(10).max(3600).default(120),
+  CONTRIBUTION_MIN: z.coerce.number().int().min(1).default(100),
+  CONTRIBUTION_MAX: z.coerce.number().int().min(1).max(999_999).default(500_000),
+  SIMULATOR_DUPLICATE_CALLBACKS: bool.default(false),
   PAYMENT_CALLBACK_SECRET: z.string().min(16, { error: 'must be at least 16 characters' }).optional(),
   SIMULATOR_ENABLED: bool.optional(),
   SIMULATOR_ABSENT_PHONES: z
@@ -44,9 +49,13 @@ const schema = z.object({
 });
 
 export type Env = z.infer<typeof schema>;
-export interface Config extends Omit<Env, 'SIMULATOR_ENABLED'> {
+export interface Config extends Omit<Env, 'SIMULATOR_ENABLED' | 'PAYMENT_CALLBACK_SECRET'> {
   SIMULATOR_ENABLED: boolean;
+  PAYMENT_CALLBACK_SECRET: string;
 }
+
+/** Used only when NODE_ENV is not production and no secret is set. */
+export const DEV_CALLBACK_SECRET = 'sabatili-development-callback-secret';
 
 export class ConfigError extends Error {}
 
@@ -65,5 +74,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (c.NODE_ENV === 'production' && !c.PAYMENT_CALLBACK_SECRET) {
     throw new ConfigError('Invalid configuration:\n  PAYMENT_CALLBACK_SECRET: required when NODE_ENV=production');
   }
-  return { ...c, SIMULATOR_ENABLED: c.SIMULATOR_ENABLED ?? c.NODE_ENV !== 'production' };
+  if (c.CONTRIBUTION_MIN > c.CONTRIBUTION_MAX) {
+    throw new ConfigError('Invalid configuration:\n  CONTRIBUTION_MIN: must not exceed CONTRIBUTION_MAX');
+  }
+  return {
+    ...c,
+    SIMULATOR_ENABLED: c.SIMULATOR_ENABLED ?? c.NODE_ENV !== 'production',
+    // Outside production the simulated operator and the app share a known development secret.
+    PAYMENT_CALLBACK_SECRET: c.PAYMENT_CALLBACK_SECRET ?? DEV_CALLBACK_SECRET,
+  };
 }

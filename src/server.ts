@@ -30,6 +30,7 @@ export async function startServer(config: Config, clock: Clock, logger: Logger):
   const url = `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${port}`;
   services.setPublicUrl(url);
   services.dispatcher.start();
+  services.orange.start();
   logger.info({ url, database: config.DATABASE_PATH, serviceCode: config.USSD_SERVICE_CODE }, 'sabatili listening');
   return {
     server,
@@ -40,6 +41,7 @@ export async function startServer(config: Config, clock: Clock, logger: Logger):
         server.close(() => {
           void services.dispatcher.stop().then(() => {
             services.simulatorSms.close();
+            services.orange.close();
             services.db.close();
             resolve();
           });

@@ -9,6 +9,10 @@ import { createPreferenceStore } from './db/preferences.ts';
 import { createSessionStore } from './db/sessions.ts';
 import { loadCatalogs } from './i18n/catalog.ts';
 import type { Logger } from './log.ts';
+import { readFeeGrids } from './payments/fee-grid.ts';
+import { createOrangeSimulator } from './payments/orange-simulator.ts';
+import { createPayments } from './payments/payments.ts';
+import { CALLBACK_PATH } from './payments/port.ts';
 import { createSimulatorSms } from './simulator/sms.ts';
 import { createDispatcher } from './sms/dispatcher.ts';
 import { createInboundHandler } from './sms/inbound.ts';
@@ -31,7 +35,25 @@ export function createServices(config: Config, clock: Clock, logger: Logger, db:
   const sessions = createSessionStore(db);
   const catalogs = loadCatalogs();
   const outbox = createOutbox(db, clock, { foldMode: config.GSM_FOLD, allowUcs2: config.SMS_ALLOW_UCS2 });
-  const flows = provideFlows({ households, preferences, callbacks, mutuelles, optOuts: outbox, clock, offerProductId: OFFER_PRODUCT_ID });
+
+  // Where the gateway and the operator (real or simulated) reach this server; known once it listens.
+  let publicUrl: string | undefined;
+  const feeGrids = readFeeGrids();
+  const orange = createOrangeSimulator(db, clock, logger, {
+    secret: config.PAYMENT_CALLBACK_SECRET,
+    expiryMs: config.PAYMENT_EXPIRY_SECONDS * 1000,
+    duplicateCallbacks: () => config.SIMULATOR_DUPLICATE_CALLBACKS,
+  });
+  const payments = createPayments({
+    db, households, outbox, provider: orange.provider, clock, logger, catalogs, feeGrids,
+    feeBearer: config.PAYMENT_FEE_BEARER,
+    serviceCode: config.USSD_SERVICE_CODE,
+    callbackUrl: () => `${publicUrl ?? `http://127.0.0.1:${config.PORT}`}${CALLBACK_PATH}`,
+  });
+  const flows = provideFlows({
+    households, preferences, callbacks, mutuelles, optOuts: outbox, clock, offerProductId: OFFER_PRODUCT_ID,
+    payments, feeGrids, feeBearer: config.PAYMENT_FEE_BEARER, limits: { min: config.CONTRIBUTION_MIN, max: config.CONTRIBUTION_MAX },
+  });
   const engine = createUssdEngine({
     flows,
     sessions,
@@ -46,8 +68,6 @@ export function createServices(config: Config, clock: Clock, logger: Logger, db:
     foldMode: config.GSM_FOLD,
   });
 
-  // Where the gateway (real or simulated) reaches this server; known once it listens.
-  let publicUrl: string | undefined;
   const simulatorSms = createSimulatorSms(db, clock, logger, {
     absentPhones: new Set(config.SIMULATOR_ABSENT_PHONES?.split(',') ?? []),
     deliveryDelayMs: config.SIMULATOR_DELIVERY_DELAY_MS,
@@ -78,7 +98,7 @@ export function createServices(config: Config, clock: Clock, logger: Logger, db:
 
   return {
     config, clock, logger, db, watch, households, preferences, callbacks, mutuelles, sessions, catalogs, flows, engine,
-    outbox, transport, dispatcher, inbound, simulatorSms,
+    outbox, transport, dispatcher, inbound, simulatorSms, orange, payments, feeGrids,
     publicUrl: () => publicUrl,
     setPublicUrl(url: string): void {
       publicUrl = url;

@@ -58,6 +58,7 @@ export function buildCli(): Command {
       const recovered = services.dispatcher.recover(3 * c.SMS_TIMEOUT_MS);
       const r = await services.dispatcher.drain();
       services.simulatorSms.close();
+      services.orange.close();
       services.db.close();
       console.log(
         `SMS dispatched via ${services.transport.name}: ${r.sent} sent, ${r.retried} to retry later, ${r.failed} failed, ${r.expired} expired` +

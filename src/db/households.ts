@@ -110,6 +110,11 @@ export function createHouseholdStore(db: Db, watch?: ChangeWatch, cacheSize = 50
     else phones.clear();
   };
 
+  const walletFor = db.prepare(
+    `SELECT 1 FROM wallets WHERE operator = 'orange_money' AND msisdn = ? AND unlinked_at IS NULL`,
+  ).pluck();
+  const byCard = db.prepare(`${SUMMARY} WHERE h.card_number = ?`);
+
   function parametersOf(productId: string): ProductParameters[] {
     watch?.check();
     let p = products.get(productId);
@@ -141,6 +146,13 @@ export function createHouseholdStore(db: Db, watch?: ChangeWatch, cacheSize = 50
       return record;
     },
     parametersOf,
+    /** Only a wallet linked at UTM's office can contribute from USSD. */
+    hasWallet(msisdn: string): boolean {
+      return walletFor.get(msisdn) === 1;
+    },
+    findByCard(cardNumber: string): HouseholdSummary | undefined {
+      return byCard.get(cardNumber.trim().toUpperCase()) as HouseholdSummary | undefined;
+    },
     setLanguage(householdId: number, language: Language, now: Date): void {
       setHouseholdLanguage.run(language, now.toISOString(), householdId);
       forget(householdId);

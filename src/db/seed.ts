@@ -37,7 +37,9 @@ const demoSchema = z.object({
       language: z.enum(['fr', 'bm']),
       mutuelleId: z.string(),
       joinedMonthsAgo: z.number().int().nonnegative(),
-      wallet: z.object({ operator: z.literal('orange_money'), msisdn: z.string() }).loose().nullable(),
+      wallet: z
+        .object({ operator: z.literal('orange_money'), msisdn: z.string(), balance: z.number().int().nonnegative(), pin: z.string().regex(/^\d{4}$/) })
+        .nullable(),
       beneficiaries: z.array(
         z.object({
           name: z.string(),
@@ -100,6 +102,10 @@ export function seedDemo(db: Db, clock: Clock, data: DemoData = readDemoData()):
     const wallet = db.prepare(
       `INSERT INTO wallets (household_id, operator, msisdn, linked_at) VALUES (?, ?, ?, ?)`,
     );
+    // The simulated operator's side of the demo wallets: balance and PIN live with the operator, not with UTM.
+    const simWallet = db.prepare(
+      `INSERT INTO sim_wallets (msisdn, balance, pin) VALUES (?, ?, ?) ON CONFLICT (msisdn) DO NOTHING`,
+    );
     for (const p of data.products) {
       product.run(p.id, p.name);
       for (const v of p.parameters) {
@@ -110,7 +116,10 @@ export function seedDemo(db: Db, clock: Clock, data: DemoData = readDemoData()):
     for (const h of data.households) {
       if (households.findByPhone(h.phone)) continue;
       const id = households.create({ ...h, joinedOn: dayIn(h.joinedMonthsAgo, 1) }, now);
-      if (h.wallet) wallet.run(id, h.wallet.operator, h.wallet.msisdn, now.toISOString());
+      if (h.wallet) {
+        wallet.run(id, h.wallet.operator, h.wallet.msisdn, now.toISOString());
+        simWallet.run(h.wallet.msisdn, h.wallet.balance, h.wallet.pin);
+      }
       h.payments.forEach((p, i) => {
         const paidOn = dayIn(p.monthsAgo, p.day);
         households.addContribution(

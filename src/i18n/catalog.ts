@@ -39,6 +39,10 @@ export const PARAM_KINDS = {
   joiningFee: 'money',
   fee: 'money',
   needed: 'money',
+  total: 'money',
+  min: 'money',
+  max: 'money',
+  bearer: 'bearer',
   date: 'date',
   until: 'date',
   since: 'date',
@@ -70,6 +74,7 @@ export const WORST_CASE: Record<Kind, ParamValue> = {
   month: '2026-09',
   status: 'inactive',
   channel: 'orange_money',
+  bearer: 'member',
   name: 'W'.repeat(NAME_MAX),
   label: 'W'.repeat(LABEL_MAX),
   count: 99,
@@ -130,6 +135,8 @@ function formatParam(catalogs: Catalogs, lang: Language, kind: Kind, value: Para
       return translate(catalogs, lang, `status.${value}`);
     case 'channel':
       return translate(catalogs, lang, `channel.${value}`);
+    case 'bearer':
+      return translate(catalogs, lang, `bearer.${value}`);
     case 'name':
       return cut(String(value), NAME_MAX);
     case 'label':

@@ -1,5 +1,5 @@
 import { createActor, waitFor, type AnyActor, type AnyStateMachine, type SnapshotFrom } from 'xstate';
-import type { FlowEvent, FlowInput, FlowName, FlowOutput, ScreenMeta } from '../../flows/lib.ts';
+import type { FlowEvent, FlowInput, FlowName, FlowOutput, ScreenMeta, WithError } from '../../flows/lib.ts';
 import { choice } from '../../flows/lib.ts';
 import type { Clock } from '../clock.ts';
 import type { ChangeWatch } from '../db/freshness.ts';
@@ -350,8 +350,14 @@ export function createUssdEngine(deps: EngineDeps) {
     actor.send(event);
     await settle(actor, hop);
     snap = actor.getSnapshot();
-    row.invalid = 0;
     row.page = 0;
+    const refused = (snap.context as Partial<WithError>).error;
+    if (refused && snap.status === 'active') {
+      row.invalid++;
+      if (row.invalid >= MAX_INVALID) return endScreen('error.tooMany', lang);
+      return render(row, snap, lang, refused);
+    }
+    row.invalid = 0;
 
     const next = snap.status === 'done' ? (snap.output as FlowOutput | undefined)?.next : undefined;
     if (next) {

@@ -5,6 +5,10 @@ import type { PaymentLine } from '../../flows/history.ts';
 import { flows } from '../../flows/index.ts';
 import type { FlowName } from '../../flows/lib.ts';
 import type { DistrictMutuelles, Offer } from '../../flows/register.ts';
+import type { ContributionOptions, QuoteView, StartResult, TargetHousehold } from '../../flows/contribute.ts';
+import { gridOn, type FeeGrid } from '../domain/fees.ts';
+import { quoteContribution, suggestAmounts } from '../domain/quote.ts';
+import type { Payments } from '../payments/payments.ts';
 import { bamakoDay, type Clock } from '../clock.ts';
 import type { CallbackReceipt, CallbackStore } from '../db/callbacks.ts';
 import type { HouseholdStore } from '../db/households.ts';
@@ -23,6 +27,11 @@ export interface ProviderDeps {
   /** SMS opt-outs (STOP): reminders are off for a phone that texted STOP. */
   optOuts: Pick<Outbox, 'isOptedOut' | 'setOptOut'>;
   clock: Clock;
+  payments: Pick<Payments, 'pendingFor' | 'start' | 'cancel'>;
+  feeGrids: readonly FeeGrid[];
+  feeBearer: 'member' | 'utm';
+  /** Contribution amounts accepted from USSD. */
+  limits: { min: number; max: number };
   /** The product shown to callers who are not members yet. */
   offerProductId: string;
 }
@@ -90,9 +99,54 @@ export function provideFlows(d: ProviderDeps): Record<FlowName, FlowEntry> {
     else d.preferences.setCallerLanguage(input.phone, input.lang, d.clock.now());
   });
 
+  const householdOf = (id: number) => {
+    const rec = d.households.load(id);
+    if (!rec) throw new Error(`household ${id} not found`);
+    return rec;
+  };
+
+  const prepareContribution = fromPromise<ContributionOptions, { householdId: number; phone: string }>(async ({ input }) => {
+    const pending = d.payments.pendingFor(input.phone);
+    return {
+      wallet: d.households.hasWallet(input.phone),
+      pending: pending ? { amount: pending.amount, total: pending.total } : null,
+      // Three suggestions, so that "other amount" and "another household" stay on the first screen.
+      suggestions: suggestAmounts({ household: householdOf(input.householdId), today: today() })
+        .filter((s) => s.amount >= d.limits.min && s.amount <= d.limits.max)
+        .slice(0, 3),
+      min: d.limits.min,
+      max: d.limits.max,
+    };
+  });
+
+  const quote = fromPromise<QuoteView, { householdId: number; amount: number }>(async ({ input }) => {
+    const day = today();
+    const q = quoteContribution({ amount: input.amount, feeBearer: d.feeBearer, grid: gridOn(d.feeGrids, day), household: householdOf(input.householdId), today: day });
+    // "Covered until" only when this payment moves the date; otherwise say what will still remain.
+    const extends_ = q.after.paidThrough !== q.before.paidThrough;
+    return { amount: q.amount, fee: q.fee, total: q.total, feeBearer: q.feeBearer, coveredThrough: extends_ ? q.coveredThrough : null, remaining: q.remaining, nextMonth: q.nextMonth };
+  });
+
+  const startContribution = fromPromise<StartResult, { householdId: number; phone: string; amount: number; key: string }>(async ({ input }) => {
+    const r = await d.payments.start({ householdId: input.householdId, payerMsisdn: input.phone, amount: input.amount, requestKey: input.key });
+    if (r.status === 'pendingExists') return { status: 'pendingExists', amount: r.payment.amount, total: r.payment.total };
+    return { status: r.status };
+  });
+
+  const cancelPending = fromPromise<void, { phone: string }>(async ({ input }) => {
+    d.payments.cancel(input.phone);
+  });
+
+  const findHousehold = fromPromise<TargetHousehold | null, { card: string }>(async ({ input }) => {
+    const h = d.households.findByCard(input.card);
+    if (!h) return null;
+    const [first = '', ...rest] = h.adherentName.split(/\s+/);
+    return { householdId: h.id, maskedName: `${first} ${rest.map((w) => `${w[0] ?? ''}.`).join(' ')}`.trim(), mutuelle: h.mutuelleName };
+  });
+
   const provided = {
     main: flows.main,
-    contribute: flows.contribute,
+    contribute: flows.contribute.provide({ actors: { prepareContribution, quoteContribution: quote, startContribution, cancelPending, findHousehold } }),
     coverage: flows.coverage.provide({ actors: { lookupCoverage } }),
     history: flows.history.provide({ actors: { listPayments } }),
     reminders: flows.reminders.provide({ actors: { loadReminders, saveReminders } }),

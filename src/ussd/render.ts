@@ -56,7 +56,7 @@ export function renderScreen(r: RenderInput): RenderedScreen {
   const lines = r.meta.lines;
   const entries = [
     ...(lines ? lines.items(r.context).map((p) => t(lines.key, p)) : []),
-    ...choices.map((c, i) => `${i + 1} ${c.label ?? t(c.labelKey ?? c.value)}`),
+    ...choices.map((c, i) => `${i + 1} ${c.label ?? t(c.labelKey ?? c.value, c.labelParams)}`),
   ];
   const end = r.meta.end === true;
   const fit = (s: string) => septets(s) <= SCREEN_SEPTETS;

@@ -28,6 +28,7 @@ const DEMO: Record<(typeof PARAM_KINDS)[ParamName], ParamValue> = {
   month: '2026-05',
   status: 'active',
   channel: 'orange_money',
+  bearer: 'member',
   name: 'Moussa Traoré',
   label: 'Mutuelle de Kléla',
   count: 5,

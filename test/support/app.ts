@@ -73,6 +73,7 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
       });
       await services.dispatcher.stop();
       services.simulatorSms.close();
+      services.orange.close();
       db.close();
       if (dir && !keepDatabase) rmSync(dir, { recursive: true, force: true });
     },

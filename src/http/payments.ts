@@ -1,0 +1,51 @@
+import express, { type Express } from 'express';
+import { z } from 'zod';
+import type { Logger } from '../log.ts';
+import type { Payments } from '../payments/payments.ts';
+import { CALLBACK_PATH } from '../payments/port.ts';
+import { SIGNATURE_HEADER, verify } from '../payments/signature.ts';
+import { badRequest, describeZodError } from './errors.ts';
+
+const fcfa = z.number().int().nonnegative();
+
+/** The operator's callback body (src/payments/port.ts, PaymentCallback). */
+export const callbackSchema = z.object({
+  txnId: z.string().min(1).max(64),
+  reference: z.string().min(1).max(64),
+  status: z.enum(['SUCCESS', 'FAILED', 'EXPIRED']),
+  reason: z.string().max(64).optional(),
+  amount: fcfa,
+  fee: fcfa,
+  msisdn: z.string().regex(/^\+[1-9]\d{6,14}$/),
+  balance: fcfa.optional(),
+  timestamp: z.string().max(64),
+});
+
+/**
+ * The operator tells how a payment ended. Signed (HMAC-SHA256 of the raw body): anything unsigned
+ * is refused before it is read. Answered 2xx only once the ledger row is on disk.
+ */
+export function paymentRoutes(app: Express, deps: { payments: Payments; secret: string; logger: Logger }): void {
+  app.post(CALLBACK_PATH, express.raw({ type: () => true, limit: '16kb' }), (req, res) => {
+    const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    if (!verify(raw, deps.secret, req.get(SIGNATURE_HEADER))) {
+      deps.logger.warn({ ip: req.ip }, 'payments: callback with a bad or missing signature');
+      return badRequest(res, `${SIGNATURE_HEADER}: missing or not the HMAC-SHA256 of the body`, 401);
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(raw.toString('utf8'));
+    } catch {
+      return badRequest(res, 'the body is not JSON');
+    }
+    const parsed = callbackSchema.safeParse(body);
+    if (!parsed.success) return badRequest(res, describeZodError(parsed.error));
+    const outcome = deps.payments.handleCallback(parsed.data);
+    if (outcome === 'unknown') {
+      deps.logger.warn({ reference: parsed.data.reference, txnId: parsed.data.txnId }, 'payments: callback for an unknown payment');
+      return res.status(404).type('text/plain').send(`Unknown payment reference ${parsed.data.reference}\n`);
+    }
+    deps.logger.info({ reference: parsed.data.reference, outcome, phone: parsed.data.msisdn }, 'payments: callback');
+    res.type('text/plain').send('OK');
+  });
+}

@@ -1,0 +1,73 @@
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import { z } from 'zod';
+import { badRequest, describeZodError } from '../http/errors.ts';
+import { e164 } from '../http/form.ts';
+import type { OrangeSimulator, WalletAnswer, WalletAnswerError } from '../payments/orange-simulator.ts';
+
+const pin = z.string().regex(/^\d{4}$/, { error: 'must be 4 digits' });
+const confirmBody = z.object({ phone: e164, pin });
+const refuseBody = z.object({ phone: e164 });
+const phoneQuery = z.object({ phone: e164 });
+
+/**
+ * How an answer that settled nothing is told. 200 always means the prompt is over (`status`
+ * says how, a third wrong PIN included); 409 means it is still open (wrong PIN, try again).
+ */
+export const WALLET_ERROR_STATUS: Record<WalletAnswerError, number> = {
+  WRONG_PIN: 409,
+  NO_PENDING_PAYMENT: 404,
+  UNKNOWN_WALLET: 404,
+  PAYMENT_EXPIRED: 410,
+  WALLET_BLOCKED: 423,
+};
+
+const parseJson = express.json({ limit: '8kb' });
+
+/** JSON bodies only; an unreadable one is the caller's 4xx, not the app's 500. */
+function jsonBody(req: Request, res: Response, next: NextFunction): void {
+  if (!req.is('application/json')) return badRequest(res, 'Content-Type must be application/json', 415);
+  parseJson(req, res, (err?: unknown) => {
+    if (!err) return next();
+    const status = typeof err === 'object' && err !== null && 'status' in err && typeof err.status === 'number' ? err.status : 400;
+    badRequest(res, status === 413 ? 'body larger than 8kb' : 'body is not valid JSON', status);
+  });
+}
+
+function answer(res: Response, a: WalletAnswer): void {
+  const { ok, ...body } = a;
+  if (ok) res.json(body);
+  else res.status(WALLET_ERROR_STATUS[a.error]).json(body);
+}
+
+/**
+ * The simulated subscriber's side of Orange Money (design.md, "Simulator JSON API"): answering
+ * the operator's PIN prompt for the phone's pending payment, and looking at the wallet.
+ *
+ * - `POST /simulator/api/wallet/confirm` `{phone, pin}` → 200 `{txnId, status: 'succeeded'|'failed', reason?, balance, walletState}`;
+ *   409 `{error: 'WRONG_PIN', txnId, triesLeft}`; 404 `{error: 'NO_PENDING_PAYMENT'|'UNKNOWN_WALLET'}`;
+ *   410 `{error: 'PAYMENT_EXPIRED', txnId}`; 423 `{error: 'WALLET_BLOCKED'}`.
+ * - `POST /simulator/api/wallet/refuse` `{phone}` → 200 `{txnId, status: 'failed', reason: 'REFUSED', balance, walletState}`; 404; 410.
+ * - `GET /simulator/api/wallet?phone=` → 200 `{phone, balance, state, pinFailures, pending}`; 404 `{error: 'UNKNOWN_WALLET'}`.
+ * A malformed request is a 400/415 text/plain naming the field.
+ */
+export function walletRoutes(app: Express, sim: Pick<OrangeSimulator, 'confirm' | 'refuse' | 'wallet'>): void {
+  app.post('/simulator/api/wallet/confirm', jsonBody, (req, res) => {
+    const b = confirmBody.safeParse(req.body);
+    if (!b.success) return badRequest(res, describeZodError(b.error));
+    answer(res, sim.confirm(b.data.phone, b.data.pin));
+  });
+
+  app.post('/simulator/api/wallet/refuse', jsonBody, (req, res) => {
+    const b = refuseBody.safeParse(req.body);
+    if (!b.success) return badRequest(res, describeZodError(b.error));
+    answer(res, sim.refuse(b.data.phone));
+  });
+
+  app.get('/simulator/api/wallet', (req, res) => {
+    const q = phoneQuery.safeParse(req.query);
+    if (!q.success) return badRequest(res, describeZodError(q.error));
+    const w = sim.wallet(q.data.phone);
+    if (!w) return void res.status(404).json({ error: 'UNKNOWN_WALLET' });
+    res.json(w);
+  });
+}

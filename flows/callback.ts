@@ -1,6 +1,6 @@
-import { assign, fromPromise, setup } from 'xstate';
+import { assign, setup } from 'xstate';
 import type { CallbackReason, CallbackReceipt } from '../src/db/callbacks.ts';
-import { choice, choiceValue, hopOf, failedState, handOff, slowState, type FlowInput, flowTypes } from './lib.ts';
+import { choice, choiceValue, hopOf, failedState, handOff, slowState, type FlowInput, flowTypes, provided } from './lib.ts';
 
 export interface CallbackInput {
   phone: string;
@@ -21,9 +21,7 @@ const REASONS: readonly CallbackReason[] = ['payment', 'coverage', 'registration
 export const callbackMachine = setup({
   types: flowTypes<Context>(),
   actors: {
-    requestCallback: fromPromise<CallbackReceipt, CallbackInput>(() => {
-      throw new Error('requestCallback is provided by src/ussd/providers.ts');
-    }),
+    requestCallback: provided<CallbackReceipt, CallbackInput>('requestCallback'),
   },
 }).createMachine({
   id: 'callback',

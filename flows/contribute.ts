@@ -1,5 +1,5 @@
-import { assign, fromPromise, setup } from 'xstate';
-import { choice, choiceValue, failedState, flowTypes, handOff, hopOf, slowState, type Choice, type FlowInput, type WithError } from './lib.ts';
+import { assign, setup } from 'xstate';
+import { choice, choiceValue, failedState, flowTypes, handOff, hopOf, slowState, type Choice, type FlowInput, type WithError, provided } from './lib.ts';
 
 /** What the member may pay, computed for the household from its coverage. */
 export interface Suggestion {
@@ -71,21 +71,11 @@ const quoteParams = (c: Context) => {
 export const contributeMachine = setup({
   types: flowTypes<Context>(),
   actors: {
-    prepareContribution: fromPromise<ContributionOptions, { householdId: number; phone: string }>(() => {
-      throw new Error('prepareContribution is provided by src/ussd/providers.ts');
-    }),
-    quoteContribution: fromPromise<QuoteView, { householdId: number; amount: number }>(() => {
-      throw new Error('quoteContribution is provided by src/ussd/providers.ts');
-    }),
-    startContribution: fromPromise<StartResult, { householdId: number; phone: string; amount: number; key: string }>(() => {
-      throw new Error('startContribution is provided by src/ussd/providers.ts');
-    }),
-    cancelPending: fromPromise<void, { phone: string }>(() => {
-      throw new Error('cancelPending is provided by src/ussd/providers.ts');
-    }),
-    findHousehold: fromPromise<TargetHousehold | null, { card: string }>(() => {
-      throw new Error('findHousehold is provided by src/ussd/providers.ts');
-    }),
+    prepareContribution: provided<ContributionOptions, { householdId: number; phone: string }>('prepareContribution'),
+    quoteContribution: provided<QuoteView, { householdId: number; amount: number }>('quoteContribution'),
+    startContribution: provided<StartResult, { householdId: number; phone: string; amount: number; key: string }>('startContribution'),
+    cancelPending: provided<void, { phone: string }>('cancelPending'),
+    findHousehold: provided<TargetHousehold | null, { card: string }>('findHousehold'),
   },
   guards: {
     isAmount: ({ context, event }) => {

@@ -1,22 +1,12 @@
-import { assign, fromPromise, setup } from 'xstate';
-import type { CoverageView } from '../src/domain/coverage.ts';
-import { choice, failedState, handOff, slowState, type FlowInput, flowTypes } from './lib.ts';
+import { assign, setup } from 'xstate';
+import { coverageMessage, type CoverageView } from '../src/domain/coverage.ts';
+import { choice, failedState, handOff, slowState, type FlowInput, flowTypes, provided } from './lib.ts';
 
 interface Context extends FlowInput {
   view: CoverageView | null;
 }
 
-const summary = (c: Context) => {
-  const v = c.view as CoverageView;
-  return {
-    name: v.adherentName,
-    count: v.size,
-    until: v.paidThrough ?? '',
-    date: (v.status === 'grace' ? v.graceUntil : v.waitingUntil) ?? '',
-    month: v.nextMonth,
-    remaining: v.remaining,
-  };
-};
+const summary = (c: Context) => coverageMessage(c.view as CoverageView).params;
 
 const summaryChoices = [choice('beneficiaries', 'coverage.beneficiaries'), choice('pay', 'coverage.pay')];
 
@@ -24,9 +14,7 @@ const summaryChoices = [choice('beneficiaries', 'coverage.beneficiaries'), choic
 export const coverageMachine = setup({
   types: flowTypes<Context>(),
   actors: {
-    lookupCoverage: fromPromise<CoverageView, { householdId: number }>(() => {
-      throw new Error('lookupCoverage is provided by src/ussd/providers.ts');
-    }),
+    lookupCoverage: provided<CoverageView, { householdId: number }>('lookupCoverage'),
   },
 }).createMachine({
   id: 'coverage',

@@ -1,5 +1,5 @@
-import { assign, fromPromise, setup } from 'xstate';
-import { failedState, handOff, slowState, type FlowInput, flowTypes } from './lib.ts';
+import { assign, setup } from 'xstate';
+import { failedState, handOff, slowState, type FlowInput, flowTypes, provided } from './lib.ts';
 
 export interface PaymentLine {
   date: string;
@@ -15,9 +15,7 @@ interface Context extends FlowInput {
 export const historyMachine = setup({
   types: flowTypes<Context>(),
   actors: {
-    listPayments: fromPromise<PaymentLine[], { householdId: number }>(() => {
-      throw new Error('listPayments is provided by src/ussd/providers.ts');
-    }),
+    listPayments: provided<PaymentLine[], { householdId: number }>('listPayments'),
   },
 }).createMachine({
   id: 'history',

@@ -1,14 +1,12 @@
-import { assign, fromPromise, setup } from 'xstate';
+import { assign, setup } from 'xstate';
 import { isLanguage, type Language } from '../src/i18n/catalog.ts';
-import { choice, choiceValue, failedState, handOff, slowState, type FlowInput, flowTypes } from './lib.ts';
+import { choice, choiceValue, failedState, handOff, slowState, type FlowInput, flowTypes, provided } from './lib.ts';
 
 /** French or Bamanankan, remembered for the phone: every later screen and SMS uses it. */
 export const languageMachine = setup({
   types: flowTypes<FlowInput>(),
   actors: {
-    saveLanguage: fromPromise<void, { phone: string; householdId: number | null; lang: Language }>(() => {
-      throw new Error('saveLanguage is provided by src/ussd/providers.ts');
-    }),
+    saveLanguage: provided<void, { phone: string; householdId: number | null; lang: Language }>('saveLanguage'),
   },
 }).createMachine({
   id: 'language',

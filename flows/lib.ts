@@ -3,6 +3,7 @@
  * state describes its screen. Flows say *what* to tell the member; the engine decides how a
  * channel shows it (numbering, CON/END, pages, character set).
  */
+import { fromPromise } from 'xstate';
 import type { Language, Params } from '../src/i18n/catalog.ts';
 
 export type { Language, Params };
@@ -108,4 +109,11 @@ export const failedState = {
 /** The hop that caused a transition, for idempotence keys of side effects. */
 export function hopOf(event: { type: string }): number {
   return 'hop' in event && typeof event.hop === 'number' ? event.hop : 0;
+}
+
+/** A service the machine names; src/ussd/providers.ts gives the implementation with machine.provide. */
+export function provided<Output, Input>(name: string) {
+  return fromPromise<Output, Input>(() => {
+    throw new Error(`${name} is provided by src/ussd/providers.ts`);
+  });
 }

@@ -1,5 +1,5 @@
-import { assign, fromPromise, setup } from 'xstate';
-import { choice, choiceValue, failedState, flowTypes, handOff, slowState, type FlowInput } from './lib.ts';
+import { assign, setup } from 'xstate';
+import { choice, choiceValue, failedState, flowTypes, handOff, slowState, type FlowInput, provided } from './lib.ts';
 
 /** The product a newcomer would join, in force today. */
 export interface Offer {
@@ -26,12 +26,8 @@ interface Context extends FlowInput {
 export const registerMachine = setup({
   types: flowTypes<Context>(),
   actors: {
-    loadOffer: fromPromise<Offer, Record<string, never>>(() => {
-      throw new Error('loadOffer is provided by src/ussd/providers.ts');
-    }),
-    listMutuelles: fromPromise<DistrictMutuelles[], Record<string, never>>(() => {
-      throw new Error('listMutuelles is provided by src/ussd/providers.ts');
-    }),
+    loadOffer: provided<Offer, Record<string, never>>('loadOffer'),
+    listMutuelles: provided<DistrictMutuelles[], Record<string, never>>('listMutuelles'),
   },
 }).createMachine({
   id: 'register',

@@ -1,5 +1,5 @@
-import { assign, fromPromise, setup } from 'xstate';
-import { choice, failedState, handOff, slowState, type FlowInput, flowTypes } from './lib.ts';
+import { assign, setup } from 'xstate';
+import { choice, failedState, handOff, slowState, type FlowInput, flowTypes, provided } from './lib.ts';
 
 interface Context extends FlowInput {
   enabled: boolean;
@@ -9,12 +9,8 @@ interface Context extends FlowInput {
 export const remindersMachine = setup({
   types: flowTypes<Context>(),
   actors: {
-    loadReminders: fromPromise<boolean, { householdId: number; phone: string }>(() => {
-      throw new Error('loadReminders is provided by src/ussd/providers.ts');
-    }),
-    saveReminders: fromPromise<void, { householdId: number; phone: string; enabled: boolean }>(() => {
-      throw new Error('saveReminders is provided by src/ussd/providers.ts');
-    }),
+    loadReminders: provided<boolean, { householdId: number; phone: string }>('loadReminders'),
+    saveReminders: provided<void, { householdId: number; phone: string; enabled: boolean }>('saveReminders'),
   },
 }).createMachine({
   id: 'reminders',

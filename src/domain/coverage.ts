@@ -369,3 +369,21 @@ export function coverageView(
     beneficiaries: household.beneficiaries.map((b) => ({ name: b.name, status: beneficiaryStatus(b, cov) })),
   };
 }
+
+/** The values a coverage message needs (screen or SMS), and which message: one per status, 'never' before any cover. */
+export function coverageMessage(v: CoverageView): {
+  status: CoverageStatus | 'never';
+  params: { name: string; count: number; until: LocalDate; date: LocalDate; month: Month; remaining: number };
+} {
+  return {
+    status: v.paidThrough === null ? 'never' : v.status,
+    params: {
+      name: v.adherentName,
+      count: v.size,
+      until: v.paidThrough ?? '',
+      date: (v.status === 'grace' ? v.graceUntil : v.waitingUntil) ?? '',
+      month: v.nextMonth,
+      remaining: v.remaining,
+    },
+  };
+}

@@ -3,7 +3,7 @@ import type { CallbackStore } from '../db/callbacks.ts';
 import type { Db } from '../db/connection.ts';
 import type { HouseholdStore } from '../db/households.ts';
 import type { PreferenceStore } from '../db/preferences.ts';
-import { coverageView } from '../domain/coverage.ts';
+import { coverageMessage, coverageView } from '../domain/coverage.ts';
 import { translate, type Catalogs, type Language, type Params } from '../i18n/catalog.ts';
 import { matchKeyword, type Keyword } from './keywords.ts';
 import { SmsRejected, type Outbox } from './outbox.ts';
@@ -115,16 +115,8 @@ export function createInboundHandler(d: InboundDeps) {
         if (match?.keyword === 'coverage') {
           const rec = d.households.load(household.id);
           if (rec) {
-            const v = coverageView({ ...rec, adherentName: household.adherentName }, bamakoDay(now));
-            const status = v.paidThrough === null ? 'never' : v.status;
-            return done(answer(msg, lang, `sms.coverage.${status}`, {
-              name: v.adherentName,
-              count: v.size,
-              until: v.paidThrough ?? '',
-              date: (v.status === 'grace' ? v.graceUntil : v.waitingUntil) ?? '',
-              month: v.nextMonth,
-              remaining: v.remaining,
-            }));
+            const m = coverageMessage(coverageView({ ...rec, adherentName: household.adherentName }, bamakoDay(now)));
+            return done(answer(msg, lang, `sms.coverage.${m.status}`, m.params));
           }
         }
         return done(answer(msg, lang, 'sms.help'));

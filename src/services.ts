@@ -45,7 +45,14 @@ export function createServices(config: Config, clock: Clock, logger: Logger, db:
     duplicateCallbacks: () => config.SIMULATOR_DUPLICATE_CALLBACKS,
   });
   const payments = createPayments({
-    db, households, outbox, provider: orange.provider, clock, logger, catalogs, feeGrids,
+    db, households, outbox, clock, logger, catalogs, feeGrids,
+    provider: {
+      ...orange.provider,
+      // The simulated subscriber's prompt is withdrawn as if refused; its callback then changes nothing here.
+      cancelPayment: async (msisdn: string) => {
+        orange.refuse(msisdn);
+      },
+    },
     feeBearer: config.PAYMENT_FEE_BEARER,
     serviceCode: config.USSD_SERVICE_CODE,
     callbackUrl: () => `${publicUrl ?? `http://127.0.0.1:${config.PORT}`}${CALLBACK_PATH}`,

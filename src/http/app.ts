@@ -2,6 +2,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { Services } from '../services.ts';
 import { simulatorRoutes } from '../simulator/routes.ts';
 import { walletRoutes } from '../simulator/wallet-routes.ts';
+import { badRequest } from './errors.ts';
 import { paymentRoutes } from './payments.ts';
 import { smsRoutes } from './sms.ts';
 import { ussdRoutes } from './ussd.ts';
@@ -30,6 +31,11 @@ export function createApp(s: Services): express.Express {
     res.status(404).type('text/plain').send(`Not found: ${req.method} ${req.path}\n`);
   });
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    // Body parsers report an oversized or unreadable body with its 4xx status.
+    const status = (err as { status?: unknown }).status;
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      return badRequest(res, (err as Error).message || 'unreadable body', status);
+    }
     s.logger.error({ err }, 'http: unhandled error');
     res.status(500).type('text/plain').send('Internal error\n');
   });

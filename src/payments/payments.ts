@@ -6,7 +6,7 @@ import { coverageView } from '../domain/coverage.ts';
 import { feeFor, gridOn, type FeeGrid } from '../domain/fees.ts';
 import { translate, type Catalogs } from '../i18n/catalog.ts';
 import type { Logger } from '../log.ts';
-import type { Outbox } from '../sms/outbox.ts';
+import { SmsRejected, type Outbox } from '../sms/outbox.ts';
 import type { PaymentCallback, PaymentProvider } from './port.ts';
 
 export type PaymentStatus = 'initiated' | 'pending' | 'succeeded' | 'failed' | 'expired' | 'cancelled';
@@ -70,19 +70,26 @@ export function createPayments(d: PaymentsDeps) {
   const setStatus = db.prepare(`UPDATE payments SET status = ?, failure_reason = ?, operator_txn_id = COALESCE(operator_txn_id, ?), updated_at = ? WHERE id = ?`);
   const ofHousehold = db.prepare(`SELECT ${COLUMNS} FROM payments WHERE household_id = ? ORDER BY id DESC LIMIT ?`);
 
+  /** The receipt or notice; a payer we cannot text never undoes a credit (logged for the office instead). */
   function notify(p: Payment, key: string, params: Record<string, string | number>, sourceKey: string): void {
     const household = d.households.load(p.householdId)?.household;
     const lang = household?.language ?? 'fr';
-    d.outbox.enqueue({
-      to: p.payerMsisdn,
-      text: translate(d.catalogs, lang, key, { code: d.serviceCode, ...params }),
-      lang,
-      kind: 'transactional',
-      sourceKey,
-    });
+    try {
+      d.outbox.enqueue({
+        to: p.payerMsisdn,
+        text: translate(d.catalogs, lang, key, { code: d.serviceCode, ...params }),
+        lang,
+        kind: 'transactional',
+        sourceKey,
+      });
+    } catch (err) {
+      if (!(err instanceof SmsRejected)) throw err;
+      d.logger.warn({ reference: p.reference, phone: p.payerMsisdn, reason: err.message }, 'payments: no SMS could be queued for this payment');
+    }
   }
 
   const credit = db.transaction((p: Payment, cb: PaymentCallback, now: Date): CallbackOutcome => {
+    if (p.status === 'succeeded') return 'duplicate';
     const rec = d.households.load(p.householdId);
     if (!rec) throw new Error(`household ${p.householdId} of payment ${p.reference} is gone`);
     const today = bamakoDay(now);
@@ -104,7 +111,8 @@ export function createPayments(d: PaymentsDeps) {
   });
 
   const fail = db.transaction((p: Payment, cb: PaymentCallback, now: Date): CallbackOutcome => {
-    if (p.status !== 'pending' && p.status !== 'initiated' && p.status !== 'cancelled') return 'duplicate';
+    // After a success, or once the member cancelled (the operator then confirms the refusal), nothing more to say.
+    if (p.status !== 'pending' && p.status !== 'initiated') return 'duplicate';
     const status: PaymentStatus = cb.status === 'EXPIRED' ? 'expired' : 'failed';
     setStatus.run(status, cb.reason ?? cb.status, cb.txnId, now.toISOString(), p.id);
     if (cb.status === 'EXPIRED') notify(p, 'sms.payment.expired', { amount: p.amount }, `failure:${cb.txnId}`);
@@ -163,15 +171,24 @@ export function createPayments(d: PaymentsDeps) {
       return { status: 'pending', payment: { ...payment, status: 'pending', operatorTxnId: outcome.txnId } };
     },
     /** The member gives up a payment still waiting for the PIN; a success that arrives later is still credited. */
-    cancel(msisdn: string): Payment | undefined {
+    async cancel(msisdn: string): Promise<Payment | undefined> {
       const p = pendingOf.get(msisdn) as Payment | undefined;
-      if (p) setStatus.run('cancelled', 'cancelled by the member', null, d.clock.now().toISOString(), p.id);
+      if (!p) return undefined;
+      setStatus.run('cancelled', 'cancelled by the member', null, d.clock.now().toISOString(), p.id);
+      // Close the operator's PIN prompt too, so the member can pay again at once.
+      if (p.operatorTxnId) await d.provider.cancelPayment?.(p.payerMsisdn, p.operatorTxnId);
       return p;
     },
     /** A verified operator callback. Money that moved is always credited, even for a payment the member cancelled. */
     handleCallback(cb: PaymentCallback): CallbackOutcome {
       const p = byReference.get(cb.reference) as Payment | undefined;
       if (!p) return 'unknown';
+      // The operator named this transaction when it accepted the request: another id is not this payment's.
+      if (p.operatorTxnId && p.operatorTxnId !== cb.txnId) {
+        d.logger.warn({ reference: p.reference, expected: p.operatorTxnId, got: cb.txnId }, 'payments: callback with another transaction id');
+        return 'unknown';
+      }
+      if (cb.amount !== p.amount) d.logger.warn({ reference: p.reference, amount: p.amount, operatorAmount: cb.amount }, 'payments: the operator reports another amount');
       const now = d.clock.now();
       if (cb.status !== 'SUCCESS') return fail(p, cb, now);
       // The ledger row must be on disk before the operator hears 200: its retry is the safety net.

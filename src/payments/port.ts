@@ -28,6 +28,8 @@ export type RequestOutcome =
 export interface PaymentProvider {
   readonly name: string;
   requestPayment(req: PaymentRequest): Promise<RequestOutcome>;
+  /** Withdraws a request still waiting for the subscriber's PIN, when the operator allows it. */
+  cancelPayment?(msisdn: string, txnId: string): Promise<void>;
 }
 
 /** The operator's callback, once verified: how a payment ended. */

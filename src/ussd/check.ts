@@ -29,6 +29,7 @@ const ENGINE_SCREENS: Array<{ name: string; meta: ScreenMeta<unknown> }> = [
   { name: 'engine.resume', meta: { screen: 'resume.offer', choices: [{ value: 'yes', labelKey: 'resume.yes' }, { value: 'no', labelKey: 'resume.no' }] } },
   { name: 'engine.tooMany', meta: { screen: 'error.tooMany', end: true } },
   { name: 'engine.failed', meta: { screen: 'common.failed', end: true } },
+  { name: 'engine.moved', meta: { screen: 'session.moved', end: true } },
 ];
 
 function worstParams(text: string): Params {

@@ -196,6 +196,8 @@ export function createUssdEngine(deps: EngineDeps) {
         throw new SessionPhoneMismatch();
       }
       if (req.text === existing.lastText) return answered(existing.lastReply, existing.lastReply.startsWith('END'));
+      // Continued on a newer call: this one can only end.
+      if (existing.status === 'resumed') return answered(`END ${endScreen('session.moved', deps.identify(req.phoneNumber).lang).text}`, true);
       if (existing.status !== 'open') return answered(existing.lastReply, true);
     }
     const input = existing ? inputSuffix(existing.lastText, req.text) : null;

@@ -134,7 +134,7 @@ export function provideFlows(d: ProviderDeps): Record<FlowName, FlowEntry> {
   });
 
   const cancelPending = fromPromise<void, { phone: string }>(async ({ input }) => {
-    d.payments.cancel(input.phone);
+    await d.payments.cancel(input.phone);
   });
 
   const findHousehold = fromPromise<TargetHousehold | null, { card: string }>(async ({ input }) => {

@@ -168,6 +168,20 @@ const rows: Row[] = [
     },
   },
   { label: 'EXPIRED after SUCCESS for the same payment: ignored', body: cb('moussa', { status: 'EXPIRED' }), status: 200, says: 'OK', effect: nothingChanges },
+  {
+    label: 'SUCCESS for the credited payment under another transaction id: refused (404), never a second credit',
+    body: cb('moussa', { txnId: 'MP260310.0900.OTHER1' }),
+    status: 404,
+    says: 'Unknown payment',
+    effect: nothingChanges,
+  },
+  {
+    label: 'a signed body over 16 kb: 413, not a 5xx',
+    body: (ctx) => JSON.stringify({ ...callbackFor(ctx.p.moussa), padding: 'x'.repeat(17_000) }),
+    status: 413,
+    says: 'Bad request',
+    effect: nothingChanges,
+  },
 
   // ---- failure, replayed ----
   {

@@ -1,10 +1,11 @@
 import { Command } from 'commander';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { systemClock } from '../clock.ts';
 import { ConfigError, loadConfig, type Config } from '../config.ts';
 import { openDatabase } from '../db/connection.ts';
 import { seedDemo } from '../db/seed.ts';
 import { createLogger } from '../log.ts';
+import { exportLedger, formatReport, formatStatementErrors, parseStatement, reconcile } from '../payments/reconcile.ts';
 import { startServer } from '../server.ts';
 import { createServices } from '../services.ts';
 import { smsStats } from '../sms/stats.ts';
@@ -82,6 +83,64 @@ export function buildCli(): Command {
       const rate = st.deliveryRate === null ? 'n/a' : `${(st.deliveryRate * 100).toFixed(1)}%`;
       const cost = Object.entries(st.cost).map(([cur, v]) => `${v} ${cur}`).join(', ') || '0';
       console.log(`delivery rate ${rate}; cost ${cost}; ${st.segments} segments sent; ${st.optedOut} phones opted out; ${st.inboundUnmatched} inbound texts not understood (for UTM staff)`);
+    });
+
+  program
+    .command('reconcile')
+    .description('compare an Orange Money statement (CSV; format in src/payments/reconcile.ts) with the ledger: matched, missing on either side, amount or fee mismatch')
+    .argument('<statement>', 'the operator statement, a CSV file')
+    .option('--from <day>', 'first day (YYYY-MM-DD) whose ledger rows must be on the statement (default: its first day)')
+    .option('--to <day>', "last day, inclusive (default: the statement's last day)")
+    .option('--json', 'print the whole report as JSON')
+    .action((file: string, opts: { from?: string; to?: string; json?: boolean }) => {
+      const c = config();
+      const parsed = parseStatement(readFileSync(file, 'utf8'));
+      if (parsed.errors.length > 0) {
+        console.error(formatStatementErrors(parsed.errors, file));
+        console.error(`${file}: ${parsed.errors.length} error(s), nothing was reconciled`);
+        process.exitCode = 2;
+        return;
+      }
+      const db = openDatabase(c.DATABASE_PATH);
+      try {
+        const report = reconcile(db, parsed.rows, { from: opts.from, to: opts.to });
+        console.log(opts.json ? JSON.stringify(report, null, 2) : formatReport(report));
+        // Like diff: 0 the statement and the ledger agree, 1 they do not, 2 bad input.
+        if (!report.balanced) process.exitCode = 1;
+      } catch (err) {
+        if (!(err instanceof RangeError)) throw err;
+        console.error(err.message);
+        process.exitCode = 2;
+      } finally {
+        db.close();
+      }
+    });
+
+  const ledger = program.command('ledger').description('the contributions ledger');
+  ledger
+    .command('export')
+    .description("the ledger's Orange Money rows as CSV for the operator, in the statement's layout")
+    .option('--from <day>', 'first day (YYYY-MM-DD)')
+    .option('--to <day>', 'last day, inclusive')
+    .option('-o, --output <file>', 'write to this file instead of the standard output')
+    .action((opts: { from?: string; to?: string; output?: string }) => {
+      const c = config();
+      const db = openDatabase(c.DATABASE_PATH);
+      try {
+        const csv = exportLedger(db, { from: opts.from, to: opts.to });
+        if (opts.output) {
+          writeFileSync(opts.output, csv);
+          console.error(`${csv.trimEnd().split('\n').length - 1} ledger rows written to ${opts.output}`);
+        } else {
+          process.stdout.write(csv);
+        }
+      } catch (err) {
+        if (!(err instanceof RangeError)) throw err;
+        console.error(err.message);
+        process.exitCode = 2;
+      } finally {
+        db.close();
+      }
     });
 
   const flows = program.command('flows').description('the USSD menus and their messages');

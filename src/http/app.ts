@@ -2,6 +2,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { Services } from '../services.ts';
 import { simulatorRoutes } from '../simulator/routes.ts';
 import { walletRoutes } from '../simulator/wallet-routes.ts';
+import { adminRoutes } from './admin.ts';
 import { badRequest } from './errors.ts';
 import { paymentRoutes } from './payments.ts';
 import { smsRoutes } from './sms.ts';
@@ -17,6 +18,7 @@ export function createApp(s: Services): express.Express {
   ussdRoutes(app, { engine: s.engine, sessions: s.sessions, clock: s.clock, logger: s.logger });
   smsRoutes(app, { outbox: s.outbox, inbound: s.inbound, logger: s.logger });
   paymentRoutes(app, { payments: s.payments, secret: s.config.PAYMENT_CALLBACK_SECRET, logger: s.logger });
+  adminRoutes(app, { db: s.db, token: s.config.ADMIN_TOKEN });
   if (s.config.SIMULATOR_ENABLED) {
     simulatorRoutes(app, { sms: s.simulatorSms, clock: s.clock, selfUrl: s.publicUrl, shortCode: s.config.AT_SENDER_ID ?? '36123' });
     walletRoutes(app, s.orange);

@@ -79,11 +79,12 @@ export interface DeliveryReport {
 /** An E.164 mobile number (Mali or abroad), or a clear reason why not. */
 export function checkRecipient(to: string): string {
   if (!/^\+[1-9]\d{6,14}$/.test(to)) throw new SmsRejected(`recipient ${JSON.stringify(to)} is not an E.164 number such as +22376000001`);
+  const parsed = parsePhoneNumberFromString(to);
+  if (parsed?.isValid()) return parsed.number;
+  // Only a refused number pays for the second look that says why.
   const length = validatePhoneNumberLength(to);
   if (length) throw new SmsRejected(`recipient ${to} is not a valid phone number (${length.toLowerCase().replace('_', ' ')})`);
-  const parsed = parsePhoneNumberFromString(to);
-  if (!parsed?.isValid()) throw new SmsRejected(`recipient ${to} is not a mobile number in service (unassigned, or a fixed line that cannot receive SMS)`);
-  return parsed.number;
+  throw new SmsRejected(`recipient ${to} is not a mobile number in service (unassigned, or a fixed line that cannot receive SMS)`);
 }
 
 const COLUMNS = `id, recipient, text, language, encoding, segments, kind, status, attempts,

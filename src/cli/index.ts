@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { systemClock } from '../clock.ts';
 import { ConfigError, loadConfig, type Config } from '../config.ts';
-import { openDatabase } from '../db/connection.ts';
+import { openDatabase, type Db } from '../db/connection.ts';
 import { seedDemo } from '../db/seed.ts';
 import { createLogger } from '../log.ts';
 import { exportLedger, formatReport, formatStatementErrors, parseStatement, reconcile } from '../payments/reconcile.ts';
@@ -14,6 +14,20 @@ import { checkFlows } from '../ussd/check.ts';
 function config(): Config {
   if (existsSync('.env')) process.loadEnvFile('.env');
   return loadConfig();
+}
+
+/** One command's connection; a RangeError (a bad day or amount the user typed) is exit code 2, not a stack trace. */
+function withDatabase(c: Config, run: (db: Db) => void): void {
+  const db = openDatabase(c.DATABASE_PATH);
+  try {
+    run(db);
+  } catch (err) {
+    if (!(err instanceof RangeError)) throw err;
+    console.error(err.message);
+    process.exitCode = 2;
+  } finally {
+    db.close();
+  }
 }
 
 export function buildCli(): Command {
@@ -101,19 +115,12 @@ export function buildCli(): Command {
         process.exitCode = 2;
         return;
       }
-      const db = openDatabase(c.DATABASE_PATH);
-      try {
+      withDatabase(c, (db) => {
         const report = reconcile(db, parsed.rows, { from: opts.from, to: opts.to });
         console.log(opts.json ? JSON.stringify(report, null, 2) : formatReport(report));
         // Like diff: 0 the statement and the ledger agree, 1 they do not, 2 bad input.
         if (!report.balanced) process.exitCode = 1;
-      } catch (err) {
-        if (!(err instanceof RangeError)) throw err;
-        console.error(err.message);
-        process.exitCode = 2;
-      } finally {
-        db.close();
-      }
+      });
     });
 
   const ledger = program.command('ledger').description('the contributions ledger');
@@ -125,8 +132,7 @@ export function buildCli(): Command {
     .option('-o, --output <file>', 'write to this file instead of the standard output')
     .action((opts: { from?: string; to?: string; output?: string }) => {
       const c = config();
-      const db = openDatabase(c.DATABASE_PATH);
-      try {
+      withDatabase(c, (db) => {
         const csv = exportLedger(db, { from: opts.from, to: opts.to });
         if (opts.output) {
           writeFileSync(opts.output, csv);
@@ -134,13 +140,7 @@ export function buildCli(): Command {
         } else {
           process.stdout.write(csv);
         }
-      } catch (err) {
-        if (!(err instanceof RangeError)) throw err;
-        console.error(err.message);
-        process.exitCode = 2;
-      } finally {
-        db.close();
-      }
+      });
     });
 
   const flows = program.command('flows').description('the USSD menus and their messages');

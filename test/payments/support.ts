@@ -10,6 +10,7 @@ import { CALLBACK_PATH } from '../../src/payments/port.ts';
 import { SIGNATURE_HEADER, sign } from '../../src/payments/signature.ts';
 import type { SimulatedSms } from '../../src/simulator/sms.ts';
 import type { TestApp } from '../support/app.ts';
+import type { WalletView } from '../../src/payments/orange-simulator.ts';
 
 export const MOUSSA = '+22376000001'; // French, household 1 (5 pers.), wallet 50 000 FCFA, PIN 1234
 export const AMINATA = '+22376000002'; // French, household 2 (lapsed), wallet 500 FCFA, PIN 1234
@@ -35,23 +36,6 @@ export function ussd(app: TestApp, phone: string, sessionId: string) {
       return res.body;
     },
   };
-}
-
-export interface PendingView {
-  txnId: string;
-  amount: number;
-  fee: number;
-  debit: number;
-  merchantReference: string;
-  expiresAt: string;
-}
-
-export interface WalletView {
-  phone: string;
-  balance: number;
-  state: 'active' | 'blocked';
-  pinFailures: number;
-  pending: PendingView | null;
 }
 
 /** `GET /simulator/api/wallet?phone=` (the `+` encoded as %2B). */

@@ -7,6 +7,8 @@ import { seedDemo } from '../db/seed.ts';
 import { createLogger } from '../log.ts';
 import { exportLedger, formatReport, formatStatementErrors, parseStatement, reconcile } from '../payments/reconcile.ts';
 import { startServer } from '../server.ts';
+import { GATEWAY_TIMEOUT_MS, interactivePhone, playInputs, ProtocolError } from '../simulator/terminal.ts';
+import { playTranscript, readTranscript } from '../simulator/transcripts.ts';
 import { createServices } from '../services.ts';
 import { smsStats } from '../sms/stats.ts';
 import { checkFlows } from '../ussd/check.ts';
@@ -141,6 +143,44 @@ export function buildCli(): Command {
           process.stdout.write(csv);
         }
       });
+    });
+
+  program
+    .command('simulate')
+    .description('a feature phone in the terminal, against sabatili or any Africa\'s Talking USSD callback')
+    .option('--url <url>', 'the USSD callback to dial (default: this server, from PORT)')
+    .option('--phone <e164>', 'the calling number', '+22376000001')
+    .option('--code <code>', 'the service code dialled (default: USSD_SERVICE_CODE)')
+    .option('--input <answers>', 'play these answers separated by * (e.g. "1*2*1000*1"), print every screen and exit; non-zero on a protocol error')
+    .option('--script <file>', 'play a golden transcript (fixtures/transcripts/…) and print a diff on mismatch')
+    .action(async (opts: { url?: string; phone: string; code?: string; input?: string; script?: string }) => {
+      const c = config();
+      const phone = { url: opts.url ?? `http://127.0.0.1:${c.PORT}/ussd`, phone: opts.phone, code: opts.code ?? c.USSD_SERVICE_CODE };
+      try {
+        if (opts.script) {
+          const t = readTranscript(opts.script);
+          const r = await playTranscript(t, { hop: async (sessionId, p, text) => {
+            const res = await fetch(phone.url, {
+              method: 'POST',
+              headers: { 'content-type': 'application/x-www-form-urlencoded' },
+              body: new URLSearchParams({ sessionId, serviceCode: phone.code, phoneNumber: p, networkCode: '61001', text }).toString(),
+              signal: AbortSignal.timeout(GATEWAY_TIMEOUT_MS),
+            });
+            return { status: res.status, body: await res.text() };
+          } }, `script-${Date.now()}`);
+          for (const p of r.problems) console.error(`✗ ${p}`);
+          console.log(`${t.name}: ${r.ok ? 'every screen as expected' : `${r.problems.length} problems`} (${t.steps.length} hops; against a live server the clock is the server's)`);
+          if (!r.ok) process.exitCode = 1;
+        } else if (opts.input !== undefined) {
+          await playInputs(phone, opts.input === '' ? [] : opts.input.split('*'));
+        } else {
+          await interactivePhone(phone);
+        }
+      } catch (err) {
+        if (!(err instanceof ProtocolError)) throw err;
+        console.error(err.message);
+        process.exitCode = 1;
+      }
     });
 
   const flows = program.command('flows').description('the USSD menus and their messages');

@@ -1,5 +1,6 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Services } from '../services.ts';
+import { createFakeAtGateway } from '../simulator/fake-at-gateway.ts';
 import { simulatorRoutes } from '../simulator/routes.ts';
 import { walletRoutes } from '../simulator/wallet-routes.ts';
 import { adminRoutes } from './admin.ts';
@@ -22,6 +23,13 @@ export function createApp(s: Services): express.Express {
   if (s.config.SIMULATOR_ENABLED) {
     simulatorRoutes(app, { sms: s.simulatorSms, clock: s.clock, selfUrl: s.publicUrl, shortCode: s.config.AT_SENDER_ID ?? '36123' });
     walletRoutes(app, s.orange);
+    // Africa's Talking's SMS API, so that SMS_TRANSPORT=africastalking with AT_SMS_URL pointed here runs the real SDK end to end.
+    const gateway = createFakeAtGateway({
+      apiKey: s.config.AT_API_KEY ?? 'sabatili-simulator',
+      onAccepted: (r) => s.simulatorSms.receive({ providerId: r.messageId, to: r.number, from: r.from ?? null, text: r.message, segments: r.segments }),
+      logger: s.logger,
+    });
+    app.use('/version1/messaging', gateway.router);
   }
 
   app.get('/healthz', (_req, res) => {

@@ -88,6 +88,11 @@ export function createSimulatorSms(db: Db, clock: Clock, logger: Logger, opts: S
 
   return {
     transport,
+    /** A message the fake Africa's Talking gateway accepted: into the handset's inbox, with its delivery report. */
+    receive(m: { providerId: string; to: string; from: string | null; text: string; segments: number }): void {
+      insert.run(m.providerId, null, m.to, m.from, m.text, m.segments, clock.now().getTime());
+      report(m.providerId, m.to);
+    },
     /** Messages a simulated phone received, oldest first. */
     inbox(phone: string): SimulatedSms[] {
       return (inbox.all(phone) as Array<Omit<SimulatedSms, 'createdAt'> & { createdMs: number }>).map(({ createdMs, ...m }) => ({

@@ -29,6 +29,8 @@ export interface TestAppOptions {
   dbPath?: string;
   env?: Record<string, string>;
   seed?: boolean;
+  /** Listen on this port (default: any free one). */
+  port?: number;
 }
 
 /** The real app on a real port, a temp SQLite file and a frozen clock. */
@@ -43,7 +45,7 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
   if (opts.seed !== false && !opts.dbPath) seedDemo(db, clock);
   const services = createServices(config, clock, logger, db);
   const server: Server = await new Promise((resolve) => {
-    const s = createApp(services).listen(0, '127.0.0.1', () => resolve(s));
+    const s = createApp(services).listen(opts.port ?? 0, '127.0.0.1', () => resolve(s));
   });
   const address = server.address();
   const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;

@@ -48,6 +48,7 @@ import { parse, CsvError } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
 import { bamakoDay, bamakoInstant } from '../clock.ts';
 import type { Db } from '../db/connection.ts';
+import { formatMoney } from '../i18n/format.ts';
 
 export const STATEMENT_COLUMNS = ['date', 'transaction_id', 'reference', 'msisdn', 'amount', 'fee', 'status'] as const;
 type Column = (typeof STATEMENT_COLUMNS)[number];
@@ -565,7 +566,8 @@ export function exportLedger(db: Db, opts: ReconcileOptions = {}): string {
 
 // ---------------------------------------------------------------- text for the CLI
 
-const fcfa = (n: number) => `${n} FCFA`;
+/** Amounts in the report are written as members and staff read them: `22 000 FCFA`. */
+const fcfa = formatMoney;
 
 /** A statement's errors, one per line, for a terminal. */
 export function formatStatementErrors(errors: readonly StatementError[], file = 'statement'): string {

@@ -308,8 +308,8 @@ describe('reconcile: the sample statement against the demo ledger seeded on 2026
   it('prints the totals and every row that is not matched for a terminal', () => {
     const text = formatReport(reconcile(db, parseStatement(SAMPLE).rows));
     expect(text).toMatch(/2025-05-02 to 2026-03-01/);
-    expect(text).toMatch(/matched\s+6 +operator 22000 FCFA/);
-    expect(text).toMatch(/DEMO-SIK-KLE-0001-5: operator line 10: SUCCESS .* 3000 FCFA fee 0; ledger #\d+ SIK-KLE-0001 .* 3500 FCFA/);
+    expect(text).toMatch(/matched\s+6 +operator 22 000 FCFA/);
+    expect(text).toMatch(/DEMO-SIK-KLE-0001-5: operator line 10: SUCCESS .* 3 000 FCFA fee 0; ledger #\d+ SIK-KLE-0001 .* 3 500 FCFA/);
     expect(text).toMatch(/DEMO-SIK-KLE-0001-4: not on the statement; ledger/);
     expect(text).toMatch(/MP260214\.1032\.4F7A21: .*not in the ledger/);
     expect(text).not.toMatch(/DEMO-SIK-KLE-0001-2:/);

@@ -47,17 +47,7 @@ function parseMonth(month: string): [number, number] {
 
 /** Parses 'YYYY-MM-DD' into [year, month 1..12, day]; throws on anything else (including 2026-02-30). */
 function parseDay(day: string): [number, number, number] {
-  if (typeof day === 'string' && day.length === 10 && day.charCodeAt(7) === DASH) {
-    const i = monthPrefix(day);
-    const d0 = digit(day, 8), d1 = digit(day, 9);
-    if (i >= 0 && d0 >= 0 && d1 >= 0) {
-      const y = Math.floor(i / 12);
-      const m = i - y * 12 + 1;
-      const d = d0 * 10 + d1;
-      if (d >= 1 && d <= daysInMonth(y, m)) return [y, m, d];
-    }
-  }
-  throw new Error(`invalid date ${JSON.stringify(day)}: expected a calendar day 'YYYY-MM-DD'`);
+  return civilFromDays(toDayNumber(day));
 }
 
 function pad2(n: number): string {
@@ -96,7 +86,7 @@ function civilFromDays(n: number): [number, number, number] {
 
 /** Day number (days since 1970-01-01) of a 'YYYY-MM-DD' day. Throws on an invalid day. */
 export function toDayNumber(day: LocalDate): number {
-  // allocation-free fast path (this parses every payment of a ledger)
+  // allocation-free (this parses every payment of a ledger)
   if (typeof day === 'string' && day.length === 10 && day.charCodeAt(7) === DASH) {
     const i = monthPrefix(day);
     const d0 = digit(day, 8), d1 = digit(day, 9);
@@ -107,8 +97,7 @@ export function toDayNumber(day: LocalDate): number {
       if (d >= 1 && d <= daysInMonth(y, m)) return daysFromCivil(y, m, d);
     }
   }
-  parseDay(day); // throws the error
-  return NaN;
+  throw new Error(`invalid date ${JSON.stringify(day)}: expected a calendar day 'YYYY-MM-DD'`);
 }
 
 /** 'YYYY-MM-DD' of a day number (days since 1970-01-01). */

@@ -31,6 +31,7 @@ export async function startServer(config: Config, clock: Clock, logger: Logger):
   services.setPublicUrl(url);
   services.dispatcher.start();
   services.orange.start();
+  if (config.SIMULATOR_ENABLED) services.ussdGateway.start();
   logger.info({ url, database: config.DATABASE_PATH, serviceCode: config.USSD_SERVICE_CODE }, 'sabatili listening');
   return {
     server,
@@ -41,6 +42,7 @@ export async function startServer(config: Config, clock: Clock, logger: Logger):
         server.close(() => {
           void services.dispatcher.stop().then(() => {
             services.simulatorSms.close();
+            services.ussdGateway.stop();
             services.orange.close();
             services.db.close();
             resolve();

@@ -14,6 +14,7 @@ import { createOrangeSimulator } from './payments/orange-simulator.ts';
 import { createPayments } from './payments/payments.ts';
 import { CALLBACK_PATH } from './payments/port.ts';
 import { createSimulatorSms } from './simulator/sms.ts';
+import { createUssdGateway } from './simulator/ussd-gateway.ts';
 import { createDispatcher } from './sms/dispatcher.ts';
 import { createInboundHandler } from './sms/inbound.ts';
 import { createOutbox } from './sms/outbox.ts';
@@ -101,11 +102,15 @@ export function createServices(config: Config, clock: Clock, logger: Logger, db:
     staleSendingMs: 3 * config.SMS_TIMEOUT_MS,
     from: config.AT_SENDER_ID,
   });
+  // The browser phone's gateway: sessions in memory, as the real gateway keeps them, never in the app's tables.
+  const ussdGateway = createUssdGateway({
+    limits: { idleMs: config.SIMULATOR_USSD_IDLE_SECONDS * 1000, maxMs: config.SIMULATOR_USSD_MAX_SECONDS * 1000 },
+  });
   const inbound = createInboundHandler({ db, outbox, households, preferences, callbacks, catalogs, clock, serviceCode: config.USSD_SERVICE_CODE });
 
   return {
     config, clock, logger, db, watch, households, preferences, callbacks, mutuelles, sessions, catalogs, flows, engine,
-    outbox, transport, dispatcher, inbound, simulatorSms, orange, payments, feeGrids,
+    outbox, transport, dispatcher, inbound, simulatorSms, ussdGateway, orange, payments, feeGrids,
     publicUrl: () => publicUrl,
     setPublicUrl(url: string): void {
       publicUrl = url;

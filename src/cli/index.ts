@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { systemClock } from '../clock.ts';
 import { ConfigError, loadConfig, type Config } from '../config.ts';
@@ -7,11 +7,35 @@ import { seedDemo } from '../db/seed.ts';
 import { createLogger } from '../log.ts';
 import { exportLedger, formatReport, formatStatementErrors, parseStatement, reconcile } from '../payments/reconcile.ts';
 import { startServer } from '../server.ts';
-import { GATEWAY_TIMEOUT_MS, interactivePhone, playInputs, ProtocolError } from '../simulator/terminal.ts';
+import { findSimulator, interactivePhone, playInputs, ProtocolError } from '../simulator/terminal.ts';
+import { GATEWAY_TIMEOUT_MS } from '../simulator/ussd-gateway.ts';
 import { playTranscript, readTranscript } from '../simulator/transcripts.ts';
 import { createServices } from '../services.ts';
 import { smsStats } from '../sms/stats.ts';
 import { checkFlows } from '../ussd/check.ts';
+
+interface SimulateOptions {
+  url?: string;
+  phone: string;
+  code?: string;
+  input?: string;
+  script?: string;
+  eventsUrl?: string;
+  pin?: string;
+  idleSeconds: number;
+  maxSeconds: number;
+  smsWait: number;
+}
+
+function integer(min: number) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`must be a whole number of at least ${min}`);
+    return n;
+  };
+}
+const positiveInt = integer(1);
+const nonNegativeInt = integer(0);
 
 function config(): Config {
   if (existsSync('.env')) process.loadEnvFile('.env');
@@ -153,9 +177,24 @@ export function buildCli(): Command {
     .option('--code <code>', 'the service code dialled (default: USSD_SERVICE_CODE)')
     .option('--input <answers>', 'play these answers separated by * (e.g. "1*2*1000*1"), print every screen and exit; non-zero on a protocol error')
     .option('--script <file>', 'play a golden transcript (fixtures/transcripts/…) and print a diff on mismatch')
-    .action(async (opts: { url?: string; phone: string; code?: string; input?: string; script?: string }) => {
+    .option('--events-url <url>', 'where the gateway posts the end-of-session notification (default: the USSD URL + /events when it ends in /ussd)')
+    .option('--pin <pin>', "answer Orange Money's PIN prompt with this PIN instead of asking")
+    .option('--idle-seconds <n>', 'the gateway closes a session left this long without an answer', positiveInt, 60)
+    .option('--max-seconds <n>', 'the gateway never lets a session last longer', positiveInt, 180)
+    .option('--sms-wait <seconds>', 'after the session, show the SMS that arrive within this time', nonNegativeInt, 3)
+    .action(async (opts: SimulateOptions) => {
       const c = config();
-      const phone = { url: opts.url ?? `http://127.0.0.1:${c.PORT}/ussd`, phone: opts.phone, code: opts.code ?? c.USSD_SERVICE_CODE };
+      const url = opts.url ?? `http://127.0.0.1:${c.PORT}/ussd`;
+      const phone = {
+        url,
+        phone: opts.phone,
+        code: opts.code ?? c.USSD_SERVICE_CODE,
+        eventsUrl: opts.eventsUrl ?? (url.endsWith('/ussd') ? `${url}/events` : undefined),
+        limits: { idleMs: opts.idleSeconds * 1000, maxMs: opts.maxSeconds * 1000 },
+        pin: opts.pin,
+        smsWaitMs: opts.smsWait * 1000,
+        simulatorUrl: opts.script ? undefined : await findSimulator(url),
+      };
       try {
         if (opts.script) {
           const t = readTranscript(opts.script);

@@ -2,6 +2,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { Services } from '../services.ts';
 import { createFakeAtGateway } from '../simulator/fake-at-gateway.ts';
 import { simulatorRoutes } from '../simulator/routes.ts';
+import { ussdGatewayRoutes } from '../simulator/ussd-routes.ts';
 import { walletRoutes } from '../simulator/wallet-routes.ts';
 import { adminRoutes } from './admin.ts';
 import { badRequest } from './errors.ts';
@@ -23,6 +24,11 @@ export function createApp(s: Services): express.Express {
   if (s.config.SIMULATOR_ENABLED) {
     simulatorRoutes(app, { sms: s.simulatorSms, clock: s.clock, selfUrl: s.publicUrl, shortCode: s.config.AT_SENDER_ID ?? '36123' });
     walletRoutes(app, s.orange);
+    ussdGatewayRoutes(app, {
+      gateway: s.ussdGateway,
+      serviceCode: s.config.USSD_SERVICE_CODE,
+      limits: { idleSeconds: s.config.SIMULATOR_USSD_IDLE_SECONDS, maxSeconds: s.config.SIMULATOR_USSD_MAX_SECONDS },
+    });
     // Africa's Talking's SMS API, so that SMS_TRANSPORT=africastalking with AT_SMS_URL pointed here runs the real SDK end to end.
     const gateway = createFakeAtGateway({
       apiKey: s.config.AT_API_KEY ?? 'sabatili-simulator',

@@ -1,42 +1,28 @@
-import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline/promises';
+import { createUssdGateway, type GatewayLimits, type HopResult, type SessionEnd } from './ussd-gateway.ts';
 
-/** The gateway gives an application this long to answer a hop before the handset shows a network error. */
-export const GATEWAY_TIMEOUT_MS = 10_000;
 /** Columns of a typical feature-phone screen. */
 const WIDTH = 24;
 
 export interface PhoneOptions {
+  /** The application's USSD callback. */
   url: string;
   phone: string;
   code: string;
   networkCode?: string;
-  timeoutMs?: number;
+  limits?: Partial<GatewayLimits>;
+  /** Where the gateway posts the end-of-session notification; none when absent. */
+  eventsUrl?: string;
+  /** sabatili's simulator API (SMS inbox, Orange Money wallet) when the application has it; absent otherwise. */
+  simulatorUrl?: string;
+  /** Answers the operator's PIN prompt without asking (scripts). */
+  pin?: string;
+  /** How long to wait for SMS after the session (receipts follow the operator's callback). */
+  smsWaitMs?: number;
   write?: (s: string) => void;
 }
 
 export class ProtocolError extends Error {}
-
-/** One hop as the gateway sends it: the form post and the CON/END contract, or a ProtocolError saying what broke. */
-export async function gatewayHop(o: PhoneOptions, sessionId: string, text: string): Promise<{ end: boolean; screen: string; ms: number }> {
-  const started = Date.now();
-  let res: Response;
-  try {
-    res = await fetch(o.url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ sessionId, serviceCode: o.code, phoneNumber: o.phone, networkCode: o.networkCode ?? '61001', text }).toString(),
-      signal: AbortSignal.timeout(o.timeoutMs ?? GATEWAY_TIMEOUT_MS),
-    });
-  } catch (err) {
-    const why = (err as Error).name === 'TimeoutError' ? `no answer within ${(o.timeoutMs ?? GATEWAY_TIMEOUT_MS) / 1000} s` : (err as Error).message;
-    throw new ProtocolError(`network error: ${why}`);
-  }
-  const body = await res.text();
-  if (res.status !== 200) throw new ProtocolError(`network error: the application answered HTTP ${res.status}: ${body.slice(0, 120)}`);
-  if (!/^(CON|END) /.test(body)) throw new ProtocolError(`network error: the answer does not start with "CON " or "END ": ${JSON.stringify(body.slice(0, 80))}`);
-  return { end: body.startsWith('END'), screen: body.slice(4), ms: Date.now() - started };
-}
 
 /** The screen as a handset shows it: wrapped to its width, in a frame, with its length. */
 export function frame(screen: string, end: boolean): string {
@@ -55,8 +41,116 @@ export function frame(screen: string, end: boolean): string {
   return [`┌${bar}┐`, ...lines.map((l) => `│ ${l.padEnd(WIDTH)} │`), `└${bar}┘ ${screen.length} chars${end ? ', session ended' : ''}`].join('\n');
 }
 
-function newSessionId(): string {
-  return `SIM${Date.now()}${randomBytes(3).toString('hex')}`;
+/** sabatili's simulator API at the application's origin, if it answers there. */
+export async function findSimulator(url: string): Promise<string | undefined> {
+  try {
+    const origin = new URL(url).origin;
+    const res = await fetch(`${origin}/simulator/api/ussd/config`, { signal: AbortSignal.timeout(2000) });
+    await res.arrayBuffer();
+    return res.ok ? origin : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+interface InboxSms {
+  id: number;
+  from: string | null;
+  text: string;
+  status: string;
+}
+
+interface Pending {
+  amount: number;
+  fee: number;
+  debit: number;
+  merchantReference: string;
+}
+
+/** What a phone learns outside the USSD session: SMS arriving, and Orange Money's PIN prompt. */
+function sideChannel(o: PhoneOptions, write: (s: string) => void) {
+  const base = o.simulatorUrl;
+  const q = `phone=${encodeURIComponent(o.phone)}`;
+  let seen: Set<number> | null = null;
+  const getJson = async <T>(path: string): Promise<{ status: number; body: T } | null> => {
+    if (!base) return null;
+    try {
+      const res = await fetch(`${base}${path}`, { signal: AbortSignal.timeout(2000) });
+      return { status: res.status, body: (await res.json()) as T };
+    } catch {
+      return null;
+    }
+  };
+  return {
+    /** Prints the SMS that arrived since the last look; the first look only remembers what was there. */
+    async newSms(): Promise<number> {
+      const r = await getJson<InboxSms[]>(`/simulator/api/sms?${q}`);
+      if (!r || r.status !== 200) return 0;
+      const first = seen === null;
+      seen ??= new Set();
+      let fresh = 0;
+      for (const m of r.body) {
+        if (seen.has(m.id)) continue;
+        seen.add(m.id);
+        if (first) continue;
+        fresh++;
+        write(`\n✉ SMS from ${m.from ?? 'UTM'}: ${m.text}\n`);
+      }
+      return fresh;
+    },
+    async pending(): Promise<Pending | null> {
+      const r = await getJson<{ pending: Pending | null }>(`/simulator/api/wallet?${q}`);
+      return r?.status === 200 ? r.body.pending : null;
+    },
+    async answer(pin: string | null): Promise<string> {
+      const path = pin === null ? '/simulator/api/wallet/refuse' : '/simulator/api/wallet/confirm';
+      const res = await fetch(`${base}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(pin === null ? { phone: o.phone } : { phone: o.phone, pin }),
+      });
+      const b = (await res.json()) as { status?: string; reason?: string; balance?: number; error?: string; triesLeft?: number };
+      if (res.status === 409) return `wrong PIN, ${b.triesLeft} tries left`;
+      if (b.error) return b.error;
+      return b.status === 'succeeded' ? `paid; balance ${b.balance} FCFA` : `not paid (${b.reason}); balance ${b.balance} FCFA`;
+    },
+  };
+}
+
+function describeEnd(end: SessionEnd | undefined | null): string {
+  if (!end?.delivery) return '';
+  const d = end.delivery;
+  return `(end-of-session notification ${end.status} → ${d.httpStatus ?? d.error})\n`;
+}
+
+function show(write: (s: string) => void, hop: HopResult): void {
+  if (hop.error && hop.request === null && !hop.end) {
+    write(`! ${hop.error}\n`);
+    return;
+  }
+  if (hop.error) throw new ProtocolError(hop.error);
+  write(`${frame(hop.screen, hop.end)} (${hop.ms} ms)\n`);
+}
+
+/**
+ * After the session: Orange Money's PIN prompt if a payment waits (answered with `pin`, or by
+ * `ask`), then the SMS that follow within `smsWaitMs`.
+ */
+async function afterSession(o: PhoneOptions, side: ReturnType<typeof sideChannel>, write: (s: string) => void, ask?: () => Promise<string | null>) {
+  if (!o.simulatorUrl) return;
+  const p = await side.pending();
+  if (p) {
+    write(`┌ Orange Money ─ pay ${p.amount} FCFA to UTM, fee ${p.fee}, total ${p.debit} FCFA (ref ${p.merchantReference})\n`);
+    let pin = o.pin ?? null;
+    if (pin === null && ask) pin = await ask();
+    if (pin === null && !ask) write('└ PIN prompt left open (answer it with --pin)\n');
+    else write(`└ ${await side.answer(pin)}\n`);
+  }
+  const until = Date.now() + (o.smsWaitMs ?? 3000);
+  while (Date.now() < until) {
+    if ((await side.newSms()) > 0) break;
+    await new Promise((r) => setTimeout(r, 250));
+  }
 }
 
 /**
@@ -65,44 +159,71 @@ function newSessionId(): string {
  */
 export async function playInputs(o: PhoneOptions, inputs: string[]): Promise<number> {
   const write = o.write ?? ((s: string) => process.stdout.write(s));
-  const sessionId = newSessionId();
-  let text: string | null = null;
-  let hops = 0;
-  for (const input of ['', ...inputs]) {
-    text = text === null || text === '' ? input : `${text}*${input}`;
-    if (hops > 0) write(`> ${input}\n`);
-    const hop = await gatewayHop(o, sessionId, text);
-    hops++;
-    write(`${frame(hop.screen, hop.end)} (${hop.ms} ms)\n`);
+  const gateway = createUssdGateway({ limits: o.limits });
+  const side = sideChannel(o, write);
+  await side.newSms();
+  let hop = await gateway.dial(o);
+  show(write, hop);
+  let hops = 1;
+  for (const input of inputs) {
     if (hop.end) break;
+    write(`> ${input}\n`);
+    hop = await gateway.answer(hop.sessionId, input);
+    show(write, hop);
+    hops++;
   }
+  if (!hop.end) write(describeEnd(await gateway.hangUp(hop.sessionId, 'user')));
+  else write(describeEnd(hop.closed));
+  await afterSession(o, side, write);
   return hops;
 }
 
-/** A handset in the terminal: type each answer, an empty line to hang up. */
+/** A handset in the terminal: type each answer, an empty line to hang up; SMS show as they arrive. */
 export async function interactivePhone(o: PhoneOptions, input: NodeJS.ReadableStream = process.stdin): Promise<void> {
   const write = o.write ?? ((s: string) => process.stdout.write(s));
   const rl = createInterface({ input, terminal: false });
   const lines = rl[Symbol.asyncIterator]();
-  const sessionId = newSessionId();
+  const readLine = async () => {
+    const next = await lines.next();
+    return next.done ? null : next.value.trim();
+  };
+  const gateway = createUssdGateway({ limits: o.limits });
+  const side = sideChannel(o, write);
+  await side.newSms();
+  const watcher = setInterval(() => void side.newSms(), 1000);
   write(`Dialling ${o.code} from ${o.phone}…\n`);
-  let text = '';
-  let first = true;
   try {
+    let hop = await gateway.dial(o);
     for (;;) {
-      const hop = await gatewayHop(o, sessionId, text);
-      write(`${frame(hop.screen, hop.end)}\n`);
-      if (hop.end) return;
-      write('> ');
-      const next = await lines.next();
-      if (next.done || next.value.trim() === '') {
-        write('\nHung up.\n');
-        return;
+      show(write, hop);
+      if (hop.end) {
+        write(describeEnd(hop.closed));
+        break;
       }
-      text = first ? next.value.trim() : `${text}*${next.value.trim()}`;
-      first = false;
+      write('> ');
+      const answer = await readLine();
+      if (answer === null || answer === '') {
+        write(`\nHung up.\n${describeEnd(await gateway.hangUp(hop.sessionId, 'user'))}`);
+        break;
+      }
+      const next = await gateway.answer(hop.sessionId, answer);
+      if (next.request === null && next.end) {
+        // A limit the gateway applies (idle, total length), not the application's fault.
+        write(`! ${next.error}\n${describeEnd(next.closed)}`);
+        break;
+      }
+      // The gateway refused to forward it (too long): the same screen waits for another answer.
+      if (next.request === null) write(`! ${next.error}\n`);
+      else hop = next;
     }
+    clearInterval(watcher);
+    await afterSession(o, side, write, async () => {
+      write('  PIN (empty line to refuse): ');
+      const pin = await readLine();
+      return pin ? pin : null;
+    });
   } finally {
+    clearInterval(watcher);
     rl.close();
   }
 }

@@ -3,8 +3,11 @@ import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app.ts';
 
-/** `sabatili simulate …` as a tester runs it, with optional typed lines on standard input. */
-function simulate(args: string[], stdin = ''): Promise<{ code: number | null; out: string; err: string }> {
+/**
+ * `sabatili simulate …` as a tester runs it. `stdin` is typed at once, or line by line, each once
+ * the output shows `after` and `delayMs` more have passed (a person answering slowly).
+ */
+function simulate(args: string[], stdin: string | Array<{ after: string; delayMs: number; line: string }> = ''): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve) => {
     const child = spawn('node', ['bin/sabatili.js', 'simulate', ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
@@ -12,7 +15,16 @@ function simulate(args: string[], stdin = ''): Promise<{ code: number | null; ou
     child.stdout.on('data', (d: Buffer) => (out += d));
     child.stderr.on('data', (d: Buffer) => (err += d));
     child.on('close', (code) => resolve({ code, out, err }));
-    child.stdin.end(stdin);
+    if (typeof stdin === 'string') return void child.stdin.end(stdin);
+    void (async () => {
+      for (const { after, delayMs, line } of stdin) {
+        while (!out.includes(after) && child.exitCode === null) await new Promise((r) => setTimeout(r, 20));
+        await new Promise((r) => setTimeout(r, delayMs));
+        if (!child.stdin.writable) return;
+        child.stdin.write(`${line}\n`);
+      }
+      child.stdin.end();
+    })();
   });
 }
 
@@ -22,6 +34,9 @@ describe('the terminal phone', () => {
   let brokenUrl = '';
   beforeAll(async () => {
     app = await startTestApp();
+    // Receipts need the operator's callback and the SMS dispatcher, as in the running server.
+    app.services.dispatcher.start();
+    app.services.orange.start();
     // An application that breaks the protocol: a 500 on /500, a body without CON/END elsewhere.
     broken = createServer((req, res) => {
       if (req.url === '/500') res.writeHead(500).end('boom');
@@ -60,6 +75,37 @@ describe('the terminal phone', () => {
     expect(r.code, r.err).toBe(0);
     expect(r.out).toContain('N ka saraliw (2):');
     expect(r.out).toContain('Hung up.');
+  });
+
+  it('answers the operator PIN prompt (--pin) and shows the receipt SMS that follows', async () => {
+    // A fresh app: earlier tests here left +22376000003 with a cut session, which would be offered back first.
+    const fresh = await startTestApp();
+    fresh.services.dispatcher.start();
+    fresh.services.orange.start();
+    const r = await simulate(['--url', `${fresh.url}/ussd`, '--phone', '+22376000003', '--input', '2*1*1', '--pin', '1234', '--sms-wait', '10']).finally(() => fresh.close());
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toContain('(end-of-session notification Success → 200)');
+    expect(r.out).toContain('┌ Orange Money ─ pay 2000 FCFA to UTM, fee 100, total 2100 FCFA');
+    expect(r.out).toContain('└ paid; balance 17900 FCFA');
+    expect(r.out).toContain('✉ SMS from UTM: Kénéya Sabatili seereyasèbèn: 2 000 FCFA sòròla (musaka 100 FCFA)');
+  });
+
+  it('asks for the PIN interactively; an empty line refuses the payment', async () => {
+    const r = await simulate(['--url', `${app.url}/ussd`, '--phone', '+22376000002', '--sms-wait', '0'], '2\n1\n1\n\n');
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toContain('┌ Orange Money ─ pay 500 FCFA to UTM');
+    expect(r.out).toContain('PIN (empty line to refuse): └ not paid (REFUSED); balance 500 FCFA');
+  });
+
+  it('closes a session left idle past --idle-seconds, as the gateway does, and tells the application', async () => {
+    const r = await simulate(['--url', `${app.url}/ussd`, '--phone', '+22366000004', '--idle-seconds', '1', '--sms-wait', '0'], [{ after: '> ', delayMs: 1500, line: '1' }]);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toContain('! the gateway closed the session: no answer for 1 s');
+    expect(r.out).toContain('(end-of-session notification Incomplete → 200)');
+    const row = app.services.db
+      .prepare("SELECT status, error_message AS error FROM ussd_session_events WHERE phone = '+22366000004'")
+      .get();
+    expect(row).toEqual({ status: 'Incomplete', error: 'no answer for 1 s' });
   });
 
   it('exits non-zero with a network error when the application answers 500 or without CON/END', async () => {

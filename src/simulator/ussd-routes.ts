@@ -1,0 +1,92 @@
+import { readFileSync } from 'node:fs';
+import express, { type Express, type Response } from 'express';
+import { z } from 'zod';
+import { badRequest, describeZodError } from '../http/errors.ts';
+import { e164 } from '../http/form.ts';
+import type { HopResult, UssdGateway } from './ussd-gateway.ts';
+
+/** The page's own files: plain modules and CSS, no build step, nothing from a CDN. */
+export const PAGE_DIR = new URL('./public/', import.meta.url).pathname;
+
+const url = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
+/** Extra latency the "slow network" fault adds before a hop reaches the application. */
+const delayMs = z.number().int().min(0).max(15_000).default(0);
+const sessionId = z.string().min(1).max(128);
+
+const dialBody = z.object({ phone: e164, code: z.string().min(2).max(32), url, eventsUrl: url.or(z.literal('')).optional(), delayMs });
+// The gateway checks an answer's length itself, to tell the member; a body is still bounded.
+const answerBody = z.object({ sessionId, input: z.string().max(2000), delayMs });
+const retryBody = z.object({ sessionId, delayMs });
+const hangUpBody = z.object({ sessionId, how: z.enum(['user', 'dropped']) });
+
+interface DemoPhone {
+  phone: string;
+  label: string;
+}
+
+/** The demo phones of design.md, from the demo network itself, and one number that is not registered. */
+export function demoPhones(): DemoPhone[] {
+  const demo = JSON.parse(readFileSync(new URL('../../fixtures/demo.json', import.meta.url), 'utf8')) as {
+    households: Array<{ phone: string; adherentName: string; language: string }>;
+  };
+  return [
+    ...demo.households.map((h) => ({ phone: h.phone, label: `${h.adherentName} (${h.language === 'bm' ? 'bambara' : 'français'})` })),
+    { phone: '+22376000099', label: 'Numéro non inscrit' },
+  ];
+}
+
+const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The browser phone's gateway (design.md: `/simulator` page and `/simulator/api/*`). The page
+ * cannot post to an application itself (another origin, no raw request to show), so the server
+ * plays the gateway and answers with the raw exchange for the request log.
+ *
+ * - `GET  /simulator/api/ussd/config` → `{serviceCode, phones, limits}`
+ * - `POST /simulator/api/ussd/dial` `{phone, code, url, eventsUrl?, delayMs?}` → a hop
+ * - `POST /simulator/api/ussd/answer` `{sessionId, input, delayMs?}` → a hop
+ * - `POST /simulator/api/ussd/retry` `{sessionId, delayMs?}` → the last hop sent again
+ * - `POST /simulator/api/ussd/hangup` `{sessionId, how: 'user'|'dropped'}` → the end-of-session notification
+ */
+export function ussdGatewayRoutes(app: Express, deps: { gateway: UssdGateway; serviceCode: string; limits: object }): void {
+  const phones = demoPhones();
+  // sendBeacon from a closing page posts text/plain; it is still JSON.
+  const json = express.json({ limit: '8kb', type: ['application/json', 'text/plain'] });
+  const reply = (res: Response, hop: HopResult, delay: number) => res.json({ ...hop, delayMs: delay });
+
+  app.use('/simulator', express.static(PAGE_DIR, { index: 'index.html', fallthrough: true }));
+
+  app.get('/simulator/api/ussd/config', (_req, res) => {
+    res.json({ serviceCode: deps.serviceCode, phones, limits: deps.limits });
+  });
+
+  app.post('/simulator/api/ussd/dial', json, async (req, res) => {
+    const b = dialBody.safeParse(req.body);
+    if (!b.success) return badRequest(res, describeZodError(b.error));
+    const { delayMs: d, eventsUrl, ...dial } = b.data;
+    await wait(d);
+    reply(res, await deps.gateway.dial({ ...dial, eventsUrl: eventsUrl || undefined }), d);
+  });
+
+  app.post('/simulator/api/ussd/answer', json, async (req, res) => {
+    const b = answerBody.safeParse(req.body);
+    if (!b.success) return badRequest(res, describeZodError(b.error));
+    await wait(b.data.delayMs);
+    reply(res, await deps.gateway.answer(b.data.sessionId, b.data.input), b.data.delayMs);
+  });
+
+  app.post('/simulator/api/ussd/retry', json, async (req, res) => {
+    const b = retryBody.safeParse(req.body);
+    if (!b.success) return badRequest(res, describeZodError(b.error));
+    await wait(b.data.delayMs);
+    reply(res, await deps.gateway.retry(b.data.sessionId), b.data.delayMs);
+  });
+
+  app.post('/simulator/api/ussd/hangup', json, async (req, res) => {
+    const b = hangUpBody.safeParse(req.body);
+    if (!b.success) return badRequest(res, describeZodError(b.error));
+    const ended = await deps.gateway.hangUp(b.data.sessionId, b.data.how);
+    if (!ended) return void res.status(404).json({ error: 'NO_OPEN_SESSION' });
+    res.json(ended);
+  });
+}

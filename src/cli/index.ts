@@ -16,7 +16,7 @@ import { checkFlows } from '../ussd/check.ts';
 
 interface SimulateOptions {
   url?: string;
-  phone: string;
+  phone?: string;
   code?: string;
   input?: string;
   script?: string;
@@ -35,6 +35,8 @@ function integer(min: number) {
   };
 }
 const positiveInt = integer(1);
+/** The phone scripts dial from when none is given: the first demo member. */
+const DEFAULT_PHONE = '+22376000001';
 const nonNegativeInt = integer(0);
 
 function config(): Config {
@@ -173,7 +175,7 @@ export function buildCli(): Command {
     .command('simulate')
     .description('a feature phone in the terminal, against sabatili or any Africa\'s Talking USSD callback')
     .option('--url <url>', 'the USSD callback to dial (default: this server, from PORT)')
-    .option('--phone <e164>', 'the calling number', '+22376000001')
+    .option('--phone <e164>', 'the calling number (interactive: asked, from the demo phones or any number; otherwise +22376000001)')
     .option('--code <code>', 'the service code dialled (default: USSD_SERVICE_CODE)')
     .option('--input <answers>', 'play these answers separated by * (e.g. "1*2*1000*1"), print every screen and exit; non-zero on a protocol error')
     .option('--script <file>', 'play a golden transcript (fixtures/transcripts/…) and print a diff on mismatch')
@@ -211,7 +213,7 @@ export function buildCli(): Command {
           console.log(`${t.name}: ${r.ok ? 'every screen as expected' : `${r.problems.length} problems`} (${t.steps.length} hops; against a live server the clock is the server's)`);
           if (!r.ok) process.exitCode = 1;
         } else if (opts.input !== undefined) {
-          await playInputs(phone, opts.input === '' ? [] : opts.input.split('*'));
+          await playInputs({ ...phone, phone: phone.phone ?? DEFAULT_PHONE }, opts.input === '' ? [] : opts.input.split('*'));
         } else {
           await interactivePhone(phone);
         }

@@ -1,4 +1,5 @@
 import { createInterface } from 'node:readline/promises';
+import { demoPhones } from './demo-phones.ts';
 import { createUssdGateway, type GatewayLimits, type HopResult, type SessionEnd } from './ussd-gateway.ts';
 
 /** Columns of a typical feature-phone screen. */
@@ -178,15 +179,36 @@ export async function playInputs(o: PhoneOptions, inputs: string[]): Promise<num
   return hops;
 }
 
-/** A handset in the terminal: type each answer, an empty line to hang up; SMS show as they arrive. */
-export async function interactivePhone(o: PhoneOptions, input: NodeJS.ReadableStream = process.stdin): Promise<void> {
-  const write = o.write ?? ((s: string) => process.stdout.write(s));
+/** Asks which phone to use: a demo phone by its number in the list, or any E.164 number. */
+async function pickPhone(readLine: () => Promise<string | null>, write: (s: string) => void): Promise<string | null> {
+  const phones = demoPhones();
+  write(`Which phone?\n${phones.map((p, i) => `  ${i + 1}  ${p.phone}  ${p.label}`).join('\n')}\n`);
+  for (;;) {
+    write('Number in the list, or a phone number such as +22376000001: ');
+    const answer = await readLine();
+    if (answer === null) return null;
+    const picked = phones[Number(answer) - 1];
+    if (/^\d$/.test(answer) && picked) return picked.phone;
+    if (/^\+[1-9]\d{6,14}$/.test(answer)) return answer;
+    write(`"${answer}" is neither 1 to ${phones.length} nor a number in international form.\n`);
+  }
+}
+
+/**
+ * A handset in the terminal: without a phone, pick one first; type each answer, an empty line to
+ * hang up; SMS show as they arrive.
+ */
+export async function interactivePhone(opts: Omit<PhoneOptions, 'phone'> & { phone?: string }, input: NodeJS.ReadableStream = process.stdin): Promise<void> {
+  const write = opts.write ?? ((s: string) => process.stdout.write(s));
   const rl = createInterface({ input, terminal: false });
   const lines = rl[Symbol.asyncIterator]();
   const readLine = async () => {
     const next = await lines.next();
     return next.done ? null : next.value.trim();
   };
+  const phone = opts.phone ?? (await pickPhone(readLine, write));
+  if (phone === null) return void rl.close();
+  const o: PhoneOptions = { ...opts, phone };
   const gateway = createUssdGateway({ limits: o.limits });
   const side = sideChannel(o, write);
   await side.newSms();

@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
 import express, { type Express, type Response } from 'express';
 import { z } from 'zod';
 import { badRequest, describeZodError } from '../http/errors.ts';
 import { e164 } from '../http/form.ts';
+import { demoPhones } from './demo-phones.ts';
 import type { HopResult, UssdGateway } from './ussd-gateway.ts';
 
 /** The page's own files: plain modules and CSS, no build step, nothing from a CDN. */
@@ -18,22 +18,6 @@ const dialBody = z.object({ phone: e164, code: z.string().min(2).max(32), url, e
 const answerBody = z.object({ sessionId, input: z.string().max(2000), delayMs });
 const retryBody = z.object({ sessionId, delayMs });
 const hangUpBody = z.object({ sessionId, how: z.enum(['user', 'dropped']) });
-
-interface DemoPhone {
-  phone: string;
-  label: string;
-}
-
-/** The demo phones of design.md, from the demo network itself, and one number that is not registered. */
-export function demoPhones(): DemoPhone[] {
-  const demo = JSON.parse(readFileSync(new URL('../../fixtures/demo.json', import.meta.url), 'utf8')) as {
-    households: Array<{ phone: string; adherentName: string; language: string }>;
-  };
-  return [
-    ...demo.households.map((h) => ({ phone: h.phone, label: `${h.adherentName} (${h.language === 'bm' ? 'bambara' : 'français'})` })),
-    { phone: '+22376000099', label: 'Numéro non inscrit' },
-  ];
-}
 
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -77,6 +77,16 @@ describe('the terminal phone', () => {
     expect(r.out).toContain('Hung up.');
   });
 
+  it('without --phone, asks which phone: a demo phone by its place in the list, or any number', async () => {
+    const r = await simulate(['--url', `${app.url}/ussd`, '--sms-wait', '0'], '9\nabc\n4\n\n');
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toContain('  3  +22376000003  Bakary Diarra (bambara)');
+    expect(r.out).toContain('"9" is neither 1 to 5 nor a number in international form.');
+    expect(r.out).toContain('"abc" is neither 1 to 5');
+    expect(r.out).toContain('Dialling *384*123# from +22366000004');
+    expect(r.out).toContain('│ 1 Ma couverture          │');
+  });
+
   it('answers the operator PIN prompt (--pin) and shows the receipt SMS that follows', async () => {
     // A fresh app: earlier tests here left +22376000003 with a cut session, which would be offered back first.
     const fresh = await startTestApp();
@@ -103,7 +113,7 @@ describe('the terminal phone', () => {
     expect(r.out).toContain('! the gateway closed the session: no answer for 1 s');
     expect(r.out).toContain('(end-of-session notification Incomplete → 200)');
     const row = app.services.db
-      .prepare("SELECT status, error_message AS error FROM ussd_session_events WHERE phone = '+22366000004'")
+      .prepare("SELECT status, error_message AS error FROM ussd_session_events WHERE phone = '+22366000004' ORDER BY rowid DESC")
       .get();
     expect(row).toEqual({ status: 'Incomplete', error: 'no answer for 1 s' });
   });

@@ -27,6 +27,8 @@ function h(tag, attrs = {}, ...children) {
 const fcfa = (n) => `${String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ' ')} FCFA`;
 const clock = () => new Date().toLocaleTimeString('fr-FR', { hour: '2-digit', minute: '2-digit', second: '2-digit' });
 const SLOW_MS = 3000;
+/** How long an END screen stays before the operator's prompt replaces it. */
+const READ_MS = 2000;
 /** Handsets show this while the network carries a hop. */
 const WAITING = 'Code USSD en cours…';
 const KEYS = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '*', '0', '#'];
@@ -80,6 +82,7 @@ class Phone {
     this.seen = null; // SMS ids already shown, once the first poll has run
     this.fresh = new Set();
     this.pending = null;
+    this.endedAt = 0;
     this.build();
     this.render();
     this.poll();
@@ -254,6 +257,7 @@ class Phone {
       this.text = hop.screen;
       this.entry = '';
       this.mode = hop.end ? 'ended' : 'session';
+      this.endedAt = Date.now();
     }
     this.render();
   }
@@ -342,10 +346,11 @@ class Phone {
     const w = r.body;
     this.wallet.textContent = `Solde ${fcfa(w.balance)}${w.state === 'blocked' ? ' · bloqué (3 codes faux)' : ''}` +
       (w.pending ? ` · paiement en attente: ${fcfa(w.pending.debit)}` : '');
-    const had = this.pending;
     this.pending = w.pending;
-    // The operator's prompt arrives on the handset once it is free, as a push from Orange.
-    if (w.pending && !had && (this.mode === 'idle' || this.mode === 'ended')) {
+    // The operator's prompt arrives on the handset once it is free, as a push from Orange, and
+    // leaves the application's last screen up long enough to be read.
+    const free = this.mode === 'idle' || (this.mode === 'ended' && Date.now() - this.endedAt > READ_MS);
+    if (w.pending && free) {
       this.mode = 'pin';
       this.entry = '';
       this.error = '';

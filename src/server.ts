@@ -33,6 +33,9 @@ export async function startServer(config: Config, clock: Clock, logger: Logger):
   services.orange.start();
   if (config.SIMULATOR_ENABLED) services.ussdGateway.start();
   logger.info({ url, database: config.DATABASE_PATH, serviceCode: config.USSD_SERVICE_CODE }, 'sabatili listening');
+  if (config.NODE_ENV !== 'production' && services.office.staff.count() === 0) {
+    logger.info(`office console: no staff account yet; create the first with: npx sabatili staff add --email you@utm.ml --name "Your Name" --role manager, then log in at ${url}/admin`);
+  }
   return {
     server,
     services,

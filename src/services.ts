@@ -10,6 +10,10 @@ import { createSessionStore } from './db/sessions.ts';
 import { loadCatalogs } from './i18n/catalog.ts';
 import type { Logger } from './log.ts';
 import { readFeeGrids } from './payments/fee-grid.ts';
+import { createAudit } from './office/audit.ts';
+import { createCallbackQueue } from './office/callback-queue.ts';
+import { createMemberSearch, createSupport } from './office/members.ts';
+import { createStaffStore } from './office/staff.ts';
 import { createOrangeSimulator } from './payments/orange-simulator.ts';
 import { createPayments } from './payments/payments.ts';
 import { CALLBACK_PATH } from './payments/port.ts';
@@ -108,7 +112,17 @@ export function createServices(config: Config, clock: Clock, logger: Logger, db:
   });
   const inbound = createInboundHandler({ db, outbox, households, preferences, callbacks, catalogs, clock, serviceCode: config.USSD_SERVICE_CODE });
 
+  const audit = createAudit(db);
+  const office = {
+    audit,
+    staff: createStaffStore(db, clock, audit),
+    queue: createCallbackQueue(db, clock, audit),
+    search: createMemberSearch(db),
+    support: createSupport(db, { households, preferences, payments }),
+  };
+
   return {
+    office,
     config, clock, logger, db, watch, households, preferences, callbacks, mutuelles, sessions, catalogs, flows, engine,
     outbox, transport, dispatcher, inbound, simulatorSms, ussdGateway, orange, payments, feeGrids,
     publicUrl: () => publicUrl,

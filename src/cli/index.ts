@@ -13,6 +13,7 @@ import { playTranscript, readTranscript } from '../simulator/transcripts.ts';
 import { createServices } from '../services.ts';
 import { smsStats } from '../sms/stats.ts';
 import { checkFlows } from '../ussd/check.ts';
+import { registerStaff } from './staff.ts';
 
 interface SimulateOptions {
   url?: string;
@@ -240,6 +241,7 @@ export function buildCli(): Command {
       if (report.problems.length > 0) process.exitCode = 1;
     });
 
+  registerStaff(program, { config, openDb: (c) => openDatabase(c.DATABASE_PATH) });
   return program;
 }
 

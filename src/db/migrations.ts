@@ -275,6 +275,56 @@ CREATE TABLE sim_transactions (
 CREATE UNIQUE INDEX sim_transactions_one_pending ON sim_transactions(msisdn) WHERE status = 'pending';
 `,
   },
+  {
+    version: 6,
+    name: 'office: staff accounts and sessions, audit log, notes on households',
+    sql: `
+CREATE TABLE staff (
+  id INTEGER PRIMARY KEY,
+  email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+  name TEXT NOT NULL,
+  role TEXT NOT NULL CHECK (role IN ('officer', 'manager')),
+  password_hash TEXT NOT NULL,
+  active INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
+  failed_logins INTEGER NOT NULL DEFAULT 0,
+  locked_until_ms INTEGER,
+  created_at TEXT NOT NULL
+);
+CREATE TABLE staff_sessions (
+  token_hash TEXT PRIMARY KEY,
+  staff_id INTEGER NOT NULL REFERENCES staff(id),
+  csrf_token TEXT NOT NULL,
+  created_ms INTEGER NOT NULL,
+  expires_ms INTEGER NOT NULL
+);
+CREATE INDEX staff_sessions_staff ON staff_sessions(staff_id);
+CREATE TABLE audit_log (
+  id INTEGER PRIMARY KEY,
+  at TEXT NOT NULL,
+  staff_id INTEGER REFERENCES staff(id),
+  actor TEXT NOT NULL,
+  action TEXT NOT NULL,
+  entity TEXT NOT NULL,
+  entity_id TEXT,
+  before_json TEXT,
+  after_json TEXT
+);
+CREATE INDEX audit_log_at ON audit_log(at);
+CREATE INDEX audit_log_entity ON audit_log(entity, entity_id);
+CREATE TRIGGER audit_log_append_only_update BEFORE UPDATE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER audit_log_append_only_delete BEFORE DELETE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TABLE household_notes (
+  id INTEGER PRIMARY KEY,
+  household_id INTEGER NOT NULL REFERENCES households(id),
+  staff_id INTEGER NOT NULL REFERENCES staff(id),
+  at TEXT NOT NULL,
+  text TEXT NOT NULL
+);
+CREATE INDEX household_notes_household ON household_notes(household_id, at);
+`,
+  },
 ];
 
 export function migrate(db: Database.Database): number {

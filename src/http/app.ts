@@ -4,6 +4,7 @@ import { createFakeAtGateway } from '../simulator/fake-at-gateway.ts';
 import { simulatorRoutes } from '../simulator/routes.ts';
 import { ussdGatewayRoutes } from '../simulator/ussd-routes.ts';
 import { walletRoutes } from '../simulator/wallet-routes.ts';
+import { officeRoutes } from '../office/routes.ts';
 import { adminRoutes } from './admin.ts';
 import { badRequest } from './errors.ts';
 import { paymentRoutes } from './payments.ts';
@@ -21,6 +22,9 @@ export function createApp(s: Services): express.Express {
   smsRoutes(app, { outbox: s.outbox, inbound: s.inbound, logger: s.logger });
   paymentRoutes(app, { payments: s.payments, secret: s.config.PAYMENT_CALLBACK_SECRET, logger: s.logger });
   adminRoutes(app, { db: s.db, token: s.config.ADMIN_TOKEN });
+  officeRoutes(app, {
+    ...s.office, db: s.db, clock: s.clock, logger: s.logger, households: s.households, payments: s.payments, outbox: s.outbox,
+  });
   if (s.config.SIMULATOR_ENABLED) {
     simulatorRoutes(app, { sms: s.simulatorSms, clock: s.clock, selfUrl: s.publicUrl, shortCode: s.config.AT_SENDER_ID ?? '36123' });
     walletRoutes(app, s.orange);

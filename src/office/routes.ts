@@ -1,0 +1,261 @@
+import express, { type Express, type Request, type Response } from 'express';
+import helmet from 'helmet';
+import { Eta } from 'eta';
+import { z } from 'zod';
+import type { Clock } from '../clock.ts';
+import type { Db } from '../db/connection.ts';
+import type { HouseholdStore } from '../db/households.ts';
+import { formatDate, formatDateTime, formatMoney } from '../i18n/format.ts';
+import type { Logger } from '../log.ts';
+import type { Payments } from '../payments/payments.ts';
+import type { Outbox } from '../sms/outbox.ts';
+import type { Audit, AuditFilter } from './audit.ts';
+import { actorOf, clearSessionCookie, loadSession, loginRateLimit, officeSession, requireCsrf, requireStaff, setSessionCookie, type OfficeLocals } from './auth.ts';
+import { QueueError, type CallbackQueue } from './callback-queue.ts';
+import type { SearchHit, SupportViewFn } from './members.ts';
+import { SESSION_MS, type StaffStore } from './staff.ts';
+
+export interface OfficeDeps {
+  db: Db;
+  clock: Clock;
+  logger: Logger;
+  staff: StaffStore;
+  audit: Audit;
+  queue: CallbackQueue;
+  search: (q: string) => SearchHit[];
+  support: SupportViewFn;
+  households: HouseholdStore;
+  payments: Payments;
+  outbox: Outbox;
+  /** Persons covered today against the target population, per district (the headline KPI). */
+  penetration?: (now: Date) => Array<{ district: string; covered: number; target: number }>;
+  loginLimitPerWindow?: number;
+}
+
+const VIEWS = new URL('./views/', import.meta.url).pathname;
+const STATIC = new URL('./public/', import.meta.url).pathname;
+const CHART_JS = new URL('../../node_modules/chart.js/dist/', import.meta.url).pathname;
+
+const MONTHS = ['janvier', 'février', 'mars', 'avril', 'mai', 'juin', 'juillet', 'août', 'septembre', 'octobre', 'novembre', 'décembre'];
+/** How numbers, dates and durations read in the console (French, Bamako time = UTC). */
+const f = {
+  money: formatMoney,
+  day: formatDate,
+  when: (iso: string) => formatDateTime(new Date(iso)),
+  month: (m: string) => `${MONTHS[Number(m.slice(5, 7)) - 1]} ${m.slice(0, 4)}`,
+  count: (n: number) => n.toLocaleString('fr-FR').replace(/\u202f/g, ' '),
+  percent: (a: number, b: number) => (b ? `${((100 * a) / b).toLocaleString('fr-FR', { maximumFractionDigits: 1 })} %` : '—'),
+  duration: (minutes: number) =>
+    minutes < 60 ? `${minutes} min` : minutes < 1440 ? `${Math.floor(minutes / 60)} h ${minutes % 60} min` : `${Math.floor(minutes / 1440)} j ${Math.floor((minutes % 1440) / 60)} h`,
+};
+const LABELS = {
+  statuses: { active: 'couvert', waiting: 'en stage', grace: 'délai de grâce', lapsed: 'non couvert', inactive: 'retiré', never: 'jamais couvert' },
+  paymentStatuses: { initiated: 'demandé', pending: 'en attente du code', succeeded: 'réussi', failed: 'échoué', expired: 'expiré', cancelled: 'annulé' },
+  reasons: { payment: 'paiement', coverage: 'couverture', registration: 'inscription', other: 'autre' },
+  channels: { orange_money: 'Orange Money', cash: 'espèces', agent: 'agent' },
+  matched: { phone: 'téléphone', card: 'carte', name: 'nom', beneficiary: 'bénéficiaire' },
+};
+
+const loginBody = z.object({ email: z.string().max(200), password: z.string().max(200), next: z.string().max(500).optional() });
+const idParam = z.coerce.number().int().positive();
+const auditQuery = z.object({
+  actor: z.string().max(200).optional(),
+  entity: z.string().max(50).optional(),
+  entityId: z.string().max(50).optional(),
+  from: z.iso.date({ error: 'must be a date' }).optional().or(z.literal('').transform(() => undefined)),
+  to: z.iso.date({ error: 'must be a date' }).optional().or(z.literal('').transform(() => undefined)),
+});
+
+/** Only a path inside the console, so the login form cannot send anyone elsewhere. */
+function safeNext(next: string | undefined): string {
+  return next && /^\/admin(\/[\w\-./?=&%]*)?$/.test(next) && !next.startsWith('/admin/login') ? next : '/admin';
+}
+
+/**
+ * The office console at /admin: server-rendered pages (Eta escapes every value by default), a
+ * session cookie, CSRF tokens on every form, and an audit row for every write.
+ */
+export function officeRoutes(app: Express, d: OfficeDeps): void {
+  const eta = new Eta({ views: VIEWS, cache: true });
+  const page = (res: Response, view: string, data: Record<string, unknown>, status = 200) => {
+    const session = (res.locals as Partial<OfficeLocals>).session;
+    res.status(status).type('html').send(eta.render(view, { session, f, ...LABELS, ...data }));
+  };
+  const forbidden = (res: Response) =>
+    page(res, 'message', { title: 'Accès réservé aux responsables', text: "Cette page est réservée aux comptes « responsable ». Demandez à un responsable de l'UTM si vous en avez besoin." }, 403);
+  const officer = requireStaff('officer', forbidden);
+  const manager = requireStaff('manager', forbidden);
+  const form = express.urlencoded({ extended: false, limit: '64kb' });
+  const notFound = (res: Response, what: string) => page(res, 'message', { title: what, text: "Vérifiez le lien, ou cherchez le ménage depuis la page Membres." }, 404);
+
+  app.use(
+    '/admin',
+    helmet({
+      // The office may serve plain http on its own network: no forced upgrade, no HSTS.
+      contentSecurityPolicy: { directives: { 'upgrade-insecure-requests': null } },
+      strictTransportSecurity: false,
+    }),
+  );
+  app.use('/admin/static', express.static(STATIC), express.static(CHART_JS));
+  app.use(/^\/admin(?!\/api)/, ...loadSession(d.staff));
+
+  app.get('/admin/login', (req, res) => {
+    if ((res.locals as Partial<OfficeLocals>).session) return res.redirect(303, '/admin');
+    page(res, 'login', { title: 'Connexion', next: safeNext(String(req.query.next ?? '')), email: '', error: null, noAccounts: d.staff.count() === 0 });
+  });
+
+  app.post('/admin/login', loginRateLimit(d.loginLimitPerWindow ?? 30), form, async (req, res) => {
+    const b = loginBody.safeParse(req.body);
+    if (!b.success) return page(res, 'login', { title: 'Connexion', next: '/admin', email: '', error: 'Adresse e-mail et mot de passe requis.', noAccounts: false }, 400);
+    const result = await d.staff.login(b.data.email, b.data.password);
+    if (!result.ok) {
+      const error =
+        result.reason === 'locked'
+          ? `Trop d'essais: compte bloqué jusqu'à ${formatDateTime(result.lockedUntil as Date)}.`
+          : result.reason === 'disabled'
+            ? 'Ce compte est désactivé.'
+            : 'Adresse e-mail ou mot de passe incorrect.';
+      d.logger.warn({ reason: result.reason }, 'office: login refused');
+      return page(res, 'login', { title: 'Connexion', next: safeNext(b.data.next), email: b.data.email, error, noAccounts: false }, 401);
+    }
+    setSessionCookie(req, res, result.token, SESSION_MS);
+    d.logger.info({ staff: result.session.staff.id }, 'office: login');
+    res.redirect(303, safeNext(b.data.next));
+  });
+
+  app.post('/admin/logout', form, requireCsrf, (req, res) => {
+    const token = (res.locals as Partial<OfficeLocals>).token;
+    if (token) d.staff.logout(token);
+    clearSessionCookie(req, res);
+    res.redirect(303, '/admin/login');
+  });
+
+  app.get('/admin', officer, (_req, res) => {
+    page(res, 'home', { title: 'Accueil', queue: d.queue.figures(), penetration: d.penetration?.(d.clock.now()) ?? null });
+  });
+
+  app.get('/admin/members', officer, (req, res) => {
+    const q = typeof req.query.q === 'string' ? req.query.q.slice(0, 100) : '';
+    page(res, 'members', { title: 'Membres', q, hits: d.search(q) });
+  });
+
+  app.get('/admin/households/:id', officer, (req, res) => {
+    const id = idParam.safeParse(req.params.id);
+    const view = id.success ? d.support(id.data, d.clock.now()) : undefined;
+    if (!view) return notFound(res, 'Ménage introuvable');
+    page(res, 'household', { title: view.household.adherentName, view, flash: flashOf(req) });
+  });
+
+  /** Runs one audited change to a household, then shows its page again with what happened. */
+  const householdAction = (path: string, run: (req: Request, res: Response, householdId: number) => Promise<string> | string) => {
+    app.post(`/admin/households/:id/${path}`, officer, form, requireCsrf, async (req, res) => {
+      const id = idParam.safeParse(req.params.id);
+      if (!id.success || !d.households.load(id.data)) return notFound(res, 'Ménage introuvable');
+      try {
+        const done = await run(req, res, id.data);
+        res.redirect(303, `/admin/households/${id.data}?ok=${encodeURIComponent(done)}`);
+      } catch (err) {
+        if (!(err instanceof ActionError)) throw err;
+        res.redirect(303, `/admin/households/${id.data}?error=${encodeURIComponent(err.message)}`);
+      }
+    });
+  };
+
+  householdAction('notes', (req, res, householdId) => {
+    const text = String((req.body as Record<string, unknown>).text ?? '').trim();
+    if (!text) throw new ActionError('La note est vide.');
+    const actor = actorOf(res);
+    d.db.transaction(() => {
+      const at = d.clock.now();
+      const id = d.db.prepare('INSERT INTO household_notes (household_id, staff_id, at, text) VALUES (?, ?, ?, ?)').run(householdId, actor.staffId, at.toISOString(), text.slice(0, 2000)).lastInsertRowid;
+      d.audit.record(actor, at, { action: 'household.note', entity: 'household', entityId: householdId, after: { noteId: Number(id), text } });
+    })();
+    return 'Note enregistrée.';
+  });
+
+  householdAction('language', (req, res, householdId) => {
+    const language = (req.body as Record<string, unknown>).language;
+    if (language !== 'fr' && language !== 'bm') throw new ActionError('Langue inconnue.');
+    const before = d.households.load(householdId)?.household.language;
+    d.db.transaction(() => {
+      const at = d.clock.now();
+      d.households.setLanguage(householdId, language, at);
+      d.audit.record(actorOf(res), at, { action: 'household.language', entity: 'household', entityId: householdId, before: { language: before }, after: { language } });
+    })();
+    return 'Langue changée.';
+  });
+
+  householdAction('payments/:paymentId/resend-receipt', (req, res, householdId) => {
+    const payment = d.payments.recent(householdId, 1000).find((p) => p.id === Number(req.params.paymentId));
+    if (!payment || payment.status !== 'succeeded' || !payment.operatorTxnId) throw new ActionError('Pas de reçu pour ce paiement.');
+    const original = d.db
+      .prepare('SELECT recipient, text, language FROM sms_outbox WHERE source_key = ?')
+      .get(`receipt:${payment.operatorTxnId}`) as { recipient: string; text: string; language: 'fr' | 'bm' } | undefined;
+    if (!original) throw new ActionError("Le reçu d'origine est introuvable.");
+    d.db.transaction(() => {
+      const at = d.clock.now();
+      const resent = d.outbox.enqueue({
+        to: original.recipient, text: original.text, lang: original.language, kind: 'transactional',
+        sourceKey: `resend:${payment.operatorTxnId}:${at.getTime()}`,
+      });
+      d.audit.record(actorOf(res), at, { action: 'payment.resend-receipt', entity: 'payment', entityId: payment.id, after: { outbox: resent } });
+    })();
+    return 'Reçu renvoyé.';
+  });
+
+  householdAction('payments/:paymentId/cancel', async (req, res, householdId) => {
+    const payment = d.payments.recent(householdId, 1000).find((p) => p.id === Number(req.params.paymentId));
+    if (!payment || (payment.status !== 'pending' && payment.status !== 'initiated')) throw new ActionError("Ce paiement n'est pas en attente.");
+    const cancelled = await d.payments.cancel(payment.payerMsisdn);
+    d.audit.record(actorOf(res), d.clock.now(), {
+      action: 'payment.cancel', entity: 'payment', entityId: payment.id, before: { status: payment.status }, after: { status: cancelled?.status ?? 'cancelled' },
+    });
+    return 'Paiement annulé.';
+  });
+
+  app.get('/admin/callbacks', officer, (req, res) => {
+    page(res, 'callbacks', { title: 'Rappels demandés', items: d.queue.list(), figures: d.queue.figures(), flash: flashOf(req) });
+  });
+
+  for (const action of ['claim', 'done'] as const) {
+    app.post(`/admin/callbacks/:id/${action}`, officer, form, requireCsrf, (req, res) => {
+      const id = idParam.safeParse(req.params.id);
+      if (!id.success) return notFound(res, 'Demande introuvable');
+      try {
+        if (action === 'claim') d.queue.claim(id.data, actorOf(res));
+        else d.queue.done(id.data, String((req.body as Record<string, unknown>).outcome ?? ''), actorOf(res));
+        res.redirect(303, `/admin/callbacks?ok=${encodeURIComponent(action === 'claim' ? 'Demande prise.' : 'Rappel terminé.')}`);
+      } catch (err) {
+        if (!(err instanceof QueueError)) throw err;
+        res.redirect(303, `/admin/callbacks?error=${encodeURIComponent(err.message)}`);
+      }
+    });
+  }
+
+  app.get('/admin/audit', manager, (req, res) => {
+    const q = auditQuery.safeParse(req.query);
+    const filter: AuditFilter = q.success ? q.data : {};
+    page(res, 'audit', { title: 'Journal', filter, rows: d.audit.list(filter), error: q.success ? null : 'Filtre invalide: dates au format AAAA-MM-JJ.' }, q.success ? 200 : 400);
+  });
+
+  app.get('/admin/staff', manager, (_req, res) => {
+    page(res, 'staff', { title: 'Comptes', staff: d.staff.list() });
+  });
+
+  // Sessions belong to the pages; a 401/403 from a page is never confused with the API's JSON.
+  app.use(/^\/admin(?!\/api)/, (req, res, next) => {
+    if (!officeSession(res)) return officer(req, res, next);
+    next();
+  });
+}
+
+/** A refusal the officer can act on, shown on the page rather than as an error. */
+class ActionError extends Error {}
+
+function flashOf(req: Request): { kind: 'ok' | 'error'; text: string } | undefined {
+  const ok = req.query.ok;
+  const error = req.query.error;
+  if (typeof error === 'string') return { kind: 'error', text: error.slice(0, 200) };
+  if (typeof ok === 'string') return { kind: 'ok', text: ok.slice(0, 200) };
+  return undefined;
+}

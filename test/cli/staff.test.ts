@@ -1,0 +1,72 @@
+/**
+ * `sabatili staff add|list|disable` as UTM's administrator runs them on the server: the password
+ * piped on standard input, a clear message and exit code 2 for anything wrong, and the account
+ * then usable (or no longer usable) to log in.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp, type TestApp } from '../support/app.ts';
+import { browser } from '../office/support.ts';
+
+function sabatili(dbPath: string, args: string[], stdin = ''): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((resolve) => {
+    const child = spawn('node', ['bin/sabatili.js', ...args], { env: { ...process.env, DATABASE_PATH: dbPath, LOG_LEVEL: 'silent' } });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d));
+    child.stderr.on('data', (d: Buffer) => (err += d));
+    child.on('close', (code) => resolve({ code, out, err }));
+    child.stdin.end(stdin);
+  });
+}
+
+describe('sabatili staff', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sabatili-staff-'));
+  const dbPath = join(dir, 'staff.db');
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startTestApp({ dbPath, seed: false });
+  });
+  afterAll(async () => {
+    await app.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('adds a manager with the password from standard input, who can then log in', async () => {
+    const r = await sabatili(dbPath, ['staff', 'add', '--email', 'Fatou@UTM.ml', '--name', 'Fatou Diallo', '--role', 'manager'], 'un mot de passe long\n');
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toBe('manager fatou@utm.ml created: log in at /admin\n');
+    const login = await browser(app).post('/admin/login', { email: 'fatou@utm.ml', password: 'un mot de passe long' }, { csrf: false });
+    expect(login.status).toBe(303);
+    const row = app.services.office.audit.list({ action: 'staff.add' })[0];
+    expect(row?.actor).toBe('cli');
+    expect(row?.after).not.toContain('password');
+  });
+
+  it.each([
+    [['--email', 'x@utm.ml', '--name', 'X', '--role', 'chief'], 'long enough password', '--role: "chief" is neither officer nor manager'],
+    [['--email', 'not-an-email', '--name', 'X', '--role', 'officer'], 'long enough password', 'email: "not-an-email" is not an email address'],
+    [['--email', 'y@utm.ml', '--name', 'Y', '--role', 'officer'], 'short', 'password: must have at least 10 characters'],
+    [['--email', 'FATOU@utm.ml', '--name', 'Again', '--role', 'officer'], 'long enough password', 'email: fatou@utm.ml already has an account'],
+  ])('refuses %j with a message and exit code 2', async (args, password, message) => {
+    const r = await sabatili(dbPath, ['staff', 'add', ...args], password);
+    expect(r.code).toBe(2);
+    expect(r.err.trim()).toBe(message);
+  });
+
+  it('lists accounts and disables one, ending its sessions', async () => {
+    const b = browser(app);
+    await b.post('/admin/login', { email: 'fatou@utm.ml', password: 'un mot de passe long' }, { csrf: false });
+    expect((await b.get('/admin')).status).toBe(200);
+    expect((await sabatili(dbPath, ['staff', 'list'])).out).toBe('fatou@utm.ml\tFatou Diallo\tmanager\tactive\n');
+    const r = await sabatili(dbPath, ['staff', 'disable', 'fatou@utm.ml']);
+    expect(r.out).toBe('fatou@utm.ml disabled\n');
+    expect((await b.get('/admin')).status).toBe(303);
+    const again = await browser(app).post('/admin/login', { email: 'fatou@utm.ml', password: 'un mot de passe long' }, { csrf: false });
+    expect(again.body).toContain('Ce compte est désactivé.');
+    expect((await sabatili(dbPath, ['staff', 'disable', 'nobody@utm.ml'])).err).toBe('no account for nobody@utm.ml\n');
+  });
+});

@@ -40,6 +40,14 @@ export interface NewHousehold {
   beneficiaries: Array<{ name: string; relation: string; birthYear?: number; subsidised: boolean; active?: boolean }>;
 }
 
+/** What an officer may change on a household itself (beneficiaries and wallets have their own calls). */
+export interface HouseholdChanges {
+  adherentName: string;
+  phone: string;
+  language: Language;
+  mutuelleId: string;
+}
+
 export interface NewContribution {
   householdId: number;
   amount: number;
@@ -91,6 +99,19 @@ export function createHouseholdStore(db: Db, watch?: ChangeWatch, cacheSize = 50
     `INSERT INTO contributions (household_id, amount, fee, channel, operator_txn_id, paid_on, paid_at, recorded_at)
      VALUES (@householdId, @amount, @fee, @channel, @operatorTxnId, @paidOn, @paidAt, @recordedAt)
      ON CONFLICT (operator_txn_id) DO NOTHING`,
+  );
+
+  const versionOf = db.prepare('SELECT version FROM households WHERE id = ?').pluck();
+  const updateHousehold = db.prepare(
+    `UPDATE households SET adherent_name = @adherentName, phone = @phone, language = @language, mutuelle_id = @mutuelleId,
+       version = version + 1, updated_at = @now
+     WHERE id = @id AND version = @version`,
+  );
+  const bump = db.prepare('UPDATE households SET version = version + 1, updated_at = ? WHERE id = ?');
+  const setBeneficiaryActive = db.prepare('UPDATE beneficiaries SET active = ? WHERE id = ? AND household_id = ?');
+  const insertWallet = db.prepare("INSERT INTO wallets (household_id, operator, msisdn, linked_at) VALUES (?, 'orange_money', ?, ?)");
+  const unlinkWallet = db.prepare(
+    "UPDATE wallets SET unlinked_at = ? WHERE household_id = ? AND msisdn = ? AND operator = 'orange_money' AND unlinked_at IS NULL",
   );
 
   const records = new Lru<number, HouseholdRecord>(cacheSize);
@@ -166,6 +187,49 @@ export function createHouseholdStore(db: Db, watch?: ChangeWatch, cacheSize = 50
         }
         return id;
       })();
+    },
+    /** The household's row version, raised by every change, for an edit form to detect a concurrent one. */
+    versionOf(householdId: number): number | undefined {
+      return versionOf.get(householdId) as number | undefined;
+    },
+    /**
+     * Changes the household if nobody else did since `version` was read: false (nothing written)
+     * otherwise. A move to another mutuelle changes the product, so every cached copy goes.
+     */
+    update(householdId: number, version: number, c: HouseholdChanges, now: Date): boolean {
+      const changed = updateHousehold.run({ ...c, id: householdId, version, now: now.toISOString() }).changes === 1;
+      if (changed) {
+        forget(householdId);
+        phones.clear();
+      }
+      return changed;
+    },
+    addBeneficiary(householdId: number, b: NewHousehold['beneficiaries'][number], now: Date): number {
+      const id = db.transaction(() => {
+        bump.run(now.toISOString(), householdId);
+        return Number(insertBeneficiary.run(householdId, b.name, b.relation, b.birthYear ?? null, b.subsidised ? 1 : 0, 1).lastInsertRowid);
+      })();
+      forget(householdId);
+      return id;
+    },
+    /** A beneficiary who left (or came back): kept for history, no longer counted in the due. */
+    setBeneficiaryActive(householdId: number, beneficiaryId: number, active: boolean, now: Date): boolean {
+      const changed = db.transaction(() => {
+        const n = setBeneficiaryActive.run(active ? 1 : 0, beneficiaryId, householdId).changes;
+        if (n) bump.run(now.toISOString(), householdId);
+        return n === 1;
+      })();
+      forget(householdId);
+      return changed;
+    },
+    /** Links an Orange Money wallet to the household; false when that number is already linked (here or elsewhere). */
+    linkWallet(householdId: number, msisdn: string, now: Date): boolean {
+      if (walletFor.get(msisdn) === 1) return false;
+      insertWallet.run(householdId, msisdn, now.toISOString());
+      return true;
+    },
+    unlinkWallet(householdId: number, msisdn: string, now: Date): boolean {
+      return unlinkWallet.run(now.toISOString(), householdId, msisdn).changes === 1;
     },
     /** Appends to the ledger; a repeated operator transaction id is ignored (returns false). */
     addContribution(c: NewContribution, now: Date): boolean {

@@ -23,7 +23,7 @@ export function createApp(s: Services): express.Express {
   paymentRoutes(app, { payments: s.payments, secret: s.config.PAYMENT_CALLBACK_SECRET, logger: s.logger });
   adminRoutes(app, { db: s.db, token: s.config.ADMIN_TOKEN });
   officeRoutes(app, {
-    ...s.office, db: s.db, clock: s.clock, logger: s.logger, households: s.households, payments: s.payments, outbox: s.outbox,
+    ...s.office, db: s.db, clock: s.clock, logger: s.logger, households: s.households, mutuelles: s.mutuelles, payments: s.payments, outbox: s.outbox,
   });
   if (s.config.SIMULATOR_ENABLED) {
     simulatorRoutes(app, { sms: s.simulatorSms, clock: s.clock, selfUrl: s.publicUrl, shortCode: s.config.AT_SENDER_ID ?? '36123' });

@@ -12,7 +12,9 @@ import type { Outbox } from '../sms/outbox.ts';
 import type { Audit, AuditFilter } from './audit.ts';
 import { actorOf, clearSessionCookie, loadSession, loginRateLimit, officeSession, requireCsrf, requireStaff, setSessionCookie, type OfficeLocals } from './auth.ts';
 import { QueueError, type CallbackQueue } from './callback-queue.ts';
+import type { MutuelleStore } from '../db/mutuelles.ts';
 import type { SearchHit, SupportViewFn } from './members.ts';
+import { BENEFICIARY_ROWS, checkBeneficiary, checkHousehold, mobileNumber, type FormValues } from './registration.ts';
 import { SESSION_MS, type StaffStore } from './staff.ts';
 
 export interface OfficeDeps {
@@ -25,6 +27,7 @@ export interface OfficeDeps {
   search: (q: string) => SearchHit[];
   support: SupportViewFn;
   households: HouseholdStore;
+  mutuelles: MutuelleStore;
   payments: Payments;
   outbox: Outbox;
   /** Persons covered today against the target population, per district (the headline KPI). */
@@ -54,7 +57,12 @@ const LABELS = {
   reasons: { payment: 'paiement', coverage: 'couverture', registration: 'inscription', other: 'autre' },
   channels: { orange_money: 'Orange Money', cash: 'espèces', agent: 'agent' },
   matched: { phone: 'téléphone', card: 'carte', name: 'nom', beneficiary: 'bénéficiaire' },
+  relations: { adherent: 'adhérent', spouse: 'conjoint(e)', child: 'enfant', parent: 'parent', other: 'autre' },
 };
+
+const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+/** For the few fragments a template builds as a string (an error next to its field). */
+const esc = (s: string) => s.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c] as string);
 
 const loginBody = z.object({ email: z.string().max(200), password: z.string().max(200), next: z.string().max(500).optional() });
 const idParam = z.coerce.number().int().positive();
@@ -79,7 +87,7 @@ export function officeRoutes(app: Express, d: OfficeDeps): void {
   const eta = new Eta({ views: VIEWS, cache: true });
   const page = (res: Response, view: string, data: Record<string, unknown>, status = 200) => {
     const session = (res.locals as Partial<OfficeLocals>).session;
-    res.status(status).type('html').send(eta.render(view, { session, f, ...LABELS, ...data }));
+    res.status(status).type('html').send(eta.render(view, { session, f, esc, ...LABELS, ...data }));
   };
   const forbidden = (res: Response) =>
     page(res, 'message', { title: 'Accès réservé aux responsables', text: "Cette page est réservée aux comptes « responsable ». Demandez à un responsable de l'UTM si vous en avez besoin." }, 403);
@@ -137,6 +145,68 @@ export function officeRoutes(app: Express, d: OfficeDeps): void {
   app.get('/admin/members', officer, (req, res) => {
     const q = typeof req.query.q === 'string' ? req.query.q.slice(0, 100) : '';
     page(res, 'members', { title: 'Membres', q, hits: d.search(q) });
+  });
+
+  const districts = () => d.mutuelles.districts().map((district) => ({ district, mutuelles: d.mutuelles.inDistrict(district) }));
+  const householdForm = (res: Response, values: FormValues, errors: Record<string, string>, householdId?: number, status = 200) =>
+    page(res, 'household-form', { title: householdId ? 'Modifier le ménage' : 'Inscrire un ménage', values, errors, householdId, districts: districts(), rows: BENEFICIARY_ROWS }, status);
+  const today = () => d.clock.now().toISOString().slice(0, 10);
+  const values = (req: Request): FormValues =>
+    Object.fromEntries(Object.entries(req.body as Record<string, unknown>).filter(([k, v]) => k !== '_csrf' && typeof v === 'string')) as FormValues;
+
+  app.get('/admin/households/new', officer, (_req, res) => householdForm(res, { joinedOn: today() }, {}));
+
+  app.post('/admin/households', officer, form, requireCsrf, (req, res) => {
+    const v = values(req);
+    const checked = checkHousehold(v, d, { today: today() });
+    if (!checked.ok) return householdForm(res, v, checked.errors, undefined, 400);
+    const at = d.clock.now();
+    const id = d.db.transaction(() => {
+      const created = d.households.create(checked.value, at);
+      d.audit.record(actorOf(res), at, { action: 'household.register', entity: 'household', entityId: created, after: checked.value });
+      return created;
+    })();
+    res.redirect(303, `/admin/households/${id}?ok=${encodeURIComponent('Ménage inscrit.')}`);
+  });
+
+  app.get('/admin/households/:id/edit', officer, (req, res) => {
+    const id = idParam.safeParse(req.params.id);
+    const record = id.success ? d.households.load(id.data) : undefined;
+    if (!record || !id.success) return notFound(res, 'Ménage introuvable');
+    const h = record.household;
+    householdForm(res, { adherentName: h.adherentName, phone: h.phone, language: h.language, mutuelleId: h.mutuelleId, version: String(d.households.versionOf(id.data)) }, {}, id.data);
+  });
+
+  app.post('/admin/households/:id/edit', officer, form, requireCsrf, (req, res) => {
+    const id = idParam.safeParse(req.params.id);
+    const before = id.success ? d.households.load(id.data)?.household : undefined;
+    if (!before || !id.success) return notFound(res, 'Ménage introuvable');
+    const v = values(req);
+    const checked = checkHousehold(v, d, { today: today(), editing: id.data });
+    if (!checked.ok) return householdForm(res, v, checked.errors, id.data, 400);
+    const { adherentName, phone, language, mutuelleId } = checked.value;
+    const at = d.clock.now();
+    const saved = d.db.transaction(() => {
+      if (!d.households.update(id.data, Number(v.version), { adherentName, phone, language, mutuelleId }, at)) return false;
+      d.audit.record(actorOf(res), at, {
+        action: 'household.edit', entity: 'household', entityId: id.data,
+        before: { adherentName: before.adherentName, phone: before.phone, language: before.language, mutuelleId: before.mutuelleId },
+        after: { adherentName, phone, language, mutuelleId },
+      });
+      return true;
+    })();
+    if (!saved) {
+      // Someone saved first: show their version, never overwrite it silently.
+      const now = d.households.load(id.data)?.household;
+      return householdForm(
+        res,
+        { ...v, version: String(d.households.versionOf(id.data)) },
+        { adherentName: `modifié entre-temps par quelqu'un d'autre (nom actuel: ${now?.adherentName}, téléphone: ${now?.phone}); vérifiez puis enregistrez à nouveau` },
+        id.data,
+        409,
+      );
+    }
+    res.redirect(303, `/admin/households/${id.data}?ok=${encodeURIComponent('Ménage modifié.')}`);
   });
 
   app.get('/admin/households/:id', officer, (req, res) => {
@@ -211,6 +281,50 @@ export function officeRoutes(app: Express, d: OfficeDeps): void {
       action: 'payment.cancel', entity: 'payment', entityId: payment.id, before: { status: payment.status }, after: { status: cancelled?.status ?? 'cancelled' },
     });
     return 'Paiement annulé.';
+  });
+
+  householdAction('beneficiaries', (req, res, householdId) => {
+    const b = checkBeneficiary(values(req), '', today());
+    if (b === null) throw new ActionError('Le nom du bénéficiaire est requis.');
+    if ('error' in b) throw new ActionError(b.error);
+    const at = d.clock.now();
+    d.db.transaction(() => {
+      const id = d.households.addBeneficiary(householdId, b.value, at);
+      d.audit.record(actorOf(res), at, { action: 'beneficiary.add', entity: 'household', entityId: householdId, after: { beneficiaryId: id, ...b.value } });
+    })();
+    return 'Bénéficiaire ajouté.';
+  });
+
+  householdAction('beneficiaries/:beneficiaryId/active', (req, res, householdId) => {
+    const active = (req.body as Record<string, unknown>).active === '1';
+    const beneficiaryId = Number(req.params.beneficiaryId);
+    const at = d.clock.now();
+    d.db.transaction(() => {
+      if (!d.households.setBeneficiaryActive(householdId, beneficiaryId, active, at)) throw new ActionError('Bénéficiaire introuvable.');
+      d.audit.record(actorOf(res), at, { action: active ? 'beneficiary.reactivate' : 'beneficiary.deactivate', entity: 'household', entityId: householdId, before: { beneficiaryId, active: !active }, after: { beneficiaryId, active } });
+    })();
+    return active ? 'Bénéficiaire réactivé.' : 'Bénéficiaire retiré.';
+  });
+
+  householdAction('wallets', (req, res, householdId) => {
+    const msisdn = mobileNumber(String((req.body as Record<string, unknown>).msisdn ?? ''));
+    if (!msisdn) throw new ActionError('Numéro Orange Money invalide.');
+    const at = d.clock.now();
+    d.db.transaction(() => {
+      if (!d.households.linkWallet(householdId, msisdn, at)) throw new ActionError(`Le portefeuille ${msisdn} est déjà lié à un ménage.`);
+      d.audit.record(actorOf(res), at, { action: 'wallet.link', entity: 'household', entityId: householdId, after: { msisdn } });
+    })();
+    return `Portefeuille ${msisdn} lié: ce numéro peut cotiser par USSD.`;
+  });
+
+  householdAction('wallets/unlink', (req, res, householdId) => {
+    const msisdn = String((req.body as Record<string, unknown>).msisdn ?? '');
+    const at = d.clock.now();
+    d.db.transaction(() => {
+      if (!d.households.unlinkWallet(householdId, msisdn, at)) throw new ActionError("Ce portefeuille n'est pas lié à ce ménage.");
+      d.audit.record(actorOf(res), at, { action: 'wallet.unlink', entity: 'household', entityId: householdId, before: { msisdn } });
+    })();
+    return `Portefeuille ${msisdn} délié.`;
   });
 
   app.get('/admin/callbacks', officer, (req, res) => {

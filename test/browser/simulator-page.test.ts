@@ -7,12 +7,10 @@
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app.ts';
-import { browserAvailable, launchBrowser } from '../support/browser.ts';
+import { browserAvailable, launchBrowser, until } from '../support/browser.ts';
 
 const MOUSSA = '+22376000001';
 
-/** Polls like expect.poll, with room for a loaded CI machine (two cores shared with the other suites). */
-const until = <T>(f: () => T | Promise<T>, opts: { timeout?: number } = {}) => expect.poll(f, { timeout: 10_000, ...opts });
 
 describe.skipIf(!browserAvailable())('the browser phone', () => {
   let browser: Browser;

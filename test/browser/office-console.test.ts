@@ -1,0 +1,103 @@
+/**
+ * The office console in headless Chromium, as an officer uses it: log in, register a household of
+ * three, link its wallet, find it by phone; the member then sees the coverage and contributes over
+ * USSD; a call-back asked over USSD shows in the queue and is closed with a note.
+ */
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startTestApp, type TestApp } from '../support/app.ts';
+import { browserAvailable, launchBrowser, until } from '../support/browser.ts';
+import { addStaff, PASSWORD } from '../office/support.ts';
+
+const NEW_PHONE = '+22376000124';
+
+describe.skipIf(!browserAvailable())('the office console in a browser', () => {
+  let browser: Browser;
+  let app: TestApp;
+  let page: Page;
+
+  beforeAll(async () => {
+    browser = await launchBrowser();
+  });
+  afterAll(() => browser?.close());
+  beforeEach(async () => {
+    app = await startTestApp();
+    await addStaff(app, 'awa@utm.ml', 'officer');
+    page = await browser.newPage();
+    await page.goto(`${app.url}/admin`);
+    // Sent to the login page, and back to the console after.
+    expect(new URL(page.url()).pathname).toBe('/admin/login');
+    await page.getByLabel('Adresse e-mail').fill('awa@utm.ml');
+    await page.getByLabel('Mot de passe').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Se connecter' }).click();
+    await page.waitForURL(`${app.url}/admin`);
+  });
+  afterEach(async () => {
+    await page.close();
+    await app.close();
+  });
+
+  it('registers a household of three with its wallet; the member then uses USSD', async () => {
+    await page.getByRole('link', { name: 'Membres' }).click();
+    await page.getByRole('link', { name: 'Inscrire un ménage' }).click();
+    await page.getByLabel('Nom complet').fill('Oumou Sidibé');
+    await page.getByLabel('Téléphone (mobile)').fill('76 00 01 24');
+    await page.getByLabel('Mutuelle').selectOption('sik-niena');
+    await page.getByLabel('N° de carte').fill('SIK-NIE-0124');
+    const rows: Array<[string, string, string, boolean]> = [
+      ['Oumou Sidibé', 'adherent', '1984', false],
+      ['Adama Sidibé', 'child', '2012', true],
+      ['Fanta Sidibé', 'child', '2016', true],
+    ];
+    for (const [i, [name, relation, year, subsidised]] of rows.entries()) {
+      await page.getByLabel(`Nom du bénéficiaire ${i + 1}`, { exact: true }).fill(name);
+      await page.getByLabel(`Lien ${i + 1}`, { exact: true }).selectOption(relation);
+      await page.getByLabel(`Année de naissance ${i + 1}`, { exact: true }).fill(year);
+      if (subsidised) await page.getByLabel(`Subventionné ${i + 1}`, { exact: true }).check();
+    }
+    await page.getByRole('button', { name: 'Inscrire le ménage' }).click();
+    await until(() => page.locator('.flash').innerText()).toBe('Ménage inscrit.');
+    expect(await page.getByTestId('coverage').innerText()).toContain('Reste 1 000 FCFA pour couvrir mars 2026');
+
+    await page.getByRole('button', { name: 'Lier le portefeuille' }).click();
+    await until(() => page.locator('.flash').innerText()).toContain(`Portefeuille ${NEW_PHONE} lié`);
+
+    // Found again by its phone, typed the way it is said.
+    await page.getByRole('link', { name: 'Membres' }).click();
+    await page.getByLabel('Chercher un ménage').fill('76 00 01 24');
+    await page.keyboard.press('Enter');
+    await page.getByTestId('results').getByRole('link', { name: 'Oumou Sidibé' }).click();
+    expect(await page.locator('h1').innerText()).toContain('Oumou Sidibé');
+
+    // The member's phone: coverage, then a contribution quote and the operator's prompt.
+    app.services.orange.seedWallet(NEW_PHONE, 5_000, '1234');
+    expect((await app.hop('b-1', NEW_PHONE, '1')).status).toBe(200);
+    for (const [text, expected] of [
+      ['', '2 Cotiser'],
+      ['2', 'Cotiser par Orange Money'],
+      ['2*1', 'Total:'],
+      ['2*1*1', 'END Paiement demandé'],
+    ] as const) {
+      expect((await app.hop('b-2', NEW_PHONE, text)).body).toContain(expected);
+    }
+    expect(app.services.payments.pendingFor(NEW_PHONE)?.status).toBe('pending');
+    await page.reload();
+    expect(await page.getByTestId('payments').innerText()).toContain('en attente du code');
+  });
+
+  it('shows a call-back asked over USSD in the queue; the officer takes it and closes it with a note', async () => {
+    for (const text of ['', '5', '5*2']) expect((await app.hop('cb', '+22376000003', text)).status).toBe(200);
+    await page.getByRole('link', { name: 'Rappels demandés' }).click();
+    const row = page.getByTestId('queue').locator('tr', { hasText: '+22376000003' });
+    expect(await row.innerText()).toContain('couverture');
+    expect(await row.innerText()).toContain('Bakary Diarra');
+    await row.getByRole('button', { name: "Je m'en occupe" }).click();
+    await until(() => page.getByTestId('queue').innerText()).toContain('pris par awa@utm.ml');
+    await page.getByLabel("Résultat de l'appel").fill('Expliqué le délai de grâce');
+    await page.getByRole('button', { name: 'Terminé' }).click();
+    await until(() => page.locator('.flash').innerText()).toBe('Rappel terminé.');
+    expect(await page.locator('main').innerText()).toContain('Aucune demande en attente.');
+    const done = app.services.db.prepare('SELECT status, outcome, claimed_by AS claimedBy FROM callback_requests').get();
+    expect(done).toEqual({ status: 'done', outcome: 'Expliqué le délai de grâce', claimedBy: 'awa@utm.ml' });
+  });
+});

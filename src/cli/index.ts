@@ -13,6 +13,7 @@ import { playTranscript, readTranscript } from '../simulator/transcripts.ts';
 import { createServices } from '../services.ts';
 import { smsStats } from '../sms/stats.ts';
 import { checkFlows } from '../ussd/check.ts';
+import { registerImport } from './import.ts';
 import { registerStaff } from './staff.ts';
 
 interface SimulateOptions {
@@ -242,6 +243,7 @@ export function buildCli(): Command {
     });
 
   registerStaff(program, { config, openDb: (c) => openDatabase(c.DATABASE_PATH) });
+  registerImport(program, { config, openDb: (c) => openDatabase(c.DATABASE_PATH) });
   return program;
 }
 

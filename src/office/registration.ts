@@ -21,6 +21,11 @@ export function mobileNumber(typed: string): string | null {
 
 const text = (v: FormValues, k: string) => (v[k] ?? '').trim();
 
+/** The ids of every mutuelle; an import reads them once, not once per household. */
+export function mutuelleIds(mutuelles: MutuelleStore): Set<string> {
+  return new Set(mutuelles.districts().flatMap((d) => mutuelles.inDistrict(d)).map((m) => m.id));
+}
+
 /**
  * Checks a household form (registration or edit): every problem is reported against its field,
  * so the page can show it there with what was typed.
@@ -28,7 +33,8 @@ const text = (v: FormValues, k: string) => (v[k] ?? '').trim();
 export function checkHousehold(
   v: FormValues,
   deps: { mutuelles: MutuelleStore; households: HouseholdStore },
-  opts: { today: string; editing?: number },
+  /** `editing`: the household being edited; `withBeneficiaries: false` when they are checked elsewhere (an import). */
+  opts: { today: string; editing?: number; withBeneficiaries?: boolean; mutuelleIds?: ReadonlySet<string> },
 ): Checked<NewHousehold> {
   const errors: FieldErrors = {};
   const adherentName = text(v, 'adherentName');
@@ -46,8 +52,8 @@ export function checkHousehold(
   if (language !== 'fr' && language !== 'bm') errors.language = 'choisissez français ou bambara';
 
   const mutuelleId = text(v, 'mutuelleId');
-  const known = deps.mutuelles.districts().flatMap((d) => deps.mutuelles.inDistrict(d)).some((m) => m.id === mutuelleId);
-  if (!known) errors.mutuelleId = 'choisissez une mutuelle';
+  const known = (opts.mutuelleIds ?? mutuelleIds(deps.mutuelles)).has(mutuelleId);
+  if (!known) errors.mutuelleId = mutuelleId ? `mutuelle inconnue: ${mutuelleId}` : 'choisissez une mutuelle';
 
   const cardNumber = text(v, 'cardNumber').toUpperCase();
   if (opts.editing === undefined) {
@@ -59,7 +65,7 @@ export function checkHousehold(
   if (opts.editing === undefined && (!isLocalDate(joinedOn) || joinedOn > opts.today)) errors.joinedOn = "date d'adhésion invalide ou future";
 
   const beneficiaries: NewHousehold['beneficiaries'] = [];
-  if (opts.editing === undefined) {
+  if (opts.editing === undefined && opts.withBeneficiaries !== false) {
     for (let i = 0; i < BENEFICIARY_ROWS; i++) {
       const b = checkBeneficiary(v, `b${i}_`, opts.today);
       if (b === null) continue;

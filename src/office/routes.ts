@@ -1,4 +1,9 @@
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import express, { type Express, type Request, type Response } from 'express';
+import multer from 'multer';
 import helmet from 'helmet';
 import { Eta } from 'eta';
 import { z } from 'zod';
@@ -14,6 +19,7 @@ import { actorOf, clearSessionCookie, loadSession, loginRateLimit, officeSession
 import { QueueError, type CallbackQueue } from './callback-queue.ts';
 import type { MutuelleStore } from '../db/mutuelles.ts';
 import type { SearchHit, SupportViewFn } from './members.ts';
+import { COLUMNS, ImportFileError, previewImport, runImport } from './import.ts';
 import { BENEFICIARY_ROWS, checkBeneficiary, checkHousehold, mobileNumber, type FormValues } from './registration.ts';
 import { SESSION_MS, type StaffStore } from './staff.ts';
 
@@ -325,6 +331,54 @@ export function officeRoutes(app: Express, d: OfficeDeps): void {
       d.audit.record(actorOf(res), at, { action: 'wallet.unlink', entity: 'household', entityId: householdId, before: { msisdn } });
     })();
     return `Portefeuille ${msisdn} délié.`;
+  });
+
+  // Uploads go to disk as they arrive (memory stays flat whatever the file), under a random name
+  // that the confirmation then names.
+  const uploads = join(tmpdir(), 'sabatili-imports');
+  mkdirSync(uploads, { recursive: true });
+  const upload = multer({
+    storage: multer.diskStorage({ destination: uploads, filename: (_req, _file, cb) => cb(null, `${randomUUID()}.csv`) }),
+    limits: { fileSize: 50 * 1024 * 1024, files: 1, fields: 5 },
+  }).single('file');
+  const importPage = (res: Response, data: Record<string, unknown>, status = 200) =>
+    page(res, 'import', { title: 'Importer des membres', columns: COLUMNS.join(','), preview: null, error: null, done: false, ...data }, status);
+  const importDeps = { db: d.db, households: d.households, mutuelles: d.mutuelles, audit: d.audit };
+
+  app.get('/admin/import', officer, (_req, res) => importPage(res, {}));
+
+  app.post('/admin/import', officer, (req, res, next) => {
+    upload(req, res, (err: unknown) => {
+      if (!err) return next();
+      importPage(res, { error: `Fichier refusé: ${(err as Error).message}` }, 400);
+    });
+  }, requireCsrf, async (req, res) => {
+    if (!req.file) return importPage(res, { error: 'Choisissez un fichier CSV.' }, 400);
+    const token = req.file.filename.replace(/\.csv$/, '');
+    try {
+      const preview = await previewImport(req.file.path, importDeps, today());
+      importPage(res, { preview, token, fileName: req.file.originalname });
+    } catch (err) {
+      rmSync(req.file.path, { force: true });
+      if (!(err instanceof ImportFileError)) throw err;
+      importPage(res, { error: err.message }, 400);
+    }
+  });
+
+  app.post('/admin/import/:token/confirm', officer, form, requireCsrf, async (req, res) => {
+    const token = String(req.params.token);
+    const path = join(uploads, `${token}.csv`);
+    if (!/^[0-9a-f-]{36}$/.test(token)) return notFound(res, 'Fichier introuvable');
+    try {
+      const preview = await runImport(path, importDeps, actorOf(res), d.clock.now());
+      importPage(res, { preview, done: true, fileName: `${token}.csv` });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return notFound(res, 'Fichier introuvable (déjà importé ?)');
+      if (!(err instanceof ImportFileError)) throw err;
+      importPage(res, { error: err.message }, 400);
+    } finally {
+      rmSync(path, { force: true });
+    }
   });
 
   app.get('/admin/callbacks', officer, (req, res) => {

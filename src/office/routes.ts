@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import express, { type Express, type Request, type Response } from 'express';
@@ -13,6 +13,7 @@ import type { HouseholdStore } from '../db/households.ts';
 import { formatDate, formatDateTime, formatMoney } from '../i18n/format.ts';
 import type { Logger } from '../log.ts';
 import type { Payments } from '../payments/payments.ts';
+import { CATEGORIES, exportLedger, parseStatement, reconcile, STATEMENT_COLUMNS } from '../payments/reconcile.ts';
 import type { Outbox } from '../sms/outbox.ts';
 import type { Audit, AuditFilter } from './audit.ts';
 import { actorOf, clearSessionCookie, loadSession, loginRateLimit, officeSession, requireCsrf, requireStaff, setSessionCookie, type OfficeLocals } from './auth.ts';
@@ -63,6 +64,10 @@ const LABELS = {
   reasons: { payment: 'paiement', coverage: 'couverture', registration: 'inscription', other: 'autre' },
   channels: { orange_money: 'Orange Money', cash: 'espèces', agent: 'agent' },
   matched: { phone: 'téléphone', card: 'carte', name: 'nom', beneficiary: 'bénéficiaire' },
+  categoryLabels: {
+    matched: 'Concordent', amountMismatch: 'Montants différents', feeMismatch: 'Frais différents',
+    missingInLedger: 'Au relevé, absents du registre', missingAtOperator: 'Au registre, absents du relevé',
+  },
   relations: { adherent: 'adhérent', spouse: 'conjoint(e)', child: 'enfant', parent: 'parent', other: 'autre' },
 };
 
@@ -379,6 +384,37 @@ export function officeRoutes(app: Express, d: OfficeDeps): void {
     } finally {
       rmSync(path, { force: true });
     }
+  });
+
+  const day = z.iso.date().optional().or(z.literal('').transform(() => undefined));
+  const period = z.object({ from: day, to: day });
+  const reconcilePage = (res: Response, data: Record<string, unknown>, status = 200) =>
+    page(res, 'reconcile', { title: 'Rapprochement', columns: STATEMENT_COLUMNS.join(','), categories: CATEGORIES, report: null, errors: null, error: null, ...data }, status);
+
+  app.get('/admin/reconcile', manager, (_req, res) => reconcilePage(res, {}));
+
+  app.post('/admin/reconcile', manager, (req, res, next) => {
+    upload(req, res, (err: unknown) => (err ? reconcilePage(res, { error: `Fichier refusé: ${(err as Error).message}` }, 400) : next()));
+  }, requireCsrf, (req, res) => {
+    const p = period.safeParse(req.body);
+    const file = req.file;
+    try {
+      if (!p.success) return reconcilePage(res, { error: 'Dates au format AAAA-MM-JJ.' }, 400);
+      if (!file) return reconcilePage(res, { error: "Choisissez le relevé de l'opérateur." }, 400);
+      const parsed = parseStatement(readFileSync(file.path, 'utf8'));
+      if (parsed.errors.length) {
+        return reconcilePage(res, { ...p.data, errors: parsed.errors, error: `Le relevé contient ${parsed.errors.length} erreur(s): rien n'a été rapproché.` }, 400);
+      }
+      reconcilePage(res, { ...p.data, report: reconcile(d.db, parsed.rows, p.data) });
+    } finally {
+      if (file) rmSync(file.path, { force: true });
+    }
+  });
+
+  app.get('/admin/reconcile/ledger.csv', manager, (req, res) => {
+    const p = period.safeParse(req.query);
+    if (!p.success) return reconcilePage(res, { error: 'Dates au format AAAA-MM-JJ.' }, 400);
+    res.type('text/csv').attachment('registre-cotisations.csv').send(exportLedger(d.db, p.data));
   });
 
   app.get('/admin/callbacks', officer, (req, res) => {

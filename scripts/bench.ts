@@ -27,17 +27,19 @@
  * difference. Everything else is production configuration.
  *
  * Flags: --duration S (10) --warmup S (2) --rounds N (1) --connections N (64) --json FILE --sms N (100000)
+ *        --campaign N (200000 members; 0 skips) --only campaign (just the campaign section, see bench/campaign.ts)
  *        --resume  --profile DIR (writes the sabatili child's .cpuprofile there and prints the
  *        top self-time functions; profiling slows the server, so that run's ratio means little).
  * Exits non-zero only when the bench itself fails, never on a budget FAIL.
  */
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { BenchChild, killAll } from './bench/children.ts';
 import { runLoad, type LoadFigures } from './bench/load.ts';
 import { summarizeProfiles } from './bench/profile.ts';
+import { benchCampaign, type CampaignBenchFigures } from './bench/campaign.ts';
 import { benchSms, type SmsBenchFigures } from './bench/sms.ts';
 import type { SessionStats, Usage } from './bench/protocol.ts';
 
@@ -55,6 +57,8 @@ const { values: flags } = parseArgs({
     profile: { type: 'string' },
     resume: { type: 'boolean', default: false },
     sms: { type: 'string', default: '100000' },
+    campaign: { type: 'string', default: '200000' },
+    only: { type: 'string' },
   },
 });
 
@@ -182,6 +186,14 @@ function printRun(r: Run): void {
 }
 
 async function main(): Promise<void> {
+  if (flags.only !== undefined) {
+    if (flags.only !== 'campaign') throw new Error(`--only takes "campaign" (got ${JSON.stringify(flags.only)})`);
+    console.log(`reproduce: ${command}`);
+    console.log(`node ${process.version}, os.cpus().length = ${cpus().length}, ${process.platform} ${process.arch}`);
+    const campaign = flags.only === 'campaign' ? await campaignSection() : undefined;
+    if (opts.json) writeFileSync(opts.json, `${JSON.stringify({ campaign, command, node: process.version, cpus: cpus().length }, null, 2)}\n`);
+    return;
+  }
   console.log('sabatili /ussd bench: realistic 3-hop sessions, ratio against a bare express app');
   console.log(`reproduce: ${command}`);
   console.log(`node ${process.version}, os.cpus().length = ${cpus().length}, ${process.platform} ${process.arch}`);
@@ -286,10 +298,12 @@ async function main(): Promise<void> {
   }
 
   const sms = await smsSection();
+  const campaign = await campaignSection();
 
   if (opts.json) {
     const report = {
       sms,
+      campaign,
       command,
       node: process.version,
       cpus: cpus().length,
@@ -315,6 +329,27 @@ async function smsSection(): Promise<SmsBenchFigures | undefined> {
   console.log(`  enqueue >= 100000 rows/s                 ${`${Math.round(f.enqueueRowsPerSec)} rows/s`.padStart(14)}  ${verdict(f.enqueueRowsPerSec >= 100_000)}`);
   console.log(`  drain via the SDK >= 1000 messages/s     ${`${Math.round(f.drainPerSec)} msg/s`.padStart(14)}  ${verdict(f.drainPerSec >= 1000)}`);
   console.log(`  memory while draining                    ${`${f.rssBeforeDrainMb.toFixed(0)} -> peak ${f.rssPeakDrainMb.toFixed(0)} MB`.padStart(14)}`);
+  return f;
+}
+
+/** The campaign budget: preview and enqueue of a campaign to N generated members under 5 s, memory bounded. */
+async function campaignSection(): Promise<CampaignBenchFigures | undefined> {
+  const n = Number(flags.campaign);
+  if (!Number.isInteger(n) || n <= 0) return undefined;
+  console.log(`\ncampaign bench: preview and send to ${n} members (--campaign N to change, --campaign 0 to skip; --only campaign for this section alone)`);
+  const f = await benchCampaign(n, (line) => console.log(`  ${line}`));
+  const s = (v: number) => `${(v / 1000).toFixed(2)} s`;
+  console.log(`  preview: ${f.messages} messages, ${f.segments} segments in ${s(f.previewMs)}; enqueue (outbox and recipients written) in ${s(f.enqueueMs)}`);
+  console.log(`  CPU time of both: ${s(f.cpuMs)} (wall ${s(f.totalMs)}; load average now ${loadavg()[0]?.toFixed(1)} on ${cpus().length} cores)`);
+  console.log(
+    `  memory: RSS ${f.rssStartMb.toFixed(0)} MB at start, ${f.rssAfterFirstChunksMb.toFixed(0)} MB after the first chunks, ` +
+      `${f.rssAfterLastChunkMb.toFixed(0)} MB after the last; peak ${f.rssPeakMb.toFixed(0)} MB`,
+  );
+  const bounded = f.rssAfterLastChunkMb <= f.rssAfterFirstChunksMb * 1.25;
+  console.log('budget (design.md, Performance budgets), campaign:');
+  console.log(`  preview + enqueue < 5 s                  ${s(f.totalMs).padStart(14)}  ${f.totalMs < 5000 ? 'PASS' : 'FAIL'}`);
+  console.log(`  memory bounded (flat over the chunks)    ${`${f.rssAfterFirstChunksMb.toFixed(0)} -> ${f.rssAfterLastChunkMb.toFixed(0)} MB`.padStart(14)}  ${bounded ? 'PASS' : 'FAIL'}`);
+  console.log(`  reproduce: ${command}`);
   return f;
 }
 

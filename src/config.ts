@@ -31,6 +31,10 @@ const schema = z.object({
   SMS_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
   SMS_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(1000),
   SMS_ALLOW_UCS2: bool.default(false),
+  SMS_COST_PER_SEGMENT_FCFA: z.coerce.number().min(0).max(1000).default(20),
+  REMINDER_START_HOUR: z.coerce.number().int().min(0).max(23).default(8),
+  REMINDER_END_HOUR: z.coerce.number().int().min(1).max(24).default(20),
+  REMINDERS_INTERVAL_SECONDS: z.coerce.number().int().min(0).max(86_400).default(600),
   PAYMENT_PROVIDER: z.enum(['simulator']).default('simulator'),
   PAYMENT_FEE_BEARER: z.enum(['member', 'utm']).default('member'),
   PAYMENT_EXPIRY_SECONDS: z.coerce.number().int().min(10).max(3600).default(120),
@@ -75,6 +79,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   if (c.NODE_ENV === 'production' && !c.PAYMENT_CALLBACK_SECRET) {
     throw new ConfigError('Invalid configuration:\n  PAYMENT_CALLBACK_SECRET: required when NODE_ENV=production');
+  }
+  if (c.REMINDER_START_HOUR >= c.REMINDER_END_HOUR) {
+    throw new ConfigError('Invalid configuration:\n  REMINDER_START_HOUR: must be before REMINDER_END_HOUR');
   }
   if (c.CONTRIBUTION_MIN > c.CONTRIBUTION_MAX) {
     throw new ConfigError('Invalid configuration:\n  CONTRIBUTION_MIN: must not exceed CONTRIBUTION_MAX');

@@ -1,3 +1,6 @@
+import { createCampaigns } from './campaigns/campaigns.ts';
+import { createReminders } from './campaigns/reminders.ts';
+import { createScheduler } from './campaigns/scheduler.ts';
 import type { Clock } from './clock.ts';
 import type { Config } from './config.ts';
 import { createCallbackStore } from './db/callbacks.ts';
@@ -40,6 +43,11 @@ export function createServices(config: Config, clock: Clock, logger: Logger, db:
   const sessions = createSessionStore(db);
   const catalogs = loadCatalogs();
   const outbox = createOutbox(db, clock, { foldMode: config.GSM_FOLD, allowUcs2: config.SMS_ALLOW_UCS2 });
+  const reminders = createReminders({
+    db, clock, outbox, preferences, catalogs, logger, serviceCode: config.USSD_SERVICE_CODE,
+    hours: { startHour: config.REMINDER_START_HOUR, endHour: config.REMINDER_END_HOUR },
+  });
+  const reminderScheduler = createScheduler('reminders', () => reminders.runInSlices(), logger, config.REMINDERS_INTERVAL_SECONDS * 1000);
 
   // Where the gateway and the operator (real or simulated) reach this server; known once it listens.
   let publicUrl: string | undefined;
@@ -51,6 +59,7 @@ export function createServices(config: Config, clock: Clock, logger: Logger, db:
   });
   const payments = createPayments({
     db, households, outbox, clock, logger, catalogs, feeGrids,
+    onContribution: reminders.cancelPending,
     provider: {
       ...orange.provider,
       // The simulated subscriber's prompt is withdrawn as if refused; its callback then changes nothing here.
@@ -110,6 +119,7 @@ export function createServices(config: Config, clock: Clock, logger: Logger, db:
   const ussdGateway = createUssdGateway({
     limits: { idleMs: config.SIMULATOR_USSD_IDLE_SECONDS * 1000, maxMs: config.SIMULATOR_USSD_MAX_SECONDS * 1000 },
   });
+  const campaigns = createCampaigns({ db, clock, outbox, serviceCode: config.USSD_SERVICE_CODE, costPerSegmentFcfa: config.SMS_COST_PER_SEGMENT_FCFA });
   const inbound = createInboundHandler({ db, outbox, households, preferences, callbacks, catalogs, clock, serviceCode: config.USSD_SERVICE_CODE });
 
   const audit = createAudit(db);
@@ -124,7 +134,7 @@ export function createServices(config: Config, clock: Clock, logger: Logger, db:
   return {
     office,
     config, clock, logger, db, watch, households, preferences, callbacks, mutuelles, sessions, catalogs, flows, engine,
-    outbox, transport, dispatcher, inbound, simulatorSms, ussdGateway, orange, payments, feeGrids,
+    outbox, transport, dispatcher, inbound, simulatorSms, ussdGateway, orange, payments, feeGrids, reminders, reminderScheduler, campaigns,
     publicUrl: () => publicUrl,
     setPublicUrl(url: string): void {
       publicUrl = url;

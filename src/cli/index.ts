@@ -13,6 +13,8 @@ import { playTranscript, readTranscript } from '../simulator/transcripts.ts';
 import { createServices } from '../services.ts';
 import { smsStats } from '../sms/stats.ts';
 import { checkFlows } from '../ussd/check.ts';
+import { registerCampaigns } from './campaign.ts';
+import { registerReminders } from './reminders.ts';
 import { registerImport } from './import.ts';
 import { registerStaff } from './staff.ts';
 
@@ -226,6 +228,11 @@ export function buildCli(): Command {
       }
     });
 
+  registerReminders(program, { config, withDatabase });
+  registerCampaigns(program, { config });
+  registerStaff(program, { config, openDb: (c) => openDatabase(c.DATABASE_PATH) });
+  registerImport(program, { config, openDb: (c) => openDatabase(c.DATABASE_PATH) });
+
   const flows = program.command('flows').description('the USSD menus and their messages');
   flows
     .command('check')
@@ -242,8 +249,6 @@ export function buildCli(): Command {
       if (report.problems.length > 0) process.exitCode = 1;
     });
 
-  registerStaff(program, { config, openDb: (c) => openDatabase(c.DATABASE_PATH) });
-  registerImport(program, { config, openDb: (c) => openDatabase(c.DATABASE_PATH) });
   return program;
 }
 

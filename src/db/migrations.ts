@@ -276,6 +276,100 @@ CREATE UNIQUE INDEX sim_transactions_one_pending ON sim_transactions(msisdn) WHE
 `,
   },
   {
+    version: 4,
+    name: 'reminders: rules per mutuelle (a default set for all) and one send per household, rule and period',
+    // reminder_rules: a mutuelle with rows of its own uses only those; the others use the default
+    // set (mutuelle_id NULL), so a mutuelle added later is reminded without any setup. A rule fires
+    // `offset_days` after its anchor: 'end' is the paid-through day, 'lapse' the first day after grace.
+    // reminder_sends: at most one row per household, rule and period (the paid-through day it is
+    // about), whatever runs the job and how often; 'held' waits for the sending hours (hold_until_ms),
+    // 'queued' is in the outbox (outbox_id), 'cancelled' by a contribution before it left (its
+    // outbox row, if any, 'expired'), 'skipped' not sent (STOP, reminders turned off, an unusable number).
+    sql: `
+CREATE TABLE reminder_rules (
+  id INTEGER PRIMARY KEY,
+  mutuelle_id TEXT REFERENCES mutuelles(id),
+  code TEXT NOT NULL CHECK (code GLOB '[a-z]*' AND code NOT GLOB '*[^a-z_0-9]*' AND length(code) <= 32),
+  anchor TEXT NOT NULL CHECK (anchor IN ('end', 'lapse')),
+  offset_days INTEGER NOT NULL CHECK (offset_days BETWEEN -366 AND 366),
+  enabled INTEGER NOT NULL DEFAULT 1 CHECK (enabled IN (0, 1))
+);
+CREATE UNIQUE INDEX reminder_rules_code ON reminder_rules(ifnull(mutuelle_id, ''), code);
+INSERT INTO reminder_rules (mutuelle_id, code, anchor, offset_days) VALUES
+  (NULL, 'before_end', 'end', -7),
+  (NULL, 'last_day', 'end', 0),
+  (NULL, 'grace', 'lapse', -7),
+  (NULL, 'lapsed', 'lapse', 30);
+CREATE TABLE reminder_sends (
+  id INTEGER PRIMARY KEY,
+  household_id INTEGER NOT NULL REFERENCES households(id),
+  rule TEXT NOT NULL,
+  period TEXT NOT NULL,
+  message TEXT CHECK (message IN ('before_end', 'last_day', 'grace', 'lapsed')),
+  outbox_id INTEGER REFERENCES sms_outbox(id),
+  status TEXT NOT NULL CHECK (status IN ('held', 'queued', 'cancelled', 'skipped')),
+  hold_until_ms INTEGER,
+  detail TEXT,
+  created_ms INTEGER NOT NULL,
+  updated_ms INTEGER NOT NULL,
+  UNIQUE (household_id, rule, period)
+);
+CREATE INDEX reminder_sends_held ON reminder_sends(hold_until_ms) WHERE status = 'held';
+CREATE INDEX reminder_sends_pending ON reminder_sends(household_id) WHERE status IN ('held', 'queued');
+CREATE INDEX reminder_sends_outbox ON reminder_sends(outbox_id) WHERE outbox_id IS NOT NULL;
+`,
+  },
+  {
+    version: 5,
+    name: 'campaigns',
+    // A campaign's audience is a JSON filter evaluated when it is sent; campaign_recipients is what
+    // the send decided for each member (queued, control, opted out, rejected), kept for results and
+    // conversions. Its primary key, and the enqueue cursor advanced in the same transaction as each
+    // chunk, make sending resumable and never twice.
+    sql: `
+CREATE TABLE campaigns (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL,
+  audience TEXT NOT NULL,
+  messages TEXT NOT NULL,
+  fallback_language TEXT CHECK (fallback_language IN ('fr', 'bm')),
+  send_at TEXT,
+  rate_per_minute INTEGER CHECK (rate_per_minute > 0),
+  control_share REAL NOT NULL DEFAULT 0 CHECK (control_share >= 0 AND control_share < 1),
+  state TEXT NOT NULL DEFAULT 'draft' CHECK (state IN ('draft', 'scheduled', 'sending', 'paused', 'cancelled', 'done')),
+  enqueue_cursor INTEGER NOT NULL DEFAULT 0,
+  enqueue_done INTEGER NOT NULL DEFAULT 0 CHECK (enqueue_done IN (0, 1)),
+  schedule_origin_ms INTEGER,
+  schedule_index INTEGER NOT NULL DEFAULT 0,
+  scanned INTEGER NOT NULL DEFAULT 0,
+  queued INTEGER NOT NULL DEFAULT 0,
+  control INTEGER NOT NULL DEFAULT 0,
+  opted_out INTEGER NOT NULL DEFAULT 0,
+  rejected INTEGER NOT NULL DEFAULT 0,
+  started_at TEXT,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
+CREATE TABLE campaign_phones (
+  campaign_id INTEGER NOT NULL REFERENCES campaigns(id),
+  phone TEXT NOT NULL,
+  PRIMARY KEY (campaign_id, phone)
+) WITHOUT ROWID;
+CREATE TABLE campaign_recipients (
+  campaign_id INTEGER NOT NULL REFERENCES campaigns(id),
+  household_id INTEGER NOT NULL REFERENCES households(id),
+  phone TEXT NOT NULL,
+  language TEXT NOT NULL CHECK (language IN ('fr', 'bm')),
+  control INTEGER NOT NULL CHECK (control IN (0, 1)),
+  outcome TEXT NOT NULL CHECK (outcome IN ('queued', 'control', 'opted-out', 'rejected')),
+  detail TEXT,
+  outbox_id INTEGER REFERENCES sms_outbox(id),
+  PRIMARY KEY (campaign_id, household_id)
+) WITHOUT ROWID;
+CREATE INDEX sms_outbox_campaign ON sms_outbox(campaign_id, status) WHERE campaign_id IS NOT NULL;
+`,
+  },
+  {
     version: 6,
     name: 'office: staff accounts and sessions, audit log, notes on households',
     sql: `

@@ -6,6 +6,7 @@ import { ussdGatewayRoutes } from '../simulator/ussd-routes.ts';
 import { walletRoutes } from '../simulator/wallet-routes.ts';
 import { officeRoutes } from '../office/routes.ts';
 import { adminRoutes } from './admin.ts';
+import { campaignRoutes } from './campaigns.ts';
 import { badRequest } from './errors.ts';
 import { paymentRoutes } from './payments.ts';
 import { smsRoutes } from './sms.ts';
@@ -22,8 +23,9 @@ export function createApp(s: Services): express.Express {
   smsRoutes(app, { outbox: s.outbox, inbound: s.inbound, logger: s.logger });
   paymentRoutes(app, { payments: s.payments, secret: s.config.PAYMENT_CALLBACK_SECRET, logger: s.logger });
   adminRoutes(app, { db: s.db, token: s.config.ADMIN_TOKEN });
+  campaignRoutes(app, { campaigns: s.campaigns, token: s.config.ADMIN_TOKEN, logger: s.logger });
   officeRoutes(app, {
-    ...s.office, db: s.db, clock: s.clock, logger: s.logger, households: s.households, mutuelles: s.mutuelles, payments: s.payments, outbox: s.outbox,
+    ...s.office, db: s.db, clock: s.clock, logger: s.logger, households: s.households, mutuelles: s.mutuelles, payments: s.payments, outbox: s.outbox, campaigns: s.campaigns,
   });
   if (s.config.SIMULATOR_ENABLED) {
     simulatorRoutes(app, { sms: s.simulatorSms, clock: s.clock, selfUrl: s.publicUrl, shortCode: s.config.AT_SENDER_ID ?? '36123' });

@@ -18,7 +18,9 @@ import type { Outbox } from '../sms/outbox.ts';
 import type { Audit, AuditFilter } from './audit.ts';
 import { actorOf, clearSessionCookie, loadSession, loginRateLimit, officeSession, requireCsrf, requireStaff, setSessionCookie, type OfficeLocals } from './auth.ts';
 import { QueueError, type CallbackQueue } from './callback-queue.ts';
+import type { Campaigns } from '../campaigns/campaigns.ts';
 import type { MutuelleStore } from '../db/mutuelles.ts';
+import { campaignPages } from './campaign-pages.ts';
 import type { SearchHit, SupportViewFn } from './members.ts';
 import { COLUMNS, ImportFileError, previewImport, runImport } from './import.ts';
 import { BENEFICIARY_ROWS, checkBeneficiary, checkHousehold, mobileNumber, type FormValues } from './registration.ts';
@@ -37,6 +39,7 @@ export interface OfficeDeps {
   mutuelles: MutuelleStore;
   payments: Payments;
   outbox: Outbox;
+  campaigns: Campaigns;
   /** Persons covered today against the target population, per district (the headline KPI). */
   penetration?: (now: Date) => Array<{ district: string; covered: number; target: number }>;
   loginLimitPerWindow?: number;
@@ -64,6 +67,7 @@ const LABELS = {
   reasons: { payment: 'paiement', coverage: 'couverture', registration: 'inscription', other: 'autre' },
   channels: { orange_money: 'Orange Money', cash: 'espèces', agent: 'agent' },
   matched: { phone: 'téléphone', card: 'carte', name: 'nom', beneficiary: 'bénéficiaire' },
+  campaignStates: { draft: 'brouillon', scheduled: 'programmée', sending: 'en cours', paused: 'en pause', cancelled: 'annulée', done: 'terminée' },
   categoryLabels: {
     matched: 'Concordent', amountMismatch: 'Montants différents', feeMismatch: 'Frais différents',
     missingInLedger: 'Au relevé, absents du registre', missingAtOperator: 'Au registre, absents du relevé',
@@ -435,6 +439,8 @@ export function officeRoutes(app: Express, d: OfficeDeps): void {
       }
     });
   }
+
+  campaignPages(app, { page, manager, form, csrf: requireCsrf, notFound, districts, audit: d.audit, clock: d.clock, logger: d.logger }, d.campaigns);
 
   app.get('/admin/audit', manager, (req, res) => {
     const q = auditQuery.safeParse(req.query);

@@ -46,6 +46,8 @@ export interface PaymentsDeps {
   serviceCode: string;
   /** Where the operator posts its callback (this server's public URL + the callback path). */
   callbackUrl: () => string;
+  /** Called in the ledger's transaction when a contribution is credited (pending reminders are cancelled). */
+  onContribution?: (householdId: number, now: Date) => void;
 }
 
 const COLUMNS = `id, reference, household_id AS householdId, payer_msisdn AS payerMsisdn, amount, fee, fee_bearer AS feeBearer,
@@ -100,6 +102,7 @@ export function createPayments(d: PaymentsDeps) {
     );
     setStatus.run('succeeded', null, cb.txnId, now.toISOString(), p.id);
     if (!added) return 'duplicate';
+    d.onContribution?.(p.householdId, now);
     const after = d.households.load(p.householdId);
     const view = after ? coverageView({ ...after, adherentName: after.household.adherentName }, today) : before;
     if (view.paidThrough && view.paidThrough !== before.paidThrough) {

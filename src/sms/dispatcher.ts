@@ -56,9 +56,13 @@ export function createDispatcher(
   const expire = db.prepare(
     `UPDATE sms_outbox SET status = 'expired', updated_ms = @now WHERE status = 'queued' AND expires_ms <= @now RETURNING id`,
   );
+  // A paused campaign's rows are held out of the due range (outbox HELD_MS); this filter also keeps
+  // back the few that come back 'queued' from a retry after the pause or the cancel.
   const due = db.prepare(
     `SELECT id, recipient, text, attempts FROM sms_outbox
-     WHERE status = 'queued' AND next_attempt_ms <= ? ORDER BY priority, next_attempt_ms, id LIMIT ?`,
+     WHERE status = 'queued' AND next_attempt_ms <= ?
+       AND (campaign_id IS NULL OR campaign_id NOT IN (SELECT id FROM campaigns WHERE state IN ('paused', 'cancelled')))
+     ORDER BY priority, next_attempt_ms, id LIMIT ?`,
   );
   const markSending = db.prepare(
     `UPDATE sms_outbox SET status = 'sending', attempts = attempts + 1, transport = ?, updated_ms = ? WHERE id = ?`,
@@ -222,6 +226,10 @@ export function createDispatcher(
       }).immediate();
       logger.warn({ confirmed, unconfirmed: rows.length - confirmed }, 'sms: resolved messages left sending by a crash');
       return { confirmed, requeued: rows.length - confirmed };
+    },
+    /** Whether the loop inside the server is on (for /healthz). */
+    isRunning(): boolean {
+      return !stopped;
     },
     start(): void {
       if (!stopped) return;

@@ -30,6 +30,8 @@ export interface NewSms {
   /** What caused it, e.g. `inbound:<gateway id>`: the same cause never queues a second message. */
   sourceKey?: string;
   validityMs?: number;
+  /** Not sent before this instant (a scheduled or rate-spread campaign); the validity counts from it. */
+  notBeforeMs?: number;
 }
 
 export type EnqueueResult =
@@ -37,6 +39,31 @@ export type EnqueueResult =
   | { status: 'duplicate'; id: number }
   /** Reminders and campaigns are not sent to a phone that texted STOP. */
   | { status: 'opted-out' };
+
+/** One message's fate in a batch that must not fail as a whole (campaigns): a refused one says why. */
+export type EachResult = EnqueueResult | { status: 'rejected'; reason: string };
+
+/** A message whose number is valid and whose text is folded and measured: only the opt-out is left to decide. */
+export interface CheckedSms {
+  sms: NewSms;
+  recipient: string;
+  text: string;
+  encoding: 'GSM-7' | 'UCS-2';
+  segments: number;
+}
+
+/** What enqueueing would do, without writing: the text as it would go on the wire, or why not. */
+export type Assessment =
+  | { status: 'would-queue'; text: string; characters: number; segments: number; encoding: 'GSM-7' | 'UCS-2' }
+  | { status: 'opted-out' }
+  | { status: 'rejected'; reason: string };
+
+/**
+ * A paused campaign's queued rows wait with this next attempt and expiry (the latest instant a Date
+ * holds): out of the dispatcher's due range without a status the CHECK constraint does not know, and
+ * without expiring while paused. Resuming spreads them again from the resume time.
+ */
+export const HELD_MS = 8_640_000_000_000_000;
 
 export interface OutboxRow {
   id: number;
@@ -79,7 +106,8 @@ export interface DeliveryReport {
 /** An E.164 mobile number (Mali or abroad), or a clear reason why not. */
 export function checkRecipient(to: string): string {
   if (!/^\+[1-9]\d{6,14}$/.test(to)) throw new SmsRejected(`recipient ${JSON.stringify(to)} is not an E.164 number such as +22376000001`);
-  const parsed = parsePhoneNumberFromString(to);
+  // The whole string is the number (it has the E.164 shape): no extraction from text, about 40% faster.
+  const parsed = parsePhoneNumberFromString(to, { extract: false });
   if (parsed?.isValid()) return parsed.number;
   // Only a refused number pays for the second look that says why.
   const length = validatePhoneNumberLength(to);
@@ -129,6 +157,18 @@ export function createOutbox(db: Db, clock: Clock, opts: { foldMode: FoldMode; a
 
   const optedOutPhones = db.prepare('SELECT phone FROM sms_optouts WHERE opted_out = 1').pluck();
 
+  const insertChecked = (c: CheckedSms, nowMs: number): EnqueueResult => {
+    const m = c.sms;
+    const firstMs = Math.max(nowMs, m.notBeforeMs ?? nowMs);
+    const r = insert.run(
+      c.recipient, c.text, m.lang, c.encoding, c.segments, m.kind, m.campaignId ?? null, PRIORITY[m.kind],
+      firstMs, firstMs + (m.validityMs ?? DEFAULT_VALIDITY_MS[m.kind]), m.sourceKey ?? null, nowMs, nowMs,
+    );
+    if (r.changes === 0) return { status: 'duplicate', id: bySource.get(m.sourceKey) as number };
+    // Its 'queued' time is created_ms: the history records the changes after it.
+    return { status: 'queued', id: Number(r.lastInsertRowid), segments: c.segments, encoding: c.encoding };
+  };
+
   const enqueueOne = (
     m: NewSms,
     nowMs: number,
@@ -137,15 +177,38 @@ export function createOutbox(db: Db, clock: Clock, opts: { foldMode: FoldMode; a
   ): EnqueueResult => {
     const recipient = checkRecipient(m.to);
     if (m.kind !== 'transactional' && isOptedOut(recipient)) return { status: 'opted-out' };
-    const p = prepared(m.text);
-    const r = insert.run(
-      recipient, p.text, m.lang, p.encoding, p.segments, m.kind, m.campaignId ?? null, PRIORITY[m.kind],
-      nowMs, nowMs + (m.validityMs ?? DEFAULT_VALIDITY_MS[m.kind]), m.sourceKey ?? null, nowMs, nowMs,
-    );
-    if (r.changes === 0) return { status: 'duplicate', id: bySource.get(m.sourceKey) as number };
-    // Its 'queued' time is created_ms: the history records the changes after it.
-    return { status: 'queued', id: Number(r.lastInsertRowid), segments: p.segments, encoding: p.encoding };
+    return insertChecked({ sms: m, recipient, ...prepared(m.text) }, nowMs);
   };
+
+  /** Per-batch memo of the distinct texts (bulk sends repeat a few texts many times). */
+  const memoPrepare = () => {
+    const texts = new Map<string, ReturnType<typeof prepare>>();
+    return (text: string) => {
+      let p = texts.get(text);
+      if (!p) texts.set(text, (p = prepare(text)));
+      return p;
+    };
+  };
+  const refusal = (err: unknown): string => {
+    if (err instanceof SmsRejected) return err.message;
+    throw err;
+  };
+
+  const holdQueued = db.prepare(
+    `UPDATE sms_outbox SET next_attempt_ms = @held, expires_ms = @held, updated_ms = @now
+     WHERE campaign_id = @campaign AND status = 'queued'`,
+  );
+  // Window function in UPDATE … FROM: one statement spreads every waiting row by its rank.
+  const spreadQueued = db.prepare(
+    `UPDATE sms_outbox SET next_attempt_ms = @origin + CAST(r.k * @interval AS INTEGER),
+       expires_ms = @origin + CAST(r.k * @interval AS INTEGER) + @validity, updated_ms = @now
+     FROM (SELECT id, ROW_NUMBER() OVER (ORDER BY id) - 1 AS k FROM sms_outbox WHERE campaign_id = @campaign AND status = 'queued') AS r
+     WHERE sms_outbox.id = r.id`,
+  );
+  const cancelQueued = db.prepare(
+    `UPDATE sms_outbox SET status = 'expired', last_error = @why, updated_ms = @now
+     WHERE campaign_id = @campaign AND status = 'queued' RETURNING id`,
+  );
 
   const byProvider = db.prepare('SELECT id, status FROM sms_outbox WHERE provider_message_id = ?');
   const setFinal = db.prepare('UPDATE sms_outbox SET status = ?, last_error = ?, updated_ms = ? WHERE id = ?');
@@ -164,7 +227,7 @@ export function createOutbox(db: Db, clock: Clock, opts: { foldMode: FoldMode; a
     return 'updated';
   });
 
-  return {
+  const api = {
     prepare,
     /** A delivery report from the gateway, by the provider's message id. Idempotent. */
     recordDelivery(r: DeliveryReport): 'updated' | 'unchanged' | 'unknown' {
@@ -180,13 +243,71 @@ export function createOutbox(db: Db, clock: Clock, opts: { foldMode: FoldMode; a
       const nowMs = clock.now().getTime();
       return db.transaction(() => {
         const stopped = new Set(optedOutPhones.all() as string[]);
-        const texts = new Map<string, ReturnType<typeof prepare>>();
-        const prepared = (text: string) => {
-          let p = texts.get(text);
-          if (!p) texts.set(text, (p = prepare(text)));
-          return p;
-        };
+        const prepared = memoPrepare();
         return Array.from(messages, (m) => enqueueOne(m, nowMs, (phone) => stopped.has(phone), prepared));
+      })();
+    },
+    /**
+     * Validates, folds and measures, without touching the database: campaigns do this work outside
+     * their write transaction, so that other writers (the server's USSD hops, a pause) are not kept waiting.
+     */
+    check(m: NewSms): CheckedSms | { status: 'rejected'; reason: string } {
+      try {
+        return { sms: m, recipient: checkRecipient(m.to), ...prepare(m.text) };
+      } catch (err) {
+        return { status: 'rejected', reason: refusal(err) };
+      }
+    },
+    /** Queues checked messages, each on its own (one to a phone that texted STOP is 'opted-out'). Joins the caller's transaction. */
+    enqueueChecked(checked: readonly CheckedSms[]): EnqueueResult[] {
+      const nowMs = clock.now().getTime();
+      return db.transaction(() => {
+        const stopped = new Set(optedOutPhones.all() as string[]);
+        return checked.map((c): EnqueueResult => (c.sms.kind !== 'transactional' && stopped.has(c.recipient) ? { status: 'opted-out' } : insertChecked(c, nowMs)));
+      })();
+    },
+    /**
+     * Like enqueueMany, but each message stands alone: a bad number or text is reported as
+     * 'rejected' with the reason and the others are still queued. Joins the caller's transaction.
+     */
+    enqueueEach(messages: Iterable<NewSms>): EachResult[] {
+      const all = Array.from(messages, (m) => api.check(m));
+      const ok = api.enqueueChecked(all.filter((c): c is CheckedSms => !('status' in c)));
+      let i = 0;
+      return all.map((c) => ('status' in c ? c : (ok[i++] as EnqueueResult)));
+    },
+    /**
+     * What enqueueEach would decide, by the same checks in the same order (number, text, STOP),
+     * without writing (a campaign preview). `stopped` is optedOut(), read once by the caller.
+     */
+    assess(m: NewSms, stopped: ReadonlySet<string>): Assessment {
+      const c = api.check(m);
+      if ('status' in c) return c;
+      if (m.kind !== 'transactional' && stopped.has(c.recipient)) return { status: 'opted-out' };
+      return { status: 'would-queue', text: c.text, characters: c.text.length, segments: c.segments, encoding: c.encoding };
+    },
+    /** Phones that texted STOP. */
+    optedOut(): Set<string> {
+      return new Set(optedOutPhones.all() as string[]);
+    },
+    /** Pausing a campaign: its queued rows wait (HELD_MS) until releaseCampaign. Returns how many. */
+    holdCampaign(campaignId: number): number {
+      return holdQueued.run({ campaign: campaignId, held: HELD_MS, now: clock.now().getTime() }).changes;
+    },
+    /**
+     * Resuming a campaign: its queued rows, in their order, get next attempts from `originMs` every
+     * `intervalMs` (0: all at once), each valid `validityMs` from then. Returns how many.
+     */
+    releaseCampaign(campaignId: number, originMs: number, intervalMs: number, validityMs = DEFAULT_VALIDITY_MS.campaign): number {
+      return spreadQueued.run({ campaign: campaignId, origin: originMs, interval: intervalMs, validity: validityMs, now: clock.now().getTime() }).changes;
+    },
+    /** Cancelling a campaign: its queued rows are expired, with the reason in their history. Returns how many. */
+    cancelCampaign(campaignId: number, why: string): number {
+      const nowMs = clock.now().getTime();
+      return db.transaction(() => {
+        const ids = cancelQueued.all({ campaign: campaignId, why, now: nowMs }) as Array<{ id: number }>;
+        for (const { id } of ids) history.run(id, 'expired', why, nowMs);
+        return ids.length;
       })();
     },
     get(id: number): OutboxRow | undefined {
@@ -209,6 +330,7 @@ export function createOutbox(db: Db, clock: Clock, opts: { foldMode: FoldMode; a
       setOptOut.run(phone, optOut ? 1 : 0, via, clock.now().toISOString());
     },
   };
+  return api;
 }
 
 export type Outbox = ReturnType<typeof createOutbox>;

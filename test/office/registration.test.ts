@@ -81,7 +81,7 @@ describe('registering and editing a household at the office', () => {
     expect(res.status).toBe(400);
     expect(res.body).toContain('numéro de mobile invalide');
     expect(res.body).toContain('ce numéro de carte existe déjà');
-    expect(res.body).toContain('choisissez une mutuelle');
+    expect(res.body).toContain('mutuelle inconnue: nowhere');
     expect(res.body).toContain('année de naissance invalide: 1850');
     expect(res.body).toContain('value="Kadiatou Coulibaly"'); // the adherent's name, kept
     expect(res.body).toContain('value="12"');

@@ -1,0 +1,715 @@
+/**
+ * Outreach campaigns: an audience, a message per language, a send time and a rate.
+ *
+ * Life of a campaign: `draft` (created; preview and test sends as often as wanted) → send →
+ * `scheduled` (its send time is still ahead) or `sending` → `done` once nothing of it is waiting in
+ * the outbox; `paused` and back, or `cancelled`, at any point before `done`. A campaign is sent once.
+ *
+ * Sending only writes intent: campaign_recipients and outbox rows, in chunks of CHUNK households. Each
+ * chunk is read and rendered first, then written in one IMMEDIATE transaction that re-reads the
+ * campaign's state (so a pause or a cancel from another process stops the loop at the next chunk) and
+ * advances the enqueue cursor with its rows (so a killed send resumes where it stopped, never queuing
+ * a member twice). The server's dispatcher sends.
+ *
+ * Send time and rate are written into the rows: message k of the campaign is not sent before
+ * origin + k × (60 000 / rate) ms (origin: the send time, or when sending started). Rather than a
+ * per-campaign rate inside the dispatcher, because the schedule is then durable and visible in the
+ * outbox, survives restarts of either process, needs no campaign bookkeeping on the dispatcher's hot
+ * path, and the dispatcher's own order (receipts first) and global rate still apply on top.
+ */
+import { z } from 'zod';
+import { bamakoDay, type Clock } from '../clock.ts';
+import type { Db } from '../db/connection.ts';
+import { LANGUAGES, type Language } from '../i18n/catalog.ts';
+import { formatDate, formatMoney } from '../i18n/format.ts';
+import { DEFAULT_VALIDITY_MS, type Assessment, type CheckedSms, type NewSms, type Outbox } from '../sms/outbox.ts';
+import { audienceSchema, createAudienceReader, type AudienceFilter, type AudiencePage, type Member } from './audience.ts';
+import { conversions, type Conversions } from './conversions.ts';
+import { parsePhoneCsv, type PhoneListError } from './phones-csv.ts';
+import { reminderRuleResults, type ReminderRuleResults } from './reminder-results.ts';
+import { checkTemplate, compile, render, TemplateError, type PlaceholderValues } from './render.ts';
+
+/** Households per enqueue transaction: big enough to amortise the commit, small enough to pause quickly. */
+export const CHUNK = 2000;
+/** Inside the server each chunk holds the event loop: smaller ones keep USSD hops answered meanwhile. */
+export const BACKGROUND_CHUNK = 250;
+
+export type CampaignState = 'draft' | 'scheduled' | 'sending' | 'paused' | 'cancelled' | 'done';
+
+/** A refused request, with the HTTP status that fits it (the CLI exits 2 on these). */
+export class CampaignError extends Error {
+  constructor(
+    message: string,
+    readonly status: 400 | 404 | 409,
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+  }
+}
+
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})?$/;
+
+export const campaignInputSchema = z
+  .object({
+    name: z.string().trim().min(1, { error: 'is required' }).max(120),
+    audience: audienceSchema.default({}),
+    /** An explicit list of phones, as CSV text (format in phones-csv.ts): only these members. */
+    phonesCsv: z.string().optional(),
+    messages: z
+      .object({ fr: z.string().trim().min(1, { error: 'is empty' }).optional(), bm: z.string().trim().min(1, { error: 'is empty' }).optional() })
+      .strict(),
+    /** The message members of a language without one receive; without it, every language needs a message. */
+    fallbackLanguage: z.enum(LANGUAGES).optional(),
+    /** ISO 8601; a time without a zone is Bamako time (UTC+0). Absent: as soon as it is sent. */
+    sendAt: z.string().regex(ISO_TIME, { error: 'must be a time such as 2026-03-12T08:00 or 2026-03-12T08:00:00Z' }).optional(),
+    /** Messages per minute at most; absent: as fast as the dispatcher sends (SMS_RATE_PER_SECOND). */
+    ratePerMinute: z.number().int().min(1).max(600_000).optional(),
+    /** Share of the audience held out as a control group (sent nothing, compared in the results). */
+    controlShare: z.number().min(0).max(0.5, { error: 'at most 0.5: a control group larger than the audience reached tells little' }).default(0),
+  })
+  .strict();
+
+export type CampaignInput = z.input<typeof campaignInputSchema>;
+
+export interface Campaign {
+  id: number;
+  name: string;
+  audience: AudienceFilter;
+  phoneList: number;
+  messages: Partial<Record<Language, string>>;
+  fallbackLanguage: Language | null;
+  sendAt: string | null;
+  ratePerMinute: number | null;
+  controlShare: number;
+  state: CampaignState;
+  progress: { scanned: number; queued: number; control: number; optedOut: number; rejected: number; enqueueDone: boolean };
+  startedAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface LanguageFigures {
+  messages: number;
+  segments: number;
+  maxSegments: number;
+  characters: number;
+  maxCharacters: number;
+  /** Members of this language who get the fallback language's message. */
+  fallback: number;
+}
+
+export interface Preview {
+  campaignId: number;
+  /** Members matching the filters (control included). */
+  audience: number;
+  control: number;
+  optedOut: number;
+  rejected: number;
+  rejectedSamples: Array<{ phone: string; reason: string }>;
+  /** Phones of the explicit list that are not members (no message: nothing to fill the placeholders with). */
+  notMembers: number;
+  /** Messages that sending would queue. */
+  messages: number;
+  segments: number;
+  /** Characters and segments are those of each recipient's own message after folding, summed; max is the longest. */
+  byLanguage: Record<Language, LanguageFigures>;
+  costPerSegmentFcfa: number;
+  estimatedCostFcfa: number;
+  samples: Array<{ phone: string; language: Language; text: string; characters: number; segments: number }>;
+  warnings: string[];
+}
+
+export interface Results {
+  campaign: Campaign;
+  /**
+   * audience: members the send decided for; queued: messages written to the outbox; waiting: not
+   * sent yet (held while paused included); sent: accepted by the gateway (delivered and failed after
+   * sending included); delivered; failed; expired (validity passed, or cancelled).
+   */
+  counts: {
+    audience: number; control: number; optedOutBefore: number; rejected: number;
+    queued: number; waiting: number; sent: number; delivered: number; failed: number; expired: number;
+  };
+  /** Members messaged whose phone texted STOP after the campaign started. */
+  optedOutAfter: number;
+  conversions: Conversions;
+}
+
+interface CampaignRow {
+  id: number;
+  name: string;
+  audience: string;
+  messages: string;
+  fallback_language: Language | null;
+  send_at: string | null;
+  rate_per_minute: number | null;
+  control_share: number;
+  state: CampaignState;
+  enqueue_cursor: number;
+  enqueue_done: number;
+  schedule_origin_ms: number | null;
+  schedule_index: number;
+  scanned: number;
+  queued: number;
+  control: number;
+  opted_out: number;
+  rejected: number;
+  started_at: string | null;
+  created_at: string;
+  updated_at: string;
+  phone_list: number;
+}
+
+/** A stable draw in [0, 1) per campaign and household: the same members are held out by preview and send. */
+export function controlDraw(campaignId: number, householdId: number): number {
+  let h = Math.imul(campaignId ^ 0x9e3779b9, 0x85ebca6b) ^ householdId;
+  h = Math.imul(h ^ (h >>> 16), 0x7feb352d);
+  h = Math.imul(h ^ (h >>> 15), 0x846ca68b);
+  h ^= h >>> 16;
+  return (h >>> 0) / 2 ** 32;
+}
+
+export interface CampaignDeps {
+  db: Db;
+  clock: Clock;
+  outbox: Outbox;
+  serviceCode: string;
+  costPerSegmentFcfa: number;
+  /** Households per enqueue transaction (default CHUNK; tests use small chunks to pause between them). */
+  chunkSize?: number;
+}
+
+export function createCampaigns(deps: CampaignDeps) {
+  const { db, clock, outbox } = deps;
+  const chunkSize = deps.chunkSize ?? CHUNK;
+  const insertCampaign = db.prepare(
+    `INSERT INTO campaigns (name, audience, messages, fallback_language, send_at, rate_per_minute, control_share, created_at, updated_at)
+     VALUES (@name, @audience, @messages, @fallback, @sendAt, @rate, @controlShare, @now, @now)`,
+  );
+  const insertPhone = db.prepare('INSERT OR IGNORE INTO campaign_phones (campaign_id, phone) VALUES (?, ?)');
+  const SELECT = `SELECT c.*, (SELECT COUNT(*) FROM campaign_phones p WHERE p.campaign_id = c.id) AS phone_list FROM campaigns c`;
+  const byId = db.prepare(`${SELECT} WHERE c.id = ?`);
+  const all = db.prepare(`${SELECT} ORDER BY c.id DESC`);
+  const setState = db.prepare('UPDATE campaigns SET state = ?, updated_at = ? WHERE id = ?');
+  const startSending = db.prepare(
+    `UPDATE campaigns SET state = @state, started_at = @now, schedule_origin_ms = @origin, schedule_index = 0, updated_at = @now WHERE id = @id`,
+  );
+  const advance = db.prepare(
+    `UPDATE campaigns SET enqueue_cursor = @cursor, enqueue_done = @done, schedule_index = @index, scanned = scanned + @scanned,
+       queued = queued + @queued, control = control + @control, opted_out = opted_out + @optedOut, rejected = rejected + @rejected,
+       updated_at = @now WHERE id = @id`,
+  );
+  const resumeSchedule = db.prepare(
+    'UPDATE campaigns SET state = @state, schedule_origin_ms = @origin, schedule_index = @index, updated_at = @now WHERE id = @id',
+  );
+  const insertRecipient = db.prepare(
+    `INSERT INTO campaign_recipients (campaign_id, household_id, phone, language, control, outcome, detail, outbox_id)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  const waitingCount = db.prepare(`SELECT COUNT(*) FROM sms_outbox WHERE campaign_id = ? AND status IN ('queued', 'sending')`).pluck();
+  const notMembers = db.prepare(
+    `SELECT COUNT(*) FROM campaign_phones p WHERE p.campaign_id = ? AND NOT EXISTS (SELECT 1 FROM households h WHERE h.phone = p.phone)`,
+  ).pluck();
+  const memberByPhone = db.prepare('SELECT id FROM households WHERE phone = ?').pluck();
+
+  const nowIso = () => clock.now().toISOString();
+
+  function toCampaign(r: CampaignRow): Campaign {
+    return {
+      id: r.id,
+      name: r.name,
+      audience: JSON.parse(r.audience) as AudienceFilter,
+      phoneList: r.phone_list,
+      messages: JSON.parse(r.messages) as Partial<Record<Language, string>>,
+      fallbackLanguage: r.fallback_language,
+      sendAt: r.send_at,
+      ratePerMinute: r.rate_per_minute,
+      controlShare: r.control_share,
+      state: r.state,
+      progress: { scanned: r.scanned, queued: r.queued, control: r.control, optedOut: r.opted_out, rejected: r.rejected, enqueueDone: r.enqueue_done === 1 },
+      startedAt: r.started_at,
+      createdAt: r.created_at,
+      updatedAt: r.updated_at,
+    };
+  }
+
+  function row(id: number): CampaignRow {
+    const r = byId.get(id) as CampaignRow | undefined;
+    if (!r) throw new CampaignError(`no campaign ${id}`, 404);
+    return r;
+  }
+
+  /** scheduled → sending once its time has come; → done once the enqueue is over and nothing waits. */
+  function refresh(r: CampaignRow): CampaignRow {
+    if ((r.state !== 'scheduled' && r.state !== 'sending') || r.schedule_origin_ms === null) return r;
+    let state: CampaignState = r.state;
+    if (r.enqueue_done === 1 && waitingCount.get(r.id) === 0) state = 'done';
+    else if (state === 'scheduled' && clock.now().getTime() >= r.schedule_origin_ms) state = 'sending';
+    if (state === r.state) return r;
+    setState.run(state, nowIso(), r.id);
+    return { ...r, state };
+  }
+
+  const intervalMs = (r: CampaignRow) => (r.rate_per_minute ? 60_000 / r.rate_per_minute : 0);
+
+  /** The message of a member's language, or the fallback's; null when neither (refused at creation). */
+  function messageFor(r: CampaignRow, messages: Partial<Record<Language, string>>, lang: Language): { lang: Language; template: string } | null {
+    const own = messages[lang];
+    if (own) return { lang, template: own };
+    const fb = r.fallback_language;
+    return fb && messages[fb] ? { lang: fb, template: messages[fb] as string } : null;
+  }
+
+  /** A campaign's members share few amounts and dates: each is formatted once. */
+  function valueFormatter() {
+    const money = new Map<number, string>();
+    const dates = new Map<string, string>();
+    return (m: Member): PlaceholderValues => {
+      let due = money.get(m.remaining);
+      if (due === undefined) money.set(m.remaining, (due = formatMoney(m.remaining)));
+      let until = m.paidThrough ? dates.get(m.paidThrough) : '-';
+      if (until === undefined) dates.set(m.paidThrough as string, (until = formatDate(m.paidThrough as string)));
+      return {
+        prenom: m.adherentName.trim().split(/\s+/)[0] ?? m.adherentName,
+        mutuelle: m.mutuelleName,
+        montant_du: due,
+        couvert_jusqu_au: until,
+        code_ussd: deps.serviceCode,
+      };
+    };
+  }
+
+  function readerFor(r: CampaignRow) {
+    const messages = JSON.parse(r.messages) as Partial<Record<Language, string>>;
+    const filter = JSON.parse(r.audience) as AudienceFilter;
+    const usesCoverage = Object.values(messages).some((t) => /\{(montant_du|couvert_jusqu_au)\}/.test(t ?? ''));
+    const reader = createAudienceReader(db, {
+      filter,
+      phoneListOf: r.phone_list > 0 ? r.id : undefined,
+      today: bamakoDay(clock.now()),
+      needsCoverage: usesCoverage || filter.statuses !== undefined,
+    });
+    const values = valueFormatter();
+    const compiled = new Map(
+      LANGUAGES.flatMap((l) => {
+        const msg = messageFor(r, messages, l);
+        return msg ? [[l, { lang: msg.lang, render: compile(msg.template) }] as const] : [];
+      }),
+    );
+    /** What a member is sent (null: held out as control). */
+    const smsFor = (m: Member): NewSms | null => {
+      if (r.control_share > 0 && controlDraw(r.id, m.householdId) < r.control_share) return null;
+      const msg = compiled.get(m.language) as { lang: Language; render: (v: PlaceholderValues) => string };
+      return { to: m.phone, text: msg.render(values(m)), lang: msg.lang, kind: 'campaign', campaignId: r.id };
+    };
+    return { reader, smsFor };
+  }
+
+  /**
+   * One chunk of the send. The members are read, rendered, validated and folded outside the write
+   * transaction (a read of the cursor); the IMMEDIATE transaction then re-reads the campaign and
+   * only writes: a pause or cancel from another process, and the server's own writes, get the lock
+   * between two chunks instead of waiting for the whole send. If another process advanced the
+   * cursor meanwhile, the chunk is planned again from there.
+   */
+  function enqueueStep(id: number, size: number): { stop: boolean; scanned: number } {
+    for (;;) {
+      const r = row(id);
+      if ((r.state !== 'sending' && r.state !== 'scheduled') || r.enqueue_done === 1) return { stop: true, scanned: 0 };
+      const { reader, smsFor } = readerFor(r);
+      const page = reader.page(r.enqueue_cursor, size);
+      const interval = intervalMs(r);
+      const origin = r.schedule_origin_ms as number;
+      let index = r.schedule_index;
+      const control: Member[] = [];
+      const refused: Array<{ m: Member; lang: Language; reason: string }> = [];
+      const checked: Array<{ m: Member; c: CheckedSms }> = [];
+      for (const m of page.members) {
+        const sms = smsFor(m);
+        if (sms === null) {
+          control.push(m);
+          continue;
+        }
+        sms.notBeforeMs = origin + Math.floor(index++ * interval);
+        const c = outbox.check(sms);
+        if ('status' in c) refused.push({ m, lang: sms.lang, reason: c.reason });
+        else checked.push({ m, c });
+      }
+      const written = writeChunk.immediate(id, { from: r.enqueue_cursor, page, index, control, refused, checked });
+      if (written !== 'moved') return written;
+    }
+  }
+
+  const writeChunk = db.transaction(
+    (
+      id: number,
+      plan: { from: number; page: AudiencePage; index: number; control: Member[]; refused: Array<{ m: Member; lang: Language; reason: string }>; checked: Array<{ m: Member; c: CheckedSms }> },
+    ): { stop: boolean; scanned: number } | 'moved' => {
+      const r = row(id);
+      if ((r.state !== 'sending' && r.state !== 'scheduled') || r.enqueue_done === 1) return { stop: true, scanned: 0 };
+      if (r.enqueue_cursor !== plan.from) return 'moved';
+      for (const m of plan.control) insertRecipient.run(id, m.householdId, m.phone, m.language, 1, 'control', null, null);
+      for (const { m, lang, reason } of plan.refused) insertRecipient.run(id, m.householdId, m.phone, lang, 0, 'rejected', reason, null);
+      const results = outbox.enqueueChecked(plan.checked.map((x) => x.c));
+      let queued = 0;
+      results.forEach((res, i) => {
+        const { m, c } = plan.checked[i] as { m: Member; c: CheckedSms };
+        if (res.status === 'opted-out') insertRecipient.run(id, m.householdId, m.phone, c.sms.lang, 0, 'opted-out', null, null);
+        else {
+          insertRecipient.run(id, m.householdId, m.phone, c.sms.lang, 0, 'queued', null, res.id);
+          queued++;
+        }
+      });
+      const done = plan.page.scanned === 0;
+      advance.run({
+        id, cursor: plan.page.lastId, done: done ? 1 : 0, index: plan.index, scanned: plan.page.scanned, control: plan.control.length,
+        queued, optedOut: results.length - queued, rejected: plan.refused.length, now: nowIso(),
+      });
+      return { stop: done, scanned: plan.page.scanned };
+    },
+  );
+
+  function assertSendable(r: CampaignRow): void {
+    if (r.state !== 'draft') {
+      throw new CampaignError(`campaign ${r.id} was already sent (it is ${r.state}): a campaign is sent once; create a new one to send again`, 409);
+    }
+  }
+
+  const api = {
+    create(input: unknown): Campaign {
+      const parsed = campaignInputSchema.safeParse(input);
+      if (!parsed.success) {
+        throw new CampaignError(parsed.error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; '), 400);
+      }
+      const c = parsed.data;
+      for (const lang of LANGUAGES) {
+        const text = c.messages[lang];
+        if (text === undefined) continue;
+        try {
+          checkTemplate(text);
+        } catch (err) {
+          if (err instanceof TemplateError) throw new CampaignError(`messages.${lang}: ${err.message}`, 400);
+          throw err;
+        }
+      }
+      if (c.fallbackLanguage && !c.messages[c.fallbackLanguage]) {
+        throw new CampaignError(`fallbackLanguage: there is no ${c.fallbackLanguage} message to fall back on`, 400);
+      }
+      const missing = LANGUAGES.filter((l) => !c.messages[l]);
+      if (missing.length === LANGUAGES.length) throw new CampaignError('messages: give at least one message (fr, bm)', 400);
+      if (missing.length > 0 && !c.fallbackLanguage) {
+        throw new CampaignError(
+          `messages.${missing[0]}: no message for members speaking ${missing.join(', ')}; write one, or choose explicitly ` +
+            `which message they get with fallbackLanguage (--fallback ${LANGUAGES.find((l) => c.messages[l])} on the command line)`,
+          400,
+        );
+      }
+      let sendAt: string | null = null;
+      if (c.sendAt) {
+        const t = Date.parse(/(Z|[+-]\d{2}:\d{2})$/.test(c.sendAt) ? c.sendAt : `${c.sendAt.replace(' ', 'T')}Z`);
+        if (Number.isNaN(t)) throw new CampaignError(`sendAt: ${JSON.stringify(c.sendAt)} is not a valid time`, 400);
+        if (t < clock.now().getTime()) {
+          throw new CampaignError(`sendAt: ${new Date(t).toISOString()} is in the past (now ${nowIso()}); leave it out to send at once`, 400);
+        }
+        sendAt = new Date(t).toISOString();
+      }
+      let phones: string[] = [];
+      if (c.phonesCsv !== undefined) {
+        const list = parsePhoneCsv(c.phonesCsv);
+        if (list.errors.length > 0) {
+          throw new CampaignError(
+            `phonesCsv: ${list.errors.length} bad line${list.errors.length > 1 ? 's' : ''}; nothing was created`,
+            400,
+            { errors: list.errors satisfies PhoneListError[] },
+          );
+        }
+        phones = list.phones;
+      }
+      const id = db.transaction(() => {
+        const now = nowIso();
+        const newId = Number(
+          insertCampaign.run({
+            name: c.name, audience: JSON.stringify(c.audience), messages: JSON.stringify(c.messages), fallback: c.fallbackLanguage ?? null,
+            sendAt, rate: c.ratePerMinute ?? null, controlShare: c.controlShare, now,
+          }).lastInsertRowid,
+        );
+        for (const p of phones) insertPhone.run(newId, p);
+        return newId;
+      })();
+      return toCampaign(row(id));
+    },
+
+    get(id: number): Campaign {
+      return toCampaign(refresh(row(id)));
+    },
+
+    list(): Campaign[] {
+      return (all.all() as CampaignRow[]).map((r) => toCampaign(refresh(r)));
+    },
+
+    /** What sending now would do, member by member, by the same rules as the send. Streams the audience. */
+    preview(id: number): Preview {
+      const r = row(id);
+      const { reader, smsFor } = readerFor(r);
+      const stopped = outbox.optedOut();
+      const lang = (): LanguageFigures => ({ messages: 0, segments: 0, maxSegments: 0, characters: 0, maxCharacters: 0, fallback: 0 });
+      const p: Preview = {
+        campaignId: id, audience: 0, control: 0, optedOut: 0, rejected: 0, rejectedSamples: [], notMembers: r.phone_list > 0 ? (notMembers.get(id) as number) : 0,
+        messages: 0, segments: 0, byLanguage: { fr: lang(), bm: lang() }, costPerSegmentFcfa: deps.costPerSegmentFcfa, estimatedCostFcfa: 0,
+        samples: [], warnings: [],
+      };
+      for (let after = 0; ; ) {
+        const page = reader.page(after, CHUNK);
+        if (page.scanned === 0) break;
+        after = page.lastId;
+        for (const m of page.members) {
+          p.audience++;
+          const sms = smsFor(m);
+          if (sms === null) {
+            p.control++;
+            continue;
+          }
+          const a: Assessment = outbox.assess(sms, stopped);
+          if (a.status === 'opted-out') p.optedOut++;
+          else if (a.status === 'rejected') {
+            p.rejected++;
+            if (p.rejectedSamples.length < 10) p.rejectedSamples.push({ phone: m.phone, reason: a.reason });
+          } else {
+            const f = p.byLanguage[sms.lang];
+            f.messages++;
+            f.segments += a.segments;
+            f.maxSegments = Math.max(f.maxSegments, a.segments);
+            f.characters += a.characters;
+            f.maxCharacters = Math.max(f.maxCharacters, a.characters);
+            if (sms.lang !== m.language) p.byLanguage[m.language].fallback++;
+            p.messages++;
+            p.segments += a.segments;
+            if (p.samples.length < 3) p.samples.push({ phone: m.phone, language: sms.lang, text: a.text, characters: a.characters, segments: a.segments });
+          }
+        }
+      }
+      p.estimatedCostFcfa = Math.round(p.segments * deps.costPerSegmentFcfa);
+      if (p.audience === 0) p.warnings.push('the audience is empty: no member matches these filters, nothing would be sent');
+      else if (p.messages === 0) p.warnings.push('no message would be sent: every member of the audience is held out, opted out or refused');
+      if (p.rejected > 0) p.warnings.push(`${p.rejected} member(s) have a phone or message the outbox refuses (see rejectedSamples)`);
+      if (p.notMembers > 0) p.warnings.push(`${p.notMembers} phone(s) of the list are not members: they get nothing`);
+      return p;
+    },
+
+    /**
+     * One message to one phone, now, rendered with that member's values (or, for a phone that is not
+     * a member, those of the first member of the audience). Not counted in the campaign's results.
+     */
+    testSend(id: number, phone: string, language?: Language): { outboxId: number; text: string; segments: number } {
+      const r = row(id);
+      const messages = JSON.parse(r.messages) as Partial<Record<Language, string>>;
+      const { reader } = readerFor(r);
+      const memberId = memberByPhone.get(phone) as number | undefined;
+      let member: Member | undefined;
+      if (memberId !== undefined) {
+        member = createAudienceReader(db, { filter: {}, today: bamakoDay(clock.now()), needsCoverage: true }).page(memberId - 1, 1).members[0];
+      } else {
+        for (let after = 0; !member; ) {
+          const page = reader.page(after, CHUNK);
+          if (page.scanned === 0) break;
+          after = page.lastId;
+          member = page.members[0];
+        }
+      }
+      if (!member) throw new CampaignError('the audience is empty and the phone is not a member: no values to fill the placeholders with', 409);
+      const msg = messageFor(r, messages, language ?? (memberId !== undefined ? member.language : 'fr'));
+      if (!msg) throw new CampaignError(`no ${language} message in campaign ${id}, and no fallback language`, 400);
+      const res = outbox.enqueueEach([
+        { to: phone, text: render(msg.template, valueFormatter()(member)), lang: msg.lang, kind: 'campaign', sourceKey: `campaign-test:${id}:${phone}:${clock.now().getTime()}` },
+      ])[0];
+      if (!res || res.status === 'rejected') throw new CampaignError(`the test message was refused: ${res?.status === 'rejected' ? res.reason : 'unknown'}`, 400);
+      if (res.status === 'opted-out') throw new CampaignError(`${phone} texted STOP: campaigns are not sent to it`, 409);
+      if (res.status === 'duplicate') throw new CampaignError('a test message was just sent to this phone', 409);
+      const row2 = outbox.get(res.id);
+      return { outboxId: res.id, text: row2?.text ?? '', segments: res.segments };
+    },
+
+    /**
+     * Starts sending: refuses a campaign sent before, or whose audience is empty; the caller then
+     * runs the enqueue (enqueueAll or enqueueInBackground). Returns the households to scan (progress total).
+     */
+    startSend(id: number): { campaign: Campaign; total: number } {
+      return db.transaction(() => {
+        const r = row(id);
+        assertSendable(r);
+        const total = readerFor(r).reader.candidates();
+        if (total === 0) throw new CampaignError('the audience is empty: no member matches these filters; nothing was sent', 409, { warning: 'empty audience' });
+        const now = clock.now().getTime();
+        const sendAt = r.send_at ? Date.parse(r.send_at) : now;
+        startSending.run({ id, state: sendAt > now ? 'scheduled' : 'sending', now: nowIso(), origin: Math.max(now, sendAt) });
+        return { campaign: toCampaign(row(id)), total };
+      }).immediate();
+    },
+
+    /** Households still to scan (a resumed send's progress total). */
+    remaining(id: number): number {
+      const r = row(id);
+      return r.enqueue_done === 1 ? 0 : Math.max(0, readerFor(r).reader.candidates() - r.scanned);
+    },
+
+    /** Runs the enqueue to its end or until the campaign is paused or cancelled. */
+    enqueueAll(id: number, onProgress?: (scanned: number) => void): Campaign {
+      for (;;) {
+        const step = enqueueStep(id, chunkSize);
+        if (step.scanned > 0) onProgress?.(step.scanned);
+        if (step.stop) break;
+      }
+      return api.get(id);
+    },
+
+    /** The same inside the server: one chunk per turn of the event loop, so requests keep being answered. */
+    async enqueueInBackground(id: number): Promise<Campaign> {
+      for (;;) {
+        const step = enqueueStep(id, Math.min(chunkSize, BACKGROUND_CHUNK));
+        if (step.stop) break;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      return api.get(id);
+    },
+
+    /**
+     * At server start: continues in the background the sends a stopped process left half-written
+     * (safe beside a CLI still writing the same campaign: each chunk re-reads the cursor in its transaction).
+     */
+    continueUnfinished(onError: (err: unknown, id: number) => void): number[] {
+      const ids = db.prepare(`SELECT id FROM campaigns WHERE state IN ('scheduled', 'sending') AND enqueue_done = 0`).pluck().all() as number[];
+      for (const id of ids) api.enqueueInBackground(id).catch((err: unknown) => onError(err, id));
+      return ids;
+    },
+
+    /** Stops the enqueue at its next chunk and holds the queued messages. */
+    pause(id: number): Campaign {
+      db.transaction(() => {
+        const r = refresh(row(id));
+        if (r.state !== 'scheduled' && r.state !== 'sending') {
+          throw new CampaignError(`campaign ${id} is ${r.state}: only a scheduled or sending campaign can be paused`, 409);
+        }
+        setState.run('paused', nowIso(), id);
+        outbox.holdCampaign(id);
+      }).immediate();
+      return api.get(id);
+    },
+
+    /**
+     * Releases the held messages, spread again at the campaign's rate from now (or its send time if
+     * still ahead). The caller then continues an unfinished enqueue (progress.enqueueDone false).
+     */
+    resume(id: number): Campaign {
+      db.transaction(() => {
+        const r = row(id);
+        if (r.state !== 'paused') throw new CampaignError(`campaign ${id} is ${r.state}: only a paused campaign can be resumed`, 409);
+        const now = clock.now().getTime();
+        const sendAt = r.send_at ? Date.parse(r.send_at) : now;
+        const origin = Math.max(now, sendAt);
+        const released = outbox.releaseCampaign(id, origin, intervalMs(r), DEFAULT_VALIDITY_MS.campaign);
+        resumeSchedule.run({ id, state: sendAt > now ? 'scheduled' : 'sending', origin, index: released, now: nowIso() });
+      }).immediate();
+      return api.get(id);
+    },
+
+    /** Stops the enqueue and expires every message of the campaign not sent yet. */
+    cancel(id: number): Campaign & { expired: number } {
+      const expired = db.transaction(() => {
+        const r = refresh(row(id));
+        if (r.state === 'done' || r.state === 'cancelled') throw new CampaignError(`campaign ${id} is already ${r.state}`, 409);
+        setState.run('cancelled', nowIso(), id);
+        return outbox.cancelCampaign(id, 'campaign cancelled');
+      }).immediate();
+      return { ...api.get(id), expired };
+    },
+
+    results(id: number): Results {
+      const r = refresh(row(id));
+      return { campaign: toCampaign(r), ...campaignResults(db, r.id, r.schedule_origin_ms, r.started_at) };
+    },
+
+    /** The same figures per reminder rule. */
+    reminderResults(): ReminderRuleResults[] {
+      return reminderRuleResults(db);
+    },
+  };
+  return api;
+}
+
+export type Campaigns = ReturnType<typeof createCampaigns>;
+
+/** Counts, opt-outs after the campaign and conversions, from campaign_recipients, the outbox and the ledger. */
+function campaignResults(db: Db, id: number, originMs: number | null, startedAt: string | null): Omit<Results, 'campaign'> {
+  const outcomes = db
+    .prepare(`SELECT outcome, COUNT(*) AS n FROM campaign_recipients WHERE campaign_id = ? GROUP BY outcome`)
+    .all(id) as Array<{ outcome: string; n: number }>;
+  const by = (o: string) => outcomes.find((x) => x.outcome === o)?.n ?? 0;
+  const statuses = db
+    .prepare(
+      `SELECT o.status, COUNT(*) AS n, SUM(o.provider_message_id IS NOT NULL) AS viaGateway FROM campaign_recipients r
+       JOIN sms_outbox o ON o.id = r.outbox_id WHERE r.campaign_id = ? GROUP BY o.status`,
+    )
+    .all(id) as Array<{ status: string; n: number; viaGateway: number }>;
+  const st = (s: string) => statuses.find((x) => x.status === s)?.n ?? 0;
+  const failedAfterSending = statuses.find((x) => x.status === 'failed')?.viaGateway ?? 0;
+  const optedOutAfter = startedAt
+    ? (db
+        .prepare(
+          `SELECT COUNT(*) FROM campaign_recipients r JOIN sms_optouts s ON s.phone = r.phone AND s.opted_out = 1 AND s.updated_at >= ?
+           WHERE r.campaign_id = ? AND r.outcome = 'queued'`,
+        )
+        .pluck()
+        .get(startedAt, id) as number)
+    : 0;
+
+  const reached = db
+    .prepare(
+      `SELECT r.household_id AS householdId, MIN(h.at_ms) AS deliveredMs FROM campaign_recipients r
+       JOIN sms_outbox o ON o.id = r.outbox_id AND o.status = 'delivered'
+       JOIN sms_status_history h ON h.message_id = o.id AND h.status = 'delivered'
+       WHERE r.campaign_id = ? GROUP BY r.household_id`,
+    )
+    .all(id) as Array<{ householdId: number; deliveredMs: number }>;
+  const control = by('control');
+  const from = originMs ?? 0;
+  const comparison = (
+    control > 0
+      ? db.prepare(`SELECT household_id AS householdId FROM campaign_recipients WHERE campaign_id = ? AND outcome = 'control'`).all(id)
+      : db
+          .prepare(
+            `SELECT r.household_id AS householdId FROM campaign_recipients r JOIN sms_outbox o ON o.id = r.outbox_id
+             WHERE r.campaign_id = ? AND o.status <> 'delivered'`,
+          )
+          .all(id)
+  ) as Array<{ householdId: number }>;
+  const payments = db
+    .prepare(
+      `SELECT c.household_id AS householdId, c.paid_at AS paidAt FROM contributions c
+       JOIN campaign_recipients r ON r.campaign_id = ? AND r.household_id = c.household_id AND r.outcome IN ('queued', 'control')
+       WHERE c.paid_at >= ?`,
+    )
+    .all(id, new Date(from).toISOString()) as Array<{ householdId: number; paidAt: string }>;
+
+  return {
+    counts: {
+      audience: outcomes.reduce((n, o) => n + o.n, 0),
+      control,
+      optedOutBefore: by('opted-out'),
+      rejected: by('rejected'),
+      queued: by('queued'),
+      waiting: st('queued') + st('sending'),
+      sent: st('sent') + st('delivered') + failedAfterSending,
+      delivered: st('delivered'),
+      failed: st('failed'),
+      expired: st('expired'),
+    },
+    optedOutAfter,
+    conversions: conversions({
+      reached,
+      comparison: comparison.map((c) => ({ householdId: c.householdId, fromMs: from })),
+      comparisonKind: control > 0 ? 'control' : 'not-reached',
+      payments: payments.map((p) => ({ householdId: p.householdId, paidMs: Date.parse(p.paidAt) })),
+    }),
+  };
+}
+

@@ -1,0 +1,88 @@
+import type { Command } from 'commander';
+import type { ReminderEntry, ReminderRun } from '../campaigns/reminders.ts';
+import { createReminders } from '../campaigns/reminders.ts';
+import { bamakoInstant, ManualClock, systemClock } from '../clock.ts';
+import type { Config } from '../config.ts';
+import type { Db } from '../db/connection.ts';
+import { createPreferenceStore } from '../db/preferences.ts';
+import { isLocalDate } from '../domain/dates.ts';
+import type { SendingHours } from '../domain/reminders.ts';
+import { loadCatalogs } from '../i18n/catalog.ts';
+import { formatDate, formatDateTime } from '../i18n/format.ts';
+import { createOutbox } from '../sms/outbox.ts';
+
+/**
+ * `--at`: a day (the job as it runs when that day's sending hours open) or an ISO date-time.
+ * A RangeError, so the command exits with code 2.
+ */
+export function parseAt(value: string, startHour: number): Date {
+  const day = value.slice(0, 10);
+  if (isLocalDate(day)) {
+    if (value.length === 10) return bamakoInstant(day, startHour);
+    const t = value[10] === 'T' ? Date.parse(value) : Number.NaN;
+    if (!Number.isNaN(t)) return new Date(t);
+  }
+  throw new RangeError(
+    `--at: ${JSON.stringify(value)} is not a date; give YYYY-MM-DD (when that day's sending hours open) or an ISO date-time such as 2026-04-23T09:00:00Z`,
+  );
+}
+
+const hh = (h: number) => `${String(h).padStart(2, '0')}:00`;
+
+function outcome(e: ReminderEntry): string {
+  const was = e.released ? ' (was held)' : '';
+  if (e.outcome === 'held' && e.holdUntil) return `held until ${formatDateTime(e.holdUntil)}`;
+  return e.outcome + was;
+}
+
+/** A table for UTM's staff: who gets (or would get) which reminder, and the text. */
+export function formatRun(r: ReminderRun, hours: SendingHours): string {
+  const rows = r.entries.map((e) => [
+    e.phone, e.language, e.rule, formatDate(e.period), outcome(e),
+    e.text ?? (e.detail ? `(${e.detail})` : '(written when it goes out)'),
+  ]);
+  const head = ['PHONE', 'LANG', 'RULE', 'PERIOD', 'OUTCOME', 'TEXT'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] as string).length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] as number))).join('  ');
+  const out = [
+    `Reminders at ${formatDateTime(r.at)} (Africa/Bamako), sending hours ${hh(hours.startHour)}-${hh(hours.endHour)}${r.sendingTime ? '' : ': outside them, due reminders are held'}.`,
+  ];
+  if (rows.length > 0) out.push(line(head), ...rows.map(line));
+  else out.push('No reminder is due.');
+  const c = r.counts;
+  out.push(
+    r.dryRun
+      ? `Dry run, nothing written: ${c.queued} would be queued, ${c.held} held, ${c.cancelled} cancelled, ${c.skipped} skipped.`
+      : `${c.queued} queued (the server's dispatcher sends them), ${c.held} held, ${c.cancelled} cancelled, ${c.skipped} skipped.`,
+  );
+  return out.join('\n');
+}
+
+/** `sabatili reminders run`; the command line's `config` and `withDatabase` (a RangeError exits 2) come from src/cli/index.ts. */
+export function registerReminders(
+  program: Command,
+  cli: { config: () => Config; withDatabase: (c: Config, run: (db: Db) => void) => void },
+): void {
+  const reminders = program.command('reminders').description('SMS reminders before coverage lapses');
+  reminders
+    .command('run')
+    .description('queue the reminders due now (held until the sending hours at night); the server sends them, and runs this on its own schedule')
+    .option('--at <date>', 'run as if it were then: YYYY-MM-DD (when that day\'s sending hours open) or an ISO date-time')
+    .option('--dry-run', 'print who would get what, and change nothing')
+    .action((opts: { at?: string; dryRun?: boolean }) => {
+      const c = cli.config();
+      const hours = { startHour: c.REMINDER_START_HOUR, endHour: c.REMINDER_END_HOUR };
+      cli.withDatabase(c, (db) => {
+        // The whole run happens "then": rules, sending hours and the outbox rows' times.
+        const clock = opts.at === undefined ? systemClock : new ManualClock(parseAt(opts.at, hours.startHour));
+        const job = createReminders({
+          db, clock, hours,
+          outbox: createOutbox(db, clock, { foldMode: c.GSM_FOLD, allowUcs2: c.SMS_ALLOW_UCS2 }),
+          preferences: createPreferenceStore(db),
+          catalogs: loadCatalogs(),
+          serviceCode: c.USSD_SERVICE_CODE,
+        });
+        console.log(formatRun(job.run({ dryRun: opts.dryRun === true }), hours));
+      });
+    });
+}

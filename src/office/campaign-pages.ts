@@ -1,0 +1,151 @@
+import type { Express, RequestHandler, Response } from 'express';
+import { CampaignError, type Campaigns } from '../campaigns/campaigns.ts';
+import { COVERAGE_STATUSES } from '../campaigns/audience.ts';
+import { PLACEHOLDERS } from '../campaigns/render.ts';
+import type { Clock } from '../clock.ts';
+import type { Logger } from '../log.ts';
+import type { Audit } from './audit.ts';
+import { actorOf } from './auth.ts';
+
+export interface CampaignPagesContext {
+  page: (res: Response, view: string, data: Record<string, unknown>, status?: number) => void;
+  manager: RequestHandler;
+  form: RequestHandler;
+  csrf: RequestHandler;
+  notFound: (res: Response, what: string) => void;
+  districts: () => Array<{ district: string; mutuelles: Array<{ id: string; name: string }> }>;
+  audit: Audit;
+  clock: Clock;
+  logger: Logger;
+}
+
+type Body = Record<string, string | string[] | undefined>;
+
+const list = (v: string | string[] | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]).filter(Boolean);
+const one = (v: string | string[] | undefined): string => (Array.isArray(v) ? (v[0] ?? '') : (v ?? '')).trim();
+const yesNo = (v: string): boolean | undefined => (v === 'yes' ? true : v === 'no' ? false : undefined);
+const int = (v: string): number | undefined => (v === '' ? undefined : Number(v));
+
+/** The campaign form as the campaign service takes it (its schema checks every value). */
+export function campaignInput(b: Body): Record<string, unknown> {
+  const days = { min: int(one(b.daysMin)), max: int(one(b.daysMax)) };
+  const messages: Record<string, string> = {};
+  if (one(b.messageFr)) messages.fr = one(b.messageFr);
+  if (one(b.messageBm)) messages.bm = one(b.messageBm);
+  const share = one(b.controlPercent);
+  return {
+    name: one(b.name),
+    audience: {
+      ...(list(b.districts).length ? { districts: list(b.districts) } : {}),
+      ...(list(b.mutuelles).length ? { mutuelles: list(b.mutuelles) } : {}),
+      ...(list(b.statuses).length ? { statuses: list(b.statuses) } : {}),
+      ...(list(b.languages).length ? { languages: list(b.languages) } : {}),
+      ...(yesNo(one(b.subsidised)) !== undefined ? { subsidised: yesNo(one(b.subsidised)) } : {}),
+      ...(yesNo(one(b.wallet)) !== undefined ? { wallet: yesNo(one(b.wallet)) } : {}),
+      ...(days.min !== undefined || days.max !== undefined ? { daysSinceLastPayment: JSON.parse(JSON.stringify(days)) } : {}),
+    },
+    messages,
+    ...(one(b.fallback) ? { fallbackLanguage: one(b.fallback) } : {}),
+    ...(one(b.sendAt) ? { sendAt: one(b.sendAt) } : {}),
+    ...(one(b.ratePerMinute) ? { ratePerMinute: Number(one(b.ratePerMinute)) } : {}),
+    ...(share ? { controlShare: Number(share) / 100 } : {}),
+  };
+}
+
+/**
+ * Campaigns in the console, for managers, on top of the campaign service the admin API uses:
+ * create with audience filters, preview, a test to one phone, send, pause, resume, cancel with the
+ * progress updating itself, and the results with conversions.
+ */
+export function campaignPages(app: Express, c: CampaignPagesContext, campaigns: Campaigns): void {
+  const formPage = (res: Response, values: Body, error: string | null, status = 200) =>
+    c.page(res, 'campaign-form', {
+      title: 'Nouvelle campagne', values, error, districts: c.districts(), coverageStatuses: COVERAGE_STATUSES, placeholders: PLACEHOLDERS,
+    }, status);
+  const detail = (res: Response, id: number, flash?: { kind: 'ok' | 'error'; text: string }, status = 200) => {
+    const campaign = campaigns.get(id);
+    const sending = campaign.state !== 'draft' && campaign.state !== 'scheduled';
+    c.page(res, 'campaign', {
+      title: campaign.name, campaign, flash,
+      preview: sending ? null : campaigns.preview(id),
+      results: campaign.state === 'draft' ? null : campaigns.results(id),
+    }, status);
+  };
+  const continueInBackground = (id: number) => {
+    void campaigns.enqueueInBackground(id).catch((err: unknown) => c.logger.error({ err, campaign: id }, 'campaigns: enqueue failed'));
+  };
+  /** A campaign action from a page: audited, then the campaign's page with what happened. */
+  const action = (name: string, run: (id: number, body: Body) => string) => {
+    app.post(`/admin/campaigns/:id/${name}`, c.manager, c.form, c.csrf, (req, res) => {
+      const id = Number(req.params.id);
+      try {
+        const before = campaigns.get(id).state;
+        const done = run(id, req.body as Body);
+        c.audit.record(actorOf(res), c.clock.now(), { action: `campaign.${name}`, entity: 'campaign', entityId: id, before: { state: before }, after: { state: campaigns.get(id).state } });
+        res.redirect(303, `/admin/campaigns/${id}?ok=${encodeURIComponent(done)}`);
+      } catch (err) {
+        if (!(err instanceof CampaignError)) throw err;
+        if (err.status === 404) return c.notFound(res, 'Campagne introuvable');
+        res.redirect(303, `/admin/campaigns/${id}?error=${encodeURIComponent(err.message)}`);
+      }
+    });
+  };
+
+  app.get('/admin/campaigns', c.manager, (_req, res) => {
+    c.page(res, 'campaigns', { title: 'Campagnes', campaigns: campaigns.list(), reminders: campaigns.reminderResults() });
+  });
+
+  app.get('/admin/campaigns/new', c.manager, (_req, res) => formPage(res, { languages: ['fr', 'bm'] }, null));
+
+  app.post('/admin/campaigns', c.manager, c.form, c.csrf, (req, res) => {
+    const body = req.body as Body;
+    try {
+      const created = campaigns.create(campaignInput(body));
+      c.audit.record(actorOf(res), c.clock.now(), { action: 'campaign.create', entity: 'campaign', entityId: created.id, after: created });
+      res.redirect(303, `/admin/campaigns/${created.id}`);
+    } catch (err) {
+      if (!(err instanceof CampaignError)) throw err;
+      formPage(res, body, err.message, err.status === 404 ? 400 : err.status);
+    }
+  });
+
+  app.get('/admin/campaigns/:id', c.manager, (req, res) => {
+    const id = Number(req.params.id);
+    const ok = typeof req.query.ok === 'string' ? req.query.ok.slice(0, 300) : undefined;
+    const error = typeof req.query.error === 'string' ? req.query.error.slice(0, 300) : undefined;
+    try {
+      detail(res, id, error ? { kind: 'error', text: error } : ok ? { kind: 'ok', text: ok } : undefined);
+    } catch (err) {
+      if (err instanceof CampaignError && err.status === 404) return c.notFound(res, 'Campagne introuvable');
+      throw err;
+    }
+  });
+
+  /** What the page polls while a campaign sends. */
+  app.get('/admin/campaigns/:id/progress', c.manager, (req, res) => {
+    try {
+      const r = campaigns.results(Number(req.params.id));
+      res.json({ state: r.campaign.state, progress: r.campaign.progress, counts: r.counts });
+    } catch (err) {
+      if (err instanceof CampaignError) return void res.status(err.status).json({ error: err.message });
+      throw err;
+    }
+  });
+
+  action('test', (id, body) => {
+    const sent = campaigns.testSend(id, one(body.phone));
+    return `Message de test mis en file pour ${one(body.phone)} (${sent.segments} SMS).`;
+  });
+  action('send', (id) => {
+    const { total } = campaigns.startSend(id);
+    continueInBackground(id);
+    return `Envoi lancé pour ${total} ménage(s).`;
+  });
+  action('pause', (id) => (campaigns.pause(id), 'Campagne en pause.'));
+  action('resume', (id) => {
+    const resumed = campaigns.resume(id);
+    if (!resumed.progress.enqueueDone) continueInBackground(id);
+    return 'Campagne reprise.';
+  });
+  action('cancel', (id) => `Campagne annulée (${campaigns.cancel(id).expired} message(s) non envoyés).`);
+}

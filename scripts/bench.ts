@@ -28,6 +28,7 @@
  *
  * Flags: --duration S (10) --warmup S (2) --rounds N (1) --connections N (64) --json FILE --sms N (100000)
  *        --campaign N (200000 members; 0 skips) --only campaign (just the campaign section, see bench/campaign.ts)
+ *        --kpi N (200000 households; 0 skips) --only kpi (just the office figures, see bench/kpi.ts)
  *        --resume  --profile DIR (writes the sabatili child's .cpuprofile there and prints the
  *        top self-time functions; profiling slows the server, so that run's ratio means little).
  * Exits non-zero only when the bench itself fails, never on a budget FAIL.
@@ -40,6 +41,7 @@ import { BenchChild, killAll } from './bench/children.ts';
 import { runLoad, type LoadFigures } from './bench/load.ts';
 import { summarizeProfiles } from './bench/profile.ts';
 import { benchCampaign, type CampaignBenchFigures } from './bench/campaign.ts';
+import { benchKpi, type KpiBenchFigures } from './bench/kpi.ts';
 import { benchSms, type SmsBenchFigures } from './bench/sms.ts';
 import type { SessionStats, Usage } from './bench/protocol.ts';
 
@@ -58,6 +60,7 @@ const { values: flags } = parseArgs({
     resume: { type: 'boolean', default: false },
     sms: { type: 'string', default: '100000' },
     campaign: { type: 'string', default: '200000' },
+    kpi: { type: 'string', default: '200000' },
     only: { type: 'string' },
   },
 });
@@ -187,11 +190,12 @@ function printRun(r: Run): void {
 
 async function main(): Promise<void> {
   if (flags.only !== undefined) {
-    if (flags.only !== 'campaign') throw new Error(`--only takes "campaign" (got ${JSON.stringify(flags.only)})`);
+    if (flags.only !== 'campaign' && flags.only !== 'kpi') throw new Error(`--only takes "campaign" or "kpi" (got ${JSON.stringify(flags.only)})`);
     console.log(`reproduce: ${command}`);
     console.log(`node ${process.version}, os.cpus().length = ${cpus().length}, ${process.platform} ${process.arch}`);
     const campaign = flags.only === 'campaign' ? await campaignSection() : undefined;
-    if (opts.json) writeFileSync(opts.json, `${JSON.stringify({ campaign, command, node: process.version, cpus: cpus().length }, null, 2)}\n`);
+    const kpi = flags.only === 'kpi' ? kpiSection() : undefined;
+    if (opts.json) writeFileSync(opts.json, `${JSON.stringify({ campaign, kpi, command, node: process.version, cpus: cpus().length }, null, 2)}\n`);
     return;
   }
   console.log('sabatili /ussd bench: realistic 3-hop sessions, ratio against a bare express app');
@@ -299,11 +303,13 @@ async function main(): Promise<void> {
 
   const sms = await smsSection();
   const campaign = await campaignSection();
+  const kpi = kpiSection();
 
   if (opts.json) {
     const report = {
       sms,
       campaign,
+      kpi,
       command,
       node: process.version,
       cpus: cpus().length,
@@ -349,6 +355,20 @@ async function campaignSection(): Promise<CampaignBenchFigures | undefined> {
   console.log('budget (design.md, Performance budgets), campaign:');
   console.log(`  preview + enqueue < 5 s                  ${s(f.totalMs).padStart(14)}  ${f.totalMs < 5000 ? 'PASS' : 'FAIL'}`);
   console.log(`  memory bounded (flat over the chunks)    ${`${f.rssAfterFirstChunksMb.toFixed(0)} -> ${f.rssAfterLastChunkMb.toFixed(0)} MB`.padStart(14)}  ${bounded ? 'PASS' : 'FAIL'}`);
+  console.log(`  reproduce: ${command}`);
+  return f;
+}
+
+/** The office budget: the figures of a year for N generated households under 1 s (median of 5 runs). */
+function kpiSection(): KpiBenchFigures | undefined {
+  const n = Number(flags.kpi);
+  if (!Number.isInteger(n) || n <= 0) return undefined;
+  console.log(`\nkpi bench: the office figures for ${n} households (--kpi N to change, --kpi 0 to skip; --only kpi for this section alone)`);
+  const f = benchKpi(n, 5, (line) => console.log(`  ${line}`));
+  const s = (v: number) => `${(v / 1000).toFixed(2)} s`;
+  console.log(`  median: wall ${s(f.medianMs)}, CPU ${s(f.medianCpuMs)} (load average now ${loadavg()[0]?.toFixed(1)} on ${cpus().length} cores)`);
+  console.log('budget (design.md, Performance budgets), office:');
+  console.log(`  KPI figures for ${n} households < 1 s   ${`${s(f.medianMs)} median`.padStart(14)}  ${f.medianMs < 1000 ? 'PASS' : 'FAIL'}`);
   console.log(`  reproduce: ${command}`);
   return f;
 }

@@ -13,8 +13,10 @@ import { playTranscript, readTranscript } from '../simulator/transcripts.ts';
 import { createServices } from '../services.ts';
 import { smsStats } from '../sms/stats.ts';
 import { checkFlows } from '../ussd/check.ts';
+import { registerBackup } from './backup.ts';
 import { registerCampaigns } from './campaign.ts';
 import { registerReminders } from './reminders.ts';
+import { registerReport } from './report.ts';
 import { registerImport } from './import.ts';
 import { registerStaff } from './staff.ts';
 
@@ -230,6 +232,8 @@ export function buildCli(): Command {
 
   registerReminders(program, { config, withDatabase });
   registerCampaigns(program, { config });
+  registerReport(program, { config, withDatabase });
+  registerBackup(program, { config, openDatabase });
   registerStaff(program, { config, openDb: (c) => openDatabase(c.DATABASE_PATH) });
   registerImport(program, { config, openDb: (c) => openDatabase(c.DATABASE_PATH) });
 

@@ -8,6 +8,8 @@ import { officeRoutes } from '../office/routes.ts';
 import { adminRoutes } from './admin.ts';
 import { campaignRoutes } from './campaigns.ts';
 import { badRequest } from './errors.ts';
+import { healthHandler } from './health.ts';
+import { createKpiSource, kpiRoutes } from './kpi.ts';
 import { paymentRoutes } from './payments.ts';
 import { smsRoutes } from './sms.ts';
 import { ussdRoutes } from './ussd.ts';
@@ -23,9 +25,11 @@ export function createApp(s: Services): express.Express {
   smsRoutes(app, { outbox: s.outbox, inbound: s.inbound, logger: s.logger });
   paymentRoutes(app, { payments: s.payments, secret: s.config.PAYMENT_CALLBACK_SECRET, logger: s.logger });
   adminRoutes(app, { db: s.db, token: s.config.ADMIN_TOKEN });
+  kpiRoutes(app, { db: s.db, clock: s.clock, campaigns: s.campaigns, token: s.config.ADMIN_TOKEN, config: s.config });
   campaignRoutes(app, { campaigns: s.campaigns, token: s.config.ADMIN_TOKEN, logger: s.logger });
   officeRoutes(app, {
     ...s.office, db: s.db, clock: s.clock, logger: s.logger, households: s.households, mutuelles: s.mutuelles, payments: s.payments, outbox: s.outbox, campaigns: s.campaigns,
+    kpis: createKpiSource({ db: s.db, clock: s.clock, campaigns: s.campaigns, config: s.config }),
   });
   if (s.config.SIMULATOR_ENABLED) {
     simulatorRoutes(app, { sms: s.simulatorSms, clock: s.clock, selfUrl: s.publicUrl, shortCode: s.config.AT_SENDER_ID ?? '36123' });
@@ -44,10 +48,7 @@ export function createApp(s: Services): express.Express {
     app.use('/version1/messaging', gateway.router);
   }
 
-  app.get('/healthz', (_req, res) => {
-    s.db.prepare('SELECT 1').get();
-    res.json({ status: 'ok', time: s.clock.now().toISOString() });
-  });
+  app.get('/healthz', healthHandler({ db: s.db, clock: s.clock, dispatcher: s.dispatcher }));
 
   app.use((req, res) => {
     res.status(404).type('text/plain').send(`Not found: ${req.method} ${req.path}\n`);

@@ -21,6 +21,9 @@ import { QueueError, type CallbackQueue } from './callback-queue.ts';
 import type { Campaigns } from '../campaigns/campaigns.ts';
 import type { MutuelleStore } from '../db/mutuelles.ts';
 import { campaignPages } from './campaign-pages.ts';
+import { CHANNELS, kpisToCsv, type KpiOptions, type Kpis } from './kpi.ts';
+import { addMonths, monthOf } from '../domain/dates.ts';
+import { bamakoDay } from '../clock.ts';
 import type { SearchHit, SupportViewFn } from './members.ts';
 import { COLUMNS, ImportFileError, previewImport, runImport } from './import.ts';
 import { BENEFICIARY_ROWS, checkBeneficiary, checkHousehold, mobileNumber, type FormValues } from './registration.ts';
@@ -40,8 +43,8 @@ export interface OfficeDeps {
   payments: Payments;
   outbox: Outbox;
   campaigns: Campaigns;
-  /** Persons covered today against the target population, per district (the headline KPI). */
-  penetration?: (now: Date) => Array<{ district: string; covered: number; target: number }>;
+  /** The office's figures (src/office/kpi.ts), computed off the event loop for a large network. */
+  kpis: (options: Omit<KpiOptions, 'campaigns'>) => Promise<Kpis>;
   loginLimitPerWindow?: number;
 }
 
@@ -153,8 +156,11 @@ export function officeRoutes(app: Express, d: OfficeDeps): void {
     res.redirect(303, '/admin/login');
   });
 
-  app.get('/admin', officer, (_req, res) => {
-    page(res, 'home', { title: 'Accueil', queue: d.queue.figures(), penetration: d.penetration?.(d.clock.now()) ?? null });
+  app.get('/admin', officer, async (_req, res) => {
+    const today = bamakoDay(d.clock.now());
+    const k = await d.kpis({ from: today, to: today, today });
+    const penetration = k.districts.map((x) => ({ district: x.district, covered: x.penetration.coveredPersons, target: x.targetPopulation }));
+    page(res, 'home', { title: 'Accueil', queue: d.queue.figures(), penetration });
   });
 
   app.get('/admin/members', officer, (req, res) => {
@@ -441,6 +447,57 @@ export function officeRoutes(app: Express, d: OfficeDeps): void {
   }
 
   campaignPages(app, { page, manager, form, csrf: requireCsrf, notFound, districts, audit: d.audit, clock: d.clock, logger: d.logger }, d.campaigns);
+
+  const figuresQuery = z.object({
+    from: z.iso.date({ error: 'date de début invalide (AAAA-MM-JJ)' }).optional().or(z.literal('').transform(() => undefined)),
+    to: z.iso.date({ error: 'date de fin invalide (AAAA-MM-JJ)' }).optional().or(z.literal('').transform(() => undefined)),
+    district: z.string().max(100).optional().transform((v) => v || undefined),
+    mutuelle: z.string().max(100).optional().transform((v) => v || undefined),
+  });
+  /** The period asked, by default the last twelve months to today. */
+  const figuresOptions = (req: Request) => {
+    const q = figuresQuery.safeParse(req.query);
+    const today = bamakoDay(d.clock.now());
+    const from = (q.success && q.data.from) || `${addMonths(monthOf(today), -11)}-01`;
+    const to = (q.success && q.data.to) || today;
+    const query = { from, to, district: q.success ? q.data.district : undefined, mutuelle: q.success ? q.data.mutuelle : undefined };
+    return { q, today, query, options: { from, to, today, district: query.district, mutuelleId: query.mutuelle } };
+  };
+  const queryString = (query: Record<string, string | undefined>) =>
+    new URLSearchParams(Object.entries(query).filter((e): e is [string, string] => e[1] !== undefined)).toString();
+
+  app.get('/admin/figures', manager, async (req, res) => {
+    const { q, query, options } = figuresOptions(req);
+    const base = { title: 'Chiffres', query, districts: districts(), kpis: null, error: null as string | null, scripts: ['/admin/static/chart.umd.js', '/admin/static/figures.js'] };
+    if (!q.success) return page(res, 'figures', { ...base, error: q.error.issues.map((i) => i.message).join('; ') }, 400);
+    try {
+      const k = await d.kpis(options);
+      const chart = {
+        trendDays: k.trendDays,
+        penetration: k.districts.map((x) => ({ label: x.district, rates: x.penetration.trend.map((p) => (p.rate === null ? null : Math.round(p.rate * 10_000) / 100)) })),
+        months: k.totals.contributions.months.map((m) => m.month),
+        channels: CHANNELS.map((c) => ({ label: LABELS.channels[c], amounts: k.totals.contributions.months.map((m) => m.byChannel[c].amount) })),
+      };
+      // JSON in the page for the charts; '<' escaped so that no value can close the script element.
+      const chartJson = JSON.stringify(chart).replace(/</g, '\\u003c');
+      page(res, 'figures', { ...base, kpis: k, chartJson, queryString: queryString(query) });
+    } catch (err) {
+      if (!(err instanceof RangeError)) throw err;
+      page(res, 'figures', { ...base, error: err.message }, 400);
+    }
+  });
+
+  app.get('/admin/figures.csv', manager, async (req, res) => {
+    const { q, options } = figuresOptions(req);
+    if (!q.success) return void res.status(400).type('text/plain').send(`${q.error.issues.map((i) => i.message).join('; ')}\n`);
+    try {
+      const k = await d.kpis(options);
+      res.attachment(`chiffres-${options.from}-${options.to}.csv`).type('text/csv; charset=utf-8').send(kpisToCsv(k));
+    } catch (err) {
+      if (!(err instanceof RangeError)) throw err;
+      res.status(400).type('text/plain').send(`${err.message}\n`);
+    }
+  });
 
   app.get('/admin/audit', manager, (req, res) => {
     const q = auditQuery.safeParse(req.query);

@@ -5,6 +5,7 @@
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { computeKpis } from '../../src/office/kpi.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
 import { browserAvailable, launchBrowser, until } from '../support/browser.ts';
 import { addStaff, PASSWORD } from '../office/support.ts';
@@ -99,5 +100,48 @@ describe.skipIf(!browserAvailable())('the office console in a browser', () => {
     expect(await page.locator('main').innerText()).toContain('Aucune demande en attente.');
     const done = app.services.db.prepare('SELECT status, outcome, claimed_by AS claimedBy FROM callback_requests').get();
     expect(done).toEqual({ status: 'done', outcome: 'Expliqué le délai de grâce', claimedBy: 'awa@utm.ml' });
+  });
+});
+
+describe.skipIf(!browserAvailable())('the figures page in a browser', () => {
+  let browser: Browser;
+  let app: TestApp;
+  beforeAll(async () => {
+    browser = await launchBrowser();
+    app = await startTestApp();
+    await addStaff(app, 'chef@utm.ml', 'manager');
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await app?.close();
+  });
+
+  it('draws the penetration and contributions charts with the numbers of the tables', async () => {
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+    await page.goto(`${app.url}/admin/login?next=%2Fadmin%2Ffigures`);
+    await page.getByLabel('Adresse e-mail').fill('chef@utm.ml');
+    await page.getByLabel('Mot de passe').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Se connecter' }).click();
+    await page.waitForURL(`${app.url}/admin/figures`);
+    const charts = () =>
+      page.evaluate(() => {
+        const Chart = (window as unknown as { Chart: { getChart(c: Element): { data: { labels: unknown[]; datasets: Array<{ label: string; data: unknown[] }> } } | undefined } }).Chart;
+        return ['chart-penetration', 'chart-contributions'].map((id) => {
+          const c = Chart.getChart(document.getElementById(id) as Element);
+          return c ? { labels: c.data.labels, datasets: c.data.datasets.map((d) => ({ label: d.label, data: d.data })) } : null;
+        });
+      });
+    await until(async () => (await charts()).every((c) => c !== null)).toBe(true);
+    const [penetration, contributions] = await charts();
+    const k = computeKpis(app.services.db, { from: '2025-04-01', to: '2026-03-10', today: '2026-03-10' });
+    expect(penetration?.labels).toEqual(k.trendDays);
+    expect(penetration?.datasets.map((d) => d.label).sort()).toEqual(['Koutiala', 'Sikasso']);
+    expect(contributions?.labels).toEqual(k.totals.contributions.months.map((m) => m.month));
+    expect(contributions?.datasets[0]).toEqual({ label: 'Orange Money', data: k.totals.contributions.months.map((m) => m.byChannel.orange_money.amount) });
+    expect(errors).toEqual([]);
+    await page.close();
   });
 });

@@ -1,0 +1,106 @@
+import type { Command } from 'commander';
+import { createCampaigns } from '../campaigns/campaigns.ts';
+import { bamakoDay, systemClock } from '../clock.ts';
+import type { Config } from '../config.ts';
+import type { Db } from '../db/connection.ts';
+import { computeKpis, CSV_SECTIONS, kpisToCsv, kpiTables, type Kpis } from '../office/kpi.ts';
+import { createOutbox } from '../sms/outbox.ts';
+
+const TITLES: Record<(typeof CSV_SECTIONS)[number], string> = {
+  penetration: 'Penetration today (covered persons / target population)',
+  penetration_trend: 'Penetration at the end of each month',
+  households_by_status: 'Households by coverage status today',
+  beneficiaries_by_status: 'Beneficiaries by status today',
+  subsidised: 'Subsidised persons',
+  contributions_by_month: 'Contributions per month (FCFA)',
+  payments: 'Mobile-money payments',
+  payment_failures: 'Payment failures by reason',
+  sms: 'SMS',
+  ussd: 'USSD sessions',
+  ussd_drop_off: 'USSD drop-off: where unfinished sessions stopped',
+  reminder_conversions: 'Reminder conversions (all reminders so far)',
+  campaign_conversions: 'Campaign conversions (campaigns started in the period)',
+};
+
+/** Penetration rates are small (0.007%): below 1%, three decimals. */
+const percent = (v: number) => (v === 0 ? '0%' : `${(v * 100).toFixed(v < 0.01 ? 3 : 1)}%`);
+
+/** The trend as one row per district or mutuelle and one column per day: covered persons (rate). */
+function trendRows(k: Kpis): Array<Array<string | number | null>> {
+  const levels = [
+    { level: 'total', district: '', id: '', f: k.totals },
+    ...k.districts.map((d) => ({ level: 'district', district: d.district, id: '', f: d })),
+    ...k.mutuelles.map((m) => ({ level: 'mutuelle', district: m.district, id: m.id, f: m })),
+  ];
+  return [
+    ['level', 'district', 'mutuelle_id', ...k.trendDays],
+    ...levels.map((l) => [
+      l.level, l.district, l.id,
+      ...l.f.penetration.trend.map((t) => `${t.coveredPersons}${t.rate === null ? '' : ` (${percent(t.rate)})`}`),
+    ]),
+  ];
+}
+
+/** Shares (columns named *rate, *share, difference) as percentages; empty cells as '-'. */
+function cell(header: string, v: string | number | null): string {
+  if (v === null || v === '') return '-';
+  if (typeof v === 'number' && /(rate|share|difference)$/.test(header)) return percent(v);
+  return String(v);
+}
+
+/** The figures as aligned text tables, one per section, for a terminal. */
+export function formatKpis(k: Kpis): string {
+  const out = [
+    `Figures for ${k.period.from} to ${k.period.to} (statuses and penetration on ${k.period.today})` +
+      (k.scope.district ? `, district ${k.scope.district}` : '') +
+      (k.scope.mutuelleId ? `, mutuelle ${k.scope.mutuelleId}` : ''),
+  ];
+  const tables = { ...kpiTables(k), penetration_trend: trendRows(k) };
+  for (const [section, rows] of Object.entries(tables) as Array<[keyof typeof TITLES, Array<Array<string | number | null>>]>) {
+    const [head, ...body] = rows as [string[], ...Array<Array<string | number | null>>];
+    out.push('', TITLES[section]);
+    if (body.length === 0) {
+      out.push('  (none)');
+      continue;
+    }
+    const cells = body.map((r) => r.map((v, i) => cell(head[i] as string, v)));
+    const widths = head.map((h, i) => Math.max(h.length, ...cells.map((r) => (r[i] as string).length)));
+    const line = (r: string[]) => `  ${r.map((c, i) => (/^-?[\d.]+%?( \(.*\))?$/.test(c) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ')}`.trimEnd();
+    out.push(line(head), ...cells.map(line));
+  }
+  return out.join('\n');
+}
+
+/** `sabatili report kpi`: the office's figures on the terminal or as CSV. */
+export function registerReport(
+  program: Command,
+  cli: { config: () => Config; withDatabase: (c: Config, run: (db: Db) => void) => void },
+): void {
+  const report = program.command('report').description('figures for UTM');
+  report
+    .command('kpi')
+    .description('penetration and its trend, households and beneficiaries by status, contributions, payments, SMS, USSD, conversions; per district and mutuelle')
+    .requiredOption('--from <day>', 'first day of the period (YYYY-MM-DD)')
+    .requiredOption('--to <day>', 'last day of the period, inclusive (YYYY-MM-DD)')
+    .option('--today <day>', 'the day statuses and penetration are computed on (default: today in Bamako)')
+    .option('--district <name>', 'only this district')
+    .option('--mutuelle <id>', 'only this mutuelle')
+    .option('--csv', 'print CSV: one table per figure, each after a "# section" line')
+    .option('--json', 'print the figures as JSON')
+    .action((opts: { from: string; to: string; today?: string; district?: string; mutuelle?: string; csv?: boolean; json?: boolean }) => {
+      const c = cli.config();
+      cli.withDatabase(c, (db) => {
+        const outbox = createOutbox(db, systemClock, { foldMode: c.GSM_FOLD, allowUcs2: c.SMS_ALLOW_UCS2 });
+        const k = computeKpis(db, {
+          from: opts.from,
+          to: opts.to,
+          today: opts.today ?? bamakoDay(systemClock.now()),
+          district: opts.district,
+          mutuelleId: opts.mutuelle,
+          campaigns: createCampaigns({ db, clock: systemClock, outbox, serviceCode: c.USSD_SERVICE_CODE, costPerSegmentFcfa: c.SMS_COST_PER_SEGMENT_FCFA }),
+        });
+        if (opts.csv) process.stdout.write(kpisToCsv(k));
+        else console.log(opts.json ? JSON.stringify(k, null, 2) : formatKpis(k));
+      });
+    });
+}

@@ -1,0 +1,964 @@
+/**
+ * The figures UTM reports (issue 9, item 7), per mutuelle, per district and in total, for a period:
+ * penetration today and at the end of each month, households and beneficiaries by coverage status,
+ * subsidised share, contributions per month and channel, payment outcomes, SMS, USSD sessions, and
+ * the conversions of reminders and campaigns. Read by `sabatili report kpi`, `GET /admin/api/kpi`
+ * and the office console's pages.
+ *
+ * ## Performance (design.md: "KPI pages for 200,000 households under 1 s")
+ *
+ * Every figure but coverage is an SQL aggregate. Coverage needs each household's whole ledger. Rows
+ * handed to JavaScript one by one cost microseconds each (an array per row, kept alive until the
+ * end), so nothing per household or per contribution is returned as rows: small SQL functions
+ * registered for the duration of the call receive the values (cheap scalar calls) and fill typed
+ * arrays, and the aggregates group by the mutuelle those functions look up. The ledger is read once
+ * in table order: that pass both fills each household's payments for coverage and sums the
+ * contributions of the period per month and channel.
+ *
+ * All of it runs in one read transaction (one snapshot while the server writes) and synchronously:
+ * called on the server's connection it holds the event loop for as long as it runs (1.6–1.9 s of
+ * CPU for 200,000 households and a year on this 2-core machine, see `npm run bench -- --only kpi`).
+ *
+ * Coverage is computed by `coverageTimeline`, a one-pass form of the domain's `coverageOn` that
+ * returns the status at several days at once (today, and the end of every month of the period) from
+ * counts of beneficiaries. It follows coverageOn's rules step by step; test/office/kpi-coverage.test.ts
+ * checks it against coverageOn itself with fast-check and on the demo data.
+ *
+ * ## Definitions
+ *
+ * - Covered persons on a day: the active beneficiaries of households whose status that day is
+ *   active, waiting or grace (not lapsed, never covered included in lapsed). Penetration: covered
+ *   persons / the mutuelles' target population. The trend uses the beneficiaries as registered
+ *   today (their history is not kept).
+ * - The period [from, to] (Bamako days, inclusive) selects contributions (paid_on), payments
+ *   (created_at), SMS (created) and USSD sessions (created) and gateway notifications (received);
+ *   statuses and penetration are on `today`; the trend is on the last day of each month of the
+ *   period, or `to` or `today` when earlier.
+ * - SMS and USSD of numbers that are no household's phone are counted in `nonMembers`, and in
+ *   `totals` when no district or mutuelle is asked for.
+ */
+import { stringify } from 'csv-stringify/sync';
+import type { Campaigns } from '../campaigns/campaigns.ts';
+import type { Conversions } from '../campaigns/conversions.ts';
+import { reminderRuleResults, type ReminderRuleResults } from '../campaigns/reminder-results.ts';
+import type { Db } from '../db/connection.ts';
+import { monthlyShare, type CoverageStatus, type LocalDate, type Month, type ProductParameters } from '../domain/coverage.ts';
+import {
+  firstDayNumberOfMonthIndex,
+  fromDayNumber,
+  fromMonthIndex,
+  isLocalDate,
+  lastDayNumberOfMonthIndex,
+  monthIndexOfDayNumber,
+  toDayNumber,
+} from '../domain/dates.ts';
+
+export const CHANNELS = ['orange_money', 'cash', 'agent'] as const;
+export type Channel = (typeof CHANNELS)[number];
+export const PAYMENT_STATUSES = ['initiated', 'pending', 'succeeded', 'failed', 'expired', 'cancelled'] as const;
+export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
+export const STATUSES = ['active', 'waiting', 'grace', 'lapsed'] as const satisfies readonly CoverageStatus[];
+export const GATEWAY_STATUSES = ['Success', 'Incomplete', 'Failed'] as const;
+
+export interface KpiOptions {
+  from: LocalDate;
+  to: LocalDate;
+  today: LocalDate;
+  district?: string | undefined;
+  mutuelleId?: string | undefined;
+  /** Campaign results come from the campaigns service; without it `conversions.campaigns` is null. */
+  campaigns?: Pick<Campaigns, 'list' | 'results'> | undefined;
+}
+
+export interface CountAmount {
+  count: number;
+  amount: number;
+}
+
+export interface SmsFigures {
+  /** Written to the outbox in the period. */
+  messages: number;
+  /** Accepted by the gateway (delivered, and failed after sending, included). */
+  sent: number;
+  delivered: number;
+  failed: number;
+  expired: number;
+  /** Not sent yet (queued or sending). */
+  waiting: number;
+  /** Delivered among those whose fate is known (delivered, or failed after sending), as `sabatili sms stats`. */
+  deliveryRate: number | null;
+  segments: number;
+  /** What the gateway reported, per currency (e.g. { XOF: 1250 }). */
+  cost: Record<string, number>;
+}
+
+export interface UssdFigures {
+  /** Sessions started in the period (sabatili's stored sessions). */
+  sessions: number;
+  /** Ended on a final screen (END). */
+  completed: number;
+  completionRate: number | null;
+  /** Where the sessions not completed stopped: flow and state, most frequent first. */
+  dropOff: Array<{ screen: string; sessions: number }>;
+  /** The gateway's end-of-session notifications (POST /ussd/events) received in the period, by status. */
+  gateway: Record<(typeof GATEWAY_STATUSES)[number], number>;
+}
+
+export interface Figures {
+  targetPopulation: number;
+  penetration: {
+    coveredPersons: number;
+    /** coveredPersons / targetPopulation; null when the target is 0. */
+    rate: number | null;
+    trend: Array<{ day: LocalDate; coveredPersons: number; rate: number | null }>;
+  };
+  /** Households by coverage status today ('lapsed' includes never covered). */
+  households: Record<CoverageStatus, number> & { total: number; neverCovered: number };
+  /** Beneficiaries by their status today: their household's, or 'inactive'. */
+  beneficiaries: Record<CoverageStatus | 'inactive', number> & { total: number };
+  subsidised: {
+    /** Among covered persons today. */
+    covered: number;
+    coveredShare: number | null;
+    /** Among all active beneficiaries. */
+    active: number;
+    activeShare: number | null;
+  };
+  contributions: {
+    months: Array<{ month: Month } & CountAmount & { byChannel: Record<Channel, CountAmount> }>;
+    total: CountAmount & { byChannel: Record<Channel, CountAmount> };
+    /** Orange Money's share of the period's contributions, by count and by amount. */
+    mobileMoneyShare: { count: number | null; amount: number | null };
+  };
+  payments: {
+    byStatus: Record<PaymentStatus, number>;
+    /** succeeded / (succeeded + failed + expired): cancelled and still open ones are left out. */
+    successRate: number | null;
+    amountSucceeded: number;
+    failureReasons: Array<{ status: 'failed' | 'expired'; reason: string; count: number }>;
+  };
+  sms: SmsFigures;
+  ussd: UssdFigures;
+}
+
+export interface CampaignConversion {
+  id: number;
+  name: string;
+  state: string;
+  startedAt: string | null;
+  counts: { audience: number; control: number; queued: number; sent: number; delivered: number; failed: number };
+  conversions: Conversions;
+}
+
+export interface Kpis {
+  period: { from: LocalDate; to: LocalDate; today: LocalDate };
+  scope: { district: string | null; mutuelleId: string | null };
+  /** The days of the penetration trend. */
+  trendDays: LocalDate[];
+  totals: Figures;
+  districts: Array<{ district: string } & Figures>;
+  mutuelles: Array<{ id: string; name: string; district: string } & Figures>;
+  /** SMS to and USSD sessions from numbers that are no household's phone. */
+  nonMembers: { sms: SmsFigures; ussd: UssdFigures };
+  /** Whole network, not per mutuelle: reminders per rule since they started; campaigns started in the period. */
+  conversions: { reminders: ReminderRuleResults[]; campaigns: CampaignConversion[] | null };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Coverage at several days in one pass
+
+/** Status codes of coverageTimeline: the index in this list. 'never' is lapsed and never covered. */
+export const TIMELINE_STATUS = ['never', 'lapsed', 'grace', 'waiting', 'active'] as const;
+export type TimelineStatus = (typeof TIMELINE_STATUS)[number];
+const NEVER = 0, LAPSED = 1, GRACE = 2, WAITING = 3, ACTIVE = 4;
+
+/** A product's dated parameters, prepared once for every household of the product. */
+export interface ProductRules {
+  eff: number[];
+  fromMonth: number[];
+  waitingDays: number[];
+  graceDays: number[];
+  fullShare: number[];
+  subsidisedShare: number[];
+}
+
+/** As coverage.ts prepares them: sorted by effectiveFrom, stable for equal days. */
+export function productRules(params: readonly ProductParameters[]): ProductRules {
+  if (params.length === 0) throw new Error('no product parameters: at least one dated version is needed');
+  const list = params.map((p, i) => ({ p, eff: toDayNumber(p.effectiveFrom), i })).sort((a, b) => a.eff - b.eff || a.i - b.i);
+  return {
+    eff: list.map((v) => v.eff),
+    // the first month each version applies to whole months from
+    fromMonth: list.map((v) => {
+      const m = monthIndexOfDayNumber(v.eff);
+      return firstDayNumberOfMonthIndex(m) === v.eff ? m : m + 1;
+    }),
+    waitingDays: list.map((v) => v.p.waitingDays),
+    graceDays: list.map((v) => v.p.graceDays),
+    fullShare: list.map((v) => monthlyShare(v.p, false)),
+    subsidisedShare: list.map((v) => monthlyShare(v.p, true)),
+  };
+}
+
+/** coverage.ts's indexForDay: the version in force on a day, or the first one within its own month. */
+function versionForDay(r: ProductRules, day: number): number {
+  for (let i = r.eff.length - 1; i >= 0; i--) if ((r.eff[i] as number) <= day) return i;
+  const first = r.eff[0] as number;
+  if (monthOfDay(day) === monthOfDay(first)) {
+    let j = 0;
+    while (j + 1 < r.eff.length && r.eff[j + 1] === first) j++;
+    return j;
+  }
+  throw new Error(`no product parameters in force on ${fromDayNumber(day)} (the first version takes effect on ${fromDayNumber(first)})`);
+}
+
+/**
+ * The household's status (a TIMELINE_STATUS index) on each of `checkpoints` (day numbers,
+ * ascending), exactly as coverageOn would give it with `today` set to that day: the same payment order (by day;
+ * payments of one day have the same effect in any order), the same dues per month and version, the
+ * same restart after a lapse, waiting period and grace. The household's payments are
+ * `days[start..end)` and `amounts[start..end)`, sorted by day; `out[k]` receives the status on
+ * `checkpoints[k]`. Counts of active beneficiaries are all the dues need.
+ */
+export function coverageTimeline(
+  rules: ProductRules,
+  subsidised: number,
+  full: number,
+  days: ArrayLike<number>,
+  amounts: ArrayLike<number>,
+  start: number,
+  end: number,
+  checkpoints: readonly number[],
+  out: Uint8Array | number[],
+): void {
+  const nv = rules.eff.length;
+  let credit = 0;
+  let paidThroughMi = -1;
+  let graceUntil = 0;
+  let nextMi = 0;
+  let episodeStart = 0;
+  let pendingStart = 0;
+  let pending = false; // a restart not yet turned into coverage
+  let k = 0;
+  for (let i = start; i < end; i++) {
+    const day = days[i] as number;
+    while (k < checkpoints.length && (checkpoints[k] as number) < day) {
+      out[k] = statusOn(rules, checkpoints[k++] as number, paidThroughMi, graceUntil, episodeStart);
+    }
+    if (k === checkpoints.length) return;
+    if (paidThroughMi < 0 || day > graceUntil) {
+      pendingStart = day;
+      pending = true;
+      nextMi = monthOfDay(day);
+    }
+    credit += amounts[i] as number;
+    let covered = false;
+    for (;;) {
+      const v = versionForDay(rules, firstDayOfMonth(nextMi));
+      const due = full * (rules.fullShare[v] as number) + subsidised * (rules.subsidisedShare[v] as number);
+      if (due <= 0 || credit < due) break;
+      let months = Math.floor(credit / due);
+      if (v + 1 < nv) months = Math.min(months, (rules.fromMonth[v + 1] as number) - nextMi);
+      credit -= months * due;
+      nextMi += months;
+      covered = true;
+    }
+    if (covered) {
+      paidThroughMi = nextMi - 1;
+      const last = firstDayOfMonth(nextMi) - 1;
+      graceUntil = last + (rules.graceDays[versionForDay(rules, last)] as number);
+      if (pending) {
+        episodeStart = pendingStart;
+        pending = false;
+      }
+    }
+  }
+  while (k < checkpoints.length) out[k] = statusOn(rules, checkpoints[k++] as number, paidThroughMi, graceUntil, episodeStart);
+}
+
+function statusOn(rules: ProductRules, t: number, paidThroughMi: number, graceUntil: number, episodeStart: number): number {
+  if (paidThroughMi < 0) return NEVER;
+  if (t > graceUntil) return LAPSED;
+  if (t >= firstDayOfMonth(paidThroughMi + 1)) return GRACE;
+  const waiting = rules.waitingDays[versionForDay(rules, episodeStart)] as number;
+  return waiting > 0 && t <= episodeStart + waiting - 1 ? WAITING : ACTIVE;
+}
+
+// Month of a day and first day of a month, from tables for 1970–2199 built once (the calendar
+// arithmetic of dates.ts costs more than the rest of the coverage loop); outside them, dates.ts itself.
+const TABLE_MONTHS = 230 * 12;
+const FIRST_DAYS = Int32Array.from({ length: TABLE_MONTHS + 1 }, (_, i) => firstDayNumberOfMonthIndex(1970 * 12 + i));
+const MONTH_OF_DAYS = new Int32Array(FIRST_DAYS[TABLE_MONTHS]!);
+for (let i = 0; i < TABLE_MONTHS; i++) MONTH_OF_DAYS.fill(1970 * 12 + i, FIRST_DAYS[i]!, FIRST_DAYS[i + 1]!);
+
+function firstDayOfMonth(mi: number): number {
+  const i = mi - 1970 * 12;
+  return i >= 0 && i <= TABLE_MONTHS ? FIRST_DAYS[i]! : firstDayNumberOfMonthIndex(mi);
+}
+function monthOfDay(day: number): number {
+  return day >= 0 && day < MONTH_OF_DAYS.length ? MONTH_OF_DAYS[day]! : monthIndexOfDayNumber(day);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Accumulators: one per mutuelle (and one for numbers that are no member's), summed upwards
+
+interface Acc {
+  households: number[]; // by TIMELINE_STATUS
+  beneficiaries: number[]; // active ones, by household TIMELINE_STATUS
+  inactive: number;
+  subsidisedByStatus: number[]; // active subsidised ones, by household TIMELINE_STATUS
+  trend: number[]; // covered persons per trend day
+  months: Map<number, number[]>; // month index → [count, amount] per channel, flattened
+  payments: Record<PaymentStatus, number>;
+  amountSucceeded: number;
+  reasons: Map<string, number>; // 'status|reason'
+  sms: Omit<SmsFigures, 'deliveryRate'> & { failedAfterSending: number };
+  ussd: { sessions: number; completed: number; dropOff: Map<string, number>; gateway: Record<string, number> };
+}
+
+function newAcc(trendDays: number): Acc {
+  return {
+    households: [0, 0, 0, 0, 0],
+    beneficiaries: [0, 0, 0, 0, 0],
+    inactive: 0,
+    subsidisedByStatus: [0, 0, 0, 0, 0],
+    trend: new Array<number>(trendDays).fill(0),
+    months: new Map(),
+    payments: Object.fromEntries(PAYMENT_STATUSES.map((s) => [s, 0])) as Record<PaymentStatus, number>,
+    amountSucceeded: 0,
+    reasons: new Map(),
+    sms: { messages: 0, sent: 0, delivered: 0, failed: 0, expired: 0, waiting: 0, segments: 0, cost: {}, failedAfterSending: 0 },
+    ussd: { sessions: 0, completed: 0, dropOff: new Map(), gateway: { Success: 0, Incomplete: 0, Failed: 0 } },
+  };
+}
+
+function addInto(to: Acc, from: Acc): void {
+  const add = (a: number[], b: number[]) => b.forEach((v, i) => (a[i] = (a[i] as number) + v));
+  const addMap = <K>(a: Map<K, number>, b: Map<K, number>) => b.forEach((v, key) => a.set(key, (a.get(key) ?? 0) + v));
+  add(to.households, from.households);
+  add(to.beneficiaries, from.beneficiaries);
+  to.inactive += from.inactive;
+  add(to.subsidisedByStatus, from.subsidisedByStatus);
+  add(to.trend, from.trend);
+  for (const [m, v] of from.months) {
+    const mine = to.months.get(m);
+    if (mine) add(mine, v);
+    else to.months.set(m, [...v]);
+  }
+  for (const s of PAYMENT_STATUSES) to.payments[s] += from.payments[s];
+  to.amountSucceeded += from.amountSucceeded;
+  addMap(to.reasons, from.reasons);
+  for (const key of ['messages', 'sent', 'delivered', 'failed', 'expired', 'waiting', 'segments', 'failedAfterSending'] as const) {
+    to.sms[key] += from.sms[key];
+  }
+  for (const [cur, v] of Object.entries(from.sms.cost)) to.sms.cost[cur] = (to.sms.cost[cur] ?? 0) + v;
+  to.ussd.sessions += from.ussd.sessions;
+  to.ussd.completed += from.ussd.completed;
+  addMap(to.ussd.dropOff, from.ussd.dropOff);
+  for (const s of GATEWAY_STATUSES) to.ussd.gateway[s] = (to.ussd.gateway[s] ?? 0) + (from.ussd.gateway[s] ?? 0);
+}
+
+const ratio = (a: number, b: number): number | null => (b > 0 ? a / b : null);
+const channels = (): Record<Channel, CountAmount> => ({ orange_money: { count: 0, amount: 0 }, cash: { count: 0, amount: 0 }, agent: { count: 0, amount: 0 } });
+/** Money sums of floats reported by the gateway, kept to the gateway's precision. */
+const round4 = (v: number) => Math.round(v * 10_000) / 10_000;
+
+function smsFigures({ failedAfterSending, ...a }: Acc['sms']): SmsFigures {
+  return {
+    ...a,
+    cost: Object.fromEntries(Object.entries(a.cost).map(([c, v]) => [c, round4(v)])),
+    deliveryRate: ratio(a.delivered, a.delivered + failedAfterSending),
+  };
+}
+
+function ussdFigures(a: Acc['ussd']): UssdFigures {
+  return {
+    sessions: a.sessions,
+    completed: a.completed,
+    completionRate: ratio(a.completed, a.sessions),
+    dropOff: [...a.dropOff].map(([screen, sessions]) => ({ screen, sessions })).sort((x, y) => y.sessions - x.sessions || x.screen.localeCompare(y.screen)),
+    gateway: { Success: a.gateway.Success ?? 0, Incomplete: a.gateway.Incomplete ?? 0, Failed: a.gateway.Failed ?? 0 },
+  };
+}
+
+function figures(a: Acc, target: number, trendDays: LocalDate[], monthRange: [number, number]): Figures {
+  const covered = a.beneficiaries[ACTIVE]! + a.beneficiaries[WAITING]! + a.beneficiaries[GRACE]!;
+  const subsidisedCovered = a.subsidisedByStatus[ACTIVE]! + a.subsidisedByStatus[WAITING]! + a.subsidisedByStatus[GRACE]!;
+  const activeBeneficiaries = a.beneficiaries.reduce((n, v) => n + v, 0);
+  const subsidisedActive = a.subsidisedByStatus.reduce((n, v) => n + v, 0);
+  const total = { count: 0, amount: 0, byChannel: channels() };
+  const months: Figures['contributions']['months'] = [];
+  for (let m = monthRange[0]; m <= monthRange[1]; m++) {
+    const v = a.months.get(m) ?? [0, 0, 0, 0, 0, 0];
+    const byChannel = channels();
+    let count = 0;
+    let amount = 0;
+    CHANNELS.forEach((c, i) => {
+      byChannel[c] = { count: v[2 * i]!, amount: v[2 * i + 1]! };
+      count += v[2 * i]!;
+      amount += v[2 * i + 1]!;
+      total.byChannel[c].count += v[2 * i]!;
+      total.byChannel[c].amount += v[2 * i + 1]!;
+    });
+    total.count += count;
+    total.amount += amount;
+    months.push({ month: fromMonthIndex(m), count, amount, byChannel });
+  }
+  const decided = a.payments.succeeded + a.payments.failed + a.payments.expired;
+  return {
+    targetPopulation: target,
+    penetration: {
+      coveredPersons: covered,
+      rate: ratio(covered, target),
+      trend: trendDays.map((day, i) => ({ day, coveredPersons: a.trend[i]!, rate: ratio(a.trend[i]!, target) })),
+    },
+    households: {
+      active: a.households[ACTIVE]!,
+      waiting: a.households[WAITING]!,
+      grace: a.households[GRACE]!,
+      lapsed: a.households[LAPSED]! + a.households[NEVER]!,
+      neverCovered: a.households[NEVER]!,
+      total: a.households.reduce((n, v) => n + v, 0),
+    },
+    beneficiaries: {
+      active: a.beneficiaries[ACTIVE]!,
+      waiting: a.beneficiaries[WAITING]!,
+      grace: a.beneficiaries[GRACE]!,
+      lapsed: a.beneficiaries[LAPSED]! + a.beneficiaries[NEVER]!,
+      inactive: a.inactive,
+      total: activeBeneficiaries + a.inactive,
+    },
+    subsidised: {
+      covered: subsidisedCovered,
+      coveredShare: ratio(subsidisedCovered, covered),
+      active: subsidisedActive,
+      activeShare: ratio(subsidisedActive, activeBeneficiaries),
+    },
+    contributions: {
+      months,
+      total,
+      mobileMoneyShare: { count: ratio(total.byChannel.orange_money.count, total.count), amount: ratio(total.byChannel.orange_money.amount, total.amount) },
+    },
+    payments: {
+      byStatus: { ...a.payments },
+      successRate: ratio(a.payments.succeeded, decided),
+      amountSucceeded: a.amountSucceeded,
+      failureReasons: [...a.reasons]
+        .map(([key, count]) => {
+          const [status, reason] = key.split('|', 2) as ['failed' | 'expired', string];
+          return { status, reason, count };
+        })
+        .sort((x, y) => y.count - x.count || x.reason.localeCompare(y.reason)),
+    },
+    sms: smsFigures(a.sms),
+    ussd: ussdFigures(a.ussd),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The computation
+
+interface MutuelleRow {
+  id: string;
+  name: string;
+  district: string;
+  target: number;
+  productId: string;
+}
+
+/** The ledger pass's payments: household slot, day number, amount; grown by doubling. */
+class Payments {
+  n = 0;
+  slot = new Int32Array(1 << 16);
+  day = new Int32Array(1 << 16);
+  amount = new Int32Array(1 << 16);
+  push(slot: number, day: number, amount: number): void {
+    if (this.n === this.slot.length) {
+      const grow = (a: Int32Array) => {
+        const bigger = new Int32Array(a.length * 2);
+        bigger.set(a);
+        return bigger;
+      };
+      this.slot = grow(this.slot);
+      this.day = grow(this.day);
+      this.amount = grow(this.amount);
+    }
+    this.slot[this.n] = slot;
+    this.day[this.n] = day;
+    this.amount[this.n++] = amount;
+  }
+}
+
+/** SQL for the index of a contribution's channel in CHANNELS, and of a payment's status in PAYMENT_STATUSES. */
+const CHANNEL_SQL = `CASE channel ${CHANNELS.map((c, i) => `WHEN '${c}' THEN ${i}`).join(' ')} END`;
+const STATUS_SQL = `CASE status ${PAYMENT_STATUSES.map((c, i) => `WHEN '${c}' THEN ${i}`).join(' ')} END`;
+const COST = /^([A-Z]{3})\s+([\d.]+)$/;
+
+function checkDay(name: string, value: string): number {
+  if (!isLocalDate(value)) throw new RangeError(`${name}: ${JSON.stringify(value)} is not a day; give YYYY-MM-DD, e.g. 2026-03-01`);
+  return toDayNumber(value);
+}
+
+/** The figures for the period (see the top of this file); a bad day, an inverted period or an unknown district or mutuelle is a RangeError. */
+export function computeKpis(db: Db, opts: KpiOptions): Kpis {
+  const from = checkDay('from', opts.from);
+  const to = checkDay('to', opts.to);
+  const today = checkDay('today', opts.today);
+  if (from > to) throw new RangeError(`the period is inverted: from ${opts.from} is after to ${opts.to}`);
+  // Instants are ISO text (payments, gateway notifications) or epoch ms (outbox, sessions); Bamako is UTC.
+  const isoFrom = opts.from;
+  const isoTo = fromDayNumber(to + 1);
+  const msFrom = Date.parse(`${isoFrom}T00:00:00Z`);
+  const msTo = Date.parse(`${isoTo}T00:00:00Z`);
+
+  const all = db
+    .prepare('SELECT id, name, district, target_population AS target, product_id AS productId FROM mutuelles ORDER BY district, name, id')
+    .all() as MutuelleRow[];
+  if (opts.district !== undefined && !all.some((m) => m.district === opts.district)) {
+    throw new RangeError(`no district ${JSON.stringify(opts.district)}; known: ${[...new Set(all.map((m) => m.district))].join(', ')}`);
+  }
+  if (opts.mutuelleId !== undefined && !all.some((m) => m.id === opts.mutuelleId)) {
+    throw new RangeError(`no mutuelle ${JSON.stringify(opts.mutuelleId)}; known: ${all.map((m) => m.id).join(', ')}`);
+  }
+  const mutuelles = all.filter(
+    (m) => (opts.district === undefined || m.district === opts.district) && (opts.mutuelleId === undefined || m.id === opts.mutuelleId),
+  );
+  const scoped = opts.district !== undefined || opts.mutuelleId !== undefined;
+  const mutuelleIndex = new Map(mutuelles.map((m, i) => [m.id, i]));
+  const parameters = db.prepare(
+    `SELECT effective_from AS effectiveFrom, annual_contribution AS annualContribution, subsidy_percent AS subsidyPercent,
+       joining_fee AS joiningFee, waiting_days AS waitingDays, grace_days AS graceDays
+     FROM product_parameters WHERE product_id = ? ORDER BY effective_from`,
+  );
+  const rulesOfProduct = new Map<string, ProductRules>();
+  const rules = mutuelles.map((m) => {
+    let r = rulesOfProduct.get(m.productId);
+    if (!r) rulesOfProduct.set(m.productId, (r = productRules(parameters.all(m.productId) as ProductParameters[])));
+    return r;
+  });
+
+  // The trend: the last day of each month of the period, or `to` or today when earlier.
+  const firstMonth = monthIndexOfDayNumber(from);
+  const lastMonth = monthIndexOfDayNumber(to);
+  const trend: number[] = [];
+  for (let m = firstMonth; m <= lastMonth; m++) {
+    const day = Math.min(lastDayNumberOfMonthIndex(m), to, today);
+    if (day >= from && (trend.length === 0 || day > (trend[trend.length - 1] as number))) trend.push(day);
+  }
+  const checkpoints = [...new Set([...trend, today])].sort((a, b) => a - b);
+  const todayAt = checkpoints.indexOf(today);
+  const trendAt = trend.map((d) => checkpoints.indexOf(d));
+
+  // Households: a slot each (their id when ids are dense, which they are unless rows were deleted).
+  const { maxId, count } = db.prepare('SELECT COALESCE(MAX(id), 0) AS maxId, COUNT(*) AS count FROM households').get() as { maxId: number; count: number };
+  const dense = maxId <= 4 * count + 1024;
+  const slotById = dense ? null : new Map<number, number>();
+  const slots = dense ? maxId + 1 : count;
+  const mutuelleOf = new Int16Array(slots).fill(-1);
+  const subsidised = new Uint16Array(slots);
+  const full = new Uint16Array(slots);
+  const inactive = new Uint16Array(slots);
+  const slotOf = (id: number | null): number => {
+    if (id === null) return -1;
+    if (!slotById) return id < slots ? id : -1;
+    return slotById.get(id) ?? -1;
+  };
+  let nextSlot = 0;
+  db.function('sabatili_kpi_household', (id: number, mutuelleId: string) => {
+    const m = mutuelleIndex.get(mutuelleId);
+    if (m === undefined) return null;
+    const slot = slotById ? nextSlot++ : id;
+    slotById?.set(id, slot);
+    mutuelleOf[slot] = m;
+    return null;
+  });
+  db.function('sabatili_kpi_beneficiary', (householdId: number, isSubsidised: number, isActive: number) => {
+    const s = slotOf(householdId);
+    if (s < 0 || mutuelleOf[s]! < 0) return null;
+    if (isActive !== 1) inactive[s]!++;
+    else if (isSubsidised === 1) subsidised[s]!++;
+    else full[s]!++;
+    return null;
+  });
+  /** The mutuelle index of a household in scope; -1 for no household (a number that is no member's); NULL out of scope. */
+  db.function('sabatili_kpi_mutuelle', (householdId: number | null) => {
+    if (householdId === null) return -1;
+    const s = slotOf(householdId);
+    const m = s < 0 ? -1 : mutuelleOf[s]!;
+    return m < 0 ? null : m;
+  });
+
+  const accs = mutuelles.map(() => newAcc(trend.length));
+  const nonMembers = newAcc(trend.length);
+  const accOf = (m: number | null): Acc | null => (m === null ? null : m < 0 ? nonMembers : (accs[m] as Acc));
+
+  // The ledger, once, in table order: each household's payments up to the last checkpoint, and the
+  // period's sums per mutuelle, month and channel. paid_on comes as the integer YYYYMMDD (no string
+  // to build per row); the first day of each month is computed once.
+  const lastCheckpoint = checkpoints[checkpoints.length - 1] as number;
+  const ledger = new Payments();
+  const monthCount = lastMonth - firstMonth + 1;
+  const monthSums = new Float64Array(mutuelles.length * monthCount * 2 * CHANNELS.length);
+  db.function('sabatili_kpi_contribution', (householdId: number, yyyymmdd: number, amount: number, channel: number) => {
+    const s = slotOf(householdId);
+    const m = s < 0 ? -1 : mutuelleOf[s]!;
+    if (m < 0) return null;
+    const mi = Math.floor(yyyymmdd / 10_000) * 12 + (Math.floor(yyyymmdd / 100) % 100) - 1;
+    const first = firstDayOfMonth(mi);
+    const d = yyyymmdd % 100;
+    if (!(d >= 1 && first + d <= firstDayOfMonth(mi + 1)) || !(channel >= 0)) {
+      throw new Error(`contribution of household ${householdId}: bad paid_on ${yyyymmdd} or channel`);
+    }
+    const day = first + d - 1;
+    if (day >= from && day <= to) {
+      const at = ((m * monthCount + mi - firstMonth) * CHANNELS.length + channel) * 2;
+      monthSums[at]!++;
+      monthSums[at + 1]! += amount;
+    }
+    if (day <= lastCheckpoint) ledger.push(s, day, amount);
+    return null;
+  });
+  db.function('sabatili_kpi_payment', (householdId: number, status: number, reason: string | null, amount: number) => {
+    const s = slotOf(householdId);
+    const m = s < 0 ? -1 : mutuelleOf[s]!;
+    if (m < 0) return null;
+    const acc = accs[m] as Acc;
+    const name = PAYMENT_STATUSES[status] as PaymentStatus;
+    acc.payments[name]++;
+    if (name === 'succeeded') acc.amountSucceeded += amount;
+    else if (name === 'failed' || name === 'expired') {
+      const key = `${name}|${reason ?? 'unknown'}`;
+      acc.reasons.set(key, (acc.reasons.get(key) ?? 0) + 1);
+    }
+    return null;
+  });
+  try {
+    // One read transaction: every figure from the same snapshot while the server writes.
+    db.transaction(() => {
+      db.prepare('SELECT COUNT(sabatili_kpi_household(id, mutuelle_id)) FROM households').pluck().get();
+      db.prepare('SELECT COUNT(sabatili_kpi_beneficiary(household_id, subsidised, active)) FROM beneficiaries').pluck().get();
+      db.prepare(
+        `SELECT COUNT(sabatili_kpi_contribution(household_id, CAST(replace(paid_on, '-', '') AS INTEGER), amount, ${CHANNEL_SQL})) FROM contributions`,
+      ).pluck().get();
+      mutuelles.forEach((_, m) => {
+        for (let mi = firstMonth; mi <= lastMonth; mi++) {
+          const at = (m * monthCount + mi - firstMonth) * CHANNELS.length * 2;
+          const v = Array.from(monthSums.subarray(at, at + CHANNELS.length * 2));
+          if (v.some((x) => x > 0)) (accs[m] as Acc).months.set(mi, v);
+        }
+      });
+
+      // Each household's payments together (a counting sort by slot keeps table order), then by day.
+      const n = ledger.n;
+      const start = new Int32Array(slots + 1);
+      for (let i = 0; i < n; i++) start[ledger.slot[i]! + 1]!++;
+      for (let s = 0; s < slots; s++) start[s + 1]! += start[s]!;
+      const fill = start.slice(0, slots);
+      const days = new Int32Array(n);
+      const amounts = new Int32Array(n);
+      for (let i = 0; i < n; i++) {
+        const at = fill[ledger.slot[i]!]!++;
+        days[at] = ledger.day[i]!;
+        amounts[at] = ledger.amount[i]!;
+      }
+      const status = new Uint8Array(checkpoints.length);
+      for (let s = 0; s < slots; s++) {
+        const m = mutuelleOf[s]!;
+        if (m < 0) continue;
+        const a = start[s]!;
+        const b = start[s + 1]!;
+        if (!isSorted(days, a, b)) sortByDay(days, amounts, a, b);
+        coverageTimeline(rules[m]!, subsidised[s]!, full[s]!, days, amounts, a, b, checkpoints, status);
+        const acc = accs[m] as Acc;
+        const now = status[todayAt]!;
+        const persons = subsidised[s]! + full[s]!;
+        acc.households[now]!++;
+        acc.beneficiaries[now]! += persons;
+        acc.subsidisedByStatus[now]! += subsidised[s]!;
+        acc.inactive += inactive[s]!;
+        for (let t = 0; t < trendAt.length; t++) if (status[trendAt[t]!]! >= GRACE) acc.trend[t]! += persons;
+      }
+
+      db.prepare(
+        `SELECT COUNT(sabatili_kpi_payment(household_id, ${STATUS_SQL}, CASE WHEN status IN ('failed', 'expired') THEN failure_reason END, amount))
+         FROM payments WHERE created_at >= ? AND created_at < ?`,
+      ).pluck().get(isoFrom, isoTo);
+
+      const sms = db
+        .prepare(
+          `SELECT sabatili_kpi_mutuelle(h.id) AS m, o.status, o.provider_message_id IS NOT NULL AS viaGateway, o.cost,
+             COUNT(*) AS n, SUM(o.segments) AS segments
+           FROM sms_outbox o LEFT JOIN households h ON h.phone = o.recipient
+           WHERE o.created_ms >= ? AND o.created_ms < ? GROUP BY 1, 2, 3, 4`,
+        )
+        .all(msFrom, msTo) as Array<{ m: number | null; status: string; viaGateway: number; cost: string | null; n: number; segments: number }>;
+      for (const r of sms) {
+        const acc = accOf(r.m);
+        if (!acc) continue;
+        const f = acc.sms;
+        f.messages += r.n;
+        const sent = r.status === 'sent' || r.status === 'delivered' || (r.status === 'failed' && r.viaGateway === 1);
+        if (sent) {
+          f.sent += r.n;
+          f.segments += r.segments;
+        }
+        if (r.status === 'delivered') f.delivered += r.n;
+        else if (r.status === 'failed') {
+          f.failed += r.n;
+          if (r.viaGateway === 1) f.failedAfterSending += r.n;
+        } else if (r.status === 'expired') f.expired += r.n;
+        else if (r.status === 'queued' || r.status === 'sending') f.waiting += r.n;
+        const cost = r.cost === null ? null : COST.exec(r.cost);
+        if (cost) f.cost[cost[1]!] = (f.cost[cost[1]!] ?? 0) + Number(cost[2]) * r.n;
+      }
+
+      const sessions = db
+        .prepare(
+          `SELECT sabatili_kpi_mutuelle(h.id) AS m, s.status = 'ended' AS completed,
+             CASE WHEN s.status <> 'ended' THEN s.machine END AS machine,
+             CASE WHEN s.status <> 'ended' AND json_valid(s.snapshot) THEN json_extract(s.snapshot, '$.value') END AS state,
+             COUNT(*) AS n
+           FROM ussd_sessions s LEFT JOIN households h ON h.phone = s.phone
+           WHERE s.created_ms >= ? AND s.created_ms < ? GROUP BY 1, 2, 3, 4`,
+        )
+        .all(msFrom, msTo) as Array<{ m: number | null; completed: number; machine: string | null; state: string | null; n: number }>;
+      for (const r of sessions) {
+        const acc = accOf(r.m);
+        if (!acc) continue;
+        acc.ussd.sessions += r.n;
+        if (r.completed === 1) acc.ussd.completed += r.n;
+        else {
+          const screen = screenName(r.machine ?? '?', r.state);
+          acc.ussd.dropOff.set(screen, (acc.ussd.dropOff.get(screen) ?? 0) + r.n);
+        }
+      }
+      const events = db
+        .prepare(
+          `SELECT sabatili_kpi_mutuelle(h.id) AS m, e.status, COUNT(*) AS n
+           FROM ussd_session_events e LEFT JOIN households h ON h.phone = e.phone
+           WHERE e.received_at >= ? AND e.received_at < ? GROUP BY 1, 2`,
+        )
+        .all(isoFrom, isoTo) as Array<{ m: number | null; status: string; n: number }>;
+      for (const r of events) {
+        const acc = accOf(r.m);
+        if (acc) acc.ussd.gateway[r.status] = (acc.ussd.gateway[r.status] ?? 0) + r.n;
+      }
+    })();
+  } finally {
+    // The functions close over this call's arrays: replaced by the next call, but not kept alive by the connection.
+    for (const name of ['sabatili_kpi_household', 'sabatili_kpi_beneficiary', 'sabatili_kpi_mutuelle', 'sabatili_kpi_contribution', 'sabatili_kpi_payment']) {
+      db.function(name, () => null);
+    }
+  }
+
+  const trendDays = trend.map(fromDayNumber);
+  const months: [number, number] = [firstMonth, lastMonth];
+  const districtNames = [...new Set(mutuelles.map((m) => m.district))];
+  const totalAcc = newAcc(trend.length);
+  const districts = districtNames.map((district) => {
+    const acc = newAcc(trend.length);
+    let target = 0;
+    mutuelles.forEach((m, i) => {
+      if (m.district !== district) return;
+      addInto(acc, accs[i] as Acc);
+      target += m.target;
+    });
+    addInto(totalAcc, acc);
+    return { district, ...figures(acc, target, trendDays, months) };
+  });
+  if (!scoped) addInto(totalAcc, nonMembers);
+  const target = mutuelles.reduce((t, m) => t + m.target, 0);
+
+  return {
+    period: { from: opts.from, to: opts.to, today: opts.today },
+    scope: { district: opts.district ?? null, mutuelleId: opts.mutuelleId ?? null },
+    trendDays,
+    totals: figures(totalAcc, target, trendDays, months),
+    districts,
+    mutuelles: mutuelles.map((m, i) => ({ id: m.id, name: m.name, district: m.district, ...figures(accs[i] as Acc, m.target, trendDays, months) })),
+    nonMembers: { sms: smsFigures(nonMembers.sms), ussd: ussdFigures(nonMembers.ussd) },
+    conversions: {
+      reminders: reminderRuleResults(db),
+      campaigns: opts.campaigns ? campaignConversions(opts.campaigns, opts.from, isoTo) : null,
+    },
+  };
+}
+
+function isSorted(days: Int32Array, a: number, b: number): boolean {
+  for (let i = a + 1; i < b; i++) if (days[i]! < days[i - 1]!) return false;
+  return true;
+}
+
+/** Sorts [a, b) by day, stably: payments of one day keep their table order. */
+function sortByDay(days: Int32Array, amounts: Int32Array, a: number, b: number): void {
+  const order = Array.from({ length: b - a }, (_, i) => a + i).sort((x, y) => days[x]! - days[y]! || x - y);
+  const d = order.map((i) => days[i]!);
+  const m = order.map((i) => amounts[i]!);
+  days.set(d, a);
+  amounts.set(m, a);
+}
+
+/** 'contribute.quote' from the flow and its state value ('quote', or nested states as JSON). */
+function screenName(machine: string, state: string | null): string {
+  if (state === null) return machine;
+  let path = state;
+  if (state.startsWith('{')) {
+    path = '';
+    let v: unknown = JSON.parse(state);
+    while (v && typeof v === 'object') {
+      const [key, inner] = Object.entries(v)[0] ?? [];
+      if (key === undefined) break;
+      path += `${path ? '.' : ''}${key}`;
+      v = inner;
+    }
+    if (typeof v === 'string') path += `${path ? '.' : ''}${v}`;
+  }
+  return `${machine}.${path}`;
+}
+
+/** Campaigns started in the period, with the campaigns module's own results. */
+function campaignConversions(campaigns: Pick<Campaigns, 'list' | 'results'>, fromIso: string, toIso: string): CampaignConversion[] {
+  return campaigns
+    .list()
+    .filter((c) => c.startedAt !== null && c.startedAt >= fromIso && c.startedAt < toIso)
+    .map((c) => {
+      const r = campaigns.results(c.id);
+      return {
+        id: c.id,
+        name: c.name,
+        state: r.campaign.state,
+        startedAt: c.startedAt,
+        counts: {
+          audience: r.counts.audience, control: r.counts.control, queued: r.counts.queued,
+          sent: r.counts.sent, delivered: r.counts.delivered, failed: r.counts.failed,
+        },
+        conversions: r.conversions,
+      };
+    })
+    .sort((a, b) => a.id - b.id);
+}
+
+// ---------------------------------------------------------------------------------------------
+// CSV
+
+export const CSV_SECTIONS = [
+  'penetration', 'penetration_trend', 'households_by_status', 'beneficiaries_by_status', 'subsidised',
+  'contributions_by_month', 'payments', 'payment_failures', 'sms', 'ussd', 'ussd_drop_off',
+  'reminder_conversions', 'campaign_conversions',
+] as const;
+export type CsvSection = (typeof CSV_SECTIONS)[number];
+
+type Row = Array<string | number | null>;
+interface Level {
+  level: 'total' | 'district' | 'mutuelle' | 'non-members';
+  district: string;
+  mutuelleId: string;
+  mutuelle: string;
+  f: Figures;
+}
+const SCOPE = ['level', 'district', 'mutuelle_id', 'mutuelle'];
+/** Shares as decimals with 6 places (penetration rates are small: 0.000069 = 0.0069%); empty when undefined. */
+const share = (v: number | null) => (v === null ? null : Math.round(v * 1e6) / 1e6);
+
+/** One table per figure: a header row and its rows, each row naming its level (total, district, mutuelle). */
+export function kpiTables(k: Kpis): Record<CsvSection, Row[]> {
+  const levels: Level[] = [
+    { level: 'total', district: '', mutuelleId: '', mutuelle: '', f: k.totals },
+    ...k.districts.map((d): Level => ({ level: 'district', district: d.district, mutuelleId: '', mutuelle: '', f: d })),
+    ...k.mutuelles.map((m): Level => ({ level: 'mutuelle', district: m.district, mutuelleId: m.id, mutuelle: m.name, f: m })),
+  ];
+  const scope = (l: Level): Row => [l.level, l.district, l.mutuelleId, l.mutuelle];
+  const each = (fn: (l: Level) => Row[]) => levels.flatMap(fn);
+  const nonMembers: Level = {
+    level: 'non-members', district: '', mutuelleId: '', mutuelle: '',
+    f: { ussd: k.nonMembers.ussd, sms: k.nonMembers.sms } as Figures,
+  };
+  const conv = (c: Conversions): Row => [
+    c.windowDays, c.reached.size, c.reached.paid, share(c.reached.rate), c.comparisonKind, c.comparison.size, c.comparison.paid,
+    share(c.comparison.rate), share(c.difference),
+  ];
+  const CONV = ['window_days', 'reached', 'reached_paid', 'reached_rate', 'comparison', 'comparison_size', 'comparison_paid', 'comparison_rate', 'difference'];
+  return {
+    penetration: [
+      [...SCOPE, 'day', 'target_population', 'covered_persons', 'rate'],
+      ...each((l) => [[...scope(l), k.period.today, l.f.targetPopulation, l.f.penetration.coveredPersons, share(l.f.penetration.rate)]]),
+    ],
+    penetration_trend: [
+      [...SCOPE, 'day', 'target_population', 'covered_persons', 'rate'],
+      ...each((l) => l.f.penetration.trend.map((t) => [...scope(l), t.day, l.f.targetPopulation, t.coveredPersons, share(t.rate)])),
+    ],
+    households_by_status: [
+      [...SCOPE, ...STATUSES, 'never_covered', 'total'],
+      ...each((l) => [[...scope(l), ...STATUSES.map((s) => l.f.households[s]), l.f.households.neverCovered, l.f.households.total]]),
+    ],
+    beneficiaries_by_status: [
+      [...SCOPE, ...STATUSES, 'inactive', 'total'],
+      ...each((l) => [[...scope(l), ...STATUSES.map((s) => l.f.beneficiaries[s]), l.f.beneficiaries.inactive, l.f.beneficiaries.total]]),
+    ],
+    subsidised: [
+      [...SCOPE, 'covered_persons', 'subsidised_covered', 'covered_share', 'active_beneficiaries', 'subsidised_active', 'active_share'],
+      ...each((l) => {
+        const s = l.f.subsidised;
+        return [[...scope(l), l.f.penetration.coveredPersons, s.covered, share(s.coveredShare), l.f.beneficiaries.total - l.f.beneficiaries.inactive, s.active, share(s.activeShare)]];
+      }),
+    ],
+    contributions_by_month: [
+      [...SCOPE, 'month', 'count', 'amount_fcfa', ...CHANNELS.flatMap((c) => [`${c}_count`, `${c}_amount_fcfa`]), 'mobile_money_share_amount'],
+      ...each((l) =>
+        l.f.contributions.months.map((m) => [
+          ...scope(l), m.month, m.count, m.amount, ...CHANNELS.flatMap((c) => [m.byChannel[c].count, m.byChannel[c].amount]),
+          share(m.amount > 0 ? m.byChannel.orange_money.amount / m.amount : null),
+        ]),
+      ),
+    ],
+    payments: [
+      [...SCOPE, ...PAYMENT_STATUSES, 'success_rate', 'amount_succeeded_fcfa'],
+      ...each((l) => [[...scope(l), ...PAYMENT_STATUSES.map((s) => l.f.payments.byStatus[s]), share(l.f.payments.successRate), l.f.payments.amountSucceeded]]),
+    ],
+    payment_failures: [
+      [...SCOPE, 'status', 'reason', 'count'],
+      ...each((l) => l.f.payments.failureReasons.map((r) => [...scope(l), r.status, r.reason, r.count])),
+    ],
+    sms: [
+      [...SCOPE, 'messages', 'sent', 'delivered', 'failed', 'expired', 'waiting', 'delivery_rate', 'segments', 'cost'],
+      ...[...levels, nonMembers].map((l) => {
+        const s = l.f.sms;
+        const cost = Object.entries(s.cost).map(([c, v]) => `${v} ${c}`).join('; ');
+        return [...scope(l), s.messages, s.sent, s.delivered, s.failed, s.expired, s.waiting, share(s.deliveryRate), s.segments, cost];
+      }),
+    ],
+    ussd: [
+      [...SCOPE, 'sessions', 'completed', 'completion_rate', ...GATEWAY_STATUSES.map((s) => `gateway_${s.toLowerCase()}`)],
+      ...[...levels, nonMembers].map((l) => {
+        const u = l.f.ussd;
+        return [...scope(l), u.sessions, u.completed, share(u.completionRate), ...GATEWAY_STATUSES.map((s) => u.gateway[s])];
+      }),
+    ],
+    ussd_drop_off: [
+      [...SCOPE, 'screen', 'sessions'],
+      ...[...levels, nonMembers].flatMap((l) => l.f.ussd.dropOff.map((d) => [...scope(l), d.screen, d.sessions])),
+    ],
+    reminder_conversions: [
+      ['rule', 'decided', 'queued', 'delivered', 'cancelled', 'skipped', 'opted_out_after', ...CONV],
+      ...k.conversions.reminders.map((r) => [
+        r.rule, r.counts.decided, r.counts.queued, r.counts.delivered, r.counts.cancelled, r.counts.skipped, r.optedOutAfter, ...conv(r.conversions),
+      ]),
+    ],
+    campaign_conversions: [
+      ['campaign_id', 'name', 'state', 'started_at', 'audience', 'control', 'queued', 'sent', 'delivered', 'failed', ...CONV],
+      ...(k.conversions.campaigns ?? []).map((c) => [
+        c.id, c.name, c.state, c.startedAt, c.counts.audience, c.counts.control, c.counts.queued, c.counts.sent, c.counts.delivered, c.counts.failed,
+        ...conv(c.conversions),
+      ]),
+    ],
+  };
+}
+
+/**
+ * The figures as CSV: every section (or only those asked for), each introduced by a line
+ * `# <section>` and followed by a blank line. Shares are decimals (0.25 = 25%), amounts FCFA.
+ */
+export function kpisToCsv(k: Kpis, sections: readonly CsvSection[] = CSV_SECTIONS): string {
+  const tables = kpiTables(k);
+  return sections.map((s) => `# ${s}\n${stringify(tables[s])}`).join('\n');
+}

@@ -1,0 +1,60 @@
+/**
+ * The figures UTM reports, in the console: the first page shows penetration per district against
+ * the target, and the figures page shows the numbers computeKpis gives for the same period.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { computeKpis } from '../../src/office/kpi.ts';
+import { startTestApp, type TestApp } from '../support/app.ts';
+import { loggedIn, type Browser } from './support.ts';
+
+const pct = (r: number | null) => (r === null ? '—' : `${(r * 100).toLocaleString('fr-FR', { maximumFractionDigits: 1 })} %`);
+
+describe('figures in the console', () => {
+  let app: TestApp;
+  let manager: Browser;
+  beforeEach(async () => {
+    app = await startTestApp();
+    manager = await loggedIn(app, 'chef@utm.ml', 'manager');
+  });
+  afterEach(() => app.close());
+
+  it('shows penetration in Sikasso and Koutiala against their targets on the first page', async () => {
+    const k = computeKpis(app.services.db, { from: '2026-03-10', to: '2026-03-10', today: '2026-03-10' });
+    const home = await manager.get('/admin');
+    expect(k.districts.map((d) => d.district).sort()).toEqual(['Koutiala', 'Sikasso']);
+    for (const d of k.districts) {
+      expect(home.body).toContain(
+        `<tr><td>${d.district}</td><td class="num">${d.penetration.coveredPersons}</td><td class="num">${d.targetPopulation.toLocaleString('fr-FR').replace(/\u202f/g, ' ')}</td><td class="num">${pct(d.penetration.rate)}</td></tr>`,
+      );
+    }
+  });
+
+  it('shows the numbers computeKpis gives for the period, and the same as CSV', async () => {
+    const k = computeKpis(app.services.db, { from: '2025-04-01', to: '2026-03-10', today: '2026-03-10', campaigns: app.services.campaigns });
+    const page = await manager.get('/admin/figures');
+    expect(page.status).toBe(200);
+    const t = k.totals;
+    expect(page.body).toContain(`<td><strong>Total</strong></td><td class="num"><strong>${t.penetration.coveredPersons}</strong></td>`);
+    expect(page.body).toContain(`<tr><td>Ménages</td><td class="num">${t.households.active}</td><td class="num">${t.households.waiting}</td><td class="num">${t.households.grace}</td><td class="num">${t.households.lapsed}</td><td></td><td class="num">${t.households.total}</td></tr>`);
+    expect(page.body).toContain(`data-testid="mobile-share">${pct(t.contributions.mobileMoneyShare.amount)}</strong>`);
+    expect(page.body).toContain(`data-testid="success-rate">${pct(t.payments.successRate)}</strong>`);
+    expect(t.contributions.months.length).toBeGreaterThan(0);
+    const chart = JSON.parse(/<script type="application\/json" id="figures-data">(.*?)<\/script>/s.exec(page.body)?.[1] ?? 'null');
+    expect(chart.months).toEqual(t.contributions.months.map((m) => m.month));
+    expect(chart.channels[0].amounts).toEqual(t.contributions.months.map((m) => m.byChannel.orange_money.amount));
+
+    const csv = await manager.get('/admin/figures.csv?from=2025-04-01&to=2026-03-10');
+    expect(csv.status).toBe(200);
+    expect(csv.body).toContain('# penetration');
+  });
+
+  it('refuses a bad date with a message, and keeps the page for managers', async () => {
+    const bad = await manager.get('/admin/figures?from=01-03-2026');
+    expect(bad.status).toBe(400);
+    expect(bad.body).toContain('date de début invalide');
+    const inverted = await manager.get('/admin/figures?from=2026-03-10&to=2026-01-01');
+    expect(inverted.status).toBe(400);
+    const officer = await loggedIn(app, 'awa@utm.ml', 'officer');
+    expect((await officer.get('/admin/figures')).status).toBe(403);
+  });
+});

@@ -16,6 +16,7 @@ import { readFeeGrids } from './payments/fee-grid.ts';
 import { createAudit } from './office/audit.ts';
 import { createCallbackQueue } from './office/callback-queue.ts';
 import { createMemberSearch, createSupport } from './office/members.ts';
+import { createReminderRules } from './office/reminder-rules.ts';
 import { createStaffStore } from './office/staff.ts';
 import { createOrangeSimulator } from './payments/orange-simulator.ts';
 import { createPayments } from './payments/payments.ts';
@@ -129,6 +130,7 @@ export function createServices(config: Config, clock: Clock, logger: Logger, db:
     queue: createCallbackQueue(db, clock, audit),
     search: createMemberSearch(db),
     support: createSupport(db, { households, preferences, payments }),
+    reminderRules: createReminderRules(db, clock, audit),
   };
 
   return {

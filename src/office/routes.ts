@@ -21,6 +21,7 @@ import { QueueError, type CallbackQueue } from './callback-queue.ts';
 import type { Campaigns } from '../campaigns/campaigns.ts';
 import type { MutuelleStore } from '../db/mutuelles.ts';
 import { campaignPages } from './campaign-pages.ts';
+import { RuleError, type ReminderRules } from './reminder-rules.ts';
 import { CHANNELS, kpisToCsv, type KpiOptions, type Kpis } from './kpi.ts';
 import { addMonths, monthOf } from '../domain/dates.ts';
 import { bamakoDay } from '../clock.ts';
@@ -43,6 +44,9 @@ export interface OfficeDeps {
   payments: Payments;
   outbox: Outbox;
   campaigns: Campaigns;
+  reminderRules: ReminderRules;
+  /** How often the server looks for reminders to send, to say when a change takes effect. */
+  remindersIntervalSeconds: number;
   /** The office's figures (src/office/kpi.ts), computed off the event loop for a large network. */
   kpis: (options: Omit<KpiOptions, 'campaigns'>) => Promise<Kpis>;
   loginLimitPerWindow?: number;
@@ -497,6 +501,48 @@ export function officeRoutes(app: Express, d: OfficeDeps): void {
       if (!(err instanceof RangeError)) throw err;
       res.status(400).type('text/plain').send(`${err.message}\n`);
     }
+  });
+
+  app.get('/admin/reminder-rules', manager, (req, res) => {
+    const rules = d.reminderRules.list();
+    const mutuelles = districts().flatMap((x) => x.mutuelles);
+    const own = new Set(rules.map((r) => r.mutuelleId).filter((m): m is string => m !== null));
+    const groups = [
+      { mutuelleId: null, title: 'Règles par défaut', rules: rules.filter((r) => r.mutuelleId === null) },
+      ...mutuelles.filter((m) => own.has(m.id)).map((m) => ({ mutuelleId: m.id, title: m.name, rules: rules.filter((r) => r.mutuelleId === m.id) })),
+    ];
+    page(res, 'reminder-rules', {
+      title: 'Règles des rappels', groups, withoutOwn: mutuelles.filter((m) => !own.has(m.id)),
+      intervalMinutes: Math.round(d.remindersIntervalSeconds / 60), flash: flashOf(req),
+    });
+  });
+
+  /** A change to the rules, then the rules page with what happened. */
+  const ruleAction = (path: string, run: (req: Request, res: Response) => string) => {
+    app.post(`/admin/reminder-rules${path}`, manager, form, requireCsrf, (req, res) => {
+      try {
+        res.redirect(303, `/admin/reminder-rules?ok=${encodeURIComponent(run(req, res))}`);
+      } catch (err) {
+        if (!(err instanceof RuleError)) throw err;
+        res.redirect(303, `/admin/reminder-rules?error=${encodeURIComponent(err.message)}`);
+      }
+    });
+  };
+  ruleAction('/customise', (req, res) => {
+    const id = String((req.body as Record<string, unknown>).mutuelleId ?? '');
+    if (!districts().some((x) => x.mutuelles.some((m) => m.id === id))) throw new RuleError('mutuelle inconnue');
+    d.reminderRules.customise(id, actorOf(res));
+    return 'Règles copiées pour cette mutuelle.';
+  });
+  ruleAction('/mutuelles/:mutuelleId/reset', (req, res) => {
+    d.reminderRules.reset(String(req.params.mutuelleId), actorOf(res));
+    return 'La mutuelle suit de nouveau les règles par défaut.';
+  });
+  ruleAction('/:id', (req, res) => {
+    const b = req.body as Record<string, unknown>;
+    const offset = String(b.offsetDays ?? '').trim();
+    d.reminderRules.change(Number(req.params.id), offset === '' ? Number.NaN : Number(offset), b.enabled === 'on', actorOf(res));
+    return 'Règle enregistrée.';
   });
 
   app.get('/admin/audit', manager, (req, res) => {

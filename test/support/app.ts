@@ -31,6 +31,8 @@ export interface TestAppOptions {
   seed?: boolean;
   /** Listen on this port (default: any free one). */
   port?: number;
+  /** Where the logs go (with LOG_LEVEL in env), for tests that read them. */
+  logDestination?: { write(line: string): void };
 }
 
 /** The real app on a real port, a temp SQLite file and a frozen clock. */
@@ -40,7 +42,7 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
   const clock = new ManualClock(opts.clock ?? '2026-03-10T09:00:00Z');
   // No SMS rate by default: a drain in a test should not wait a second per pass.
   const config: Config = loadConfig({ NODE_ENV: 'test', DATABASE_PATH: dbPath, LOG_LEVEL: 'silent', SMS_RATE_PER_SECOND: '0', ...opts.env });
-  const logger = createLogger(config.LOG_LEVEL);
+  const logger = createLogger(config.LOG_LEVEL, opts.logDestination);
   const db = openDatabase(dbPath);
   if (opts.seed !== false && !opts.dbPath) seedDemo(db, clock);
   const services = createServices(config, clock, logger, db);

@@ -29,6 +29,7 @@
  * Flags: --duration S (10) --warmup S (2) --rounds N (1) --connections N (64) --json FILE --sms N (100000)
  *        --campaign N (200000 members; 0 skips) --only campaign (just the campaign section, see bench/campaign.ts)
  *        --kpi N (200000 households; 0 skips) --only kpi (just the office figures, see bench/kpi.ts)
+ *        --import N (50000 households; 0 skips) --only import (just the members import, see bench/import.ts)
  *        --resume  --profile DIR (writes the sabatili child's .cpuprofile there and prints the
  *        top self-time functions; profiling slows the server, so that run's ratio means little).
  * Exits non-zero only when the bench itself fails, never on a budget FAIL.
@@ -41,6 +42,7 @@ import { BenchChild, killAll } from './bench/children.ts';
 import { runLoad, type LoadFigures } from './bench/load.ts';
 import { summarizeProfiles } from './bench/profile.ts';
 import { benchCampaign, type CampaignBenchFigures } from './bench/campaign.ts';
+import { benchImport, type ImportBenchFigures } from './bench/import.ts';
 import { benchKpi, type KpiBenchFigures } from './bench/kpi.ts';
 import { benchSms, type SmsBenchFigures } from './bench/sms.ts';
 import type { SessionStats, Usage } from './bench/protocol.ts';
@@ -61,6 +63,7 @@ const { values: flags } = parseArgs({
     sms: { type: 'string', default: '100000' },
     campaign: { type: 'string', default: '200000' },
     kpi: { type: 'string', default: '200000' },
+    import: { type: 'string', default: '50000' },
     only: { type: 'string' },
   },
 });
@@ -190,12 +193,13 @@ function printRun(r: Run): void {
 
 async function main(): Promise<void> {
   if (flags.only !== undefined) {
-    if (flags.only !== 'campaign' && flags.only !== 'kpi') throw new Error(`--only takes "campaign" or "kpi" (got ${JSON.stringify(flags.only)})`);
+    if (!['campaign', 'kpi', 'import'].includes(flags.only)) throw new Error(`--only takes "campaign", "kpi" or "import" (got ${JSON.stringify(flags.only)})`);
     console.log(`reproduce: ${command}`);
     console.log(`node ${process.version}, os.cpus().length = ${cpus().length}, ${process.platform} ${process.arch}`);
     const campaign = flags.only === 'campaign' ? await campaignSection() : undefined;
     const kpi = flags.only === 'kpi' ? kpiSection() : undefined;
-    if (opts.json) writeFileSync(opts.json, `${JSON.stringify({ campaign, kpi, command, node: process.version, cpus: cpus().length }, null, 2)}\n`);
+    const members = flags.only === 'import' ? await importSection() : undefined;
+    if (opts.json) writeFileSync(opts.json, `${JSON.stringify({ campaign, kpi, import: members, command, node: process.version, cpus: cpus().length }, null, 2)}\n`);
     return;
   }
   console.log('sabatili /ussd bench: realistic 3-hop sessions, ratio against a bare express app');
@@ -304,12 +308,14 @@ async function main(): Promise<void> {
   const sms = await smsSection();
   const campaign = await campaignSection();
   const kpi = kpiSection();
+  const members = await importSection();
 
   if (opts.json) {
     const report = {
       sms,
       campaign,
       kpi,
+      import: members,
       command,
       node: process.version,
       cpus: cpus().length,
@@ -369,6 +375,20 @@ function kpiSection(): KpiBenchFigures | undefined {
   console.log(`  median: wall ${s(f.medianMs)}, CPU ${s(f.medianCpuMs)} (load average now ${loadavg()[0]?.toFixed(1)} on ${cpus().length} cores)`);
   console.log('budget (design.md, Performance budgets), office:');
   console.log(`  KPI figures for ${n} households < 1 s   ${`${s(f.medianMs)} median`.padStart(14)}  ${f.medianMs < 1000 ? 'PASS' : 'FAIL'}`);
+  console.log(`  reproduce: ${command}`);
+  return f;
+}
+
+/** The office budget: importing N members (households, with their beneficiaries) from CSV under 10 s. */
+async function importSection(): Promise<ImportBenchFigures | undefined> {
+  const n = Number(flags.import);
+  if (!Number.isInteger(n) || n <= 0) return undefined;
+  console.log(`\nimport bench: ${n} households from CSV, checked then imported (--import N to change, --import 0 to skip; --only import for this section alone)`);
+  const f = await benchImport(n, (line) => console.log(`  ${line}`));
+  const s = (v: number) => `${(v / 1000).toFixed(2)} s`;
+  console.log(`  ${f.lines} lines: check ${s(f.checkMs)}, import (checked again, written in one transaction) ${s(f.importMs)}; RSS peak ${f.rssPeakMb.toFixed(0)} MB`);
+  console.log('budget (design.md, Performance budgets), office:');
+  console.log(`  import of ${n} members < 10 s           ${s(f.totalMs).padStart(14)}  ${f.totalMs < 10_000 ? 'PASS' : 'FAIL'}`);
   console.log(`  reproduce: ${command}`);
   return f;
 }

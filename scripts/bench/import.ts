@@ -1,0 +1,64 @@
+/**
+ * The office budget of design.md: "importing 50,000 members under 10 s". Members are households
+ * here (what UTM registers; each with 1 to 8 beneficiaries, one CSV line each). A file is
+ * generated (not measured), then the check and the confirmed import are timed as the console and
+ * `sabatili import members --yes` run them: both read the file as a stream.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ManualClock } from '../../src/clock.ts';
+import { openDatabase } from '../../src/db/connection.ts';
+import { createHouseholdStore } from '../../src/db/households.ts';
+import { createMutuelleStore } from '../../src/db/mutuelles.ts';
+import { readDemoData, seedDemo } from '../../src/db/seed.ts';
+import { createAudit } from '../../src/office/audit.ts';
+import { COLUMNS, previewImport, runImport } from '../../src/office/import.ts';
+import { random } from './kpi.ts';
+
+export interface ImportBenchFigures {
+  households: number;
+  lines: number;
+  checkMs: number;
+  importMs: number;
+  totalMs: number;
+  rssPeakMb: number;
+}
+
+export async function benchImport(n: number, log: (line: string) => void): Promise<ImportBenchFigures> {
+  const dir = mkdtempSync(join(tmpdir(), 'sabatili-bench-import-'));
+  try {
+    const db = openDatabase(join(dir, 'import.db'));
+    const today = '2026-03-10';
+    seedDemo(db, new ManualClock(`${today}T09:00:00Z`), { ...readDemoData(), households: [] });
+    const mutuelles = db.prepare('SELECT id FROM mutuelles ORDER BY id').pluck().all() as string[];
+    const rnd = random(7);
+    const lines = [COLUMNS.join(',')];
+    for (let h = 1; h <= n; h++) {
+      const card = `BEN-CHM-${String(h).padStart(6, '0')}`;
+      const phone = `+2237${String(1_000_000 + h).padStart(7, '0')}`;
+      const mutuelle = mutuelles[h % mutuelles.length];
+      const size = 1 + Math.floor(rnd() * 8);
+      for (let i = 0; i < size; i++) {
+        lines.push(`${card},Adhérent ${h},${phone},${h % 3 ? 'fr' : 'bm'},${mutuelle},2026-01-0${1 + (h % 9)},Personne ${h}-${i},${i ? 'child' : 'adherent'},${1970 + 4 * i},${rnd() < 0.3 ? 'oui' : 'non'}`);
+      }
+    }
+    const file = join(dir, 'members.csv');
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    log(`${n} households, ${lines.length - 1} lines generated`);
+    const deps = { db, households: createHouseholdStore(db), mutuelles: createMutuelleStore(db), audit: createAudit(db) };
+    let peak = process.memoryUsage().rss;
+    const sample = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
+    const t0 = performance.now();
+    const checked = await previewImport(file, deps, today);
+    const t1 = performance.now();
+    const imported = await runImport(file, deps, { staffId: null, name: 'bench' }, new Date(`${today}T09:00:00Z`));
+    const t2 = performance.now();
+    clearInterval(sample);
+    if (checked.households !== n || imported.households !== n) throw new Error(`import bench: ${checked.households} checked, ${imported.households} imported, expected ${n}`);
+    db.close();
+    return { households: n, lines: lines.length - 1, checkMs: t1 - t0, importMs: t2 - t1, totalMs: t2 - t0, rssPeakMb: peak / 1e6 };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

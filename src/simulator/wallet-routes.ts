@@ -8,6 +8,7 @@ const pin = z.string().regex(/^\d{4}$/, { error: 'must be 4 digits' });
 const confirmBody = z.object({ phone: e164, pin });
 const refuseBody = z.object({ phone: e164 });
 const phoneQuery = z.object({ phone: e164 });
+const openBody = z.object({ phone: e164, balance: z.number().int().min(0).max(10_000_000).default(10_000), pin: pin.default('1234') });
 
 /**
  * How an answer that settled nothing is told. 200 always means the prompt is over (`status`
@@ -48,9 +49,19 @@ function answer(res: Response, a: WalletAnswer): void {
  *   410 `{error: 'PAYMENT_EXPIRED', txnId}`; 423 `{error: 'WALLET_BLOCKED'}`.
  * - `POST /simulator/api/wallet/refuse` `{phone}` → 200 `{txnId, status: 'failed', reason: 'REFUSED', balance, walletState}`; 404; 410.
  * - `GET /simulator/api/wallet?phone=` → 200 `{phone, balance, state, pinFailures, pending}`; 404 `{error: 'UNKNOWN_WALLET'}`.
+ * - `POST /simulator/api/wallet` `{phone, balance?, pin?}` → 201 the new wallet (10 000 FCFA, PIN 1234 by default); 409 if it exists.
  * A malformed request is a 400/415 text/plain naming the field.
  */
-export function walletRoutes(app: Express, sim: Pick<OrangeSimulator, 'confirm' | 'refuse' | 'wallet'>): void {
+export function walletRoutes(app: Express, sim: Pick<OrangeSimulator, 'confirm' | 'refuse' | 'wallet' | 'seedWallet'>): void {
+  // A number registered at the office after the demo was loaded has no simulated wallet yet: a
+  // tester opens one, as the member would at an Orange shop.
+  app.post('/simulator/api/wallet', jsonBody, (req, res) => {
+    const b = openBody.safeParse(req.body);
+    if (!b.success) return badRequest(res, describeZodError(b.error));
+    if (!sim.seedWallet(b.data.phone, b.data.balance, b.data.pin)) return void res.status(409).json({ error: 'WALLET_EXISTS' });
+    res.status(201).json(sim.wallet(b.data.phone));
+  });
+
   app.post('/simulator/api/wallet/confirm', jsonBody, (req, res) => {
     const b = confirmBody.safeParse(req.body);
     if (!b.success) return badRequest(res, describeZodError(b.error));

@@ -38,7 +38,7 @@ describe.skipIf(!browserAvailable())('the office console in a browser', () => {
     await app.close();
   });
 
-  it('registers a household of three with its wallet; the member then uses USSD', async () => {
+  it('registers a household of three with its wallet; the member contributes from the browser simulator; the payment shows in the support view and the figures', async () => {
     await page.getByRole('link', { name: 'Membres' }).click();
     await page.getByRole('link', { name: 'Inscrire un ménage' }).click();
     await page.getByLabel('Nom complet').fill('Oumou Sidibé');
@@ -70,20 +70,44 @@ describe.skipIf(!browserAvailable())('the office console in a browser', () => {
     await page.getByTestId('results').getByRole('link', { name: 'Oumou Sidibé' }).click();
     expect(await page.locator('h1').innerText()).toContain('Oumou Sidibé');
 
-    // The member's phone: coverage, then a contribution quote and the operator's prompt.
-    app.services.orange.seedWallet(NEW_PHONE, 5_000, '1234');
-    expect((await app.hop('b-1', NEW_PHONE, '1')).status).toBe(200);
-    for (const [text, expected] of [
-      ['', '2 Cotiser'],
-      ['2', 'Cotiser par Orange Money'],
-      ['2*1', 'Total:'],
-      ['2*1*1', 'END Paiement demandé'],
-    ] as const) {
-      expect((await app.hop('b-2', NEW_PHONE, text)).body).toContain(expected);
+    // The member's phone in the browser simulator: an Orange Money account opened for the new
+    // number, the coverage, a contribution and the operator's PIN prompt, then the receipt.
+    app.services.dispatcher.start();
+    app.services.orange.start();
+    const sim = await browser.newPage();
+    await sim.goto(`${app.url}/simulator`);
+    const phone = sim.locator('section.phone').first();
+    await phone.locator('select').selectOption('');
+    await phone.getByLabel('Autre numéro').fill(NEW_PHONE);
+    await phone.getByLabel('Autre numéro').press('Enter');
+    await until(() => sim.locator(`section.phone[data-phone="${NEW_PHONE}"]`).count()).toBe(1);
+    await phone.getByRole('button', { name: /Ouvrir un compte simulé/ }).click();
+    await until(() => phone.getByTestId('wallet').innerText()).toContain('Solde 10 000 FCFA');
+    const screen = () => phone.getByTestId('screen').innerText();
+    await phone.locator('.handset').click();
+    await sim.keyboard.press('Enter');
+    await until(screen).toContain('2 Cotiser');
+    for (const key of ['2', '1', '1']) {
+      await sim.keyboard.type(key);
+      await sim.keyboard.press('Enter');
+      await until(() => sim.locator('#log tr').count()).toBeGreaterThan(0);
     }
-    expect(app.services.payments.pendingFor(NEW_PHONE)?.status).toBe('pending');
+    await until(screen, { timeout: 15_000 }).toContain('Code secret');
+    await sim.keyboard.type('1234');
+    await sim.keyboard.press('Enter');
+    await until(screen).toContain('paiement effectué');
+    await until(() => phone.getByTestId('inbox').innerText(), { timeout: 15_000 }).toContain('paiement de 1 000 FCFA enregistré');
+    await sim.close();
+
+    // Back at the office: the payment in the support view and in the figures.
     await page.reload();
-    expect(await page.getByTestId('payments').innerText()).toContain('en attente du code');
+    expect(await page.getByTestId('payments').innerText()).toContain('réussi');
+    expect(await page.getByTestId('ledger').innerText()).toContain('1 000 FCFA');
+    // Paid, but new members wait 30 days before care is covered.
+    expect(await page.getByTestId('coverage').innerText()).toContain("Couverture aujourd'hui : en stage");
+    const k = computeKpis(app.services.db, { from: '2026-03-01', to: '2026-03-10', today: '2026-03-10' });
+    expect(k.totals.payments.byStatus.succeeded).toBeGreaterThan(0);
+    expect(k.mutuelles.find((m) => m.id === 'sik-niena')?.contributions.total.amount).toBeGreaterThanOrEqual(1000);
   });
 
   it('shows a call-back asked over USSD in the queue; the officer takes it and closes it with a note', async () => {

@@ -88,3 +88,25 @@ describe('the browser phone page', () => {
   });
   itAnsweredEveryRow(rows, statuses);
 });
+
+describe('opening a simulated Orange Money account', () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startTestApp();
+  });
+  afterAll(() => app.close());
+  const open = (body: unknown) =>
+    fetch(`${app.url}/simulator/api/wallet`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+  it('opens one for a number without (10 000 FCFA, PIN 1234 by default), once', async () => {
+    const created = await open({ phone: '+22376000555' });
+    expect(created.status).toBe(201);
+    expect(await created.json()).toMatchObject({ phone: '+22376000555', balance: 10_000, state: 'active', pending: null });
+    expect((await open({ phone: '+22376000555' })).status).toBe(409);
+    expect((await open({ phone: '+22376000001' })).status).toBe(409);
+    expect((await open({ phone: '+22376000556', balance: 2500, pin: '0000' })).status).toBe(201);
+    const bad = await open({ phone: '76000557', pin: '12' });
+    expect(bad.status).toBe(400);
+    expect(await bad.text()).toMatch(/phone: .*pin: must be 4 digits/);
+  });
+});

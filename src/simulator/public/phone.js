@@ -336,14 +336,24 @@ class Phone {
     if (messages.length === 0) this.inbox.append(h('li', { class: 'meta' }, 'Aucun SMS'));
   }
 
+  async openWallet() {
+    const r = await api.post('/simulator/api/wallet', { phone: this.number });
+    log(this.number, 'Orange Money: ouverture de compte', { request: `POST /simulator/api/wallet\n{"phone":"${this.number}"}`, httpStatus: r.status, response: JSON.stringify(r.body), ms: null });
+    void this.poll();
+  }
+
   showWallet(r) {
     if (r.status === 404) {
-      this.wallet.textContent = 'Pas de compte Orange Money pour ce numéro';
       this.pending = null;
+      if (this.wallet.dataset.none === this.number) return;
+      this.wallet.dataset.none = this.number;
+      this.wallet.replaceChildren('Pas de compte Orange Money pour ce numéro. ',
+        h('button', { type: 'button', on: { click: () => this.openWallet() } }, 'Ouvrir un compte simulé (10 000 FCFA, code 1234)'));
       return;
     }
     if (r.status !== 200) return;
     const w = r.body;
+    delete this.wallet.dataset.none;
     this.wallet.textContent = `Solde ${fcfa(w.balance)}${w.state === 'blocked' ? ' · bloqué (3 codes faux)' : ''}` +
       (w.pending ? ` · paiement en attente: ${fcfa(w.pending.debit)}` : '');
     this.pending = w.pending;

@@ -2,7 +2,7 @@ import { statSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
 import { SingleBar, Presets } from 'cli-progress';
 import type { Command } from 'commander';
-import { systemClock } from '../clock.ts';
+import { bamakoDay, systemClock } from '../clock.ts';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/connection.ts';
 import { createHouseholdStore } from '../db/households.ts';
@@ -45,7 +45,7 @@ export function registerImport(program: Command, deps: { config: () => Config; o
       const d = { db, households: createHouseholdStore(db), mutuelles: createMutuelleStore(db), audit: createAudit(db) };
       try {
         let bar = progress(file);
-        const preview = await previewImport(file, d, systemClock.now().toISOString().slice(0, 10), bar.update);
+        const preview = await previewImport(file, d, bamakoDay(systemClock.now()), bar.update);
         bar.stop();
         console.log(formatPreview(preview, false));
         if (o.check || preview.households === 0) return;

@@ -58,7 +58,8 @@ export interface NewContribution {
   paidAt: string;
 }
 
-const SUMMARY = `SELECT h.id, h.card_number AS cardNumber, h.adherent_name AS adherentName, h.phone,
+/** A household's summary with its mutuelle: the one query every lookup by phone, card or name extends. */
+export const SUMMARY = `SELECT h.id, h.card_number AS cardNumber, h.adherent_name AS adherentName, h.phone,
   h.language, h.mutuelle_id AS mutuelleId, m.name AS mutuelleName, m.district, m.product_id AS productId
   FROM households h JOIN mutuelles m ON m.id = h.mutuelle_id`;
 

@@ -6,6 +6,7 @@ import type { Clock } from '../clock.ts';
 import type { Logger } from '../log.ts';
 import type { Audit } from './audit.ts';
 import { actorOf } from './auth.ts';
+import { flashOf } from './flash.ts';
 
 export interface CampaignPagesContext {
   page: (res: Response, view: string, data: Record<string, unknown>, status?: number) => void;
@@ -111,10 +112,8 @@ export function campaignPages(app: Express, c: CampaignPagesContext, campaigns: 
 
   app.get('/admin/campaigns/:id', c.manager, (req, res) => {
     const id = Number(req.params.id);
-    const ok = typeof req.query.ok === 'string' ? req.query.ok.slice(0, 300) : undefined;
-    const error = typeof req.query.error === 'string' ? req.query.error.slice(0, 300) : undefined;
     try {
-      detail(res, id, error ? { kind: 'error', text: error } : ok ? { kind: 'ok', text: ok } : undefined);
+      detail(res, id, flashOf(req));
     } catch (err) {
       if (err instanceof CampaignError && err.status === 404) return c.notFound(res, 'Campagne introuvable');
       throw err;

@@ -1,5 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { CsvError, parse } from 'csv-parse';
+import { bamakoDay } from '../clock.ts';
 import type { Db } from '../db/connection.ts';
 import type { HouseholdStore, NewHousehold } from '../db/households.ts';
 import type { MutuelleStore } from '../db/mutuelles.ts';
@@ -169,7 +170,7 @@ export function previewImport(path: string, deps: ImportDeps, today: string, onP
  */
 export async function runImport(path: string, deps: ImportDeps, actor: Actor, now: Date, onProgress?: (bytesRead: number) => void): Promise<ImportPreview> {
   const valid: NewHousehold[] = [];
-  const preview = await walk(path, deps, now.toISOString().slice(0, 10), (h) => valid.push(h), onProgress);
+  const preview = await walk(path, deps, bamakoDay(now), (h) => valid.push(h), onProgress);
   deps.db.transaction(() => {
     for (const h of valid) deps.households.create(h, now);
     deps.audit.record(actor, now, {

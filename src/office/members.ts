@@ -1,7 +1,7 @@
 import { parsePhoneNumberFromString } from 'libphonenumber-js/mobile';
 import { bamakoDay } from '../clock.ts';
 import type { Db } from '../db/connection.ts';
-import type { HouseholdStore, HouseholdSummary } from '../db/households.ts';
+import { SUMMARY, type HouseholdStore, type HouseholdSummary } from '../db/households.ts';
 import type { PreferenceStore } from '../db/preferences.ts';
 import { addMonths, coverageView, lastDayOfMonth, monthOf, type CoverageView } from '../domain/coverage.ts';
 import type { Payment, Payments } from '../payments/payments.ts';
@@ -27,14 +27,11 @@ export interface SearchHit extends HouseholdSummary {
  */
 export function createMemberSearch(db: Db) {
   db.function('sabatili_fold', { deterministic: true }, (v: unknown) => (typeof v === 'string' ? fold(v) : v));
-  const summary = `SELECT h.id, h.card_number AS cardNumber, h.adherent_name AS adherentName, h.phone, h.language,
-    h.mutuelle_id AS mutuelleId, m.name AS mutuelleName, m.district, m.product_id AS productId
-    FROM households h JOIN mutuelles m ON m.id = h.mutuelle_id`;
-  const byPhone = db.prepare(`${summary} WHERE h.phone = ?`);
-  const byCard = db.prepare(`${summary} WHERE h.card_number = ? COLLATE NOCASE`);
-  const byName = db.prepare(`${summary} WHERE sabatili_fold(h.adherent_name) LIKE ? ESCAPE '\\' ORDER BY h.adherent_name LIMIT ?`);
+  const byPhone = db.prepare(`${SUMMARY} WHERE h.phone = ?`);
+  const byCard = db.prepare(`${SUMMARY} WHERE h.card_number = ? COLLATE NOCASE`);
+  const byName = db.prepare(`${SUMMARY} WHERE sabatili_fold(h.adherent_name) LIKE ? ESCAPE '\\' ORDER BY h.adherent_name LIMIT ?`);
   const byBeneficiary = db.prepare(
-    `${summary} WHERE h.id IN (SELECT household_id FROM beneficiaries WHERE sabatili_fold(name) LIKE ? ESCAPE '\\') ORDER BY h.adherent_name LIMIT ?`,
+    `${SUMMARY} WHERE h.id IN (SELECT household_id FROM beneficiaries WHERE sabatili_fold(name) LIKE ? ESCAPE '\\') ORDER BY h.adherent_name LIMIT ?`,
   );
 
   return function search(query: string, limit = 50): SearchHit[] {

@@ -21,6 +21,7 @@ import { QueueError, type CallbackQueue } from './callback-queue.ts';
 import type { Campaigns } from '../campaigns/campaigns.ts';
 import type { MutuelleStore } from '../db/mutuelles.ts';
 import { campaignPages } from './campaign-pages.ts';
+import { flashOf } from './flash.ts';
 import { RuleError, type ReminderRules } from './reminder-rules.ts';
 import { CHANNELS, kpisToCsv, type KpiOptions, type Kpis } from './kpi.ts';
 import { addMonths, monthOf } from '../domain/dates.ts';
@@ -175,7 +176,7 @@ export function officeRoutes(app: Express, d: OfficeDeps): void {
   const districts = () => d.mutuelles.districts().map((district) => ({ district, mutuelles: d.mutuelles.inDistrict(district) }));
   const householdForm = (res: Response, values: FormValues, errors: Record<string, string>, householdId?: number, status = 200) =>
     page(res, 'household-form', { title: householdId ? 'Modifier le ménage' : 'Inscrire un ménage', values, errors, householdId, districts: districts(), rows: BENEFICIARY_ROWS }, status);
-  const today = () => d.clock.now().toISOString().slice(0, 10);
+  const today = () => bamakoDay(d.clock.now());
   const values = (req: Request): FormValues =>
     Object.fromEntries(Object.entries(req.body as Record<string, unknown>).filter(([k, v]) => k !== '_csrf' && typeof v === 'string')) as FormValues;
 
@@ -564,11 +565,3 @@ export function officeRoutes(app: Express, d: OfficeDeps): void {
 
 /** A refusal the officer can act on, shown on the page rather than as an error. */
 class ActionError extends Error {}
-
-function flashOf(req: Request): { kind: 'ok' | 'error'; text: string } | undefined {
-  const ok = req.query.ok;
-  const error = req.query.error;
-  if (typeof error === 'string') return { kind: 'error', text: error.slice(0, 200) };
-  if (typeof ok === 'string') return { kind: 'ok', text: ok.slice(0, 200) };
-  return undefined;
-}

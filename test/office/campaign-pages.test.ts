@@ -3,9 +3,9 @@
  * members from the form, reads the preview, tests it on one phone, sends it, and reads the
  * delivery and the results; mistakes come back on the form; each action is audited.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '../support/app.ts';
-import { loggedIn, type Browser } from './support.ts';
+import { describe, expect, it } from 'vitest';
+import type { TestApp } from '../support/app.ts';
+import { eachTestLoggedIn, loggedIn, type Browser } from './support.ts';
 
 const LAPSED_FORM = {
   name: 'Relance des ménages non couverts',
@@ -17,11 +17,7 @@ const LAPSED_FORM = {
 describe('campaigns in the console', () => {
   let app: TestApp;
   let manager: Browser;
-  beforeEach(async () => {
-    app = await startTestApp();
-    manager = await loggedIn(app, 'chef@utm.ml', 'manager');
-  });
-  afterEach(() => app.close());
+  eachTestLoggedIn('chef@utm.ml', 'manager', (a, b) => ((app = a), (manager = b)));
 
   it('creates a campaign to lapsed members, previews it, tests it, sends it and shows its delivery', async () => {
     const created = await manager.post('/admin/campaigns', LAPSED_FORM);

@@ -2,21 +2,17 @@
  * The figures UTM reports, in the console: the first page shows penetration per district against
  * the target, and the figures page shows the numbers computeKpis gives for the same period.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { computeKpis } from '../../src/office/kpi.ts';
-import { startTestApp, type TestApp } from '../support/app.ts';
-import { loggedIn, type Browser } from './support.ts';
+import type { TestApp } from '../support/app.ts';
+import { eachTestLoggedIn, loggedIn, type Browser } from './support.ts';
 
 const pct = (r: number | null) => (r === null ? '—' : `${(r * 100).toLocaleString('fr-FR', { maximumFractionDigits: 1 })} %`);
 
 describe('figures in the console', () => {
   let app: TestApp;
   let manager: Browser;
-  beforeEach(async () => {
-    app = await startTestApp();
-    manager = await loggedIn(app, 'chef@utm.ml', 'manager');
-  });
-  afterEach(() => app.close());
+  eachTestLoggedIn('chef@utm.ml', 'manager', (a, b) => ((app = a), (manager = b)));
 
   it('shows penetration in Sikasso and Koutiala against their targets on the first page', async () => {
     const k = computeKpis(app.services.db, { from: '2026-03-10', to: '2026-03-10', today: '2026-03-10' });

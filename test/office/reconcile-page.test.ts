@@ -4,20 +4,16 @@
  * errors by line and reconciles nothing.
  */
 import { readFileSync } from 'node:fs';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '../support/app.ts';
-import { loggedIn, type Browser } from './support.ts';
+import { describe, expect, it } from 'vitest';
+import type { TestApp } from '../support/app.ts';
+import { eachTestLoggedIn, loggedIn, type Browser } from './support.ts';
 
 const SAMPLE = 'fixtures/statements/orange-money-sample.csv';
 
 describe('the reconciliation page', () => {
   let app: TestApp;
   let manager: Browser;
-  beforeEach(async () => {
-    app = await startTestApp();
-    manager = await loggedIn(app, 'chef@utm.ml', 'manager');
-  });
-  afterEach(() => app.close());
+  eachTestLoggedIn('chef@utm.ml', 'manager', (a, b) => ((app = a), (manager = b)));
 
   async function upload(b: Browser, csv: string) {
     const body = new FormData();

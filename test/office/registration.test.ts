@@ -3,9 +3,9 @@
  * HTTP: the errors come back next to their fields with what was typed, a concurrent edit is
  * detected, every write is audited, and the new member can then use USSD.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '../support/app.ts';
-import { loggedIn, type Browser } from './support.ts';
+import { describe, expect, it } from 'vitest';
+import type { TestApp } from '../support/app.ts';
+import { eachTestLoggedIn, loggedIn, type Browser } from './support.ts';
 
 const NEW_PHONE = '+22376000123';
 
@@ -24,11 +24,7 @@ const FORM = {
 describe('registering and editing a household at the office', () => {
   let app: TestApp;
   let officer: Browser;
-  beforeEach(async () => {
-    app = await startTestApp();
-    officer = await loggedIn(app, 'awa@utm.ml', 'officer');
-  });
-  afterEach(() => app.close());
+  eachTestLoggedIn('awa@utm.ml', 'officer', (a, b) => ((app = a), (officer = b)));
 
   // Without the accounts the tests themselves created.
   const audit = () => app.services.office.audit.list().filter((r) => r.actor !== 'test').map((r) => r.action);

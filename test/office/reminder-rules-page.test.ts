@@ -2,18 +2,14 @@
  * The reminder rules, read and changed by a manager in the console: a change is audited and the
  * next run of the reminders follows it; a mutuelle can have its own set, and go back to the default.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '../support/app.ts';
-import { loggedIn, type Browser } from './support.ts';
+import { describe, expect, it } from 'vitest';
+import type { TestApp } from '../support/app.ts';
+import { eachTestLoggedIn, loggedIn, type Browser } from './support.ts';
 
 describe('reminder rules in the console', () => {
   let app: TestApp;
   let manager: Browser;
-  beforeEach(async () => {
-    app = await startTestApp();
-    manager = await loggedIn(app, 'chef@utm.ml', 'manager');
-  });
-  afterEach(() => app.close());
+  eachTestLoggedIn('chef@utm.ml', 'manager', (a, b) => ((app = a), (manager = b)));
 
   const rule = (code: string, mutuelleId: string | null = null) =>
     app.services.office.reminderRules.list().find((r) => r.code === code && r.mutuelleId === mutuelleId);

@@ -2,8 +2,9 @@
  * A browser's side of the office console over plain HTTP: a cookie jar of one session, the CSRF
  * token read from the page, forms posted as a browser posts them, redirects not followed.
  */
+import { afterEach, beforeEach } from 'vitest';
 import type { Role } from '../../src/office/staff.ts';
-import type { TestApp } from '../support/app.ts';
+import { startTestApp, type TestApp } from '../support/app.ts';
 
 export const PASSWORD = 'correct horse battery';
 
@@ -56,4 +57,14 @@ export async function loggedIn(app: TestApp, email: string, role: Role): Promise
   const res = await b.post('/admin/login', { email, password: PASSWORD }, { csrf: false });
   if (res.status !== 303) throw new Error(`login failed: ${res.status} ${res.body.slice(0, 200)}`);
   return b;
+}
+
+/** For each test: a fresh app (demo network, clock at 2026-03-10 09:00) and a browser logged in with that role, handed to `set`. */
+export function eachTestLoggedIn(email: string, role: Role, set: (app: TestApp, browser: Browser) => void): void {
+  let app: TestApp | undefined;
+  beforeEach(async () => {
+    app = await startTestApp();
+    set(app, await loggedIn(app, email, role));
+  });
+  afterEach(() => app?.close());
 }

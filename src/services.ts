@@ -129,7 +129,7 @@ export function createServices(config: Config, clock: Clock, logger: Logger, db:
     staff: createStaffStore(db, clock, audit),
     queue: createCallbackQueue(db, clock, audit),
     search: createMemberSearch(db),
-    support: createSupport(db, { households, preferences, payments }),
+    support: createSupport(db, { households, preferences, payments, sessions }),
     reminderRules: createReminderRules(db, clock, audit),
   };
 

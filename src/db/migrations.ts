@@ -419,6 +419,22 @@ CREATE TABLE household_notes (
 CREATE INDEX household_notes_household ON household_notes(household_id, at);
 `,
   },
+  {
+    version: 7,
+    name: 'ussd hops: the screen each hop showed, for the office support view',
+    // Written from the session row in the same group-commit transaction, so a hop costs one more
+    // insert and no read; UNIQUE makes a retried hop's second write a no-op.
+    sql: `
+CREATE TABLE ussd_hops (
+  session_id TEXT NOT NULL,
+  hop INTEGER NOT NULL,
+  text TEXT NOT NULL,
+  reply TEXT NOT NULL,
+  at_ms INTEGER NOT NULL,
+  PRIMARY KEY (session_id, hop)
+);
+`,
+  },
 ];
 
 export function migrate(db: Database.Database): number {

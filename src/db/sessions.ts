@@ -82,8 +82,18 @@ export function createSessionStore(db: Db) {
   // busy server pays one WAL commit per batch instead of one per hop. Each reply still leaves only
   // after its own row is committed.
   let pending: Array<{ row: SessionRow; done: () => void; fail: (err: unknown) => void }> = [];
+  const insertHop = db.prepare(
+    `INSERT INTO ussd_hops (session_id, hop, text, reply, at_ms) VALUES (@sessionId, @hops, @lastText, @lastReply, @updatedMs)
+     ON CONFLICT DO NOTHING`,
+  );
+  const hopsOf = db.prepare('SELECT hop, text, reply FROM ussd_hops WHERE session_id = ? ORDER BY hop');
+  /** The session's row, and the screen of this hop for the office's support view. */
+  const write = (row: SessionRow) => {
+    upsert.run(row);
+    insertHop.run(row);
+  };
   const commitAll = db.transaction((rows: SessionRow[]) => {
-    for (const row of rows) upsert.run(row);
+    for (const row of rows) write(row);
   });
   function flush(): void {
     const batch = pending;
@@ -95,7 +105,7 @@ export function createSessionStore(db: Db) {
       // One bad row must not fail its neighbours: commit them one by one.
       for (const b of batch) {
         try {
-          upsert.run(b.row);
+          db.transaction(write)(b.row);
           b.done();
         } catch (err) {
           b.fail(err);
@@ -107,6 +117,10 @@ export function createSessionStore(db: Db) {
   return {
     get(sessionId: string): SessionRow | undefined {
       return get.get(sessionId) as SessionRow | undefined;
+    },
+    /** What the member typed and saw at each hop of a session, oldest first. */
+    hops(sessionId: string): Array<{ hop: number; text: string; reply: string }> {
+      return hopsOf.all(sessionId) as Array<{ hop: number; text: string; reply: string }>;
     },
     /** Resolves once the row is committed. */
     save(row: SessionRow): Promise<void> {

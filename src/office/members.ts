@@ -3,6 +3,7 @@ import { bamakoDay } from '../clock.ts';
 import type { Db } from '../db/connection.ts';
 import { SUMMARY, type HouseholdStore, type HouseholdSummary } from '../db/households.ts';
 import type { PreferenceStore } from '../db/preferences.ts';
+import type { SessionStore } from '../db/sessions.ts';
 import { addMonths, coverageView, lastDayOfMonth, monthOf, type CoverageView } from '../domain/coverage.ts';
 import type { Payment, Payments } from '../payments/payments.ts';
 
@@ -62,7 +63,11 @@ export interface SupportView {
   ledger: Array<{ paidOn: string; amount: number; fee: number; channel: string; operatorTxnId: string | null }>;
   payments: Payment[];
   sms: Array<{ id: number; createdMs: number; kind: string; status: string; text: string; lastError: string | null }>;
-  sessions: Array<{ sessionId: string; updatedMs: number; hops: number; lastText: string; lastReply: string; status: string; event: string | null }>;
+  sessions: Array<{
+    sessionId: string; updatedMs: number; hops: number; lastText: string; lastReply: string; status: string; event: string | null;
+    /** What the member typed and saw at each hop. */
+    screens: Array<{ hop: number; text: string; reply: string }>;
+  }>;
   callbacks: Array<{ id: number; reason: string; status: string; createdAt: string; promisedBy: string; claimedBy: string | null; outcome: string | null }>;
   remindersEnabled: boolean;
   optedOut: boolean;
@@ -71,7 +76,7 @@ export interface SupportView {
 }
 
 /** Everything an officer needs on one page when a member calls UTM. */
-export function createSupport(db: Db, deps: { households: HouseholdStore; preferences: PreferenceStore; payments: Payments }) {
+export function createSupport(db: Db, deps: { households: HouseholdStore; preferences: PreferenceStore; payments: Payments; sessions: SessionStore }) {
   const sms = db.prepare(
     `SELECT id, created_ms AS createdMs, kind, status, text, last_error AS lastError FROM sms_outbox WHERE recipient = ? ORDER BY id DESC LIMIT 30`,
   );
@@ -121,7 +126,7 @@ export function createSupport(db: Db, deps: { households: HouseholdStore; prefer
       ledger: ledger.all(householdId) as SupportView['ledger'],
       payments: deps.payments.recent(householdId, 30),
       sms: sms.all(h.phone) as SupportView['sms'],
-      sessions: sessions.all(h.phone) as SupportView['sessions'],
+      sessions: (sessions.all(h.phone) as Array<Omit<SupportView['sessions'][number], 'screens'>>).map((x) => ({ ...x, screens: deps.sessions.hops(x.sessionId) })),
       callbacks: callbacks.all(h.phone, householdId) as SupportView['callbacks'],
       remindersEnabled: deps.preferences.remindersEnabled(householdId),
       optedOut: optOut.get(h.phone) === 1,

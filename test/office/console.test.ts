@@ -184,7 +184,11 @@ describe('the office console', () => {
     expect(page.body).toContain("Couverture aujourd'hui : couvert");
     expect(page.body).toContain("Payé jusqu'au <strong>30/04/2026</strong>");
     expect(page.body).toContain('Reste <strong>1 250 FCFA</strong> pour couvrir mai 2026.');
-    expect(page.body).toContain('Moussa Traoré, 5 pers.'); // the screen the member just saw
+    // Every screen of the member's session, in order, with what was typed.
+    const session = page.body.slice(page.body.indexOf('data-testid="sessions"'));
+    const screens = [...session.matchAll(/<pre>([^<]*)<\/pre>/g)].map((m) => m[1]?.split('\n')[0]);
+    expect(screens.slice(0, 2)).toEqual(['CON Kénéya Sabatili', 'CON Moussa Traoré, 5 pers.']);
+    expect(session).toContain('a tapé <code>1</code>');
     expect(page.body).toContain('Orange Money : +22376000001');
 
     await b.post('/admin/households/1/notes', { text: 'A appelé pour sa carte' });

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { existsSync, renameSync, rmSync } from 'node:fs';
 import type { Config } from '../config.ts';
+import type { WithDatabase } from './index.ts';
 import type { Db } from '../db/connection.ts';
 
 export interface BackupResult {
@@ -46,17 +47,16 @@ export async function backupDatabase(
 }
 
 /** `sabatili backup FILE`. */
-export function registerBackup(program: Command, cli: { config: () => Config; openDatabase: (path: string) => Db }): void {
+export function registerBackup(program: Command, cli: { config: () => Config; withDatabase: WithDatabase }): void {
   program
     .command('backup')
     .description("copy the database to FILE while the server runs (SQLite's online backup API); for cron, see the README")
     .argument('<file>', 'where to write the copy (refused if it exists, unless --force)')
     .option('--force', 'overwrite FILE if it exists')
     .option('--quiet', 'no progress, only errors (for cron)')
-    .action(async (file: string, opts: { force?: boolean; quiet?: boolean }) => {
+    .action((file: string, opts: { force?: boolean; quiet?: boolean }) => {
       const c = cli.config();
-      const db = cli.openDatabase(c.DATABASE_PATH);
-      try {
+      return cli.withDatabase(c, async (db) => {
         let shown = -1;
         const r = await backupDatabase(db, file, {
           force: opts.force === true,
@@ -69,12 +69,6 @@ export function registerBackup(program: Command, cli: { config: () => Config; op
         });
         if (!opts.quiet) process.stderr.write('\n');
         if (!opts.quiet) console.log(`${c.DATABASE_PATH} copied to ${r.file}: ${r.pages} pages in ${(r.ms / 1000).toFixed(1)} s`);
-      } catch (err) {
-        if (!(err instanceof RangeError)) throw err;
-        console.error(err.message);
-        process.exitCode = 2;
-      } finally {
-        db.close();
-      }
+      });
     });
 }

@@ -51,10 +51,11 @@ function config(): Config {
 }
 
 /** One command's connection; a RangeError (a bad day or amount the user typed) is exit code 2, not a stack trace. */
-function withDatabase(c: Config, run: (db: Db) => void): void {
+export type WithDatabase = (c: Config, run: (db: Db) => void | Promise<void>) => Promise<void>;
+const withDatabase: WithDatabase = async (c, run) => {
   const db = openDatabase(c.DATABASE_PATH);
   try {
-    run(db);
+    await run(db);
   } catch (err) {
     if (!(err instanceof RangeError)) throw err;
     console.error(err.message);
@@ -62,7 +63,7 @@ function withDatabase(c: Config, run: (db: Db) => void): void {
   } finally {
     db.close();
   }
-}
+};
 
 export function buildCli(): Command {
   const program = new Command('sabatili')
@@ -149,7 +150,7 @@ export function buildCli(): Command {
         process.exitCode = 2;
         return;
       }
-      withDatabase(c, (db) => {
+      return withDatabase(c, (db) => {
         const report = reconcile(db, parsed.rows, { from: opts.from, to: opts.to });
         console.log(opts.json ? JSON.stringify(report, null, 2) : formatReport(report));
         // Like diff: 0 the statement and the ledger agree, 1 they do not, 2 bad input.
@@ -166,7 +167,7 @@ export function buildCli(): Command {
     .option('-o, --output <file>', 'write to this file instead of the standard output')
     .action((opts: { from?: string; to?: string; output?: string }) => {
       const c = config();
-      withDatabase(c, (db) => {
+      return withDatabase(c, (db) => {
         const csv = exportLedger(db, { from: opts.from, to: opts.to });
         if (opts.output) {
           writeFileSync(opts.output, csv);
@@ -233,7 +234,7 @@ export function buildCli(): Command {
   registerReminders(program, { config, withDatabase });
   registerCampaigns(program, { config });
   registerReport(program, { config, withDatabase });
-  registerBackup(program, { config, openDatabase });
+  registerBackup(program, { config, withDatabase });
   registerStaff(program, { config, openDb: (c) => openDatabase(c.DATABASE_PATH) });
   registerImport(program, { config, openDb: (c) => openDatabase(c.DATABASE_PATH) });
 

@@ -3,7 +3,7 @@ import type { ReminderEntry, ReminderRun } from '../campaigns/reminders.ts';
 import { createReminders } from '../campaigns/reminders.ts';
 import { bamakoInstant, ManualClock, systemClock } from '../clock.ts';
 import type { Config } from '../config.ts';
-import type { Db } from '../db/connection.ts';
+import type { WithDatabase } from './index.ts';
 import { createPreferenceStore } from '../db/preferences.ts';
 import { isLocalDate } from '../domain/dates.ts';
 import type { SendingHours } from '../domain/reminders.ts';
@@ -61,7 +61,7 @@ export function formatRun(r: ReminderRun, hours: SendingHours): string {
 /** `sabatili reminders run`; the command line's `config` and `withDatabase` (a RangeError exits 2) come from src/cli/index.ts. */
 export function registerReminders(
   program: Command,
-  cli: { config: () => Config; withDatabase: (c: Config, run: (db: Db) => void) => void },
+  cli: { config: () => Config; withDatabase: WithDatabase },
 ): void {
   const reminders = program.command('reminders').description('SMS reminders before coverage lapses');
   reminders
@@ -72,7 +72,7 @@ export function registerReminders(
     .action((opts: { at?: string; dryRun?: boolean }) => {
       const c = cli.config();
       const hours = { startHour: c.REMINDER_START_HOUR, endHour: c.REMINDER_END_HOUR };
-      cli.withDatabase(c, (db) => {
+      return cli.withDatabase(c, (db) => {
         // The whole run happens "then": rules, sending hours and the outbox rows' times.
         const clock = opts.at === undefined ? systemClock : new ManualClock(parseAt(opts.at, hours.startHour));
         const job = createReminders({

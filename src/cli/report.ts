@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { createCampaigns } from '../campaigns/campaigns.ts';
 import { bamakoDay, systemClock } from '../clock.ts';
 import type { Config } from '../config.ts';
-import type { Db } from '../db/connection.ts';
+import type { WithDatabase } from './index.ts';
 import { computeKpis, CSV_SECTIONS, kpisToCsv, kpiTables, type Kpis } from '../office/kpi.ts';
 import { createOutbox } from '../sms/outbox.ts';
 
@@ -74,7 +74,7 @@ export function formatKpis(k: Kpis): string {
 /** `sabatili report kpi`: the office's figures on the terminal or as CSV. */
 export function registerReport(
   program: Command,
-  cli: { config: () => Config; withDatabase: (c: Config, run: (db: Db) => void) => void },
+  cli: { config: () => Config; withDatabase: WithDatabase },
 ): void {
   const report = program.command('report').description('figures for UTM');
   report
@@ -89,7 +89,7 @@ export function registerReport(
     .option('--json', 'print the figures as JSON')
     .action((opts: { from: string; to: string; today?: string; district?: string; mutuelle?: string; csv?: boolean; json?: boolean }) => {
       const c = cli.config();
-      cli.withDatabase(c, (db) => {
+      return cli.withDatabase(c, (db) => {
         const outbox = createOutbox(db, systemClock, { foldMode: c.GSM_FOLD, allowUcs2: c.SMS_ALLOW_UCS2 });
         const k = computeKpis(db, {
           from: opts.from,

@@ -48,6 +48,7 @@ const schema = z.object({
     .regex(/^(\+[1-9]\d{6,14})(,\+[1-9]\d{6,14})*$/, { error: 'must be E.164 numbers separated by commas' })
     .optional(),
   SIMULATOR_DELIVERY_DELAY_MS: z.coerce.number().int().min(0).max(600_000).default(500),
+  USSD_HOPS_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
   SIMULATOR_USSD_IDLE_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
   SIMULATOR_USSD_MAX_SECONDS: z.coerce.number().int().min(1).max(3600).default(180),
   GSM_FOLD: z.enum(['gsm7', 'ascii']).default('gsm7'),

@@ -33,6 +33,7 @@ export async function startServer(config: Config, clock: Clock, logger: Logger):
   services.campaigns.continueUnfinished((err, id) => logger.error({ err, campaign: id }, 'campaigns: enqueue failed'));
   services.orange.start();
   services.reminderScheduler.start();
+  services.hopsRetention.start();
   if (config.SIMULATOR_ENABLED) services.ussdGateway.start();
   logger.info({ url, database: config.DATABASE_PATH, serviceCode: config.USSD_SERVICE_CODE }, 'sabatili listening');
   if (config.NODE_ENV !== 'production' && services.office.staff.count() === 0) {
@@ -45,7 +46,7 @@ export async function startServer(config: Config, clock: Clock, logger: Logger):
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => {
-          void Promise.all([services.reminderScheduler.stop(), services.dispatcher.stop()]).then(() => {
+          void Promise.all([services.reminderScheduler.stop(), services.hopsRetention.stop(), services.dispatcher.stop()]).then(() => {
             services.simulatorSms.close();
             services.ussdGateway.stop();
             services.orange.close();

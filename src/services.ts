@@ -49,6 +49,15 @@ export function createServices(config: Config, clock: Clock, logger: Logger, db:
     hours: { startHour: config.REMINDER_START_HOUR, endHour: config.REMINDER_END_HOUR },
   });
   const reminderScheduler = createScheduler('reminders', () => reminders.runInSlices(), logger, config.REMINDERS_INTERVAL_SECONDS * 1000);
+  const hopsRetention = createScheduler(
+    'ussd hops retention',
+    async () => {
+      const pruned = sessions.pruneHops(clock.now().getTime() - config.USSD_HOPS_RETENTION_DAYS * 86_400_000);
+      if (pruned) logger.info({ pruned }, 'ussd: old hop screens pruned');
+    },
+    logger,
+    86_400_000,
+  );
 
   // Where the gateway and the operator (real or simulated) reach this server; known once it listens.
   let publicUrl: string | undefined;
@@ -136,7 +145,7 @@ export function createServices(config: Config, clock: Clock, logger: Logger, db:
   return {
     office,
     config, clock, logger, db, watch, households, preferences, callbacks, mutuelles, sessions, catalogs, flows, engine,
-    outbox, transport, dispatcher, inbound, simulatorSms, ussdGateway, orange, payments, feeGrids, reminders, reminderScheduler, campaigns,
+    outbox, transport, dispatcher, inbound, simulatorSms, ussdGateway, orange, payments, feeGrids, reminders, reminderScheduler, hopsRetention, campaigns,
     publicUrl: () => publicUrl,
     setPublicUrl(url: string): void {
       publicUrl = url;

@@ -87,6 +87,7 @@ export function createSessionStore(db: Db) {
      ON CONFLICT DO NOTHING`,
   );
   const hopsOf = db.prepare('SELECT hop, text, reply FROM ussd_hops WHERE session_id = ? ORDER BY hop');
+  const pruneHops = db.prepare('DELETE FROM ussd_hops WHERE at_ms < ?');
   /** The session's row, and the screen of this hop for the office's support view. */
   const write = (row: SessionRow) => {
     upsert.run(row);
@@ -117,6 +118,10 @@ export function createSessionStore(db: Db) {
   return {
     get(sessionId: string): SessionRow | undefined {
       return get.get(sessionId) as SessionRow | undefined;
+    },
+    /** Forgets the screens of hops older than `beforeMs` (the support view needs recent ones); returns how many. */
+    pruneHops(beforeMs: number): number {
+      return pruneHops.run(beforeMs).changes;
     },
     /** What the member typed and saw at each hop of a session, oldest first. */
     hops(sessionId: string): Array<{ hop: number; text: string; reply: string }> {

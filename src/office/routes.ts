@@ -282,7 +282,7 @@ export function officeRoutes(app: Express, d: OfficeDeps): void {
   });
 
   householdAction('payments/:paymentId/resend-receipt', (req, res, householdId) => {
-    const payment = d.payments.recent(householdId, 1000).find((p) => p.id === Number(req.params.paymentId));
+    const payment = d.payments.ofHousehold(householdId, Number(req.params.paymentId));
     if (!payment || payment.status !== 'succeeded' || !payment.operatorTxnId) throw new ActionError('Pas de reçu pour ce paiement.');
     const original = d.db
       .prepare('SELECT recipient, text, language FROM sms_outbox WHERE source_key = ?')
@@ -300,7 +300,7 @@ export function officeRoutes(app: Express, d: OfficeDeps): void {
   });
 
   householdAction('payments/:paymentId/cancel', async (req, res, householdId) => {
-    const payment = d.payments.recent(householdId, 1000).find((p) => p.id === Number(req.params.paymentId));
+    const payment = d.payments.ofHousehold(householdId, Number(req.params.paymentId));
     if (!payment || (payment.status !== 'pending' && payment.status !== 'initiated')) throw new ActionError("Ce paiement n'est pas en attente.");
     const cancelled = await d.payments.cancel(payment.payerMsisdn);
     d.audit.record(actorOf(res), d.clock.now(), {

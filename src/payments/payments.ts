@@ -71,6 +71,7 @@ export function createPayments(d: PaymentsDeps) {
   const setPending = db.prepare(`UPDATE payments SET status = 'pending', operator_txn_id = ?, updated_at = ? WHERE id = ?`);
   const setStatus = db.prepare(`UPDATE payments SET status = ?, failure_reason = ?, operator_txn_id = COALESCE(operator_txn_id, ?), updated_at = ? WHERE id = ?`);
   const ofHousehold = db.prepare(`SELECT ${COLUMNS} FROM payments WHERE household_id = ? ORDER BY id DESC LIMIT ?`);
+  const oneOfHousehold = db.prepare(`SELECT ${COLUMNS} FROM payments WHERE household_id = ? AND id = ?`);
 
   /** The receipt or notice; a payer we cannot text never undoes a credit (logged for the office instead). */
   function notify(p: Payment, key: string, params: Record<string, string | number>, sourceKey: string): void {
@@ -137,6 +138,10 @@ export function createPayments(d: PaymentsDeps) {
     },
     recent(householdId: number, limit = 20): Payment[] {
       return ofHousehold.all(householdId, limit) as Payment[];
+    },
+    /** One payment of the household (the office acts on it), or undefined. */
+    ofHousehold(householdId: number, paymentId: number): Payment | undefined {
+      return oneOfHousehold.get(householdId, paymentId) as Payment | undefined;
     },
     /** The member confirmed the quote: record the payment, then ask the operator to prompt for the PIN. */
     async start(req: { householdId: number; payerMsisdn: string; amount: number; requestKey: string }): Promise<StartOutcome> {

@@ -204,6 +204,36 @@ describe('the office console', () => {
     expect((await b.get('/admin/households/999')).status).toBe(404);
   });
 
+  it('resends a receipt and cancels a stuck pending payment, each audited', async () => {
+    const b = await loggedIn(app, 'awa@utm.ml', 'officer');
+    const pay = async (session: string) => {
+      for (const text of ['', '2', '2*1', '2*1*1']) expect((await app.hop(session, MOUSSA, text)).status).toBe(200);
+      return app.services.payments.pendingFor(MOUSSA);
+    };
+    const first = await pay('pay-1');
+    const confirm = await fetch(`${app.url}/simulator/api/wallet/confirm`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ phone: MOUSSA, pin: '1234' }),
+    });
+    expect(confirm.status).toBe(200);
+    await app.services.orange.flush();
+    const receipts = () => app.services.db.prepare("SELECT text FROM sms_outbox WHERE recipient = ? AND text LIKE '%enregistré%'").pluck().all(MOUSSA);
+    expect(receipts()).toHaveLength(1);
+    const resent = await b.post(`/admin/households/1/payments/${first?.id}/resend-receipt`, {});
+    expect(decodeURIComponent(resent.location ?? '')).toContain('Reçu renvoyé.');
+    expect(receipts()).toEqual([receipts()[0], receipts()[0]]);
+
+    const stuck = await pay('pay-2');
+    expect(stuck?.status).toBe('pending');
+    const refused = await b.post(`/admin/households/1/payments/${first?.id}/cancel`, {});
+    expect(decodeURIComponent(refused.location ?? '')).toContain("Ce paiement n'est pas en attente.");
+    const cancelled = await b.post(`/admin/households/1/payments/${stuck?.id}/cancel`, {});
+    expect(decodeURIComponent(cancelled.location ?? '')).toContain('Paiement annulé.');
+    expect(app.services.payments.ofHousehold(1, stuck?.id as number)?.status).toBe('cancelled');
+    // Another household's payment is not reachable through this one's page.
+    expect(decodeURIComponent((await b.post(`/admin/households/2/payments/${first?.id}/resend-receipt`, {})).location ?? '')).toContain('Pas de reçu pour ce paiement.');
+    expect(auditActions().slice(0, 2)).toEqual([`awa@utm.ml payment.cancel payment ${stuck?.id}`, `awa@utm.ml payment.resend-receipt payment ${first?.id}`]);
+  });
+
   it('lets a manager filter the audit log, and refuses a bad date', async () => {
     const m = await loggedIn(app, 'chef@utm.ml', 'manager');
     await m.post('/admin/households/2/notes', { text: 'note 2' });

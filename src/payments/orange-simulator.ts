@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { bamakoClockTime, bamakoDay, type Clock } from '../clock.ts';
 import type { Db } from '../db/connection.ts';
 import type { Logger } from '../log.ts';
-import type { PaymentCallback, PaymentProvider, PaymentRequest, RequestOutcome } from './port.ts';
+import type { OperatorStatus, PaymentCallback, PaymentProvider, PaymentRequest, RequestOutcome } from './port.ts';
 import { SIGNATURE_HEADER, sign } from './signature.ts';
 
 /**
@@ -188,10 +188,10 @@ export function createOrangeSimulator(db: Db, clock: Clock, logger: Logger, opts
   const requestTx = db.transaction((req: PaymentRequest, nowMs: number, ended: Ended[]): RequestOutcome => {
     const existing = txnByReference.get(req.reference) as TxnRow | undefined;
     if (existing) {
-      // The same request again (the app retrying after a timeout): the same transaction.
+      // The same request again (a retried hop, a recovery after a crash): the same transaction,
+      // whatever became of it; its outcome reaches the app by callback or status query.
       const same = existing.msisdn === req.msisdn && existing.amount === req.amount && existing.fee === req.fee && existing.debit === req.debit;
-      if (same && existing.status === 'pending' && existing.expires_ms > nowMs) return { status: 'pending', txnId: existing.txn_id };
-      return { status: 'rejected', reason: 'DUPLICATE_REFERENCE' };
+      return same ? { status: 'pending', txnId: existing.txn_id } : { status: 'rejected', reason: 'DUPLICATE_REFERENCE' };
     }
     const wallet = walletGet.get(req.msisdn) as WalletRow | undefined;
     if (!wallet) return { status: 'rejected', reason: 'UNKNOWN_WALLET' };
@@ -237,6 +237,14 @@ export function createOrangeSimulator(db: Db, clock: Clock, logger: Logger, opts
     if (wallet.balance < txn.debit) return end('failed', 'INSUFFICIENT_FUNDS', wallet.balance, 'active');
     if (walletDebit.run(txn.debit, phone, txn.debit).changes !== 1) throw new Error('simulated wallet: debit lost its balance check');
     return end('succeeded', undefined, wallet.balance - txn.debit, 'active');
+  });
+
+  const cancelTx = db.transaction((reference: string, nowMs: number, ended: Ended[]): void => {
+    const txn = txnByReference.get(reference) as TxnRow | undefined;
+    if (!txn || txn.status !== 'pending') return;
+    const wallet = walletGet.get(txn.msisdn) as WalletRow | undefined;
+    const e = decide(txn, txn.expires_ms <= nowMs ? 'expired' : 'failed', txn.expires_ms <= nowMs ? undefined : 'REFUSED', wallet?.balance ?? 0, nowMs);
+    if (e) ended.push(e);
   });
 
   const refuseTx = db.transaction((phone: string, nowMs: number, ended: Ended[]): WalletAnswer => {
@@ -288,7 +296,8 @@ export function createOrangeSimulator(db: Db, clock: Clock, logger: Logger, opts
     });
   }
 
-  function callbackBody(e: Ended): string {
+  /** The callback of an ended payment, stamped with the moment it is signed (each retry afresh). */
+  function callbackBody(e: Ended, sentMs: number): string {
     const cb: PaymentCallback = {
       txnId: e.txn.txn_id,
       reference: e.txn.merchant_reference,
@@ -298,7 +307,7 @@ export function createOrangeSimulator(db: Db, clock: Clock, logger: Logger, opts
       fee: e.txn.fee,
       msisdn: e.txn.msisdn,
       balance: e.balance,
-      timestamp: new Date(e.decidedMs).toISOString(),
+      timestamp: new Date(sentMs).toISOString(),
     };
     return JSON.stringify(cb);
   }
@@ -326,14 +335,15 @@ export function createOrangeSimulator(db: Db, clock: Clock, logger: Logger, opts
     }
   }
 
-  async function deliver(txnId: string, url: string, body: string, copies: number): Promise<void> {
-    const signature = sign(body, opts.secret);
+  async function deliver(e: Ended, copies: number): Promise<void> {
+    const txnId = e.txn.txn_id;
     for (let copy = 1; copy <= copies; copy++) {
       let wait = copy === 1 ? delayMs : 0;
       for (let attempt = 1; ; attempt++) {
         await sleep(wait);
         if (closed) return;
-        const failure = await post(url, body, signature);
+        const body = callbackBody(e, clock.now().getTime());
+        const failure = await post(e.txn.callback_url, body, sign(body, opts.secret));
         record(txnId, failure === null);
         if (closed) return;
         if (failure === null) {
@@ -350,21 +360,18 @@ export function createOrangeSimulator(db: Db, clock: Clock, logger: Logger, opts
     }
   }
 
-  function schedule(txnId: string, url: string, body: string): void {
+  function send(e: Ended): void {
+    const txnId = e.txn.txn_id;
     if (closed || delivering.has(txnId)) return;
     const copies = opts.duplicateCallbacks?.() ? 2 : 1;
     delivering.add(txnId);
-    const chain: Promise<void> = deliver(txnId, url, body, copies)
+    const chain: Promise<void> = deliver(e, copies)
       .catch((err: unknown) => logger.error({ err, txnId }, 'orange simulator: callback delivery crashed'))
       .finally(() => {
         delivering.delete(txnId);
         chains.delete(chain);
       });
     chains.add(chain);
-  }
-
-  function send(e: Ended): void {
-    schedule(e.txn.txn_id, e.txn.callback_url, callbackBody(e));
   }
 
   /**
@@ -407,6 +414,29 @@ export function createOrangeSimulator(db: Db, clock: Clock, logger: Logger, opts
       const outcome = settle((ended) => requestTx.immediate(req, clock.now().getTime(), ended));
       if (outcome.status === 'pending') logger.info({ txnId: outcome.txnId, msisdn: req.msisdn, debit: req.debit }, 'orange simulator: payment prompt');
       return outcome;
+    },
+    async cancelPayment(reference: string): Promise<void> {
+      settle((ended) => cancelTx.immediate(reference, clock.now().getTime(), ended));
+    },
+    async paymentStatus(reference: string): Promise<OperatorStatus> {
+      const nowMs = clock.now().getTime();
+      let txn = txnByReference.get(reference) as TxnRow | undefined;
+      if (!txn) return { status: 'unknown' };
+      if (txn.status === 'pending' && txn.expires_ms <= nowMs) {
+        settle((ended) => expireOneTx.immediate(txn!.msisdn, nowMs, ended));
+        txn = txnByReference.get(reference) as TxnRow;
+      }
+      if (txn.status === 'pending') return { status: 'pending', txnId: txn.txn_id };
+      const wallet = walletGet.get(txn.msisdn) as WalletRow | undefined;
+      return {
+        status: CALLBACK_STATUS[txn.status],
+        txnId: txn.txn_id,
+        reason: txn.reason ?? undefined,
+        amount: txn.amount,
+        fee: txn.fee,
+        msisdn: txn.msisdn,
+        balance: wallet?.balance,
+      };
     },
   };
 

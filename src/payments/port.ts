@@ -1,8 +1,8 @@
 /**
  * The mobile-money operator as sabatili sees it. The built-in simulated Orange Money implements
- * it (src/payments/orange-simulator.ts); a real operator API maps onto the same two moves:
- * ask the subscriber to pay (the operator prompts for the PIN on the handset, never us), and
- * later a signed callback saying how it ended.
+ * it (src/payments/orange-simulator.ts); a real operator API maps onto the same three moves:
+ * ask the subscriber to pay (the operator prompts for the PIN on the handset, never us), a signed
+ * callback saying how it ended, and a status query for a callback that never came.
  */
 export interface PaymentRequest {
   /** Our reference, unique per payment; the operator echoes it in its callback and statements. */
@@ -25,11 +25,31 @@ export type RequestOutcome =
   /** Refused at once (unknown wallet, blocked wallet, a payment already waiting for the PIN). */
   | { status: 'rejected'; reason: string };
 
+/** What the operator knows of a reference, asked when a callback is late or lost. */
+export type OperatorStatus =
+  | { status: 'unknown' }
+  | { status: 'pending'; txnId: string }
+  | {
+      status: 'SUCCESS' | 'FAILED' | 'EXPIRED';
+      txnId: string;
+      reason?: string | undefined;
+      amount: number;
+      fee: number;
+      msisdn: string;
+      balance?: number | undefined;
+    };
+
 export interface PaymentProvider {
   readonly name: string;
+  /**
+   * Idempotent by `reference`: the same request again (a retried hop, a recovery after a crash)
+   * gets the same transaction, never a second prompt or a second debit.
+   */
   requestPayment(req: PaymentRequest): Promise<RequestOutcome>;
-  /** Withdraws a request still waiting for the subscriber's PIN, when the operator allows it. */
-  cancelPayment?(msisdn: string, txnId: string): Promise<void>;
+  /** Withdraws the prompt of this reference if it still waits for the subscriber's PIN. */
+  cancelPayment(reference: string): Promise<void>;
+  /** The operator's status query (a real operator API has one; the statement is too late). */
+  paymentStatus(reference: string): Promise<OperatorStatus>;
 }
 
 /** The operator's callback, once verified: how a payment ended. */
@@ -44,6 +64,7 @@ export interface PaymentCallback {
   msisdn: string;
   /** The wallet's balance after the attempt, when the operator tells it (used in the failure SMS). */
   balance?: number | undefined;
+  /** When the operator signed this delivery (each retry signs afresh): stale or future ones are refused. */
   timestamp: string;
 }
 

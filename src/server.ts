@@ -32,6 +32,7 @@ export async function startServer(config: Config, clock: Clock, logger: Logger):
   services.dispatcher.start();
   services.campaigns.continueUnfinished((err, id) => logger.error({ err, campaign: id }, 'campaigns: enqueue failed'));
   services.orange.start();
+  services.paymentRecovery.start();
   services.reminderScheduler.start();
   services.hopsRetention.start();
   if (config.SIMULATOR_ENABLED) services.ussdGateway.start();
@@ -46,7 +47,7 @@ export async function startServer(config: Config, clock: Clock, logger: Logger):
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => {
-          void Promise.all([services.reminderScheduler.stop(), services.hopsRetention.stop(), services.dispatcher.stop()]).then(() => {
+          void Promise.all([services.paymentRecovery.stop(), services.reminderScheduler.stop(), services.hopsRetention.stop(), services.dispatcher.stop()]).then(() => {
             services.simulatorSms.close();
             services.ussdGateway.stop();
             services.orange.close();

@@ -70,17 +70,15 @@ export function createServices(config: Config, clock: Clock, logger: Logger, db:
   const payments = createPayments({
     db, households, outbox, clock, logger, catalogs, feeGrids,
     onContribution: reminders.cancelPending,
-    provider: {
-      ...orange.provider,
-      // The simulated subscriber's prompt is withdrawn as if refused; its callback then changes nothing here.
-      cancelPayment: async (msisdn: string) => {
-        orange.refuse(msisdn);
-      },
-    },
+    provider: orange.provider,
+    expiryMs: config.PAYMENT_EXPIRY_SECONDS * 1000,
+    statusAfterMs: config.PAYMENT_STATUS_AFTER_SECONDS * 1000,
     feeBearer: config.PAYMENT_FEE_BEARER,
     serviceCode: config.USSD_SERVICE_CODE,
     callbackUrl: () => `${publicUrl ?? `http://127.0.0.1:${config.PORT}`}${CALLBACK_PATH}`,
   });
+  // A payment recorded but never sent, or never answered, is settled by asking again (never by hoping).
+  const paymentRecovery = createScheduler('payments recovery', () => payments.recover(), logger, config.PAYMENT_SWEEP_SECONDS * 1000);
   const flows = provideFlows({
     households, preferences, callbacks, mutuelles, optOuts: outbox, clock, offerProductId: OFFER_PRODUCT_ID,
     payments, feeGrids, feeBearer: config.PAYMENT_FEE_BEARER, limits: { min: config.CONTRIBUTION_MIN, max: config.CONTRIBUTION_MAX },
@@ -145,7 +143,7 @@ export function createServices(config: Config, clock: Clock, logger: Logger, db:
   return {
     office,
     config, clock, logger, db, watch, households, preferences, callbacks, mutuelles, sessions, catalogs, flows, engine,
-    outbox, transport, dispatcher, inbound, simulatorSms, ussdGateway, orange, payments, feeGrids, reminders, reminderScheduler, hopsRetention, campaigns,
+    outbox, transport, dispatcher, inbound, simulatorSms, ussdGateway, orange, payments, paymentRecovery, feeGrids, reminders, reminderScheduler, hopsRetention, campaigns,
     publicUrl: () => publicUrl,
     setPublicUrl(url: string): void {
       publicUrl = url;

@@ -435,6 +435,47 @@ CREATE TABLE ussd_hops (
 );
 `,
   },
+  {
+    version: 11,
+    name: 'payments: review of a success the operator reported with another amount or phone; what the operator said',
+    // SQLite cannot widen a CHECK in place: the table is rebuilt with the same rows. 'review' holds a
+    // success whose amount or phone differs from the payment (nothing credited until a manager
+    // decides); operator_* keep the operator's side for the support view and reconciliation.
+    sql: `
+CREATE TABLE payments_new (
+  id INTEGER PRIMARY KEY,
+  reference TEXT NOT NULL UNIQUE,
+  household_id INTEGER NOT NULL REFERENCES households(id),
+  payer_msisdn TEXT NOT NULL,
+  amount INTEGER NOT NULL CHECK (amount > 0),
+  fee INTEGER NOT NULL CHECK (fee >= 0),
+  fee_bearer TEXT NOT NULL CHECK (fee_bearer IN ('member', 'utm')),
+  total INTEGER NOT NULL CHECK (total > 0),
+  fee_grid TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('initiated', 'pending', 'succeeded', 'failed', 'expired', 'cancelled', 'review')),
+  failure_reason TEXT,
+  operator TEXT NOT NULL DEFAULT 'orange_money',
+  operator_txn_id TEXT UNIQUE,
+  request_key TEXT UNIQUE,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  operator_amount INTEGER,
+  operator_fee INTEGER,
+  operator_msisdn TEXT,
+  reviewed_by TEXT,
+  reviewed_at TEXT
+);
+INSERT INTO payments_new (id, reference, household_id, payer_msisdn, amount, fee, fee_bearer, total, fee_grid, status,
+  failure_reason, operator, operator_txn_id, request_key, created_at, updated_at)
+SELECT id, reference, household_id, payer_msisdn, amount, fee, fee_bearer, total, fee_grid, status,
+  failure_reason, operator, operator_txn_id, request_key, created_at, updated_at FROM payments;
+DROP TABLE payments;
+ALTER TABLE payments_new RENAME TO payments;
+CREATE UNIQUE INDEX payments_one_pending_per_wallet ON payments(payer_msisdn) WHERE status IN ('initiated', 'pending');
+CREATE INDEX payments_household ON payments(household_id, id);
+CREATE INDEX payments_unsettled ON payments(status, created_at) WHERE status IN ('initiated', 'pending', 'review');
+`,
+  },
 ];
 
 export function migrate(db: Database.Database): number {

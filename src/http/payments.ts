@@ -1,5 +1,6 @@
 import express, { type Express } from 'express';
 import { z } from 'zod';
+import type { Clock } from '../clock.ts';
 import type { Logger } from '../log.ts';
 import type { Payments } from '../payments/payments.ts';
 import { CALLBACK_PATH } from '../payments/port.ts';
@@ -18,14 +19,18 @@ export const callbackSchema = z.object({
   fee: fcfa,
   msisdn: z.string().regex(/^\+[1-9]\d{6,14}$/),
   balance: fcfa.optional(),
-  timestamp: z.string().max(64),
+  timestamp: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date and time' }),
 });
+
+/** How far ahead of our clock a signed timestamp may be (the operator's clock drifts too). */
+const FUTURE_SKEW_MS = 60_000;
 
 /**
  * The operator tells how a payment ended. Signed (HMAC-SHA256 of the raw body): anything unsigned
- * is refused before it is read. Answered 2xx only once the ledger row is on disk.
+ * is refused before it is read, and a signed body older than `maxAgeMs` (or from the future) is
+ * refused as a replay. Answered 2xx only once the ledger row (or the review) is on disk.
  */
-export function paymentRoutes(app: Express, deps: { payments: Payments; secret: string; logger: Logger }): void {
+export function paymentRoutes(app: Express, deps: { payments: Payments; secret: string; clock: Clock; maxAgeMs: number; logger: Logger }): void {
   app.post(CALLBACK_PATH, express.raw({ type: () => true, limit: '16kb' }), (req, res) => {
     const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     if (!verify(raw, deps.secret, req.get(SIGNATURE_HEADER))) {
@@ -40,6 +45,11 @@ export function paymentRoutes(app: Express, deps: { payments: Payments; secret: 
     }
     const parsed = callbackSchema.safeParse(body);
     if (!parsed.success) return badRequest(res, describeZodError(parsed.error));
+    const age = deps.clock.now().getTime() - Date.parse(parsed.data.timestamp);
+    if (age > deps.maxAgeMs || age < -FUTURE_SKEW_MS) {
+      deps.logger.warn({ reference: parsed.data.reference, timestamp: parsed.data.timestamp, ip: req.ip }, 'payments: callback with a stale or future timestamp');
+      return badRequest(res, `timestamp: ${age > 0 ? 'older than' : 'ahead of'} what is accepted; sign each delivery afresh`, 401);
+    }
     const outcome = deps.payments.handleCallback(parsed.data);
     if (outcome === 'unknown') {
       deps.logger.warn({ reference: parsed.data.reference, txnId: parsed.data.txnId }, 'payments: callback for an unknown payment');

@@ -55,7 +55,7 @@ import {
 
 export const CHANNELS = ['orange_money', 'cash', 'agent'] as const;
 export type Channel = (typeof CHANNELS)[number];
-export const PAYMENT_STATUSES = ['initiated', 'pending', 'succeeded', 'failed', 'expired', 'cancelled'] as const;
+export const PAYMENT_STATUSES = ['initiated', 'pending', 'succeeded', 'failed', 'expired', 'cancelled', 'review'] as const;
 export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
 export const STATUSES = ['active', 'waiting', 'grace', 'lapsed'] as const satisfies readonly CoverageStatus[];
 export const GATEWAY_STATUSES = ['Success', 'Incomplete', 'Failed'] as const;

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { bamakoDay, type Clock } from '../clock.ts';
 import type { Db } from '../db/connection.ts';
 import type { HouseholdStore } from '../db/households.ts';
@@ -7,9 +6,9 @@ import { feeFor, gridOn, type FeeGrid } from '../domain/fees.ts';
 import { translate, type Catalogs } from '../i18n/catalog.ts';
 import type { Logger } from '../log.ts';
 import { SmsRejected, type Outbox } from '../sms/outbox.ts';
-import type { PaymentCallback, PaymentProvider } from './port.ts';
+import type { PaymentCallback, PaymentProvider, RequestOutcome } from './port.ts';
 
-export type PaymentStatus = 'initiated' | 'pending' | 'succeeded' | 'failed' | 'expired' | 'cancelled';
+export type PaymentStatus = 'initiated' | 'pending' | 'succeeded' | 'failed' | 'expired' | 'cancelled' | 'review';
 
 export interface Payment {
   id: number;
@@ -24,14 +23,28 @@ export interface Payment {
   failureReason: string | null;
   operatorTxnId: string | null;
   createdAt: string;
+  /** What the operator reported, kept when it differs from the payment (status 'review'). */
+  operatorAmount: number | null;
+  operatorFee: number | null;
+  operatorMsisdn: string | null;
+  reviewedBy: string | null;
 }
 
 export type StartOutcome =
   | { status: 'pending'; payment: Payment }
   | { status: 'pendingExists'; payment: Payment }
+  /** This quote was already paid (a retried or resumed confirm): nothing is asked again. */
+  | { status: 'paid'; payment: Payment }
+  /** The operator reported this quote's payment with another amount or phone: a manager decides. */
+  | { status: 'review'; payment: Payment }
+  /** The payment is recorded but the operator could not be reached: the recovery sweep asks again. */
+  | { status: 'uncertain'; payment: Payment }
   | { status: 'rejected'; reason: string };
 
-export type CallbackOutcome = 'credited' | 'duplicate' | 'failed' | 'unknown';
+export type CallbackOutcome = 'credited' | 'duplicate' | 'failed' | 'review' | 'unknown';
+
+/** A manager's decision on a payment in review. */
+export type ReviewDecision = 'credit' | 'refuse';
 
 export interface PaymentsDeps {
   db: Db;
@@ -44,32 +57,61 @@ export interface PaymentsDeps {
   feeGrids: readonly FeeGrid[];
   feeBearer: 'member' | 'utm';
   serviceCode: string;
+  /** How long the operator's PIN prompt waits: an initiated payment older than this is not sent again. */
+  expiryMs: number;
+  /** How long past its expiry a payment waits for its callback before the operator is asked. */
+  statusAfterMs: number;
   /** Where the operator posts its callback (this server's public URL + the callback path). */
   callbackUrl: () => string;
   /** Called in the ledger's transaction when a contribution is credited (pending reminders are cancelled). */
   onContribution?: (householdId: number, now: Date) => void;
 }
 
+/** What the recovery sweep did, for the log and the tests. */
+export interface RecoveryResult {
+  resent: number;
+  asked: number;
+  settled: number;
+}
+
 const COLUMNS = `id, reference, household_id AS householdId, payer_msisdn AS payerMsisdn, amount, fee, fee_bearer AS feeBearer,
-  total, status, failure_reason AS failureReason, operator_txn_id AS operatorTxnId, created_at AS createdAt`;
+  total, status, failure_reason AS failureReason, operator_txn_id AS operatorTxnId, created_at AS createdAt,
+  operator_amount AS operatorAmount, operator_fee AS operatorFee, operator_msisdn AS operatorMsisdn, reviewed_by AS reviewedBy`;
+
+/** A reference from the row id: unique by construction, readable on a statement line. */
+export function referenceFor(id: number, day: string): string {
+  return `KS${day.replaceAll('-', '').slice(2)}${String(id).padStart(6, '0')}`;
+}
 
 /**
- * Contributions by mobile money: a payment is `initiated` when the member confirms the quote,
- * `pending` once the operator prompts for the PIN, and only the operator's successful callback
- * writes to the ledger — once per operator transaction id, durably (synchronous=FULL) before the
- * callback is answered, with the receipt SMS queued in the same transaction.
+ * Contributions by mobile money. A payment is recorded `initiated` (keyed by the quote the member
+ * confirmed) and durably committed before the operator is asked; it is `pending` once the operator
+ * prompts for the PIN. Only a verified success writes to the ledger: once per operator transaction
+ * id, durably (synchronous=FULL) before the callback is answered, with the receipt SMS queued in the
+ * same transaction. A success with another amount or phone waits in `review` for a manager.
+ * Nothing relies on a hop finishing: `recover()` re-sends what the operator never got and asks the
+ * operator about what it never answered.
  */
 export function createPayments(d: PaymentsDeps) {
   const { db } = d;
   const insert = db.prepare(
     `INSERT INTO payments (reference, household_id, payer_msisdn, amount, fee, fee_bearer, total, fee_grid, status, request_key, created_at, updated_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'initiated', ?, ?, ?) ON CONFLICT (request_key) DO NOTHING`,
+     VALUES ('new:' || @requestKey, @householdId, @payerMsisdn, @amount, @fee, @feeBearer, @total, @grid, 'initiated', @requestKey, @now, @now)`,
   );
+  const setReference = db.prepare('UPDATE payments SET reference = ? WHERE id = ?');
+  const byId = db.prepare(`SELECT ${COLUMNS} FROM payments WHERE id = ?`);
   const byKey = db.prepare(`SELECT ${COLUMNS} FROM payments WHERE request_key = ?`);
   const byReference = db.prepare(`SELECT ${COLUMNS} FROM payments WHERE reference = ?`);
   const pendingOf = db.prepare(`SELECT ${COLUMNS} FROM payments WHERE payer_msisdn = ? AND status IN ('initiated', 'pending')`);
-  const setPending = db.prepare(`UPDATE payments SET status = 'pending', operator_txn_id = ?, updated_at = ? WHERE id = ?`);
+  const unsettled = db.prepare(`SELECT ${COLUMNS} FROM payments WHERE status IN ('initiated', 'pending') AND created_at <= ? ORDER BY id`);
+  const inReview = db.prepare(`SELECT ${COLUMNS} FROM payments WHERE status = 'review' ORDER BY id`);
+  const setPending = db.prepare(`UPDATE payments SET status = 'pending', operator_txn_id = ?, updated_at = ? WHERE id = ? AND status = 'initiated'`);
   const setStatus = db.prepare(`UPDATE payments SET status = ?, failure_reason = ?, operator_txn_id = COALESCE(operator_txn_id, ?), updated_at = ? WHERE id = ?`);
+  const setReview = db.prepare(
+    `UPDATE payments SET status = 'review', operator_txn_id = COALESCE(operator_txn_id, @txnId), operator_amount = @amount,
+       operator_fee = @fee, operator_msisdn = @msisdn, updated_at = @now WHERE id = @id`,
+  );
+  const setReviewed = db.prepare(`UPDATE payments SET status = ?, failure_reason = ?, reviewed_by = ?, reviewed_at = ?, updated_at = ? WHERE id = ? AND status = 'review'`);
   const ofHousehold = db.prepare(`SELECT ${COLUMNS} FROM payments WHERE household_id = ? ORDER BY id DESC LIMIT ?`);
   const oneOfHousehold = db.prepare(`SELECT ${COLUMNS} FROM payments WHERE household_id = ? AND id = ?`);
 
@@ -91,44 +133,145 @@ export function createPayments(d: PaymentsDeps) {
     }
   }
 
-  const credit = db.transaction((p: Payment, cb: PaymentCallback, now: Date): CallbackOutcome => {
-    if (p.status === 'succeeded') return 'duplicate';
+  /** Writes the ledger row and the receipt; `amount` and `fee` are what the operator moved. */
+  function creditLedger(p: Payment, txnId: string, amount: number, fee: number, now: Date): boolean {
     const rec = d.households.load(p.householdId);
     if (!rec) throw new Error(`household ${p.householdId} of payment ${p.reference} is gone`);
     const today = bamakoDay(now);
     const before = coverageView({ ...rec, adherentName: rec.household.adherentName }, today);
     const added = d.households.addContribution(
-      { householdId: p.householdId, amount: p.amount, fee: p.fee, channel: 'orange_money', operatorTxnId: cb.txnId, paidOn: today, paidAt: now.toISOString() },
+      { householdId: p.householdId, amount, fee, channel: 'orange_money', operatorTxnId: txnId, paidOn: today, paidAt: now.toISOString() },
       now,
     );
-    setStatus.run('succeeded', null, cb.txnId, now.toISOString(), p.id);
-    if (!added) return 'duplicate';
+    if (!added) return false;
     d.onContribution?.(p.householdId, now);
     const after = d.households.load(p.householdId);
     const view = after ? coverageView({ ...after, adherentName: after.household.adherentName }, today) : before;
     if (view.paidThrough && view.paidThrough !== before.paidThrough) {
-      notify(p, 'sms.receipt.covered', { amount: p.amount, fee: p.fee, until: view.paidThrough, reference: cb.txnId }, `receipt:${cb.txnId}`);
+      notify(p, 'sms.receipt.covered', { amount, fee, until: view.paidThrough, reference: txnId }, `receipt:${txnId}`);
     } else {
-      notify(p, 'sms.receipt.partial', { amount: p.amount, fee: p.fee, remaining: view.remaining, month: view.nextMonth, reference: cb.txnId }, `receipt:${cb.txnId}`);
+      notify(p, 'sms.receipt.partial', { amount, fee, remaining: view.remaining, month: view.nextMonth, reference: txnId }, `receipt:${txnId}`);
     }
-    return 'credited';
+    return true;
+  }
+
+  /** A success: credited when it is exactly the payment asked for, else kept for a manager. */
+  const succeed = db.transaction((p: Payment, cb: OperatorSuccess, now: Date): CallbackOutcome => {
+    if (p.status === 'succeeded' || p.status === 'review') return 'duplicate';
+    if (cb.amount !== p.amount || cb.msisdn !== p.payerMsisdn) {
+      setReview.run({ id: p.id, txnId: cb.txnId, amount: cb.amount, fee: cb.fee, msisdn: cb.msisdn, now: now.toISOString() });
+      d.logger.warn(
+        { reference: p.reference, amount: p.amount, operatorAmount: cb.amount, phone: p.payerMsisdn, operatorPhone: cb.msisdn },
+        'payments: the operator reports another amount or phone; kept for review, nothing credited',
+      );
+      return 'review';
+    }
+    setStatus.run('succeeded', null, cb.txnId, now.toISOString(), p.id);
+    return creditLedger(p, cb.txnId, p.amount, p.fee, now) ? 'credited' : 'duplicate';
   });
 
-  const fail = db.transaction((p: Payment, cb: PaymentCallback, now: Date): CallbackOutcome => {
+  const fail = db.transaction((p: Payment, cb: { status: 'FAILED' | 'EXPIRED'; reason?: string | undefined; txnId: string | null }, now: Date): CallbackOutcome => {
     // After a success, or once the member cancelled (the operator then confirms the refusal), nothing more to say.
     if (p.status !== 'pending' && p.status !== 'initiated') return 'duplicate';
     const status: PaymentStatus = cb.status === 'EXPIRED' ? 'expired' : 'failed';
     setStatus.run(status, cb.reason ?? cb.status, cb.txnId, now.toISOString(), p.id);
-    if (cb.status === 'EXPIRED') notify(p, 'sms.payment.expired', { amount: p.amount }, `failure:${cb.txnId}`);
-    else if (cb.reason === 'INSUFFICIENT_FUNDS') notify(p, 'sms.payment.insufficient', { amount: p.amount, needed: p.total }, `failure:${cb.txnId}`);
-    else notify(p, 'sms.payment.refused', { amount: p.amount }, `failure:${cb.txnId}`);
+    const key = `failure:${cb.txnId ?? p.reference}`;
+    if (cb.status === 'EXPIRED') notify(p, 'sms.payment.expired', { amount: p.amount }, key);
+    else if (cb.reason === 'INSUFFICIENT_FUNDS') notify(p, 'sms.payment.insufficient', { amount: p.amount, needed: p.total }, key);
+    else notify(p, 'sms.payment.refused', { amount: p.amount }, key);
     return 'failed';
   });
+
+  /** The outcome of a payment, from a callback or a status query; money that moved is always credited. */
+  function settleOutcome(p: Payment, o: OperatorOutcome): CallbackOutcome {
+    const now = d.clock.now();
+    if (o.status !== 'SUCCESS') return fail(p, o, now);
+    // The ledger row must be on disk before the operator hears 200: its retry is the safety net.
+    return durably(() => succeed(p, o, now));
+  }
+
+  function durably<T>(run: () => T): T {
+    db.pragma('synchronous = FULL');
+    try {
+      return run();
+    } finally {
+      db.pragma('synchronous = NORMAL');
+    }
+  }
+
+  const record = db.transaction((req: StartRequest, fee: number, grid: string, now: Date): Payment => {
+    const total = d.feeBearer === 'member' ? req.amount + fee : req.amount;
+    const id = Number(
+      insert.run({ requestKey: req.requestKey, householdId: req.householdId, payerMsisdn: req.payerMsisdn, amount: req.amount, fee, feeBearer: d.feeBearer, total, grid, now: now.toISOString() })
+        .lastInsertRowid,
+    );
+    setReference.run(referenceFor(id, bamakoDay(now)), id);
+    return byId.get(id) as Payment;
+  });
+
+  /** Asks the operator to prompt for the PIN; safe to repeat (the operator keys on the reference). */
+  async function request(p: Payment): Promise<StartOutcome> {
+    let outcome: RequestOutcome;
+    try {
+      outcome = await d.provider.requestPayment({
+        reference: p.reference, msisdn: p.payerMsisdn, amount: p.amount, fee: p.fee, debit: p.total, callbackUrl: d.callbackUrl(),
+      });
+    } catch (err) {
+      d.logger.warn({ err, reference: p.reference }, 'payments: the operator could not be reached; the recovery sweep will ask again');
+      return { status: 'uncertain', payment: p };
+    }
+    const now = d.clock.now().toISOString();
+    if (outcome.status === 'rejected') {
+      // Only a payment still waiting for its request is failed: a callback may have settled it meanwhile.
+      if (p.status === 'initiated') setStatus.run('failed', outcome.reason, null, now, p.id);
+      return { status: 'rejected', reason: outcome.reason };
+    }
+    setPending.run(outcome.txnId, now, p.id);
+    return { status: 'pending', payment: byId.get(p.id) as Payment };
+  }
+
+  const expired = (p: Payment, nowMs: number) => Date.parse(p.createdAt) + d.expiryMs <= nowMs;
+
+  /** What a confirm of an already recorded quote answers: its state, never a second payment. */
+  async function again(p: Payment): Promise<StartOutcome> {
+    switch (p.status) {
+      case 'succeeded':
+        return { status: 'paid', payment: p };
+      case 'review':
+        return { status: 'review', payment: p };
+      case 'pending':
+        return { status: 'pending', payment: p };
+      case 'initiated':
+        // The hop that recorded it died before the operator heard of it: send it now, or let the sweep fail it.
+        if (expired(p, d.clock.now().getTime())) return { status: 'uncertain', payment: p };
+        return request(p);
+      default:
+        return { status: 'rejected', reason: p.failureReason ?? p.status };
+    }
+  }
 
   /** The fee for an amount today, from the grid in force. */
   function feeToday(amount: number): { fee: number; grid: string } {
     const grid = gridOn(d.feeGrids, bamakoDay(d.clock.now()));
     return { fee: feeFor(grid, amount), grid: grid.version };
+  }
+
+  /** A payment whose operator outcome never arrived: ask, and settle what the operator says. */
+  async function askOperator(p: Payment): Promise<boolean> {
+    const o = await d.provider.paymentStatus(p.reference);
+    const fresh = byId.get(p.id) as Payment;
+    if (fresh.status !== 'initiated' && fresh.status !== 'pending') return false;
+    if (o.status === 'pending') {
+      if (fresh.status === 'initiated') setPending.run(o.txnId, d.clock.now().toISOString(), p.id);
+      return false;
+    }
+    if (o.status === 'unknown') {
+      // The operator never prompted the member: nothing moved, and the member is told it did not go through.
+      fail(fresh, { status: 'EXPIRED', reason: 'UNKNOWN_AT_OPERATOR', txnId: null }, d.clock.now());
+      return true;
+    }
+    settleOutcome(fresh, o);
+    return true;
   }
 
   return {
@@ -143,51 +286,46 @@ export function createPayments(d: PaymentsDeps) {
     ofHousehold(householdId: number, paymentId: number): Payment | undefined {
       return oneOfHousehold.get(householdId, paymentId) as Payment | undefined;
     },
-    /** The member confirmed the quote: record the payment, then ask the operator to prompt for the PIN. */
-    async start(req: { householdId: number; payerMsisdn: string; amount: number; requestKey: string }): Promise<StartOutcome> {
-      const now = d.clock.now();
+    /** The payment of a quote, if the member confirmed it. */
+    byRequestKey(requestKey: string): Payment | undefined {
+      return byKey.get(requestKey) as Payment | undefined;
+    },
+    /** Payments waiting for a manager's decision, oldest first. */
+    inReview(): Payment[] {
+      return inReview.all() as Payment[];
+    },
+    /**
+     * The member confirmed the quote: record the payment (committed on its own, durably, before
+     * anything else), then ask the operator to prompt for the PIN. Confirming the same quote again
+     * (a gateway retry, a resumed session, a redial) answers that payment's state.
+     */
+    async start(req: StartRequest): Promise<StartOutcome> {
       const existing = byKey.get(req.requestKey) as Payment | undefined;
-      // A retried hop: the same answer as the first time.
-      if (existing) return existing.status === 'failed' ? { status: 'rejected', reason: existing.failureReason ?? '' } : { status: 'pending', payment: existing };
+      if (existing) return again(existing);
       const waiting = pendingOf.get(req.payerMsisdn) as Payment | undefined;
       if (waiting) return { status: 'pendingExists', payment: waiting };
       const { fee, grid } = feeToday(req.amount);
-      const total = d.feeBearer === 'member' ? req.amount + fee : req.amount;
-      const reference = `KS${bamakoDay(now).replaceAll('-', '').slice(2)}${randomBytes(3).toString('hex').toUpperCase()}`;
+      let payment: Payment;
       try {
-        insert.run(reference, req.householdId, req.payerMsisdn, req.amount, fee, d.feeBearer, total, grid, req.requestKey, now.toISOString(), now.toISOString());
+        payment = durably(() => record.immediate(req, fee, grid, d.clock.now()));
       } catch (err) {
         // The partial unique index: another hop started a payment for this wallet at the same instant.
         const other = pendingOf.get(req.payerMsisdn) as Payment | undefined;
         if (other) return { status: 'pendingExists', payment: other };
         throw err;
       }
-      const payment = byKey.get(req.requestKey) as Payment;
-      const outcome = await d.provider.requestPayment({
-        reference: payment.reference,
-        msisdn: req.payerMsisdn,
-        amount: req.amount,
-        fee,
-        debit: total,
-        callbackUrl: d.callbackUrl(),
-      });
-      if (outcome.status === 'rejected') {
-        setStatus.run('failed', outcome.reason, null, d.clock.now().toISOString(), payment.id);
-        return { status: 'rejected', reason: outcome.reason };
-      }
-      setPending.run(outcome.txnId, d.clock.now().toISOString(), payment.id);
-      return { status: 'pending', payment: { ...payment, status: 'pending', operatorTxnId: outcome.txnId } };
+      return request(payment);
     },
-    /** The member gives up a payment still waiting for the PIN; a success that arrives later is still credited. */
+    /** The member (or an officer) gives up a payment still waiting for the PIN; a success that arrives later is still credited. */
     async cancel(msisdn: string): Promise<Payment | undefined> {
       const p = pendingOf.get(msisdn) as Payment | undefined;
       if (!p) return undefined;
       setStatus.run('cancelled', 'cancelled by the member', null, d.clock.now().toISOString(), p.id);
-      // Close the operator's PIN prompt too, so the member can pay again at once.
-      if (p.operatorTxnId) await d.provider.cancelPayment?.(p.payerMsisdn, p.operatorTxnId);
+      // Close the operator's PIN prompt too, found by our reference, so the member can pay again at once.
+      await d.provider.cancelPayment(p.reference);
       return p;
     },
-    /** A verified operator callback. Money that moved is always credited, even for a payment the member cancelled. */
+    /** A verified operator callback. */
     handleCallback(cb: PaymentCallback): CallbackOutcome {
       const p = byReference.get(cb.reference) as Payment | undefined;
       if (!p) return 'unknown';
@@ -196,18 +334,63 @@ export function createPayments(d: PaymentsDeps) {
         d.logger.warn({ reference: p.reference, expected: p.operatorTxnId, got: cb.txnId }, 'payments: callback with another transaction id');
         return 'unknown';
       }
-      if (cb.amount !== p.amount) d.logger.warn({ reference: p.reference, amount: p.amount, operatorAmount: cb.amount }, 'payments: the operator reports another amount');
-      const now = d.clock.now();
-      if (cb.status !== 'SUCCESS') return fail(p, cb, now);
-      // The ledger row must be on disk before the operator hears 200: its retry is the safety net.
-      db.pragma('synchronous = FULL');
-      try {
-        return credit(p, cb, now);
-      } finally {
-        db.pragma('synchronous = NORMAL');
+      return settleOutcome(p, cb);
+    },
+    /**
+     * The recovery sweep (at start-up, then regularly): a payment recorded but never sent is sent
+     * (or, past its expiry, asked about and failed with a notice); a payment whose callback is late
+     * past expiry + `statusAfterMs` is asked about through the operator's status query.
+     */
+    async recover(): Promise<RecoveryResult> {
+      const nowMs = d.clock.now().getTime();
+      const r: RecoveryResult = { resent: 0, asked: 0, settled: 0 };
+      for (const p of unsettled.all(new Date(nowMs).toISOString()) as Payment[]) {
+        try {
+          if (p.status === 'initiated' && !expired(p, nowMs)) {
+            r.resent++;
+            await request(p);
+          } else if (p.status === 'initiated' || Date.parse(p.createdAt) + d.expiryMs + d.statusAfterMs <= nowMs) {
+            r.asked++;
+            if (await askOperator(p)) r.settled++;
+          }
+        } catch (err) {
+          d.logger.error({ err, reference: p.reference }, 'payments: recovery of a payment failed; next sweep tries again');
+        }
       }
+      if (r.resent || r.asked) d.logger.info(r, 'payments: recovery sweep');
+      return r;
+    },
+    /** A manager's decision on a payment in review: credit what the operator reported, or refuse. Returns the payment, or undefined if not in review. */
+    resolveReview(paymentId: number, decision: ReviewDecision, reviewer: string): Payment | undefined {
+      const now = d.clock.now();
+      return durably(() =>
+        db.transaction((): Payment | undefined => {
+          const p = byId.get(paymentId) as Payment | undefined;
+          if (!p || p.status !== 'review' || p.operatorTxnId === null || p.operatorAmount === null) return undefined;
+          if (decision === 'credit') {
+            setReviewed.run('succeeded', null, reviewer, now.toISOString(), now.toISOString(), p.id);
+            creditLedger(p, p.operatorTxnId, p.operatorAmount, p.operatorFee ?? 0, now);
+          } else {
+            setReviewed.run('failed', 'REFUSED_AFTER_REVIEW', reviewer, now.toISOString(), now.toISOString(), p.id);
+          }
+          return byId.get(p.id) as Payment;
+        }).immediate(),
+      );
     },
   };
 }
+
+interface StartRequest {
+  householdId: number;
+  payerMsisdn: string;
+  amount: number;
+  /** The confirmed quote's key: the same quote can only ever make one payment. */
+  requestKey: string;
+}
+
+type OperatorSuccess = { txnId: string; amount: number; fee: number; msisdn: string };
+type OperatorOutcome =
+  | (OperatorSuccess & { status: 'SUCCESS' })
+  | (OperatorSuccess & { status: 'FAILED' | 'EXPIRED'; reason?: string | undefined });
 
 export type Payments = ReturnType<typeof createPayments>;

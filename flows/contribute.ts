@@ -1,5 +1,5 @@
 import { assign, setup } from 'xstate';
-import { choice, choiceValue, failedState, flowTypes, handOff, hopOf, slowState, type Choice, type FlowInput, type WithError, provided } from './lib.ts';
+import { choice, choiceValue, failedState, flowTypes, handOff, hopOf, slowState, type Choice, type FlowEvent, type FlowInput, type WithError, provided } from './lib.ts';
 
 /** What the member may pay, computed for the household from its coverage. */
 export interface Suggestion {
@@ -37,7 +37,18 @@ export interface TargetHousehold {
   mutuelle: string;
 }
 
-export type StartResult = { status: 'pending' } | { status: 'pendingExists'; amount: number; total: number } | { status: 'rejected' };
+/**
+ * What confirming a quote did. `paid`, `review`, `pendingExists` and `rejected` also answer a
+ * quote confirmed before (a retried hop, a resumed session): a quote only ever makes one payment.
+ * `uncertain`: recorded, but the operator could not be reached; the recovery sweep asks again.
+ */
+export type StartResult =
+  | { status: 'pending' }
+  | { status: 'pendingExists'; amount: number; total: number }
+  | { status: 'rejected' }
+  | { status: 'paid' }
+  | { status: 'review' }
+  | { status: 'uncertain' };
 
 interface Context extends FlowInput, WithError {
   options: ContributionOptions | null;
@@ -45,6 +56,10 @@ interface Context extends FlowInput, WithError {
   target: TargetHousehold | null;
   amount: number;
   quote: QuoteView | null;
+  /** Names the quote on screen; the payment's key, so that confirming it twice pays once. */
+  quoteId: string | null;
+  /** What confirming the quote did (or had done, when the member comes back to it). */
+  outcome: StartResult | null;
 }
 
 const payFor = (c: Context) => c.target?.householdId ?? c.householdId ?? 0;
@@ -57,6 +72,11 @@ function amountChoices(c: Context): Choice[] {
   }));
   return [...suggested, choice('other', 'contribute.other'), ...(c.target ? [] : [choice('forOther', 'contribute.forOther')])];
 }
+
+const quoteKey = (c: Context) => `quote:${c.quoteId ?? ''}`;
+
+/** A new quote is named by the session and hop that asked for it: unique, and kept in the snapshot across resumes. */
+const quoteIdOf = (c: Context, event: FlowEvent) => `${c.sessionId}.${hopOf(event)}`;
 
 const quoteParams = (c: Context) => {
   const q = c.quote as QuoteView;
@@ -74,6 +94,7 @@ export const contributeMachine = setup({
     prepareContribution: provided<ContributionOptions, { householdId: number; phone: string }>('prepareContribution'),
     quoteContribution: provided<QuoteView, { householdId: number; amount: number }>('quoteContribution'),
     startContribution: provided<StartResult, { householdId: number; phone: string; amount: number; key: string }>('startContribution'),
+    paymentOfQuote: provided<StartResult | null, { key: string }>('paymentOfQuote'),
     cancelPending: provided<void, { phone: string }>('cancelPending'),
     findHousehold: provided<TargetHousehold | null, { card: string }>('findHousehold'),
   },
@@ -87,7 +108,7 @@ export const contributeMachine = setup({
   },
 }).createMachine({
   id: 'contribute',
-  context: ({ input }) => ({ ...input, options: null, target: null, amount: 0, quote: null, error: null }),
+  context: ({ input }) => ({ ...input, options: null, target: null, amount: 0, quote: null, quoteId: null, outcome: null, error: null }),
   initial: 'loading',
   output: handOff,
   states: {
@@ -133,7 +154,7 @@ export const contributeMachine = setup({
         'choice.forOther': { target: 'enterCard', actions: assign({ error: null }) },
         'choice.*': {
           target: 'quoting',
-          actions: assign({ amount: ({ event }) => Number(choiceValue(event).slice('amount:'.length)), error: null }),
+          actions: assign({ amount: ({ event }) => Number(choiceValue(event).slice('amount:'.length)), quoteId: ({ context, event }) => quoteIdOf(context, event), error: null }),
         },
       },
     },
@@ -145,7 +166,11 @@ export const contributeMachine = setup({
       },
       on: {
         text: [
-          { guard: 'isAmount', target: 'quoting', actions: assign({ amount: ({ event }) => Number('value' in event ? event.value : 0), error: null }) },
+          {
+            guard: 'isAmount',
+            target: 'quoting',
+            actions: assign({ amount: ({ event }) => Number('value' in event ? event.value : 0), quoteId: ({ context, event }) => quoteIdOf(context, event), error: null }),
+          },
           { guard: 'isDigits', actions: assign({ error: 'contribute.amountRange' }) },
           { actions: assign({ error: 'contribute.amountDigits' }) },
         ],
@@ -202,6 +227,8 @@ export const contributeMachine = setup({
         'choice.confirm': 'starting',
         'choice.cancel': 'cancelled',
         back: 'choose',
+        // Back on this quote after a cut-off call: if it was confirmed before, show that payment, not the quote.
+        resumed: 'checkingQuote',
       },
       states: {
         deciding: {
@@ -215,38 +242,60 @@ export const contributeMachine = setup({
         },
       },
     },
+    checkingQuote: {
+      tags: ['busy'],
+      invoke: {
+        src: 'paymentOfQuote',
+        input: ({ context }) => ({ key: quoteKey(context) }),
+        onDone: [
+          { guard: ({ event }) => event.output === null, target: 'quote' },
+          { guard: ({ event }) => event.output?.status === 'rejected', target: 'quoteClosed' },
+          { target: 'outcome', actions: assign({ outcome: ({ event }) => event.output }) },
+        ],
+        onError: 'failed',
+      },
+      on: { 'budget.exceeded': 'checkingSlow' },
+    },
+    checkingSlow: slowState('checkingQuote'),
+    quoteClosed: {
+      meta: { screen: 'contribute.quoteClosed', choices: [choice('again', 'contribute.newPayment')] },
+      on: { 'choice.again': { target: 'loading', actions: assign({ quote: null, quoteId: null }) } },
+    },
     starting: {
       tags: ['busy'],
       invoke: {
         src: 'startContribution',
-        input: ({ context, event }) => ({
-          householdId: payFor(context),
-          phone: context.phone,
-          amount: context.amount,
-          key: `ussd:${context.sessionId}:${hopOf(event)}`,
-        }),
-        onDone: [
-          { guard: ({ event }) => event.output.status === 'pending', target: 'started' },
-          {
-            guard: ({ event }) => event.output.status === 'pendingExists',
-            target: 'pendingExists',
-            actions: assign({
-              options: ({ context, event }) =>
-                event.output.status === 'pendingExists' && context.options
-                  ? { ...context.options, pending: { amount: event.output.amount, total: event.output.total } }
-                  : context.options,
-            }),
-          },
-          { target: 'rejected' },
-        ],
+        input: ({ context }) => ({ householdId: payFor(context), phone: context.phone, amount: context.amount, key: quoteKey(context) }),
+        onDone: { target: 'outcome', actions: assign({ outcome: ({ event }) => event.output }) },
         onError: 'failed',
       },
       // A payment request cannot be retried blindly: the member redials and sees it pending.
       on: { 'budget.exceeded': 'startSlow' },
     },
+    outcome: {
+      always: [
+        { guard: ({ context }) => context.outcome?.status === 'pending', target: 'started' },
+        {
+          guard: ({ context }) => context.outcome?.status === 'pendingExists',
+          target: 'pendingExists',
+          actions: assign({
+            options: ({ context }) =>
+              context.outcome?.status === 'pendingExists' && context.options
+                ? { ...context.options, pending: { amount: context.outcome.amount, total: context.outcome.total } }
+                : context.options,
+          }),
+        },
+        { guard: ({ context }) => context.outcome?.status === 'paid', target: 'alreadyPaid' },
+        { guard: ({ context }) => context.outcome?.status === 'review', target: 'inReview' },
+        { guard: ({ context }) => context.outcome?.status === 'uncertain', target: 'startSlow' },
+        { target: 'rejected' },
+      ],
+    },
     startSlow: { type: 'final', meta: { screen: 'contribute.startSlow', end: true } },
     started: { type: 'final', meta: { screen: 'contribute.started', end: true } },
     rejected: { type: 'final', meta: { screen: 'contribute.rejected', end: true } },
+    alreadyPaid: { type: 'final', meta: { screen: 'contribute.alreadyPaid', end: true } },
+    inReview: { type: 'final', meta: { screen: 'contribute.inReview', end: true } },
     cancelled: { type: 'final', meta: { screen: 'contribute.cancelled', end: true } },
     toCallback: { type: 'final', output: { next: 'callback' } },
   },

@@ -24,7 +24,9 @@ export type FlowEvent =
   | { type: `choice.${string}`; value: string; hop: number }
   | { type: 'text'; value: string; hop: number }
   | { type: 'back'; hop: number }
-  | { type: 'budget.exceeded'; hop: number };
+  | { type: 'budget.exceeded'; hop: number }
+  /** Sent once to a flow restored from a cut-off session: it may check that what it shows still holds. */
+  | { type: 'resumed'; hop: number };
 
 /** A machine that finishes hands the member to another flow ('home' = main menu, or the joining menu), or ends the session. */
 export interface FlowOutput {

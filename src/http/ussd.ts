@@ -57,7 +57,7 @@ export function ussdRoutes(app: Express, deps: { engine: UssdEngine; sessions: S
       if (err instanceof SessionPhoneMismatch) return badRequest(res, `sessionId: ${err.message}`, 409);
       // The member still gets a polite screen; the gateway never sees a 5xx from us.
       deps.logger.error({ err, phone: parsed.data.phoneNumber }, 'ussd: hop failed');
-      out = deps.engine.failureReply().body;
+      out = deps.engine.failureReply(parsed.data.phoneNumber).body;
     }
     // Written directly: res.send() would look up the MIME type and check freshness on every hop.
     res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(out) });

@@ -93,6 +93,8 @@ export function createUssdEngine(deps: EngineDeps) {
   const { flows, sessions, catalogs, clock, logger } = deps;
   const inflight = new Map<string, Promise<UssdReply>>();
   const fixedScreens = new Map<string, RenderedScreen>();
+  // A failure screen says which code to redial, whichever flow shows it.
+  const baseParams: Params = { code: deps.serviceCode };
   const live = createLiveSessions({ max: deps.liveMax ?? 1000, idleMs: 180_000 });
   deps.watch.onChangeElsewhere(live.clear);
 
@@ -131,7 +133,7 @@ export function createUssdEngine(deps: EngineDeps) {
   function render(row: SessionRow, snapshot: Snap | null, lang: Language, errorKey?: string, errorParams?: Params): RenderedScreen {
     if (!snapshot) {
       return renderScreen({
-        catalogs, lang, meta: RESUME_META, context: null, page: 0, errorKey, errorParams,
+        catalogs, lang, meta: RESUME_META, context: null, page: 0, errorKey, errorParams, baseParams,
         showBack: false, showHome: false, foldMode: deps.foldMode,
       });
     }
@@ -148,7 +150,7 @@ export function createUssdEngine(deps: EngineDeps) {
     if (cached) return cached;
     const screen = renderScreen({
       catalogs, lang, meta: end ? { ...meta, end: true } : meta, context: snapshot.context, page: row.page,
-      errorKey, errorParams, ...navigation(canBack, atHome), foldMode: deps.foldMode,
+      errorKey, errorParams, baseParams, ...navigation(canBack, atHome), foldMode: deps.foldMode,
     });
     if (fixed) fixedScreens.set(key, screen);
     return screen;
@@ -407,6 +409,13 @@ export function createUssdEngine(deps: EngineDeps) {
       const actor = createActor(flow.machine, { snapshot: JSON.parse(saved.snapshot) }).start();
       keep(actor);
       Object.assign(row, { machine: saved.machine, version: saved.version, page: saved.page, invalid: 0 });
+      // The flow may check that its screen still holds (a quote confirmed before the cut is not shown again).
+      const resumed: FlowEvent = { type: 'resumed', hop };
+      if (actor.getSnapshot().can(resumed)) {
+        actor.send(resumed);
+        await settle(actor, hop);
+        row.page = 0;
+      }
       return render(row, actor.getSnapshot(), (actor.getSnapshot().context as FlowInput).lang);
     }
     if (input === '2' || input === '00') {
@@ -431,9 +440,15 @@ export function createUssdEngine(deps: EngineDeps) {
     forget(sessionId: string): void {
       live.drop(sessionId);
     },
-    /** The screen shown when the engine itself fails: a polite END in French, never a 5xx to the gateway. */
-    failureReply(): UssdReply {
-      return { body: `END ${endScreen('common.failed', 'fr').text}`, end: true };
+    /** The screen shown when the engine itself fails: a polite END in the caller's language, never a 5xx to the gateway. */
+    failureReply(phone: string): UssdReply {
+      let lang: Language = 'fr';
+      try {
+        lang = deps.identify(phone).lang;
+      } catch (err) {
+        logger.error({ err }, 'ussd: caller unknown while answering a failure; French it is');
+      }
+      return { body: `END ${endScreen('common.failed', lang).text}`, end: true };
     },
   };
 }

@@ -27,7 +27,7 @@ export interface ProviderDeps {
   /** SMS opt-outs (STOP): reminders are off for a phone that texted STOP. */
   optOuts: Pick<Outbox, 'isOptedOut' | 'setOptOut'>;
   clock: Clock;
-  payments: Pick<Payments, 'pendingFor' | 'start' | 'cancel'>;
+  payments: Pick<Payments, 'pendingFor' | 'start' | 'cancel' | 'byRequestKey'>;
   feeGrids: readonly FeeGrid[];
   feeBearer: 'member' | 'utm';
   /** Contribution amounts accepted from USSD. */
@@ -133,6 +133,23 @@ export function provideFlows(d: ProviderDeps): Record<FlowName, FlowEntry> {
     return { status: r.status };
   });
 
+  // What became of a quote confirmed before the call was cut: read only, nothing is sent again from here.
+  const paymentOfQuote = fromPromise<StartResult | null, { key: string }>(async ({ input }) => {
+    const p = d.payments.byRequestKey(input.key);
+    if (!p) return null;
+    switch (p.status) {
+      case 'succeeded':
+        return { status: 'paid' };
+      case 'review':
+        return { status: 'review' };
+      case 'initiated':
+      case 'pending':
+        return { status: 'pendingExists', amount: p.amount, total: p.total };
+      default:
+        return { status: 'rejected' };
+    }
+  });
+
   const cancelPending = fromPromise<void, { phone: string }>(async ({ input }) => {
     await d.payments.cancel(input.phone);
   });
@@ -146,7 +163,7 @@ export function provideFlows(d: ProviderDeps): Record<FlowName, FlowEntry> {
 
   const provided = {
     main: flows.main,
-    contribute: flows.contribute.provide({ actors: { prepareContribution, quoteContribution: quote, startContribution, cancelPending, findHousehold } }),
+    contribute: flows.contribute.provide({ actors: { prepareContribution, quoteContribution: quote, startContribution, paymentOfQuote, cancelPending, findHousehold } }),
     coverage: flows.coverage.provide({ actors: { lookupCoverage } }),
     history: flows.history.provide({ actors: { listPayments } }),
     reminders: flows.reminders.provide({ actors: { loadReminders, saveReminders } }),

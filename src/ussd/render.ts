@@ -14,6 +14,8 @@ export interface RenderInput {
   /** A one-line message above the screen: what was wrong with the last input, or a notice. */
   errorKey?: string | undefined;
   errorParams?: Params | undefined;
+  /** Parameters every message may use (the service code to redial), under the screen's own. */
+  baseParams?: Params | undefined;
   showBack: boolean;
   showHome: boolean;
   foldMode: FoldMode;
@@ -49,7 +51,7 @@ export function choicesOf(meta: ScreenMeta<unknown>, context: unknown): readonly
  * across pages, so what the member types never depends on the page.
  */
 export function renderScreen(r: RenderInput): RenderedScreen {
-  const t = (key: string, params?: Params) => translate(r.catalogs, r.lang, key, params);
+  const t = (key: string, params?: Params) => translate(r.catalogs, r.lang, key, r.baseParams ? { ...r.baseParams, ...params } : params);
   const error = r.errorKey ? t(r.errorKey, r.errorParams) : null;
   const body = t(r.meta.screen, r.meta.params?.(r.context));
   const choices = choicesOf(r.meta, r.context);

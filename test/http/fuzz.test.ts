@@ -133,7 +133,8 @@ const eventForm = fc.record(
 
 describe('random bodies against the real server', () => {
   let app: TestApp;
-  let failure: string;
+  /** The engine's failure screen in each language (a French and a Bambara member). */
+  let failures: string[];
   /** The text each pooled session last had answered with a screen. */
   const answered = new Map<string, string>();
   /** A pooled session that ended is replaced by a new one on the same phone (which may then be offered a resume). */
@@ -142,7 +143,7 @@ describe('random bodies against the real server', () => {
 
   beforeAll(async () => {
     app = await startTestApp();
-    failure = app.services.engine.failureReply().body;
+    failures = ['+22376000001', '+22376000003'].map((phone) => app.services.engine.failureReply(phone).body);
   });
   afterAll(() => app.close());
 
@@ -152,7 +153,7 @@ describe('random bodies against the real server', () => {
     if (res.status < 300) {
       expect(res.status).toBe(200);
       expect(res.body).toMatch(screen);
-      expect(res.body, 'the engine failed and fell back to its failure screen').not.toBe(failure);
+      expect(failures, 'the engine failed and fell back to its failure screen').not.toContain(res.body);
       expect(res.type).toMatch(/^text\/plain/);
     } else {
       expect([400, 409, 413, 415], res.body).toContain(res.status);

@@ -102,6 +102,9 @@ export interface PaymentInfo {
   amount: number;
   fee: number;
   operatorTxnId: string | null;
+  /** What the operator's callback reported, for a payment held in review. */
+  operatorAmount: number | null;
+  operatorMsisdn: string | null;
 }
 
 export interface ReconcileItem {
@@ -443,7 +446,7 @@ export function reconcile(db: Db, rows: readonly StatementRow[], opts: Reconcile
   const byTxn = db.prepare(`${LEDGER_SELECT} AND c.operator_txn_id = ?`);
   const paymentBy = db.prepare(
     `SELECT reference, household_id AS householdId, status, failure_reason AS failureReason, amount, fee,
-       operator_txn_id AS operatorTxnId
+       operator_txn_id AS operatorTxnId, operator_amount AS operatorAmount, operator_msisdn AS operatorMsisdn
      FROM payments WHERE operator_txn_id = ? OR (? <> '' AND reference = ?) ORDER BY (operator_txn_id = ?) DESC LIMIT 1`,
   );
 
@@ -495,9 +498,12 @@ export function reconcile(db: Db, rows: readonly StatementRow[], opts: Reconcile
         if (payment) {
           item.payment = payment;
           item.note =
-            `sabatili's payment ${payment.reference} is ${payment.status}` +
-            (payment.failureReason ? ` (${payment.failureReason})` : '') +
-            ': the operator\'s success callback never arrived or was not accepted';
+            payment.status === 'review'
+              ? `sabatili's payment ${payment.reference} of ${formatMoney(payment.amount)} waits for a manager's review: ` +
+                `the operator reported ${formatMoney(payment.operatorAmount ?? 0)} from ${payment.operatorMsisdn ?? '?'}`
+              : `sabatili's payment ${payment.reference} is ${payment.status}` +
+                (payment.failureReason ? ` (${payment.failureReason})` : '') +
+                ': the operator\'s success callback never arrived or was not accepted';
         } else {
           item.note = 'no sabatili payment has this transaction id or reference';
         }

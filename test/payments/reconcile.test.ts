@@ -266,8 +266,24 @@ describe('reconcile: the sample statement against the demo ledger seeded on 2026
       amount: 2000,
       fee: 75,
       operatorTxnId: 'MP260214.1032.4F7A21',
+      operatorAmount: null,
+      operatorMsisdn: null,
     });
     expect(report.missingInLedger[0]?.note).toMatch(/payment KS2602144F7A21 is pending: the operator's success callback never arrived/);
+  });
+
+  it('says when a transaction missing in the ledger waits for a manager\'s review, with what the operator reported', () => {
+    const household = db.prepare(`SELECT id FROM households WHERE card_number = 'KOU-MPE-0003'`).pluck().get();
+    db.prepare(
+      `INSERT INTO payments (reference, household_id, payer_msisdn, amount, fee, fee_bearer, total, fee_grid, status, operator_txn_id,
+         operator_amount, operator_fee, operator_msisdn, created_at, updated_at)
+       VALUES ('KS2602144F7A21', ?, '+22376000003', 2500, 75, 'member', 2575, 'v2', 'review', 'MP260214.1032.4F7A21', 2000, 75, '+22376000003',
+         '2026-02-14T10:32:00Z', '2026-02-14T10:32:00Z')`,
+    ).run(household);
+    const report = reconcile(db, parseStatement(SAMPLE).rows);
+    expect(report.missingInLedger[0]?.note).toBe(
+      "sabatili's payment KS2602144F7A21 of 2 500 FCFA waits for a manager's review: the operator reported 2 000 FCFA from +22376000003",
+    );
   });
 
   it('reports a credited transaction that the operator marks FAILED, whatever its day', () => {

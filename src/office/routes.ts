@@ -21,6 +21,7 @@ import { QueueError, type CallbackQueue } from './callback-queue.ts';
 import type { Campaigns } from '../campaigns/campaigns.ts';
 import type { MutuelleStore } from '../db/mutuelles.ts';
 import { campaignPages } from './campaign-pages.ts';
+import { reviewPages } from './review-pages.ts';
 import { flashOf } from './flash.ts';
 import { RuleError, type ReminderRules } from './reminder-rules.ts';
 import { CHANNELS, kpisToCsv, type KpiOptions, type Kpis } from './kpi.ts';
@@ -71,7 +72,7 @@ const f = {
 };
 const LABELS = {
   statuses: { active: 'couvert', waiting: 'en stage', grace: 'délai de grâce', lapsed: 'non couvert', inactive: 'retiré', never: 'jamais couvert' },
-  paymentStatuses: { initiated: 'demandé', pending: 'en attente du code', succeeded: 'réussi', failed: 'échoué', expired: 'expiré', cancelled: 'annulé' },
+  paymentStatuses: { initiated: 'demandé', pending: 'en attente du code', succeeded: 'réussi', failed: 'échoué', expired: 'expiré', cancelled: 'annulé', review: 'à vérifier (écart signalé par l’opérateur)' },
   reasons: { payment: 'paiement', coverage: 'couverture', registration: 'inscription', other: 'autre' },
   channels: { orange_money: 'Orange Money', cash: 'espèces', agent: 'agent' },
   matched: { phone: 'téléphone', card: 'carte', name: 'nom', beneficiary: 'bénéficiaire' },
@@ -452,6 +453,7 @@ export function officeRoutes(app: Express, d: OfficeDeps): void {
   }
 
   campaignPages(app, { page, manager, form, csrf: requireCsrf, notFound, districts, audit: d.audit, clock: d.clock, logger: d.logger }, d.campaigns);
+  reviewPages(app, { page, manager, form, csrf: requireCsrf, audit: d.audit, clock: d.clock }, d.payments);
 
   const figuresQuery = z.object({
     from: z.iso.date({ error: 'date de début invalide (AAAA-MM-JJ)' }).optional().or(z.literal('').transform(() => undefined)),

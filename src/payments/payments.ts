@@ -360,8 +360,12 @@ export function createPayments(d: PaymentsDeps) {
       if (r.resent || r.asked) d.logger.info(r, 'payments: recovery sweep');
       return r;
     },
-    /** A manager's decision on a payment in review: credit what the operator reported, or refuse. Returns the payment, or undefined if not in review. */
-    resolveReview(paymentId: number, decision: ReviewDecision, reviewer: string): Payment | undefined {
+    /**
+     * A manager's decision on a payment in review: credit what the operator reported, or refuse.
+     * `audit` runs in the same transaction (the decision and its record land together). Returns the
+     * payment after the decision, or undefined if it was not in review.
+     */
+    resolveReview(paymentId: number, decision: ReviewDecision, reviewer: string, audit?: (before: Payment, after: Payment) => void): Payment | undefined {
       const now = d.clock.now();
       return durably(() =>
         db.transaction((): Payment | undefined => {
@@ -373,7 +377,9 @@ export function createPayments(d: PaymentsDeps) {
           } else {
             setReviewed.run('failed', 'REFUSED_AFTER_REVIEW', reviewer, now.toISOString(), now.toISOString(), p.id);
           }
-          return byId.get(p.id) as Payment;
+          const after = byId.get(p.id) as Payment;
+          audit?.(p, after);
+          return after;
         }).immediate(),
       );
     },

@@ -60,7 +60,7 @@ describe('computeKpis on a network worked out by hand', () => {
   });
 
   it('payments: success rate over the decided ones, failure reasons', () => {
-    expect(mutuelle('m1').payments.byStatus).toEqual({ initiated: 0, pending: 0, succeeded: 2, failed: 1, expired: 1, cancelled: 1 });
+    expect(mutuelle('m1').payments.byStatus).toEqual({ initiated: 0, pending: 0, succeeded: 2, failed: 1, expired: 1, cancelled: 1, review: 0 });
     expect(mutuelle('m1').payments.successRate).toBe(0.5);
     expect(mutuelle('m1').payments.amountSucceeded).toBe(7000);
     expect(k.totals.payments.successRate).toBe(2 / 5);

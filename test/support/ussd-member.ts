@@ -72,7 +72,7 @@ export function isWaitingPayment(body: string): boolean {
  * amount" and `amount`. Stops early on any other screen (a payment already waiting, an error).
  */
 export async function walkToQuote(s: Session, pick: { suggested: number } | { amount: number }): Promise<Walk> {
-  await s.dial();
+  if (isResumeOffer((await s.dial()).body)) await s.answer('2'); // a session left open earlier: main menu
   const menu = await s.answer('2');
   if (isWaitingPayment(menu.body)) return { kind: 'waiting', texts: [...s.inputs], screen: menu };
   const m = contributeMenu(menu.body);

@@ -223,12 +223,17 @@ export function createPayments(d: PaymentsDeps) {
     const now = d.clock.now().toISOString();
     if (outcome.status === 'rejected') {
       // Only a payment still waiting for its request is failed: a callback may have settled it meanwhile.
-      if (p.status === 'initiated') setStatus.run('failed', outcome.reason, null, now, p.id);
+      // The notice matters when the sweep sent it, long after the member's screen: every failure gets one.
+      if (p.status === 'initiated') rejectOnce(p, outcome.reason, now);
       return { status: 'rejected', reason: outcome.reason };
     }
     setPending.run(outcome.txnId, now, p.id);
     return { status: 'pending', payment: byId.get(p.id) as Payment };
   }
+
+  const rejectOnce = db.transaction((p: Payment, reason: string, now: string) => {
+    if (setStatus.run('failed', reason, null, now, p.id).changes === 1) notify(p, 'sms.payment.rejected', { amount: p.amount }, `failure:${p.reference}`);
+  });
 
   const expired = (p: Payment, nowMs: number) => Date.parse(p.createdAt) + d.expiryMs <= nowMs;
 

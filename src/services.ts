@@ -43,7 +43,7 @@ export function createServices(config: Config, clock: Clock, logger: Logger, db:
   const mutuelles = createMutuelleStore(db);
   const sessions = createSessionStore(db);
   const catalogs = loadCatalogs();
-  const outbox = createOutbox(db, clock, { foldMode: config.GSM_FOLD, allowUcs2: config.SMS_ALLOW_UCS2 });
+  const outbox = createOutbox(db, clock, { foldMode: config.GSM_FOLD, allowUcs2: config.SMS_ALLOW_UCS2, allowedCountries: config.SMS_ALLOWED_COUNTRIES });
   const reminders = createReminders({
     db, clock, outbox, preferences, catalogs, logger, serviceCode: config.USSD_SERVICE_CODE,
     hours: { startHour: config.REMINDER_START_HOUR, endHour: config.REMINDER_END_HOUR },

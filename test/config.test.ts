@@ -22,6 +22,23 @@ describe('configuration', () => {
     }
   });
 
+  it('sends SMS to Mali only by default', () => {
+    expect(loadConfig({}).SMS_ALLOWED_COUNTRIES).toEqual(['ML']);
+    expect(loadConfig({ SMS_ALLOWED_COUNTRIES: 'ML, sn,CI' }).SMS_ALLOWED_COUNTRIES).toEqual(['ML', 'SN', 'CI']);
+  });
+
+  it.each([
+    ['ML,XX', '"XX"'],
+    ['Mali', '"MALI"'],
+    ['ML,,SN', '""'],
+    ['223', '"223"'],
+  ])('refuses SMS_ALLOWED_COUNTRIES=%s, naming the bad code', (value, named) => {
+    expect(() => loadConfig({ SMS_ALLOWED_COUNTRIES: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ SMS_ALLOWED_COUNTRIES: value })).toThrow(
+      `SMS_ALLOWED_COUNTRIES: ${named}: not an ISO 3166 alpha-2 country code (e.g. ML or ML,SN,CI) (got ${JSON.stringify(value)})`,
+    );
+  });
+
   it('requires what production and the real SMS gateway need', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/PAYMENT_CALLBACK_SECRET/);
     expect(() => loadConfig({ SMS_TRANSPORT: 'africastalking' })).toThrow(/AT_API_KEY/);

@@ -25,7 +25,8 @@ const schema = z.object({
   AT_SENDER_ID: z.string().optional(),
   AT_SMS_URL: z.url({ error: 'must be a URL such as http://127.0.0.1:3000/version1/messaging' }).optional(),
   SMS_RATE_PER_SECOND: z.coerce.number().int().min(0).max(10_000).default(20),
-  SMS_DAILY_CAP: z.coerce.number().int().min(0).default(0),
+  // One campaign to all 200 000 members plus a day's reminders and answers; beyond it messages wait for the next Bamako day.
+  SMS_DAILY_CAP: z.coerce.number().int().min(0).default(250_000),
   SMS_ALLOWED_COUNTRIES: z
     .string()
     .transform((s) => s.split(',').map((c) => c.trim().toUpperCase()))

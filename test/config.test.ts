@@ -22,9 +22,10 @@ describe('configuration', () => {
     }
   });
 
-  it('sends SMS to Mali only by default', () => {
-    expect(loadConfig({}).SMS_ALLOWED_COUNTRIES).toEqual(['ML']);
+  it('bounds what SMS cost by default: a daily cap, Mali only', () => {
+    expect(loadConfig({})).toMatchObject({ SMS_DAILY_CAP: 250_000, SMS_ALLOWED_COUNTRIES: ['ML'] });
     expect(loadConfig({ SMS_ALLOWED_COUNTRIES: 'ML, sn,CI' }).SMS_ALLOWED_COUNTRIES).toEqual(['ML', 'SN', 'CI']);
+    expect(loadConfig({ SMS_DAILY_CAP: '0' }).SMS_DAILY_CAP).toBe(0);
   });
 
   it.each([

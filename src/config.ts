@@ -27,6 +27,7 @@ const schema = z.object({
   SMS_RATE_PER_SECOND: z.coerce.number().int().min(0).max(10_000).default(20),
   // One campaign to all 200 000 members plus a day's reminders and answers; beyond it messages wait for the next Bamako day.
   SMS_DAILY_CAP: z.coerce.number().int().min(0).default(250_000),
+  SMS_REPLIES_PER_SENDER_PER_HOUR: z.coerce.number().int().min(1).max(1000).default(5),
   SMS_ALLOWED_COUNTRIES: z
     .string()
     .transform((s) => s.split(',').map((c) => c.trim().toUpperCase()))

@@ -435,6 +435,16 @@ CREATE TABLE ussd_hops (
 );
 `,
   },
+  {
+    version: 9,
+    name: 'inbound sms: the answer queued, or why none was (per-sender limit, country, number)',
+    // The per-sender limit counts a sender's answered texts of the last hour: reply_id and the index make that one lookup.
+    sql: `
+ALTER TABLE sms_inbound ADD COLUMN reply_id INTEGER REFERENCES sms_outbox(id);
+ALTER TABLE sms_inbound ADD COLUMN unanswered_reason TEXT CHECK (unanswered_reason IN ('rate_limited', 'country', 'recipient'));
+CREATE INDEX sms_inbound_sender ON sms_inbound(sender, received_at);
+`,
+  },
 ];
 
 export function migrate(db: Database.Database): number {

@@ -321,6 +321,17 @@ export function createOutbox(
       if (m.kind !== 'transactional' && stopped.has(c.recipient)) return { status: 'opted-out' };
       return { status: 'would-queue', text: c.text, characters: c.text.length, segments: c.segments, encoding: c.encoding };
     },
+    /** Why a message to `to` would be refused: outside SMS_ALLOWED_COUNTRIES, or no mobile number at all; null if it would go. */
+    refusal(to: string): 'country' | 'recipient' | null {
+      try {
+        checkAllowed(to);
+        return null;
+      } catch (err) {
+        if (err instanceof SmsCountryRefused) return 'country';
+        if (err instanceof SmsRejected) return 'recipient';
+        throw err;
+      }
+    },
     /** Phones that texted STOP. */
     optedOut(): Set<string> {
       return new Set(optedOutPhones.all() as string[]);

@@ -122,7 +122,7 @@ export function checkRecipient(to: string): string {
   return parseMobile(to).number;
 }
 
-/** A valid mobile number in a country SMS may not go to (SMS_ALLOWED_COUNTRIES). */
+/** A number in a country SMS may not go to (SMS_ALLOWED_COUNTRIES). */
 export class SmsCountryRefused extends SmsRejected {}
 
 /**

@@ -1,3 +1,4 @@
+import { isSupportedCountry } from 'libphonenumber-js/mobile';
 import { z } from 'zod';
 
 const bool = z
@@ -24,7 +25,19 @@ const schema = z.object({
   AT_SENDER_ID: z.string().optional(),
   AT_SMS_URL: z.url({ error: 'must be a URL such as http://127.0.0.1:3000/version1/messaging' }).optional(),
   SMS_RATE_PER_SECOND: z.coerce.number().int().min(0).max(10_000).default(20),
-  SMS_DAILY_CAP: z.coerce.number().int().min(0).default(0),
+  // One campaign to all 200 000 members plus a day's reminders and answers; beyond it messages wait for the next Bamako day.
+  SMS_DAILY_CAP: z.coerce.number().int().min(0).default(250_000),
+  SMS_REPLIES_PER_SENDER_PER_HOUR: z.coerce.number().int().min(1).max(1000).default(5),
+  SMS_ALLOWED_COUNTRIES: z
+    .string()
+    .transform((s) => s.split(',').map((c) => c.trim().toUpperCase()))
+    .superRefine((codes, ctx) => {
+      const bad = codes.filter((c) => !/^[A-Z]{2}$/.test(c) || !isSupportedCountry(c));
+      if (bad.length > 0) {
+        ctx.addIssue({ code: 'custom', message: `${bad.map((c) => JSON.stringify(c)).join(', ')}: not an ISO 3166 alpha-2 country code (e.g. ML or ML,SN,CI)` });
+      }
+    })
+    .default(['ML']),
   SMS_BULK_SIZE: z.coerce.number().int().min(1).max(1000).default(100),
   SMS_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5),
   SMS_RETRY_BASE_MS: z.coerce.number().int().min(100).default(30_000),

@@ -43,7 +43,7 @@ export function createServices(config: Config, clock: Clock, logger: Logger, db:
   const mutuelles = createMutuelleStore(db);
   const sessions = createSessionStore(db);
   const catalogs = loadCatalogs();
-  const outbox = createOutbox(db, clock, { foldMode: config.GSM_FOLD, allowUcs2: config.SMS_ALLOW_UCS2 });
+  const outbox = createOutbox(db, clock, { foldMode: config.GSM_FOLD, allowUcs2: config.SMS_ALLOW_UCS2, allowedCountries: config.SMS_ALLOWED_COUNTRIES });
   const reminders = createReminders({
     db, clock, outbox, preferences, catalogs, logger, serviceCode: config.USSD_SERVICE_CODE,
     hours: { startHour: config.REMINDER_START_HOUR, endHour: config.REMINDER_END_HOUR },
@@ -128,7 +128,10 @@ export function createServices(config: Config, clock: Clock, logger: Logger, db:
     limits: { idleMs: config.SIMULATOR_USSD_IDLE_SECONDS * 1000, maxMs: config.SIMULATOR_USSD_MAX_SECONDS * 1000 },
   });
   const campaigns = createCampaigns({ db, clock, outbox, serviceCode: config.USSD_SERVICE_CODE, costPerSegmentFcfa: config.SMS_COST_PER_SEGMENT_FCFA });
-  const inbound = createInboundHandler({ db, outbox, households, preferences, callbacks, catalogs, clock, serviceCode: config.USSD_SERVICE_CODE });
+  const inbound = createInboundHandler({
+    db, outbox, households, preferences, callbacks, catalogs, clock, serviceCode: config.USSD_SERVICE_CODE,
+    repliesPerSenderPerHour: config.SMS_REPLIES_PER_SENDER_PER_HOUR,
+  });
 
   const audit = createAudit(db);
   const office = {

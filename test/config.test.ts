@@ -22,6 +22,28 @@ describe('configuration', () => {
     }
   });
 
+  it('bounds what SMS cost by default: a daily cap, answers per sender, Mali only', () => {
+    expect(loadConfig({})).toMatchObject({ SMS_DAILY_CAP: 250_000, SMS_REPLIES_PER_SENDER_PER_HOUR: 5, SMS_ALLOWED_COUNTRIES: ['ML'] });
+    expect(loadConfig({ SMS_ALLOWED_COUNTRIES: 'ML, sn,CI' }).SMS_ALLOWED_COUNTRIES).toEqual(['ML', 'SN', 'CI']);
+    expect(loadConfig({ SMS_DAILY_CAP: '0' }).SMS_DAILY_CAP).toBe(0);
+  });
+
+  it.each([
+    ['ML,XX', '"XX"'],
+    ['Mali', '"MALI"'],
+    ['ML,,SN', '""'],
+    ['223', '"223"'],
+  ])('refuses SMS_ALLOWED_COUNTRIES=%s, naming the bad code', (value, named) => {
+    expect(() => loadConfig({ SMS_ALLOWED_COUNTRIES: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ SMS_ALLOWED_COUNTRIES: value })).toThrow(
+      `SMS_ALLOWED_COUNTRIES: ${named}: not an ISO 3166 alpha-2 country code (e.g. ML or ML,SN,CI) (got ${JSON.stringify(value)})`,
+    );
+  });
+
+  it('refuses a per-sender answer limit below 1', () => {
+    expect(() => loadConfig({ SMS_REPLIES_PER_SENDER_PER_HOUR: '0' })).toThrow(/SMS_REPLIES_PER_SENDER_PER_HOUR/);
+  });
+
   it('requires what production and the real SMS gateway need', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/PAYMENT_CALLBACK_SECRET/);
     expect(() => loadConfig({ SMS_TRANSPORT: 'africastalking' })).toThrow(/AT_API_KEY/);

@@ -166,7 +166,7 @@ export function registerCampaigns(program: Command, deps: { config: () => Config
     const c = deps.config();
     const db = openDatabase(c.DATABASE_PATH);
     try {
-      const outbox = createOutbox(db, systemClock, { foldMode: c.GSM_FOLD, allowUcs2: c.SMS_ALLOW_UCS2 });
+      const outbox = createOutbox(db, systemClock, { foldMode: c.GSM_FOLD, allowUcs2: c.SMS_ALLOW_UCS2, allowedCountries: c.SMS_ALLOWED_COUNTRIES });
       return fn(createCampaigns({ db, clock: systemClock, outbox, serviceCode: c.USSD_SERVICE_CODE, costPerSegmentFcfa: c.SMS_COST_PER_SEGMENT_FCFA }));
     } catch (err) {
       if (!(err instanceof CampaignError)) throw err;

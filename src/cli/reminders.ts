@@ -77,7 +77,7 @@ export function registerReminders(
         const clock = opts.at === undefined ? systemClock : new ManualClock(parseAt(opts.at, hours.startHour));
         const job = createReminders({
           db, clock, hours,
-          outbox: createOutbox(db, clock, { foldMode: c.GSM_FOLD, allowUcs2: c.SMS_ALLOW_UCS2 }),
+          outbox: createOutbox(db, clock, { foldMode: c.GSM_FOLD, allowUcs2: c.SMS_ALLOW_UCS2, allowedCountries: c.SMS_ALLOWED_COUNTRIES }),
           preferences: createPreferenceStore(db),
           catalogs: loadCatalogs(),
           serviceCode: c.USSD_SERVICE_CODE,

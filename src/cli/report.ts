@@ -90,7 +90,7 @@ export function registerReport(
     .action((opts: { from: string; to: string; today?: string; district?: string; mutuelle?: string; csv?: boolean; json?: boolean }) => {
       const c = cli.config();
       return cli.withDatabase(c, (db) => {
-        const outbox = createOutbox(db, systemClock, { foldMode: c.GSM_FOLD, allowUcs2: c.SMS_ALLOW_UCS2 });
+        const outbox = createOutbox(db, systemClock, { foldMode: c.GSM_FOLD, allowUcs2: c.SMS_ALLOW_UCS2, allowedCountries: c.SMS_ALLOWED_COUNTRIES });
         const k = computeKpis(db, {
           from: opts.from,
           to: opts.to,

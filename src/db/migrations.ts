@@ -436,6 +436,17 @@ CREATE TABLE ussd_hops (
 `,
   },
   {
+    version: 9,
+    name: 'inbound sms: the answer queued, or why none was (per-sender limit, country, number)',
+    // The per-sender limit counts a sender's answered texts of the last hour. The index holds answered
+    // texts only, so the count reads at most the limit's few entries however many texts a forger sends.
+    sql: `
+ALTER TABLE sms_inbound ADD COLUMN reply_id INTEGER REFERENCES sms_outbox(id);
+ALTER TABLE sms_inbound ADD COLUMN unanswered_reason TEXT CHECK (unanswered_reason IN ('rate_limited', 'country', 'recipient'));
+CREATE INDEX sms_inbound_answered ON sms_inbound(sender, received_at) WHERE reply_id IS NOT NULL;
+`,
+  },
+  {
     version: 11,
     name: 'payments: review of a success the operator reported with another amount or phone; what the operator said',
     // SQLite cannot widen a CHECK in place: the table is rebuilt with the same rows. 'review' holds a

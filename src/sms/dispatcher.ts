@@ -6,7 +6,10 @@ import type { RecipientOutcome, SmsTransport } from './transport.ts';
 export interface DispatcherOptions {
   /** Messages per second; 0 = as fast as the gateway answers. */
   ratePerSecond: number;
-  /** Messages per Bamako day; 0 = no cap. */
+  /**
+   * Messages per Bamako day (accepted by the gateway); 0 = no cap. Beyond it nothing is dropped: due
+   * messages stay queued for the next day, sent then in priority order, or expire when their validity passes first.
+   */
   dailyCap: number;
   /** Recipients of one identical text grouped in one gateway call. */
   bulkSize: number;
@@ -131,16 +134,24 @@ export function createDispatcher(
     return out;
   }
 
+  /** The Bamako day the cap was last reported reached: once a day is enough for the logs. */
+  let capLoggedDay: string | null = null;
+
   /** One pass: claim up to `limit` due messages and send them. */
   async function drainOnce(limit: number): Promise<DrainResult> {
     const total: DrainResult = { sent: 0, retried: 0, failed: 0, expired: 0 };
     let budget = limit;
     if (opts.dailyCap > 0) {
-      const used = (sentToday.get(bamakoDay(clock.now())) as number | undefined) ?? 0;
+      const day = bamakoDay(clock.now());
+      const used = (sentToday.get(day) as number | undefined) ?? 0;
       budget = Math.min(budget, Math.max(0, opts.dailyCap - used));
+      if (budget === 0 && capLoggedDay !== day) {
+        capLoggedDay = day;
+        logger.warn({ day, dailyCap: opts.dailyCap }, 'sms: daily cap reached, messages wait for the next day (SMS_DAILY_CAP)');
+      }
     }
-    if (budget <= 0) return total;
     // IMMEDIATE: a second dispatcher on the same file (a CLI drain beside the server) waits instead of claiming the same rows.
+    // Claimed even at the cap (with no room): messages whose validity passes while they wait are expired on time.
     const { rows, expired } = claim.immediate(budget, clock.now().getTime());
     total.expired = expired;
     const claimed = new Map(rows.map((r) => [r.id, r]));

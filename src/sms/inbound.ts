@@ -20,9 +20,17 @@ export interface InboundSms {
   date?: string | undefined;
 }
 
+/**
+ * Why a stored text got no answer: its sender already had SMS_REPLIES_PER_SENDER_PER_HOUR answers in
+ * the last hour, is outside SMS_ALLOWED_COUNTRIES, or is no mobile number (a fixed line, a short code).
+ */
+export type UnansweredReason = 'rate_limited' | 'country' | 'recipient';
+
 export type InboundOutcome =
   | { duplicate: true }
-  | { duplicate: false; keyword: Keyword | null; registered: boolean; reply: number | null };
+  | { duplicate: false; keyword: Keyword | null; registered: boolean; reply: number | null; unanswered: UnansweredReason | null };
+
+const HOUR_MS = 3600_000;
 
 export interface InboundDeps {
   db: Db;
@@ -33,12 +41,18 @@ export interface InboundDeps {
   catalogs: Catalogs;
   clock: Clock;
   serviceCode: string;
+  /** Answers to one sender in any hour (SMS_REPLIES_PER_SENDER_PER_HOUR). */
+  repliesPerSenderPerHour: number;
 }
 
 /**
  * A member's text to UTM's number: a keyword is acted on and answered in the member's language;
  * anything else gets the help text and stays in `sms_inbound` for UTM's staff. Answers are
  * transactional (they go even after STOP: the member asked).
+ *
+ * Every text is stored, but a forged `from` must not make UTM pay: a sender gets at most
+ * `repliesPerSenderPerHour` answers an hour, and none abroad. Beyond that a text only honours STOP and
+ * START (they cost nothing) and is marked with why it was not answered.
  */
 export function createInboundHandler(d: InboundDeps) {
   const store = d.db.prepare(
@@ -46,23 +60,8 @@ export function createInboundHandler(d: InboundDeps) {
      VALUES (@gatewayId, @from, @to, @text, @linkId, @networkCode, @cost, @date, @keyword, @householdId, @receivedAt)
      ON CONFLICT (gateway_id) DO NOTHING`,
   );
-
-  /** Queues the answer; a sender we cannot text back (a fixed line, a short code) is kept unanswered. */
-  function answer(msg: InboundSms, lang: Language, key: string, params: Params = {}): number | null {
-    try {
-      const r = d.outbox.enqueue({
-        to: msg.from,
-        text: translate(d.catalogs, lang, key, { code: d.serviceCode, ...params }),
-        lang,
-        kind: 'transactional',
-        sourceKey: `inbound:${msg.gatewayId}`,
-      });
-      return r.status === 'opted-out' ? null : r.id;
-    } catch (err) {
-      if (err instanceof SmsRejected) return null;
-      throw err;
-    }
-  }
+  const answeredSince = d.db.prepare('SELECT COUNT(*) FROM sms_inbound WHERE sender = ? AND received_at > ? AND reply_id IS NOT NULL').pluck();
+  const recordAnswer = d.db.prepare('UPDATE sms_inbound SET reply_id = ?, unanswered_reason = ? WHERE id = ?');
 
   return {
     handle(msg: InboundSms): InboundOutcome {
@@ -70,6 +69,37 @@ export function createInboundHandler(d: InboundDeps) {
       const match = matchKeyword(msg.text);
       const household = d.households.findByPhone(msg.from);
       const lang: Language = household?.language ?? d.preferences.callerLanguage(msg.from) ?? match?.lang ?? 'fr';
+      const abroad = d.outbox.refusal(msg.from) === 'country';
+
+      /** What the keyword does, and its answer's outbox id. */
+      function act(keyword: Keyword | null, answer: (key: string, params?: Params) => number | null): number | null {
+        if (keyword === 'stop') {
+          d.outbox.setOptOut(msg.from, true, 'sms');
+          return answer('sms.stop');
+        }
+        if (keyword === 'start') {
+          d.outbox.setOptOut(msg.from, false, 'sms');
+          return answer('sms.start');
+        }
+        if (keyword === 'callback') {
+          const receipt = d.callbacks.ask(
+            { requestKey: `sms:${msg.gatewayId}`, phone: msg.from, householdId: household?.id ?? null, reason: household ? 'other' : 'registration', channel: 'sms' },
+            now,
+          );
+          return receipt.alreadyOpen
+            ? answer('sms.callback.already', { since: receipt.requestedOn, date: receipt.callBy })
+            : answer('sms.callback', { date: receipt.callBy });
+        }
+        if (!household) return answer('sms.join');
+        if (keyword === 'coverage') {
+          const rec = d.households.load(household.id);
+          if (rec) {
+            const m = coverageMessage(coverageView({ ...rec, adherentName: household.adherentName }, bamakoDay(now)));
+            return answer(`sms.coverage.${m.status}`, m.params);
+          }
+        }
+        return answer('sms.help');
+      }
 
       return d.db.transaction((): InboundOutcome => {
         const stored = store.run({
@@ -86,40 +116,38 @@ export function createInboundHandler(d: InboundDeps) {
           receivedAt: now.toISOString(),
         });
         if (stored.changes === 0) return { duplicate: true };
-        const done = (reply: number | null): InboundOutcome => ({
-          duplicate: false,
-          keyword: match?.keyword ?? null,
-          registered: household !== undefined,
-          reply,
-        });
 
-        // STOP and START are honoured for any number: opting out must never depend on being a member.
-        if (match?.keyword === 'stop') {
-          d.outbox.setOptOut(msg.from, true, 'sms');
-          return done(answer(msg, lang, 'sms.stop'));
-        }
-        if (match?.keyword === 'start') {
-          d.outbox.setOptOut(msg.from, false, 'sms');
-          return done(answer(msg, lang, 'sms.start'));
-        }
-        if (match?.keyword === 'callback') {
-          const receipt = d.callbacks.ask(
-            { requestKey: `sms:${msg.gatewayId}`, phone: msg.from, householdId: household?.id ?? null, reason: household ? 'other' : 'registration', channel: 'sms' },
-            now,
-          );
-          return done(receipt.alreadyOpen
-            ? answer(msg, lang, 'sms.callback.already', { since: receipt.requestedOn, date: receipt.callBy })
-            : answer(msg, lang, 'sms.callback', { date: receipt.callBy }));
-        }
-        if (!household) return done(answer(msg, lang, 'sms.join'));
-        if (match?.keyword === 'coverage') {
-          const rec = d.households.load(household.id);
-          if (rec) {
-            const m = coverageMessage(coverageView({ ...rec, adherentName: household.adherentName }, bamakoDay(now)));
-            return done(answer(msg, lang, `sms.coverage.${m.status}`, m.params));
+        let unanswered: UnansweredReason | null = null;
+        /** Queues the answer; a sender we cannot text back (a fixed line, a short code) is kept unanswered. */
+        const answer = (key: string, params: Params = {}): number | null => {
+          try {
+            const r = d.outbox.enqueue({
+              to: msg.from,
+              text: translate(d.catalogs, lang, key, { code: d.serviceCode, ...params }),
+              lang,
+              kind: 'transactional',
+              sourceKey: `inbound:${msg.gatewayId}`,
+            });
+            return r.status === 'opted-out' ? null : r.id;
+          } catch (err) {
+            if (!(err instanceof SmsRejected)) throw err;
+            unanswered = 'recipient';
+            return null;
           }
+        };
+
+        let reply: number | null = null;
+        const answeredLastHour = answeredSince.get(msg.from, new Date(now.getTime() - HOUR_MS).toISOString()) as number;
+        const silent = abroad ? 'country' : answeredLastHour >= d.repliesPerSenderPerHour ? 'rate_limited' : null;
+        if (silent) {
+          // STOP and START are honoured for any number: opting out must never depend on being a member, or on a limit.
+          if (match?.keyword === 'stop' || match?.keyword === 'start') d.outbox.setOptOut(msg.from, match.keyword === 'stop', 'sms');
+          unanswered = silent;
+        } else {
+          reply = act(match?.keyword ?? null, answer);
         }
-        return done(answer(msg, lang, 'sms.help'));
+        recordAnswer.run(reply, unanswered, stored.lastInsertRowid);
+        return { duplicate: false, keyword: match?.keyword ?? null, registered: household !== undefined, reply, unanswered };
       })();
     },
   };

@@ -1,5 +1,5 @@
 // The 'mobile' metadata says whether a number is a valid *mobile* number in one check.
-import { parsePhoneNumberFromString, validatePhoneNumberLength } from 'libphonenumber-js/mobile';
+import { getCountryCallingCode, parsePhoneNumberFromString, validatePhoneNumberLength, type CountryCode, type PhoneNumber } from 'libphonenumber-js/mobile';
 import type { Clock } from '../clock.ts';
 import type { Db } from '../db/connection.ts';
 import type { Language } from '../i18n/catalog.ts';
@@ -103,16 +103,45 @@ export interface DeliveryReport {
   failureReason?: string | undefined;
 }
 
-/** An E.164 mobile number (Mali or abroad), or a clear reason why not. */
-export function checkRecipient(to: string): string {
-  if (!/^\+[1-9]\d{6,14}$/.test(to)) throw new SmsRejected(`recipient ${JSON.stringify(to)} is not an E.164 number such as +22376000001`);
+const E164 = /^\+[1-9]\d{6,14}$/;
+
+/** A valid mobile number, parsed, or SmsRejected saying why not. */
+function parseMobile(to: string): PhoneNumber {
+  if (!E164.test(to)) throw new SmsRejected(`recipient ${JSON.stringify(to)} is not an E.164 number such as +22376000001`);
   // The whole string is the number (it has the E.164 shape): no extraction from text, about 40% faster.
   const parsed = parsePhoneNumberFromString(to, { extract: false });
-  if (parsed?.isValid()) return parsed.number;
+  if (parsed?.isValid()) return parsed;
   // Only a refused number pays for the second look that says why.
   const length = validatePhoneNumberLength(to);
   if (length) throw new SmsRejected(`recipient ${to} is not a valid phone number (${length.toLowerCase().replace('_', ' ')})`);
   throw new SmsRejected(`recipient ${to} is not a mobile number in service (unassigned, or a fixed line that cannot receive SMS)`);
+}
+
+/** An E.164 mobile number (Mali or abroad), or a clear reason why not. Says nothing of where SMS may go: see recipientCheck. */
+export function checkRecipient(to: string): string {
+  return parseMobile(to).number;
+}
+
+/** A number in a country SMS may not go to (SMS_ALLOWED_COUNTRIES). */
+export class SmsCountryRefused extends SmsRejected {}
+
+/**
+ * checkRecipient limited to `countries`. The allowed calling codes are computed once, so a number
+ * elsewhere is refused on its prefix without parsing; a number under an allowed code is parsed
+ * anyway (validity), and its country then settles codes shared by several countries (+1, +7, +44…).
+ */
+export function recipientCheck(countries: readonly string[]): (to: string) => string {
+  const allowed = new Set(countries);
+  // Calling codes are prefix-free, so a prefix match is the code.
+  const codes = [...new Set(countries.map((c) => getCountryCallingCode(c as CountryCode)))];
+  const refuse = (to: string) =>
+    new SmsCountryRefused(`recipient ${to} is outside the countries SMS may go to (SMS_ALLOWED_COUNTRIES=${countries.join(',')})`);
+  return (to) => {
+    if (E164.test(to) && !codes.some((code) => to.startsWith(code, 1))) throw refuse(to);
+    const parsed = parseMobile(to);
+    if (parsed.country === undefined || !allowed.has(parsed.country)) throw refuse(to);
+    return parsed.number;
+  };
 }
 
 const COLUMNS = `id, recipient, text, language, encoding, segments, kind, status, attempts,
@@ -123,7 +152,13 @@ const COLUMNS = `id, recipient, text, language, encoding, segments, kind, status
  * The durable outbox: every SMS is a row before anything is sent, and every change of status is
  * recorded with its time. The dispatcher is the only sender.
  */
-export function createOutbox(db: Db, clock: Clock, opts: { foldMode: FoldMode; allowUcs2: boolean }) {
+export function createOutbox(
+  db: Db,
+  clock: Clock,
+  // allowedCountries defaults to the configuration's default (ML): only readers of the outbox leave it out.
+  opts: { foldMode: FoldMode; allowUcs2: boolean; allowedCountries?: readonly string[] },
+) {
+  const checkAllowed = recipientCheck(opts.allowedCountries ?? ['ML']);
   const insert = db.prepare(
     `INSERT INTO sms_outbox (recipient, text, language, encoding, segments, kind, campaign_id, priority, status,
        next_attempt_ms, expires_ms, source_key, created_ms, updated_ms)
@@ -175,7 +210,7 @@ export function createOutbox(db: Db, clock: Clock, opts: { foldMode: FoldMode; a
     isOptedOut: (phone: string) => boolean,
     prepared: (text: string) => ReturnType<typeof prepare>,
   ): EnqueueResult => {
-    const recipient = checkRecipient(m.to);
+    const recipient = checkAllowed(m.to);
     if (m.kind !== 'transactional' && isOptedOut(recipient)) return { status: 'opted-out' };
     return insertChecked({ sms: m, recipient, ...prepared(m.text) }, nowMs);
   };
@@ -233,7 +268,7 @@ export function createOutbox(db: Db, clock: Clock, opts: { foldMode: FoldMode; a
     recordDelivery(r: DeliveryReport): 'updated' | 'unchanged' | 'unknown' {
       return recordReport(r, clock.now().getTime());
     },
-    /** Validates, folds, measures and queues one message. Throws SmsRejected with the reason. */
+    /** Validates, folds, measures and queues one message. Throws SmsRejected with the reason (SmsCountryRefused outside SMS_ALLOWED_COUNTRIES). */
     enqueue(m: NewSms): EnqueueResult {
       const nowMs = clock.now().getTime();
       return db.transaction(() => enqueueOne(m, nowMs, (phone) => optedOut.get(phone) === 1, prepare))();
@@ -253,7 +288,7 @@ export function createOutbox(db: Db, clock: Clock, opts: { foldMode: FoldMode; a
      */
     check(m: NewSms): CheckedSms | { status: 'rejected'; reason: string } {
       try {
-        return { sms: m, recipient: checkRecipient(m.to), ...prepare(m.text) };
+        return { sms: m, recipient: checkAllowed(m.to), ...prepare(m.text) };
       } catch (err) {
         return { status: 'rejected', reason: refusal(err) };
       }
@@ -285,6 +320,17 @@ export function createOutbox(db: Db, clock: Clock, opts: { foldMode: FoldMode; a
       if ('status' in c) return c;
       if (m.kind !== 'transactional' && stopped.has(c.recipient)) return { status: 'opted-out' };
       return { status: 'would-queue', text: c.text, characters: c.text.length, segments: c.segments, encoding: c.encoding };
+    },
+    /** Why a message to `to` would be refused: outside SMS_ALLOWED_COUNTRIES, or no mobile number at all; null if it would go. */
+    refusal(to: string): 'country' | 'recipient' | null {
+      try {
+        checkAllowed(to);
+        return null;
+      } catch (err) {
+        if (err instanceof SmsCountryRefused) return 'country';
+        if (err instanceof SmsRejected) return 'recipient';
+        throw err;
+      }
     },
     /** Phones that texted STOP. */
     optedOut(): Set<string> {

@@ -190,6 +190,16 @@ describe('the member\'s choice', () => {
     expect((await delivered(HAWA)).filter((t) => t.includes('couverture de votre'))).toEqual([TEXT.hawaLastDay]);
   });
 
+  it('a household whose phone is abroad (outside SMS_ALLOWED_COUNTRIES) is skipped with the reason, the others still queued', () => {
+    app.services.db.prepare('UPDATE households SET phone = ? WHERE phone = ?').run('+33612345678', HAWA);
+    const r = at('2026-03-24T09:00:00Z');
+    expect(r.entries.map((e) => [e.phone, e.outcome, e.detail])).toEqual([
+      [BAKARY, 'queued', null],
+      ['+33612345678', 'skipped', 'recipient +33612345678 is outside the countries SMS may go to (SMS_ALLOWED_COUNTRIES=ML)'],
+    ]);
+    expect(reminderTexts('+33612345678')).toEqual([]);
+  });
+
   it('a member who turned reminders off in the USSD menu gets none; turned on again, gets them', async () => {
     const s = ussd(app, BAKARY, 'rem-off');
     await s.send();

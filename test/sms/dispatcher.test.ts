@@ -4,6 +4,7 @@ import { createLogger } from '../../src/log.ts';
 import { createDispatcher, type DispatcherOptions } from '../../src/sms/dispatcher.ts';
 import { createOutbox, type NewSms, type Outbox, type SmsKind } from '../../src/sms/outbox.ts';
 import { outcomeOfCode, type RecipientOutcome, type SmsBatch, type SmsTransport } from '../../src/sms/transport.ts';
+import { startTestApp } from '../support/app.ts';
 import { mobile, tempDb, type TempDb } from '../support/sms-db.ts';
 
 // ---------------------------------------------------------------------------
@@ -316,6 +317,57 @@ describe('daily cap', () => {
     expect(await dispatcher.drainOnce(100)).toMatchObject({ sent: 2, failed: 0, retried: 0 });
     expect(await dispatcher.drainOnce(100)).toMatchObject({ sent: 0, failed: 0, retried: 0 });
     expect(ids.map(status)).toEqual(['failed', 'queued', 'sent', 'sent', 'sent', 'queued']);
+  });
+});
+
+describe('daily cap by default (SMS_DAILY_CAP unset)', () => {
+  it('the server sends at most 250 000 a Bamako day: the rest wait for the next day, transactional first, and the logs say so once', async () => {
+    const logs: string[] = [];
+    const app = await startTestApp({
+      clock: '2026-03-10T19:00:00Z',
+      env: { SIMULATOR_DELIVERY_DELAY_MS: '600000', LOG_LEVEL: 'warn' },
+      logDestination: { write: (line) => logs.push(line) },
+    });
+    try {
+      const { config, db, outbox, dispatcher } = app.services;
+      expect(config.SMS_DAILY_CAP).toBe(250_000);
+      // As if the day's campaign had already used all but two (sending 249 998 here would take minutes).
+      db.prepare('INSERT INTO sms_sent_per_day (day, sent) VALUES (?, ?)').run('2026-03-10', 249_998);
+      const queue = (to: string, kind: SmsKind) => {
+        const r = outbox.enqueue({ to, text: `Kénéya Sabatili: ${kind}.`, lang: 'fr', kind });
+        if (r.status !== 'queued') throw new Error(r.status);
+        return r.id;
+      };
+      const campaign = [1, 2, 3].map((i) => queue(mobile(i), 'campaign'));
+      const receipt = queue(mobile(4), 'transactional');
+
+      expect(await dispatcher.drain()).toMatchObject({ sent: 2, expired: 0 });
+      expect([receipt, ...campaign].map((id) => outbox.get(id)?.status)).toEqual(['sent', 'sent', 'queued', 'queued']);
+      app.clock.set('2026-03-10T23:59:59Z');
+      expect((await dispatcher.drain()).sent).toBe(0);
+      expect(logs.filter((l) => l.includes('daily cap reached'))).toHaveLength(1);
+
+      app.clock.set('2026-03-11T00:00:00Z');
+      expect((await dispatcher.drain()).sent).toBe(2);
+      expect(campaign.map((id) => outbox.get(id)?.status)).toEqual(['sent', 'sent', 'sent']);
+      expect(db.prepare('SELECT day, sent FROM sms_sent_per_day ORDER BY day').all()).toEqual([
+        { day: '2026-03-10', sent: 250_000 },
+        { day: '2026-03-11', sent: 2 },
+      ]);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('a message waiting beyond the cap expires when its validity passes, without waiting for room', async () => {
+    const { gw, dispatcher } = setup({ dailyCap: 1 });
+    const first = enqueue({ to: mobile(1) });
+    const waiting = enqueue({ to: mobile(2), validityMs: 3600_000 });
+    expect((await dispatcher.drainOnce(10)).sent).toBe(1);
+    clock.advance(3600_000);
+    expect(await dispatcher.drainOnce(10)).toMatchObject({ sent: 0, expired: 1 });
+    expect([first, waiting].map(status)).toEqual(['sent', 'expired']);
+    expect(gw.sentIds()).toEqual([first]);
   });
 });
 

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.ts';
-import { createOutbox, MAX_SEGMENTS, SmsRejected, type NewSms, type Outbox } from '../../src/sms/outbox.ts';
+import { createOutbox, MAX_SEGMENTS, recipientCheck, SmsCountryRefused, SmsRejected, type NewSms, type Outbox } from '../../src/sms/outbox.ts';
 import { tempDb, type TempDb } from '../support/sms-db.ts';
 
 const START = '2026-03-10T09:00:00Z';
@@ -46,7 +46,6 @@ describe('recipient validation', () => {
   const accepted: ReadonlyArray<readonly [string, string]> = [
     ['Mali mobile (Orange, 7x)', '+22376000001'],
     ['Mali mobile (Moov, 6x)', '+22366000004'],
-    ['foreign mobile (France)', '+33612345678'],
   ];
   it.each(accepted)('accepts a %s: %s', (_what, to) => {
     const r = outbox.enqueue(sms({ to }));
@@ -66,6 +65,42 @@ describe('recipient validation', () => {
     const err = rejection(sms({ to }));
     expect(err.message).toMatch(reason);
     expect(rowCount()).toBe(0);
+  });
+});
+
+describe('allowed countries (SMS_ALLOWED_COUNTRIES)', () => {
+  it('refuses a valid mobile abroad by default (Mali only), writing nothing', () => {
+    const err = rejection(sms({ to: '+33612345678' }));
+    expect(err).toBeInstanceOf(SmsCountryRefused);
+    expect(err.message).toBe('recipient +33612345678 is outside the countries SMS may go to (SMS_ALLOWED_COUNTRIES=ML)');
+    expect(rowCount()).toBe(0);
+  });
+
+  it('refuses it in every kind of enqueue, a batch reporting it as rejected', () => {
+    expect(() => outbox.enqueueMany([sms(), sms({ to: '+33612345678' })])).toThrow(SmsCountryRefused);
+    expect(rowCount()).toBe(0);
+    const each = outbox.enqueueEach([sms(), sms({ to: '+33612345678', kind: 'campaign' })]);
+    expect(each.map((r) => r.status)).toEqual(['queued', 'rejected']);
+    expect(outbox.assess(sms({ to: '+33612345678', kind: 'campaign' }), new Set())).toMatchObject({ status: 'rejected', reason: expect.stringMatching(/outside the countries/) });
+  });
+
+  it('accepts the countries it is given', () => {
+    const wider = createOutbox(t.db, clock, { foldMode: 'gsm7', allowUcs2: false, allowedCountries: ['ML', 'FR'] });
+    expect(wider.enqueue(sms({ to: '+33612345678' }))).toMatchObject({ status: 'queued' });
+    expect(wider.enqueue(sms({ to: '+22376000001' }))).toMatchObject({ status: 'queued' });
+    expect(() => wider.enqueue(sms({ to: '+221771234567' }))).toThrow(SmsCountryRefused);
+  });
+
+  it('tells apart the countries of a shared calling code (+1: Canada is not the United States)', () => {
+    const us = recipientCheck(['US']);
+    expect(us('+12015550123')).toBe('+12015550123'); // New Jersey
+    expect(() => us('+16135550123')).toThrow(SmsCountryRefused); // Ottawa
+    expect(recipientCheck(['CA'])('+16135550123')).toBe('+16135550123');
+  });
+
+  it('still says why a number is no mobile number before where it is', () => {
+    expect(() => recipientCheck(['ML'])('+22320212223')).toThrow(/fixed line/);
+    expect(() => recipientCheck(['ML'])('33612345678')).toThrow(/not an E\.164 number/);
   });
 });
 

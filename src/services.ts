@@ -9,6 +9,7 @@ import { createChangeWatch } from './db/freshness.ts';
 import { createHouseholdStore } from './db/households.ts';
 import { createMutuelleStore } from './db/mutuelles.ts';
 import { createPreferenceStore } from './db/preferences.ts';
+import { secretFor } from './db/secrets.ts';
 import { createSessionStore } from './db/sessions.ts';
 import { loadCatalogs } from './i18n/catalog.ts';
 import type { Logger } from './log.ts';
@@ -62,8 +63,10 @@ export function createServices(config: Config, clock: Clock, logger: Logger, db:
   // Where the gateway and the operator (real or simulated) reach this server; known once it listens.
   let publicUrl: string | undefined;
   const feeGrids = readFeeGrids();
+  // Production requires the variable (config.ts); elsewhere the database keeps a random one of its own.
+  const paymentSecret = config.PAYMENT_CALLBACK_SECRET ?? secretFor(db, 'payment_callback');
   const orange = createOrangeSimulator(db, clock, logger, {
-    secret: config.PAYMENT_CALLBACK_SECRET,
+    secret: paymentSecret,
     expiryMs: config.PAYMENT_EXPIRY_SECONDS * 1000,
     duplicateCallbacks: () => config.SIMULATOR_DUPLICATE_CALLBACKS,
   });
@@ -146,6 +149,7 @@ export function createServices(config: Config, clock: Clock, logger: Logger, db:
     office,
     config, clock, logger, db, watch, households, preferences, callbacks, mutuelles, sessions, catalogs, flows, engine,
     outbox, transport, dispatcher, inbound, simulatorSms, ussdGateway, orange, payments, feeGrids, reminders, reminderScheduler, hopsRetention, campaigns,
+    paymentSecret,
     publicUrl: () => publicUrl,
     setPublicUrl(url: string): void {
       publicUrl = url;

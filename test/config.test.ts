@@ -25,7 +25,7 @@ describe('configuration', () => {
   it('requires what production and the real SMS gateway need', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/PAYMENT_CALLBACK_SECRET/);
     expect(() => loadConfig({ SMS_TRANSPORT: 'africastalking' })).toThrow(/AT_API_KEY/);
-    expect(loadConfig({ NODE_ENV: 'production', PAYMENT_CALLBACK_SECRET: 'x'.repeat(16) }).SIMULATOR_ENABLED).toBe(false);
+    expect(loadConfig({ NODE_ENV: 'production', PAYMENT_CALLBACK_SECRET: 'x'.repeat(32), GATEWAY_CALLBACK_KEY: 'k'.repeat(32) }).SIMULATOR_ENABLED).toBe(false);
   });
 
   it('stops the CLI with exit code 1 and the message, never a stack trace', () => {

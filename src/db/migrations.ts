@@ -435,6 +435,17 @@ CREATE TABLE ussd_hops (
 );
 `,
   },
+  {
+    version: 8,
+    name: 'app secrets: development secrets generated once per database (src/db/secrets.ts)',
+    sql: `
+CREATE TABLE app_secrets (
+  name TEXT PRIMARY KEY,
+  value TEXT NOT NULL,
+  created_at TEXT NOT NULL
+);
+`,
+  },
 ];
 
 export function migrate(db: Database.Database): number {

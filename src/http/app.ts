@@ -23,7 +23,7 @@ export function createApp(s: Services): express.Express {
 
   ussdRoutes(app, { engine: s.engine, sessions: s.sessions, clock: s.clock, logger: s.logger });
   smsRoutes(app, { outbox: s.outbox, inbound: s.inbound, logger: s.logger });
-  paymentRoutes(app, { payments: s.payments, secret: s.config.PAYMENT_CALLBACK_SECRET, logger: s.logger });
+  paymentRoutes(app, { payments: s.payments, secret: s.paymentSecret, logger: s.logger });
   adminRoutes(app, { db: s.db, token: s.config.ADMIN_TOKEN });
   kpiRoutes(app, { db: s.db, clock: s.clock, campaigns: s.campaigns, token: s.config.ADMIN_TOKEN, config: s.config });
   campaignRoutes(app, { campaigns: s.campaigns, token: s.config.ADMIN_TOKEN, logger: s.logger });

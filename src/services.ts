@@ -22,6 +22,7 @@ import { createStaffStore } from './office/staff.ts';
 import { createOrangeSimulator } from './payments/orange-simulator.ts';
 import { createPayments } from './payments/payments.ts';
 import { CALLBACK_PATH } from './payments/port.ts';
+import { ownCallbackUrl } from './simulator/own-url.ts';
 import { createSimulatorSms } from './simulator/sms.ts';
 import { createUssdGateway } from './simulator/ussd-gateway.ts';
 import { createDispatcher } from './sms/dispatcher.ts';
@@ -106,6 +107,7 @@ export function createServices(config: Config, clock: Clock, logger: Logger, db:
     absentPhones: new Set(config.SIMULATOR_ABSENT_PHONES?.split(',') ?? []),
     deliveryDelayMs: config.SIMULATOR_DELIVERY_DELAY_MS,
     deliveryUrl: () => publicUrl,
+    gatewayKey: config.GATEWAY_CALLBACK_KEY,
   });
   const transport: SmsTransport & { confirm?(ids: number[]): Map<number, string> } =
     config.SMS_TRANSPORT === 'africastalking'
@@ -131,6 +133,7 @@ export function createServices(config: Config, clock: Clock, logger: Logger, db:
   // The browser phone's gateway: sessions in memory, as the real gateway keeps them, never in the app's tables.
   const ussdGateway = createUssdGateway({
     limits: { idleMs: config.SIMULATOR_USSD_IDLE_SECONDS * 1000, maxMs: config.SIMULATOR_USSD_MAX_SECONDS * 1000 },
+    callbackUrl: ownCallbackUrl(() => publicUrl, config.GATEWAY_CALLBACK_KEY),
   });
   const campaigns = createCampaigns({ db, clock, outbox, serviceCode: config.USSD_SERVICE_CODE, costPerSegmentFcfa: config.SMS_COST_PER_SEGMENT_FCFA });
   const inbound = createInboundHandler({ db, outbox, households, preferences, callbacks, catalogs, clock, serviceCode: config.USSD_SERVICE_CODE });

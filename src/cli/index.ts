@@ -6,7 +6,7 @@ import { openDatabase, type Db } from '../db/connection.ts';
 import { seedDemo } from '../db/seed.ts';
 import { createLogger } from '../log.ts';
 import { exportLedger, formatReport, formatStatementErrors, parseStatement, reconcile } from '../payments/reconcile.ts';
-import { startServer } from '../server.ts';
+import { ListenError, startServer } from '../server.ts';
 import { ownCallbackUrl } from '../simulator/own-url.ts';
 import { findSimulator, interactivePhone, playInputs, ProtocolError } from '../simulator/terminal.ts';
 import { GATEWAY_TIMEOUT_MS } from '../simulator/ussd-gateway.ts';
@@ -75,8 +75,10 @@ const withDatabase: WithDatabase = async (c, run) => {
 };
 
 export function buildCli(): Command {
+  const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
   const program = new Command('sabatili')
     .description("UTM's USSD and SMS self-service, and its local gateway simulator")
+    .version(version)
     .showHelpAfterError();
 
   program
@@ -274,8 +276,8 @@ export async function main(argv: string[]): Promise<void> {
   try {
     await buildCli().parseAsync(argv);
   } catch (err) {
-    if (err instanceof ConfigError) {
-      console.error(err.message);
+    if (err instanceof ConfigError || err instanceof ListenError) {
+      console.error(err instanceof ListenError ? `sabatili: ${err.message}` : err.message);
       process.exit(1);
     }
     throw err;

@@ -4,6 +4,7 @@
  * the key anywhere else (another parameter, the body, twice), with a 403 that changes nothing in
  * the database; with the key it behaves as before. GATEWAY_ALLOWED_IPS refuses other addresses.
  */
+import { execFile } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app.ts';
 
@@ -127,6 +128,25 @@ describe('gateway callbacks with GATEWAY_CALLBACK_KEY', () => {
 
     const sms = await fetch(`${app.url}/simulator/api/sms`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ from: '+22376000003', text: 'SOLDE' }) });
     expect(await sms.json()).toMatchObject({ gatewayStatus: 200 });
+  });
+
+  it('sabatili simulate dials this server with the key from its configuration, and is refused without it', async () => {
+    const simulate = (env: Record<string, string>) =>
+      new Promise<{ code: number; out: string }>((resolve) => {
+        const child = execFile(
+          'node',
+          ['bin/sabatili.js', 'simulate', '--input', '1', '--sms-wait', '0'],
+          { env: { ...process.env, NODE_ENV: 'development', PORT: new URL(app.url).port, LOG_LEVEL: 'silent', ...env }, timeout: 60_000 },
+          (err, stdout, stderr) => resolve({ code: err ? Number(err.code) : 0, out: stdout + stderr }),
+        );
+        child.stdin?.end();
+      });
+    const keyed = await simulate({ GATEWAY_CALLBACK_KEY: KEY });
+    expect(keyed.code, keyed.out).toBe(0);
+    expect(keyed.out).toContain('Moussa');
+    const unkeyed = await simulate({});
+    expect(unkeyed.code).toBe(1);
+    expect(unkeyed.out).toContain('HTTP 403');
   });
 });
 

@@ -26,7 +26,7 @@ const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * cannot post to an application itself (another origin, no raw request to show), so the server
  * plays the gateway and answers with the raw exchange for the request log.
  *
- * - `GET  /simulator/api/ussd/config` → `{serviceCode, phones, limits}`
+ * - `GET  /simulator/api/ussd/config` → `{serviceCode, phones, limits, appUrl, eventsUrl}` (this server's own callbacks)
  * - `POST /simulator/api/ussd/dial` `{phone, code, url, eventsUrl?, delayMs?}` → a hop
  * - `POST /simulator/api/ussd/answer` `{sessionId, input, delayMs?}` → a hop
  * - `POST /simulator/api/ussd/retry` `{sessionId, delayMs?}` → the last hop sent again
@@ -40,7 +40,7 @@ export function ussdGatewayRoutes(
     limits: object;
     /** Whether the gateway may post to this URL (src/simulator/own-url.ts, simulatorTargets). */
     mayPostTo: (url: string) => boolean;
-    /** The server's own USSD callback, the page's default. */
+    /** This server's own URL, under which the page's default callback URLs are. */
     selfUrl: () => string | undefined;
   },
 ): void {

@@ -1,3 +1,4 @@
+import { BlockList, isIP } from 'node:net';
 import { isSupportedCountry } from 'libphonenumber-js/mobile';
 import { z } from 'zod';
 
@@ -7,10 +8,70 @@ const bool = z
   })
   .transform((v) => ['1', 'true', 'yes', 'on'].includes(v));
 
+/** A comma-separated list, blanks around commas ignored. */
+const list = (v: string) => v.split(',').map((x) => x.trim()).filter((x) => x !== '');
+
+/** Adds one address or CIDR block to `blocks`; throws on anything else. */
+export function addCidr(blocks: BlockList, entry: string): void {
+  const [address = '', prefix, extra] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || extra !== undefined) throw new Error(`"${entry}" is not an IPv4 or IPv6 address or CIDR block`);
+  const type = family === 4 ? 'ipv4' : 'ipv6';
+  if (prefix === undefined) return blocks.addAddress(address, type);
+  const bits = /^\d{1,3}$/.test(prefix) ? Number(prefix) : NaN;
+  if (!(bits <= (family === 4 ? 32 : 128))) throw new Error(`"${entry}" has a bad prefix length`);
+  blocks.addSubnet(address, bits, type);
+}
+
+/** GATEWAY_ALLOWED_IPS, e.g. `196.201.214.0/24, 2c0f:f738::/32`. */
+const cidrList = z.string().transform((v, ctx) => {
+  const entries = list(v);
+  if (entries.length === 0) ctx.addIssue({ code: 'custom', message: 'must list at least one address or CIDR block' });
+  for (const entry of entries) {
+    try {
+      addCidr(new BlockList(), entry);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: `${(err as Error).message}; expected e.g. 196.201.214.0/24,2c0f:f738::/32` });
+    }
+  }
+  return entries;
+});
+
+/** SIMULATOR_ALLOWED_URLS: http(s) URL prefixes. */
+const urlPrefixes = z.string().transform((v, ctx) => {
+  const entries = list(v);
+  if (entries.length === 0) ctx.addIssue({ code: 'custom', message: 'must list at least one URL' });
+  for (const entry of entries) {
+    if (!z.url({ protocol: /^https?$/ }).safeParse(entry).success) ctx.addIssue({ code: 'custom', message: `"${entry}" is not an http(s) URL` });
+  }
+  return entries;
+});
+
+/**
+ * express's 'trust proxy': `false` (default: the client is the TCP peer), a hop count, or the
+ * proxies' addresses / CIDR blocks (or express's names loopback, linklocal, uniquelocal). `true`
+ * is refused: it would let any client choose its own address with X-Forwarded-For.
+ */
+const trustProxy = z.string().transform((v, ctx): false | number | string[] => {
+  if (['false', '0', 'no', 'off'].includes(v)) return false;
+  if (/^\d{1,2}$/.test(v)) return Number(v);
+  const entries = list(v);
+  for (const entry of entries) {
+    if (['loopback', 'linklocal', 'uniquelocal'].includes(entry)) continue;
+    try {
+      addCidr(new BlockList(), entry);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: `must be false, a hop count, or the proxies' addresses (e.g. loopback or 10.0.0.5); "${entry}" is none of these` });
+    }
+  }
+  return entries;
+});
+
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-  HOST: z.string().min(1).default('0.0.0.0'),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  TRUST_PROXY: trustProxy.default(false),
   DATABASE_PATH: z.string().min(1).default('data/sabatili.db'),
   ADMIN_TOKEN: z.string().min(16, { error: 'must be at least 16 characters' }).optional(),
   USSD_SERVICE_CODE: z
@@ -58,6 +119,9 @@ const schema = z.object({
   CONTRIBUTION_MAX: z.coerce.number().int().min(1).max(999_999).default(500_000),
   SIMULATOR_DUPLICATE_CALLBACKS: bool.default(false),
   PAYMENT_CALLBACK_SECRET: z.string().min(16, { error: 'must be at least 16 characters' }).optional(),
+  GATEWAY_CALLBACK_KEY: z.string().min(32, { error: 'must be at least 32 characters' }).optional(),
+  GATEWAY_ALLOWED_IPS: cidrList.optional(),
+  SIMULATOR_ALLOWED_URLS: urlPrefixes.optional(),
   SIMULATOR_ENABLED: bool.optional(),
   SIMULATOR_ABSENT_PHONES: z
     .string()
@@ -72,13 +136,13 @@ const schema = z.object({
 });
 
 export type Env = z.infer<typeof schema>;
-export interface Config extends Omit<Env, 'SIMULATOR_ENABLED' | 'PAYMENT_CALLBACK_SECRET'> {
+/**
+ * PAYMENT_CALLBACK_SECRET stays optional: outside production, services.ts generates one per
+ * database (src/db/secrets.ts) and exposes it as `paymentSecret`.
+ */
+export interface Config extends Omit<Env, 'SIMULATOR_ENABLED'> {
   SIMULATOR_ENABLED: boolean;
-  PAYMENT_CALLBACK_SECRET: string;
 }
-
-/** Used only when NODE_ENV is not production and no secret is set. */
-export const DEV_CALLBACK_SECRET = 'sabatili-development-callback-secret';
 
 export class ConfigError extends Error {}
 
@@ -94,8 +158,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (c.SMS_TRANSPORT === 'africastalking' && !c.AT_API_KEY) {
     throw new ConfigError('Invalid configuration:\n  AT_API_KEY: required when SMS_TRANSPORT=africastalking');
   }
-  if (c.NODE_ENV === 'production' && !c.PAYMENT_CALLBACK_SECRET) {
-    throw new ConfigError('Invalid configuration:\n  PAYMENT_CALLBACK_SECRET: required when NODE_ENV=production');
+  if (c.NODE_ENV === 'production') {
+    // Production is on the open internet: every secret set, and long enough not to be guessed.
+    const missing = [
+      !c.PAYMENT_CALLBACK_SECRET && '  PAYMENT_CALLBACK_SECRET: required when NODE_ENV=production (at least 32 characters)',
+      c.PAYMENT_CALLBACK_SECRET && c.PAYMENT_CALLBACK_SECRET.length < 32 && '  PAYMENT_CALLBACK_SECRET: must be at least 32 characters when NODE_ENV=production',
+      !c.GATEWAY_CALLBACK_KEY && '  GATEWAY_CALLBACK_KEY: required when NODE_ENV=production (at least 32 characters)',
+    ].filter((m): m is string => typeof m === 'string');
+    if (missing.length > 0) throw new ConfigError(`Invalid configuration:\n${missing.join('\n')}`);
   }
   if (c.REMINDER_START_HOUR >= c.REMINDER_END_HOUR) {
     throw new ConfigError('Invalid configuration:\n  REMINDER_START_HOUR: must be before REMINDER_END_HOUR');
@@ -106,7 +176,5 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     ...c,
     SIMULATOR_ENABLED: c.SIMULATOR_ENABLED ?? c.NODE_ENV !== 'production',
-    // Outside production the simulated operator and the app share a known development secret.
-    PAYMENT_CALLBACK_SECRET: c.PAYMENT_CALLBACK_SECRET ?? DEV_CALLBACK_SECRET,
   };
 }

@@ -6,6 +6,16 @@ import { createApp } from './http/app.ts';
 import type { Logger } from './log.ts';
 import { createServices, type Services } from './services.ts';
 
+/** The server could not listen (port in use, address not on this machine…); nothing was started. */
+export class ListenError extends Error {}
+
+/** The URL this server reaches itself at: a wildcard address is reached through loopback. */
+function selfUrl(host: string, port: number): string {
+  if (host === '0.0.0.0') return `http://127.0.0.1:${port}`;
+  if (host === '::') return `http://[::1]:${port}`;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
 export interface Running {
   server: Server;
   services: Services;
@@ -13,7 +23,12 @@ export interface Running {
   close(): Promise<void>;
 }
 
-/** Opens the database (migrating it), loads the demo network on a first start outside production, and listens. */
+/**
+ * Opens the database (migrating it), loads the demo network on a first start outside production,
+ * and listens; only then starts the dispatcher and the jobs. When it cannot listen it closes the
+ * database and rejects with a ListenError naming the port: a second server on the same port and
+ * database must not run jobs.
+ */
 export async function startServer(config: Config, clock: Clock, logger: Logger): Promise<Running> {
   const services = createServices(config, clock, logger);
   if (config.NODE_ENV !== 'production' && isEmpty(services.db)) {
@@ -21,13 +36,21 @@ export async function startServer(config: Config, clock: Clock, logger: Logger):
     logger.info(seeded, 'first start: demo network loaded');
   }
   const app = createApp(services);
-  const server = await new Promise<Server>((resolve, reject) => {
-    const s = app.listen(config.PORT, config.HOST, () => resolve(s));
-    s.once('error', reject);
-  });
+  let server: Server;
+  try {
+    server = await new Promise<Server>((resolve, reject) => {
+      // express 5 hands a listen error to this callback instead of throwing.
+      const s = app.listen(config.PORT, config.HOST, (err?: Error) => (err ? reject(err) : resolve(s)));
+    });
+  } catch (err) {
+    services.db.close();
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'EADDRINUSE' ? 'is already in use (another sabatili server?)' : `cannot be opened: ${(err as Error).message}`;
+    throw new ListenError(`port ${config.PORT} on ${config.HOST} ${why}`);
+  }
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.PORT;
-  const url = `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${port}`;
+  const url = selfUrl(config.HOST, port);
   services.setPublicUrl(url);
   services.dispatcher.start();
   services.campaigns.continueUnfinished((err, id) => logger.error({ err, campaign: id }, 'campaigns: enqueue failed'));

@@ -9,6 +9,7 @@ import { createChangeWatch } from './db/freshness.ts';
 import { createHouseholdStore } from './db/households.ts';
 import { createMutuelleStore } from './db/mutuelles.ts';
 import { createPreferenceStore } from './db/preferences.ts';
+import { secretFor } from './db/secrets.ts';
 import { createSessionStore } from './db/sessions.ts';
 import { loadCatalogs } from './i18n/catalog.ts';
 import type { Logger } from './log.ts';
@@ -21,6 +22,7 @@ import { createStaffStore } from './office/staff.ts';
 import { createOrangeSimulator } from './payments/orange-simulator.ts';
 import { createPayments } from './payments/payments.ts';
 import { CALLBACK_PATH } from './payments/port.ts';
+import { ownCallbackUrl } from './simulator/own-url.ts';
 import { createSimulatorSms } from './simulator/sms.ts';
 import { createUssdGateway } from './simulator/ussd-gateway.ts';
 import { createDispatcher } from './sms/dispatcher.ts';
@@ -62,8 +64,10 @@ export function createServices(config: Config, clock: Clock, logger: Logger, db:
   // Where the gateway and the operator (real or simulated) reach this server; known once it listens.
   let publicUrl: string | undefined;
   const feeGrids = readFeeGrids();
+  // Production requires the variable (config.ts); elsewhere the database keeps a random one of its own.
+  const paymentSecret = config.PAYMENT_CALLBACK_SECRET ?? secretFor(db, 'payment_callback');
   const orange = createOrangeSimulator(db, clock, logger, {
-    secret: config.PAYMENT_CALLBACK_SECRET,
+    secret: paymentSecret,
     expiryMs: config.PAYMENT_EXPIRY_SECONDS * 1000,
     duplicateCallbacks: () => config.SIMULATOR_DUPLICATE_CALLBACKS,
   });
@@ -101,6 +105,7 @@ export function createServices(config: Config, clock: Clock, logger: Logger, db:
     absentPhones: new Set(config.SIMULATOR_ABSENT_PHONES?.split(',') ?? []),
     deliveryDelayMs: config.SIMULATOR_DELIVERY_DELAY_MS,
     deliveryUrl: () => publicUrl,
+    gatewayKey: config.GATEWAY_CALLBACK_KEY,
   });
   const transport: SmsTransport & { confirm?(ids: number[]): Map<number, string> } =
     config.SMS_TRANSPORT === 'africastalking'
@@ -126,6 +131,7 @@ export function createServices(config: Config, clock: Clock, logger: Logger, db:
   // The browser phone's gateway: sessions in memory, as the real gateway keeps them, never in the app's tables.
   const ussdGateway = createUssdGateway({
     limits: { idleMs: config.SIMULATOR_USSD_IDLE_SECONDS * 1000, maxMs: config.SIMULATOR_USSD_MAX_SECONDS * 1000 },
+    callbackUrl: ownCallbackUrl(() => publicUrl, config.GATEWAY_CALLBACK_KEY),
   });
   const campaigns = createCampaigns({ db, clock, outbox, serviceCode: config.USSD_SERVICE_CODE, costPerSegmentFcfa: config.SMS_COST_PER_SEGMENT_FCFA });
   const inbound = createInboundHandler({
@@ -147,6 +153,7 @@ export function createServices(config: Config, clock: Clock, logger: Logger, db:
     office,
     config, clock, logger, db, watch, households, preferences, callbacks, mutuelles, sessions, catalogs, flows, engine,
     outbox, transport, dispatcher, inbound, simulatorSms, ussdGateway, orange, payments, paymentRecovery, feeGrids, reminders, reminderScheduler, hopsRetention, campaigns,
+    paymentSecret,
     publicUrl: () => publicUrl,
     setPublicUrl(url: string): void {
       publicUrl = url;

@@ -45,9 +45,46 @@ describe('configuration', () => {
   });
 
   it('requires what production and the real SMS gateway need', () => {
-    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/PAYMENT_CALLBACK_SECRET/);
     expect(() => loadConfig({ SMS_TRANSPORT: 'africastalking' })).toThrow(/AT_API_KEY/);
-    expect(loadConfig({ NODE_ENV: 'production', PAYMENT_CALLBACK_SECRET: 'x'.repeat(16) }).SIMULATOR_ENABLED).toBe(false);
+    expect(loadConfig({ NODE_ENV: 'production', PAYMENT_CALLBACK_SECRET: 'x'.repeat(32), GATEWAY_CALLBACK_KEY: 'k'.repeat(32) }).SIMULATOR_ENABLED).toBe(false);
+  });
+
+  it('binds loopback unless HOST says otherwise', () => {
+    expect(loadConfig({}).HOST).toBe('127.0.0.1');
+    expect(loadConfig({ HOST: '0.0.0.0' }).HOST).toBe('0.0.0.0');
+  });
+
+  describe('production refuses to start without its secrets', () => {
+    const good = { NODE_ENV: 'production', PAYMENT_CALLBACK_SECRET: 'p'.repeat(32), GATEWAY_CALLBACK_KEY: 'g'.repeat(32) };
+    it.each([
+      ['without GATEWAY_CALLBACK_KEY', { GATEWAY_CALLBACK_KEY: '' }, /GATEWAY_CALLBACK_KEY: required when NODE_ENV=production/],
+      ['with a short GATEWAY_CALLBACK_KEY', { GATEWAY_CALLBACK_KEY: 'g'.repeat(31) }, /GATEWAY_CALLBACK_KEY: must be at least 32 characters/],
+      ['without PAYMENT_CALLBACK_SECRET', { PAYMENT_CALLBACK_SECRET: '' }, /PAYMENT_CALLBACK_SECRET: required when NODE_ENV=production/],
+      ['with a PAYMENT_CALLBACK_SECRET of 16 characters', { PAYMENT_CALLBACK_SECRET: 'p'.repeat(16) }, /PAYMENT_CALLBACK_SECRET: must be at least 32 characters when NODE_ENV=production/],
+      ['with a PAYMENT_CALLBACK_SECRET of 31 characters', { PAYMENT_CALLBACK_SECRET: 'p'.repeat(31) }, /PAYMENT_CALLBACK_SECRET: must be at least 32/],
+    ])('%s → ConfigError naming it', (_label, over, message) => {
+      expect(() => loadConfig({ ...good, ...over })).toThrow(ConfigError);
+      expect(() => loadConfig({ ...good, ...over })).toThrow(message);
+    });
+    it('starts with both', () => {
+      expect(loadConfig(good)).toMatchObject({ NODE_ENV: 'production', SIMULATOR_ENABLED: false });
+    });
+    it('names both when both are missing', () => {
+      expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/PAYMENT_CALLBACK_SECRET[^]*GATEWAY_CALLBACK_KEY/);
+    });
+  });
+
+  it('checks the gateway allow-list, the simulator URLs and TRUST_PROXY at load', () => {
+    expect(loadConfig({ GATEWAY_ALLOWED_IPS: '196.201.214.0/24, 2c0f:f738::/32,10.0.0.1' }).GATEWAY_ALLOWED_IPS).toEqual(['196.201.214.0/24', '2c0f:f738::/32', '10.0.0.1']);
+    expect(() => loadConfig({ GATEWAY_ALLOWED_IPS: '196.201.214.0/33' })).toThrow(/GATEWAY_ALLOWED_IPS: "196.201.214.0\/33" has a bad prefix length/);
+    expect(() => loadConfig({ GATEWAY_ALLOWED_IPS: 'africastalking.com' })).toThrow(/GATEWAY_ALLOWED_IPS: "africastalking.com" is not an IPv4 or IPv6 address/);
+    expect(() => loadConfig({ GATEWAY_ALLOWED_IPS: '2c0f:f738::/129' })).toThrow(/GATEWAY_ALLOWED_IPS/);
+    expect(loadConfig({ SIMULATOR_ALLOWED_URLS: 'http://10.0.0.7:8080/ussd,https://x.example/' }).SIMULATOR_ALLOWED_URLS).toHaveLength(2);
+    expect(() => loadConfig({ SIMULATOR_ALLOWED_URLS: 'file:///etc/passwd' })).toThrow(/SIMULATOR_ALLOWED_URLS: "file:\/\/\/etc\/passwd" is not an http\(s\) URL/);
+    expect(loadConfig({}).TRUST_PROXY).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: '1' }).TRUST_PROXY).toBe(1);
+    expect(loadConfig({ TRUST_PROXY: 'loopback, 10.0.0.0/8' }).TRUST_PROXY).toEqual(['loopback', '10.0.0.0/8']);
+    expect(() => loadConfig({ TRUST_PROXY: 'true' })).toThrow(/TRUST_PROXY/);
   });
 
   it('stops the CLI with exit code 1 and the message, never a stack trace', () => {

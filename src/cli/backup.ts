@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { existsSync, renameSync, rmSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { Config } from '../config.ts';
 import type { WithDatabase } from './index.ts';
 import type { Db } from '../db/connection.ts';
@@ -21,6 +22,8 @@ export async function backupDatabase(
   file: string,
   opts: { force?: boolean; onProgress?: (copied: number, total: number) => void } = {},
 ): Promise<BackupResult> {
+  // SQLite would say only "unable to open database file".
+  if (!existsSync(dirname(file))) throw new RangeError(`${dirname(file)}: no such folder; create it first`);
   if (existsSync(file) && !opts.force) {
     throw new RangeError(`${file} exists: choose another name, or add --force to overwrite it`);
   }

@@ -6,7 +6,8 @@ import { openDatabase, type Db } from '../db/connection.ts';
 import { seedDemo } from '../db/seed.ts';
 import { createLogger } from '../log.ts';
 import { exportLedger, formatReport, formatStatementErrors, parseStatement, reconcile } from '../payments/reconcile.ts';
-import { startServer } from '../server.ts';
+import { ListenError, startServer } from '../server.ts';
+import { ownCallbackUrl } from '../simulator/own-url.ts';
 import { findSimulator, interactivePhone, playInputs, ProtocolError } from '../simulator/terminal.ts';
 import { GATEWAY_TIMEOUT_MS } from '../simulator/ussd-gateway.ts';
 import { playTranscript, readTranscript } from '../simulator/transcripts.ts';
@@ -45,6 +46,14 @@ const positiveInt = integer(1);
 const DEFAULT_PHONE = '+22376000001';
 const nonNegativeInt = integer(0);
 
+/** The end-of-session URL beside a USSD callback ending in /ussd (its query, e.g. ?key=, kept). */
+function eventsUrlOf(url: string): string | undefined {
+  const u = new URL(url);
+  if (!u.pathname.endsWith('/ussd')) return undefined;
+  u.pathname += '/events';
+  return u.toString();
+}
+
 function config(): Config {
   if (existsSync('.env')) process.loadEnvFile('.env');
   return loadConfig();
@@ -66,8 +75,10 @@ const withDatabase: WithDatabase = async (c, run) => {
 };
 
 export function buildCli(): Command {
+  const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
   const program = new Command('sabatili')
     .description("UTM's USSD and SMS self-service, and its local gateway simulator")
+    .version(version)
     .showHelpAfterError();
 
   program
@@ -193,12 +204,16 @@ export function buildCli(): Command {
     .option('--sms-wait <seconds>', 'after the session, show the SMS that arrive within this time', nonNegativeInt, 3)
     .action(async (opts: SimulateOptions) => {
       const c = config();
-      const url = opts.url ?? `http://127.0.0.1:${c.PORT}/ussd`;
+      const self = `http://127.0.0.1:${c.PORT}`;
+      const url = opts.url ?? `${self}/ussd`;
+      // Playing the gateway of this server: its callbacks carry GATEWAY_CALLBACK_KEY; another application's do not.
+      const callbackUrl = ownCallbackUrl(() => self, c.GATEWAY_CALLBACK_KEY);
       const phone = {
         url,
         phone: opts.phone,
         code: opts.code ?? c.USSD_SERVICE_CODE,
-        eventsUrl: opts.eventsUrl ?? (url.endsWith('/ussd') ? `${url}/events` : undefined),
+        eventsUrl: opts.eventsUrl ?? eventsUrlOf(url),
+        callbackUrl,
         limits: { idleMs: opts.idleSeconds * 1000, maxMs: opts.maxSeconds * 1000 },
         pin: opts.pin,
         smsWaitMs: opts.smsWait * 1000,
@@ -208,7 +223,7 @@ export function buildCli(): Command {
         if (opts.script) {
           const t = readTranscript(opts.script);
           const r = await playTranscript(t, { hop: async (sessionId, p, text) => {
-            const res = await fetch(phone.url, {
+            const res = await fetch(callbackUrl(phone.url), {
               method: 'POST',
               headers: { 'content-type': 'application/x-www-form-urlencoded' },
               body: new URLSearchParams({ sessionId, serviceCode: phone.code, phoneNumber: p, networkCode: '61001', text }).toString(),
@@ -261,8 +276,8 @@ export async function main(argv: string[]): Promise<void> {
   try {
     await buildCli().parseAsync(argv);
   } catch (err) {
-    if (err instanceof ConfigError) {
-      console.error(err.message);
+    if (err instanceof ConfigError || err instanceof ListenError) {
+      console.error(err instanceof ListenError ? `sabatili: ${err.message}` : err.message);
       process.exit(1);
     }
     throw err;

@@ -436,6 +436,17 @@ CREATE TABLE ussd_hops (
 `,
   },
   {
+    version: 8,
+    name: 'app secrets: development secrets generated once per database (src/db/secrets.ts)',
+    sql: `
+CREATE TABLE app_secrets (
+  name TEXT PRIMARY KEY,
+  value TEXT NOT NULL,
+  created_at TEXT NOT NULL
+);
+`,
+  },
+  {
     version: 9,
     name: 'inbound sms: the answer queued, or why none was (per-sender limit, country, number)',
     // The per-sender limit counts a sender's answered texts of the last hour. The index holds answered

@@ -2,12 +2,14 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { Services } from '../services.ts';
 import { createFakeAtGateway } from '../simulator/fake-at-gateway.ts';
 import { simulatorRoutes } from '../simulator/routes.ts';
+import { simulatorTargets } from '../simulator/own-url.ts';
 import { ussdGatewayRoutes } from '../simulator/ussd-routes.ts';
 import { walletRoutes } from '../simulator/wallet-routes.ts';
 import { officeRoutes } from '../office/routes.ts';
 import { adminRoutes } from './admin.ts';
 import { campaignRoutes } from './campaigns.ts';
 import { badRequest } from './errors.ts';
+import { GATEWAY_PREFIXES, gatewayGuard } from './gateway-key.ts';
 import { healthHandler } from './health.ts';
 import { createKpiSource, kpiRoutes } from './kpi.ts';
 import { paymentRoutes } from './payments.ts';
@@ -20,11 +22,18 @@ export function createApp(s: Services): express.Express {
   // ETags cost a hash per reply and USSD replies are never cached.
   app.set('etag', false);
   app.disable('x-powered-by');
+  // req.ip is the client's only through the proxies named in TRUST_PROXY.
+  app.set('trust proxy', s.config.TRUST_PROXY);
+
+  // Before any gateway route, so that a callback without the key is refused before its body is read.
+  if (s.config.GATEWAY_CALLBACK_KEY || s.config.GATEWAY_ALLOWED_IPS) {
+    app.use(GATEWAY_PREFIXES, gatewayGuard({ key: s.config.GATEWAY_CALLBACK_KEY, allowedIps: s.config.GATEWAY_ALLOWED_IPS, logger: s.logger }));
+  }
 
   ussdRoutes(app, { engine: s.engine, sessions: s.sessions, clock: s.clock, logger: s.logger });
   smsRoutes(app, { outbox: s.outbox, inbound: s.inbound, logger: s.logger });
   paymentRoutes(app, {
-    payments: s.payments, secret: s.config.PAYMENT_CALLBACK_SECRET, clock: s.clock, maxAgeMs: s.config.PAYMENT_CALLBACK_MAX_AGE_SECONDS * 1000, logger: s.logger,
+    payments: s.payments, secret: s.paymentSecret, clock: s.clock, maxAgeMs: s.config.PAYMENT_CALLBACK_MAX_AGE_SECONDS * 1000, logger: s.logger,
   });
   adminRoutes(app, { db: s.db, token: s.config.ADMIN_TOKEN });
   kpiRoutes(app, { db: s.db, clock: s.clock, campaigns: s.campaigns, token: s.config.ADMIN_TOKEN, config: s.config });
@@ -35,12 +44,14 @@ export function createApp(s: Services): express.Express {
     kpis: createKpiSource({ db: s.db, clock: s.clock, campaigns: s.campaigns, config: s.config }),
   });
   if (s.config.SIMULATOR_ENABLED) {
-    simulatorRoutes(app, { sms: s.simulatorSms, clock: s.clock, selfUrl: s.publicUrl, shortCode: s.config.AT_SENDER_ID ?? '36123' });
+    simulatorRoutes(app, { sms: s.simulatorSms, clock: s.clock, selfUrl: s.publicUrl, shortCode: s.config.AT_SENDER_ID ?? '36123', gatewayKey: s.config.GATEWAY_CALLBACK_KEY });
     walletRoutes(app, s.orange);
     ussdGatewayRoutes(app, {
       gateway: s.ussdGateway,
       serviceCode: s.config.USSD_SERVICE_CODE,
       limits: { idleSeconds: s.config.SIMULATOR_USSD_IDLE_SECONDS, maxSeconds: s.config.SIMULATOR_USSD_MAX_SECONDS },
+      mayPostTo: simulatorTargets({ host: s.config.HOST, selfUrl: s.publicUrl, allowed: s.config.SIMULATOR_ALLOWED_URLS }),
+      selfUrl: s.publicUrl,
     });
     // Africa's Talking's SMS API, so that SMS_TRANSPORT=africastalking with AT_SMS_URL pointed here runs the real SDK end to end.
     const gateway = createFakeAtGateway({

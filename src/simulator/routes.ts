@@ -3,6 +3,7 @@ import express, { type Express } from 'express';
 import { z } from 'zod';
 import type { Clock } from '../clock.ts';
 import { badRequest, describeZodError } from '../http/errors.ts';
+import { withGatewayKey } from '../http/gateway-key.ts';
 import { e164 } from '../http/form.ts';
 import type { SimulatorSms } from './sms.ts';
 
@@ -13,7 +14,7 @@ const inboundBody = z.object({ from: e164, text: z.string().min(1, { error: 'is 
  * The simulator's JSON API (design.md, "Simulator JSON API"): what the simulated phones received,
  * and a phone texting the app, posted to `/sms/inbound` exactly as the gateway would.
  */
-export function simulatorRoutes(app: Express, deps: { sms: SimulatorSms; clock: Clock; selfUrl: () => string | undefined; shortCode: string }): void {
+export function simulatorRoutes(app: Express, deps: { sms: SimulatorSms; clock: Clock; selfUrl: () => string | undefined; shortCode: string; gatewayKey?: string }): void {
   app.get('/simulator/api/sms', (req, res) => {
     const q = phoneQuery.safeParse(req.query);
     if (!q.success) return badRequest(res, describeZodError(q.error));
@@ -26,7 +27,7 @@ export function simulatorRoutes(app: Express, deps: { sms: SimulatorSms; clock: 
     const url = deps.selfUrl();
     if (!url) return badRequest(res, 'the server is not listening yet', 503);
     const id = `SIMIN-${randomBytes(6).toString('hex')}`;
-    const gateway = await fetch(`${url}/sms/inbound`, {
+    const gateway = await fetch(withGatewayKey(`${url}/sms/inbound`, deps.gatewayKey), {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({

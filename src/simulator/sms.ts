@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Clock } from '../clock.ts';
 import type { Db } from '../db/connection.ts';
 import { smsEncoding } from '../i18n/gsm7.ts';
+import { withGatewayKey } from '../http/gateway-key.ts';
 import type { Logger } from '../log.ts';
 import type { RecipientOutcome, SmsBatch, SmsTransport } from '../sms/transport.ts';
 
@@ -22,6 +23,8 @@ export interface SimulatorSmsOptions {
   deliveryDelayMs: number;
   /** Where delivery reports go (the app's own `/sms/delivery`), once the server listens. */
   deliveryUrl: () => string | undefined;
+  /** GATEWAY_CALLBACK_KEY: the gateway's callback URLs carry it. */
+  gatewayKey?: string;
 }
 
 /** Simulated handsets' SMS inboxes, and the gateway side of sending to them. */
@@ -56,7 +59,7 @@ export function createSimulatorSms(db: Db, clock: Clock, logger: Logger, opts: S
       setStatus.run(status, providerId);
       const form: Record<string, string> = { id: providerId, status, phoneNumber: to, networkCode: '61001', retryCount: '0' };
       if (status !== 'Success') form.failureReason = 'AbsentSubscriber';
-      fetch(`${url}/sms/delivery`, {
+      fetch(withGatewayKey(`${url}/sms/delivery`, opts.gatewayKey), {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
         body: new URLSearchParams(form).toString(),

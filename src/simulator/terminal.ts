@@ -14,6 +14,8 @@ export interface PhoneOptions {
   limits?: Partial<GatewayLimits>;
   /** Where the gateway posts the end-of-session notification; none when absent. */
   eventsUrl?: string;
+  /** The URL actually posted to for a callback URL (adds the gateway key for this server's own routes). */
+  callbackUrl?: (url: string) => string;
   /** sabatili's simulator API (SMS inbox, Orange Money wallet) when the application has it; absent otherwise. */
   simulatorUrl?: string;
   /** Answers the operator's PIN prompt without asking (scripts). */
@@ -160,7 +162,7 @@ async function afterSession(o: PhoneOptions, side: ReturnType<typeof sideChannel
  */
 export async function playInputs(o: PhoneOptions, inputs: string[]): Promise<number> {
   const write = o.write ?? ((s: string) => process.stdout.write(s));
-  const gateway = createUssdGateway({ limits: o.limits });
+  const gateway = createUssdGateway({ limits: o.limits, callbackUrl: o.callbackUrl });
   const side = sideChannel(o, write);
   await side.newSms();
   let hop = await gateway.dial(o);
@@ -209,7 +211,7 @@ export async function interactivePhone(opts: Omit<PhoneOptions, 'phone'> & { pho
   const phone = opts.phone ?? (await pickPhone(readLine, write));
   if (phone === null) return void rl.close();
   const o: PhoneOptions = { ...opts, phone };
-  const gateway = createUssdGateway({ limits: o.limits });
+  const gateway = createUssdGateway({ limits: o.limits, callbackUrl: o.callbackUrl });
   const side = sideChannel(o, write);
   await side.newSms();
   const watcher = setInterval(() => void side.newSms(), 1000);

@@ -12,6 +12,10 @@ import { randomBytes } from 'node:crypto';
 export const GATEWAY_TIMEOUT_MS = 10_000;
 /** The longest answer a handset sends in one hop. */
 export const MAX_INPUT_CHARS = 182;
+/** Bytes of an application's answer the gateway reads; a USSD screen is far shorter, the rest is not read. */
+export const MAX_REPLY_BYTES = 4096;
+/** Characters of an answer that is not a USSD screen relayed in the request log. */
+export const MAX_RELAYED_CHARS = 300;
 
 export type EndStatus = 'Success' | 'Incomplete' | 'Failed';
 
@@ -105,9 +109,53 @@ export interface UssdGateway {
 /** How many closed sessions remember why they closed, to tell a late answer. */
 const REMEMBERED = 500;
 
-export function createUssdGateway(opts: { limits?: Partial<GatewayLimits>; now?: () => number } = {}): UssdGateway {
+/**
+ * Reads at most `maxBytes` of a body, then stops the download: an application answering a huge
+ * body costs the gateway that much and no more.
+ */
+export async function readCapped(res: Response, maxBytes: number): Promise<{ text: string; truncated: boolean }> {
+  if (!res.body) return { text: '', truncated: false };
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  let truncated = false;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    size += value.byteLength;
+    if (size > maxBytes) {
+      truncated = true;
+      await reader.cancel();
+      break;
+    }
+  }
+  return { text: Buffer.concat(chunks).subarray(0, maxBytes).toString('utf8'), truncated };
+}
+
+/** An answer that is not a USSD screen, as much of it as the request log shows. */
+const relayed = (text: string) => (text.length > MAX_RELAYED_CHARS ? `${text.slice(0, MAX_RELAYED_CHARS)}…` : text);
+
+export interface GatewayOptions {
+  limits?: Partial<GatewayLimits>;
+  now?: () => number;
+  /** The URL actually posted to for a callback URL (adds the gateway key to the server's own routes); unchanged by default. */
+  callbackUrl?: (url: string) => string;
+}
+
+export function createUssdGateway(opts: GatewayOptions = {}): UssdGateway {
   const limits = { ...DEFAULT_LIMITS, ...opts.limits };
   const now = opts.now ?? Date.now;
+  const callbackUrl = opts.callbackUrl ?? ((url: string) => url);
+  // A real gateway posts to the configured URL and nowhere else: a redirect is an error, never followed.
+  const post = (url: string, body: string) =>
+    fetch(callbackUrl(url), {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body,
+      redirect: 'manual',
+      signal: AbortSignal.timeout(limits.timeoutMs),
+    });
   const sessions = new Map<string, GatewaySession>();
   const closedWhy = new Map<string, string>();
   let sweeper: NodeJS.Timeout | undefined;
@@ -135,13 +183,8 @@ export function createUssdGateway(opts: { limits?: Partial<GatewayLimits>; now?:
     const url = s.dial.eventsUrl;
     if (!url) return { status, notification, delivery: null };
     try {
-      const res = await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams(notification).toString(),
-        signal: AbortSignal.timeout(limits.timeoutMs),
-      });
-      await res.arrayBuffer();
+      const res = await post(url, new URLSearchParams(notification).toString());
+      await res.body?.cancel();
       return { status, notification, delivery: { url, httpStatus: res.status } };
     } catch (err) {
       return { status, notification, delivery: { url, httpStatus: null, error: (err as Error).message } };
@@ -173,22 +216,23 @@ export function createUssdGateway(opts: { limits?: Partial<GatewayLimits>; now?:
       closed: await close(s, 'Failed', error),
     });
     let res: Response;
+    let reply: string;
+    let truncated: boolean;
     try {
-      res = await fetch(s.dial.url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body,
-        signal: AbortSignal.timeout(limits.timeoutMs),
-      });
+      res = await post(s.dial.url, body);
+      ({ text: reply, truncated } = await readCapped(res, MAX_REPLY_BYTES));
     } catch (err) {
       const e = err as Error;
       return fail(`network error: ${e.name === 'TimeoutError' ? `no answer within ${limits.timeoutMs / 1000} s` : (e.cause as Error | undefined)?.message ?? e.message}`, null, null);
     }
-    const reply = await res.text();
     s.hops++;
-    if (res.status !== 200) return fail(`network error: the application answered HTTP ${res.status}: ${reply.slice(0, 120)}`, res.status, reply);
+    if (res.status >= 300 && res.status < 400) {
+      return fail(`network error: the application answered a redirect (HTTP ${res.status}), which the gateway does not follow`, res.status, relayed(reply));
+    }
+    if (res.status !== 200) return fail(`network error: the application answered HTTP ${res.status}: ${reply.slice(0, 120)}`, res.status, relayed(reply));
+    if (truncated) return fail(`network error: the answer is longer than ${MAX_REPLY_BYTES} bytes, no USSD screen is`, res.status, relayed(reply));
     if (!/^(CON|END) /.test(reply)) {
-      return fail(`network error: the answer does not start with "CON " or "END ": ${JSON.stringify(reply.slice(0, 80))}`, res.status, reply);
+      return fail(`network error: the answer does not start with "CON " or "END ": ${JSON.stringify(reply.slice(0, 80))}`, res.status, relayed(reply));
     }
     s.lastResponse = reply.slice(4);
     const end = reply.startsWith('END');

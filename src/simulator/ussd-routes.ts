@@ -26,13 +26,24 @@ const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * cannot post to an application itself (another origin, no raw request to show), so the server
  * plays the gateway and answers with the raw exchange for the request log.
  *
- * - `GET  /simulator/api/ussd/config` → `{serviceCode, phones, limits}`
+ * - `GET  /simulator/api/ussd/config` → `{serviceCode, phones, limits, appUrl, eventsUrl}` (this server's own callbacks)
  * - `POST /simulator/api/ussd/dial` `{phone, code, url, eventsUrl?, delayMs?}` → a hop
  * - `POST /simulator/api/ussd/answer` `{sessionId, input, delayMs?}` → a hop
  * - `POST /simulator/api/ussd/retry` `{sessionId, delayMs?}` → the last hop sent again
  * - `POST /simulator/api/ussd/hangup` `{sessionId, how: 'user'|'dropped'}` → the end-of-session notification
  */
-export function ussdGatewayRoutes(app: Express, deps: { gateway: UssdGateway; serviceCode: string; limits: object }): void {
+export function ussdGatewayRoutes(
+  app: Express,
+  deps: {
+    gateway: UssdGateway;
+    serviceCode: string;
+    limits: object;
+    /** Whether the gateway may post to this URL (src/simulator/own-url.ts, simulatorTargets). */
+    mayPostTo: (url: string) => boolean;
+    /** This server's own URL, under which the page's default callback URLs are. */
+    selfUrl: () => string | undefined;
+  },
+): void {
   const phones = demoPhones();
   // sendBeacon from a closing page posts text/plain; it is still JSON.
   const json = express.json({ limit: '8kb', type: ['application/json', 'text/plain'] });
@@ -41,13 +52,19 @@ export function ussdGatewayRoutes(app: Express, deps: { gateway: UssdGateway; se
   app.use('/simulator', express.static(PAGE_DIR, { index: 'index.html', fallthrough: true }));
 
   app.get('/simulator/api/ussd/config', (_req, res) => {
-    res.json({ serviceCode: deps.serviceCode, phones, limits: deps.limits });
+    const self = deps.selfUrl();
+    res.json({ serviceCode: deps.serviceCode, phones, limits: deps.limits, appUrl: self && `${self}/ussd`, eventsUrl: self && `${self}/ussd/events` });
   });
 
   app.post('/simulator/api/ussd/dial', json, async (req, res) => {
     const b = dialBody.safeParse(req.body);
     if (!b.success) return badRequest(res, describeZodError(b.error));
     const { delayMs: d, eventsUrl, ...dial } = b.data;
+    for (const [field, target] of [['url', dial.url], ['eventsUrl', eventsUrl]] as const) {
+      if (target && !deps.mayPostTo(target)) {
+        return badRequest(res, `${field}: this server is not on loopback, so its simulator posts only to its own routes and to SIMULATOR_ALLOWED_URLS`, 403);
+      }
+    }
     await wait(d);
     reply(res, await deps.gateway.dial({ ...dial, eventsUrl: eventsUrl || undefined }), d);
   });

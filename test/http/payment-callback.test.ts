@@ -89,7 +89,7 @@ const rows: Row[] = [
   {
     label: 'the signature of another body (a FAILED callback) on a SUCCESS body',
     body: cb('moussa'),
-    signature: (c) => sign(JSON.stringify(callbackFor(c.p.moussa, { status: 'FAILED', reason: 'REFUSED' })), c.app.services.config.PAYMENT_CALLBACK_SECRET),
+    signature: (c) => sign(JSON.stringify(callbackFor(c.p.moussa, { status: 'FAILED', reason: 'REFUSED' })), c.app.services.paymentSecret),
     status: 401,
     says: 'x-signature',
     effect: nothingChanges,
@@ -97,7 +97,7 @@ const rows: Row[] = [
   {
     label: 'the body re-serialised with spaces after signing',
     body: (c) => JSON.stringify(callbackFor(c.p.moussa), null, 1),
-    signature: (c) => sign(JSON.stringify(callbackFor(c.p.moussa)), c.app.services.config.PAYMENT_CALLBACK_SECRET),
+    signature: (c) => sign(JSON.stringify(callbackFor(c.p.moussa)), c.app.services.paymentSecret),
     status: 401,
     says: 'x-signature',
     effect: nothingChanges,
@@ -105,7 +105,7 @@ const rows: Row[] = [
   {
     label: 'the right HMAC without the sha256= prefix',
     body: cb('moussa'),
-    signature: (c, raw) => sign(raw, c.app.services.config.PAYMENT_CALLBACK_SECRET).slice('sha256='.length),
+    signature: (c, raw) => sign(raw, c.app.services.paymentSecret).slice('sha256='.length),
     status: 401,
     says: 'x-signature',
     effect: nothingChanges,
@@ -113,7 +113,7 @@ const rows: Row[] = [
   {
     label: 'the right HMAC truncated by one character',
     body: cb('moussa'),
-    signature: (c, raw) => sign(raw, c.app.services.config.PAYMENT_CALLBACK_SECRET).slice(0, -1),
+    signature: (c, raw) => sign(raw, c.app.services.paymentSecret).slice(0, -1),
     status: 401,
     says: 'x-signature',
     effect: nothingChanges,

@@ -131,7 +131,7 @@ export interface Posted {
 export async function postCallback(app: TestApp, body: string | PaymentCallback, signature: string | null = 'sign'): Promise<Posted> {
   const raw = typeof body === 'string' ? body : JSON.stringify(body);
   const headers: Record<string, string> = { 'content-type': 'application/json' };
-  if (signature === 'sign') headers[SIGNATURE_HEADER] = sign(raw, app.services.config.PAYMENT_CALLBACK_SECRET);
+  if (signature === 'sign') headers[SIGNATURE_HEADER] = sign(raw, app.services.paymentSecret);
   else if (signature !== null) headers[SIGNATURE_HEADER] = signature;
   const res = await fetch(app.url + CALLBACK_PATH, { method: 'POST', headers, body: raw, signal: AbortSignal.timeout(5_000) });
   return { status: res.status, type: res.headers.get('content-type') ?? '', body: await res.text() };

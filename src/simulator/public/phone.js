@@ -416,8 +416,9 @@ function addPhone() {
 async function start() {
   const r = await api.get('/simulator/api/ussd/config');
   if (r.status === 200) config = r.body;
-  document.getElementById('app-url').value = `${location.origin}/ussd`;
-  document.getElementById('events-url').value = `${location.origin}/ussd/events`;
+  // The server's own address, which its gateway may always post to (another host may be refused).
+  document.getElementById('app-url').value = config.appUrl ?? `${location.origin}/ussd`;
+  document.getElementById('events-url').value = config.eventsUrl ?? `${location.origin}/ussd/events`;
   document.getElementById('service-code').value = config.serviceCode;
   document.getElementById('add-phone').addEventListener('click', addPhone);
   document.getElementById('clear-log').addEventListener('click', () => document.getElementById('log').replaceChildren());

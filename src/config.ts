@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 const bool = z
@@ -6,11 +7,31 @@ const bool = z
   })
   .transform((v) => ['1', 'true', 'yes', 'on'].includes(v));
 
+/**
+ * Express's 'trust proxy': true/false, a hop count, or addresses/CIDRs (and express's names
+ * loopback, linklocal, uniquelocal) separated by commas. Behind a TLS proxy it makes req.secure and
+ * req.ip the client's, so the session cookie is Secure and login limits are per client.
+ */
+const proxyAddress = (a: string) => {
+  const [ip = '', bits, ...rest] = a.trim().split('/');
+  return ['loopback', 'linklocal', 'uniquelocal'].includes(ip) ? bits === undefined : isIP(ip) !== 0 && rest.length === 0 && (bits === undefined || /^\d{1,3}$/.test(bits));
+};
+const trustProxy = z
+  .string()
+  .trim()
+  .refine((v) => /^(true|false|\d{1,2})$/.test(v) || v.split(',').every(proxyAddress), {
+    error: 'must be true, false, a hop count, or addresses/CIDRs separated by commas',
+  })
+  .transform((v): boolean | number | string[] =>
+    v === 'true' ? true : v === 'false' ? false : /^\d+$/.test(v) ? Number(v) : v.split(',').map((a) => a.trim()),
+  );
+
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().min(1).default('0.0.0.0'),
   DATABASE_PATH: z.string().min(1).default('data/sabatili.db'),
+  TRUST_PROXY: trustProxy.default(false),
   ADMIN_TOKEN: z.string().min(16, { error: 'must be at least 16 characters' }).optional(),
   USSD_SERVICE_CODE: z
     .string()

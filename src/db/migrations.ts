@@ -435,6 +435,21 @@ CREATE TABLE ussd_hops (
 );
 `,
   },
+  {
+    version: 10,
+    name: 'office: failed logins per (email, client address) instead of a lock per account',
+    // A lock per account let a stranger keep its owner out; failures now slow only the pair that made them.
+    sql: `
+CREATE TABLE staff_login_failures (
+  email TEXT NOT NULL,
+  address TEXT NOT NULL,
+  at_ms INTEGER NOT NULL
+);
+CREATE INDEX staff_login_failures_pair ON staff_login_failures(email, address, at_ms);
+ALTER TABLE staff DROP COLUMN failed_logins;
+ALTER TABLE staff DROP COLUMN locked_until_ms;
+`,
+  },
 ];
 
 export function migrate(db: Database.Database): number {

@@ -20,13 +20,15 @@ export function createApp(s: Services): express.Express {
   // ETags cost a hash per reply and USSD replies are never cached.
   app.set('etag', false);
   app.disable('x-powered-by');
+  app.set('trust proxy', s.config.TRUST_PROXY);
 
   ussdRoutes(app, { engine: s.engine, sessions: s.sessions, clock: s.clock, logger: s.logger });
   smsRoutes(app, { outbox: s.outbox, inbound: s.inbound, logger: s.logger });
   paymentRoutes(app, { payments: s.payments, secret: s.config.PAYMENT_CALLBACK_SECRET, logger: s.logger });
-  adminRoutes(app, { db: s.db, token: s.config.ADMIN_TOKEN });
-  kpiRoutes(app, { db: s.db, clock: s.clock, campaigns: s.campaigns, token: s.config.ADMIN_TOKEN, config: s.config });
-  campaignRoutes(app, { campaigns: s.campaigns, token: s.config.ADMIN_TOKEN, logger: s.logger });
+  const apiAudit = { audit: s.office.audit, clock: s.clock };
+  adminRoutes(app, { db: s.db, token: s.config.ADMIN_TOKEN, audit: apiAudit });
+  kpiRoutes(app, { db: s.db, clock: s.clock, campaigns: s.campaigns, token: s.config.ADMIN_TOKEN, config: s.config, audit: apiAudit });
+  campaignRoutes(app, { campaigns: s.campaigns, token: s.config.ADMIN_TOKEN, logger: s.logger, audit: apiAudit });
   officeRoutes(app, {
     ...s.office, db: s.db, clock: s.clock, logger: s.logger, households: s.households, mutuelles: s.mutuelles, payments: s.payments, outbox: s.outbox, campaigns: s.campaigns,
     remindersIntervalSeconds: s.config.REMINDERS_INTERVAL_SECONDS,

@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app.ts';
@@ -42,14 +42,14 @@ describe('sabatili staff', () => {
     const login = await browser(app).post('/admin/login', { email: 'fatou@utm.ml', password: 'un mot de passe long' }, { csrf: false });
     expect(login.status).toBe(303);
     const row = app.services.office.audit.list({ action: 'staff.add' })[0];
-    expect(row?.actor).toBe('cli');
+    expect(row?.actor).toBe(userInfo().username);
     expect(row?.after).not.toContain('password');
   });
 
   it.each([
     [['--email', 'x@utm.ml', '--name', 'X', '--role', 'chief'], 'long enough password', '--role: "chief" is neither officer nor manager'],
     [['--email', 'not-an-email', '--name', 'X', '--role', 'officer'], 'long enough password', 'email: "not-an-email" is not an email address'],
-    [['--email', 'y@utm.ml', '--name', 'Y', '--role', 'officer'], 'short', 'password: must have at least 10 characters'],
+    [['--email', 'y@utm.ml', '--name', 'Y', '--role', 'officer'], 'short', 'password: must have at least 12 characters'],
     [['--email', 'FATOU@utm.ml', '--name', 'Again', '--role', 'officer'], 'long enough password', 'email: fatou@utm.ml already has an account'],
   ])('refuses %j with a message and exit code 2', async (args, password, message) => {
     const r = await sabatili(dbPath, ['staff', 'add', ...args], password);

@@ -1,5 +1,5 @@
 /**
- * `sabatili staff add|list|disable` as UTM's administrator runs them on the server: the password
+ * `sabatili staff add|password|list|disable` as UTM's administrator runs them on the server: the password
  * piped on standard input, a clear message and exit code 2 for anything wrong, and the account
  * then usable (or no longer usable) to log in.
  */
@@ -57,15 +57,32 @@ describe('sabatili staff', () => {
     expect(r.err.trim()).toBe(message);
   });
 
-  it('lists accounts and disables one, ending its sessions', async () => {
+  it('sets a password read from standard input (never argv), ends the sessions, and audits under the system user', async () => {
     const b = browser(app);
     await b.post('/admin/login', { email: 'fatou@utm.ml', password: 'un mot de passe long' }, { csrf: false });
+    expect((await sabatili(dbPath, ['staff', 'password', '--email', 'fatou@utm.ml'], 'password1234\n')).err).toBe(
+      'password: is too common (a well-known password, or one with a few digits added)\n',
+    );
+    const r = await sabatili(dbPath, ['staff', 'password', '--email', 'fatou@utm.ml'], 'trois chameaux au marché\n');
+    expect([r.code, r.out]).toEqual([0, 'fatou@utm.ml: password changed, sessions ended\n']);
+    expect((await b.get('/admin')).status).toBe(303);
+    expect((await browser(app).post('/admin/login', { email: 'fatou@utm.ml', password: 'trois chameaux au marché' }, { csrf: false })).status).toBe(303);
+    const audit = app.services.office.audit;
+    expect(audit.list({ action: 'staff.password' })[0]?.actor).toBe(userInfo().username);
+    const run = audit.list({ action: 'cli.run' })[0];
+    expect([run?.actor, run?.entityId]).toEqual([userInfo().username, 'staff password']);
+    expect(run?.after).not.toContain('chameaux');
+  });
+
+  it('lists accounts and disables one, ending its sessions', async () => {
+    const b = browser(app);
+    await b.post('/admin/login', { email: 'fatou@utm.ml', password: 'trois chameaux au marché' }, { csrf: false });
     expect((await b.get('/admin')).status).toBe(200);
     expect((await sabatili(dbPath, ['staff', 'list'])).out).toBe('fatou@utm.ml\tFatou Diallo\tmanager\tactive\n');
     const r = await sabatili(dbPath, ['staff', 'disable', 'fatou@utm.ml']);
     expect(r.out).toBe('fatou@utm.ml disabled\n');
     expect((await b.get('/admin')).status).toBe(303);
-    const again = await browser(app).post('/admin/login', { email: 'fatou@utm.ml', password: 'un mot de passe long' }, { csrf: false });
+    const again = await browser(app).post('/admin/login', { email: 'fatou@utm.ml', password: 'trois chameaux au marché' }, { csrf: false });
     expect(again.body).toContain('Ce compte est désactivé.');
     expect((await sabatili(dbPath, ['staff', 'disable', 'nobody@utm.ml'])).err).toBe('no account for nobody@utm.ml\n');
   });

@@ -127,6 +127,9 @@ export function officeRoutes(app: Express, d: OfficeDeps): void {
       // The office may serve plain http on its own network: no forced upgrade, no HSTS.
       contentSecurityPolicy: { directives: { 'upgrade-insecure-requests': null } },
       strictTransportSecurity: false,
+      // helmet's no-referrer makes a browser send 'Origin: null' on the console's own forms, which the
+      // same-origin check must refuse; same-origin still sends no Referer to other sites.
+      referrerPolicy: { policy: 'same-origin' },
     }),
   );
   app.use('/admin/static', express.static(STATIC), express.static(CHART_JS));

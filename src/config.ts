@@ -71,8 +71,8 @@ const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().min(1).default('127.0.0.1'),
-  TRUST_PROXY: trustProxy.default(false),
   DATABASE_PATH: z.string().min(1).default('data/sabatili.db'),
+  TRUST_PROXY: trustProxy.default(false),
   ADMIN_TOKEN: z.string().min(16, { error: 'must be at least 16 characters' }).optional(),
   USSD_SERVICE_CODE: z
     .string()

@@ -8,6 +8,7 @@
  * One bad line refuses the list, with every bad line and its number, so nobody is silently left out.
  */
 import { CsvError, parse } from 'csv-parse/sync';
+import { restoreCell } from '../csv.ts';
 import { checkRecipient, SmsRejected } from '../sms/outbox.ts';
 
 export interface PhoneListError {
@@ -49,7 +50,7 @@ export function parsePhoneCsv(csvText: string): PhoneList {
   }
   const seen = new Set<string>();
   records.forEach(({ record, info }, i) => {
-    const raw = record[0] ?? '';
+    const raw = restoreCell(record[0] ?? '');
     if (i === 0 && !/\d/.test(raw)) return;
     if (raw === '') {
       out.errors.push({ line: info.lines, message: 'no phone number in the first column' });

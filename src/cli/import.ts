@@ -8,6 +8,7 @@ import type { Db } from '../db/connection.ts';
 import { createHouseholdStore } from '../db/households.ts';
 import { createMutuelleStore } from '../db/mutuelles.ts';
 import { createAudit } from '../office/audit.ts';
+import { cliActor } from './staff.ts';
 import { COLUMNS, ImportFileError, previewImport, runImport, type ImportPreview } from '../office/import.ts';
 
 export function formatPreview(p: ImportPreview, done: boolean): string {
@@ -60,7 +61,7 @@ export function registerImport(program: Command, deps: { config: () => Config; o
           if (!/^y(es)?$|^o(ui)?$/i.test(answer.trim())) return void console.log('Nothing written.');
         }
         bar = progress(file);
-        const done = await runImport(file, d, { staffId: null, name: 'cli' }, systemClock.now(), bar.update);
+        const done = await runImport(file, d, cliActor(), systemClock.now(), bar.update);
         bar.stop();
         console.log(formatPreview(done, true));
       } catch (err) {

@@ -19,7 +19,8 @@ import { registerCampaigns } from './campaign.ts';
 import { registerReminders } from './reminders.ts';
 import { registerReport } from './report.ts';
 import { registerImport } from './import.ts';
-import { registerStaff } from './staff.ts';
+import { cliActor, registerStaff } from './staff.ts';
+import { createAudit } from '../office/audit.ts';
 
 interface SimulateOptions {
   url?: string;
@@ -80,6 +81,20 @@ export function buildCli(): Command {
     .description("UTM's USSD and SMS self-service, and its local gateway simulator")
     .version(version)
     .showHelpAfterError();
+
+  // Every command that reads members' data or changes something is audited once it has run, under
+  // the system user's name (the server and the simulator are not: they run for days).
+  const AUDITED = new Set(['seed', 'sms', 'reconcile', 'ledger', 'staff', 'import', 'campaign', 'reminders', 'report', 'backup']);
+  program.hook('postAction', async (_program, command) => {
+    const path: string[] = [];
+    for (let c: Command | null = command; c && c !== program; c = c.parent) path.unshift(c.name());
+    if (!AUDITED.has(path[0] ?? '')) return;
+    await withDatabase(config(), (db) =>
+      createAudit(db).record(cliActor(), systemClock.now(), {
+        action: 'cli.run', entity: 'command', entityId: path.join(' '), after: { args: command.args, options: command.opts() },
+      }),
+    );
+  });
 
   program
     .command('serve')

@@ -1,12 +1,13 @@
 import type { Command } from 'commander';
+import { userInfo } from 'node:os';
 import { systemClock } from '../clock.ts';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/connection.ts';
 import { createAudit } from '../office/audit.ts';
 import { createStaffStore, StaffError, type Role } from '../office/staff.ts';
 
-/** Commands run on the server are audited under this name. */
-const CLI_ACTOR = { staffId: null, name: 'cli' };
+/** Commands run on the server are audited under the name of the system user who ran them. */
+export const cliActor = () => ({ staffId: null, name: userInfo().username });
 
 /** The whole of standard input (a password piped in by a script), without its final newline. */
 async function readStdin(): Promise<string> {
@@ -42,7 +43,7 @@ async function promptPassword(): Promise<string> {
       };
       stdin.on('data', onData);
     });
-  const first = await ask('Password (10 characters or more): ');
+  const first = await ask('Password (12 characters or more, not a common one, without the email): ');
   if ((await ask('Again: ')) !== first) throw new StaffError('password: the two entries differ');
   return first;
 }
@@ -76,8 +77,20 @@ export function registerStaff(program: Command, deps: { config: () => Config; op
       }
       const password = process.stdin.isTTY ? await promptPassword() : await readStdin();
       await run(async (store) => {
-        const s = await store.add({ email: o.email, name: o.name, role: o.role as Role, password }, CLI_ACTOR);
+        const s = await store.add({ email: o.email, name: o.name, role: o.role as Role, password }, cliActor());
         console.log(`${s.role} ${s.email} created: log in at /admin`);
+      });
+    });
+
+  staff
+    .command('password')
+    .description('set an account\'s new password and end its sessions; read from standard input when it is not a terminal, asked otherwise (never an argument)')
+    .requiredOption('--email <email>', 'the account')
+    .action(async (o: { email: string }) => {
+      const password = process.stdin.isTTY ? await promptPassword() : await readStdin();
+      await run(async (store) => {
+        const s = await store.setPassword(o.email, password, cliActor());
+        console.log(`${s.email}: password changed, sessions ended`);
       });
     });
 
@@ -96,7 +109,7 @@ export function registerStaff(program: Command, deps: { config: () => Config; op
     .argument('<email>')
     .action((email: string) =>
       run((store) => {
-        const s = store.disable(email, CLI_ACTOR);
+        const s = store.disable(email, cliActor());
         console.log(`${s.email} disabled`);
       }),
     );

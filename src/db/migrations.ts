@@ -458,6 +458,21 @@ CREATE INDEX sms_inbound_answered ON sms_inbound(sender, received_at) WHERE repl
 `,
   },
   {
+    version: 10,
+    name: 'office: failed logins per (email, client address) instead of a lock per account',
+    // A lock per account let a stranger keep its owner out; failures now slow only the pair that made them.
+    sql: `
+CREATE TABLE staff_login_failures (
+  email TEXT NOT NULL,
+  address TEXT NOT NULL,
+  at_ms INTEGER NOT NULL
+);
+CREATE INDEX staff_login_failures_pair ON staff_login_failures(email, address, at_ms);
+ALTER TABLE staff DROP COLUMN failed_logins;
+ALTER TABLE staff DROP COLUMN locked_until_ms;
+`,
+  },
+  {
     version: 11,
     name: 'payments: review of a success the operator reported with another amount or phone; what the operator said',
     // SQLite cannot widen a CHECK in place: the table is rebuilt with the same rows. 'review' holds a

@@ -1,13 +1,23 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import express, { type Express, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import type { Clock } from '../clock.ts';
 import type { Db } from '../db/connection.ts';
+import type { Actor, Audit } from '../office/audit.ts';
 import { exportLedger, parseStatement, reconcile, type ReconcileOptions } from '../payments/reconcile.ts';
 
 export interface AdminDeps {
   db: Db;
   /** ADMIN_TOKEN; undefined when not configured (every admin API call then answers 503). */
   token: string | undefined;
+  audit?: ApiAudit;
 }
+
+/** Where the admin API's calls are audited: the token is the actor (it is not a person). */
+export interface ApiAudit {
+  audit: Audit;
+  clock: Clock;
+}
+export const API_ACTOR: Actor = { staffId: null, name: 'api-token' };
 
 /** Largest statement accepted by POST /admin/api/reconcile. */
 export const STATEMENT_LIMIT = '5mb';
@@ -24,7 +34,7 @@ const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
  * (the office API stays closed rather than open), 401 without the right token. The comparison takes
  * the same time whatever the token sent.
  */
-export function requireAdminToken(token: string | undefined): RequestHandler {
+export function requireAdminToken(token: string | undefined, audited?: ApiAudit): RequestHandler {
   const expected = token === undefined ? undefined : digest(token);
   return (req: Request, res: Response, next: NextFunction) => {
     if (!expected) return fail(res, 503, 'ADMIN_TOKEN is not configured: set it (16 characters or more) to use the admin API');
@@ -35,6 +45,15 @@ export function requireAdminToken(token: string | undefined): RequestHandler {
         res,
         401,
         m ? 'the bearer token is not ADMIN_TOKEN' : 'missing bearer token: send the header Authorization: Bearer <ADMIN_TOKEN>',
+      );
+    }
+    // Every accepted call is audited once answered (with its status): exports, reads and writes alike.
+    if (audited) {
+      res.on('finish', () =>
+        audited.audit.record(API_ACTOR, audited.clock.now(), {
+          action: `api.${req.method.toLowerCase()}`, entity: 'api', entityId: req.originalUrl.split('?')[0] ?? '',
+          after: { query: req.query, status: res.statusCode, address: req.ip },
+        }),
       );
     }
     next();
@@ -74,7 +93,7 @@ function withPeriod(res: Response, fn: () => void): void {
  *   statement's layout, for the operator.
  */
 export function adminRoutes(app: Express, deps: AdminDeps): void {
-  const auth = requireAdminToken(deps.token);
+  const auth = requireAdminToken(deps.token, deps.audit);
   const csvBody = express.text({ type: ['text/csv', 'text/plain', 'application/csv'], limit: STATEMENT_LIMIT });
   // The body parser's own failures (too large, bad charset) answered here, in JSON, instead of the app's 500.
   const readCsv: RequestHandler = (req, res, next) => {

@@ -35,9 +35,10 @@ export function createApp(s: Services): express.Express {
   paymentRoutes(app, {
     payments: s.payments, secret: s.paymentSecret, clock: s.clock, maxAgeMs: s.config.PAYMENT_CALLBACK_MAX_AGE_SECONDS * 1000, logger: s.logger,
   });
-  adminRoutes(app, { db: s.db, token: s.config.ADMIN_TOKEN });
-  kpiRoutes(app, { db: s.db, clock: s.clock, campaigns: s.campaigns, token: s.config.ADMIN_TOKEN, config: s.config });
-  campaignRoutes(app, { campaigns: s.campaigns, token: s.config.ADMIN_TOKEN, logger: s.logger });
+  const apiAudit = { audit: s.office.audit, clock: s.clock };
+  adminRoutes(app, { db: s.db, token: s.config.ADMIN_TOKEN, audit: apiAudit });
+  kpiRoutes(app, { db: s.db, clock: s.clock, campaigns: s.campaigns, token: s.config.ADMIN_TOKEN, config: s.config, audit: apiAudit });
+  campaignRoutes(app, { campaigns: s.campaigns, token: s.config.ADMIN_TOKEN, logger: s.logger, audit: apiAudit });
   officeRoutes(app, {
     ...s.office, db: s.db, clock: s.clock, logger: s.logger, households: s.households, mutuelles: s.mutuelles, payments: s.payments, outbox: s.outbox, campaigns: s.campaigns,
     remindersIntervalSeconds: s.config.REMINDERS_INTERVAL_SECONDS,

@@ -4,7 +4,7 @@ import { CampaignError, type Campaigns } from '../campaigns/campaigns.ts';
 import { PLACEHOLDERS } from '../campaigns/render.ts';
 import { LANGUAGES } from '../i18n/catalog.ts';
 import type { Logger } from '../log.ts';
-import { requireAdminToken } from './admin.ts';
+import { requireAdminToken, type ApiAudit } from './admin.ts';
 import { describeZodError } from './errors.ts';
 import { e164 } from './form.ts';
 
@@ -13,6 +13,7 @@ export interface CampaignRouteDeps {
   /** ADMIN_TOKEN (see requireAdminToken). */
   token: string | undefined;
   logger: Logger;
+  audit?: ApiAudit;
 }
 
 /** A campaign with its phone list as CSV text fits well under this. */
@@ -40,7 +41,7 @@ const testBody = z.object({ phone: e164, language: z.enum(LANGUAGES).optional() 
 export function campaignRoutes(app: Express, deps: CampaignRouteDeps): void {
   const { campaigns, logger } = deps;
   const router = express.Router();
-  router.use(requireAdminToken(deps.token));
+  router.use(requireAdminToken(deps.token, deps.audit));
   const json = express.json({ limit: CAMPAIGN_BODY_LIMIT });
   const readJson: RequestHandler = (req, res, next) => {
     if (req.method === 'POST' && req.headers['content-length'] !== '0' && req.headers['content-type'] && !req.is('application/json')) {

@@ -7,7 +7,7 @@ import type { Db } from '../db/connection.ts';
 import { isLocalDate } from '../domain/dates.ts';
 import { computeKpisInWorker } from '../office/kpi-async.ts';
 import { computeKpis, CSV_SECTIONS, kpisToCsv, type CsvSection, type KpiOptions, type Kpis } from '../office/kpi.ts';
-import { requireAdminToken } from './admin.ts';
+import { requireAdminToken, type ApiAudit } from './admin.ts';
 import { describeZodError } from './errors.ts';
 
 export interface KpiRouteDeps {
@@ -16,6 +16,7 @@ export interface KpiRouteDeps {
   campaigns?: Pick<Campaigns, 'list' | 'results'> | undefined;
   /** ADMIN_TOKEN (see requireAdminToken). */
   token: string | undefined;
+  audit?: ApiAudit;
   /** DATABASE_PATH and what the worker needs to read campaign results. */
   config: Pick<Config, 'DATABASE_PATH' | 'USSD_SERVICE_CODE' | 'SMS_COST_PER_SEGMENT_FCFA' | 'GSM_FOLD' | 'SMS_ALLOW_UCS2'>;
   /**
@@ -78,7 +79,7 @@ export function createKpiSource(deps: Omit<KpiRouteDeps, 'token'>): (options: Om
 }
 
 export function kpiRoutes(app: Express, deps: KpiRouteDeps): void {
-  const auth = requireAdminToken(deps.token);
+  const auth = requireAdminToken(deps.token, deps.audit);
   const source = createKpiSource(deps);
   const figures = async (req: Request, res: Response): Promise<{ k: Kpis; sections: readonly CsvSection[] } | undefined> => {
     const q = kpiQuery.safeParse(req.query);

@@ -3,7 +3,7 @@ import cookieParser from 'cookie-parser';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import type { Actor } from './audit.ts';
-import type { Role, StaffSession, StaffStore } from './staff.ts';
+import type { LoginClient, Role, StaffSession, StaffStore } from './staff.ts';
 
 export const SESSION_COOKIE = 'sabatili_staff';
 
@@ -69,13 +69,35 @@ export function requireCsrf(req: Request, res: Response, next: NextFunction): vo
   next();
 }
 
-/** Per address, on top of the per-account lock: slows a guesser who tries many accounts. */
+/**
+ * A POST whose Origin (or, without one, Referer) names another site is refused: another site can
+ * make a browser post, but the browser says where from. Browsers send Origin on every POST, so one
+ * with neither header is not a browser riding a staff member's cookie: allowed, and every form but
+ * the login still needs its CSRF token. 'null' (a sandboxed or privacy-hidden origin) proves nothing
+ * and is refused. The host compared is the request's own (X-Forwarded-Host behind a trusted proxy).
+ */
+export function requireSameOrigin(req: Request, res: Response, next: NextFunction): void {
+  if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS') return next();
+  const source = req.get('origin') ?? req.get('referer');
+  if (source === undefined) return next();
+  if (URL.canParse(source) && new URL(source).host === req.host) return next();
+  res.status(403).type('text/plain').send("Requête refusée: elle vient d'un autre site.\n");
+}
+
+/** The client's address (the proxy's client when TRUST_PROXY says so) and user agent. */
+export function clientOf(req: Request): LoginClient {
+  return { address: req.ip ?? req.socket.remoteAddress ?? '', userAgent: req.get('user-agent') ?? '' };
+}
+
+/** Per address, on top of the per-(account, address) throttle: slows a guesser who tries many accounts. */
 export function loginRateLimit(limit: number): RequestHandler {
   return rateLimit({
     windowMs: 15 * 60_000,
     limit,
     standardHeaders: 'draft-8',
     legacyHeaders: false,
+    // TRUST_PROXY is the operator's explicit choice; the library's warning about a permissive one would only be noise.
+    validate: { trustProxy: false },
     handler: (_req, res) => void res.status(429).type('text/plain').send('Trop de tentatives de connexion depuis cette adresse: réessayez dans 15 minutes.\n'),
   });
 }

@@ -6,7 +6,7 @@ import type { Clock } from '../clock.ts';
 import type { Logger } from '../log.ts';
 import type { Audit } from './audit.ts';
 import { actorOf } from './auth.ts';
-import { flashOf } from './flash.ts';
+import { flashOf, withFlash, type Flash, type FlashCode } from './flash.ts';
 
 export interface CampaignPagesContext {
   page: (res: Response, view: string, data: Record<string, unknown>, status?: number) => void;
@@ -63,7 +63,7 @@ export function campaignPages(app: Express, c: CampaignPagesContext, campaigns: 
     c.page(res, 'campaign-form', {
       title: 'Nouvelle campagne', values, error, districts: c.districts(), coverageStatuses: COVERAGE_STATUSES, placeholders: PLACEHOLDERS,
     }, status);
-  const detail = (res: Response, id: number, flash?: { kind: 'ok' | 'error'; text: string }, status = 200) => {
+  const detail = (res: Response, id: number, flash?: Flash, status = 200) => {
     const campaign = campaigns.get(id);
     const sending = campaign.state !== 'draft' && campaign.state !== 'scheduled';
     c.page(res, 'campaign', {
@@ -75,19 +75,19 @@ export function campaignPages(app: Express, c: CampaignPagesContext, campaigns: 
   const continueInBackground = (id: number) => {
     void campaigns.enqueueInBackground(id).catch((err: unknown) => c.logger.error({ err, campaign: id }, 'campaigns: enqueue failed'));
   };
-  /** A campaign action from a page: audited, then the campaign's page with what happened. */
-  const action = (name: string, run: (id: number, body: Body) => string) => {
+  /** A campaign action from a page: audited, then the campaign's page with what happened (a refusal in place, with its status). */
+  const action = (name: 'test' | 'send' | 'pause' | 'resume' | 'cancel', run: (id: number, body: Body) => void) => {
     app.post(`/admin/campaigns/:id/${name}`, c.manager, c.form, c.csrf, (req, res) => {
       const id = Number(req.params.id);
       try {
         const before = campaigns.get(id).state;
-        const done = run(id, req.body as Body);
+        run(id, req.body as Body);
         c.audit.record(actorOf(res), c.clock.now(), { action: `campaign.${name}`, entity: 'campaign', entityId: id, before: { state: before }, after: { state: campaigns.get(id).state } });
-        res.redirect(303, `/admin/campaigns/${id}?ok=${encodeURIComponent(done)}`);
+        res.redirect(303, withFlash(`/admin/campaigns/${id}`, `campaign-${name}` satisfies FlashCode));
       } catch (err) {
         if (!(err instanceof CampaignError)) throw err;
         if (err.status === 404) return c.notFound(res, 'Campagne introuvable');
-        res.redirect(303, `/admin/campaigns/${id}?error=${encodeURIComponent(err.message)}`);
+        detail(res, id, { kind: 'error', text: err.message }, err.status);
       }
     });
   };
@@ -131,20 +131,14 @@ export function campaignPages(app: Express, c: CampaignPagesContext, campaigns: 
     }
   });
 
-  action('test', (id, body) => {
-    const sent = campaigns.testSend(id, one(body.phone));
-    return `Message de test mis en file pour ${one(body.phone)} (${sent.segments} SMS).`;
-  });
+  action('test', (id, body) => void campaigns.testSend(id, one(body.phone)));
   action('send', (id) => {
-    const { total } = campaigns.startSend(id);
+    campaigns.startSend(id);
     continueInBackground(id);
-    return `Envoi lancé pour ${total} ménage(s).`;
   });
-  action('pause', (id) => (campaigns.pause(id), 'Campagne en pause.'));
+  action('pause', (id) => void campaigns.pause(id));
   action('resume', (id) => {
-    const resumed = campaigns.resume(id);
-    if (!resumed.progress.enqueueDone) continueInBackground(id);
-    return 'Campagne reprise.';
+    if (!campaigns.resume(id).progress.enqueueDone) continueInBackground(id);
   });
-  action('cancel', (id) => `Campagne annulée (${campaigns.cancel(id).expired} message(s) non envoyés).`);
+  action('cancel', (id) => void campaigns.cancel(id));
 }

@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { CsvError, parse } from 'csv-parse';
 import { bamakoDay } from '../clock.ts';
+import { restoreCell } from '../csv.ts';
 import type { Db } from '../db/connection.ts';
 import type { HouseholdStore, NewHousehold } from '../db/households.ts';
 import type { MutuelleStore } from '../db/mutuelles.ts';
@@ -93,7 +94,8 @@ async function walk(path: string, deps: ImportDeps, today: string, accept: (h: N
 
   const input = createReadStream(path);
   const parser = input.pipe(
-    parse({ bom: true, trim: true, skip_empty_lines: true, relax_column_count: true, info: true, columns: (header: string[]) => checkHeader(header) }),
+    // cast: a phone our exports (or a spreadsheet) wrote as '+223… is read as +223….
+    parse({ bom: true, trim: true, skip_empty_lines: true, relax_column_count: true, info: true, cast: restoreCell, columns: (header: string[]) => checkHeader(header) }),
   );
   // pipe() does not pass on a read error (a missing file): the parser must end with it.
   input.on('error', (err) => parser.destroy(err));

@@ -37,7 +37,7 @@
  * - SMS and USSD of numbers that are no household's phone are counted in `nonMembers`, and in
  *   `totals` when no district or mutuelle is asked for.
  */
-import { stringify } from 'csv-stringify/sync';
+import { toCsv } from '../csv.ts';
 import type { Campaigns } from '../campaigns/campaigns.ts';
 import type { Conversions } from '../campaigns/conversions.ts';
 import { reminderRuleResults, type ReminderRuleResults } from '../campaigns/reminder-results.ts';
@@ -960,5 +960,5 @@ export function kpiTables(k: Kpis): Record<CsvSection, Row[]> {
  */
 export function kpisToCsv(k: Kpis, sections: readonly CsvSection[] = CSV_SECTIONS): string {
   const tables = kpiTables(k);
-  return sections.map((s) => `# ${s}\n${stringify(tables[s])}`).join('\n');
+  return sections.map((s) => `# ${s}\n${toCsv(tables[s])}`).join('\n');
 }

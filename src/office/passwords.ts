@@ -1,4 +1,5 @@
 import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 
 /**
  * Staff passwords with scrypt, the memory-hard KDF built into Node: 2^15 × 8 × 128 bytes = 32 MiB
@@ -30,9 +31,35 @@ export async function verifyPassword(password: string, stored: string): Promise<
   return key.length === expected.length && timingSafeEqual(key, expected);
 }
 
-/** What a staff password must be: long enough to resist guessing, short enough to type. */
-export function passwordProblem(password: string): string | null {
-  if (password.length < 10) return 'must have at least 10 characters';
-  if (password.length > 200) return 'must have at most 200 characters';
+export const MIN_PASSWORD_LENGTH = 12;
+
+/** Lower-cased, read once: the start of a public ranked list of leaked passwords (header in the file). */
+const COMMON = new Set(
+  readFileSync(new URL('./common-passwords.txt', import.meta.url), 'utf8')
+    .split('\n')
+    .filter((l) => l !== '' && !l.startsWith('# '))
+    .map((l) => l.toLowerCase()),
+);
+
+export type PasswordProblem = 'short' | 'long' | 'common' | 'email';
+export const PASSWORD_PROBLEMS: Record<PasswordProblem, { en: string; fr: string }> = {
+  short: { en: `must have at least ${MIN_PASSWORD_LENGTH} characters`, fr: `au moins ${MIN_PASSWORD_LENGTH} caractères` },
+  long: { en: 'must have at most 200 characters', fr: '200 caractères au plus' },
+  common: { en: 'is too common (a well-known password, or one with a few digits added)', fr: 'trop courant (un mot de passe connu, ou avec quelques chiffres ajoutés)' },
+  email: { en: 'must not contain the email address', fr: "ne doit pas contenir l'adresse e-mail" },
+};
+
+/**
+ * What a staff password must be (ASVS 2.1): 12 characters or more, not a common password (nor one
+ * followed by digits or signs, nor a few characters repeated), not containing the email's local part
+ * when that is 3 characters or more (a shorter one would refuse most passwords).
+ */
+export function passwordProblem(password: string, email: string): PasswordProblem | null {
+  if (password.length < MIN_PASSWORD_LENGTH) return 'short';
+  if (password.length > 200) return 'long';
+  const lower = password.normalize('NFC').toLowerCase();
+  if (COMMON.has(lower) || COMMON.has(lower.replace(/[\d\W_]+$/u, '')) || new Set(lower).size < 5) return 'common';
+  const local = email.trim().toLowerCase().split('@')[0] ?? '';
+  if (local.length >= 3 && lower.includes(local)) return 'email';
   return null;
 }

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import express, { type Express, type Request, type Response } from 'express';
+import express, { type Express, type Request, type RequestHandler, type Response } from 'express';
 import multer from 'multer';
 import helmet from 'helmet';
 import { Eta } from 'eta';
@@ -16,21 +15,23 @@ import type { Payments } from '../payments/payments.ts';
 import { CATEGORIES, exportLedger, parseStatement, reconcile, STATEMENT_COLUMNS } from '../payments/reconcile.ts';
 import type { Outbox } from '../sms/outbox.ts';
 import type { Audit, AuditFilter } from './audit.ts';
-import { actorOf, clearSessionCookie, loadSession, loginRateLimit, officeSession, requireCsrf, requireStaff, setSessionCookie, type OfficeLocals } from './auth.ts';
+import { actorOf, clearSessionCookie, clientOf, loadSession, loginRateLimit, officeSession, requireCsrf, requireSameOrigin, requireStaff, setSessionCookie, type OfficeLocals } from './auth.ts';
 import { QueueError, type CallbackQueue } from './callback-queue.ts';
 import type { Campaigns } from '../campaigns/campaigns.ts';
 import type { MutuelleStore } from '../db/mutuelles.ts';
 import { campaignPages } from './campaign-pages.ts';
 import { reviewPages } from './review-pages.ts';
-import { flashOf } from './flash.ts';
+import { flashOf, withFlash, type Flash, type FlashCode } from './flash.ts';
 import { RuleError, type ReminderRules } from './reminder-rules.ts';
 import { CHANNELS, kpisToCsv, type KpiOptions, type Kpis } from './kpi.ts';
 import { addMonths, monthOf } from '../domain/dates.ts';
 import { bamakoDay } from '../clock.ts';
 import type { SearchHit, SupportViewFn } from './members.ts';
 import { COLUMNS, ImportFileError, previewImport, runImport } from './import.ts';
+import { sweepUploads, uploadName, uploadsDir } from './uploads.ts';
 import { BENEFICIARY_ROWS, checkBeneficiary, checkHousehold, mobileNumber, type FormValues } from './registration.ts';
-import { SESSION_MS, type StaffStore } from './staff.ts';
+import { PASSWORD_PROBLEMS } from './passwords.ts';
+import { PasswordError, SESSION_MS, type StaffStore } from './staff.ts';
 
 export interface OfficeDeps {
   db: Db;
@@ -92,6 +93,7 @@ const loginBody = z.object({ email: z.string().max(200), password: z.string().ma
 const idParam = z.coerce.number().int().positive();
 const auditQuery = z.object({
   actor: z.string().max(200).optional(),
+  action: z.string().max(100).optional(),
   entity: z.string().max(50).optional(),
   entityId: z.string().max(50).optional(),
   from: z.iso.date({ error: 'must be a date' }).optional().or(z.literal('').transform(() => undefined)),
@@ -126,10 +128,13 @@ export function officeRoutes(app: Express, d: OfficeDeps): void {
       // The office may serve plain http on its own network: no forced upgrade, no HSTS.
       contentSecurityPolicy: { directives: { 'upgrade-insecure-requests': null } },
       strictTransportSecurity: false,
+      // helmet's no-referrer makes a browser send 'Origin: null' on the console's own forms, which the
+      // same-origin check must refuse; same-origin still sends no Referer to other sites.
+      referrerPolicy: { policy: 'same-origin' },
     }),
   );
   app.use('/admin/static', express.static(STATIC), express.static(CHART_JS));
-  app.use(/^\/admin(?!\/api)/, ...loadSession(d.staff));
+  app.use(/^\/admin(?!\/api)/, ...loadSession(d.staff), requireSameOrigin);
 
   app.get('/admin/login', (req, res) => {
     if ((res.locals as Partial<OfficeLocals>).session) return res.redirect(303, '/admin');
@@ -139,14 +144,10 @@ export function officeRoutes(app: Express, d: OfficeDeps): void {
   app.post('/admin/login', loginRateLimit(d.loginLimitPerWindow ?? 30), form, async (req, res) => {
     const b = loginBody.safeParse(req.body);
     if (!b.success) return page(res, 'login', { title: 'Connexion', next: '/admin', email: '', error: 'Adresse e-mail et mot de passe requis.', noAccounts: false }, 400);
-    const result = await d.staff.login(b.data.email, b.data.password);
+    const result = await d.staff.login(b.data.email, b.data.password, clientOf(req));
     if (!result.ok) {
-      const error =
-        result.reason === 'locked'
-          ? `Trop d'essais: compte bloqué jusqu'à ${formatDateTime(result.lockedUntil as Date)}.`
-          : result.reason === 'disabled'
-            ? 'Ce compte est désactivé.'
-            : 'Adresse e-mail ou mot de passe incorrect.';
+      // A throttled attempt reads exactly as a wrong password: the page tells a guesser nothing.
+      const error = result.reason === 'disabled' ? 'Ce compte est désactivé.' : 'Adresse e-mail ou mot de passe incorrect.';
       d.logger.warn({ reason: result.reason }, 'office: login refused');
       return page(res, 'login', { title: 'Connexion', next: safeNext(b.data.next), email: b.data.email, error, noAccounts: false }, 401);
     }
@@ -156,8 +157,8 @@ export function officeRoutes(app: Express, d: OfficeDeps): void {
   });
 
   app.post('/admin/logout', form, requireCsrf, (req, res) => {
-    const token = (res.locals as Partial<OfficeLocals>).token;
-    if (token) d.staff.logout(token);
+    const { token, session } = res.locals as Partial<OfficeLocals>;
+    if (token && session) d.staff.logout(token, session, clientOf(req));
     clearSessionCookie(req, res);
     res.redirect(303, '/admin/login');
   });
@@ -193,7 +194,7 @@ export function officeRoutes(app: Express, d: OfficeDeps): void {
       d.audit.record(actorOf(res), at, { action: 'household.register', entity: 'household', entityId: created, after: checked.value });
       return created;
     })();
-    res.redirect(303, `/admin/households/${id}?ok=${encodeURIComponent('Ménage inscrit.')}`);
+    res.redirect(303, withFlash(`/admin/households/${id}`, 'household-registered'));
   });
 
   app.get('/admin/households/:id/edit', officer, (req, res) => {
@@ -233,27 +234,34 @@ export function officeRoutes(app: Express, d: OfficeDeps): void {
         409,
       );
     }
-    res.redirect(303, `/admin/households/${id.data}?ok=${encodeURIComponent('Ménage modifié.')}`);
+    res.redirect(303, withFlash(`/admin/households/${id.data}`, 'household-edited'));
   });
+
+  /** A member's file (the support view); each opening is audited, as a read of personal data. */
+  const householdPage = (res: Response, id: number, flash: Flash | undefined, status = 200) => {
+    const at = d.clock.now();
+    const view = d.support(id, at);
+    if (!view) return notFound(res, 'Ménage introuvable');
+    d.audit.record(actorOf(res), at, { action: 'household.view', entity: 'household', entityId: id });
+    page(res, 'household', { title: view.household.adherentName, view, flash }, status);
+  };
 
   app.get('/admin/households/:id', officer, (req, res) => {
     const id = idParam.safeParse(req.params.id);
-    const view = id.success ? d.support(id.data, d.clock.now()) : undefined;
-    if (!view) return notFound(res, 'Ménage introuvable');
-    page(res, 'household', { title: view.household.adherentName, view, flash: flashOf(req) });
+    if (!id.success) return notFound(res, 'Ménage introuvable');
+    householdPage(res, id.data, flashOf(req));
   });
 
-  /** Runs one audited change to a household, then shows its page again with what happened. */
-  const householdAction = (path: string, run: (req: Request, res: Response, householdId: number) => Promise<string> | string) => {
+  /** Runs one audited change to a household, then shows its page again with what happened (a refusal in place, with 400). */
+  const householdAction = (path: string, run: (req: Request, res: Response, householdId: number) => Promise<FlashCode> | FlashCode) => {
     app.post(`/admin/households/:id/${path}`, officer, form, requireCsrf, async (req, res) => {
       const id = idParam.safeParse(req.params.id);
       if (!id.success || !d.households.load(id.data)) return notFound(res, 'Ménage introuvable');
       try {
-        const done = await run(req, res, id.data);
-        res.redirect(303, `/admin/households/${id.data}?ok=${encodeURIComponent(done)}`);
+        res.redirect(303, withFlash(`/admin/households/${id.data}`, await run(req, res, id.data)));
       } catch (err) {
         if (!(err instanceof ActionError)) throw err;
-        res.redirect(303, `/admin/households/${id.data}?error=${encodeURIComponent(err.message)}`);
+        householdPage(res, id.data, { kind: 'error', text: err.message }, 400);
       }
     });
   };
@@ -267,7 +275,7 @@ export function officeRoutes(app: Express, d: OfficeDeps): void {
       const id = d.db.prepare('INSERT INTO household_notes (household_id, staff_id, at, text) VALUES (?, ?, ?, ?)').run(householdId, actor.staffId, at.toISOString(), text.slice(0, 2000)).lastInsertRowid;
       d.audit.record(actor, at, { action: 'household.note', entity: 'household', entityId: householdId, after: { noteId: Number(id), text } });
     })();
-    return 'Note enregistrée.';
+    return 'note-saved';
   });
 
   householdAction('language', (req, res, householdId) => {
@@ -279,7 +287,7 @@ export function officeRoutes(app: Express, d: OfficeDeps): void {
       d.households.setLanguage(householdId, language, at);
       d.audit.record(actorOf(res), at, { action: 'household.language', entity: 'household', entityId: householdId, before: { language: before }, after: { language } });
     })();
-    return 'Langue changée.';
+    return 'language-changed';
   });
 
   householdAction('payments/:paymentId/resend-receipt', (req, res, householdId) => {
@@ -297,17 +305,17 @@ export function officeRoutes(app: Express, d: OfficeDeps): void {
       });
       d.audit.record(actorOf(res), at, { action: 'payment.resend-receipt', entity: 'payment', entityId: payment.id, after: { outbox: resent } });
     })();
-    return 'Reçu renvoyé.';
+    return 'receipt-resent';
   });
 
-  householdAction('payments/:paymentId/cancel', async (req, res, householdId) => {
+  householdAction('payments/:paymentId/cancel', async (req, res, householdId): Promise<FlashCode> => {
     const payment = d.payments.ofHousehold(householdId, Number(req.params.paymentId));
     if (!payment || (payment.status !== 'pending' && payment.status !== 'initiated')) throw new ActionError("Ce paiement n'est pas en attente.");
     const cancelled = await d.payments.cancel(payment.payerMsisdn);
     d.audit.record(actorOf(res), d.clock.now(), {
       action: 'payment.cancel', entity: 'payment', entityId: payment.id, before: { status: payment.status }, after: { status: cancelled?.status ?? 'cancelled' },
     });
-    return 'Paiement annulé.';
+    return 'payment-cancelled';
   });
 
   householdAction('beneficiaries', (req, res, householdId) => {
@@ -319,7 +327,7 @@ export function officeRoutes(app: Express, d: OfficeDeps): void {
       const id = d.households.addBeneficiary(householdId, b.value, at);
       d.audit.record(actorOf(res), at, { action: 'beneficiary.add', entity: 'household', entityId: householdId, after: { beneficiaryId: id, ...b.value } });
     })();
-    return 'Bénéficiaire ajouté.';
+    return 'beneficiary-added';
   });
 
   householdAction('beneficiaries/:beneficiaryId/active', (req, res, householdId) => {
@@ -330,7 +338,7 @@ export function officeRoutes(app: Express, d: OfficeDeps): void {
       if (!d.households.setBeneficiaryActive(householdId, beneficiaryId, active, at)) throw new ActionError('Bénéficiaire introuvable.');
       d.audit.record(actorOf(res), at, { action: active ? 'beneficiary.reactivate' : 'beneficiary.deactivate', entity: 'household', entityId: householdId, before: { beneficiaryId, active: !active }, after: { beneficiaryId, active } });
     })();
-    return active ? 'Bénéficiaire réactivé.' : 'Bénéficiaire retiré.';
+    return active ? 'beneficiary-reactivated' : 'beneficiary-withdrawn';
   });
 
   householdAction('wallets', (req, res, householdId) => {
@@ -341,7 +349,7 @@ export function officeRoutes(app: Express, d: OfficeDeps): void {
       if (!d.households.linkWallet(householdId, msisdn, at)) throw new ActionError(`Le portefeuille ${msisdn} est déjà lié à un ménage.`);
       d.audit.record(actorOf(res), at, { action: 'wallet.link', entity: 'household', entityId: householdId, after: { msisdn } });
     })();
-    return `Portefeuille ${msisdn} lié: ce numéro peut cotiser par USSD.`;
+    return 'wallet-linked';
   });
 
   householdAction('wallets/unlink', (req, res, householdId) => {
@@ -351,17 +359,29 @@ export function officeRoutes(app: Express, d: OfficeDeps): void {
       if (!d.households.unlinkWallet(householdId, msisdn, at)) throw new ActionError("Ce portefeuille n'est pas lié à ce ménage.");
       d.audit.record(actorOf(res), at, { action: 'wallet.unlink', entity: 'household', entityId: householdId, before: { msisdn } });
     })();
-    return `Portefeuille ${msisdn} délié.`;
+    return 'wallet-unlinked';
   });
 
-  // Uploads go to disk as they arrive (memory stays flat whatever the file), under a random name
-  // that the confirmation then names.
-  const uploads = join(tmpdir(), 'sabatili-imports');
-  mkdirSync(uploads, { recursive: true });
+  // Uploads go to disk as they arrive (memory stays flat whatever the file), in a private folder,
+  // under a name that the confirmation then names; each is deleted once refused, confirmed or
+  // abandoned (the sweep on each upload).
+  const uploads = uploadsDir(d.db.name);
   const upload = multer({
-    storage: multer.diskStorage({ destination: uploads, filename: (_req, _file, cb) => cb(null, `${randomUUID()}.csv`) }),
+    storage: multer.diskStorage({
+      destination: (_req, _file, cb) => {
+        sweepUploads(uploads, d.clock.now());
+        cb(null, uploads);
+      },
+      filename: (_req, _file, cb) => cb(null, uploadName(d.clock.now().getTime(), randomUUID())),
+    }),
     limits: { fileSize: 50 * 1024 * 1024, files: 1, fields: 5 },
   }).single('file');
+  /** The CSRF check comes after the upload (the token is in the multipart body): a refused form's file goes at once. */
+  const uploadCsrf: RequestHandler = (req, res, next) => {
+    let passed = false;
+    requireCsrf(req, res, () => ((passed = true), next()));
+    if (!passed && req.file) rmSync(req.file.path, { force: true });
+  };
   const importPage = (res: Response, data: Record<string, unknown>, status = 200) =>
     page(res, 'import', { title: 'Importer des membres', columns: COLUMNS.join(','), preview: null, error: null, done: false, ...data }, status);
   const importDeps = { db: d.db, households: d.households, mutuelles: d.mutuelles, audit: d.audit };
@@ -373,7 +393,7 @@ export function officeRoutes(app: Express, d: OfficeDeps): void {
       if (!err) return next();
       importPage(res, { error: `Fichier refusé: ${(err as Error).message}` }, 400);
     });
-  }, requireCsrf, async (req, res) => {
+  }, uploadCsrf, async (req, res) => {
     if (!req.file) return importPage(res, { error: 'Choisissez un fichier CSV.' }, 400);
     const token = req.file.filename.replace(/\.csv$/, '');
     try {
@@ -389,7 +409,7 @@ export function officeRoutes(app: Express, d: OfficeDeps): void {
   app.post('/admin/import/:token/confirm', officer, form, requireCsrf, async (req, res) => {
     const token = String(req.params.token);
     const path = join(uploads, `${token}.csv`);
-    if (!/^[0-9a-f-]{36}$/.test(token)) return notFound(res, 'Fichier introuvable');
+    if (!/^\d{1,15}-[0-9a-f-]{36}$/.test(token)) return notFound(res, 'Fichier introuvable');
     try {
       const preview = await runImport(path, importDeps, actorOf(res), d.clock.now());
       importPage(res, { preview, done: true, fileName: `${token}.csv` });
@@ -411,7 +431,7 @@ export function officeRoutes(app: Express, d: OfficeDeps): void {
 
   app.post('/admin/reconcile', manager, (req, res, next) => {
     upload(req, res, (err: unknown) => (err ? reconcilePage(res, { error: `Fichier refusé: ${(err as Error).message}` }, 400) : next()));
-  }, requireCsrf, (req, res) => {
+  }, uploadCsrf, (req, res) => {
     const p = period.safeParse(req.body);
     const file = req.file;
     try {
@@ -430,12 +450,14 @@ export function officeRoutes(app: Express, d: OfficeDeps): void {
   app.get('/admin/reconcile/ledger.csv', manager, (req, res) => {
     const p = period.safeParse(req.query);
     if (!p.success) return reconcilePage(res, { error: 'Dates au format AAAA-MM-JJ.' }, 400);
-    res.type('text/csv').attachment('registre-cotisations.csv').send(exportLedger(d.db, p.data));
+    const csv = exportLedger(d.db, p.data);
+    d.audit.record(actorOf(res), d.clock.now(), { action: 'export.ledger', entity: 'export', entityId: 'ledger.csv', after: p.data });
+    res.type('text/csv').attachment('registre-cotisations.csv').send(csv);
   });
 
-  app.get('/admin/callbacks', officer, (req, res) => {
-    page(res, 'callbacks', { title: 'Rappels demandés', items: d.queue.list(), figures: d.queue.figures(), flash: flashOf(req) });
-  });
+  const callbacksPage = (res: Response, flash: Flash | undefined, status = 200) =>
+    page(res, 'callbacks', { title: 'Rappels demandés', items: d.queue.list(), figures: d.queue.figures(), flash }, status);
+  app.get('/admin/callbacks', officer, (req, res) => callbacksPage(res, flashOf(req)));
 
   for (const action of ['claim', 'done'] as const) {
     app.post(`/admin/callbacks/:id/${action}`, officer, form, requireCsrf, (req, res) => {
@@ -444,10 +466,10 @@ export function officeRoutes(app: Express, d: OfficeDeps): void {
       try {
         if (action === 'claim') d.queue.claim(id.data, actorOf(res));
         else d.queue.done(id.data, String((req.body as Record<string, unknown>).outcome ?? ''), actorOf(res));
-        res.redirect(303, `/admin/callbacks?ok=${encodeURIComponent(action === 'claim' ? 'Demande prise.' : 'Rappel terminé.')}`);
+        res.redirect(303, withFlash('/admin/callbacks', action === 'claim' ? 'callback-claimed' : 'callback-done'));
       } catch (err) {
         if (!(err instanceof QueueError)) throw err;
-        res.redirect(303, `/admin/callbacks?error=${encodeURIComponent(err.message)}`);
+        callbacksPage(res, { kind: 'error', text: err.message }, 400);
       }
     });
   }
@@ -499,6 +521,7 @@ export function officeRoutes(app: Express, d: OfficeDeps): void {
     if (!q.success) return void res.status(400).type('text/plain').send(`${q.error.issues.map((i) => i.message).join('; ')}\n`);
     try {
       const k = await d.kpis(options);
+      d.audit.record(actorOf(res), d.clock.now(), { action: 'export.figures', entity: 'export', entityId: 'figures.csv', after: { from: options.from, to: options.to, district: options.district, mutuelle: options.mutuelleId } });
       res.attachment(`chiffres-${options.from}-${options.to}.csv`).type('text/csv; charset=utf-8').send(kpisToCsv(k));
     } catch (err) {
       if (!(err instanceof RangeError)) throw err;
@@ -506,7 +529,7 @@ export function officeRoutes(app: Express, d: OfficeDeps): void {
     }
   });
 
-  app.get('/admin/reminder-rules', manager, (req, res) => {
+  const rulesPage = (res: Response, flash: Flash | undefined, status = 200) => {
     const rules = d.reminderRules.list();
     const mutuelles = districts().flatMap((x) => x.mutuelles);
     const own = new Set(rules.map((r) => r.mutuelleId).filter((m): m is string => m !== null));
@@ -516,18 +539,19 @@ export function officeRoutes(app: Express, d: OfficeDeps): void {
     ];
     page(res, 'reminder-rules', {
       title: 'Règles des rappels', groups, withoutOwn: mutuelles.filter((m) => !own.has(m.id)),
-      intervalMinutes: Math.round(d.remindersIntervalSeconds / 60), flash: flashOf(req),
-    });
-  });
+      intervalMinutes: Math.round(d.remindersIntervalSeconds / 60), flash,
+    }, status);
+  };
+  app.get('/admin/reminder-rules', manager, (req, res) => rulesPage(res, flashOf(req)));
 
   /** A change to the rules, then the rules page with what happened. */
-  const ruleAction = (path: string, run: (req: Request, res: Response) => string) => {
+  const ruleAction = (path: string, run: (req: Request, res: Response) => FlashCode) => {
     app.post(`/admin/reminder-rules${path}`, manager, form, requireCsrf, (req, res) => {
       try {
-        res.redirect(303, `/admin/reminder-rules?ok=${encodeURIComponent(run(req, res))}`);
+        res.redirect(303, withFlash('/admin/reminder-rules', run(req, res)));
       } catch (err) {
         if (!(err instanceof RuleError)) throw err;
-        res.redirect(303, `/admin/reminder-rules?error=${encodeURIComponent(err.message)}`);
+        rulesPage(res, { kind: 'error', text: err.message }, 400);
       }
     });
   };
@@ -535,23 +559,45 @@ export function officeRoutes(app: Express, d: OfficeDeps): void {
     const id = String((req.body as Record<string, unknown>).mutuelleId ?? '');
     if (!districts().some((x) => x.mutuelles.some((m) => m.id === id))) throw new RuleError('mutuelle inconnue');
     d.reminderRules.customise(id, actorOf(res));
-    return 'Règles copiées pour cette mutuelle.';
+    return 'rules-customised';
   });
   ruleAction('/mutuelles/:mutuelleId/reset', (req, res) => {
     d.reminderRules.reset(String(req.params.mutuelleId), actorOf(res));
-    return 'La mutuelle suit de nouveau les règles par défaut.';
+    return 'rules-reset';
   });
   ruleAction('/:id', (req, res) => {
     const b = req.body as Record<string, unknown>;
     const offset = String(b.offsetDays ?? '').trim();
     d.reminderRules.change(Number(req.params.id), offset === '' ? Number.NaN : Number(offset), b.enabled === 'on', actorOf(res));
-    return 'Règle enregistrée.';
+    return 'rule-saved';
   });
 
   app.get('/admin/audit', manager, (req, res) => {
     const q = auditQuery.safeParse(req.query);
     const filter: AuditFilter = q.success ? q.data : {};
     page(res, 'audit', { title: 'Journal', filter, rows: d.audit.list(filter), error: q.success ? null : 'Filtre invalide: dates au format AAAA-MM-JJ.' }, q.success ? 200 : 400);
+  });
+
+  const passwordPage = (res: Response, flash: Flash | undefined, status = 200) =>
+    page(res, 'password', { title: 'Changer de mot de passe', flash }, status);
+  app.get('/admin/password', officer, (req, res) => passwordPage(res, flashOf(req)));
+
+  app.post('/admin/password', officer, form, requireCsrf, async (req, res) => {
+    const b = req.body as Record<string, unknown>;
+    const [current, next, again] = [b.current, b.next, b.again].map((v) => (typeof v === 'string' ? v : ''));
+    const { session, token } = res.locals as OfficeLocals;
+    try {
+      if (next !== again) throw new PasswordError('mismatch');
+      await d.staff.changePassword(session.staff.id, current as string, next as string, token, actorOf(res));
+      res.redirect(303, withFlash('/admin/password', 'password-changed'));
+    } catch (err) {
+      if (!(err instanceof PasswordError)) throw err;
+      const text =
+        err.problem === 'current' ? 'Mot de passe actuel incorrect.'
+        : err.problem === 'mismatch' ? 'Les deux saisies du nouveau mot de passe diffèrent.'
+        : `Nouveau mot de passe refusé: ${PASSWORD_PROBLEMS[err.problem].fr}.`;
+      passwordPage(res, { kind: 'error', text }, 400);
+    }
   });
 
   app.get('/admin/staff', manager, (_req, res) => {

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Clock } from '../clock.ts';
 import type { Db } from '../db/connection.ts';
 import type { Actor, Audit } from './audit.ts';
-import { hashPassword, passwordProblem, verifyPassword } from './passwords.ts';
+import { hashPassword, PASSWORD_PROBLEMS, passwordProblem, verifyPassword, type PasswordProblem } from './passwords.ts';
 
 export type Role = 'officer' | 'manager';
 
@@ -19,18 +19,38 @@ export interface StaffSession {
   csrfToken: string;
 }
 
-/** After this many wrong passwords in a row, the account is locked for LOCK_MS. */
-export const MAX_FAILED_LOGINS = 5;
-export const LOCK_MS = 15 * 60_000;
+/**
+ * Wrong passwords slow down only the pair (email typed, client address) that made them: after
+ * FREE_FAILURES within FAILURE_WINDOW_MS, that pair waits THROTTLE_BASE_MS after its last failure,
+ * doubling with each further failure up to THROTTLE_MAX_MS. The owner at another address is never
+ * kept out, and a stranger cannot lock anyone.
+ */
+export const FREE_FAILURES = 5;
+export const FAILURE_WINDOW_MS = 15 * 60_000;
+export const THROTTLE_BASE_MS = 30_000;
+export const THROTTLE_MAX_MS = 15 * 60_000;
 /** A console session lasts a working day. */
 export const SESSION_MS = 10 * 3600_000;
 
 export class StaffError extends Error {}
 
+/** A password refused by the policy; `problem` says why, in English for the CLI and French for the console. */
+export class PasswordError extends StaffError {
+  constructor(readonly problem: PasswordProblem | 'current' | 'mismatch') {
+    super(`password: ${problem === 'current' ? 'the current password is wrong' : problem === 'mismatch' ? 'the two entries differ' : PASSWORD_PROBLEMS[problem].en}`);
+  }
+}
+
+/** Where a login comes from, for throttling and the audit log. */
+export interface LoginClient {
+  address: string;
+  userAgent: string;
+}
+
 export type LoginResult =
   | { ok: true; token: string; session: StaffSession }
-  /** One message for a wrong email and a wrong password, so the form does not reveal which accounts exist. */
-  | { ok: false; reason: 'invalid' | 'locked' | 'disabled'; lockedUntil?: Date };
+  /** The page shows one message for a wrong email, a wrong password and a throttled attempt, so it reveals none of them. */
+  | { ok: false; reason: 'invalid' | 'throttled' | 'disabled' };
 
 interface StaffRow {
   id: number;
@@ -39,8 +59,6 @@ interface StaffRow {
   role: Role;
   active: number;
   password_hash: string;
-  failed_logins: number;
-  locked_until_ms: number | null;
 }
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
@@ -51,8 +69,10 @@ const toStaff = (r: StaffRow): Staff => ({ id: r.id, email: r.email, name: r.nam
 export function createStaffStore(db: Db, clock: Clock, audit: Audit) {
   const byEmail = db.prepare('SELECT * FROM staff WHERE email = ?');
   const byId = db.prepare('SELECT * FROM staff WHERE id = ?');
-  const failed = db.prepare('UPDATE staff SET failed_logins = failed_logins + 1, locked_until_ms = ? WHERE id = ?');
-  const succeeded = db.prepare('UPDATE staff SET failed_logins = 0, locked_until_ms = NULL WHERE id = ?');
+  const failures = db.prepare('SELECT count(*) AS n, max(at_ms) AS last FROM staff_login_failures WHERE email = ? AND address = ? AND at_ms > ?');
+  const addFailure = db.prepare('INSERT INTO staff_login_failures (email, address, at_ms) VALUES (?, ?, ?)');
+  const pruneFailures = db.prepare('DELETE FROM staff_login_failures WHERE at_ms <= ?');
+  const clearFailures = db.prepare('DELETE FROM staff_login_failures WHERE email = ? AND address = ?');
   const insertSession = db.prepare('INSERT INTO staff_sessions (token_hash, staff_id, csrf_token, created_ms, expires_ms) VALUES (?, ?, ?, ?, ?)');
   const sessionByHash = db.prepare(
     `SELECT s.csrf_token, s.expires_ms, t.* FROM staff_sessions s JOIN staff t ON t.id = s.staff_id WHERE s.token_hash = ?`,
@@ -65,8 +85,8 @@ export function createStaffStore(db: Db, clock: Clock, audit: Audit) {
       const email = input.email.trim().toLowerCase();
       if (!EMAIL.test(email)) throw new StaffError(`email: "${input.email}" is not an email address`);
       if (!input.name.trim()) throw new StaffError('name: is required');
-      const problem = passwordProblem(input.password);
-      if (problem) throw new StaffError(`password: ${problem}`);
+      const problem = passwordProblem(input.password, email);
+      if (problem) throw new PasswordError(problem);
       if (byEmail.get(email)) throw new StaffError(`email: ${email} already has an account`);
       const hash = await hashPassword(input.password);
       return db.transaction(() => {
@@ -103,32 +123,66 @@ export function createStaffStore(db: Db, clock: Clock, audit: Audit) {
     },
 
     /**
-     * Checks a password. Wrong passwords count per account; the fifth in a row locks it for 15
-     * minutes, during which even the right password is refused.
+     * Checks a password, throttling the (email, address) pair after repeated failures. A throttled
+     * attempt still costs a hash check, so its timing does not set it apart from a wrong password.
+     * Every outcome is audited with the address and user agent.
      */
-    async login(email: string, password: string): Promise<LoginResult> {
-      const row = byEmail.get(email.trim().toLowerCase()) as StaffRow | undefined;
-      const nowMs = clock.now().getTime();
-      if (!row) {
-        // The same work as a real check, so timing does not tell which emails have accounts.
-        await verifyPassword(password, await dummyHash());
+    async login(emailTyped: string, password: string, client: LoginClient): Promise<LoginResult> {
+      const email = emailTyped.trim().toLowerCase().slice(0, 200);
+      const row = byEmail.get(email) as StaffRow | undefined;
+      const now = clock.now();
+      const nowMs = now.getTime();
+      const audited = (action: string, r: StaffRow | undefined) =>
+        audit.record({ staffId: r?.id ?? null, name: email }, now, {
+          action, entity: 'staff', entityId: r?.id ?? null, after: { address: client.address, userAgent: client.userAgent.slice(0, 300) },
+        });
+      const { n, last } = failures.get(email, client.address, nowMs - FAILURE_WINDOW_MS) as { n: number; last: number | null };
+      const throttled = n >= FREE_FAILURES && last !== null && nowMs < last + Math.min(THROTTLE_BASE_MS * 2 ** (n - FREE_FAILURES), THROTTLE_MAX_MS);
+      // Unknown emails cost the same work as a real check, so timing does not tell which have accounts.
+      const good = await verifyPassword(password, row && !throttled ? row.password_hash : await dummyHash());
+      if (throttled) {
+        audited('login.throttled', row);
+        return { ok: false, reason: 'throttled' };
+      }
+      if (!row || !good) {
+        db.transaction(() => {
+          pruneFailures.run(nowMs - FAILURE_WINDOW_MS);
+          addFailure.run(email, client.address, nowMs);
+          audited('login.failure', row);
+        })();
         return { ok: false, reason: 'invalid' };
       }
-      if (row.locked_until_ms !== null && row.locked_until_ms > nowMs) return { ok: false, reason: 'locked', lockedUntil: new Date(row.locked_until_ms) };
-      const good = await verifyPassword(password, row.password_hash);
-      if (!good) {
-        const locks = row.failed_logins + 1 >= MAX_FAILED_LOGINS;
-        failed.run(locks ? nowMs + LOCK_MS : null, row.id);
-        if (locks) db.prepare('UPDATE staff SET failed_logins = 0 WHERE id = ?').run(row.id);
-        return locks ? { ok: false, reason: 'locked', lockedUntil: new Date(nowMs + LOCK_MS) } : { ok: false, reason: 'invalid' };
+      if (row.active !== 1) {
+        audited('login.disabled', row);
+        return { ok: false, reason: 'disabled' };
       }
-      if (row.active !== 1) return { ok: false, reason: 'disabled' };
-      succeeded.run(row.id);
-      deleteExpired.run(nowMs);
       const token = randomBytes(32).toString('base64url');
       const csrfToken = randomBytes(24).toString('base64url');
-      insertSession.run(sha256(token), row.id, csrfToken, nowMs, nowMs + SESSION_MS);
+      db.transaction(() => {
+        clearFailures.run(email, client.address);
+        deleteExpired.run(nowMs);
+        insertSession.run(sha256(token), row.id, csrfToken, nowMs, nowMs + SESSION_MS);
+        audited('login.success', row);
+      })();
       return { ok: true, token, session: { staff: toStaff(row), csrfToken } };
+    },
+
+    /**
+     * A staff member changes their own password: the current one is checked, the new one must
+     * follow the policy, and every other session of the account ends (ASVS 3.3.3).
+     */
+    async changePassword(staffId: number, current: string, next: string, keepToken: string, actor: Actor): Promise<void> {
+      const row = byId.get(staffId) as StaffRow | undefined;
+      if (!row || !(await verifyPassword(current, row.password_hash))) throw new PasswordError('current');
+      await setHash(row, next, actor, keepToken);
+    },
+
+    /** Sets an account's password from the server's command line; every session of the account ends. */
+    async setPassword(email: string, next: string, actor: Actor): Promise<Staff> {
+      const row = byEmail.get(email.trim().toLowerCase()) as StaffRow | undefined;
+      if (!row) throw new StaffError(`no account for ${email}`);
+      await setHash(row, next, actor, null);
+      return toStaff(row);
     },
 
     /** The session a cookie opens, if it is still valid and its account active. */
@@ -138,10 +192,26 @@ export function createStaffStore(db: Db, clock: Clock, audit: Audit) {
       return { staff: toStaff(r), csrfToken: r.csrf_token };
     },
 
-    logout(token: string): void {
-      deleteSession.run(sha256(token));
+    logout(token: string, session: StaffSession, client: LoginClient): void {
+      db.transaction(() => {
+        deleteSession.run(sha256(token));
+        audit.record({ staffId: session.staff.id, name: session.staff.email }, clock.now(), {
+          action: 'logout', entity: 'staff', entityId: session.staff.id, after: { address: client.address, userAgent: client.userAgent.slice(0, 300) },
+        });
+      })();
     },
   };
+
+  async function setHash(row: StaffRow, next: string, actor: Actor, keepToken: string | null): Promise<void> {
+    const problem = passwordProblem(next, row.email);
+    if (problem) throw new PasswordError(problem);
+    const hash = await hashPassword(next);
+    db.transaction(() => {
+      db.prepare('UPDATE staff SET password_hash = ? WHERE id = ?').run(hash, row.id);
+      const ended = db.prepare('DELETE FROM staff_sessions WHERE staff_id = ? AND token_hash IS NOT ?').run(row.id, keepToken === null ? null : sha256(keepToken)).changes;
+      audit.record(actor, clock.now(), { action: 'staff.password', entity: 'staff', entityId: row.id, after: { otherSessionsEnded: ended } });
+    })();
+  }
 }
 
 /** A hash of a random password, checked when the email is unknown; made on first need. */

@@ -18,7 +18,8 @@
  *   `contributions.operator_txn_id` for money the ledger credited from the operator's callback.
  * - `reference`: our payment reference (`KS…`) echoed by the operator; may be empty (payments made
  *   outside sabatili's USSD menu, the demo rows). Used only to explain a missing transaction.
- * - `msisdn`: the paying wallet, E.164 (`+22376000001`).
+ * - `msisdn`: the paying wallet, E.164 (`+22376000001`). A cell starting like a spreadsheet formula
+ *   may carry a leading `'` (as the ledger export writes it, `'+22376000001`): it is dropped.
  * - `amount`, `fee`: whole FCFA, digits only (`3500`, not `3 500`, `3.500` or `3500.00`); amount > 0.
  * - `status`: `SUCCESS` or `FAILED`. Only SUCCESS rows are money UTM received; FAILED rows are
  *   listed as ignored.
@@ -45,9 +46,9 @@
  * The totals give, per category, the count and the sums of amounts and fees on each side.
  */
 import { parse, CsvError } from 'csv-parse/sync';
-import { stringify } from 'csv-stringify/sync';
 import { bamakoDay, bamakoInstant } from '../clock.ts';
 import type { Db } from '../db/connection.ts';
+import { restoreCell, toCsv } from '../csv.ts';
 import { formatMoney } from '../i18n/format.ts';
 
 export const STATEMENT_COLUMNS = ['date', 'transaction_id', 'reference', 'msisdn', 'amount', 'fee', 'status'] as const;
@@ -336,7 +337,8 @@ export function parseStatement(csvText: string): ParsedStatement {
       });
       continue;
     }
-    const get = (c: Column) => r.record[index.get(c) as number] ?? '';
+    // Our own export neutralises formula-like cells ('+223…): read back, they are what was written.
+    const get = (c: Column) => restoreCell(r.record[index.get(c) as number] ?? '');
     const rowErrors: string[] = [];
 
     const dateText = get('date');
@@ -564,7 +566,7 @@ export function reconcile(db: Db, rows: readonly StatementRow[], opts: Reconcile
  */
 export function exportLedger(db: Db, opts: ReconcileOptions = {}): string {
   const rows = ledgerRows(db, opts).filter((r) => r.transactionId !== null);
-  return stringify(
+  return toCsv(
     rows.map((r) => [r.paidAt, r.transactionId, r.reference ?? '', r.msisdn, r.amount, r.fee, 'SUCCESS']),
     { header: true, columns: [...STATEMENT_COLUMNS] },
   );

@@ -61,7 +61,7 @@ describe.skipIf(!browserAvailable())('the office console in a browser', () => {
     expect(await page.getByTestId('coverage').innerText()).toContain('Reste 1 000 FCFA pour couvrir mars 2026');
 
     await page.getByRole('button', { name: 'Lier le portefeuille' }).click();
-    await until(() => page.locator('.flash').innerText()).toContain(`Portefeuille ${NEW_PHONE} lié`);
+    await until(() => page.locator('.flash').innerText()).toContain('Portefeuille lié: ce numéro peut cotiser par USSD.');
 
     // Found again by its phone, typed the way it is said.
     await page.getByRole('link', { name: 'Membres' }).click();

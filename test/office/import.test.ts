@@ -128,7 +128,7 @@ describe('the import page', () => {
     expect(preview.body).toContain('<strong>2</strong> ménage(s), <strong>4</strong> bénéficiaire(s) peuvent être importés');
     expect(preview.body).toContain('<td class="num">10</td><td>phone: 76 10 10 02 est déjà le téléphone de SIK-KLE-1002 dans ce fichier</td>');
     expect(app.services.households.findByCard('KOU-MPE-1001')).toBeUndefined();
-    const token = /action="\/admin\/import\/([0-9a-f-]{36})\/confirm"/.exec(preview.body)?.[1] as string;
+    const token = /action="\/admin\/import\/(\d+-[0-9a-f-]{36})\/confirm"/.exec(preview.body)?.[1] as string;
     const done = await officer.post(`/admin/import/${token}/confirm`, {});
     expect(done.status).toBe(200);
     expect(done.body).toContain('Import terminé');

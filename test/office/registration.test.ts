@@ -27,14 +27,16 @@ describe('registering and editing a household at the office', () => {
   eachTestLoggedIn('awa@utm.ml', 'officer', (a, b) => ((app = a), (officer = b)));
 
   // Without the accounts the tests themselves created.
-  const audit = () => app.services.office.audit.list().filter((r) => r.actor !== 'test').map((r) => r.action);
+  // The writes, without the logins and file openings that are audited too.
+  const audit = () => app.services.office.audit.list().filter((r) => r.actor !== 'test' && !['login.success', 'household.view'].includes(r.action)).map((r) => r.action);
   const householdId = () => app.services.households.findByPhone(NEW_PHONE)?.id as number;
 
   it('registers a household of 3, links its wallet, and that phone then sees its coverage and can contribute', async () => {
     const res = await officer.post('/admin/households', FORM);
     expect(res.status, res.body).toBe(303);
     const id = householdId();
-    expect(res.location).toBe(`/admin/households/${id}?ok=${encodeURIComponent('Ménage inscrit.')}`);
+    expect(res.location).toBe(`/admin/households/${id}?ok=household-registered`);
+    expect((await officer.get(res.location as string)).body).toContain('Ménage inscrit.');
     const record = app.services.households.load(id);
     expect(record?.household).toMatchObject({ cardNumber: 'SIK-KLE-0123', adherentName: 'Kadiatou Coulibaly', phone: NEW_PHONE, mutuelleId: 'sik-klela' });
     expect(record?.beneficiaries.map((b) => [b.name, b.subsidised, b.active])).toEqual([
@@ -50,10 +52,10 @@ describe('registering and editing a household at the office', () => {
     expect(app.services.households.hasWallet(NEW_PHONE)).toBe(false);
 
     const link = await officer.post(`/admin/households/${id}/wallets`, { msisdn: '76000123' });
-    expect(decodeURIComponent(link.location ?? '')).toContain(`Portefeuille ${NEW_PHONE} lié`);
+    expect(link.location).toBe(`/admin/households/${id}?ok=wallet-linked`);
     expect(app.services.households.hasWallet(NEW_PHONE)).toBe(true);
     const again = await officer.post(`/admin/households/${id}/wallets`, { msisdn: NEW_PHONE });
-    expect(decodeURIComponent(again.location ?? '')).toContain('déjà lié');
+    expect([again.status, again.body.includes(`Le portefeuille ${NEW_PHONE} est déjà lié à un ménage.`)]).toEqual([400, true]);
 
     // The member contributes: the quote shows amount, fee and total before anything moves.
     app.services.orange.seedWallet(NEW_PHONE, 10_000, '1234');
@@ -126,6 +128,6 @@ describe('registering and editing a household at the office', () => {
     expect(app.services.households.load(id)?.beneficiaries.filter((b) => b.active)).toHaveLength(3);
     expect(audit().slice(0, 2)).toEqual(['beneficiary.deactivate', 'beneficiary.add']);
     const bad = await officer.post(`/admin/households/${id}/beneficiaries`, { name: 'X', relation: 'cousin' });
-    expect(decodeURIComponent(bad.location ?? '')).toContain('lien inconnu: cousin');
+    expect([bad.status, bad.body.includes('lien inconnu: cousin')]).toEqual([400, true]);
   });
 });

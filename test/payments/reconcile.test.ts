@@ -338,8 +338,8 @@ describe('exportLedger: the ledger for the operator, in the statement layout', (
     const lines = exportLedger(db).trimEnd().split('\n');
     expect(lines[0]).toBe(HEADER);
     expect(lines).toHaveLength(10);
-    expect(lines[1]).toBe('2025-05-02T09:00:00.000Z,DEMO-SIK-KLE-0001-2,,+22376000001,3500,0,SUCCESS');
-    expect(lines[9]).toBe('2026-03-01T09:00:00.000Z,DEMO-SIK-KLE-0001-7,,+22376000001,4000,0,SUCCESS');
+    expect(lines[1]).toBe("2025-05-02T09:00:00.000Z,DEMO-SIK-KLE-0001-2,,'+22376000001,3500,0,SUCCESS");
+    expect(lines[9]).toBe("2026-03-01T09:00:00.000Z,DEMO-SIK-KLE-0001-7,,'+22376000001,4000,0,SUCCESS");
     expect(lines.some((l) => l.includes('KOU-VIL-0004'))).toBe(false);
   });
 
@@ -364,8 +364,8 @@ describe('exportLedger: the ledger for the operator, in the statement layout', (
     ).run(household);
     const csv = exportLedger(db, { from: '2026-03-01', to: '2026-03-10' });
     expect(csv).toBe(
-      `${HEADER}\n2026-03-01T09:00:00.000Z,DEMO-SIK-KLE-0001-7,,+22376000001,4000,0,SUCCESS\n` +
-        `2026-03-10T09:06:00.000Z,MP260310.0905.ABCDEF,KS260310ABCDEF,+22376000009,1000,50,SUCCESS\n`,
+      `${HEADER}\n2026-03-01T09:00:00.000Z,DEMO-SIK-KLE-0001-7,,'+22376000001,4000,0,SUCCESS\n` +
+        `2026-03-10T09:06:00.000Z,MP260310.0905.ABCDEF,KS260310ABCDEF,'+22376000009,1000,50,SUCCESS\n`,
     );
     const report = reconcile(db, parseStatement(csv).rows);
     expect(report.balanced).toBe(true);

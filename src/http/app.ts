@@ -40,7 +40,7 @@ export function createApp(s: Services): express.Express {
   kpiRoutes(app, { db: s.db, clock: s.clock, campaigns: s.campaigns, token: s.config.ADMIN_TOKEN, config: s.config, audit: apiAudit });
   campaignRoutes(app, { campaigns: s.campaigns, token: s.config.ADMIN_TOKEN, logger: s.logger, audit: apiAudit });
   officeRoutes(app, {
-    ...s.office, db: s.db, clock: s.clock, logger: s.logger, households: s.households, mutuelles: s.mutuelles, payments: s.payments, outbox: s.outbox, campaigns: s.campaigns,
+    ...s.office, db: s.db, clock: s.clock, logger: s.logger, households: s.households, mutuelles: s.mutuelles, payments: s.payments, outbox: s.outbox, inbound: s.inbound, campaigns: s.campaigns,
     remindersIntervalSeconds: s.config.REMINDERS_INTERVAL_SECONDS,
     kpis: createKpiSource({ db: s.db, clock: s.clock, campaigns: s.campaigns, config: s.config }),
   });

@@ -13,6 +13,7 @@ import { formatDate, formatDateTime, formatMoney } from '../i18n/format.ts';
 import type { Logger } from '../log.ts';
 import type { Payments } from '../payments/payments.ts';
 import { CATEGORIES, exportLedger, parseStatement, reconcile, STATEMENT_COLUMNS } from '../payments/reconcile.ts';
+import type { InboundHandler } from '../sms/inbound.ts';
 import type { Outbox } from '../sms/outbox.ts';
 import type { Audit, AuditFilter } from './audit.ts';
 import { actorOf, clearSessionCookie, clientOf, loadSession, loginRateLimit, officeSession, requireCsrf, requireSameOrigin, requireStaff, setSessionCookie, type OfficeLocals } from './auth.ts';
@@ -20,6 +21,7 @@ import { QueueError, type CallbackQueue } from './callback-queue.ts';
 import type { Campaigns } from '../campaigns/campaigns.ts';
 import type { MutuelleStore } from '../db/mutuelles.ts';
 import { campaignPages } from './campaign-pages.ts';
+import { inboundPages } from './inbound-pages.ts';
 import { reviewPages } from './review-pages.ts';
 import { flashOf, withFlash, type Flash, type FlashCode } from './flash.ts';
 import { RuleError, type ReminderRules } from './reminder-rules.ts';
@@ -46,6 +48,7 @@ export interface OfficeDeps {
   mutuelles: MutuelleStore;
   payments: Payments;
   outbox: Outbox;
+  inbound: Pick<InboundHandler, 'recent'>;
   campaigns: Campaigns;
   reminderRules: ReminderRules;
   /** How often the server looks for reminders to send, to say when a change takes effect. */
@@ -82,6 +85,8 @@ const LABELS = {
     matched: 'Concordent', amountMismatch: 'Montants différents', feeMismatch: 'Frais différents',
     missingInLedger: 'Au relevé, absents du registre', missingAtOperator: 'Au registre, absents du relevé',
   },
+  inboundKeywords: { coverage: 'couverture', help: 'aide', stop: 'arrêt des SMS', start: 'reprise des SMS', callback: "demande d'appel" },
+  unansweredReasons: { rate_limited: 'sans réponse: limite par heure atteinte', country: 'sans réponse: numéro étranger', recipient: 'sans réponse: numéro fixe ou court' },
   relations: { adherent: 'adhérent', spouse: 'conjoint(e)', child: 'enfant', parent: 'parent', other: 'autre' },
 };
 
@@ -476,6 +481,7 @@ export function officeRoutes(app: Express, d: OfficeDeps): void {
 
   campaignPages(app, { page, manager, form, csrf: requireCsrf, notFound, districts, audit: d.audit, clock: d.clock, logger: d.logger }, d.campaigns);
   reviewPages(app, { page, manager, form, csrf: requireCsrf, audit: d.audit, clock: d.clock }, d.payments);
+  inboundPages(app, { page, officer }, d.inbound);
 
   const figuresQuery = z.object({
     from: z.iso.date({ error: 'date de début invalide (AAAA-MM-JJ)' }).optional().or(z.literal('').transform(() => undefined)),

@@ -32,6 +32,18 @@ export type InboundOutcome =
 
 const HOUR_MS = 3600_000;
 
+/** A stored text as the office reads it. */
+export interface InboundRow {
+  id: number;
+  receivedAt: string;
+  sender: string;
+  text: string;
+  keyword: Keyword | null;
+  householdId: number | null;
+  answered: boolean;
+  unansweredReason: UnansweredReason | null;
+}
+
 export interface InboundDeps {
   db: Db;
   outbox: Outbox;
@@ -62,8 +74,19 @@ export function createInboundHandler(d: InboundDeps) {
   );
   const answeredSince = d.db.prepare('SELECT COUNT(*) FROM sms_inbound WHERE sender = ? AND received_at > ? AND reply_id IS NOT NULL').pluck();
   const recordAnswer = d.db.prepare('UPDATE sms_inbound SET reply_id = ?, unanswered_reason = ? WHERE id = ?');
+  const recentRows = d.db.prepare(
+    `SELECT id, received_at AS receivedAt, sender, text, keyword, household_id AS householdId, reply_id IS NOT NULL AS answered,
+       unanswered_reason AS unansweredReason
+     FROM sms_inbound WHERE (@sender IS NULL OR sender = @sender) AND (@unanswered = 0 OR unanswered_reason IS NOT NULL)
+     ORDER BY id DESC LIMIT @limit`,
+  );
 
   return {
+    /** The latest texts, newest first: one sender's, or those left unanswered, for UTM's staff. */
+    recent(f: { sender?: string | undefined; unansweredOnly?: boolean; limit?: number } = {}): InboundRow[] {
+      const rows = recentRows.all({ sender: f.sender ?? null, unanswered: f.unansweredOnly ? 1 : 0, limit: f.limit ?? 200 }) as Array<Omit<InboundRow, 'answered'> & { answered: number }>;
+      return rows.map((r) => ({ ...r, answered: r.answered === 1 }));
+    },
     handle(msg: InboundSms): InboundOutcome {
       const now = d.clock.now();
       const match = matchKeyword(msg.text);

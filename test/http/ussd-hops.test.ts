@@ -66,6 +66,7 @@ const HISTORY_PAGE_2 = screen(
 );
 const HISTORY_PAGE_3 = screen('CON Mes paiements (7):', '03/03/2025 3 500 FCFA espèces', '0 Retour');
 const TOO_MANY = "END Trop d'erreurs. Recomposez *384*123# quand vous voulez. Merci.";
+const HELP = screen("CON Trop d'erreurs. UTM peut vous rappeler.", '1 Etre rappelé par UTM', '00 Menu');
 
 /** The gateway's hop; every answer is a 200 with a screen that fits a handset. */
 async function hop(app: TestApp, sessionId: string, phone: string, text: string): Promise<string> {
@@ -146,19 +147,34 @@ describe('USSD hops', () => {
   });
 
   describe('invalid inputs', () => {
-    it('three in a row end the session politely with END', async () => {
-      const invalid = screen('CON Choix invalide.', MAIN_MENU_LINES);
-      expect(await play(app, 'invalid-1', MOUSSA, ['', '7', '7*8', '7*8*9'])).toEqual([MAIN_MENU, invalid, invalid, TOO_MANY]);
-      expect(app.services.sessions.get('invalid-1')).toMatchObject({ status: 'ended', invalid: 3 });
-      expect(await hop(app, 'invalid-1', MOUSSA, '7*8*9*1')).toBe(TOO_MANY);
+    it('say what to type; three in a row offer a call-back instead of cutting the member off', async () => {
+      const invalid = screen('CON Tapez 1 à 6.', MAIN_MENU_LINES);
+      expect(await play(app, 'invalid-1', MOUSSA, ['', '7', '7*8', '7*8*9'])).toEqual([MAIN_MENU, invalid, invalid, HELP]);
+      expect(app.services.sessions.get('invalid-1')).toMatchObject({ status: 'open', machine: '@help', invalid: 0 });
+    });
+
+    it('after the call-back offer, 1 files a call-back under the reason of the flow the member was stuck in', async () => {
+      const screens = await play(app, 'invalid-cb', MOUSSA, ['', '2', '2*9', '2*9*9', '2*9*9*9', '2*9*9*9*1']);
+      expect(screens[4]).toBe(HELP);
+      expect(screens[5]).toMatch(/^END Merci\. Un agent UTM vous appellera le /);
+      expect(callbackCount(app)).toBe(1);
+      expect(app.services.db.prepare('SELECT reason FROM callback_requests').pluck().get()).toBe('payment');
+    });
+
+    it('after the call-back offer, 0 or 00 shows the menu, and three more mistakes end politely', async () => {
+      expect((await play(app, 'invalid-home', MOUSSA, ['', '7', '7*7', '7*7*7', '7*7*7*0'])).at(-1)).toBe(MAIN_MENU);
+      const more = await play(app, 'invalid-end', MOUSSA, ['', '7', '7*7', '7*7*7', '7*7*7*5', '7*7*7*5*5', '7*7*7*5*5*5']);
+      expect(more.slice(3)).toEqual([HELP, screen('CON Tapez 1.', HELP.slice('CON '.length)), screen('CON Tapez 1.', HELP.slice('CON '.length)), TOO_MANY]);
+      expect(app.services.sessions.get('invalid-end')).toMatchObject({ status: 'ended' });
+      expect(callbackCount(app)).toBe(0);
     });
 
     it('are counted again from zero after a valid input', async () => {
       const screens = await play(app, 'invalid-2', MOUSSA, ['', '7', '7*8', '7*8*1', '7*8*1*7', '7*8*1*7*8']);
       expect(screens.slice(3)).toEqual([
         COVERAGE,
-        screen('CON Choix invalide.', ...COVERAGE_LINES),
-        screen('CON Choix invalide.', ...COVERAGE_LINES),
+        screen('CON Tapez 1 à 2.', ...COVERAGE_LINES),
+        screen('CON Tapez 1 à 2.', ...COVERAGE_LINES),
       ]);
       expect(app.services.sessions.get('invalid-2')).toMatchObject({ status: 'open', invalid: 2 });
     });
@@ -180,20 +196,34 @@ describe('USSD hops', () => {
       expect(app.services.sessions.get('nav-2')).toMatchObject({ machine: 'main', page: 0, invalid: 0 });
     });
 
-    it('98 pages forward, and on the last page says "Dernière page."; 0 then goes back a page', async () => {
+    it('98 pages forward, and on the last page shows it again without counting a mistake; 0 then goes back a page', async () => {
       expect(await play(app, 'nav-3', MOUSSA, ['', '3', '3*98', '3*98*98', '3*98*98*98', '3*98*98*98*0', '3*98*98*98*0*00'])).toEqual([
         MAIN_MENU,
         HISTORY_PAGE_1,
         HISTORY_PAGE_2,
         HISTORY_PAGE_3,
-        screen('CON Dernière page.', HISTORY_PAGE_3.slice('CON '.length)),
+        HISTORY_PAGE_3,
         HISTORY_PAGE_2,
         MAIN_MENU,
       ]);
     });
 
-    it('98 on a screen that fits on one page says "Dernière page." too', async () => {
-      expect(await play(app, 'nav-4', MOUSSA, ['', '98'])).toEqual([MAIN_MENU, screen('CON Dernière page.', MAIN_MENU_LINES)]);
+    it('98 on a screen that fits on one page, and 0 on the main menu, show it again and are not counted', async () => {
+      expect(await play(app, 'nav-4', MOUSSA, ['', '7', '7*98', '7*98*0', '7*98*0*7'])).toEqual([
+        MAIN_MENU,
+        screen('CON Tapez 1 à 6.', MAIN_MENU_LINES),
+        MAIN_MENU,
+        MAIN_MENU,
+        screen('CON Tapez 1 à 6.', MAIN_MENU_LINES),
+      ]);
+      expect(app.services.sessions.get('nav-4')).toMatchObject({ status: 'open', invalid: 2 });
+    });
+
+    it('an error shown on a screen is gone once the member goes back', async () => {
+      const screens = await play(app, 'nav-5', MOUSSA, ['', '2', '2*4', '2*4*abc', '2*4*abc*0']);
+      expect(screens[3]).toMatch(/^CON Tapez un montant en chiffres, sans espace\.\n/);
+      expect(screens[4]).toBe(screens[1]);
+      expect(app.services.sessions.get('nav-5')).toMatchObject({ machine: 'contribute', invalid: 0 });
     });
   });
 });

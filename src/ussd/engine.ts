@@ -95,9 +95,9 @@ interface ResumeOffer {
 type Screen = { text: string; end: boolean };
 
 /** What the error line asks the member to type on this screen. */
-export function hintFor(meta: ScreenMeta<unknown> | undefined, choices: number): { key: string; params?: Params } {
+export function hintFor(meta: ScreenMeta<unknown> | undefined, choices: number, showsHome: boolean): { key: string; params?: Params } {
   if (meta?.input === 'text') return { key: meta.hint ?? 'hint.digits' };
-  if (choices === 0) return { key: 'error.back' };
+  if (choices === 0) return { key: showsHome ? 'error.back' : 'error.backOnly' };
   if (choices === 1) return { key: 'error.pickOne' };
   return { key: 'error.pick', params: { count: choices } };
 }
@@ -395,7 +395,7 @@ export function createUssdEngine(deps: EngineDeps) {
       h.unchanged = true;
       row.invalid++;
       if (row.invalid >= MAX_INVALID) return offerHelp(h, lang);
-      const hint = hintFor(meta, current.choices.length);
+      const hint = hintFor(meta, current.choices.length, navigation(snap.can({ type: 'back', hop }), row.machine === row.home).showHome);
       return render(row, snap, lang, key ?? hint.key, key ? undefined : hint.params);
     };
     /** Not a mistake (98 on the last page, 0 with nowhere to go back): the same screen, nothing counted. */

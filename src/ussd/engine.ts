@@ -517,9 +517,10 @@ export function createUssdEngine(deps: EngineDeps) {
     /** The offer stands: back to the menu with its extra line. */
     const stay = (errorKey?: string, errorParams?: Params): Screen => {
       h.unchanged = true;
+      const screen = errorKey ? render(row, home.getSnapshot(), saved.lang, errorKey, errorParams, offerLine(saved)) : menu;
       home.stop();
       Object.assign(row, { machine: RESUME, version: 0, page: 0 });
-      return errorKey ? render({ ...row, machine: row.home }, home.getSnapshot(), saved.lang, errorKey, errorParams, offerLine(saved)) : menu;
+      return screen;
     };
     const menuKey = input !== null && /^[1-9]\d?$/.test(input) && Number(input) < menu.choices.length;
     if (input === offerKey || input === '00' || menuKey) {

@@ -228,6 +228,80 @@ describe('USSD hops', () => {
   });
 });
 
+describe('shortcut dials and the resume offer', () => {
+  let app: TestApp;
+  beforeEach(async () => {
+    app = await startTestApp();
+  });
+  afterEach(() => app.close());
+
+  const payments = () => app.services.db.prepare('SELECT COUNT(*) FROM payments').pluck().get();
+  const QUOTE = screen(
+    'CON Montant: 1 250 FCFA',
+    'Frais: 100 FCFA, par vous',
+    'Total: 1 350 FCFA',
+    "Couvert jusqu'au 31/05/2026",
+    '1 Confirmer',
+    '2 Annuler',
+    '0 Retour 00 Menu',
+  );
+  const OFFER = screen(MAIN_MENU, '7 Continuer à', 'payer 1 250 FCFA');
+
+  it('*384*123*1# (text "1") shows the coverage on the first hop, one hop per input played', async () => {
+    expect(await hop(app, 'sc-1', MOUSSA, '1')).toBe(COVERAGE);
+    expect(app.services.sessions.get('sc-1')).toMatchObject({ machine: 'coverage', hops: 2, lastText: '1', invalid: 0 });
+    expect(await hop(app, 'sc-1', MOUSSA, '1*1')).toBe(BENEFICIARIES);
+  });
+
+  it('*384*123*2*1# stops at the quote; only the next hop, typed on the quote, confirms it', async () => {
+    expect(await hop(app, 'sc-2', MOUSSA, '2*1')).toBe(QUOTE);
+    expect(app.services.sessions.get('sc-2')).toMatchObject({ machine: 'contribute', hops: 3, lastText: '2*1' });
+    expect(payments()).toBe(0);
+    expect(await hop(app, 'sc-2', MOUSSA, '2*1*1')).toMatch(/^END Paiement demandé\./);
+    expect(payments()).toBe(1);
+  });
+
+  it('a confirm inside the shortcut text is not applied: the quote is shown, nothing is paid, a retry of the hop changes nothing', async () => {
+    expect(await hop(app, 'sc-3', MOUSSA, '2*1*1')).toBe(QUOTE);
+    expect(await hop(app, 'sc-3', MOUSSA, '2*1*1')).toBe(QUOTE);
+    expect(app.services.sessions.get('sc-3')).toMatchObject({ hops: 3, lastText: '2*1*1' });
+    expect(payments()).toBe(0);
+  });
+
+  it('a wrong key inside a shortcut stops there, with its hint, counted once', async () => {
+    expect(await hop(app, 'sc-4', MOUSSA, '7*1')).toBe(screen('CON Tapez 1 à 6.', MAIN_MENU_LINES));
+    expect(app.services.sessions.get('sc-4')).toMatchObject({ machine: 'main', hops: 2, invalid: 1 });
+  });
+
+  it('a text no handset dials (too many inputs, an empty one) shows the home menu', async () => {
+    expect(await hop(app, 'sc-5', MOUSSA, '1*1*0*1*0*1*0*1*0')).toBe(MAIN_MENU);
+    expect(await hop(app, 'sc-6', MOUSSA, '1**1')).toBe(MAIN_MENU);
+    expect(app.services.sessions.get('sc-6')).toMatchObject({ hops: 1 });
+  });
+
+  it('no offer after a session cut on the coverage; after one cut on a quote, the offer is an extra line, wrong keys keep it', async () => {
+    await play(app, 'cut-1', MOUSSA, ['', '1', '1*1']);
+    expect(await hop(app, 'cut-1b', MOUSSA, '')).toBe(MAIN_MENU);
+
+    await play(app, 'cut-2', MOUSSA, ['', '2', '2*1']);
+    expect(await play(app, 'cut-2b', MOUSSA, ['', '9', '9*0', '9*0*98'])).toEqual([
+      OFFER,
+      screen('CON Tapez 1 à 7.', OFFER.slice('CON '.length)),
+      OFFER,
+      OFFER,
+    ]);
+    expect(app.services.sessions.get('cut-2b')).toMatchObject({ machine: '@resume', invalid: 1 });
+    expect(await hop(app, 'cut-2b', MOUSSA, '9*0*98*7')).toBe(QUOTE);
+    expect(app.services.sessions.get('cut-2')).toMatchObject({ status: 'resumed' });
+  });
+
+  it('a menu key on the offer goes where it always goes, and the offer is not made again', async () => {
+    await play(app, 'cut-3', MOUSSA, ['', '2', '2*1']);
+    expect(await play(app, 'cut-3b', MOUSSA, ['', '3'])).toEqual([OFFER, HISTORY_PAGE_1]);
+    expect(await hop(app, 'cut-3c', MOUSSA, '')).toBe(MAIN_MENU);
+  });
+});
+
 describe('100 sessions at once', () => {
   /** Deterministic randomness (mulberry32), so a failure replays the same interleaving. */
   function prng(seed: number): () => number {

@@ -12,6 +12,8 @@ export interface CallbackInput {
 
 interface Context extends FlowInput {
   reason: CallbackReason;
+  /** The engine gave the reason (after too many wrong keys): file the request without asking. */
+  given: boolean;
   receipt: CallbackReceipt | null;
 }
 
@@ -25,7 +27,10 @@ export const callbackMachine = setup({
   },
 }).createMachine({
   id: 'callback',
-  context: ({ input }) => ({ ...input, reason: 'other', receipt: null }),
+  context: ({ input }) => {
+    const given = (REASONS as readonly string[]).includes(input.reason ?? '');
+    return { ...input, reason: given ? (input.reason as CallbackReason) : 'other', given, receipt: null };
+  },
   initial: 'start',
   output: handOff,
   states: {
@@ -33,6 +38,7 @@ export const callbackMachine = setup({
       always: [
         // A number that is not registered can only want to join.
         { guard: ({ context }) => context.householdId === null, target: 'saving', actions: assign({ reason: 'registration' }) },
+        { guard: ({ context }) => context.given, target: 'saving' },
         { target: 'reason' },
       ],
     },

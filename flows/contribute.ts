@@ -83,6 +83,9 @@ const quoteParams = (c: Context) => {
   return { amount: q.amount, fee: q.fee, bearer: q.feeBearer, total: q.total, until: q.coveredThrough ?? '', remaining: q.remaining, month: q.nextMonth };
 };
 
+/** A call cut on the quote is offered again on redial, with the amount. */
+const resumeQuote = { key: 'resume.quote', params: (c: Context) => ({ amount: c.quote?.amount ?? c.amount }) };
+
 /**
  * Contributing any amount by Orange Money. The member always sees amount, fee, total and what
  * the payment does to the coverage before confirming; the operator then asks for the secret code
@@ -162,6 +165,8 @@ export const contributeMachine = setup({
       meta: {
         screen: 'contribute.enterAmount',
         input: 'text',
+        hint: 'contribute.amountDigits',
+        resume: { key: 'resume.contribute' },
         params: (c) => ({ min: c.options?.min ?? 0, max: c.options?.max ?? 0 }),
       },
       on: {
@@ -178,7 +183,7 @@ export const contributeMachine = setup({
       },
     },
     enterCard: {
-      meta: { screen: 'contribute.enterCard', input: 'text' },
+      meta: { screen: 'contribute.enterCard', input: 'text', resume: { key: 'resume.contribute' } },
       on: {
         text: { target: 'finding', actions: assign({ error: null }) },
         back: 'choose',
@@ -201,6 +206,7 @@ export const contributeMachine = setup({
     confirmTarget: {
       meta: {
         screen: 'contribute.confirmTarget',
+        resume: { key: 'resume.contribute' },
         params: (c) => ({ name: c.target?.maskedName ?? '', mutuelle: c.target?.mutuelle ?? '' }),
         choices: [choice('yes', 'contribute.yes'), choice('no', 'contribute.no')],
       },
@@ -235,10 +241,10 @@ export const contributeMachine = setup({
           always: [{ guard: ({ context }) => context.quote?.coveredThrough != null, target: 'covered' }, { target: 'partial' }],
         },
         covered: {
-          meta: { screen: 'contribute.quote.covered', params: quoteParams, choices: [choice('confirm', 'contribute.confirm'), choice('cancel', 'contribute.cancel')] },
+          meta: { screen: 'contribute.quote.covered', params: quoteParams, choices: [choice('confirm', 'contribute.confirm'), choice('cancel', 'contribute.cancel')], quote: true, resume: resumeQuote },
         },
         partial: {
-          meta: { screen: 'contribute.quote.partial', params: quoteParams, choices: [choice('confirm', 'contribute.confirm'), choice('cancel', 'contribute.cancel')] },
+          meta: { screen: 'contribute.quote.partial', params: quoteParams, choices: [choice('confirm', 'contribute.confirm'), choice('cancel', 'contribute.cancel')], quote: true, resume: resumeQuote },
         },
       },
     },

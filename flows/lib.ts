@@ -17,6 +17,8 @@ export interface FlowInput {
   phone: string;
   lang: Language;
   householdId: number | null;
+  /** Why the engine sent the member here (the call-back flow files the request under it instead of asking). */
+  reason?: string;
 }
 
 /** Events the engine sends. `hop` numbers the member's inputs in the session: side effects key on it. */
@@ -68,6 +70,15 @@ export interface ScreenMeta<C> {
   input?: 'text';
   /** Final screen: the session ends here. */
   end?: boolean;
+  /** On a text screen, the catalog key of the line that says what to type after a wrong input. */
+  hint?: string;
+  /** Its first choice moves money (a quote): a shortcut dialled with inputs stops here, whatever follows. */
+  quote?: true;
+  /**
+   * A session cut off on this screen (a contribution under way) is offered again, as an extra line
+   * under the main menu when the member redials: this line's catalog key and parameters.
+   */
+  resume?: { key: string; params?: (context: C) => Params };
 }
 
 /** The types every flow machine declares, for `setup({ types: flowTypes<Context>() })`. */

@@ -18,7 +18,7 @@ import { EventEmitter } from 'node:events';
 import cliProgress from 'cli-progress';
 import { checkMoneyInvariants, latestPaymentMs, paymentsOf } from '../test/support/money-invariants.ts';
 import { addMembers, Client, CRASH_ENV, DEMO_MEMBERS, freePort, ServerChild, sleep, type Member } from '../test/support/server-child.ts';
-import { contributeMenu, isQuote, isResumeOffer, isWaitingPayment, Session } from '../test/support/ussd-member.ts';
+import { contributeMenu, isQuote, isResumeOffer, isWaitingPayment, resumeKey, Session } from '../test/support/ussd-member.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -118,10 +118,9 @@ async function member(m: Member, n: number, until: number): Promise<void> {
   }
 }
 
-/** Dials and reaches the main menu (declining a resume offer left by an earlier session). */
+/** Dials and reaches the main menu (a resume offer left by an earlier session keeps its numbers). */
 async function home(s: Session): Promise<void> {
-  const first = await hop(s, null);
-  if (isResumeOffer(first.body)) await hop(s, '2');
+  await hop(s, null);
 }
 
 async function hop(s: Session, input: string | null): Promise<ReturnType<Session['dial']>> {
@@ -212,7 +211,7 @@ async function redial(m: Member, sid: string, cut: Cut): Promise<Cut | null> {
   const s = new Session(client, sid, m.phone);
   const first = await hop(s, null);
   if (!isResumeOffer(first.body)) return null;
-  const resumed = await hop(s, '1');
+  const resumed = await hop(s, resumeKey(first.body));
   if (!isQuote(resumed.body)) return null;
   counts.resumedConfirms++;
   return confirm(m, s, cut.quote); // the same quote as before the crash

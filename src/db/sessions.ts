@@ -4,7 +4,7 @@ export interface SessionRow {
   sessionId: string;
   phone: string;
   serviceCode: string;
-  /** The flow the member is in ('main', 'coverage', …) or '@resume' while the resume offer is shown. */
+  /** The flow the member is in ('main', 'coverage', …), '@resume' while the resume offer is shown, '@help' after too many mistakes. */
   machine: string;
   version: number;
   /** XState persisted snapshot, JSON. */

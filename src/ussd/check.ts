@@ -24,9 +24,16 @@ export interface FlowsReport {
 
 type AnyNode = StateNode<any, any>;
 
+const mainMenu = (flows.main as AnyStateMachine).root.states.menu?.meta as ScreenMeta<unknown>;
+
 /** Screens the engine shows on its own, outside any flow. */
 const ENGINE_SCREENS: Array<{ name: string; meta: ScreenMeta<unknown> }> = [
-  { name: 'engine.resume', meta: { screen: 'resume.offer', choices: [{ value: 'yes', labelKey: 'resume.yes' }, { value: 'no', labelKey: 'resume.no' }] } },
+  // The main menu on redial after a contribution was cut off: its own choices, then the offer to continue.
+  ...['resume.quote', 'resume.contribute'].map((key) => ({
+    name: `engine.${key}`,
+    meta: { ...mainMenu, choices: [...(mainMenu.choices as readonly Choice[]), { value: 'resume', labelKey: key, labelParams: { amount: WORST_CASE.money } }] },
+  })),
+  { name: 'engine.tooManyOffer', meta: { screen: 'tooMany.offer', choices: [{ value: 'callback', labelKey: 'tooMany.callback' }] } },
   { name: 'engine.tooMany', meta: { screen: 'error.tooMany', end: true } },
   { name: 'engine.failed', meta: { screen: 'common.failed', end: true } },
   { name: 'engine.moved', meta: { screen: 'session.moved', end: true } },
@@ -105,7 +112,7 @@ export function checkFlows(catalogs: Catalogs = loadCatalogs()): FlowsReport {
     Math.max(
       ...[...catalogs[lang].keys()]
         .filter((k) => k.startsWith('error.') && k !== 'error.tooMany')
-        .map((k) => septets(fold(translate(catalogs, lang, k)))),
+        .map((k) => septets(fold(translate(catalogs, lang, k, worstParams(catalogs[lang].get(k)?.text ?? ''))))),
     );
 
   const checkScreen = (where: string, meta: ScreenMeta<unknown>, nav: { showBack: boolean; showHome: boolean }) => {

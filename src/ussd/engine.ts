@@ -1,5 +1,5 @@
 import { createActor, waitFor, type AnyActor, type AnyStateMachine, type SnapshotFrom } from 'xstate';
-import type { FlowEvent, FlowInput, FlowName, FlowOutput, ScreenMeta, WithError } from '../../flows/lib.ts';
+import type { Choice, FlowEvent, FlowInput, FlowName, FlowOutput, ScreenMeta, WithError } from '../../flows/lib.ts';
 import { choice } from '../../flows/lib.ts';
 import type { Clock } from '../clock.ts';
 import type { ChangeWatch } from '../db/freshness.ts';
@@ -8,7 +8,7 @@ import type { Catalogs, Language, Params } from '../i18n/catalog.ts';
 import type { FoldMode } from '../i18n/gsm7.ts';
 import type { Logger } from '../log.ts';
 import { createLiveSessions } from './live.ts';
-import { navigation, renderScreen, type RenderedScreen } from './render.ts';
+import { choicesOf, navigation, renderScreen, type RenderedScreen } from './render.ts';
 
 export interface UssdRequest {
   sessionId: string;
@@ -55,17 +55,52 @@ export interface EngineDeps {
   liveMax?: number;
 }
 
+/** A redial offered to continue a cut-off contribution: the home menu with one more line. */
 const RESUME = '@resume';
+/** After too many wrong keys: a call-back from UTM, or the menu. */
+const HELP = '@help';
 const MAX_INVALID = 3;
+/** The most inputs a shortcut dial (*384*123*2*1#) may carry. */
+const MAX_SHORTCUT = 8;
 /** Longer than anything a handset lets a member type in one hop. */
 const MAX_INPUT = 182;
 
 const BACK: FlowEvent = { type: 'back', hop: 0 };
 
-const RESUME_META: ScreenMeta<unknown> = {
-  screen: 'resume.offer',
-  choices: [choice('yes', 'resume.yes'), choice('no', 'resume.no')],
+const HELP_META: ScreenMeta<unknown> = {
+  screen: 'tooMany.offer',
+  choices: [choice('callback', 'tooMany.callback')],
 };
+
+/** Under which reason a member stuck in a flow is called back. */
+const CALLBACK_REASON: Readonly<Record<string, string>> = {
+  contribute: 'payment',
+  history: 'payment',
+  coverage: 'coverage',
+  register: 'registration',
+};
+
+/** What a redial offers to continue, kept in the row while the offer stands. */
+interface ResumeOffer {
+  from: string;
+  machine: FlowName;
+  version: number;
+  snapshot: string;
+  page: number;
+  lang: Language;
+  /** The extra line under the home menu ("Continuer le paiement de 1 250 FCFA ?"). */
+  line: { key: string; params: Params };
+}
+
+type Screen = { text: string; end: boolean };
+
+/** What the error line asks the member to type on this screen. */
+export function hintFor(meta: ScreenMeta<unknown> | undefined, choices: number, showsHome: boolean): { key: string; params?: Params } {
+  if (meta?.input === 'text') return { key: meta.hint ?? 'hint.digits' };
+  if (choices === 0) return { key: showsHome ? 'error.back' : 'error.backOnly' };
+  if (choices === 1) return { key: 'error.pickOne' };
+  return { key: 'error.pick', params: { count: choices } };
+}
 
 interface Hop {
   row: SessionRow;
@@ -130,21 +165,15 @@ export function createUssdEngine(deps: EngineDeps) {
     return { body, end: screen.end };
   }
 
-  function render(row: SessionRow, snapshot: Snap | null, lang: Language, errorKey?: string, errorParams?: Params): RenderedScreen {
-    if (!snapshot) {
-      return renderScreen({
-        catalogs, lang, meta: RESUME_META, context: null, page: 0, errorKey, errorParams, baseParams,
-        showBack: false, showHome: false, foldMode: deps.foldMode,
-      });
-    }
+  function render(row: SessionRow, snapshot: Snap, lang: Language, errorKey?: string, errorParams?: Params, extra?: Choice): RenderedScreen {
     const found = screenMeta(snapshot);
     if (!found) throw new Error(`state ${JSON.stringify(snapshot.value)} of ${row.machine} has no screen`);
     const end = snapshot.status !== 'active' || found.meta.end === true;
     const canBack = snapshot.can(BACK);
-    const atHome = row.machine === row.home;
+    const atHome = row.machine === row.home || row.machine === RESUME;
     // A screen that depends on nothing but its state (a menu) is laid out once per language.
-    const meta = found.meta;
-    const fixed = !meta.params && !meta.lines && typeof meta.choices !== 'function' && !errorParams;
+    const meta = extra ? { ...found.meta, choices: [...choicesOf(found.meta, snapshot.context), extra] } : found.meta;
+    const fixed = !extra && !meta.params && !meta.lines && typeof meta.choices !== 'function' && !errorParams;
     const key = fixed ? `${lang}|${row.machine}|${found.stateId}|${row.page}|${errorKey ?? ''}|${end}|${canBack}|${atHome}` : '';
     const cached = fixed ? fixedScreens.get(key) : undefined;
     if (cached) return cached;
@@ -154,6 +183,22 @@ export function createUssdEngine(deps: EngineDeps) {
     });
     if (fixed) fixedScreens.set(key, screen);
     return screen;
+  }
+
+  function renderHelp(lang: Language, errorKey?: string): RenderedScreen {
+    return renderScreen({
+      catalogs, lang, meta: HELP_META, context: null, page: 0, errorKey, baseParams,
+      showBack: false, showHome: true, foldMode: deps.foldMode,
+    });
+  }
+
+  /** Too many wrong keys in a row: instead of cutting the member off, offer a call-back (or the menu). */
+  function offerHelp(h: Hop, lang: Language): Screen {
+    const { row } = h;
+    h.unchanged = true;
+    row.snapshot = JSON.stringify({ lang, reason: CALLBACK_REASON[row.machine] ?? 'other' });
+    Object.assign(row, { machine: HELP, version: 0, page: 0, invalid: 0 });
+    return renderHelp(lang);
   }
 
   function endScreen(key: string, lang: Language): { text: string; end: true } {
@@ -242,13 +287,13 @@ export function createUssdEngine(deps: EngineDeps) {
       const actor = actors.at(-1) ?? null;
       await persist(row, h.unchanged ? null : actor);
       if (row.status === 'open') {
-        live.put(row.sessionId, { row, actor: row.machine === RESUME ? null : actor, seenMs: nowMs });
+        live.put(row.sessionId, { row, actor: row.machine.startsWith('@') ? null : actor, seenMs: nowMs });
         done = true;
       }
       return out;
     } finally {
       // Every actor of the hop stops, except the one kept live for the next hop.
-      const keptActor = done ? actors.at(-1) : undefined;
+      const keptActor = done && !row.machine.startsWith('@') ? actors.at(-1) : undefined;
       for (const a of actors) if (a !== keptActor) a.stop();
       if (!done && kept?.actor && !actors.includes(kept.actor)) kept.actor.stop();
     }
@@ -261,31 +306,13 @@ export function createUssdEngine(deps: EngineDeps) {
     hop: number,
     nowMs: number,
     keep: (a: AnyActor) => void,
-  ): Promise<{ text: string; end: boolean }> {
+  ): Promise<Screen> {
     const { row } = h;
-    const baseInput = (lang: Language): FlowInput => ({
-      sessionId: row.sessionId,
-      phone: row.phone,
-      lang,
-      householdId: null,
-    });
 
-    // First hop of a new session (or a session we never saw): resume offer, or the home menu.
-    if (caller) {
-      const input: FlowInput = { ...baseInput(caller.lang), householdId: caller.householdId };
-      const cut = req.text === '' && deps.resumeMs > 0 ? sessions.resumable(row.phone, nowMs - deps.resumeMs, row.sessionId) : undefined;
-      if (cut && flowOf(cut.machine)?.version === cut.version && !(cut.machine === cut.home && cut.hops <= 1)) {
-        row.machine = RESUME;
-        row.version = 0;
-        row.snapshot = JSON.stringify({ from: cut.sessionId, machine: cut.machine, version: cut.version, snapshot: cut.snapshot, page: cut.page, lang: caller.lang, householdId: caller.householdId });
-        return render(row, null, caller.lang);
-      }
-      const actor = await enter(row, row.home as FlowName, input, hop);
-      keep(actor);
-      return render(row, actor.getSnapshot(), caller.lang);
-    }
-
+    // First hop of a new session (or a session we never saw): the home menu, with what the dial carried.
+    if (caller) return firstHop(h, caller, req.text, hop, nowMs, keep);
     if (row.machine === RESUME) return resumeStep(h, hop, keep);
+    if (row.machine === HELP) return helpStep(h, hop, keep);
 
     const flow = flowOf(row.machine);
     if (!flow || flow.version !== row.version) {
@@ -304,23 +331,83 @@ export function createUssdEngine(deps: EngineDeps) {
       }
     }
     keep(actor);
+    return advance(h, actor, h.input, hop, keep);
+  }
+
+  async function firstHop(h: Hop, caller: Caller, text: string, hop: number, nowMs: number, keep: (a: AnyActor) => void): Promise<Screen> {
+    const { row } = h;
+    const input: FlowInput = { sessionId: row.sessionId, phone: row.phone, lang: caller.lang, householdId: caller.householdId };
+    const offer = text === '' ? resumeOffer(row, caller, nowMs) : undefined;
+    const actor = await enter(row, row.home as FlowName, input, hop);
+    if (offer) {
+      // The home menu with its usual numbers, and the interrupted contribution as one more line.
+      const screen = render(row, actor.getSnapshot(), caller.lang, undefined, undefined, offerLine(offer));
+      actor.stop();
+      Object.assign(row, { machine: RESUME, version: 0, snapshot: JSON.stringify(offer) });
+      return screen;
+    }
+    keep(actor);
+    const parts = text.split('*');
+    // Only what a handset can dial is played: a few keys, each digits; anything else shows the home menu.
+    if (text === '' || parts.length > MAX_SHORTCUT || !parts.every((p) => /^\d{1,7}$/.test(p))) {
+      return render(row, actor.getSnapshot(), caller.lang);
+    }
+    return playShortcut(h, actor, parts, hop, keep);
+  }
+
+  /**
+   * A dial such as *384*123*2*1# arrives with text "2*1": its inputs are played one by one from the home
+   * menu, each as its own hop. It stops at a mistake, at a final screen, and at a quote: money never moves
+   * from a shortcut alone, a confirmation inside it is not applied.
+   */
+  async function playShortcut(h: Hop, home: AnyActor, parts: string[], hop: number, keep: (a: AnyActor) => void): Promise<Screen> {
+    const { row } = h;
+    let actor = home;
+    const track = (a: AnyActor) => {
+      actor = a;
+      keep(a);
+    };
+    let screen: Screen = render(row, home.getSnapshot(), (home.getSnapshot().context as FlowInput).lang);
+    for (const part of parts) {
+      if (screen.end || row.machine.startsWith('@') || screenMeta(actor.getSnapshot())?.meta.quote) break;
+      const mistakes = row.invalid;
+      h.unchanged = false;
+      screen = await advance(h, actor, part, row.hops++, track);
+      if (h.unchanged || row.invalid > mistakes) break;
+    }
+    logger.debug({ hop, inputs: parts.length, hops: row.hops }, 'ussd: shortcut dialled');
+    // The flow moved during this hop: its snapshot is saved, unless the member was handed to an engine screen.
+    h.unchanged = row.machine.startsWith('@');
+    return screen;
+  }
+
+  /** One input on the current screen of a running flow. */
+  async function advance(h: Hop, actor: AnyActor, input: string | null, hop: number, keep: (a: AnyActor) => void): Promise<Screen> {
+    const { row } = h;
+    const baseInput = (lang: Language): FlowInput => ({ sessionId: row.sessionId, phone: row.phone, lang, householdId: null });
     let snap = actor.getSnapshot();
     const lang = (snap.context as FlowInput).lang;
     const current = render(row, snap, lang);
-    const input = h.input;
+    const meta = screenMeta(snap)?.meta;
 
     // Paging and wrong keys leave the flow where it was: its stored snapshot stays valid as it is.
-    const invalid = (key = 'error.invalid'): { text: string; end: boolean } => {
+    const invalid = (key?: string): Screen => {
       h.unchanged = true;
       row.invalid++;
-      if (row.invalid >= MAX_INVALID) return endScreen('error.tooMany', lang);
-      return render(row, snap, lang, key);
+      if (row.invalid >= MAX_INVALID) return offerHelp(h, lang);
+      const hint = hintFor(meta, current.choices.length, navigation(snap.can({ type: 'back', hop }), row.machine === row.home).showHome);
+      return render(row, snap, lang, key ?? hint.key, key ? undefined : hint.params);
+    };
+    /** Not a mistake (98 on the last page, 0 with nowhere to go back): the same screen, nothing counted. */
+    const same = (): Screen => {
+      h.unchanged = true;
+      return current;
     };
 
     if (input === null) return invalid('error.unexpected');
     if (input === '00') return restartHome(row, hop, keep, undefined, lang);
     if (input === '98') {
-      if (row.page + 1 >= current.pages) return invalid('error.noMore');
+      if (row.page + 1 >= current.pages) return same();
       h.unchanged = true;
       row.page++;
       row.invalid = 0;
@@ -334,15 +421,14 @@ export function createUssdEngine(deps: EngineDeps) {
     }
 
     let event: FlowEvent | null = null;
-    const meta = screenMeta(snap)?.meta;
     if (input === '0') {
       event = { type: 'back', hop };
       if (!snap.can(event)) {
-        if (row.machine === row.home) return invalid();
+        if (row.machine === row.home) return same();
         return restartHome(row, hop, keep, undefined, lang);
       }
     } else if (input.length > MAX_INPUT) {
-      return invalid('error.tooLong');
+      return invalid();
     } else if (meta?.input === 'text') {
       event = { type: 'text', value: input, hop };
     } else if (/^[1-9]\d?$/.test(input)) {
@@ -355,10 +441,11 @@ export function createUssdEngine(deps: EngineDeps) {
     await settle(actor, hop);
     snap = actor.getSnapshot();
     row.page = 0;
-    const refused = (snap.context as Partial<WithError>).error;
+    // Going back clears what was wrong on the screen the member left.
+    const refused = event.type === 'back' ? null : (snap.context as Partial<WithError>).error;
     if (refused && snap.status === 'active') {
       row.invalid++;
-      if (row.invalid >= MAX_INVALID) return endScreen('error.tooMany', lang);
+      if (row.invalid >= MAX_INVALID) return offerHelp(h, lang);
       return render(row, snap, lang, refused);
     }
     row.invalid = 0;
@@ -385,7 +472,7 @@ export function createUssdEngine(deps: EngineDeps) {
     keep: (a: AnyActor) => void,
     notice?: string,
     knownLang?: Language,
-  ): Promise<{ text: string; end: boolean }> {
+  ): Promise<Screen> {
     const caller = deps.identify(row.phone);
     const lang = knownLang ?? caller.lang;
     row.invalid = 0;
@@ -394,16 +481,55 @@ export function createUssdEngine(deps: EngineDeps) {
     return render(row, actor.getSnapshot(), lang, notice);
   }
 
-  async function resumeStep(h: Hop, hop: number, keep: (a: AnyActor) => void): Promise<{ text: string; end: boolean }> {
+  /**
+   * A contribution cut off within the window (amount or card entry, or its quote) is offered again on
+   * redial; a session cut anywhere else is not: the member starts at the main menu.
+   */
+  function resumeOffer(row: SessionRow, caller: Caller, nowMs: number): ResumeOffer | undefined {
+    if (deps.resumeMs <= 0) return undefined;
+    const cut = sessions.resumable(row.phone, nowMs - deps.resumeMs, row.sessionId);
+    const flow = cut ? flowOf(cut.machine) : undefined;
+    if (!cut || !flow || flow.version !== cut.version) return undefined;
+    try {
+      const saved = JSON.parse(cut.snapshot) as { value: unknown; context: unknown };
+      const snap = flow.machine.resolveState({ value: saved.value as never, context: saved.context as never });
+      const resume = screenMeta(snap)?.meta.resume;
+      if (!resume) return undefined;
+      return {
+        from: cut.sessionId, machine: cut.machine as FlowName, version: cut.version, snapshot: cut.snapshot, page: cut.page,
+        lang: caller.lang, line: { key: resume.key, params: resume.params?.(snap.context) ?? {} },
+      };
+    } catch (err) {
+      logger.warn({ err, machine: cut.machine }, 'ussd: a cut-off session could not be read for a resume offer');
+      return undefined;
+    }
+  }
+
+  const offerLine = (offer: ResumeOffer): Choice => ({ value: 'resume', labelKey: offer.line.key, labelParams: offer.line.params });
+
+  async function resumeStep(h: Hop, hop: number, keep: (a: AnyActor) => void): Promise<Screen> {
     const { row, input } = h;
-    const saved = JSON.parse(row.snapshot) as {
-      from: string; machine: FlowName; version: number; snapshot: string; page: number; lang: Language;
+    const saved = JSON.parse(row.snapshot) as ResumeOffer;
+    const caller = deps.identify(row.phone);
+    const home = await enter(row, row.home as FlowName, { sessionId: row.sessionId, phone: row.phone, lang: saved.lang, householdId: caller.householdId }, hop);
+    const menu = render(row, home.getSnapshot(), saved.lang, undefined, undefined, offerLine(saved));
+    const offerKey = String(menu.choices.length);
+    /** The offer stands: back to the menu with its extra line. */
+    const stay = (errorKey?: string, errorParams?: Params): Screen => {
+      h.unchanged = true;
+      const screen = errorKey ? render(row, home.getSnapshot(), saved.lang, errorKey, errorParams, offerLine(saved)) : menu;
+      home.stop();
+      Object.assign(row, { machine: RESUME, version: 0, page: 0 });
+      return screen;
     };
-    if (input === '1' || input === '2' || input === '00') {
+    const menuKey = input !== null && /^[1-9]\d?$/.test(input) && Number(input) < menu.choices.length;
+    if (input === offerKey || input === '00' || menuKey) {
+      // Taken or declined: offered once.
       sessions.markResumed(saved.from);
       live.drop(saved.from);
     }
-    if (input === '1') {
+    if (input === offerKey) {
+      home.stop();
       const flow = flows[saved.machine];
       if (!flow || flow.version !== saved.version) return restartHome(row, hop, keep, 'common.restarted');
       const actor = createActor(flow.machine, { snapshot: JSON.parse(saved.snapshot) }).start();
@@ -418,12 +544,41 @@ export function createUssdEngine(deps: EngineDeps) {
       }
       return render(row, actor.getSnapshot(), (actor.getSnapshot().context as FlowInput).lang);
     }
-    if (input === '2' || input === '00') {
-      return restartHome(row, hop, keep, undefined, saved.lang);
+    if (input === '00') {
+      keep(home);
+      row.invalid = 0;
+      return render(row, home.getSnapshot(), saved.lang);
     }
+    if (menuKey) {
+      // One of the menu's usual numbers: the member goes on as from the menu.
+      keep(home);
+      return advance(h, home, input, hop, keep);
+    }
+    if (input === '0' || input === '98') return stay();
+    row.invalid++;
+    if (row.invalid >= MAX_INVALID) {
+      home.stop();
+      return offerHelp(h, saved.lang);
+    }
+    return stay('error.pick', { count: menu.choices.length });
+  }
+
+  /** After too many wrong keys: 1 queues a call-back (the reason is the flow the member was stuck in), 0/00 the menu. */
+  async function helpStep(h: Hop, hop: number, keep: (a: AnyActor) => void): Promise<Screen> {
+    const { row, input } = h;
+    const saved = JSON.parse(row.snapshot) as { lang: Language; reason: string };
+    if (input === '1') {
+      const caller = deps.identify(row.phone);
+      row.invalid = 0;
+      const actor = await enter(row, 'callback', { sessionId: row.sessionId, phone: row.phone, lang: saved.lang, householdId: caller.householdId, reason: saved.reason }, hop);
+      keep(actor);
+      return render(row, actor.getSnapshot(), saved.lang);
+    }
+    if (input === '0' || input === '00') return restartHome(row, hop, keep, undefined, saved.lang);
+    h.unchanged = true;
     row.invalid++;
     if (row.invalid >= MAX_INVALID) return endScreen('error.tooMany', saved.lang);
-    return render(row, null, saved.lang, 'error.invalid');
+    return renderHelp(saved.lang, 'error.pickOne');
   }
 
   return {

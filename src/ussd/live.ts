@@ -4,7 +4,7 @@ import type { SessionRow } from '../db/sessions.ts';
 /** A session between two hops, kept in memory so the next hop need not read and restore it. */
 export interface LiveSession {
   row: SessionRow;
-  /** The running flow; null while the engine shows its own resume offer. */
+  /** The running flow; null while the engine shows a screen of its own (the resume offer, the call-back offer). */
   actor: AnyActor | null;
   seenMs: number;
 }

@@ -54,12 +54,11 @@ describe.skipIf(!browserAvailable())('the browser phone', () => {
     await page.keyboard.press('Escape');
     await until(() => events(MOUSSA)).toEqual([{ status: 'Incomplete', input: '1', error: 'the member hung up' }]);
 
-    // The green key with nothing typed dials the service code; the cut session is offered back.
+    // The green key with nothing typed dials the service code; a session cut on the coverage is not
+    // offered back: the main menu, with its usual numbers.
     await p.locator('button[data-key="green"]').click();
-    await until(() => screen(p).innerText()).toContain('Votre dernière session a été coupée.');
-    await page.keyboard.type('2');
-    await page.keyboard.press('Enter');
     await until(() => screen(p).innerText()).toContain('2 Cotiser');
+    expect(await screen(p).innerText()).not.toContain('7 ');
     for (const answer of ['2', '1']) {
       await page.keyboard.type(answer);
       await page.keyboard.press('Enter');
@@ -103,7 +102,7 @@ describe.skipIf(!browserAvailable())('the browser phone', () => {
     // Letters reach the application, which answers with a helpful line, not a crash.
     await page.keyboard.type('abc');
     await page.keyboard.press('Enter');
-    await until(() => p.getByTestId('text').innerText()).toMatch(/^Choix invalide/);
+    await until(() => p.getByTestId('text').innerText()).toMatch(/^Tapez 1 à 6\./);
 
     // A paste of 500 characters is refused by the gateway; the screen stays, the session goes on.
     await page.evaluate(() => {
@@ -113,7 +112,7 @@ describe.skipIf(!browserAvailable())('the browser phone', () => {
     });
     await page.keyboard.press('Enter');
     await until(() => p.getByTestId('error').innerText()).toContain('answer too long: 500 characters');
-    expect(await p.getByTestId('text').innerText()).toMatch(/^Choix invalide/);
+    expect(await p.getByTestId('text').innerText()).toMatch(/^Tapez 1 à 6\./);
 
     // The network drops the session: the application hears Failed.
     await p.getByRole('button', { name: 'Couper la session' }).click();
@@ -127,12 +126,13 @@ describe.skipIf(!browserAvailable())('the browser phone', () => {
     await page.keyboard.press('Enter');
     await until(() => screen(p).innerText()).toContain('Problème de connexion');
     expect(await page.locator('#log').innerText()).toContain('network error');
-    // Back to the real application: the phone recovers, and the dropped session can be resumed.
+    // Back to the real application: the phone recovers; the dropped session was on the main menu,
+    // nothing to continue: the main menu again.
     await page.locator('#app-url').fill(`${app.url}/ussd`);
     await p.locator('.handset').click();
     await page.keyboard.press('Escape');
     await page.keyboard.press('Enter');
-    await until(() => screen(p).innerText()).toContain("1 Reprendre où j'étais");
+    await until(() => screen(p).innerText()).toContain('1 Ma couverture');
   });
 
   it('runs phones side by side, and a page closed mid-session hangs up (Incomplete)', async () => {

@@ -110,15 +110,15 @@ const rows: Row[] = [
     },
   },
   {
-    label: 'an Incomplete notification leaves the session open, and the next call offers to resume it',
-    given: hops('ev-cut', AMINATA, ['', '3']),
+    label: 'an Incomplete notification leaves the session open, and the next call offers to resume the contribution it cut',
+    given: hops('ev-cut', AMINATA, ['', '2', '2*4']),
     body: notification('ev-cut', { phoneNumber: AMINATA, status: 'Incomplete', errorMessage: 'Session timed out' }),
     status: 200,
     says: 'OK',
     effect: async (app) => {
       expect(events(app, 'ev-cut')[0]).toMatchObject({ status: 'Incomplete', error_message: 'Session timed out' });
       expect(sessionStatus(app, 'ev-cut')).toBe('open');
-      expect((await app.hop('ev-cut-next', AMINATA, '')).body).toMatch(/^CON Votre dernière session a été coupée\.\n1 Reprendre/);
+      expect((await app.hop('ev-cut-next', AMINATA, '')).body).toMatch(/^CON Kénéya Sabatili\n1 Ma couverture\n[^]*\n6 Langue \/ Kan\n7 Continuer à cotiser$/);
     },
   },
   {

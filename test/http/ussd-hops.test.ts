@@ -66,6 +66,7 @@ const HISTORY_PAGE_2 = screen(
 );
 const HISTORY_PAGE_3 = screen('CON Mes paiements (7):', '03/03/2025 3 500 FCFA espèces', '0 Retour');
 const TOO_MANY = "END Trop d'erreurs. Recomposez *384*123# quand vous voulez. Merci.";
+const HELP = screen("CON Trop d'erreurs. UTM peut vous rappeler.", '1 Etre rappelé par UTM', '00 Menu');
 
 /** The gateway's hop; every answer is a 200 with a screen that fits a handset. */
 async function hop(app: TestApp, sessionId: string, phone: string, text: string): Promise<string> {
@@ -146,19 +147,34 @@ describe('USSD hops', () => {
   });
 
   describe('invalid inputs', () => {
-    it('three in a row end the session politely with END', async () => {
-      const invalid = screen('CON Choix invalide.', MAIN_MENU_LINES);
-      expect(await play(app, 'invalid-1', MOUSSA, ['', '7', '7*8', '7*8*9'])).toEqual([MAIN_MENU, invalid, invalid, TOO_MANY]);
-      expect(app.services.sessions.get('invalid-1')).toMatchObject({ status: 'ended', invalid: 3 });
-      expect(await hop(app, 'invalid-1', MOUSSA, '7*8*9*1')).toBe(TOO_MANY);
+    it('say what to type; three in a row offer a call-back instead of cutting the member off', async () => {
+      const invalid = screen('CON Tapez 1 à 6.', MAIN_MENU_LINES);
+      expect(await play(app, 'invalid-1', MOUSSA, ['', '7', '7*8', '7*8*9'])).toEqual([MAIN_MENU, invalid, invalid, HELP]);
+      expect(app.services.sessions.get('invalid-1')).toMatchObject({ status: 'open', machine: '@help', invalid: 0 });
+    });
+
+    it('after the call-back offer, 1 files a call-back under the reason of the flow the member was stuck in', async () => {
+      const screens = await play(app, 'invalid-cb', MOUSSA, ['', '2', '2*9', '2*9*9', '2*9*9*9', '2*9*9*9*1']);
+      expect(screens[4]).toBe(HELP);
+      expect(screens[5]).toMatch(/^END Merci\. Un agent UTM vous appellera le /);
+      expect(callbackCount(app)).toBe(1);
+      expect(app.services.db.prepare('SELECT reason FROM callback_requests').pluck().get()).toBe('payment');
+    });
+
+    it('after the call-back offer, 0 or 00 shows the menu, and three more mistakes end politely', async () => {
+      expect((await play(app, 'invalid-home', MOUSSA, ['', '7', '7*7', '7*7*7', '7*7*7*0'])).at(-1)).toBe(MAIN_MENU);
+      const more = await play(app, 'invalid-end', MOUSSA, ['', '7', '7*7', '7*7*7', '7*7*7*5', '7*7*7*5*5', '7*7*7*5*5*5']);
+      expect(more.slice(3)).toEqual([HELP, screen('CON Tapez 1.', HELP.slice('CON '.length)), screen('CON Tapez 1.', HELP.slice('CON '.length)), TOO_MANY]);
+      expect(app.services.sessions.get('invalid-end')).toMatchObject({ status: 'ended' });
+      expect(callbackCount(app)).toBe(0);
     });
 
     it('are counted again from zero after a valid input', async () => {
       const screens = await play(app, 'invalid-2', MOUSSA, ['', '7', '7*8', '7*8*1', '7*8*1*7', '7*8*1*7*8']);
       expect(screens.slice(3)).toEqual([
         COVERAGE,
-        screen('CON Choix invalide.', ...COVERAGE_LINES),
-        screen('CON Choix invalide.', ...COVERAGE_LINES),
+        screen('CON Tapez 1 à 2.', ...COVERAGE_LINES),
+        screen('CON Tapez 1 à 2.', ...COVERAGE_LINES),
       ]);
       expect(app.services.sessions.get('invalid-2')).toMatchObject({ status: 'open', invalid: 2 });
     });
@@ -180,21 +196,109 @@ describe('USSD hops', () => {
       expect(app.services.sessions.get('nav-2')).toMatchObject({ machine: 'main', page: 0, invalid: 0 });
     });
 
-    it('98 pages forward, and on the last page says "Dernière page."; 0 then goes back a page', async () => {
+    it('98 pages forward, and on the last page shows it again without counting a mistake; 0 then goes back a page', async () => {
       expect(await play(app, 'nav-3', MOUSSA, ['', '3', '3*98', '3*98*98', '3*98*98*98', '3*98*98*98*0', '3*98*98*98*0*00'])).toEqual([
         MAIN_MENU,
         HISTORY_PAGE_1,
         HISTORY_PAGE_2,
         HISTORY_PAGE_3,
-        screen('CON Dernière page.', HISTORY_PAGE_3.slice('CON '.length)),
+        HISTORY_PAGE_3,
         HISTORY_PAGE_2,
         MAIN_MENU,
       ]);
     });
 
-    it('98 on a screen that fits on one page says "Dernière page." too', async () => {
-      expect(await play(app, 'nav-4', MOUSSA, ['', '98'])).toEqual([MAIN_MENU, screen('CON Dernière page.', MAIN_MENU_LINES)]);
+    it('98 on a screen that fits on one page, and 0 on the main menu, show it again and are not counted', async () => {
+      expect(await play(app, 'nav-4', MOUSSA, ['', '7', '7*98', '7*98*0', '7*98*0*7'])).toEqual([
+        MAIN_MENU,
+        screen('CON Tapez 1 à 6.', MAIN_MENU_LINES),
+        MAIN_MENU,
+        MAIN_MENU,
+        screen('CON Tapez 1 à 6.', MAIN_MENU_LINES),
+      ]);
+      expect(app.services.sessions.get('nav-4')).toMatchObject({ status: 'open', invalid: 2 });
     });
+
+    it('an error shown on a screen is gone once the member goes back', async () => {
+      const screens = await play(app, 'nav-5', MOUSSA, ['', '2', '2*4', '2*4*abc', '2*4*abc*0']);
+      expect(screens[3]).toMatch(/^CON Tapez un montant en chiffres, sans espace\.\n/);
+      expect(screens[4]).toBe(screens[1]);
+      expect(app.services.sessions.get('nav-5')).toMatchObject({ machine: 'contribute', invalid: 0 });
+    });
+  });
+});
+
+describe('shortcut dials and the resume offer', () => {
+  let app: TestApp;
+  beforeEach(async () => {
+    app = await startTestApp();
+  });
+  afterEach(() => app.close());
+
+  const payments = () => app.services.db.prepare('SELECT COUNT(*) FROM payments').pluck().get();
+  const QUOTE = screen(
+    'CON Montant: 1 250 FCFA',
+    'Frais: 100 FCFA, par vous',
+    'Total: 1 350 FCFA',
+    "Couvert jusqu'au 31/05/2026",
+    '1 Confirmer',
+    '2 Annuler',
+    '0 Retour 00 Menu',
+  );
+  const OFFER = screen(MAIN_MENU, '7 Continuer à', 'payer 1 250 FCFA');
+
+  it('*384*123*1# (text "1") shows the coverage on the first hop, one hop per input played', async () => {
+    expect(await hop(app, 'sc-1', MOUSSA, '1')).toBe(COVERAGE);
+    expect(app.services.sessions.get('sc-1')).toMatchObject({ machine: 'coverage', hops: 2, lastText: '1', invalid: 0 });
+    expect(await hop(app, 'sc-1', MOUSSA, '1*1')).toBe(BENEFICIARIES);
+  });
+
+  it('*384*123*2*1# stops at the quote; only the next hop, typed on the quote, confirms it', async () => {
+    expect(await hop(app, 'sc-2', MOUSSA, '2*1')).toBe(QUOTE);
+    expect(app.services.sessions.get('sc-2')).toMatchObject({ machine: 'contribute', hops: 3, lastText: '2*1' });
+    expect(payments()).toBe(0);
+    expect(await hop(app, 'sc-2', MOUSSA, '2*1*1')).toMatch(/^END Paiement demandé\./);
+    expect(payments()).toBe(1);
+  });
+
+  it('a confirm inside the shortcut text is not applied: the quote is shown, nothing is paid, a retry of the hop changes nothing', async () => {
+    expect(await hop(app, 'sc-3', MOUSSA, '2*1*1')).toBe(QUOTE);
+    expect(await hop(app, 'sc-3', MOUSSA, '2*1*1')).toBe(QUOTE);
+    expect(app.services.sessions.get('sc-3')).toMatchObject({ hops: 3, lastText: '2*1*1' });
+    expect(payments()).toBe(0);
+  });
+
+  it('a wrong key inside a shortcut stops there, with its hint, counted once', async () => {
+    expect(await hop(app, 'sc-4', MOUSSA, '7*1')).toBe(screen('CON Tapez 1 à 6.', MAIN_MENU_LINES));
+    expect(app.services.sessions.get('sc-4')).toMatchObject({ machine: 'main', hops: 2, invalid: 1 });
+  });
+
+  it('a text no handset dials (too many inputs, an empty one) shows the home menu', async () => {
+    expect(await hop(app, 'sc-5', MOUSSA, '1*1*0*1*0*1*0*1*0')).toBe(MAIN_MENU);
+    expect(await hop(app, 'sc-6', MOUSSA, '1**1')).toBe(MAIN_MENU);
+    expect(app.services.sessions.get('sc-6')).toMatchObject({ hops: 1 });
+  });
+
+  it('no offer after a session cut on the coverage; after one cut on a quote, the offer is an extra line, wrong keys keep it', async () => {
+    await play(app, 'cut-1', MOUSSA, ['', '1', '1*1']);
+    expect(await hop(app, 'cut-1b', MOUSSA, '')).toBe(MAIN_MENU);
+
+    await play(app, 'cut-2', MOUSSA, ['', '2', '2*1']);
+    expect(await play(app, 'cut-2b', MOUSSA, ['', '9', '9*0', '9*0*98'])).toEqual([
+      OFFER,
+      screen('CON Tapez 1 à 7.', OFFER.slice('CON '.length)),
+      OFFER,
+      OFFER,
+    ]);
+    expect(app.services.sessions.get('cut-2b')).toMatchObject({ machine: '@resume', invalid: 1 });
+    expect(await hop(app, 'cut-2b', MOUSSA, '9*0*98*7')).toBe(QUOTE);
+    expect(app.services.sessions.get('cut-2')).toMatchObject({ status: 'resumed' });
+  });
+
+  it('a menu key on the offer goes where it always goes, and the offer is not made again', async () => {
+    await play(app, 'cut-3', MOUSSA, ['', '2', '2*1']);
+    expect(await play(app, 'cut-3b', MOUSSA, ['', '3'])).toEqual([OFFER, HISTORY_PAGE_1]);
+    expect(await hop(app, 'cut-3c', MOUSSA, '')).toBe(MAIN_MENU);
   });
 });
 

@@ -100,11 +100,12 @@ const rows: Row[] = [
   { label: 'Content-Type in capitals (media types are case-insensitive)', body: gw('r-caps'), type: 'Application/X-WWW-Form-Urlencoded', status: 200, says: MAIN_MENU },
   { label: 'a sessionId of exactly 128 characters', body: gw('s'.repeat(128)), status: 200, says: MAIN_MENU, effect: stored('s'.repeat(128)) },
   {
-    label: 'an unknown sessionId with non-empty text: the home menu, the text kept as the session so far',
+    label: 'an unknown sessionId with non-empty text: played as a shortcut from the home menu, stopping at a quote',
     body: gw('r-late-start', { text: '1*2*3' }),
     status: 200,
-    says: MAIN_MENU,
-    effect: (app) => expect(app.services.sessions.get('r-late-start')).toMatchObject({ hops: 1, lastText: '1*2*3', status: 'open' }),
+    says: 'CON Montant: 4 750 FCFA\n',
+    effect: (app) =>
+      expect(app.services.sessions.get('r-late-start')).toMatchObject({ hops: 4, lastText: '1*2*3', status: 'open', machine: 'contribute' }),
   },
   {
     label: 'text of 3000 `*` for an unknown sessionId: the home menu',

@@ -271,10 +271,14 @@ export function isQuote(body: string): boolean {
   return body.startsWith('CON') && /FCFA/.test(body) && o[0] === '1' && o[1] === '2' && o.length === 2 && /\d[\d  ]* FCFA[\s\S]*\d[\d  ]* FCFA/.test(body);
 }
 
-/** The resume offer after a cut session: two choices, no amounts, and the session is new. */
+/** The resume offer after a cut contribution: the main menu's six choices, with one more (the offer) after them. */
 export function isResumeOffer(body: string): boolean {
-  const o = options(body);
-  return body.startsWith('CON') && o.length === 2 && !/FCFA/.test(body) && body.split('\n').length <= 4;
+  return body.startsWith('CON') && options(body).length === 7;
+}
+
+/** The key that takes a resume offer: its last choice. */
+export function resumeKey(body: string): string {
+  return options(body).at(-1) ?? '';
 }
 
 // ---- members beyond the demo ----

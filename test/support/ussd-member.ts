@@ -7,9 +7,10 @@
  * - contribute menu: the suggested amounts first, then "other amount", then "another household";
  * - the quote offers `1` confirm and `2` cancel (isQuote);
  * - a payment already waiting shows one choice (cancel it) and its amounts;
- * - the resume offer after a cut session: `1` resume, `2` main menu (isResumeOffer).
+ * - the resume offer after a cut contribution: the main menu with its usual numbers and one more
+ *   choice after them, which resumes (isResumeOffer, resumeKey).
  */
-import { isQuote, isResumeOffer, options, type Client, type Screen } from './server-child.ts';
+import { isQuote, isResumeOffer, options, resumeKey, type Client, type Screen } from './server-child.ts';
 
 export type Walk =
   | { kind: 'quote'; texts: string[]; screen: Screen }
@@ -72,7 +73,7 @@ export function isWaitingPayment(body: string): boolean {
  * amount" and `amount`. Stops early on any other screen (a payment already waiting, an error).
  */
 export async function walkToQuote(s: Session, pick: { suggested: number } | { amount: number }): Promise<Walk> {
-  if (isResumeOffer((await s.dial()).body)) await s.answer('2'); // a session left open earlier: main menu
+  await s.dial(); // a resume offer keeps the main menu's numbers: `2` still contributes
   const menu = await s.answer('2');
   if (isWaitingPayment(menu.body)) return { kind: 'waiting', texts: [...s.inputs], screen: menu };
   const m = contributeMenu(menu.body);
@@ -90,16 +91,16 @@ export async function walkToQuote(s: Session, pick: { suggested: number } | { am
 }
 
 /**
- * Redials after a cut: accepts the resume offer when there is one (`1`) and, if that brings back a
+ * Redials after a cut: accepts the resume offer when there is one (its last choice) and, if that brings back a
  * quote, confirms it again. Returns what happened, for the report.
  */
 export async function redialResumeConfirm(s: Session): Promise<'no-offer' | 'resumed-no-quote' | 'confirmed-again'> {
   const first = await s.dial();
   if (!isResumeOffer(first.body)) return 'no-offer';
-  const resumed = await s.answer('1');
+  const resumed = await s.answer(resumeKey(first.body));
   if (!isQuote(resumed.body)) return 'resumed-no-quote';
   await s.answer('1');
   return 'confirmed-again';
 }
 
-export { isQuote, isResumeOffer };
+export { isQuote, isResumeOffer, resumeKey };

@@ -13,6 +13,8 @@ import { GATEWAY_TIMEOUT_MS } from '../simulator/ussd-gateway.ts';
 import { playTranscript, readTranscript } from '../simulator/transcripts.ts';
 import { createServices } from '../services.ts';
 import { smsStats } from '../sms/stats.ts';
+import { CATALOG_DIR, exportReviewCsv, importReviewCsv, reviewItems, writeBambaraCatalog } from '../ussd/review.ts';
+import { loadCatalogs } from '../i18n/catalog.ts';
 import { checkFlows } from '../ussd/check.ts';
 import { registerBackup } from './backup.ts';
 import { registerCampaigns } from './campaign.ts';
@@ -282,6 +284,38 @@ export function buildCli(): Command {
           `${report.pendingReview.length} Bambara messages awaiting review`,
       );
       if (report.problems.length > 0) process.exitCode = 1;
+    });
+
+  const review = flows.command('review').description('the native review of the Bambara messages, in a spreadsheet');
+  review
+    .command('export')
+    .description('write every Bambara message to a CSV for a reviewer: key, French, Bambara, where it appears, status, doubt (doubtful first)')
+    .argument('<file>', 'the CSV to write')
+    .option('--catalogs <dir>', 'the catalogs folder', CATALOG_DIR)
+    .action((file: string, opts: { catalogs: string }) => {
+      const csv = exportReviewCsv(loadCatalogs(opts.catalogs));
+      writeFileSync(file, csv);
+      const items = reviewItems(loadCatalogs(opts.catalogs));
+      console.log(
+        `${items.length} Bambara messages written to ${file}: ${items.filter((i) => i.doubt && i.status === 'pending').length} doubtful, ` +
+          `${items.filter((i) => i.status === 'pending').length} awaiting review`,
+      );
+    });
+  review
+    .command('import')
+    .description('apply a reviewed CSV: corrected Bambara texts, marked reviewed ("relu") unless the status says "à relire"; nothing is written on any error')
+    .argument('<file>', 'the reviewed CSV')
+    .option('--catalogs <dir>', 'the catalogs folder', CATALOG_DIR)
+    .action((file: string, opts: { catalogs: string }) => {
+      const r = importReviewCsv(readFileSync(file, 'utf8'), opts.catalogs);
+      if (r.errors.length > 0 || r.bm === null) {
+        for (const e of r.errors) console.error(`${file}:${e.line}: ${e.message}`);
+        console.error(`flows review import: ${r.errors.length} errors, nothing written`);
+        process.exitCode = 1;
+        return;
+      }
+      writeBambaraCatalog(r.bm, opts.catalogs);
+      console.log(`flows review import: ${r.changed.length} texts corrected, ${r.reviewed.length} messages marked reviewed`);
     });
 
   return program;

@@ -113,3 +113,10 @@ export function screenTitle(screen: string): string {
   const flow = screen.split('.')[0] ?? screen;
   return FLOW_TITLES[flow] ? `menu « ${FLOW_TITLES[flow]} »` : 'écran inconnu';
 }
+
+/** Where a message appears, as `sabatili flows review export` writes it ('coverage/summary.active'), for the console: the menu and the screen's title. */
+export function whereInFrench(where: string): string {
+  const m = /^([a-z]+)\/(.+)$/.exec(where);
+  if (!m || !FLOW_TITLES[m[1] as string]) return where;
+  return `menu « ${FLOW_TITLES[m[1] as string]} », écran « ${screenTitle(`${m[1]}.${m[2]}`)} »`;
+}

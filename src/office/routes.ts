@@ -1,5 +1,6 @@
+import { exportReviewCsv, reviewItems } from '../ussd/review.ts';
 import { dayInput, dayTimeInput, parseDay } from './dates.ts';
-import { CALLBACK_CHANNELS, CALLBACK_STATUSES, FAILURE_REASONS, named, PAYMENT_FINAL, REMINDER_RULES, screenTitle, SESSION_STATUSES, SMS_KINDS, SMS_STATUSES } from './labels.ts';
+import { CALLBACK_CHANNELS, CALLBACK_STATUSES, FAILURE_REASONS, named, whereInFrench, PAYMENT_FINAL, REMINDER_RULES, screenTitle, SESSION_STATUSES, SMS_KINDS, SMS_STATUSES } from './labels.ts';
 import { randomUUID } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -594,6 +595,16 @@ export function officeRoutes(app: Express, d: OfficeDeps): void {
     const offset = String(b.offsetDays ?? '').trim();
     d.reminderRules.change(Number(req.params.id), offset === '' ? Number.NaN : Number(offset), b.enabled === 'on', actorOf(res));
     return 'rule-saved';
+  });
+
+  /** The Bambara messages awaiting a native speaker's review, doubtful terms first; the spreadsheet to review them. */
+  app.get('/admin/bambara', manager, (_req, res) => {
+    const items = reviewItems().map((i) => ({ ...i, where: i.where.map(whereInFrench) }));
+    page(res, 'bambara', { title: 'Relecture du bambara', items });
+  });
+  app.get('/admin/bambara.csv', manager, (_req, res) => {
+    d.audit.record(actorOf(res), d.clock.now(), { action: 'export.bambara', entity: 'export', entityId: 'bambara.csv' });
+    res.attachment('relecture-bambara.csv').type('text/csv; charset=utf-8').send(exportReviewCsv());
   });
 
   app.get('/admin/audit', manager, (req, res) => {

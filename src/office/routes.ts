@@ -527,9 +527,10 @@ export function officeRoutes(app: Express, d: OfficeDeps): void {
     try {
       const k = await d.kpis(options);
       const chart = {
-        trendDays: k.trendDays,
+        // The axes read as the tables do: days JJ/MM/AAAA, months by their French name.
+        trendDays: k.trendDays.map(formatDate),
         penetration: k.districts.map((x) => ({ label: x.district, rates: x.penetration.trend.map((p) => (p.rate === null ? null : percent2(p.rate))) })),
-        months: k.totals.contributions.months.map((m) => m.month),
+        months: k.totals.contributions.months.map((m) => f.month(m.month)),
         channels: CHANNELS.map((c) => ({ label: LABELS.channels[c], amounts: k.totals.contributions.months.map((m) => m.byChannel[c].amount) })),
       };
       // JSON in the page for the charts; '<' escaped so that no value can close the script element.

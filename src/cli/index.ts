@@ -273,7 +273,7 @@ export function buildCli(): Command {
   const flows = program.command('flows').description('the USSD menus and their messages');
   flows
     .command('check')
-    .description('fail on a message missing in a language, a screen over 160 GSM-7 septets, a character that cannot be folded, or an unreachable state')
+    .description('fail on a message missing in a language, a screen over 160 GSM-7 septets, an amount, date or key cut by a 20-column handset, a character that cannot be folded, or an unreachable state')
     .option('--review', 'also list the Bambara messages still awaiting review by a native speaker')
     .action((opts: { review?: boolean }) => {
       const report = checkFlows();

@@ -121,7 +121,7 @@ export function checkFlows(catalogs: Catalogs = loadCatalogs()): FlowsReport {
           problems.push(`${lang} "${key}": placeholders differ from fr.json`);
         }
       }
-      if (lang === 'bm' && entry.review !== 'reviewed') pendingReview.push(`bm "${key}": ${entry.text}`);
+      if (lang === 'bm' && entry.review !== 'reviewed') pendingReview.push(`bm "${key}": ${entry.text}${entry.doubt ? `  [doute: ${entry.doubt}]` : ''}`);
     }
   }
 

@@ -278,10 +278,12 @@ export function buildCli(): Command {
     .action((opts: { review?: boolean }) => {
       const report = checkFlows();
       for (const line of report.problems) console.error(`✗ ${line}`);
+      for (const line of report.warnings) console.error(`⚠ ${line}`);
       if (opts.review) for (const line of report.pendingReview) console.log(`… ${line}`);
       console.log(
         `flows check: ${report.screens} screens in ${report.languages} languages, ${report.problems.length} problems, ` +
-          `${report.pendingReview.length} Bambara messages awaiting review`,
+          `${report.pendingReview.length} Bambara messages awaiting review` +
+          (report.warnings.length ? `, ${report.warnings.length} SMS warnings (cut at 20 columns)` : ''),
       );
       if (report.problems.length > 0) process.exitCode = 1;
     });

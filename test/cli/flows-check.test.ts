@@ -80,6 +80,12 @@ describe('sabatili flows check', () => {
       expect(narrowProblems(longFooter, 'Choisissez:', false)).toEqual(['splits the key from its label "00 Menu"']);
     });
 
+    it('reports the SMS a 20-column handset would cut, without failing (yet)', () => {
+      const r = checkFlows();
+      expect(r.problems).toEqual([]);
+      expect(r.warnings).toContain('fr "sms.payment.expired": SMS at 20 columns splits the amount "999 999 FCFA"');
+    });
+
     it('breaks a navigation footer that a 20-column handset would cut before "00", at no cost in septets', () => {
       const problems = checkFlows().problems;
       expect(problems.filter((p) => p.includes('20 columns'))).toEqual([]);

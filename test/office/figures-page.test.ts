@@ -39,7 +39,10 @@ describe('figures in the console', () => {
     expect(page.body).toContain(`data-testid="success-rate">${pct(t.payments.successRate)}</strong>`);
     expect(t.contributions.months.length).toBeGreaterThan(0);
     const chart = JSON.parse(/<script type="application\/json" id="figures-data">(.*?)<\/script>/s.exec(page.body)?.[1] ?? 'null');
-    expect(chart.months).toEqual(t.contributions.months.map((m) => m.month));
+    // The axes read as the tables do: months by their French name, days JJ/MM/AAAA.
+    expect(chart.months).toHaveLength(t.contributions.months.length);
+    expect(chart.months.at(-1)).toBe('mars 2026');
+    expect(chart.trendDays.every((d: string) => /^\d{2}\/\d{2}\/\d{4}$/.test(d))).toBe(true);
     // Penetration: the table's number, two decimals, is the one the chart plots for the same day.
     expect(k.period.today).toBe('2026-03-10');
     k.districts.forEach((d, i) => {

@@ -158,7 +158,7 @@ export function buildCli(): Command {
       }
       console.table(st.byKind);
       const rate = st.deliveryRate === null ? 'n/a' : `${(st.deliveryRate * 100).toFixed(1)}%`;
-      const cost = Object.entries(st.cost).map(([cur, v]) => `${v} ${cur}`).join(', ') || '0';
+      const cost = Object.entries(st.cost).map(([cur, v]) => `${v} ${cur === 'XOF' ? 'FCFA' : cur}`).join(', ') || '0';
       console.log(`delivery rate ${rate}; cost ${cost}; ${st.segments} segments sent; ${st.optedOut} phones opted out; ${st.inboundUnmatched} inbound texts not understood (for UTM staff)`);
     });
 

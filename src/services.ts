@@ -133,7 +133,10 @@ export function createServices(config: Config, clock: Clock, logger: Logger, db:
     limits: { idleMs: config.SIMULATOR_USSD_IDLE_SECONDS * 1000, maxMs: config.SIMULATOR_USSD_MAX_SECONDS * 1000 },
     callbackUrl: ownCallbackUrl(() => publicUrl, config.GATEWAY_CALLBACK_KEY),
   });
-  const campaigns = createCampaigns({ db, clock, outbox, serviceCode: config.USSD_SERVICE_CODE, costPerSegmentFcfa: config.SMS_COST_PER_SEGMENT_FCFA });
+  const campaigns = createCampaigns({
+    db, clock, outbox, serviceCode: config.USSD_SERVICE_CODE, costPerSegmentFcfa: config.SMS_COST_PER_SEGMENT_FCFA,
+    hours: { startHour: config.REMINDER_START_HOUR, endHour: config.REMINDER_END_HOUR },
+  });
   const inbound = createInboundHandler({
     db, outbox, households, preferences, callbacks, catalogs, clock, serviceCode: config.USSD_SERVICE_CODE,
     repliesPerSenderPerHour: config.SMS_REPLIES_PER_SENDER_PER_HOUR,

@@ -16,6 +16,11 @@
  * per-campaign rate inside the dispatcher, because the schedule is then durable and visible in the
  * outbox, survives restarts of either process, needs no campaign bookkeeping on the dispatcher's hot
  * path, and the dispatcher's own order (receipts first) and global rate still apply on top.
+ *
+ * Like reminders, campaigns speak only within the sending hours (REMINDER_START_HOUR to
+ * REMINDER_END_HOUR, Bamako): the schedule counts its k × interval in open time only, so a campaign
+ * sent at night holds every message until the hours open (and stays `scheduled` until then), and a
+ * send that runs past the closing hour carries on the next morning at the same rate.
  */
 import { z } from 'zod';
 import { bamakoDay, type Clock } from '../clock.ts';
@@ -28,6 +33,7 @@ import { conversions, type Conversions } from './conversions.ts';
 import { parsePhoneCsv, type PhoneListError } from './phones-csv.ts';
 import { reminderRuleResults, type ReminderRuleResults } from './reminder-results.ts';
 import { checkTemplate, compile, render, TemplateError, type PlaceholderValues } from './render.ts';
+import { sendableFrom, sendingCloses, type SendingHours } from '../domain/reminders.ts';
 
 /** Households per enqueue transaction: big enough to amortise the commit, small enough to pause quickly. */
 export const CHUNK = 2000;
@@ -177,6 +183,24 @@ export interface CampaignDeps {
   costPerSegmentFcfa: number;
   /** Households per enqueue transaction (default CHUNK; tests use small chunks to pause between them). */
   chunkSize?: number;
+  /** The sending hours (those of the reminders); without them, a campaign may send at any hour. */
+  hours?: SendingHours;
+}
+
+/**
+ * When message k of a schedule may go: `offsetMs` (k × interval) after `originMs`, counted in the
+ * sending hours only. Without hours, plainly originMs + offsetMs.
+ */
+export function scheduledAt(originMs: number, offsetMs: number, hours?: SendingHours): number {
+  if (!hours) return originMs + offsetMs;
+  let t = sendableFrom(new Date(originMs), hours).getTime();
+  let rest = offsetMs;
+  for (;;) {
+    const closes = sendingCloses(new Date(t), hours).getTime();
+    if (t + rest < closes) return t + rest;
+    rest -= closes - t;
+    t = sendableFrom(new Date(closes), hours).getTime();
+  }
 }
 
 export function createCampaigns(deps: CampaignDeps) {
@@ -330,7 +354,7 @@ export function createCampaigns(deps: CampaignDeps) {
           control.push(m);
           continue;
         }
-        sms.notBeforeMs = origin + Math.floor(index++ * interval);
+        sms.notBeforeMs = scheduledAt(origin, Math.floor(index++ * interval), deps.hours);
         const c = outbox.check(sms);
         if ('status' in c) refused.push({ m, lang: sms.lang, reason: c.reason });
         else checked.push({ m, c });
@@ -541,7 +565,9 @@ export function createCampaigns(deps: CampaignDeps) {
         if (total === 0) throw new CampaignError('the audience is empty: no member matches these filters; nothing was sent', 409, { warning: 'empty audience' });
         const now = clock.now().getTime();
         const sendAt = r.send_at ? Date.parse(r.send_at) : now;
-        startSending.run({ id, state: sendAt > now ? 'scheduled' : 'sending', now: nowIso(), origin: Math.max(now, sendAt) });
+        // Outside the sending hours, the campaign waits for them: scheduled until they open.
+        const origin = scheduledAt(Math.max(now, sendAt), 0, deps.hours);
+        startSending.run({ id, state: origin > now ? 'scheduled' : 'sending', now: nowIso(), origin });
         return { campaign: toCampaign(row(id)), total };
       }).immediate();
     },
@@ -605,9 +631,12 @@ export function createCampaigns(deps: CampaignDeps) {
         if (r.state !== 'paused') throw new CampaignError(`campaign ${id} is ${r.state}: only a paused campaign can be resumed`, 409);
         const now = clock.now().getTime();
         const sendAt = r.send_at ? Date.parse(r.send_at) : now;
-        const origin = Math.max(now, sendAt);
-        const released = outbox.releaseCampaign(id, origin, intervalMs(r), DEFAULT_VALIDITY_MS.campaign);
-        resumeSchedule.run({ id, state: sendAt > now ? 'scheduled' : 'sending', origin, index: released, now: nowIso() });
+        const origin = scheduledAt(Math.max(now, sendAt), 0, deps.hours);
+        const interval = intervalMs(r);
+        const released = deps.hours
+          ? outbox.releaseCampaignAt(id, (k) => scheduledAt(origin, Math.floor(k * interval), deps.hours), DEFAULT_VALIDITY_MS.campaign)
+          : outbox.releaseCampaign(id, origin, interval, DEFAULT_VALIDITY_MS.campaign);
+        resumeSchedule.run({ id, state: origin > now ? 'scheduled' : 'sending', origin, index: released, now: nowIso() });
       }).immediate();
       return api.get(id);
     },

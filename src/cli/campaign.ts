@@ -167,7 +167,10 @@ export function registerCampaigns(program: Command, deps: { config: () => Config
     const db = openDatabase(c.DATABASE_PATH);
     try {
       const outbox = createOutbox(db, systemClock, { foldMode: c.GSM_FOLD, allowUcs2: c.SMS_ALLOW_UCS2, allowedCountries: c.SMS_ALLOWED_COUNTRIES });
-      return fn(createCampaigns({ db, clock: systemClock, outbox, serviceCode: c.USSD_SERVICE_CODE, costPerSegmentFcfa: c.SMS_COST_PER_SEGMENT_FCFA }));
+      return fn(createCampaigns({
+        db, clock: systemClock, outbox, serviceCode: c.USSD_SERVICE_CODE, costPerSegmentFcfa: c.SMS_COST_PER_SEGMENT_FCFA,
+        hours: { startHour: c.REMINDER_START_HOUR, endHour: c.REMINDER_END_HOUR },
+      }));
     } catch (err) {
       if (!(err instanceof CampaignError)) throw err;
       console.error(err.message);

@@ -13,6 +13,8 @@ import { GATEWAY_TIMEOUT_MS } from '../simulator/ussd-gateway.ts';
 import { playTranscript, readTranscript } from '../simulator/transcripts.ts';
 import { createServices } from '../services.ts';
 import { smsStats } from '../sms/stats.ts';
+import { CATALOG_DIR, exportReviewCsv, importReviewCsv, reviewItems, writeBambaraCatalog } from '../ussd/review.ts';
+import { loadCatalogs } from '../i18n/catalog.ts';
 import { checkFlows } from '../ussd/check.ts';
 import { registerBackup } from './backup.ts';
 import { registerCampaigns } from './campaign.ts';
@@ -156,7 +158,7 @@ export function buildCli(): Command {
       }
       console.table(st.byKind);
       const rate = st.deliveryRate === null ? 'n/a' : `${(st.deliveryRate * 100).toFixed(1)}%`;
-      const cost = Object.entries(st.cost).map(([cur, v]) => `${v} ${cur}`).join(', ') || '0';
+      const cost = Object.entries(st.cost).map(([cur, v]) => `${v} ${cur === 'XOF' ? 'FCFA' : cur}`).join(', ') || '0';
       console.log(`delivery rate ${rate}; cost ${cost}; ${st.segments} segments sent; ${st.optedOut} phones opted out; ${st.inboundUnmatched} inbound texts not understood (for UTM staff)`);
     });
 
@@ -271,17 +273,51 @@ export function buildCli(): Command {
   const flows = program.command('flows').description('the USSD menus and their messages');
   flows
     .command('check')
-    .description('fail on a message missing in a language, a screen over 160 GSM-7 septets, a character that cannot be folded, or an unreachable state')
+    .description('fail on a message missing in a language, a screen over 160 GSM-7 septets, an amount, date or key cut by a 20-column handset, a character that cannot be folded, or an unreachable state')
     .option('--review', 'also list the Bambara messages still awaiting review by a native speaker')
     .action((opts: { review?: boolean }) => {
       const report = checkFlows();
       for (const line of report.problems) console.error(`✗ ${line}`);
+      for (const line of report.warnings) console.error(`⚠ ${line}`);
       if (opts.review) for (const line of report.pendingReview) console.log(`… ${line}`);
       console.log(
         `flows check: ${report.screens} screens in ${report.languages} languages, ${report.problems.length} problems, ` +
-          `${report.pendingReview.length} Bambara messages awaiting review`,
+          `${report.pendingReview.length} Bambara messages awaiting review` +
+          (report.warnings.length ? `, ${report.warnings.length} SMS warnings (cut at 20 columns)` : ''),
       );
       if (report.problems.length > 0) process.exitCode = 1;
+    });
+
+  const review = flows.command('review').description('the native review of the Bambara messages, in a spreadsheet');
+  review
+    .command('export')
+    .description('write every Bambara message to a CSV for a reviewer: key, French, Bambara, where it appears, status, doubt (doubtful first)')
+    .argument('<file>', 'the CSV to write')
+    .option('--catalogs <dir>', 'the catalogs folder', CATALOG_DIR)
+    .action((file: string, opts: { catalogs: string }) => {
+      const csv = exportReviewCsv(loadCatalogs(opts.catalogs));
+      writeFileSync(file, csv);
+      const items = reviewItems(loadCatalogs(opts.catalogs));
+      console.log(
+        `${items.length} Bambara messages written to ${file}: ${items.filter((i) => i.doubt && i.status === 'pending').length} doubtful, ` +
+          `${items.filter((i) => i.status === 'pending').length} awaiting review`,
+      );
+    });
+  review
+    .command('import')
+    .description('apply a reviewed CSV: corrected Bambara texts, marked reviewed ("relu") unless the status says "à relire"; nothing is written on any error')
+    .argument('<file>', 'the reviewed CSV')
+    .option('--catalogs <dir>', 'the catalogs folder', CATALOG_DIR)
+    .action((file: string, opts: { catalogs: string }) => {
+      const r = importReviewCsv(readFileSync(file, 'utf8'), opts.catalogs);
+      if (r.errors.length > 0 || r.bm === null) {
+        for (const e of r.errors) console.error(`${file}:${e.line}: ${e.message}`);
+        console.error(`flows review import: ${r.errors.length} errors, nothing written`);
+        process.exitCode = 1;
+        return;
+      }
+      writeBambaraCatalog(r.bm, opts.catalogs);
+      console.log(`flows review import: ${r.changed.length} texts corrected, ${r.reviewed.length} messages marked reviewed`);
     });
 
   return program;

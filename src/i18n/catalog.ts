@@ -15,6 +15,8 @@ export type ReviewStatus = 'pending' | 'reviewed';
 export interface Entry {
   text: string;
   review?: ReviewStatus;
+  /** Why a Bambara term is doubtful (a guess, a word that means something else), for the reviewer. */
+  doubt?: string;
 }
 
 export type Catalog = ReadonlyMap<string, Entry>;

@@ -1,3 +1,4 @@
+import { parseDayTime } from './dates.ts';
 import type { Express, RequestHandler, Response } from 'express';
 import { CampaignError, type Campaigns } from '../campaigns/campaigns.ts';
 import { COVERAGE_STATUSES } from '../campaigns/audience.ts';
@@ -47,7 +48,7 @@ export function campaignInput(b: Body): Record<string, unknown> {
     },
     messages,
     ...(one(b.fallback) ? { fallbackLanguage: one(b.fallback) } : {}),
-    ...(one(b.sendAt) ? { sendAt: one(b.sendAt) } : {}),
+    ...(one(b.sendAt) ? { sendAt: parseDayTime(one(b.sendAt) as string) } : {}),
     ...(one(b.ratePerMinute) ? { ratePerMinute: Number(one(b.ratePerMinute)) } : {}),
     ...(share ? { controlShare: Number(share) / 100 } : {}),
   };

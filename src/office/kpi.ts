@@ -923,7 +923,8 @@ export function kpiTables(k: Kpis): Record<CsvSection, Row[]> {
       [...SCOPE, 'messages', 'sent', 'delivered', 'failed', 'expired', 'waiting', 'delivery_rate', 'segments', 'cost'],
       ...[...levels, nonMembers].map((l) => {
         const s = l.f.sms;
-        const cost = Object.entries(s.cost).map(([c, v]) => `${v} ${c}`).join('; ');
+        // The CFA franc the gateway reports as XOF is written FCFA, as everywhere in the app.
+        const cost = Object.entries(s.cost).map(([c, v]) => `${v} ${c === 'XOF' ? 'FCFA' : c}`).join('; ');
         return [...scope(l), s.messages, s.sent, s.delivered, s.failed, s.expired, s.waiting, share(s.deliveryRate), s.segments, cost];
       }),
     ],

@@ -1,3 +1,4 @@
+import { parseDay } from './dates.ts';
 import { parsePhoneNumberFromString } from 'libphonenumber-js/mobile';
 import type { HouseholdStore, NewHousehold } from '../db/households.ts';
 import type { MutuelleStore } from '../db/mutuelles.ts';
@@ -61,7 +62,7 @@ export function checkHousehold(
     else if (deps.households.findByCard(cardNumber)) errors.cardNumber = 'ce numéro de carte existe déjà';
   }
 
-  const joinedOn = text(v, 'joinedOn') || opts.today;
+  const joinedOn = parseDay(text(v, 'joinedOn')) || opts.today;
   if (opts.editing === undefined && (!isLocalDate(joinedOn) || joinedOn > opts.today)) errors.joinedOn = "date d'adhésion invalide ou future";
 
   const beneficiaries: NewHousehold['beneficiaries'] = [];

@@ -1,3 +1,6 @@
+import { exportReviewCsv, reviewItems } from '../ussd/review.ts';
+import { dayInput, dayTimeInput, parseDay } from './dates.ts';
+import { CALLBACK_CHANNELS, CALLBACK_STATUSES, FAILURE_REASONS, named, whereInFrench, PAYMENT_FINAL, REMINDER_RULES, screenTitle, SESSION_STATUSES, SMS_KINDS, SMS_STATUSES } from './labels.ts';
 import { randomUUID } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -62,6 +65,9 @@ const VIEWS = new URL('./views/', import.meta.url).pathname;
 const STATIC = new URL('./public/', import.meta.url).pathname;
 const CHART_JS = new URL('../../node_modules/chart.js/dist/', import.meta.url).pathname;
 
+/** A share in per cent, rounded to two decimals: the number both the table and the chart show. */
+export const percent2 = (r: number) => Math.round(r * 10_000) / 100;
+
 const MONTHS = ['janvier', 'février', 'mars', 'avril', 'mai', 'juin', 'juillet', 'août', 'septembre', 'octobre', 'novembre', 'décembre'];
 /** How numbers, dates and durations read in the console (French, Bamako time = UTC). */
 const f = {
@@ -70,6 +76,11 @@ const f = {
   when: (iso: string) => formatDateTime(new Date(iso)),
   month: (m: string) => `${MONTHS[Number(m.slice(5, 7)) - 1]} ${m.slice(0, 4)}`,
   count: (n: number) => n.toLocaleString('fr-FR').replace(/\u202f/g, ' '),
+  /** A share such as the penetration, in per cent with two decimals: 0.004166 → '0,42 %'. */
+  rate2: (r: number | null | undefined) => (r === null || r === undefined ? '—' : `${percent2(r).toLocaleString('fr-FR', { minimumFractionDigits: 2, maximumFractionDigits: 2 })} %`),
+  /** What the gateway reported, per currency; the West African CFA franc (XOF) is written FCFA. */
+  cost: (byCurrency: Record<string, number>) =>
+    Object.entries(byCurrency).map(([cur, v]) => (cur === 'XOF' ? formatMoney(Math.round(v)) : `${v} ${cur}`)).join(', ') || '—',
   percent: (a: number, b: number) => (b ? `${((100 * a) / b).toLocaleString('fr-FR', { maximumFractionDigits: 1 })} %` : '—'),
   duration: (minutes: number) =>
     minutes < 60 ? `${minutes} min` : minutes < 1440 ? `${Math.floor(minutes / 60)} h ${minutes % 60} min` : `${Math.floor(minutes / 1440)} j ${Math.floor((minutes % 1440) / 60)} h`,
@@ -88,11 +99,25 @@ const LABELS = {
   inboundKeywords: { coverage: 'couverture', help: 'aide', stop: 'arrêt des SMS', start: 'reprise des SMS', callback: "demande d'appel" },
   unansweredReasons: { rate_limited: 'sans réponse: limite par heure atteinte', country: 'sans réponse: numéro étranger', recipient: 'sans réponse: numéro fixe ou court' },
   relations: { adherent: 'adhérent', spouse: 'conjoint(e)', child: 'enfant', parent: 'parent', other: 'autre' },
+  smsKinds: SMS_KINDS,
+  smsStatuses: SMS_STATUSES,
+  sessionStatuses: SESSION_STATUSES,
+  callbackStatuses: CALLBACK_STATUSES,
+  callbackChannels: CALLBACK_CHANNELS,
+  reminderRules: REMINDER_RULES,
+  failureReasons: FAILURE_REASONS,
+  paymentFinal: PAYMENT_FINAL,
+  named,
+  screenTitle,
 };
 
 const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 /** For the few fragments a template builds as a string (an error next to its field). */
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c] as string);
+
+/** An optional day typed as JJ/MM/AAAA (or AAAA-MM-JJ), as 'AAAA-MM-JJ'; empty means none. */
+const dayField = (error: string) =>
+  z.preprocess((v) => (typeof v === 'string' ? parseDay(v) : v), z.iso.date({ error }).optional().or(z.literal('').transform(() => undefined)));
 
 const loginBody = z.object({ email: z.string().max(200), password: z.string().max(200), next: z.string().max(500).optional() });
 const idParam = z.coerce.number().int().positive();
@@ -101,8 +126,8 @@ const auditQuery = z.object({
   action: z.string().max(100).optional(),
   entity: z.string().max(50).optional(),
   entityId: z.string().max(50).optional(),
-  from: z.iso.date({ error: 'must be a date' }).optional().or(z.literal('').transform(() => undefined)),
-  to: z.iso.date({ error: 'must be a date' }).optional().or(z.literal('').transform(() => undefined)),
+  from: dayField('must be a date'),
+  to: dayField('must be a date'),
 });
 
 /** Only a path inside the console, so the login form cannot send anyone elsewhere. */
@@ -118,7 +143,7 @@ export function officeRoutes(app: Express, d: OfficeDeps): void {
   const eta = new Eta({ views: VIEWS, cache: true });
   const page = (res: Response, view: string, data: Record<string, unknown>, status = 200) => {
     const session = (res.locals as Partial<OfficeLocals>).session;
-    res.status(status).type('html').send(eta.render(view, { session, f, esc, ...LABELS, ...data }));
+    res.status(status).type('html').send(eta.render(view, { session, f, esc, dayInput, dayTimeInput, ...LABELS, ...data }));
   };
   const forbidden = (res: Response) =>
     page(res, 'message', { title: 'Accès réservé aux responsables', text: "Cette page est réservée aux comptes « responsable ». Demandez à un responsable de l'UTM si vous en avez besoin." }, 403);
@@ -427,7 +452,7 @@ export function officeRoutes(app: Express, d: OfficeDeps): void {
     }
   });
 
-  const day = z.iso.date().optional().or(z.literal('').transform(() => undefined));
+  const day = dayField('date invalide (JJ/MM/AAAA)');
   const period = z.object({ from: day, to: day });
   const reconcilePage = (res: Response, data: Record<string, unknown>, status = 200) =>
     page(res, 'reconcile', { title: 'Rapprochement', columns: STATEMENT_COLUMNS.join(','), categories: CATEGORIES, report: null, errors: null, error: null, ...data }, status);
@@ -440,7 +465,7 @@ export function officeRoutes(app: Express, d: OfficeDeps): void {
     const p = period.safeParse(req.body);
     const file = req.file;
     try {
-      if (!p.success) return reconcilePage(res, { error: 'Dates au format AAAA-MM-JJ.' }, 400);
+      if (!p.success) return reconcilePage(res, { error: 'Dates au format JJ/MM/AAAA.' }, 400);
       if (!file) return reconcilePage(res, { error: "Choisissez le relevé de l'opérateur." }, 400);
       const parsed = parseStatement(readFileSync(file.path, 'utf8'));
       if (parsed.errors.length) {
@@ -454,14 +479,14 @@ export function officeRoutes(app: Express, d: OfficeDeps): void {
 
   app.get('/admin/reconcile/ledger.csv', manager, (req, res) => {
     const p = period.safeParse(req.query);
-    if (!p.success) return reconcilePage(res, { error: 'Dates au format AAAA-MM-JJ.' }, 400);
+    if (!p.success) return reconcilePage(res, { error: 'Dates au format JJ/MM/AAAA.' }, 400);
     const csv = exportLedger(d.db, p.data);
     d.audit.record(actorOf(res), d.clock.now(), { action: 'export.ledger', entity: 'export', entityId: 'ledger.csv', after: p.data });
     res.type('text/csv').attachment('registre-cotisations.csv').send(csv);
   });
 
   const callbacksPage = (res: Response, flash: Flash | undefined, status = 200) =>
-    page(res, 'callbacks', { title: 'Rappels demandés', items: d.queue.list(), figures: d.queue.figures(), flash }, status);
+    page(res, 'callbacks', { title: "Demandes d'appel", items: d.queue.list(), figures: d.queue.figures(), flash }, status);
   app.get('/admin/callbacks', officer, (req, res) => callbacksPage(res, flashOf(req)));
 
   for (const action of ['claim', 'done'] as const) {
@@ -484,8 +509,8 @@ export function officeRoutes(app: Express, d: OfficeDeps): void {
   inboundPages(app, { page, officer }, d.inbound);
 
   const figuresQuery = z.object({
-    from: z.iso.date({ error: 'date de début invalide (AAAA-MM-JJ)' }).optional().or(z.literal('').transform(() => undefined)),
-    to: z.iso.date({ error: 'date de fin invalide (AAAA-MM-JJ)' }).optional().or(z.literal('').transform(() => undefined)),
+    from: dayField('date de début invalide (JJ/MM/AAAA)'),
+    to: dayField('date de fin invalide (JJ/MM/AAAA)'),
     district: z.string().max(100).optional().transform((v) => v || undefined),
     mutuelle: z.string().max(100).optional().transform((v) => v || undefined),
   });
@@ -508,9 +533,10 @@ export function officeRoutes(app: Express, d: OfficeDeps): void {
     try {
       const k = await d.kpis(options);
       const chart = {
-        trendDays: k.trendDays,
-        penetration: k.districts.map((x) => ({ label: x.district, rates: x.penetration.trend.map((p) => (p.rate === null ? null : Math.round(p.rate * 10_000) / 100)) })),
-        months: k.totals.contributions.months.map((m) => m.month),
+        // The axes read as the tables do: days JJ/MM/AAAA, months by their French name.
+        trendDays: k.trendDays.map(formatDate),
+        penetration: k.districts.map((x) => ({ label: x.district, rates: x.penetration.trend.map((p) => (p.rate === null ? null : percent2(p.rate))) })),
+        months: k.totals.contributions.months.map((m) => f.month(m.month)),
         channels: CHANNELS.map((c) => ({ label: LABELS.channels[c], amounts: k.totals.contributions.months.map((m) => m.byChannel[c].amount) })),
       };
       // JSON in the page for the charts; '<' escaped so that no value can close the script element.
@@ -544,7 +570,7 @@ export function officeRoutes(app: Express, d: OfficeDeps): void {
       ...mutuelles.filter((m) => own.has(m.id)).map((m) => ({ mutuelleId: m.id, title: m.name, rules: rules.filter((r) => r.mutuelleId === m.id) })),
     ];
     page(res, 'reminder-rules', {
-      title: 'Règles des rappels', groups, withoutOwn: mutuelles.filter((m) => !own.has(m.id)),
+      title: 'Alertes SMS', groups, withoutOwn: mutuelles.filter((m) => !own.has(m.id)),
       intervalMinutes: Math.round(d.remindersIntervalSeconds / 60), flash,
     }, status);
   };
@@ -578,10 +604,20 @@ export function officeRoutes(app: Express, d: OfficeDeps): void {
     return 'rule-saved';
   });
 
+  /** The Bambara messages awaiting a native speaker's review, doubtful terms first; the spreadsheet to review them. */
+  app.get('/admin/bambara', manager, (_req, res) => {
+    const items = reviewItems().map((i) => ({ ...i, where: i.where.map(whereInFrench) }));
+    page(res, 'bambara', { title: 'Relecture du bambara', items });
+  });
+  app.get('/admin/bambara.csv', manager, (_req, res) => {
+    d.audit.record(actorOf(res), d.clock.now(), { action: 'export.bambara', entity: 'export', entityId: 'bambara.csv' });
+    res.attachment('relecture-bambara.csv').type('text/csv; charset=utf-8').send(exportReviewCsv());
+  });
+
   app.get('/admin/audit', manager, (req, res) => {
     const q = auditQuery.safeParse(req.query);
     const filter: AuditFilter = q.success ? q.data : {};
-    page(res, 'audit', { title: 'Journal', filter, rows: d.audit.list(filter), error: q.success ? null : 'Filtre invalide: dates au format AAAA-MM-JJ.' }, q.success ? 200 : 400);
+    page(res, 'audit', { title: 'Journal', filter, rows: d.audit.list(filter), error: q.success ? null : 'Filtre invalide: dates au format JJ/MM/AAAA.' }, q.success ? 200 : 400);
   });
 
   const passwordPage = (res: Response, flash: Flash | undefined, status = 200) =>

@@ -240,6 +240,8 @@ export function createOutbox(
      FROM (SELECT id, ROW_NUMBER() OVER (ORDER BY id) - 1 AS k FROM sms_outbox WHERE campaign_id = @campaign AND status = 'queued') AS r
      WHERE sms_outbox.id = r.id`,
   );
+  const queuedOfCampaign = db.prepare(`SELECT id FROM sms_outbox WHERE campaign_id = ? AND status = 'queued' ORDER BY id`).pluck();
+  const setAttempt = db.prepare('UPDATE sms_outbox SET next_attempt_ms = @next, expires_ms = @expires, updated_ms = @now WHERE id = @id');
   const cancelQueued = db.prepare(
     `UPDATE sms_outbox SET status = 'expired', last_error = @why, updated_ms = @now
      WHERE campaign_id = @campaign AND status = 'queued' RETURNING id`,
@@ -346,6 +348,21 @@ export function createOutbox(
      */
     releaseCampaign(campaignId: number, originMs: number, intervalMs: number, validityMs = DEFAULT_VALIDITY_MS.campaign): number {
       return spreadQueued.run({ campaign: campaignId, origin: originMs, interval: intervalMs, validity: validityMs, now: clock.now().getTime() }).changes;
+    },
+    /**
+     * Resuming a campaign under sending hours: its queued rows, in their order, get next attempts at
+     * `at(k)`, each valid `validityMs` from then. Returns how many.
+     */
+    releaseCampaignAt(campaignId: number, at: (k: number) => number, validityMs = DEFAULT_VALIDITY_MS.campaign): number {
+      const nowMs = clock.now().getTime();
+      return db.transaction(() => {
+        const ids = queuedOfCampaign.all(campaignId) as number[];
+        ids.forEach((id, k) => {
+          const when = at(k);
+          setAttempt.run({ id, next: when, expires: when + validityMs, now: nowMs });
+        });
+        return ids.length;
+      })();
     },
     /** Cancelling a campaign: its queued rows are expired, with the reason in their history. Returns how many. */
     cancelCampaign(campaignId: number, why: string): number {

@@ -3,6 +3,7 @@ import { flows } from '../../flows/index.ts';
 import { FLOW_NAMES, type Choice, type ScreenMeta } from '../../flows/lib.ts';
 import {
   LANGUAGES,
+  NAME_MAX,
   PARAM_KINDS,
   WORST_CASE,
   loadCatalogs,
@@ -13,10 +14,13 @@ import {
   type Params,
 } from '../i18n/catalog.ts';
 import { fold, septets, unfoldable } from '../i18n/gsm7.ts';
+import { cutUnits, NARROW_COLUMNS } from './narrow.ts';
 import { navigation, renderScreen, ScreenTooLongError, SCREEN_SEPTETS } from './render.ts';
 
 export interface FlowsReport {
   problems: string[];
+  /** SMS a 20-column handset would cut (an amount from its currency…): reported, not yet failing. */
+  warnings: string[];
   pendingReview: string[];
   screens: number;
   languages: number;
@@ -45,6 +49,29 @@ function worstParams(text: string): Params {
     if (Object.hasOwn(PARAM_KINDS, name)) out[name] = WORST_CASE[PARAM_KINDS[name as keyof typeof PARAM_KINDS]];
   }
   return out;
+}
+
+/** A worst-case name as a 20-column handset sees it: as long as a name may be, in words of at most 17 letters. */
+const NARROW_NAME = `${'W'.repeat(17)} ${'W'.repeat(NAME_MAX - 18)}`;
+
+const UNIT_NAMES = { amount: 'splits the amount', date: 'splits the date', key: 'splits the key from its label' } as const;
+
+/**
+ * What a 20-column handset would cut on a rendered screen: an amount from its currency, a date, a
+ * choice or navigation key from its label. `body` is the screen's own text, before its choices.
+ */
+export function narrowProblems(rendered: string, body: string, end: boolean): string[] {
+  const lines = rendered.split('\n');
+  const bodyLines = body.split('\n').length;
+  // The navigation footer is the last line, or the last two when it was broken before '00'.
+  const footerLines = end ? 0 : /^00 /.test(lines[lines.length - 1] ?? '') && /^98 /.test(lines[lines.length - 2] ?? '') ? 2 : /^(98|0|00) /.test(lines[lines.length - 1] ?? '') ? 1 : 0;
+  const footer = footerLines > 0;
+  const choiceLines = new Set<number>();
+  lines.forEach((line, i) => {
+    if (i >= lines.length - footerLines) choiceLines.add(i);
+    else if (i >= bodyLines && /^\d{1,2} /.test(line)) choiceLines.add(i);
+  });
+  return cutUnits(rendered, { choiceLines, footer }).map((u) => `${UNIT_NAMES[u.kind]} "${u.text}"`);
 }
 
 /** The flows '00' can lead to: members' main menu and the joining menu. */
@@ -80,6 +107,7 @@ function reachable(machine: AnyStateMachine): Set<string> {
  */
 export function checkFlows(catalogs: Catalogs = loadCatalogs()): FlowsReport {
   const problems: string[] = [];
+  const warnings: string[] = [];
   const pendingReview: string[] = [];
   let screens = 0;
 
@@ -103,7 +131,7 @@ export function checkFlows(catalogs: Catalogs = loadCatalogs()): FlowsReport {
           problems.push(`${lang} "${key}": placeholders differ from fr.json`);
         }
       }
-      if (lang === 'bm' && entry.review !== 'reviewed') pendingReview.push(`bm "${key}": ${entry.text}`);
+      if (lang === 'bm' && entry.review !== 'reviewed') pendingReview.push(`bm "${key}": ${entry.text}${entry.doubt ? `  [doute: ${entry.doubt}]` : ''}`);
     }
   }
 
@@ -140,6 +168,27 @@ export function checkFlows(catalogs: Catalogs = loadCatalogs()): FlowsReport {
           // A menu re-shown after a wrong key must keep its text and every choice under the error line.
           problems.push(`${where} (${lang}): "${meta.screen}" does not fit under an error line (${septets(r.text)} + ${1 + worstError(lang)} septets)`);
         }
+        // Dynamic choices are names of places or people: no such name has a word a handset cannot show after its key.
+        // A list is laid out long enough to need pages, so that its '98' footer is checked too.
+        const narrow =
+          dynamic || lineKey
+            ? renderScreen({
+                catalogs,
+                lang,
+                meta: {
+                  ...worst,
+                  choices: dynamic ? Array.from({ length: 12 }, () => ({ value: 'x', label: NARROW_NAME })) : choices,
+                  ...(lineKey ? { lines: { key: lineKey, items: () => Array.from({ length: 12 }, () => worstParams(catalogs[lang].get(lineKey)?.text ?? '')) } } : {}),
+                },
+                context: null,
+                page: 0,
+                ...nav,
+                foldMode: 'gsm7',
+              })
+            : r;
+        for (const problem of narrowProblems(narrow.text, fold(translate(catalogs, lang, meta.screen, worstParams(text))), r.end)) {
+          problems.push(`${where} (${lang}): "${meta.screen}" at ${NARROW_COLUMNS} columns ${problem}`);
+        }
       } catch (err) {
         if (err instanceof ScreenTooLongError) problems.push(`${where} (${lang}): ${err.message}`);
         else problems.push(`${where} (${lang}): ${(err as Error).message}`);
@@ -156,7 +205,9 @@ export function checkFlows(catalogs: Catalogs = loadCatalogs()): FlowsReport {
     for (const lang of LANGUAGES) {
       const text = catalogs[lang].get(key)?.text;
       if (text === undefined) continue;
-      const n = septets(fold(translate(catalogs, lang, key, worstParams(text))));
+      const folded = fold(translate(catalogs, lang, key, worstParams(text)));
+      for (const problem of narrowProblems(folded, folded, true)) warnings.push(`${lang} "${key}": SMS at ${NARROW_COLUMNS} columns ${problem}`);
+      const n = septets(folded);
       if (n > SCREEN_SEPTETS) problems.push(`${lang} "${key}": SMS of ${n} septets with worst-case values, over one segment (${SCREEN_SEPTETS})`);
     }
   }
@@ -192,5 +243,5 @@ export function checkFlows(catalogs: Catalogs = loadCatalogs()): FlowsReport {
     }
   }
 
-  return { problems, pendingReview, screens, languages: LANGUAGES.length };
+  return { problems, warnings, pendingReview, screens, languages: LANGUAGES.length };
 }

@@ -1,6 +1,7 @@
 import type { Choice, ScreenMeta } from '../../flows/lib.ts';
 import { translate, type Catalogs, type Language, type Params } from '../i18n/catalog.ts';
 import { fold, septets, type FoldMode } from '../i18n/gsm7.ts';
+import { NARROW_COLUMNS } from './narrow.ts';
 
 /** Every screen, after folding, fits this many GSM-7 septets (reference/gsm7-and-screens.md). */
 export const SCREEN_SEPTETS = 160;
@@ -70,12 +71,17 @@ export function renderScreen(r: RenderInput): RenderedScreen {
     return { text, end, page: 0, pages: 1, choices };
   }
 
-  const nav = (more: boolean) =>
-    [
+  // One line when a 20-column handset can show it whole; otherwise a break (one septet, like the
+  // space) before '00', so that no handset cuts a key from its label.
+  const nav = (more: boolean) => {
+    const keys = [
       ...(more ? [`98 ${t('nav.more')}`] : []),
       ...(r.showBack ? [`0 ${t('nav.back')}`] : []),
       ...(r.showHome ? [`00 ${t('nav.home')}`] : []),
-    ].join(' ');
+    ];
+    const line = keys.join(' ');
+    return fold(line, r.foldMode).length <= NARROW_COLUMNS || keys.length < 3 ? line : `${keys.slice(0, 2).join(' ')}\n${keys[2]}`;
+  };
 
   // Pages are laid out without the error line, so '98' and '0' mean the same with or without one.
   const pages: Array<{ items: string[]; more: boolean }> = [];

@@ -64,7 +64,7 @@ describe.skipIf(!browserAvailable())('the browser phone', () => {
       await page.keyboard.press('Enter');
       await until(() => p.getByTestId('entry').count()).toBe(1);
     }
-    await until(() => screen(p).innerText()).toContain('Montant: 1 250 FCFA');
+    await until(() => screen(p).innerText()).toContain('Somme: 1 250 FCFA');
     expect(await screen(p).innerText()).toContain('Frais: 100 FCFA, par vous\nTotal: 1 350 FCFA');
     await page.keyboard.type('1');
     await page.keyboard.press('Enter');

@@ -15,16 +15,18 @@ import { startTestApp, type TestApp } from '../support/app.ts';
 const run = promisify(execFile);
 const TOKEN = 'campaign-cli-admin-token';
 let app: TestApp;
+/** These tests run on the wall clock: sending hours all day, so that a run at night sends too (hours: campaign-hours.test.ts). */
+const ALL_DAY = { REMINDER_START_HOUR: '0', REMINDER_END_HOUR: '24' };
 
 beforeAll(async () => {
-  app = await startTestApp({ clock: new Date().toISOString(), env: { ADMIN_TOKEN: TOKEN, SMS_POLL_MS: '20', SIMULATOR_DELIVERY_DELAY_MS: '20' } });
+  app = await startTestApp({ clock: new Date().toISOString(), env: { ADMIN_TOKEN: TOKEN, SMS_POLL_MS: '20', SIMULATOR_DELIVERY_DELAY_MS: '20', ...ALL_DAY } });
   app.services.dispatcher.start();
 });
 afterAll(() => app.close());
 
 async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const r = await run('node', ['bin/sabatili.js', 'campaign', ...args], { env: { ...process.env, DATABASE_PATH: app.dbPath, LOG_LEVEL: 'silent' } });
+    const r = await run('node', ['bin/sabatili.js', 'campaign', ...args], { env: { ...process.env, DATABASE_PATH: app.dbPath, LOG_LEVEL: 'silent', ...ALL_DAY } });
     return { code: 0, stdout: r.stdout, stderr: r.stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };

@@ -27,7 +27,7 @@ export const memberPhone = (i: number) => `+22377${String(i).padStart(6, '0')}`;
  * A seeded database with extra members, the outbox, campaigns (small chunks, so a test can pause
  * between them) and a dispatcher whose gateway accepts everything and records what it got.
  */
-export function campaignWorld(members: MemberSpec[], opts: { chunkSize?: number } = {}) {
+export function campaignWorld(members: MemberSpec[], opts: { chunkSize?: number; hours?: { startHour: number; endHour: number } } = {}) {
   const t = tempDb('sabatili-campaign-');
   const clock = new ManualClock(START);
   seedDemo(t.db, clock);
@@ -51,7 +51,7 @@ export function campaignWorld(members: MemberSpec[], opts: { chunkSize?: number 
     return id;
   });
   const outbox = createOutbox(t.db, clock, { foldMode: 'gsm7', allowUcs2: false });
-  const campaigns = createCampaigns({ db: t.db, clock, outbox, serviceCode: '*384*123#', costPerSegmentFcfa: 20, chunkSize: opts.chunkSize ?? 5 });
+  const campaigns = createCampaigns({ db: t.db, clock, outbox, serviceCode: '*384*123#', costPerSegmentFcfa: 20, chunkSize: opts.chunkSize ?? 5, ...(opts.hours ? { hours: opts.hours } : {}) });
   const received: Array<{ to: string; text: string; messageId: number }> = [];
   const transport: SmsTransport = {
     name: 'simulator',

@@ -1,7 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { loadCatalogs, type Catalogs, type Entry } from '../../src/i18n/catalog.ts';
-import { checkFlows } from '../../src/ussd/check.ts';
+import { checkFlows, narrowProblems } from '../../src/ussd/check.ts';
+import { wrap } from '../../src/ussd/narrow.ts';
+import { renderScreen } from '../../src/ussd/render.ts';
 
 function withChange(change: (c: { fr: Map<string, Entry>; bm: Map<string, Entry> }) => void): Catalogs {
   const c = loadCatalogs();
@@ -47,5 +49,50 @@ describe('sabatili flows check', () => {
   it('lists the Bambara messages that still await a native speaker', () => {
     const r = spawnSync('node', ['bin/sabatili.js', 'flows', 'check', '--review'], { encoding: 'utf8' });
     expect(r.stdout).toMatch(/bm "main.coverage": N ka lakanali/);
+  });
+
+  describe('at 20 columns, as the narrowest handsets wrap', () => {
+    it('wraps at spaces and cuts a word longer than the line', () => {
+      expect(wrap('Reste 1 250 FCFA pour septembre').map((l) => l.text)).toEqual(['Reste 1 250 FCFA', 'pour septembre']);
+      expect(wrap('W'.repeat(25)).map((l) => l.text)).toEqual(['W'.repeat(20), 'WWWWW']);
+    });
+
+    it('fails on an amount cut from its currency or between its digits, with worst-case values', () => {
+      const problems = checkFlows(withChange((c) => c.fr.set('coverage.never', { text: '{name}: pas encore couvert\nPour commencer en {month}, payez {remaining}' }))).problems;
+      expect(problems).toContain('coverage: coverage.summary.never (fr): "coverage.never" at 20 columns splits the amount "999 999 FCFA"');
+      expect(narrowProblems('Payez maintenant 1 250 FCFA', 'Payez maintenant 1 250 FCFA', true)).toEqual(['splits the amount "1 250 FCFA"']);
+      expect(narrowProblems('Reste 1 250 FCFA', 'Reste 1 250 FCFA', true)).toEqual([]);
+    });
+
+    it('fails on a date cut over two lines', () => {
+      expect(narrowProblems('Couvert jusqu-au-bout-31/12/2026', 'Couvert jusqu-au-bout-31/12/2026', true)).toEqual(['splits the date "31/12/2026"']);
+      expect(narrowProblems('Couvert jusqu\'au 31/12/2026', 'Couvert jusqu\'au 31/12/2026', true)).toEqual([]);
+    });
+
+    it('fails on a choice key or a navigation key cut from its label', () => {
+      const screen = 'Choisissez:\n12 Question sur ma couverture\n98 Suite 0 Retour\n00 Menu';
+      expect(narrowProblems(screen, 'Choisissez:', false)).toEqual([]);
+      const cut = 'Choisissez:\n1 Questionsurmacouverture\n0 Retour 00 Menu';
+      expect(narrowProblems(cut, 'Choisissez:', false)).toEqual(['splits the key from its label "1 Questionsurmacouverture"']);
+      const footer = 'Choisissez:\n1 Oui\n0 Retour 00 Menu';
+      expect(narrowProblems(footer, 'Choisissez:', false)).toEqual([]);
+      const longFooter = 'Choisissez:\n1 Oui\n98 Suite 0 Retour 00 Menu';
+      expect(narrowProblems(longFooter, 'Choisissez:', false)).toEqual(['splits the key from its label "00 Menu"']);
+    });
+
+    it('reports the SMS a 20-column handset would cut, without failing (yet)', () => {
+      const r = checkFlows();
+      expect(r.problems).toEqual([]);
+      expect(r.warnings).toContain('fr "sms.payment.expired": SMS at 20 columns splits the amount "999 999 FCFA"');
+    });
+
+    it('breaks a navigation footer that a 20-column handset would cut before "00", at no cost in septets', () => {
+      const problems = checkFlows().problems;
+      expect(problems.filter((p) => p.includes('20 columns'))).toEqual([]);
+      const c = loadCatalogs();
+      const meta = { screen: 'coverage.beneficiaries.title', params: () => ({ count: 12 }), choices: Array.from({ length: 12 }, (_, i) => ({ value: `b${i}`, label: `Aminata Coulibaly ${i}` })) };
+      const r = renderScreen({ catalogs: c, lang: 'fr', meta, context: null, page: 0, showBack: true, showHome: true, foldMode: 'gsm7' });
+      expect(r.text.split('\n').slice(-2)).toEqual(['98 Suite 0 Retour', '00 Menu']);
+    });
   });
 });

@@ -140,7 +140,7 @@ describe('the office console', () => {
     app.clock.advance(90 * 60_000);
     const queue = await b.get('/admin/callbacks');
     expect(queue.body).toContain('Moussa Traoré');
-    expect(queue.body).toMatch(/<td>1 h 30 min<\/td>\s*<td>paiement <small>\(ussd\)<\/small><\/td>\s*<td>\+22376000001<\/td>/);
+    expect(queue.body).toMatch(/<td>1 h 30 min<\/td>\s*<td>paiement <small>\(menu USSD\)<\/small><\/td>\s*<td>\+22376000001<\/td>/);
     const id = /data-callback="(\d+)"/.exec(queue.body)?.[1] as string;
 
     expect((await b.post(`/admin/callbacks/${id}/claim`, {})).location).toBe('/admin/callbacks?ok=callback-claimed');
@@ -156,7 +156,7 @@ describe('the office console', () => {
     expect(after.body).toMatch(/délai médian de rappel sur 30 jours : <strong>2 h 0 min<\/strong> \(1 rappel\(s\)\)/);
     expect(auditActions().slice(0, 2)).toEqual([`awa@utm.ml callback.done callback_request ${id}`, `awa@utm.ml callback.claim callback_request ${id}`]);
     const support = await b.get('/admin/households/1');
-    expect(support.body).toContain('paiement · done : Paiement retrouvé, reçu renvoyé');
+    expect(support.body).toContain('paiement · terminée : Paiement retrouvé, reçu renvoyé');
   });
 
   it('shows a member’s situation on one page and audits each action on it', async () => {

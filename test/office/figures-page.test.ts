@@ -4,9 +4,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { computeKpis } from '../../src/office/kpi.ts';
+import { percent2 } from '../../src/office/routes.ts';
 import type { TestApp } from '../support/app.ts';
 import { eachTestLoggedIn, loggedIn, type Browser } from './support.ts';
 
+/** Penetration: per cent with two decimals, the number the chart plots. */
+const pct2 = (r: number | null) => (r === null ? '—' : `${percent2(r).toLocaleString('fr-FR', { minimumFractionDigits: 2, maximumFractionDigits: 2 })} %`);
 const pct = (r: number | null) => (r === null ? '—' : `${(r * 100).toLocaleString('fr-FR', { maximumFractionDigits: 1 })} %`);
 
 describe('figures in the console', () => {
@@ -20,7 +23,7 @@ describe('figures in the console', () => {
     expect(k.districts.map((d) => d.district).sort()).toEqual(['Koutiala', 'Sikasso']);
     for (const d of k.districts) {
       expect(home.body).toContain(
-        `<tr><td>${d.district}</td><td class="num">${d.penetration.coveredPersons}</td><td class="num">${d.targetPopulation.toLocaleString('fr-FR').replace(/\u202f/g, ' ')}</td><td class="num">${pct(d.penetration.rate)}</td></tr>`,
+        `<tr><td>${d.district}</td><td class="num">${d.penetration.coveredPersons}</td><td class="num">${d.targetPopulation.toLocaleString('fr-FR').replace(/\u202f/g, ' ')}</td><td class="num">${pct2(d.penetration.rate)}</td></tr>`,
       );
     }
   });
@@ -36,7 +39,17 @@ describe('figures in the console', () => {
     expect(page.body).toContain(`data-testid="success-rate">${pct(t.payments.successRate)}</strong>`);
     expect(t.contributions.months.length).toBeGreaterThan(0);
     const chart = JSON.parse(/<script type="application\/json" id="figures-data">(.*?)<\/script>/s.exec(page.body)?.[1] ?? 'null');
-    expect(chart.months).toEqual(t.contributions.months.map((m) => m.month));
+    // The axes read as the tables do: months by their French name, days JJ/MM/AAAA.
+    expect(chart.months).toHaveLength(t.contributions.months.length);
+    expect(chart.months.at(-1)).toBe('mars 2026');
+    expect(chart.trendDays.every((d: string) => /^\d{2}\/\d{2}\/\d{4}$/.test(d))).toBe(true);
+    // Penetration: the table's number, two decimals, is the one the chart plots for the same day.
+    expect(k.period.today).toBe('2026-03-10');
+    k.districts.forEach((d, i) => {
+      expect(page.body).toContain(`<td class="num">${pct2(d.penetration.rate)}</td></tr>`);
+      expect(pct2(d.penetration.rate)).toMatch(/^\d+,\d\d %$/);
+      d.penetration.trend.forEach((p, j) => expect(chart.penetration[i].rates[j]).toBe(p.rate === null ? null : percent2(p.rate)));
+    });
     expect(chart.channels[0].amounts).toEqual(t.contributions.months.map((m) => m.byChannel.orange_money.amount));
 
     const csv = await manager.get('/admin/figures.csv?from=2025-04-01&to=2026-03-10');
@@ -45,6 +58,12 @@ describe('figures in the console', () => {
   });
 
   it('refuses a bad date with a message, and keeps the page for managers', async () => {
+    // Dates are typed JJ/MM/AAAA whatever the browser's language, and shown back so.
+    const typed = await manager.get('/admin/figures?from=01%2F03%2F2026&to=10%2F03%2F2026');
+    expect(typed.status).toBe(200);
+    expect(typed.body).toContain('activité du 01/03/2026 au 10/03/2026');
+    expect(typed.body).toContain('name="from" value="01/03/2026"');
+    expect(typed.body).not.toContain('type="date"');
     const bad = await manager.get('/admin/figures?from=01-03-2026');
     expect(bad.status).toBe(400);
     expect(bad.body).toContain('date de début invalide');

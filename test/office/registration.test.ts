@@ -47,7 +47,7 @@ describe('registering and editing a household at the office', () => {
     expect((await app.hop('r-1', NEW_PHONE, '')).body).toContain('1 Ma couverture');
     // One adult at 500 FCFA a month, two subsidised children at 250.
     expect((await app.hop('r-1', NEW_PHONE, '1')).body).toBe(
-      'CON Kadiatou Coulibaly: pas encore couvert\nPour commencer en mars, payez 1 000 FCFA\n1 Bénéficiaires\n2 Cotiser\n0 Retour',
+      'CON Kadiatou Coulibaly: pas encore couvert\nPour commencer en mars:\npayez 1 000 FCFA\n1 Bénéficiaires\n2 Cotiser\n0 Retour',
     );
     expect(app.services.households.hasWallet(NEW_PHONE)).toBe(false);
 
@@ -66,7 +66,7 @@ describe('registering and editing a household at the office', () => {
     const choose = await app.hop('r-2', NEW_PHONE, '2');
     expect(choose.body).toMatch(/^CON Cotiser par Orange Money\. Combien\?\n1 /);
     const quote = await app.hop('r-2', NEW_PHONE, '2*1');
-    expect(quote.body).toMatch(/Montant: [\d ]+ FCFA\nFrais: [\d ]+ FCFA, par vous\nTotal: /);
+    expect(quote.body).toMatch(/Somme: [\d ]+ FCFA\nFrais: [\d ]+ FCFA, par vous\nTotal: /);
 
     expect(audit()).toEqual(['wallet.link', 'household.register']);
     const page = await officer.get(`/admin/households/${id}`);

@@ -115,7 +115,7 @@ describe('console pages', () => {
     expect(page.body).not.toContain('suspendu');
     expect(page.body).not.toContain('Bravo');
     expect(page.body).not.toContain('class="flash');
-    expect((await b.get('/admin/callbacks?ok=callback-done')).body).toContain('Rappel terminé.');
+    expect((await b.get('/admin/callbacks?ok=callback-done')).body).toContain('Demande d&#39;appel terminée.');
     expect((await b.get('/admin/callbacks?ok=toString')).body).not.toContain('class="flash');
     // Opening a member's file is audited.
     expect(actions('household.view').map((r) => [r.actor, r.entityId])).toEqual([['awa@utm.ml', '1']]);

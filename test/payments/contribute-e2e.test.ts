@@ -51,11 +51,13 @@ const CHOOSE_BAKARY = `CON Bolomafara sara Orange Money fè. Joli?
 5 Denbaya wèrè ye
 0 Kòsegin`;
 
-const ENTER_AMOUNT = `CON Tapez le montant en chiffres, de 100 FCFA à 500 000 FCFA:
+const ENTER_AMOUNT = `CON Tapez le montant en chiffres,
+de 100 FCFA
+à 500 000 FCFA:
 0 Retour 00 Menu`;
 
 /** The quote for 1 000 FCFA from household 1: amount, fee, total, who pays the fee, what remains for May. */
-const QUOTE_1000 = `CON Montant: 1 000 FCFA
+const QUOTE_1000 = `CON Somme: 1 000 FCFA
 Frais: 50 FCFA, par vous
 Total: 1 050 FCFA
 Reste 250 FCFA pour mai
@@ -63,7 +65,7 @@ Reste 250 FCFA pour mai
 2 Annuler
 0 Retour 00 Menu`;
 
-const QUOTE_1250 = `CON Montant: 1 250 FCFA
+const QUOTE_1250 = `CON Somme: 1 250 FCFA
 Frais: 100 FCFA, par vous
 Total: 1 350 FCFA
 Couvert jusqu'au 31/05/2026
@@ -71,7 +73,7 @@ Couvert jusqu'au 31/05/2026
 2 Annuler
 0 Retour 00 Menu`;
 
-const QUOTE_AMINATA_500 = `CON Montant: 500 FCFA
+const QUOTE_AMINATA_500 = `CON Somme: 500 FCFA
 Frais: 50 FCFA, par vous
 Total: 550 FCFA
 Couvert jusqu'au 31/03/2026
@@ -80,7 +82,7 @@ Couvert jusqu'au 31/03/2026
 0 Retour 00 Menu`;
 
 const QUOTE_BAKARY_2000 = `CON Wari: 2 000 FCFA
-Musaka: 100 FCFA, i ta
+Musaka: 100 FCFA (i ta)
 A bèè: 2 100 FCFA
 Lakanalen fo 30/04/2026
 1 Sèmèntiya
@@ -90,7 +92,9 @@ Lakanalen fo 30/04/2026
 const STARTED_FR = 'END Paiement demandé. Orange Money va vous demander votre code secret. Un SMS confirmera le paiement.';
 const STARTED_BM = 'END Sarali nyininna. Orange Money bèna i ka gundo nimòrò nyini. SMS bèna sarali sèmèntiya.';
 
-const PENDING_1250 = `CON Un paiement de 1 250 FCFA (1 350 FCFA au total) attend votre code secret Orange Money.
+const PENDING_1250 = `CON Un paiement de
+1 250 FCFA
+(1 350 FCFA au total) attend votre code secret Orange Money.
 1 Annuler ce paiement
 0 Retour`;
 const PENDING_CANCELLED = "END Paiement en attente annulé. Rien n'a été débité.";
@@ -103,7 +107,8 @@ Reste ${remaining} pour mai
 0 Retour`;
 
 const COVERAGE_AMINATA = `CON Aminata Sangaré: couverture finie le 31/07/2025
-Pour reprendre en mars, payez 500 FCFA
+Pour reprendre en mars:
+payez 500 FCFA
 1 Bénéficiaires
 2 Cotiser
 0 Retour`;

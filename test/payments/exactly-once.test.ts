@@ -19,7 +19,7 @@ import { machineVersion } from '../../src/ussd/providers.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
 import { BAKARY, callbackFor, confirmPin, HOUSEHOLD, ledger, MOUSSA, paymentsOf, postCallback, settle, ussd, wallet } from './support.ts';
 
-const QUOTE_1250 = `CON Montant: 1 250 FCFA
+const QUOTE_1250 = `CON Somme: 1 250 FCFA
 Frais: 100 FCFA, par vous
 Total: 1 350 FCFA
 Couvert jusqu'au 31/05/2026
@@ -27,7 +27,9 @@ Couvert jusqu'au 31/05/2026
 2 Annuler
 0 Retour 00 Menu`;
 const STARTED_FR = 'END Paiement demandé. Orange Money va vous demander votre code secret. Un SMS confirmera le paiement.';
-const PENDING_1250 = `CON Un paiement de 1 250 FCFA (1 350 FCFA au total) attend votre code secret Orange Money.
+const PENDING_1250 = `CON Un paiement de
+1 250 FCFA
+(1 350 FCFA au total) attend votre code secret Orange Money.
 1 Annuler ce paiement
 0 Retour`;
 // GSM-7 has no lower-case ç: the handset shows c.

@@ -12,7 +12,7 @@
 import { bamakoDay, type Clock } from '../clock.ts';
 import type { Db } from '../db/connection.ts';
 import type { PreferenceStore } from '../db/preferences.ts';
-import { coverageOn, type Beneficiary, type Coverage, type Payment, type ProductParameters } from '../domain/coverage.ts';
+import { addDays, coverageOn, type Beneficiary, type Coverage, type Payment, type ProductParameters } from '../domain/coverage.ts';
 import {
   dueReminder,
   isSendingTime,
@@ -199,6 +199,7 @@ export function createReminders(d: ReminderDeps) {
       name: h.name,
       until: dates.paidThrough,
       date: dates.graceUntil,
+      by: addDays(dates.graceUntil, 1), // "pay before" the day after grace: paying on its last day still keeps the cover
       remaining: cov.remaining,
       month: cov.nextMonth,
       code: d.serviceCode,

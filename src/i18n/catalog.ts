@@ -15,6 +15,8 @@ export type ReviewStatus = 'pending' | 'reviewed';
 export interface Entry {
   text: string;
   review?: ReviewStatus;
+  /** A reviewer's note on a term still uncertain (Bambara): what to check with a native speaker. */
+  doubt?: string;
 }
 
 export type Catalog = ReadonlyMap<string, Entry>;
@@ -46,6 +48,8 @@ export const PARAM_KINDS = {
   date: 'date',
   until: 'date',
   since: 'date',
+  from: 'date',
+  by: 'date',
   month: 'month',
   status: 'status',
   channel: 'channel',

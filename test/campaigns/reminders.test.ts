@@ -19,7 +19,7 @@ const TEXT = {
   bakaryBeforeEnd: 'Kénéya Sabatili hakilijigin: Bakary Diarra, i ka denbaya lakanali bè ban 31/03/2026. 2 000 FCFA sara awirili kama. *384*123# wele',
   hawaBeforeEnd: 'Kénéya Sabatili: Hawa Konaté, la couverture de votre ménage se termine le 31/03/2026. Payez 1 100 FCFA pour avril. Menu: *384*123#',
   hawaLastDay: "Kénéya Sabatili: Hawa Konaté, la couverture de votre ménage se termine aujourd'hui. Payez 1 100 FCFA pour avril. Menu: *384*123#",
-  hawaGrace: 'Kénéya Sabatili: Hawa Konaté, couverture terminée le 31/03/2026. Payez 1 100 FCFA pour avril avant le 15/04/2026 pour la garder. *384*123#',
+  hawaGrace: 'Kénéya Sabatili: Hawa Konaté, couverture finie le 31/03/2026. Payez 1 100 FCFA avant le 16/04/2026 pour la garder. Menu: *384*123#',
   moussaBeforeEnd: 'Kénéya Sabatili: Moussa Traoré, la couverture de votre ménage se termine le 30/04/2026. Payez 1 250 FCFA pour mai. Menu: *384*123#',
 };
 
@@ -238,7 +238,7 @@ describe('a payment received before sending', () => {
     const s = ussd(app, BAKARY, `pay-${amount}-${app.clock.now().getTime()}`);
     await s.send();
     await s.send('2');
-    await s.send('4');
+    await s.send('3'); // "other amount", after the two suggestions
     await s.send(amount);
     await s.send('1');
     expect((await confirmPin(app, BAKARY, '1234')).status).toBe(200);

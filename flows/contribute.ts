@@ -171,7 +171,13 @@ export const contributeMachine = setup({
     cancellingSlow: slowState('cancelling'),
     pendingCancelled: { type: 'final', meta: { screen: 'contribute.pendingCancelled', end: true } },
     choose: {
-      meta: { screen: 'contribute.choose', choices: amountChoices },
+      // Paying for another household, the screen names it (first name and initials) again.
+      initial: 'deciding',
+      states: {
+        deciding: { always: [{ guard: ({ context }) => context.target !== null, target: 'forOther' }, { target: 'own' }] },
+        own: { meta: { screen: 'contribute.choose', choices: amountChoices } },
+        forOther: { meta: { screen: 'contribute.chooseFor', params: (c) => ({ name: c.target?.maskedName ?? '' }), choices: amountChoices } },
+      },
       on: {
         'choice.other': { target: 'enterAmount', actions: assign({ error: null }) },
         'choice.forOther': { target: 'enterCard', actions: assign({ error: null }) },

@@ -342,7 +342,7 @@ describe('a payment already waiting for the PIN', () => {
 });
 
 describe('a lapsed household paid for from another phone: what is true is said, on the quote, the receipts and the coverage screen', () => {
-  const CHOOSE_FOR_AMINATA = `CON Cotiser par Orange Money. Combien?
+  const CHOOSE_FOR_AMINATA = `CON Cotiser pour le ménage de Aminata S.: combien?
 1 Payer 500 FCFA jusqu'au 31/03/2026
 2 Payer 3 500 FCFA jusqu'au 31/05/2026
 3 Autre montant

@@ -49,6 +49,22 @@ async function delivered(phone: string): Promise<string[]> {
   return (await inbox(app, phone)).map((m) => m.text);
 }
 
+describe('a household still in its waiting period', () => {
+  it('is not told its cover ends: its reminder says when care is covered and what to pay before', () => {
+    // A household that joined on 05/03/2026 and paid March: paid through 31/03, waiting until 03/04.
+    const mutuelleId = app.services.households.findByPhone(MOUSSA)?.mutuelleId as string;
+    const id = app.services.households.create(
+      { cardNumber: 'SIK-KLE-0099', adherentName: 'Ousmane Diallo', phone: '+22376000098', language: 'fr', mutuelleId, joinedOn: '2026-03-05', beneficiaries: [{ name: 'Ousmane Diallo', relation: 'adherent', subsidised: false }] },
+      app.clock.now(),
+    );
+    app.services.households.addContribution({ householdId: id, amount: 500, fee: 0, channel: 'cash', operatorTxnId: null, paidOn: '2026-03-05', paidAt: '2026-03-05T10:00:00Z' }, app.clock.now());
+    expect(brief(at('2026-03-24T09:00:00Z'))).toContain('+22376000098 before_end queued');
+    expect(reminderTexts('+22376000098')).toEqual([
+      'Kénéya Sabatili: Ousmane Diallo, pas encore couvert. Payez 500 FCFA avant le 04/04/2026: soins couverts dès le 04/04/2026. *384*123#',
+    ]);
+  });
+});
+
 describe('the schedule, with the clock moved day by day', () => {
   it('each household gets 7 days before its end, on its last day, during grace and 30 days after lapse, and nothing else', async () => {
     const log: string[] = [];

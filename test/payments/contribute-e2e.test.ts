@@ -48,7 +48,9 @@ const CHOOSE_BAKARY = `CON Bolomafara sara Orange Money fè. Joli?
 4 Denbaya wèrè ye
 0 Kòsegin`;
 
-const ENTER_AMOUNT = `CON Tapez le montant en chiffres, de 100 FCFA à 500 000 FCFA:
+const ENTER_AMOUNT = `CON Tapez le montant en chiffres.
+Minimum 100 FCFA
+Maximum 500 000 FCFA
 0 Retour 00 Menu`;
 
 /** The quote for 1 000 FCFA from household 1: amount, fee, total, who pays the fee, what remains for May. */
@@ -87,7 +89,9 @@ Lakanalen fo 30/04/2026
 const STARTED_FR = 'END Paiement demandé. Orange Money va vous demander votre code secret. Un SMS confirmera le paiement.';
 const STARTED_BM = 'END Sarali nyininna. Orange Money bèna i ka gundo nimòrò nyini. SMS bèna sarali sèmèntiya.';
 
-const PENDING_1250 = `CON Un paiement de 1 250 FCFA (1 350 FCFA au total) attend votre code secret Orange Money.
+const PENDING_1250 = `CON Un paiement attend votre code secret Orange Money.
+Montant: 1 250 FCFA
+Total: 1 350 FCFA
 1 Annuler ce paiement
 0 Retour`;
 const PENDING_CANCELLED = "END Paiement en attente annulé. Rien n'a été débité.";

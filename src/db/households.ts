@@ -148,13 +148,16 @@ export function createHouseholdStore(db: Db, watch?: ChangeWatch, cacheSize = 50
     return p;
   }
 
+  function findByPhone(phone: string): HouseholdSummary | undefined {
+    watch?.check();
+    let h = phones.get(phone);
+    if (h === undefined) phones.set(phone, (h = (byPhone.get(phone) as HouseholdSummary | undefined) ?? null));
+    return h ?? undefined;
+  }
+  const findByCard = (cardNumber: string): HouseholdSummary | undefined => byCard.get(cardNumber.trim().toUpperCase()) as HouseholdSummary | undefined;
+
   return {
-    findByPhone(phone: string): HouseholdSummary | undefined {
-      watch?.check();
-      let h = phones.get(phone);
-      if (h === undefined) phones.set(phone, (h = (byPhone.get(phone) as HouseholdSummary | undefined) ?? null));
-      return h ?? undefined;
-    },
+    findByPhone,
     load(householdId: number): HouseholdRecord | undefined {
       watch?.check();
       const kept = records.get(householdId);
@@ -176,9 +179,7 @@ export function createHouseholdStore(db: Db, watch?: ChangeWatch, cacheSize = 50
     hasWallet(msisdn: string): boolean {
       return walletFor.get(msisdn) === 1;
     },
-    findByCard(cardNumber: string): HouseholdSummary | undefined {
-      return byCard.get(cardNumber.trim().toUpperCase()) as HouseholdSummary | undefined;
-    },
+    findByCard,
     /**
      * The household a member means when paying for it from a handset: its head's phone number as
      * typed (76000003, 76 00 00 03, +22376000003, 0022376000003), or its card, whatever the
@@ -189,10 +190,10 @@ export function createHouseholdStore(db: Db, watch?: ChangeWatch, cacheSize = 50
       const chars = typed.toUpperCase().replace(/[^0-9A-Z+]/g, '');
       const phone = /^(?:\+223|00223|223)?([0-9]{8})$/.exec(chars);
       if (phone) {
-        const h = this.findByPhone(`+223${phone[1]}`);
+        const h = findByPhone(`+223${phone[1]}`);
         if (h) return h;
       }
-      const exact = this.findByCard(typed);
+      const exact = findByCard(typed);
       if (exact) return exact;
       const letters = chars.replace(/\+/g, '');
       if (letters === '') return undefined;

@@ -5,7 +5,8 @@ import { choice, choiceValue, failedState, flowTypes, handOff, hopOf, slowState,
 export interface Suggestion {
   kind: 'thisMonth' | 'nextMonth' | 'threeMonths' | 'restOfYear';
   amount: number;
-  month?: string;
+  /** The last day this amount pays for (the end of its last month). */
+  until: string;
 }
 
 export interface ContributionOptions {
@@ -24,10 +25,31 @@ export interface QuoteView {
   fee: number;
   total: number;
   feeBearer: 'member' | 'utm';
+  /**
+   * What the payment does to the coverage (src/domain/quote.ts paymentEffect): `covered` until
+   * `coveredThrough`; `waiting`: paid until `coveredThrough`, care covered from `coveredFrom`;
+   * `waitingUnpaid`: care not covered before `coveredFrom` (more is needed); `partial`:
+   * `remaining` still remains for `nextMonth`.
+   */
+  effect: 'covered' | 'waiting' | 'waitingUnpaid' | 'partial';
   /** The new paid-through date when the payment completes a month, else null. */
   coveredThrough: string | null;
+  /** The first day care is covered when a waiting period applies after this payment, else null. */
+  coveredFrom: string | null;
   remaining: number;
   nextMonth: string;
+}
+
+/** What the member typed as an amount: digits, with spaces or dots between thousands (`1 000`, `1.000`); null for anything else (letters, decimals). */
+export function parseAmount(typed: string): number | null {
+  const v = typed.trim();
+  if (/^\d{1,7}$/.test(v)) return Number(v);
+  // Thousands separated by spaces or by dots, groups of exactly three digits: 1 000, 25.000, 1.000.000 (not 1.5, 10.50, 1,000).
+  if (/^\d{1,3}(?:( |\.)\d{3})(?:\1\d{3})*$/.test(v)) {
+    const digits = v.replace(/[ .]/g, '');
+    return digits.length <= 7 ? Number(digits) : null;
+  }
+  return null;
 }
 
 export interface TargetHousehold {
@@ -52,7 +74,7 @@ export type StartResult =
 
 interface Context extends FlowInput, WithError {
   options: ContributionOptions | null;
-  /** The household paid for: the caller's own, or a relative's found by card number. */
+  /** The household paid for: the caller's own, or a relative's found by its head's phone number or its card. */
   target: TargetHousehold | null;
   amount: number;
   quote: QuoteView | null;
@@ -65,10 +87,12 @@ interface Context extends FlowInput, WithError {
 const payFor = (c: Context) => c.target?.householdId ?? c.householdId ?? 0;
 
 function amountChoices(c: Context): Choice[] {
+  // Each label starts with a word and says the day the amount pays up to: "1 Payer 3 000 FCFA jusqu'au 31/05/2026",
+  // never "1 3 000 FCFA pour mai" (read as 13 000, and "pour mai" hid that it also paid April).
   const suggested = (c.options?.suggestions ?? []).map((s): Choice => ({
     value: `amount:${s.amount}`,
-    labelKey: s.kind === 'thisMonth' || s.kind === 'nextMonth' ? 'contribute.option.month' : `contribute.option.${s.kind}`,
-    labelParams: s.month ? { amount: s.amount, month: s.month } : { amount: s.amount },
+    labelKey: 'contribute.option.through',
+    labelParams: { amount: s.amount, until: s.until },
   }));
   return [...suggested, choice('other', 'contribute.other'), ...(c.target ? [] : [choice('forOther', 'contribute.forOther')])];
 }
@@ -80,7 +104,7 @@ const quoteIdOf = (c: Context, event: FlowEvent) => `${c.sessionId}.${hopOf(even
 
 const quoteParams = (c: Context) => {
   const q = c.quote as QuoteView;
-  return { amount: q.amount, fee: q.fee, bearer: q.feeBearer, total: q.total, until: q.coveredThrough ?? '', remaining: q.remaining, month: q.nextMonth };
+  return { amount: q.amount, fee: q.fee, bearer: q.feeBearer, total: q.total, until: q.coveredThrough ?? '', from: q.coveredFrom ?? '', remaining: q.remaining, month: q.nextMonth };
 };
 
 /** A call cut on the quote is offered again on redial, with the amount. */
@@ -99,15 +123,14 @@ export const contributeMachine = setup({
     startContribution: provided<StartResult, { householdId: number; phone: string; amount: number; key: string }>('startContribution'),
     paymentOfQuote: provided<StartResult | null, { key: string }>('paymentOfQuote'),
     cancelPending: provided<void, { phone: string }>('cancelPending'),
-    findHousehold: provided<TargetHousehold | null, { card: string }>('findHousehold'),
+    findHousehold: provided<TargetHousehold | 'ambiguous' | null, { card: string }>('findHousehold'),
   },
   guards: {
     isAmount: ({ context, event }) => {
-      const v = 'value' in event ? event.value : '';
-      const n = Number(v);
-      return /^\d{1,7}$/.test(v) && n >= (context.options?.min ?? 1) && n <= (context.options?.max ?? Infinity);
+      const n = parseAmount('value' in event ? event.value : '');
+      return n !== null && n >= (context.options?.min ?? 1) && n <= (context.options?.max ?? Infinity);
     },
-    isDigits: ({ event }) => 'value' in event && /^\d{1,7}$/.test(event.value),
+    isDigits: ({ event }) => 'value' in event && parseAmount(event.value) !== null,
   },
 }).createMachine({
   id: 'contribute',
@@ -151,7 +174,13 @@ export const contributeMachine = setup({
     cancellingSlow: slowState('cancelling'),
     pendingCancelled: { type: 'final', meta: { screen: 'contribute.pendingCancelled', end: true } },
     choose: {
-      meta: { screen: 'contribute.choose', choices: amountChoices },
+      // Paying for another household, the screen names it (first name and initials) again.
+      initial: 'deciding',
+      states: {
+        deciding: { always: [{ guard: ({ context }) => context.target !== null, target: 'forOther' }, { target: 'own' }] },
+        own: { meta: { screen: 'contribute.choose', choices: amountChoices } },
+        forOther: { meta: { screen: 'contribute.chooseFor', params: (c) => ({ name: c.target?.maskedName ?? '' }), choices: amountChoices } },
+      },
       on: {
         'choice.other': { target: 'enterAmount', actions: assign({ error: null }) },
         'choice.forOther': { target: 'enterCard', actions: assign({ error: null }) },
@@ -174,7 +203,7 @@ export const contributeMachine = setup({
           {
             guard: 'isAmount',
             target: 'quoting',
-            actions: assign({ amount: ({ event }) => Number('value' in event ? event.value : 0), quoteId: ({ context, event }) => quoteIdOf(context, event), error: null }),
+            actions: assign({ amount: ({ event }) => parseAmount('value' in event ? event.value : '') ?? 0, quoteId: ({ context, event }) => quoteIdOf(context, event), error: null }),
           },
           { guard: 'isDigits', actions: assign({ error: 'contribute.amountRange' }) },
           { actions: assign({ error: 'contribute.amountDigits' }) },
@@ -196,7 +225,9 @@ export const contributeMachine = setup({
         input: ({ event }) => ({ card: 'value' in event ? event.value : '' }),
         onDone: [
           { guard: ({ event }) => event.output === null, target: 'enterCard', actions: assign({ error: 'contribute.cardUnknown' }) },
-          { target: 'confirmTarget', actions: assign({ target: ({ event }) => event.output }) },
+          // Only a card's digits, and several cards have them: ask for the head's phone number.
+          { guard: ({ event }) => event.output === 'ambiguous', target: 'enterCard', actions: assign({ error: 'contribute.cardAmbiguous' }) },
+          { target: 'confirmTarget', actions: assign({ target: ({ event }) => event.output as TargetHousehold }) },
         ],
         onError: 'failed',
       },
@@ -237,11 +268,23 @@ export const contributeMachine = setup({
         resumed: 'checkingQuote',
       },
       states: {
+        // One message per effect: "covered until" only when care is covered, never during a waiting period.
         deciding: {
-          always: [{ guard: ({ context }) => context.quote?.coveredThrough != null, target: 'covered' }, { target: 'partial' }],
+          always: [
+            { guard: ({ context }) => context.quote?.effect === 'covered', target: 'covered' },
+            { guard: ({ context }) => context.quote?.effect === 'waiting', target: 'waiting' },
+            { guard: ({ context }) => context.quote?.effect === 'waitingUnpaid', target: 'waitingUnpaid' },
+            { target: 'partial' },
+          ],
         },
         covered: {
           meta: { screen: 'contribute.quote.covered', params: quoteParams, choices: [choice('confirm', 'contribute.confirm'), choice('cancel', 'contribute.cancel')], quote: true, resume: resumeQuote },
+        },
+        waiting: {
+          meta: { screen: 'contribute.quote.waiting', params: quoteParams, choices: [choice('confirm', 'contribute.confirm'), choice('cancel', 'contribute.cancel')] },
+        },
+        waitingUnpaid: {
+          meta: { screen: 'contribute.quote.waitingUnpaid', params: quoteParams, choices: [choice('confirm', 'contribute.confirm'), choice('cancel', 'contribute.cancel')] },
         },
         partial: {
           meta: { screen: 'contribute.quote.partial', params: quoteParams, choices: [choice('confirm', 'contribute.confirm'), choice('cancel', 'contribute.cancel')], quote: true, resume: resumeQuote },

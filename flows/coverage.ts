@@ -7,6 +7,7 @@ interface Context extends FlowInput {
 }
 
 const summary = (c: Context) => coverageMessage(c.view as CoverageView).params;
+const kind = (c: Context) => (c.view ? coverageMessage(c.view).status : 'never');
 
 const summaryChoices = [choice('beneficiaries', 'coverage.beneficiaries'), choice('pay', 'coverage.pay')];
 
@@ -42,16 +43,19 @@ export const coverageMachine = setup({
       },
       states: {
         deciding: {
+          // One message per situation (src/domain/coverage.ts situationOf): never "covered" while waiting.
           always: [
-            { guard: ({ context }) => context.view?.paidThrough === null, target: 'never' },
-            { guard: ({ context }) => context.view?.status === 'active', target: 'active' },
-            { guard: ({ context }) => context.view?.status === 'waiting', target: 'waiting' },
-            { guard: ({ context }) => context.view?.status === 'grace', target: 'grace' },
+            { guard: ({ context }) => kind(context) === 'never', target: 'never' },
+            { guard: ({ context }) => kind(context) === 'active', target: 'active' },
+            { guard: ({ context }) => kind(context) === 'waiting', target: 'waiting' },
+            { guard: ({ context }) => kind(context) === 'waitingUnpaid', target: 'waitingUnpaid' },
+            { guard: ({ context }) => kind(context) === 'grace', target: 'grace' },
             { target: 'lapsed' },
           ],
         },
         active: { meta: { screen: 'coverage.active', params: summary, choices: summaryChoices } },
         waiting: { meta: { screen: 'coverage.waiting', params: summary, choices: summaryChoices } },
+        waitingUnpaid: { meta: { screen: 'coverage.waitingUnpaid', params: summary, choices: summaryChoices } },
         grace: { meta: { screen: 'coverage.grace', params: summary, choices: summaryChoices } },
         lapsed: { meta: { screen: 'coverage.lapsed', params: summary, choices: summaryChoices } },
         never: { meta: { screen: 'coverage.never', params: summary, choices: summaryChoices } },

@@ -108,7 +108,7 @@ async function member(m: Member, n: number, until: number): Promise<void> {
       else if (r < 0.8) await history(m, sid);
       else if (r < 0.9) {
         counts.sms++;
-        await client.smsIn(m.phone, pick(['SOLDE', 'AIDE', 'solde', 'LAKANA', 'RAPPEL']));
+        await client.smsIn(m.phone, pick(['SOLDE', 'AIDE', 'solde', 'LAKANA', 'APPELEZ']));
       } else await sleep(between(200, 1500));
     } catch {
       counts.errors++; // the server went away mid-action: the member redials later

@@ -12,7 +12,7 @@ describe('a member dials the short code', () => {
     const res = await app.hop('smoke-1', '+22376000001', '');
     expect(res.status).toBe(200);
     expect(res.body).toBe(
-      'CON Kénéya Sabatili\n1 Ma couverture\n2 Cotiser\n3 Mes paiements\n4 Rappels SMS\n5 Etre rappelé par UTM\n6 Langue / Kan',
+      'CON Kénéya Sabatili\n1 Ma couverture\n2 Cotiser\n3 Mes paiements\n4 Alertes SMS\n5 Etre rappelé par UTM\n6 Langue / Kan',
     );
   });
 });

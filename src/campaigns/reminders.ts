@@ -12,7 +12,7 @@
 import { bamakoDay, type Clock } from '../clock.ts';
 import type { Db } from '../db/connection.ts';
 import type { PreferenceStore } from '../db/preferences.ts';
-import { coverageOn, type Beneficiary, type Coverage, type Payment, type ProductParameters } from '../domain/coverage.ts';
+import { addDays, coverageOn, dueForMonth, situationOf, situationParams, type Beneficiary, type Coverage, type Payment, type ProductParameters } from '../domain/coverage.ts';
 import {
   dueReminder,
   isSendingTime,
@@ -192,13 +192,22 @@ export function createReminders(d: ReminderDeps) {
     return params && params.length > 0 ? coverageOn({ beneficiaries: h.beneficiaries, parameters: params, ledger: h.ledger, today: x.today }) : null;
   }
 
-  function compose(h: Household, cov: Coverage, today: LocalDate): { message: ReminderMessage; text: string } {
+  function compose(x: RunContext, h: Household, cov: Coverage, today: LocalDate): { message: ReminderMessage; text: string } {
     const dates = { paidThrough: cov.paidThrough as LocalDate, graceUntil: cov.graceUntil as LocalDate };
     const message = reminderMessage(dates, today);
+    // A household still in its waiting period is not covered: its reminder must not say "your cover
+    // ends"; it says what its coverage screen says (care covered from…, pay … before …).
+    const params = x.parameters.get(h.productId) ?? [];
+    const s = situationOf(cov, today, (m) => dueForMonth(h.beneficiaries, params, m));
+    if (s.kind === 'waiting' || s.kind === 'waitingUnpaid') {
+      const size = h.beneficiaries.filter((b) => b.active).length;
+      return { message, text: translate(d.catalogs, h.language, `sms.coverage.${s.kind}`, { ...situationParams(s, h.name, size), code: d.serviceCode }) };
+    }
     const text = translate(d.catalogs, h.language, `sms.reminder.${message}`, {
       name: h.name,
       until: dates.paidThrough,
       date: dates.graceUntil,
+      by: addDays(dates.graceUntil, 1), // "pay before" the day after grace: paying on its last day still keeps the cover
       remaining: cov.remaining,
       month: cov.nextMonth,
       code: d.serviceCode,
@@ -249,7 +258,7 @@ export function createReminders(d: ReminderDeps) {
       } else if (no) {
         e = entry(h, held.rule, held.period, { outcome: 'skipped', released: true, detail: no });
       } else {
-        const { message, text } = compose(h, cov, x.today);
+        const { message, text } = compose(x, h, cov, x.today);
         const r = enqueue(x, h, held.rule, held.period, text);
         outboxId = r.outboxId;
         e = entry(h, held.rule, held.period, { outcome: r.status, released: true, message, text, detail: r.detail });
@@ -287,7 +296,7 @@ export function createReminders(d: ReminderDeps) {
         }
         continue;
       }
-      const { message, text } = compose(h, cov, x.today);
+      const { message, text } = compose(x, h, cov, x.today);
       const r = enqueue(x, h, rule, due.period, text);
       entries.push(entry(h, rule, due.period, { outcome: r.status, message, text, detail: r.detail }));
       if (!x.dryRun) {

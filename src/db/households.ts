@@ -136,6 +136,10 @@ export function createHouseholdStore(db: Db, watch?: ChangeWatch, cacheSize = 50
     `SELECT 1 FROM wallets WHERE operator = 'orange_money' AND msisdn = ? AND unlinked_at IS NULL`,
   ).pluck();
   const byCard = db.prepare(`${SUMMARY} WHERE h.card_number = ?`);
+  // A card typed without its dashes or with other separators (kou mpe 0003, KOUMPE0003, kou.mpe.0003).
+  const byCardChars = db.prepare(`${SUMMARY} WHERE replace(replace(replace(h.card_number, '-', ''), ' ', ''), '.', '') = ? LIMIT 2`);
+  // Cards whose number ends with these digits (checked exactly in JS: the card's digits, all of them).
+  const byCardEnd = db.prepare(`${SUMMARY} WHERE h.card_number LIKE '%' || ? LIMIT 50`);
 
   function parametersOf(productId: string): ProductParameters[] {
     watch?.check();
@@ -144,13 +148,16 @@ export function createHouseholdStore(db: Db, watch?: ChangeWatch, cacheSize = 50
     return p;
   }
 
+  function findByPhone(phone: string): HouseholdSummary | undefined {
+    watch?.check();
+    let h = phones.get(phone);
+    if (h === undefined) phones.set(phone, (h = (byPhone.get(phone) as HouseholdSummary | undefined) ?? null));
+    return h ?? undefined;
+  }
+  const findByCard = (cardNumber: string): HouseholdSummary | undefined => byCard.get(cardNumber.trim().toUpperCase()) as HouseholdSummary | undefined;
+
   return {
-    findByPhone(phone: string): HouseholdSummary | undefined {
-      watch?.check();
-      let h = phones.get(phone);
-      if (h === undefined) phones.set(phone, (h = (byPhone.get(phone) as HouseholdSummary | undefined) ?? null));
-      return h ?? undefined;
-    },
+    findByPhone,
     load(householdId: number): HouseholdRecord | undefined {
       watch?.check();
       const kept = records.get(householdId);
@@ -172,8 +179,30 @@ export function createHouseholdStore(db: Db, watch?: ChangeWatch, cacheSize = 50
     hasWallet(msisdn: string): boolean {
       return walletFor.get(msisdn) === 1;
     },
-    findByCard(cardNumber: string): HouseholdSummary | undefined {
-      return byCard.get(cardNumber.trim().toUpperCase()) as HouseholdSummary | undefined;
+    findByCard,
+    /**
+     * The household a member means when paying for it from a handset: its head's phone number as
+     * typed (76000003, 76 00 00 03, +22376000003, 0022376000003), or its card, whatever the
+     * separators (KOU-MPE-0003, kou mpe 0003, KOUMPE0003), or only the card's digits (0003) when
+     * they are those of one card only: 'ambiguous' when they are several cards' digits.
+     */
+    findForPayment(typed: string): HouseholdSummary | 'ambiguous' | undefined {
+      const chars = typed.toUpperCase().replace(/[^0-9A-Z+]/g, '');
+      const phone = /^(?:\+223|00223|223)?([0-9]{8})$/.exec(chars);
+      if (phone) {
+        const h = findByPhone(`+223${phone[1]}`);
+        if (h) return h;
+      }
+      const exact = findByCard(typed);
+      if (exact) return exact;
+      const letters = chars.replace(/\+/g, '');
+      if (letters === '') return undefined;
+      if (/[A-Z]/.test(letters)) {
+        const rows = byCardChars.all(letters) as HouseholdSummary[];
+        return rows.length === 1 ? rows[0] : rows.length > 1 ? 'ambiguous' : undefined;
+      }
+      const rows = (byCardEnd.all(letters) as HouseholdSummary[]).filter((h) => h.cardNumber.replace(/[^0-9]/g, '') === letters);
+      return rows.length === 1 ? rows[0] : rows.length > 1 ? 'ambiguous' : undefined;
     },
     setLanguage(householdId: number, language: Language, now: Date): void {
       setHouseholdLanguage.run(language, now.toISOString(), householdId);

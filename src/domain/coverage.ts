@@ -334,11 +334,71 @@ export function beneficiaryStatus(b: Beneficiary, household: Coverage): Coverage
   return b.active ? household.status : 'inactive';
 }
 
+/**
+ * What a member is told about the household's coverage, in one plain line that is always true:
+ *
+ * - `active`: care is covered until `until` (the paid-through date);
+ * - `waiting`: not covered yet; care is covered from `from` (the day after the waiting period),
+ *   which the payments already reach (`from` <= `until`);
+ * - `waitingUnpaid`: not covered yet, and the waiting period ends after the paid months: care is
+ *   covered from `from` only if `toPay` is paid before `by` (the earlier of `from` and the day
+ *   after grace). The word "covered" is never used for the waiting period itself;
+ * - `grace`: cover ended on `until`; paying `toPay` before `by` (the day after grace) keeps it;
+ * - `lapsed`: not covered (the cover ended on `until`); paying `toPay` restarts it, with a new
+ *   waiting period;
+ * - `never`: not covered, never was.
+ *
+ * `toPay` is what remains for `month` (the month the next payment goes to), except for
+ * `waitingUnpaid`, where it is what must be paid for care to be covered from `from`.
+ */
+export type SituationKind = 'active' | 'waiting' | 'waitingUnpaid' | 'grace' | 'lapsed' | 'never';
+
+export interface Situation {
+  kind: SituationKind;
+  until: LocalDate | null;
+  from: LocalDate | null;
+  by: LocalDate | null;
+  toPay: number;
+  month: Month;
+}
+
+/** The situation a coverage says, on `today`. `dueOf` gives the household's due for a month (for `waitingUnpaid`). */
+export function situationOf(cov: Coverage, today: LocalDate, dueOf: (m: Month) => number): Situation {
+  const base = { until: cov.paidThrough, from: null, by: null, toPay: cov.remaining, month: cov.nextMonth };
+  if (cov.paidThrough === null) return { ...base, kind: 'never' };
+  const day = toDayNumber(today);
+  const paidThrough = toDayNumber(cov.paidThrough);
+  const afterGrace = toDayNumber(cov.graceUntil as LocalDate) + 1;
+  const waitingUntil = cov.waitingUntil === null ? null : toDayNumber(cov.waitingUntil);
+  const stillWaiting = waitingUntil !== null && waitingUntil >= day;
+  if (cov.status === 'active') return { ...base, kind: 'active' };
+  if (cov.status === 'lapsed') return { ...base, kind: 'lapsed' };
+  if (cov.status === 'waiting' || (cov.status === 'grace' && stillWaiting)) {
+    const from = (waitingUntil as number) + 1;
+    if (from <= paidThrough) return { ...base, kind: 'waiting', from: fromDayNumber(from) };
+    // The paid months end before the waiting period does: care starts only if the months up to
+    // `from` are paid, before `from` and before grace ends.
+    const fromMi = monthIndexOfDayNumber(from);
+    let dues = 0;
+    for (let mi = toMonthIndex(cov.nextMonth); mi <= fromMi; mi++) dues += dueOf(fromMonthIndex(mi));
+    return {
+      ...base,
+      kind: 'waitingUnpaid',
+      from: fromDayNumber(from),
+      by: fromDayNumber(Math.min(from, afterGrace)),
+      toPay: Math.max(0, dues - cov.credit),
+    };
+  }
+  return { ...base, kind: 'grace', by: fromDayNumber(afterGrace) };
+}
+
 /** What a member is told about the household's coverage, on a USSD screen or by SMS. */
 export interface CoverageView {
   adherentName: string;
   size: number;
   status: CoverageStatus;
+  /** What to tell the member; coverageView always sets it (a view built by hand gets it derived from its dates). */
+  situation?: Situation;
   paidThrough: LocalDate | null;
   waitingUntil: LocalDate | null;
   graceUntil: LocalDate | null;
@@ -361,6 +421,7 @@ export function coverageView(
     adherentName: household.adherentName,
     size: household.beneficiaries.filter((b) => b.active).length,
     status: cov.status,
+    situation: situationOf(cov, today, (m) => dueForMonth(household.beneficiaries, household.parameters, m)),
     paidThrough: cov.paidThrough,
     waitingUntil: cov.waitingUntil,
     graceUntil: cov.graceUntil,
@@ -370,20 +431,29 @@ export function coverageView(
   };
 }
 
-/** The values a coverage message needs (screen or SMS), and which message: one per status, 'never' before any cover. */
-export function coverageMessage(v: CoverageView): {
-  status: CoverageStatus | 'never';
-  params: { name: string; count: number; until: LocalDate; date: LocalDate; month: Month; remaining: number };
-} {
-  return {
-    status: v.paidThrough === null ? 'never' : v.status,
-    params: {
-      name: v.adherentName,
-      count: v.size,
-      until: v.paidThrough ?? '',
-      date: (v.status === 'grace' ? v.graceUntil : v.waitingUntil) ?? '',
-      month: v.nextMonth,
-      remaining: v.remaining,
-    },
-  };
+/** The parameters of a coverage message (screen or SMS): one message per situation. */
+export type SituationParams = {
+  name: string;
+  count: number;
+  until: LocalDate;
+  from: LocalDate;
+  by: LocalDate;
+  month: Month;
+  remaining: number;
+};
+
+export function situationParams(s: Situation, name: string, count: number): SituationParams {
+  return { name, count, until: s.until ?? '', from: s.from ?? '', by: s.by ?? '', month: s.month, remaining: s.toPay };
+}
+
+/** The values a coverage message needs (screen or SMS), and which message: one per situation. */
+export function coverageMessage(v: CoverageView): { status: SituationKind; params: SituationParams } {
+  const s =
+    v.situation ??
+    situationOf(
+      { status: v.status, paidThrough: v.paidThrough, episodeStart: null, waitingUntil: v.waitingUntil, graceUntil: v.graceUntil, credit: 0, nextMonth: v.nextMonth, nextMonthDue: v.remaining, remaining: v.remaining },
+      v.status === 'active' || v.status === 'waiting' ? (v.paidThrough as LocalDate) : (v.graceUntil ?? v.paidThrough ?? `${v.nextMonth}-01`),
+      () => v.remaining,
+    );
+  return { status: s.kind, params: situationParams(s, v.adherentName, v.size) };
 }

@@ -2,8 +2,8 @@
 // leaves the wallet, who bears the fee, and what the payment does to the household's
 // coverage. And the amounts suggested on the contribute menu. Pure functions.
 
-import { addMonths, coverageOn, dueForMonth, monthOf } from './coverage.ts';
-import type { Beneficiary, Coverage, LocalDate, Month, Payment, ProductParameters } from './coverage.ts';
+import { addMonths, coverageOn, dueForMonth, monthOf, situationOf } from './coverage.ts';
+import type { Beneficiary, Coverage, LocalDate, Month, Payment, ProductParameters, Situation } from './coverage.ts';
 import { feeFor } from './fees.ts';
 import type { FeeGrid } from './fees.ts';
 import { toDayNumber } from './dates.ts';
@@ -29,6 +29,9 @@ export interface Quote {
   coveredThrough: LocalDate | null; // after.paidThrough when the household is covered or in grace after paying; null if still lapsed / never covered
   remaining: number; // after.remaining: what will still remain for nextMonth
   nextMonth: Month; // after.nextMonth: the month the next payments will go to
+  extendsCover: boolean; // this payment moves the paid-through date (it pays at least one more month)
+  situation: Situation; // what the member will be told about the coverage once this payment is in (today)
+  coveredFrom: LocalDate | null; // the first day care is covered when a waiting period applies after this payment, else null
 }
 
 function checkAmount(amount: number): void {
@@ -61,6 +64,7 @@ export function quoteContribution(input: {
   const base = { beneficiaries: household.beneficiaries, parameters: household.parameters, today };
   const before = coverageOn({ ...base, ledger: household.ledger });
   const after = coverageOn({ ...base, ledger: [...household.ledger, { amount, paidOn: today }] });
+  const situation = situationOf(after, today, (m) => dueForMonth(household.beneficiaries, household.parameters, m));
   return {
     amount,
     fee,
@@ -74,6 +78,9 @@ export function quoteContribution(input: {
     coveredThrough: after.status === 'lapsed' ? null : after.paidThrough,
     remaining: after.remaining,
     nextMonth: after.nextMonth,
+    extendsCover: after.paidThrough !== before.paidThrough,
+    situation,
+    coveredFrom: situation.from,
   };
 }
 
@@ -134,4 +141,47 @@ export function suggestAmounts(input: { household: QuoteHousehold; today: LocalD
     out.push(s);
   }
   return out;
+}
+
+/**
+ * What a payment does to the coverage, as the quote and the receipt say it, one message each:
+ * - `covered`: the household is covered until `until`;
+ * - `waiting`: paid until `until`, care covered from `from` (the waiting period ends first);
+ * - `waitingUnpaid`: care covered from `from` only if `remaining` more is paid before `by`;
+ * - `partial`: the payment does not complete a month (or leaves the household lapsed):
+ *   `remaining` still remains for `month`.
+ * Never "covered until" for a household that will still be in its waiting period.
+ */
+export interface PaymentEffect {
+  kind: 'covered' | 'waiting' | 'waitingUnpaid' | 'partial';
+  until: LocalDate | null;
+  from: LocalDate | null;
+  by: LocalDate | null;
+  remaining: number;
+  month: Month;
+}
+
+export function paymentEffect(input: {
+  beforePaidThrough: LocalDate | null;
+  after: { paidThrough: LocalDate | null; remaining: number; nextMonth: Month };
+  situation: Situation;
+}): PaymentEffect {
+  const { after, situation: s } = input;
+  const partial: PaymentEffect = { kind: 'partial', until: null, from: null, by: null, remaining: after.remaining, month: after.nextMonth };
+  if (after.paidThrough === null || after.paidThrough === input.beforePaidThrough) return partial;
+  switch (s.kind) {
+    case 'active':
+      return { ...partial, kind: 'covered', until: after.paidThrough };
+    case 'waiting':
+      return { ...partial, kind: 'waiting', until: after.paidThrough, from: s.from };
+    case 'waitingUnpaid':
+      return { ...partial, kind: 'waitingUnpaid', until: after.paidThrough, from: s.from, by: s.by, remaining: s.toPay };
+    default:
+      return partial;
+  }
+}
+
+/** The effect of the quoted payment. */
+export function effectOfQuote(q: Quote): PaymentEffect {
+  return paymentEffect({ beforePaidThrough: q.before.paidThrough, after: q.after, situation: q.situation });
 }

@@ -48,6 +48,8 @@ export const PARAM_KINDS = {
   date: 'date',
   until: 'date',
   since: 'date',
+  from: 'date',
+  by: 'date',
   month: 'month',
   status: 'status',
   channel: 'channel',

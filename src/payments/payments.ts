@@ -2,6 +2,8 @@ import { bamakoDay, type Clock } from '../clock.ts';
 import type { Db } from '../db/connection.ts';
 import type { HouseholdStore } from '../db/households.ts';
 import { coverageView } from '../domain/coverage.ts';
+import { maskName } from '../domain/names.ts';
+import { paymentEffect } from '../domain/quote.ts';
 import { feeFor, gridOn, type FeeGrid } from '../domain/fees.ts';
 import { translate, type Catalogs } from '../i18n/catalog.ts';
 import type { Logger } from '../log.ts';
@@ -116,12 +118,13 @@ export function createPayments(d: PaymentsDeps) {
   const oneOfHousehold = db.prepare(`SELECT ${COLUMNS} FROM payments WHERE household_id = ? AND id = ?`);
 
   /** The receipt or notice; a payer we cannot text never undoes a credit (logged for the office instead). */
-  function notify(p: Payment, key: string, params: Record<string, string | number>, sourceKey: string): void {
+  function notify(p: Payment, key: string, params: Record<string, string | number>, sourceKey: string, to = p.payerMsisdn): void {
     const household = d.households.load(p.householdId)?.household;
-    const lang = household?.language ?? 'fr';
+    // In the language of whoever reads it: a payer who is a member of another household gets theirs.
+    const lang = (to === household?.phone ? household.language : d.households.findByPhone(to)?.language) ?? household?.language ?? 'fr';
     try {
       d.outbox.enqueue({
-        to: p.payerMsisdn,
+        to,
         text: translate(d.catalogs, lang, key, { code: d.serviceCode, ...params }),
         lang,
         kind: 'transactional',
@@ -129,7 +132,7 @@ export function createPayments(d: PaymentsDeps) {
       });
     } catch (err) {
       if (!(err instanceof SmsRejected)) throw err;
-      d.logger.warn({ reference: p.reference, phone: p.payerMsisdn, reason: err.message }, 'payments: no SMS could be queued for this payment');
+      d.logger.warn({ reference: p.reference, phone: to, reason: err.message }, 'payments: no SMS could be queued for this payment');
     }
   }
 
@@ -147,11 +150,13 @@ export function createPayments(d: PaymentsDeps) {
     d.onContribution?.(p.householdId, now);
     const after = d.households.load(p.householdId);
     const view = after ? coverageView({ ...after, adherentName: after.household.adherentName }, today) : before;
-    if (view.paidThrough && view.paidThrough !== before.paidThrough) {
-      notify(p, 'sms.receipt.covered', { amount, fee, until: view.paidThrough, reference: txnId }, `receipt:${txnId}`);
-    } else {
-      notify(p, 'sms.receipt.partial', { amount, fee, remaining: view.remaining, month: view.nextMonth, reference: txnId }, `receipt:${txnId}`);
-    }
+    // One receipt per effect, naming the household paid for: "covered until" only when care is covered.
+    const e = paymentEffect({ beforePaidThrough: before.paidThrough, after: view, situation: view.situation as NonNullable<typeof view.situation> });
+    const params = { amount, fee, name: maskName(rec.household.adherentName), reference: txnId, until: e.until ?? '', from: e.from ?? '', by: e.by ?? '', remaining: e.remaining, month: e.month };
+    const key = `sms.receipt.${e.kind}`;
+    notify(p, key, params, `receipt:${txnId}`);
+    // Paid for another household: its head gets the receipt too.
+    if (rec.household.phone !== p.payerMsisdn) notify(p, key, params, `receipt:${txnId}:household`, rec.household.phone);
     return true;
   }
 

@@ -104,6 +104,7 @@ export function createInboundHandler(d: InboundDeps) {
           d.outbox.setOptOut(msg.from, false, 'sms');
           return answer('sms.start');
         }
+        if (keyword === 'ambiguous') return answer('sms.which');
         if (keyword === 'callback') {
           const receipt = d.callbacks.ask(
             { requestKey: `sms:${msg.gatewayId}`, phone: msg.from, householdId: household?.id ?? null, reason: household ? 'other' : 'registration', channel: 'sms' },

@@ -24,7 +24,12 @@
  */
 import { fold } from '../i18n/gsm7.ts';
 
-export type Keyword = 'coverage' | 'help' | 'stop' | 'start' | 'callback';
+/**
+ * `ambiguous`: RAPPEL, which members used both for "call me back" and for "the reminders" (the SMS
+ * alerts). It does nothing but ask which one was meant: a call-back is never queued, nor the
+ * alerts turned on, on a guess.
+ */
+export type Keyword = 'coverage' | 'help' | 'stop' | 'start' | 'callback' | 'ambiguous';
 
 export interface KeywordMatch {
   keyword: Keyword;
@@ -36,13 +41,20 @@ export interface KeywordMatch {
 
 type Lists = { fr: string[]; bm: string[] };
 
-/** Canonical words, upper-case ASCII; the first of each list is the one the help SMS shows. */
+/**
+ * Canonical words, upper-case ASCII; the first of each list is the one the help SMS shows.
+ * One word, one meaning: the SMS reminders are "alertes" (ALERTES turns them back on, STOP off)
+ * and "hakilijigin" in Bambara; being called back is APPEL / RAPPELEZ(-MOI) and WELE. DABILA
+ * stops the alerts and is nowhere the word for cancelling a payment ("Annuler" / "Ayi"). APPEL
+ * alone is one letter from RAPPEL, so it is not a call-back word: it gets RAPPEL's question.
+ */
 export const KEYWORDS: Record<Keyword, { fr: string[]; bm: string[] }> = deepFreeze({
   coverage: { fr: ['SOLDE', 'COUVERTURE', 'COUVERT'], bm: ['LAKANA', 'LAKANALI'] },
   help: { fr: ['AIDE', 'INFO', 'MENU'], bm: ['DEME'] },
   stop: { fr: ['STOP', 'ARRET', 'ARRETER'], bm: ['DABILA'] },
-  start: { fr: ['START', 'REPRENDRE', 'DEMARRER'], bm: ['DAMINE'] },
-  callback: { fr: ['RAPPEL', 'APPEL', 'RAPPELEZ'], bm: ['WELE'] },
+  start: { fr: ['ALERTES', 'START', 'REPRENDRE', 'DEMARRER'], bm: ['DAMINE', 'HAKILIJIGIN'] },
+  callback: { fr: ['APPELEZ', 'RAPPELEZ'], bm: ['WELE'] },
+  ambiguous: { fr: ['RAPPEL', 'RAPPELS'], bm: [] },
 });
 
 function deepFreeze(k: Record<Keyword, Lists>): Record<Keyword, Lists> {

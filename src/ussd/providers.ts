@@ -7,7 +7,9 @@ import type { FlowName } from '../../flows/lib.ts';
 import type { DistrictMutuelles, Offer } from '../../flows/register.ts';
 import type { ContributionOptions, QuoteView, StartResult, TargetHousehold } from '../../flows/contribute.ts';
 import { gridOn, type FeeGrid } from '../domain/fees.ts';
-import { quoteContribution, suggestAmounts } from '../domain/quote.ts';
+import { effectOfQuote, quoteContribution, suggestAmounts } from '../domain/quote.ts';
+import { lastDayOfMonth } from '../domain/dates.ts';
+import { maskName } from '../domain/names.ts';
 import type { Payments } from '../payments/payments.ts';
 import { bamakoDay, type Clock } from '../clock.ts';
 import type { CallbackReceipt, CallbackStore } from '../db/callbacks.ts';
@@ -110,10 +112,11 @@ export function provideFlows(d: ProviderDeps): Record<FlowName, FlowEntry> {
     return {
       wallet: d.households.hasWallet(input.phone),
       pending: pending ? { amount: pending.amount, total: pending.total } : null,
-      // Three suggestions, so that "other amount" and "another household" stay on the first screen.
-      suggestions: suggestAmounts({ household: householdOf(input.householdId), today: today() })
-        .filter((s) => s.amount >= d.limits.min && s.amount <= d.limits.max)
-        .slice(0, 3),
+      // Two suggestions (each says the day it pays up to), so that "other amount" and "another
+      // household" stay on the first screen: what remains for the next month, and three months.
+      suggestions: pickSuggestions(
+        suggestAmounts({ household: householdOf(input.householdId), today: today() }).filter((s) => s.amount >= d.limits.min && s.amount <= d.limits.max),
+      ).map((s) => ({ kind: s.kind, amount: s.amount, until: lastDayOfMonth(s.month) })),
       min: d.limits.min,
       max: d.limits.max,
     };
@@ -122,9 +125,20 @@ export function provideFlows(d: ProviderDeps): Record<FlowName, FlowEntry> {
   const quote = fromPromise<QuoteView, { householdId: number; amount: number }>(async ({ input }) => {
     const day = today();
     const q = quoteContribution({ amount: input.amount, feeBearer: d.feeBearer, grid: gridOn(d.feeGrids, day), household: householdOf(input.householdId), today: day });
-    // "Covered until" only when this payment moves the date; otherwise say what will still remain.
-    const extends_ = q.after.paidThrough !== q.before.paidThrough;
-    return { amount: q.amount, fee: q.fee, total: q.total, feeBearer: q.feeBearer, coveredThrough: extends_ ? q.coveredThrough : null, remaining: q.remaining, nextMonth: q.nextMonth };
+    // "Covered until" only when this payment moves the date and care is covered; from which day
+    // when a waiting period applies; otherwise what will still remain.
+    const e = effectOfQuote(q);
+    return {
+      amount: q.amount,
+      fee: q.fee,
+      total: q.total,
+      feeBearer: q.feeBearer,
+      effect: e.kind,
+      coveredThrough: e.until,
+      coveredFrom: e.from,
+      remaining: e.remaining,
+      nextMonth: e.month,
+    };
   });
 
   const startContribution = fromPromise<StartResult, { householdId: number; phone: string; amount: number; key: string }>(async ({ input }) => {
@@ -154,11 +168,11 @@ export function provideFlows(d: ProviderDeps): Record<FlowName, FlowEntry> {
     await d.payments.cancel(input.phone);
   });
 
-  const findHousehold = fromPromise<TargetHousehold | null, { card: string }>(async ({ input }) => {
-    const h = d.households.findByCard(input.card);
+  const findHousehold = fromPromise<TargetHousehold | 'ambiguous' | null, { card: string }>(async ({ input }) => {
+    const h = d.households.findForPayment(input.card);
+    if (h === 'ambiguous') return h;
     if (!h) return null;
-    const [first = '', ...rest] = h.adherentName.split(/\s+/);
-    return { householdId: h.id, maskedName: `${first} ${rest.map((w) => `${w[0] ?? ''}.`).join(' ')}`.trim(), mutuelle: h.mutuelleName };
+    return { householdId: h.id, maskedName: maskName(h.adherentName), mutuelle: h.mutuelleName };
   });
 
   const provided = {
@@ -175,6 +189,12 @@ export function provideFlows(d: ProviderDeps): Record<FlowName, FlowEntry> {
   return Object.fromEntries(
     Object.entries(provided).map(([name, machine]) => [name, { machine, version: machineVersion(flows[name as FlowName]) }]),
   ) as Record<FlowName, FlowEntry>;
+}
+
+/** Of the suggested amounts (smallest first): the first, and the one for three months (else the last of the first three). */
+function pickSuggestions<T>(all: readonly T[]): T[] {
+  const firstThree = all.slice(0, 3);
+  return firstThree.length <= 2 ? firstThree : [firstThree[0] as T, firstThree[2] as T];
 }
 
 /** Members get the main menu in their household's language; other numbers the joining menu, in French unless they chose. */

@@ -19,7 +19,7 @@ const TEXT = {
   bakaryBeforeEnd: 'Kénéya Sabatili hakilijigin: Bakary Diarra, i ka denbaya lakanali bè ban 31/03/2026. 2 000 FCFA sara awirili kama. *384*123# wele',
   hawaBeforeEnd: 'Kénéya Sabatili: Hawa Konaté, la couverture de votre ménage se termine le 31/03/2026. Payez 1 100 FCFA pour avril. Menu: *384*123#',
   hawaLastDay: "Kénéya Sabatili: Hawa Konaté, la couverture de votre ménage se termine aujourd'hui. Payez 1 100 FCFA pour avril. Menu: *384*123#",
-  hawaGrace: 'Kénéya Sabatili: Hawa Konaté, couverture terminée le 31/03/2026. Payez 1 100 FCFA pour avril avant le 15/04/2026 pour la garder. *384*123#',
+  hawaGrace: 'Kénéya Sabatili: Hawa Konaté, couverture finie le 31/03/2026. Payez 1 100 FCFA avant le 16/04/2026 pour la garder. Menu: *384*123#',
   moussaBeforeEnd: 'Kénéya Sabatili: Moussa Traoré, la couverture de votre ménage se termine le 30/04/2026. Payez 1 250 FCFA pour mai. Menu: *384*123#',
 };
 
@@ -48,6 +48,22 @@ async function delivered(phone: string): Promise<string[]> {
   await app.services.dispatcher.drain();
   return (await inbox(app, phone)).map((m) => m.text);
 }
+
+describe('a household still in its waiting period', () => {
+  it('is not told its cover ends: its reminder says when care is covered and what to pay before', () => {
+    // A household that joined on 05/03/2026 and paid March: paid through 31/03, waiting until 03/04.
+    const mutuelleId = app.services.households.findByPhone(MOUSSA)?.mutuelleId as string;
+    const id = app.services.households.create(
+      { cardNumber: 'SIK-KLE-0099', adherentName: 'Ousmane Diallo', phone: '+22376000098', language: 'fr', mutuelleId, joinedOn: '2026-03-05', beneficiaries: [{ name: 'Ousmane Diallo', relation: 'adherent', subsidised: false }] },
+      app.clock.now(),
+    );
+    app.services.households.addContribution({ householdId: id, amount: 500, fee: 0, channel: 'cash', operatorTxnId: null, paidOn: '2026-03-05', paidAt: '2026-03-05T10:00:00Z' }, app.clock.now());
+    expect(brief(at('2026-03-24T09:00:00Z'))).toContain('+22376000098 before_end queued');
+    expect(reminderTexts('+22376000098')).toEqual([
+      'Kénéya Sabatili: Ousmane Diallo, pas encore couvert. Payez 500 FCFA avant le 04/04/2026: soins couverts dès le 04/04/2026. *384*123#',
+    ]);
+  });
+});
 
 describe('the schedule, with the clock moved day by day', () => {
   it('each household gets 7 days before its end, on its last day, during grace and 30 days after lapse, and nothing else', async () => {
@@ -238,7 +254,7 @@ describe('a payment received before sending', () => {
     const s = ussd(app, BAKARY, `pay-${amount}-${app.clock.now().getTime()}`);
     await s.send();
     await s.send('2');
-    await s.send('4');
+    await s.send('3'); // "other amount", after the two suggestions
     await s.send(amount);
     await s.send('1');
     expect((await confirmPin(app, BAKARY, '1234')).status).toBe(200);

@@ -237,7 +237,7 @@ describe('random bodies against the real server', () => {
     app.clock.advance(11 * 60_000);
     expect(await app.hop('after-fuzz', HAWA, '')).toEqual({
       status: 200,
-      body: 'CON Kénéya Sabatili\n1 Ma couverture\n2 Cotiser\n3 Mes paiements\n4 Rappels SMS\n5 Etre rappelé par UTM\n6 Langue / Kan',
+      body: 'CON Kénéya Sabatili\n1 Ma couverture\n2 Cotiser\n3 Mes paiements\n4 Alertes SMS\n5 Etre rappelé par UTM\n6 Langue / Kan',
     });
     const coverage = await app.hop('after-fuzz', HAWA, '1');
     expect(coverage.status).toBe(200);

@@ -56,7 +56,7 @@ describe('gateway callbacks with GATEWAY_CALLBACK_KEY', () => {
     },
     {
       path: '/sms/inbound',
-      form: () => ({ id: 'ATXid-attack-3', from: MOUSSA, text: 'RAPPEL', to: '36123', date: '2026-03-10 09:00:00' }),
+      form: () => ({ id: 'ATXid-attack-3', from: MOUSSA, text: 'APPELEZ', to: '36123', date: '2026-03-10 09:00:00' }),
       done: (a) => {
         expect(a.services.db.prepare("SELECT COUNT(*) FROM sms_inbound WHERE gateway_id = 'ATXid-attack-3'").pluck().get()).toBe(1);
         expect(a.services.db.prepare('SELECT COUNT(*) FROM callback_requests').pluck().get()).toBeGreaterThan(0);

@@ -74,11 +74,11 @@ const moussaWith = (field: string, value: unknown) => (ctx: Ctx) => {
 };
 
 const RECEIPT_MOUSSA = (ref: string) =>
-  `Kénéya Sabatili: paiement de 1 000 FCFA enregistré (frais 50 FCFA). Reste 250 FCFA pour couvrir mai. Réf ${ref}. Merci.`;
+  `Kénéya Sabatili: recu 1 000 FCFA (frais 50 FCFA) pour Moussa T., reste 250 FCFA pour couvrir mai. Réf ${ref}`;
 const INSUFFICIENT_AMINATA = 'Paiement de 500 FCFA non effectué: solde Orange Money insuffisant. Il faut 550 FCFA avec les frais. Rechargez puis composez *384*123#.';
-const RECEIPT_BAKARY = (ref: string) => `Kénéya Sabatili seereyasèbèn: 2 000 FCFA sòròla (musaka 100 FCFA). Denbaya lakanalen don fo 30/04/2026. Réf ${ref}. I ni ce.`;
+const RECEIPT_BAKARY = (ref: string) => `Kénéya Sabatili seereyasèbèn: 2 000 FCFA sòròla (musaka 100 FCFA) Bakary D. ka denbaya ye. Lakanalen fo 30/04/2026. Réf ${ref}`;
 const EXPIRED_HAWA = "Paiement de 1 100 FCFA non confirmé à temps. Rien n'a été débité. Composez *384*123# pour réessayer.";
-const RECEIPT_HAWA = (ref: string) => `Kénéya Sabatili: paiement de 1 100 FCFA enregistré (frais 100 FCFA). Ménage couvert jusqu'au 30/04/2026. Réf ${ref}. Merci.`;
+const RECEIPT_HAWA = (ref: string) => `Kénéya Sabatili: recu 1 100 FCFA (frais 100 FCFA) pour Hawa K., ménage couvert jusqu'au 30/04/2026. Réf ${ref}`;
 
 const rows: Row[] = [
   // ---- signatures: refused before the body is read ----
@@ -315,6 +315,8 @@ describe('POST /payments/orange-money/callback', () => {
       `receipt:${p.bakary.operatorTxnId}`,
       `failure:${p.hawa.operatorTxnId}`,
       `receipt:${p.hawa.operatorTxnId}`,
+      // Hawa's household was paid for from a relative's phone: its head gets the receipt too.
+      `receipt:${p.hawa.operatorTxnId}:household`,
     ]);
   });
 });

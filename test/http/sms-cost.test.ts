@@ -78,13 +78,13 @@ describe('answers per sender and hour (SMS_REPLIES_PER_SENDER_PER_HOUR, 5 by def
     expect(app.services.outbox.isOptedOut(MOUSSA)).toBe(true);
     await text(MOUSSA, 'START');
     expect(app.services.outbox.isOptedOut(MOUSSA)).toBe(false);
-    await text(MOUSSA, 'RAPPEL');
+    await text(MOUSSA, 'APPELEZ');
     expect(callbacksOf(MOUSSA)).toBe(0);
     expect(answers(MOUSSA)).toBe(5);
     expect(stored(MOUSSA).slice(5)).toEqual([
       { text: 'STOP', replyId: null, unanswered: 'rate_limited' },
       { text: 'START', replyId: null, unanswered: 'rate_limited' },
-      { text: 'RAPPEL', replyId: null, unanswered: 'rate_limited' },
+      { text: 'APPELEZ', replyId: null, unanswered: 'rate_limited' },
     ]);
   });
 });
@@ -92,11 +92,11 @@ describe('answers per sender and hour (SMS_REPLIES_PER_SENDER_PER_HOUR, 5 by def
 describe('allowed countries (SMS_ALLOWED_COUNTRIES, ML by default)', () => {
   it('a text from France is stored and marked, with no answer and no call-back; STOP from there still opts out', async () => {
     await text(FRANCE, 'SOLDE');
-    await text(FRANCE, 'RAPPEL');
+    await text(FRANCE, 'APPELEZ');
     await text(FRANCE, 'STOP');
     expect(stored(FRANCE)).toEqual([
       { text: 'SOLDE', replyId: null, unanswered: 'country' },
-      { text: 'RAPPEL', replyId: null, unanswered: 'country' },
+      { text: 'APPELEZ', replyId: null, unanswered: 'country' },
       { text: 'STOP', replyId: null, unanswered: 'country' },
     ]);
     expect(answers(FRANCE)).toBe(0);
@@ -106,8 +106,8 @@ describe('allowed countries (SMS_ALLOWED_COUNTRIES, ML by default)', () => {
   });
 
   it('a fixed line in Mali is marked as no mobile number (not as abroad), and can still ask to be called', async () => {
-    await text('+22320221234', 'RAPPEL');
-    expect(stored('+22320221234')).toEqual([{ text: 'RAPPEL', replyId: null, unanswered: 'recipient' }]);
+    await text('+22320221234', 'APPELEZ');
+    expect(stored('+22320221234')).toEqual([{ text: 'APPELEZ', replyId: null, unanswered: 'recipient' }]);
     expect(callbacksOf('+22320221234')).toBe(1);
   });
 

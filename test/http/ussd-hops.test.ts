@@ -18,7 +18,7 @@ const MAIN_MENU = screen(
   '1 Ma couverture',
   '2 Cotiser',
   '3 Mes paiements',
-  '4 Rappels SMS',
+  '4 Alertes SMS',
   '5 Etre rappelé par UTM',
   '6 Langue / Kan',
 );

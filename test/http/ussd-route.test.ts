@@ -14,7 +14,7 @@ const BAMBARA_MEMBER = '+22376000003';
 const HAWA = '+22366000004';
 const UNKNOWN = '+22370123456';
 
-const MAIN_MENU = 'CON Kénéya Sabatili\n1 Ma couverture\n2 Cotiser\n3 Mes paiements\n4 Rappels SMS\n5 Etre rappelé par UTM\n6 Langue / Kan';
+const MAIN_MENU = 'CON Kénéya Sabatili\n1 Ma couverture\n2 Cotiser\n3 Mes paiements\n4 Alertes SMS\n5 Etre rappelé par UTM\n6 Langue / Kan';
 const JOIN_MENU = 'CON Kénéya Sabatili: numéro non inscrit.\n1 Soins couverts';
 const BAMBARA_MENU = 'CON Kénéya Sabatili\n1 N ka lakanali\n2 Bolomafara sara\n3 N ka saraliw';
 const HAWA_COVERAGE = "CON Hawa Konaté, 2 pers.\nCouvert jusqu'au";

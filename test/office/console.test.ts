@@ -200,7 +200,7 @@ describe('the office console', () => {
     });
     expect(confirm.status).toBe(200);
     await app.services.orange.flush();
-    const receipts = () => app.services.db.prepare("SELECT text FROM sms_outbox WHERE recipient = ? AND text LIKE '%enregistré%'").pluck().all(MOUSSA);
+    const receipts = () => app.services.db.prepare("SELECT text FROM sms_outbox WHERE recipient = ? AND text LIKE '%FCFA (frais%'").pluck().all(MOUSSA);
     expect(receipts()).toHaveLength(1);
     const resent = await b.post(`/admin/households/1/payments/${first?.id}/resend-receipt`, {});
     expect(resent.location).toBe('/admin/households/1?ok=receipt-resent');

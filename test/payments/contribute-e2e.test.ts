@@ -15,7 +15,7 @@ const MAIN_FR = `CON Kénéya Sabatili
 1 Ma couverture
 2 Cotiser
 3 Mes paiements
-4 Rappels SMS
+4 Alertes SMS
 5 Etre rappelé par UTM
 6 Langue / Kan`;
 
@@ -28,32 +28,29 @@ const MAIN_BM = `CON Kénéya Sabatili
 6 Langue / Kan`;
 
 const CHOOSE_MOUSSA = `CON Cotiser par Orange Money. Combien?
-1 1 250 FCFA pour mai
-2 3 000 FCFA pour juin
-3 4 750 FCFA pour 3 mois
-4 Autre montant
-5 Pour un autre ménage
+1 Payer 1 250 FCFA jusqu'au 31/05/2026
+2 Payer 4 750 FCFA jusqu'au 31/07/2026
+3 Autre montant
+4 Pour un autre ménage
 0 Retour`;
 
 const CHOOSE_AMINATA = `CON Cotiser par Orange Money. Combien?
-1 500 FCFA pour mars
-2 2 000 FCFA pour avril
-3 3 500 FCFA pour 3 mois
-4 Autre montant
-5 Pour un autre ménage
+1 Payer 500 FCFA jusqu'au 31/03/2026
+2 Payer 3 500 FCFA jusqu'au 31/05/2026
+3 Autre montant
+4 Pour un autre ménage
 0 Retour`;
 
 const CHOOSE_BAKARY = `CON Bolomafara sara Orange Money fè. Joli?
-1 2 000 FCFA awirili kama
-2 4 000 FCFA mè kama
-3 6 000 FCFA kalo 3 kama
-4 Hakè wèrè
-5 Denbaya wèrè ye
+1 Wari 2 000 FCFA fo 30/04/2026
+2 Wari 6 000 FCFA fo 30/06/2026
+3 Hakè wèrè
+4 Denbaya wèrè ye
 0 Kòsegin`;
 
-const ENTER_AMOUNT = `CON Tapez le montant en chiffres,
-de 100 FCFA
-à 500 000 FCFA:
+const ENTER_AMOUNT = `CON Tapez le montant en chiffres.
+Minimum 100 FCFA
+Maximum 500 000 FCFA
 0 Retour 00 Menu`;
 
 /** The quote for 1 000 FCFA from household 1: amount, fee, total, who pays the fee, what remains for May. */
@@ -76,7 +73,7 @@ Couvert jusqu'au 31/05/2026
 const QUOTE_AMINATA_500 = `CON Somme: 500 FCFA
 Frais: 50 FCFA, par vous
 Total: 550 FCFA
-Couvert jusqu'au 31/03/2026
+Pas couvert avant le 09/04/2026
 1 Confirmer
 2 Annuler
 0 Retour 00 Menu`;
@@ -86,15 +83,15 @@ Musaka: 100 FCFA (i ta)
 A bèè: 2 100 FCFA
 Lakanalen fo 30/04/2026
 1 Sèmèntiya
-2 Dabila
+2 Ayi
 0 Kòsegin 00 Nyè fòlò`;
 
 const STARTED_FR = 'END Paiement demandé. Orange Money va vous demander votre code secret. Un SMS confirmera le paiement.';
 const STARTED_BM = 'END Sarali nyininna. Orange Money bèna i ka gundo nimòrò nyini. SMS bèna sarali sèmèntiya.';
 
-const PENDING_1250 = `CON Un paiement de
-1 250 FCFA
-(1 350 FCFA au total) attend votre code secret Orange Money.
+const PENDING_1250 = `CON Un paiement attend votre code secret Orange Money.
+Somme: 1 250 FCFA
+Total: 1 350 FCFA
 1 Annuler ce paiement
 0 Retour`;
 const PENDING_CANCELLED = "END Paiement en attente annulé. Rien n'a été débité.";
@@ -106,9 +103,10 @@ Reste ${remaining} pour mai
 2 Cotiser
 0 Retour`;
 
-const COVERAGE_AMINATA = `CON Aminata Sangaré: couverture finie le 31/07/2025
-Pour reprendre en mars:
-payez 500 FCFA
+const COVERAGE_AMINATA = `CON Aminata Sangaré: non couvert
+Couverture finie le 31/07/2025
+Payez 500 FCFA
+pour reprendre
 1 Bénéficiaires
 2 Cotiser
 0 Retour`;
@@ -116,11 +114,11 @@ payez 500 FCFA
 // The SMS as the phones receive them (folded to GSM-7: ɔ→ò, ɛ→è).
 const SMS = {
   receiptPartial: (ref: string) =>
-    `Kénéya Sabatili: paiement de 1 000 FCFA enregistré (frais 50 FCFA). Reste 250 FCFA pour couvrir mai. Réf ${ref}. Merci.`,
+    `Kénéya Sabatili: recu 1 000 FCFA (frais 50 FCFA) pour Moussa T., reste 250 FCFA pour couvrir mai. Réf ${ref}`,
   receiptCovered1250: (ref: string) =>
-    `Kénéya Sabatili: paiement de 1 250 FCFA enregistré (frais 100 FCFA). Ménage couvert jusqu'au 31/05/2026. Réf ${ref}. Merci.`,
+    `Kénéya Sabatili: recu 1 250 FCFA (frais 100 FCFA) pour Moussa T., ménage couvert jusqu'au 31/05/2026. Réf ${ref}`,
   insufficient500: 'Paiement de 500 FCFA non effectué: solde Orange Money insuffisant. Il faut 550 FCFA avec les frais. Rechargez puis composez *384*123#.',
-  refusedBm2000: 'Sarali 2 000 FCFA dabilara: gundo nimòrò ma sòn walima sarali ma sòn. Foyi ma bò. *384*123# wele ka a segin a kan.',
+  refusedBm2000: 'Sarali 2 000 FCFA ma kè: gundo nimòrò ma sòn walima sarali ma sòn. Foyi ma bò. *384*123# wele ka a segin a kan.',
   expired1250: "Paiement de 1 250 FCFA non confirmé à temps. Rien n'a été débité. Composez *384*123# pour réessayer.",
 };
 
@@ -148,7 +146,7 @@ describe('+22376000001 contributes 1 000 FCFA from the USSD menu', () => {
     const s = ussd(app, MOUSSA, 'e2e-1');
     expect(await s.send()).toBe(MAIN_FR);
     expect(await s.send('2')).toBe(CHOOSE_MOUSSA);
-    expect(await s.send('4')).toBe(ENTER_AMOUNT);
+    expect(await s.send('3')).toBe(ENTER_AMOUNT);
     expect(await s.send('1000')).toBe(QUOTE_1000);
     // The quote is on the handset and nothing has moved yet: no payment, no prompt at the operator.
     expect(paymentsOf(app, MOUSSA)).toEqual([]);
@@ -344,5 +342,106 @@ describe('a payment already waiting for the PIN', () => {
     expect((await wallet(app, MOUSSA)).pending).toMatchObject({ merchantReference: payments[0]?.reference, debit: 1350 });
     const pendingAtOperator = app.services.db.prepare("SELECT COUNT(*) FROM sim_transactions WHERE msisdn = ? AND status = 'pending'").pluck().get(MOUSSA);
     expect(pendingAtOperator).toBe(1);
+  });
+});
+
+describe('a lapsed household paid for from another phone: what is true is said, on the quote, the receipts and the coverage screen', () => {
+  const CHOOSE_FOR_AMINATA = `CON Cotiser pour le ménage de Aminata S.: combien?
+1 Payer 500 FCFA jusqu'au 31/03/2026
+2 Payer 3 500 FCFA jusqu'au 31/05/2026
+3 Autre montant
+0 Retour`;
+  const CONFIRM_AMINATA = `CON Ménage de Aminata S.
+Mutuelle Sabatili de Niéna
+Est-ce le bon ménage?
+1 Oui
+2 Non
+0 Retour 00 Menu`;
+
+  /** Moussa, from the main menu, pays for Aminata's household found by what he types, the suggestion `pick`. */
+  async function moussaPaysForAminata(sessionId: string, typed: string, pick: string) {
+    const s = ussd(app, MOUSSA, sessionId);
+    expect(await s.send()).toBe(MAIN_FR);
+    expect(await s.send('2')).toBe(CHOOSE_MOUSSA);
+    expect(await s.send('4')).toBe('CON Numéro de téléphone ou de carte du ménage à payer:\n0 Retour 00 Menu');
+    expect(await s.send(typed)).toBe(CONFIRM_AMINATA);
+    expect(await s.send('1')).toBe(CHOOSE_FOR_AMINATA);
+    return { s, quote: await s.send(pick) };
+  }
+
+  it('3 500 FCFA by her phone number as typed on a handset: care covered from the end of the waiting period, never "covered" before it', async () => {
+    const { s, quote } = await moussaPaysForAminata('for-1', '76 00 00 02', '2');
+    // Paid through 31/05, but the 30-day waiting period of the restart runs to 08/04.
+    expect(quote).toBe(`CON Montant: 3 500 FCFA
+Frais: 100 FCFA, par vous
+Total: 3 600 FCFA
+Couvert: 09/04/2026
+au 31/05/2026
+1 Confirmer
+2 Annuler
+0 Retour 00 Menu`);
+    expect(await s.send('1')).toBe(STARTED_FR);
+    const txnId = (await wallet(app, MOUSSA)).pending?.txnId as string;
+    expect((await confirmPin(app, MOUSSA, '1234')).status).toBe(200);
+
+    // The payer and the household's head each get the receipt naming the household.
+    const receipt = `Recu 3 500 FCFA (frais 100 FCFA) pour Aminata S., pas encore couvert: soins couverts du 09/04/2026 au 31/05/2026. Réf ${txnId}`;
+    expect(await settle(app, MOUSSA)).toEqual([receipt]);
+    expect((await inbox(app, AMINATA)).map((m) => m.text)).toEqual([receipt]);
+    expect(ledger(app, HOUSEHOLD[AMINATA]).at(-1)).toMatchObject({ householdId: 2, amount: 3500, paidOn: '2026-03-10' });
+
+    // Her coverage screen afterwards: not yet covered, care covered from 09/04.
+    const a = ussd(app, AMINATA, 'for-1a');
+    await a.send();
+    expect(await a.send('1')).toBe(`CON Aminata Sangaré: pas encore couvert
+Soins couverts dès le 09/04/2026
+Reste 1 500 FCFA pour juin
+1 Bénéficiaires
+2 Cotiser
+0 Retour`);
+  });
+
+  it('500 FCFA by her card digits (0002): the quote says care is not covered before 09/04, the receipt what is still needed', async () => {
+    const { s, quote } = await moussaPaysForAminata('for-2', '0002', '1');
+    // 500 FCFA restarts March only; the waiting period ends after it: no care is covered by this payment alone.
+    expect(quote).toBe(`CON Montant: 500 FCFA
+Frais: 50 FCFA, par vous
+Total: 550 FCFA
+Pas couvert avant le 09/04/2026
+1 Confirmer
+2 Annuler
+0 Retour 00 Menu`);
+    expect(await s.send('1')).toBe(STARTED_FR);
+    const txnId = (await wallet(app, MOUSSA)).pending?.txnId as string;
+    expect((await confirmPin(app, MOUSSA, '1234')).status).toBe(200);
+    const receipt = `Recu 500 FCFA (frais 50 FCFA) pour Aminata S., couvert dès le 09/04/2026 si 1 500 FCFA payés avant le 09/04/2026. Réf ${txnId}`;
+    expect(await settle(app, MOUSSA)).toEqual([receipt]);
+    expect((await inbox(app, AMINATA)).map((m) => m.text)).toEqual([receipt]);
+
+    const a = ussd(app, AMINATA, 'for-2a');
+    await a.send();
+    expect(await a.send('1')).toBe(`CON Aminata Sangaré: non couvert
+Payez 1 500 FCFA
+avant le 09/04/2026:
+soins couverts dès le 09/04/2026
+1 Bénéficiaires
+2 Cotiser
+0 Retour`);
+  });
+
+  it('card digits shared by two cards are not guessed: the member is asked for the phone number', async () => {
+    const aminata = app.services.households.findByPhone(AMINATA);
+    app.services.households.create(
+      { cardNumber: 'SIK-ZAN-0002', adherentName: 'Sekou Dembélé', phone: '+22376000099', language: 'fr', mutuelleId: aminata?.mutuelleId as string, joinedOn: '2026-01-05', beneficiaries: [{ name: 'Sekou Dembélé', relation: 'adherent', subsidised: false }] },
+      app.clock.now(),
+    );
+    const s = ussd(app, MOUSSA, 'for-3');
+    await s.send();
+    await s.send('2');
+    await s.send('4');
+    expect(await s.send('0002')).toBe(`CON Plusieurs cartes ont ces chiffres. Tapez le téléphone du ménage.
+Numéro de téléphone ou de carte du ménage à payer:
+0 Retour 00 Menu`);
+    expect(await s.send('sik-nie 0002')).toBe(CONFIRM_AMINATA);
   });
 });

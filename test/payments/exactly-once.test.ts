@@ -27,9 +27,9 @@ Couvert jusqu'au 31/05/2026
 2 Annuler
 0 Retour 00 Menu`;
 const STARTED_FR = 'END Paiement demandé. Orange Money va vous demander votre code secret. Un SMS confirmera le paiement.';
-const PENDING_1250 = `CON Un paiement de
-1 250 FCFA
-(1 350 FCFA au total) attend votre code secret Orange Money.
+const PENDING_1250 = `CON Un paiement attend votre code secret Orange Money.
+Somme: 1 250 FCFA
+Total: 1 350 FCFA
 1 Annuler ce paiement
 0 Retour`;
 // GSM-7 has no lower-case ç: the handset shows c.
@@ -90,7 +90,7 @@ describe('a quote confirmed once pays once', () => {
 
     expect((await confirmPin(app, MOUSSA, '1234')).status).toBe(200);
     const sms = await settle(app, MOUSSA);
-    expect(sms.filter((t) => t.includes('1 250 FCFA enregistré'))).toHaveLength(1);
+    expect(sms.filter((t) => t.includes('recu 1 250 FCFA'))).toHaveLength(1);
     expect((await wallet(app, MOUSSA)).balance).toBe(50_000 - 1_350);
     expect(ledger(app, HOUSEHOLD[MOUSSA]).filter((r) => r.amount === 1250)).toHaveLength(1);
   });
@@ -226,7 +226,7 @@ describe('a success callback is credited only when verified', () => {
     const credited = app.services.payments.resolveReview(p.id, 'credit', 'manager@utm.ml');
     expect(credited).toMatchObject({ status: 'succeeded', reviewedBy: 'manager@utm.ml' });
     expect(ledger(app, HOUSEHOLD[MOUSSA]).slice(before)).toEqual([expect.objectContaining({ amount: 900, fee: 50, operatorTxnId: p.operatorTxnId })]);
-    expect((await settle(app, MOUSSA)).some((t) => t.includes('900 FCFA enregistré'))).toBe(true);
+    expect((await settle(app, MOUSSA)).some((t) => t.includes('recu 900 FCFA'))).toBe(true);
     expect(app.services.payments.resolveReview(p.id, 'credit', 'manager@utm.ml')).toBeUndefined();
     expect(rows()).toBe(before + 1);
   });

@@ -38,17 +38,17 @@ describe('one member, one set of choices, across USSD and SMS', () => {
     app = await startTestApp({ env: { SIMULATOR_DELIVERY_DELAY_MS: '600000' } });
     await text(app, MOUSSA, 'STOP');
     await app.hop('rem-1', MOUSSA, '');
-    expect((await app.hop('rem-1', MOUSSA, '4')).body).toBe('CON Rappels SMS désactivés.\n1 Activer\n0 Retour');
-    expect((await app.hop('rem-1', MOUSSA, '4*1')).body).toMatch(/^END Rappels activés/);
+    expect((await app.hop('rem-1', MOUSSA, '4')).body).toBe('CON Alertes SMS désactivées.\n1 Activer\n0 Retour');
+    expect((await app.hop('rem-1', MOUSSA, '4*1')).body).toMatch(/^END Alertes activées/);
     expect(app.services.outbox.isOptedOut(MOUSSA)).toBe(false);
     expect(app.services.outbox.enqueue({ to: MOUSSA, text: 'rappel', lang: 'fr', kind: 'reminder' }).status).toBe('queued');
   });
 
   it('asking again after the promised day renews the promise instead of naming a day already past', async () => {
     app = await startTestApp({ clock: '2026-03-10T09:00:00Z', env: { SIMULATOR_DELIVERY_DELAY_MS: '600000' } });
-    await text(app, MOUSSA, 'RAPPEL');
+    await text(app, MOUSSA, 'APPELEZ');
     app.clock.set('2026-03-20T10:00:00Z');
-    await text(app, MOUSSA, 'RAPPEL');
+    await text(app, MOUSSA, 'APPELEZ');
     const last = (await inbox(app, MOUSSA)).at(-1);
     expect(last?.text).toBe('Votre demande du 10/03/2026 est déjà enregistrée. UTM vous appellera le 20/03/2026 avant 17h.');
     expect(app.services.db.prepare('SELECT COUNT(*) FROM callback_requests').pluck().get()).toBe(1);

@@ -19,20 +19,20 @@ const UNKNOWN = '+22370123456'; // not registered
 // What the phones receive (folded to GSM-7: é stays, ɔ→ò, ɛ→è, ɲ→ny, ç→c, ê→e).
 const COVERAGE = {
   moussa: "Kénéya Sabatili: Moussa Traoré, votre ménage (5 pers.) est couvert jusqu'au 30/04/2026. Reste 1 250 FCFA pour mai. Menu: *384*123#",
-  aminata: 'Kénéya Sabatili: Aminata Sangaré, couverture du ménage terminée le 31/07/2025. Pour reprendre en mars, payez 500 FCFA. Menu: *384*123#',
+  aminata: "Kénéya Sabatili: Aminata Sangaré, votre ménage n'est pas couvert (fin le 31/07/2025). Payez 500 FCFA pour reprendre. Menu: *384*123#",
   bakary: 'Kénéya Sabatili: Bakary Diarra, i ka denbaya (mògò 6) lakanalen don fo 31/03/2026. Wari tò 2 000 FCFA awirili kama. *384*123#',
   hawa: "Kénéya Sabatili: Hawa Konaté, votre ménage (2 pers.) est couvert jusqu'au 31/03/2026. Reste 1 100 FCFA pour avril. Menu: *384*123#",
 };
 const STOPPED = {
-  fr: "Vous ne recevrez plus de rappels ni d'informations. Les confirmations de paiement et les réponses à vos demandes restent envoyées. Envoyez START pour reprendre.",
-  bm: 'Hakilijigin ni kunnafoni tèna na tugun. Seereyasèbèn ni i ka nyininkaliw jaabi bè na hali bi. DAMINE ci ka a daminè kura.',
+  fr: "Vous ne recevrez plus d'alertes ni d'informations. Les recus de paiement et les réponses à vos demandes restent envoyés. Envoyez ALERTES pour reprendre.",
+  bm: 'Hakilijigin ni kunnafoni tèna na tugun. Seereyasèbèn ni i ka nyininkaliw jaabi bè na hali bi. HAKILIJIGIN ci ka a daminè kura.',
 };
 const STARTED = {
-  fr: 'Rappels et informations de la mutuelle réactivés. Envoyez STOP pour ne plus les recevoir.',
+  fr: 'Alertes et informations de la mutuelle réactivées. Envoyez STOP pour ne plus les recevoir.',
   bm: 'Tòn ka hakilijigin ni kunnafoni daminèna kura. DABILA ci ka u dabila.',
 };
 const HELP = {
-  fr: 'Kénéya Sabatili. Envoyez: SOLDE (couverture), RAPPEL (UTM vous appelle), STOP (plus de rappels), START (les reprendre). Ou composez *384*123#',
+  fr: "Kénéya Sabatili. Envoyez: SOLDE (couverture), APPELEZ (UTM vous appelle), STOP (plus d'alertes), ALERTES (les reprendre). Ou composez *384*123#",
   bm: 'Kénéya Sabatili. A ci: LAKANA (lakanali), WELE (UTM bè i wele), DABILA (hakilijigin dabila), DAMINE (a daminè). Walima *384*123# wele',
 };
 const JOIN = {
@@ -186,13 +186,13 @@ describe('STOP and START', () => {
   });
 });
 
-describe('RAPPEL: a call-back request', () => {
-  it('RAPPEL creates one request and answers with the day; a second RAPPEL says it is already registered', async () => {
-    expect(await sms(MOUSSA, 'RAPPEL')).toEqual([callback.fr('10/03/2026')]);
+describe('APPELEZ: a call-back request', () => {
+  it('APPELEZ creates one request and answers with the day; a second one says it is already registered', async () => {
+    expect(await sms(MOUSSA, 'APPELEZ')).toEqual([callback.fr('10/03/2026')]);
     const expected = [{ householdId: 1, reason: 'other', channel: 'sms', status: 'open', promisedBy: '2026-03-10T17:00:00.000Z', createdAt: '2026-03-10T09:00:00.000Z' }];
     expect(callbacksOf(MOUSSA)).toEqual(expected);
 
-    expect(await sms(MOUSSA, 'RAPPEL')).toEqual([callbackAlready.fr('10/03/2026', '10/03/2026')]);
+    expect(await sms(MOUSSA, 'Appelez-moi')).toEqual([callbackAlready.fr('10/03/2026', '10/03/2026')]);
     expect(callbacksOf(MOUSSA)).toEqual(expected);
     expect(received(MOUSSA).map((r) => r.keyword)).toEqual(['callback', 'callback']);
   });
@@ -213,7 +213,7 @@ describe('RAPPEL: a call-back request', () => {
     ['Sunday night: Monday', '2026-03-15T23:59:00Z', '16/03/2026', '2026-03-16T17:00:00.000Z'],
   ])('%s', async (_when, now, day, promisedBy) => {
     app.clock.set(now);
-    expect(await sms(HAWA, 'rappel')).toEqual([callback.fr(day)]);
+    expect(await sms(HAWA, 'appelez')).toEqual([callback.fr(day)]);
     expect(callbacksOf(HAWA)).toMatchObject([{ promisedBy, createdAt: new Date(now).toISOString() }]);
   });
 
@@ -221,7 +221,7 @@ describe('RAPPEL: a call-back request', () => {
     app.clock.set('2026-03-13T18:30:00Z');
     expect(await sms(MOUSSA, 'RAPPELEZ-MOI')).toEqual([callback.fr('16/03/2026')]);
     app.clock.set('2026-03-14T10:00:00Z');
-    expect(await sms(MOUSSA, 'rappel svp')).toEqual([callbackAlready.fr('13/03/2026', '16/03/2026')]);
+    expect(await sms(MOUSSA, 'rappelez svp')).toEqual([callbackAlready.fr('13/03/2026', '16/03/2026')]);
     expect(callbacksOf(MOUSSA)).toHaveLength(1);
   });
 
@@ -230,6 +230,30 @@ describe('RAPPEL: a call-back request', () => {
     expect(callbacksOf(UNKNOWN)).toEqual([
       { householdId: null, reason: 'registration', channel: 'sms', status: 'open', promisedBy: '2026-03-10T17:00:00.000Z', createdAt: '2026-03-10T09:00:00.000Z' },
     ]);
+  });
+});
+
+describe('RAPPEL, which meant both the alerts and a call-back', () => {
+  const WHICH = 'Kénéya Sabatili: pour etre appelé par UTM, envoyez APPELEZ. Pour recevoir les alertes SMS, envoyez ALERTES. Ou composez *384*123#';
+
+  it('RAPPEL (and APPEL, one letter away) only asks which was meant: no call-back is queued, the alerts stay as they were', async () => {
+    await sms(MOUSSA, 'STOP');
+    expect(await sms(MOUSSA, 'RAPPEL')).toEqual([WHICH]);
+    expect(await sms(MOUSSA, 'rappels svp')).toEqual([WHICH]);
+    expect(await sms(MOUSSA, 'Appel')).toEqual([WHICH]);
+    expect(callbacksOf(MOUSSA)).toEqual([]);
+    expect(app.services.outbox.isOptedOut(MOUSSA)).toBe(true);
+    expect(received(MOUSSA).map((r) => r.keyword)).toEqual(['stop', 'ambiguous', 'ambiguous', 'ambiguous']);
+  });
+
+  it('ALERTES turns the alerts back on after STOP; HAKILIJIGIN in Bambara', async () => {
+    await sms(MOUSSA, 'STOP');
+    expect(await sms(MOUSSA, 'Alertes')).toEqual([STARTED.fr]);
+    expect(app.services.outbox.isOptedOut(MOUSSA)).toBe(false);
+    await sms(BAKARY, 'DABILA');
+    expect(await sms(BAKARY, 'hakilijigin')).toEqual([STARTED.bm]);
+    expect(app.services.outbox.isOptedOut(BAKARY)).toBe(false);
+    expect(callbacksOf(MOUSSA)).toEqual([]);
   });
 });
 

@@ -1,5 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { loadCatalogs } from '../../src/i18n/catalog.ts';
+import { fold } from '../../src/i18n/gsm7.ts';
 import { KEYWORDS, keywordMatcher, matchKeyword, type Keyword, type KeywordMatch } from '../../src/sms/keywords.ts';
 
 const m = (keyword: Keyword, lang: 'fr' | 'bm' | null, word: string): KeywordMatch => ({ keyword, lang, word });
@@ -18,11 +20,15 @@ const ARRET = m('stop', 'fr', 'ARRET');
 const ARRETER = m('stop', 'fr', 'ARRETER');
 const DABILA = m('stop', 'bm', 'DABILA');
 const START = m('start', 'fr', 'START');
+const ALERTES = m('start', 'fr', 'ALERTES');
+const HAKILIJIGIN = m('start', 'bm', 'HAKILIJIGIN');
 const REPRENDRE = m('start', 'fr', 'REPRENDRE');
 const DEMARRER = m('start', 'fr', 'DEMARRER');
 const DAMINE = m('start', 'bm', 'DAMINE');
-const RAPPEL = m('callback', 'fr', 'RAPPEL');
-const APPEL = m('callback', 'fr', 'APPEL');
+// RAPPEL meant both "call me back" and "the reminders": it only asks which (see sms.which).
+const RAPPEL = m('ambiguous', 'fr', 'RAPPEL');
+const RAPPELS = m('ambiguous', 'fr', 'RAPPELS');
+const APPELEZ = m('callback', 'fr', 'APPELEZ');
 const RAPPELEZ = m('callback', 'fr', 'RAPPELEZ');
 const WELE = m('callback', 'bm', 'WELE');
 
@@ -51,8 +57,14 @@ const TABLE: ReadonlyArray<readonly [string, KeywordMatch | null]> = [
   ['demarrer', DEMARRER],
   ['damine', DAMINE],
   ['rappel', RAPPEL],
-  ['appel', APPEL],
+  ['Rappels', RAPPELS],
+  ['appel', RAPPEL], // one letter from RAPPEL: asks which, never queues a call-back on a guess
+  ['Appelez', APPELEZ],
+  ['appelez-moi', APPELEZ],
   ['Rappelez', RAPPELEZ],
+  ['alertes', ALERTES],
+  ['Alerte', ALERTES],
+  ['hakilijigin', HAKILIJIGIN],
   ['wele', WELE],
   ['WELE', WELE],
   // Accents, Bambara letters, decomposed and fullwidth forms.
@@ -132,7 +144,7 @@ const TABLE: ReadonlyArray<readonly [string, KeywordMatch | null]> = [
   ['DAMNIE', DAMINE],
   ['LAKANAL', LAKANA],
   ['RAPEL', RAPPEL],
-  ['APEL', APPEL],
+  ['APEL', null], // two letters from RAPPEL and from APPELEZ
   ['RAPPELER', RAPPELEZ],
   ['STOPP', STOP],
   ['SSTOP', STOP],
@@ -220,9 +232,29 @@ describe('KEYWORDS', () => {
       coverage: { fr: ['SOLDE', 'COUVERTURE', 'COUVERT'], bm: ['LAKANA', 'LAKANALI'] },
       help: { fr: ['AIDE', 'INFO', 'MENU'], bm: ['DEME'] },
       stop: { fr: ['STOP', 'ARRET', 'ARRETER'], bm: ['DABILA'] },
-      start: { fr: ['START', 'REPRENDRE', 'DEMARRER'], bm: ['DAMINE'] },
-      callback: { fr: ['RAPPEL', 'APPEL', 'RAPPELEZ'], bm: ['WELE'] },
+      start: { fr: ['ALERTES', 'START', 'REPRENDRE', 'DEMARRER'], bm: ['DAMINE', 'HAKILIJIGIN'] },
+      callback: { fr: ['APPELEZ', 'RAPPELEZ'], bm: ['WELE'] },
+      ambiguous: { fr: ['RAPPEL', 'RAPPELS'], bm: [] },
     });
+  });
+
+  it('one word, one meaning: RAPPEL (reminders or call-back?) can never queue a call-back nor turn the alerts on', () => {
+    for (const text of ['RAPPEL', 'rappel', 'Rappels SMS', 'RAPEL', 'rappel svp', 'APPEL']) {
+      expect(matchKeyword(text)?.keyword, text).toBe('ambiguous');
+    }
+  });
+
+  it('the word that stops the alerts is not the word that cancels a payment, in either language', () => {
+    const catalogs = loadCatalogs();
+    for (const lang of ['fr', 'bm'] as const) {
+      for (const key of ['contribute.cancel', 'contribute.cancelPending', 'contribute.cancelled', 'contribute.pendingCancelled']) {
+        const text = catalogs[lang].get(key)?.text ?? '';
+        expect(matchKeyword(text)?.keyword, `${lang} ${key}: ${text}`).not.toBe('stop');
+        for (const word of [...KEYWORDS.stop.fr, ...KEYWORDS.stop.bm]) {
+          expect(fold(text, 'ascii').toUpperCase().split(/[^A-Z]+/), `${lang} ${key}`).not.toContain(word);
+        }
+      }
+    }
   });
 
   it('is frozen, so the precomputed matcher cannot drift from it', () => {

@@ -14,7 +14,7 @@ function elsewhere(app: TestApp, sql: string, ...params: unknown[]): void {
   other.close();
 }
 
-const MENU_FR = 'CON Kénéya Sabatili\n1 Ma couverture\n2 Cotiser\n3 Mes paiements\n4 Rappels SMS\n5 Etre rappelé par UTM\n6 Langue / Kan';
+const MENU_FR = 'CON Kénéya Sabatili\n1 Ma couverture\n2 Cotiser\n3 Mes paiements\n4 Alertes SMS\n5 Etre rappelé par UTM\n6 Langue / Kan';
 
 describe('the input of a hop', () => {
   it('is what follows the stored text and its separator, even when it contains *', () => {

@@ -52,19 +52,19 @@ const CALLBACK_REASON = screen(
 const CALLBACK_QUEUED = 'END Merci. Un agent UTM vous appellera le 10/03/2026 avant 17h.';
 const HISTORY_PAGE_1 = screen(
   'CON Mes paiements (7):',
-  '01/03/2026 4 000 FCFA Orange Money',
-  '02/01/2026 3 500 FCFA Orange Money',
-  '04/11/2025 3 500 FCFA Orange Money',
+  '01/03/2026', '4 000 FCFA Orange Money',
+  '02/01/2026', '3 500 FCFA Orange Money',
+  '04/11/2025', '3 500 FCFA Orange Money',
   '98 Suite 0 Retour',
 );
 const HISTORY_PAGE_2 = screen(
   'CON Mes paiements (7):',
-  '01/09/2025 3 500 FCFA Orange Money',
-  '05/07/2025 3 500 FCFA Orange Money',
-  '02/05/2025 3 500 FCFA Orange Money',
+  '01/09/2025', '3 500 FCFA Orange Money',
+  '05/07/2025', '3 500 FCFA Orange Money',
+  '02/05/2025', '3 500 FCFA Orange Money',
   '98 Suite 0 Retour',
 );
-const HISTORY_PAGE_3 = screen('CON Mes paiements (7):', '03/03/2025 3 500 FCFA espèces', '0 Retour');
+const HISTORY_PAGE_3 = screen('CON Mes paiements (7):', '03/03/2025', '3 500 FCFA espèces', '0 Retour');
 const TOO_MANY = "END Trop d'erreurs. Recomposez *384*123# quand vous voulez. Merci.";
 const HELP = screen("CON Trop d'erreurs. UTM peut vous rappeler.", '1 Etre rappelé par UTM', '00 Menu');
 
@@ -220,8 +220,8 @@ describe('USSD hops', () => {
     });
 
     it('an error shown on a screen is gone once the member goes back', async () => {
-      const screens = await play(app, 'nav-5', MOUSSA, ['', '2', '2*4', '2*4*abc', '2*4*abc*0']);
-      expect(screens[3]).toMatch(/^CON Tapez un montant en chiffres, sans espace\.\n/);
+      const screens = await play(app, 'nav-5', MOUSSA, ['', '2', '2*3', '2*3*abc', '2*3*abc*0']);
+      expect(screens[3]).toMatch(/^CON Chiffres seulement, sans lettres ni virgule\.\n/);
       expect(screens[4]).toBe(screens[1]);
       expect(app.services.sessions.get('nav-5')).toMatchObject({ machine: 'contribute', invalid: 0 });
     });
@@ -237,7 +237,7 @@ describe('shortcut dials and the resume offer', () => {
 
   const payments = () => app.services.db.prepare('SELECT COUNT(*) FROM payments').pluck().get();
   const QUOTE = screen(
-    'CON Montant: 1 250 FCFA',
+    'CON Somme: 1 250 FCFA',
     'Frais: 100 FCFA, par vous',
     'Total: 1 350 FCFA',
     "Couvert jusqu'au 31/05/2026",

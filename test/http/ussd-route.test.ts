@@ -101,11 +101,11 @@ const rows: Row[] = [
   { label: 'a sessionId of exactly 128 characters', body: gw('s'.repeat(128)), status: 200, says: MAIN_MENU, effect: stored('s'.repeat(128)) },
   {
     label: 'an unknown sessionId with non-empty text: played as a shortcut from the home menu, stopping at a quote',
-    body: gw('r-late-start', { text: '1*2*3' }),
+    body: gw('r-late-start', { text: '1*2*2' }),
     status: 200,
-    says: 'CON Montant: 4 750 FCFA\n',
+    says: 'CON Somme: 4 750 FCFA\n',
     effect: (app) =>
-      expect(app.services.sessions.get('r-late-start')).toMatchObject({ hops: 4, lastText: '1*2*3', status: 'open', machine: 'contribute' }),
+      expect(app.services.sessions.get('r-late-start')).toMatchObject({ hops: 4, lastText: '1*2*2', status: 'open', machine: 'contribute' }),
   },
   {
     label: 'text of 3000 `*` for an unknown sessionId: the home menu',

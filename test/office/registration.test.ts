@@ -47,7 +47,7 @@ describe('registering and editing a household at the office', () => {
     expect((await app.hop('r-1', NEW_PHONE, '')).body).toContain('1 Ma couverture');
     // One adult at 500 FCFA a month, two subsidised children at 250.
     expect((await app.hop('r-1', NEW_PHONE, '1')).body).toBe(
-      'CON Kadiatou Coulibaly: pas encore couvert\nPour commencer en mars:\npayez 1 000 FCFA\n1 Bénéficiaires\n2 Cotiser\n0 Retour',
+      'CON Kadiatou Coulibaly: non couvert\nPayez 1 000 FCFA\npour commencer\n1 Bénéficiaires\n2 Cotiser\n0 Retour',
     );
     expect(app.services.households.hasWallet(NEW_PHONE)).toBe(false);
 

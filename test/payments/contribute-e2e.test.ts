@@ -372,7 +372,7 @@ Est-ce le bon ménage?
   it('3 500 FCFA by her phone number as typed on a handset: care covered from the end of the waiting period, never "covered" before it', async () => {
     const { s, quote } = await moussaPaysForAminata('for-1', '76 00 00 02', '2');
     // Paid through 31/05, but the 30-day waiting period of the restart runs to 08/04.
-    expect(quote).toBe(`CON Montant: 3 500 FCFA
+    expect(quote).toBe(`CON Somme: 3 500 FCFA
 Frais: 100 FCFA, par vous
 Total: 3 600 FCFA
 Couvert: 09/04/2026
@@ -404,7 +404,7 @@ Reste 1 500 FCFA pour juin
   it('500 FCFA by her card digits (0002): the quote says care is not covered before 09/04, the receipt what is still needed', async () => {
     const { s, quote } = await moussaPaysForAminata('for-2', '0002', '1');
     // 500 FCFA restarts March only; the waiting period ends after it: no care is covered by this payment alone.
-    expect(quote).toBe(`CON Montant: 500 FCFA
+    expect(quote).toBe(`CON Somme: 500 FCFA
 Frais: 50 FCFA, par vous
 Total: 550 FCFA
 Pas couvert avant le 09/04/2026

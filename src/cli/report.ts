@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { createCampaigns } from '../campaigns/campaigns.ts';
 import { bamakoDay, systemClock } from '../clock.ts';
 import type { Config } from '../config.ts';
+import { addMonths, monthOf } from '../domain/dates.ts';
 import type { WithDatabase } from './index.ts';
 import { computeKpis, CSV_SECTIONS, kpisToCsv, kpiTables, type Kpis } from '../office/kpi.ts';
 import { createOutbox } from '../sms/outbox.ts';
@@ -80,21 +81,23 @@ export function registerReport(
   report
     .command('kpi')
     .description('penetration and its trend, households and beneficiaries by status, contributions, payments, SMS, USSD, conversions; per district and mutuelle')
-    .requiredOption('--from <day>', 'first day of the period (YYYY-MM-DD)')
-    .requiredOption('--to <day>', 'last day of the period, inclusive (YYYY-MM-DD)')
+    .option('--from <day>', 'first day of the period (YYYY-MM-DD; default: the first day of the month 11 months ago, as the console)')
+    .option('--to <day>', 'last day of the period, inclusive (YYYY-MM-DD; default: today)')
     .option('--today <day>', 'the day statuses and penetration are computed on (default: today in Bamako)')
     .option('--district <name>', 'only this district')
     .option('--mutuelle <id>', 'only this mutuelle')
     .option('--csv', 'print CSV: one table per figure, each after a "# section" line')
     .option('--json', 'print the figures as JSON')
-    .action((opts: { from: string; to: string; today?: string; district?: string; mutuelle?: string; csv?: boolean; json?: boolean }) => {
+    .action((opts: { from?: string; to?: string; today?: string; district?: string; mutuelle?: string; csv?: boolean; json?: boolean }) => {
       const c = cli.config();
       return cli.withDatabase(c, (db) => {
         const outbox = createOutbox(db, systemClock, { foldMode: c.GSM_FOLD, allowUcs2: c.SMS_ALLOW_UCS2, allowedCountries: c.SMS_ALLOWED_COUNTRIES });
+        const today = opts.today ?? bamakoDay(systemClock.now());
+        // Without a period, the last twelve months to today, like the console's figures page.
         const k = computeKpis(db, {
-          from: opts.from,
-          to: opts.to,
-          today: opts.today ?? bamakoDay(systemClock.now()),
+          from: opts.from ?? `${addMonths(monthOf(today), -11)}-01`,
+          to: opts.to ?? today,
+          today,
           district: opts.district,
           mutuelleId: opts.mutuelle,
           campaigns: createCampaigns({ db, clock: systemClock, outbox, serviceCode: c.USSD_SERVICE_CODE, costPerSegmentFcfa: c.SMS_COST_PER_SEGMENT_FCFA }),

@@ -81,6 +81,12 @@ describe('sabatili report kpi', () => {
     expect(k.conversions.campaigns).toEqual([]);
   });
 
+  it('without a period: the last twelve months to today, as the console shows them', async () => {
+    const r = await report(fixture, '--today', '2026-03-10', '--json');
+    expect(r.code).toBe(0);
+    expect((JSON.parse(r.stdout) as Kpis).period).toMatchObject({ from: '2025-04-01', to: '2026-03-10', today: '2026-03-10' });
+  });
+
   it('a bad day or an inverted period: a clear message and exit code 2', async () => {
     const bad = await report(fixture, '--from', '2026-02-30', '--to', '2026-03-10');
     expect(bad.code).toBe(2);

@@ -240,7 +240,13 @@ export function createPayments(d: PaymentsDeps) {
     if (setStatus.run('failed', reason, null, now, p.id).changes === 1) notify(p, 'sms.payment.rejected', { amount: p.amount }, `failure:${p.reference}`);
   });
 
-  const expired = (p: Payment, nowMs: number) => Date.parse(p.createdAt) + d.expiryMs <= nowMs;
+  /**
+   * A payment the operator never heard of is still sent while half its time remains: later, the
+   * member would get a PIN prompt long after the screen, or too short to answer; it is failed instead.
+   */
+  const tooLateToSend = (p: Payment, nowMs: number) => Date.parse(p.createdAt) + d.expiryMs / 2 <= nowMs;
+  /** Past this, a payment is ours to end: a prompt still open at the operator is withdrawn. */
+  const overdue = (p: Payment, nowMs: number) => Date.parse(p.createdAt) + d.expiryMs + d.statusAfterMs <= nowMs;
 
   /** What a confirm of an already recorded quote answers: its state, never a second payment. */
   async function again(p: Payment): Promise<StartOutcome> {
@@ -253,7 +259,7 @@ export function createPayments(d: PaymentsDeps) {
         return { status: 'pending', payment: p };
       case 'initiated':
         // The hop that recorded it died before the operator heard of it: send it now, or let the sweep fail it.
-        if (expired(p, d.clock.now().getTime())) return { status: 'uncertain', payment: p };
+        if (tooLateToSend(p, d.clock.now().getTime())) return { status: 'uncertain', payment: p };
         return request(p);
       default:
         return { status: 'rejected', reason: p.failureReason ?? p.status };
@@ -273,7 +279,15 @@ export function createPayments(d: PaymentsDeps) {
     if (fresh.status !== 'initiated' && fresh.status !== 'pending') return false;
     if (o.status === 'pending') {
       if (fresh.status === 'initiated') setPending.run(o.txnId, d.clock.now().toISOString(), p.id);
-      return false;
+      if (!overdue(fresh, d.clock.now().getTime())) return false;
+      // A prompt resent after a crash outlives the payment's own expiry: withdraw it, then take what
+      // the operator says (a PIN typed just before still counts: money that moved is credited).
+      await d.provider.cancelPayment(p.reference);
+      const after = await d.provider.paymentStatus(p.reference);
+      const now = byId.get(p.id) as Payment;
+      if (after.status === 'SUCCESS') settleOutcome(now, after);
+      else fail(now, { status: 'EXPIRED', reason: 'EXPIRED', txnId: 'txnId' in after ? after.txnId : null }, d.clock.now());
+      return true;
     }
     if (o.status === 'unknown') {
       // The operator never prompted the member: nothing moved, and the member is told it did not go through.
@@ -348,18 +362,19 @@ export function createPayments(d: PaymentsDeps) {
     },
     /**
      * The recovery sweep (at start-up, then regularly): a payment recorded but never sent is sent
-     * (or, past its expiry, asked about and failed with a notice); a payment whose callback is late
-     * past expiry + `statusAfterMs` is asked about through the operator's status query.
+     * while half its time remains (later, asked about and failed with a notice); a payment whose
+     * callback is late past expiry + `statusAfterMs` is asked about through the operator's status
+     * query, and a prompt the operator still holds then is withdrawn: nothing outlives its expiry.
      */
     async recover(): Promise<RecoveryResult> {
       const nowMs = d.clock.now().getTime();
       const r: RecoveryResult = { resent: 0, asked: 0, settled: 0 };
       for (const p of unsettled.all(new Date(nowMs).toISOString()) as Payment[]) {
         try {
-          if (p.status === 'initiated' && !expired(p, nowMs)) {
+          if (p.status === 'initiated' && !tooLateToSend(p, nowMs)) {
             r.resent++;
             await request(p);
-          } else if (p.status === 'initiated' || Date.parse(p.createdAt) + d.expiryMs + d.statusAfterMs <= nowMs) {
+          } else if (p.status === 'initiated' || overdue(p, nowMs)) {
             r.asked++;
             if (await askOperator(p)) r.settled++;
           }

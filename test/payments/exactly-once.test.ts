@@ -154,6 +154,28 @@ describe('a payment recorded but never sent to the operator (killed in between)'
     expect((await wallet(app, MOUSSA)).pending?.merchantReference).toBe(p?.reference);
   });
 
+  it('past half its time, is not sent any more: failed with one notice once the operator says it never heard of it', async () => {
+    await crashingPayments().start({ householdId: HOUSEHOLD[MOUSSA], payerMsisdn: MOUSSA, amount: 1250, requestKey: 'quote:crash-h.2' });
+    app.clock.advance(61_000);
+    const r = await app.services.payments.recover();
+    expect(r).toMatchObject({ resent: 0, asked: 1, settled: 1 });
+    expect((await wallet(app, MOUSSA)).pending).toBeNull();
+    expect(paymentsOf(app, MOUSSA)[0]).toMatchObject({ status: 'expired', failureReason: 'UNKNOWN_AT_OPERATOR' });
+  });
+
+  it('a prompt resent late and still open past expiry + margin is withdrawn: the payment expires with one notice, nothing is debited', async () => {
+    await crashingPayments().start({ householdId: HOUSEHOLD[MOUSSA], payerMsisdn: MOUSSA, amount: 1250, requestKey: 'quote:crash-l.2' });
+    app.clock.advance(50_000);
+    expect((await app.services.payments.recover()).resent).toBe(1);
+    expect((await wallet(app, MOUSSA)).pending).not.toBeNull();
+    // The operator's prompt runs 120 s from the resend; ours ends at 120 + 60 s from the confirm.
+    app.clock.advance(131_000);
+    expect((await app.services.payments.recover()).settled).toBe(1);
+    expect(paymentsOf(app, MOUSSA)[0]).toMatchObject({ status: 'expired' });
+    expect((await wallet(app, MOUSSA))).toMatchObject({ pending: null, balance: 50_000 });
+    expect((await settle(app, MOUSSA)).filter((t) => t === EXPIRED_1250)).toHaveLength(1);
+  });
+
   it('past its expiry, is failed with one notice, and no longer blocks the wallet', async () => {
     await crashingPayments().start({ householdId: HOUSEHOLD[MOUSSA], payerMsisdn: MOUSSA, amount: 1250, requestKey: 'quote:crash-c.2' });
     app.clock.advance(121_000);

@@ -25,11 +25,13 @@ export function withGatewayKey(url: string, key: string | undefined): string {
 }
 
 /**
- * Refuses a gateway callback (403, before its body is read, so nothing changes) from an address
- * outside `allowedIps` or without exactly one `key=` query parameter equal to `key`. Compared as
- * SHA-256 digests in constant time, so neither the length nor a prefix of the key leaks.
+ * Says why a gateway callback must be refused (null: it may go on): an address outside
+ * `allowedIps`, or not exactly one `key=` query parameter equal to `key`. Compared as SHA-256
+ * digests in constant time, so neither the length nor a prefix of the key leaks. Needs only the
+ * request line and the client address, so it runs before the body is read. `ip` is asked only
+ * when an address list is configured. Null when neither is configured.
  */
-export function gatewayGuard(opts: { key?: string; allowedIps?: readonly string[]; logger: Logger }): RequestHandler {
+export function gatewayCheck(opts: { key?: string | undefined; allowedIps?: readonly string[] | undefined }): ((ip: () => string | undefined, url: string) => string | null) | null {
   const expected = opts.key === undefined ? null : digest(opts.key);
   let allowed: BlockList | null = null;
   if (opts.allowedIps) {
@@ -37,17 +39,28 @@ export function gatewayGuard(opts: { key?: string; allowedIps?: readonly string[
     for (const entry of opts.allowedIps) addCidr(blocks, entry);
     allowed = blocks;
   }
-  const refuse = (req: Request, res: Response, why: string) => {
-    opts.logger.warn({ ip: req.ip, path: req.path }, `gateway callback refused: ${why}`);
-    res.status(403).type('text/plain').send(`Forbidden: ${why}\n`);
-  };
-  return (req: Request, res: Response, next: NextFunction) => {
-    if (allowed && !isAllowed(allowed, req.ip)) return refuse(req, res, 'this address may not post gateway callbacks');
+  if (!expected && !allowed) return null;
+  return (ip, url) => {
+    if (allowed && !isAllowed(allowed, ip())) return 'this address may not post gateway callbacks';
     if (expected) {
-      const given = new URL(req.originalUrl, 'http://callback.invalid').searchParams.getAll(KEY_PARAM);
+      const given = new URL(url, 'http://callback.invalid').searchParams.getAll(KEY_PARAM);
       if (given.length !== 1 || !timingSafeEqual(digest(given[0] as string), expected)) {
-        return refuse(req, res, `gateway callbacks need the right ?${KEY_PARAM}= in their URL`);
+        return `gateway callbacks need the right ?${KEY_PARAM}= in their URL`;
       }
+    }
+    return null;
+  };
+}
+
+/** The express face of gatewayCheck: 403 before the body is read, so nothing changes. */
+export function gatewayGuard(opts: { key?: string | undefined; allowedIps?: readonly string[] | undefined; logger: Logger }): RequestHandler {
+  const check = gatewayCheck(opts);
+  return (req: Request, res: Response, next: NextFunction) => {
+    const why = check?.(() => req.ip, req.originalUrl) ?? null;
+    if (why) {
+      opts.logger.warn({ ip: req.ip, path: req.path }, `gateway callback refused: ${why}`);
+      res.status(403).type('text/plain').send(`Forbidden: ${why}\n`);
+      return;
     }
     next();
   };

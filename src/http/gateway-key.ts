@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 import { BlockList, isIPv4 } from 'node:net';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { addCidr } from '../config.ts';
@@ -14,7 +14,21 @@ export const GATEWAY_PREFIXES = ['/ussd', '/sms'];
 /** The query parameter carrying GATEWAY_CALLBACK_KEY; the gateway does not sign its callbacks. */
 export const KEY_PARAM = 'key';
 
-const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
+// One-shot hash: a few µs cheaper per callback than a Hash object.
+const digest = (s: string) => hash('sha256', s, 'buffer');
+
+/** Query strings made only of these characters read the same through the WHATWG URL parser and URLSearchParams alone. */
+const PLAIN_QUERY = /^[A-Za-z0-9._~%=&+-]*$/;
+
+/** Every value of `key=` in the request's query string, as `new URL(url).searchParams.getAll(KEY_PARAM)` reads it. */
+export function givenKeys(url: string): string[] {
+  const q = url.indexOf('?');
+  if (q < 0) return [];
+  const query = url.slice(q + 1);
+  // Anything else (#, spaces, quotes, non-ASCII…) goes through the full parser, which may re-encode or cut it.
+  if (PLAIN_QUERY.test(query)) return new URLSearchParams(query).getAll(KEY_PARAM);
+  return new URL(url, 'http://callback.invalid').searchParams.getAll(KEY_PARAM);
+}
 
 /** `url` with the gateway key in its query string, as the gateway's callback URL is configured; unchanged without a key. */
 export function withGatewayKey(url: string, key: string | undefined): string {
@@ -43,7 +57,7 @@ export function gatewayCheck(opts: { key?: string | undefined; allowedIps?: read
   return (ip, url) => {
     if (allowed && !isAllowed(allowed, ip())) return 'this address may not post gateway callbacks';
     if (expected) {
-      const given = new URL(url, 'http://callback.invalid').searchParams.getAll(KEY_PARAM);
+      const given = givenKeys(url);
       if (given.length !== 1 || !timingSafeEqual(digest(given[0] as string), expected)) {
         return `gateway callbacks need the right ?${KEY_PARAM}= in their URL`;
       }

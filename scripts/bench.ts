@@ -5,8 +5,12 @@
  * playing realistic 3-hop sessions (home → coverage → beneficiaries, home → payments → next page)
  * with distinct session ids across the demo members, so that every hop restores the member's
  * XState snapshot from SQLite and persists the new one. The same load is played against
- *   - baseline: a bare express 5 app that parses the same form and answers a constant screen, and
- *   - sabatili: the real app built as production builds it (fresh SQLite file, demo network seeded).
+ *   - raw: node:http alone, parsing the form and answering a constant screen (the floor),
+ *   - express: a bare express 5 app that parses the same form and answers a constant screen,
+ *   - peer: ussd-menu-builder behind express, sessions in memory, the same three-hop menus,
+ *   - sabatili: the real app built as production builds it (fresh SQLite file, demo network
+ *     seeded, the server's request handler with the gateway callbacks on the lean path),
+ *   - sabatili-express (only with --targets): the same app with every route through express.
  * Each runs alone in its own child process with the same Node flags; autocannon runs in this
  * process. The first seconds of load warm the server up and are not counted; the measured window
  * follows on the same, warm connections. With `--rounds N` the pair is measured N times,
@@ -15,8 +19,8 @@
  * Why ratios: absolute numbers on shared 2-core machines move by tens of percent from run to run
  * (other work on the machine, and the load generator shares the cores with the server), while two
  * servers measured back to back under the same conditions keep a much steadier ratio. The budget
- * is therefore "ussd/express requests/s ≥ 0.8x", plus p99 < 50 ms and no errors, judged on the
- * median round. The server CPU time per reply, printed alongside, is steadier still: it tells
+ * is therefore "sabatili/express requests/s ≥ 1.0x" and "sabatili/peer ≥ 1.15x", plus p99 < 30 ms
+ * and no errors, judged on the median round (the worst round's p99 is printed too). The server CPU time per reply, printed alongside, is steadier still: it tells
  * where the cost is when the machine is too busy for the ratio to settle.
  *
  * The resume offer: a session that stops on a CON screen can be resumed by the same phone for
@@ -30,6 +34,8 @@
  *        --campaign N (200000 members; 0 skips) --only campaign (just the campaign section, see bench/campaign.ts)
  *        --kpi N (200000 households; 0 skips) --only kpi (just the office figures, see bench/kpi.ts)
  *        --import N (50000 households; 0 skips) --only import (just the members import, see bench/import.ts)
+ *        --targets raw,express,peer,sabatili (the default; add sabatili-express to compare with express alone)
+ *        --long N: N hops (e.g. 1000000) against sabatili only, RSS sampled every 10 s: is memory flat?
  *        --resume  --profile DIR (writes the sabatili child's .cpuprofile there and prints the
  *        top self-time functions; profiling slows the server, so that run's ratio means little).
  * Exits non-zero only when the bench itself fails, never on a budget FAIL.
@@ -47,7 +53,7 @@ import { benchKpi, type KpiBenchFigures } from './bench/kpi.ts';
 import { benchSms, type SmsBenchFigures } from './bench/sms.ts';
 import type { SessionStats, Usage } from './bench/protocol.ts';
 
-const BUDGET = { ratio: 0.8, p99Ms: 50 };
+const BUDGET = { ratio: 1.0, peerRatio: 1.15, p99Ms: 30 };
 /** The default USSD_SERVICE_CODE (src/config.ts). */
 const SERVICE_CODE = '*384*123#';
 
@@ -65,6 +71,8 @@ const { values: flags } = parseArgs({
     kpi: { type: 'string', default: '200000' },
     import: { type: 'string', default: '50000' },
     only: { type: 'string' },
+    targets: { type: 'string', default: 'raw,express,peer,sabatili' },
+    long: { type: 'string' },
   },
 });
 
@@ -84,7 +92,11 @@ const opts = {
   resume: flags.resume,
 };
 
-type Target = 'baseline' | 'sabatili';
+const TARGETS = ['raw', 'express', 'peer', 'sabatili', 'sabatili-express'] as const;
+type Target = (typeof TARGETS)[number];
+const targets = flags.targets.split(',').map((t) => t.trim()) as Target[];
+for (const t of targets) if (!TARGETS.includes(t)) throw new Error(`--targets takes some of ${TARGETS.join(', ')} (got ${JSON.stringify(t)})`);
+if (!targets.includes('sabatili')) throw new Error('--targets must include sabatili');
 
 interface Run {
   round: number;
@@ -116,21 +128,34 @@ function cleanUp(): void {
 }
 
 /** The folders the profiled sabatili children of this run write into (one per child). */
-const profileDirs: string[] = [];
+const profileDirs: { target: Target; dir: string }[] = [];
+
+function startChild(round: number, target: Target, dataDir: string): Promise<BenchChild> {
+  switch (target) {
+    case 'raw':
+      return BenchChild.start('raw', 'raw-server.ts');
+    case 'express':
+      return BenchChild.start('express', 'baseline-server.ts');
+    case 'peer':
+      return BenchChild.start('peer', 'peer-server.ts');
+    case 'sabatili':
+    case 'sabatili-express': {
+      const profileDir = opts.profileDir ? join(opts.profileDir, `${target}-round${round}-${Date.now()}`) : undefined;
+      if (profileDir) profileDirs.push({ target, dir: profileDir });
+      return BenchChild.start(target, 'sabatili-server.ts', {
+        env: {
+          DATABASE_PATH: join(mkdtempSync(join(dataDir, `round${round}-`)), 'sabatili.db'),
+          USSD_RESUME_MINUTES: opts.resume ? '10' : '0',
+          BENCH_EXPRESS_ONLY: target === 'sabatili-express' ? '1' : '0',
+        },
+        nodeFlags: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+      });
+    }
+  }
+}
 
 async function measure(round: number, target: Target, dataDir: string): Promise<Run> {
-  const profileDir = opts.profileDir && target === 'sabatili' ? join(opts.profileDir, `sabatili-round${round}-${Date.now()}`) : undefined;
-  if (profileDir) profileDirs.push(profileDir);
-  const child =
-    target === 'baseline'
-      ? await BenchChild.start('baseline', 'baseline-server.ts')
-      : await BenchChild.start('sabatili', 'sabatili-server.ts', {
-          env: {
-            DATABASE_PATH: join(mkdtempSync(join(dataDir, `round${round}-`)), 'sabatili.db'),
-            USSD_RESUME_MINUTES: opts.resume ? '10' : '0',
-          },
-          nodeFlags: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
-        });
+  const child = await startChild(round, target, dataDir);
   try {
     const start = await child.usage();
     let afterWarmup = start;
@@ -175,7 +200,7 @@ function row(cells: (string | number)[], widths: number[]): string {
   return cells.map((c, i) => (i < 2 ? String(c).padEnd(widths[i] as number) : String(c).padStart(widths[i] as number))).join('  ');
 }
 
-const WIDTHS = [5, 9, 7, 7, 7, 8, 7, 6, 8, 10, 7, 7];
+const WIDTHS = [5, 16, 7, 7, 7, 8, 7, 6, 8, 10, 7, 7];
 const HEADER = ['round', 'target', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'non-2xx', 'errors', 'bad body', 'srv µs/req', 'srv cpu', 'ac cpu'];
 
 function printRun(r: Run): void {
@@ -202,16 +227,20 @@ async function main(): Promise<void> {
     if (opts.json) writeFileSync(opts.json, `${JSON.stringify({ campaign, kpi, import: members, command, node: process.version, cpus: cpus().length }, null, 2)}\n`);
     return;
   }
-  console.log('sabatili /ussd bench: realistic 3-hop sessions, ratio against a bare express app');
+  console.log(`sabatili /ussd bench: realistic 3-hop sessions; targets ${targets.join(', ')}`);
   console.log(`reproduce: ${command}`);
-  console.log(`node ${process.version}, os.cpus().length = ${cpus().length}, ${process.platform} ${process.arch}`);
+  console.log(`node ${process.version}, os.cpus().length = ${cpus().length}, ${process.platform} ${process.arch}, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  if (flags.long !== undefined) {
+    await longRun(positive('long', flags.long, 1000));
+    return;
+  }
   console.log(
     `${opts.connections} connections, ${opts.duration} s measured after ${opts.warmup} s warm-up, ${opts.rounds} round(s); ` +
       `resume offer ${opts.resume ? 'on (production window, 10 min)' : 'off (USSD_RESUME_MINUTES=0, see header)'}`,
   );
   if (opts.profileDir) {
     mkdirSync(opts.profileDir, { recursive: true });
-    console.log(`profiling the sabatili child into ${opts.profileDir} (its figures are slowed by the profiler)`);
+    console.log(`profiling the sabatili child(ren) into ${opts.profileDir} (their figures are slowed by the profiler)`);
   }
   console.log('');
   console.log(row(HEADER, WIDTHS));
@@ -219,25 +248,35 @@ async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'sabatili-bench-'));
   cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
   const runs: Run[] = [];
-  const ratios: number[] = [];
+  /** Per round, sabatili's req/s and CPU per reply against each other target. */
+  const ratios: Partial<Record<Target, number[]>> = {};
+  const cpuRatios: Partial<Record<Target, number[]>> = {};
   try {
     for (let round = 1; round <= opts.rounds; round++) {
-      const baseline = await measure(round, 'baseline', dataDir);
-      printRun(baseline);
-      const sabatili = await measure(round, 'sabatili', dataDir);
-      printRun(sabatili);
-      runs.push(baseline, sabatili);
-      const ratio = sabatili.figures.rps / baseline.figures.rps;
-      ratios.push(ratio);
-      const cpuPerReply = sabatili.serverCpuUsPerReq / baseline.serverCpuUsPerReq;
-      console.log(`${String(round).padEnd(5)}  ratio ussd/express = ${ratio.toFixed(2)}x (server CPU per reply: ${cpuPerReply.toFixed(1)}x the baseline's)`);
+      const byTarget = new Map<Target, Run>();
+      for (const target of targets) {
+        const run = await measure(round, target, dataDir);
+        printRun(run);
+        runs.push(run);
+        byTarget.set(target, run);
+      }
+      const ours = byTarget.get('sabatili') as Run;
+      const parts: string[] = [];
+      for (const [target, run] of byTarget) {
+        if (target === 'sabatili') continue;
+        const ratio = ours.figures.rps / run.figures.rps;
+        const cpu = ours.serverCpuUsPerReq / run.serverCpuUsPerReq;
+        (ratios[target] ??= []).push(ratio);
+        (cpuRatios[target] ??= []).push(cpu);
+        parts.push(`/${target} ${ratio.toFixed(2)}x (CPU per reply ${cpu.toFixed(2)}x)`);
+      }
+      console.log(`${String(round).padEnd(5)}  sabatili ${parts.join(', ')}`);
     }
   } finally {
     cleanUp();
   }
 
   const ours = runs.filter((r) => r.target === 'sabatili');
-  const theirs = runs.filter((r) => r.target === 'baseline');
   console.log('srv µs/req: server CPU time per reply (all its threads); srv cpu, ac cpu: share of one core used by the');
   console.log('server and by autocannon (this process) during the measured window. Latencies are exact, from autocannon\'s events.');
   console.log('');
@@ -245,11 +284,8 @@ async function main(): Promise<void> {
     const m = r.usage;
     console.log(
       `round ${r.round} sabatili RSS: start ${mb(m.start.rss)}, after warm-up ${mb(m.afterWarmup.rss)}, end ${mb(m.end.rss)} ` +
-        `(${m.end.rss >= m.afterWarmup.rss ? '+' : '-'}${mb(Math.abs(m.end.rss - m.afterWarmup.rss))} over the measured window); heap used ${mb(m.end.heapUsed)}`,
-    );
-    console.log(
-      `round ${r.round} sabatili event-loop delay (measured window): p99 ${ms(m.end.loopDelayP99Ms)} ms, max ${ms(m.end.loopDelayMaxMs)} ms` +
-        ` (baseline: max ${ms(theirs.find((b) => b.round === r.round)?.usage.end.loopDelayMaxMs ?? 0)} ms)`,
+        `(${m.end.rss >= m.afterWarmup.rss ? '+' : '-'}${mb(Math.abs(m.end.rss - m.afterWarmup.rss))} over the measured window); heap used ${mb(m.end.heapUsed)}; ` +
+        `event-loop delay p99 ${ms(m.end.loopDelayP99Ms)} ms, max ${ms(m.end.loopDelayMaxMs)} ms`,
     );
     if (r.sessions) {
       const s = r.sessions;
@@ -265,43 +301,64 @@ async function main(): Promise<void> {
     }
   }
 
-  const medianRatio = median(ratios);
+  console.log('');
+  console.log('medians over the rounds:');
+  for (const target of targets) {
+    const rs = runs.filter((r) => r.target === target);
+    console.log(
+      `  ${target.padEnd(16)} ${median(rs.map((r) => r.figures.rps)).toFixed(0).padStart(7)} req/s  p50 ${ms(median(rs.map((r) => r.figures.p50)))} ms  ` +
+        `p99 ${ms(median(rs.map((r) => r.figures.p99)))} ms  CPU per reply ${median(rs.map((r) => r.serverCpuUsPerReq)).toFixed(0)} µs`,
+    );
+  }
+  for (const [target, rs] of Object.entries(ratios)) {
+    console.log(`  sabatili/${target}: req/s ${rs.map((r) => `${r.toFixed(2)}x`).join(', ')}; median ${median(rs).toFixed(2)}x; CPU per reply median ${median(cpuRatios[target as Target] ?? []).toFixed(2)}x`);
+  }
+
+  const medianOf = (t: Target) => (ratios[t] ? median(ratios[t]) : undefined);
+  const medianP99 = median(ours.map((r) => r.figures.p99));
   const worstP99 = Math.max(...ours.map((r) => r.figures.p99));
   const ourErrors = ours.reduce((n, r) => n + r.figures.non2xx + r.figures.errors + r.figures.badBodies, 0);
-  const baselineErrors = theirs.reduce((n, r) => n + r.figures.non2xx + r.figures.errors + r.figures.badBodies, 0);
+  const otherErrors = runs.filter((r) => r.target !== 'sabatili').reduce((n, r) => n + r.figures.non2xx + r.figures.errors + r.figures.badBodies, 0);
   const verdict = (ok: boolean) => (ok ? 'PASS' : 'FAIL');
-  const budget = [
-    { check: `ussd/express req/s >= ${BUDGET.ratio}x`, value: `${opts.rounds > 1 ? 'median ' : ''}${medianRatio.toFixed(2)}x`, pass: medianRatio >= BUDGET.ratio },
-    { check: `p99 < ${BUDGET.p99Ms} ms`, value: `${opts.rounds > 1 ? 'worst ' : ''}${ms(worstP99)} ms`, pass: worstP99 < BUDGET.p99Ms },
-    { check: 'no errors (non-2xx, errors, bad body)', value: String(ourErrors), pass: ourErrors === 0 },
-  ];
+  const med = opts.rounds > 1 ? 'median ' : '';
+  const budget: { check: string; value: string; pass: boolean }[] = [];
+  const vsExpress = medianOf('express');
+  if (vsExpress !== undefined) budget.push({ check: `sabatili/express req/s >= ${BUDGET.ratio.toFixed(2)}x`, value: `${med}${vsExpress.toFixed(2)}x`, pass: vsExpress >= BUDGET.ratio });
+  const vsPeer = medianOf('peer');
+  if (vsPeer !== undefined) budget.push({ check: `sabatili/peer req/s >= ${BUDGET.peerRatio.toFixed(2)}x`, value: `${med}${vsPeer.toFixed(2)}x`, pass: vsPeer >= BUDGET.peerRatio });
+  budget.push({ check: `p99 < ${BUDGET.p99Ms} ms (${opts.connections} connections)`, value: `${med}${ms(medianP99)} ms`, pass: medianP99 < BUDGET.p99Ms });
+  budget.push({ check: 'no errors (non-2xx, errors, bad body)', value: String(ourErrors), pass: ourErrors === 0 });
 
   console.log('');
-  if (opts.rounds > 1) console.log(`ratios per round: ${ratios.map((r) => `${r.toFixed(2)}x`).join(', ')}; median ${medianRatio.toFixed(2)}x`);
   console.log('budget (design.md, Performance budgets), sabatili /ussd:');
   for (const b of budget) console.log(`  ${b.check.padEnd(40)} ${b.value.padStart(14)}  ${verdict(b.pass)}`);
-  console.log('  memory flat over a million hops          not judged here: compare RSS above, or run longer');
-  if (baselineErrors > 0) console.log(`  warning: the baseline itself had ${baselineErrors} errors; the ratio is suspect`);
+  if (opts.rounds > 1) console.log(`  (worst round's p99: ${ms(worstP99)} ms)`);
+  console.log('  memory flat over a million hops          see npm run bench -- --long 1000000');
+  if (otherErrors > 0) console.log(`  warning: the other targets had ${otherErrors} errors; the ratios are suspect`);
   if (opts.profileDir) console.log('  note: the sabatili child was profiled, so its figures are slower than unprofiled');
 
-  let profile: ReturnType<typeof summarizeProfiles> | undefined;
+  let profile: Partial<Record<Target, ReturnType<typeof summarizeProfiles>>> | undefined;
   if (opts.profileDir) {
-    // One folder per sabatili child; in it one profile per thread (tsx's loader runs in a worker):
-    // the main thread's is by far the largest.
-    const files = profileDirs.flatMap((dir) =>
-      (existsSync(dir) ? readdirSync(dir) : [])
-        .filter((f) => f.endsWith('.cpuprofile'))
-        .map((f) => join(dir, f))
-        .sort((a, b) => statSync(b).size - statSync(a).size)
-        .slice(0, 1),
-    );
-    if (files.length === 0) console.log('\nno .cpuprofile was written');
-    else {
-      profile = summarizeProfiles(files);
-      console.log(`\nsabatili CPU profile (${files.length} file(s), ${(profile.busyMs / 1000).toFixed(1)} s busy, ${(profile.idleMs / 1000).toFixed(1)} s idle), top self time:`);
-      for (const t of profile.top) console.log(`  ${(100 * t.share).toFixed(1).padStart(5)}%  ${t.selfMs.toFixed(0).padStart(6)} ms  ${t.where}`);
+    profile = {};
+    for (const target of ['sabatili', 'sabatili-express'] as const) {
+      // One folder per sabatili child; in it one profile per thread (tsx's loader runs in a worker):
+      // the main thread's is by far the largest.
+      const files = profileDirs
+        .filter((d) => d.target === target)
+        .flatMap(({ dir }) =>
+          (existsSync(dir) ? readdirSync(dir) : [])
+            .filter((f) => f.endsWith('.cpuprofile'))
+            .map((f) => join(dir, f))
+            .sort((a, b) => statSync(b).size - statSync(a).size)
+            .slice(0, 1),
+        );
+      if (files.length === 0) continue;
+      const p = summarizeProfiles(files);
+      profile[target] = p;
+      console.log(`\n${target} CPU profile (${files.length} file(s), ${(p.busyMs / 1000).toFixed(1)} s busy, ${(p.idleMs / 1000).toFixed(1)} s idle), top self time:`);
+      for (const t of p.top) console.log(`  ${(100 * t.share).toFixed(1).padStart(5)}%  ${t.selfMs.toFixed(0).padStart(6)} ms  ${t.where}`);
       console.log('by area:');
-      for (const a of profile.areas) console.log(`  ${(100 * a.share).toFixed(1).padStart(5)}%  ${a.selfMs.toFixed(0).padStart(6)} ms  ${a.area}`);
+      for (const a of p.areas) console.log(`  ${(100 * a.share).toFixed(1).padStart(5)}%  ${a.selfMs.toFixed(0).padStart(6)} ms  ${a.area}`);
     }
   }
 
@@ -320,13 +377,81 @@ async function main(): Promise<void> {
       node: process.version,
       cpus: cpus().length,
       options: { ...opts, json: undefined },
-      budget: { ...BUDGET, medianRatio, worstP99Ms: worstP99, errors: ourErrors, results: budget },
+      budget: { ...BUDGET, vsExpress, vsPeer, medianP99Ms: medianP99, worstP99Ms: worstP99, errors: ourErrors, results: budget },
       ratios,
       runs,
       profile,
     };
     writeFileSync(opts.json, `${JSON.stringify(report, null, 2)}\n`);
     console.log(`\nfigures written to ${opts.json}`);
+  }
+}
+
+/**
+ * `--long N`: N hops against sabatili alone (production build, fresh database), the server's RSS and
+ * heap sampled every 10 s. Memory is flat when the median RSS over the last tenth of the hops is
+ * within 10% of the median over the second tenth (by then the heap has grown to its working size).
+ */
+async function longRun(hops: number): Promise<void> {
+  console.log(`long run: ${hops} hops against sabatili only, ${opts.connections} connections, RSS sampled every 10 s`);
+  const dataDir = mkdtempSync(join(tmpdir(), 'sabatili-bench-'));
+  cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+  const child = await startChild(1, 'sabatili', dataDir);
+  const samples: { s: number; responses: number; usage: Usage }[] = [];
+  let counted = 0;
+  const t0 = performance.now();
+  let sampler: NodeJS.Timeout | undefined;
+  let afterWarmup: Usage | undefined;
+  let end: Usage | undefined;
+  try {
+    const figures = await runLoad({
+      port: child.port,
+      connections: opts.connections,
+      warmup: opts.warmup,
+      duration: 24 * 3600,
+      stopAfter: hops,
+      tag: 'long',
+      serviceCode: SERVICE_CODE,
+      onResponse: () => counted++,
+      onWindow: async (edge) => {
+        if (edge === 'start') {
+          afterWarmup = await child.usage();
+          samples.push({ s: 0, responses: 0, usage: afterWarmup });
+          sampler = setInterval(() => {
+            void child.usage().then((usage) => {
+              const sample = { s: (performance.now() - t0) / 1000, responses: counted, usage };
+              samples.push(sample);
+              console.log(`  ${sample.s.toFixed(0).padStart(5)} s  ${String(sample.responses).padStart(8)} hops  RSS ${mb(usage.rss)}  heap used ${mb(usage.heapUsed)}  loop delay max ${ms(usage.loopDelayMaxMs)} ms`);
+            });
+          }, 10_000);
+        } else {
+          clearInterval(sampler);
+          end = await child.usage();
+        }
+      },
+    });
+    const s = await child.stats();
+    // Single samples swing with the heap's collections: compare the medians of the second and of the last tenth of the hops.
+    const rssIn = (lo: number, hi: number) => median(samples.filter((x) => x.responses >= lo * hops && x.responses < hi * hops).map((x) => x.usage.rss));
+    const early = rssIn(0.1, 0.2);
+    const late = rssIn(0.9, 1.01);
+    const growth = (late - early) / early;
+    console.log('');
+    console.log(
+      `${figures.responses} hops in ${figures.duration.toFixed(0)} s: ${figures.rps.toFixed(0)} req/s, p50 ${ms(figures.p50)} ms, p99 ${ms(figures.p99)} ms, max ${ms(figures.max)} ms; ` +
+        `errors ${figures.non2xx + figures.errors + figures.badBodies}`,
+    );
+    if (s) console.log(`database: ${s.sessions} sessions, ${s.hops} hops`);
+    console.log(
+      `RSS after warm-up ${mb((afterWarmup as Usage).rss)}; median RSS over the second tenth of the hops ${mb(early)}, over the last tenth ${mb(late)} ` +
+        `(${(100 * growth).toFixed(1)}%); at the end ${mb((end as Usage).rss)}, heap used ${mb((end as Usage).heapUsed)}`,
+    );
+    console.log(`memory flat over ${hops} hops (median RSS of the last tenth within 10% of the second tenth's): ${Math.abs(growth) < 0.1 ? 'PASS' : 'FAIL'}`);
+    if (opts.json) writeFileSync(opts.json, `${JSON.stringify({ command, hops, figures, samples, stats: s }, null, 2)}\n`);
+  } finally {
+    clearInterval(sampler);
+    await child.stop();
+    cleanUp();
   }
 }
 

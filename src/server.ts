@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import type { Clock } from './clock.ts';
 import type { Config } from './config.ts';
 import { isEmpty, seedDemo } from './db/seed.ts';
-import { createApp } from './http/app.ts';
+import { createHttpHandler, listen } from './http/lean.ts';
 import type { Logger } from './log.ts';
 import { createServices, type Services } from './services.ts';
 
@@ -35,12 +35,13 @@ export async function startServer(config: Config, clock: Clock, logger: Logger):
     const seeded = seedDemo(services.db, clock);
     logger.info(seeded, 'first start: demo network loaded');
   }
-  const app = createApp(services);
+  // The gateway callbacks on a lean path, everything else through the express app (src/http/lean.ts).
+  const handler = createHttpHandler(services);
   let server: Server;
   try {
     server = await new Promise<Server>((resolve, reject) => {
-      // express 5 hands a listen error to this callback instead of throwing.
-      const s = app.listen(config.PORT, config.HOST, (err?: Error) => (err ? reject(err) : resolve(s)));
+      // A listen error comes to this callback instead of being thrown, as with express's app.listen.
+      const s = listen(handler, config.PORT, config.HOST, (err?: Error) => (err ? reject(err) : resolve(s)));
     });
   } catch (err) {
     services.db.close();

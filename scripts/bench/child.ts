@@ -1,6 +1,5 @@
-import type { Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import type { Express } from 'express';
 import type { FromChild, SessionStats, ToChild } from './protocol.ts';
 
 function send(message: FromChild): void {
@@ -11,10 +10,11 @@ function send(message: FromChild): void {
  * Listens on 127.0.0.1 on a free port, reports it to the parent, then answers the parent's
  * questions until it is told to exit. Exiting through process.exit lets `--cpu-prof` write its file.
  */
-export async function serveForBench(app: Express, opts: { stats?: () => SessionStats; close?: () => void } = {}): Promise<void> {
+/** `handler`: an express app, or any node:http request listener. */
+export async function serveForBench(handler: RequestListener, opts: { stats?: () => SessionStats; close?: () => void } = {}): Promise<void> {
   if (!process.send) throw new Error('run me through scripts/bench.ts (I need an IPC channel)');
   const server = await new Promise<Server>((resolve, reject) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    const s = createServer(handler).listen(0, '127.0.0.1', () => resolve(s));
     s.once('error', reject);
   });
   const address = server.address();

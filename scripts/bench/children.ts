@@ -26,7 +26,7 @@ export class BenchChild {
     readonly port: number,
   ) {}
 
-  static async start(name: string, script: 'baseline-server.ts' | 'sabatili-server.ts', opts: ChildOptions = {}): Promise<BenchChild> {
+  static async start(name: string, script: 'baseline-server.ts' | 'sabatili-server.ts' | 'peer-server.ts' | 'raw-server.ts', opts: ChildOptions = {}): Promise<BenchChild> {
     const proc = fork(fileURLToPath(new URL(script, import.meta.url)), [], {
       execArgv: [...process.execArgv, ...(opts.nodeFlags ?? [])],
       env: { ...process.env, NODE_ENV: 'production', ...opts.env },

@@ -1,5 +1,8 @@
 import autocannon from 'autocannon';
 
+/** GATEWAY_CALLBACK_KEY of the sabatili child; every target gets it in the query string (the others ignore it). */
+export const GATEWAY_KEY = 'bench-gateway-callback-key-0123456789abcdef';
+
 /** The three demo members with a household (fixtures/demo.json). */
 export const PHONES = ['+22376000001', '+22376000002', '+22376000003'] as const;
 
@@ -19,6 +22,10 @@ export interface LoadOptions {
   /** Prefix of the session ids. */
   tag: string;
   serviceCode: string;
+  /** Called for each reply counted in the measured window. */
+  onResponse?: () => void;
+  /** Ends the measured window as soon as this many replies were counted in it (before `duration` if need be). */
+  stopAfter?: number;
   /** Called as the measured window opens and closes (e.g. to sample the server's CPU and memory). */
   onWindow?: (edge: 'start' | 'end') => Promise<void>;
 }
@@ -71,6 +78,10 @@ export async function runLoad(o: LoadOptions): Promise<LoadFigures> {
   let non2xx = 0;
   let warmupResponses = 0;
   const latencies: number[] = [];
+  let reached: () => void = () => {};
+  const enough = new Promise<void>((resolve) => {
+    reached = resolve;
+  });
   const samples: string[] = [];
   const note = (what: string) => {
     if (samples.length < 3) samples.push(what.length > 160 ? `${what.slice(0, 160)}…` : what);
@@ -78,7 +89,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadFigures> {
 
   const requests: autocannon.Request[] = [0, 1, 2].map((hop) => ({
     method: 'POST',
-    path: '/ussd',
+    path: `/ussd?key=${GATEWAY_KEY}`,
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
     setupRequest(req, context) {
       // autocannon gives each connection a fresh context at the start of each pass over `requests`, i.e. each session.
@@ -125,6 +136,8 @@ export async function runLoad(o: LoadOptions): Promise<LoadFigures> {
     }
     latencies.push(ms);
     if (status < 200 || status >= 300) non2xx++;
+    o.onResponse?.();
+    if (o.stopAfter !== undefined && latencies.length >= o.stopAfter) reached();
   });
   instance.on('reqError', () => {
     const now = performance.now();
@@ -136,7 +149,9 @@ export async function runLoad(o: LoadOptions): Promise<LoadFigures> {
     await sleep(o.warmup);
     await o.onWindow?.('start');
     windowStart = performance.now();
-    await sleep(o.duration);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([new Promise((resolve) => (timer = setTimeout(resolve, o.duration * 1000))), enough]);
+    clearTimeout(timer);
     windowEnd = performance.now();
     await o.onWindow?.('end');
     instance.stop();

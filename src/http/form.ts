@@ -1,4 +1,5 @@
-import type { Request, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Express, Request, Response } from 'express';
 import { z } from 'zod';
 import { badRequest } from './errors.ts';
 
@@ -18,7 +19,7 @@ export const FORM_LIMIT_BYTES = 8 * 1024;
  * Reads an application/x-www-form-urlencoded body into a plain object, with a size limit.
  * Lighter than a general body parser on the USSD hot path; a repeated field keeps its first value.
  */
-export function readForm(req: Request): Promise<Record<string, string>> {
+export function readForm(req: IncomingMessage): Promise<Record<string, string>> {
   const type = (req.headers['content-type'] ?? '').toLowerCase();
   if (!type.startsWith('application/x-www-form-urlencoded')) {
     return Promise.reject(new FormError('Content-Type must be application/x-www-form-urlencoded', 415));
@@ -56,6 +57,40 @@ export function readForm(req: Request): Promise<Record<string, string>> {
 export const e164 = z.string().regex(/^\+[1-9]\d{6,14}$/, { error: 'must be an E.164 number such as +22376000001' });
 export const token = (max: number) =>
   z.string().min(1, { error: 'is required' }).max(max).regex(/^[\x21-\x7e]+$/, { error: 'must be printable ASCII without spaces' });
+
+/** What a gateway callback answers: always text/plain. */
+export interface PlainReply {
+  status: number;
+  body: string;
+}
+
+/** A gateway callback's work once its form is read: validation (4xx) and effect, never touching the response itself. */
+export type FormHandler = (form: Record<string, string>) => PlainReply | Promise<PlainReply>;
+
+export const OK: PlainReply = { status: 200, body: 'OK' };
+
+/** The same text as errors.ts badRequest, for handlers that do not hold an express response. */
+export const refusal = (message: string, status = 400): PlainReply => ({ status, body: `Bad request: ${message}\n` });
+
+/** The reply of a form that could not be read (FormError's status, or 400). */
+export function formRefusal(err: unknown): PlainReply {
+  return err instanceof FormError ? refusal(err.message, err.status) : refusal('unreadable body');
+}
+
+/** Writes a reply with the headers express's res.type('text/plain').send() would set, without its per-reply work. */
+export function writePlain(res: ServerResponse, reply: PlainReply): void {
+  res.writeHead(reply.status, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(reply.body) });
+  res.end(reply.body);
+}
+
+/** Registers a FormHandler as an express POST route (the lean path in lean.ts serves the same handler without express). */
+export function postForm(app: Express, path: string, handler: FormHandler): void {
+  app.post(path, async (req, res) => {
+    const body = await form(req, res);
+    if (!body) return;
+    writePlain(res, await handler(body));
+  });
+}
 
 /** Reads the form or answers the 4xx itself (null). */
 export async function form(req: Request, res: Response): Promise<Record<string, string> | null> {

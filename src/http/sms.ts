@@ -3,8 +3,8 @@ import { z } from 'zod';
 import type { Logger } from '../log.ts';
 import type { InboundHandler } from '../sms/inbound.ts';
 import { DELIVERY_STATUS, type DeliveryReport, type Outbox } from '../sms/outbox.ts';
-import { badRequest, describeZodError } from './errors.ts';
-import { e164, form, token } from './form.ts';
+import { describeZodError } from './errors.ts';
+import { e164, OK, postForm, refusal, token, type FormHandler } from './form.ts';
 
 const optional = (max: number) => z.string().max(max).optional();
 
@@ -38,37 +38,50 @@ export const optoutSchema = z.object({
   senderId: optional(64),
 });
 
-/** The gateway's SMS callbacks. Each answers 200 once the effect is committed, so the gateway's retries are the safety net. */
-export function smsRoutes(app: Express, deps: { outbox: Outbox; inbound: InboundHandler; logger: Logger }): void {
-  app.post('/sms/delivery', async (req, res) => {
-    const body = await form(req, res);
-    if (!body) return;
+export interface SmsDeps {
+  outbox: Outbox;
+  inbound: InboundHandler;
+  logger: Logger;
+}
+
+/** POST /sms/delivery once its form is read. */
+export function deliveryHandler(deps: SmsDeps): FormHandler {
+  return (body) => {
     const parsed = deliverySchema.safeParse(body);
-    if (!parsed.success) return badRequest(res, describeZodError(parsed.error));
+    if (!parsed.success) return refusal(describeZodError(parsed.error));
     const r = parsed.data;
     const outcome = deps.outbox.recordDelivery({ providerId: r.id, status: r.status, failureReason: r.failureReason });
     // An id we never sent is answered 200 all the same: the gateway would otherwise retry it for hours.
     if (outcome === 'unknown') deps.logger.warn({ providerId: r.id, status: r.status }, 'sms: delivery report for an unknown message');
-    res.type('text/plain').send('OK');
-  });
+    return OK;
+  };
+}
 
-  app.post('/sms/inbound', async (req, res) => {
-    const body = await form(req, res);
-    if (!body) return;
+/** POST /sms/inbound once its form is read. */
+export function inboundHandler(deps: SmsDeps): FormHandler {
+  return (body) => {
     const parsed = inboundSchema.safeParse(body);
-    if (!parsed.success) return badRequest(res, describeZodError(parsed.error));
+    if (!parsed.success) return refusal(describeZodError(parsed.error));
     const m = parsed.data;
     const out = deps.inbound.handle({ gatewayId: m.id, from: m.from, to: m.to, text: m.text, linkId: m.linkId, networkCode: m.networkCode, cost: m.cost, date: m.date });
     deps.logger.info({ from: m.from, ...out }, 'sms: inbound');
-    res.type('text/plain').send('OK');
-  });
+    return OK;
+  };
+}
 
-  app.post('/sms/optout', async (req, res) => {
-    const body = await form(req, res);
-    if (!body) return;
+/** POST /sms/optout once its form is read. */
+export function optoutHandler(deps: SmsDeps): FormHandler {
+  return (body) => {
     const parsed = optoutSchema.safeParse(body);
-    if (!parsed.success) return badRequest(res, describeZodError(parsed.error));
+    if (!parsed.success) return refusal(describeZodError(parsed.error));
     deps.outbox.setOptOut(parsed.data.phoneNumber, true, `gateway opt-out ${parsed.data.senderId ?? ''}`.trim());
-    res.type('text/plain').send('OK');
-  });
+    return OK;
+  };
+}
+
+/** The gateway's SMS callbacks on the express app (the lean path in lean.ts serves the same handlers first). Each answers 200 once the effect is committed, so the gateway's retries are the safety net. */
+export function smsRoutes(app: Express, deps: SmsDeps): void {
+  postForm(app, '/sms/delivery', deliveryHandler(deps));
+  postForm(app, '/sms/inbound', inboundHandler(deps));
+  postForm(app, '/sms/optout', optoutHandler(deps));
 }

@@ -4,8 +4,8 @@ import type { Clock } from '../clock.ts';
 import type { SessionStore } from '../db/sessions.ts';
 import type { Logger } from '../log.ts';
 import { SessionPhoneMismatch, type UssdEngine } from '../ussd/engine.ts';
-import { badRequest, describeZodError } from './errors.ts';
-import { e164, form, token } from './form.ts';
+import { describeZodError } from './errors.ts';
+import { e164, OK, postForm, refusal, token, type FormHandler } from './form.ts';
 
 /** The gateway's USSD callback (reference/africastalking.md). */
 export const ussdHopSchema = z.object({
@@ -39,36 +39,34 @@ export const ussdEventSchema = z.object({
   errorMessage: z.string().max(1024).optional(),
 });
 
-/**
- * The gateway's USSD routes, registered on the app itself: a nested Router costs a prefix match
- * and a parameter pass on every hop of the hottest path.
- */
-export function ussdRoutes(app: Express, deps: { engine: UssdEngine; sessions: SessionStore; clock: Clock; logger: Logger }): void {
+export interface UssdDeps {
+  engine: UssdEngine;
+  sessions: SessionStore;
+  clock: Clock;
+  logger: Logger;
+}
 
-  app.post('/ussd', async (req, res) => {
-    const body = await form(req, res);
-    if (!body) return;
+/** POST /ussd once its form is read: validate, run the hop; an engine failure is the polite END screen with 200, never a 5xx. */
+export function ussdHopHandler(deps: UssdDeps): FormHandler {
+  return async (body) => {
     const parsed = ussdHopSchema.safeParse(body);
-    if (!parsed.success) return badRequest(res, describeZodError(parsed.error));
-    let out: string;
+    if (!parsed.success) return refusal(describeZodError(parsed.error));
     try {
-      out = (await deps.engine.handle(parsed.data)).body;
+      return { status: 200, body: (await deps.engine.handle(parsed.data)).body };
     } catch (err) {
-      if (err instanceof SessionPhoneMismatch) return badRequest(res, `sessionId: ${err.message}`, 409);
+      if (err instanceof SessionPhoneMismatch) return refusal(`sessionId: ${err.message}`, 409);
       // The member still gets a polite screen; the gateway never sees a 5xx from us.
       deps.logger.error({ err, phone: parsed.data.phoneNumber }, 'ussd: hop failed');
-      out = deps.engine.failureReply(parsed.data.phoneNumber).body;
+      return { status: 200, body: deps.engine.failureReply(parsed.data.phoneNumber).body };
     }
-    // Written directly: res.send() would look up the MIME type and check freshness on every hop.
-    res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(out) });
-    res.end(out);
-  });
+  };
+}
 
-  app.post('/ussd/events', async (req, res) => {
-    const body = await form(req, res);
-    if (!body) return;
+/** POST /ussd/events once its form is read: the end-of-session notification is stored and the live session dropped. */
+export function ussdEventHandler(deps: UssdDeps): FormHandler {
+  return (body) => {
     const parsed = ussdEventSchema.safeParse(body);
-    if (!parsed.success) return badRequest(res, describeZodError(parsed.error));
+    if (!parsed.success) return refusal(describeZodError(parsed.error));
     const e = parsed.data;
     deps.sessions.recordEvent(
       {
@@ -89,6 +87,16 @@ export function ussdRoutes(app: Express, deps: { engine: UssdEngine; sessions: S
       deps.clock.now(),
     );
     deps.engine.forget(e.sessionId);
-    res.type('text/plain').send('OK');
-  });
+    return OK;
+  };
+}
+
+/**
+ * The gateway's USSD routes on the express app, registered on the app itself (a nested Router
+ * costs a prefix match per hop). In the running server the lean path (lean.ts) answers them first
+ * with the same handlers; these serve createApp used alone.
+ */
+export function ussdRoutes(app: Express, deps: UssdDeps): void {
+  postForm(app, '/ussd', ussdHopHandler(deps));
+  postForm(app, '/ussd/events', ussdEventHandler(deps));
 }

@@ -6,7 +6,7 @@ import { ManualClock } from '../../src/clock.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { openDatabase } from '../../src/db/connection.ts';
 import { seedDemo } from '../../src/db/seed.ts';
-import { createApp } from '../../src/http/app.ts';
+import { createHttpHandler, listen } from '../../src/http/lean.ts';
 import { createLogger } from '../../src/log.ts';
 import { createServices, type Services } from '../../src/services.ts';
 
@@ -46,8 +46,9 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
   const db = openDatabase(dbPath);
   if (opts.seed !== false && !opts.dbPath) seedDemo(db, clock);
   const services = createServices(config, clock, logger, db);
-  const server: Server = await new Promise((resolve) => {
-    const s = createApp(services).listen(opts.port ?? 0, '127.0.0.1', () => resolve(s));
+  // The server's own request handler: the gateway callbacks on the lean path, the rest through express.
+  const server: Server = await new Promise((resolve, reject) => {
+    const s = listen(createHttpHandler(services), opts.port ?? 0, '127.0.0.1', (err) => (err ? reject(err) : resolve(s)));
   });
   const address = server.address();
   const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;

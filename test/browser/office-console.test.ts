@@ -102,7 +102,7 @@ describe.skipIf(!browserAvailable())('the office console in a browser', () => {
     await sim.keyboard.type('1234');
     await sim.keyboard.press('Enter');
     await until(screen).toContain('paiement effectué');
-    await until(() => phone.getByTestId('inbox').innerText(), { timeout: 15_000 }).toContain('recu 1 000 FCFA (frais');
+    await until(() => phone.getByTestId('inbox').innerText(), { timeout: 15_000 }).toContain('Recu 1 000 FCFA (frais');
     await sim.close();
 
     // Back at the office: the payment in the support view and in the figures.

@@ -1,6 +1,6 @@
 import { exportReviewCsv, reviewItems } from '../ussd/review.ts';
 import { dayInput, dayTimeInput, parseDay } from './dates.ts';
-import { CALLBACK_CHANNELS, CALLBACK_STATUSES, FAILURE_REASONS, named, whereInFrench, PAYMENT_FINAL, REMINDER_RULES, screenTitle, SESSION_STATUSES, SMS_KINDS, SMS_STATUSES } from './labels.ts';
+import { AUDIT_ACTIONS, CALLBACK_CHANNELS, CALLBACK_STATUSES, FAILURE_REASONS, named, whereInFrench, PAYMENT_FINAL, REMINDER_RULES, screenTitle, SESSION_STATUSES, SMS_KINDS, SMS_STATUSES } from './labels.ts';
 import { randomUUID } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -100,6 +100,7 @@ const LABELS = {
   unansweredReasons: { rate_limited: 'sans réponse: limite par heure atteinte', country: 'sans réponse: numéro étranger', recipient: 'sans réponse: numéro fixe ou court' },
   relations: { adherent: 'adhérent', spouse: 'conjoint(e)', child: 'enfant', parent: 'parent', other: 'autre' },
   smsKinds: SMS_KINDS,
+  auditActions: AUDIT_ACTIONS,
   smsStatuses: SMS_STATUSES,
   sessionStatuses: SESSION_STATUSES,
   callbackStatuses: CALLBACK_STATUSES,

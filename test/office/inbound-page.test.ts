@@ -40,3 +40,24 @@ describe('SMS reçus', () => {
     expect(bad.body).not.toContain('<script>');
   });
 });
+
+describe('the audit log', () => {
+  let app: TestApp;
+  beforeEach(async () => {
+    app = await startTestApp();
+  });
+  afterEach(() => app.close());
+
+  it('names each action in French and filters by it', async () => {
+    const manager = await loggedIn(app, 'chef@utm.ml', 'manager');
+    await manager.get('/admin/households/1');
+    const rows = async (path: string) => /data-testid="audit">([\s\S]*?)<\/table>/.exec((await manager.get(path)).body)?.[1] ?? '';
+    const all = await rows('/admin/audit');
+    expect(all).toContain('>connexion<');
+    expect(all).toContain('>dossier consulté<');
+    expect(all).not.toContain('>household.view<');
+    const only = await rows('/admin/audit?action=household.view');
+    expect(only).toContain('>dossier consulté<');
+    expect(only).not.toContain('>connexion<');
+  });
+});

@@ -9,7 +9,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app.ts';
-import { AMINATA, BAKARY, confirmPin, HOUSEHOLD, inbox, ledger, MOUSSA, paymentsOf, refusePrompt, settle, ussd, wallet } from './support.ts';
+import { AMINATA, BAKARY, confirmPin, HOUSEHOLD, inbox, ledger, MOUSSA, paymentsOf, refusePrompt, settle, ussd, wallet, PENDING_1250, QUOTE_1250, STARTED_FR } from './support.ts';
 
 const MAIN_FR = `CON Kénéya Sabatili
 1 Ma couverture
@@ -62,14 +62,6 @@ Reste 250 FCFA pour mai
 2 Annuler
 0 Retour 00 Menu`;
 
-const QUOTE_1250 = `CON Somme: 1 250 FCFA
-Frais: 100 FCFA, par vous
-Total: 1 350 FCFA
-Couvert jusqu'au 31/05/2026
-1 Confirmer
-2 Annuler
-0 Retour 00 Menu`;
-
 const QUOTE_AMINATA_500 = `CON Somme: 500 FCFA
 Frais: 50 FCFA, par vous
 Total: 550 FCFA
@@ -86,14 +78,8 @@ Lakanalen fo 30/04/2026
 2 Ayi
 0 Kòsegin 00 Nyè fòlò`;
 
-const STARTED_FR = 'END Paiement demandé. Orange Money va vous demander votre code secret. Un SMS confirmera le paiement.';
 const STARTED_BM = 'END Sarali nyininna. Orange Money bèna i ka gundo nimòrò nyini. SMS bèna sarali sèmèntiya.';
 
-const PENDING_1250 = `CON Un paiement attend votre code secret Orange Money.
-Somme: 1 250 FCFA
-Total: 1 350 FCFA
-1 Annuler ce paiement
-0 Retour`;
 const PENDING_CANCELLED = "END Paiement en attente annulé. Rien n'a été débité.";
 
 const COVERAGE_MOUSSA = (remaining: string) => `CON Moussa Traoré, 5 pers.

@@ -17,21 +17,8 @@ import { createPayments, referenceFor, type Payment } from '../../src/payments/p
 import { createUssdEngine } from '../../src/ussd/engine.ts';
 import { machineVersion } from '../../src/ussd/providers.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
-import { BAKARY, callbackFor, confirmPin, HOUSEHOLD, ledger, MOUSSA, paymentsOf, postCallback, settle, ussd, wallet } from './support.ts';
+import { BAKARY, callbackFor, confirmPin, HOUSEHOLD, ledger, MOUSSA, paymentsOf, postCallback, settle, ussd, wallet, PENDING_1250, QUOTE_1250, STARTED_FR } from './support.ts';
 
-const QUOTE_1250 = `CON Somme: 1 250 FCFA
-Frais: 100 FCFA, par vous
-Total: 1 350 FCFA
-Couvert jusqu'au 31/05/2026
-1 Confirmer
-2 Annuler
-0 Retour 00 Menu`;
-const STARTED_FR = 'END Paiement demandé. Orange Money va vous demander votre code secret. Un SMS confirmera le paiement.';
-const PENDING_1250 = `CON Un paiement attend votre code secret Orange Money.
-Somme: 1 250 FCFA
-Total: 1 350 FCFA
-1 Annuler ce paiement
-0 Retour`;
 // GSM-7 has no lower-case ç: the handset shows c.
 const ALREADY_PAID = 'END Ce paiement est déjà recu. Le recu vous est envoyé par SMS.';
 const EXPIRED_1250 = "Paiement de 1 250 FCFA non confirmé à temps. Rien n'a été débité. Composez *384*123# pour réessayer.";

@@ -17,6 +17,21 @@ export const AMINATA = '+22376000002'; // French, household 2 (lapsed), wallet 5
 export const BAKARY = '+22376000003'; // Bambara, household 3, wallet 20 000 FCFA, PIN 1234
 export const HAWA = '+22366000004'; // French, household 4, no Orange wallet
 
+/** Screens both payment suites expect (Moussa, the first suggestion: 1 250 FCFA for May). */
+export const QUOTE_1250 = `CON Somme: 1 250 FCFA
+Frais: 100 FCFA, par vous
+Total: 1 350 FCFA
+Couvert jusqu'au 31/05/2026
+1 Confirmer
+2 Annuler
+0 Retour 00 Menu`;
+export const STARTED_FR = 'END Paiement demandé. Orange Money va vous demander votre code secret. Un SMS confirmera le paiement.';
+export const PENDING_1250 = `CON Un paiement attend votre code secret Orange Money.
+Somme: 1 250 FCFA
+Total: 1 350 FCFA
+1 Annuler ce paiement
+0 Retour`;
+
 export const HOUSEHOLD = { [MOUSSA]: 1, [AMINATA]: 2, [BAKARY]: 3, [HAWA]: 4 } as const;
 
 /** One USSD session of a phone: each `send` posts the cumulative text, as the gateway does. */

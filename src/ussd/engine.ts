@@ -202,8 +202,8 @@ export function createUssdEngine(deps: EngineDeps) {
   }
 
   function endScreen(key: string, lang: Language): { text: string; end: true } {
-    const meta: ScreenMeta<unknown> = { screen: key, end: true, params: () => ({ code: deps.serviceCode }) };
-    const screen = renderScreen({ catalogs, lang, meta, context: null, page: 0, showBack: false, showHome: false, foldMode: deps.foldMode });
+    const meta: ScreenMeta<unknown> = { screen: key, end: true };
+    const screen = renderScreen({ catalogs, lang, meta, context: null, page: 0, baseParams, showBack: false, showHome: false, foldMode: deps.foldMode });
     return { text: screen.text, end: true };
   }
 

@@ -227,17 +227,21 @@ export function createPayments(d: PaymentsDeps) {
     }
     const now = d.clock.now().toISOString();
     if (outcome.status === 'rejected') {
-      // Only a payment still waiting for its request is failed: a callback may have settled it meanwhile.
       // The notice matters when the sweep sent it, long after the member's screen: every failure gets one.
-      if (p.status === 'initiated') rejectOnce(p, outcome.reason, now);
+      rejectOnce(p.id, outcome.reason, now);
       return { status: 'rejected', reason: outcome.reason };
     }
     setPending.run(outcome.txnId, now, p.id);
     return { status: 'pending', payment: byId.get(p.id) as Payment };
   }
 
-  const rejectOnce = db.transaction((p: Payment, reason: string, now: string) => {
-    if (setStatus.run('failed', reason, null, now, p.id).changes === 1) notify(p, 'sms.payment.rejected', { amount: p.amount }, `failure:${p.reference}`);
+  // Read again inside the transaction: while the request was out, a callback or the member may have
+  // settled the payment; only one still waiting for its request is failed.
+  const rejectOnce = db.transaction((id: number, reason: string, now: string) => {
+    const p = byId.get(id) as Payment;
+    if (p.status !== 'initiated') return;
+    setStatus.run('failed', reason, null, now, id);
+    notify(p, 'sms.payment.rejected', { amount: p.amount }, `failure:${p.reference}`);
   });
 
   /**

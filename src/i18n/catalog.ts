@@ -60,6 +60,7 @@ export const PARAM_KINDS = {
   percent: 'count',
   days: 'count',
   code: 'code',
+  coverageCode: 'code',
   reference: 'reference',
   phone: 'phone',
 } as const;
@@ -97,6 +98,11 @@ export function placeholders(text: string): string[] {
   return [...text.matchAll(PLACEHOLDER)].map((m) => m[1] as string);
 }
 
+/** The params a text must be given: its placeholders, with {coverageCode} given as `code`. */
+export function paramsOf(text: string): ParamName[] {
+  return [...new Set(placeholders(text).map((name) => (name === 'coverageCode' ? 'code' : name)))].filter(isParamName);
+}
+
 export class MissingMessageError extends Error {}
 
 export function loadCatalogs(dir: string = fileURLToPath(new URL('../../flows/messages/', import.meta.url))): Catalogs {
@@ -117,10 +123,18 @@ export function translate(catalogs: Catalogs, lang: Language, key: string, param
   if (!entry) throw new MissingMessageError(`no message "${key}" in ${lang}.json`);
   if (!entry.text.includes('{')) return entry.text;
   return entry.text.replace(PLACEHOLDER, (_whole, name: string) => {
-    const value = params[name];
+    const value = name === 'coverageCode' ? (params.code === undefined ? undefined : coverageShortcut(String(params.code))) : params[name];
     if (value === undefined || !isParamName(name)) throw new MissingMessageError(`message "${key}" needs {${name}}`);
     return formatParam(catalogs, lang, PARAM_KINDS[name], value);
   });
+}
+
+/**
+ * The coverage shortcut taught in receipts and help: the service code with the coverage choice
+ * (`1`) dialled along (`*384*123#` → `*384*123*1#`), derived so the two can never disagree.
+ */
+export function coverageShortcut(serviceCode: string): string {
+  return serviceCode.replace(/#$/, '*1#');
 }
 
 function cut(s: string, max: number): string {

@@ -7,6 +7,7 @@ import {
   PARAM_KINDS,
   WORST_CASE,
   loadCatalogs,
+  paramsOf,
   placeholders,
   translate,
   type Catalogs,
@@ -45,9 +46,7 @@ const ENGINE_SCREENS: Array<{ name: string; meta: ScreenMeta<unknown> }> = [
 
 function worstParams(text: string): Params {
   const out: Record<string, string | number> = {};
-  for (const name of placeholders(text)) {
-    if (Object.hasOwn(PARAM_KINDS, name)) out[name] = WORST_CASE[PARAM_KINDS[name as keyof typeof PARAM_KINDS]];
-  }
+  for (const name of paramsOf(text)) out[name] = WORST_CASE[PARAM_KINDS[name]];
   return out;
 }
 

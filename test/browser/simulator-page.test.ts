@@ -81,7 +81,7 @@ describe.skipIf(!browserAvailable())('the browser phone', () => {
     await until(() => p.getByTestId('wallet').innerText()).toContain('Solde 48 650 FCFA');
 
     // The receipt reaches the phone's inbox with its delivery state.
-    const receipt = p.getByTestId('inbox').locator('li', { hasText: 'recu 1 250 FCFA (frais' });
+    const receipt = p.getByTestId('inbox').locator('li', { hasText: 'Recu 1 250 FCFA (frais' });
     await until(() => receipt.count(), { timeout: 15_000 }).toBe(1);
     await until(() => receipt.getAttribute('data-status'), { timeout: 10_000 }).toBe('Success');
 

@@ -32,8 +32,8 @@ const STARTED = {
   bm: 'Tòn ka hakilijigin ni kunnafoni daminèna kura. DABILA ci ka u dabila.',
 };
 const HELP = {
-  fr: "Kénéya Sabatili. Envoyez: SOLDE (couverture), APPELEZ (UTM vous appelle), STOP (plus d'alertes), ALERTES (les reprendre). Ou composez *384*123#",
-  bm: 'Kénéya Sabatili. A ci: LAKANA (lakanali), WELE (UTM bè i wele), DABILA (hakilijigin dabila), DAMINE (a daminè). Walima *384*123# wele',
+  fr: "Kénéya Sabatili. Envoyez: SOLDE (couverture), APPELEZ (UTM vous appelle), STOP (plus d'alertes), ALERTES (les reprendre). Couverture: *384*123*1#",
+  bm: 'Kénéya Sabatili. A ci: LAKANA (lakanali), WELE (UTM bè i wele), DABILA (hakilijigin dabila), DAMINE (a daminè). Lakanali: *384*123*1# wele',
 };
 const JOIN = {
   fr: "Kénéya Sabatili: ce numéro n'est pas inscrit. La mutuelle paie une grande part de vos soins. Composez *384*123# pour savoir comment adhérer.",

@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import YAML from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { LANGUAGES, loadCatalogs, PARAM_KINDS, placeholders, translate, WORST_CASE, type Language, type ParamName, type ParamValue } from '../../src/i18n/catalog.ts';
+import { LANGUAGES, loadCatalogs, PARAM_KINDS, paramsOf as paramsOfText, translate, WORST_CASE, type Language, type ParamName, type ParamValue } from '../../src/i18n/catalog.ts';
 import { fold, smsEncoding, type FoldMode } from '../../src/i18n/gsm7.ts';
 
 const FILE = join(import.meta.dirname, '..', '..', 'fixtures', 'sms', 'templates.yaml');
@@ -42,8 +42,8 @@ const catalogs = loadCatalogs();
 const KEYS = [...new Set(LANGUAGES.flatMap((lang) => [...catalogs[lang].keys()]))].filter((k) => k.startsWith('sms.'));
 
 const kindOf = (name: string) => PARAM_KINDS[name as ParamName];
-/** The placeholders of a key, in either language. */
-const placeholdersOf = (key: string) => [...new Set(LANGUAGES.flatMap((lang) => placeholders(catalogs[lang].get(key)?.text ?? '')))];
+/** The params a key needs, in either language. */
+const paramsOf = (key: string) => [...new Set(LANGUAGES.flatMap((lang) => paramsOfText(catalogs[lang].get(key)?.text ?? '')))];
 /** A template as the outbox sends it. */
 const render = (lang: Language, key: string, params: Params) => fold(translate(catalogs, lang, key, params), FOLD);
 
@@ -56,7 +56,7 @@ function writeGoldens(old: Record<string, Golden>): Record<string, Golden> {
   const out: Record<string, Golden> = {};
   for (const key of KEYS) {
     const params: Params = {};
-    for (const name of placeholdersOf(key)) params[name] = old[key]?.params?.[name] ?? DEMO[kindOf(name)];
+    for (const name of paramsOf(key)) params[name] = old[key]?.params?.[name] ?? DEMO[kindOf(name)];
     const entry: Golden = { params };
     for (const lang of LANGUAGES) if (catalogs[lang].has(key)) entry[lang] = render(lang, key, params);
     out[key] = entry;
@@ -81,9 +81,9 @@ describe('SMS templates', () => {
 
   for (const key of KEYS) {
     describe(key, () => {
-      it('has params for exactly the placeholders it uses', () => {
+      it('has params for exactly the placeholders it uses ({coverageCode} from `code`)', () => {
         const params = goldens[key]?.params ?? {};
-        expect(Object.keys(params).sort()).toEqual(placeholdersOf(key).sort());
+        expect(Object.keys(params).sort()).toEqual(paramsOf(key).sort());
         for (const name of Object.keys(params)) expect(PARAM_KINDS, `{${name}} is a known placeholder`).toHaveProperty(name);
       });
 
@@ -99,7 +99,7 @@ describe('SMS templates', () => {
 
         it(`${lang}: stays in one segment with the longest values it may receive, in any month`, () => {
           const worst: Params = {};
-          for (const name of placeholdersOf(key)) worst[name] = WORST_CASE[kindOf(name)];
+          for (const name of paramsOf(key)) worst[name] = WORST_CASE[kindOf(name)];
           for (let m = 1; m <= 12; m++) {
             const params = 'month' in worst ? { ...worst, month: `2026-${String(m).padStart(2, '0')}` } : worst;
             const text = render(lang, key, params);

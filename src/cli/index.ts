@@ -5,7 +5,7 @@ import { ConfigError, loadConfig, type Config } from '../config.ts';
 import { openDatabase, type Db } from '../db/connection.ts';
 import { seedDemo } from '../db/seed.ts';
 import { createLogger } from '../log.ts';
-import { exportLedger, formatReport, formatStatementErrors, parseStatement, reconcile } from '../payments/reconcile.ts';
+import { exportLedger, formatReport, formatStatementErrors, ledgerRows, parseStatement, reconcile } from '../payments/reconcile.ts';
 import { ListenError, startServer } from '../server.ts';
 import { ownCallbackUrl } from '../simulator/own-url.ts';
 import { findSimulator, interactivePhone, playInputs, ProtocolError } from '../simulator/terminal.ts';
@@ -200,6 +200,24 @@ export function buildCli(): Command {
         if (opts.output) {
           writeFileSync(opts.output, csv);
           console.error(`${csv.trimEnd().split('\n').length - 1} ledger rows written to ${opts.output}`);
+        } else {
+          process.stdout.write(csv);
+        }
+      });
+    });
+
+  ledger
+    .command('sample-statement')
+    .description("a sample Orange Money statement for the demo database, dated from its ledger, with deliberate mismatches to reconcile")
+    .option('-o, --output <file>', 'write to this file instead of the standard output')
+    .action(async (opts: { output?: string }) => {
+      const { sampleStatement } = await import('../payments/sample-statement.ts');
+      const c = config();
+      return withDatabase(c, (db) => {
+        const csv = sampleStatement(ledgerRows(db));
+        if (opts.output) {
+          writeFileSync(opts.output, csv);
+          console.error(`sample statement of ${csv.trimEnd().split('\n').length - 1} rows written to ${opts.output}`);
         } else {
           process.stdout.write(csv);
         }

@@ -14,6 +14,7 @@ import {
   type ReconcileItem,
   type StatementRow,
 } from '../../src/payments/reconcile.ts';
+import { NotADemoLedger, sampleStatement } from '../../src/payments/sample-statement.ts';
 
 /** The day the sample statement was written for: see its comment lines. */
 const SEED_CLOCK = '2026-03-10T09:00:00Z';
@@ -371,5 +372,54 @@ describe('exportLedger: the ledger for the operator, in the statement layout', (
     expect(report.balanced).toBe(true);
     expect(report.matched.map((i) => i.ledger?.reference)).toEqual([null, 'KS260310ABCDEF']);
     expect(exportLedger(db, { to: '2025-04-30' })).toBe(`${HEADER}\n`);
+  });
+});
+
+describe('sampleStatement: the same deliberate mismatches whatever day the demo was seeded (README walk-through)', () => {
+  const seededOn = (day: string) => {
+    const other = openDatabase(':memory:');
+    seedDemo(other, new ManualClock(`${day}T09:00:00Z`));
+    return other;
+  };
+
+  it.each(['2026-03-10', '2026-12-03', '2027-02-28', '2028-07-15'])('seeded on %s', (day) => {
+    const demo = seededOn(day);
+    try {
+      const parsed = parseStatement(sampleStatement(ledgerRows(demo)));
+      expect(parsed.errors).toEqual([]);
+      const report = reconcile(demo, parsed.rows);
+      expect(ids(report.matched).sort()).toEqual(
+        ['DEMO-KOU-MPE-0003-2', 'DEMO-SIK-KLE-0001-2', 'DEMO-SIK-KLE-0001-3', 'DEMO-SIK-KLE-0001-6', 'DEMO-SIK-KLE-0001-7', 'DEMO-SIK-NIE-0002-2'],
+      );
+      expect(report.amountMismatch.map((i) => [i.transactionId, i.amountDifference])).toEqual([['DEMO-SIK-KLE-0001-5', -500]]);
+      expect(report.feeMismatch.map((i) => [i.transactionId, i.feeDifference])).toEqual([['DEMO-SIK-NIE-0002-3', 50]]);
+      expect(report.missingInLedger).toHaveLength(1);
+      expect(report.missingInLedger[0]?.statement).toMatchObject({ msisdn: '+22376000003', amount: 2000, fee: 75 });
+      expect(ids(report.missingAtOperator)).toEqual(['DEMO-SIK-KLE-0001-4']);
+      expect(report.totals.ignored.count).toBe(1);
+    } finally {
+      demo.close();
+    }
+  });
+
+  it('payments made since the seed are on it and match', () => {
+    db.prepare(
+      `INSERT INTO contributions (household_id, amount, fee, channel, operator_txn_id, paid_on, paid_at, recorded_at)
+       VALUES (1, 1250, 100, 'orange_money', 'MP260310.1000.ABCDEF', '2026-03-10', '2026-03-10T10:00:00.000Z', '2026-03-10T10:00:00.000Z')`,
+    ).run();
+    const report = reconcile(db, parseStatement(sampleStatement(ledgerRows(db))).rows);
+    expect(ids(report.matched)).toContain('MP260310.1000.ABCDEF');
+    expect(ids(report.missingAtOperator)).toEqual(['DEMO-SIK-KLE-0001-4']);
+  });
+
+  it('a database without the demo ledger is refused, as a user error', () => {
+    const empty = openDatabase(':memory:');
+    try {
+      expect(() => sampleStatement(ledgerRows(empty))).toThrow(NotADemoLedger);
+      expect(() => sampleStatement(ledgerRows(empty))).toThrow(/sabatili seed/);
+      expect(new NotADemoLedger('x')).toBeInstanceOf(RangeError);
+    } finally {
+      empty.close();
+    }
   });
 });

@@ -1,5 +1,5 @@
 import { assign, setup } from 'xstate';
-import type { CallbackReason, CallbackReceipt } from '../src/db/callbacks.ts';
+import type { CallbackReason, CallbackReceipt } from '../src/domain/callbacks.ts';
 import { choice, choiceValue, hopOf, failedState, handOff, slowState, type FlowInput, flowTypes, provided } from './lib.ts';
 
 export interface CallbackInput {

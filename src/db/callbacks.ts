@@ -1,8 +1,6 @@
 import { bamakoDay, bamakoHour, bamakoInstant } from '../clock.ts';
-import { CALLBACK_CLOSING_HOUR, callBackBy } from '../domain/callbacks.ts';
+import { CALLBACK_CLOSING_HOUR, callBackBy, type CallbackReason, type CallbackReceipt } from '../domain/callbacks.ts';
 import type { Db } from './connection.ts';
-
-export type CallbackReason = 'payment' | 'coverage' | 'registration' | 'other';
 
 export interface CallbackRequest {
   id: number;
@@ -12,16 +10,6 @@ export interface CallbackRequest {
   status: 'open' | 'claimed' | 'done';
   promisedBy: string;
   createdAt: string;
-}
-
-/** What the member is told after asking. */
-export interface CallbackReceipt {
-  /** Day the request was made ('YYYY-MM-DD'). */
-  requestedOn: string;
-  /** Day UTM promises to call by ('YYYY-MM-DD'). */
-  callBy: string;
-  /** True when an earlier request was still open: no second one is queued. */
-  alreadyOpen: boolean;
 }
 
 export interface NewCallback {

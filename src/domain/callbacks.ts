@@ -1,5 +1,17 @@
 import { addDays, toDayNumber, type LocalDate } from './dates.ts';
 
+export type CallbackReason = 'payment' | 'coverage' | 'registration' | 'other';
+
+/** What the member is told after asking. */
+export interface CallbackReceipt {
+  /** Day the request was made ('YYYY-MM-DD'). */
+  requestedOn: string;
+  /** Day UTM promises to call by ('YYYY-MM-DD'). */
+  callBy: string;
+  /** True when an earlier request was still open: no second one is queued. */
+  alreadyOpen: boolean;
+}
+
 /** UTM's office calls members back on working days; a request made after this hour waits for the next one. */
 export const CALLBACK_CUTOFF_HOUR = 15;
 /** The hour by which UTM promises to have called (the catalogs say "avant 17h"). */

@@ -26,6 +26,9 @@ export interface SmsEncoding {
 // ---------------------------------------------------------------------------
 // The GSM 03.38 tables, as exact character sets.
 
+/** Every USSD screen, after folding, fits this many GSM-7 septets (one SMS segment; reference/gsm7-and-screens.md). */
+export const SCREEN_SEPTETS = 160;
+
 /** Basic table, 127 characters (position 0x1B is the escape to the extension table). */
 const GSM7_BASIC =
   '@£$¥èéùìòÇ\nØø\rÅå' +

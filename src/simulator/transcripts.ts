@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
 import YAML from 'yaml';
 import { z } from 'zod';
-import { fold, isGsm7, septets } from '../i18n/gsm7.ts';
-import { SCREEN_SEPTETS } from '../ussd/render.ts';
+import { fold, isGsm7, SCREEN_SEPTETS, septets } from '../i18n/gsm7.ts';
 
 /**
  * Golden transcripts (design.md "Testing"): a phone, a clock and the inputs, with every screen the

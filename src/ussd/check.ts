@@ -14,9 +14,9 @@ import {
   type Language,
   type Params,
 } from '../i18n/catalog.ts';
-import { fold, septets, unfoldable } from '../i18n/gsm7.ts';
+import { fold, SCREEN_SEPTETS, septets, unfoldable } from '../i18n/gsm7.ts';
 import { cutUnits, NARROW_COLUMNS } from './narrow.ts';
-import { navigation, renderScreen, ScreenTooLongError, SCREEN_SEPTETS } from './render.ts';
+import { navigation, renderScreen, ScreenTooLongError } from './render.ts';
 
 export interface FlowsReport {
   problems: string[];

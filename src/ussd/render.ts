@@ -1,10 +1,7 @@
 import type { Choice, ScreenMeta } from '../../flows/lib.ts';
 import { translate, type Catalogs, type Language, type Params } from '../i18n/catalog.ts';
-import { fold, septets, type FoldMode } from '../i18n/gsm7.ts';
+import { fold, SCREEN_SEPTETS, septets, type FoldMode } from '../i18n/gsm7.ts';
 import { NARROW_COLUMNS } from './narrow.ts';
-
-/** Every screen, after folding, fits this many GSM-7 septets (reference/gsm7-and-screens.md). */
-export const SCREEN_SEPTETS = 160;
 
 export interface RenderInput {
   catalogs: Catalogs;

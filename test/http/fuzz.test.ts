@@ -7,7 +7,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { septets } from '../../src/i18n/gsm7.ts';
-import { SCREEN_SEPTETS } from '../../src/ussd/render.ts';
+import { SCREEN_SEPTETS } from '../../src/i18n/gsm7.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
 
 const FORM = 'application/x-www-form-urlencoded';

@@ -6,7 +6,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readDemoData, seedDemo } from '../../src/db/seed.ts';
 import { septets } from '../../src/i18n/gsm7.ts';
-import { SCREEN_SEPTETS } from '../../src/ussd/render.ts';
+import { SCREEN_SEPTETS } from '../../src/i18n/gsm7.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
 
 const MOUSSA = '+22376000001';

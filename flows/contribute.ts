@@ -108,7 +108,7 @@ const quoteParams = (c: Context) => {
 };
 
 /** A call cut on the quote is offered again on redial, with the amount. */
-const resumeQuote = { key: 'resume.quote', params: (c: Context) => ({ amount: c.quote?.amount ?? c.amount }) };
+const resumeQuote = { key: 'resume.quote' as const, params: (c: Context) => ({ amount: c.quote?.amount ?? c.amount }) };
 
 /**
  * Contributing any amount by Orange Money. The member always sees amount, fee, total and what

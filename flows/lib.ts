@@ -5,8 +5,15 @@
  */
 import { fromPromise } from 'xstate';
 import type { Language, Params } from '../src/i18n/catalog.ts';
+import type catalog from './messages/fr.json';
 
 export type { Language, Params };
+
+/**
+ * A key of the message catalogs (French is the reference; `flows check` holds Bambara to the same
+ * keys): a screen, label or hint a flow names must exist, or `tsc` fails.
+ */
+export type MessageKey = Exclude<keyof typeof catalog, '$comment'>;
 
 export const FLOW_NAMES = ['main', 'register', 'coverage', 'contribute', 'history', 'reminders', 'callback', 'language'] as const;
 export type FlowName = (typeof FLOW_NAMES)[number];
@@ -39,7 +46,7 @@ export interface FlowOutput {
 export interface Choice {
   value: string;
   /** Catalog key of the label; or `label` for names that come from data (a mutuelle, a district). */
-  labelKey?: string;
+  labelKey?: MessageKey;
   labelParams?: Params;
   label?: string;
 }
@@ -50,18 +57,18 @@ export interface Choice {
  * wrong key. A valid input clears it.
  */
 export interface WithError {
-  error: string | null;
+  error: MessageKey | null;
 }
 
 /** Lines listed under a screen's text, all in one message shape (one beneficiary, one payment…). */
 export interface Lines<C> {
-  key: string;
+  key: MessageKey;
   items: (context: C) => Params[];
 }
 
 export interface ScreenMeta<C> {
   /** Catalog key of the screen's text. */
-  screen: string;
+  screen: MessageKey;
   params?: (context: C) => Params;
   /** Lines listed under the text (beneficiaries, payments); the engine paginates them. */
   lines?: Lines<C>;
@@ -71,14 +78,14 @@ export interface ScreenMeta<C> {
   /** Final screen: the session ends here. */
   end?: boolean;
   /** On a text screen, the catalog key of the line that says what to type after a wrong input. */
-  hint?: string;
+  hint?: MessageKey;
   /** Its first choice moves money (a quote): a shortcut dialled with inputs stops here, whatever follows. */
   quote?: true;
   /**
    * A session cut off on this screen (a contribution under way) is offered again, as an extra line
    * under the main menu when the member redials: this line's catalog key and parameters.
    */
-  resume?: { key: string; params?: (context: C) => Params };
+  resume?: { key: MessageKey; params?: (context: C) => Params };
 }
 
 /** The types every flow machine declares, for `setup({ types: flowTypes<Context>() })`. */
@@ -92,7 +99,10 @@ export function flowTypes<C extends FlowInput>() {
   };
 }
 
-export function choice(value: string, labelKey = value): Choice {
+/** A numbered choice; its label is the catalog key `labelKey`, or the value itself when that is a key. */
+export function choice(value: MessageKey): Choice;
+export function choice(value: string, labelKey: MessageKey): Choice;
+export function choice(value: string, labelKey: MessageKey = value as MessageKey): Choice {
   return { value, labelKey };
 }
 
@@ -108,7 +118,7 @@ export function handOff({ event }: { event: { output?: unknown } }): FlowOutput 
 /** The screen after an invoked service overran the engine's time budget: nothing is left running. */
 export function slowState(retryTarget: string) {
   return {
-    meta: { screen: 'common.slow', choices: [choice('retry', 'common.retry')] },
+    meta: { screen: 'common.slow' as const, choices: [choice('retry', 'common.retry')] },
     on: { 'choice.retry': retryTarget },
   };
 }

@@ -34,7 +34,7 @@ const mainMenu = (flows.main as AnyStateMachine).root.states.menu?.meta as Scree
 /** Screens the engine shows on its own, outside any flow. */
 const ENGINE_SCREENS: Array<{ name: string; meta: ScreenMeta<unknown> }> = [
   // The main menu on redial after a contribution was cut off: its own choices, then the offer to continue.
-  ...['resume.quote', 'resume.contribute'].map((key) => ({
+  ...(['resume.quote', 'resume.contribute'] as const).map((key) => ({
     name: `engine.${key}`,
     meta: { ...mainMenu, choices: [...(mainMenu.choices as readonly Choice[]), { value: 'resume', labelKey: key, labelParams: { amount: WORST_CASE.money } }] },
   })),
@@ -98,6 +98,24 @@ function reachable(machine: AnyStateMachine): Set<string> {
   };
   visit(machine.root as AnyNode);
   return seen;
+}
+
+/** Does this state or one above it take the event (exactly, or through a `choice.*` / `*` wildcard)? */
+function handles(node: AnyNode, type: string): boolean {
+  for (let n: AnyNode | undefined = node; n; n = n.parent) {
+    if (n.transitions.has(type) || n.transitions.has('choice.*') || n.transitions.has('*')) return true;
+  }
+  return false;
+}
+
+/**
+ * The choices a screen lists that no transition takes. Choices computed from data (a function) can
+ * only be taken by a `choice.*` wildcard: that is what is checked for them.
+ */
+export function unhandledChoices(node: AnyNode, meta: ScreenMeta<unknown> | undefined): string[] {
+  if (!meta?.choices) return [];
+  if (typeof meta.choices === 'function') return handles(node, 'choice.*') ? [] : ['(computed)'];
+  return meta.choices.map((c) => c.value).filter((value) => !handles(node, `choice.${value}`));
 }
 
 /**
@@ -220,6 +238,9 @@ export function checkFlows(catalogs: Catalogs = loadCatalogs()): FlowsReport {
       if (!seen.has(node.id)) problems.push(`${where} is unreachable`);
       const meta = node.meta as ScreenMeta<unknown> | undefined;
       if (meta?.screen) checkScreen(where, meta, navigation(handlesBack(node), HOME_FLOWS.includes(name)));
+      for (const value of unhandledChoices(node, meta)) {
+        problems.push(`${where}: choice "${value}" has no handler ('choice.${value}' or 'choice.*' here or above): pressing it would say "invalid"`);
+      }
       if (node.type === 'atomic' && !meta?.screen && !node.always?.length && node.invoke.length === 0) {
         problems.push(`${where}: the member would wait here with no screen`);
       }

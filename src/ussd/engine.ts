@@ -1,5 +1,5 @@
 import { createActor, waitFor, type AnyActor, type AnyStateMachine, type SnapshotFrom } from 'xstate';
-import type { Choice, FlowEvent, FlowInput, FlowName, FlowOutput, ScreenMeta, WithError } from '../../flows/lib.ts';
+import type { Choice, FlowEvent, FlowInput, FlowName, FlowOutput, MessageKey, ScreenMeta, WithError } from '../../flows/lib.ts';
 import { choice } from '../../flows/lib.ts';
 import type { Clock } from '../clock.ts';
 import type { ChangeWatch } from '../db/freshness.ts';
@@ -89,7 +89,7 @@ interface ResumeOffer {
   page: number;
   lang: Language;
   /** The extra line under the home menu ("Continuer le paiement de 1 250 FCFA ?"). */
-  line: { key: string; params: Params };
+  line: { key: MessageKey; params: Params };
 }
 
 type Screen = { text: string; end: boolean };
@@ -201,7 +201,7 @@ export function createUssdEngine(deps: EngineDeps) {
     return renderHelp(lang);
   }
 
-  function endScreen(key: string, lang: Language): { text: string; end: true } {
+  function endScreen(key: MessageKey, lang: Language): { text: string; end: true } {
     const meta: ScreenMeta<unknown> = { screen: key, end: true };
     const screen = renderScreen({ catalogs, lang, meta, context: null, page: 0, baseParams, showBack: false, showHome: false, foldMode: deps.foldMode });
     return { text: screen.text, end: true };

@@ -90,7 +90,7 @@ describe('sabatili flows check', () => {
       const problems = checkFlows().problems;
       expect(problems.filter((p) => p.includes('20 columns'))).toEqual([]);
       const c = loadCatalogs();
-      const meta = { screen: 'coverage.beneficiaries.title', params: () => ({ count: 12 }), choices: Array.from({ length: 12 }, (_, i) => ({ value: `b${i}`, label: `Aminata Coulibaly ${i}` })) };
+      const meta = { screen: 'coverage.beneficiaries.title' as const, params: () => ({ count: 12 }), choices: Array.from({ length: 12 }, (_, i) => ({ value: `b${i}`, label: `Aminata Coulibaly ${i}` })) };
       const r = renderScreen({ catalogs: c, lang: 'fr', meta, context: null, page: 0, showBack: true, showHome: true, foldMode: 'gsm7' });
       expect(r.text.split('\n').slice(-2)).toEqual(['98 Suite 0 Retour', '00 Menu']);
     });

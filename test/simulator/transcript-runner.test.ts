@@ -45,7 +45,7 @@ describe('the transcript runner', () => {
     expect(r.problems).toHaveLength(1);
     expect(r.problems[0]).toContain('step 1');
     expect(r.problems[0]).toContain('  - 1 A\n  + 1 B');
-    expect(r.actual.steps[0]?.screen).toBe('CON Menu\n1 B');
+    expect(r.actual.steps[0]).toMatchObject({ screen: 'CON Menu\n1 B' });
   });
 
   it('rejects a reply without CON/END and a screen over 160 septets', async () => {

@@ -14,12 +14,20 @@ const files = readdirSync(ROOT, { recursive: true, encoding: 'utf8' })
   .sort();
 
 describe('golden transcripts', () => {
-  it('exist for every flow in both languages', () => {
-    for (const flow of ['main', 'coverage', 'contribute', 'history', 'reminders', 'callback', 'language', 'register', 'navigation']) {
+  it('exist for every flow and keyword answer, each case in both languages', () => {
+    for (const flow of ['main', 'coverage', 'contribute', 'history', 'reminders', 'callback', 'language', 'register', 'navigation', 'keywords']) {
       for (const lang of ['fr', 'bm']) {
         expect(files.some((f) => f.startsWith(`${flow}/${lang}.`)), `${flow}/${lang}.*.yaml`).toBe(true);
       }
     }
+    const misnamed = files.filter((f) => !/^[a-z]+\/(fr|bm)\.[a-z0-9-]+\.yaml$/.test(f));
+    expect(misnamed, 'named <flow>/<fr|bm>.<case>.yaml').toEqual([]);
+    const other = { fr: 'bm', bm: 'fr' } as const;
+    const oneLanguageOnly = files.filter((f) => {
+      const [, flow, lang, name] = /^([a-z]+)\/(fr|bm)\.(.+)$/.exec(f) as unknown as [string, string, 'fr' | 'bm', string];
+      return !files.includes(`${flow}/${other[lang]}.${name}`);
+    });
+    expect(oneLanguageOnly, 'cases without their other language').toEqual([]);
   });
 
   for (const file of files) {

@@ -12,6 +12,7 @@ import { createPreferenceStore } from './db/preferences.ts';
 import { secretFor } from './db/secrets.ts';
 import { createSessionStore } from './db/sessions.ts';
 import { loadCatalogs } from './i18n/catalog.ts';
+import { randomIds, type IdSource } from './ids.ts';
 import type { Logger } from './log.ts';
 import { readFeeGrids } from './payments/fee-grid.ts';
 import { createAudit } from './office/audit.ts';
@@ -36,8 +37,11 @@ import { identifyCaller, provideFlows } from './ussd/providers.ts';
 /** The product shown to callers who are not members yet (the rural product of the demo network). */
 export const OFFER_PRODUCT_ID = 'rural';
 
-/** The composition root: one database connection, the stores on it, the USSD engine and the SMS layer wired to them. */
-export function createServices(config: Config, clock: Clock, logger: Logger, db: Db = openDatabase(config.DATABASE_PATH)) {
+/**
+ * The composition root: one database connection, the stores on it, the USSD engine and the SMS layer wired to them.
+ * `ids` makes the ids a member or tester sees (operator transaction ids, simulated message ids) deterministic in transcripts.
+ */
+export function createServices(config: Config, clock: Clock, logger: Logger, db: Db = openDatabase(config.DATABASE_PATH), ids: IdSource = randomIds) {
   const watch = createChangeWatch(db);
   const households = createHouseholdStore(db, watch);
   const preferences = createPreferenceStore(db);
@@ -70,6 +74,7 @@ export function createServices(config: Config, clock: Clock, logger: Logger, db:
     secret: paymentSecret,
     expiryMs: config.PAYMENT_EXPIRY_SECONDS * 1000,
     duplicateCallbacks: () => config.SIMULATOR_DUPLICATE_CALLBACKS,
+    ids,
   });
   const payments = createPayments({
     db, households, outbox, clock, logger, catalogs, feeGrids,
@@ -106,6 +111,7 @@ export function createServices(config: Config, clock: Clock, logger: Logger, db:
     deliveryDelayMs: config.SIMULATOR_DELIVERY_DELAY_MS,
     deliveryUrl: () => publicUrl,
     gatewayKey: config.GATEWAY_CALLBACK_KEY,
+    ids,
   });
   const transport: SmsTransport & { confirm?(ids: number[]): Map<number, string> } =
     config.SMS_TRANSPORT === 'africastalking'

@@ -8,8 +8,7 @@ import { createLogger } from '../log.ts';
 import { exportLedger, formatReport, formatStatementErrors, ledgerRows, parseStatement, reconcile } from '../payments/reconcile.ts';
 import { ListenError, startServer } from '../server.ts';
 import { ownCallbackUrl } from '../simulator/own-url.ts';
-import { findSimulator, interactivePhone, playInputs, ProtocolError } from '../simulator/terminal.ts';
-import { GATEWAY_TIMEOUT_MS } from '../simulator/ussd-gateway.ts';
+import { findSimulator, interactivePhone, playInputs, ProtocolError, scriptTarget } from '../simulator/terminal.ts';
 import { playTranscript, readTranscript } from '../simulator/transcripts.ts';
 import { createServices } from '../services.ts';
 import { smsStats } from '../sms/stats.ts';
@@ -252,22 +251,16 @@ export function buildCli(): Command {
         limits: { idleMs: opts.idleSeconds * 1000, maxMs: opts.maxSeconds * 1000 },
         pin: opts.pin,
         smsWaitMs: opts.smsWait * 1000,
-        simulatorUrl: opts.script ? undefined : await findSimulator(url),
+        simulatorUrl: await findSimulator(url),
       };
       try {
         if (opts.script) {
           const t = readTranscript(opts.script);
-          const r = await playTranscript(t, { hop: async (sessionId, p, text) => {
-            const res = await fetch(callbackUrl(phone.url), {
-              method: 'POST',
-              headers: { 'content-type': 'application/x-www-form-urlencoded' },
-              body: new URLSearchParams({ sessionId, serviceCode: phone.code, phoneNumber: p, networkCode: '61001', text }).toString(),
-              signal: AbortSignal.timeout(GATEWAY_TIMEOUT_MS),
-            });
-            return { status: res.status, body: await res.text() };
-          } }, `script-${Date.now()}`);
+          const target = await scriptTarget(t, { url: callbackUrl(phone.url), code: phone.code, simulatorUrl: phone.simulatorUrl, smsWaitMs: phone.smsWaitMs });
+          const r = await playTranscript(t, target, `script-${Date.now()}`);
           for (const p of r.problems) console.error(`✗ ${p}`);
-          console.log(`${t.name}: ${r.ok ? 'every screen as expected' : `${r.problems.length} problems`} (${t.steps.length} hops; against a live server the clock is the server's)`);
+          const sms = phone.simulatorUrl ? ', every SMS too' : ' (no simulator API there: SMS not checked)';
+          console.log(`${t.name}: ${r.ok ? `every screen as expected${sms}` : `${r.problems.length} problems`} (${t.steps.length} steps; against a live server the clock is the server's)`);
           if (!r.ok) process.exitCode = 1;
         } else if (opts.input !== undefined) {
           await playInputs({ ...phone, phone: phone.phone ?? DEFAULT_PHONE }, opts.input === '' ? [] : opts.input.split('*'));

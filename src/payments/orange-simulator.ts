@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { bamakoClockTime, bamakoDay, type Clock } from '../clock.ts';
 import type { Db } from '../db/connection.ts';
+import { randomIds, type IdSource } from '../ids.ts';
 import type { Logger } from '../log.ts';
 import type { OperatorStatus, PaymentCallback, PaymentProvider, PaymentRequest, RequestOutcome } from './port.ts';
 import { SIGNATURE_HEADER, sign } from './signature.ts';
@@ -36,6 +36,8 @@ export interface OrangeSimulatorOptions {
   callbackDelayMs?: number;
   /** How often `start()` sweeps expired prompts. Default 1 000 ms. */
   sweepMs?: number;
+  /** Where the random part of a transaction id comes from. Default: random. */
+  ids?: IdSource;
 }
 
 export type WalletState = 'active' | 'blocked';
@@ -134,6 +136,7 @@ export function createOrangeSimulator(db: Db, clock: Clock, logger: Logger, opts
   const timeoutMs = opts.callbackTimeoutMs ?? 10_000;
   const delayMs = opts.callbackDelayMs ?? 0;
   const sweepMs = opts.sweepMs ?? 1000;
+  const ids = opts.ids ?? randomIds;
 
   const walletGet = db.prepare('SELECT msisdn, balance, pin, pin_failures, state FROM sim_wallets WHERE msisdn = ?');
   const walletInsert = db.prepare(
@@ -165,7 +168,7 @@ export function createOrangeSimulator(db: Db, clock: Clock, logger: Logger, opts
   function newTxnId(now: Date): string {
     const day = bamakoDay(now).slice(2).replaceAll('-', '');
     const time = bamakoClockTime(now).replace(':', '');
-    return `MP${day}.${time}.${randomBytes(3).toString('hex').toUpperCase()}`;
+    return `MP${day}.${time}.${ids.hex(3).toUpperCase()}`;
   }
 
   /** Ends a pending transaction (no-op if it is no longer pending). */

@@ -1,8 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import type { Clock } from '../clock.ts';
 import type { Db } from '../db/connection.ts';
 import { smsEncoding } from '../i18n/gsm7.ts';
 import { withGatewayKey } from '../http/gateway-key.ts';
+import { randomIds, type IdSource } from '../ids.ts';
 import type { Logger } from '../log.ts';
 import type { RecipientOutcome, SmsBatch, SmsTransport } from '../sms/transport.ts';
 
@@ -25,6 +25,8 @@ export interface SimulatorSmsOptions {
   deliveryUrl: () => string | undefined;
   /** GATEWAY_CALLBACK_KEY: the gateway's callback URLs carry it. */
   gatewayKey?: string;
+  /** Where the random part of a message's gateway id comes from. Default: random. */
+  ids?: IdSource;
 }
 
 /** Simulated handsets' SMS inboxes, and the gateway side of sending to them. */
@@ -40,10 +42,11 @@ export function createSimulatorSms(db: Db, clock: Clock, logger: Logger, opts: S
      FROM sim_sms WHERE to_phone = ? ORDER BY sim_sms.id`,
   );
   const pending = new Set<NodeJS.Timeout>();
+  const ids = opts.ids ?? randomIds;
 
   const store = db.transaction((batch: SmsBatch, segments: number, nowMs: number) =>
     batch.recipients.map(({ messageId, to }) => {
-      const id = `SIM-${messageId}-${randomBytes(4).toString('hex')}`;
+      const id = `SIM-${messageId}-${ids.hex(4)}`;
       // A message sent again after a crash keeps its first id: a handset never sees it twice.
       const r = insert.run(id, messageId, to, batch.from ?? null, batch.text, segments, nowMs);
       return { messageId, to, providerId: r.changes === 1 ? id : (byOutbox.get(messageId) as string) };

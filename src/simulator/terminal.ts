@@ -1,6 +1,7 @@
 import { createInterface } from 'node:readline/promises';
 import { demoPhones } from './demo-phones.ts';
-import { createUssdGateway, type GatewayLimits, type HopResult, type SessionEnd } from './ussd-gateway.ts';
+import { simulatorApi, type ReceivedSms, type Transcript, type TranscriptTarget } from './transcripts.ts';
+import { createUssdGateway, GATEWAY_TIMEOUT_MS, type GatewayLimits, type HopResult, type SessionEnd } from './ussd-gateway.ts';
 
 /** Columns of a typical feature-phone screen. */
 const WIDTH = 24;
@@ -50,7 +51,8 @@ export async function findSimulator(url: string): Promise<string | undefined> {
     const origin = new URL(url).origin;
     const res = await fetch(`${origin}/simulator/api/ussd/config`, { signal: AbortSignal.timeout(2000) });
     await res.arrayBuffer();
-    return res.ok ? origin : undefined;
+    // Another application may answer any path with 200: only sabatili's JSON counts.
+    return res.ok && (res.headers.get('content-type') ?? '').includes('application/json') ? origin : undefined;
   } catch {
     return undefined;
   }
@@ -250,4 +252,65 @@ export async function interactivePhone(opts: Omit<PhoneOptions, 'phone'> & { pho
     clearInterval(watcher);
     rl.close();
   }
+}
+
+export interface ScriptOptions {
+  /** The USSD callback, as the gateway posts to it. */
+  url: string;
+  code: string;
+  /** sabatili's simulator API, when the server has one: without it, wallet and SMS steps cannot be played nor SMS checked. */
+  simulatorUrl?: string;
+  /** How long to wait for SMS after a wallet or SMS step, and for the expected SMS at the end. */
+  smsWaitMs: number;
+}
+
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * A golden transcript's target against a running server (`sabatili simulate --script`): the
+ * server's own clock and loops send the SMS, so the runner waits for them instead of driving them.
+ */
+export async function scriptTarget(t: Transcript, o: ScriptOptions): Promise<TranscriptTarget> {
+  const hop: TranscriptTarget['hop'] = async (sessionId, phone, text) => {
+    const res = await fetch(o.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ sessionId, serviceCode: o.code, phoneNumber: phone, networkCode: '61001', text }).toString(),
+      signal: AbortSignal.timeout(GATEWAY_TIMEOUT_MS),
+    });
+    return { status: res.status, body: await res.text() };
+  };
+  if (!o.simulatorUrl) return { hop };
+
+  const api = simulatorApi(o.simulatorUrl);
+  // The phones the transcript may reach; what they held before it began is not its doing.
+  const phones = [...new Set([t.phone, ...(t.sms ?? []).map((m) => m.to)])];
+  const seen = new Set<string>();
+  for (const phone of phones) for (const m of await api.inbox(phone)) seen.add(m.id);
+  const fresh = async () => {
+    const all = (await Promise.all(phones.map((p) => api.inbox(p)))).flat().filter((m) => !seen.has(m.id));
+    return all.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+  };
+  /** Polls until `enough` holds or the wait is over. */
+  const waitFor = async (enough: (n: number) => boolean) => {
+    const until = Date.now() + o.smsWaitMs;
+    let got = await fresh();
+    while (!enough(got.length) && Date.now() < until) {
+      await pause(100);
+      got = await fresh();
+    }
+    return got;
+  };
+  let arrived = 0;
+  return {
+    hop,
+    wallet: api.wallet,
+    sendSms: api.sendSms,
+    // After a PIN answer or a keyword, the answer comes by SMS: the next step waits for it (or for the wait to pass).
+    settle: async (after) => {
+      if (after === 'hop') return;
+      arrived = (await waitFor((n) => n > arrived)).length;
+    },
+    sms: async (): Promise<ReceivedSms[]> => (await waitFor((n) => n >= (t.sms?.length ?? 0))).map((m) => ({ to: m.to, text: m.text })),
+  };
 }

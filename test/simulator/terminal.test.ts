@@ -1,5 +1,8 @@
 import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app.ts';
 
@@ -59,6 +62,30 @@ describe('the terminal phone', () => {
     const wrong = await simulate(['--url', `${brokenUrl}/ussd`, '--script', 'fixtures/transcripts/main/fr.menu.yaml']);
     expect(wrong.code).toBe(1);
     expect(wrong.err).toContain('screen differs');
+  });
+
+  it('plays a transcript that answers the PIN prompt and checks the SMS that follow, through the simulator API', async () => {
+    // A fresh app with the server's loops on: the operator's callback and the SMS dispatcher run as in production.
+    const fresh = await startTestApp();
+    fresh.services.dispatcher.start();
+    fresh.services.orange.start();
+    const dir = mkdtempSync(join(tmpdir(), 'sabatili-script-'));
+    try {
+      const ok = await simulate(['--url', `${fresh.url}/ussd`, '--script', 'fixtures/transcripts/contribute/fr.refused.yaml', '--sms-wait', '5']);
+      expect(ok.code, ok.err).toBe(0);
+      expect(ok.out).toContain('every screen as expected, every SMS too');
+
+      // Aminata's wallet cannot pay 550 FCFA: the notice arrives, and a transcript expecting another text fails.
+      const wrong = readFileSync('fixtures/transcripts/contribute/fr.insufficient.yaml', 'utf8').replace('Il faut 550 FCFA', 'Il faut 600 FCFA');
+      writeFileSync(join(dir, 'wrong.yaml'), wrong);
+      const bad = await simulate(['--url', `${fresh.url}/ussd`, '--script', join(dir, 'wrong.yaml'), '--sms-wait', '5']);
+      expect(bad.code).toBe(1);
+      expect(bad.err).toContain('SMS differ (an SMS different');
+      expect(bad.err).toContain('+ +22376000002: Paiement de 500 FCFA non effectué: solde Orange Money insuffisant. Il faut 550 FCFA');
+    } finally {
+      await fresh.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('plays answers non-interactively and prints every screen framed, with its length', async () => {

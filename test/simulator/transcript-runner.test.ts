@@ -45,7 +45,7 @@ describe('the transcript runner', () => {
     expect(r.problems).toHaveLength(1);
     expect(r.problems[0]).toContain('step 1');
     expect(r.problems[0]).toContain('  - 1 A\n  + 1 B');
-    expect(r.actual.steps[0]?.screen).toBe('CON Menu\n1 B');
+    expect(r.actual.steps[0]).toMatchObject({ screen: 'CON Menu\n1 B' });
   });
 
   it('rejects a reply without CON/END and a screen over 160 septets', async () => {
@@ -54,5 +54,94 @@ describe('the transcript runner', () => {
     const r = await playTranscript(transcript, g.target);
     expect(r.problems.some((p) => p.includes('does not start with "CON " or "END "'))).toBe(true);
     expect(r.problems.some((p) => p.includes('161 septets'))).toBe(true);
+  });
+});
+
+describe('the transcript runner, for what a member receives', () => {
+  const paying: Transcript = {
+    name: 'runner self-check: SMS',
+    phone: '+22376000001',
+    clock: '2026-03-10T09:00:00Z',
+    steps: [
+      { input: '', session: 'a', screen: 'CON Menu' },
+      { input: '1', screen: 'CON Page' },
+      { wallet: 'confirm 1234' },
+      { sms: 'SOLDE', wait: 5 },
+      { input: '', session: 'b', screen: 'CON Menu' },
+      { input: '2', session: 'a', screen: 'CON Page' },
+    ],
+    sms: [
+      { to: '+22376000001', text: 'Reçu 1 000 FCFA' },
+      { to: '+22376000001', text: 'Couvert' },
+    ],
+  };
+
+  function phone(sent: Array<{ to: string; text: string }>) {
+    const log: string[] = [];
+    return {
+      log,
+      target: {
+        hop: async (sessionId: string, _p: string, text: string) => {
+          log.push(`hop ${sessionId} "${text}"`);
+          return { status: 200, body: text === '' ? 'CON Menu' : 'CON Page' };
+        },
+        setClock: (d: Date) => log.push(`clock ${d.toISOString().slice(11, 19)}`),
+        wallet: async (_p: string, answer: { pin: string } | 'refuse') => {
+          log.push(`wallet ${answer === 'refuse' ? answer : answer.pin}`);
+          return {};
+        },
+        sendSms: async (_p: string, text: string) => {
+          log.push(`sms ${text}`);
+          return {};
+        },
+        settle: async (after: string) => {
+          log.push(`settle ${after}`);
+        },
+        sms: async () => sent,
+      },
+    };
+  }
+
+  it('answers the PIN prompt, texts, lets each step settle, and goes back to a named session with its text', async () => {
+    const p = phone([
+      { to: '+22376000001', text: 'Recu 1 000 FCFA' },
+      { to: '+22376000001', text: 'Couvert' },
+    ]);
+    const r = await playTranscript(paying, p.target, 'x');
+    expect(r.problems).toEqual([]);
+    expect(p.log).toEqual([
+      'clock 09:00:00', 'hop x-a ""', 'settle hop',
+      'clock 09:00:01', 'hop x-a "1"', 'settle hop',
+      'clock 09:00:02', 'wallet 1234', 'settle wallet',
+      'clock 09:00:07', 'sms SOLDE', 'settle sms',
+      'clock 09:00:08', 'hop x-b ""', 'settle hop',
+      'clock 09:00:09', 'hop x-a "1*2"', 'settle hop',
+    ]);
+  });
+
+  it('fails on an SMS missing, different or extra, and gives the SMS seen for an update', async () => {
+    const missing = await playTranscript(paying, phone([{ to: '+22376000001', text: 'Recu 1 000 FCFA' }]).target);
+    expect(missing.problems).toEqual([expect.stringContaining('an expected SMS missing')]);
+    expect(missing.problems[0]).toContain('  - +22376000001: Couvert');
+
+    const other = await playTranscript(paying, phone([{ to: '+22376000001', text: 'Recu 1 000 FCFA' }, { to: '+22376000002', text: 'Couvert' }]).target);
+    expect(other.problems).toEqual([expect.stringContaining('an SMS different')]);
+    expect(other.problems[0]).toContain('  + +22376000002: Couvert');
+
+    const extra = await playTranscript({ ...paying, sms: undefined }, phone([{ to: '+22376000001', text: 'Couvert' }]).target);
+    expect(extra.problems).toEqual([expect.stringContaining('an SMS more than expected')]);
+    expect(extra.actual.sms).toEqual([{ to: '+22376000001', text: 'Couvert' }]);
+
+    const none = await playTranscript(paying, phone([]).target);
+    expect(none.actual.sms).toBeUndefined();
+  });
+
+  it('reports a step the target cannot play, and a PIN prompt that was not there', async () => {
+    const { wallet: _w, ...noWallet } = phone(paying.sms ?? []).target;
+    const r = await playTranscript(paying, noWallet);
+    expect(r.problems).toContainEqual('step 3 (wallet "confirm 1234"): this target cannot play it');
+    const p = phone([]).target;
+    const r2 = await playTranscript(paying, { ...p, wallet: async () => ({ problem: 'the wallet answered 404 NO_PENDING_PAYMENT' }) });
+    expect(r2.problems).toContainEqual('step 3 (wallet "confirm 1234"): the wallet answered 404 NO_PENDING_PAYMENT');
   });
 });

@@ -7,6 +7,7 @@ import { loadConfig, type Config } from '../../src/config.ts';
 import { openDatabase } from '../../src/db/connection.ts';
 import { seedDemo } from '../../src/db/seed.ts';
 import { createHttpHandler, listen } from '../../src/http/lean.ts';
+import type { IdSource } from '../../src/ids.ts';
 import { createLogger } from '../../src/log.ts';
 import { createServices, type Services } from '../../src/services.ts';
 
@@ -33,6 +34,8 @@ export interface TestAppOptions {
   port?: number;
   /** Where the logs go (with LOG_LEVEL in env), for tests that read them. */
   logDestination?: { write(line: string): void };
+  /** Deterministic ids (transcripts); random otherwise, as in production. */
+  ids?: IdSource;
 }
 
 /** The real app on a real port, a temp SQLite file and a frozen clock. */
@@ -45,7 +48,7 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
   const logger = createLogger(config.LOG_LEVEL, opts.logDestination);
   const db = openDatabase(dbPath);
   if (opts.seed !== false && !opts.dbPath) seedDemo(db, clock);
-  const services = createServices(config, clock, logger, db);
+  const services = createServices(config, clock, logger, db, opts.ids);
   // The server's own request handler: the gateway callbacks on the lean path, the rest through express.
   const server: Server = await new Promise((resolve, reject) => {
     const s = listen(createHttpHandler(services), opts.port ?? 0, '127.0.0.1', (err) => (err ? reject(err) : resolve(s)));

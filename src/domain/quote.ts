@@ -103,6 +103,8 @@ export interface Suggestion {
  * - everything needed to be covered through 31/12 of this year: kind 'restOfYear', only when
  *   that goes beyond the three months.
  * `month` is always the last month the amount pays for, so a screen can say "jusqu'à fin mai".
+ * When the cover restarts with a waiting period, amounts that would still leave care uncovered once
+ * the waiting period ends (paid-through before care starts) are left out, unless nothing else is left.
  */
 export function suggestAmounts(input: { household: QuoteHousehold; today: LocalDate }): Suggestion[] {
   const { household, today } = input;
@@ -140,7 +142,15 @@ export function suggestAmounts(input: { household: QuoteHousehold; today: LocalD
     seen.add(s.amount);
     out.push(s);
   }
-  return out;
+  // A household whose cover restarts waits before care is covered: an amount that pays only months
+  // ending before care starts buys no care ("jusqu'au 30/09" read as covered, when care starts on
+  // 10/10). Those are not suggested; "another amount" still takes any sum.
+  const reachesCare = (s: Suggestion) => {
+    const after = coverageOn({ beneficiaries: household.beneficiaries, parameters: household.parameters, today, ledger: [...household.ledger, { amount: s.amount, paidOn: today }] });
+    return situationOf(after, today, due).kind !== 'waitingUnpaid';
+  };
+  const useful = out.filter(reachesCare);
+  return useful.length > 0 ? useful : out;
 }
 
 /**

@@ -193,9 +193,12 @@ export function provideFlows(d: ProviderDeps): Record<FlowName, FlowEntry> {
 }
 
 /** Of the suggested amounts (smallest first): the first, and the one for three months (else the last of the first three). */
-function pickSuggestions<T>(all: readonly T[]): T[] {
-  const firstThree = all.slice(0, 3);
-  return firstThree.length <= 2 ? firstThree : [firstThree[0] as T, firstThree[2] as T];
+/** The first amount offered, and the one paying three months (or the next one when there is none). */
+function pickSuggestions<T extends { kind: string }>(all: readonly T[]): T[] {
+  const [first, ...rest] = all;
+  if (!first) return [];
+  const second = rest.find((s) => s.kind === 'threeMonths') ?? rest[0];
+  return second ? [first, second] : [first];
 }
 
 /** Members get the main menu in their household's language; other numbers the joining menu, in French unless they chose. */

@@ -91,6 +91,7 @@ describe.skipIf(!browserAvailable())('the office console in a browser', () => {
     await phone.locator('.handset').click();
     await sim.keyboard.press('Enter');
     await until(screen).toContain('2 Cotiser');
+    // The first amount offered pays through April: March alone would end before care starts (30-day wait).
     // Each answer once the previous hop is back (a busy handset ignores keys): its row in the log.
     for (const key of ['2', '1', '1']) {
       const logged = await sim.locator('#log tr').count();
@@ -102,13 +103,13 @@ describe.skipIf(!browserAvailable())('the office console in a browser', () => {
     await sim.keyboard.type('1234');
     await sim.keyboard.press('Enter');
     await until(screen).toContain('paiement effectué');
-    await until(() => phone.getByTestId('inbox').innerText(), { timeout: 15_000 }).toContain('Recu 1 000 FCFA (frais');
+    await until(() => phone.getByTestId('inbox').innerText(), { timeout: 15_000 }).toContain('Recu 2 000 FCFA (frais');
     await sim.close();
 
     // Back at the office: the payment in the support view and in the figures.
     await page.reload();
     expect(await page.getByTestId('payments').innerText()).toContain('réussi');
-    expect(await page.getByTestId('ledger').innerText()).toContain('1 000 FCFA');
+    expect(await page.getByTestId('ledger').innerText()).toContain('2 000 FCFA');
     // Paid, but new members wait 30 days before care is covered.
     expect(await page.getByTestId('coverage').innerText()).toContain("Couverture aujourd'hui : en stage");
     const k = computeKpis(app.services.db, { from: '2026-03-01', to: '2026-03-10', today: '2026-03-10' });

@@ -270,7 +270,7 @@ describe('a payment received before sending', () => {
     await bakaryPays('2000');
     const got = await delivered(BAKARY);
     expect(got).toHaveLength(1);
-    expect(got[0]).toMatch(/^Kénéya Sabatili seereyasèbèn: 2 000 FCFA/);
+    expect(got[0]).toMatch(/^Seereyasèbèn: 2 000 FCFA/);
 
     expect(sends()[0]).toMatchObject({ householdId: 3, status: 'cancelled' });
     expect(app.services.outbox.get(bakary!.outboxId!)).toMatchObject({ status: 'expired', lastError: 'cancelled: a contribution arrived before sending' });

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
 import { addDays, addMonths, coverageOn, dueForMonth, lastDayOfMonth, monthOf } from '../../src/domain/coverage.ts';
+import { fromDayNumber, toDayNumber } from '../../src/domain/dates.ts';
 import type { Beneficiary, LocalDate, Month, Payment, ProductParameters } from '../../src/domain/coverage.ts';
 import { feeFor, gridOn } from '../../src/domain/fees.ts';
 import type { FeeGrid } from '../../src/domain/fees.ts';
@@ -129,33 +130,41 @@ describe('suggested amounts', () => {
     ]);
   });
 
-  it('for a lapsed household restart in the current month, counting its old credit', () => {
+  it('for a lapsed household restart in the current month, counting its old credit; an amount that ends before care starts is not offered', () => {
+    // 500 FCFA would pay March, but after the lapse care starts on 09/04 (30-day wait): it buys no care.
+    expect(quote(500, SANGARE).situation.kind).toBe('waitingUnpaid');
     expect(suggestAmounts({ household: SANGARE, today: TODAY })).toEqual([
-      { kind: 'thisMonth', amount: 500, month: '2026-03' },
       { kind: 'nextMonth', amount: 2000, month: '2026-04' },
       { kind: 'threeMonths', amount: 3500, month: '2026-05' },
       { kind: 'restOfYear', amount: 14_000, month: '2026-12' },
     ]);
   });
 
-  it('leave out the rest of the year when three months already reach December or beyond', () => {
+  it('leave out the rest of the year when three months already reach December or beyond (a new household: its first month ends before care starts)', () => {
     const fresh = { ...TRAORE, ledger: [] };
     expect(suggestAmounts({ household: fresh, today: '2026-10-05' }).map((s) => [s.kind, s.amount, s.month])).toEqual([
-      ['thisMonth', 1750, '2026-10'],
       ['nextMonth', 3500, '2026-11'],
       ['threeMonths', 5250, '2026-12'],
     ]);
-    expect(suggestAmounts({ household: fresh, today: '2026-11-20' }).map((s) => s.month)).toEqual([
-      '2026-11',
-      '2026-12',
-      '2027-01',
-    ]);
+    expect(suggestAmounts({ household: fresh, today: '2026-11-20' }).map((s) => s.month)).toEqual(['2026-12', '2027-01']);
     expect(suggestAmounts({ household: fresh, today: '2026-09-01' }).map((s) => [s.kind, s.amount])).toEqual([
-      ['thisMonth', 1750],
       ['nextMonth', 3500],
       ['threeMonths', 5250],
       ['restOfYear', 7000],
     ]);
+  });
+
+  it('every amount offered buys care once the waiting period is over', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 730 }), fc.constantFrom(TRAORE, SANGARE, { ...TRAORE, ledger: [] }), (offset, household) => {
+        const today = fromDayNumber(toDayNumber('2026-01-01') + offset);
+        for (const s of suggestAmounts({ household, today })) {
+          const q = quote(s.amount, household, 'member', today);
+          expect(q.situation.kind).not.toBe('waitingUnpaid');
+        }
+      }),
+      { numRuns: 200 },
+    );
   });
 
   it('offer nothing to a household with nobody active (its due is 0)', () => {

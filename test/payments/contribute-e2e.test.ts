@@ -35,7 +35,7 @@ const CHOOSE_MOUSSA = `CON Cotiser par Orange Money. Combien?
 0 Retour`;
 
 const CHOOSE_AMINATA = `CON Cotiser par Orange Money. Combien?
-1 Payer 500 FCFA jusqu'au 31/03/2026
+1 Payer 2 000 FCFA jusqu'au 30/04/2026
 2 Payer 3 500 FCFA jusqu'au 31/05/2026
 3 Autre montant
 4 Pour un autre ménage
@@ -187,7 +187,9 @@ describe('+22376000002 pays more than its wallet holds', () => {
     const s = ussd(app, AMINATA, 'poor-1');
     expect(await s.send()).toBe(MAIN_FR);
     expect(await s.send('2')).toBe(CHOOSE_AMINATA);
-    expect(await s.send('1')).toBe(QUOTE_AMINATA_500);
+    // 500 FCFA buys no care after the lapse, so it is not suggested: typed as another amount.
+    expect(await s.send('3')).toMatch(/^CON Tapez le montant en chiffres/);
+    expect(await s.send('500')).toBe(QUOTE_AMINATA_500);
     expect(await s.send('1')).toBe(STARTED_FR);
 
     const txnId = (await wallet(app, AMINATA)).pending?.txnId;
@@ -333,7 +335,7 @@ describe('a payment already waiting for the PIN', () => {
 
 describe('a lapsed household paid for from another phone: what is true is said, on the quote, the receipts and the coverage screen', () => {
   const CHOOSE_FOR_AMINATA = `CON Cotiser pour le ménage de Aminata S.: combien?
-1 Payer 500 FCFA jusqu'au 31/03/2026
+1 Payer 2 000 FCFA jusqu'au 30/04/2026
 2 Payer 3 500 FCFA jusqu'au 31/05/2026
 3 Autre montant
 0 Retour`;
@@ -344,15 +346,16 @@ Est-ce le bon ménage?
 2 Non
 0 Retour 00 Menu`;
 
-  /** Moussa, from the main menu, pays for Aminata's household found by what he types, the suggestion `pick`. */
-  async function moussaPaysForAminata(sessionId: string, typed: string, pick: string) {
+  /** Moussa, from the main menu, pays for Aminata's household found by what he types, then `pick` (a suggestion, or '3' and an amount). */
+  async function moussaPaysForAminata(sessionId: string, typed: string, ...pick: string[]) {
     const s = ussd(app, MOUSSA, sessionId);
     expect(await s.send()).toBe(MAIN_FR);
     expect(await s.send('2')).toBe(CHOOSE_MOUSSA);
     expect(await s.send('4')).toBe('CON Numéro de téléphone ou de carte du ménage à payer:\n0 Retour 00 Menu');
     expect(await s.send(typed)).toBe(CONFIRM_AMINATA);
     expect(await s.send('1')).toBe(CHOOSE_FOR_AMINATA);
-    return { s, quote: await s.send(pick) };
+    for (const p of pick.slice(0, -1)) await s.send(p);
+    return { s, quote: await s.send(pick.at(-1) as string) };
   }
 
   it('3 500 FCFA by her phone number as typed on a handset: care covered from the end of the waiting period, never "covered" before it', async () => {
@@ -388,7 +391,7 @@ Reste 1 500 FCFA pour juin
   });
 
   it('500 FCFA by her card digits (0002): the quote says care is not covered before 09/04, the receipt what is still needed', async () => {
-    const { s, quote } = await moussaPaysForAminata('for-2', '0002', '1');
+    const { s, quote } = await moussaPaysForAminata('for-2', '0002', '3', '500');
     // 500 FCFA restarts March only; the waiting period ends after it: no care is covered by this payment alone.
     expect(quote).toBe(`CON Somme: 500 FCFA
 Frais: 50 FCFA, par vous

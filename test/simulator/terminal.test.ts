@@ -124,7 +124,7 @@ describe('the terminal phone', () => {
     expect(r.out).toContain('(end-of-session notification Success → 200)');
     expect(r.out).toContain('┌ Orange Money ─ pay 2000 FCFA to UTM, fee 100, total 2100 FCFA');
     expect(r.out).toContain('└ paid; balance 17900 FCFA');
-    expect(r.out).toContain('✉ SMS from UTM: Kénéya Sabatili seereyasèbèn: 2 000 FCFA sòròla (musaka 100 FCFA)');
+    expect(r.out).toContain('✉ SMS from UTM: Seereyasèbèn: 2 000 FCFA sòròla (musaka 100 FCFA)');
   });
 
   it('asks for the PIN interactively; an empty line refuses the payment', async () => {

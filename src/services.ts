@@ -154,7 +154,7 @@ export function createServices(config: Config, clock: Clock, logger: Logger, db:
     staff: createStaffStore(db, clock, audit),
     queue: createCallbackQueue(db, clock, audit),
     search: createMemberSearch(db),
-    support: createSupport(db, { households, preferences, payments, sessions }),
+    support: createSupport(db, { households, preferences, payments, sessions, outbox }),
     reminderRules: createReminderRules(db, clock, audit),
   };
 

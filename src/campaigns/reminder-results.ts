@@ -1,6 +1,7 @@
 // What each reminder rule achieves, from reminder_sends (one row per household, rule and period),
 // the outbox and the ledger, with the same figures as a campaign's results.
 import type { Db } from '../db/connection.ts';
+import { paymentsOfRemindedSince, reminderSendOutcomes } from '../db/reminder-rules.ts';
 import { conversions, type Conversions } from './conversions.ts';
 
 export interface ReminderRuleResults {
@@ -25,29 +26,10 @@ export interface ReminderRuleResults {
 }
 
 export function reminderRuleResults(db: Db): ReminderRuleResults[] {
-  const sends = db
-    .prepare(
-      `SELECT r.rule, r.household_id AS householdId, r.status, r.created_ms AS createdMs, o.status AS outboxStatus,
-         o.provider_message_id IS NOT NULL AS viaGateway,
-         (SELECT MIN(h.at_ms) FROM sms_status_history h WHERE h.message_id = o.id AND h.status = 'delivered') AS deliveredMs,
-         EXISTS (SELECT 1 FROM sms_optouts s WHERE s.phone = o.recipient AND s.opted_out = 1
-                 AND s.updated_at >= strftime('%Y-%m-%dT%H:%M:%fZ', r.created_ms / 1000.0, 'unixepoch')) AS optedOutAfter
-       FROM reminder_sends r LEFT JOIN sms_outbox o ON o.id = r.outbox_id ORDER BY r.rule, r.id`,
-    )
-    .all() as Array<{
-    rule: string; householdId: number; status: 'held' | 'queued' | 'cancelled' | 'skipped'; createdMs: number;
-    outboxStatus: string | null; viaGateway: number | null; deliveredMs: number | null; optedOutAfter: number;
-  }>;
+  const sends = reminderSendOutcomes(db);
   if (sends.length === 0) return [];
   const since = new Date(Math.min(...sends.map((s) => s.createdMs))).toISOString();
-  const payments = (
-    db
-      .prepare(
-        `SELECT household_id AS householdId, paid_at AS paidAt FROM contributions
-         WHERE paid_at >= ? AND household_id IN (SELECT household_id FROM reminder_sends)`,
-      )
-      .all(since) as Array<{ householdId: number; paidAt: string }>
-  ).map((p) => ({ householdId: p.householdId, paidMs: Date.parse(p.paidAt) }));
+  const payments = paymentsOfRemindedSince(db, since).map((p) => ({ householdId: p.householdId, paidMs: Date.parse(p.paidAt) }));
 
   const rules = [...new Set(sends.map((s) => s.rule))];
   return rules.map((rule) => {

@@ -62,3 +62,87 @@ export function createCallbackStore(db: Db) {
 }
 
 export type CallbackStore = ReturnType<typeof createCallbackStore>;
+
+/** A request in the office's queue, with its household when known. */
+export interface QueuedCallbackRow {
+  id: number;
+  phone: string;
+  reason: string;
+  channel: string;
+  status: 'open' | 'claimed';
+  createdAt: string;
+  promisedBy: string;
+  claimedBy: string | null;
+  householdId: number | null;
+  adherentName: string | null;
+  cardNumber: string | null;
+}
+
+/** The request as the audit log records it, before and after a change. */
+export interface CallbackState {
+  id: number;
+  status: string;
+  claimedBy: string | null;
+  outcome: string | null;
+  doneAt: string | null;
+}
+
+/** A request as the member's file lists it. */
+export interface MemberCallbackRow {
+  id: number;
+  reason: string;
+  status: string;
+  createdAt: string;
+  promisedBy: string;
+  claimedBy: string | null;
+  outcome: string | null;
+}
+
+/** The office's side of the call-back requests: the queue, claiming, closing, and how long members waited. */
+export function createCallbackQueueStore(db: Db) {
+  const open = db.prepare(
+    `SELECT c.id, c.phone, c.reason, c.channel, c.status, c.created_at AS createdAt, c.promised_by AS promisedBy,
+       c.claimed_by AS claimedBy, c.household_id AS householdId, h.adherent_name AS adherentName, h.card_number AS cardNumber
+     FROM callback_requests c LEFT JOIN households h ON h.id = c.household_id
+     WHERE c.status IN ('open', 'claimed') ORDER BY c.created_at, c.id`,
+  );
+  const byId = db.prepare('SELECT id, status, claimed_by AS claimedBy, outcome, done_at AS doneAt FROM callback_requests WHERE id = ?');
+  const claim = db.prepare("UPDATE callback_requests SET status = 'claimed', claimed_by = ?, claimed_at = ? WHERE id = ? AND status = 'open'");
+  const done = db.prepare(
+    "UPDATE callback_requests SET status = 'done', done_at = ?, outcome = ?, claimed_by = coalesce(claimed_by, ?) WHERE id = ? AND status != 'done'",
+  );
+  const durations = db.prepare(
+    `SELECT (julianday(done_at) - julianday(created_at)) * 1440 FROM callback_requests
+     WHERE status = 'done' AND done_at >= ? ORDER BY 1`,
+  ).pluck();
+  const ofMember = db.prepare(
+    `SELECT id, reason, status, created_at AS createdAt, promised_by AS promisedBy, claimed_by AS claimedBy, outcome
+     FROM callback_requests WHERE phone = ? OR household_id = ? ORDER BY id DESC LIMIT 20`,
+  );
+
+  return {
+    /** Requests not done yet, oldest first. */
+    openRequests(): QueuedCallbackRow[] {
+      return open.all() as QueuedCallbackRow[];
+    },
+    state(id: number): CallbackState | undefined {
+      return byId.get(id) as CallbackState | undefined;
+    },
+    /** An officer takes an open request; false when it was not open. */
+    claim(id: number, by: string, at: string): boolean {
+      return claim.run(by, at, id).changes === 1;
+    },
+    /** Closes a request not done yet with what was said; false when it was done already. */
+    close(id: number, outcome: string, by: string, at: string): boolean {
+      return done.run(at, outcome, by, id).changes === 1;
+    },
+    /** Minutes from request to done of the requests done since `sinceIso`, ascending. */
+    minutesToCallBackSince(sinceIso: string): number[] {
+      return durations.all(sinceIso) as number[];
+    },
+    /** A member's latest 20 requests, by phone or household, newest first. */
+    ofMember(phone: string, householdId: number): MemberCallbackRow[] {
+      return ofMember.all(phone, householdId) as MemberCallbackRow[];
+    },
+  };
+}

@@ -536,3 +536,8 @@ export function migrate(db: Database.Database): number {
   }
   return count;
 }
+
+/** How many migrations this database has applied, and the latest version among them (0: none). */
+export function appliedMigrations(db: Database.Database): { applied: number; latest: number } {
+  return db.prepare('SELECT COUNT(*) AS applied, COALESCE(MAX(version), 0) AS latest FROM schema_migrations').get() as { applied: number; latest: number };
+}

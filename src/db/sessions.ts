@@ -37,6 +37,18 @@ export interface SessionEvent {
   errorMessage: string | null;
 }
 
+/** A session as the member's file in the office lists it, with how the gateway reported its end. */
+export interface RecentSession {
+  sessionId: string;
+  updatedMs: number;
+  hops: number;
+  lastText: string;
+  lastReply: string;
+  status: string;
+  /** The end-of-session event's status (Success, Incomplete, Failed), null before one arrived. */
+  event: string | null;
+}
+
 const COLUMNS = `session_id AS sessionId, phone, service_code AS serviceCode, machine, version, snapshot, home,
   page, invalid, hops, last_text AS lastText, last_reply AS lastReply, status, created_ms AS createdMs, updated_ms AS updatedMs`;
 
@@ -88,6 +100,12 @@ export function createSessionStore(db: Db) {
   );
   const hopsOf = db.prepare('SELECT hop, text, reply FROM ussd_hops WHERE session_id = ? ORDER BY hop');
   const pruneHops = db.prepare('DELETE FROM ussd_hops WHERE at_ms < ?');
+  const recentOf = db.prepare(
+    `SELECT s.session_id AS sessionId, s.updated_ms AS updatedMs, s.hops, s.last_text AS lastText, s.last_reply AS lastReply, s.status,
+       e.status AS event
+     FROM ussd_sessions s LEFT JOIN ussd_session_events e ON e.session_id = s.session_id
+     WHERE s.phone = ? ORDER BY s.updated_ms DESC LIMIT 10`,
+  );
   /** The session's row, and the screen of this hop for the office's support view. */
   const write = (row: SessionRow) => {
     upsert.run(row);
@@ -126,6 +144,10 @@ export function createSessionStore(db: Db) {
     /** What the member typed and saw at each hop of a session, oldest first. */
     hops(sessionId: string): Array<{ hop: number; text: string; reply: string }> {
       return hopsOf.all(sessionId) as Array<{ hop: number; text: string; reply: string }>;
+    },
+    /** The phone's latest 10 sessions, newest first. */
+    recentOf(phone: string): RecentSession[] {
+      return recentOf.all(phone) as RecentSession[];
     },
     /** Resolves once the row is committed. */
     save(row: SessionRow): Promise<void> {

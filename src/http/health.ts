@@ -1,7 +1,9 @@
 import type { RequestHandler } from 'express';
 import type { Clock } from '../clock.ts';
 import type { Db } from '../db/connection.ts';
-import { migrations } from '../db/migrations.ts';
+import { appliedMigrations, migrations } from '../db/migrations.ts';
+import { createOutboxReports } from '../db/outbox-reports.ts';
+import { atomically } from '../db/transaction.ts';
 
 export interface HealthDeps {
   db: Db;
@@ -32,21 +34,10 @@ export function health(deps: HealthDeps): Health {
   const time = now.toISOString();
   try {
     const nowMs = now.getTime();
-    const read = deps.db.transaction(() => {
-      const m = deps.db.prepare('SELECT COUNT(*) AS applied, COALESCE(MAX(version), 0) AS latest FROM schema_migrations').get() as {
-        applied: number;
-        latest: number;
-      };
-      const q = deps.db
-        .prepare(`SELECT COUNT(*) AS queued, MIN(CASE WHEN next_attempt_ms <= ? THEN next_attempt_ms END) AS oldestDue FROM sms_outbox WHERE status = 'queued'`)
-        .get(nowMs) as { queued: number; oldestDue: number | null };
-      const failed = deps.db
-        .prepare(`SELECT COUNT(*) FROM sms_outbox WHERE status = 'failed' AND updated_ms >= ?`)
-        .pluck()
-        .get(nowMs - 3_600_000) as number;
-      return { m, q, failed };
-    });
-    const { m, q, failed } = read();
+    const { m, q } = atomically(deps.db, () => ({
+      m: appliedMigrations(deps.db),
+      q: createOutboxReports(deps.db).queue(nowMs, nowMs - 3_600_000),
+    }));
     return {
       status: m.latest >= EXPECTED ? 'ok' : 'error',
       time,
@@ -54,8 +45,8 @@ export function health(deps: HealthDeps): Health {
       dispatcher: {
         running: deps.dispatcher.isRunning(),
         queued: q.queued,
-        oldestQueuedAgeSeconds: q.oldestDue === null ? null : Math.max(0, Math.round((nowMs - q.oldestDue) / 1000)),
-        failedLastHour: failed,
+        oldestQueuedAgeSeconds: q.oldestDueMs === null ? null : Math.max(0, Math.round((nowMs - q.oldestDueMs) / 1000)),
+        failedLastHour: q.failedSince,
       },
     };
   } catch (err) {

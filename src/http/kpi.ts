@@ -4,6 +4,7 @@ import type { Campaigns } from '../campaigns/campaigns.ts';
 import { bamakoDay, type Clock } from '../clock.ts';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/connection.ts';
+import { createHouseholdFile } from '../db/household-file.ts';
 import { isLocalDate } from '../domain/dates.ts';
 import { computeKpisInWorker } from '../office/kpi-async.ts';
 import { computeKpis, CSV_SECTIONS, kpisToCsv, type CsvSection, type KpiOptions, type Kpis } from '../office/kpi.ts';
@@ -64,10 +65,10 @@ function fail(res: Response, status: number, error: string): void {
  * API and the console's pages. Rejects with a RangeError for a bad period or scope.
  */
 export function createKpiSource(deps: Omit<KpiRouteDeps, 'token'>): (options: Omit<KpiOptions, 'campaigns'>) => Promise<Kpis> {
-  const households = deps.db.prepare('SELECT COUNT(*) FROM households').pluck();
+  const households = createHouseholdFile(deps.db);
   const c = deps.config;
   return async (options) => {
-    const large = c.DATABASE_PATH !== ':memory:' && (households.get() as number) > (deps.workerAboveHouseholds ?? WORKER_ABOVE_HOUSEHOLDS);
+    const large = c.DATABASE_PATH !== ':memory:' && households.count() > (deps.workerAboveHouseholds ?? WORKER_ABOVE_HOUSEHOLDS);
     return large
       ? computeKpisInWorker({
           path: c.DATABASE_PATH,

@@ -1,16 +1,15 @@
 import { parsePhoneNumberFromString } from 'libphonenumber-js/mobile';
 import { bamakoDay } from '../clock.ts';
+import { createCallbackQueueStore, type MemberCallbackRow } from '../db/callbacks.ts';
 import type { Db } from '../db/connection.ts';
-import { SUMMARY, type HouseholdStore, type HouseholdSummary } from '../db/households.ts';
+import { createHouseholdFile, createHouseholdSearch, fold, type LedgerLine, type NoteRow } from '../db/household-file.ts';
+import type { HouseholdStore, HouseholdSummary } from '../db/households.ts';
+import { createOutboxReports, type SentMessage } from '../db/outbox-reports.ts';
 import type { PreferenceStore } from '../db/preferences.ts';
-import type { SessionStore } from '../db/sessions.ts';
+import type { RecentSession, SessionStore } from '../db/sessions.ts';
 import { addMonths, coverageView, lastDayOfMonth, monthOf, type CoverageView } from '../domain/coverage.ts';
 import type { Payment, Payments } from '../payments/payments.ts';
-
-/** Lower case without accents: "Sangaré" and "sangare" are the same name to an officer typing fast. */
-export function fold(s: string): string {
-  return s.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
-}
+import type { Outbox } from '../sms/outbox.ts';
 
 /** A LIKE pattern matching `s` anywhere, with the user's % and _ taken literally. */
 function containing(s: string): string {
@@ -23,32 +22,25 @@ export interface SearchHit extends HouseholdSummary {
 
 /**
  * Finds households by phone (any way it is written: 76 00 00 01, 0022376000001, +223…), card
- * number, or name of the adherent or a beneficiary, accent-insensitive. Every value is bound as a
- * parameter, so quotes and other SQL characters are just characters.
+ * number, or name of the adherent or a beneficiary, accent-insensitive.
  */
 export function createMemberSearch(db: Db) {
-  db.function('sabatili_fold', { deterministic: true }, (v: unknown) => (typeof v === 'string' ? fold(v) : v));
-  const byPhone = db.prepare(`${SUMMARY} WHERE h.phone = ?`);
-  const byCard = db.prepare(`${SUMMARY} WHERE h.card_number = ? COLLATE NOCASE`);
-  const byName = db.prepare(`${SUMMARY} WHERE sabatili_fold(h.adherent_name) LIKE ? ESCAPE '\\' ORDER BY h.adherent_name LIMIT ?`);
-  const byBeneficiary = db.prepare(
-    `${SUMMARY} WHERE h.id IN (SELECT household_id FROM beneficiaries WHERE sabatili_fold(name) LIKE ? ESCAPE '\\') ORDER BY h.adherent_name LIMIT ?`,
-  );
+  const households = createHouseholdSearch(db);
 
   return function search(query: string, limit = 50): SearchHit[] {
     const q = query.trim();
     if (!q) return [];
     const hits = new Map<number, SearchHit>();
-    const add = (rows: unknown[], matched: SearchHit['matched']) => {
-      for (const r of rows as HouseholdSummary[]) if (!hits.has(r.id)) hits.set(r.id, { ...r, matched });
+    const add = (rows: HouseholdSummary[], matched: SearchHit['matched']) => {
+      for (const r of rows) if (!hits.has(r.id)) hits.set(r.id, { ...r, matched });
     };
     const phone = parsePhoneNumberFromString(q.replace(/^00/, '+'), 'ML');
-    if (phone?.isValid()) add(byPhone.all(phone.number), 'phone');
-    add(byCard.all(q), 'card');
+    if (phone?.isValid()) add(households.withPhone(phone.number), 'phone');
+    add(households.withCard(q), 'card');
     if (q.length >= 2) {
       const pattern = containing(fold(q));
-      add(byName.all(pattern, limit), 'name');
-      add(byBeneficiary.all(pattern, limit), 'beneficiary');
+      add(households.withAdherentLike(pattern, limit), 'name');
+      add(households.withBeneficiaryLike(pattern, limit), 'beneficiary');
     }
     return [...hits.values()].slice(0, limit);
   };
@@ -60,44 +52,28 @@ export interface SupportView {
   /** The household's coverage at the end of each of the last months, oldest first: how it changed. */
   history: Array<{ day: string; status: CoverageView['status']; paidThrough: string | null }>;
   beneficiaries: Array<{ id: number; name: string; subsidised: boolean; active: boolean; status: string }>;
-  ledger: Array<{ paidOn: string; amount: number; fee: number; channel: string; operatorTxnId: string | null }>;
+  ledger: LedgerLine[];
   payments: Payment[];
-  sms: Array<{ id: number; createdMs: number; kind: string; status: string; text: string; lastError: string | null }>;
-  sessions: Array<{
-    sessionId: string; updatedMs: number; hops: number; lastText: string; lastReply: string; status: string; event: string | null;
+  sms: SentMessage[];
+  sessions: Array<RecentSession & {
     /** What the member typed and saw at each hop. */
     screens: Array<{ hop: number; text: string; reply: string }>;
   }>;
-  callbacks: Array<{ id: number; reason: string; status: string; createdAt: string; promisedBy: string; claimedBy: string | null; outcome: string | null }>;
+  callbacks: MemberCallbackRow[];
   remindersEnabled: boolean;
   optedOut: boolean;
   wallets: Array<{ msisdn: string; linkedAt: string }>;
-  notes: Array<{ at: string; author: string; text: string }>;
+  notes: NoteRow[];
 }
 
 /** Everything an officer needs on one page when a member calls UTM. */
-export function createSupport(db: Db, deps: { households: HouseholdStore; preferences: PreferenceStore; payments: Payments; sessions: SessionStore }) {
-  const sms = db.prepare(
-    `SELECT id, created_ms AS createdMs, kind, status, text, last_error AS lastError FROM sms_outbox WHERE recipient = ? ORDER BY id DESC LIMIT 30`,
-  );
-  const sessions = db.prepare(
-    `SELECT s.session_id AS sessionId, s.updated_ms AS updatedMs, s.hops, s.last_text AS lastText, s.last_reply AS lastReply, s.status,
-       e.status AS event
-     FROM ussd_sessions s LEFT JOIN ussd_session_events e ON e.session_id = s.session_id
-     WHERE s.phone = ? ORDER BY s.updated_ms DESC LIMIT 10`,
-  );
-  const callbacks = db.prepare(
-    `SELECT id, reason, status, created_at AS createdAt, promised_by AS promisedBy, claimed_by AS claimedBy, outcome
-     FROM callback_requests WHERE phone = ? OR household_id = ? ORDER BY id DESC LIMIT 20`,
-  );
-  const optOut = db.prepare('SELECT opted_out FROM sms_optouts WHERE phone = ?').pluck();
-  const wallets = db.prepare('SELECT msisdn, linked_at AS linkedAt FROM wallets WHERE household_id = ? AND unlinked_at IS NULL');
-  const notes = db.prepare(
-    `SELECT n.at, s.name AS author, n.text FROM household_notes n JOIN staff s ON s.id = n.staff_id WHERE n.household_id = ? ORDER BY n.id DESC`,
-  );
-  const ledger = db.prepare(
-    `SELECT paid_on AS paidOn, amount, fee, channel, operator_txn_id AS operatorTxnId FROM contributions WHERE household_id = ? ORDER BY paid_at DESC, id DESC`,
-  );
+export function createSupport(
+  db: Db,
+  deps: { households: HouseholdStore; preferences: PreferenceStore; payments: Payments; sessions: SessionStore; outbox: Outbox },
+) {
+  const file = createHouseholdFile(db);
+  const messages = createOutboxReports(db);
+  const callbacks = createCallbackQueueStore(db);
 
   return function supportView(householdId: number, now: Date): SupportView | undefined {
     const record = deps.households.load(householdId);
@@ -123,15 +99,15 @@ export function createSupport(db: Db, deps: { households: HouseholdStore; prefer
         active: b.active,
         status: coverage.beneficiaries[i]?.status ?? 'inactive',
       })),
-      ledger: ledger.all(householdId) as SupportView['ledger'],
+      ledger: file.ledgerNewestFirst(householdId),
       payments: deps.payments.recent(householdId, 30),
-      sms: sms.all(h.phone) as SupportView['sms'],
-      sessions: (sessions.all(h.phone) as Array<Omit<SupportView['sessions'][number], 'screens'>>).map((x) => ({ ...x, screens: deps.sessions.hops(x.sessionId) })),
-      callbacks: callbacks.all(h.phone, householdId) as SupportView['callbacks'],
+      sms: messages.latestTo(h.phone, 30),
+      sessions: deps.sessions.recentOf(h.phone).map((x) => ({ ...x, screens: deps.sessions.hops(x.sessionId) })),
+      callbacks: callbacks.ofMember(h.phone, householdId),
       remindersEnabled: deps.preferences.remindersEnabled(householdId),
-      optedOut: optOut.get(h.phone) === 1,
-      wallets: wallets.all(householdId) as SupportView['wallets'],
-      notes: notes.all(householdId) as SupportView['notes'],
+      optedOut: deps.outbox.isOptedOut(h.phone),
+      wallets: file.linkedWallets(householdId),
+      notes: file.notes(householdId),
     };
   };
 }

@@ -11,7 +11,10 @@ import { Eta } from 'eta';
 import { z } from 'zod';
 import type { Clock } from '../clock.ts';
 import type { Db } from '../db/connection.ts';
+import { createHouseholdFile } from '../db/household-file.ts';
 import type { HouseholdStore } from '../db/households.ts';
+import { createOutboxReports } from '../db/outbox-reports.ts';
+import { atomically } from '../db/transaction.ts';
 import { formatDate, formatDateTime, formatMoney } from '../i18n/format.ts';
 import type { Logger } from '../log.ts';
 import type { Payments } from '../payments/payments.ts';
@@ -151,6 +154,8 @@ export function officeRoutes(app: Express, d: OfficeDeps): void {
   const officer = requireStaff('officer', forbidden);
   const manager = requireStaff('manager', forbidden);
   const form = express.urlencoded({ extended: false, limit: '64kb' });
+  const householdFile = createHouseholdFile(d.db);
+  const outboxReports = createOutboxReports(d.db);
   const notFound = (res: Response, what: string) => page(res, 'message', { title: what, text: "Vérifiez le lien, ou cherchez le ménage depuis la page Membres." }, 404);
 
   app.use(
@@ -220,11 +225,11 @@ export function officeRoutes(app: Express, d: OfficeDeps): void {
     const checked = checkHousehold(v, d, { today: today() });
     if (!checked.ok) return householdForm(res, v, checked.errors, undefined, 400);
     const at = d.clock.now();
-    const id = d.db.transaction(() => {
+    const id = atomically(d.db, () => {
       const created = d.households.create(checked.value, at);
       d.audit.record(actorOf(res), at, { action: 'household.register', entity: 'household', entityId: created, after: checked.value });
       return created;
-    })();
+    });
     res.redirect(303, withFlash(`/admin/households/${id}`, 'household-registered'));
   });
 
@@ -245,7 +250,7 @@ export function officeRoutes(app: Express, d: OfficeDeps): void {
     if (!checked.ok) return householdForm(res, v, checked.errors, id.data, 400);
     const { adherentName, phone, language, mutuelleId } = checked.value;
     const at = d.clock.now();
-    const saved = d.db.transaction(() => {
+    const saved = atomically(d.db, () => {
       if (!d.households.update(id.data, Number(v.version), { adherentName, phone, language, mutuelleId }, at)) return false;
       d.audit.record(actorOf(res), at, {
         action: 'household.edit', entity: 'household', entityId: id.data,
@@ -253,7 +258,7 @@ export function officeRoutes(app: Express, d: OfficeDeps): void {
         after: { adherentName, phone, language, mutuelleId },
       });
       return true;
-    })();
+    });
     if (!saved) {
       // Someone saved first: show their version, never overwrite it silently.
       const now = d.households.load(id.data)?.household;
@@ -301,11 +306,11 @@ export function officeRoutes(app: Express, d: OfficeDeps): void {
     const text = String((req.body as Record<string, unknown>).text ?? '').trim();
     if (!text) throw new ActionError('La note est vide.');
     const actor = actorOf(res);
-    d.db.transaction(() => {
+    atomically(d.db, () => {
       const at = d.clock.now();
-      const id = d.db.prepare('INSERT INTO household_notes (household_id, staff_id, at, text) VALUES (?, ?, ?, ?)').run(householdId, actor.staffId, at.toISOString(), text.slice(0, 2000)).lastInsertRowid;
-      d.audit.record(actor, at, { action: 'household.note', entity: 'household', entityId: householdId, after: { noteId: Number(id), text } });
-    })();
+      const id = householdFile.addNote(householdId, actor.staffId, at, text.slice(0, 2000));
+      d.audit.record(actor, at, { action: 'household.note', entity: 'household', entityId: householdId, after: { noteId: id, text } });
+    });
     return 'note-saved';
   });
 
@@ -313,29 +318,27 @@ export function officeRoutes(app: Express, d: OfficeDeps): void {
     const language = (req.body as Record<string, unknown>).language;
     if (language !== 'fr' && language !== 'bm') throw new ActionError('Langue inconnue.');
     const before = d.households.load(householdId)?.household.language;
-    d.db.transaction(() => {
+    atomically(d.db, () => {
       const at = d.clock.now();
       d.households.setLanguage(householdId, language, at);
       d.audit.record(actorOf(res), at, { action: 'household.language', entity: 'household', entityId: householdId, before: { language: before }, after: { language } });
-    })();
+    });
     return 'language-changed';
   });
 
   householdAction('payments/:paymentId/resend-receipt', (req, res, householdId) => {
     const payment = d.payments.ofHousehold(householdId, Number(req.params.paymentId));
     if (!payment || payment.status !== 'succeeded' || !payment.operatorTxnId) throw new ActionError('Pas de reçu pour ce paiement.');
-    const original = d.db
-      .prepare('SELECT recipient, text, language FROM sms_outbox WHERE source_key = ?')
-      .get(`receipt:${payment.operatorTxnId}`) as { recipient: string; text: string; language: 'fr' | 'bm' } | undefined;
+    const original = outboxReports.bySourceKey(`receipt:${payment.operatorTxnId}`);
     if (!original) throw new ActionError("Le reçu d'origine est introuvable.");
-    d.db.transaction(() => {
+    atomically(d.db, () => {
       const at = d.clock.now();
       const resent = d.outbox.enqueue({
         to: original.recipient, text: original.text, lang: original.language, kind: 'transactional',
         sourceKey: `resend:${payment.operatorTxnId}:${at.getTime()}`,
       });
       d.audit.record(actorOf(res), at, { action: 'payment.resend-receipt', entity: 'payment', entityId: payment.id, after: { outbox: resent } });
-    })();
+    });
     return 'receipt-resent';
   });
 
@@ -354,10 +357,10 @@ export function officeRoutes(app: Express, d: OfficeDeps): void {
     if (b === null) throw new ActionError('Le nom du bénéficiaire est requis.');
     if ('error' in b) throw new ActionError(b.error);
     const at = d.clock.now();
-    d.db.transaction(() => {
+    atomically(d.db, () => {
       const id = d.households.addBeneficiary(householdId, b.value, at);
       d.audit.record(actorOf(res), at, { action: 'beneficiary.add', entity: 'household', entityId: householdId, after: { beneficiaryId: id, ...b.value } });
-    })();
+    });
     return 'beneficiary-added';
   });
 
@@ -365,10 +368,10 @@ export function officeRoutes(app: Express, d: OfficeDeps): void {
     const active = (req.body as Record<string, unknown>).active === '1';
     const beneficiaryId = Number(req.params.beneficiaryId);
     const at = d.clock.now();
-    d.db.transaction(() => {
+    atomically(d.db, () => {
       if (!d.households.setBeneficiaryActive(householdId, beneficiaryId, active, at)) throw new ActionError('Bénéficiaire introuvable.');
       d.audit.record(actorOf(res), at, { action: active ? 'beneficiary.reactivate' : 'beneficiary.deactivate', entity: 'household', entityId: householdId, before: { beneficiaryId, active: !active }, after: { beneficiaryId, active } });
-    })();
+    });
     return active ? 'beneficiary-reactivated' : 'beneficiary-withdrawn';
   });
 
@@ -376,20 +379,20 @@ export function officeRoutes(app: Express, d: OfficeDeps): void {
     const msisdn = mobileNumber(String((req.body as Record<string, unknown>).msisdn ?? ''));
     if (!msisdn) throw new ActionError('Numéro Orange Money invalide.');
     const at = d.clock.now();
-    d.db.transaction(() => {
+    atomically(d.db, () => {
       if (!d.households.linkWallet(householdId, msisdn, at)) throw new ActionError(`Le portefeuille ${msisdn} est déjà lié à un ménage.`);
       d.audit.record(actorOf(res), at, { action: 'wallet.link', entity: 'household', entityId: householdId, after: { msisdn } });
-    })();
+    });
     return 'wallet-linked';
   });
 
   householdAction('wallets/unlink', (req, res, householdId) => {
     const msisdn = String((req.body as Record<string, unknown>).msisdn ?? '');
     const at = d.clock.now();
-    d.db.transaction(() => {
+    atomically(d.db, () => {
       if (!d.households.unlinkWallet(householdId, msisdn, at)) throw new ActionError("Ce portefeuille n'est pas lié à ce ménage.");
       d.audit.record(actorOf(res), at, { action: 'wallet.unlink', entity: 'household', entityId: householdId, before: { msisdn } });
-    })();
+    });
     return 'wallet-unlinked';
   });
 

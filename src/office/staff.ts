@@ -1,10 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Clock } from '../clock.ts';
 import type { Db } from '../db/connection.ts';
+import { createStaffRepository, type Role, type StaffRow } from '../db/staff.ts';
+import { atomically } from '../db/transaction.ts';
 import type { Actor, Audit } from './audit.ts';
 import { hashPassword, PASSWORD_PROBLEMS, passwordProblem, verifyPassword, type PasswordProblem } from './passwords.ts';
 
-export type Role = 'officer' | 'manager';
+export type { Role } from '../db/staff.ts';
 
 export interface Staff {
   id: number;
@@ -52,33 +54,13 @@ export type LoginResult =
   /** The page shows one message for a wrong email, a wrong password and a throttled attempt, so it reveals none of them. */
   | { ok: false; reason: 'invalid' | 'throttled' | 'disabled' };
 
-interface StaffRow {
-  id: number;
-  email: string;
-  name: string;
-  role: Role;
-  active: number;
-  password_hash: string;
-}
-
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 const toStaff = (r: StaffRow): Staff => ({ id: r.id, email: r.email, name: r.name, role: r.role, active: r.active === 1 });
 
 /** Staff accounts and their console sessions. Session tokens are stored hashed: a copy of the database opens no session. */
 export function createStaffStore(db: Db, clock: Clock, audit: Audit) {
-  const byEmail = db.prepare('SELECT * FROM staff WHERE email = ?');
-  const byId = db.prepare('SELECT * FROM staff WHERE id = ?');
-  const failures = db.prepare('SELECT count(*) AS n, max(at_ms) AS last FROM staff_login_failures WHERE email = ? AND address = ? AND at_ms > ?');
-  const addFailure = db.prepare('INSERT INTO staff_login_failures (email, address, at_ms) VALUES (?, ?, ?)');
-  const pruneFailures = db.prepare('DELETE FROM staff_login_failures WHERE at_ms <= ?');
-  const clearFailures = db.prepare('DELETE FROM staff_login_failures WHERE email = ? AND address = ?');
-  const insertSession = db.prepare('INSERT INTO staff_sessions (token_hash, staff_id, csrf_token, created_ms, expires_ms) VALUES (?, ?, ?, ?, ?)');
-  const sessionByHash = db.prepare(
-    `SELECT s.csrf_token, s.expires_ms, t.* FROM staff_sessions s JOIN staff t ON t.id = s.staff_id WHERE s.token_hash = ?`,
-  );
-  const deleteSession = db.prepare('DELETE FROM staff_sessions WHERE token_hash = ?');
-  const deleteExpired = db.prepare('DELETE FROM staff_sessions WHERE expires_ms <= ?');
+  const repo = createStaffRepository(db);
 
   return {
     async add(input: { email: string; name: string; role: Role; password: string }, actor: Actor): Promise<Staff> {
@@ -87,39 +69,34 @@ export function createStaffStore(db: Db, clock: Clock, audit: Audit) {
       if (!input.name.trim()) throw new StaffError('name: is required');
       const problem = passwordProblem(input.password, email);
       if (problem) throw new PasswordError(problem);
-      if (byEmail.get(email)) throw new StaffError(`email: ${email} already has an account`);
+      if (repo.byEmail(email)) throw new StaffError(`email: ${email} already has an account`);
       const hash = await hashPassword(input.password);
-      return db.transaction(() => {
-        const id = Number(
-          db
-            .prepare('INSERT INTO staff (email, name, role, password_hash, created_at) VALUES (?, ?, ?, ?, ?)')
-            .run(email, input.name.trim(), input.role, hash, clock.now().toISOString()).lastInsertRowid,
-        );
-        const staff = toStaff(byId.get(id) as StaffRow);
+      return atomically(db, () => {
+        const id = repo.add({ email, name: input.name.trim(), role: input.role, passwordHash: hash, createdAt: clock.now().toISOString() });
+        const staff = toStaff(repo.byId(id) as StaffRow);
         audit.record(actor, clock.now(), { action: 'staff.add', entity: 'staff', entityId: id, after: staff });
         return staff;
-      })();
+      });
     },
 
     list(): Staff[] {
-      return (db.prepare('SELECT * FROM staff ORDER BY email').all() as StaffRow[]).map(toStaff);
+      return repo.list().map(toStaff);
     },
 
     count(): number {
-      return db.prepare('SELECT count(*) FROM staff').pluck().get() as number;
+      return repo.count();
     },
 
     /** Disables the account and ends its sessions at once. */
     disable(email: string, actor: Actor): Staff {
-      return db.transaction(() => {
-        const row = byEmail.get(email.trim().toLowerCase()) as StaffRow | undefined;
+      return atomically(db, () => {
+        const row = repo.byEmail(email.trim().toLowerCase());
         if (!row) throw new StaffError(`no account for ${email}`);
-        db.prepare('UPDATE staff SET active = 0 WHERE id = ?').run(row.id);
-        db.prepare('DELETE FROM staff_sessions WHERE staff_id = ?').run(row.id);
-        const after = toStaff(byId.get(row.id) as StaffRow);
+        repo.disable(row.id);
+        const after = toStaff(repo.byId(row.id) as StaffRow);
         audit.record(actor, clock.now(), { action: 'staff.disable', entity: 'staff', entityId: row.id, before: toStaff(row), after });
         return after;
-      })();
+      });
     },
 
     /**
@@ -129,14 +106,14 @@ export function createStaffStore(db: Db, clock: Clock, audit: Audit) {
      */
     async login(emailTyped: string, password: string, client: LoginClient): Promise<LoginResult> {
       const email = emailTyped.trim().toLowerCase().slice(0, 200);
-      const row = byEmail.get(email) as StaffRow | undefined;
+      const row = repo.byEmail(email);
       const now = clock.now();
       const nowMs = now.getTime();
       const audited = (action: string, r: StaffRow | undefined) =>
         audit.record({ staffId: r?.id ?? null, name: email }, now, {
           action, entity: 'staff', entityId: r?.id ?? null, after: { address: client.address, userAgent: client.userAgent.slice(0, 300) },
         });
-      const { n, last } = failures.get(email, client.address, nowMs - FAILURE_WINDOW_MS) as { n: number; last: number | null };
+      const { n, last } = repo.failuresSince(email, client.address, nowMs - FAILURE_WINDOW_MS);
       const throttled = n >= FREE_FAILURES && last !== null && nowMs < last + Math.min(THROTTLE_BASE_MS * 2 ** (n - FREE_FAILURES), THROTTLE_MAX_MS);
       // Unknown emails cost the same work as a real check, so timing does not tell which have accounts.
       const good = await verifyPassword(password, row && !throttled ? row.password_hash : await dummyHash());
@@ -145,11 +122,10 @@ export function createStaffStore(db: Db, clock: Clock, audit: Audit) {
         return { ok: false, reason: 'throttled' };
       }
       if (!row || !good) {
-        db.transaction(() => {
-          pruneFailures.run(nowMs - FAILURE_WINDOW_MS);
-          addFailure.run(email, client.address, nowMs);
+        atomically(db, () => {
+          repo.recordFailure(email, client.address, nowMs, nowMs - FAILURE_WINDOW_MS);
           audited('login.failure', row);
-        })();
+        });
         return { ok: false, reason: 'invalid' };
       }
       if (row.active !== 1) {
@@ -158,12 +134,10 @@ export function createStaffStore(db: Db, clock: Clock, audit: Audit) {
       }
       const token = randomBytes(32).toString('base64url');
       const csrfToken = randomBytes(24).toString('base64url');
-      db.transaction(() => {
-        clearFailures.run(email, client.address);
-        deleteExpired.run(nowMs);
-        insertSession.run(sha256(token), row.id, csrfToken, nowMs, nowMs + SESSION_MS);
+      atomically(db, () => {
+        repo.openSession(email, client.address, { tokenHash: sha256(token), staffId: row.id, csrfToken, createdMs: nowMs, expiresMs: nowMs + SESSION_MS });
         audited('login.success', row);
-      })();
+      });
       return { ok: true, token, session: { staff: toStaff(row), csrfToken } };
     },
 
@@ -172,14 +146,14 @@ export function createStaffStore(db: Db, clock: Clock, audit: Audit) {
      * follow the policy, and every other session of the account ends (ASVS 3.3.3).
      */
     async changePassword(staffId: number, current: string, next: string, keepToken: string, actor: Actor): Promise<void> {
-      const row = byId.get(staffId) as StaffRow | undefined;
+      const row = repo.byId(staffId);
       if (!row || !(await verifyPassword(current, row.password_hash))) throw new PasswordError('current');
       await setHash(row, next, actor, keepToken);
     },
 
     /** Sets an account's password from the server's command line; every session of the account ends. */
     async setPassword(email: string, next: string, actor: Actor): Promise<Staff> {
-      const row = byEmail.get(email.trim().toLowerCase()) as StaffRow | undefined;
+      const row = repo.byEmail(email.trim().toLowerCase());
       if (!row) throw new StaffError(`no account for ${email}`);
       await setHash(row, next, actor, null);
       return toStaff(row);
@@ -187,18 +161,18 @@ export function createStaffStore(db: Db, clock: Clock, audit: Audit) {
 
     /** The session a cookie opens, if it is still valid and its account active. */
     session(token: string): StaffSession | null {
-      const r = sessionByHash.get(sha256(token)) as (StaffRow & { csrf_token: string; expires_ms: number }) | undefined;
+      const r = repo.session(sha256(token));
       if (!r || r.expires_ms <= clock.now().getTime() || r.active !== 1) return null;
       return { staff: toStaff(r), csrfToken: r.csrf_token };
     },
 
     logout(token: string, session: StaffSession, client: LoginClient): void {
-      db.transaction(() => {
-        deleteSession.run(sha256(token));
+      atomically(db, () => {
+        repo.closeSession(sha256(token));
         audit.record({ staffId: session.staff.id, name: session.staff.email }, clock.now(), {
           action: 'logout', entity: 'staff', entityId: session.staff.id, after: { address: client.address, userAgent: client.userAgent.slice(0, 300) },
         });
-      })();
+      });
     },
   };
 
@@ -206,11 +180,10 @@ export function createStaffStore(db: Db, clock: Clock, audit: Audit) {
     const problem = passwordProblem(next, row.email);
     if (problem) throw new PasswordError(problem);
     const hash = await hashPassword(next);
-    db.transaction(() => {
-      db.prepare('UPDATE staff SET password_hash = ? WHERE id = ?').run(hash, row.id);
-      const ended = db.prepare('DELETE FROM staff_sessions WHERE staff_id = ? AND token_hash IS NOT ?').run(row.id, keepToken === null ? null : sha256(keepToken)).changes;
+    atomically(db, () => {
+      const ended = repo.setPasswordHash(row.id, hash, keepToken === null ? null : sha256(keepToken));
       audit.record(actor, clock.now(), { action: 'staff.password', entity: 'staff', entityId: row.id, after: { otherSessionsEnded: ended } });
-    })();
+    });
   }
 }
 

@@ -1,5 +1,7 @@
 import { bamakoClockTime, bamakoDay, type Clock } from '../clock.ts';
 import type { Db } from '../db/connection.ts';
+import { createSimulatedOperatorStore, type SimTxnRow as TxnRow, type SimWalletState } from '../db/simulator.ts';
+import { atomic } from '../db/transaction.ts';
 import { randomIds, type IdSource } from '../ids.ts';
 import type { Logger } from '../log.ts';
 import type { OperatorStatus, PaymentCallback, PaymentProvider, PaymentRequest, RequestOutcome } from './port.ts';
@@ -40,7 +42,7 @@ export interface OrangeSimulatorOptions {
   ids?: IdSource;
 }
 
-export type WalletState = 'active' | 'blocked';
+export type WalletState = SimWalletState;
 export type FailureReason = 'INSUFFICIENT_FUNDS' | 'WRONG_PIN' | 'REFUSED' | 'WALLET_BLOCKED';
 
 /** Reasons `requestPayment` rejects a request at once. */
@@ -75,31 +77,6 @@ export interface WalletView {
   state: WalletState;
   pinFailures: number;
   pending: PendingView | null;
-}
-
-interface WalletRow {
-  msisdn: string;
-  balance: number;
-  pin: string;
-  pin_failures: number;
-  state: WalletState;
-}
-
-interface TxnRow {
-  txn_id: string;
-  msisdn: string;
-  merchant_reference: string;
-  amount: number;
-  fee: number;
-  debit: number;
-  status: 'pending' | 'succeeded' | 'failed' | 'expired';
-  reason: string | null;
-  callback_url: string;
-  callback_attempts: number;
-  callback_done: number;
-  created_ms: number;
-  expires_ms: number;
-  decided_ms: number | null;
 }
 
 /** A payment that ended inside a database transaction; its callback is sent once that transaction committed. */
@@ -138,30 +115,7 @@ export function createOrangeSimulator(db: Db, clock: Clock, logger: Logger, opts
   const sweepMs = opts.sweepMs ?? 1000;
   const ids = opts.ids ?? randomIds;
 
-  const walletGet = db.prepare('SELECT msisdn, balance, pin, pin_failures, state FROM sim_wallets WHERE msisdn = ?');
-  const walletInsert = db.prepare(
-    `INSERT INTO sim_wallets (msisdn, balance, pin, pin_failures, state) VALUES (?, ?, ?, 0, 'active')
-     ON CONFLICT (msisdn) DO NOTHING`,
-  );
-  const walletFailures = db.prepare('UPDATE sim_wallets SET pin_failures = ?, state = ? WHERE msisdn = ?');
-  const walletDebit = db.prepare('UPDATE sim_wallets SET balance = balance - ? WHERE msisdn = ? AND balance >= ?');
-  const txnPending = db.prepare("SELECT * FROM sim_transactions WHERE msisdn = ? AND status = 'pending'");
-  const txnByReference = db.prepare('SELECT * FROM sim_transactions WHERE merchant_reference = ?');
-  const txnById = db.prepare('SELECT * FROM sim_transactions WHERE txn_id = ?');
-  const txnDue = db.prepare("SELECT * FROM sim_transactions WHERE status = 'pending' AND expires_ms <= ? ORDER BY expires_ms");
-  const txnInsert = db.prepare(
-    `INSERT INTO sim_transactions (txn_id, msisdn, merchant_reference, amount, fee, debit, status, callback_url, created_ms, expires_ms)
-     VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)`,
-  );
-  const txnDecide = db.prepare(
-    "UPDATE sim_transactions SET status = ?, reason = ?, decided_ms = ? WHERE txn_id = ? AND status = 'pending'",
-  );
-  const txnUndelivered = db.prepare(
-    "SELECT * FROM sim_transactions WHERE status <> 'pending' AND callback_done = 0 AND callback_attempts < ? ORDER BY decided_ms",
-  );
-  const txnAttempt = db.prepare(
-    'UPDATE sim_transactions SET callback_attempts = callback_attempts + 1, callback_done = MAX(callback_done, ?) WHERE txn_id = ?',
-  );
+  const store = createSimulatedOperatorStore(db);
 
   // ---- state changes (each inside one SQLite transaction, IMMEDIATE so a second process waits) ----
 
@@ -173,30 +127,30 @@ export function createOrangeSimulator(db: Db, clock: Clock, logger: Logger, opts
 
   /** Ends a pending transaction (no-op if it is no longer pending). */
   function decide(txn: TxnRow, status: Ended['status'], reason: FailureReason | undefined, balance: number, nowMs: number): Ended | null {
-    if (txnDecide.run(status, reason ?? null, nowMs, txn.txn_id).changes !== 1) return null;
+    if (!store.decide(txn.txn_id, status, reason ?? null, nowMs)) return null;
     return { txn, status, reason, balance, decidedMs: nowMs };
   }
 
   /** The phone's pending transaction, expired first if its prompt timed out. */
   function pendingFor(phone: string, nowMs: number, ended: Ended[]): { txn: TxnRow; expired: boolean } | null {
-    const txn = txnPending.get(phone) as TxnRow | undefined;
+    const txn = store.pendingOf(phone);
     if (!txn) return null;
     if (txn.expires_ms > nowMs) return { txn, expired: false };
-    const wallet = walletGet.get(phone) as WalletRow | undefined;
+    const wallet = store.wallet(phone);
     const e = decide(txn, 'expired', undefined, wallet?.balance ?? 0, nowMs);
     if (e) ended.push(e);
     return { txn, expired: true };
   }
 
-  const requestTx = db.transaction((req: PaymentRequest, nowMs: number, ended: Ended[]): RequestOutcome => {
-    const existing = txnByReference.get(req.reference) as TxnRow | undefined;
+  const requestTx = atomic(db, (req: PaymentRequest, nowMs: number, ended: Ended[]): RequestOutcome => {
+    const existing = store.byReference(req.reference);
     if (existing) {
       // The same request again (a retried hop, a recovery after a crash): the same transaction,
       // whatever became of it; its outcome reaches the app by callback or status query.
       const same = existing.msisdn === req.msisdn && existing.amount === req.amount && existing.fee === req.fee && existing.debit === req.debit;
       return same ? { status: 'pending', txnId: existing.txn_id } : { status: 'rejected', reason: 'DUPLICATE_REFERENCE' };
     }
-    const wallet = walletGet.get(req.msisdn) as WalletRow | undefined;
+    const wallet = store.wallet(req.msisdn);
     if (!wallet) return { status: 'rejected', reason: 'UNKNOWN_WALLET' };
     if (wallet.state === 'blocked') return { status: 'rejected', reason: 'WALLET_BLOCKED' };
     const pending = pendingFor(req.msisdn, nowMs, ended);
@@ -204,14 +158,17 @@ export function createOrangeSimulator(db: Db, clock: Clock, logger: Logger, opts
     const now = new Date(nowMs);
     for (let i = 0; ; i++) {
       const txnId = newTxnId(now);
-      if (txnById.get(txnId) && i < 5) continue;
-      txnInsert.run(txnId, req.msisdn, req.reference, req.amount, req.fee, req.debit, req.callbackUrl, nowMs, nowMs + opts.expiryMs);
+      if (store.txnExists(txnId) && i < 5) continue;
+      store.addTxn({
+        txnId, msisdn: req.msisdn, reference: req.reference, amount: req.amount, fee: req.fee, debit: req.debit,
+        callbackUrl: req.callbackUrl, createdMs: nowMs, expiresMs: nowMs + opts.expiryMs,
+      });
       return { status: 'pending', txnId };
     }
   });
 
-  const confirmTx = db.transaction((phone: string, pin: string, nowMs: number, ended: Ended[]): WalletAnswer => {
-    const wallet = walletGet.get(phone) as WalletRow | undefined;
+  const confirmTx = atomic(db, (phone: string, pin: string, nowMs: number, ended: Ended[]): WalletAnswer => {
+    const wallet = store.wallet(phone);
     if (!wallet) return { ok: false, error: 'UNKNOWN_WALLET' };
     const pending = pendingFor(phone, nowMs, ended);
     if (!pending) return { ok: false, error: wallet.state === 'blocked' ? 'WALLET_BLOCKED' : 'NO_PENDING_PAYMENT' };
@@ -230,28 +187,28 @@ export function createOrangeSimulator(db: Db, clock: Clock, logger: Logger, opts
     if (pin !== wallet.pin) {
       const failures = wallet.pin_failures + 1;
       if (failures >= maxPinFailures) {
-        walletFailures.run(failures, 'blocked', phone);
+        store.setPinFailures(phone, failures, 'blocked');
         return end('failed', 'WRONG_PIN', wallet.balance, 'blocked');
       }
-      walletFailures.run(failures, 'active', phone);
+      store.setPinFailures(phone, failures, 'active');
       return { ok: false, error: 'WRONG_PIN', txnId: txn.txn_id, triesLeft: maxPinFailures - failures };
     }
-    if (wallet.pin_failures !== 0) walletFailures.run(0, 'active', phone);
+    if (wallet.pin_failures !== 0) store.setPinFailures(phone, 0, 'active');
     if (wallet.balance < txn.debit) return end('failed', 'INSUFFICIENT_FUNDS', wallet.balance, 'active');
-    if (walletDebit.run(txn.debit, phone, txn.debit).changes !== 1) throw new Error('simulated wallet: debit lost its balance check');
+    if (!store.debit(phone, txn.debit)) throw new Error('simulated wallet: debit lost its balance check');
     return end('succeeded', undefined, wallet.balance - txn.debit, 'active');
   });
 
-  const cancelTx = db.transaction((reference: string, nowMs: number, ended: Ended[]): void => {
-    const txn = txnByReference.get(reference) as TxnRow | undefined;
+  const cancelTx = atomic(db, (reference: string, nowMs: number, ended: Ended[]): void => {
+    const txn = store.byReference(reference);
     if (!txn || txn.status !== 'pending') return;
-    const wallet = walletGet.get(txn.msisdn) as WalletRow | undefined;
+    const wallet = store.wallet(txn.msisdn);
     const e = decide(txn, txn.expires_ms <= nowMs ? 'expired' : 'failed', txn.expires_ms <= nowMs ? undefined : 'REFUSED', wallet?.balance ?? 0, nowMs);
     if (e) ended.push(e);
   });
 
-  const refuseTx = db.transaction((phone: string, nowMs: number, ended: Ended[]): WalletAnswer => {
-    const wallet = walletGet.get(phone) as WalletRow | undefined;
+  const refuseTx = atomic(db, (phone: string, nowMs: number, ended: Ended[]): WalletAnswer => {
+    const wallet = store.wallet(phone);
     if (!wallet) return { ok: false, error: 'UNKNOWN_WALLET' };
     const pending = pendingFor(phone, nowMs, ended);
     if (!pending) return { ok: false, error: 'NO_PENDING_PAYMENT' };
@@ -261,15 +218,15 @@ export function createOrangeSimulator(db: Db, clock: Clock, logger: Logger, opts
     return { ok: true, txnId: pending.txn.txn_id, status: 'failed', reason: 'REFUSED', balance: wallet.balance, walletState: wallet.state };
   });
 
-  const expireTx = db.transaction((nowMs: number, ended: Ended[]): void => {
-    for (const txn of txnDue.all(nowMs) as TxnRow[]) {
-      const wallet = walletGet.get(txn.msisdn) as WalletRow | undefined;
+  const expireTx = atomic(db, (nowMs: number, ended: Ended[]): void => {
+    for (const txn of store.due(nowMs)) {
+      const wallet = store.wallet(txn.msisdn);
       const e = decide(txn, 'expired', undefined, wallet?.balance ?? 0, nowMs);
       if (e) ended.push(e);
     }
   });
 
-  const expireOneTx = db.transaction((phone: string, nowMs: number, ended: Ended[]): void => {
+  const expireOneTx = atomic(db, (phone: string, nowMs: number, ended: Ended[]): void => {
     pendingFor(phone, nowMs, ended);
   });
 
@@ -317,7 +274,7 @@ export function createOrangeSimulator(db: Db, clock: Clock, logger: Logger, opts
 
   function record(txnId: string, ok: boolean): void {
     try {
-      if (db.open) txnAttempt.run(ok ? 1 : 0, txnId);
+      store.recordAttempt(txnId, ok);
     } catch (err) {
       logger.error({ err, txnId }, 'orange simulator: callback attempt not recorded');
     }
@@ -383,9 +340,9 @@ export function createOrangeSimulator(db: Db, clock: Clock, logger: Logger, opts
    */
   function resumeCallbacks(): number {
     let n = 0;
-    for (const txn of txnUndelivered.all(maxAttempts) as TxnRow[]) {
+    for (const txn of store.undelivered(maxAttempts)) {
       if (delivering.has(txn.txn_id) || txn.status === 'pending') continue;
-      const wallet = walletGet.get(txn.msisdn) as WalletRow | undefined;
+      const wallet = store.wallet(txn.msisdn);
       send({
         txn,
         status: txn.status,
@@ -423,14 +380,14 @@ export function createOrangeSimulator(db: Db, clock: Clock, logger: Logger, opts
     },
     async paymentStatus(reference: string): Promise<OperatorStatus> {
       const nowMs = clock.now().getTime();
-      let txn = txnByReference.get(reference) as TxnRow | undefined;
+      let txn = store.byReference(reference);
       if (!txn) return { status: 'unknown' };
       if (txn.status === 'pending' && txn.expires_ms <= nowMs) {
         settle((ended) => expireOneTx.immediate(txn!.msisdn, nowMs, ended));
-        txn = txnByReference.get(reference) as TxnRow;
+        txn = store.byReference(reference) as TxnRow;
       }
       if (txn.status === 'pending') return { status: 'pending', txnId: txn.txn_id };
-      const wallet = walletGet.get(txn.msisdn) as WalletRow | undefined;
+      const wallet = store.wallet(txn.msisdn);
       return {
         status: CALLBACK_STATUS[txn.status],
         txnId: txn.txn_id,
@@ -462,11 +419,11 @@ export function createOrangeSimulator(db: Db, clock: Clock, logger: Logger, opts
     /** A wallet as the simulator page shows it (a prompt past its time is expired first), or undefined. */
     wallet(phone: string): WalletView | undefined {
       const nowMs = clock.now().getTime();
-      const due = txnPending.get(phone) as TxnRow | undefined;
+      const due = store.pendingOf(phone);
       if (due && due.expires_ms <= nowMs) settle((ended) => expireOneTx.immediate(phone, nowMs, ended));
-      const w = walletGet.get(phone) as WalletRow | undefined;
+      const w = store.wallet(phone);
       if (!w) return undefined;
-      const txn = txnPending.get(phone) as TxnRow | undefined;
+      const txn = store.pendingOf(phone);
       return {
         phone: w.msisdn,
         balance: w.balance,
@@ -490,7 +447,7 @@ export function createOrangeSimulator(db: Db, clock: Clock, logger: Logger, opts
       if (!E164.test(phone)) throw new RangeError(`seedWallet: ${phone} is not an E.164 number`);
       if (!isCount(balance, 0)) throw new RangeError('seedWallet: balance must be a non-negative integer');
       if (!PIN.test(pin)) throw new RangeError('seedWallet: the PIN must be 4 digits');
-      return walletInsert.run(phone, balance, pin).changes === 1;
+      return store.addWallet(phone, balance, pin);
     },
 
     resumeCallbacks,

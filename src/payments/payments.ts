@@ -1,6 +1,8 @@
 import { bamakoDay, type Clock } from '../clock.ts';
 import type { Db } from '../db/connection.ts';
 import type { HouseholdStore } from '../db/households.ts';
+import { createPaymentRepository, type Payment, type PaymentStatus } from '../db/payments.ts';
+import { atomic, durably as durablyOn } from '../db/transaction.ts';
 import { coverageView } from '../domain/coverage.ts';
 import { maskName } from '../domain/names.ts';
 import { paymentEffect } from '../domain/quote.ts';
@@ -10,27 +12,7 @@ import type { Logger } from '../log.ts';
 import { SmsRejected, type Outbox } from '../sms/outbox.ts';
 import type { PaymentCallback, PaymentProvider, RequestOutcome } from './port.ts';
 
-export type PaymentStatus = 'initiated' | 'pending' | 'succeeded' | 'failed' | 'expired' | 'cancelled' | 'review';
-
-export interface Payment {
-  id: number;
-  reference: string;
-  householdId: number;
-  payerMsisdn: string;
-  amount: number;
-  fee: number;
-  feeBearer: 'member' | 'utm';
-  total: number;
-  status: PaymentStatus;
-  failureReason: string | null;
-  operatorTxnId: string | null;
-  createdAt: string;
-  /** What the operator reported, kept when it differs from the payment (status 'review'). */
-  operatorAmount: number | null;
-  operatorFee: number | null;
-  operatorMsisdn: string | null;
-  reviewedBy: string | null;
-}
+export type { Payment, PaymentStatus } from '../db/payments.ts';
 
 export type StartOutcome =
   | { status: 'pending'; payment: Payment }
@@ -76,10 +58,6 @@ export interface RecoveryResult {
   settled: number;
 }
 
-const COLUMNS = `id, reference, household_id AS householdId, payer_msisdn AS payerMsisdn, amount, fee, fee_bearer AS feeBearer,
-  total, status, failure_reason AS failureReason, operator_txn_id AS operatorTxnId, created_at AS createdAt,
-  operator_amount AS operatorAmount, operator_fee AS operatorFee, operator_msisdn AS operatorMsisdn, reviewed_by AS reviewedBy`;
-
 /** A reference from the row id: unique by construction, readable on a statement line. */
 export function referenceFor(id: number, day: string): string {
   return `KS${day.replaceAll('-', '').slice(2)}${String(id).padStart(6, '0')}`;
@@ -96,26 +74,7 @@ export function referenceFor(id: number, day: string): string {
  */
 export function createPayments(d: PaymentsDeps) {
   const { db } = d;
-  const insert = db.prepare(
-    `INSERT INTO payments (reference, household_id, payer_msisdn, amount, fee, fee_bearer, total, fee_grid, status, request_key, created_at, updated_at)
-     VALUES ('new:' || @requestKey, @householdId, @payerMsisdn, @amount, @fee, @feeBearer, @total, @grid, 'initiated', @requestKey, @now, @now)`,
-  );
-  const setReference = db.prepare('UPDATE payments SET reference = ? WHERE id = ?');
-  const byId = db.prepare(`SELECT ${COLUMNS} FROM payments WHERE id = ?`);
-  const byKey = db.prepare(`SELECT ${COLUMNS} FROM payments WHERE request_key = ?`);
-  const byReference = db.prepare(`SELECT ${COLUMNS} FROM payments WHERE reference = ?`);
-  const pendingOf = db.prepare(`SELECT ${COLUMNS} FROM payments WHERE payer_msisdn = ? AND status IN ('initiated', 'pending')`);
-  const unsettled = db.prepare(`SELECT ${COLUMNS} FROM payments WHERE status IN ('initiated', 'pending') AND created_at <= ? ORDER BY id`);
-  const inReview = db.prepare(`SELECT ${COLUMNS} FROM payments WHERE status = 'review' ORDER BY id`);
-  const setPending = db.prepare(`UPDATE payments SET status = 'pending', operator_txn_id = ?, updated_at = ? WHERE id = ? AND status = 'initiated'`);
-  const setStatus = db.prepare(`UPDATE payments SET status = ?, failure_reason = ?, operator_txn_id = COALESCE(operator_txn_id, ?), updated_at = ? WHERE id = ?`);
-  const setReview = db.prepare(
-    `UPDATE payments SET status = 'review', operator_txn_id = COALESCE(operator_txn_id, @txnId), operator_amount = @amount,
-       operator_fee = @fee, operator_msisdn = @msisdn, updated_at = @now WHERE id = @id`,
-  );
-  const setReviewed = db.prepare(`UPDATE payments SET status = ?, failure_reason = ?, reviewed_by = ?, reviewed_at = ?, updated_at = ? WHERE id = ? AND status = 'review'`);
-  const ofHousehold = db.prepare(`SELECT ${COLUMNS} FROM payments WHERE household_id = ? ORDER BY id DESC LIMIT ?`);
-  const oneOfHousehold = db.prepare(`SELECT ${COLUMNS} FROM payments WHERE household_id = ? AND id = ?`);
+  const repo = createPaymentRepository(db);
 
   /** The receipt or notice; a payer we cannot text never undoes a credit (logged for the office instead). */
   function notify(p: Payment, key: string, params: Record<string, string | number>, sourceKey: string, to = p.payerMsisdn): void {
@@ -161,25 +120,25 @@ export function createPayments(d: PaymentsDeps) {
   }
 
   /** A success: credited when it is exactly the payment asked for, else kept for a manager. */
-  const succeed = db.transaction((p: Payment, cb: OperatorSuccess, now: Date): CallbackOutcome => {
+  const succeed = atomic(db, (p: Payment, cb: OperatorSuccess, now: Date): CallbackOutcome => {
     if (p.status === 'succeeded' || p.status === 'review') return 'duplicate';
     if (cb.amount !== p.amount || cb.msisdn !== p.payerMsisdn) {
-      setReview.run({ id: p.id, txnId: cb.txnId, amount: cb.amount, fee: cb.fee, msisdn: cb.msisdn, now: now.toISOString() });
+      repo.holdForReview(p.id, { txnId: cb.txnId, amount: cb.amount, fee: cb.fee, msisdn: cb.msisdn }, now.toISOString());
       d.logger.warn(
         { reference: p.reference, amount: p.amount, operatorAmount: cb.amount, phone: p.payerMsisdn, operatorPhone: cb.msisdn },
         'payments: the operator reports another amount or phone; kept for review, nothing credited',
       );
       return 'review';
     }
-    setStatus.run('succeeded', null, cb.txnId, now.toISOString(), p.id);
+    repo.setStatus(p.id, 'succeeded', null, cb.txnId, now.toISOString());
     return creditLedger(p, cb.txnId, p.amount, p.fee, now) ? 'credited' : 'duplicate';
   });
 
-  const fail = db.transaction((p: Payment, cb: { status: 'FAILED' | 'EXPIRED'; reason?: string | undefined; txnId: string | null }, now: Date): CallbackOutcome => {
+  const fail = atomic(db, (p: Payment, cb: { status: 'FAILED' | 'EXPIRED'; reason?: string | undefined; txnId: string | null }, now: Date): CallbackOutcome => {
     // After a success, or once the member cancelled (the operator then confirms the refusal), nothing more to say.
     if (p.status !== 'pending' && p.status !== 'initiated') return 'duplicate';
     const status: PaymentStatus = cb.status === 'EXPIRED' ? 'expired' : 'failed';
-    setStatus.run(status, cb.reason ?? cb.status, cb.txnId, now.toISOString(), p.id);
+    repo.setStatus(p.id, status, cb.reason ?? cb.status, cb.txnId, now.toISOString());
     const key = `failure:${cb.txnId ?? p.reference}`;
     if (cb.status === 'EXPIRED') notify(p, 'sms.payment.expired', { amount: p.amount }, key);
     else if (cb.reason === 'INSUFFICIENT_FUNDS') notify(p, 'sms.payment.insufficient', { amount: p.amount, needed: p.total }, key);
@@ -195,23 +154,14 @@ export function createPayments(d: PaymentsDeps) {
     return durably(() => succeed(p, o, now));
   }
 
-  function durably<T>(run: () => T): T {
-    db.pragma('synchronous = FULL');
-    try {
-      return run();
-    } finally {
-      db.pragma('synchronous = NORMAL');
-    }
-  }
+  const durably = <T>(run: () => T): T => durablyOn(db, run);
 
-  const record = db.transaction((req: StartRequest, fee: number, grid: string, now: Date): Payment => {
+  const record = atomic(db, (req: StartRequest, fee: number, grid: string, now: Date): Payment => {
     const total = d.feeBearer === 'member' ? req.amount + fee : req.amount;
-    const id = Number(
-      insert.run({ requestKey: req.requestKey, householdId: req.householdId, payerMsisdn: req.payerMsisdn, amount: req.amount, fee, feeBearer: d.feeBearer, total, grid, now: now.toISOString() })
-        .lastInsertRowid,
+    return repo.record(
+      { requestKey: req.requestKey, householdId: req.householdId, payerMsisdn: req.payerMsisdn, amount: req.amount, fee, feeBearer: d.feeBearer, total, grid, now: now.toISOString() },
+      (id) => referenceFor(id, bamakoDay(now)),
     );
-    setReference.run(referenceFor(id, bamakoDay(now)), id);
-    return byId.get(id) as Payment;
   });
 
   /** Asks the operator to prompt for the PIN; safe to repeat (the operator keys on the reference). */
@@ -231,16 +181,16 @@ export function createPayments(d: PaymentsDeps) {
       rejectOnce(p.id, outcome.reason, now);
       return { status: 'rejected', reason: outcome.reason };
     }
-    setPending.run(outcome.txnId, now, p.id);
-    return { status: 'pending', payment: byId.get(p.id) as Payment };
+    repo.markPending(p.id, outcome.txnId, now);
+    return { status: 'pending', payment: repo.byId(p.id) as Payment };
   }
 
   // Read again inside the transaction: while the request was out, a callback or the member may have
   // settled the payment; only one still waiting for its request is failed.
-  const rejectOnce = db.transaction((id: number, reason: string, now: string) => {
-    const p = byId.get(id) as Payment;
+  const rejectOnce = atomic(db, (id: number, reason: string, now: string) => {
+    const p = repo.byId(id) as Payment;
     if (p.status !== 'initiated') return;
-    setStatus.run('failed', reason, null, now, id);
+    repo.setStatus(id, 'failed', reason, null, now);
     notify(p, 'sms.payment.rejected', { amount: p.amount }, `failure:${p.reference}`);
   });
 
@@ -279,16 +229,16 @@ export function createPayments(d: PaymentsDeps) {
   /** A payment whose operator outcome never arrived: ask, and settle what the operator says. */
   async function askOperator(p: Payment): Promise<boolean> {
     const o = await d.provider.paymentStatus(p.reference);
-    const fresh = byId.get(p.id) as Payment;
+    const fresh = repo.byId(p.id) as Payment;
     if (fresh.status !== 'initiated' && fresh.status !== 'pending') return false;
     if (o.status === 'pending') {
-      if (fresh.status === 'initiated') setPending.run(o.txnId, d.clock.now().toISOString(), p.id);
+      if (fresh.status === 'initiated') repo.markPending(p.id, o.txnId, d.clock.now().toISOString());
       if (!overdue(fresh, d.clock.now().getTime())) return false;
       // A prompt resent after a crash outlives the payment's own expiry: withdraw it, then take what
       // the operator says (a PIN typed just before still counts: money that moved is credited).
       await d.provider.cancelPayment(p.reference);
       const after = await d.provider.paymentStatus(p.reference);
-      const now = byId.get(p.id) as Payment;
+      const now = repo.byId(p.id) as Payment;
       if (after.status === 'SUCCESS') settleOutcome(now, after);
       else fail(now, { status: 'EXPIRED', reason: 'EXPIRED', txnId: 'txnId' in after ? after.txnId : null }, d.clock.now());
       return true;
@@ -304,33 +254,25 @@ export function createPayments(d: PaymentsDeps) {
 
   return {
     feeToday,
-    pendingFor(msisdn: string): Payment | undefined {
-      return pendingOf.get(msisdn) as Payment | undefined;
-    },
+    pendingFor: repo.pendingFor,
     recent(householdId: number, limit = 20): Payment[] {
-      return ofHousehold.all(householdId, limit) as Payment[];
+      return repo.recentOf(householdId, limit);
     },
     /** One payment of the household (the office acts on it), or undefined. */
-    ofHousehold(householdId: number, paymentId: number): Payment | undefined {
-      return oneOfHousehold.get(householdId, paymentId) as Payment | undefined;
-    },
+    ofHousehold: repo.oneOf,
     /** The payment of a quote, if the member confirmed it. */
-    byRequestKey(requestKey: string): Payment | undefined {
-      return byKey.get(requestKey) as Payment | undefined;
-    },
+    byRequestKey: repo.byRequestKey,
     /** Payments waiting for a manager's decision, oldest first. */
-    inReview(): Payment[] {
-      return inReview.all() as Payment[];
-    },
+    inReview: repo.inReview,
     /**
      * The member confirmed the quote: record the payment (committed on its own, durably, before
      * anything else), then ask the operator to prompt for the PIN. Confirming the same quote again
      * (a gateway retry, a resumed session, a redial) answers that payment's state.
      */
     async start(req: StartRequest): Promise<StartOutcome> {
-      const existing = byKey.get(req.requestKey) as Payment | undefined;
+      const existing = repo.byRequestKey(req.requestKey);
       if (existing) return again(existing);
-      const waiting = pendingOf.get(req.payerMsisdn) as Payment | undefined;
+      const waiting = repo.pendingFor(req.payerMsisdn);
       if (waiting) return { status: 'pendingExists', payment: waiting };
       const { fee, grid } = feeToday(req.amount);
       let payment: Payment;
@@ -338,7 +280,7 @@ export function createPayments(d: PaymentsDeps) {
         payment = durably(() => record.immediate(req, fee, grid, d.clock.now()));
       } catch (err) {
         // The partial unique index: another hop started a payment for this wallet at the same instant.
-        const other = pendingOf.get(req.payerMsisdn) as Payment | undefined;
+        const other = repo.pendingFor(req.payerMsisdn);
         if (other) return { status: 'pendingExists', payment: other };
         throw err;
       }
@@ -346,16 +288,16 @@ export function createPayments(d: PaymentsDeps) {
     },
     /** The member (or an officer) gives up a payment still waiting for the PIN; a success that arrives later is still credited. */
     async cancel(msisdn: string): Promise<Payment | undefined> {
-      const p = pendingOf.get(msisdn) as Payment | undefined;
+      const p = repo.pendingFor(msisdn);
       if (!p) return undefined;
-      setStatus.run('cancelled', 'cancelled by the member', null, d.clock.now().toISOString(), p.id);
+      repo.setStatus(p.id, 'cancelled', 'cancelled by the member', null, d.clock.now().toISOString());
       // Close the operator's PIN prompt too, found by our reference, so the member can pay again at once.
       await d.provider.cancelPayment(p.reference);
       return p;
     },
     /** A verified operator callback. */
     handleCallback(cb: PaymentCallback): CallbackOutcome {
-      const p = byReference.get(cb.reference) as Payment | undefined;
+      const p = repo.byReference(cb.reference);
       if (!p) return 'unknown';
       // The operator named this transaction when it accepted the request: another id is not this payment's.
       if (p.operatorTxnId && p.operatorTxnId !== cb.txnId) {
@@ -373,7 +315,7 @@ export function createPayments(d: PaymentsDeps) {
     async recover(): Promise<RecoveryResult> {
       const nowMs = d.clock.now().getTime();
       const r: RecoveryResult = { resent: 0, asked: 0, settled: 0 };
-      for (const p of unsettled.all(new Date(nowMs).toISOString()) as Payment[]) {
+      for (const p of repo.unsettled(new Date(nowMs).toISOString())) {
         try {
           if (p.status === 'initiated' && !tooLateToSend(p, nowMs)) {
             r.resent++;
@@ -397,16 +339,16 @@ export function createPayments(d: PaymentsDeps) {
     resolveReview(paymentId: number, decision: ReviewDecision, reviewer: string, audit?: (before: Payment, after: Payment) => void): Payment | undefined {
       const now = d.clock.now();
       return durably(() =>
-        db.transaction((): Payment | undefined => {
-          const p = byId.get(paymentId) as Payment | undefined;
+        atomic(db, (): Payment | undefined => {
+          const p = repo.byId(paymentId);
           if (!p || p.status !== 'review' || p.operatorTxnId === null || p.operatorAmount === null) return undefined;
           if (decision === 'credit') {
-            setReviewed.run('succeeded', null, reviewer, now.toISOString(), now.toISOString(), p.id);
+            repo.setReviewed(p.id, 'succeeded', null, reviewer, now.toISOString());
             creditLedger(p, p.operatorTxnId, p.operatorAmount, p.operatorFee ?? 0, now);
           } else {
-            setReviewed.run('failed', 'REFUSED_AFTER_REVIEW', reviewer, now.toISOString(), now.toISOString(), p.id);
+            repo.setReviewed(p.id, 'failed', 'REFUSED_AFTER_REVIEW', reviewer, now.toISOString());
           }
-          const after = byId.get(p.id) as Payment;
+          const after = repo.byId(p.id) as Payment;
           audit?.(p, after);
           return after;
         }).immediate(),

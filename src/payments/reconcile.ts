@@ -48,6 +48,8 @@
 import { parse, CsvError } from 'csv-parse/sync';
 import { bamakoDay, bamakoInstant } from '../clock.ts';
 import type { Db } from '../db/connection.ts';
+import { createOperatorLedger, type LedgerRow, type PaymentInfo } from '../db/payments.ts';
+import { atomically } from '../db/transaction.ts';
 import { restoreCell, toCsv } from '../csv.ts';
 import { formatMoney } from '../i18n/format.ts';
 
@@ -80,33 +82,7 @@ export interface ParsedStatement {
 }
 
 /** A ledger row as reconciliation and the export show it. */
-export interface LedgerRow {
-  contributionId: number;
-  householdId: number;
-  cardNumber: string;
-  transactionId: string | null;
-  /** Our payment reference when the contribution came from a sabatili payment; null otherwise. */
-  reference: string | null;
-  /** The paying wallet: the payment's, else the household's Orange wallet, else its phone. */
-  msisdn: string;
-  amount: number;
-  fee: number;
-  paidOn: string;
-  paidAt: string;
-}
-
-export interface PaymentInfo {
-  reference: string;
-  householdId: number;
-  status: string;
-  failureReason: string | null;
-  amount: number;
-  fee: number;
-  operatorTxnId: string | null;
-  /** What the operator's callback reported, for a payment held in review. */
-  operatorAmount: number | null;
-  operatorMsisdn: string | null;
-}
+export type { LedgerRow, PaymentInfo } from '../db/payments.ts';
 
 export interface ReconcileItem {
   transactionId: string;
@@ -394,18 +370,6 @@ export function parseStatement(csvText: string): ParsedStatement {
 
 // ---------------------------------------------------------------- the ledger side
 
-const LEDGER_SELECT = `SELECT c.id AS contributionId, c.household_id AS householdId, h.card_number AS cardNumber,
-    c.operator_txn_id AS transactionId, p.reference AS reference,
-    COALESCE(p.payer_msisdn,
-      (SELECT w.msisdn FROM wallets w WHERE w.household_id = c.household_id AND w.operator = 'orange_money'
-        ORDER BY (w.unlinked_at IS NULL) DESC, w.id DESC LIMIT 1),
-      h.phone) AS msisdn,
-    c.amount, c.fee, c.paid_on AS paidOn, c.paid_at AS paidAt
-  FROM contributions c
-  JOIN households h ON h.id = c.household_id
-  LEFT JOIN payments p ON p.operator_txn_id = c.operator_txn_id
-  WHERE c.channel = 'orange_money'`;
-
 function checkPeriod(opts: ReconcileOptions): void {
   for (const [name, v] of [['from', opts.from], ['to', opts.to]] as const) {
     if (v !== undefined && (!DAY.test(v) || !validDay(Number(v.slice(0, 4)), Number(v.slice(5, 7)), Number(v.slice(8))))) {
@@ -420,12 +384,7 @@ function checkPeriod(opts: ReconcileOptions): void {
 /** The ledger's Orange Money rows whose day is within [from, to] (either bound optional), oldest first. */
 export function ledgerRows(db: Db, opts: ReconcileOptions = {}): LedgerRow[] {
   checkPeriod(opts);
-  return db
-    .prepare(
-      `${LEDGER_SELECT} AND (@from IS NULL OR c.paid_on >= @from) AND (@to IS NULL OR c.paid_on <= @to)
-       ORDER BY c.paid_at, c.id`,
-    )
-    .all({ from: opts.from ?? null, to: opts.to ?? null }) as LedgerRow[];
+  return createOperatorLedger(db).between(opts.from ?? null, opts.to ?? null);
 }
 
 // ---------------------------------------------------------------- reconciliation
@@ -445,12 +404,7 @@ export function reconcile(db: Db, rows: readonly StatementRow[], opts: Reconcile
   const to = opts.to ?? days[days.length - 1] ?? null;
   const periodKnown = from !== null || to !== null;
 
-  const byTxn = db.prepare(`${LEDGER_SELECT} AND c.operator_txn_id = ?`);
-  const paymentBy = db.prepare(
-    `SELECT reference, household_id AS householdId, status, failure_reason AS failureReason, amount, fee,
-       operator_txn_id AS operatorTxnId, operator_amount AS operatorAmount, operator_msisdn AS operatorMsisdn
-     FROM payments WHERE operator_txn_id = ? OR (? <> '' AND reference = ?) ORDER BY (operator_txn_id = ?) DESC LIMIT 1`,
-  );
+  const ledger = createOperatorLedger(db);
 
   const report: ReconcileReport = {
     period: { from, to },
@@ -482,7 +436,8 @@ export function reconcile(db: Db, rows: readonly StatementRow[], opts: Reconcile
 
   const succeeded = new Set<string>();
   const failedRows = new Map<string, StatementRow>();
-  const read = db.transaction(() => {
+  // One read transaction: the statement is compared with one state of the ledger.
+  atomically(db, () => {
     for (const row of rows) {
       if (row.status === 'FAILED') {
         report.ignored.push(row);
@@ -493,9 +448,9 @@ export function reconcile(db: Db, rows: readonly StatementRow[], opts: Reconcile
         continue;
       }
       succeeded.add(row.transactionId);
-      const ledger = byTxn.get(row.transactionId) as LedgerRow | undefined;
-      if (!ledger) {
-        const payment = paymentBy.get(row.transactionId, row.reference, row.reference, row.transactionId) as PaymentInfo | undefined;
+      const credited = ledger.byTransaction(row.transactionId);
+      if (!credited) {
+        const payment = ledger.paymentFor(row.transactionId, row.reference);
         const item: ReconcileItem = { transactionId: row.transactionId, statement: row, ledger: null, amountDifference: null, feeDifference: null };
         if (payment) {
           item.payment = payment;
@@ -512,45 +467,44 @@ export function reconcile(db: Db, rows: readonly StatementRow[], opts: Reconcile
         add('missingInLedger', item);
         continue;
       }
-      const amountDifference = row.amount - ledger.amount;
-      const feeDifference = row.fee - ledger.fee;
-      const item: ReconcileItem = { transactionId: row.transactionId, statement: row, ledger, amountDifference, feeDifference };
+      const amountDifference = row.amount - credited.amount;
+      const feeDifference = row.fee - credited.fee;
+      const item: ReconcileItem = { transactionId: row.transactionId, statement: row, ledger: credited, amountDifference, feeDifference };
       if (amountDifference !== 0) add('amountMismatch', item);
       else if (feeDifference !== 0) add('feeMismatch', item);
       else add('matched', item);
     }
 
-    const expected = periodKnown ? ledgerRows(db, { from: from ?? undefined, to: to ?? undefined }) : [];
+    const expected = periodKnown ? ledger.between(from, to) : [];
     const seen = new Set<number>();
-    const missing = (ledger: LedgerRow) => {
-      if (seen.has(ledger.contributionId)) return;
-      seen.add(ledger.contributionId);
-      const failed = ledger.transactionId === null ? undefined : failedRows.get(ledger.transactionId);
+    const missing = (row: LedgerRow) => {
+      if (seen.has(row.contributionId)) return;
+      seen.add(row.contributionId);
+      const failed = row.transactionId === null ? undefined : failedRows.get(row.transactionId);
       add('missingAtOperator', {
-        transactionId: ledger.transactionId ?? '',
+        transactionId: row.transactionId ?? '',
         statement: failed ?? null,
-        ledger,
+        ledger: row,
         amountDifference: null,
         feeDifference: null,
         note:
-          ledger.transactionId === null
+          row.transactionId === null
             ? 'the ledger row has no operator transaction id'
             : failed
               ? `the statement marks this transaction FAILED (line ${failed.line}) but the ledger credited it`
               : 'not on the statement',
       });
     };
-    for (const ledger of expected) {
-      if (ledger.transactionId === null || !succeeded.has(ledger.transactionId)) missing(ledger);
+    for (const row of expected) {
+      if (row.transactionId === null || !succeeded.has(row.transactionId)) missing(row);
     }
     // Credited in the ledger, FAILED on the statement: reported whatever its day.
     for (const [txn] of failedRows) {
       if (succeeded.has(txn)) continue;
-      const ledger = byTxn.get(txn) as LedgerRow | undefined;
-      if (ledger) missing(ledger);
+      const credited = ledger.byTransaction(txn);
+      if (credited) missing(credited);
     }
   });
-  read();
   report.missingAtOperator.sort((a, b) => ((a.ledger?.paidAt ?? '') < (b.ledger?.paidAt ?? '') ? -1 : 1));
   report.balanced =
     report.amountMismatch.length + report.feeMismatch.length + report.missingInLedger.length + report.missingAtOperator.length === 0;

@@ -1,5 +1,6 @@
 import type { Clock } from '../clock.ts';
 import type { Db } from '../db/connection.ts';
+import { createSimulatedInboxStore } from '../db/simulator.ts';
 import { smsEncoding } from '../i18n/gsm7.ts';
 import { withGatewayKey } from '../http/gateway-key.ts';
 import { randomIds, type IdSource } from '../ids.ts';
@@ -31,27 +32,15 @@ export interface SimulatorSmsOptions {
 
 /** Simulated handsets' SMS inboxes, and the gateway side of sending to them. */
 export function createSimulatorSms(db: Db, clock: Clock, logger: Logger, opts: SimulatorSmsOptions) {
-  const insert = db.prepare(
-    `INSERT INTO sim_sms (provider_id, outbox_id, to_phone, from_id, text, segments, status, created_ms)
-     VALUES (?, ?, ?, ?, ?, ?, 'Sent', ?) ON CONFLICT (outbox_id) DO NOTHING`,
-  );
-  const byOutbox = db.prepare('SELECT provider_id FROM sim_sms WHERE outbox_id = ?').pluck();
-  const setStatus = db.prepare('UPDATE sim_sms SET status = ? WHERE provider_id = ?');
-  const inbox = db.prepare(
-    `SELECT provider_id AS id, to_phone AS "to", from_id AS "from", text, segments, status, created_ms AS createdMs
-     FROM sim_sms WHERE to_phone = ? ORDER BY sim_sms.id`,
-  );
+  const inboxes = createSimulatedInboxStore(db);
   const pending = new Set<NodeJS.Timeout>();
   const ids = opts.ids ?? randomIds;
 
-  const store = db.transaction((batch: SmsBatch, segments: number, nowMs: number) =>
-    batch.recipients.map(({ messageId, to }) => {
-      const id = `SIM-${messageId}-${ids.hex(4)}`;
-      // A message sent again after a crash keeps its first id: a handset never sees it twice.
-      const r = insert.run(id, messageId, to, batch.from ?? null, batch.text, segments, nowMs);
-      return { messageId, to, providerId: r.changes === 1 ? id : (byOutbox.get(messageId) as string) };
-    }),
-  );
+  function store(batch: SmsBatch, segments: number, nowMs: number) {
+    const messages = batch.recipients.map(({ messageId, to }) => ({ outboxId: messageId, to, providerId: `SIM-${messageId}-${ids.hex(4)}` }));
+    const kept = inboxes.storeSent(messages, batch.from ?? null, batch.text, segments, nowMs);
+    return messages.map((m, i) => ({ messageId: m.outboxId, to: m.to, providerId: kept[i] as string }));
+  }
 
   function report(providerId: string, to: string): void {
     const url = opts.deliveryUrl();
@@ -59,7 +48,7 @@ export function createSimulatorSms(db: Db, clock: Clock, logger: Logger, opts: S
     const status = opts.absentPhones.has(to) ? 'AbsentSubscriber' : 'Success';
     const t = setTimeout(() => {
       pending.delete(t);
-      setStatus.run(status, providerId);
+      inboxes.setStatus(providerId, status);
       const form: Record<string, string> = { id: providerId, status, phoneNumber: to, networkCode: '61001', retryCount: '0' };
       if (status !== 'Success') form.failureReason = 'AbsentSubscriber';
       fetch(withGatewayKey(`${url}/sms/delivery`, opts.gatewayKey), {
@@ -85,7 +74,7 @@ export function createSimulatorSms(db: Db, clock: Clock, logger: Logger, opts: S
     confirm(messageIds: number[]): Map<number, string> {
       const out = new Map<number, string>();
       for (const id of messageIds) {
-        const providerId = byOutbox.get(id) as string | undefined;
+        const providerId = inboxes.providerIdOf(id);
         if (providerId) out.set(id, providerId);
       }
       return out;
@@ -96,12 +85,12 @@ export function createSimulatorSms(db: Db, clock: Clock, logger: Logger, opts: S
     transport,
     /** A message the fake Africa's Talking gateway accepted: into the handset's inbox, with its delivery report. */
     receive(m: { providerId: string; to: string; from: string | null; text: string; segments: number }): void {
-      insert.run(m.providerId, null, m.to, m.from, m.text, m.segments, clock.now().getTime());
+      inboxes.receive(m, clock.now().getTime());
       report(m.providerId, m.to);
     },
     /** Messages a simulated phone received, oldest first. */
     inbox(phone: string): SimulatedSms[] {
-      return (inbox.all(phone) as Array<Omit<SimulatedSms, 'createdAt'> & { createdMs: number }>).map(({ createdMs, ...m }) => ({
+      return inboxes.inbox(phone).map(({ createdMs, ...m }) => ({
         ...m,
         createdAt: new Date(createdMs).toISOString(),
       }));

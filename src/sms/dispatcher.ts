@@ -1,5 +1,7 @@
 import { bamakoDay, type Clock } from '../clock.ts';
 import type { Db } from '../db/connection.ts';
+import { createOutboxDelivery, type DueMessage as Claimed } from '../db/outbox-delivery.ts';
+import { atomic, atomicallyFirst } from '../db/transaction.ts';
 import type { Logger } from '../log.ts';
 import type { RecipientOutcome, SmsTransport } from './transport.ts';
 
@@ -31,13 +33,6 @@ export interface DrainResult {
   expired: number;
 }
 
-interface Claimed {
-  id: number;
-  recipient: string;
-  text: string;
-  attempts: number;
-}
-
 /**
  * Sends what the outbox holds, in priority order, within the rate and the daily cap.
  *
@@ -55,68 +50,35 @@ export function createDispatcher(
   logger: Logger,
   opts: DispatcherOptions,
 ) {
-  const history = db.prepare('INSERT INTO sms_status_history (message_id, status, detail, at_ms) VALUES (?, ?, ?, ?)');
-  const expire = db.prepare(
-    `UPDATE sms_outbox SET status = 'expired', updated_ms = @now WHERE status = 'queued' AND expires_ms <= @now RETURNING id`,
-  );
-  // A paused campaign's rows are held out of the due range (outbox HELD_MS); this filter also keeps
-  // back the few that come back 'queued' from a retry after the pause or the cancel.
-  const due = db.prepare(
-    `SELECT id, recipient, text, attempts FROM sms_outbox
-     WHERE status = 'queued' AND next_attempt_ms <= ?
-       AND (campaign_id IS NULL OR campaign_id NOT IN (SELECT id FROM campaigns WHERE state IN ('paused', 'cancelled')))
-     ORDER BY priority, next_attempt_ms, id LIMIT ?`,
-  );
-  const markSending = db.prepare(
-    `UPDATE sms_outbox SET status = 'sending', attempts = attempts + 1, transport = ?, updated_ms = ? WHERE id = ?`,
-  );
-  const markSent = db.prepare(
-    `UPDATE sms_outbox SET status = 'sent', provider_message_id = ?, cost = ?, last_error = NULL, updated_ms = ? WHERE id = ?`,
-  );
-  const markRetry = db.prepare(
-    `UPDATE sms_outbox SET status = 'queued', next_attempt_ms = ?, last_error = ?, updated_ms = ? WHERE id = ?`,
-  );
-  const markFailed = db.prepare(`UPDATE sms_outbox SET status = 'failed', last_error = ?, updated_ms = ? WHERE id = ?`);
-  const stuck = db.prepare(`SELECT id, attempts FROM sms_outbox WHERE status = 'sending' AND updated_ms <= ?`);
-  const sentToday = db.prepare('SELECT sent FROM sms_sent_per_day WHERE day = ?').pluck();
-  const countSent = db.prepare(
-    `INSERT INTO sms_sent_per_day (day, sent) VALUES (?, ?) ON CONFLICT (day) DO UPDATE SET sent = sent + excluded.sent`,
-  );
+  const outbox = createOutboxDelivery(db);
 
-  const claim = db.transaction((limit: number, nowMs: number): { rows: Claimed[]; expired: number } => {
-    const expired = expire.all({ now: nowMs }) as Array<{ id: number }>;
-    for (const { id } of expired) history.run(id, 'expired', 'validity passed before sending', nowMs);
-    const rows = due.all(nowMs, limit) as Claimed[];
-    for (const r of rows) {
-      markSending.run(transport.name, nowMs, r.id);
-      history.run(r.id, 'sending', `attempt ${r.attempts + 1} via ${transport.name}`, nowMs);
-    }
-    return { rows, expired: expired.length };
+  const claim = atomic(db, (limit: number, nowMs: number): { rows: Claimed[]; expired: number } => {
+    const expired = outbox.expireOverdue(nowMs);
+    const rows = outbox.due(nowMs, limit);
+    for (const r of rows) outbox.markSending(r.id, transport.name, `attempt ${r.attempts + 1} via ${transport.name}`, nowMs);
+    return { rows, expired };
   });
 
-  const record = db.transaction((claimed: Map<number, Claimed>, outcomes: RecipientOutcome[], nowMs: number): DrainResult => {
+  const record = atomic(db, (claimed: Map<number, Claimed>, outcomes: RecipientOutcome[], nowMs: number): DrainResult => {
     const r: DrainResult = { sent: 0, retried: 0, failed: 0, expired: 0 };
     for (const o of outcomes) {
       const c = claimed.get(o.messageId);
       if (!c) continue;
       const attempts = c.attempts + 1;
       if (o.outcome === 'accepted') {
-        markSent.run(o.providerId, o.cost, nowMs, o.messageId);
-        history.run(o.messageId, 'sent', `${o.code} ${o.providerId}`, nowMs);
+        outbox.markSent(o.messageId, o.providerId, o.cost, `${o.code} ${o.providerId}`, nowMs);
         r.sent++;
       } else if (o.outcome === 'retry' && attempts < opts.maxAttempts) {
         const next = nowMs + opts.retryBaseMs * 2 ** (attempts - 1);
-        markRetry.run(next, `${o.code ?? ''} ${o.reason}`.trim(), nowMs, o.messageId);
-        history.run(o.messageId, 'queued', `retry after ${o.code ?? ''} ${o.reason}`.trim(), nowMs);
+        outbox.markRetry(o.messageId, next, `${o.code ?? ''} ${o.reason}`.trim(), `retry after ${o.code ?? ''} ${o.reason}`.trim(), nowMs);
         r.retried++;
       } else {
         const why = `${o.code ?? ''} ${o.reason}${o.outcome === 'retry' ? ` (gave up after ${attempts} attempts)` : ''}`.trim();
-        markFailed.run(why, nowMs, o.messageId);
-        history.run(o.messageId, 'failed', why, nowMs);
+        outbox.markFailed(o.messageId, why, why, nowMs);
         r.failed++;
       }
     }
-    if (r.sent > 0) countSent.run(bamakoDay(new Date(nowMs)), r.sent);
+    if (r.sent > 0) outbox.countSent(bamakoDay(new Date(nowMs)), r.sent);
     return r;
   });
 
@@ -143,7 +105,7 @@ export function createDispatcher(
     let budget = limit;
     if (opts.dailyCap > 0) {
       const day = bamakoDay(clock.now());
-      const used = (sentToday.get(day) as number | undefined) ?? 0;
+      const used = outbox.sentOn(day);
       budget = Math.min(budget, Math.max(0, opts.dailyCap - used));
       if (budget === 0 && capLoggedDay !== day) {
         capLoggedDay = day;
@@ -214,27 +176,24 @@ export function createDispatcher(
      */
     recover(olderThanMs = 0): { confirmed: number; requeued: number } {
       const nowMs = clock.now().getTime();
-      const rows = stuck.all(nowMs - olderThanMs) as Array<{ id: number; attempts: number }>;
+      const rows = outbox.stuckSending(nowMs - olderThanMs);
       if (rows.length === 0) return { confirmed: 0, requeued: 0 };
       const known = transport.confirm?.(rows.map((r) => r.id)) ?? new Map<number, string>();
       let confirmed = 0;
-      db.transaction(() => {
+      atomicallyFirst(db, () => {
         for (const r of rows) {
           const providerId = known.get(r.id);
           if (providerId) {
-            markSent.run(providerId, null, nowMs, r.id);
-            history.run(r.id, 'sent', `confirmed after restart: ${providerId}`, nowMs);
+            outbox.markSent(r.id, providerId, null, `confirmed after restart: ${providerId}`, nowMs);
             confirmed++;
           } else if (r.attempts >= opts.maxAttempts) {
-            markFailed.run(`interrupted at its last attempt (${r.attempts})`, nowMs, r.id);
-            history.run(r.id, 'failed', `interrupted at its last attempt (${r.attempts}); the gateway cannot confirm it`, nowMs);
+            outbox.markFailed(r.id, `interrupted at its last attempt (${r.attempts})`, `interrupted at its last attempt (${r.attempts}); the gateway cannot confirm it`, nowMs);
           } else {
-            markRetry.run(nowMs, 'interrupted by a restart', nowMs, r.id);
-            history.run(r.id, 'queued', 'interrupted by a restart; the gateway cannot confirm it', nowMs);
+            outbox.markRetry(r.id, nowMs, 'interrupted by a restart', 'interrupted by a restart; the gateway cannot confirm it', nowMs);
           }
         }
-        if (confirmed > 0) countSent.run(bamakoDay(new Date(nowMs)), confirmed);
-      }).immediate();
+        if (confirmed > 0) outbox.countSent(bamakoDay(new Date(nowMs)), confirmed);
+      });
       logger.warn({ confirmed, unconfirmed: rows.length - confirmed }, 'sms: resolved messages left sending by a crash');
       return { confirmed, requeued: rows.length - confirmed };
     },

@@ -2,6 +2,8 @@ import { bamakoDay, type Clock } from '../clock.ts';
 import type { CallbackStore } from '../db/callbacks.ts';
 import type { Db } from '../db/connection.ts';
 import type { HouseholdStore } from '../db/households.ts';
+import { createInboundStore } from '../db/inbound.ts';
+import { atomically } from '../db/transaction.ts';
 import type { PreferenceStore } from '../db/preferences.ts';
 import { coverageMessage, coverageView } from '../domain/coverage.ts';
 import { translate, type Catalogs, type Language, type Params } from '../i18n/catalog.ts';
@@ -67,25 +69,12 @@ export interface InboundDeps {
  * START (they cost nothing) and is marked with why it was not answered.
  */
 export function createInboundHandler(d: InboundDeps) {
-  const store = d.db.prepare(
-    `INSERT INTO sms_inbound (gateway_id, sender, recipient, text, link_id, network_code, cost, date, keyword, household_id, received_at)
-     VALUES (@gatewayId, @from, @to, @text, @linkId, @networkCode, @cost, @date, @keyword, @householdId, @receivedAt)
-     ON CONFLICT (gateway_id) DO NOTHING`,
-  );
-  const answeredSince = d.db.prepare('SELECT COUNT(*) FROM sms_inbound WHERE sender = ? AND received_at > ? AND reply_id IS NOT NULL').pluck();
-  const recordAnswer = d.db.prepare('UPDATE sms_inbound SET reply_id = ?, unanswered_reason = ? WHERE id = ?');
-  const recentRows = d.db.prepare(
-    `SELECT id, received_at AS receivedAt, sender, text, keyword, household_id AS householdId, reply_id IS NOT NULL AS answered,
-       unanswered_reason AS unansweredReason
-     FROM sms_inbound WHERE (@sender IS NULL OR sender = @sender) AND (@unanswered = 0 OR unanswered_reason IS NOT NULL)
-     ORDER BY id DESC LIMIT @limit`,
-  );
+  const texts = createInboundStore(d.db);
 
   return {
     /** The latest texts, newest first: one sender's, or those left unanswered, for UTM's staff. */
     recent(f: { sender?: string | undefined; unansweredOnly?: boolean; limit?: number } = {}): InboundRow[] {
-      const rows = recentRows.all({ sender: f.sender ?? null, unanswered: f.unansweredOnly ? 1 : 0, limit: f.limit ?? 200 }) as Array<Omit<InboundRow, 'answered'> & { answered: number }>;
-      return rows.map((r) => ({ ...r, answered: r.answered === 1 }));
+      return texts.recent({ sender: f.sender ?? null, unansweredOnly: f.unansweredOnly ?? false, limit: f.limit ?? 200 }) as InboundRow[];
     },
     handle(msg: InboundSms): InboundOutcome {
       const now = d.clock.now();
@@ -125,8 +114,8 @@ export function createInboundHandler(d: InboundDeps) {
         return answer('sms.help');
       }
 
-      return d.db.transaction((): InboundOutcome => {
-        const stored = store.run({
+      return atomically(d.db, (): InboundOutcome => {
+        const stored = texts.add({
           gatewayId: msg.gatewayId,
           from: msg.from,
           to: msg.to ?? null,
@@ -139,7 +128,7 @@ export function createInboundHandler(d: InboundDeps) {
           householdId: household?.id ?? null,
           receivedAt: now.toISOString(),
         });
-        if (stored.changes === 0) return { duplicate: true };
+        if (stored === undefined) return { duplicate: true };
 
         let unanswered: UnansweredReason | null = null;
         /** Queues the answer; a sender we cannot text back (a fixed line, a short code) is kept unanswered. */
@@ -161,7 +150,7 @@ export function createInboundHandler(d: InboundDeps) {
         };
 
         let reply: number | null = null;
-        const answeredLastHour = answeredSince.get(msg.from, new Date(now.getTime() - HOUR_MS).toISOString()) as number;
+        const answeredLastHour = texts.answeredSince(msg.from, new Date(now.getTime() - HOUR_MS).toISOString());
         const silent = abroad ? 'country' : answeredLastHour >= d.repliesPerSenderPerHour ? 'rate_limited' : null;
         if (silent) {
           // STOP and START are honoured for any number: opting out must never depend on being a member, or on a limit.
@@ -170,9 +159,9 @@ export function createInboundHandler(d: InboundDeps) {
         } else {
           reply = act(match?.keyword ?? null, answer);
         }
-        recordAnswer.run(reply, unanswered, stored.lastInsertRowid);
+        texts.recordAnswer(stored, reply, unanswered);
         return { duplicate: false, keyword: match?.keyword ?? null, registered: household !== undefined, reply, unanswered };
-      })();
+      });
     },
   };
 }

@@ -31,6 +31,7 @@
  * difference. Everything else is production configuration.
  *
  * Flags: --duration S (10) --warmup S (2) --rounds N (1) --connections N (64) --json FILE --sms N (100000)
+ *        --only sms (just the outbox section, see bench/sms.ts)
  *        --campaign N (200000 members; 0 skips) --only campaign (just the campaign section, see bench/campaign.ts)
  *        --kpi N (200000 households; 0 skips) --only kpi (just the office figures, see bench/kpi.ts)
  *        --import N (50000 households; 0 skips) --only import (just the members import, see bench/import.ts)
@@ -218,13 +219,14 @@ function printRun(r: Run): void {
 
 async function main(): Promise<void> {
   if (flags.only !== undefined) {
-    if (!['campaign', 'kpi', 'import'].includes(flags.only)) throw new Error(`--only takes "campaign", "kpi" or "import" (got ${JSON.stringify(flags.only)})`);
+    if (!['sms', 'campaign', 'kpi', 'import'].includes(flags.only)) throw new Error(`--only takes "sms", "campaign", "kpi" or "import" (got ${JSON.stringify(flags.only)})`);
     console.log(`reproduce: ${command}`);
     console.log(`node ${process.version}, os.cpus().length = ${cpus().length}, ${process.platform} ${process.arch}`);
+    const sms = flags.only === 'sms' ? await smsSection() : undefined;
     const campaign = flags.only === 'campaign' ? await campaignSection() : undefined;
     const kpi = flags.only === 'kpi' ? kpiSection() : undefined;
     const members = flags.only === 'import' ? await importSection() : undefined;
-    if (opts.json) writeFileSync(opts.json, `${JSON.stringify({ campaign, kpi, import: members, command, node: process.version, cpus: cpus().length }, null, 2)}\n`);
+    if (opts.json) writeFileSync(opts.json, `${JSON.stringify({ sms, campaign, kpi, import: members, command, node: process.version, cpus: cpus().length }, null, 2)}\n`);
     return;
   }
   console.log(`sabatili /ussd bench: realistic 3-hop sessions; targets ${targets.join(', ')}`);

@@ -202,10 +202,15 @@ export function createOutboxStore(db: Db) {
     expireQueuedOfCampaign(campaignId: number, why: string, nowMs: number): number[] {
       return (expireQueuedOfCampaign.all({ campaign: campaignId, why, now: nowMs }) as Array<{ id: number }>).map((r) => r.id);
     },
-    /** Expires one message if it is still queued (not yet taken by the dispatcher); false otherwise. */
-    expireIfQueued(id: number, why: string, nowMs: number): boolean {
-      return expireQueued.run(why, nowMs, id).changes > 0;
-    },
+    /**
+     * Expires one message if it is still queued (not yet taken by the dispatcher), the reason in
+     * its history; false otherwise (it is on its way). Joins the caller's transaction.
+     */
+    expireIfQueued: db.transaction((id: number, why: string, nowMs: number): boolean => {
+      if (expireQueued.run(why, nowMs, id).changes === 0) return false;
+      history.run(id, 'expired', why, nowMs);
+      return true;
+    }),
     /** A campaign's messages not sent yet (queued, or being sent). */
     waitingOfCampaign(campaignId: number): number {
       return waitingOfCampaign.get(campaignId) as number;

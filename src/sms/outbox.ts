@@ -290,11 +290,6 @@ export function createOutbox(
     for (const id of ids) store.addHistory(id, 'expired', why, nowMs);
     return ids.length;
   });
-  const expire = store.atomically((id: number, why: string, nowMs: number): boolean => {
-    if (!store.expireIfQueued(id, why, nowMs)) return false;
-    store.addHistory(id, 'expired', why, nowMs);
-    return true;
-  });
 
   const api = {
     prepare,
@@ -382,9 +377,12 @@ export function createOutbox(
     cancelCampaign(campaignId: number, why: string): number {
       return cancel(campaignId, why, clock.now().getTime());
     },
-    /** Expires one message not taken by the dispatcher yet, with the reason in its history; false if it already left the queue. */
-    expireQueued(id: number, why: string): boolean {
-      return expire(id, why, clock.now().getTime());
+    /**
+     * Expires one message the dispatcher has not taken yet, with the reason in its history (a
+     * reminder a payment made pointless); false if it already left the queue. Joins the caller's transaction.
+     */
+    expireQueued(id: number, why: string, now: Date = clock.now()): boolean {
+      return store.expireIfQueued(id, why, now.getTime());
     },
     /** A campaign's messages not sent yet (queued or being sent). */
     waitingOfCampaign(campaignId: number): number {

@@ -24,7 +24,9 @@
  */
 import { z } from 'zod';
 import { bamakoDay, type Clock } from '../clock.ts';
+import { createCampaignStore, type CampaignRow, type CampaignState, type CampaignStore, type RecipientRow } from '../db/campaigns.ts';
 import type { Db } from '../db/connection.ts';
+import { createHouseholdStore } from '../db/households.ts';
 import { LANGUAGES, type Language } from '../i18n/catalog.ts';
 import { formatDate, formatMoney } from '../i18n/format.ts';
 import { DEFAULT_VALIDITY_MS, type Assessment, type CheckedSms, type NewSms, type Outbox } from '../sms/outbox.ts';
@@ -40,7 +42,7 @@ export const CHUNK = 2000;
 /** Inside the server each chunk holds the event loop: smaller ones keep USSD hops answered meanwhile. */
 export const BACKGROUND_CHUNK = 250;
 
-export type CampaignState = 'draft' | 'scheduled' | 'sending' | 'paused' | 'cancelled' | 'done';
+export type { CampaignState };
 
 /** A refused request, with the HTTP status that fits it (the CLI exits 2 on these). */
 export class CampaignError extends Error {
@@ -141,31 +143,6 @@ export interface Results {
   conversions: Conversions;
 }
 
-interface CampaignRow {
-  id: number;
-  name: string;
-  audience: string;
-  messages: string;
-  fallback_language: Language | null;
-  send_at: string | null;
-  rate_per_minute: number | null;
-  control_share: number;
-  state: CampaignState;
-  enqueue_cursor: number;
-  enqueue_done: number;
-  schedule_origin_ms: number | null;
-  schedule_index: number;
-  scanned: number;
-  queued: number;
-  control: number;
-  opted_out: number;
-  rejected: number;
-  started_at: string | null;
-  created_at: string;
-  updated_at: string;
-  phone_list: number;
-}
-
 /** A stable draw in [0, 1) per campaign and household: the same members are held out by preview and send. */
 export function controlDraw(campaignId: number, householdId: number): number {
   let h = Math.imul(campaignId ^ 0x9e3779b9, 0x85ebca6b) ^ householdId;
@@ -206,35 +183,7 @@ export function scheduledAt(originMs: number, offsetMs: number, hours?: SendingH
 export function createCampaigns(deps: CampaignDeps) {
   const { db, clock, outbox } = deps;
   const chunkSize = deps.chunkSize ?? CHUNK;
-  const insertCampaign = db.prepare(
-    `INSERT INTO campaigns (name, audience, messages, fallback_language, send_at, rate_per_minute, control_share, created_at, updated_at)
-     VALUES (@name, @audience, @messages, @fallback, @sendAt, @rate, @controlShare, @now, @now)`,
-  );
-  const insertPhone = db.prepare('INSERT OR IGNORE INTO campaign_phones (campaign_id, phone) VALUES (?, ?)');
-  const SELECT = `SELECT c.*, (SELECT COUNT(*) FROM campaign_phones p WHERE p.campaign_id = c.id) AS phone_list FROM campaigns c`;
-  const byId = db.prepare(`${SELECT} WHERE c.id = ?`);
-  const all = db.prepare(`${SELECT} ORDER BY c.id DESC`);
-  const setState = db.prepare('UPDATE campaigns SET state = ?, updated_at = ? WHERE id = ?');
-  const startSending = db.prepare(
-    `UPDATE campaigns SET state = @state, started_at = @now, schedule_origin_ms = @origin, schedule_index = 0, updated_at = @now WHERE id = @id`,
-  );
-  const advance = db.prepare(
-    `UPDATE campaigns SET enqueue_cursor = @cursor, enqueue_done = @done, schedule_index = @index, scanned = scanned + @scanned,
-       queued = queued + @queued, control = control + @control, opted_out = opted_out + @optedOut, rejected = rejected + @rejected,
-       updated_at = @now WHERE id = @id`,
-  );
-  const resumeSchedule = db.prepare(
-    'UPDATE campaigns SET state = @state, schedule_origin_ms = @origin, schedule_index = @index, updated_at = @now WHERE id = @id',
-  );
-  const insertRecipient = db.prepare(
-    `INSERT INTO campaign_recipients (campaign_id, household_id, phone, language, control, outcome, detail, outbox_id)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-  );
-  const waitingCount = db.prepare(`SELECT COUNT(*) FROM sms_outbox WHERE campaign_id = ? AND status IN ('queued', 'sending')`).pluck();
-  const notMembers = db.prepare(
-    `SELECT COUNT(*) FROM campaign_phones p WHERE p.campaign_id = ? AND NOT EXISTS (SELECT 1 FROM households h WHERE h.phone = p.phone)`,
-  ).pluck();
-  const memberByPhone = db.prepare('SELECT id FROM households WHERE phone = ?').pluck();
+  const store = createCampaignStore(db);
 
   const nowIso = () => clock.now().toISOString();
 
@@ -258,7 +207,7 @@ export function createCampaigns(deps: CampaignDeps) {
   }
 
   function row(id: number): CampaignRow {
-    const r = byId.get(id) as CampaignRow | undefined;
+    const r = store.get(id);
     if (!r) throw new CampaignError(`no campaign ${id}`, 404);
     return r;
   }
@@ -267,10 +216,10 @@ export function createCampaigns(deps: CampaignDeps) {
   function refresh(r: CampaignRow): CampaignRow {
     if ((r.state !== 'scheduled' && r.state !== 'sending') || r.schedule_origin_ms === null) return r;
     let state: CampaignState = r.state;
-    if (r.enqueue_done === 1 && waitingCount.get(r.id) === 0) state = 'done';
+    if (r.enqueue_done === 1 && outbox.waitingOfCampaign(r.id) === 0) state = 'done';
     else if (state === 'scheduled' && clock.now().getTime() >= r.schedule_origin_ms) state = 'sending';
     if (state === r.state) return r;
-    setState.run(state, nowIso(), r.id);
+    store.setState(r.id, state, nowIso());
     return { ...r, state };
   }
 
@@ -364,7 +313,7 @@ export function createCampaigns(deps: CampaignDeps) {
     }
   }
 
-  const writeChunk = db.transaction(
+  const writeChunk = store.atomically(
     (
       id: number,
       plan: { from: number; page: AudiencePage; index: number; control: Member[]; refused: Array<{ m: Member; lang: Language; reason: string }>; checked: Array<{ m: Member; c: CheckedSms }> },
@@ -372,21 +321,25 @@ export function createCampaigns(deps: CampaignDeps) {
       const r = row(id);
       if ((r.state !== 'sending' && r.state !== 'scheduled') || r.enqueue_done === 1) return { stop: true, scanned: 0 };
       if (r.enqueue_cursor !== plan.from) return 'moved';
-      for (const m of plan.control) insertRecipient.run(id, m.householdId, m.phone, m.language, 1, 'control', null, null);
-      for (const { m, lang, reason } of plan.refused) insertRecipient.run(id, m.householdId, m.phone, lang, 0, 'rejected', reason, null);
+      const recipients: RecipientRow[] = [];
+      const decided = (m: Member, language: Language, control: boolean, outcome: RecipientRow['outcome'], detail: string | null, outboxId: number | null) =>
+        recipients.push({ householdId: m.householdId, phone: m.phone, language, control, outcome, detail, outboxId });
+      for (const m of plan.control) decided(m, m.language, true, 'control', null, null);
+      for (const { m, lang, reason } of plan.refused) decided(m, lang, false, 'rejected', reason, null);
       const results = outbox.enqueueChecked(plan.checked.map((x) => x.c));
       let queued = 0;
       results.forEach((res, i) => {
         const { m, c } = plan.checked[i] as { m: Member; c: CheckedSms };
-        if (res.status === 'opted-out') insertRecipient.run(id, m.householdId, m.phone, c.sms.lang, 0, 'opted-out', null, null);
+        if (res.status === 'opted-out') decided(m, c.sms.lang, false, 'opted-out', null, null);
         else {
-          insertRecipient.run(id, m.householdId, m.phone, c.sms.lang, 0, 'queued', null, res.id);
+          decided(m, c.sms.lang, false, 'queued', null, res.id);
           queued++;
         }
       });
+      store.addRecipients(id, recipients);
       const done = plan.page.scanned === 0;
-      advance.run({
-        id, cursor: plan.page.lastId, done: done ? 1 : 0, index: plan.index, scanned: plan.page.scanned, control: plan.control.length,
+      store.advance(id, {
+        cursor: plan.page.lastId, done, index: plan.index, scanned: plan.page.scanned, control: plan.control.length,
         queued, optedOut: results.length - queued, rejected: plan.refused.length, now: nowIso(),
       });
       return { stop: done, scanned: plan.page.scanned };
@@ -449,17 +402,13 @@ export function createCampaigns(deps: CampaignDeps) {
         }
         phones = list.phones;
       }
-      const id = db.transaction(() => {
-        const now = nowIso();
-        const newId = Number(
-          insertCampaign.run({
-            name: c.name, audience: JSON.stringify(c.audience), messages: JSON.stringify(c.messages), fallback: c.fallbackLanguage ?? null,
-            sendAt, rate: c.ratePerMinute ?? null, controlShare: c.controlShare, now,
-          }).lastInsertRowid,
-        );
-        for (const p of phones) insertPhone.run(newId, p);
-        return newId;
-      })();
+      const id = store.create(
+        {
+          name: c.name, audience: JSON.stringify(c.audience), messages: JSON.stringify(c.messages), fallback: c.fallbackLanguage ?? null,
+          sendAt, rate: c.ratePerMinute ?? null, controlShare: c.controlShare, now: nowIso(),
+        },
+        phones,
+      );
       return toCampaign(row(id));
     },
 
@@ -468,7 +417,7 @@ export function createCampaigns(deps: CampaignDeps) {
     },
 
     list(): Campaign[] {
-      return (all.all() as CampaignRow[]).map((r) => toCampaign(refresh(r)));
+      return store.all().map((r) => toCampaign(refresh(r)));
     },
 
     /** What sending now would do, member by member, by the same rules as the send. Streams the audience. */
@@ -478,7 +427,7 @@ export function createCampaigns(deps: CampaignDeps) {
       const stopped = outbox.optedOut();
       const lang = (): LanguageFigures => ({ messages: 0, segments: 0, maxSegments: 0, characters: 0, maxCharacters: 0, fallback: 0 });
       const p: Preview = {
-        campaignId: id, audience: 0, control: 0, optedOut: 0, rejected: 0, rejectedSamples: [], notMembers: r.phone_list > 0 ? (notMembers.get(id) as number) : 0,
+        campaignId: id, audience: 0, control: 0, optedOut: 0, rejected: 0, rejectedSamples: [], notMembers: r.phone_list > 0 ? store.notMembers(id) : 0,
         messages: 0, segments: 0, byLanguage: { fr: lang(), bm: lang() }, costPerSegmentFcfa: deps.costPerSegmentFcfa, estimatedCostFcfa: 0,
         samples: [], warnings: [],
       };
@@ -528,7 +477,7 @@ export function createCampaigns(deps: CampaignDeps) {
       const r = row(id);
       const messages = JSON.parse(r.messages) as Partial<Record<Language, string>>;
       const { reader } = readerFor(r);
-      const memberId = memberByPhone.get(phone) as number | undefined;
+      const memberId = createHouseholdStore(db).findByPhone(phone)?.id;
       let member: Member | undefined;
       if (memberId !== undefined) {
         member = createAudienceReader(db, { filter: {}, today: bamakoDay(clock.now()), needsCoverage: true }).page(memberId - 1, 1).members[0];
@@ -558,7 +507,7 @@ export function createCampaigns(deps: CampaignDeps) {
      * runs the enqueue (enqueueAll or enqueueInBackground). Returns the households to scan (progress total).
      */
     startSend(id: number): { campaign: Campaign; total: number } {
-      return db.transaction(() => {
+      return store.atomically(() => {
         const r = row(id);
         assertSendable(r);
         const total = readerFor(r).reader.candidates();
@@ -567,7 +516,7 @@ export function createCampaigns(deps: CampaignDeps) {
         const sendAt = r.send_at ? Date.parse(r.send_at) : now;
         // Outside the sending hours, the campaign waits for them: scheduled until they open.
         const origin = scheduledAt(Math.max(now, sendAt), 0, deps.hours);
-        startSending.run({ id, state: origin > now ? 'scheduled' : 'sending', now: nowIso(), origin });
+        store.startSending(id, origin > now ? 'scheduled' : 'sending', origin, nowIso());
         return { campaign: toCampaign(row(id)), total };
       }).immediate();
     },
@@ -603,19 +552,19 @@ export function createCampaigns(deps: CampaignDeps) {
      * (safe beside a CLI still writing the same campaign: each chunk re-reads the cursor in its transaction).
      */
     continueUnfinished(onError: (err: unknown, id: number) => void): number[] {
-      const ids = db.prepare(`SELECT id FROM campaigns WHERE state IN ('scheduled', 'sending') AND enqueue_done = 0`).pluck().all() as number[];
+      const ids = store.unfinished();
       for (const id of ids) api.enqueueInBackground(id).catch((err: unknown) => onError(err, id));
       return ids;
     },
 
     /** Stops the enqueue at its next chunk and holds the queued messages. */
     pause(id: number): Campaign {
-      db.transaction(() => {
+      store.atomically(() => {
         const r = refresh(row(id));
         if (r.state !== 'scheduled' && r.state !== 'sending') {
           throw new CampaignError(`campaign ${id} is ${r.state}: only a scheduled or sending campaign can be paused`, 409);
         }
-        setState.run('paused', nowIso(), id);
+        store.setState(id, 'paused', nowIso());
         outbox.holdCampaign(id);
       }).immediate();
       return api.get(id);
@@ -626,7 +575,7 @@ export function createCampaigns(deps: CampaignDeps) {
      * still ahead). The caller then continues an unfinished enqueue (progress.enqueueDone false).
      */
     resume(id: number): Campaign {
-      db.transaction(() => {
+      store.atomically(() => {
         const r = row(id);
         if (r.state !== 'paused') throw new CampaignError(`campaign ${id} is ${r.state}: only a paused campaign can be resumed`, 409);
         const now = clock.now().getTime();
@@ -636,17 +585,17 @@ export function createCampaigns(deps: CampaignDeps) {
         const released = deps.hours
           ? outbox.releaseCampaignAt(id, (k) => scheduledAt(origin, Math.floor(k * interval), deps.hours), DEFAULT_VALIDITY_MS.campaign)
           : outbox.releaseCampaign(id, origin, interval, DEFAULT_VALIDITY_MS.campaign);
-        resumeSchedule.run({ id, state: origin > now ? 'scheduled' : 'sending', origin, index: released, now: nowIso() });
+        store.resumeSchedule(id, origin > now ? 'scheduled' : 'sending', origin, released, nowIso());
       }).immediate();
       return api.get(id);
     },
 
     /** Stops the enqueue and expires every message of the campaign not sent yet. */
     cancel(id: number): Campaign & { expired: number } {
-      const expired = db.transaction(() => {
+      const expired = store.atomically(() => {
         const r = refresh(row(id));
         if (r.state === 'done' || r.state === 'cancelled') throw new CampaignError(`campaign ${id} is already ${r.state}`, 409);
-        setState.run('cancelled', nowIso(), id);
+        store.setState(id, 'cancelled', nowIso());
         return outbox.cancelCampaign(id, 'campaign cancelled');
       }).immediate();
       return { ...api.get(id), expired };
@@ -654,7 +603,7 @@ export function createCampaigns(deps: CampaignDeps) {
 
     results(id: number): Results {
       const r = refresh(row(id));
-      return { campaign: toCampaign(r), ...campaignResults(db, r.id, r.schedule_origin_ms, r.started_at) };
+      return { campaign: toCampaign(r), ...campaignResults(store, r.id, r.schedule_origin_ms, r.started_at) };
     },
 
     /** The same figures per reminder rule. */
@@ -668,56 +617,18 @@ export function createCampaigns(deps: CampaignDeps) {
 export type Campaigns = ReturnType<typeof createCampaigns>;
 
 /** Counts, opt-outs after the campaign and conversions, from campaign_recipients, the outbox and the ledger. */
-function campaignResults(db: Db, id: number, originMs: number | null, startedAt: string | null): Omit<Results, 'campaign'> {
-  const outcomes = db
-    .prepare(`SELECT outcome, COUNT(*) AS n FROM campaign_recipients WHERE campaign_id = ? GROUP BY outcome`)
-    .all(id) as Array<{ outcome: string; n: number }>;
+function campaignResults(store: CampaignStore, id: number, originMs: number | null, startedAt: string | null): Omit<Results, 'campaign'> {
+  const outcomes = store.outcomes(id);
   const by = (o: string) => outcomes.find((x) => x.outcome === o)?.n ?? 0;
-  const statuses = db
-    .prepare(
-      `SELECT o.status, COUNT(*) AS n, SUM(o.provider_message_id IS NOT NULL) AS viaGateway FROM campaign_recipients r
-       JOIN sms_outbox o ON o.id = r.outbox_id WHERE r.campaign_id = ? GROUP BY o.status`,
-    )
-    .all(id) as Array<{ status: string; n: number; viaGateway: number }>;
+  const statuses = store.statuses(id);
   const st = (s: string) => statuses.find((x) => x.status === s)?.n ?? 0;
   const failedAfterSending = statuses.find((x) => x.status === 'failed')?.viaGateway ?? 0;
-  const optedOutAfter = startedAt
-    ? (db
-        .prepare(
-          `SELECT COUNT(*) FROM campaign_recipients r JOIN sms_optouts s ON s.phone = r.phone AND s.opted_out = 1 AND s.updated_at >= ?
-           WHERE r.campaign_id = ? AND r.outcome = 'queued'`,
-        )
-        .pluck()
-        .get(startedAt, id) as number)
-    : 0;
-
-  const reached = db
-    .prepare(
-      `SELECT r.household_id AS householdId, MIN(h.at_ms) AS deliveredMs FROM campaign_recipients r
-       JOIN sms_outbox o ON o.id = r.outbox_id AND o.status = 'delivered'
-       JOIN sms_status_history h ON h.message_id = o.id AND h.status = 'delivered'
-       WHERE r.campaign_id = ? GROUP BY r.household_id`,
-    )
-    .all(id) as Array<{ householdId: number; deliveredMs: number }>;
+  const optedOutAfter = startedAt ? store.optedOutSince(id, startedAt) : 0;
+  const reached = store.reached(id);
   const control = by('control');
   const from = originMs ?? 0;
-  const comparison = (
-    control > 0
-      ? db.prepare(`SELECT household_id AS householdId FROM campaign_recipients WHERE campaign_id = ? AND outcome = 'control'`).all(id)
-      : db
-          .prepare(
-            `SELECT r.household_id AS householdId FROM campaign_recipients r JOIN sms_outbox o ON o.id = r.outbox_id
-             WHERE r.campaign_id = ? AND o.status <> 'delivered'`,
-          )
-          .all(id)
-  ) as Array<{ householdId: number }>;
-  const payments = db
-    .prepare(
-      `SELECT c.household_id AS householdId, c.paid_at AS paidAt FROM contributions c
-       JOIN campaign_recipients r ON r.campaign_id = ? AND r.household_id = c.household_id AND r.outcome IN ('queued', 'control')
-       WHERE c.paid_at >= ?`,
-    )
-    .all(id, new Date(from).toISOString()) as Array<{ householdId: number; paidAt: string }>;
+  const comparison = control > 0 ? store.controlGroup(id) : store.notDelivered(id);
+  const payments = store.paymentsSince(id, new Date(from).toISOString());
 
   return {
     counts: {

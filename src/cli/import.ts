@@ -9,7 +9,7 @@ import { createHouseholdStore } from '../db/households.ts';
 import { createMutuelleStore } from '../db/mutuelles.ts';
 import { createAudit } from '../office/audit.ts';
 import { cliActor } from './staff.ts';
-import { COLUMNS, ImportFileError, previewImport, runImport, type ImportPreview } from '../office/import.ts';
+import { COLUMNS, forgetImport, ImportFileError, previewImport, runImport, type ImportPreview } from '../office/import.ts';
 
 export function formatPreview(p: ImportPreview, done: boolean): string {
   const lines = [
@@ -46,19 +46,24 @@ export function registerImport(program: Command, deps: { config: () => Config; o
       const d = { db, households: createHouseholdStore(db), mutuelles: createMutuelleStore(db), audit: createAudit(db) };
       try {
         let bar = progress(file);
-        const preview = await previewImport(file, d, bamakoDay(systemClock.now()), bar.update);
+        // Without --yes and a terminal to ask on, nothing will be imported: a check alone.
+        const mayImport = !o.check && (o.yes === true || process.stdin.isTTY);
+        const preview = await previewImport(file, d, bamakoDay(systemClock.now()), bar.update, { keep: mayImport });
         bar.stop();
         console.log(formatPreview(preview, false));
-        if (o.check || preview.households === 0) return;
+        if (!mayImport || preview.households === 0) {
+          if (mayImport) forgetImport(file, d);
+          if (!o.check && preview.households > 0) console.log('Nothing written: run again with --yes to import.');
+          return;
+        }
         if (!o.yes) {
-          if (!process.stdin.isTTY) {
-            console.log('Nothing written: run again with --yes to import.');
-            return;
-          }
           const rl = createInterface({ input: process.stdin, output: process.stdout });
           const answer = await rl.question(`Import ${preview.households} households? [y/N] `);
           rl.close();
-          if (!/^y(es)?$|^o(ui)?$/i.test(answer.trim())) return void console.log('Nothing written.');
+          if (!/^y(es)?$|^o(ui)?$/i.test(answer.trim())) {
+            forgetImport(file, d);
+            return void console.log('Nothing written.');
+          }
         }
         bar = progress(file);
         const done = await runImport(file, d, cliActor(), systemClock.now(), bar.update);

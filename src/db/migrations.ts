@@ -513,6 +513,29 @@ CREATE INDEX payments_household ON payments(household_id, id);
 CREATE INDEX payments_unsettled ON payments(status, created_at) WHERE status IN ('initiated', 'pending', 'review');
 `,
   },
+  {
+    version: 14,
+    name: 'members import: the checked households of a file, kept between the check and the confirmation',
+    // The check writes here what it accepted, so the confirmed import writes those rows instead of
+    // reading and checking the file a second time. One row per household (its lines' first number,
+    // for a problem found when writing); member_imports holds what the check reported.
+    sql: `
+CREATE TABLE member_imports (
+  import_key TEXT PRIMARY KEY,
+  file_size INTEGER NOT NULL,
+  file_mtime_ms INTEGER NOT NULL,
+  today TEXT NOT NULL,
+  preview TEXT
+);
+CREATE TABLE member_import_households (
+  import_key TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  line INTEGER NOT NULL,
+  household TEXT NOT NULL,
+  PRIMARY KEY (import_key, seq)
+) WITHOUT ROWID;
+`,
+  },
 ];
 
 export function migrate(db: Database.Database): number {

@@ -1,9 +1,10 @@
-import { createReadStream } from 'node:fs';
+import { createReadStream, statSync } from 'node:fs';
 import { CsvError, parse } from 'csv-parse';
 import { bamakoDay } from '../clock.ts';
 import { restoreCell } from '../csv.ts';
 import type { Db } from '../db/connection.ts';
 import type { HouseholdStore, NewHousehold } from '../db/households.ts';
+import { createImportStore, type ImportStore, type StagedHousehold } from '../db/imports.ts';
 import type { MutuelleStore } from '../db/mutuelles.ts';
 import type { Actor, Audit } from './audit.ts';
 import { checkBeneficiary, checkHousehold, mutuelleIds, type FormValues } from './registration.ts';
@@ -14,9 +15,11 @@ import { checkBeneficiary, checkHousehold, mutuelleIds, type FormValues } from '
  *
  *   card_number,adherent_name,phone,language,mutuelle,joined_on,beneficiary_name,relation,birth_year,subsidised
  *
- * The file is read twice, as a stream both times: once to check every line (nothing written), once,
- * after the officer confirms, to write the valid households in one transaction. Memory holds one
- * household at a time and the set of cards and phones seen, never the file.
+ * The file is read and checked once, as a stream: the check writes the households it accepts to
+ * the database as it goes (src/db/imports.ts), nothing of them to the members' tables. After the
+ * officer confirms, those checked households are written in one transaction, without reading the
+ * file again. Memory holds one household at a time and the set of cards and phones seen, never the
+ * file, while checking or writing.
  */
 export const COLUMNS = ['card_number', 'adherent_name', 'phone', 'language', 'mutuelle', 'joined_on', 'beneficiary_name', 'relation', 'birth_year', 'subsidised'] as const;
 
@@ -49,8 +52,6 @@ interface Pending {
   bad: boolean;
 }
 
-type Row = Record<(typeof COLUMNS)[number], string>;
-
 export interface ImportDeps {
   db: Db;
   households: HouseholdStore;
@@ -58,11 +59,20 @@ export interface ImportDeps {
   audit: Audit;
 }
 
+/** Households written to the database per transaction while checking. */
+const STAGE_CHUNK = 500;
+
 /**
- * Walks the file, calling `accept` for each household whose lines are all valid. Problems are
- * collected with their line numbers; `onProgress` reports the bytes read.
+ * Reads and checks the file, handing each household whose lines are all valid to `accept` with
+ * its first line. Problems are collected with their line numbers; `onProgress` reports the bytes read.
  */
-async function walk(path: string, deps: ImportDeps, today: string, accept: (h: NewHousehold) => void, onProgress?: (bytesRead: number) => void): Promise<ImportPreview> {
+async function walk(
+  path: string,
+  deps: ImportDeps,
+  today: string,
+  accept: (h: NewHousehold, line: number) => void,
+  onProgress?: (bytesRead: number) => void,
+): Promise<ImportPreview> {
   const preview: ImportPreview = { households: 0, beneficiaries: 0, perMutuelle: {}, problems: [], problemCount: 0, rejectedHouseholds: 0, lines: 0 };
   const problem = (line: number, message: string) => {
     preview.problemCount++;
@@ -89,58 +99,80 @@ async function walk(path: string, deps: ImportDeps, today: string, accept: (h: N
     preview.households++;
     preview.beneficiaries += h.beneficiaries.length;
     preview.perMutuelle[h.mutuelleId] = (preview.perMutuelle[h.mutuelleId] ?? 0) + 1;
-    accept(h);
+    accept(h, p.firstLine);
+  };
+
+  /** Column positions, from the header. */
+  let at: Record<(typeof COLUMNS)[number], number> | undefined;
+  const onRecord = (fields: string[], line: number) => {
+    if (!at) {
+      at = checkHeader(fields);
+      return;
+    }
+    preview.lines = line;
+    // What our exports (or a spreadsheet) wrote as '+223… is read as +223….
+    const cell = (c: (typeof COLUMNS)[number]) => restoreCell(fields[at?.[c] as number] ?? '');
+    const card = cell('card_number').toUpperCase();
+    if (!card) {
+      problem(line, 'card_number: manquant');
+      return;
+    }
+    const adherentName = cell('adherent_name');
+    const phoneTyped = cell('phone');
+    const mutuelle = cell('mutuelle');
+    if (current?.card !== card) {
+      finish(current);
+      const again = seenCards.has(card);
+      if (again) problem(line, `card_number: ${card} revient après d'autres ménages (ses lignes doivent se suivre)`);
+      seenCards.add(card);
+      const form: FormValues = {
+        cardNumber: card, adherentName, phone: phoneTyped, language: cell('language') || 'fr', mutuelleId: mutuelle, joinedOn: cell('joined_on'),
+      };
+      current = { card, firstLine: line, form, beneficiaries: [], bad: again };
+      const phone = phoneTyped.replace(/\s/g, '');
+      const owner = seenPhones.get(phone);
+      if (owner && owner !== card) {
+        problem(line, `phone: ${phoneTyped} est déjà le téléphone de ${owner} dans ce fichier`);
+        current.bad = true;
+      } else seenPhones.set(phone, card);
+    } else if (adherentName !== current.form.adherentName || phoneTyped !== current.form.phone || mutuelle !== current.form.mutuelleId) {
+      problem(line, `ménage ${card}: adherent_name, phone et mutuelle doivent être les mêmes sur chacune de ses lignes`);
+      current.bad = true;
+    }
+    const b = checkBeneficiary(
+      { name: cell('beneficiary_name'), relation: cell('relation'), birthYear: cell('birth_year'), subsidised: YES.has(cell('subsidised').toLowerCase()) ? 'on' : '' },
+      '',
+      today,
+    );
+    if (b === null) {
+      problem(line, 'beneficiary_name: manquant');
+      current.bad = true;
+    } else if ('error' in b) {
+      problem(line, `bénéficiaire: ${b.error}`);
+      current.bad = true;
+    } else current.beneficiaries.push(b.value);
   };
 
   const input = createReadStream(path);
-  const parser = input.pipe(
-    // cast: a phone our exports (or a spreadsheet) wrote as '+223… is read as +223….
-    parse({ bom: true, trim: true, skip_empty_lines: true, relax_column_count: true, info: true, cast: restoreCell, columns: (header: string[]) => checkHeader(header) }),
-  );
+  // Records as arrays, and no cast function: csv-parse builds a context object per field for a
+  // cast and per record for `columns`, which cost more than the whole check (measured).
+  const parser = input.pipe(parse({ bom: true, trim: true, skip_empty_lines: true, relax_column_count: true, info: true }));
   // pipe() does not pass on a read error (a missing file): the parser must end with it.
   input.on('error', (err) => parser.destroy(err));
   try {
-    for await (const { record: row, info } of parser as AsyncIterable<{ record: Row; info: { lines: number } }>) {
-      const line = info.lines;
-      preview.lines = line;
-      onProgress?.(parser.info.bytes);
-      const card = row.card_number.toUpperCase();
-      if (!card) {
-        problem(line, 'card_number: manquant');
-        continue;
-      }
-      if (current?.card !== card) {
-        finish(current);
-        const again = seenCards.has(card);
-        if (again) problem(line, `card_number: ${card} revient après d'autres ménages (ses lignes doivent se suivre)`);
-        seenCards.add(card);
-        const form: FormValues = {
-          cardNumber: card, adherentName: row.adherent_name, phone: row.phone, language: row.language || 'fr', mutuelleId: row.mutuelle, joinedOn: row.joined_on,
-        };
-        current = { card, firstLine: line, form, beneficiaries: [], bad: again };
-        const phone = row.phone.replace(/\s/g, '');
-        const owner = seenPhones.get(phone);
-        if (owner && owner !== card) {
-          problem(line, `phone: ${row.phone} est déjà le téléphone de ${owner} dans ce fichier`);
-          current.bad = true;
-        } else seenPhones.set(phone, card);
-      } else if (row.adherent_name !== current.form.adherentName || row.phone !== current.form.phone || row.mutuelle !== current.form.mutuelleId) {
-        problem(line, `ménage ${card}: adherent_name, phone et mutuelle doivent être les mêmes sur chacune de ses lignes`);
-        current.bad = true;
-      }
-      const b = checkBeneficiary(
-        { name: row.beneficiary_name, relation: row.relation, birthYear: row.birth_year, subsidised: YES.has(row.subsidised.toLowerCase()) ? 'on' : '' },
-        '',
-        today,
-      );
-      if (b === null) {
-        problem(line, 'beneficiary_name: manquant');
-        current.bad = true;
-      } else if ('error' in b) {
-        problem(line, `bénéficiaire: ${b.error}`);
-        current.bad = true;
-      } else current.beneficiaries.push(b.value);
-    }
+    // Drained synchronously as records arrive, rather than one promise per record (for await).
+    await new Promise<void>((resolve, reject) => {
+      parser.on('readable', () => {
+        try {
+          for (let r: { record: string[]; info: { lines: number } } | null; (r = parser.read() as typeof r) !== null; ) onRecord(r.record, r.info.lines);
+          onProgress?.(parser.info.bytes);
+        } catch (err) {
+          parser.destroy(err as Error);
+        }
+      });
+      parser.on('end', resolve);
+      parser.on('error', reject);
+    });
   } catch (err) {
     if (!(err instanceof CsvError)) throw err;
     throw new ImportFileError(`ligne ${(err as CsvError & { lines?: number }).lines ?? parser.info.lines}: ${err.message}`);
@@ -151,34 +183,106 @@ async function walk(path: string, deps: ImportDeps, today: string, accept: (h: N
 
 export class ImportFileError extends Error {}
 
-function checkHeader(header: string[]): string[] {
+function checkHeader(header: string[]): Record<(typeof COLUMNS)[number], number> {
   const names = header.map((h) => h.trim().toLowerCase());
   const missing = COLUMNS.filter((c) => !names.includes(c));
   if (missing.length) throw new ImportFileError(`ligne 1: colonne(s) manquante(s) ${missing.join(', ')}; attendu: ${COLUMNS.join(',')}`);
-  return names;
+  return Object.fromEntries(COLUMNS.map((c) => [c, names.indexOf(c)])) as Record<(typeof COLUMNS)[number], number>;
 }
 
-/** Checks the whole file and says what an import would do; writes nothing. */
-export function previewImport(path: string, deps: ImportDeps, today: string, onProgress?: (bytesRead: number) => void): Promise<ImportPreview> {
-  return walk(path, deps, today, () => {}, onProgress);
+/** Checks the file and keeps what it accepts under `path` (src/db/imports.ts), with what it reports. */
+async function check(path: string, deps: ImportDeps, store: ImportStore, today: string, onProgress?: (bytesRead: number) => void): Promise<ImportPreview> {
+  const { size, mtimeMs } = statSync(path);
+  store.begin(path, { size, mtimeMs: Math.trunc(mtimeMs), today });
+  try {
+    const staged: StagedHousehold[] = [];
+    let seq = 0;
+    const preview = await walk(path, deps, today, (household, line) => {
+      staged.push({ seq: ++seq, line, household });
+      if (staged.length === STAGE_CHUNK) store.stage(path, staged.splice(0));
+    }, onProgress);
+    store.stage(path, staged);
+    store.finish(path, preview);
+    return preview;
+  } catch (err) {
+    store.discard(path);
+    throw err;
+  }
 }
 
 /**
- * Imports the valid households of the file in one transaction (all of them or none), with one
- * audit row for the import. The file is read and checked again: what is written is what the check
- * accepts now. The valid households are gathered first (a few hundred bytes each) so that the
- * transaction is one synchronous write, never held open across reads of the file, on a connection
- * the server's other requests share.
+ * Checks the whole file and says what an import would do, keeping what it accepts for runImport
+ * (`keep: false`, a check alone: nothing kept). Writes nothing to the members' tables.
+ */
+export function previewImport(
+  path: string,
+  deps: ImportDeps,
+  today: string,
+  onProgress?: (bytesRead: number) => void,
+  opts: { keep?: boolean } = {},
+): Promise<ImportPreview> {
+  if (opts.keep === false) return walk(path, deps, today, () => {}, onProgress);
+  return check(path, deps, createImportStore(deps.db), today, onProgress);
+}
+
+/** Forgets the check of a file that will not be imported (the officer said no). */
+export function forgetImport(path: string, deps: ImportDeps): void {
+  createImportStore(deps.db).discard(path);
+}
+
+/**
+ * Imports the households the check of the file accepted, in one transaction (all of them or
+ * none), with one audit row for the import. The file is checked first if it was not, or if it
+ * changed, or on another day, since. The database guards the one thing another writer can change
+ * meanwhile, cards and phones: a household whose card or phone was registered since the check is
+ * left out with the problem the check would now report. The transaction is one synchronous write,
+ * never held open across reads of the file, on a connection the server's other requests share.
  */
 export async function runImport(path: string, deps: ImportDeps, actor: Actor, now: Date, onProgress?: (bytesRead: number) => void): Promise<ImportPreview> {
-  const valid: NewHousehold[] = [];
-  const preview = await walk(path, deps, bamakoDay(now), (h) => valid.push(h), onProgress);
-  deps.db.transaction(() => {
-    for (const h of valid) deps.households.create(h, now);
+  const store = createImportStore(deps.db);
+  const today = bamakoDay(now);
+  const { size, mtimeMs } = statSync(path);
+  let checked = store.checked<ImportPreview>(path);
+  if (!checked || checked.size !== size || checked.mtimeMs !== Math.trunc(mtimeMs) || checked.today !== today) {
+    await check(path, deps, store, today, onProgress);
+    checked = store.checked<ImportPreview>(path) as NonNullable<typeof checked>;
+  } else onProgress?.(size);
+  const preview = checked.preview;
+  store.atomically(() => {
+    for (let after = 0; ; ) {
+      const page = store.page(path, after, STAGE_CHUNK);
+      if (page.length === 0) break;
+      for (const s of page) write(s, deps, preview, now);
+      after = (page.at(-1) as StagedHousehold).seq;
+    }
     deps.audit.record(actor, now, {
       action: 'members.import', entity: 'import', entityId: path.split('/').pop() ?? path,
       after: { households: preview.households, beneficiaries: preview.beneficiaries, rejectedHouseholds: preview.rejectedHouseholds, problems: preview.problemCount },
     });
+    store.discard(path);
   })();
   return preview;
+}
+
+/** Writes one checked household; one whose card or phone was taken since the check is counted out instead. */
+function write(s: StagedHousehold, deps: ImportDeps, preview: ImportPreview, now: Date): void {
+  const h = s.household;
+  try {
+    deps.households.create(h, now);
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'SQLITE_CONSTRAINT_UNIQUE') throw err;
+    const owner = deps.households.findByPhone(h.phone);
+    const why = deps.households.findByCard(h.cardNumber)
+      ? 'ce numéro de carte existe déjà'
+      : owner
+        ? `déjà le téléphone du ménage ${owner.cardNumber} (${owner.adherentName})`
+        : undefined;
+    if (why === undefined) throw err;
+    preview.problemCount++;
+    if (preview.problems.length < MAX_PROBLEMS) preview.problems.push({ line: s.line, message: `ménage ${h.cardNumber}: ${why}` });
+    preview.households--;
+    preview.beneficiaries -= h.beneficiaries.length;
+    preview.perMutuelle[h.mutuelleId] = (preview.perMutuelle[h.mutuelleId] ?? 1) - 1;
+    preview.rejectedHouseholds++;
+  }
 }

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { createHouseholdStore } from './households.ts';
 
 /**
  * Versioned schema. A migration is never edited once it has shipped: add the next one.
@@ -7,7 +8,15 @@ import type Database from 'better-sqlite3';
  * ussd_sessions keeps a rowid: its rows (a ~600-byte snapshot) are large for a WITHOUT ROWID table,
  * and new sessions appended in rowid order share pages, so a group commit writes few WAL pages.
  */
-export const migrations: ReadonlyArray<{ version: number; name: string; sql: string }> = [
+/** A migration's SQL, then, when data must be computed by the app's own rules, its `run` step (same transaction). */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+  run?: (db: Database.Database) => void;
+}
+
+export const migrations: ReadonlyArray<Migration> = [
   {
     version: 1,
     name: 'members, coverage, ledger, ussd sessions, preferences, call-backs',
@@ -513,6 +522,36 @@ CREATE INDEX payments_household ON payments(household_id, id);
 CREATE INDEX payments_unsettled ON payments(status, created_at) WHERE status IN ('initiated', 'pending', 'review');
 `,
   },
+  {
+    version: 12,
+    name: 'coverage read model: per household, the state its ledger leaves and the periods it was covered',
+    // Derived data (src/db/coverage.ts): the household store rewrites a household's rows in the
+    // transaction of every change to its ledger, beneficiaries or product; filled here by the domain's
+    // rules over every existing household. Days are 'YYYY-MM-DD', compared as text.
+    sql: `
+CREATE TABLE household_coverage (
+  household_id INTEGER PRIMARY KEY REFERENCES households(id),
+  mutuelle_id TEXT NOT NULL,
+  last_paid_on TEXT,
+  credit INTEGER NOT NULL CHECK (credit >= 0),
+  paid_through TEXT,
+  grace_until TEXT,
+  episode_start TEXT,
+  waiting_until TEXT,
+  pending_start TEXT,
+  full_count INTEGER NOT NULL,
+  subsidised_count INTEGER NOT NULL,
+  inactive_count INTEGER NOT NULL
+);
+CREATE TABLE household_covered_periods (
+  household_id INTEGER NOT NULL REFERENCES households(id),
+  covered_from TEXT NOT NULL,
+  covered_until TEXT NOT NULL,
+  PRIMARY KEY (household_id, covered_from)
+) WITHOUT ROWID;
+`,
+    run: (db) => createHouseholdStore(db).rebuildCoverage(),
+  },
 ];
 
 export function migrate(db: Database.Database): number {
@@ -526,6 +565,7 @@ export function migrate(db: Database.Database): number {
     db.transaction(() => {
       if (isApplied.get(m.version)) return;
       db.exec(m.sql);
+      m.run?.(db);
       db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(
         m.version,
         m.name,

@@ -171,6 +171,33 @@ export function monthlyDue(beneficiaries: readonly Beneficiary[], params: Produc
   );
 }
 
+/** How many active beneficiaries pay the full share and the subsidised one, and how many left: all a due needs. */
+export interface BeneficiaryCounts {
+  full: number;
+  subsidised: number;
+  inactive: number;
+}
+
+export function countBeneficiaries(beneficiaries: readonly Beneficiary[]): BeneficiaryCounts {
+  const c = { full: 0, subsidised: 0, inactive: 0 };
+  for (const b of beneficiaries) {
+    if (!b.active) c.inactive++;
+    else if (b.subsidised) c.subsidised++;
+    else c.full++;
+  }
+  return c;
+}
+
+/** Anonymous beneficiaries with those counts, for the rules that take a list (they only count it). */
+export function beneficiariesOfCounts(c: BeneficiaryCounts): Beneficiary[] {
+  const one = (subsidised: boolean, active: boolean) => ({ id: 0, name: '', subsidised, active });
+  return [
+    ...Array.from({ length: c.full }, () => one(false, true)),
+    ...Array.from({ length: c.subsidised }, () => one(true, true)),
+    ...Array.from({ length: c.inactive }, () => one(false, false)),
+  ];
+}
+
 /** The household's due for a given month, with the parameters of that month (see parametersForMonth). */
 export function dueForMonth(
   beneficiaries: readonly Beneficiary[],
@@ -354,7 +381,10 @@ function toState(r: Rules, f: Fold): LedgerState {
   };
 }
 
-function fromState(s: LedgerState): Fold {
+/** A state as the readers keep it: its covered periods are needed only to apply a further payment. */
+export type LedgerStateNow = Omit<LedgerState, 'periods'> & { periods?: readonly CoveredPeriod[] };
+
+function fromState(s: LedgerStateNow): Fold {
   const paidThroughMi = s.paidThrough === null ? -1 : monthIndexOfDayNumber(toDayNumber(s.paidThrough));
   const pendingStart = s.pendingStart === null ? -1 : toDayNumber(s.pendingStart);
   return {
@@ -366,7 +396,7 @@ function fromState(s: LedgerState): Fold {
     nextMi: pendingStart >= 0 ? monthIndexOfDayNumber(pendingStart) : paidThroughMi + 1,
     episodeStart: s.episodeStart === null ? 0 : toDayNumber(s.episodeStart),
     pendingStart,
-    periods: s.periods.flatMap((p) => [toDayNumber(p.from), toDayNumber(p.until)]),
+    periods: (s.periods ?? []).flatMap((p) => [toDayNumber(p.from), toDayNumber(p.until)]),
   };
 }
 
@@ -432,7 +462,7 @@ export function coveredOn(periods: readonly CoveredPeriod[], day: LocalDate): bo
 
 /** The household's coverage on `today` (not before the state's last payment) from its state. */
 export function coverageAt(
-  state: LedgerState,
+  state: LedgerStateNow,
   household: { beneficiaries: readonly Beneficiary[]; parameters: readonly ProductParameters[] },
   today: LocalDate,
 ): Coverage {

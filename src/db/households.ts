@@ -4,6 +4,11 @@ import { Lru, type ChangeWatch } from './freshness.ts';
 import {
   applyPayment,
   beneficiariesOfCounts,
+  coverageAt,
+  coverageOn,
+  coverageViewOf,
+  type CoverageView,
+  type LocalDate,
   countBeneficiaries,
   ledgerState,
   type Beneficiary,
@@ -274,6 +279,27 @@ export function createHouseholdStore(db: Db, watch?: ChangeWatch, cacheSize = 50
       return record;
     },
     parametersOf,
+    /**
+     * What the coverage screen shows on `today`: from the household's read-model row and its
+     * beneficiaries, without its ledger; from the ledger only when `today` is before its last payment.
+     */
+    coverageView(householdId: number, today: LocalDate): CoverageView | undefined {
+      watch?.check();
+      const h = byId.get(householdId) as HouseholdSummary | undefined;
+      if (!h) return undefined;
+      const rows = beneficiaries.all(householdId) as Array<{ id: number; name: string; subsidised: number; active: number }>;
+      const household = {
+        adherentName: h.adherentName,
+        beneficiaries: rows.map((b) => ({ id: b.id, name: b.name, subsidised: b.subsidised === 1, active: b.active === 1 })),
+        parameters: parametersOf(h.productId),
+      };
+      const row = coverage.range(householdId, householdId)[0];
+      const cov =
+        row && (row.lastPaidOn === null || row.lastPaidOn <= today)
+          ? coverageAt(row, household, today)
+          : coverageOn({ ...household, ledger: ledger.all(householdId) as LedgerEntry[], today });
+      return coverageViewOf(household, cov, today);
+    },
     /** Only a wallet linked at UTM's office can contribute from USSD. */
     hasWallet(msisdn: string): boolean {
       return walletFor.get(msisdn) === 1;

@@ -624,6 +624,15 @@ export function coverageView(
   today: LocalDate,
 ): CoverageView {
   const cov = coverageOn({ beneficiaries: household.beneficiaries, parameters: household.parameters, ledger: household.ledger, today });
+  return coverageViewOf(household, cov, today);
+}
+
+/** The view of a coverage on `today`, however it was computed (from the ledger, or from the read model's state). */
+export function coverageViewOf(
+  household: { adherentName: string; beneficiaries: readonly Beneficiary[]; parameters: readonly ProductParameters[] },
+  cov: Coverage,
+  today: LocalDate,
+): CoverageView {
   return {
     adherentName: household.adherentName,
     size: household.beneficiaries.filter((b) => b.active).length,

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/connection.ts';
 import { createCoverageStore } from '../../src/db/coverage.ts';
 import { createHouseholdStore } from '../../src/db/households.ts';
-import { coverageAt, coveredOn, coverageOn, ledgerState, type ProductParameters } from '../../src/domain/coverage.ts';
+import { coverageAt, coveredOn, coverageOn, ledgerState } from '../../src/domain/coverage.ts';
 import { addDays, fromDayNumber, toDayNumber } from '../../src/domain/dates.ts';
 
 const BASE = toDayNumber('2025-01-01');

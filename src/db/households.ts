@@ -1,5 +1,5 @@
 import type { Db } from './connection.ts';
-import { createCoverageStore, type FullCoverageRow } from './coverage.ts';
+import { createCoverageStore, type CoverageRow, type FullCoverageRow } from './coverage.ts';
 import { Lru, type ChangeWatch } from './freshness.ts';
 import {
   applyPayment,
@@ -260,8 +260,18 @@ export function createHouseholdStore(db: Db, watch?: ChangeWatch, cacheSize = 50
   }
   const findByCard = (cardNumber: string): HouseholdSummary | undefined => byCard.get(cardNumber.trim().toUpperCase()) as HouseholdSummary | undefined;
 
+  const pageAfter = db.prepare(`${SUMMARY} WHERE h.id > ? ORDER BY h.id LIMIT ?`);
+
   return {
     findByPhone,
+    /** Up to `limit` households after id `afterId`, in id order. */
+    page(afterId: number, limit: number): HouseholdSummary[] {
+      return pageAfter.all(afterId, limit) as HouseholdSummary[];
+    },
+    /** The read-model rows of households `first..last` (see src/db/coverage.ts). */
+    coverageRows(first: number, last: number): CoverageRow[] {
+      return coverage.range(first, last);
+    },
     load(householdId: number): HouseholdRecord | undefined {
       watch?.check();
       const kept = records.get(householdId);

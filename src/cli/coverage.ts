@@ -21,14 +21,15 @@ export function registerCoverage(program: Command, cli: { config: () => Config; 
   const coverage = program.command('coverage').description("the coverage read model (each household's state from its ledger)");
   coverage
     .command('check')
-    .description("compare every household's coverage row with its ledger; exit code 1 listing those that differ")
+    .description("compare every household's coverage row with its ledger, and the figures' sums with the rows; exit code 1 listing what differs")
     .action(() =>
       cli.withDatabase(cli.config(), async (db) => {
         const { createHouseholdStore } = await import('../db/households.ts');
         const r = createHouseholdStore(db).checkCoverage();
         for (const d of r.differences) console.log(describeDifference(d));
+        if (!r.sumsAgree) console.log('the sums kept for the figures (coverage_groups, coverage_trend) differ from the rows');
         console.log(`coverage check: ${r.checked} households, ${r.differences.length} differ from their ledger`);
-        if (r.differences.length > 0) process.exitCode = 1;
+        if (r.differences.length > 0 || !r.sumsAgree) process.exitCode = 1;
       }),
     );
   coverage

@@ -440,16 +440,11 @@ export function createHouseholdStore(db: Db, watch?: ChangeWatch, cacheSize = 50
     rebuildCoverage(): number {
       return db.transaction(() => {
         coverage.clear();
-        let n = 0;
-        for (const row of computeAll()) {
-          coverage.put(row);
-          n++;
-        }
-        return n;
+        return coverage.putAll(computeAll());
       })();
     },
     /** The households whose coverage row differs from their ledger (`sabatili coverage check`); checked: how many households. */
-    checkCoverage(): { checked: number; differences: CoverageDifference[] } {
+    checkCoverage(): { checked: number; differences: CoverageDifference[]; sumsAgree: boolean } {
       return db.transaction(() => {
         const differences: CoverageDifference[] = [];
         const seen = new Set<number>();
@@ -463,7 +458,7 @@ export function createHouseholdStore(db: Db, watch?: ChangeWatch, cacheSize = 50
         for (const id of coverage.householdIds()) {
           if (!seen.has(id)) differences.push({ householdId: id, stored: coverage.get(id) ?? null, computed: null });
         }
-        return { checked: seen.size, differences };
+        return { checked: seen.size, differences, sumsAgree: coverage.sumsAgree() };
       })();
     },
   };

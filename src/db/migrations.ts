@@ -543,11 +543,32 @@ CREATE TABLE household_coverage (
   subsidised_count INTEGER NOT NULL,
   inactive_count INTEGER NOT NULL
 );
+CREATE INDEX household_coverage_last_paid ON household_coverage(last_paid_on);
 CREATE TABLE household_covered_periods (
   household_id INTEGER NOT NULL REFERENCES households(id),
   covered_from TEXT NOT NULL,
   covered_until TEXT NOT NULL,
   PRIMARY KEY (household_id, covered_from)
+) WITHOUT ROWID;
+-- Sums of the rows for the figures, kept with them: households per mutuelle and status days ('' for
+-- none), and the change of covered persons per mutuelle and day (+ when a period starts, - the day
+-- after it ends).
+CREATE TABLE coverage_groups (
+  mutuelle_id TEXT NOT NULL,
+  paid_through TEXT NOT NULL,
+  grace_until TEXT NOT NULL,
+  waiting_until TEXT NOT NULL,
+  households INTEGER NOT NULL,
+  full_count INTEGER NOT NULL,
+  subsidised_count INTEGER NOT NULL,
+  inactive_count INTEGER NOT NULL,
+  PRIMARY KEY (mutuelle_id, paid_through, grace_until, waiting_until)
+) WITHOUT ROWID;
+CREATE TABLE coverage_trend (
+  mutuelle_id TEXT NOT NULL,
+  day TEXT NOT NULL,
+  persons INTEGER NOT NULL,
+  PRIMARY KEY (mutuelle_id, day)
 ) WITHOUT ROWID;
 `,
     run: (db) => createHouseholdStore(db).rebuildCoverage(),

@@ -9,7 +9,8 @@
  *
  * Coverage comes from the coverage read model (src/db/coverage.ts), never from the ledgers: the
  * statuses today from its rows grouped by the days a status depends on (the domain's statusAt on
- * each group), the trend from where the households' covered periods start and end. A household
+ * each group), the trend from where the households' covered periods start and end (both sums kept
+ * with the rows, a few thousand whatever the number of households). A household
  * whose last payment is after `today` (figures asked for a past day) is folded from its ledger
  * with coverageOn. Every other figure is an SQL aggregate. Rows handed to JavaScript one by one
  * cost microseconds each, so nothing per contribution or payment is returned as rows: small SQL
@@ -41,7 +42,6 @@ import type { Db } from '../db/connection.ts';
 import { createCoverageStore } from '../db/coverage.ts';
 import { createHouseholdStore } from '../db/households.ts';
 import {
-  countBeneficiaries,
   coverageOn,
   statusAt,
   type BeneficiaryCounts,
@@ -363,26 +363,27 @@ function coverageFigures(db: Db, mutuelleIndex: Map<string, number>, accs: Acc[]
   for (const g of coverage.groupsOn(today)) {
     add(g.mutuelleId, g.paidThrough === null ? NEVER : CODE[statusAt({ ...g, lastPaidOn: null }, today)], g.households, g);
   }
+  // Counted above by their row, which says nothing of a day before their last payment: moved to the
+  // status their ledger up to `today` gives.
   const paidAfter = coverage.paidAfter(today);
   if (paidAfter.length > 0) {
     const households = createHouseholdStore(db);
-    for (const id of paidAfter) {
-      const rec = households.load(id)!;
+    for (const row of paidAfter) {
+      const was = row.paidThrough === null ? NEVER : CODE[statusAt({ ...row, lastPaidOn: null }, today)];
+      add(row.mutuelleId, was, -1, { full: -row.full, subsidised: -row.subsidised, inactive: -row.inactive });
+      const rec = households.load(row.householdId)!;
       const cov = coverageOn({ beneficiaries: rec.beneficiaries, parameters: rec.parameters, ledger: rec.ledger, today });
-      add(rec.household.mutuelleId, cov.paidThrough === null ? NEVER : CODE[cov.status], 1, countBeneficiaries(rec.beneficiaries));
+      add(row.mutuelleId, cov.paidThrough === null ? NEVER : CODE[cov.status], 1, row);
     }
   }
   if (trendDays.length === 0) return;
-  const { starts, ends } = coverage.periodEdges(trendDays[0]!, trendDays[trendDays.length - 1]!);
-  for (const [edges, sign, before] of [[starts, 1, (d: LocalDate, t: LocalDate) => d <= t], [ends, -1, (d: LocalDate, t: LocalDate) => d < t]] as const) {
-    for (const e of edges) {
-      const m = mutuelleIndex.get(e.mutuelleId);
-      if (m === undefined) continue;
-      const trend = (accs[m] as Acc).trend;
-      trendDays.forEach((t, i) => {
-        if (before(e.day, t)) trend[i]! += sign * e.persons;
-      });
-    }
+  for (const e of coverage.trendChanges(trendDays[trendDays.length - 1]!)) {
+    const m = mutuelleIndex.get(e.mutuelleId);
+    if (m === undefined) continue;
+    const trend = (accs[m] as Acc).trend;
+    trendDays.forEach((t, i) => {
+      if (e.day <= t) trend[i]! += e.persons;
+    });
   }
 }
 

@@ -48,6 +48,7 @@ describe('sabatili coverage', () => {
     expect(bad.stdout).toMatch(/^household 2: credit: \d+ → \d+$/m);
     expect(bad.stdout).toMatch(/^household 3: periods: \[\] → \[\{"from":"\d{4}-\d\d-\d\d","until":"\d{4}-\d\d-\d\d"\}.*$/m);
     expect(bad.stdout).toContain('coverage check: 4 households, 2 differ from their ledger');
+    expect(bad.stdout).toContain('the sums kept for the figures (coverage_groups, coverage_trend) differ from the rows');
 
     expect((await coverage(path, 'rebuild')).stdout).toMatch(/^coverage rebuild: 4 households in \d+\.\d s$/m);
     expect(await coverage(path, 'check')).toMatchObject({ code: 0 });
@@ -57,7 +58,7 @@ describe('sabatili coverage', () => {
     const db = openDatabase(join(dir, 'generated.db'));
     generateKpiData(db, 1500, '2026-03-10');
     const store = createHouseholdStore(db);
-    expect(store.checkCoverage()).toEqual({ checked: 1500, differences: [] });
+    expect(store.checkCoverage()).toEqual({ checked: 1500, differences: [], sumsAgree: true });
     // The check compares with the rows it reads: one changed behind the store's back is found.
     db.prepare("UPDATE household_coverage SET paid_through = '2020-01-31' WHERE household_id = 77").run();
     expect(store.checkCoverage().differences.map((d) => d.householdId)).toEqual([77]);

@@ -573,6 +573,76 @@ CREATE TABLE coverage_trend (
 `,
     run: (db) => createHouseholdStore(db).rebuildCoverage(),
   },
+  {
+    version: 13,
+    name: "figures: contributions and payments summed per mutuelle and day, kept by triggers",
+    // The office figures read these few thousand rows instead of every contribution and payment
+    // (src/db/figures.ts). Triggers keep them with every write, whoever makes it (the ledger, the
+    // payments' status changes, bulk imports), and move a household's sums when it changes mutuelle.
+    // A payment's day is that of its created_at; its reason is kept for failed and expired ones only.
+    sql: `
+CREATE TABLE contribution_days (
+  mutuelle_id TEXT NOT NULL,
+  day TEXT NOT NULL,
+  channel TEXT NOT NULL,
+  count INTEGER NOT NULL,
+  amount INTEGER NOT NULL,
+  PRIMARY KEY (mutuelle_id, day, channel)
+) WITHOUT ROWID;
+CREATE TABLE payment_days (
+  mutuelle_id TEXT NOT NULL,
+  day TEXT NOT NULL,
+  status TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  count INTEGER NOT NULL,
+  amount INTEGER NOT NULL,
+  PRIMARY KEY (mutuelle_id, day, status, reason)
+) WITHOUT ROWID;
+INSERT INTO contribution_days
+  SELECT h.mutuelle_id, c.paid_on, c.channel, COUNT(*), SUM(c.amount) FROM contributions c JOIN households h ON h.id = c.household_id
+  GROUP BY 1, 2, 3;
+INSERT INTO payment_days
+  SELECT h.mutuelle_id, substr(p.created_at, 1, 10), p.status,
+    CASE WHEN p.status IN ('failed', 'expired') THEN COALESCE(p.failure_reason, 'unknown') ELSE '' END, COUNT(*), SUM(p.amount)
+  FROM payments p JOIN households h ON h.id = p.household_id GROUP BY 1, 2, 3, 4;
+CREATE TRIGGER contribution_days_insert AFTER INSERT ON contributions BEGIN
+  INSERT INTO contribution_days SELECT mutuelle_id, NEW.paid_on, NEW.channel, 1, NEW.amount FROM households WHERE id = NEW.household_id
+  ON CONFLICT DO UPDATE SET count = count + 1, amount = amount + excluded.amount;
+END;
+CREATE TRIGGER payment_days_insert AFTER INSERT ON payments BEGIN
+  INSERT INTO payment_days SELECT mutuelle_id, substr(NEW.created_at, 1, 10), NEW.status,
+    CASE WHEN NEW.status IN ('failed', 'expired') THEN COALESCE(NEW.failure_reason, 'unknown') ELSE '' END, 1, NEW.amount
+  FROM households WHERE id = NEW.household_id
+  ON CONFLICT DO UPDATE SET count = count + 1, amount = amount + excluded.amount;
+END;
+CREATE TRIGGER payment_days_update AFTER UPDATE OF status, failure_reason, amount, created_at ON payments BEGIN
+  INSERT INTO payment_days SELECT mutuelle_id, substr(OLD.created_at, 1, 10), OLD.status,
+    CASE WHEN OLD.status IN ('failed', 'expired') THEN COALESCE(OLD.failure_reason, 'unknown') ELSE '' END, -1, -OLD.amount
+  FROM households WHERE id = OLD.household_id
+  ON CONFLICT DO UPDATE SET count = count - 1, amount = amount + excluded.amount;
+  INSERT INTO payment_days SELECT mutuelle_id, substr(NEW.created_at, 1, 10), NEW.status,
+    CASE WHEN NEW.status IN ('failed', 'expired') THEN COALESCE(NEW.failure_reason, 'unknown') ELSE '' END, 1, NEW.amount
+  FROM households WHERE id = NEW.household_id
+  ON CONFLICT DO UPDATE SET count = count + 1, amount = amount + excluded.amount;
+END;
+CREATE TRIGGER figures_household_moves AFTER UPDATE OF mutuelle_id ON households WHEN OLD.mutuelle_id <> NEW.mutuelle_id BEGIN
+  INSERT INTO contribution_days SELECT OLD.mutuelle_id, paid_on, channel, -COUNT(*), -SUM(amount) FROM contributions
+    WHERE household_id = NEW.id GROUP BY paid_on, channel
+  ON CONFLICT DO UPDATE SET count = count + excluded.count, amount = amount + excluded.amount;
+  INSERT INTO contribution_days SELECT NEW.mutuelle_id, paid_on, channel, COUNT(*), SUM(amount) FROM contributions
+    WHERE household_id = NEW.id GROUP BY paid_on, channel
+  ON CONFLICT DO UPDATE SET count = count + excluded.count, amount = amount + excluded.amount;
+  INSERT INTO payment_days SELECT OLD.mutuelle_id, substr(created_at, 1, 10), status,
+    CASE WHEN status IN ('failed', 'expired') THEN COALESCE(failure_reason, 'unknown') ELSE '' END, -COUNT(*), -SUM(amount)
+  FROM payments WHERE household_id = NEW.id GROUP BY 2, 3, 4
+  ON CONFLICT DO UPDATE SET count = count + excluded.count, amount = amount + excluded.amount;
+  INSERT INTO payment_days SELECT NEW.mutuelle_id, substr(created_at, 1, 10), status,
+    CASE WHEN status IN ('failed', 'expired') THEN COALESCE(failure_reason, 'unknown') ELSE '' END, COUNT(*), SUM(amount)
+  FROM payments WHERE household_id = NEW.id GROUP BY 2, 3, 4
+  ON CONFLICT DO UPDATE SET count = count + excluded.count, amount = amount + excluded.amount;
+END;
+`,
+  },
 ];
 
 export function migrate(db: Database.Database): number {

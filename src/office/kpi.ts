@@ -5,17 +5,16 @@
  * the conversions of reminders and campaigns. Read by `sabatili report kpi`, `GET /admin/api/kpi`
  * and the office console's pages.
  *
- * ## Performance (design.md: "KPI pages for 200,000 households under 1 s")
+ * ## Performance (design.md: "KPI pages for 200,000 households under 1 s"; issue 16: 0.5 s)
  *
- * Coverage comes from the coverage read model (src/db/coverage.ts), never from the ledgers: the
- * statuses today from its rows grouped by the days a status depends on (the domain's statusAt on
- * each group), the trend from where the households' covered periods start and end (both sums kept
- * with the rows, a few thousand whatever the number of households). A household
- * whose last payment is after `today` (figures asked for a past day) is folded from its ledger
- * with coverageOn. Every other figure is an SQL aggregate. Rows handed to JavaScript one by one
- * cost microseconds each, so nothing per contribution or payment is returned as rows: small SQL
- * functions registered for the duration of the call receive the values (cheap scalar calls) and
- * fill typed arrays, and the aggregates group by the mutuelle those functions look up.
+ * Nothing is read per household, contribution or payment: every figure comes from sums kept with
+ * the data, a few thousand rows whatever the size of the network. Coverage comes from the coverage
+ * read model (src/db/coverage.ts), never from the ledgers: the statuses today from its rows grouped
+ * by the days a status depends on (the domain's statusAt on each group), the trend from where the
+ * households' covered periods start and end. A household whose last payment is after `today`
+ * (figures asked for a past day) is folded from its ledger with coverageOn. Contributions and
+ * payments come from their sums per mutuelle and day, SMS and USSD sessions from SQL aggregates
+ * over the period (src/db/figures.ts).
  *
  * All of it runs in one read transaction (one snapshot while the server writes) and synchronously:
  * called on the server's connection it holds the event loop for as long as it runs (see
@@ -40,6 +39,7 @@ import type { Conversions } from '../campaigns/conversions.ts';
 import { reminderRuleResults, type ReminderRuleResults } from '../campaigns/reminder-results.ts';
 import type { Db } from '../db/connection.ts';
 import { createCoverageStore } from '../db/coverage.ts';
+import { createFigureSums } from '../db/figures.ts';
 import { createHouseholdStore } from '../db/households.ts';
 import {
   coverageOn,
@@ -325,17 +325,6 @@ function figures(a: Acc, target: number, trendDays: LocalDate[], monthRange: [nu
 // ---------------------------------------------------------------------------------------------
 // The computation
 
-interface MutuelleRow {
-  id: string;
-  name: string;
-  district: string;
-  target: number;
-  productId: string;
-}
-
-/** SQL for the index of a contribution's channel in CHANNELS, and of a payment's status in PAYMENT_STATUSES. */
-const CHANNEL_SQL = `CASE channel ${CHANNELS.map((c, i) => `WHEN '${c}' THEN ${i}`).join(' ')} END`;
-const STATUS_SQL = `CASE status ${PAYMENT_STATUSES.map((c, i) => `WHEN '${c}' THEN ${i}`).join(' ')} END`;
 const COST = /^([A-Z]{3})\s+([\d.]+)$/;
 
 function checkDay(name: string, value: string): number {
@@ -399,9 +388,8 @@ export function computeKpis(db: Db, opts: KpiOptions): Kpis {
   const msFrom = Date.parse(`${isoFrom}T00:00:00Z`);
   const msTo = Date.parse(`${isoTo}T00:00:00Z`);
 
-  const all = db
-    .prepare('SELECT id, name, district, target_population AS target, product_id AS productId FROM mutuelles ORDER BY district, name, id')
-    .all() as MutuelleRow[];
+  const sums = createFigureSums(db);
+  const all = sums.mutuelles();
   if (opts.district !== undefined && !all.some((m) => m.district === opts.district)) {
     throw new RangeError(`no district ${JSON.stringify(opts.district)}; known: ${[...new Set(all.map((m) => m.district))].join(', ')}`);
   }
@@ -413,6 +401,7 @@ export function computeKpis(db: Db, opts: KpiOptions): Kpis {
   );
   const scoped = opts.district !== undefined || opts.mutuelleId !== undefined;
   const mutuelleIndex = new Map(mutuelles.map((m, i) => [m.id, i]));
+
   // The trend: the last day of each month of the period, or `to` or today when earlier.
   const firstMonth = monthIndexOfDayNumber(from);
   const lastMonth = monthIndexOfDayNumber(to);
@@ -422,158 +411,77 @@ export function computeKpis(db: Db, opts: KpiOptions): Kpis {
     if (day >= from && (trend.length === 0 || day > (trend[trend.length - 1] as number))) trend.push(day);
   }
 
-  // Households: a slot each (their id when ids are dense, which they are unless rows were deleted).
-  const { maxId, count } = db.prepare('SELECT COALESCE(MAX(id), 0) AS maxId, COUNT(*) AS count FROM households').get() as { maxId: number; count: number };
-  const dense = maxId <= 4 * count + 1024;
-  const slotById = dense ? null : new Map<number, number>();
-  const slots = dense ? maxId + 1 : count;
-  const mutuelleOf = new Int16Array(slots).fill(-1);
-  const slotOf = (id: number | null): number => {
-    if (id === null) return -1;
-    if (!slotById) return id < slots ? id : -1;
-    return slotById.get(id) ?? -1;
-  };
-  let nextSlot = 0;
-  db.function('sabatili_kpi_household', (id: number, mutuelleId: string) => {
-    const m = mutuelleIndex.get(mutuelleId);
-    if (m === undefined) return null;
-    const slot = slotById ? nextSlot++ : id;
-    slotById?.set(id, slot);
-    mutuelleOf[slot] = m;
-    return null;
-  });
-  /** The mutuelle index of a household in scope; -1 for no household (a number that is no member's); NULL out of scope. */
-  db.function('sabatili_kpi_mutuelle', (householdId: number | null) => {
-    if (householdId === null) return -1;
-    const s = slotOf(householdId);
-    const m = s < 0 ? -1 : mutuelleOf[s]!;
-    return m < 0 ? null : m;
-  });
-
   const accs = mutuelles.map(() => newAcc(trend.length));
   const nonMembers = newAcc(trend.length);
-  const accOf = (m: number | null): Acc | null => (m === null ? null : m < 0 ? nonMembers : (accs[m] as Acc));
+  /** The accumulator of a household's mutuelle (null: no household, a number that is no member's); null out of scope. */
+  const accOf = (mutuelleId: string | null): Acc | null => {
+    if (mutuelleId === null) return nonMembers;
+    const m = mutuelleIndex.get(mutuelleId);
+    return m === undefined ? null : (accs[m] as Acc);
+  };
 
-  // The period's contributions, summed per mutuelle, month and channel. paid_on comes as the integer
-  // YYYYMMDD (no string to build per row).
-  const monthCount = lastMonth - firstMonth + 1;
-  const monthSums = new Float64Array(mutuelles.length * monthCount * 2 * CHANNELS.length);
-  db.function('sabatili_kpi_contribution', (householdId: number, yyyymmdd: number, amount: number, channel: number) => {
-    const s = slotOf(householdId);
-    const m = s < 0 ? -1 : mutuelleOf[s]!;
-    if (m < 0) return null;
-    const mi = Math.floor(yyyymmdd / 10_000) * 12 + (Math.floor(yyyymmdd / 100) % 100) - 1;
-    if (!(channel >= 0) || mi < firstMonth || mi > lastMonth) {
-      throw new Error(`contribution of household ${householdId}: bad paid_on ${yyyymmdd} or channel`);
+  // One read transaction: every figure from the same snapshot while the server writes.
+  db.transaction(() => {
+    coverageFigures(db, mutuelleIndex, accs, opts.today, trend.map(fromDayNumber));
+
+    for (const r of sums.contributionDays(opts.from, opts.to)) {
+      const acc = r.mutuelleId === null ? null : accOf(r.mutuelleId);
+      const channel = CHANNELS.indexOf(r.channel as Channel);
+      if (!acc || channel < 0) continue;
+      const mi = monthIndexOfDayNumber(toDayNumber(r.day));
+      let v = acc.months.get(mi);
+      if (!v) acc.months.set(mi, (v = new Array<number>(2 * CHANNELS.length).fill(0)));
+      v[2 * channel]! += r.count;
+      v[2 * channel + 1]! += r.amount;
     }
-    const at = ((m * monthCount + mi - firstMonth) * CHANNELS.length + channel) * 2;
-    monthSums[at]!++;
-    monthSums[at + 1]! += amount;
-    return null;
-  });
-  db.function('sabatili_kpi_payment', (householdId: number, status: number, reason: string | null, amount: number) => {
-    const s = slotOf(householdId);
-    const m = s < 0 ? -1 : mutuelleOf[s]!;
-    if (m < 0) return null;
-    const acc = accs[m] as Acc;
-    const name = PAYMENT_STATUSES[status] as PaymentStatus;
-    acc.payments[name]++;
-    if (name === 'succeeded') acc.amountSucceeded += amount;
-    else if (name === 'failed' || name === 'expired') {
-      const key = `${name}|${reason ?? 'unknown'}`;
-      acc.reasons.set(key, (acc.reasons.get(key) ?? 0) + 1);
+
+    for (const r of sums.paymentSums(opts.from, opts.to)) {
+      const acc = accOf(r.mutuelleId);
+      if (!acc || !(PAYMENT_STATUSES as readonly string[]).includes(r.status)) continue;
+      const name = r.status as PaymentStatus;
+      acc.payments[name] += r.count;
+      if (name === 'succeeded') acc.amountSucceeded += r.amount;
+      else if (name === 'failed' || name === 'expired') {
+        const key = `${name}|${r.reason}`;
+        acc.reasons.set(key, (acc.reasons.get(key) ?? 0) + r.count);
+      }
     }
-    return null;
-  });
-  try {
-    // One read transaction: every figure from the same snapshot while the server writes.
-    db.transaction(() => {
-      db.prepare('SELECT COUNT(sabatili_kpi_household(id, mutuelle_id)) FROM households').pluck().get();
-      db.prepare(
-        `SELECT COUNT(sabatili_kpi_contribution(household_id, CAST(replace(paid_on, '-', '') AS INTEGER), amount, ${CHANNEL_SQL}))
-         FROM contributions WHERE paid_on >= ? AND paid_on <= ?`,
-      ).pluck().get(opts.from, opts.to);
-      mutuelles.forEach((_, m) => {
-        for (let mi = firstMonth; mi <= lastMonth; mi++) {
-          const at = (m * monthCount + mi - firstMonth) * CHANNELS.length * 2;
-          const v = Array.from(monthSums.subarray(at, at + CHANNELS.length * 2));
-          if (v.some((x) => x > 0)) (accs[m] as Acc).months.set(mi, v);
-        }
-      });
 
-      coverageFigures(db, mutuelleIndex, accs, opts.today, trend.map(fromDayNumber));
-
-      db.prepare(
-        `SELECT COUNT(sabatili_kpi_payment(household_id, ${STATUS_SQL}, CASE WHEN status IN ('failed', 'expired') THEN failure_reason END, amount))
-         FROM payments WHERE created_at >= ? AND created_at < ?`,
-      ).pluck().get(isoFrom, isoTo);
-
-      const sms = db
-        .prepare(
-          `SELECT sabatili_kpi_mutuelle(h.id) AS m, o.status, o.provider_message_id IS NOT NULL AS viaGateway, o.cost,
-             COUNT(*) AS n, SUM(o.segments) AS segments
-           FROM sms_outbox o LEFT JOIN households h ON h.phone = o.recipient
-           WHERE o.created_ms >= ? AND o.created_ms < ? GROUP BY 1, 2, 3, 4`,
-        )
-        .all(msFrom, msTo) as Array<{ m: number | null; status: string; viaGateway: number; cost: string | null; n: number; segments: number }>;
-      for (const r of sms) {
-        const acc = accOf(r.m);
-        if (!acc) continue;
-        const f = acc.sms;
-        f.messages += r.n;
-        const sent = r.status === 'sent' || r.status === 'delivered' || (r.status === 'failed' && r.viaGateway === 1);
-        if (sent) {
-          f.sent += r.n;
-          f.segments += r.segments;
-        }
-        if (r.status === 'delivered') f.delivered += r.n;
-        else if (r.status === 'failed') {
-          f.failed += r.n;
-          if (r.viaGateway === 1) f.failedAfterSending += r.n;
-        } else if (r.status === 'expired') f.expired += r.n;
-        else if (r.status === 'queued' || r.status === 'sending') f.waiting += r.n;
-        const cost = r.cost === null ? null : COST.exec(r.cost);
-        if (cost) f.cost[cost[1]!] = (f.cost[cost[1]!] ?? 0) + Number(cost[2]) * r.n;
+    for (const r of sums.smsGroups(msFrom, msTo)) {
+      const acc = accOf(r.mutuelleId);
+      if (!acc) continue;
+      const f = acc.sms;
+      f.messages += r.n;
+      const sent = r.status === 'sent' || r.status === 'delivered' || (r.status === 'failed' && r.viaGateway === 1);
+      if (sent) {
+        f.sent += r.n;
+        f.segments += r.segments;
       }
-
-      const sessions = db
-        .prepare(
-          `SELECT sabatili_kpi_mutuelle(h.id) AS m, s.status = 'ended' AS completed,
-             CASE WHEN s.status <> 'ended' THEN s.machine END AS machine,
-             CASE WHEN s.status <> 'ended' AND json_valid(s.snapshot) THEN json_extract(s.snapshot, '$.value') END AS state,
-             COUNT(*) AS n
-           FROM ussd_sessions s LEFT JOIN households h ON h.phone = s.phone
-           WHERE s.created_ms >= ? AND s.created_ms < ? GROUP BY 1, 2, 3, 4`,
-        )
-        .all(msFrom, msTo) as Array<{ m: number | null; completed: number; machine: string | null; state: string | null; n: number }>;
-      for (const r of sessions) {
-        const acc = accOf(r.m);
-        if (!acc) continue;
-        acc.ussd.sessions += r.n;
-        if (r.completed === 1) acc.ussd.completed += r.n;
-        else {
-          const screen = screenName(r.machine ?? '?', r.state);
-          acc.ussd.dropOff.set(screen, (acc.ussd.dropOff.get(screen) ?? 0) + r.n);
-        }
-      }
-      const events = db
-        .prepare(
-          `SELECT sabatili_kpi_mutuelle(h.id) AS m, e.status, COUNT(*) AS n
-           FROM ussd_session_events e LEFT JOIN households h ON h.phone = e.phone
-           WHERE e.received_at >= ? AND e.received_at < ? GROUP BY 1, 2`,
-        )
-        .all(isoFrom, isoTo) as Array<{ m: number | null; status: string; n: number }>;
-      for (const r of events) {
-        const acc = accOf(r.m);
-        if (acc) acc.ussd.gateway[r.status] = (acc.ussd.gateway[r.status] ?? 0) + r.n;
-      }
-    })();
-  } finally {
-    // The functions close over this call's arrays: replaced by the next call, but not kept alive by the connection.
-    for (const name of ['sabatili_kpi_household', 'sabatili_kpi_mutuelle', 'sabatili_kpi_contribution', 'sabatili_kpi_payment']) {
-      db.function(name, () => null);
+      if (r.status === 'delivered') f.delivered += r.n;
+      else if (r.status === 'failed') {
+        f.failed += r.n;
+        if (r.viaGateway === 1) f.failedAfterSending += r.n;
+      } else if (r.status === 'expired') f.expired += r.n;
+      else if (r.status === 'queued' || r.status === 'sending') f.waiting += r.n;
+      const cost = r.cost === null ? null : COST.exec(r.cost);
+      if (cost) f.cost[cost[1]!] = (f.cost[cost[1]!] ?? 0) + Number(cost[2]) * r.n;
     }
-  }
+
+    for (const r of sums.sessionGroups(msFrom, msTo)) {
+      const acc = accOf(r.mutuelleId);
+      if (!acc) continue;
+      acc.ussd.sessions += r.n;
+      if (r.completed === 1) acc.ussd.completed += r.n;
+      else {
+        const screen = screenName(r.machine ?? '?', r.state);
+        acc.ussd.dropOff.set(screen, (acc.ussd.dropOff.get(screen) ?? 0) + r.n);
+      }
+    }
+    for (const r of sums.gatewayEventGroups(isoFrom, isoTo)) {
+      const acc = accOf(r.mutuelleId);
+      if (acc) acc.ussd.gateway[r.status] = (acc.ussd.gateway[r.status] ?? 0) + r.n;
+    }
+  })();
 
   const trendDays = trend.map(fromDayNumber);
   const months: [number, number] = [firstMonth, lastMonth];

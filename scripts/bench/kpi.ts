@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ManualClock } from '../../src/clock.ts';
 import { openDatabase, type Db } from '../../src/db/connection.ts';
+import { createHouseholdStore } from '../../src/db/households.ts';
 import { readDemoData, seedDemo } from '../../src/db/seed.ts';
 import { addDays, fromDayNumber, toDayNumber } from '../../src/domain/dates.ts';
 import { computeKpis } from '../../src/office/kpi.ts';
@@ -131,6 +132,8 @@ export function generateKpiData(db: Db, n: number, today = KPI_BENCH_TODAY): Gen
       }
     }
   })();
+  // Written by bulk inserts, past the household store: the coverage read model is built once at the end.
+  createHouseholdStore(db).rebuildCoverage();
   db.pragma('wal_checkpoint(TRUNCATE)');
   return counts;
 }

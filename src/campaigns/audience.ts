@@ -2,18 +2,18 @@
  * Who a campaign speaks to: a filter over the households, read in pages of household ids so that a
  * preview or a send of 200,000 members never holds more than one page in memory.
  *
- * District, mutuelle, language, subsidised, wallet and the explicit phone list are SQL conditions;
- * coverage status and days since the last payment need the coverage rules, so they are applied in
- * JavaScript on each page (with the page's beneficiaries and ledger read in two queries).
+ * District, mutuelle, language, subsidised, wallet and the explicit phone list are SQL conditions
+ * (src/db/audience.ts); coverage status and days since the last payment come from the coverage read
+ * model (src/db/coverage.ts), one range read per page, with the domain's rules applied in JavaScript.
  */
 import { z } from 'zod';
+import { createAudienceHouseholds } from '../db/audience.ts';
 import type { Db } from '../db/connection.ts';
-import { coverageOn, type Beneficiary, type CoverageStatus, type LocalDate, type Payment, type ProductParameters } from '../domain/coverage.ts';
+import { createCoverageStore, type CoverageRow } from '../db/coverage.ts';
+import { createHouseholdStore } from '../db/households.ts';
+import { beneficiariesOfCounts, coverageAt, coverageOn, type Coverage, type CoverageStatus, type LocalDate } from '../domain/coverage.ts';
 import { toDayNumber } from '../domain/dates.ts';
 import { LANGUAGES, type Language } from '../i18n/catalog.ts';
-
-const SUBSIDISED: Beneficiary = { id: 0, name: '', subsidised: true, active: true };
-const FULL: Beneficiary = { id: 0, name: '', subsidised: false, active: true };
 
 export const COVERAGE_STATUSES = ['active', 'waiting', 'grace', 'lapsed'] as const satisfies readonly CoverageStatus[];
 
@@ -70,126 +70,50 @@ export interface AudienceQuery {
   needsCoverage: boolean;
 }
 
-interface Row {
-  id: number;
-  phone: string;
-  language: Language;
-  adherentName: string;
-  mutuelleName: string;
-  productId: string;
-}
-
-function where(q: AudienceQuery): { sql: string; params: Record<string, unknown> } {
-  const f = q.filter;
-  const parts: string[] = [];
-  const params: Record<string, unknown> = {};
-  if (f.districts) {
-    parts.push('m.district IN (SELECT value FROM json_each(@districts))');
-    params.districts = JSON.stringify(f.districts);
-  }
-  if (f.mutuelles) {
-    parts.push('h.mutuelle_id IN (SELECT value FROM json_each(@mutuelles))');
-    params.mutuelles = JSON.stringify(f.mutuelles);
-  }
-  if (f.languages) {
-    parts.push('h.language IN (SELECT value FROM json_each(@languages))');
-    params.languages = JSON.stringify(f.languages);
-  }
-  if (q.phoneListOf !== undefined) {
-    parts.push('h.phone IN (SELECT phone FROM campaign_phones WHERE campaign_id = @phoneList)');
-    params.phoneList = q.phoneListOf;
-  }
-  if (f.wallet !== undefined) {
-    parts.push(`${f.wallet ? '' : 'NOT '}EXISTS (SELECT 1 FROM wallets w WHERE w.household_id = h.id AND w.unlinked_at IS NULL)`);
-  }
-  if (f.subsidised !== undefined) {
-    parts.push(
-      `${f.subsidised ? '' : 'NOT '}EXISTS (SELECT 1 FROM beneficiaries b WHERE b.household_id = h.id AND b.subsidised = 1 AND b.active = 1)`,
-    );
-  }
-  return { sql: parts.map((p) => ` AND ${p}`).join(''), params };
-}
-
 /** Pages of the audience in household id order, from `afterId` on. */
 export function createAudienceReader(db: Db, q: AudienceQuery) {
-  const w = where(q);
-  const from = `FROM households h JOIN mutuelles m ON m.id = h.mutuelle_id WHERE h.id > @after${w.sql}`;
-  const page = db.prepare(
-    `SELECT h.id, h.phone, h.language, h.adherent_name AS adherentName, m.name AS mutuelleName, m.product_id AS productId
-     ${from} ORDER BY h.id LIMIT @limit`,
-  );
-  const count = db.prepare(`SELECT COUNT(*) ${from}`).pluck();
-  const needsLedger = q.needsCoverage || q.filter.daysSinceLastPayment !== undefined;
-  // Only how many active beneficiaries are subsidised or not matters to the dues: counted in SQL.
-  // A page's households are read by id range when they are dense (no filter left gaps): a range scan
-  // of the index costs about half the lookups of a list; other households in the range are ignored.
-  const inPage = { list: 'household_id IN (SELECT value FROM json_each(@ids))', range: 'household_id BETWEEN @first AND @last' };
-  const beneficiaryQuery = (where: string) =>
-    db.prepare(
-      `SELECT household_id, SUM(active = 1 AND subsidised = 1), SUM(active = 1 AND subsidised = 0) FROM beneficiaries
-       WHERE ${where} GROUP BY household_id`,
-    ).raw();
-  const ledgerQuery = (where: string) =>
-    db.prepare(`SELECT household_id, amount, paid_on FROM contributions WHERE ${where} ORDER BY household_id, paid_at, id`).raw();
-  const beneficiaries = { list: beneficiaryQuery(inPage.list), range: beneficiaryQuery(inPage.range) };
-  const ledger = { list: ledgerQuery(inPage.list), range: ledgerQuery(inPage.range) };
-  const parameters = db.prepare(
-    `SELECT effective_from AS effectiveFrom, annual_contribution AS annualContribution, subsidy_percent AS subsidyPercent,
-       joining_fee AS joiningFee, waiting_days AS waitingDays, grace_days AS graceDays
-     FROM product_parameters WHERE product_id = ? ORDER BY effective_from`,
-  );
-  const products = new Map<string, ProductParameters[]>();
-  const parametersOf = (id: string) => {
-    let p = products.get(id);
-    if (!p) products.set(id, (p = parameters.all(id) as ProductParameters[]));
-    return p;
-  };
+  const f = q.filter;
+  const households = createAudienceHouseholds(db, {
+    districts: f.districts, mutuelles: f.mutuelles, languages: f.languages, phoneListOf: q.phoneListOf, wallet: f.wallet, subsidised: f.subsidised,
+  });
+  const coverage = createCoverageStore(db);
+  const store = createHouseholdStore(db);
+  const needsRow = q.needsCoverage || f.daysSinceLastPayment !== undefined;
   const today = toDayNumber(q.today);
-  const days = q.filter.daysSinceLastPayment;
-  const statuses = q.filter.statuses ? new Set<CoverageStatus>(q.filter.statuses) : null;
+  const days = f.daysSinceLastPayment;
+  const statuses = f.statuses ? new Set<CoverageStatus>(f.statuses) : null;
 
-  function group<T>(rows: unknown[][], map: (r: unknown[]) => T): Map<number, T[]> {
-    const out = new Map<number, T[]>();
-    for (const r of rows) {
-      const id = r[0] as number;
-      const list = out.get(id);
-      if (list) list.push(map(r));
-      else out.set(id, [map(r)]);
-    }
-    return out;
+  /** The household's coverage today: from its read-model row, or its ledger for a day before its last payment. */
+  function coverageOf(id: number, productId: string, row: CoverageRow): Coverage {
+    const household = { beneficiaries: beneficiariesOfCounts(row), parameters: store.parametersOf(productId) };
+    if (row.lastPaidOn === null || row.lastPaidOn <= q.today) return coverageAt(row, household, q.today);
+    return coverageOn({ ...household, ledger: store.load(id)?.ledger ?? [], today: q.today });
   }
 
   return {
     /** Households passing the SQL conditions (an upper bound of the audience: the progress total). */
     candidates(): number {
-      return count.get({ after: 0, ...w.params }) as number;
+      return households.count();
     },
     page(afterId: number, limit: number): AudiencePage {
-      const rows = page.all({ after: afterId, limit, ...w.params }) as Row[];
-      const lastId = rows.length > 0 ? (rows[rows.length - 1] as Row).id : afterId;
+      const rows = households.page(afterId, limit);
+      const lastId = rows.length > 0 ? rows[rows.length - 1]!.id : afterId;
       if (rows.length === 0) return { members: [], scanned: 0, lastId };
-      const first = (rows[0] as Row).id;
-      const how = lastId - first < 2 * rows.length ? 'range' : 'list';
-      const keys = how === 'range' ? { first, last: lastId } : { ids: JSON.stringify(rows.map((r) => r.id)) };
-      const bens = new Map<number, Beneficiary[]>();
-      if (q.needsCoverage) {
-        for (const [id, subsidised, full] of beneficiaries[how].all(keys) as Array<[number, number, number]>) {
-          bens.set(id, [...Array.from({ length: subsidised }, () => SUBSIDISED), ...Array.from({ length: full }, () => FULL)]);
-        }
-      }
-      const pays = needsLedger ? group(ledger[how].all(keys) as unknown[][], (r): Payment => ({ amount: r[1] as number, paidOn: r[2] as string })) : new Map<number, Payment[]>();
+      // The page's read-model rows in one range read (other households in the range are ignored).
+      const byId = new Map(needsRow ? coverage.range(rows[0]!.id, lastId).map((c) => [c.householdId, c]) : []);
       const members: Member[] = [];
       for (const r of rows) {
-        const payments = pays.get(r.id) ?? [];
+        const row = byId.get(r.id);
+        if (needsRow && !row) throw new Error(`household ${r.id} has no coverage row: run sabatili coverage rebuild`);
         if (days) {
-          const last = payments.length > 0 ? today - toDayNumber((payments[payments.length - 1] as Payment).paidOn) : Infinity;
+          const last = row!.lastPaidOn !== null ? today - toDayNumber(row!.lastPaidOn) : Infinity;
           if ((days.min !== undefined && last < days.min) || (days.max !== undefined && last > days.max)) continue;
         }
         let status: CoverageStatus = 'lapsed';
         let paidThrough: LocalDate | null = null;
         let remaining = 0;
         if (q.needsCoverage) {
-          const cov = coverageOn({ beneficiaries: bens.get(r.id) ?? [], parameters: parametersOf(r.productId), ledger: payments, today: q.today });
+          const cov = coverageOf(r.id, r.productId, row!);
           if (statuses && !statuses.has(cov.status)) continue;
           ({ status, paidThrough, remaining } = cov);
         }

@@ -9,10 +9,24 @@
 // meanwhile cancels it before it ever reaches the outbox. The outbox's own scheduling would have
 // fixed the text at decision time.
 
+import { atomic } from '../db/transaction.ts';
 import { bamakoDay, type Clock } from '../clock.ts';
 import type { Db } from '../db/connection.ts';
+import type { CoverageRow } from '../db/coverage.ts';
+import { createHouseholdStore, type HouseholdStore } from '../db/households.ts';
 import type { PreferenceStore } from '../db/preferences.ts';
-import { addDays, coverageOn, dueForMonth, situationOf, situationParams, type Beneficiary, type Coverage, type Payment, type ProductParameters } from '../domain/coverage.ts';
+import { createReminderSends } from '../db/reminders.ts';
+import {
+  addDays,
+  beneficiariesOfCounts,
+  coverageAt,
+  coverageOn,
+  dueForMonth,
+  situationOf,
+  situationParams,
+  type Beneficiary,
+  type Coverage,
+} from '../domain/coverage.ts';
 import {
   dueReminder,
   isSendingTime,
@@ -73,8 +87,10 @@ interface Household {
   language: Language;
   mutuelleId: string;
   productId: string;
+  /** Its coverage read-model row: state, counts of beneficiaries, last payment day. */
+  row: CoverageRow;
+  /** Anonymous beneficiaries with the row's counts: what the dues need. */
   beneficiaries: Beneficiary[];
-  ledger: Payment[];
 }
 
 const CANCELLED_BY_PAYMENT = 'cancelled: a contribution arrived before sending';
@@ -93,83 +109,35 @@ interface RunContext {
   today: LocalDate;
   sendingTime: boolean;
   dryRun: boolean;
-  parameters: Map<string, ProductParameters[]>;
+  /** Read afresh by each run: product parameters as they are that day. */
+  households: HouseholdStore;
   rulesOf: (mutuelleId: string) => ReminderRule[];
 }
 
 export function createReminders(d: ReminderDeps) {
   const { db } = d;
-  const householdSlice = db.prepare(
-    `SELECT h.id, h.phone, h.adherent_name AS name, h.language, h.mutuelle_id AS mutuelleId, m.product_id AS productId
-     FROM households h JOIN mutuelles m ON m.id = h.mutuelle_id WHERE h.id > ? ORDER BY h.id LIMIT ?`,
-  );
-  const beneficiaryRows = db.prepare(
-    'SELECT household_id AS householdId, id, name, subsidised, active FROM beneficiaries WHERE household_id BETWEEN ? AND ?',
-  );
-  const contributionRows = db.prepare(
-    `SELECT household_id AS householdId, amount, paid_on AS paidOn FROM contributions
-     WHERE household_id BETWEEN ? AND ? ORDER BY household_id, paid_at, id`,
-  );
-  const parameterRows = db.prepare(
-    `SELECT product_id AS productId, effective_from AS effectiveFrom, annual_contribution AS annualContribution,
-       subsidy_percent AS subsidyPercent, joining_fee AS joiningFee, waiting_days AS waitingDays, grace_days AS graceDays
-     FROM product_parameters ORDER BY product_id, effective_from`,
-  );
-  const ruleRows = db.prepare(
-    `SELECT mutuelle_id AS mutuelleId, code, anchor, offset_days AS offsetDays, enabled FROM reminder_rules ORDER BY id`,
-  );
-  const sent = db.prepare('SELECT 1 FROM reminder_sends WHERE household_id = ? AND rule = ? AND period = ?').pluck();
-  const insertSend = db.prepare(
-    `INSERT INTO reminder_sends (household_id, rule, period, message, outbox_id, status, hold_until_ms, detail, created_ms, updated_ms)
-     VALUES (@householdId, @rule, @period, @message, @outboxId, @status, @holdUntilMs, @detail, @now, @now)`,
-  );
-  const heldDue = db.prepare(
-    `SELECT id, household_id AS householdId, rule, period FROM reminder_sends
-     WHERE status = 'held' AND hold_until_ms <= ? ORDER BY id`,
-  );
-  const settle = db.prepare(
-    `UPDATE reminder_sends SET status = @status, message = @message, outbox_id = @outboxId, detail = @detail, updated_ms = @now WHERE id = @id`,
-  );
-  const pendingOf = db.prepare(
-    `SELECT id, status, outbox_id AS outboxId FROM reminder_sends WHERE household_id = ? AND status IN ('held', 'queued')`,
-  );
-  const cancelSend = db.prepare(`UPDATE reminder_sends SET status = 'cancelled', detail = ?, updated_ms = ? WHERE id = ?`);
-  const expireMessage = db.prepare(
-    `UPDATE sms_outbox SET status = 'expired', last_error = ?, updated_ms = ? WHERE id = ? AND status = 'queued'`,
-  );
-  const history = db.prepare('INSERT INTO sms_status_history (message_id, status, detail, at_ms) VALUES (?, ?, ?, ?)');
+  const sends = createReminderSends(db);
 
-  /** Up to `limit` households after id `afterId`, with what the coverage rules need. */
-  function loadSlice(afterId: number, limit: number): Household[] {
-    const rows = householdSlice.all(afterId, limit) as Array<Omit<Household, 'beneficiaries' | 'ledger'>>;
-    if (rows.length === 0) return [];
-    const byId = new Map(rows.map((h) => [h.id, { ...h, beneficiaries: [], ledger: [] } as Household]));
-    const [first, last] = [rows[0]!.id, rows[rows.length - 1]!.id];
-    for (const b of beneficiaryRows.all(first, last) as Array<{ householdId: number; id: number; name: string; subsidised: number; active: number }>) {
-      byId.get(b.householdId)?.beneficiaries.push({ id: b.id, name: b.name, subsidised: b.subsidised === 1, active: b.active === 1 });
-    }
-    for (const c of contributionRows.all(first, last) as Array<{ householdId: number; amount: number; paidOn: string }>) {
-      byId.get(c.householdId)?.ledger.push({ amount: c.amount, paidOn: c.paidOn });
-    }
-    return [...byId.values()];
-  }
-
-  function loadParameters(): Map<string, ProductParameters[]> {
-    const out = new Map<string, ProductParameters[]>();
-    for (const p of parameterRows.all() as Array<ProductParameters & { productId: string }>) {
-      const { productId, ...params } = p;
-      const list = out.get(productId);
-      if (list) list.push(params);
-      else out.set(productId, [params]);
-    }
-    return out;
+  /** Up to `limit` households after id `afterId`, with their coverage read-model rows. */
+  function loadSlice({ households }: RunContext, afterId: number, limit: number): Household[] {
+    const page = households.page(afterId, limit);
+    if (page.length === 0) return [];
+    const rows = new Map(households.coverageRows(page[0]!.id, page[page.length - 1]!.id).map((r) => [r.householdId, r]));
+    return page.map((h) => {
+      const row = rows.get(h.id);
+      if (!row) throw new Error(`household ${h.id} has no coverage row: run sabatili coverage rebuild`);
+      return {
+        id: h.id, phone: h.phone, name: h.adherentName, language: h.language, mutuelleId: h.mutuelleId, productId: h.productId,
+        row, beneficiaries: beneficiariesOfCounts(row),
+      };
+    });
   }
 
   /** A mutuelle's enabled rules: its own set if it has one (all disabled: no reminders), else the default set. */
   function loadRules(): (mutuelleId: string) => ReminderRule[] {
     const defaults: ReminderRule[] = [];
     const own = new Map<string, ReminderRule[]>();
-    for (const r of ruleRows.all() as Array<ReminderRule & { mutuelleId: string | null; enabled: number }>) {
+    for (const r of sends.rules()) {
       let list = defaults;
       if (r.mutuelleId !== null) {
         list = own.get(r.mutuelleId) ?? [];
@@ -187,17 +155,22 @@ export function createReminders(d: ReminderDeps) {
     return null;
   }
 
+  /** The household's coverage today: from its row, or its ledger for a day before its last payment. */
   function coverageOf(x: RunContext, h: Household): Coverage | null {
-    const params = x.parameters.get(h.productId);
-    return params && params.length > 0 ? coverageOn({ beneficiaries: h.beneficiaries, parameters: params, ledger: h.ledger, today: x.today }) : null;
+    const { households } = x;
+    const parameters = households.parametersOf(h.productId);
+    if (parameters.length === 0) return null;
+    const household = { beneficiaries: h.beneficiaries, parameters };
+    if (h.row.lastPaidOn === null || h.row.lastPaidOn <= x.today) return coverageAt(h.row, household, x.today);
+    return coverageOn({ ...household, ledger: households.load(h.id)?.ledger ?? [], today: x.today });
   }
 
-  function compose(x: RunContext, h: Household, cov: Coverage, today: LocalDate): { message: ReminderMessage; text: string } {
+  function compose({ households }: RunContext, h: Household, cov: Coverage, today: LocalDate): { message: ReminderMessage; text: string } {
     const dates = { paidThrough: cov.paidThrough as LocalDate, graceUntil: cov.graceUntil as LocalDate };
     const message = reminderMessage(dates, today);
     // A household still in its waiting period is not covered: its reminder must not say "your cover
     // ends"; it says what its coverage screen says (care covered from…, pay … before …).
-    const params = x.parameters.get(h.productId) ?? [];
+    const params = households.parametersOf(h.productId);
     const s = situationOf(cov, today, (m) => dueForMonth(h.beneficiaries, params, m));
     if (s.kind === 'waiting' || s.kind === 'waitingUnpaid') {
       const size = h.beneficiaries.filter((b) => b.active).length;
@@ -246,8 +219,8 @@ export function createReminders(d: ReminderDeps) {
   /** Held by an earlier run: out now, unless the coverage moved on or the member said no meanwhile. */
   function releaseHeld(x: RunContext): ReminderEntry[] {
     const entries: ReminderEntry[] = [];
-    for (const held of heldDue.all(x.nowMs) as Array<{ id: number; householdId: number; rule: string; period: string }>) {
-      const h = loadSlice(held.householdId - 1, 1)[0];
+    for (const held of sends.heldDue(x.nowMs)) {
+      const h = loadSlice(x, held.householdId - 1, 1)[0];
       if (h?.id !== held.householdId) continue;
       const cov = coverageOf(x, h);
       const no = refusal(h);
@@ -263,7 +236,7 @@ export function createReminders(d: ReminderDeps) {
         outboxId = r.outboxId;
         e = entry(h, held.rule, held.period, { outcome: r.status, released: true, message, text, detail: r.detail });
       }
-      if (!x.dryRun) settle.run({ id: held.id, status: e.outcome, message: e.message, outboxId, detail: e.detail, now: x.nowMs });
+      if (!x.dryRun) sends.settle({ id: held.id, status: e.outcome, message: e.message, outboxId, detail: e.detail, now: x.nowMs });
       entries.push(e);
     }
     return entries;
@@ -275,16 +248,15 @@ export function createReminders(d: ReminderDeps) {
     for (const h of households) {
       const cov = coverageOf(x, h);
       if (!cov) continue;
-      const lastPaidOn = h.ledger.reduce<string | null>((last, p) => (last === null || p.paidOn > last ? p.paidOn : last), null);
-      const due = dueReminder(x.rulesOf(h.mutuelleId), { ...cov, lastPaidOn }, x.today);
-      if (!due || sent.get(h.id, due.rule.code, due.period)) continue;
+      const due = dueReminder(x.rulesOf(h.mutuelleId), { ...cov, lastPaidOn: h.row.lastPaidOn }, x.today);
+      if (!due || sends.wasDecided(h.id, due.rule.code, due.period)) continue;
       const rule = due.rule.code;
       // Recorded like the others: results compare the members reached with those who said no.
       const no = refusal(h);
       if (no) {
         entries.push(entry(h, rule, due.period, { outcome: 'skipped', detail: no }));
         if (!x.dryRun) {
-          insertSend.run({ householdId: h.id, rule, period: due.period, message: null, outboxId: null, status: 'skipped', holdUntilMs: null, detail: no, now: x.nowMs });
+          sends.record({ householdId: h.id, rule, period: due.period, message: null, outboxId: null, status: 'skipped', holdUntilMs: null, detail: no, now: x.nowMs });
         }
         continue;
       }
@@ -292,7 +264,7 @@ export function createReminders(d: ReminderDeps) {
         const holdUntil = sendableFrom(x.now, d.hours);
         entries.push(entry(h, rule, due.period, { outcome: 'held', holdUntil }));
         if (!x.dryRun) {
-          insertSend.run({ householdId: h.id, rule, period: due.period, message: null, outboxId: null, status: 'held', holdUntilMs: holdUntil.getTime(), detail: null, now: x.nowMs });
+          sends.record({ householdId: h.id, rule, period: due.period, message: null, outboxId: null, status: 'held', holdUntilMs: holdUntil.getTime(), detail: null, now: x.nowMs });
         }
         continue;
       }
@@ -300,7 +272,7 @@ export function createReminders(d: ReminderDeps) {
       const r = enqueue(x, h, rule, due.period, text);
       entries.push(entry(h, rule, due.period, { outcome: r.status, message, text, detail: r.detail }));
       if (!x.dryRun) {
-        insertSend.run({ householdId: h.id, rule, period: due.period, message, outboxId: r.outboxId, status: r.status, holdUntilMs: null, detail: r.detail, now: x.nowMs });
+        sends.record({ householdId: h.id, rule, period: due.period, message, outboxId: r.outboxId, status: r.status, holdUntilMs: null, detail: r.detail, now: x.nowMs });
       }
     }
     return entries;
@@ -316,7 +288,7 @@ export function createReminders(d: ReminderDeps) {
     let done = false;
     while (!done) {
       yield () => {
-        const slice = loadSlice(after, SLICE_SIZE);
+        const slice = loadSlice(x, after, SLICE_SIZE);
         done = slice.length < SLICE_SIZE;
         if (slice.length > 0) after = slice[slice.length - 1]!.id;
         return decide(x, slice);
@@ -328,12 +300,12 @@ export function createReminders(d: ReminderDeps) {
     const now = d.clock.now();
     return {
       now, nowMs: now.getTime(), today: bamakoDay(now), sendingTime: isSendingTime(now, d.hours), dryRun,
-      parameters: loadParameters(), rulesOf: loadRules(),
+      households: createHouseholdStore(db), rulesOf: loadRules(),
     };
   }
 
   // IMMEDIATE: the server's schedule and a `sabatili reminders run` beside it decide one after the other.
-  const inTransaction = db.transaction((step: () => ReminderEntry[]) => step());
+  const inTransaction = atomic(db, (step: () => ReminderEntry[]) => step());
   const execute = (x: RunContext, step: () => ReminderEntry[]) => (x.dryRun ? step() : inTransaction.immediate(step));
 
   function finish(x: RunContext, entries: ReminderEntry[]): ReminderRun {
@@ -368,13 +340,10 @@ export function createReminders(d: ReminderDeps) {
     cancelPending(householdId: number, now: Date): number {
       const nowMs = now.getTime();
       let cancelled = 0;
-      for (const p of pendingOf.all(householdId) as Array<{ id: number; status: string; outboxId: number | null }>) {
-        if (p.status === 'queued') {
-          // Taken by the dispatcher already ('sending' or later): too late, it is on its way.
-          if (p.outboxId === null || expireMessage.run(CANCELLED_BY_PAYMENT, nowMs, p.outboxId).changes === 0) continue;
-          history.run(p.outboxId, 'expired', CANCELLED_BY_PAYMENT, nowMs);
-        }
-        cancelSend.run(CANCELLED_BY_PAYMENT, nowMs, p.id);
+      for (const p of sends.pendingOf(householdId)) {
+        // Taken by the dispatcher already ('sending' or later): too late, it is on its way.
+        if (p.status === 'queued' && (p.outboxId === null || !d.outbox.expireQueued(p.outboxId, CANCELLED_BY_PAYMENT, now))) continue;
+        sends.cancel(p.id, CANCELLED_BY_PAYMENT, nowMs);
         cancelled++;
       }
       return cancelled;

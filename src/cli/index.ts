@@ -17,6 +17,7 @@ import { loadCatalogs } from '../i18n/catalog.ts';
 import { checkFlows } from '../ussd/check.ts';
 import { registerBackup } from './backup.ts';
 import { registerCampaigns } from './campaign.ts';
+import { registerCoverage } from './coverage.ts';
 import { registerReminders } from './reminders.ts';
 import { registerReport } from './report.ts';
 import { registerImport } from './import.ts';
@@ -85,7 +86,7 @@ export function buildCli(): Command {
 
   // Every command that reads members' data or changes something is audited once it has run, under
   // the system user's name (the server and the simulator are not: they run for days).
-  const AUDITED = new Set(['seed', 'sms', 'reconcile', 'ledger', 'staff', 'import', 'campaign', 'reminders', 'report', 'backup']);
+  const AUDITED = new Set(['seed', 'sms', 'reconcile', 'ledger', 'staff', 'import', 'campaign', 'reminders', 'report', 'backup', 'coverage']);
   program.hook('postAction', async (_program, command) => {
     const path: string[] = [];
     for (let c: Command | null = command; c && c !== program; c = c.parent) path.unshift(c.name());
@@ -278,6 +279,7 @@ export function buildCli(): Command {
   registerCampaigns(program, { config });
   registerReport(program, { config, withDatabase });
   registerBackup(program, { config, withDatabase });
+  registerCoverage(program, { config, withDatabase });
   registerStaff(program, { config, openDb: (c) => openDatabase(c.DATABASE_PATH) });
   registerImport(program, { config, openDb: (c) => openDatabase(c.DATABASE_PATH) });
 

@@ -1,6 +1,21 @@
 import type { Db } from './connection.ts';
+import { createCoverageStore, type CoverageRow, type FullCoverageRow } from './coverage.ts';
 import { Lru, type ChangeWatch } from './freshness.ts';
-import type { Beneficiary, Payment, ProductParameters } from '../domain/coverage.ts';
+import {
+  applyPayment,
+  beneficiariesOfCounts,
+  coverageAt,
+  coverageOn,
+  coverageViewOf,
+  type CoverageView,
+  type LocalDate,
+  countBeneficiaries,
+  ledgerState,
+  type Beneficiary,
+  type BeneficiaryCounts,
+  type Payment,
+  type ProductParameters,
+} from '../domain/coverage.ts';
 import type { Language } from '../i18n/catalog.ts';
 
 export interface HouseholdSummary {
@@ -56,6 +71,14 @@ export interface NewContribution {
   operatorTxnId: string | null;
   paidOn: string;
   paidAt: string;
+}
+
+/** A household's coverage read model disagreeing with its ledger (`sabatili coverage check`). */
+export interface CoverageDifference {
+  householdId: number;
+  /** The row as stored (null: missing) and as the ledger gives it (null: no such household). */
+  stored: FullCoverageRow | null;
+  computed: FullCoverageRow | null;
 }
 
 /** A household's summary with its mutuelle: the one query every lookup by phone, card or name extends. */
@@ -115,6 +138,36 @@ export function createHouseholdStore(db: Db, watch?: ChangeWatch, cacheSize = 50
     "UPDATE wallets SET unlinked_at = ? WHERE household_id = ? AND msisdn = ? AND operator = 'orange_money' AND unlinked_at IS NULL",
   );
 
+  const coverage = createCoverageStore(db);
+  const householdsOfProduct = db.prepare(
+    'SELECT h.id FROM households h JOIN mutuelles m ON m.id = h.mutuelle_id WHERE m.product_id = ? ORDER BY h.id',
+  ).pluck();
+  const upsertParameters = db.prepare(
+    `INSERT INTO product_parameters (product_id, effective_from, annual_contribution, subsidy_percent, joining_fee, waiting_days, grace_days)
+     VALUES (@productId, @effectiveFrom, @annualContribution, @subsidyPercent, @joiningFee, @waitingDays, @graceDays)
+     ON CONFLICT (product_id, effective_from) DO UPDATE SET annual_contribution = excluded.annual_contribution,
+       subsidy_percent = excluded.subsidy_percent, joining_fee = excluded.joining_fee, waiting_days = excluded.waiting_days,
+       grace_days = excluded.grace_days
+     WHERE (annual_contribution, subsidy_percent, joining_fee, waiting_days, grace_days)
+       IS NOT (excluded.annual_contribution, excluded.subsidy_percent, excluded.joining_fee, excluded.waiting_days, excluded.grace_days)`,
+  );
+  const allParameters = db.prepare(
+    `SELECT product_id AS productId, effective_from AS effectiveFrom, annual_contribution AS annualContribution,
+       subsidy_percent AS subsidyPercent, joining_fee AS joiningFee, waiting_days AS waitingDays, grace_days AS graceDays
+     FROM product_parameters ORDER BY product_id, effective_from`,
+  );
+  // The coverage inputs of a page of households, by id range: the rebuild and the check read every household so.
+  const pageOfHouseholds = db.prepare(
+    'SELECT h.id, h.mutuelle_id AS mutuelleId, m.product_id AS productId FROM households h JOIN mutuelles m ON m.id = h.mutuelle_id WHERE h.id > ? ORDER BY h.id LIMIT ?',
+  );
+  const pageOfCounts = db.prepare(
+    `SELECT household_id, SUM(active = 1 AND subsidised = 0), SUM(active = 1 AND subsidised = 1), SUM(active = 0)
+     FROM beneficiaries WHERE household_id BETWEEN ? AND ? GROUP BY household_id`,
+  ).raw();
+  const pageOfLedgers = db.prepare(
+    'SELECT household_id, amount, paid_on FROM contributions WHERE household_id BETWEEN ? AND ? ORDER BY household_id, paid_at, id',
+  ).raw();
+
   const records = new Lru<number, HouseholdRecord>(cacheSize);
   /** null: a number known not to be registered. */
   // Made once: better-sqlite3 builds a transaction function's variants on each db.transaction() call,
@@ -124,6 +177,7 @@ export function createHouseholdStore(db: Db, watch?: ChangeWatch, cacheSize = 50
     for (const b of h.beneficiaries) {
       insertBeneficiary.run(id, b.name, b.relation, b.birthYear ?? null, b.subsidised ? 1 : 0, b.active === false ? 0 : 1);
     }
+    refreshCoverage(id);
     return id;
   });
   const phones = new Lru<string, HouseholdSummary | null>(cacheSize);
@@ -157,6 +211,57 @@ export function createHouseholdStore(db: Db, watch?: ChangeWatch, cacheSize = 50
     return p;
   }
 
+  /** The read model's row of a household, from its ledger, beneficiaries and product as they are now. */
+  function computeCoverage(
+    householdId: number,
+    mutuelleId: string,
+    counts: BeneficiaryCounts,
+    parameters: readonly ProductParameters[],
+    ledger: readonly Payment[],
+  ): FullCoverageRow {
+    return { householdId, mutuelleId, ...counts, ...ledgerState({ beneficiaries: beneficiariesOfCounts(counts), parameters, ledger }) };
+  }
+
+  /** Rewrites the household's coverage row from what is in the database now (in the caller's transaction). */
+  function refreshCoverage(householdId: number): void {
+    const h = byId.get(householdId) as HouseholdSummary | undefined;
+    if (!h) return;
+    const rows = beneficiaries.all(householdId) as Array<{ subsidised: number; active: number }>;
+    const counts = countBeneficiaries(rows.map((b) => ({ id: 0, name: '', subsidised: b.subsidised === 1, active: b.active === 1 })));
+    coverage.put(computeCoverage(householdId, h.mutuelleId, counts, parametersOf(h.productId), ledger.all(householdId) as LedgerEntry[]));
+  }
+
+  /** Every household's coverage row from its ledger, a page at a time, in id order. */
+  function* computeAll(pageSize = 2000): Generator<FullCoverageRow> {
+    const params = new Map<string, ProductParameters[]>();
+    for (const p of allParameters.all() as Array<ProductParameters & { productId: string }>) {
+      const { productId, ...v } = p;
+      params.set(productId, [...(params.get(productId) ?? []), v]);
+    }
+    let after = 0;
+    for (;;) {
+      const page = pageOfHouseholds.all(after, pageSize) as Array<{ id: number; mutuelleId: string; productId: string }>;
+      if (page.length === 0) return;
+      const first = page[0]!.id;
+      after = page[page.length - 1]!.id;
+      const counts = new Map<number, BeneficiaryCounts>();
+      for (const [id, full, subsidised, inactive] of pageOfCounts.all(first, after) as Array<[number, number, number, number]>) {
+        counts.set(id, { full, subsidised, inactive });
+      }
+      const ledgers = new Map<number, Payment[]>();
+      for (const [id, amount, paidOn] of pageOfLedgers.all(first, after) as Array<[number, number, string]>) {
+        const list = ledgers.get(id);
+        if (list) list.push({ amount, paidOn });
+        else ledgers.set(id, [{ amount, paidOn }]);
+      }
+      for (const h of page) {
+        const parameters = params.get(h.productId);
+        if (!parameters) throw new Error(`household ${h.id}: product ${h.productId} has no parameters`);
+        yield computeCoverage(h.id, h.mutuelleId, counts.get(h.id) ?? { full: 0, subsidised: 0, inactive: 0 }, parameters, ledgers.get(h.id) ?? []);
+      }
+    }
+  }
+
   function findByPhone(phone: string): HouseholdSummary | undefined {
     watch?.check();
     let h = phones.get(phone);
@@ -165,8 +270,18 @@ export function createHouseholdStore(db: Db, watch?: ChangeWatch, cacheSize = 50
   }
   const findByCard = (cardNumber: string): HouseholdSummary | undefined => byCard.get(cardNumber.trim().toUpperCase()) as HouseholdSummary | undefined;
 
+  const pageAfter = db.prepare(`${SUMMARY} WHERE h.id > ? ORDER BY h.id LIMIT ?`);
+
   return {
     findByPhone,
+    /** Up to `limit` households after id `afterId`, in id order. */
+    page(afterId: number, limit: number): HouseholdSummary[] {
+      return pageAfter.all(afterId, limit) as HouseholdSummary[];
+    },
+    /** The read-model rows of households `first..last` (see src/db/coverage.ts). */
+    coverageRows(first: number, last: number): CoverageRow[] {
+      return coverage.range(first, last);
+    },
     load(householdId: number): HouseholdRecord | undefined {
       watch?.check();
       const kept = records.get(householdId);
@@ -184,6 +299,27 @@ export function createHouseholdStore(db: Db, watch?: ChangeWatch, cacheSize = 50
       return record;
     },
     parametersOf,
+    /**
+     * What the coverage screen shows on `today`: from the household's read-model row and its
+     * beneficiaries, without its ledger; from the ledger only when `today` is before its last payment.
+     */
+    coverageView(householdId: number, today: LocalDate): CoverageView | undefined {
+      watch?.check();
+      const h = byId.get(householdId) as HouseholdSummary | undefined;
+      if (!h) return undefined;
+      const rows = beneficiaries.all(householdId) as Array<{ id: number; name: string; subsidised: number; active: number }>;
+      const household = {
+        adherentName: h.adherentName,
+        beneficiaries: rows.map((b) => ({ id: b.id, name: b.name, subsidised: b.subsidised === 1, active: b.active === 1 })),
+        parameters: parametersOf(h.productId),
+      };
+      const row = coverage.range(householdId, householdId)[0];
+      const cov =
+        row && (row.lastPaidOn === null || row.lastPaidOn <= today)
+          ? coverageAt(row, household, today)
+          : coverageOn({ ...household, ledger: ledger.all(householdId) as LedgerEntry[], today });
+      return coverageViewOf(household, cov, today);
+    },
     /** Only a wallet linked at UTM's office can contribute from USSD. */
     hasWallet(msisdn: string): boolean {
       return walletFor.get(msisdn) === 1;
@@ -230,7 +366,11 @@ export function createHouseholdStore(db: Db, watch?: ChangeWatch, cacheSize = 50
      * otherwise. A move to another mutuelle changes the product, so every cached copy goes.
      */
     update(householdId: number, version: number, c: HouseholdChanges, now: Date): boolean {
-      const changed = updateHousehold.run({ ...c, id: householdId, version, now: now.toISOString() }).changes === 1;
+      const changed = db.transaction(() => {
+        if (updateHousehold.run({ ...c, id: householdId, version, now: now.toISOString() }).changes !== 1) return false;
+        refreshCoverage(householdId); // another mutuelle may mean another product
+        return true;
+      })();
       if (changed) {
         forget(householdId);
         phones.clear();
@@ -240,7 +380,9 @@ export function createHouseholdStore(db: Db, watch?: ChangeWatch, cacheSize = 50
     addBeneficiary(householdId: number, b: NewHousehold['beneficiaries'][number], now: Date): number {
       const id = db.transaction(() => {
         bump.run(now.toISOString(), householdId);
-        return Number(insertBeneficiary.run(householdId, b.name, b.relation, b.birthYear ?? null, b.subsidised ? 1 : 0, 1).lastInsertRowid);
+        const id = Number(insertBeneficiary.run(householdId, b.name, b.relation, b.birthYear ?? null, b.subsidised ? 1 : 0, 1).lastInsertRowid);
+        refreshCoverage(householdId);
+        return id;
       })();
       forget(householdId);
       return id;
@@ -249,7 +391,10 @@ export function createHouseholdStore(db: Db, watch?: ChangeWatch, cacheSize = 50
     setBeneficiaryActive(householdId: number, beneficiaryId: number, active: boolean, now: Date): boolean {
       const changed = db.transaction(() => {
         const n = setBeneficiaryActive.run(active ? 1 : 0, beneficiaryId, householdId).changes;
-        if (n) bump.run(now.toISOString(), householdId);
+        if (n) {
+          bump.run(now.toISOString(), householdId);
+          refreshCoverage(householdId);
+        }
         return n === 1;
       })();
       forget(householdId);
@@ -266,11 +411,68 @@ export function createHouseholdStore(db: Db, watch?: ChangeWatch, cacheSize = 50
     },
     /** Appends to the ledger; a repeated operator transaction id is ignored (returns false). */
     addContribution(c: NewContribution, now: Date): boolean {
-      const added = insertContribution.run({ ...c, recordedAt: now.toISOString() }).changes === 1;
+      const added = db.transaction(() => {
+        if (insertContribution.run({ ...c, recordedAt: now.toISOString() }).changes !== 1) return false;
+        // The payment moves the stored state on; one dated before the last payment needs the whole ledger again.
+        const row = coverage.get(c.householdId);
+        const h = byId.get(c.householdId) as HouseholdSummary | undefined;
+        const next =
+          row && h && row.mutuelleId === h.mutuelleId
+            ? applyPayment(row, { beneficiaries: beneficiariesOfCounts(row), parameters: parametersOf(h.productId) }, c)
+            : null;
+        if (next && row) coverage.put({ ...row, ...next });
+        else refreshCoverage(c.householdId);
+        return true;
+      })();
       forget(c.householdId);
       return added;
+    },
+    /**
+     * Adds or changes a dated version of a product's parameters; every household of the product gets
+     * its coverage recomputed in the same transaction. Returns whether anything changed.
+     */
+    setProductParameters(productId: string, p: ProductParameters): boolean {
+      return db.transaction(() => {
+        if (upsertParameters.run({ productId, ...p }).changes === 0) return false;
+        products.delete(productId);
+        for (const id of householdsOfProduct.all(productId) as number[]) refreshCoverage(id);
+        return true;
+      })();
+    },
+    /** Recomputes every household's coverage row from its ledger (`sabatili coverage rebuild`, migration 12). Returns how many. */
+    rebuildCoverage(): number {
+      return db.transaction(() => {
+        coverage.clear();
+        return coverage.putAll(computeAll());
+      })();
+    },
+    /** The households whose coverage row differs from their ledger (`sabatili coverage check`); checked: how many households. */
+    checkCoverage(): { checked: number; differences: CoverageDifference[]; sumsAgree: boolean } {
+      return db.transaction(() => {
+        const differences: CoverageDifference[] = [];
+        const seen = new Set<number>();
+        for (const computed of computeAll()) {
+          seen.add(computed.householdId);
+          const stored = coverage.get(computed.householdId) ?? null;
+          if (!stored || JSON.stringify(canonical(stored)) !== JSON.stringify(canonical(computed))) {
+            differences.push({ householdId: computed.householdId, stored, computed });
+          }
+        }
+        for (const id of coverage.householdIds()) {
+          if (!seen.has(id)) differences.push({ householdId: id, stored: coverage.get(id) ?? null, computed: null });
+        }
+        return { checked: seen.size, differences, sumsAgree: coverage.sumsAgree() };
+      })();
     },
   };
 }
 
 export type HouseholdStore = ReturnType<typeof createHouseholdStore>;
+
+/** A row's fields in one order, for comparing two rows. */
+function canonical(r: FullCoverageRow): unknown[] {
+  return [
+    r.householdId, r.mutuelleId, r.lastPaidOn, r.credit, r.paidThrough, r.graceUntil, r.episodeStart, r.waitingUntil, r.pendingStart,
+    r.full, r.subsidised, r.inactive, r.periods.map((p) => [p.from, p.until]),
+  ];
+}

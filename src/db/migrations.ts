@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { createHouseholdStore } from './households.ts';
 
 /**
  * Versioned schema. A migration is never edited once it has shipped: add the next one.
@@ -7,7 +8,15 @@ import type Database from 'better-sqlite3';
  * ussd_sessions keeps a rowid: its rows (a ~600-byte snapshot) are large for a WITHOUT ROWID table,
  * and new sessions appended in rowid order share pages, so a group commit writes few WAL pages.
  */
-export const migrations: ReadonlyArray<{ version: number; name: string; sql: string }> = [
+/** A migration's SQL, then, when data must be computed by the app's own rules, its `run` step (same transaction). */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+  run?: (db: Database.Database) => void;
+}
+
+export const migrations: ReadonlyArray<Migration> = [
   {
     version: 1,
     name: 'members, coverage, ledger, ussd sessions, preferences, call-backs',
@@ -514,6 +523,127 @@ CREATE INDEX payments_unsettled ON payments(status, created_at) WHERE status IN 
 `,
   },
   {
+    version: 12,
+    name: 'coverage read model: per household, the state its ledger leaves and the periods it was covered',
+    // Derived data (src/db/coverage.ts): the household store rewrites a household's rows in the
+    // transaction of every change to its ledger, beneficiaries or product; filled here by the domain's
+    // rules over every existing household. Days are 'YYYY-MM-DD', compared as text.
+    sql: `
+CREATE TABLE household_coverage (
+  household_id INTEGER PRIMARY KEY REFERENCES households(id),
+  mutuelle_id TEXT NOT NULL,
+  last_paid_on TEXT,
+  credit INTEGER NOT NULL CHECK (credit >= 0),
+  paid_through TEXT,
+  grace_until TEXT,
+  episode_start TEXT,
+  waiting_until TEXT,
+  pending_start TEXT,
+  full_count INTEGER NOT NULL,
+  subsidised_count INTEGER NOT NULL,
+  inactive_count INTEGER NOT NULL
+);
+CREATE INDEX household_coverage_last_paid ON household_coverage(last_paid_on);
+CREATE TABLE household_covered_periods (
+  household_id INTEGER NOT NULL REFERENCES households(id),
+  covered_from TEXT NOT NULL,
+  covered_until TEXT NOT NULL,
+  PRIMARY KEY (household_id, covered_from)
+) WITHOUT ROWID;
+-- Sums of the rows for the figures, kept with them: households per mutuelle and status days ('' for
+-- none), and the change of covered persons per mutuelle and day (+ when a period starts, - the day
+-- after it ends).
+CREATE TABLE coverage_groups (
+  mutuelle_id TEXT NOT NULL,
+  paid_through TEXT NOT NULL,
+  grace_until TEXT NOT NULL,
+  waiting_until TEXT NOT NULL,
+  households INTEGER NOT NULL,
+  full_count INTEGER NOT NULL,
+  subsidised_count INTEGER NOT NULL,
+  inactive_count INTEGER NOT NULL,
+  PRIMARY KEY (mutuelle_id, paid_through, grace_until, waiting_until)
+) WITHOUT ROWID;
+CREATE TABLE coverage_trend (
+  mutuelle_id TEXT NOT NULL,
+  day TEXT NOT NULL,
+  persons INTEGER NOT NULL,
+  PRIMARY KEY (mutuelle_id, day)
+) WITHOUT ROWID;
+`,
+    run: (db) => createHouseholdStore(db).rebuildCoverage(),
+  },
+  {
+    version: 13,
+    name: "figures: contributions and payments summed per mutuelle and day, kept by triggers",
+    // The office figures read these few thousand rows instead of every contribution and payment
+    // (src/db/figures.ts). Triggers keep them with every write, whoever makes it (the ledger, the
+    // payments' status changes, bulk imports), and move a household's sums when it changes mutuelle.
+    // A payment's day is that of its created_at; its reason is kept for failed and expired ones only.
+    sql: `
+CREATE TABLE contribution_days (
+  mutuelle_id TEXT NOT NULL,
+  day TEXT NOT NULL,
+  channel TEXT NOT NULL,
+  count INTEGER NOT NULL,
+  amount INTEGER NOT NULL,
+  PRIMARY KEY (mutuelle_id, day, channel)
+) WITHOUT ROWID;
+CREATE TABLE payment_days (
+  mutuelle_id TEXT NOT NULL,
+  day TEXT NOT NULL,
+  status TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  count INTEGER NOT NULL,
+  amount INTEGER NOT NULL,
+  PRIMARY KEY (mutuelle_id, day, status, reason)
+) WITHOUT ROWID;
+INSERT INTO contribution_days
+  SELECT h.mutuelle_id, c.paid_on, c.channel, COUNT(*), SUM(c.amount) FROM contributions c JOIN households h ON h.id = c.household_id
+  GROUP BY 1, 2, 3;
+INSERT INTO payment_days
+  SELECT h.mutuelle_id, substr(p.created_at, 1, 10), p.status,
+    CASE WHEN p.status IN ('failed', 'expired') THEN COALESCE(p.failure_reason, 'unknown') ELSE '' END, COUNT(*), SUM(p.amount)
+  FROM payments p JOIN households h ON h.id = p.household_id GROUP BY 1, 2, 3, 4;
+CREATE TRIGGER contribution_days_insert AFTER INSERT ON contributions BEGIN
+  INSERT INTO contribution_days SELECT mutuelle_id, NEW.paid_on, NEW.channel, 1, NEW.amount FROM households WHERE id = NEW.household_id
+  ON CONFLICT DO UPDATE SET count = count + 1, amount = amount + excluded.amount;
+END;
+CREATE TRIGGER payment_days_insert AFTER INSERT ON payments BEGIN
+  INSERT INTO payment_days SELECT mutuelle_id, substr(NEW.created_at, 1, 10), NEW.status,
+    CASE WHEN NEW.status IN ('failed', 'expired') THEN COALESCE(NEW.failure_reason, 'unknown') ELSE '' END, 1, NEW.amount
+  FROM households WHERE id = NEW.household_id
+  ON CONFLICT DO UPDATE SET count = count + 1, amount = amount + excluded.amount;
+END;
+CREATE TRIGGER payment_days_update AFTER UPDATE OF status, failure_reason, amount, created_at ON payments BEGIN
+  INSERT INTO payment_days SELECT mutuelle_id, substr(OLD.created_at, 1, 10), OLD.status,
+    CASE WHEN OLD.status IN ('failed', 'expired') THEN COALESCE(OLD.failure_reason, 'unknown') ELSE '' END, -1, -OLD.amount
+  FROM households WHERE id = OLD.household_id
+  ON CONFLICT DO UPDATE SET count = count - 1, amount = amount + excluded.amount;
+  INSERT INTO payment_days SELECT mutuelle_id, substr(NEW.created_at, 1, 10), NEW.status,
+    CASE WHEN NEW.status IN ('failed', 'expired') THEN COALESCE(NEW.failure_reason, 'unknown') ELSE '' END, 1, NEW.amount
+  FROM households WHERE id = NEW.household_id
+  ON CONFLICT DO UPDATE SET count = count + 1, amount = amount + excluded.amount;
+END;
+CREATE TRIGGER figures_household_moves AFTER UPDATE OF mutuelle_id ON households WHEN OLD.mutuelle_id <> NEW.mutuelle_id BEGIN
+  INSERT INTO contribution_days SELECT OLD.mutuelle_id, paid_on, channel, -COUNT(*), -SUM(amount) FROM contributions
+    WHERE household_id = NEW.id GROUP BY paid_on, channel
+  ON CONFLICT DO UPDATE SET count = count + excluded.count, amount = amount + excluded.amount;
+  INSERT INTO contribution_days SELECT NEW.mutuelle_id, paid_on, channel, COUNT(*), SUM(amount) FROM contributions
+    WHERE household_id = NEW.id GROUP BY paid_on, channel
+  ON CONFLICT DO UPDATE SET count = count + excluded.count, amount = amount + excluded.amount;
+  INSERT INTO payment_days SELECT OLD.mutuelle_id, substr(created_at, 1, 10), status,
+    CASE WHEN status IN ('failed', 'expired') THEN COALESCE(failure_reason, 'unknown') ELSE '' END, -COUNT(*), -SUM(amount)
+  FROM payments WHERE household_id = NEW.id GROUP BY 2, 3, 4
+  ON CONFLICT DO UPDATE SET count = count + excluded.count, amount = amount + excluded.amount;
+  INSERT INTO payment_days SELECT NEW.mutuelle_id, substr(created_at, 1, 10), status,
+    CASE WHEN status IN ('failed', 'expired') THEN COALESCE(failure_reason, 'unknown') ELSE '' END, COUNT(*), SUM(amount)
+  FROM payments WHERE household_id = NEW.id GROUP BY 2, 3, 4
+  ON CONFLICT DO UPDATE SET count = count + excluded.count, amount = amount + excluded.amount;
+END;
+`,
+  },
+  {
     version: 14,
     name: 'members import: the checked households of a file, kept between the check and the confirmation',
     // The check writes here what it accepted, so the confirmed import writes those rows instead of
@@ -549,6 +679,7 @@ export function migrate(db: Database.Database): number {
     db.transaction(() => {
       if (isApplied.get(m.version)) return;
       db.exec(m.sql);
+      m.run?.(db);
       db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(
         m.version,
         m.name,

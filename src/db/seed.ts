@@ -92,10 +92,6 @@ export function seedDemo(db: Db, clock: Clock, data: DemoData = readDemoData()):
   const result: SeedResult = { households: 0, payments: 0 };
   db.transaction(() => {
     const product = db.prepare('INSERT INTO products (id, name) VALUES (?, ?) ON CONFLICT (id) DO NOTHING');
-    const param = db.prepare(
-      `INSERT INTO product_parameters (product_id, effective_from, annual_contribution, subsidy_percent, joining_fee, waiting_days, grace_days)
-       VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-    );
     const mutuelle = db.prepare(
       `INSERT INTO mutuelles (id, name, district, target_population, product_id) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
     );
@@ -109,7 +105,12 @@ export function seedDemo(db: Db, clock: Clock, data: DemoData = readDemoData()):
     for (const p of data.products) {
       product.run(p.id, p.name);
       for (const v of p.parameters) {
-        param.run(p.id, v.effectiveFrom, v.annualContribution, v.subsidyPercent, v.joiningFee, v.waitingDays, v.graceDays);
+        // A version already there is kept as it is (re-running adds only what is missing).
+        if (households.parametersOf(p.id).some((x) => x.effectiveFrom === v.effectiveFrom)) continue;
+        households.setProductParameters(p.id, {
+          effectiveFrom: v.effectiveFrom, annualContribution: v.annualContribution, subsidyPercent: v.subsidyPercent,
+          joiningFee: v.joiningFee, waitingDays: v.waitingDays, graceDays: v.graceDays,
+        });
       }
     }
     for (const m of data.mutuelles) mutuelle.run(m.id, m.name, m.district, m.targetPopulation, m.productId);

@@ -171,6 +171,33 @@ export function monthlyDue(beneficiaries: readonly Beneficiary[], params: Produc
   );
 }
 
+/** How many active beneficiaries pay the full share and the subsidised one, and how many left: all a due needs. */
+export interface BeneficiaryCounts {
+  full: number;
+  subsidised: number;
+  inactive: number;
+}
+
+export function countBeneficiaries(beneficiaries: readonly Beneficiary[]): BeneficiaryCounts {
+  const c = { full: 0, subsidised: 0, inactive: 0 };
+  for (const b of beneficiaries) {
+    if (!b.active) c.inactive++;
+    else if (b.subsidised) c.subsidised++;
+    else c.full++;
+  }
+  return c;
+}
+
+/** Anonymous beneficiaries with those counts, for the rules that take a list (they only count it). */
+export function beneficiariesOfCounts(c: BeneficiaryCounts): Beneficiary[] {
+  const one = (subsidised: boolean, active: boolean) => ({ id: 0, name: '', subsidised, active });
+  return [
+    ...Array.from({ length: c.full }, () => one(false, true)),
+    ...Array.from({ length: c.subsidised }, () => one(true, true)),
+    ...Array.from({ length: c.inactive }, () => one(false, false)),
+  ];
+}
+
 /** The household's due for a given month, with the parameters of that month (see parametersForMonth). */
 export function dueForMonth(
   beneficiaries: readonly Beneficiary[],
@@ -183,21 +210,295 @@ export function dueForMonth(
 // ---------------------------------------------------------------------------
 // Coverage
 
-interface DatedAmount {
-  day: number;
-  amount: number;
-  i: number;
+/**
+ * What a household's ledger leaves behind after its last payment. With the household's
+ * beneficiaries and its product's parameters, it gives the coverage on that day or any later one
+ * (coverageAt) without reading the ledger again, and a further payment moves it on (applyPayment):
+ * the read model the office, the campaigns and the USSD screens read (src/db/coverage.ts).
+ */
+export interface LedgerState {
+  lastPaidOn: LocalDate | null; // day of the last payment applied; null: none
+  credit: number; // FCFA paid but not yet enough for a further month
+  paidThrough: LocalDate | null; // last day of the last covered month; null if never covered
+  graceUntil: LocalDate | null; // last day of grace after paidThrough
+  episodeStart: LocalDate | null; // day the current/last covered episode started
+  waitingUntil: LocalDate | null; // last day of that episode's waiting period (null if none)
+  pendingStart: LocalDate | null; // a restart after a lapse that no payment has turned into coverage yet
+  /** The days the household was covered (active, waiting or grace), oldest first: penetration on a past day. */
+  periods: CoveredPeriod[];
+}
+
+export interface CoveredPeriod {
+  from: LocalDate;
+  until: LocalDate;
+}
+
+/** The product's versions and the household's due under each: all the fold needs besides the payments. */
+interface Rules {
+  versions: Versions;
+  dues: number[];
+  /** Month index from which version i applies to whole months (its first month starting on or after effectiveFrom). */
+  fromMonth: number[];
+  cachedMi: number;
+  cachedV: number;
+}
+
+function rulesOf(beneficiaries: readonly Beneficiary[], parameters: readonly ProductParameters[]): Rules {
+  const versions = prepareVersions(parameters);
+  return {
+    versions,
+    dues: versions.list.map((p) => monthlyDue(beneficiaries, p)),
+    fromMonth: versions.eff.map((e) => {
+      const m = monthIndexOfDayNumber(e);
+      return firstDayNumberOfMonthIndex(m) === e ? m : m + 1;
+    }),
+    cachedMi: Number.NaN,
+    cachedV: 0,
+  };
+}
+
+/** The version that sets a month's due; the last answer is kept, as payments mostly go to the same month. */
+function dueVersionOfMonth(r: Rules, mi: number): number {
+  if (mi !== r.cachedMi) {
+    r.cachedMi = mi;
+    r.cachedV = indexForDay(r.versions, firstDayNumberOfMonthIndex(mi));
+  }
+  return r.cachedV;
+}
+
+/** LedgerState in day numbers and month indexes, as the fold works. */
+interface Fold {
+  last: number; // day of the last payment; -1: none
+  credit: number;
+  paidThroughMi: number; // month index of the last covered month; -1: never covered
+  graceUntil: number; // meaningful when paidThroughMi >= 0
+  nextMi: number; // month index the credit goes to next
+  episodeStart: number; // set once paidThroughMi >= 0
+  pendingStart: number; // -1: no restart pending
+  /** Covered periods as [from, until] day numbers, flattened. */
+  periods: number[];
+}
+
+const EMPTY: Fold = { last: -1, credit: 0, paidThroughMi: -1, graceUntil: 0, nextMi: 0, episodeStart: 0, pendingStart: -1, periods: [] };
+
+function checkAmount(p: Payment): void {
+  if (!(Number.isSafeInteger(p.amount) && p.amount > 0)) {
+    throw new Error(`invalid payment of ${p.amount} FCFA on ${p.paidOn}: amounts are integer FCFA greater than 0`);
+  }
 }
 
 /**
- * The household's coverage on `today`, from its whole ledger.
+ * Applies one payment on day `day` (not before f.last) to the fold, in place.
  *
- * Payments (any order; those after `today` are ignored) are applied in date order.
- * Before a payment on day d, if the household was never covered or is past its
- * graceUntil on d, a new episode starts at d: the next month to pay is month(d) and
- * the credit left is kept. The episode becomes the household's current one when that
- * payment (or a later one) covers a month. Then, while the credit reaches the due of
- * the next month (with the parameters of that month), the month is covered.
+ * If the household was never covered or is past its graceUntil that day, a new episode starts at
+ * `day`: the next month to pay is that day's month and the credit left is kept. The episode becomes
+ * the household's current one when that payment (or a later one) covers a month. Then, while the
+ * credit reaches the due of the next month (with the parameters of that month), the month is
+ * covered. The household is covered from `day` to graceUntil whenever graceUntil reaches `day`.
+ */
+function step(r: Rules, f: Fold, day: number, amount: number): void {
+  if (f.paidThroughMi < 0 || day > f.graceUntil) {
+    // never covered, or lapsed on that day: (re)start at this payment's month
+    f.pendingStart = day;
+    f.nextMi = monthIndexOfDayNumber(day);
+  }
+  f.last = day;
+  f.credit += amount;
+  const nv = r.versions.eff.length;
+  let covered = false;
+  let v = dueVersionOfMonth(r, f.nextMi);
+  for (;;) {
+    const due = r.dues[v]!;
+    if (due <= 0 || f.credit < due) break; // a due of 0 never advances coverage
+    // every month until the next version applies has this same due: cover them in one step
+    let k = Math.floor(f.credit / due);
+    if (v + 1 < nv) k = Math.min(k, r.fromMonth[v + 1]! - f.nextMi);
+    f.credit -= k * due;
+    f.nextMi += k;
+    covered = true;
+    v = dueVersionOfMonth(r, f.nextMi);
+  }
+  if (covered) {
+    f.paidThroughMi = f.nextMi - 1;
+    const last = lastDayNumberOfMonthIndex(f.paidThroughMi);
+    f.graceUntil = last + r.versions.list[indexForDay(r.versions, last)]!.graceDays;
+    if (f.pendingStart >= 0) {
+      f.episodeStart = f.pendingStart;
+      f.pendingStart = -1;
+    }
+  }
+  if (f.paidThroughMi >= 0 && f.graceUntil >= day) {
+    const n = f.periods.length;
+    // Covered on `day` before this payment: the same period goes on; else a new one starts today.
+    if (n > 0 && f.periods[n - 1]! >= day) f.periods[n - 1] = f.graceUntil;
+    else f.periods.push(day, f.graceUntil);
+  }
+}
+
+/** The payments up to `through` (a day number; Infinity: all), in date order (stable for the same day). */
+function sortedPayments(ledger: readonly Payment[], through: number): Array<{ day: number; amount: number; i: number }> {
+  const payments: Array<{ day: number; amount: number; i: number }> = [];
+  let inOrder = true;
+  for (let i = 0; i < ledger.length; i++) {
+    const p = ledger[i]!;
+    const day = toDayNumber(p.paidOn);
+    checkAmount(p);
+    if (day > through) continue;
+    if (payments.length > 0 && day < payments[payments.length - 1]!.day) inOrder = false;
+    payments.push({ day, amount: p.amount, i });
+  }
+  if (!inOrder) payments.sort((a, b) => a.day - b.day || a.i - b.i);
+  return payments;
+}
+
+function foldLedger(r: Rules, ledger: readonly Payment[], through: number): Fold {
+  const f: Fold = { ...EMPTY, periods: [] };
+  for (const p of sortedPayments(ledger, through)) step(r, f, p.day, p.amount);
+  return f;
+}
+
+const dayOrNull = (n: number | null): LocalDate | null => (n === null ? null : fromDayNumber(n));
+
+function waitingUntilOf(r: Rules, f: Fold): number | null {
+  if (f.paidThroughMi < 0) return null;
+  const waitingDays = r.versions.list[indexForDay(r.versions, f.episodeStart)]!.waitingDays;
+  return waitingDays > 0 ? f.episodeStart + waitingDays - 1 : null;
+}
+
+function toState(r: Rules, f: Fold): LedgerState {
+  const covered = f.paidThroughMi >= 0;
+  const periods: CoveredPeriod[] = [];
+  for (let i = 0; i < f.periods.length; i += 2) periods.push({ from: fromDayNumber(f.periods[i]!), until: fromDayNumber(f.periods[i + 1]!) });
+  return {
+    lastPaidOn: f.last < 0 ? null : fromDayNumber(f.last),
+    credit: f.credit,
+    paidThrough: covered ? fromDayNumber(lastDayNumberOfMonthIndex(f.paidThroughMi)) : null,
+    graceUntil: covered ? fromDayNumber(f.graceUntil) : null,
+    episodeStart: covered ? fromDayNumber(f.episodeStart) : null,
+    waitingUntil: dayOrNull(waitingUntilOf(r, f)),
+    pendingStart: f.pendingStart < 0 ? null : fromDayNumber(f.pendingStart),
+    periods,
+  };
+}
+
+/** A state as the readers keep it: its covered periods are needed only to apply a further payment. */
+export type LedgerStateNow = Omit<LedgerState, 'periods'> & { periods?: readonly CoveredPeriod[] };
+
+function fromState(s: LedgerStateNow): Fold {
+  const paidThroughMi = s.paidThrough === null ? -1 : monthIndexOfDayNumber(toDayNumber(s.paidThrough));
+  const pendingStart = s.pendingStart === null ? -1 : toDayNumber(s.pendingStart);
+  return {
+    last: s.lastPaidOn === null ? -1 : toDayNumber(s.lastPaidOn),
+    credit: s.credit,
+    paidThroughMi,
+    graceUntil: s.graceUntil === null ? 0 : toDayNumber(s.graceUntil),
+    // the month the credit goes to: that of a pending restart, else the one after the last covered
+    nextMi: pendingStart >= 0 ? monthIndexOfDayNumber(pendingStart) : paidThroughMi + 1,
+    episodeStart: s.episodeStart === null ? 0 : toDayNumber(s.episodeStart),
+    pendingStart,
+    periods: (s.periods ?? []).flatMap((p) => [toDayNumber(p.from), toDayNumber(p.until)]),
+  };
+}
+
+/** The household's ledger state after all its payments (any order). */
+export function ledgerState(input: {
+  beneficiaries: readonly Beneficiary[];
+  parameters: readonly ProductParameters[];
+  ledger: readonly Payment[];
+}): LedgerState {
+  const r = rulesOf(input.beneficiaries, input.parameters);
+  return toState(r, foldLedger(r, input.ledger, Infinity));
+}
+
+/**
+ * The state after one more payment, or null when the payment is dated before the state's last
+ * one (the ledger must then be folded again in date order, see ledgerState). Payments of one day
+ * have the same effect in any order.
+ */
+export function applyPayment(
+  state: LedgerState,
+  household: { beneficiaries: readonly Beneficiary[]; parameters: readonly ProductParameters[] },
+  payment: Payment,
+): LedgerState | null {
+  checkAmount(payment);
+  const day = toDayNumber(payment.paidOn);
+  if (state.lastPaidOn !== null && payment.paidOn < state.lastPaidOn) return null;
+  const r = rulesOf(household.beneficiaries, household.parameters);
+  const f = fromState(state);
+  step(r, f, day, payment.amount);
+  return toState(r, f);
+}
+
+/**
+ * The status on `today` of a household covered through `paidThrough` (null: never), with its grace
+ * and waiting period: day numbers or 'YYYY-MM-DD' days alike, both ordered as the calendar.
+ */
+function statusRule<T extends number | string>(today: T, paidThrough: T | null, graceUntil: T | null, waitingUntil: T | null): CoverageStatus {
+  if (paidThrough === null || graceUntil === null || today > graceUntil) return 'lapsed';
+  if (today > paidThrough) return 'grace';
+  return waitingUntil !== null && today <= waitingUntil ? 'waiting' : 'active';
+}
+
+/**
+ * The household's status on `today` from its state: cheap (a few comparisons of days) for a
+ * figure over every household. `today` must not be before the state's last payment (the state
+ * does not know which payments came after a past day: see coverageOn).
+ */
+export function statusAt(state: Pick<LedgerState, 'lastPaidOn' | 'paidThrough' | 'graceUntil' | 'waitingUntil'>, today: LocalDate): CoverageStatus {
+  if (state.lastPaidOn !== null && today < state.lastPaidOn) {
+    throw new Error(`the state after a payment on ${state.lastPaidOn} says nothing of ${today}: fold the ledger up to that day`);
+  }
+  return statusRule(today, state.paidThrough, state.graceUntil, state.waitingUntil);
+}
+
+/** Whether the household was covered (active, waiting or grace) on `day`, any day up to its last payment and after. */
+export function coveredOn(periods: readonly CoveredPeriod[], day: LocalDate): boolean {
+  for (let i = periods.length - 1; i >= 0; i--) {
+    const p = periods[i]!;
+    if (p.from <= day) return day <= p.until;
+  }
+  return false;
+}
+
+/** The household's coverage on `today` (not before the state's last payment) from its state. */
+export function coverageAt(
+  state: LedgerStateNow,
+  household: { beneficiaries: readonly Beneficiary[]; parameters: readonly ProductParameters[] },
+  today: LocalDate,
+): Coverage {
+  const status = statusAt(state, today);
+  const r = rulesOf(household.beneficiaries, household.parameters);
+  return coverageOf(r, fromState(state), toDayNumber(today), status);
+}
+
+function coverageOf(r: Rules, f: Fold, today: number, status: CoverageStatus): Coverage {
+  const todayMi = monthIndexOfDayNumber(today);
+  if (f.paidThroughMi < 0) {
+    return finish(r.dues[dueVersionOfMonth(r, todayMi)]!, {
+      status: 'lapsed',
+      paidThrough: null,
+      episodeStart: null,
+      waitingUntil: null,
+      graceUntil: null,
+      credit: f.credit,
+      nextMi: todayMi,
+    });
+  }
+  const shownMi = status === 'lapsed' ? todayMi : f.paidThroughMi + 1;
+  return finish(r.dues[dueVersionOfMonth(r, shownMi)]!, {
+    status,
+    paidThrough: fromDayNumber(lastDayNumberOfMonthIndex(f.paidThroughMi)),
+    episodeStart: fromDayNumber(f.episodeStart),
+    waitingUntil: dayOrNull(waitingUntilOf(r, f)),
+    graceUntil: fromDayNumber(f.graceUntil),
+    credit: f.credit,
+    nextMi: shownMi,
+  });
+}
+
+/**
+ * The household's coverage on `today`, from its whole ledger: payments (any order; those after
+ * `today` are ignored) applied in date order by the rules of `step`, then read on `today`.
  */
 export function coverageOn(input: {
   beneficiaries: readonly Beneficiary[];
@@ -205,111 +506,17 @@ export function coverageOn(input: {
   ledger: readonly Payment[];
   today: LocalDate;
 }): Coverage {
-  const versions = prepareVersions(input.parameters);
-  const nv = versions.eff.length;
-  const dues = versions.list.map((p) => monthlyDue(input.beneficiaries, p));
-  // month index from which version i applies to whole months (its first month starting on or after effectiveFrom)
-  const fromMonth = versions.eff.map((e) => {
-    const m = monthIndexOfDayNumber(e);
-    return firstDayNumberOfMonthIndex(m) === e ? m : m + 1;
-  });
-  const dueVersionOfMonth = (mi: number): number => indexForDay(versions, firstDayNumberOfMonthIndex(mi));
-  const graceUntilOf = (paidThroughMi: number): number => {
-    const last = lastDayNumberOfMonthIndex(paidThroughMi);
-    return last + versions.list[indexForDay(versions, last)]!.graceDays;
-  };
-
+  const r = rulesOf(input.beneficiaries, input.parameters);
   const today = toDayNumber(input.today);
-
-  // Payments up to today, in date order (stable for the same day).
-  const payments: DatedAmount[] = [];
-  let inOrder = true;
-  for (let i = 0; i < input.ledger.length; i++) {
-    const p = input.ledger[i]!;
-    const day = toDayNumber(p.paidOn);
-    if (!(Number.isSafeInteger(p.amount) && p.amount > 0)) {
-      throw new Error(`invalid payment of ${p.amount} FCFA on ${p.paidOn}: amounts are integer FCFA greater than 0`);
-    }
-    if (day > today) continue;
-    if (payments.length > 0 && day < payments[payments.length - 1]!.day) inOrder = false;
-    payments.push({ day, amount: p.amount, i });
-  }
-  if (!inOrder) payments.sort((a, b) => a.day - b.day || a.i - b.i);
-
-  let credit = 0;
-  let paidThroughMi = -1; // month index of the last covered month; -1: never covered
-  let graceUntil = 0; // day number; meaningful when paidThroughMi >= 0
-  let nextMi = 0; // month index the credit goes to next
-  let episodeStart = 0; // day number of the start of the current (covered) episode; set once paidThroughMi >= 0
-  let pendingStart: number | null = null; // day number of a restart not yet turned into coverage
-  let cachedMi = -1; // nextMi whose due version is in cachedV
-  let cachedV = 0;
-
-  for (const p of payments) {
-    if (paidThroughMi < 0 || p.day > graceUntil) {
-      // never covered, or lapsed on that day: (re)start at this payment's month
-      pendingStart = p.day;
-      nextMi = monthIndexOfDayNumber(p.day);
-    }
-    credit += p.amount;
-
-    let covered = false;
-    for (;;) {
-      if (nextMi !== cachedMi) {
-        cachedMi = nextMi;
-        cachedV = dueVersionOfMonth(nextMi);
-      }
-      const v = cachedV;
-      const due = dues[v]!;
-      if (due <= 0 || credit < due) break; // a due of 0 never advances coverage
-      // every month until the next version applies has this same due: cover them in one step
-      let k = Math.floor(credit / due);
-      if (v + 1 < nv) k = Math.min(k, fromMonth[v + 1]! - nextMi);
-      credit -= k * due;
-      nextMi += k;
-      covered = true;
-    }
-    if (covered) {
-      paidThroughMi = nextMi - 1;
-      graceUntil = graceUntilOf(paidThroughMi);
-      if (pendingStart !== null) {
-        episodeStart = pendingStart;
-        pendingStart = null;
-      }
-    }
-  }
-
-  const todayMi = monthIndexOfDayNumber(today);
-  if (paidThroughMi < 0) {
-    return finish(dues[dueVersionOfMonth(todayMi)]!, {
-      status: 'lapsed',
-      paidThrough: null,
-      episodeStart: null,
-      waitingUntil: null,
-      graceUntil: null,
-      credit,
-      nextMi: todayMi,
-    });
-  }
-
-  const paidThrough = lastDayNumberOfMonthIndex(paidThroughMi);
-  const waitingDays = versions.list[indexForDay(versions, episodeStart)]!.waitingDays;
-  const waitingUntil = waitingDays > 0 ? episodeStart + waitingDays - 1 : null;
-  let status: CoverageStatus;
-  if (today > graceUntil) status = 'lapsed';
-  else if (today <= paidThrough) status = waitingUntil !== null && today <= waitingUntil ? 'waiting' : 'active';
-  else status = 'grace';
-
-  const shownMi = status === 'lapsed' ? todayMi : paidThroughMi + 1;
-  return finish(dues[dueVersionOfMonth(shownMi)]!, {
-    status,
-    paidThrough: fromDayNumber(paidThrough),
-    episodeStart: fromDayNumber(episodeStart),
-    waitingUntil: waitingUntil !== null ? fromDayNumber(waitingUntil) : null,
-    graceUntil: fromDayNumber(graceUntil),
-    credit,
-    nextMi: shownMi,
-  });
+  const f = foldLedger(r, input.ledger, today);
+  const covered = f.paidThroughMi >= 0;
+  const status = statusRule(
+    today,
+    covered ? lastDayNumberOfMonthIndex(f.paidThroughMi) : null,
+    covered ? f.graceUntil : null,
+    waitingUntilOf(r, f),
+  );
+  return coverageOf(r, f, today, status);
 }
 
 function finish(
@@ -417,6 +624,15 @@ export function coverageView(
   today: LocalDate,
 ): CoverageView {
   const cov = coverageOn({ beneficiaries: household.beneficiaries, parameters: household.parameters, ledger: household.ledger, today });
+  return coverageViewOf(household, cov, today);
+}
+
+/** The view of a coverage on `today`, however it was computed (from the ledger, or from the read model's state). */
+export function coverageViewOf(
+  household: { adherentName: string; beneficiaries: readonly Beneficiary[]; parameters: readonly ProductParameters[] },
+  cov: Coverage,
+  today: LocalDate,
+): CoverageView {
   return {
     adherentName: household.adherentName,
     size: household.beneficiaries.filter((b) => b.active).length,

@@ -5,24 +5,20 @@
  * the conversions of reminders and campaigns. Read by `sabatili report kpi`, `GET /admin/api/kpi`
  * and the office console's pages.
  *
- * ## Performance (design.md: "KPI pages for 200,000 households under 1 s")
+ * ## Performance (design.md: "KPI pages for 200,000 households under 1 s"; issue 16: 0.5 s)
  *
- * Every figure but coverage is an SQL aggregate. Coverage needs each household's whole ledger. Rows
- * handed to JavaScript one by one cost microseconds each (an array per row, kept alive until the
- * end), so nothing per household or per contribution is returned as rows: small SQL functions
- * registered for the duration of the call receive the values (cheap scalar calls) and fill typed
- * arrays, and the aggregates group by the mutuelle those functions look up. The ledger is read once
- * in table order: that pass both fills each household's payments for coverage and sums the
- * contributions of the period per month and channel.
+ * Nothing is read per household, contribution or payment: every figure comes from sums kept with
+ * the data, a few thousand rows whatever the size of the network. Coverage comes from the coverage
+ * read model (src/db/coverage.ts), never from the ledgers: the statuses today from its rows grouped
+ * by the days a status depends on (the domain's statusAt on each group), the trend from where the
+ * households' covered periods start and end. A household whose last payment is after `today`
+ * (figures asked for a past day) is folded from its ledger with coverageOn. Contributions and
+ * payments come from their sums per mutuelle and day, SMS and USSD sessions from SQL aggregates
+ * over the period (src/db/figures.ts).
  *
  * All of it runs in one read transaction (one snapshot while the server writes) and synchronously:
- * called on the server's connection it holds the event loop for as long as it runs (1.6–1.9 s of
- * CPU for 200,000 households and a year on this 2-core machine, see `npm run bench -- --only kpi`).
- *
- * Coverage is computed by `coverageTimeline`, a one-pass form of the domain's `coverageOn` that
- * returns the status at several days at once (today, and the end of every month of the period) from
- * counts of beneficiaries. It follows coverageOn's rules step by step; test/office/kpi-coverage.test.ts
- * checks it against coverageOn itself with fast-check and on the demo data.
+ * called on the server's connection it holds the event loop for as long as it runs (see
+ * `npm run bench -- --only kpi`).
  *
  * ## Definitions
  *
@@ -37,21 +33,24 @@
  * - SMS and USSD of numbers that are no household's phone are counted in `nonMembers`, and in
  *   `totals` when no district or mutuelle is asked for.
  */
+import { atomically } from '../db/transaction.ts';
 import { toCsv } from '../csv.ts';
 import type { Campaigns } from '../campaigns/campaigns.ts';
 import type { Conversions } from '../campaigns/conversions.ts';
 import { reminderRuleResults, type ReminderRuleResults } from '../campaigns/reminder-results.ts';
 import type { Db } from '../db/connection.ts';
-import { monthlyShare, type CoverageStatus, type LocalDate, type Month, type ProductParameters } from '../domain/coverage.ts';
+import { createCoverageStore } from '../db/coverage.ts';
+import { createFigureSums } from '../db/figures.ts';
+import { createHouseholdStore } from '../db/households.ts';
 import {
-  firstDayNumberOfMonthIndex,
-  fromDayNumber,
-  fromMonthIndex,
-  isLocalDate,
-  lastDayNumberOfMonthIndex,
-  monthIndexOfDayNumber,
-  toDayNumber,
-} from '../domain/dates.ts';
+  coverageOn,
+  statusAt,
+  type BeneficiaryCounts,
+  type CoverageStatus,
+  type LocalDate,
+  type Month,
+} from '../domain/coverage.ts';
+import { fromDayNumber, fromMonthIndex, isLocalDate, lastDayNumberOfMonthIndex, monthIndexOfDayNumber, toDayNumber } from '../domain/dates.ts';
 
 export const CHANNELS = ['orange_money', 'cash', 'agent'] as const;
 export type Channel = (typeof CHANNELS)[number];
@@ -164,140 +163,9 @@ export interface Kpis {
   conversions: { reminders: ReminderRuleResults[]; campaigns: CampaignConversion[] | null };
 }
 
-// ---------------------------------------------------------------------------------------------
-// Coverage at several days in one pass
-
-/** Status codes of coverageTimeline: the index in this list. 'never' is lapsed and never covered. */
-export const TIMELINE_STATUS = ['never', 'lapsed', 'grace', 'waiting', 'active'] as const;
-export type TimelineStatus = (typeof TIMELINE_STATUS)[number];
+/** Status codes of the accumulators: the index in this list. 'never' is lapsed and never covered. */
 const NEVER = 0, LAPSED = 1, GRACE = 2, WAITING = 3, ACTIVE = 4;
-
-/** A product's dated parameters, prepared once for every household of the product. */
-export interface ProductRules {
-  eff: number[];
-  fromMonth: number[];
-  waitingDays: number[];
-  graceDays: number[];
-  fullShare: number[];
-  subsidisedShare: number[];
-}
-
-/** As coverage.ts prepares them: sorted by effectiveFrom, stable for equal days. */
-export function productRules(params: readonly ProductParameters[]): ProductRules {
-  if (params.length === 0) throw new Error('no product parameters: at least one dated version is needed');
-  const list = params.map((p, i) => ({ p, eff: toDayNumber(p.effectiveFrom), i })).sort((a, b) => a.eff - b.eff || a.i - b.i);
-  return {
-    eff: list.map((v) => v.eff),
-    // the first month each version applies to whole months from
-    fromMonth: list.map((v) => {
-      const m = monthIndexOfDayNumber(v.eff);
-      return firstDayNumberOfMonthIndex(m) === v.eff ? m : m + 1;
-    }),
-    waitingDays: list.map((v) => v.p.waitingDays),
-    graceDays: list.map((v) => v.p.graceDays),
-    fullShare: list.map((v) => monthlyShare(v.p, false)),
-    subsidisedShare: list.map((v) => monthlyShare(v.p, true)),
-  };
-}
-
-/** coverage.ts's indexForDay: the version in force on a day, or the first one within its own month. */
-function versionForDay(r: ProductRules, day: number): number {
-  for (let i = r.eff.length - 1; i >= 0; i--) if ((r.eff[i] as number) <= day) return i;
-  const first = r.eff[0] as number;
-  if (monthOfDay(day) === monthOfDay(first)) {
-    let j = 0;
-    while (j + 1 < r.eff.length && r.eff[j + 1] === first) j++;
-    return j;
-  }
-  throw new Error(`no product parameters in force on ${fromDayNumber(day)} (the first version takes effect on ${fromDayNumber(first)})`);
-}
-
-/**
- * The household's status (a TIMELINE_STATUS index) on each of `checkpoints` (day numbers,
- * ascending), exactly as coverageOn would give it with `today` set to that day: the same payment order (by day;
- * payments of one day have the same effect in any order), the same dues per month and version, the
- * same restart after a lapse, waiting period and grace. The household's payments are
- * `days[start..end)` and `amounts[start..end)`, sorted by day; `out[k]` receives the status on
- * `checkpoints[k]`. Counts of active beneficiaries are all the dues need.
- */
-export function coverageTimeline(
-  rules: ProductRules,
-  subsidised: number,
-  full: number,
-  days: ArrayLike<number>,
-  amounts: ArrayLike<number>,
-  start: number,
-  end: number,
-  checkpoints: readonly number[],
-  out: Uint8Array | number[],
-): void {
-  const nv = rules.eff.length;
-  let credit = 0;
-  let paidThroughMi = -1;
-  let graceUntil = 0;
-  let nextMi = 0;
-  let episodeStart = 0;
-  let pendingStart = 0;
-  let pending = false; // a restart not yet turned into coverage
-  let k = 0;
-  for (let i = start; i < end; i++) {
-    const day = days[i] as number;
-    while (k < checkpoints.length && (checkpoints[k] as number) < day) {
-      out[k] = statusOn(rules, checkpoints[k++] as number, paidThroughMi, graceUntil, episodeStart);
-    }
-    if (k === checkpoints.length) return;
-    if (paidThroughMi < 0 || day > graceUntil) {
-      pendingStart = day;
-      pending = true;
-      nextMi = monthOfDay(day);
-    }
-    credit += amounts[i] as number;
-    let covered = false;
-    for (;;) {
-      const v = versionForDay(rules, firstDayOfMonth(nextMi));
-      const due = full * (rules.fullShare[v] as number) + subsidised * (rules.subsidisedShare[v] as number);
-      if (due <= 0 || credit < due) break;
-      let months = Math.floor(credit / due);
-      if (v + 1 < nv) months = Math.min(months, (rules.fromMonth[v + 1] as number) - nextMi);
-      credit -= months * due;
-      nextMi += months;
-      covered = true;
-    }
-    if (covered) {
-      paidThroughMi = nextMi - 1;
-      const last = firstDayOfMonth(nextMi) - 1;
-      graceUntil = last + (rules.graceDays[versionForDay(rules, last)] as number);
-      if (pending) {
-        episodeStart = pendingStart;
-        pending = false;
-      }
-    }
-  }
-  while (k < checkpoints.length) out[k] = statusOn(rules, checkpoints[k++] as number, paidThroughMi, graceUntil, episodeStart);
-}
-
-function statusOn(rules: ProductRules, t: number, paidThroughMi: number, graceUntil: number, episodeStart: number): number {
-  if (paidThroughMi < 0) return NEVER;
-  if (t > graceUntil) return LAPSED;
-  if (t >= firstDayOfMonth(paidThroughMi + 1)) return GRACE;
-  const waiting = rules.waitingDays[versionForDay(rules, episodeStart)] as number;
-  return waiting > 0 && t <= episodeStart + waiting - 1 ? WAITING : ACTIVE;
-}
-
-// Month of a day and first day of a month, from tables for 1970–2199 built once (the calendar
-// arithmetic of dates.ts costs more than the rest of the coverage loop); outside them, dates.ts itself.
-const TABLE_MONTHS = 230 * 12;
-const FIRST_DAYS = Int32Array.from({ length: TABLE_MONTHS + 1 }, (_, i) => firstDayNumberOfMonthIndex(1970 * 12 + i));
-const MONTH_OF_DAYS = new Int32Array(FIRST_DAYS[TABLE_MONTHS]!);
-for (let i = 0; i < TABLE_MONTHS; i++) MONTH_OF_DAYS.fill(1970 * 12 + i, FIRST_DAYS[i]!, FIRST_DAYS[i + 1]!);
-
-function firstDayOfMonth(mi: number): number {
-  const i = mi - 1970 * 12;
-  return i >= 0 && i <= TABLE_MONTHS ? FIRST_DAYS[i]! : firstDayNumberOfMonthIndex(mi);
-}
-function monthOfDay(day: number): number {
-  return day >= 0 && day < MONTH_OF_DAYS.length ? MONTH_OF_DAYS[day]! : monthIndexOfDayNumber(day);
-}
+const CODE: Record<CoverageStatus, number> = { lapsed: LAPSED, grace: GRACE, waiting: WAITING, active: ACTIVE };
 
 // ---------------------------------------------------------------------------------------------
 // Accumulators: one per mutuelle (and one for numbers that are no member's), summed upwards
@@ -458,45 +326,55 @@ function figures(a: Acc, target: number, trendDays: LocalDate[], monthRange: [nu
 // ---------------------------------------------------------------------------------------------
 // The computation
 
-interface MutuelleRow {
-  id: string;
-  name: string;
-  district: string;
-  target: number;
-  productId: string;
-}
-
-/** The ledger pass's payments: household slot, day number, amount; grown by doubling. */
-class Payments {
-  n = 0;
-  slot = new Int32Array(1 << 16);
-  day = new Int32Array(1 << 16);
-  amount = new Int32Array(1 << 16);
-  push(slot: number, day: number, amount: number): void {
-    if (this.n === this.slot.length) {
-      const grow = (a: Int32Array) => {
-        const bigger = new Int32Array(a.length * 2);
-        bigger.set(a);
-        return bigger;
-      };
-      this.slot = grow(this.slot);
-      this.day = grow(this.day);
-      this.amount = grow(this.amount);
-    }
-    this.slot[this.n] = slot;
-    this.day[this.n] = day;
-    this.amount[this.n++] = amount;
-  }
-}
-
-/** SQL for the index of a contribution's channel in CHANNELS, and of a payment's status in PAYMENT_STATUSES. */
-const CHANNEL_SQL = `CASE channel ${CHANNELS.map((c, i) => `WHEN '${c}' THEN ${i}`).join(' ')} END`;
-const STATUS_SQL = `CASE status ${PAYMENT_STATUSES.map((c, i) => `WHEN '${c}' THEN ${i}`).join(' ')} END`;
 const COST = /^([A-Z]{3})\s+([\d.]+)$/;
 
 function checkDay(name: string, value: string): number {
   if (!isLocalDate(value)) throw new RangeError(`${name}: ${JSON.stringify(value)} is not a day; give YYYY-MM-DD, e.g. 2026-03-01`);
   return toDayNumber(value);
+}
+
+/**
+ * Households and beneficiaries by status today, and covered persons on each trend day, from the
+ * coverage read model: statusAt on each group of rows sharing the days a status depends on; a
+ * household paid after `today` folded from its ledger; the trend a running sum of the persons whose
+ * covered periods start, less those whose periods ended, by each day.
+ */
+function coverageFigures(db: Db, mutuelleIndex: Map<string, number>, accs: Acc[], today: LocalDate, trendDays: LocalDate[]): void {
+  const coverage = createCoverageStore(db);
+  const add = (mutuelleId: string, code: number, households: number, c: BeneficiaryCounts) => {
+    const m = mutuelleIndex.get(mutuelleId);
+    if (m === undefined) return;
+    const acc = accs[m] as Acc;
+    acc.households[code]! += households;
+    acc.beneficiaries[code]! += c.full + c.subsidised;
+    acc.subsidisedByStatus[code]! += c.subsidised;
+    acc.inactive += c.inactive;
+  };
+  for (const g of coverage.groupsOn(today)) {
+    add(g.mutuelleId, g.paidThrough === null ? NEVER : CODE[statusAt({ ...g, lastPaidOn: null }, today)], g.households, g);
+  }
+  // Counted above by their row, which says nothing of a day before their last payment: moved to the
+  // status their ledger up to `today` gives.
+  const paidAfter = coverage.paidAfter(today);
+  if (paidAfter.length > 0) {
+    const households = createHouseholdStore(db);
+    for (const row of paidAfter) {
+      const was = row.paidThrough === null ? NEVER : CODE[statusAt({ ...row, lastPaidOn: null }, today)];
+      add(row.mutuelleId, was, -1, { full: -row.full, subsidised: -row.subsidised, inactive: -row.inactive });
+      const rec = households.load(row.householdId)!;
+      const cov = coverageOn({ beneficiaries: rec.beneficiaries, parameters: rec.parameters, ledger: rec.ledger, today });
+      add(row.mutuelleId, cov.paidThrough === null ? NEVER : CODE[cov.status], 1, row);
+    }
+  }
+  if (trendDays.length === 0) return;
+  for (const e of coverage.trendChanges(trendDays[trendDays.length - 1]!)) {
+    const m = mutuelleIndex.get(e.mutuelleId);
+    if (m === undefined) continue;
+    const trend = (accs[m] as Acc).trend;
+    trendDays.forEach((t, i) => {
+      if (e.day <= t) trend[i]! += e.persons;
+    });
+  }
 }
 
 /** The figures for the period (see the top of this file); a bad day, an inverted period or an unknown district or mutuelle is a RangeError. */
@@ -511,9 +389,8 @@ export function computeKpis(db: Db, opts: KpiOptions): Kpis {
   const msFrom = Date.parse(`${isoFrom}T00:00:00Z`);
   const msTo = Date.parse(`${isoTo}T00:00:00Z`);
 
-  const all = db
-    .prepare('SELECT id, name, district, target_population AS target, product_id AS productId FROM mutuelles ORDER BY district, name, id')
-    .all() as MutuelleRow[];
+  const sums = createFigureSums(db);
+  const all = sums.mutuelles();
   if (opts.district !== undefined && !all.some((m) => m.district === opts.district)) {
     throw new RangeError(`no district ${JSON.stringify(opts.district)}; known: ${[...new Set(all.map((m) => m.district))].join(', ')}`);
   }
@@ -525,17 +402,6 @@ export function computeKpis(db: Db, opts: KpiOptions): Kpis {
   );
   const scoped = opts.district !== undefined || opts.mutuelleId !== undefined;
   const mutuelleIndex = new Map(mutuelles.map((m, i) => [m.id, i]));
-  const parameters = db.prepare(
-    `SELECT effective_from AS effectiveFrom, annual_contribution AS annualContribution, subsidy_percent AS subsidyPercent,
-       joining_fee AS joiningFee, waiting_days AS waitingDays, grace_days AS graceDays
-     FROM product_parameters WHERE product_id = ? ORDER BY effective_from`,
-  );
-  const rulesOfProduct = new Map<string, ProductRules>();
-  const rules = mutuelles.map((m) => {
-    let r = rulesOfProduct.get(m.productId);
-    if (!r) rulesOfProduct.set(m.productId, (r = productRules(parameters.all(m.productId) as ProductParameters[])));
-    return r;
-  });
 
   // The trend: the last day of each month of the period, or `to` or today when earlier.
   const firstMonth = monthIndexOfDayNumber(from);
@@ -545,211 +411,78 @@ export function computeKpis(db: Db, opts: KpiOptions): Kpis {
     const day = Math.min(lastDayNumberOfMonthIndex(m), to, today);
     if (day >= from && (trend.length === 0 || day > (trend[trend.length - 1] as number))) trend.push(day);
   }
-  const checkpoints = [...new Set([...trend, today])].sort((a, b) => a - b);
-  const todayAt = checkpoints.indexOf(today);
-  const trendAt = trend.map((d) => checkpoints.indexOf(d));
-
-  // Households: a slot each (their id when ids are dense, which they are unless rows were deleted).
-  const { maxId, count } = db.prepare('SELECT COALESCE(MAX(id), 0) AS maxId, COUNT(*) AS count FROM households').get() as { maxId: number; count: number };
-  const dense = maxId <= 4 * count + 1024;
-  const slotById = dense ? null : new Map<number, number>();
-  const slots = dense ? maxId + 1 : count;
-  const mutuelleOf = new Int16Array(slots).fill(-1);
-  const subsidised = new Uint16Array(slots);
-  const full = new Uint16Array(slots);
-  const inactive = new Uint16Array(slots);
-  const slotOf = (id: number | null): number => {
-    if (id === null) return -1;
-    if (!slotById) return id < slots ? id : -1;
-    return slotById.get(id) ?? -1;
-  };
-  let nextSlot = 0;
-  db.function('sabatili_kpi_household', (id: number, mutuelleId: string) => {
-    const m = mutuelleIndex.get(mutuelleId);
-    if (m === undefined) return null;
-    const slot = slotById ? nextSlot++ : id;
-    slotById?.set(id, slot);
-    mutuelleOf[slot] = m;
-    return null;
-  });
-  db.function('sabatili_kpi_beneficiary', (householdId: number, isSubsidised: number, isActive: number) => {
-    const s = slotOf(householdId);
-    if (s < 0 || mutuelleOf[s]! < 0) return null;
-    if (isActive !== 1) inactive[s]!++;
-    else if (isSubsidised === 1) subsidised[s]!++;
-    else full[s]!++;
-    return null;
-  });
-  /** The mutuelle index of a household in scope; -1 for no household (a number that is no member's); NULL out of scope. */
-  db.function('sabatili_kpi_mutuelle', (householdId: number | null) => {
-    if (householdId === null) return -1;
-    const s = slotOf(householdId);
-    const m = s < 0 ? -1 : mutuelleOf[s]!;
-    return m < 0 ? null : m;
-  });
 
   const accs = mutuelles.map(() => newAcc(trend.length));
   const nonMembers = newAcc(trend.length);
-  const accOf = (m: number | null): Acc | null => (m === null ? null : m < 0 ? nonMembers : (accs[m] as Acc));
+  /** The accumulator of a household's mutuelle (null: no household, a number that is no member's); null out of scope. */
+  const accOf = (mutuelleId: string | null): Acc | null => {
+    if (mutuelleId === null) return nonMembers;
+    const m = mutuelleIndex.get(mutuelleId);
+    return m === undefined ? null : (accs[m] as Acc);
+  };
 
-  // The ledger, once, in table order: each household's payments up to the last checkpoint, and the
-  // period's sums per mutuelle, month and channel. paid_on comes as the integer YYYYMMDD (no string
-  // to build per row); the first day of each month is computed once.
-  const lastCheckpoint = checkpoints[checkpoints.length - 1] as number;
-  const ledger = new Payments();
-  const monthCount = lastMonth - firstMonth + 1;
-  const monthSums = new Float64Array(mutuelles.length * monthCount * 2 * CHANNELS.length);
-  db.function('sabatili_kpi_contribution', (householdId: number, yyyymmdd: number, amount: number, channel: number) => {
-    const s = slotOf(householdId);
-    const m = s < 0 ? -1 : mutuelleOf[s]!;
-    if (m < 0) return null;
-    const mi = Math.floor(yyyymmdd / 10_000) * 12 + (Math.floor(yyyymmdd / 100) % 100) - 1;
-    const first = firstDayOfMonth(mi);
-    const d = yyyymmdd % 100;
-    if (!(d >= 1 && first + d <= firstDayOfMonth(mi + 1)) || !(channel >= 0)) {
-      throw new Error(`contribution of household ${householdId}: bad paid_on ${yyyymmdd} or channel`);
+  // One read transaction: every figure from the same snapshot while the server writes.
+  atomically(db, () => {
+    coverageFigures(db, mutuelleIndex, accs, opts.today, trend.map(fromDayNumber));
+
+    for (const r of sums.contributionDays(opts.from, opts.to)) {
+      const acc = r.mutuelleId === null ? null : accOf(r.mutuelleId);
+      const channel = CHANNELS.indexOf(r.channel as Channel);
+      if (!acc || channel < 0) continue;
+      const mi = monthIndexOfDayNumber(toDayNumber(r.day));
+      let v = acc.months.get(mi);
+      if (!v) acc.months.set(mi, (v = new Array<number>(2 * CHANNELS.length).fill(0)));
+      v[2 * channel]! += r.count;
+      v[2 * channel + 1]! += r.amount;
     }
-    const day = first + d - 1;
-    if (day >= from && day <= to) {
-      const at = ((m * monthCount + mi - firstMonth) * CHANNELS.length + channel) * 2;
-      monthSums[at]!++;
-      monthSums[at + 1]! += amount;
+
+    for (const r of sums.paymentSums(opts.from, opts.to)) {
+      const acc = accOf(r.mutuelleId);
+      if (!acc || !(PAYMENT_STATUSES as readonly string[]).includes(r.status)) continue;
+      const name = r.status as PaymentStatus;
+      acc.payments[name] += r.count;
+      if (name === 'succeeded') acc.amountSucceeded += r.amount;
+      else if (name === 'failed' || name === 'expired') {
+        const key = `${name}|${r.reason}`;
+        acc.reasons.set(key, (acc.reasons.get(key) ?? 0) + r.count);
+      }
     }
-    if (day <= lastCheckpoint) ledger.push(s, day, amount);
-    return null;
+
+    for (const r of sums.smsGroups(msFrom, msTo)) {
+      const acc = accOf(r.mutuelleId);
+      if (!acc) continue;
+      const f = acc.sms;
+      f.messages += r.n;
+      const sent = r.status === 'sent' || r.status === 'delivered' || (r.status === 'failed' && r.viaGateway === 1);
+      if (sent) {
+        f.sent += r.n;
+        f.segments += r.segments;
+      }
+      if (r.status === 'delivered') f.delivered += r.n;
+      else if (r.status === 'failed') {
+        f.failed += r.n;
+        if (r.viaGateway === 1) f.failedAfterSending += r.n;
+      } else if (r.status === 'expired') f.expired += r.n;
+      else if (r.status === 'queued' || r.status === 'sending') f.waiting += r.n;
+      const cost = r.cost === null ? null : COST.exec(r.cost);
+      if (cost) f.cost[cost[1]!] = (f.cost[cost[1]!] ?? 0) + Number(cost[2]) * r.n;
+    }
+
+    for (const r of sums.sessionGroups(msFrom, msTo)) {
+      const acc = accOf(r.mutuelleId);
+      if (!acc) continue;
+      acc.ussd.sessions += r.n;
+      if (r.completed === 1) acc.ussd.completed += r.n;
+      else {
+        const screen = screenName(r.machine ?? '?', r.state);
+        acc.ussd.dropOff.set(screen, (acc.ussd.dropOff.get(screen) ?? 0) + r.n);
+      }
+    }
+    for (const r of sums.gatewayEventGroups(isoFrom, isoTo)) {
+      const acc = accOf(r.mutuelleId);
+      if (acc) acc.ussd.gateway[r.status] = (acc.ussd.gateway[r.status] ?? 0) + r.n;
+    }
   });
-  db.function('sabatili_kpi_payment', (householdId: number, status: number, reason: string | null, amount: number) => {
-    const s = slotOf(householdId);
-    const m = s < 0 ? -1 : mutuelleOf[s]!;
-    if (m < 0) return null;
-    const acc = accs[m] as Acc;
-    const name = PAYMENT_STATUSES[status] as PaymentStatus;
-    acc.payments[name]++;
-    if (name === 'succeeded') acc.amountSucceeded += amount;
-    else if (name === 'failed' || name === 'expired') {
-      const key = `${name}|${reason ?? 'unknown'}`;
-      acc.reasons.set(key, (acc.reasons.get(key) ?? 0) + 1);
-    }
-    return null;
-  });
-  try {
-    // One read transaction: every figure from the same snapshot while the server writes.
-    db.transaction(() => {
-      db.prepare('SELECT COUNT(sabatili_kpi_household(id, mutuelle_id)) FROM households').pluck().get();
-      db.prepare('SELECT COUNT(sabatili_kpi_beneficiary(household_id, subsidised, active)) FROM beneficiaries').pluck().get();
-      db.prepare(
-        `SELECT COUNT(sabatili_kpi_contribution(household_id, CAST(replace(paid_on, '-', '') AS INTEGER), amount, ${CHANNEL_SQL})) FROM contributions`,
-      ).pluck().get();
-      mutuelles.forEach((_, m) => {
-        for (let mi = firstMonth; mi <= lastMonth; mi++) {
-          const at = (m * monthCount + mi - firstMonth) * CHANNELS.length * 2;
-          const v = Array.from(monthSums.subarray(at, at + CHANNELS.length * 2));
-          if (v.some((x) => x > 0)) (accs[m] as Acc).months.set(mi, v);
-        }
-      });
-
-      // Each household's payments together (a counting sort by slot keeps table order), then by day.
-      const n = ledger.n;
-      const start = new Int32Array(slots + 1);
-      for (let i = 0; i < n; i++) start[ledger.slot[i]! + 1]!++;
-      for (let s = 0; s < slots; s++) start[s + 1]! += start[s]!;
-      const fill = start.slice(0, slots);
-      const days = new Int32Array(n);
-      const amounts = new Int32Array(n);
-      for (let i = 0; i < n; i++) {
-        const at = fill[ledger.slot[i]!]!++;
-        days[at] = ledger.day[i]!;
-        amounts[at] = ledger.amount[i]!;
-      }
-      const status = new Uint8Array(checkpoints.length);
-      for (let s = 0; s < slots; s++) {
-        const m = mutuelleOf[s]!;
-        if (m < 0) continue;
-        const a = start[s]!;
-        const b = start[s + 1]!;
-        if (!isSorted(days, a, b)) sortByDay(days, amounts, a, b);
-        coverageTimeline(rules[m]!, subsidised[s]!, full[s]!, days, amounts, a, b, checkpoints, status);
-        const acc = accs[m] as Acc;
-        const now = status[todayAt]!;
-        const persons = subsidised[s]! + full[s]!;
-        acc.households[now]!++;
-        acc.beneficiaries[now]! += persons;
-        acc.subsidisedByStatus[now]! += subsidised[s]!;
-        acc.inactive += inactive[s]!;
-        for (let t = 0; t < trendAt.length; t++) if (status[trendAt[t]!]! >= GRACE) acc.trend[t]! += persons;
-      }
-
-      db.prepare(
-        `SELECT COUNT(sabatili_kpi_payment(household_id, ${STATUS_SQL}, CASE WHEN status IN ('failed', 'expired') THEN failure_reason END, amount))
-         FROM payments WHERE created_at >= ? AND created_at < ?`,
-      ).pluck().get(isoFrom, isoTo);
-
-      const sms = db
-        .prepare(
-          `SELECT sabatili_kpi_mutuelle(h.id) AS m, o.status, o.provider_message_id IS NOT NULL AS viaGateway, o.cost,
-             COUNT(*) AS n, SUM(o.segments) AS segments
-           FROM sms_outbox o LEFT JOIN households h ON h.phone = o.recipient
-           WHERE o.created_ms >= ? AND o.created_ms < ? GROUP BY 1, 2, 3, 4`,
-        )
-        .all(msFrom, msTo) as Array<{ m: number | null; status: string; viaGateway: number; cost: string | null; n: number; segments: number }>;
-      for (const r of sms) {
-        const acc = accOf(r.m);
-        if (!acc) continue;
-        const f = acc.sms;
-        f.messages += r.n;
-        const sent = r.status === 'sent' || r.status === 'delivered' || (r.status === 'failed' && r.viaGateway === 1);
-        if (sent) {
-          f.sent += r.n;
-          f.segments += r.segments;
-        }
-        if (r.status === 'delivered') f.delivered += r.n;
-        else if (r.status === 'failed') {
-          f.failed += r.n;
-          if (r.viaGateway === 1) f.failedAfterSending += r.n;
-        } else if (r.status === 'expired') f.expired += r.n;
-        else if (r.status === 'queued' || r.status === 'sending') f.waiting += r.n;
-        const cost = r.cost === null ? null : COST.exec(r.cost);
-        if (cost) f.cost[cost[1]!] = (f.cost[cost[1]!] ?? 0) + Number(cost[2]) * r.n;
-      }
-
-      const sessions = db
-        .prepare(
-          `SELECT sabatili_kpi_mutuelle(h.id) AS m, s.status = 'ended' AS completed,
-             CASE WHEN s.status <> 'ended' THEN s.machine END AS machine,
-             CASE WHEN s.status <> 'ended' AND json_valid(s.snapshot) THEN json_extract(s.snapshot, '$.value') END AS state,
-             COUNT(*) AS n
-           FROM ussd_sessions s LEFT JOIN households h ON h.phone = s.phone
-           WHERE s.created_ms >= ? AND s.created_ms < ? GROUP BY 1, 2, 3, 4`,
-        )
-        .all(msFrom, msTo) as Array<{ m: number | null; completed: number; machine: string | null; state: string | null; n: number }>;
-      for (const r of sessions) {
-        const acc = accOf(r.m);
-        if (!acc) continue;
-        acc.ussd.sessions += r.n;
-        if (r.completed === 1) acc.ussd.completed += r.n;
-        else {
-          const screen = screenName(r.machine ?? '?', r.state);
-          acc.ussd.dropOff.set(screen, (acc.ussd.dropOff.get(screen) ?? 0) + r.n);
-        }
-      }
-      const events = db
-        .prepare(
-          `SELECT sabatili_kpi_mutuelle(h.id) AS m, e.status, COUNT(*) AS n
-           FROM ussd_session_events e LEFT JOIN households h ON h.phone = e.phone
-           WHERE e.received_at >= ? AND e.received_at < ? GROUP BY 1, 2`,
-        )
-        .all(isoFrom, isoTo) as Array<{ m: number | null; status: string; n: number }>;
-      for (const r of events) {
-        const acc = accOf(r.m);
-        if (acc) acc.ussd.gateway[r.status] = (acc.ussd.gateway[r.status] ?? 0) + r.n;
-      }
-    })();
-  } finally {
-    // The functions close over this call's arrays: replaced by the next call, but not kept alive by the connection.
-    for (const name of ['sabatili_kpi_household', 'sabatili_kpi_beneficiary', 'sabatili_kpi_mutuelle', 'sabatili_kpi_contribution', 'sabatili_kpi_payment']) {
-      db.function(name, () => null);
-    }
-  }
 
   const trendDays = trend.map(fromDayNumber);
   const months: [number, number] = [firstMonth, lastMonth];
@@ -782,20 +515,6 @@ export function computeKpis(db: Db, opts: KpiOptions): Kpis {
       campaigns: opts.campaigns ? campaignConversions(opts.campaigns, opts.from, isoTo) : null,
     },
   };
-}
-
-function isSorted(days: Int32Array, a: number, b: number): boolean {
-  for (let i = a + 1; i < b; i++) if (days[i]! < days[i - 1]!) return false;
-  return true;
-}
-
-/** Sorts [a, b) by day, stably: payments of one day keep their table order. */
-function sortByDay(days: Int32Array, amounts: Int32Array, a: number, b: number): void {
-  const order = Array.from({ length: b - a }, (_, i) => a + i).sort((x, y) => days[x]! - days[y]! || x - y);
-  const d = order.map((i) => days[i]!);
-  const m = order.map((i) => amounts[i]!);
-  days.set(d, a);
-  amounts.set(m, a);
 }
 
 /** 'contribute.quote' from the flow and its state value ('quote', or nested states as JSON). */

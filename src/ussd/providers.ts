@@ -18,7 +18,7 @@ import type { HouseholdStore } from '../db/households.ts';
 import type { MutuelleStore } from '../db/mutuelles.ts';
 import type { PreferenceStore } from '../db/preferences.ts';
 import type { Outbox } from '../sms/outbox.ts';
-import { coverageView, monthlyShare, parametersOn, type CoverageView } from '../domain/coverage.ts';
+import { monthlyShare, parametersOn, type CoverageView } from '../domain/coverage.ts';
 import type { Language } from '../i18n/catalog.ts';
 import type { Caller, FlowEntry } from './engine.ts';
 
@@ -55,9 +55,9 @@ export function provideFlows(d: ProviderDeps): Record<FlowName, FlowEntry> {
   const today = () => bamakoDay(d.clock.now());
 
   const lookupCoverage = fromPromise<CoverageView, { householdId: number }>(async ({ input }) => {
-    const rec = d.households.load(input.householdId);
-    if (!rec) throw new Error(`household ${input.householdId} not found`);
-    return coverageView({ ...rec, adherentName: rec.household.adherentName }, today());
+    const view = d.households.coverageView(input.householdId, today());
+    if (!view) throw new Error(`household ${input.householdId} not found`);
+    return view;
   });
 
   const listPayments = fromPromise<PaymentLine[], { householdId: number }>(async ({ input }) => {

@@ -1,5 +1,6 @@
 // A small network whose figures can be worked out by hand (see kpi.test.ts for the arithmetic).
 import { openDatabase, type Db } from '../../src/db/connection.ts';
+import { createHouseholdStore } from '../../src/db/households.ts';
 
 export const TODAY = '2026-03-10';
 export const PERIOD = { from: '2026-01-01', to: '2026-03-10', today: TODAY };
@@ -97,5 +98,7 @@ export function fixtureDb(path = ':memory:'): Db {
     event.run('s3', PHONES.h2, 'Incomplete', '2026-02-03T10:01:00Z');
     event.run('s4', PHONES.stranger, 'Failed', '2026-03-03T10:01:00Z');
   })();
+  // Inserted past the household store: the coverage read model is built from them once.
+  createHouseholdStore(db).rebuildCoverage();
   return db;
 }

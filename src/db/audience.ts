@@ -1,0 +1,75 @@
+import type { Db } from './connection.ts';
+import type { Language } from '../i18n/catalog.ts';
+
+/** The SQL side of a campaign's audience (src/campaigns/audience.ts): households by the filters SQL can apply. */
+export interface AudienceConditions {
+  districts?: readonly string[] | undefined;
+  mutuelles?: readonly string[] | undefined;
+  languages?: readonly Language[] | undefined;
+  /** Restrict to the campaign's explicit phone list (campaign_phones). */
+  phoneListOf?: number | undefined;
+  /** true: an Orange Money wallet linked at UTM's office; false: none. */
+  wallet?: boolean | undefined;
+  /** true: at least one subsidised active beneficiary; false: none. */
+  subsidised?: boolean | undefined;
+}
+
+export interface AudienceHousehold {
+  id: number;
+  phone: string;
+  language: Language;
+  adherentName: string;
+  mutuelleName: string;
+  productId: string;
+}
+
+function where(c: AudienceConditions): { sql: string; params: Record<string, unknown> } {
+  const parts: string[] = [];
+  const params: Record<string, unknown> = {};
+  if (c.districts) {
+    parts.push('m.district IN (SELECT value FROM json_each(@districts))');
+    params.districts = JSON.stringify(c.districts);
+  }
+  if (c.mutuelles) {
+    parts.push('h.mutuelle_id IN (SELECT value FROM json_each(@mutuelles))');
+    params.mutuelles = JSON.stringify(c.mutuelles);
+  }
+  if (c.languages) {
+    parts.push('h.language IN (SELECT value FROM json_each(@languages))');
+    params.languages = JSON.stringify(c.languages);
+  }
+  if (c.phoneListOf !== undefined) {
+    parts.push('h.phone IN (SELECT phone FROM campaign_phones WHERE campaign_id = @phoneList)');
+    params.phoneList = c.phoneListOf;
+  }
+  if (c.wallet !== undefined) {
+    parts.push(`${c.wallet ? '' : 'NOT '}EXISTS (SELECT 1 FROM wallets w WHERE w.household_id = h.id AND w.unlinked_at IS NULL)`);
+  }
+  if (c.subsidised !== undefined) {
+    parts.push(
+      `${c.subsidised ? '' : 'NOT '}EXISTS (SELECT 1 FROM beneficiaries b WHERE b.household_id = h.id AND b.subsidised = 1 AND b.active = 1)`,
+    );
+  }
+  return { sql: parts.map((p) => ` AND ${p}`).join(''), params };
+}
+
+/** The households passing the conditions, in id order, a page at a time. */
+export function createAudienceHouseholds(db: Db, c: AudienceConditions) {
+  const w = where(c);
+  const from = `FROM households h JOIN mutuelles m ON m.id = h.mutuelle_id WHERE h.id > @after${w.sql}`;
+  const page = db.prepare(
+    `SELECT h.id, h.phone, h.language, h.adherent_name AS adherentName, m.name AS mutuelleName, m.product_id AS productId
+     ${from} ORDER BY h.id LIMIT @limit`,
+  );
+  const count = db.prepare(`SELECT COUNT(*) ${from}`).pluck();
+  return {
+    /** How many households pass the conditions. */
+    count(): number {
+      return count.get({ after: 0, ...w.params }) as number;
+    },
+    /** Up to `limit` of them after household `afterId`. */
+    page(afterId: number, limit: number): AudienceHousehold[] {
+      return page.all({ after: afterId, limit, ...w.params }) as AudienceHousehold[];
+    },
+  };
+}

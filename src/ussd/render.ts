@@ -85,7 +85,7 @@ export function renderScreen(r: RenderInput): RenderedScreen {
   const t = (key: string, params?: Params): Part => {
     const entry = catalog.get(key);
     if (!entry || entry.text.includes('{')) {
-      return part(translate(r.catalogs, r.lang, key, r.baseParams ? { ...r.baseParams, ...params } : params), mode);
+      return part(translate(r.catalogs, r.lang, key, params, r.baseParams), mode);
     }
     let byMode = constantParts.get(entry);
     if (!byMode) constantParts.set(entry, (byMode = {}));

@@ -55,11 +55,11 @@ const COLUMNS = `session_id AS sessionId, phone, service_code AS serviceCode, ma
 /** USSD sessions: one row per gateway session, rewritten by one prepared upsert per hop. */
 export function createSessionStore(db: Db) {
   const get = db.prepare(`SELECT ${COLUMNS} FROM ussd_sessions WHERE session_id = ?`);
+  // Positional parameters: binding by name looks each one up in the row, on every hop.
   const upsert = db.prepare(
     `INSERT INTO ussd_sessions (session_id, phone, service_code, machine, version, snapshot, home, page, invalid, hops,
        last_text, last_reply, status, created_ms, updated_ms)
-     VALUES (@sessionId, @phone, @serviceCode, @machine, @version, @snapshot, @home, @page, @invalid, @hops,
-       @lastText, @lastReply, @status, @createdMs, @updatedMs)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (session_id) DO UPDATE SET machine = excluded.machine, version = excluded.version,
        snapshot = excluded.snapshot, home = excluded.home, page = excluded.page, invalid = excluded.invalid,
        hops = excluded.hops, last_text = excluded.last_text, last_reply = excluded.last_reply,
@@ -95,8 +95,7 @@ export function createSessionStore(db: Db) {
   // after its own row is committed.
   let pending: Array<{ row: SessionRow; done: () => void; fail: (err: unknown) => void }> = [];
   const insertHop = db.prepare(
-    `INSERT INTO ussd_hops (session_id, hop, text, reply, at_ms) VALUES (@sessionId, @hops, @lastText, @lastReply, @updatedMs)
-     ON CONFLICT DO NOTHING`,
+    'INSERT INTO ussd_hops (session_id, hop, text, reply, at_ms) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
   );
   const hopsOf = db.prepare('SELECT hop, text, reply FROM ussd_hops WHERE session_id = ? ORDER BY hop');
   const pruneHops = db.prepare('DELETE FROM ussd_hops WHERE at_ms < ?');
@@ -107,9 +106,10 @@ export function createSessionStore(db: Db) {
      WHERE s.phone = ? ORDER BY s.updated_ms DESC LIMIT 10`,
   );
   /** The session's row, and the screen of this hop for the office's support view. */
-  const write = (row: SessionRow) => {
-    upsert.run(row);
-    insertHop.run(row);
+  const write = (r: SessionRow) => {
+    upsert.run(r.sessionId, r.phone, r.serviceCode, r.machine, r.version, r.snapshot, r.home, r.page, r.invalid, r.hops,
+      r.lastText, r.lastReply, r.status, r.createdMs, r.updatedMs);
+    insertHop.run(r.sessionId, r.hops, r.lastText, r.lastReply, r.updatedMs);
   };
   const commitAll = db.transaction((rows: SessionRow[]) => {
     for (const row of rows) write(row);

@@ -46,18 +46,43 @@ export interface UssdDeps {
   logger: Logger;
 }
 
+type UssdHop = z.infer<typeof ussdHopSchema>;
+
+const TOKEN = /^[\x21-\x7e]+$/;
+const E164 = /^\+[1-9]\d{6,14}$/;
+
+/**
+ * The hop's form when it is plainly valid (the gateway's every hop), checked by hand with the
+ * schema's own rules: the same object ussdHopSchema would give, without its per-field machinery.
+ * Anything else (undefined) goes through the schema, which words the refusal.
+ */
+export function wellFormedHop(f: Record<string, string>): UssdHop | undefined {
+  const { sessionId, serviceCode, phoneNumber, networkCode, text } = f;
+  if (sessionId === undefined || sessionId.length > 128 || !TOKEN.test(sessionId)) return undefined;
+  if (serviceCode === undefined || serviceCode.length > 32 || !TOKEN.test(serviceCode)) return undefined;
+  if (phoneNumber === undefined || !E164.test(phoneNumber)) return undefined;
+  if (text === undefined || text.length > 4000) return undefined;
+  if (networkCode === undefined) return { sessionId, serviceCode, phoneNumber, text };
+  if (networkCode.length > 16) return undefined;
+  return { sessionId, serviceCode, phoneNumber, networkCode, text };
+}
+
 /** POST /ussd once its form is read: validate, run the hop; an engine failure is the polite END screen with 200, never a 5xx. */
 export function ussdHopHandler(deps: UssdDeps): FormHandler {
   return async (body) => {
-    const parsed = ussdHopSchema.safeParse(body);
-    if (!parsed.success) return refusal(describeZodError(parsed.error));
+    let hop = wellFormedHop(body);
+    if (!hop) {
+      const parsed = ussdHopSchema.safeParse(body);
+      if (!parsed.success) return refusal(describeZodError(parsed.error));
+      hop = parsed.data;
+    }
     try {
-      return { status: 200, body: (await deps.engine.handle(parsed.data)).body };
+      return { status: 200, body: (await deps.engine.handle(hop)).body };
     } catch (err) {
       if (err instanceof SessionPhoneMismatch) return refusal(`sessionId: ${err.message}`, 409);
       // The member still gets a polite screen; the gateway never sees a 5xx from us.
-      deps.logger.error({ err, phone: parsed.data.phoneNumber }, 'ussd: hop failed');
-      return { status: 200, body: deps.engine.failureReply(parsed.data.phoneNumber).body };
+      deps.logger.error({ err, phone: hop.phoneNumber }, 'ussd: hop failed');
+      return { status: 200, body: deps.engine.failureReply(hop.phoneNumber).body };
     }
   };
 }

@@ -117,16 +117,28 @@ export function loadCatalogs(dir: string = fileURLToPath(new URL('../../flows/me
   return { fr: read('fr'), bm: read('bm') };
 }
 
-/** Looks up and fills a message. A missing key is an error, never a silent fallback. */
-export function translate(catalogs: Catalogs, lang: Language, key: string, params: Params = {}): string {
+/** Each message with placeholders cut once into its text and placeholder names (at odd indexes). */
+const pieces = new WeakMap<Entry, string[]>();
+
+/**
+ * Looks up and fills a message. A missing key is an error, never a silent fallback. `base`: parameters
+ * any message may use (the service code), under `params`.
+ */
+export function translate(catalogs: Catalogs, lang: Language, key: string, params: Params = {}, base?: Params): string {
   const entry = catalogs[lang].get(key);
   if (!entry) throw new MissingMessageError(`no message "${key}" in ${lang}.json`);
   if (!entry.text.includes('{')) return entry.text;
-  return entry.text.replace(PLACEHOLDER, (_whole, name: string) => {
-    const value = name === 'coverageCode' ? (params.code === undefined ? undefined : coverageShortcut(String(params.code))) : params[name];
+  let cut = pieces.get(entry);
+  if (!cut) pieces.set(entry, (cut = entry.text.split(PLACEHOLDER)));
+  let out = cut[0] as string;
+  for (let i = 1; i < cut.length; i += 2) {
+    const name = cut[i] as string;
+    const code = params.code ?? base?.code;
+    const value = name === 'coverageCode' ? (code === undefined ? undefined : coverageShortcut(String(code))) : (params[name] ?? base?.[name]);
     if (value === undefined || !isParamName(name)) throw new MissingMessageError(`message "${key}" needs {${name}}`);
-    return formatParam(catalogs, lang, PARAM_KINDS[name], value);
-  });
+    out += formatParam(catalogs, lang, PARAM_KINDS[name], value) + (cut[i + 1] as string);
+  }
+  return out;
 }
 
 /**

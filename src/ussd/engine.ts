@@ -387,27 +387,32 @@ export function createUssdEngine(deps: EngineDeps) {
     const baseInput = (lang: Language): FlowInput => ({ sessionId: row.sessionId, phone: row.phone, lang, householdId: null });
     let snap = actor.getSnapshot();
     const lang = (snap.context as FlowInput).lang;
-    const current = render(row, snap, lang);
     const meta = screenMeta(snap)?.meta;
+    // The screen the member answered is laid out again only when needed (paging, a hint, the same screen):
+    // a pick needs its choices alone.
+    const answered = snap;
+    let shown: RenderedScreen | undefined;
+    const current = () => (shown ??= render(row, answered, lang));
+    const choices = meta ? choicesOf(meta, snap.context) : current().choices;
 
     // Paging and wrong keys leave the flow where it was: its stored snapshot stays valid as it is.
     const invalid = (key?: string): Screen => {
       h.unchanged = true;
       row.invalid++;
       if (row.invalid >= MAX_INVALID) return offerHelp(h, lang);
-      const hint = hintFor(meta, current.choices.length, navigation(snap.can({ type: 'back', hop }), row.machine === row.home).showHome);
+      const hint = hintFor(meta, choices.length, navigation(snap.can({ type: 'back', hop }), row.machine === row.home).showHome);
       return render(row, snap, lang, key ?? hint.key, key ? undefined : hint.params);
     };
     /** Not a mistake (98 on the last page, 0 with nowhere to go back): the same screen, nothing counted. */
     const same = (): Screen => {
       h.unchanged = true;
-      return current;
+      return current();
     };
 
     if (input === null) return invalid('error.unexpected');
     if (input === '00') return restartHome(row, hop, keep, undefined, lang);
     if (input === '98') {
-      if (row.page + 1 >= current.pages) return same();
+      if (row.page + 1 >= current().pages) return same();
       h.unchanged = true;
       row.page++;
       row.invalid = 0;
@@ -432,7 +437,7 @@ export function createUssdEngine(deps: EngineDeps) {
     } else if (meta?.input === 'text') {
       event = { type: 'text', value: input, hop };
     } else if (/^[1-9]\d?$/.test(input)) {
-      const picked = current.choices[Number(input) - 1];
+      const picked = choices[Number(input) - 1];
       if (picked) event = { type: `choice.${picked.value}`, value: picked.value, hop };
     }
     if (!event || !snap.can(event)) return invalid();

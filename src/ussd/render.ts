@@ -43,52 +43,104 @@ export function choicesOf(meta: ScreenMeta<unknown>, context: unknown): readonly
   return typeof c === 'function' ? c(context) : (c ?? []);
 }
 
+/** A piece of a screen, folded, with its length in septets. */
+interface Part {
+  text: string;
+  septets: number;
+}
+
+const part = (raw: string, mode: FoldMode): Part => {
+  const text = fold(raw, mode);
+  return { text, septets: septets(text) };
+};
+
+/**
+ * Messages without placeholders (menus, labels, the navigation words) folded and counted once per
+ * catalog entry and fold mode: a renderer sees the same few dozen over and over. Keyed by the entry
+ * itself, so a catalog reloaded with new texts gets new entries and is never served an old fold.
+ */
+const constantParts = new WeakMap<object, Partial<Record<FoldMode, Part>>>();
+/** Navigation footers, per catalog (one language), what they show and the fold mode. */
+const navParts = new WeakMap<object, Map<string, Part>>();
+
+/** Septets of parts joined by one '\n' each (a septet), as `join` lays them out. */
+const joinedSeptets = (parts: readonly Part[]) => parts.reduce((n, p) => n + p.septets, 0) + Math.max(parts.length - 1, 0);
+const joined = (parts: readonly Part[]) => parts.map((p) => p.text).join('\n');
+
 /**
  * Lays out one screen: the optional error line, the text, then the listed lines and numbered choices,
  * cut into pages that each fit the budget with their navigation footer. Choices keep their numbers
  * across pages, so what the member types never depends on the page.
+ *
+ * Each piece is folded and counted once (folding works character by character and never across a
+ * line break, so the pieces' folds joined are the whole text's fold), then pages are fitted by adding
+ * up septets.
  */
 export function renderScreen(r: RenderInput): RenderedScreen {
-  const t = (key: string, params?: Params) => translate(r.catalogs, r.lang, key, r.baseParams ? { ...r.baseParams, ...params } : params);
+  const catalog = r.catalogs[r.lang];
+  const mode = r.foldMode;
+  const t = (key: string, params?: Params): Part => {
+    const entry = catalog.get(key);
+    if (!entry || entry.text.includes('{')) {
+      return part(translate(r.catalogs, r.lang, key, params, r.baseParams), mode);
+    }
+    let byMode = constantParts.get(entry);
+    if (!byMode) constantParts.set(entry, (byMode = {}));
+    return (byMode[mode] ??= part(entry.text, mode));
+  };
   const error = r.errorKey ? t(r.errorKey, r.errorParams) : null;
   const body = t(r.meta.screen, r.meta.params?.(r.context));
   const choices = choicesOf(r.meta, r.context);
   const lines = r.meta.lines;
-  const entries = [
-    ...(lines ? lines.items(r.context).map((p) => t(lines.key, p)) : []),
-    ...choices.map((c, i) => `${i + 1} ${c.label ?? t(c.labelKey ?? c.value, c.labelParams)}`),
-  ];
+  const entries: Part[] = [];
+  if (lines) for (const p of lines.items(r.context)) entries.push(t(lines.key, p));
+  choices.forEach((c, i) => {
+    const label = c.label === undefined ? t(c.labelKey ?? c.value, c.labelParams) : part(c.label, mode);
+    // "1 " is digits and a space: one septet each, folded as they are.
+    const number = `${i + 1} `;
+    entries.push({ text: number + label.text, septets: number.length + label.septets });
+  });
   const end = r.meta.end === true;
-  const fit = (s: string) => septets(s) <= SCREEN_SEPTETS;
-  const join = (parts: Array<string | null>) => fold(parts.filter((p): p is string => p !== null && p !== '').join('\n'), r.foldMode);
+  const present = (parts: Array<Part | null>) => parts.filter((p): p is Part => p !== null && p.text !== '');
+  const fits = (parts: Array<Part | null>) => joinedSeptets(present(parts)) <= SCREEN_SEPTETS;
+  const layout = (parts: Array<Part | null>) => joined(present(parts));
 
   if (end) {
-    const text = join([error, body, ...entries]);
-    if (!fit(text)) throw new ScreenTooLongError(`END screen ${r.meta.screen} is ${septets(text)} septets`);
+    const all = present([error, body, ...entries]);
+    const text = joined(all);
+    if (joinedSeptets(all) > SCREEN_SEPTETS) throw new ScreenTooLongError(`END screen ${r.meta.screen} is ${joinedSeptets(all)} septets`);
     return { text, end, page: 0, pages: 1, choices };
   }
 
   // One line when a 20-column handset can show it whole; otherwise a break (one septet, like the
   // space) before '00', so that no handset cuts a key from its label.
-  const nav = (more: boolean) => {
+  let navCache = navParts.get(catalog);
+  if (!navCache) navParts.set(catalog, (navCache = new Map()));
+  const nav = (more: boolean): Part => {
+    const key = `${mode}|${more}|${r.showBack}|${r.showHome}`;
+    const cached = navCache.get(key);
+    if (cached) return cached;
     const keys = [
-      ...(more ? [`98 ${t('nav.more')}`] : []),
-      ...(r.showBack ? [`0 ${t('nav.back')}`] : []),
-      ...(r.showHome ? [`00 ${t('nav.home')}`] : []),
+      ...(more ? [`98 ${t('nav.more').text}`] : []),
+      ...(r.showBack ? [`0 ${t('nav.back').text}`] : []),
+      ...(r.showHome ? [`00 ${t('nav.home').text}`] : []),
     ];
     const line = keys.join(' ');
-    return fold(line, r.foldMode).length <= NARROW_COLUMNS || keys.length < 3 ? line : `${keys.slice(0, 2).join(' ')}\n${keys[2]}`;
+    const text = line.length <= NARROW_COLUMNS || keys.length < 3 ? line : `${keys.slice(0, 2).join(' ')}\n${keys[2]}`;
+    const laid = { text, septets: septets(text) };
+    navCache.set(key, laid);
+    return laid;
   };
 
   // Pages are laid out without the error line, so '98' and '0' mean the same with or without one.
-  const pages: Array<{ items: string[]; more: boolean }> = [];
+  const pages: Array<{ items: Part[]; more: boolean }> = [];
   let rest = entries;
   do {
     let n = rest.length;
     // Greedy: the longest run of entries that fits with a "more" footer, or all of them without it.
-    if (!fit(join([body, ...rest, nav(false)]))) {
+    if (!fits([body, ...rest, nav(false)])) {
       n = 0;
-      while (n < rest.length && fit(join([body, ...rest.slice(0, n + 1), nav(true)]))) n++;
+      while (n < rest.length && fits([body, ...rest.slice(0, n + 1), nav(true)])) n++;
       if (n === 0) throw new ScreenTooLongError(`screen ${r.meta.screen} cannot fit one line per page`);
     }
     pages.push({ items: rest.slice(0, n), more: n < rest.length });
@@ -96,14 +148,13 @@ export function renderScreen(r: RenderInput): RenderedScreen {
   } while (rest.length > 0);
 
   const page = Math.min(Math.max(r.page, 0), pages.length - 1);
-  const shown = pages[page] as { items: string[]; more: boolean };
-  const plain = join([body, ...shown.items, nav(shown.more)]);
-  let text = plain;
+  const shown = pages[page] as { items: Part[]; more: boolean };
+  const footer = nav(shown.more);
+  let text = layout([body, ...shown.items, footer]);
   if (error) {
     // The error line goes on top; on a full page it takes the place of the text the member just read.
-    text = join([error, body, ...shown.items, nav(shown.more)]);
-    if (!fit(text)) text = join([error, ...shown.items, nav(shown.more)]);
-    if (!fit(text)) text = plain;
+    if (fits([error, body, ...shown.items, footer])) text = layout([error, body, ...shown.items, footer]);
+    else if (fits([error, ...shown.items, footer])) text = layout([error, ...shown.items, footer]);
   }
   return { text, end, page, pages: pages.length, choices };
 }

@@ -44,7 +44,7 @@ export async function startServer(config: Config, clock: Clock, logger: Logger):
       const s = listen(handler, config.PORT, config.HOST, (err?: Error) => (err ? reject(err) : resolve(s)));
     });
   } catch (err) {
-    services.db.close();
+    await services.close();
     const code = (err as NodeJS.ErrnoException).code;
     const why = code === 'EADDRINUSE' ? 'is already in use (another sabatili server?)' : `cannot be opened: ${(err as Error).message}`;
     throw new ListenError(`port ${config.PORT} on ${config.HOST} ${why}`);
@@ -70,15 +70,7 @@ export async function startServer(config: Config, clock: Clock, logger: Logger):
     url,
     close: () =>
       new Promise<void>((resolve) => {
-        server.close(() => {
-          void Promise.all([services.paymentRecovery.stop(), services.reminderScheduler.stop(), services.hopsRetention.stop(), services.dispatcher.stop()]).then(() => {
-            services.simulatorSms.close();
-            services.ussdGateway.stop();
-            services.orange.close();
-            services.db.close();
-            resolve();
-          });
-        });
+        server.close(() => void services.close().then(resolve));
         server.closeAllConnections();
       }),
   };

@@ -38,8 +38,10 @@ import { identifyCaller, provideFlows } from './ussd/providers.ts';
 export const OFFER_PRODUCT_ID = 'rural';
 
 /**
- * The composition root: one database connection, the stores on it, the USSD engine and the SMS layer wired to them.
- * `ids` makes the ids a member or tester sees (operator transaction ids, simulated message ids) deterministic in transcripts.
+ * The composition root of the server, the command line and the tests: one database connection, the
+ * stores on it, the USSD engine, the payments and the SMS layer wired to them. Building it starts
+ * nothing; the server starts the jobs (src/server.ts). `ids` makes the ids a member or tester sees
+ * (operator transaction ids, simulated message ids) deterministic in transcripts.
  */
 export function createServices(config: Config, clock: Clock, logger: Logger, db: Db = openDatabase(config.DATABASE_PATH), ids: IdSource = randomIds) {
   const watch = createChangeWatch(db);
@@ -166,6 +168,17 @@ export function createServices(config: Config, clock: Clock, logger: Logger, db:
     publicUrl: () => publicUrl,
     setPublicUrl(url: string): void {
       publicUrl = url;
+    },
+    /**
+     * Stops the jobs (a run in progress finishes first), cancels the simulators' pending
+     * deliveries, then closes the connection: the one shutdown of the server, the CLI and the tests.
+     */
+    async close(): Promise<void> {
+      await Promise.all([paymentRecovery.stop(), reminderScheduler.stop(), hopsRetention.stop(), dispatcher.stop()]);
+      simulatorSms.close();
+      ussdGateway.stop();
+      orange.close();
+      db.close();
     },
   };
 }

@@ -66,6 +66,7 @@ export function interactive(args: string[], env: Record<string, string> = {}) {
   return {
     output,
     done,
+    stdin,
     /** Types a line once the output shows `after`. */
     async type(after: string, line: string): Promise<void> {
       await output.stdout.shows(after);

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app.ts';
+import { COLUMNS } from '../../src/office/import.ts';
 import { sabatili, spawnSabatili } from '../support/cli.ts';
 
 let dir: string;
@@ -43,6 +44,24 @@ describe('sabatili backup into a folder that does not exist', () => {
     const r = await sabatili(['backup', join(missing, 'copy.db')], { env: { LOG_LEVEL: 'info', DATABASE_PATH: join(dir, 'live.db') } });
     expect(r.code).toBe(2);
     expect(r.stderr).toBe(`${missing}: no such folder; create it first\n`);
+  });
+});
+
+describe('sabatili --help', () => {
+  it('lists the commands without loading their code, and the import columns the importer expects', async () => {
+    const help = await sabatili(['--help']);
+    expect(help.code).toBe(0);
+    for (const command of ['serve', 'seed', 'sms', 'reconcile', 'ledger', 'simulate', 'reminders', 'campaign', 'report', 'backup', 'staff', 'import', 'flows']) {
+      expect(help.stdout).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
+    }
+    const members = await sabatili(['import', 'members', '--help']);
+    expect(members.stdout.replace(/\s+/g, ' ')).toContain(`one line per beneficiary: ${COLUMNS.join(',')}`);
+  });
+
+  it('a command line it cannot parse: the message and the help hint, exit code 1', async () => {
+    const r = await sabatili(['campaign', 'preview', 'x']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("error: command-argument value 'x' is invalid for argument 'id'. must be a campaign id");
   });
 });
 

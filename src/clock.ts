@@ -20,6 +20,26 @@ export interface Clock {
 
 export const systemClock: Clock = { now: () => new Date() };
 
+/** A pending timer; the system's can be unref'd so it never keeps a process alive on its own. */
+export interface TimerHandle {
+  unref?(): unknown;
+}
+
+/** The timers of the loops inside the server (dispatcher, schedulers): injected, so tests step time instead of waiting for it. */
+export interface Timers {
+  setTimeout(fn: () => void, ms: number): TimerHandle;
+  clearTimeout(handle: TimerHandle): void;
+  setInterval(fn: () => void, ms: number): TimerHandle;
+  clearInterval(handle: TimerHandle): void;
+}
+
+export const systemTimers: Timers = {
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+  setInterval: (fn, ms) => setInterval(fn, ms),
+  clearInterval: (h) => clearInterval(h as NodeJS.Timeout),
+};
+
 export class ManualClock implements Clock {
   private t: number;
   constructor(start: Date | string) {

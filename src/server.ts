@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import type { Clock } from './clock.ts';
+import { systemTimers, type Clock, type Timers } from './clock.ts';
 import type { Config } from './config.ts';
 import { isEmpty, seedDemo } from './db/seed.ts';
 import { createHttpHandler, listen } from './http/lean.ts';
@@ -29,8 +29,8 @@ export interface Running {
  * database and rejects with a ListenError naming the port: a second server on the same port and
  * database must not run jobs.
  */
-export async function startServer(config: Config, clock: Clock, logger: Logger): Promise<Running> {
-  const services = createServices(config, clock, logger);
+export async function startServer(config: Config, clock: Clock, logger: Logger, timers: Timers = systemTimers): Promise<Running> {
+  const services = createServices(config, clock, logger, undefined, undefined, timers);
   if (config.NODE_ENV !== 'production' && isEmpty(services.db)) {
     const seeded = seedDemo(services.db, clock);
     logger.info(seeded, 'first start: demo network loaded');
@@ -44,7 +44,7 @@ export async function startServer(config: Config, clock: Clock, logger: Logger):
       const s = listen(handler, config.PORT, config.HOST, (err?: Error) => (err ? reject(err) : resolve(s)));
     });
   } catch (err) {
-    services.db.close();
+    await services.close();
     const code = (err as NodeJS.ErrnoException).code;
     const why = code === 'EADDRINUSE' ? 'is already in use (another sabatili server?)' : `cannot be opened: ${(err as Error).message}`;
     throw new ListenError(`port ${config.PORT} on ${config.HOST} ${why}`);
@@ -70,15 +70,7 @@ export async function startServer(config: Config, clock: Clock, logger: Logger):
     url,
     close: () =>
       new Promise<void>((resolve) => {
-        server.close(() => {
-          void Promise.all([services.paymentRecovery.stop(), services.reminderScheduler.stop(), services.hopsRetention.stop(), services.dispatcher.stop()]).then(() => {
-            services.simulatorSms.close();
-            services.ussdGateway.stop();
-            services.orange.close();
-            services.db.close();
-            resolve();
-          });
-        });
+        server.close(() => void services.close().then(resolve));
         server.closeAllConnections();
       }),
   };

@@ -1,7 +1,7 @@
 import { createCampaigns } from './campaigns/campaigns.ts';
 import { createReminders } from './campaigns/reminders.ts';
 import { createScheduler } from './campaigns/scheduler.ts';
-import type { Clock } from './clock.ts';
+import { systemTimers, type Clock, type Timers } from './clock.ts';
 import type { Config } from './config.ts';
 import { createCallbackStore } from './db/callbacks.ts';
 import { openDatabase, type Db } from './db/connection.ts';
@@ -38,10 +38,20 @@ import { identifyCaller, provideFlows } from './ussd/providers.ts';
 export const OFFER_PRODUCT_ID = 'rural';
 
 /**
- * The composition root: one database connection, the stores on it, the USSD engine and the SMS layer wired to them.
- * `ids` makes the ids a member or tester sees (operator transaction ids, simulated message ids) deterministic in transcripts.
+ * The composition root of the server, the command line and the tests: one database connection, the
+ * stores on it, the USSD engine, the payments and the SMS layer wired to them. Building it starts
+ * nothing; the server starts the jobs (src/server.ts). `ids` makes the ids a member or tester sees
+ * (operator transaction ids, simulated message ids) deterministic in transcripts; `timers` lets tests
+ * step the dispatcher and the schedulers instead of waiting for them.
  */
-export function createServices(config: Config, clock: Clock, logger: Logger, db: Db = openDatabase(config.DATABASE_PATH), ids: IdSource = randomIds) {
+export function createServices(
+  config: Config,
+  clock: Clock,
+  logger: Logger,
+  db: Db = openDatabase(config.DATABASE_PATH),
+  ids: IdSource = randomIds,
+  timers: Timers = systemTimers,
+) {
   const watch = createChangeWatch(db);
   const households = createHouseholdStore(db, watch);
   const preferences = createPreferenceStore(db);
@@ -54,7 +64,7 @@ export function createServices(config: Config, clock: Clock, logger: Logger, db:
     db, clock, outbox, preferences, catalogs, logger, serviceCode: config.USSD_SERVICE_CODE,
     hours: { startHour: config.REMINDER_START_HOUR, endHour: config.REMINDER_END_HOUR },
   });
-  const reminderScheduler = createScheduler('reminders', () => reminders.runInSlices(), logger, config.REMINDERS_INTERVAL_SECONDS * 1000);
+  const reminderScheduler = createScheduler('reminders', () => reminders.runInSlices(), logger, config.REMINDERS_INTERVAL_SECONDS * 1000, timers);
   const hopsRetention = createScheduler(
     'ussd hops retention',
     async () => {
@@ -63,6 +73,7 @@ export function createServices(config: Config, clock: Clock, logger: Logger, db:
     },
     logger,
     86_400_000,
+    timers,
   );
 
   // Where the gateway and the operator (real or simulated) reach this server; known once it listens.
@@ -87,7 +98,7 @@ export function createServices(config: Config, clock: Clock, logger: Logger, db:
     callbackUrl: () => `${publicUrl ?? `http://127.0.0.1:${config.PORT}`}${CALLBACK_PATH}`,
   });
   // A payment recorded but never sent, or never answered, is settled by asking again (never by hoping).
-  const paymentRecovery = createScheduler('payments recovery', () => payments.recover(), logger, config.PAYMENT_SWEEP_SECONDS * 1000);
+  const paymentRecovery = createScheduler('payments recovery', () => payments.recover(), logger, config.PAYMENT_SWEEP_SECONDS * 1000, timers);
   const flows = provideFlows({
     households, preferences, callbacks, mutuelles, optOuts: outbox, clock, offerProductId: OFFER_PRODUCT_ID,
     payments, feeGrids, feeBearer: config.PAYMENT_FEE_BEARER, limits: { min: config.CONTRIBUTION_MIN, max: config.CONTRIBUTION_MAX },
@@ -133,6 +144,7 @@ export function createServices(config: Config, clock: Clock, logger: Logger, db:
     pollMs: config.SMS_POLL_MS,
     staleSendingMs: 3 * config.SMS_TIMEOUT_MS,
     from: config.AT_SENDER_ID,
+    timers,
   });
   // The browser phone's gateway: sessions in memory, as the real gateway keeps them, never in the app's tables.
   const ussdGateway = createUssdGateway({
@@ -166,6 +178,17 @@ export function createServices(config: Config, clock: Clock, logger: Logger, db:
     publicUrl: () => publicUrl,
     setPublicUrl(url: string): void {
       publicUrl = url;
+    },
+    /**
+     * Stops the jobs (a run in progress finishes first), cancels the simulators' pending
+     * deliveries, then closes the connection: the one shutdown of the server, the CLI and the tests.
+     */
+    async close(): Promise<void> {
+      await Promise.all([paymentRecovery.stop(), reminderScheduler.stop(), hopsRetention.stop(), dispatcher.stop()]);
+      simulatorSms.close();
+      ussdGateway.stop();
+      orange.close();
+      db.close();
     },
   };
 }

@@ -1,3 +1,4 @@
+import { systemTimers, type TimerHandle, type Timers } from '../clock.ts';
 import type { Logger } from '../log.ts';
 
 /**
@@ -5,8 +6,8 @@ import type { Logger } from '../log.ts';
  * unref'd: it never keeps a process alive on its own. A run still going when the next is due is
  * not doubled; stop() waits for it, so the database can be closed after.
  */
-export function createScheduler(name: string, job: () => Promise<unknown>, logger: Logger, intervalMs: number) {
-  let timer: NodeJS.Timeout | null = null;
+export function createScheduler(name: string, job: () => Promise<unknown>, logger: Logger, intervalMs: number, timers: Timers = systemTimers) {
+  let timer: TimerHandle | null = null;
   let running: Promise<void> | null = null;
 
   const tick = () => {
@@ -23,12 +24,12 @@ export function createScheduler(name: string, job: () => Promise<unknown>, logge
   return {
     start(): void {
       if (timer || intervalMs <= 0) return;
-      timer = setInterval(tick, intervalMs);
-      timer.unref();
+      timer = timers.setInterval(tick, intervalMs);
+      timer.unref?.();
       tick();
     },
     async stop(): Promise<void> {
-      if (timer) clearInterval(timer);
+      if (timer) timers.clearInterval(timer);
       timer = null;
       await running;
     },

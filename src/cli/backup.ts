@@ -1,9 +1,7 @@
-import type { Command } from 'commander';
 import { existsSync, renameSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { Config } from '../config.ts';
-import type { WithDatabase } from './index.ts';
 import type { Db } from '../db/connection.ts';
+import type { Cli } from './context.ts';
 
 export interface BackupResult {
   file: string;
@@ -49,29 +47,20 @@ export async function backupDatabase(
   return { file, pages, ms: Date.now() - started };
 }
 
-/** `sabatili backup FILE`. */
-export function registerBackup(program: Command, cli: { config: () => Config; withDatabase: WithDatabase }): void {
-  program
-    .command('backup')
-    .description("copy the database to FILE while the server runs (SQLite's online backup API); for cron, see the README")
-    .argument('<file>', 'where to write the copy (refused if it exists, unless --force)')
-    .option('--force', 'overwrite FILE if it exists')
-    .option('--quiet', 'no progress, only errors (for cron)')
-    .action((file: string, opts: { force?: boolean; quiet?: boolean }) => {
-      const c = cli.config();
-      return cli.withDatabase(c, async (db) => {
-        let shown = -1;
-        const r = await backupDatabase(db, file, {
-          force: opts.force === true,
-          onProgress: (copied, total) => {
-            const pct = total > 0 ? Math.floor((100 * copied) / total) : 100;
-            if (opts.quiet || pct === shown) return;
-            shown = pct;
-            process.stderr.write(`\rbackup: ${pct}% (${copied}/${total} pages)`);
-          },
-        });
-        if (!opts.quiet) process.stderr.write('\n');
-        if (!opts.quiet) console.log(`${c.DATABASE_PATH} copied to ${r.file}: ${r.pages} pages in ${(r.ms / 1000).toFixed(1)} s`);
-      });
-    });
+/** `sabatili backup FILE`: progress on standard error, the summary on standard output. */
+export async function backup(cli: Cli, file: string, opts: { force?: boolean; quiet?: boolean }): Promise<void> {
+  const s = cli.services();
+  let shown = -1;
+  const r = await backupDatabase(s.db, file, {
+    force: opts.force === true,
+    onProgress: (copied, total) => {
+      const pct = total > 0 ? Math.floor((100 * copied) / total) : 100;
+      if (opts.quiet || pct === shown) return;
+      shown = pct;
+      cli.stderr.write(`\rbackup: ${pct}% (${copied}/${total} pages)`);
+    },
+  });
+  if (opts.quiet) return;
+  cli.stderr.write('\n');
+  cli.print(`${s.config.DATABASE_PATH} copied to ${r.file}: ${r.pages} pages in ${(r.ms / 1000).toFixed(1)} s`);
 }

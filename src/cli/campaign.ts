@@ -1,34 +1,15 @@
 import { SingleBar } from 'cli-progress';
-import { InvalidArgumentError, type Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import type { ReminderRuleResults } from '../campaigns/reminder-results.ts';
-import { CampaignError, createCampaigns, type Campaign, type CampaignInput, type Preview, type Results } from '../campaigns/campaigns.ts';
-import { systemClock } from '../clock.ts';
-import type { Config } from '../config.ts';
-import { openDatabase } from '../db/connection.ts';
+import { CampaignError, type Campaign, type CampaignInput, type Preview, type Results } from '../campaigns/campaigns.ts';
 import { LANGUAGES } from '../i18n/catalog.ts';
 import { formatMoney } from '../i18n/format.ts';
-import { createOutbox } from '../sms/outbox.ts';
+import type { Services } from '../services.ts';
+import type { Cli } from './context.ts';
 
-const collect = (v: string, list: string[]) => [...list, v];
-const whole = (v: string): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a whole number');
-  return n;
-};
-const share = (v: string): number => {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < 0 || n >= 1) throw new InvalidArgumentError('must be a fraction such as 0.1 (10%)');
-  return n;
-};
-const campaignId = (v: string): number => {
-  const n = Number(v);
-  if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError('must be a campaign id (a positive whole number)');
-  return n;
-};
 const pct = (r: number | null) => (r === null ? 'n/a' : `${(r * 100).toFixed(1)}%`);
 
-interface CreateOptions {
+export interface CreateOptions {
   name: string;
   district: string[];
   mutuelle: string[];
@@ -140,9 +121,9 @@ function formatRuleResults(r: ReminderRuleResults): string {
 }
 
 /** Plain lines when the output is not a terminal (a log, a test): a bar would fill it with redraws. */
-function progress(total: number, label: string) {
-  if (process.stdout.isTTY) {
-    const bar = new SingleBar({ format: `${label} [{bar}] {percentage}% | {value}/{total} households | {eta}s left`, hideCursor: true });
+function progress(cli: Cli, total: number, label: string) {
+  if (cli.stdout.isTTY) {
+    const bar = new SingleBar({ format: `${label} [{bar}] {percentage}% | {value}/{total} households | {eta}s left`, hideCursor: true, stream: cli.stderr as NodeJS.WritableStream });
     bar.start(total, 0);
     return { tick: (n: number) => bar.increment(n), stop: () => bar.stop() };
   }
@@ -153,168 +134,82 @@ function progress(total: number, label: string) {
       done += n;
       if (done - shown >= Math.max(1, total / 10) || done >= total) {
         shown = done;
-        console.log(`${label}: ${done}/${total} households`);
+        cli.print(`${label}: ${done}/${total} households`);
       }
     },
     stop() {},
   };
 }
 
-/** `sabatili campaign …`: each command opens its own connection and writes intent only; the server's dispatcher sends. */
-export function registerCampaigns(program: Command, deps: { config: () => Config }): void {
-  const run = <T>(fn: (campaigns: ReturnType<typeof createCampaigns>) => T): T | undefined => {
-    const c = deps.config();
-    const db = openDatabase(c.DATABASE_PATH);
-    try {
-      const outbox = createOutbox(db, systemClock, { foldMode: c.GSM_FOLD, allowUcs2: c.SMS_ALLOW_UCS2, allowedCountries: c.SMS_ALLOWED_COUNTRIES });
-      return fn(createCampaigns({
-        db, clock: systemClock, outbox, serviceCode: c.USSD_SERVICE_CODE, costPerSegmentFcfa: c.SMS_COST_PER_SEGMENT_FCFA,
-        hours: { startHour: c.REMINDER_START_HOUR, endHour: c.REMINDER_END_HOUR },
-      }));
-    } catch (err) {
-      if (!(err instanceof CampaignError)) throw err;
-      console.error(err.message);
-      for (const e of (err.details.errors as Array<{ line: number; message: string }> | undefined) ?? []) console.error(`  line ${e.line}: ${e.message}`);
-      process.exitCode = 2;
-      return undefined;
-    } finally {
-      db.close();
-    }
-  };
-  const print = (json: boolean | undefined, value: unknown, text: () => string) => console.log(json ? JSON.stringify(value, null, 2) : text());
+type Campaigns = Services['campaigns'];
+const print = (cli: Cli, json: boolean | undefined, value: unknown, text: () => string) => cli.print(json ? JSON.stringify(value, null, 2) : text());
 
-  const campaign = program.command('campaign').description('outreach SMS campaigns: audience, message per language, send time, rate, results');
+/** `sabatili campaign create`: a draft, through the same validation as the admin API. */
+export function create(cli: Cli, o: CreateOptions): void {
+  const c = cli.services().campaigns.create(inputFrom(o));
+  print(cli, o.json, c, () => `${formatCampaign(c)}\nNext: sabatili campaign preview ${c.id}`);
+}
 
-  campaign
-    .command('create')
-    .description('create a draft campaign (then preview, test, send)')
-    .requiredOption('--name <name>', 'a name for UTM\'s staff')
-    .option('--district <name>', 'only this district (repeatable)', collect, [])
-    .option('--mutuelle <id>', 'only this mutuelle (repeatable)', collect, [])
-    .option('--status <status>', 'coverage status today: active, waiting, grace, lapsed (repeatable)', collect, [])
-    .option('--language <lang>', 'only members speaking fr or bm (repeatable)', collect, [])
-    .option('--subsidised', 'only households with a subsidised beneficiary')
-    .option('--no-subsidised', 'only households without one')
-    .option('--wallet', 'only households with an Orange Money wallet linked')
-    .option('--no-wallet', 'only households without one')
-    .option('--min-days <n>', 'at least this many days since the last payment', whole)
-    .option('--max-days <n>', 'at most this many days since the last payment', whole)
-    .option('--phones-csv <file>', 'only these phones (CSV, first column; bad lines are reported with their number)')
-    .option('--message-fr <text>', 'the French message; placeholders {prenom} {mutuelle} {montant_du} {couvert_jusqu_au} {code_ussd}')
-    .option('--message-fr-file <file>', 'the French message, from a file')
-    .option('--message-bm <text>', 'the Bambara message')
-    .option('--message-bm-file <file>', 'the Bambara message, from a file')
-    .option('--fallback <lang>', 'members of a language without a message get this language\'s message')
-    .option('--send-at <time>', 'ISO time (Bamako = UTC) such as 2026-03-12T08:00; default: when sent')
-    .option('--rate <per-minute>', 'at most this many messages a minute', whole)
-    .option('--control-share <fraction>', 'hold out this share of the audience as a control group (default 0)', share)
-    .option('--json', 'print JSON')
-    .action((o: CreateOptions) => {
-      run((campaigns) => {
-        const c = campaigns.create(inputFrom(o));
-        print(o.json, c, () => `${formatCampaign(c)}\nNext: sabatili campaign preview ${c.id}`);
-      });
-    });
+export function preview(cli: Cli, id: number, o: { json?: boolean }): void {
+  const p = cli.services().campaigns.preview(id);
+  print(cli, o.json, p, () => formatPreview(p));
+}
 
-  campaign
-    .command('preview')
-    .description('recipients per language, segments and characters after folding, cost, opted out, three samples')
-    .argument('<id>', 'campaign id', campaignId)
-    .option('--json', 'print JSON')
-    .action((id: number, o: { json?: boolean }) => {
-      run((campaigns) => {
-        const p = campaigns.preview(id);
-        print(o.json, p, () => formatPreview(p));
-      });
-    });
+/** `sabatili campaign test ID PHONE`: the message now, to one phone. */
+export function testSend(cli: Cli, id: number, phone: string, o: { language?: 'fr' | 'bm' }): void {
+  const r = cli.services().campaigns.testSend(id, phone, o.language);
+  cli.print(`Test message ${r.outboxId} queued to ${phone} (${r.segments} segment${r.segments > 1 ? 's' : ''}): ${r.text}`);
+}
 
-  campaign
-    .command('test')
-    .description('send the message now to one phone (with that member\'s values, or the first member\'s)')
-    .argument('<id>', 'campaign id', campaignId)
-    .argument('<phone>', 'E.164 phone, e.g. +22376000001')
-    .option('--language <lang>', 'which message (default: the member\'s language, else fr)')
-    .action((id: number, phone: string, o: { language?: 'fr' | 'bm' }) => {
-      run((campaigns) => {
-        const r = campaigns.testSend(id, phone, o.language);
-        console.log(`Test message ${r.outboxId} queued to ${phone} (${r.segments} segment${r.segments > 1 ? 's' : ''}): ${r.text}`);
-      });
-    });
+function enqueue(cli: Cli, campaigns: Campaigns, id: number, total: number): Campaign {
+  const bar = progress(cli, total, `campaign ${id}`);
+  try {
+    return campaigns.enqueueAll(id, (n) => bar.tick(n));
+  } finally {
+    bar.stop();
+  }
+}
 
-  const enqueue = (campaigns: ReturnType<typeof createCampaigns>, id: number, total: number) => {
-    const bar = progress(total, `campaign ${id}`);
-    try {
-      return campaigns.enqueueAll(id, (n) => bar.tick(n));
-    } finally {
-      bar.stop();
-    }
-  };
-  const after = (c: Campaign) =>
-    c.state === 'paused' || c.state === 'cancelled'
-      ? `Stopped: the campaign was ${c.state} while its messages were being written.`
-      : `The server's dispatcher sends them${c.sendAt ? ` from ${c.sendAt}` : ''}${c.ratePerMinute ? `, ${c.ratePerMinute} a minute` : ''}.`;
+const after = (c: Campaign) =>
+  c.state === 'paused' || c.state === 'cancelled'
+    ? `Stopped: the campaign was ${c.state} while its messages were being written.`
+    : `The server's dispatcher sends them${c.sendAt ? ` from ${c.sendAt}` : ''}${c.ratePerMinute ? `, ${c.ratePerMinute} a minute` : ''}.`;
 
-  campaign
-    .command('send')
-    .description('write the campaign\'s messages to the outbox (once; pause, resume and cancel work mid-way)')
-    .argument('<id>', 'campaign id', campaignId)
-    .action((id: number) => {
-      run((campaigns) => {
-        const { total } = campaigns.startSend(id);
-        const c = enqueue(campaigns, id, total);
-        console.log(`${formatCampaign(c)}\n${after(c)}`);
-      });
-    });
+/** `sabatili campaign send ID`: writes intent only; the server's dispatcher sends. */
+export function send(cli: Cli, id: number): void {
+  const campaigns = cli.services().campaigns;
+  const { total } = campaigns.startSend(id);
+  const c = enqueue(cli, campaigns, id, total);
+  cli.print(`${formatCampaign(c)}\n${after(c)}`);
+}
 
-  campaign
-    .command('pause')
-    .description('stop writing and hold the messages not sent yet')
-    .argument('<id>', 'campaign id', campaignId)
-    .action((id: number) => {
-      run((campaigns) => console.log(formatCampaign(campaigns.pause(id))));
-    });
+export function pause(cli: Cli, id: number): void {
+  cli.print(formatCampaign(cli.services().campaigns.pause(id)));
+}
 
-  campaign
-    .command('resume')
-    .description('release the held messages (spread again at the rate from now) and finish writing')
-    .argument('<id>', 'campaign id', campaignId)
-    .action((id: number) => {
-      run((campaigns) => {
-        let c = campaigns.resume(id);
-        if (!c.progress.enqueueDone) c = enqueue(campaigns, id, campaigns.remaining(id));
-        console.log(`${formatCampaign(c)}\n${after(c)}`);
-      });
-    });
+export function resume(cli: Cli, id: number): void {
+  const campaigns = cli.services().campaigns;
+  let c = campaigns.resume(id);
+  if (!c.progress.enqueueDone) c = enqueue(cli, campaigns, id, campaigns.remaining(id));
+  cli.print(`${formatCampaign(c)}\n${after(c)}`);
+}
 
-  campaign
-    .command('cancel')
-    .description('stop the campaign: its messages not sent yet are expired')
-    .argument('<id>', 'campaign id', campaignId)
-    .action((id: number) => {
-      run((campaigns) => {
-        const c = campaigns.cancel(id);
-        console.log(`${formatCampaign(c)}\n${c.expired} messages not sent were expired.`);
-      });
-    });
+export function cancel(cli: Cli, id: number): void {
+  const c = cli.services().campaigns.cancel(id);
+  cli.print(`${formatCampaign(c)}\n${c.expired} messages not sent were expired.`);
+}
 
-  campaign
-    .command('status')
-    .description('without an id, every campaign; with one, its results: queued, sent, delivered, failed, opted out after, conversions')
-    .argument('[id]', 'campaign id', campaignId)
-    .option('--reminders', 'the results of each reminder rule instead')
-    .option('--json', 'print JSON')
-    .action((id: number | undefined, o: { json?: boolean; reminders?: boolean }) => {
-      run((campaigns) => {
-        if (o.reminders) {
-          const rules = campaigns.reminderResults();
-          print(o.json, rules, () => (rules.length ? rules.map(formatRuleResults).join('\n') : 'No reminder decided yet.'));
-        } else if (id === undefined) {
-          const list = campaigns.list();
-          print(o.json, list, () => (list.length ? list.map(formatCampaign).join('\n') : 'No campaign yet: sabatili campaign create --help'));
-        } else {
-          const r = campaigns.results(id);
-          print(o.json, r, () => formatResults(r));
-        }
-      });
-    });
+/** Without an id every campaign; with one its results; with --reminders each reminder rule's. */
+export function status(cli: Cli, id: number | undefined, o: { json?: boolean; reminders?: boolean }): void {
+  const campaigns = cli.services().campaigns;
+  if (o.reminders) {
+    const rules = campaigns.reminderResults();
+    print(cli, o.json, rules, () => (rules.length ? rules.map(formatRuleResults).join('\n') : 'No reminder decided yet.'));
+  } else if (id === undefined) {
+    const list = campaigns.list();
+    print(cli, o.json, list, () => (list.length ? list.map(formatCampaign).join('\n') : 'No campaign yet: sabatili campaign create --help'));
+  } else {
+    const r = campaigns.results(id);
+    print(cli, o.json, r, () => formatResults(r));
+  }
 }

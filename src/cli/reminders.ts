@@ -1,15 +1,9 @@
-import type { Command } from 'commander';
 import type { ReminderEntry, ReminderRun } from '../campaigns/reminders.ts';
-import { createReminders } from '../campaigns/reminders.ts';
 import { bamakoInstant, ManualClock, systemClock } from '../clock.ts';
-import type { Config } from '../config.ts';
-import type { WithDatabase } from './index.ts';
-import { createPreferenceStore } from '../db/preferences.ts';
 import { isLocalDate } from '../domain/dates.ts';
 import type { SendingHours } from '../domain/reminders.ts';
-import { loadCatalogs } from '../i18n/catalog.ts';
 import { formatDate, formatDateTime } from '../i18n/format.ts';
-import { createOutbox } from '../sms/outbox.ts';
+import type { Cli } from './context.ts';
 
 /**
  * `--at`: a day (the job as it runs when that day's sending hours open) or an ISO date-time.
@@ -58,31 +52,10 @@ export function formatRun(r: ReminderRun, hours: SendingHours): string {
   return out.join('\n');
 }
 
-/** `sabatili reminders run`; the command line's `config` and `withDatabase` (a RangeError exits 2) come from src/cli/index.ts. */
-export function registerReminders(
-  program: Command,
-  cli: { config: () => Config; withDatabase: WithDatabase },
-): void {
-  const reminders = program.command('reminders').description('SMS reminders before coverage lapses');
-  reminders
-    .command('run')
-    .description('queue the reminders due now (held until the sending hours at night); the server sends them, and runs this on its own schedule')
-    .option('--at <date>', 'run as if it were then: YYYY-MM-DD (when that day\'s sending hours open) or an ISO date-time')
-    .option('--dry-run', 'print who would get what, and change nothing')
-    .action((opts: { at?: string; dryRun?: boolean }) => {
-      const c = cli.config();
-      const hours = { startHour: c.REMINDER_START_HOUR, endHour: c.REMINDER_END_HOUR };
-      return cli.withDatabase(c, (db) => {
-        // The whole run happens "then": rules, sending hours and the outbox rows' times.
-        const clock = opts.at === undefined ? systemClock : new ManualClock(parseAt(opts.at, hours.startHour));
-        const job = createReminders({
-          db, clock, hours,
-          outbox: createOutbox(db, clock, { foldMode: c.GSM_FOLD, allowUcs2: c.SMS_ALLOW_UCS2, allowedCountries: c.SMS_ALLOWED_COUNTRIES }),
-          preferences: createPreferenceStore(db),
-          catalogs: loadCatalogs(),
-          serviceCode: c.USSD_SERVICE_CODE,
-        });
-        console.log(formatRun(job.run({ dryRun: opts.dryRun === true }), hours));
-      });
-    });
+/** `sabatili reminders run`: the whole run happens "then" (`--at`): rules, sending hours and the outbox rows' times. */
+export function run(cli: Cli, opts: { at?: string; dryRun?: boolean }): void {
+  const c = cli.config();
+  const hours = { startHour: c.REMINDER_START_HOUR, endHour: c.REMINDER_END_HOUR };
+  const clock = opts.at === undefined ? systemClock : new ManualClock(parseAt(opts.at, hours.startHour));
+  cli.print(formatRun(cli.services(clock).reminders.run({ dryRun: opts.dryRun === true }), hours));
 }

@@ -1,11 +1,7 @@
-import type { Command } from 'commander';
-import { createCampaigns } from '../campaigns/campaigns.ts';
-import { bamakoDay, systemClock } from '../clock.ts';
-import type { Config } from '../config.ts';
+import { bamakoDay } from '../clock.ts';
 import { addMonths, monthOf } from '../domain/dates.ts';
-import type { WithDatabase } from './index.ts';
 import { computeKpis, CSV_SECTIONS, kpisToCsv, kpiTables, type Kpis } from '../office/kpi.ts';
-import { createOutbox } from '../sms/outbox.ts';
+import type { Cli } from './context.ts';
 
 const TITLES: Record<(typeof CSV_SECTIONS)[number], string> = {
   penetration: 'Penetration today (covered persons / target population)',
@@ -72,38 +68,29 @@ export function formatKpis(k: Kpis): string {
   return out.join('\n');
 }
 
-/** `sabatili report kpi`: the office's figures on the terminal or as CSV. */
-export function registerReport(
-  program: Command,
-  cli: { config: () => Config; withDatabase: WithDatabase },
-): void {
-  const report = program.command('report').description('figures for UTM');
-  report
-    .command('kpi')
-    .description('penetration and its trend, households and beneficiaries by status, contributions, payments, SMS, USSD, conversions; per district and mutuelle')
-    .option('--from <day>', 'first day of the period (YYYY-MM-DD; default: the first day of the month 11 months ago, as the console)')
-    .option('--to <day>', 'last day of the period, inclusive (YYYY-MM-DD; default: today)')
-    .option('--today <day>', 'the day statuses and penetration are computed on (default: today in Bamako)')
-    .option('--district <name>', 'only this district')
-    .option('--mutuelle <id>', 'only this mutuelle')
-    .option('--csv', 'print CSV: one table per figure, each after a "# section" line')
-    .option('--json', 'print the figures as JSON')
-    .action((opts: { from?: string; to?: string; today?: string; district?: string; mutuelle?: string; csv?: boolean; json?: boolean }) => {
-      const c = cli.config();
-      return cli.withDatabase(c, (db) => {
-        const outbox = createOutbox(db, systemClock, { foldMode: c.GSM_FOLD, allowUcs2: c.SMS_ALLOW_UCS2, allowedCountries: c.SMS_ALLOWED_COUNTRIES });
-        const today = opts.today ?? bamakoDay(systemClock.now());
-        // Without a period, the last twelve months to today, like the console's figures page.
-        const k = computeKpis(db, {
-          from: opts.from ?? `${addMonths(monthOf(today), -11)}-01`,
-          to: opts.to ?? today,
-          today,
-          district: opts.district,
-          mutuelleId: opts.mutuelle,
-          campaigns: createCampaigns({ db, clock: systemClock, outbox, serviceCode: c.USSD_SERVICE_CODE, costPerSegmentFcfa: c.SMS_COST_PER_SEGMENT_FCFA }),
-        });
-        if (opts.csv) process.stdout.write(kpisToCsv(k));
-        else console.log(opts.json ? JSON.stringify(k, null, 2) : formatKpis(k));
-      });
-    });
+export interface KpiOptions {
+  from?: string;
+  to?: string;
+  today?: string;
+  district?: string;
+  mutuelle?: string;
+  csv?: boolean;
+  json?: boolean;
+}
+
+/** `sabatili report kpi`: the office's figures on the terminal, or as CSV or JSON. */
+export function kpi(cli: Cli, opts: KpiOptions): void {
+  const s = cli.services();
+  const today = opts.today ?? bamakoDay(s.clock.now());
+  // Without a period, the last twelve months to today, like the console's figures page.
+  const k = computeKpis(s.db, {
+    from: opts.from ?? `${addMonths(monthOf(today), -11)}-01`,
+    to: opts.to ?? today,
+    today,
+    district: opts.district,
+    mutuelleId: opts.mutuelle,
+    campaigns: s.campaigns,
+  });
+  if (opts.csv) cli.stdout.write(kpisToCsv(k));
+  else cli.print(opts.json ? JSON.stringify(k, null, 2) : formatKpis(k));
 }

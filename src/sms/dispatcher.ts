@@ -1,4 +1,4 @@
-import { bamakoDay, type Clock } from '../clock.ts';
+import { bamakoDay, systemTimers, type Clock, type TimerHandle, type Timers } from '../clock.ts';
 import type { Db } from '../db/connection.ts';
 import { createOutboxDelivery, type DueMessage as Claimed } from '../db/outbox-delivery.ts';
 import { atomic, atomicallyFirst } from '../db/transaction.ts';
@@ -24,6 +24,8 @@ export interface DispatcherOptions {
   /** A message `sending` for longer than this was left by a crash (longer than any gateway call). */
   staleSendingMs: number;
   from?: string | undefined;
+  /** The loop's polling and the rate's pacing (tests step them). */
+  timers?: Timers;
 }
 
 export interface DrainResult {
@@ -135,7 +137,8 @@ export function createDispatcher(
     return total;
   }
 
-  let timer: NodeJS.Timeout | null = null;
+  const timers = opts.timers ?? systemTimers;
+  let timer: TimerHandle | null = null;
   let running: Promise<unknown> = Promise.resolve();
   let stopped = true;
 
@@ -146,7 +149,7 @@ export function createDispatcher(
       .then(() => drainOnce(limit))
       .catch((err: unknown) => logger.error({ err }, 'sms: dispatch pass failed'))
       .finally(() => {
-        if (!stopped) timer = setTimeout(tick, opts.pollMs);
+        if (!stopped) timer = timers.setTimeout(tick, opts.pollMs);
       });
   }
 
@@ -156,11 +159,11 @@ export function createDispatcher(
     async drain(): Promise<DrainResult> {
       const total: DrainResult = { sent: 0, retried: 0, failed: 0, expired: 0 };
       for (;;) {
-        const started = Date.now();
+        const started = clock.now().getTime();
         const r = await drainOnce(opts.ratePerSecond > 0 ? opts.ratePerSecond : 1000);
         // With a rate, each pass of `rate` messages takes at least a second.
         if (opts.ratePerSecond > 0 && r.sent + r.retried + r.failed > 0) {
-          await new Promise((resolve) => setTimeout(resolve, Math.max(0, 1000 - (Date.now() - started))));
+          await new Promise<void>((resolve) => timers.setTimeout(resolve, Math.max(0, 1000 - (clock.now().getTime() - started))));
         }
         total.sent += r.sent;
         total.retried += r.retried;
@@ -208,7 +211,7 @@ export function createDispatcher(
     },
     async stop(): Promise<void> {
       stopped = true;
-      if (timer) clearTimeout(timer);
+      if (timer) timers.clearTimeout(timer);
       await running;
     },
   };

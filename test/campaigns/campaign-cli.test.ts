@@ -1,18 +1,17 @@
 /**
- * End to end: `sabatili campaign …` (the real CLI, child processes) on the database of a running
- * app, whose dispatcher sends what the CLI wrote. The CLI runs on the system clock, so the app is
+ * End to end: `sabatili campaign …` (through the command parser, with its own connection; the real
+ * binary for the send paused from the office mid-way) on the database of a running app, whose
+ * dispatcher sends what the CLI wrote. The CLI runs on the system clock, so the app is
  * seeded and runs at the real time too (the demo phones then show the situation of design.md).
  */
-import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Preview, Results } from '../../src/campaigns/campaigns.ts';
 import { HELD_MS } from '../../src/sms/outbox.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
+import { sabatili, spawnSabatili } from '../support/cli.ts';
 
-const run = promisify(execFile);
 const TOKEN = 'campaign-cli-admin-token';
 let app: TestApp;
 /** These tests run on the wall clock: sending hours all day, so that a run at night sends too (hours: campaign-hours.test.ts). */
@@ -24,15 +23,7 @@ beforeAll(async () => {
 });
 afterAll(() => app.close());
 
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const r = await run('node', ['bin/sabatili.js', 'campaign', ...args], { env: { ...process.env, DATABASE_PATH: app.dbPath, LOG_LEVEL: 'silent', ...ALL_DAY } });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const cli = (...args: string[]) => sabatili(['campaign', ...args], { env: { DATABASE_PATH: app.dbPath, ...ALL_DAY } });
 
 const FR = 'Kénéya Sabatili: {prenom}, payez {montant_du} pour reprendre la couverture ({mutuelle}). {code_ussd}';
 const BM = 'Kénéya Sabatili: {prenom}, i ka {montant_du} sara. {code_ussd}';
@@ -100,7 +91,8 @@ describe('sabatili campaign, beside the running server', () => {
       for (let i = 0; i < 40_000; i++) insert.run(`BULK-${i}`, `Awa${i} Keita`, `+22379${String(i).padStart(6, '0')}`);
     })();
     const c = app.services.campaigns.create({ name: 'Zangasso', audience: { mutuelles: ['kou-zangasso'] }, messages: { fr: 'Bonjour {prenom}' }, fallbackLanguage: 'fr' });
-    const sending = cli('send', String(c.id));
+    // The real binary: a process of its own writes while this one answers the office's pause.
+    const sending = spawnSabatili(['campaign', 'send', String(c.id)], { env: { DATABASE_PATH: app.dbPath, ...ALL_DAY } });
     // As soon as the CLI has written its first chunk, the office pauses the campaign.
     for (const end = Date.now() + 30_000; app.services.campaigns.get(c.id).progress.scanned === 0; await new Promise((r) => setTimeout(r, 10))) {
       if (Date.now() > end) throw new Error('the CLI never started writing');

@@ -1,15 +1,13 @@
 /**
- * End to end: `sabatili reminders run` (the real CLI, a child process) writes the reminders to the
- * database of a running app, whose dispatcher sends them to the simulated phones; and the server
+ * End to end: `sabatili reminders run` (through the command parser, with its own connection; once
+ * as the real binary) writes the reminders to the database of a running app, whose dispatcher sends them to the simulated phones; and the server
  * runs the job on its own schedule. Demo network seeded on 2026-03-10: Bakary (+22376000003,
  * Bambara) and Hawa (+22366000004) are covered through 31/03/2026, Moussa (+22376000001, French)
  * through 30/04/2026.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.ts';
 import { loadConfig } from '../../src/config.ts';
@@ -17,6 +15,8 @@ import { createLogger } from '../../src/log.ts';
 import { startServer } from '../../src/server.ts';
 import type { SimulatedSms } from '../../src/simulator/sms.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
+import { sabatili, spawnSabatili } from '../support/cli.ts';
+import { ManualTimers } from '../support/timers.ts';
 
 const MOUSSA = '+22376000001';
 const BAKARY = '+22376000003';
@@ -27,8 +27,7 @@ const BAKARY_BM = 'Kénéya Sabatili hakilijigin: Bakary Diarra, i ka denbaya la
 const HAWA_FR = 'Kénéya Sabatili: Hawa Konaté, la couverture de votre ménage se termine le 31/03/2026. Payez 1 100 FCFA pour avril. Menu: *384*123#';
 const BAKARY_LAST_DAY = 'Kénéya Sabatili hakilijigin: Bakary Diarra, i ka denbaya lakanali bè ban bi. 2 000 FCFA sara awirili kama. *384*123# wele';
 
-const run = promisify(execFile);
-/** Each CLI run starts node and tsx: a few seconds when the whole suite runs in parallel. */
+/** The one run of the real binary starts node and tsx: a few seconds when the whole suite runs in parallel. */
 const CLI_TIMEOUT = 120_000;
 
 async function inboxAt(url: string, phone: string): Promise<string[]> {
@@ -55,19 +54,8 @@ describe('sabatili reminders run, beside the running server', () => {
   });
   afterEach(() => app.close());
 
-  /** The real CLI on the app's database; its exit code, standard output and error. */
-  async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    try {
-      const r = await run('node', ['bin/sabatili.js', 'reminders', 'run', ...args], {
-        env: { ...process.env, DATABASE_PATH: app.dbPath, LOG_LEVEL: 'silent' },
-        encoding: 'utf8',
-      });
-      return { code: 0, stdout: r.stdout, stderr: r.stderr };
-    } catch (err) {
-      const e = err as { code: number; stdout: string; stderr: string };
-      return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-    }
-  }
+  /** The command on the app's database; its exit code, standard output and error. */
+  const cli = (...args: string[]) => sabatili(['reminders', 'run', ...args], { env: { DATABASE_PATH: app.dbPath } });
   const reminderRows = () => app.services.db.prepare(`SELECT COUNT(*) FROM sms_outbox WHERE kind = 'reminder'`).pluck().get();
 
   it('7 days before the end: the CLI queues, the server sends, in French and in Bambara; a second run sends nothing more', async () => {
@@ -93,7 +81,9 @@ describe('sabatili reminders run, beside the running server', () => {
     expect(await waitForInbox(app.url, MOUSSA, 1)).toEqual([MOUSSA_FR]);
     expect((await cli('--at', '2026-04-23')).stdout).toContain('No reminder is due.');
 
-    await new Promise((r) => setTimeout(r, 200));
+    // Nothing else is due: a full pass of the dispatcher sends nothing more.
+    await app.services.dispatcher.stop();
+    expect((await app.services.dispatcher.drain()).sent).toBe(0);
     expect(await inboxAt(app.url, MOUSSA)).toEqual([MOUSSA_FR]);
     expect(await inboxAt(app.url, BAKARY)).toEqual([BAKARY_BM]);
     expect(await inboxAt(app.url, HAWA)).toEqual([HAWA_FR]);
@@ -126,6 +116,9 @@ describe('sabatili reminders run, beside the running server', () => {
       expect(r.stderr).toContain(`--at: ${JSON.stringify(bad)} is not a date; give YYYY-MM-DD`);
       expect(r.stderr).not.toContain('    at ');
     }
+    const binary = await spawnSabatili(['reminders', 'run', '--at', 'tomorrow'], { env: { DATABASE_PATH: app.dbPath } });
+    expect(binary.code).toBe(2);
+    expect(binary.stderr).toBe('--at: "tomorrow" is not a date; give YYYY-MM-DD (when that day\'s sending hours open) or an ISO date-time such as 2026-04-23T09:00:00Z\n');
     expect(app.services.db.prepare('SELECT COUNT(*) FROM reminder_sends').pluck().get()).toBe(0);
   }, CLI_TIMEOUT);
 });
@@ -145,12 +138,20 @@ describe('the server runs the reminders on its own schedule', () => {
       NODE_ENV: 'test', PORT: '0', HOST: '127.0.0.1', DATABASE_PATH: join(dir, 'server.db'), LOG_LEVEL: 'silent',
       SMS_POLL_MS: '20', SIMULATOR_DELIVERY_DELAY_MS: '600000', REMINDERS_INTERVAL_SECONDS: '1',
     });
-    const running = await startServer(config, clock, createLogger('silent'));
+    const timers = new ManualTimers();
+    const running = await startServer(config, clock, createLogger('silent'), timers);
+    const inboxHolds = (n: number) => async () => (await inboxAt(running.url, BAKARY)).length >= n;
     try {
-      expect(await waitForInbox(running.url, BAKARY, 1)).toEqual([BAKARY_BM]);
+      await timers.until(inboxHolds(1));
+      expect(await inboxAt(running.url, BAKARY)).toEqual([BAKARY_BM]);
       clock.set('2026-03-31T09:00:00Z');
-      expect(await waitForInbox(running.url, BAKARY, 2)).toEqual([BAKARY_BM, BAKARY_LAST_DAY]);
-      await new Promise((r) => setTimeout(r, 1200));
+      await timers.until(inboxHolds(2));
+      expect(await inboxAt(running.url, BAKARY)).toEqual([BAKARY_BM, BAKARY_LAST_DAY]);
+      // Further runs of the job, the same day: nothing more is queued, so nothing more is sent.
+      await timers.advance(1200);
+      await running.services.reminderScheduler.stop();
+      await running.services.dispatcher.stop();
+      expect((await running.services.dispatcher.drain()).sent).toBe(0);
       expect(await inboxAt(running.url, BAKARY)).toHaveLength(2);
     } finally {
       await running.close();

@@ -1,17 +1,16 @@
 /**
- * `sabatili backup FILE` (a child process, as cron runs it) on the database of a running server that
- * keeps answering USSD hops meanwhile: the copy is a consistent database.
+ * `sabatili backup FILE` on the database of a running server that keeps answering USSD hops
+ * meanwhile (its own connection, as when cron runs it): the copy is a consistent database. The
+ * refusal runs the real binary.
  */
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app.ts';
+import { sabatili, spawnSabatili } from '../support/cli.ts';
 
-const run = promisify(execFile);
 let app: TestApp;
 let dir: string;
 
@@ -24,15 +23,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function backup(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const r = await run('node', ['bin/sabatili.js', 'backup', ...args], { env: { ...process.env, DATABASE_PATH: app.dbPath, LOG_LEVEL: 'silent' } });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const backup = (...args: string[]) => sabatili(['backup', ...args], { env: { DATABASE_PATH: app.dbPath } });
 
 const TABLES = ['households', 'beneficiaries', 'contributions', 'mutuelles', 'product_parameters', 'wallets', 'ussd_sessions'];
 const counts = (db: Database.Database) =>
@@ -86,7 +77,7 @@ describe('sabatili backup', () => {
   it('refuses to overwrite an existing file unless --force', async () => {
     const file = join(dir, 'existing.db');
     writeFileSync(file, 'keep me');
-    const refused = await backup(file);
+    const refused = await spawnSabatili(['backup', file], { env: { DATABASE_PATH: app.dbPath } });
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain('existing.db exists: choose another name, or add --force to overwrite it');
     expect(readFileSync(file, 'utf8')).toBe('keep me');

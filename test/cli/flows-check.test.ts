@@ -1,9 +1,9 @@
-import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { loadCatalogs, type Catalogs, type Entry } from '../../src/i18n/catalog.ts';
 import { checkFlows, narrowProblems } from '../../src/ussd/check.ts';
 import { wrap } from '../../src/ussd/narrow.ts';
 import { renderScreen } from '../../src/ussd/render.ts';
+import { sabatili, spawnSabatili } from '../support/cli.ts';
 
 function withChange(change: (c: { fr: Map<string, Entry>; bm: Map<string, Entry> }) => void): Catalogs {
   const c = loadCatalogs();
@@ -13,10 +13,10 @@ function withChange(change: (c: { fr: Map<string, Entry>; bm: Map<string, Entry>
 }
 
 describe('sabatili flows check', () => {
-  it('passes on the shipped flows and catalogs', () => {
+  it('passes on the shipped flows and catalogs (the real binary)', async () => {
     expect(checkFlows().problems).toEqual([]);
-    const r = spawnSync('node', ['bin/sabatili.js', 'flows', 'check'], { encoding: 'utf8' });
-    expect(r.status).toBe(0);
+    const r = await spawnSabatili(['flows', 'check']);
+    expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/0 problems/);
   });
 
@@ -46,8 +46,8 @@ describe('sabatili flows check', () => {
     expect(problems).toContain('fr "history.empty": unknown placeholder {who}');
   });
 
-  it('lists the Bambara messages that still await a native speaker', () => {
-    const r = spawnSync('node', ['bin/sabatili.js', 'flows', 'check', '--review'], { encoding: 'utf8' });
+  it('lists the Bambara messages that still await a native speaker', async () => {
+    const r = await sabatili(['flows', 'check', '--review']);
     expect(r.stdout).toMatch(/bm "main.coverage": N ka lakanali/);
   });
 

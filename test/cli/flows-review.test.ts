@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +6,7 @@ import { stringify } from 'csv-stringify/sync';
 import { afterEach, describe, expect, it } from 'vitest';
 import { exportReviewCsv, reviewItems } from '../../src/ussd/review.ts';
 import { loadCatalogs } from '../../src/i18n/catalog.ts';
+import { sabatili, spawnSabatili } from '../support/cli.ts';
 
 let dir: string | undefined;
 afterEach(() => {
@@ -19,18 +19,20 @@ function workspace() {
   dir = mkdtempSync(join(tmpdir(), 'sabatili-review-'));
   const catalogs = join(dir, 'messages');
   cpSync('flows/messages', catalogs, { recursive: true });
-  const cli = (...args: string[]) => spawnSync('node', ['bin/sabatili.js', 'flows', 'review', ...args, '--catalogs', catalogs], { encoding: 'utf8' });
-  return { dir, catalogs, cli, bm: () => JSON.parse(readFileSync(join(catalogs, 'bm.json'), 'utf8')) as Record<string, { text: string; review: string; doubt?: string }> };
+  const cli = (...args: string[]) => sabatili(['flows', 'review', ...args, '--catalogs', catalogs]);
+  /** The same, as the real binary. */
+  const binary = (...args: string[]) => spawnSabatili(['flows', 'review', ...args, '--catalogs', catalogs]);
+  return { dir, catalogs, cli, binary, bm: () => JSON.parse(readFileSync(join(catalogs, 'bm.json'), 'utf8')) as Record<string, { text: string; review: string; doubt?: string }> };
 }
 
 const readCsv = (path: string) => parse(readFileSync(path, 'utf8').replace(/^\uFEFF/, '')) as string[][];
 
 describe('sabatili flows review', () => {
-  it('exports every Bambara message for a spreadsheet, doubtful ones first, with where the member meets it', () => {
+  it('exports every Bambara message for a spreadsheet, doubtful ones first, with where the member meets it', async () => {
     const w = workspace();
     const file = join(w.dir, 'review.csv');
-    const r = w.cli('export', file);
-    expect(r.status).toBe(0);
+    const r = await w.cli('export', file);
+    expect(r.code).toBe(0);
     const [header, ...rows] = readCsv(file);
     expect(header).toEqual(['clé', 'français', 'bambara', 'où', 'statut', 'doute']);
     expect(rows).toHaveLength(loadCatalogs().bm.size);
@@ -50,10 +52,10 @@ describe('sabatili flows review', () => {
     expect(exportReviewCsv({ fr: c.fr, bm })).toContain(`"'=HYPERLINK(""http://x"")"`);
   });
 
-  it('round trip: the corrections come back into bm.json, marked reviewed, doubts cleared; nothing else moves', () => {
+  it('round trip: the corrections come back into bm.json, marked reviewed, doubts cleared; nothing else moves', async () => {
     const w = workspace();
     const file = join(w.dir, 'review.csv');
-    expect(w.cli('export', file).status).toBe(0);
+    expect((await w.cli('export', file)).code).toBe(0);
     const before = w.bm();
     const [header, ...rows] = readCsv(file);
     for (const row of rows) {
@@ -62,9 +64,9 @@ describe('sabatili flows review', () => {
       if (row[0] === 'nav.back') row[4] = ''; // read, nothing to correct: an empty status means read
     }
     writeFileSync(file, stringify([header as string[], ...rows]));
-    const r = w.cli('import', file);
+    const r = await w.cli('import', file);
     expect(r.stderr).toBe('');
-    expect(r.status).toBe(0);
+    expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/1 texts corrected, 2 messages marked reviewed/);
     const after = w.bm();
     expect(after['main.coverage']).toEqual({ text: 'N ka tɔn sarali', review: 'reviewed' });
@@ -75,7 +77,7 @@ describe('sabatili flows review', () => {
     expect(reviewItems(loadCatalogs(w.catalogs)).slice(-2).map((i) => i.key)).toEqual(['main.coverage', 'nav.back']);
   });
 
-  it('refuses a file with bad lines, each with its line number, and writes nothing', () => {
+  it('refuses a file with bad lines, each with its line number, and writes nothing (the real binary)', async () => {
     const w = workspace();
     const before = readFileSync(join(w.catalogs, 'bm.json'), 'utf8');
     const file = join(w.dir, 'bad.csv');
@@ -92,8 +94,8 @@ describe('sabatili flows review', () => {
         '',
       ].join('\n'),
     );
-    const r = w.cli('import', file);
-    expect(r.status).toBe(1);
+    const r = await w.binary('import', file);
+    expect(r.code).toBe(1);
     const lines = r.stderr.trim().split('\n');
     expect(lines[0]).toBe(`${file}:3: clé inconnue "no.such.key"`);
     expect(lines[1]).toMatch(new RegExp(`^${file}:4: "callback.queued": les champs entre accolades doivent être ceux du français \\(\\{date\\}\\)`));
@@ -104,12 +106,12 @@ describe('sabatili flows review', () => {
     expect(readFileSync(join(w.catalogs, 'bm.json'), 'utf8')).toBe(before);
   });
 
-  it('refuses a correction that would no longer fit its screen, on its line', () => {
+  it('refuses a correction that would no longer fit its screen, on its line', async () => {
     const w = workspace();
     const file = join(w.dir, 'long.csv');
     writeFileSync(file, `clé,bambara,statut\nnav.back,Kɔsegin,relu\nreminders.off,"${'Hakilijigin dabilara. '.repeat(9)}",relu\n`);
-    const r = w.cli('import', file);
-    expect(r.status).toBe(1);
+    const r = await w.cli('import', file);
+    expect(r.code).toBe(1);
     expect(r.stderr).toMatch(new RegExp(`${file}:3: écran ou SMS refusé par flows check: .*reminders.off`));
   });
 });

@@ -1,12 +1,10 @@
 /**
- * `sabatili report kpi` as UTM's staff run it: the real CLI in a child process, on the demo network
- * seeded on a known day, and on the hand-computed fixture of test/office.
+ * `sabatili report kpi` as UTM's staff run it, on the demo network seeded on a known day and on the
+ * hand-computed fixture of test/office: through the command parser, and once as the real binary.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.ts';
@@ -14,8 +12,8 @@ import { openDatabase } from '../../src/db/connection.ts';
 import { seedDemo } from '../../src/db/seed.ts';
 import { computeKpis, type Kpis } from '../../src/office/kpi.ts';
 import { fixtureDb, PERIOD } from '../office/kpi-fixture.ts';
+import { sabatili, spawnSabatili } from '../support/cli.ts';
 
-const run = promisify(execFile);
 let dir: string;
 let demo: string;
 let fixture: string;
@@ -31,15 +29,7 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function report(db: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const r = await run('node', ['bin/sabatili.js', 'report', 'kpi', ...args], { env: { ...process.env, DATABASE_PATH: db, LOG_LEVEL: 'silent' } });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const report = (db: string, ...args: string[]) => sabatili(['report', 'kpi', ...args], { env: { DATABASE_PATH: db } });
 
 describe('sabatili report kpi', () => {
   it('prints the demo network\'s figures as tables: penetration per district and mutuelle, its trend, statuses', async () => {
@@ -88,7 +78,7 @@ describe('sabatili report kpi', () => {
   });
 
   it('a bad day or an inverted period: a clear message and exit code 2', async () => {
-    const bad = await report(fixture, '--from', '2026-02-30', '--to', '2026-03-10');
+    const bad = await spawnSabatili(['report', 'kpi', '--from', '2026-02-30', '--to', '2026-03-10'], { env: { DATABASE_PATH: fixture } });
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('from: "2026-02-30" is not a day; give YYYY-MM-DD');
     const inverted = await report(fixture, '--from', '2026-03-10', '--to', '2026-03-01');

@@ -3,24 +3,18 @@
  * piped on standard input, a clear message and exit code 2 for anything wrong, and the account
  * then usable (or no longer usable) to log in.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app.ts';
+import { sabatili as run, spawnSabatili } from '../support/cli.ts';
 import { browser } from '../office/support.ts';
 
-function sabatili(dbPath: string, args: string[], stdin = ''): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const child = spawn('node', ['bin/sabatili.js', ...args], { env: { ...process.env, DATABASE_PATH: dbPath, LOG_LEVEL: 'silent' } });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d));
-    child.stderr.on('data', (d: Buffer) => (err += d));
-    child.on('close', (code) => resolve({ code, out, err }));
-    child.stdin.end(stdin);
-  });
+/** In this process, through the command parser; the real binary runs once below. */
+async function sabatili(dbPath: string, args: string[], stdin = ''): Promise<{ code: number | null; out: string; err: string }> {
+  const r = await run(args, { env: { DATABASE_PATH: dbPath }, stdin });
+  return { code: r.code, out: r.stdout, err: r.stderr };
 }
 
 describe('sabatili staff', () => {
@@ -35,10 +29,13 @@ describe('sabatili staff', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('adds a manager with the password from standard input, who can then log in', async () => {
-    const r = await sabatili(dbPath, ['staff', 'add', '--email', 'Fatou@UTM.ml', '--name', 'Fatou Diallo', '--role', 'manager'], 'un mot de passe long\n');
-    expect(r.code, r.err).toBe(0);
-    expect(r.out).toBe('manager fatou@utm.ml created: log in at /admin\n');
+  it('adds a manager with the password piped to the real binary, who can then log in', async () => {
+    const r = await spawnSabatili(['staff', 'add', '--email', 'Fatou@UTM.ml', '--name', 'Fatou Diallo', '--role', 'manager'], {
+      env: { DATABASE_PATH: dbPath },
+      stdin: 'un mot de passe long\n',
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe('manager fatou@utm.ml created: log in at /admin\n');
     const login = await browser(app).post('/admin/login', { email: 'fatou@utm.ml', password: 'un mot de passe long' }, { csrf: false });
     expect(login.status).toBe(303);
     const row = app.services.office.audit.list({ action: 'staff.add' })[0];

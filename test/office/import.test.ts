@@ -3,13 +3,13 @@
  * problems, nothing written before the confirmation, the valid households then written together,
  * and a 100 000-line file read as a stream in a small heap.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { seedDemo } from '../../src/db/seed.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
+import { sabatili as run, spawnSabatili } from '../support/cli.ts';
 import { loggedIn, type Browser } from './support.ts';
 
 const SAMPLE = 'fixtures/import/members-sample.csv';
@@ -24,16 +24,10 @@ const SAMPLE_PROBLEMS = [
   'line 11: bénéficiaire: lien inconnu: cousin',
 ];
 
-function sabatili(args: string[], env: Record<string, string>, node: string[] = []): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const child = spawn('node', [...node, 'bin/sabatili.js', ...args], { env: { ...process.env, LOG_LEVEL: 'silent', ...env } });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d));
-    child.stderr.on('data', (d: Buffer) => (err += d));
-    child.on('close', (code) => resolve({ code, out, err }));
-    child.stdin.end();
-  });
+/** In this process through the command parser, or (`node` flags) the real binary in a child process. */
+async function sabatili(args: string[], env: Record<string, string>, node?: string[]): Promise<{ code: number | null; out: string; err: string }> {
+  const r = node ? await spawnSabatili(args, { env, node }) : await run(args, { env });
+  return { code: r.code, out: r.stdout, err: r.stderr };
 }
 
 describe('sabatili import members', () => {

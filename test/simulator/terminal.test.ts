@@ -1,34 +1,30 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app.ts';
+import { interactive, sabatili, spawnSabatili } from '../support/cli.ts';
 
 /**
- * `sabatili simulate …` as a tester runs it. `stdin` is typed at once, or line by line, each once
- * the output shows `after` and `delayMs` more have passed (a person answering slowly).
+ * `sabatili simulate …` as a tester runs it, through the command parser. `stdin` is typed at once,
+ * or line by line, each once the output shows `after` and `delayMs` more have passed (a person
+ * answering slowly, past the gateway's idle limit).
  */
-function simulate(args: string[], stdin: string | Array<{ after: string; delayMs: number; line: string }> = ''): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const child = spawn('node', ['bin/sabatili.js', 'simulate', ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d));
-    child.stderr.on('data', (d: Buffer) => (err += d));
-    child.on('close', (code) => resolve({ code, out, err }));
-    if (typeof stdin === 'string') return void child.stdin.end(stdin);
-    void (async () => {
-      for (const { after, delayMs, line } of stdin) {
-        while (!out.includes(after) && child.exitCode === null) await new Promise((r) => setTimeout(r, 20));
-        await new Promise((r) => setTimeout(r, delayMs));
-        if (!child.stdin.writable) return;
-        child.stdin.write(`${line}\n`);
-      }
-      child.stdin.end();
-    })();
-  });
+async function simulate(args: string[], stdin: string | Array<{ after: string; delayMs: number; line: string }> = ''): Promise<{ code: number | null; out: string; err: string }> {
+  if (typeof stdin === 'string') {
+    const r = await sabatili(['simulate', ...args], { stdin });
+    return { code: r.code, out: r.stdout, err: r.stderr };
+  }
+  const phone = interactive(['simulate', ...args]);
+  for (const { after, delayMs, line } of stdin) {
+    await phone.output.stdout.shows(after);
+    await new Promise((r) => setTimeout(r, delayMs));
+    phone.stdin.write(`${line}\n`);
+  }
+  phone.end();
+  const r = await phone.done;
+  return { code: r.code, out: r.stdout, err: r.stderr };
 }
 
 describe('the terminal phone', () => {
@@ -124,7 +120,7 @@ describe('the terminal phone', () => {
     expect(r.out).toContain('(end-of-session notification Success → 200)');
     expect(r.out).toContain('┌ Orange Money ─ pay 2000 FCFA to UTM, fee 100, total 2100 FCFA');
     expect(r.out).toContain('└ paid; balance 17900 FCFA');
-    expect(r.out).toContain('✉ SMS from UTM: Seereyasèbèn: 2 000 FCFA sòròla (musaka 100 FCFA)');
+    expect(r.out).toContain('✉ SMS from UTM: Seereyasèbèn: 2 000 FCFA sòròla (musaka 100 FCFA) Bakary D. ye.');
   });
 
   it('asks for the PIN interactively; an empty line refuses the payment', async () => {
@@ -145,8 +141,9 @@ describe('the terminal phone', () => {
     expect(row).toEqual({ status: 'Incomplete', error: 'no answer for 1 s' });
   });
 
-  it('exits non-zero with a network error when the application answers 500 or without CON/END', async () => {
-    const five = await simulate(['--url', `${brokenUrl}/500`, '--input', '1']);
+  it('exits non-zero with a network error when the application answers 500 or without CON/END (the real binary)', async () => {
+    const r = await spawnSabatili(['simulate', '--url', `${brokenUrl}/500`, '--input', '1']);
+    const five = { code: r.code, err: r.stderr };
     expect(five.code).toBe(1);
     expect(five.err).toContain('network error: the application answered HTTP 500');
     const bare = await simulate(['--url', `${brokenUrl}/ussd`, '--input', '1']);

@@ -1,11 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock, type Clock } from '../../src/clock.ts';
 import { createLogger } from '../../src/log.ts';
-import { createDispatcher, type DispatcherOptions } from '../../src/sms/dispatcher.ts';
+import { createDispatcher, type DispatcherOptions, type DrainResult } from '../../src/sms/dispatcher.ts';
 import { createOutbox, type NewSms, type Outbox, type SmsKind } from '../../src/sms/outbox.ts';
 import { outcomeOfCode, type RecipientOutcome, type SmsBatch, type SmsTransport } from '../../src/sms/transport.ts';
 import { startTestApp } from '../support/app.ts';
 import { mobile, tempDb, type TempDb } from '../support/sms-db.ts';
+import { ManualTimers } from '../support/timers.ts';
 
 // ---------------------------------------------------------------------------
 // A fake gateway: records every call and answers per recipient from a script.
@@ -159,11 +160,17 @@ describe('order and grouping', () => {
     expect(gw.sentIds()).toEqual(ids);
   });
 
-  it('drain() sends everything due, pass after pass', async () => {
-    const { gw, dispatcher } = setup({ ratePerSecond: 7, bulkSize: 5 });
+  it('drain() sends everything due, pass after pass, each pass of `rate` messages taking a second', async () => {
+    const timers = new ManualTimers();
+    const { gw, dispatcher } = setup({ ratePerSecond: 7, bulkSize: 5, timers });
     for (let i = 0; i < 30; i++) enqueue({ to: mobile(i), text: 'Rappel' });
-    const r = await dispatcher.drain();
+    let r: DrainResult | undefined;
+    const draining = dispatcher.drain().then((x) => (r = x));
+    await timers.until(() => r !== undefined);
+    await draining;
     expect(r).toMatchObject({ sent: 30, retried: 0, failed: 0 });
+    // Four passes of 7 then one of 2, and a second's wait after each (the clock stands still meanwhile).
+    expect(timers.requested).toEqual([1000, 1000, 1000, 1000, 1000]);
     expect(new Set(gw.sentIds()).size).toBe(30);
     expect(gw.sentIds()).toHaveLength(30);
   });
@@ -394,18 +401,19 @@ describe('status history', () => {
 
 describe('the loop inside the server', () => {
   it('start() sends what is queued, stop() waits for the pass in flight', async () => {
-    const { gw, dispatcher } = setup({ ratePerSecond: 100, pollMs: 10, bulkSize: 2 });
+    const timers = new ManualTimers();
+    const { gw, dispatcher } = setup({ ratePerSecond: 100, pollMs: 10, bulkSize: 2, timers });
     const ids = Array.from({ length: 5 }, (_, i) => enqueue({ to: mobile(i), text: 'Rappel' }));
     dispatcher.start();
     dispatcher.start(); // a second start is a no-op
-    const until = Date.now() + 5_000;
-    while (ids.some((id) => status(id) !== 'sent') && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+    await timers.until(() => ids.every((id) => status(id) === 'sent'));
     await dispatcher.stop();
     expect(ids.map(status)).toEqual(ids.map(() => 'sent'));
     expect(gw.sentIds()).toEqual(ids);
-    // Stopped: new messages stay queued.
+    // Stopped: no pass is due any more, so new messages stay queued however long it waits.
     const later = enqueue({ to: mobile(50) });
-    await new Promise((r) => setTimeout(r, 50));
+    expect(timers.pending()).toBe(0);
+    await timers.advance(60_000);
     expect(status(later)).toBe('queued');
   });
 });

@@ -1,0 +1,136 @@
+import { userInfo } from 'node:os';
+import { CampaignError } from '../campaigns/campaigns.ts';
+import { systemClock, type Clock } from '../clock.ts';
+import { ConfigError, loadConfig, type Config } from '../config.ts';
+import { createLogger, type Logger } from '../log.ts';
+import { StaffError } from '../office/staff.ts';
+import { ListenError } from '../server.ts';
+import { createServices, type Services } from '../services.ts';
+
+/** Where a command writes: the process's streams, or strings a test reads. */
+export interface Out {
+  write(chunk: string): unknown;
+  isTTY?: boolean;
+}
+
+/** Everything a command reads from or writes to outside its arguments (src/cli/program.js `run`). */
+export interface Io {
+  env: Record<string, string | undefined>;
+  stdin: NodeJS.ReadableStream & { isTTY?: boolean; setRawMode?(raw: boolean): unknown };
+  stdout: Out;
+  stderr: Out;
+}
+
+/** Commands run on the server are audited under the name of the system user who ran them. */
+export const cliActor = () => ({ staffId: null, name: userInfo().username });
+
+/**
+ * One command's run: its configuration, its logger (on standard error: standard output is the
+ * command's answer) and, when it needs them, the application's services from the composition root
+ * (src/services.ts), built on one connection and closed when the command ends.
+ */
+export class Cli {
+  private cfg: Config | undefined;
+  private opened: Services | undefined;
+  private log: Logger | undefined;
+
+  constructor(readonly io: Io) {}
+
+  get stdout(): Out {
+    return this.io.stdout;
+  }
+
+  get stderr(): Out {
+    return this.io.stderr;
+  }
+
+  /** A line on standard output. */
+  print(line: string): void {
+    this.io.stdout.write(`${line}\n`);
+  }
+
+  /** A line on standard error. */
+  warn(line: string): void {
+    this.io.stderr.write(`${line}\n`);
+  }
+
+  config(): Config {
+    this.cfg ??= loadConfig(this.io.env);
+    return this.cfg;
+  }
+
+  logger(): Logger {
+    this.log ??= createLogger(this.config().LOG_LEVEL, { write: (line: string) => void this.io.stderr.write(line) });
+    return this.log;
+  }
+
+  /** The services on the system clock, or on `clock` for a command run "as if it were then" (one clock per command). */
+  services(clock: Clock = systemClock): Services {
+    if (this.opened && this.opened.clock !== clock) throw new Error('a command uses one clock');
+    this.opened ??= createServices(this.config(), clock, this.logger());
+    return this.opened;
+  }
+
+  /** The row `cli.run` of an audited command, at the real time even for a command run "as if it were then". */
+  audit(path: string, args: string[], options: Record<string, unknown>): void {
+    const s = this.opened ?? this.services();
+    s.office.audit.record(cliActor(), systemClock.now(), { action: 'cli.run', entity: 'command', entityId: path, after: { args, options } });
+  }
+
+  async close(): Promise<void> {
+    await this.opened?.close();
+    this.opened = undefined;
+  }
+}
+
+/**
+ * What the person typing the command got wrong (exit code 2, the message without a stack trace),
+ * as opposed to a bug (thrown on: exit code 1 with its stack).
+ */
+function refusal(err: unknown): string[] | null {
+  if (err instanceof CampaignError) {
+    const lines = (err.details.errors as Array<{ line: number; message: string }> | undefined) ?? [];
+    return [err.message, ...lines.map((e) => `  line ${e.line}: ${e.message}`)];
+  }
+  if (err instanceof RangeError || err instanceof StaffError) return [err.message];
+  return null;
+}
+
+export type Handler<A extends unknown[]> = (cli: Cli, ...args: A) => number | void | Promise<number | void>;
+
+/**
+ * Runs one command's handler and answers its exit code: 0, what the handler returns, 2 for a
+ * refusal, 1 for a configuration the server cannot start with. Audited commands leave a row
+ * `cli.run` once they have run.
+ */
+export async function execute<A extends unknown[]>(
+  io: Io,
+  handler: Handler<A>,
+  args: A,
+  audit: { path: string; args: string[]; options: Record<string, unknown> } | null,
+): Promise<number> {
+  const cli = new Cli(io);
+  let code: number;
+  try {
+    code = (await handler(cli, ...args)) ?? 0;
+  } catch (err) {
+    const lines = refusal(err);
+    if (lines) {
+      for (const line of lines) cli.warn(line);
+      code = 2;
+    } else if (err instanceof ConfigError || err instanceof ListenError) {
+      cli.warn(err instanceof ListenError ? `sabatili: ${err.message}` : err.message);
+      await cli.close();
+      return 1;
+    } else {
+      await cli.close();
+      throw err;
+    }
+  }
+  try {
+    if (audit) cli.audit(audit.path, audit.args, audit.options);
+  } finally {
+    await cli.close();
+  }
+  return code;
+}

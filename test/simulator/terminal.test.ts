@@ -71,13 +71,13 @@ describe('the terminal phone', () => {
       expect(ok.code, ok.err).toBe(0);
       expect(ok.out).toContain('every screen as expected, every SMS too');
 
-      // Aminata's wallet cannot pay 550 FCFA: the notice arrives, and a transcript expecting another text fails.
-      const wrong = readFileSync('fixtures/transcripts/contribute/fr.insufficient.yaml', 'utf8').replace('Il faut 550 FCFA', 'Il faut 600 FCFA');
+      // Aminata's wallet cannot pay 2 100 FCFA: the notice arrives, and a transcript expecting another text fails.
+      const wrong = readFileSync('fixtures/transcripts/contribute/fr.insufficient.yaml', 'utf8').replace('Il faut 2 100 FCFA', 'Il faut 2 200 FCFA');
       writeFileSync(join(dir, 'wrong.yaml'), wrong);
       const bad = await simulate(['--url', `${fresh.url}/ussd`, '--script', join(dir, 'wrong.yaml'), '--sms-wait', '5']);
       expect(bad.code).toBe(1);
       expect(bad.err).toContain('SMS differ (an SMS different');
-      expect(bad.err).toContain('+ +22376000002: Paiement de 500 FCFA non effectué: solde Orange Money insuffisant. Il faut 550 FCFA');
+      expect(bad.err).toContain('+ +22376000002: Paiement de 2 000 FCFA non effectué: solde Orange Money insuffisant. Il faut 2 100 FCFA');
     } finally {
       await fresh.close();
       rmSync(dir, { recursive: true, force: true });
@@ -126,7 +126,7 @@ describe('the terminal phone', () => {
   it('asks for the PIN interactively; an empty line refuses the payment', async () => {
     const r = await simulate(['--url', `${app.url}/ussd`, '--phone', '+22376000002', '--sms-wait', '0'], '2\n1\n1\n\n');
     expect(r.code, r.err).toBe(0);
-    expect(r.out).toContain('┌ Orange Money ─ pay 500 FCFA to UTM');
+    expect(r.out).toContain('┌ Orange Money ─ pay 2000 FCFA to UTM');
     expect(r.out).toContain('PIN (empty line to refuse): └ not paid (REFUSED); balance 500 FCFA');
   });
 

@@ -28,17 +28,9 @@ export interface OutboxRow {
 }
 
 /** A message ready to be queued: checked, folded and measured by the outbox. */
-export interface QueuedInsert {
-  recipient: string;
-  text: string;
-  language: 'fr' | 'bm';
-  encoding: SmsEncoding;
-  segments: number;
-  kind: SmsKind;
+export interface QueuedInsert extends Pick<OutboxRow, 'recipient' | 'text' | 'language' | 'encoding' | 'segments' | 'kind' | 'nextAttemptMs' | 'expiresMs'> {
   campaignId: number | null;
   priority: number;
-  nextAttemptMs: number;
-  expiresMs: number;
   sourceKey: string | null;
 }
 

@@ -28,15 +28,9 @@ export interface Payment {
   reviewedBy: string | null;
 }
 
-export interface NewPayment {
+export interface NewPayment extends Pick<Payment, 'householdId' | 'payerMsisdn' | 'amount' | 'fee' | 'feeBearer' | 'total'> {
   /** The confirmed quote's key: the same quote can only ever make one payment. */
   requestKey: string;
-  householdId: number;
-  payerMsisdn: string;
-  amount: number;
-  fee: number;
-  feeBearer: 'member' | 'utm';
-  total: number;
   /** The version of the fee grid the fee came from. */
   grid: string;
   now: string;

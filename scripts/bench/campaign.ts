@@ -9,6 +9,7 @@
  * child reports the times and its peak RSS (getrusage's maxrss, which sees the peak inside
  * synchronous work), and its RSS after each enqueue chunk, to show it does not grow with the audience.
  */
+import { createHouseholdStore } from '../../src/db/households.ts';
 import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -74,6 +75,8 @@ function generate(path: string, n: number): void {
       }
     }
   })();
+  // Written past the household store: the coverage read model is built once at the end.
+  createHouseholdStore(db).rebuildCoverage();
   db.close();
 }
 

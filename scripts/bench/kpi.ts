@@ -66,8 +66,8 @@ export function generateKpiData(db: Db, n: number, today = KPI_BENCH_TODAY): Gen
      VALUES (?, 'Kénéya Sabatili', 'fr', 'GSM-7', 1, ?, 1, ?, 1, ?, ?, 'africastalking', ?, ?, ?, ?)`,
   );
   const session = db.prepare(
-    `INSERT INTO ussd_sessions (session_id, phone, service_code, machine, version, snapshot, home, hops, last_text, last_reply,
-       status, created_ms, updated_ms) VALUES (?, ?, '*384*123#', ?, 1, ?, 'main', ?, '', '', ?, ?, ?)`,
+    `INSERT INTO ussd_sessions (session_id, phone, service_code, machine, version, snapshot, state, home, hops, last_text, last_reply,
+       status, created_ms, updated_ms) VALUES (?, ?, '*384*123#', ?, 1, ?, ?, 'main', ?, '', '', ?, ?, ?)`,
   );
   const event = db.prepare(
     `INSERT INTO ussd_session_events (session_id, phone, status, hops_count, received_at) VALUES (?, ?, ?, ?, ?)`,
@@ -126,7 +126,7 @@ export function generateKpiData(db: Db, n: number, today = KPI_BENCH_TODAY): Gen
         const [machine, value] = pick(screens);
         const ended = rnd() < 0.7;
         const sid = `gen-${id}`;
-        session.run(sid, phone, machine, `{"value":${value}}`, 1 + Math.floor(rnd() * 5), ended ? 'ended' : 'open', ms, ms + 30_000);
+        session.run(sid, phone, machine, `{"value":${value}}`, JSON.parse(value) as string, 1 + Math.floor(rnd() * 5), ended ? 'ended' : 'open', ms, ms + 30_000);
         event.run(sid, phone, ended ? 'Success' : 'Incomplete', 3, new Date(ms + 60_000).toISOString());
         counts.ussdSessions++;
       }

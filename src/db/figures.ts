@@ -71,7 +71,7 @@ export function createFigureSums(db: Db) {
   const sessions = db.prepare(
     `SELECT h.mutuelle_id AS mutuelleId, s.status = 'ended' AS completed,
        CASE WHEN s.status <> 'ended' THEN s.machine END AS machine,
-       CASE WHEN s.status <> 'ended' AND json_valid(s.snapshot) THEN json_extract(s.snapshot, '$.value') END AS state,
+       CASE WHEN s.status <> 'ended' THEN s.state END AS state,
        COUNT(*) AS n
      FROM ussd_sessions s LEFT JOIN households h ON h.phone = s.phone
      WHERE s.created_ms >= ? AND s.created_ms < ? GROUP BY 1, 2, 3, 4`,

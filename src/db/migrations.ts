@@ -666,6 +666,16 @@ CREATE TABLE member_import_households (
 ) WITHOUT ROWID;
 `,
   },
+  {
+    version: 15,
+    name: "ussd sessions: the flow's state beside its snapshot, for the figures' drop-off per screen",
+    // The engine writes it with the snapshot; sessions from before are filled from their snapshots
+    // once, here (json_extract gives a nested value as its JSON, as the engine writes it).
+    sql: `
+ALTER TABLE ussd_sessions ADD COLUMN state TEXT;
+UPDATE ussd_sessions SET state = CASE WHEN json_valid(snapshot) THEN json_extract(snapshot, '$.value') END;
+`,
+  },
 ];
 
 export function migrate(db: Database.Database): number {

@@ -9,6 +9,12 @@ export interface SessionRow {
   version: number;
   /** XState persisted snapshot, JSON. */
   snapshot: string;
+  /**
+   * Where the member is in the flow: the snapshot's state value (its name, or its JSON for nested
+   * states), written beside the snapshot so that the figures never parse snapshots; null on the
+   * engine's own screens (the resume offer, the call-back offer).
+   */
+  state: string | null;
   /** The flow '00' leads to: 'main' for members, 'register' for unknown numbers. */
   home: string;
   page: number;
@@ -49,7 +55,7 @@ export interface RecentSession {
   event: string | null;
 }
 
-const COLUMNS = `session_id AS sessionId, phone, service_code AS serviceCode, machine, version, snapshot, home,
+const COLUMNS = `session_id AS sessionId, phone, service_code AS serviceCode, machine, version, snapshot, state, home,
   page, invalid, hops, last_text AS lastText, last_reply AS lastReply, status, created_ms AS createdMs, updated_ms AS updatedMs`;
 
 /** USSD sessions: one row per gateway session, rewritten by one prepared upsert per hop. */
@@ -57,11 +63,11 @@ export function createSessionStore(db: Db) {
   const get = db.prepare(`SELECT ${COLUMNS} FROM ussd_sessions WHERE session_id = ?`);
   // Positional parameters: binding by name looks each one up in the row, on every hop.
   const upsert = db.prepare(
-    `INSERT INTO ussd_sessions (session_id, phone, service_code, machine, version, snapshot, home, page, invalid, hops,
+    `INSERT INTO ussd_sessions (session_id, phone, service_code, machine, version, snapshot, state, home, page, invalid, hops,
        last_text, last_reply, status, created_ms, updated_ms)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (session_id) DO UPDATE SET machine = excluded.machine, version = excluded.version,
-       snapshot = excluded.snapshot, home = excluded.home, page = excluded.page, invalid = excluded.invalid,
+       snapshot = excluded.snapshot, state = excluded.state, home = excluded.home, page = excluded.page, invalid = excluded.invalid,
        hops = excluded.hops, last_text = excluded.last_text, last_reply = excluded.last_reply,
        status = excluded.status, updated_ms = excluded.updated_ms`,
   );
@@ -107,7 +113,7 @@ export function createSessionStore(db: Db) {
   );
   /** The session's row, and the screen of this hop for the office's support view. */
   const write = (r: SessionRow) => {
-    upsert.run(r.sessionId, r.phone, r.serviceCode, r.machine, r.version, r.snapshot, r.home, r.page, r.invalid, r.hops,
+    upsert.run(r.sessionId, r.phone, r.serviceCode, r.machine, r.version, r.snapshot, r.state, r.home, r.page, r.invalid, r.hops,
       r.lastText, r.lastReply, r.status, r.createdMs, r.updatedMs);
     insertHop.run(r.sessionId, r.hops, r.lastText, r.lastReply, r.updatedMs);
   };

@@ -152,7 +152,11 @@ export function createUssdEngine(deps: EngineDeps) {
   }
 
   function persist(row: SessionRow, actor: AnyActor | null): Promise<void> {
-    if (actor) row.snapshot = JSON.stringify(actor.getPersistedSnapshot());
+    if (actor) {
+      const persisted = actor.getPersistedSnapshot() as { value?: unknown };
+      row.snapshot = JSON.stringify(persisted);
+      row.state = typeof persisted.value === 'string' ? persisted.value : JSON.stringify(persisted.value ?? null);
+    }
     return sessions.save(row);
   }
 
@@ -197,6 +201,7 @@ export function createUssdEngine(deps: EngineDeps) {
     const { row } = h;
     h.unchanged = true;
     row.snapshot = JSON.stringify({ lang, reason: CALLBACK_REASON[row.machine] ?? 'other' });
+    row.state = null;
     Object.assign(row, { machine: HELP, version: 0, page: 0, invalid: 0 });
     return renderHelp(lang);
   }
@@ -264,6 +269,7 @@ export function createUssdEngine(deps: EngineDeps) {
           machine: '',
           version: 0,
           snapshot: '',
+          state: null,
           home: caller?.householdId ? 'main' : 'register',
           page: 0,
           invalid: 0,
@@ -343,7 +349,7 @@ export function createUssdEngine(deps: EngineDeps) {
       // The home menu with its usual numbers, and the interrupted contribution as one more line.
       const screen = render(row, actor.getSnapshot(), caller.lang, undefined, undefined, offerLine(offer));
       actor.stop();
-      Object.assign(row, { machine: RESUME, version: 0, snapshot: JSON.stringify(offer) });
+      Object.assign(row, { machine: RESUME, version: 0, snapshot: JSON.stringify(offer), state: null });
       return screen;
     }
     keep(actor);

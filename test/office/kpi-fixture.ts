@@ -40,11 +40,12 @@ export function fixtureDb(path = ':memory:'): Db {
   const text = (to: string, segments: number, status: string, providerId: string | null, cost: string | null, at: string) =>
     sms.run(to, segments, status, providerId, cost, Date.parse(at), Date.parse(at));
   const session = db.prepare(
-    `INSERT INTO ussd_sessions (session_id, phone, service_code, machine, version, snapshot, home, hops, last_text, last_reply, status, created_ms, updated_ms)
-     VALUES (?, ?, '*384*123#', ?, 1, ?, 'main', 2, '', '', ?, ?, ?)`,
+    `INSERT INTO ussd_sessions (session_id, phone, service_code, machine, version, snapshot, state, home, hops, last_text, last_reply, status, created_ms, updated_ms)
+     VALUES (?, ?, '*384*123#', ?, 1, ?, ?, 'main', 2, '', '', ?, ?, ?)`,
   );
+  // The state beside the snapshot, as the engine writes both.
   const dial = (id: string, phone: string, machine: string, value: string, status: string, at: string) =>
-    session.run(id, phone, machine, JSON.stringify({ status: 'active', value }), status, Date.parse(at), Date.parse(at));
+    session.run(id, phone, machine, JSON.stringify({ status: 'active', value }), value, status, Date.parse(at), Date.parse(at));
   const event = db.prepare('INSERT INTO ussd_session_events (session_id, phone, status, received_at) VALUES (?, ?, ?, ?)');
 
   db.transaction(() => {

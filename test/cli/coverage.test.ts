@@ -1,31 +1,25 @@
 /**
- * `sabatili coverage check` and `sabatili coverage rebuild` (child processes, as an operator runs
- * them) on the demo database, and the check on a generated network.
+ * `sabatili coverage check` and `sabatili coverage rebuild` on the demo database (through the
+ * command parser; the check that finds a difference once more as the real binary, for its exit
+ * code), and the check on a generated network.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.ts';
 import { openDatabase } from '../../src/db/connection.ts';
 import { createHouseholdStore } from '../../src/db/households.ts';
 import { seedDemo } from '../../src/db/seed.ts';
 import { generateKpiData } from '../../scripts/bench/kpi.ts';
+import { sabatili, spawnSabatili } from '../support/cli.ts';
 
-const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), 'sabatili-coverage-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 async function coverage(path: string, command: 'check' | 'rebuild'): Promise<{ code: number; stdout: string }> {
-  try {
-    const r = await run('node', ['bin/sabatili.js', 'coverage', command], { env: { ...process.env, DATABASE_PATH: path, LOG_LEVEL: 'silent' } });
-    return { code: 0, stdout: r.stdout };
-  } catch (err) {
-    const e = err as { code: number; stdout: string };
-    return { code: e.code, stdout: e.stdout };
-  }
+  const r = await sabatili(['coverage', command], { env: { DATABASE_PATH: path } });
+  return { code: r.code, stdout: r.stdout };
 }
 
 describe('sabatili coverage', () => {
@@ -45,6 +39,8 @@ describe('sabatili coverage', () => {
     drift.close();
     const bad = await coverage(path, 'check');
     expect(bad.code).toBe(1);
+    const binary = await spawnSabatili(['coverage', 'check'], { env: { DATABASE_PATH: path, LOG_LEVEL: 'silent' } });
+    expect({ code: binary.code, stdout: binary.stdout }).toEqual(bad);
     expect(bad.stdout).toMatch(/^household 2: credit: \d+ → \d+$/m);
     expect(bad.stdout).toMatch(/^household 3: periods: \[\] → \[\{"from":"\d{4}-\d\d-\d\d","until":"\d{4}-\d\d-\d\d"\}.*$/m);
     expect(bad.stdout).toContain('coverage check: 4 households, 2 differ from their ledger');

@@ -85,7 +85,7 @@ describe('the terminal phone', () => {
   });
 
   it('plays answers non-interactively and prints every screen framed, with its length', async () => {
-    const r = await simulate(['--url', `${app.url}/ussd`, '--phone', '+22376000001', '--input', '1*1']);
+    const r = await simulate(['--url', `${app.url}/ussd`, '--phone', '+22376000001', '--input', '1*1', '--sms-wait', '0']);
     expect(r.code, r.err).toBe(0);
     expect(r.out).toContain('│ Kénéya Sabatili          │');
     expect(r.out).toContain('> 1');
@@ -94,7 +94,7 @@ describe('the terminal phone', () => {
   });
 
   it('is driven by lines typed on standard input, and hangs up on an empty line', async () => {
-    const r = await simulate(['--url', `${app.url}/ussd`, '--phone', '+22376000003'], '3\n\n');
+    const r = await simulate(['--url', `${app.url}/ussd`, '--phone', '+22376000003', '--sms-wait', '0'], '3\n\n');
     expect(r.code, r.err).toBe(0);
     expect(r.out).toContain('N ka saraliw (2):');
     expect(r.out).toContain('Hung up.');

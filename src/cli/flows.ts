@@ -1,8 +1,16 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import { loadCatalogs } from '../i18n/catalog.ts';
+import { isLanguage, loadCatalogs } from '../i18n/catalog.ts';
 import { checkFlows } from '../ussd/check.ts';
+import { storyboard } from '../ussd/storyboard.ts';
 import { CATALOG_DIR, exportReviewCsv, importReviewCsv, reviewItems, writeBambaraCatalog } from '../ussd/review.ts';
 import type { Cli } from './context.ts';
+
+/** `sabatili flows print FLOW --lang fr|bm`: the flow's storyboard. */
+export function print(cli: Cli, flow: string, opts: { lang: string }): number {
+  if (!isLanguage(opts.lang)) throw new RangeError(`--lang ${opts.lang}: fr or bm`);
+  cli.print(storyboard(flow, opts.lang, loadCatalogs()));
+  return 0;
+}
 
 /** `sabatili flows check`: 1 on any problem. */
 export function check(cli: Cli, opts: { review?: boolean }): number {

@@ -287,6 +287,12 @@ export function buildProgram(io, done) {
     .description('fail on a message missing in a language, a screen over 160 GSM-7 septets, an amount, date or key cut by a 20-column handset, a character that cannot be folded, or an unreachable state')
     .option('--review', 'also list the Bambara messages still awaiting review by a native speaker')
     .action(act(async () => (await import('./flows.ts')).check));
+  flows
+    .command('print')
+    .description("a flow as a storyboard for product staff: each screen as the member sees it (sample values for a household's data) and where each key leads")
+    .argument('<flow>', 'main, register, coverage, contribute, history, reminders, callback or language')
+    .option('--lang <lang>', 'fr or bm', 'fr')
+    .action(act(async () => (await import('./flows.ts')).print));
   const review = flows.command('review').description('the native review of the Bambara messages, in a spreadsheet');
   review
     .command('export')

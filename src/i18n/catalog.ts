@@ -66,7 +66,7 @@ export const PARAM_KINDS = {
 } as const;
 
 export type ParamName = keyof typeof PARAM_KINDS;
-type Kind = (typeof PARAM_KINDS)[ParamName];
+export type Kind = (typeof PARAM_KINDS)[ParamName];
 
 /** A member's name is cut to this many characters on a screen; the name of a place or a mutuelle to LABEL_MAX. */
 export const NAME_MAX = 20;
@@ -101,6 +101,11 @@ export function placeholders(text: string): string[] {
 /** The params a text must be given: its placeholders, with {coverageCode} given as `code`. */
 export function paramsOf(text: string): ParamName[] {
   return [...new Set(placeholders(text).map((name) => (name === 'coverageCode' ? 'code' : name)))].filter(isParamName);
+}
+
+/** The params `text` needs, each given the value of its kind in `values` (worst case, sample…). */
+export function paramsFilled(text: string, values: Record<Kind, ParamValue>): Params {
+  return Object.fromEntries(paramsOf(text).map((name) => [name, values[PARAM_KINDS[name]]]));
 }
 
 export class MissingMessageError extends Error {}

@@ -8,8 +8,7 @@
  * documented "missing at the operator" row for a database seeded on the day it was written for.
  */
 import { toCsv } from '../csv.ts';
-import type { LedgerRow } from './reconcile.ts';
-import { STATEMENT_COLUMNS } from './reconcile.ts';
+import { STATEMENT_COLUMNS, type LedgerRow } from './reconcile.ts';
 
 /** The demo rows the sample changes (operator transaction ids given by the seed, src/db/seed.ts). */
 export const SAMPLE_MISMATCHES = {

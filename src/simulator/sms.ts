@@ -1,19 +1,14 @@
 import type { Clock } from '../clock.ts';
 import type { Db } from '../db/connection.ts';
-import { createSimulatedInboxStore } from '../db/simulator.ts';
+import { createSimulatedInboxStore, type SimSmsRow } from '../db/simulator.ts';
 import { smsEncoding } from '../i18n/gsm7.ts';
 import { withGatewayKey } from '../http/gateway-key.ts';
 import { randomIds, type IdSource } from '../ids.ts';
 import type { Logger } from '../log.ts';
 import type { RecipientOutcome, SmsBatch, SmsTransport } from '../sms/transport.ts';
 
-export interface SimulatedSms {
-  id: string;
-  to: string;
-  from: string | null;
-  text: string;
-  segments: number;
-  status: string;
+/** A message in a simulated phone's inbox, as the simulator's API shows it (an ISO time). */
+export interface SimulatedSms extends Omit<SimSmsRow, 'createdMs'> {
   createdAt: string;
 }
 

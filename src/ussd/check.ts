@@ -7,7 +7,7 @@ import {
   PARAM_KINDS,
   WORST_CASE,
   loadCatalogs,
-  paramsOf,
+  paramsFilled,
   placeholders,
   translate,
   type Catalogs,
@@ -44,11 +44,7 @@ const ENGINE_SCREENS: Array<{ name: string; meta: ScreenMeta<unknown> }> = [
   { name: 'engine.moved', meta: { screen: 'session.moved', end: true } },
 ];
 
-function worstParams(text: string): Params {
-  const out: Record<string, string | number> = {};
-  for (const name of paramsOf(text)) out[name] = WORST_CASE[PARAM_KINDS[name]];
-  return out;
-}
+const worstParams = (text: string): Params => paramsFilled(text, WORST_CASE);
 
 /** A worst-case name as a 20-column handset sees it: as long as a name may be, in words of at most 17 letters. */
 const NARROW_NAME = `${'W'.repeat(17)} ${'W'.repeat(NAME_MAX - 18)}`;
@@ -81,7 +77,7 @@ function handlesBack(node: AnyNode | undefined): boolean {
   return false;
 }
 
-function allNodes(node: AnyNode): AnyNode[] {
+export function allNodes(node: AnyNode): AnyNode[] {
   return [node, ...Object.values(node.states as Record<string, AnyNode>).flatMap(allNodes)];
 }
 

@@ -6,13 +6,14 @@
 import type { AnyStateMachine, StateNode } from 'xstate';
 import { flows } from '../../flows/index.ts';
 import { FLOW_NAMES, type Choice, type FlowName, type ScreenMeta } from '../../flows/lib.ts';
-import { PARAM_KINDS, paramsOf, type Catalogs, type Language, type Params, type ParamValue } from '../i18n/catalog.ts';
+import { paramsFilled, type Catalogs, type Kind, type Language, type Params, type ParamValue } from '../i18n/catalog.ts';
+import { allNodes } from './check.ts';
 import { navigation, renderScreen } from './render.ts';
 
 type AnyNode = StateNode<any, any>;
 
 /** What a screen shows in place of a household's data. */
-const SAMPLE: Record<(typeof PARAM_KINDS)[keyof typeof PARAM_KINDS], ParamValue> = {
+const SAMPLE: Record<Kind, ParamValue> = {
   money: 1250,
   date: '2026-04-30',
   month: '2026-05',
@@ -27,14 +28,9 @@ const SAMPLE: Record<(typeof PARAM_KINDS)[keyof typeof PARAM_KINDS], ParamValue>
   phone: '+22376000001',
 };
 
-const sampleParams = (catalogs: Catalogs, lang: Language, key: string): Params =>
-  Object.fromEntries(paramsOf(catalogs[lang].get(key)?.text ?? '').map((name) => [name, SAMPLE[PARAM_KINDS[name]]]));
+const sampleParams = (catalogs: Catalogs, lang: Language, key: string): Params => paramsFilled(catalogs[lang].get(key)?.text ?? '', SAMPLE);
 
 export class UnknownFlow extends RangeError {}
-
-function nodesOf(node: AnyNode): AnyNode[] {
-  return [node, ...Object.values(node.states as Record<string, AnyNode>).flatMap(nodesOf)];
-}
 
 /** The transitions taking `type` from this state or above it: where each (guarded) branch goes. */
 function leadsTo(node: AnyNode, type: string, flow: string): string | null {
@@ -61,7 +57,7 @@ export function storyboard(flow: string, lang: Language, catalogs: Catalogs): st
   const machine = flows[flow as FlowName] as AnyStateMachine;
   const atHome = flow === 'main' || flow === 'register';
   const out: string[] = [`${flow} (${lang})`];
-  for (const node of nodesOf(machine.root as AnyNode)) {
+  for (const node of allNodes(machine.root as AnyNode)) {
     const meta = node.meta as ScreenMeta<unknown> | undefined;
     if (!meta?.screen) continue;
     const computed = typeof meta.choices === 'function';

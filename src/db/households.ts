@@ -169,7 +169,6 @@ export function createHouseholdStore(db: Db, watch?: ChangeWatch, cacheSize = 50
   ).raw();
 
   const records = new Lru<number, HouseholdRecord>(cacheSize);
-  /** null: a number known not to be registered. */
   // Made once: better-sqlite3 builds a transaction function's variants on each db.transaction() call,
   // a cost an import of 50 000 households paid 50 000 times.
   const createHousehold = db.transaction((h: NewHousehold, now: Date): number => {
@@ -177,9 +176,13 @@ export function createHouseholdStore(db: Db, watch?: ChangeWatch, cacheSize = 50
     for (const b of h.beneficiaries) {
       insertBeneficiary.run(id, b.name, b.relation, b.birthYear ?? null, b.subsidised ? 1 : 0, b.active === false ? 0 : 1);
     }
-    refreshCoverage(id);
+    // Its coverage row from what was just written (no ledger yet), not read back from the tables.
+    const created = byId.get(id) as HouseholdSummary;
+    const counts = countBeneficiaries(h.beneficiaries.map((b) => ({ id: 0, name: b.name, subsidised: b.subsidised === true, active: b.active !== false })));
+    coverage.put(computeCoverage(id, created.mutuelleId, counts, parametersOf(created.productId), []));
     return id;
   });
+  /** null: a number known not to be registered. */
   const phones = new Lru<string, HouseholdSummary | null>(cacheSize);
   const products = new Map<string, ProductParameters[]>();
   const forgetAll = () => {

@@ -22,6 +22,7 @@
  * sent at night holds every message until the hours open (and stays `scheduled` until then), and a
  * send that runs past the closing hour carries on the next morning at the same rate.
  */
+import { atomic, atomicallyFirst } from '../db/transaction.ts';
 import { z } from 'zod';
 import { bamakoDay, type Clock } from '../clock.ts';
 import { createCampaignStore, type CampaignRow, type CampaignState, type CampaignStore, type RecipientRow } from '../db/campaigns.ts';
@@ -313,7 +314,8 @@ export function createCampaigns(deps: CampaignDeps) {
     }
   }
 
-  const writeChunk = store.atomically(
+  const writeChunk = atomic(
+    db,
     (
       id: number,
       plan: { from: number; page: AudiencePage; index: number; control: Member[]; refused: Array<{ m: Member; lang: Language; reason: string }>; checked: Array<{ m: Member; c: CheckedSms }> },
@@ -507,7 +509,7 @@ export function createCampaigns(deps: CampaignDeps) {
      * runs the enqueue (enqueueAll or enqueueInBackground). Returns the households to scan (progress total).
      */
     startSend(id: number): { campaign: Campaign; total: number } {
-      return store.atomically(() => {
+      return atomicallyFirst(db, () => {
         const r = row(id);
         assertSendable(r);
         const total = readerFor(r).reader.candidates();
@@ -518,7 +520,7 @@ export function createCampaigns(deps: CampaignDeps) {
         const origin = scheduledAt(Math.max(now, sendAt), 0, deps.hours);
         store.startSending(id, origin > now ? 'scheduled' : 'sending', origin, nowIso());
         return { campaign: toCampaign(row(id)), total };
-      }).immediate();
+      });
     },
 
     /** Households still to scan (a resumed send's progress total). */
@@ -559,14 +561,14 @@ export function createCampaigns(deps: CampaignDeps) {
 
     /** Stops the enqueue at its next chunk and holds the queued messages. */
     pause(id: number): Campaign {
-      store.atomically(() => {
+      atomicallyFirst(db, () => {
         const r = refresh(row(id));
         if (r.state !== 'scheduled' && r.state !== 'sending') {
           throw new CampaignError(`campaign ${id} is ${r.state}: only a scheduled or sending campaign can be paused`, 409);
         }
         store.setState(id, 'paused', nowIso());
         outbox.holdCampaign(id);
-      }).immediate();
+      });
       return api.get(id);
     },
 
@@ -575,7 +577,7 @@ export function createCampaigns(deps: CampaignDeps) {
      * still ahead). The caller then continues an unfinished enqueue (progress.enqueueDone false).
      */
     resume(id: number): Campaign {
-      store.atomically(() => {
+      atomicallyFirst(db, () => {
         const r = row(id);
         if (r.state !== 'paused') throw new CampaignError(`campaign ${id} is ${r.state}: only a paused campaign can be resumed`, 409);
         const now = clock.now().getTime();
@@ -586,18 +588,18 @@ export function createCampaigns(deps: CampaignDeps) {
           ? outbox.releaseCampaignAt(id, (k) => scheduledAt(origin, Math.floor(k * interval), deps.hours), DEFAULT_VALIDITY_MS.campaign)
           : outbox.releaseCampaign(id, origin, interval, DEFAULT_VALIDITY_MS.campaign);
         store.resumeSchedule(id, origin > now ? 'scheduled' : 'sending', origin, released, nowIso());
-      }).immediate();
+      });
       return api.get(id);
     },
 
     /** Stops the enqueue and expires every message of the campaign not sent yet. */
     cancel(id: number): Campaign & { expired: number } {
-      const expired = store.atomically(() => {
+      const expired = atomicallyFirst(db, () => {
         const r = refresh(row(id));
         if (r.state === 'done' || r.state === 'cancelled') throw new CampaignError(`campaign ${id} is already ${r.state}`, 409);
         store.setState(id, 'cancelled', nowIso());
         return outbox.cancelCampaign(id, 'campaign cancelled');
-      }).immediate();
+      });
       return { ...api.get(id), expired };
     },
 

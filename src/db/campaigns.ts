@@ -212,10 +212,6 @@ export function createCampaignStore(db: Db) {
     paymentsSince(campaignId: number, sinceIso: string): Array<{ householdId: number; paidAt: string }> {
       return paymentsSince.all(campaignId, sinceIso) as Array<{ householdId: number; paidAt: string }>;
     },
-    /** `fn` as one transaction; IMMEDIATE (`.immediate`) when it reads what it then writes. */
-    atomically<A extends unknown[], R>(fn: (...args: A) => R) {
-      return db.transaction(fn);
-    },
   };
 }
 

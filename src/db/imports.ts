@@ -67,10 +67,6 @@ export function createImportStore(db: Db) {
       }));
     },
     discard: db.transaction(discard),
-    /** `fn` as one transaction: the confirmed import writes everything or nothing. */
-    atomically<A extends unknown[], R>(fn: (...args: A) => R): (...args: A) => R {
-      return db.transaction(fn);
-    },
   };
 }
 

@@ -216,10 +216,6 @@ export function createOutboxStore(db: Db) {
     lastDetail(id: number): string | null | undefined {
       return lastDetail.get(id) as string | null | undefined;
     },
-    /** `fn` as one transaction (joining the caller's): reads and writes of the outbox that must agree. */
-    atomically<A extends unknown[], R>(fn: (...args: A) => R): (...args: A) => R {
-      return db.transaction(fn);
-    },
   };
 }
 

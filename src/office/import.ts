@@ -1,3 +1,4 @@
+import { atomically } from '../db/transaction.ts';
 import { createReadStream, statSync } from 'node:fs';
 import { CsvError, parse } from 'csv-parse';
 import { bamakoDay } from '../clock.ts';
@@ -248,7 +249,7 @@ export async function runImport(path: string, deps: ImportDeps, actor: Actor, no
     checked = store.checked<ImportPreview>(path) as NonNullable<typeof checked>;
   } else onProgress?.(size);
   const preview = checked.preview;
-  store.atomically(() => {
+  atomically(deps.db, () => {
     for (let after = 0; ; ) {
       const page = store.page(path, after, STAGE_CHUNK);
       if (page.length === 0) break;
@@ -260,7 +261,7 @@ export async function runImport(path: string, deps: ImportDeps, actor: Actor, no
       after: { households: preview.households, beneficiaries: preview.beneficiaries, rejectedHouseholds: preview.rejectedHouseholds, problems: preview.problemCount },
     });
     store.discard(path);
-  })();
+  });
   return preview;
 }
 

@@ -1,4 +1,5 @@
 // The 'mobile' metadata says whether a number is a valid *mobile* number in one check.
+import { atomic } from '../db/transaction.ts';
 import { getCountryCallingCode, Metadata, parsePhoneNumberFromString, validatePhoneNumberLength, type CountryCode, type PhoneNumber } from 'libphonenumber-js/mobile';
 import type { Clock } from '../clock.ts';
 import type { Db } from '../db/connection.ts';
@@ -252,7 +253,7 @@ export function createOutbox(
     throw err;
   };
 
-  const recordReport = store.atomically((r: DeliveryReport, nowMs: number): 'updated' | 'unchanged' | 'unknown' => {
+  const recordReport = atomic(db, (r: DeliveryReport, nowMs: number): 'updated' | 'unchanged' | 'unknown' => {
     const row = store.byProvider(r.providerId);
     if (!row) return 'unknown';
     const next = DELIVERY_STATUS[r.status];
@@ -266,18 +267,18 @@ export function createOutbox(
     return 'updated';
   });
 
-  const enqueueOne = store.atomically((m: NewSms, nowMs: number): EnqueueResult =>
+  const enqueueOne = atomic(db, (m: NewSms, nowMs: number): EnqueueResult =>
     queue([m], admitNew((phone) => store.isOptedOut(phone), prepare), nowMs)[0] as EnqueueResult,
   );
-  const enqueueMany = store.atomically((messages: readonly NewSms[], nowMs: number): EnqueueResult[] => {
+  const enqueueMany = atomic(db, (messages: readonly NewSms[], nowMs: number): EnqueueResult[] => {
     const stopped = store.optedOutPhones();
     return queue(messages, admitNew((phone) => stopped.has(phone), memoPrepare()), nowMs);
   });
-  const enqueueChecked = store.atomically((checked: readonly CheckedSms[], nowMs: number): EnqueueResult[] => {
+  const enqueueChecked = atomic(db, (checked: readonly CheckedSms[], nowMs: number): EnqueueResult[] => {
     const stopped = store.optedOutPhones();
     return queue(checked, (c) => (stoppedFor(c.sms, c.recipient, (phone) => stopped.has(phone)) ? null : c), nowMs);
   });
-  const releaseAt = store.atomically((campaignId: number, at: (k: number) => number, validityMs: number, nowMs: number): number => {
+  const releaseAt = atomic(db, (campaignId: number, at: (k: number) => number, validityMs: number, nowMs: number): number => {
     const ids = store.queuedOfCampaign(campaignId);
     ids.forEach((id, k) => {
       const when = at(k);
@@ -285,7 +286,7 @@ export function createOutbox(
     });
     return ids.length;
   });
-  const cancel = store.atomically((campaignId: number, why: string, nowMs: number): number => {
+  const cancel = atomic(db, (campaignId: number, why: string, nowMs: number): number => {
     const ids = store.expireQueuedOfCampaign(campaignId, why, nowMs);
     for (const id of ids) store.addHistory(id, 'expired', why, nowMs);
     return ids.length;

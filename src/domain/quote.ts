@@ -2,7 +2,7 @@
 // leaves the wallet, who bears the fee, and what the payment does to the household's
 // coverage. And the amounts suggested on the contribute menu. Pure functions.
 
-import { addMonths, coverageOn, dueForMonth, monthOf, situationOf } from './coverage.ts';
+import { addMonths, applyPayment, coverageAt, coverageOn, dueForMonth, ledgerState, monthOf, situationOf } from './coverage.ts';
 import type { Beneficiary, Coverage, LocalDate, Month, Payment, ProductParameters, Situation } from './coverage.ts';
 import { feeFor } from './fees.ts';
 import type { FeeGrid } from './fees.ts';
@@ -145,8 +145,12 @@ export function suggestAmounts(input: { household: QuoteHousehold; today: LocalD
   // A household whose cover restarts waits before care is covered: an amount that pays only months
   // ending before care starts buys no care ("jusqu'au 30/09" read as covered, when care starts on
   // 10/10). Those are not suggested; "another amount" still takes any sum.
+  // The ledger folded once; each amount is then one payment applied to that state.
+  const state = ledgerState(household);
   const reachesCare = (s: Suggestion) => {
-    const after = coverageOn({ beneficiaries: household.beneficiaries, parameters: household.parameters, today, ledger: [...household.ledger, { amount: s.amount, paidOn: today }] });
+    const payment = { amount: s.amount, paidOn: today };
+    const next = applyPayment(state, household, payment);
+    const after = next ? coverageAt(next, household, today) : coverageOn({ ...household, today, ledger: [...household.ledger, payment] });
     return situationOf(after, today, due).kind !== 'waitingUnpaid';
   };
   const useful = out.filter(reachesCare);

@@ -16,12 +16,10 @@ export function print(cli: Cli, flow: string, opts: { lang: string }): number {
 export function check(cli: Cli, opts: { review?: boolean }): number {
   const report = checkFlows();
   for (const line of report.problems) cli.warn(`✗ ${line}`);
-  for (const line of report.warnings) cli.warn(`⚠ ${line}`);
   if (opts.review) for (const line of report.pendingReview) cli.print(`… ${line}`);
   cli.print(
     `flows check: ${report.screens} screens in ${report.languages} languages, ${report.problems.length} problems, ` +
-      `${report.pendingReview.length} Bambara messages awaiting review` +
-      (report.warnings.length ? `, ${report.warnings.length} SMS warnings (cut at 20 columns)` : ''),
+      `${report.pendingReview.length} Bambara messages awaiting review`,
   );
   return report.problems.length > 0 ? 1 : 0;
 }

@@ -6,6 +6,7 @@ import type { Db } from '../db/connection.ts';
 import { createOutboxStore, type OutboxRow, type QueuedInsert, type SmsKind, type SmsStatus, type StatusChange } from '../db/outbox.ts';
 import type { Language } from '../i18n/catalog.ts';
 import { fold, isGsm7, smsEncoding, type FoldMode } from '../i18n/gsm7.ts';
+import { keepUnitsWhole } from '../i18n/narrow.ts';
 
 export type { OutboxRow, SmsKind, SmsStatus };
 
@@ -185,7 +186,7 @@ export function createOutbox(
   /** Folds and measures a text as it will go on the wire. */
   function prepare(text: string) {
     if (text.trim() === '') throw new SmsRejected('the text is empty');
-    const folded = fold(text, opts.foldMode);
+    const folded = keepUnitsWhole(fold(text, opts.foldMode));
     if (!isGsm7(folded) && !opts.allowUcs2) {
       throw new SmsRejected('the text has characters outside GSM-7 after folding, and UCS-2 is not allowed (SMS_ALLOW_UCS2)');
     }

@@ -15,13 +15,12 @@ import {
   type Params,
 } from '../i18n/catalog.ts';
 import { fold, SCREEN_SEPTETS, septets, unfoldable } from '../i18n/gsm7.ts';
-import { cutUnits, NARROW_COLUMNS } from './narrow.ts';
+import { cutUnits, keepUnitsWhole, NARROW_COLUMNS } from '../i18n/narrow.ts';
 import { navigation, renderScreen, ScreenTooLongError } from './render.ts';
 
 export interface FlowsReport {
   problems: string[];
   /** SMS a 20-column handset would cut (an amount from its currency…): reported, not yet failing. */
-  warnings: string[];
   pendingReview: string[];
   screens: number;
   languages: number;
@@ -120,7 +119,6 @@ export function unhandledChoices(node: AnyNode, meta: ScreenMeta<unknown> | unde
  */
 export function checkFlows(catalogs: Catalogs = loadCatalogs()): FlowsReport {
   const problems: string[] = [];
-  const warnings: string[] = [];
   const pendingReview: string[] = [];
   let screens = 0;
 
@@ -218,8 +216,9 @@ export function checkFlows(catalogs: Catalogs = loadCatalogs()): FlowsReport {
     for (const lang of LANGUAGES) {
       const text = catalogs[lang].get(key)?.text;
       if (text === undefined) continue;
-      const folded = fold(translate(catalogs, lang, key, worstParams(text)));
-      for (const problem of narrowProblems(folded, folded, true)) warnings.push(`${lang} "${key}": SMS at ${NARROW_COLUMNS} columns ${problem}`);
+      // Laid out as the outbox sends it.
+      const folded = keepUnitsWhole(fold(translate(catalogs, lang, key, worstParams(text))));
+      for (const problem of narrowProblems(folded, folded, true)) problems.push(`${lang} "${key}": SMS at ${NARROW_COLUMNS} columns ${problem}`);
       const n = septets(folded);
       if (n > SCREEN_SEPTETS) problems.push(`${lang} "${key}": SMS of ${n} septets with worst-case values, over one segment (${SCREEN_SEPTETS})`);
     }
@@ -259,5 +258,5 @@ export function checkFlows(catalogs: Catalogs = loadCatalogs()): FlowsReport {
     }
   }
 
-  return { problems, warnings, pendingReview, screens, languages: LANGUAGES.length };
+  return { problems, pendingReview, screens, languages: LANGUAGES.length };
 }

@@ -1,7 +1,7 @@
 import type { Choice, ScreenMeta } from '../../flows/lib.ts';
 import { translate, type Catalogs, type Language, type Params } from '../i18n/catalog.ts';
 import { fold, SCREEN_SEPTETS, septets, type FoldMode } from '../i18n/gsm7.ts';
-import { NARROW_COLUMNS } from './narrow.ts';
+import { keepUnitsWhole, NARROW_COLUMNS } from '../i18n/narrow.ts';
 
 export interface RenderInput {
   catalogs: Catalogs;
@@ -107,7 +107,7 @@ export function renderScreen(r: RenderInput): RenderedScreen {
 
   if (end) {
     const all = present([error, body, ...entries]);
-    const text = joined(all);
+    const text = keepUnitsWhole(joined(all));
     if (joinedSeptets(all) > SCREEN_SEPTETS) throw new ScreenTooLongError(`END screen ${r.meta.screen} is ${joinedSeptets(all)} septets`);
     return { text, end, page: 0, pages: 1, choices };
   }
@@ -156,5 +156,5 @@ export function renderScreen(r: RenderInput): RenderedScreen {
     if (fits([error, body, ...shown.items, footer])) text = layout([error, body, ...shown.items, footer]);
     else if (fits([error, ...shown.items, footer])) text = layout([error, ...shown.items, footer]);
   }
-  return { text, end, page, pages: pages.length, choices };
+  return { text: keepUnitsWhole(text), end, page, pages: pages.length, choices };
 }

@@ -38,7 +38,7 @@ describe('sabatili campaign, beside the running server', () => {
     const preview = await cli('preview', String(id), '--json');
     const p = JSON.parse(preview.stdout) as Preview;
     expect(p.audience).toBe(1);
-    const text = 'Kénéya Sabatili: Aminata, payez 500 FCFA pour reprendre la couverture (Mutuelle Sabatili de Niéna). *384*123#';
+    const text = 'Kénéya Sabatili: Aminata, payez\n500 FCFA pour reprendre la couverture (Mutuelle Sabatili de Niéna). *384*123#';
     expect(p.samples).toEqual([{ phone: '+22376000002', language: 'fr', text, characters: text.length, segments: 1 }]);
     const readable = await cli('preview', String(id));
     expect(readable.stdout).toContain('1 members in the audience, 1 messages (1 segments), estimated cost 20 FCFA');

@@ -16,11 +16,11 @@ const BAKARY = '+22376000003';
 const HAWA = '+22366000004';
 
 const TEXT = {
-  bakaryBeforeEnd: 'Kénéya Sabatili hakilijigin: Bakary Diarra, i ka denbaya lakanali bè ban 31/03/2026. 2 000 FCFA sara awirili kama. *384*123# wele',
-  hawaBeforeEnd: 'Kénéya Sabatili: Hawa Konaté, la couverture de votre ménage se termine le 31/03/2026. Payez 1 100 FCFA pour avril. Menu: *384*123#',
-  hawaLastDay: "Kénéya Sabatili: Hawa Konaté, la couverture de votre ménage se termine aujourd'hui. Payez 1 100 FCFA pour avril. Menu: *384*123#",
-  hawaGrace: 'Kénéya Sabatili: Hawa Konaté, couverture finie le 31/03/2026. Payez 1 100 FCFA avant le 16/04/2026 pour la garder. Menu: *384*123#',
-  moussaBeforeEnd: 'Kénéya Sabatili: Moussa Traoré, la couverture de votre ménage se termine le 30/04/2026. Payez 1 250 FCFA pour mai. Menu: *384*123#',
+  bakaryBeforeEnd: 'Kénéya Sabatili hakilijigin: Bakary Diarra, i ka denbaya lakanali bè ban 31/03/2026.\n2 000 FCFA sara awirili kama. *384*123# wele',
+  hawaBeforeEnd: 'Kénéya Sabatili: Hawa Konaté, la couverture de votre ménage se termine le 31/03/2026. Payez\n1 100 FCFA pour avril. Menu: *384*123#',
+  hawaLastDay: "Kénéya Sabatili: Hawa Konaté, la couverture de votre ménage se termine aujourd'hui. Payez\n1 100 FCFA pour avril. Menu: *384*123#",
+  hawaGrace: 'Kénéya Sabatili: Hawa Konaté, couverture finie le 31/03/2026. Payez\n1 100 FCFA avant le 16/04/2026 pour la garder. Menu: *384*123#',
+  moussaBeforeEnd: 'Kénéya Sabatili: Moussa Traoré, la couverture de votre ménage se termine le 30/04/2026. Payez\n1 250 FCFA pour mai. Menu: *384*123#',
 };
 
 let app: TestApp;
@@ -270,7 +270,7 @@ describe('a payment received before sending', () => {
     await bakaryPays('2000');
     const got = await delivered(BAKARY);
     expect(got).toHaveLength(1);
-    expect(got[0]).toMatch(/^Seereyasèbèn: 2 000 FCFA/);
+    expect(got[0]).toMatch(/^Seereyasèbèn:\n2 000 FCFA/);
 
     expect(sends()[0]).toMatchObject({ householdId: 3, status: 'cancelled' });
     expect(app.services.outbox.get(bakary!.outboxId!)).toMatchObject({ status: 'expired', lastError: 'cancelled: a contribution arrived before sending' });

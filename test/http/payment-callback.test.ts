@@ -74,10 +74,10 @@ const moussaWith = (field: string, value: unknown) => (ctx: Ctx) => {
 };
 
 const RECEIPT_MOUSSA = (ref: string) =>
-  `Kénéya Sabatili: recu 1 000 FCFA (frais 50 FCFA) pour Moussa T., reste 250 FCFA pour couvrir mai. Réf ${ref}`;
+  `Kénéya Sabatili: recu 1 000 FCFA (frais 50 FCFA) pour Moussa T., reste\n250 FCFA pour couvrir mai. Réf ${ref}`;
 const INSUFFICIENT_AMINATA = 'Paiement de 500 FCFA non effectué: solde Orange Money insuffisant. Il faut 550 FCFA avec les frais. Rechargez puis composez *384*123#.';
-const RECEIPT_BAKARY = (ref: string) => `Seereyasèbèn: 2 000 FCFA sòròla (musaka 100 FCFA) Bakary D. ye. Lakanalen fo 30/04/2026. Réf ${ref}. Lakanali: *384*123*1#`;
-const EXPIRED_HAWA = "Paiement de 1 100 FCFA non confirmé à temps. Rien n'a été débité. Composez *384*123# pour réessayer.";
+const RECEIPT_BAKARY = (ref: string) => `Seereyasèbèn:\n2 000 FCFA sòròla (musaka 100 FCFA) Bakary D. ye. Lakanalen fo 30/04/2026. Réf ${ref}. Lakanali: *384*123*1#`;
+const EXPIRED_HAWA = "Paiement de\n1 100 FCFA non confirmé à temps. Rien n'a été débité. Composez *384*123# pour réessayer.";
 const RECEIPT_HAWA = (ref: string) => `Recu 1 100 FCFA (frais 100 FCFA) pour Hawa K., ménage couvert jusqu'au 30/04/2026. Réf ${ref}. Couverture: *384*123*1#`;
 
 const rows: Row[] = [

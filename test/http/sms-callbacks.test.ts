@@ -244,7 +244,7 @@ const inbound = (id: string, from: string, text: string, over: Form = {}): Form 
   ...over,
 });
 
-const MOUSSA_COVERAGE = "Kénéya Sabatili: Moussa Traoré, votre ménage (5 pers.) est couvert jusqu'au 30/04/2026. Reste 1 250 FCFA pour mai. Menu: *384*123#";
+const MOUSSA_COVERAGE = "Kénéya Sabatili: Moussa Traoré, votre ménage (5 pers.) est couvert jusqu'au 30/04/2026. Reste\n1 250 FCFA pour mai. Menu: *384*123#";
 const HELP = "Kénéya Sabatili. Envoyez: SOLDE (couverture), APPELEZ (UTM vous appelle), STOP (plus d'alertes), ALERTES (les reprendre). Couverture: *384*123*1#";
 const JOIN = "Kénéya Sabatili: ce numéro n'est pas inscrit. La mutuelle paie une grande part de vos soins. Composez *384*123# pour savoir comment adhérer.";
 

@@ -37,8 +37,10 @@ describe('the logs', () => {
     for (const msg of ['office: login refused', 'office: login', 'orange simulator: payment prompt', 'payments: callback', 'sms: inbound']) {
       expect(log).toContain(`"msg":"${msg}"`);
     }
+    // Timestamps are digits too: "time":1796298763742 holds 9876 by chance.
+    const logged = log.replace(/"time":\d+/g, '"time":0');
     for (const secret of [PASSWORD, 'not the password at all', '22376000001', '22376000003', '76000001', '"pin"', '9876']) {
-      expect(log, secret).not.toContain(secret);
+      expect(logged, secret).not.toContain(secret);
     }
     expect(log).toContain('+223******01');
   });

@@ -100,12 +100,12 @@ pour reprendre
 // The SMS as the phones receive them (folded to GSM-7: ɔ→ò, ɛ→è).
 const SMS = {
   receiptPartial: (ref: string) =>
-    `Kénéya Sabatili: recu 1 000 FCFA (frais 50 FCFA) pour Moussa T., reste 250 FCFA pour couvrir mai. Réf ${ref}`,
+    `Kénéya Sabatili: recu 1 000 FCFA (frais 50 FCFA) pour Moussa T., reste\n250 FCFA pour couvrir mai. Réf ${ref}`,
   receiptCovered1250: (ref: string) =>
     `Recu 1 250 FCFA (frais 100 FCFA) pour Moussa T., ménage couvert jusqu'au 31/05/2026. Réf ${ref}. Couverture: *384*123*1#`,
   insufficient500: 'Paiement de 500 FCFA non effectué: solde Orange Money insuffisant. Il faut 550 FCFA avec les frais. Rechargez puis composez *384*123#.',
   refusedBm2000: 'Sarali 2 000 FCFA ma kè: gundo nimòrò ma sòn walima sarali ma sòn. Foyi ma bò. *384*123# wele ka a segin a kan.',
-  expired1250: "Paiement de 1 250 FCFA non confirmé à temps. Rien n'a été débité. Composez *384*123# pour réessayer.",
+  expired1250: "Paiement de\n1 250 FCFA non confirmé à temps. Rien n'a été débité. Composez *384*123# pour réessayer.",
 };
 
 let app: TestApp;

@@ -21,7 +21,7 @@ import { BAKARY, callbackFor, confirmPin, HOUSEHOLD, ledger, MOUSSA, paymentsOf,
 
 // GSM-7 has no lower-case ç: the handset shows c.
 const ALREADY_PAID = 'END Ce paiement est déjà recu. Le recu vous est envoyé par SMS.';
-const EXPIRED_1250 = "Paiement de 1 250 FCFA non confirmé à temps. Rien n'a été débité. Composez *384*123# pour réessayer.";
+const EXPIRED_1250 = "Paiement de\n1 250 FCFA non confirmé à temps. Rien n'a été débité. Composez *384*123# pour réessayer.";
 
 let app: TestApp;
 beforeEach(async () => {

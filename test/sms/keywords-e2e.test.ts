@@ -18,10 +18,10 @@ const UNKNOWN = '+22370123456'; // not registered
 
 // What the phones receive (folded to GSM-7: é stays, ɔ→ò, ɛ→è, ɲ→ny, ç→c, ê→e).
 const COVERAGE = {
-  moussa: "Kénéya Sabatili: Moussa Traoré, votre ménage (5 pers.) est couvert jusqu'au 30/04/2026. Reste 1 250 FCFA pour mai. Menu: *384*123#",
+  moussa: "Kénéya Sabatili: Moussa Traoré, votre ménage (5 pers.) est couvert jusqu'au 30/04/2026. Reste\n1 250 FCFA pour mai. Menu: *384*123#",
   aminata: "Kénéya Sabatili: Aminata Sangaré, votre ménage n'est pas couvert (fin le 31/07/2025). Payez 500 FCFA pour reprendre. Menu: *384*123#",
   bakary: 'Kénéya Sabatili: Bakary Diarra, i ka denbaya (mògò 6) lakanalen don fo 31/03/2026. Wari tò 2 000 FCFA awirili kama. *384*123#',
-  hawa: "Kénéya Sabatili: Hawa Konaté, votre ménage (2 pers.) est couvert jusqu'au 31/03/2026. Reste 1 100 FCFA pour avril. Menu: *384*123#",
+  hawa: "Kénéya Sabatili: Hawa Konaté, votre ménage (2 pers.) est couvert jusqu'au 31/03/2026. Reste\n1 100 FCFA pour avril. Menu: *384*123#",
 };
 const STOPPED = {
   fr: "Vous ne recevrez plus d'alertes ni d'informations. Les recus de paiement et les réponses à vos demandes restent envoyés. Envoyez ALERTES pour reprendre.",
@@ -165,14 +165,14 @@ describe('STOP and START', () => {
     expect(app.services.outbox.isOptedOut(phone)).toBe(true);
     // Reminders and campaigns are refused; a receipt still goes.
     expect(enqueueEachKind(phone)).toEqual({ reminder: 'opted-out', campaign: 'opted-out', receipt: 'queued' });
-    expect(await drainTo(phone)).toEqual(['Kénéya Sabatili: paiement de 3 500 FCFA recu.']);
+    expect(await drainTo(phone)).toEqual(['Kénéya Sabatili: paiement de\n3 500 FCFA recu.']);
 
     expect(await sms(phone, start)).toEqual([STARTED[lang]]);
     expect(app.services.outbox.isOptedOut(phone)).toBe(false);
     expect(enqueueEachKind(phone)).toEqual({ reminder: 'queued', campaign: 'queued', receipt: 'queued' });
     expect((await drainTo(phone)).sort()).toEqual([
       'Kénéya Sabatili: journée de sensibilisation samedi.',
-      'Kénéya Sabatili: paiement de 3 500 FCFA recu.',
+      'Kénéya Sabatili: paiement de\n3 500 FCFA recu.',
       'Kénéya Sabatili: votre couverture finit bientot.',
     ]);
     expect(received(phone).map((r) => r.keyword)).toEqual(['stop', 'start']);

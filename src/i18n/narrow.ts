@@ -2,8 +2,9 @@
  * How a 20-column handset lays a screen out, and what must never be cut by its wrapping.
  *
  * Handsets wrap like a word processor: at a space, and a word longer than the line is cut hard.
- * GSM-7 has no non-breaking space, so nothing we send can hold "1 250 FCFA" together: the screen's
- * wording has to put such runs where the handset will not cut them.
+ * GSM-7 has no non-breaking space, so nothing we send can hold "1 250 FCFA" together: the wording
+ * puts such runs where the handset will not cut them, and `keepUnitsWhole` breaks the line before
+ * one that real values would still push across a line end.
  */
 
 /** The narrowest handset screens UTM's members use. */
@@ -89,4 +90,53 @@ export function cutUnits(text: string, layout: { choiceLines: ReadonlySet<number
     return n;
   };
   return units(text, layout).filter((u) => lineOf(u.start) !== lineOf(u.end - 1));
+}
+
+const MAY_HOLD_UNIT = /\d/;
+
+/**
+ * `text` with a line break in place of the space before each amount or date that a `columns`-wide
+ * handset would show over two lines, so it starts the next line whole. A break costs what the
+ * space did (one septet, one character): the message's length and cost never change. A unit whose
+ * word already starts a line cannot be helped and is left as it is (`flows check` reports those).
+ */
+export function keepUnitsWhole(text: string, columns: number = NARROW_COLUMNS): string {
+  if (!MAY_HOLD_UNIT.test(text)) return text;
+  let out = text;
+  for (let from = 0; ; ) {
+    const cut = firstCutUnit(out, columns, from);
+    if (!cut) return out;
+    const space = out.lastIndexOf(' ', cut.start - 1);
+    const lineStart = out.lastIndexOf('\n', cut.start - 1);
+    if (space < 0 || space < lineStart) {
+      from = cut.end;
+      continue;
+    }
+    out = `${out.slice(0, space)}\n${out.slice(space + 1)}`;
+    from = cut.start;
+  }
+}
+
+/** The first amount or date at or after `from` that the wrap shows over two lines. */
+function firstCutUnit(text: string, columns: number, from: number): Unit | undefined {
+  const lines = wrap(text, columns);
+  const found: Unit[] = [];
+  for (const [kind, re] of [['amount', AMOUNT], ['date', DATE]] as const) {
+    for (const m of text.matchAll(re)) {
+      const start = m.index ?? 0;
+      if (start >= from) found.push({ kind, text: m[0], start, end: start + m[0].length });
+    }
+  }
+  found.sort((a, b) => a.start - b.start);
+  let line = 0;
+  const lineOf = (pos: number) => {
+    while (line + 1 < lines.length && (lines[line + 1] as WrappedLine).start <= pos) line++;
+    return line;
+  };
+  for (const u of found) {
+    const first = lineOf(u.start);
+    const last = lineOf(u.end - 1);
+    if (first !== last) return u;
+  }
+  return undefined;
 }

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { computeKpis } from '../../src/office/kpi.ts';
-import { percent2 } from '../../src/office/routes.ts';
+import { percent2 } from '../../src/office/pages/shared.ts';
 import type { TestApp } from '../support/app.ts';
 import { eachTestLoggedIn, loggedIn, type Browser } from './support.ts';
 

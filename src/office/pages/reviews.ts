@@ -1,18 +1,7 @@
-import type { Express, RequestHandler, Response } from 'express';
-import { z } from 'zod';
-import type { Clock } from '../clock.ts';
-import type { Payments, ReviewDecision } from '../payments/payments.ts';
-import type { Audit } from './audit.ts';
-import { actorOf } from './auth.ts';
-
-export interface ReviewPagesContext {
-  page: (res: Response, view: string, data: Record<string, unknown>, status?: number) => void;
-  manager: RequestHandler;
-  form: RequestHandler;
-  csrf: RequestHandler;
-  audit: Audit;
-  clock: Clock;
-}
+import type { Express } from 'express';
+import type { ReviewDecision } from '../../payments/payments.ts';
+import { actorOf } from '../auth.ts';
+import { idParam, type PageContext } from './shared.ts';
 
 /** The outcome of a decision, shown once after the redirect: fixed texts only, never text from the URL. */
 const DONE: Record<string, string> = {
@@ -21,14 +10,13 @@ const DONE: Record<string, string> = {
   gone: "Ce paiement n'attend plus de décision (un autre responsable a déjà décidé).",
 };
 
-const idParam = z.coerce.number().int().positive();
-
 /**
- * Payments the operator reported as successful with another amount or another paying phone than
+ * `/admin/reviews`: payments the operator reported as successful with another amount or another paying phone than
  * the payment's (status `review`): nothing was credited. A manager sees both sides and credits the
  * operator's amount or refuses; the decision and its audit row commit together.
  */
-export function reviewPages(app: Express, c: ReviewPagesContext, payments: Payments): void {
+export function reviewPages(app: Express, c: PageContext): void {
+  const { payments } = c;
   app.get('/admin/reviews', c.manager, (req, res) => {
     const done = typeof req.query.done === 'string' ? DONE[req.query.done] : undefined;
     c.page(res, 'reviews', { title: 'Paiements à vérifier', items: payments.inReview(), done });

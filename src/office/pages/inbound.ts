@@ -1,11 +1,6 @@
-import type { Express, RequestHandler, Response } from 'express';
+import type { Express } from 'express';
 import { z } from 'zod';
-import type { InboundHandler } from '../sms/inbound.ts';
-
-export interface InboundPagesContext {
-  page: (res: Response, view: string, data: Record<string, unknown>, status?: number) => void;
-  officer: RequestHandler;
-}
+import type { PageContext } from './shared.ts';
 
 const query = z.object({
   phone: z
@@ -18,11 +13,12 @@ const query = z.object({
 });
 
 /**
- * Texts members (or anyone) sent to UTM's number, newest first, with whether sabatili answered and
+ * `/admin/inbound`: texts members (or anyone) sent to UTM's number, newest first, with whether sabatili answered and
  * why not (the per-sender limit, a number abroad, a fixed line): what the SMS cost limits leave to
  * staff is read here.
  */
-export function inboundPages(app: Express, c: InboundPagesContext, inbound: Pick<InboundHandler, 'recent'>): void {
+export function inboundPages(app: Express, c: PageContext): void {
+  const { inbound } = c;
   app.get('/admin/inbound', c.officer, (req, res) => {
     const q = query.safeParse(req.query);
     const filter = q.success ? q.data : {};

@@ -1,25 +1,11 @@
-import { parseDayTime } from './dates.ts';
-import type { Express, RequestHandler, Response } from 'express';
-import { CampaignError, type Campaigns } from '../campaigns/campaigns.ts';
-import { COVERAGE_STATUSES } from '../campaigns/audience.ts';
-import { PLACEHOLDERS } from '../campaigns/render.ts';
-import type { Clock } from '../clock.ts';
-import type { Logger } from '../log.ts';
-import type { Audit } from './audit.ts';
-import { actorOf } from './auth.ts';
-import { flashOf, withFlash, type Flash, type FlashCode } from './flash.ts';
-
-export interface CampaignPagesContext {
-  page: (res: Response, view: string, data: Record<string, unknown>, status?: number) => void;
-  manager: RequestHandler;
-  form: RequestHandler;
-  csrf: RequestHandler;
-  notFound: (res: Response, what: string) => void;
-  districts: () => Array<{ district: string; mutuelles: Array<{ id: string; name: string }> }>;
-  audit: Audit;
-  clock: Clock;
-  logger: Logger;
-}
+import { parseDayTime } from '../dates.ts';
+import type { Express, Response } from 'express';
+import { CampaignError } from '../../campaigns/campaigns.ts';
+import { COVERAGE_STATUSES } from '../../campaigns/audience.ts';
+import { PLACEHOLDERS } from '../../campaigns/render.ts';
+import { actorOf } from '../auth.ts';
+import { flashOf, withFlash, type Flash, type FlashCode } from '../flash.ts';
+import type { PageContext } from './shared.ts';
 
 type Body = Record<string, string | string[] | undefined>;
 
@@ -55,11 +41,12 @@ export function campaignInput(b: Body): Record<string, unknown> {
 }
 
 /**
- * Campaigns in the console, for managers, on top of the campaign service the admin API uses:
+ * `/admin/campaigns`: campaigns in the console, for managers, on top of the campaign service the admin API uses:
  * create with audience filters, preview, a test to one phone, send, pause, resume, cancel with the
  * progress updating itself, and the results with conversions.
  */
-export function campaignPages(app: Express, c: CampaignPagesContext, campaigns: Campaigns): void {
+export function campaignPages(app: Express, c: PageContext): void {
+  const { campaigns } = c;
   const formPage = (res: Response, values: Body, error: string | null, status = 200) =>
     c.page(res, 'campaign-form', {
       title: 'Nouvelle campagne', values, error, districts: c.districts(), coverageStatuses: COVERAGE_STATUSES, placeholders: PLACEHOLDERS,

@@ -1,0 +1,174 @@
+/**
+ * The simulated operator's callbacks: each ended payment's signed `PaymentCallback` posted to the
+ * callback URL of its request, asynchronously, retried with backoff on a non-2xx answer or a
+ * network error, each attempt recorded; those a stopped process never delivered are sent again.
+ */
+import type { Clock } from '../../clock.ts';
+import type { SimulatedOperatorStore } from '../../db/simulator.ts';
+import type { Logger } from '../../log.ts';
+import type { PaymentCallback } from '../port.ts';
+import { SIGNATURE_HEADER, sign } from '../signature.ts';
+import type { Ended, FailureReason } from './prompts.ts';
+
+export const CALLBACK_STATUS = { succeeded: 'SUCCESS', failed: 'FAILED', expired: 'EXPIRED' } as const;
+
+export interface CallbackOptions {
+  /** The HMAC key of the signature header. */
+  secret: string;
+  /** First retry delay; doubles each attempt. */
+  retryMs: number;
+  /** Attempts per delivery before giving up. */
+  maxAttempts: number;
+  /** How long one POST may take. */
+  timeoutMs: number;
+  /** Delay before the first delivery (still asynchronous at 0). */
+  delayMs: number;
+  /** Read when a payment ends: deliver its callback twice (the second after the first was acknowledged). */
+  duplicateCallbacks?: (() => boolean) | undefined;
+}
+
+export function createCallbackSender(store: SimulatedOperatorStore, clock: Clock, logger: Logger, opts: CallbackOptions) {
+  const { retryMs, maxAttempts, timeoutMs, delayMs } = opts;
+  const chains = new Set<Promise<void>>();
+  const delivering = new Set<string>();
+  const sleepers = new Map<NodeJS.Timeout, () => void>();
+  let closed = false;
+
+  function sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(() => {
+        sleepers.delete(t);
+        resolve();
+      }, ms);
+      sleepers.set(t, resolve);
+    });
+  }
+
+  /** The callback of an ended payment, stamped with the moment it is signed (each retry afresh). */
+  function callbackBody(e: Ended, sentMs: number): string {
+    const cb: PaymentCallback = {
+      txnId: e.txn.txn_id,
+      reference: e.txn.merchant_reference,
+      status: CALLBACK_STATUS[e.status],
+      reason: e.reason,
+      amount: e.txn.amount,
+      fee: e.txn.fee,
+      msisdn: e.txn.msisdn,
+      balance: e.balance,
+      timestamp: new Date(sentMs).toISOString(),
+    };
+    return JSON.stringify(cb);
+  }
+
+  function record(txnId: string, ok: boolean): void {
+    try {
+      store.recordAttempt(txnId, ok);
+    } catch (err) {
+      logger.error({ err, txnId }, 'orange simulator: callback attempt not recorded');
+    }
+  }
+
+  async function post(url: string, body: string, signature: string): Promise<string | null> {
+    try {
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: signature },
+        body,
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+      await res.arrayBuffer().catch(() => undefined);
+      return res.ok ? null : `HTTP ${res.status}`;
+    } catch (err) {
+      return err instanceof Error ? err.message : String(err);
+    }
+  }
+
+  async function deliver(e: Ended, copies: number): Promise<void> {
+    const txnId = e.txn.txn_id;
+    for (let copy = 1; copy <= copies; copy++) {
+      let wait = copy === 1 ? delayMs : 0;
+      for (let attempt = 1; ; attempt++) {
+        await sleep(wait);
+        if (closed) return;
+        const body = callbackBody(e, clock.now().getTime());
+        const failure = await post(e.txn.callback_url, body, sign(body, opts.secret));
+        record(txnId, failure === null);
+        if (closed) return;
+        if (failure === null) {
+          logger.debug({ txnId, attempt, copy }, 'orange simulator: callback delivered');
+          break;
+        }
+        if (attempt >= maxAttempts) {
+          logger.error({ txnId, attempts: attempt, failure }, 'orange simulator: callback abandoned');
+          return;
+        }
+        wait = retryMs * 2 ** (attempt - 1);
+        logger.warn({ txnId, attempt, failure, retryInMs: wait }, 'orange simulator: callback failed, will retry');
+      }
+    }
+  }
+
+  /** Schedules the callback of an ended payment (once per payment at a time). */
+  function send(e: Ended): void {
+    const txnId = e.txn.txn_id;
+    if (closed || delivering.has(txnId)) return;
+    const copies = opts.duplicateCallbacks?.() ? 2 : 1;
+    delivering.add(txnId);
+    const chain: Promise<void> = deliver(e, copies)
+      .catch((err: unknown) => logger.error({ err, txnId }, 'orange simulator: callback delivery crashed'))
+      .finally(() => {
+        delivering.delete(txnId);
+        chains.delete(chain);
+      });
+    chains.add(chain);
+  }
+
+  return {
+    send,
+
+    /**
+     * Callbacks of ended payments never acknowledged (the process stopped before delivering them):
+     * sent again, with the wallet's current balance. Returns how many were scheduled.
+     */
+    resume(): number {
+      let n = 0;
+      for (const txn of store.undelivered(maxAttempts)) {
+        if (delivering.has(txn.txn_id) || txn.status === 'pending') continue;
+        const wallet = store.wallet(txn.msisdn);
+        send({
+          txn,
+          status: txn.status,
+          reason: (txn.reason ?? undefined) as FailureReason | undefined,
+          balance: wallet?.balance ?? 0,
+          decidedMs: txn.decided_ms ?? clock.now().getTime(),
+        });
+        n++;
+      }
+      return n;
+    },
+
+    /** Deliveries scheduled or in flight (retries included). */
+    pending(): number {
+      return chains.size;
+    },
+
+    /** Resolves once every scheduled callback was delivered or abandoned. */
+    async flush(): Promise<void> {
+      while (chains.size) await Promise.allSettled([...chains]);
+    },
+
+    /** Cancels the callbacks not yet sent; nothing is scheduled afterwards. */
+    close(): void {
+      closed = true;
+      for (const [t, resolve] of sleepers) {
+        clearTimeout(t);
+        resolve();
+      }
+      sleepers.clear();
+    },
+
+    get closed(): boolean {
+      return closed;
+    },
+  };
+}

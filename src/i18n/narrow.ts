@@ -92,51 +92,45 @@ export function cutUnits(text: string, layout: { choiceLines: ReadonlySet<number
   return units(text, layout).filter((u) => lineOf(u.start) !== lineOf(u.end - 1));
 }
 
-const MAY_HOLD_UNIT = /\d/;
-
 /**
- * `text` with a line break in place of the space before each amount or date that a `columns`-wide
- * handset would show over two lines, so it starts the next line whole. A break costs what the
- * space did (one septet, one character): the message's length and cost never change. A unit whose
- * word already starts a line cannot be helped and is left as it is (`flows check` reports those).
+ * `text` with a line break in place of the space before each amount that a `columns`-wide handset
+ * would show over two lines, so that it starts the next line whole. A break costs what the space
+ * did (one septet, one character): the message's length and cost never change. Only amounts need
+ * it: their digit groups and currency are words a wrap can part, while a date is one word that it
+ * moves whole. An amount whose word already starts a line cannot be helped and is left as it is
+ * (`flows check` reports those).
  */
 export function keepUnitsWhole(text: string, columns: number = NARROW_COLUMNS): string {
-  if (!MAY_HOLD_UNIT.test(text)) return text;
-  let out = text;
-  for (let from = 0; ; ) {
-    const cut = firstCutUnit(out, columns, from);
-    if (!cut) return out;
-    const space = out.lastIndexOf(' ', cut.start - 1);
-    const lineStart = out.lastIndexOf('\n', cut.start - 1);
-    if (space < 0 || space < lineStart) {
-      from = cut.end;
-      continue;
+  // An amount on a line the handset shows whole is never cut: most screens end here.
+  if (!text.includes(' FCFA') || text.split('\n').every((line) => line.length <= columns || !line.includes(' FCFA'))) return text;
+  const breaks: number[] = [];
+  let offset = 0;
+  for (const line of text.split('\n')) {
+    const amounts = [...line.matchAll(AMOUNT)].map((m) => ({ start: m.index ?? 0, end: (m.index ?? 0) + m[0].length }));
+    let next = 0;
+    // The greedy wrap of `wrap`, word by word: `column` is the length of the handset's current line.
+    let column = 0;
+    for (const m of line.matchAll(/[^ ]+/g)) {
+      const at = m.index ?? 0;
+      const length = m[0].length;
+      while (next < amounts.length && (amounts[next] as { start: number }).start < at) next++;
+      const amount = amounts[next];
+      if (amount && amount.start < at + length && column > 0) {
+        // The wrap keeps this word on the line but not the rest of the amount: it would cut it.
+        const runEnd = line.indexOf(' ', amount.end);
+        const run = (runEnd < 0 ? line.length : runEnd) - at;
+        if (column + 1 + length <= columns && column + 1 + run > columns && run <= columns) {
+          breaks.push(offset + at - 1);
+          column = 0;
+        }
+      }
+      if (column > 0 && column + 1 + length <= columns) column += 1 + length;
+      else column = length > columns ? ((length - 1) % columns) + 1 : length;
     }
-    out = `${out.slice(0, space)}\n${out.slice(space + 1)}`;
-    from = cut.start;
+    offset += line.length + 1;
   }
-}
-
-/** The first amount or date at or after `from` that the wrap shows over two lines. */
-function firstCutUnit(text: string, columns: number, from: number): Unit | undefined {
-  const lines = wrap(text, columns);
-  const found: Unit[] = [];
-  for (const [kind, re] of [['amount', AMOUNT], ['date', DATE]] as const) {
-    for (const m of text.matchAll(re)) {
-      const start = m.index ?? 0;
-      if (start >= from) found.push({ kind, text: m[0], start, end: start + m[0].length });
-    }
-  }
-  found.sort((a, b) => a.start - b.start);
-  let line = 0;
-  const lineOf = (pos: number) => {
-    while (line + 1 < lines.length && (lines[line + 1] as WrappedLine).start <= pos) line++;
-    return line;
-  };
-  for (const u of found) {
-    const first = lineOf(u.start);
-    const last = lineOf(u.end - 1);
-    if (first !== last) return u;
-  }
-  return undefined;
+  if (breaks.length === 0) return text;
+  const out = text.split('');
+  for (const at of breaks) out[at] = '\n';
+  return out.join('');
 }

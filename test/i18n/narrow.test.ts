@@ -25,7 +25,7 @@ const values: fc.Arbitrary<Record<Kind, ParamValue>> = fc.record({
 });
 
 describe('keepUnitsWhole', () => {
-  it('breaks the line before an amount or a date that a 20-column handset would cut, and nowhere else', () => {
+  it('breaks the line before an amount that a 20-column handset would cut, and nowhere else', () => {
     expect(keepUnitsWhole('Payez maintenant 1 250 FCFA')).toBe('Payez maintenant\n1 250 FCFA');
     // A date is one word: the wrap moves it whole.
     expect(keepUnitsWhole('Couverture finie le 31/12/2026.')).toBe('Couverture finie le 31/12/2026.');
@@ -39,7 +39,7 @@ describe('keepUnitsWhole', () => {
     expect(keepUnitsWhole(stuck)).toBe(stuck);
   });
 
-  it('lays every SMS of both catalogs out whole for any values, at the same length and cost', () => {
+  it('lays every SMS of both catalogs out whole for any values, at the same length and cost, breaking only where needed', () => {
     const catalogs = loadCatalogs();
     const sms = [...catalogs.fr.keys()].filter((k) => k.startsWith('sms.'));
     expect(sms.length).toBeGreaterThan(20);
@@ -55,6 +55,10 @@ describe('keepUnitsWhole', () => {
             expect(laid.length).toBe(text.length);
             expect(septets(laid)).toBe(septets(text));
             expect(laid.replace(/\n/g, ' ')).toBe(text.replace(/\n/g, ' '));
+            // Each break it made is needed: a space there again, and the handset cuts an amount.
+            for (let i = 0; i < laid.length; i++) {
+              if (laid[i] === '\n' && text[i] === ' ') expect(cut(`${laid.slice(0, i)} ${laid.slice(i + 1)}`)).not.toEqual([]);
+            }
           }
         }
       }),

@@ -101,36 +101,54 @@ export function cutUnits(text: string, layout: { choiceLines: ReadonlySet<number
  * (`flows check` reports those).
  */
 export function keepUnitsWhole(text: string, columns: number = NARROW_COLUMNS): string {
-  // An amount on a line the handset shows whole is never cut: most screens end here.
-  if (!text.includes(' FCFA') || text.split('\n').every((line) => line.length <= columns || !line.includes(' FCFA'))) return text;
-  const breaks: number[] = [];
-  let offset = 0;
-  for (const line of text.split('\n')) {
-    const amounts = [...line.matchAll(AMOUNT)].map((m) => ({ start: m.index ?? 0, end: (m.index ?? 0) + m[0].length }));
-    let next = 0;
-    // The greedy wrap of `wrap`, word by word: `column` is the length of the handset's current line.
-    let column = 0;
-    for (const m of line.matchAll(/[^ ]+/g)) {
-      const at = m.index ?? 0;
-      const length = m[0].length;
-      while (next < amounts.length && (amounts[next] as { start: number }).start < at) next++;
-      const amount = amounts[next];
-      if (amount && amount.start < at + length && column > 0) {
-        // The wrap keeps this word on the line but not the rest of the amount: it would cut it.
-        const runEnd = line.indexOf(' ', amount.end);
-        const run = (runEnd < 0 ? line.length : runEnd) - at;
-        if (column + 1 + length <= columns && column + 1 + run > columns && run <= columns) {
-          breaks.push(offset + at - 1);
-          column = 0;
-        }
-      }
-      if (column > 0 && column + 1 + length <= columns) column += 1 + length;
-      else column = length > columns ? ((length - 1) % columns) + 1 : length;
-    }
-    offset += line.length + 1;
+  if (!text.includes(' FCFA')) return text;
+  let out = text;
+  let lineStart = 0;
+  while (lineStart <= text.length) {
+    let lineEnd = text.indexOf('\n', lineStart);
+    if (lineEnd < 0) lineEnd = text.length;
+    // An amount on a line the handset shows whole is never cut: most screens stop here.
+    if (lineEnd - lineStart > columns) out = keepLineAmounts(text, out, lineStart, lineEnd, columns);
+    lineStart = lineEnd + 1;
   }
-  if (breaks.length === 0) return text;
-  const out = text.split('');
-  for (const at of breaks) out[at] = '\n';
-  return out.join('');
+  return out;
+}
+
+/** One line of `text` (from `start` to `end`) through the greedy wrap of `wrap`, word by word; breaks written into `out`. */
+function keepLineAmounts(text: string, out: string, start: number, end: number, columns: number): string {
+  AMOUNT.lastIndex = start;
+  let amount = nextAmount(text, end);
+  // The length of the handset's current line.
+  let column = 0;
+  let at = start;
+  while (at < end) {
+    if (text.charCodeAt(at) === 32) {
+      at++;
+      continue;
+    }
+    let wordEnd = text.indexOf(' ', at);
+    if (wordEnd < 0 || wordEnd > end) wordEnd = end;
+    const length = wordEnd - at;
+    while (amount && amount.start < at) amount = nextAmount(text, end);
+    if (amount && amount.start < wordEnd && column > 0 && column + 1 + length <= columns) {
+      // The wrap keeps this word on the line: the rest of the amount must fit there too, or it starts the next line.
+      let runEnd = text.indexOf(' ', amount.end);
+      if (runEnd < 0 || runEnd > end) runEnd = end;
+      const run = runEnd - at;
+      if (column + 1 + run > columns && run <= columns) {
+        out = `${out.slice(0, at - 1)}\n${out.slice(at)}`;
+        column = 0;
+      }
+    }
+    if (column > 0 && column + 1 + length <= columns) column += 1 + length;
+    else column = length > columns ? ((length - 1) % columns) + 1 : length;
+    at = wordEnd;
+  }
+  return out;
+}
+
+function nextAmount(text: string, end: number): { start: number; end: number } | null {
+  const m = AMOUNT.exec(text);
+  if (!m || m.index >= end) return null;
+  return { start: m.index, end: m.index + m[0].length };
 }

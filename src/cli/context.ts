@@ -96,8 +96,9 @@ export type Handler<A extends unknown[]> = (cli: Cli, ...args: A) => number | vo
 
 /**
  * Runs one command's handler and answers its exit code: 0, what the handler returns, 2 for a
- * refusal, 1 for a configuration the server cannot start with. Audited commands leave a row
- * `cli.run` once they have run.
+ * refusal, 1 for a configuration the server cannot start with. Anything else is a bug and rejects,
+ * once the services are closed: the binary then exits 1 with its stack (Node's own handling, which
+ * also ends a server left half started). Audited commands leave a row `cli.run` once they have run.
  */
 export async function execute<A extends unknown[]>(
   io: Io,

@@ -77,6 +77,16 @@ export function bugReply(logger: Logger, req: IncomingMessage, err: unknown, ids
   return { status: 500, body: `Internal error (ref ${ref})\n` };
 }
 
+/**
+ * A router's last middleware where the routes answer text/plain (the simulator's APIs): a refusal →
+ * its text/plain 4xx, so the router answers alike on any app; anything else goes on to errorHandler.
+ */
+export const plainRefusals: ErrorRequestHandler = (err, _req, res, next) => {
+  const refusal = asRefusal(err);
+  if (!refusal || res.headersSent) return next(err);
+  writePlain(res, plainRefusal(refusal.message, refusal.status));
+};
+
 /** The app's last middleware: a refusal → its text/plain 4xx; anything else → bugReply's 500. */
 export function errorHandler(deps: { logger: Logger; ids?: IdSource }): ErrorRequestHandler {
   return (err, req, res, _next) => {

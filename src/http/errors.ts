@@ -25,17 +25,12 @@ export function writePlain(res: ServerResponse, reply: PlainReply): void {
   res.end(reply.body);
 }
 
-/** The text/plain refusal, for a route that answers it itself rather than throwing. */
-export function badRequest(res: Response, message: string, status = 400): void {
-  res.status(status).type('text/plain').send(`Bad request: ${message}\n`);
-}
-
 /** The admin API's error answer: JSON like its answers, `{ error, ...extra }`. */
 export function jsonError(res: Response, status: number, error: string, extra: Readonly<Record<string, unknown>> = {}): void {
   res.status(status).json({ error, ...extra });
 }
 
-export function describeZodError(error: ZodError): string {
+function describeZodError(error: ZodError): string {
   return error.issues
     .map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message))
     .join('; ');

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import express, { type Express } from 'express';
 import { z } from 'zod';
 import type { Clock } from '../clock.ts';
-import { badRequest, parse } from '../http/errors.ts';
+import { parse, plainRefusal, writePlain } from '../http/errors.ts';
 import { withGatewayKey } from '../http/gateway-key.ts';
 import { e164 } from '../http/form.ts';
 import type { SimulatorSms } from './sms.ts';
@@ -23,7 +23,7 @@ export function simulatorRoutes(app: Express, deps: { sms: SimulatorSms; clock: 
   app.post('/simulator/api/sms', express.json({ limit: '8kb' }), async (req, res) => {
     const b = parse(inboundBody, req.body);
     const url = deps.selfUrl();
-    if (!url) return badRequest(res, 'the server is not listening yet', 503);
+    if (!url) return writePlain(res, plainRefusal('the server is not listening yet', 503));
     const id = `SIMIN-${randomBytes(6).toString('hex')}`;
     const gateway = await fetch(withGatewayKey(`${url}/sms/inbound`, deps.gatewayKey), {
       method: 'POST',

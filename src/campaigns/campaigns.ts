@@ -28,6 +28,7 @@ import { bamakoDay, type Clock } from '../clock.ts';
 import { createCampaignStore, type CampaignRow, type CampaignState, type CampaignStore, type RecipientRow } from '../db/campaigns.ts';
 import type { Db } from '../db/connection.ts';
 import { createHouseholdStore } from '../db/households.ts';
+import { fieldOf, Refusal } from '../domain/refusal.ts';
 import { LANGUAGES, type Language } from '../i18n/catalog.ts';
 import { formatDate, formatMoney } from '../i18n/format.ts';
 import { DEFAULT_VALIDITY_MS, type Assessment, type CheckedSms, type NewSms, type Outbox } from '../sms/outbox.ts';
@@ -45,14 +46,10 @@ export const BACKGROUND_CHUNK = 250;
 
 export type { CampaignState };
 
-/** A refused request, with the HTTP status that fits it (the CLI exits 2 on these). */
-export class CampaignError extends Error {
-  constructor(
-    message: string,
-    readonly status: 400 | 404 | 409,
-    readonly details: Record<string, unknown> = {},
-  ) {
-    super(message);
+/** A refused campaign request, with the HTTP status that fits it; the field is the one its message starts with. */
+export class CampaignError extends Refusal {
+  constructor(message: string, status: 400 | 404 | 409, details: Record<string, unknown> = {}) {
+    super(message, fieldOf(message), status, details);
   }
 }
 

@@ -1,6 +1,8 @@
 // A campaign message is written by UTM's staff with named placeholders; every message, preview
 // sample and test send goes through render(), so what is previewed is what is sent.
 
+import { Refusal } from '../domain/refusal.ts';
+
 /** The placeholders a campaign message may use, and what each becomes. */
 export const PLACEHOLDERS = {
   prenom: "the adherent's first name",
@@ -15,7 +17,8 @@ export type PlaceholderValues = Record<Placeholder, string>;
 
 const PLACEHOLDER = /\{([^{}]*)\}/g;
 
-export class TemplateError extends Error {}
+/** A message naming a placeholder that does not exist. */
+export class TemplateError extends Refusal {}
 
 /** Throws a TemplateError naming each unknown placeholder and listing the valid ones. */
 export function checkTemplate(text: string): void {

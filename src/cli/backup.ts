@@ -1,6 +1,7 @@
 import { existsSync, renameSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Db } from '../db/connection.ts';
+import { Refusal } from '../domain/refusal.ts';
 import type { Cli } from './context.ts';
 
 export interface BackupResult {
@@ -21,9 +22,9 @@ export async function backupDatabase(
   opts: { force?: boolean; onProgress?: (copied: number, total: number) => void } = {},
 ): Promise<BackupResult> {
   // SQLite would say only "unable to open database file".
-  if (!existsSync(dirname(file))) throw new RangeError(`${dirname(file)}: no such folder; create it first`);
+  if (!existsSync(dirname(file))) throw new Refusal(`${dirname(file)}: no such folder; create it first`, 'file');
   if (existsSync(file) && !opts.force) {
-    throw new RangeError(`${file} exists: choose another name, or add --force to overwrite it`);
+    throw new Refusal(`${file} exists: choose another name, or add --force to overwrite it`, 'file', 409);
   }
   const partial = `${file}.partial`;
   rmSync(partial, { force: true });

@@ -1,9 +1,8 @@
 import { userInfo } from 'node:os';
-import { CampaignError } from '../campaigns/campaigns.ts';
 import { systemClock, type Clock } from '../clock.ts';
 import { ConfigError, loadConfig, type Config } from '../config.ts';
+import { isRefusal } from '../domain/refusal.ts';
 import { createLogger, type Logger } from '../log.ts';
-import { StaffError } from '../office/staff.ts';
 import { ListenError } from '../server.ts';
 import { createServices, type Services } from '../services.ts';
 
@@ -84,24 +83,22 @@ export class Cli {
 }
 
 /**
- * What the person typing the command got wrong (exit code 2, the message without a stack trace),
- * as opposed to a bug (thrown on: exit code 1 with its stack).
+ * What the person typing the command got wrong, a Refusal (exit code 2: its message and the lines
+ * at fault, without a stack trace), as opposed to a bug (thrown on: exit code 1 with its stack).
  */
 function refusal(err: unknown): string[] | null {
-  if (err instanceof CampaignError) {
-    const lines = (err.details.errors as Array<{ line: number; message: string }> | undefined) ?? [];
-    return [err.message, ...lines.map((e) => `  line ${e.line}: ${e.message}`)];
-  }
-  if (err instanceof RangeError || err instanceof StaffError) return [err.message];
-  return null;
+  if (!isRefusal(err)) return null;
+  const lines = (err.details.errors as Array<{ line: number; message: string }> | undefined) ?? [];
+  return [err.message, ...lines.map((e) => `  line ${e.line}: ${e.message}`)];
 }
 
 export type Handler<A extends unknown[]> = (cli: Cli, ...args: A) => number | void | Promise<number | void>;
 
 /**
  * Runs one command's handler and answers its exit code: 0, what the handler returns, 2 for a
- * refusal, 1 for a configuration the server cannot start with. Audited commands leave a row
- * `cli.run` once they have run.
+ * refusal, 1 for a configuration the server cannot start with. Anything else is a bug and rejects,
+ * once the services are closed: the binary then exits 1 with its stack (Node's own handling, which
+ * also ends a server left half started). Audited commands leave a row `cli.run` once they have run.
  */
 export async function execute<A extends unknown[]>(
   io: Io,

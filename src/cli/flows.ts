@@ -1,4 +1,5 @@
 import { readFileSync, writeFileSync } from 'node:fs';
+import { Refusal } from '../domain/refusal.ts';
 import { isLanguage, loadCatalogs } from '../i18n/catalog.ts';
 import { checkFlows } from '../ussd/check.ts';
 import { storyboard } from '../ussd/storyboard.ts';
@@ -7,7 +8,7 @@ import type { Cli } from './context.ts';
 
 /** `sabatili flows print FLOW --lang fr|bm`: the flow's storyboard. */
 export function print(cli: Cli, flow: string, opts: { lang: string }): number {
-  if (!isLanguage(opts.lang)) throw new RangeError(`--lang ${opts.lang}: fr or bm`);
+  if (!isLanguage(opts.lang)) throw new Refusal(`--lang ${opts.lang}: fr or bm`, 'lang');
   cli.print(storyboard(flow, opts.lang, loadCatalogs()));
   return 0;
 }

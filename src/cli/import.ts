@@ -2,8 +2,9 @@ import { statSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
 import { SingleBar, Presets } from 'cli-progress';
 import { bamakoDay } from '../clock.ts';
+import { Refusal } from '../domain/refusal.ts';
 import { cliActor, type Cli } from './context.ts';
-import { forgetImport, ImportFileError, previewImport, runImport, type ImportPreview } from '../office/import.ts';
+import { forgetImport, previewImport, runImport, type ImportPreview } from '../office/import.ts';
 
 export function formatPreview(p: ImportPreview, done: boolean): string {
   const lines = [
@@ -58,8 +59,7 @@ export async function members(cli: Cli, file: string, o: { yes?: boolean; check?
     cli.print(formatPreview(done, true));
     return 0;
   } catch (err) {
-    if (!(err instanceof ImportFileError) && (err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    cli.warn(err instanceof ImportFileError ? err.message : `${file}: no such file`);
-    return 2;
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new Refusal(`${file}: no such file`, 'file', 404);
+    throw err;
   }
 }

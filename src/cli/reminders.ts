@@ -1,13 +1,14 @@
 import type { ReminderEntry, ReminderRun } from '../campaigns/reminders.ts';
 import { bamakoInstant, ManualClock, systemClock } from '../clock.ts';
 import { isLocalDate } from '../domain/dates.ts';
+import { Refusal } from '../domain/refusal.ts';
 import type { SendingHours } from '../domain/reminders.ts';
 import { formatDate, formatDateTime } from '../i18n/format.ts';
 import type { Cli } from './context.ts';
 
 /**
  * `--at`: a day (the job as it runs when that day's sending hours open) or an ISO date-time.
- * A RangeError, so the command exits with code 2.
+ * A Refusal, so the command exits with code 2.
  */
 export function parseAt(value: string, startHour: number): Date {
   const day = value.slice(0, 10);
@@ -16,8 +17,9 @@ export function parseAt(value: string, startHour: number): Date {
     const t = value[10] === 'T' ? Date.parse(value) : Number.NaN;
     if (!Number.isNaN(t)) return new Date(t);
   }
-  throw new RangeError(
+  throw new Refusal(
     `--at: ${JSON.stringify(value)} is not a date; give YYYY-MM-DD (when that day's sending hours open) or an ISO date-time such as 2026-04-23T09:00:00Z`,
+    'at',
   );
 }
 

@@ -1,4 +1,5 @@
-import { StaffError, type Role } from '../office/staff.ts';
+import { Refusal } from '../domain/refusal.ts';
+import { PasswordError, type Role } from '../office/staff.ts';
 import { cliActor, type Cli } from './context.ts';
 
 /** The whole of standard input (a password piped in by a script), without its final newline. */
@@ -28,7 +29,7 @@ async function promptPassword(cli: Cli): Promise<string> {
           }
           if (ch === '\u0003') {
             stdin.setRawMode?.(false);
-            return reject(new StaffError('cancelled'));
+            return reject(new Refusal('cancelled'));
           }
           typed = ch === '\u007f' ? typed.slice(0, -1) : typed + ch;
         }
@@ -36,7 +37,7 @@ async function promptPassword(cli: Cli): Promise<string> {
       stdin.on('data', onData);
     });
   const first = await ask('Password (12 characters or more, not a common one, without the email): ');
-  if ((await ask('Again: ')) !== first) throw new StaffError('password: the two entries differ');
+  if ((await ask('Again: ')) !== first) throw new PasswordError('mismatch');
   return first;
 }
 

@@ -1,4 +1,4 @@
-import express, { type NextFunction, type Request, type Response } from 'express';
+import express from 'express';
 import type { Services } from '../services.ts';
 import { createFakeAtGateway } from '../simulator/fake-at-gateway.ts';
 import { simulatorRoutes } from '../simulator/routes.ts';
@@ -8,7 +8,7 @@ import { walletRoutes } from '../simulator/wallet-routes.ts';
 import { officeRoutes } from '../office/routes.ts';
 import { adminRoutes } from './admin.ts';
 import { campaignRoutes } from './campaigns.ts';
-import { badRequest } from './errors.ts';
+import { errorHandler } from './errors.ts';
 import { GATEWAY_PREFIXES, gatewayGuard } from './gateway-key.ts';
 import { healthHandler } from './health.ts';
 import { createKpiSource, kpiRoutes } from './kpi.ts';
@@ -68,14 +68,6 @@ export function createApp(s: Services): express.Express {
   app.use((req, res) => {
     res.status(404).type('text/plain').send(`Not found: ${req.method} ${req.path}\n`);
   });
-  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    // Body parsers report an oversized or unreadable body with its 4xx status.
-    const status = (err as { status?: unknown }).status;
-    if (typeof status === 'number' && status >= 400 && status < 500) {
-      return badRequest(res, (err as Error).message || 'unreadable body', status);
-    }
-    s.logger.error({ err }, 'http: unhandled error');
-    res.status(500).type('text/plain').send('Internal error\n');
-  });
+  app.use(errorHandler({ logger: s.logger }));
   return app;
 }

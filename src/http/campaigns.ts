@@ -1,11 +1,12 @@
 import express, { type Express, type Request, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
-import { CampaignError, type Campaigns } from '../campaigns/campaigns.ts';
+import type { Campaigns } from '../campaigns/campaigns.ts';
 import { PLACEHOLDERS } from '../campaigns/render.ts';
+import { Refusal } from '../domain/refusal.ts';
 import { LANGUAGES } from '../i18n/catalog.ts';
 import type { Logger } from '../log.ts';
 import { requireAdminToken, type ApiAudit } from './admin.ts';
-import { describeZodError } from './errors.ts';
+import { jsonError, jsonRefusals, parse } from './errors.ts';
 import { e164 } from './form.ts';
 
 export interface CampaignRouteDeps {
@@ -18,10 +19,6 @@ export interface CampaignRouteDeps {
 
 /** A campaign with its phone list as CSV text fits well under this. */
 export const CAMPAIGN_BODY_LIMIT = '2mb';
-
-function fail(res: Response, status: number, error: string, extra: Record<string, unknown> = {}): void {
-  res.status(status).json({ error, ...extra });
-}
 
 const testBody = z.object({ phone: e164, language: z.enum(LANGUAGES).optional() }).strict();
 
@@ -45,30 +42,25 @@ export function campaignRoutes(app: Express, deps: CampaignRouteDeps): void {
   const json = express.json({ limit: CAMPAIGN_BODY_LIMIT });
   const readJson: RequestHandler = (req, res, next) => {
     if (req.method === 'POST' && req.headers['content-length'] !== '0' && req.headers['content-type'] && !req.is('application/json')) {
-      return fail(res, 415, 'send JSON with Content-Type: application/json');
+      return next(new Refusal('send JSON with Content-Type: application/json', undefined, 415));
     }
     json(req, res, (err?: unknown) => {
       if (!err) return next();
       const e = err as { status?: number; type?: string; message?: string };
-      if (e.type === 'entity.too.large') return fail(res, 413, `the body is larger than ${CAMPAIGN_BODY_LIMIT.toUpperCase()}`);
-      fail(res, e.status && e.status >= 400 && e.status < 500 ? e.status : 400, `the body is not valid JSON: ${e.message ?? String(err)}`);
+      if (e.type === 'entity.too.large') return next(new Refusal(`the body is larger than ${CAMPAIGN_BODY_LIMIT.toUpperCase()}`, undefined, 413));
+      next(new Refusal(`the body is not valid JSON: ${e.message ?? String(err)}`, undefined, e.status === 415 ? 415 : 400));
     });
   };
   router.use(readJson);
 
-  /** Runs a campaign operation, answering its CampaignError with the status it names. */
+  /** Runs a campaign operation with the route's id; its CampaignError (a Refusal) goes to jsonRefusals. */
   const handle =
     (fn: (req: Request, res: Response, id: number) => void): RequestHandler =>
     (req, res) => {
       const raw = req.params.id;
       const id = raw === undefined ? 0 : Number(raw);
-      if (raw !== undefined && !(Number.isSafeInteger(id) && id > 0)) return fail(res, 400, `campaign id must be a positive whole number, got ${JSON.stringify(raw)}`);
-      try {
-        fn(req, res, id);
-      } catch (err) {
-        if (err instanceof CampaignError) return fail(res, err.status, err.message, err.details);
-        throw err;
-      }
+      if (raw !== undefined && !(Number.isSafeInteger(id) && id > 0)) throw new Refusal(`campaign id must be a positive whole number, got ${JSON.stringify(raw)}`, 'id');
+      fn(req, res, id);
     };
 
   /** The rest of a send runs after the answer; a failure there is logged, the campaign keeps its cursor for a resume. */
@@ -95,9 +87,8 @@ export function campaignRoutes(app: Express, deps: CampaignRouteDeps): void {
     res.json(campaigns.preview(id));
   }));
   router.post('/:id/test', handle((req, res, id) => {
-    const body = testBody.safeParse(req.body ?? {});
-    if (!body.success) return fail(res, 400, describeZodError(body.error));
-    res.json(campaigns.testSend(id, body.data.phone, body.data.language));
+    const body = parse(testBody, req.body ?? {});
+    res.json(campaigns.testSend(id, body.phone, body.language));
   }));
   router.post('/:id/send', handle((_req, res, id) => {
     const { campaign, total } = campaigns.startSend(id);
@@ -118,7 +109,8 @@ export function campaignRoutes(app: Express, deps: CampaignRouteDeps): void {
   router.get('/:id/results', handle((_req, res, id) => {
     res.json(campaigns.results(id));
   }));
-  router.use((req, res) => fail(res, 404, `no such campaign route: ${req.method} ${req.baseUrl}${req.path}`));
+  router.use((req, res) => jsonError(res, 404, `no such campaign route: ${req.method} ${req.baseUrl}${req.path}`));
+  router.use(jsonRefusals);
 
   app.use('/admin/api/campaigns', router);
 }

@@ -1,4 +1,4 @@
-import type { Express, Request, Response } from 'express';
+import express, { type Express, type Request } from 'express';
 import { z } from 'zod';
 import type { Campaigns } from '../campaigns/campaigns.ts';
 import { bamakoDay, type Clock } from '../clock.ts';
@@ -9,7 +9,7 @@ import { isLocalDate } from '../domain/dates.ts';
 import { computeKpisInWorker } from '../office/kpi-async.ts';
 import { computeKpis, CSV_SECTIONS, kpisToCsv, type CsvSection, type KpiOptions, type Kpis } from '../office/kpi.ts';
 import { requireAdminToken, type ApiAudit } from './admin.ts';
-import { describeZodError } from './errors.ts';
+import { jsonRefusals, parse } from './errors.ts';
 
 export interface KpiRouteDeps {
   db: Db;
@@ -49,20 +49,10 @@ const kpiQuery = z
   })
   .strict();
 
-function fail(res: Response, status: number, error: string): void {
-  res.status(status).json({ error });
-}
-
-/**
- * The office's figures, bearer ADMIN_TOKEN (src/office/kpi.ts says what each figure is):
- * - `GET /admin/api/kpi?from=&to=[&today=&district=&mutuelle=]` → the figures as JSON
- * - `GET /admin/api/kpi.csv?…[&section=penetration,sms]` → the same as CSV, one section per figure
- * A bad or inverted period, or an unknown district or mutuelle, is a 400 `{ error }` naming it.
- */
 /**
  * The figures for these options: in-process for a small network, in a worker thread with its own
  * connection above `workerAboveHouseholds`, so that USSD hops are answered meanwhile. Shared by the
- * API and the console's pages. Rejects with a RangeError for a bad period or scope.
+ * API and the console's pages. Rejects with a Refusal for a bad period or scope.
  */
 export function createKpiSource(deps: Omit<KpiRouteDeps, 'token'>): (options: Omit<KpiOptions, 'campaigns'>) => Promise<Kpis> {
   const households = createHouseholdFile(deps.db);
@@ -79,40 +69,37 @@ export function createKpiSource(deps: Omit<KpiRouteDeps, 'token'>): (options: Om
   };
 }
 
+/**
+ * The office's figures, bearer ADMIN_TOKEN (src/office/kpi.ts says what each figure is):
+ * - `GET /admin/api/kpi?from=&to=[&today=&district=&mutuelle=]` → the figures as JSON
+ * - `GET /admin/api/kpi.csv?…[&section=penetration,sms]` → the same as CSV, one section per figure
+ * A bad or inverted period, or an unknown district or mutuelle, is a 400 `{ error, field }` naming it.
+ */
 export function kpiRoutes(app: Express, deps: KpiRouteDeps): void {
   const auth = requireAdminToken(deps.token, deps.audit);
   const source = createKpiSource(deps);
-  const figures = async (req: Request, res: Response): Promise<{ k: Kpis; sections: readonly CsvSection[] } | undefined> => {
-    const q = kpiQuery.safeParse(req.query);
-    if (!q.success) {
-      fail(res, 400, describeZodError(q.error));
-      return undefined;
-    }
-    try {
-      const k = await source({
-        from: q.data.from,
-        to: q.data.to,
-        today: q.data.today ?? bamakoDay(deps.clock.now()),
-        district: q.data.district,
-        mutuelleId: q.data.mutuelle,
-      });
-      return { k, sections: q.data.section ?? CSV_SECTIONS };
-    } catch (err) {
-      if (!(err instanceof RangeError)) throw err;
-      fail(res, 400, err.message);
-      return undefined;
-    }
+  const router = express.Router();
+  const figures = async (req: Request): Promise<{ k: Kpis; sections: readonly CsvSection[] }> => {
+    const q = parse(kpiQuery, req.query);
+    const k = await source({
+      from: q.from,
+      to: q.to,
+      today: q.today ?? bamakoDay(deps.clock.now()),
+      district: q.district,
+      mutuelleId: q.mutuelle,
+    });
+    return { k, sections: q.section ?? CSV_SECTIONS };
   };
 
-  app.get('/admin/api/kpi', auth, async (req, res) => {
-    const r = await figures(req, res);
-    if (r) res.json(r.k);
+  router.get('/kpi', auth, async (req, res) => {
+    res.json((await figures(req)).k);
   });
-  app.get('/admin/api/kpi.csv', auth, async (req, res) => {
-    const r = await figures(req, res);
-    if (!r) return;
+  router.get('/kpi.csv', auth, async (req, res) => {
+    const r = await figures(req);
     const { period, scope } = r.k;
     const label = [scope.district, scope.mutuelleId].filter(Boolean).join('-');
     res.attachment(`sabatili-kpi-${period.from}-${period.to}${label ? `-${label}` : ''}.csv`).type('text/csv; charset=utf-8').send(kpisToCsv(r.k, r.sections));
   });
+  router.use(jsonRefusals);
+  app.use('/admin/api', router);
 }

@@ -3,7 +3,8 @@ import type express from 'express';
 import proxyaddr from 'proxy-addr';
 import type { Services } from '../services.ts';
 import { createApp } from './app.ts';
-import { formRefusal, readForm, writePlain, type FormHandler } from './form.ts';
+import { asRefusal, bugReply, plainRefusal, writePlain } from './errors.ts';
+import { readForm, type FormHandler } from './form.ts';
 import { gatewayCheck } from './gateway-key.ts';
 import { deliveryHandler, inboundHandler, optoutHandler } from './sms.ts';
 import { ussdEventHandler, ussdHopHandler } from './ussd.ts';
@@ -21,9 +22,10 @@ export type HttpHandler = ((req: IncomingMessage, res: ServerResponse) => void) 
  * gateway key and address check first, before the body is read (gateway-key.ts, constant time; the
  * client address resolved by express's own proxy-addr with the app's compiled TRUST_PROXY), then
  * the form with its 8 KB limit and Content-Type check (form.ts), zod validation and its 4xx
- * bodies, the effect, and a text/plain reply with the headers express would send. An unexpected
- * error is logged and answered 500 as the app's error handler does (a failed USSD hop never gets
- * there: its handler answers the polite END screen).
+ * bodies, the effect, and a text/plain reply with the headers express would send. A refusal and
+ * a bug are answered by the same functions as the app's errorHandler (errors.ts): the refusal's
+ * 4xx, or a logged 500 (a failed USSD hop never gets there: its handler answers the polite END
+ * screen).
  */
 export function createHttpHandler(s: Services, app: express.Express = createApp(s)): HttpHandler {
   const ussd = { engine: s.engine, sessions: s.sessions, clock: s.clock, logger: s.logger };
@@ -41,14 +43,11 @@ export function createHttpHandler(s: Services, app: express.Express = createApp(
   const clientIp = (req: IncomingMessage) => proxyaddr(req, trust);
   const logger = s.logger;
 
-  const fail = (res: ServerResponse, err: unknown) => {
-    const status = (err as { status?: unknown } | null)?.status;
-    if (typeof status === 'number' && status >= 400 && status < 500) {
-      return writePlain(res, { status, body: `Bad request: ${(err as Error).message || 'unreadable body'}\n` });
-    }
-    logger.error({ err }, 'http: unhandled error');
-    if (res.headersSent) return res.destroy();
-    writePlain(res, { status: 500, body: 'Internal error\n' });
+  const fail = (req: IncomingMessage, res: ServerResponse, err: unknown) => {
+    const refusal = asRefusal(err);
+    const reply = refusal ? plainRefusal(refusal.message, refusal.status) : bugReply(logger, req, err);
+    if (res.headersSent) return void res.destroy();
+    writePlain(res, reply);
   };
 
   const serve = async (req: IncomingMessage, res: ServerResponse, path: string, handler: FormHandler) => {
@@ -59,13 +58,7 @@ export function createHttpHandler(s: Services, app: express.Express = createApp(
         return writePlain(res, { status: 403, body: `Forbidden: ${why}\n` });
       }
     }
-    let body: Record<string, string>;
-    try {
-      body = await readForm(req);
-    } catch (err) {
-      return writePlain(res, formRefusal(err));
-    }
-    writePlain(res, await handler(body));
+    writePlain(res, await handler(await readForm(req)));
   };
 
   const handle = (req: IncomingMessage, res: ServerResponse) => {
@@ -75,7 +68,7 @@ export function createHttpHandler(s: Services, app: express.Express = createApp(
       const path = q < 0 ? url : url.slice(0, q);
       const handler = routes.get(path);
       if (handler) {
-        serve(req, res, path, handler).catch((err: unknown) => fail(res, err));
+        serve(req, res, path, handler).catch((err: unknown) => fail(req, res, err));
         return;
       }
     }

@@ -1,11 +1,12 @@
 import express, { type Express } from 'express';
 import { z } from 'zod';
 import type { Clock } from '../clock.ts';
+import { Refusal } from '../domain/refusal.ts';
 import type { Logger } from '../log.ts';
 import type { Payments } from '../payments/payments.ts';
 import { CALLBACK_PATH } from '../payments/port.ts';
 import { SIGNATURE_HEADER, verify } from '../payments/signature.ts';
-import { badRequest, describeZodError } from './errors.ts';
+import { parse } from './errors.ts';
 
 const fcfa = z.number().int().nonnegative();
 
@@ -28,34 +29,34 @@ const FUTURE_SKEW_MS = 60_000;
 /**
  * The operator tells how a payment ended. Signed (HMAC-SHA256 of the raw body): anything unsigned
  * is refused before it is read, and a signed body older than `maxAgeMs` (or from the future) is
- * refused as a replay. Answered 2xx only once the ledger row (or the review) is on disk.
+ * refused as a replay. Answered 2xx only once the ledger row (or the review) is on disk; a refusal
+ * is the app's text/plain 4xx (errors.ts).
  */
 export function paymentRoutes(app: Express, deps: { payments: Payments; secret: string; clock: Clock; maxAgeMs: number; logger: Logger }): void {
   app.post(CALLBACK_PATH, express.raw({ type: () => true, limit: '16kb' }), (req, res) => {
     const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     if (!verify(raw, deps.secret, req.get(SIGNATURE_HEADER))) {
       deps.logger.warn({ ip: req.ip }, 'payments: callback with a bad or missing signature');
-      return badRequest(res, `${SIGNATURE_HEADER}: missing or not the HMAC-SHA256 of the body`, 401);
+      throw new Refusal(`${SIGNATURE_HEADER}: missing or not the HMAC-SHA256 of the body`, SIGNATURE_HEADER, 401);
     }
     let body: unknown;
     try {
       body = JSON.parse(raw.toString('utf8'));
     } catch {
-      return badRequest(res, 'the body is not JSON');
+      throw new Refusal('the body is not JSON');
     }
-    const parsed = callbackSchema.safeParse(body);
-    if (!parsed.success) return badRequest(res, describeZodError(parsed.error));
-    const age = deps.clock.now().getTime() - Date.parse(parsed.data.timestamp);
+    const cb = parse(callbackSchema, body);
+    const age = deps.clock.now().getTime() - Date.parse(cb.timestamp);
     if (age > deps.maxAgeMs || age < -FUTURE_SKEW_MS) {
-      deps.logger.warn({ reference: parsed.data.reference, timestamp: parsed.data.timestamp, ip: req.ip }, 'payments: callback with a stale or future timestamp');
-      return badRequest(res, `timestamp: ${age > 0 ? 'older than' : 'ahead of'} what is accepted; sign each delivery afresh`, 401);
+      deps.logger.warn({ reference: cb.reference, timestamp: cb.timestamp, ip: req.ip }, 'payments: callback with a stale or future timestamp');
+      throw new Refusal(`timestamp: ${age > 0 ? 'older than' : 'ahead of'} what is accepted; sign each delivery afresh`, 'timestamp', 401);
     }
-    const outcome = deps.payments.handleCallback(parsed.data);
+    const outcome = deps.payments.handleCallback(cb);
     if (outcome === 'unknown') {
-      deps.logger.warn({ reference: parsed.data.reference, txnId: parsed.data.txnId }, 'payments: callback for an unknown payment');
-      return res.status(404).type('text/plain').send(`Unknown payment reference ${parsed.data.reference}\n`);
+      deps.logger.warn({ reference: cb.reference, txnId: cb.txnId }, 'payments: callback for an unknown payment');
+      return res.status(404).type('text/plain').send(`Unknown payment reference ${cb.reference}\n`);
     }
-    deps.logger.info({ reference: parsed.data.reference, outcome, phone: parsed.data.msisdn }, 'payments: callback');
+    deps.logger.info({ reference: cb.reference, outcome, phone: cb.msisdn }, 'payments: callback');
     res.type('text/plain').send('OK');
   });
 }

@@ -3,8 +3,8 @@ import { z } from 'zod';
 import type { Logger } from '../log.ts';
 import type { InboundHandler } from '../sms/inbound.ts';
 import { DELIVERY_STATUS, type DeliveryReport, type Outbox } from '../sms/outbox.ts';
-import { describeZodError } from './errors.ts';
-import { e164, OK, postForm, refusal, token, type FormHandler } from './form.ts';
+import { parse } from './errors.ts';
+import { e164, OK, postForm, token, type FormHandler } from './form.ts';
 
 const optional = (max: number) => z.string().max(max).optional();
 
@@ -47,9 +47,7 @@ export interface SmsDeps {
 /** POST /sms/delivery once its form is read. */
 export function deliveryHandler(deps: SmsDeps): FormHandler {
   return (body) => {
-    const parsed = deliverySchema.safeParse(body);
-    if (!parsed.success) return refusal(describeZodError(parsed.error));
-    const r = parsed.data;
+    const r = parse(deliverySchema, body);
     const outcome = deps.outbox.recordDelivery({ providerId: r.id, status: r.status, failureReason: r.failureReason });
     // An id we never sent is answered 200 all the same: the gateway would otherwise retry it for hours.
     if (outcome === 'unknown') deps.logger.warn({ providerId: r.id, status: r.status }, 'sms: delivery report for an unknown message');
@@ -60,9 +58,7 @@ export function deliveryHandler(deps: SmsDeps): FormHandler {
 /** POST /sms/inbound once its form is read. */
 export function inboundHandler(deps: SmsDeps): FormHandler {
   return (body) => {
-    const parsed = inboundSchema.safeParse(body);
-    if (!parsed.success) return refusal(describeZodError(parsed.error));
-    const m = parsed.data;
+    const m = parse(inboundSchema, body);
     const out = deps.inbound.handle({ gatewayId: m.id, from: m.from, to: m.to, text: m.text, linkId: m.linkId, networkCode: m.networkCode, cost: m.cost, date: m.date });
     deps.logger.info({ from: m.from, ...out }, 'sms: inbound');
     return OK;
@@ -72,9 +68,8 @@ export function inboundHandler(deps: SmsDeps): FormHandler {
 /** POST /sms/optout once its form is read. */
 export function optoutHandler(deps: SmsDeps): FormHandler {
   return (body) => {
-    const parsed = optoutSchema.safeParse(body);
-    if (!parsed.success) return refusal(describeZodError(parsed.error));
-    deps.outbox.setOptOut(parsed.data.phoneNumber, true, `gateway opt-out ${parsed.data.senderId ?? ''}`.trim());
+    const o = parse(optoutSchema, body);
+    deps.outbox.setOptOut(o.phoneNumber, true, `gateway opt-out ${o.senderId ?? ''}`.trim());
     return OK;
   };
 }

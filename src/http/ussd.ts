@@ -2,10 +2,11 @@ import type { Express } from 'express';
 import { z } from 'zod';
 import type { Clock } from '../clock.ts';
 import type { SessionStore } from '../db/sessions.ts';
+import { Refusal } from '../domain/refusal.ts';
 import type { Logger } from '../log.ts';
 import { SessionPhoneMismatch, type UssdEngine } from '../ussd/engine.ts';
-import { describeZodError } from './errors.ts';
-import { e164, OK, postForm, refusal, token, type FormHandler } from './form.ts';
+import { parse } from './errors.ts';
+import { e164, OK, postForm, token, type FormHandler } from './form.ts';
 
 /** The gateway's USSD callback (reference/africastalking.md). */
 export const ussdHopSchema = z.object({
@@ -70,16 +71,11 @@ export function wellFormedHop(f: Record<string, string>): UssdHop | undefined {
 /** POST /ussd once its form is read: validate, run the hop; an engine failure is the polite END screen with 200, never a 5xx. */
 export function ussdHopHandler(deps: UssdDeps): FormHandler {
   return async (body) => {
-    let hop = wellFormedHop(body);
-    if (!hop) {
-      const parsed = ussdHopSchema.safeParse(body);
-      if (!parsed.success) return refusal(describeZodError(parsed.error));
-      hop = parsed.data;
-    }
+    const hop = wellFormedHop(body) ?? parse(ussdHopSchema, body);
     try {
       return { status: 200, body: (await deps.engine.handle(hop)).body };
     } catch (err) {
-      if (err instanceof SessionPhoneMismatch) return refusal(`sessionId: ${err.message}`, 409);
+      if (err instanceof SessionPhoneMismatch) throw new Refusal(`sessionId: ${err.message}`, 'sessionId', 409);
       // The member still gets a polite screen; the gateway never sees a 5xx from us.
       deps.logger.error({ err, phone: hop.phoneNumber }, 'ussd: hop failed');
       return { status: 200, body: deps.engine.failureReply(hop.phoneNumber).body };
@@ -90,9 +86,7 @@ export function ussdHopHandler(deps: UssdDeps): FormHandler {
 /** POST /ussd/events once its form is read: the end-of-session notification is stored and the live session dropped. */
 export function ussdEventHandler(deps: UssdDeps): FormHandler {
   return (body) => {
-    const parsed = ussdEventSchema.safeParse(body);
-    if (!parsed.success) return refusal(describeZodError(parsed.error));
-    const e = parsed.data;
+    const e = parse(ussdEventSchema, body);
     deps.sessions.recordEvent(
       {
         sessionId: e.sessionId,

@@ -2,6 +2,7 @@ import type { Clock } from '../clock.ts';
 import { createCallbackQueueStore, type QueuedCallbackRow } from '../db/callbacks.ts';
 import type { Db } from '../db/connection.ts';
 import { atomically } from '../db/transaction.ts';
+import { Refusal } from '../domain/refusal.ts';
 import type { Actor, Audit } from './audit.ts';
 
 export interface QueueItem extends QueuedCallbackRow {
@@ -16,7 +17,8 @@ export interface QueueFigures {
   doneLast30Days: number;
 }
 
-export class QueueError extends Error {}
+/** A call-back request that cannot be changed so (unknown, already done, no outcome). */
+export class QueueError extends Refusal {}
 
 /** The call-back queue of the office: members who asked UTM to call, oldest first. */
 export function createCallbackQueue(db: Db, clock: Clock, audit: Audit) {
@@ -25,8 +27,8 @@ export function createCallbackQueue(db: Db, clock: Clock, audit: Audit) {
   const change = (id: number, actor: Actor, action: string, run: () => boolean): void => {
     atomically(db, () => {
       const before = requests.state(id);
-      if (!before) throw new QueueError(`no call-back request ${id}`);
-      if (!run()) throw new QueueError(`call-back request ${id} is already ${before.status}`);
+      if (!before) throw new QueueError(`no call-back request ${id}`, 'id', 404);
+      if (!run()) throw new QueueError(`call-back request ${id} is already ${before.status}`, 'id', 409);
       audit.record(actor, clock.now(), { action, entity: 'callback_request', entityId: id, before, after: requests.state(id) });
     });
   };
@@ -45,7 +47,7 @@ export function createCallbackQueue(db: Db, clock: Clock, audit: Audit) {
     /** Closes a request with what was said; an outcome is required, so the next officer knows. */
     done(id: number, outcome: string, actor: Actor): void {
       const text = outcome.trim();
-      if (!text) throw new QueueError('outcome: say what was agreed with the member');
+      if (!text) throw new QueueError('outcome: say what was agreed with the member', 'outcome');
       change(id, actor, 'callback.done', () => requests.close(id, text.slice(0, 1000), actor.name, clock.now().toISOString()));
     },
     figures(): QueueFigures {

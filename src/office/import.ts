@@ -7,6 +7,7 @@ import type { Db } from '../db/connection.ts';
 import type { HouseholdStore, NewHousehold } from '../db/households.ts';
 import { createImportStore, type ImportStore, type StagedHousehold } from '../db/imports.ts';
 import type { MutuelleStore } from '../db/mutuelles.ts';
+import { Refusal } from '../domain/refusal.ts';
 import type { Actor, Audit } from './audit.ts';
 import { checkBeneficiary, checkHousehold, mutuelleIds, type FormValues } from './registration.ts';
 
@@ -182,7 +183,12 @@ async function walk(
   return preview;
 }
 
-export class ImportFileError extends Error {}
+/** A members file that cannot be read as one (the line at fault in French, for the office). */
+export class ImportFileError extends Refusal {
+  constructor(message: string) {
+    super(message, 'file');
+  }
+}
 
 function checkHeader(header: string[]): Record<(typeof COLUMNS)[number], number> {
   const names = header.map((h) => h.trim().toLowerCase());

@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import { Refusal, type RefusalStatus } from '../domain/refusal.ts';
 import type { FoldMode } from '../i18n/gsm7.ts';
 import type { Kpis, KpiOptions } from './kpi.ts';
 
@@ -12,16 +13,21 @@ export interface KpiJob {
 /**
  * computeKpis in a worker thread on its own connection to the same database file, so that the
  * server's event loop keeps answering USSD hops meanwhile (the figures of 200,000 households take
- * seconds of CPU). Rejects with a RangeError for what computeKpis refuses as one.
+ * seconds of CPU). Rejects with a Refusal for what computeKpis refuses, as computeKpis would.
  */
+/** What the worker posts back (kpi-thread.ts). */
+export type KpiReply =
+  | { ok: true; kpis: Kpis }
+  | { ok: false; refusal: { field: string | undefined; status: RefusalStatus } | null; message: string };
+
 export function computeKpisInWorker(job: KpiJob): Promise<Kpis> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(new URL('./kpi-worker.mjs', import.meta.url), { workerData: job });
     let settled = false;
-    worker.once('message', (m: { ok: true; kpis: Kpis } | { ok: false; range: boolean; message: string }) => {
+    worker.once('message', (m: KpiReply) => {
       settled = true;
       if (m.ok) resolve(m.kpis);
-      else reject(m.range ? new RangeError(m.message) : new Error(m.message));
+      else reject(m.refusal ? new Refusal(m.message, m.refusal.field, m.refusal.status) : new Error(m.message));
     });
     worker.once('error', (err) => {
       settled = true;

@@ -4,8 +4,9 @@ import { createCampaigns } from '../campaigns/campaigns.ts';
 import { systemClock } from '../clock.ts';
 import { openDatabase } from '../db/connection.ts';
 import { createOutbox } from '../sms/outbox.ts';
+import { isRefusal } from '../domain/refusal.ts';
 import { computeKpis, type KpiOptions } from './kpi.ts';
-import type { KpiJob } from './kpi-async.ts';
+import type { KpiJob, KpiReply } from './kpi-async.ts';
 
 const job = workerData as KpiJob;
 const db = openDatabase(job.path);
@@ -16,9 +17,11 @@ try {
     const outbox = createOutbox(db, systemClock, { foldMode: job.campaigns.foldMode, allowUcs2: job.campaigns.allowUcs2 });
     opts.campaigns = createCampaigns({ db, clock: systemClock, outbox, serviceCode: job.campaigns.serviceCode, costPerSegmentFcfa: job.campaigns.costPerSegmentFcfa });
   }
-  parentPort?.postMessage({ ok: true, kpis: computeKpis(db, opts) });
+  parentPort?.postMessage({ ok: true, kpis: computeKpis(db, opts) } satisfies KpiReply);
 } catch (err) {
-  parentPort?.postMessage({ ok: false, range: err instanceof RangeError, message: err instanceof Error ? err.message : String(err) });
+  // A class does not cross the thread: the refusal's fields do, and the caller rebuilds it.
+  const refusal = isRefusal(err) ? { field: err.field, status: err.status } : null;
+  parentPort?.postMessage({ ok: false, refusal, message: err instanceof Error ? err.message : String(err) } satisfies KpiReply);
 } finally {
   db.close();
 }

@@ -51,6 +51,7 @@ import {
   type Month,
 } from '../domain/coverage.ts';
 import { fromDayNumber, fromMonthIndex, isLocalDate, lastDayNumberOfMonthIndex, monthIndexOfDayNumber, toDayNumber } from '../domain/dates.ts';
+import { Refusal } from '../domain/refusal.ts';
 
 export const CHANNELS = ['orange_money', 'cash', 'agent'] as const;
 export type Channel = (typeof CHANNELS)[number];
@@ -329,7 +330,7 @@ function figures(a: Acc, target: number, trendDays: LocalDate[], monthRange: [nu
 const COST = /^([A-Z]{3})\s+([\d.]+)$/;
 
 function checkDay(name: string, value: string): number {
-  if (!isLocalDate(value)) throw new RangeError(`${name}: ${JSON.stringify(value)} is not a day; give YYYY-MM-DD, e.g. 2026-03-01`);
+  if (!isLocalDate(value)) throw new Refusal(`${name}: ${JSON.stringify(value)} is not a day; give YYYY-MM-DD, e.g. 2026-03-01`, name);
   return toDayNumber(value);
 }
 
@@ -377,12 +378,12 @@ function coverageFigures(db: Db, mutuelleIndex: Map<string, number>, accs: Acc[]
   }
 }
 
-/** The figures for the period (see the top of this file); a bad day, an inverted period or an unknown district or mutuelle is a RangeError. */
+/** The figures for the period (see the top of this file); a bad day, an inverted period or an unknown district or mutuelle is a Refusal naming it. */
 export function computeKpis(db: Db, opts: KpiOptions): Kpis {
   const from = checkDay('from', opts.from);
   const to = checkDay('to', opts.to);
   const today = checkDay('today', opts.today);
-  if (from > to) throw new RangeError(`the period is inverted: from ${opts.from} is after to ${opts.to}`);
+  if (from > to) throw new Refusal(`the period is inverted: from ${opts.from} is after to ${opts.to}`, 'from');
   // Instants are ISO text (payments, gateway notifications) or epoch ms (outbox, sessions); Bamako is UTC.
   const isoFrom = opts.from;
   const isoTo = fromDayNumber(to + 1);
@@ -392,10 +393,10 @@ export function computeKpis(db: Db, opts: KpiOptions): Kpis {
   const sums = createFigureSums(db);
   const all = sums.mutuelles();
   if (opts.district !== undefined && !all.some((m) => m.district === opts.district)) {
-    throw new RangeError(`no district ${JSON.stringify(opts.district)}; known: ${[...new Set(all.map((m) => m.district))].join(', ')}`);
+    throw new Refusal(`no district ${JSON.stringify(opts.district)}; known: ${[...new Set(all.map((m) => m.district))].join(', ')}`, 'district');
   }
   if (opts.mutuelleId !== undefined && !all.some((m) => m.id === opts.mutuelleId)) {
-    throw new RangeError(`no mutuelle ${JSON.stringify(opts.mutuelleId)}; known: ${all.map((m) => m.id).join(', ')}`);
+    throw new Refusal(`no mutuelle ${JSON.stringify(opts.mutuelleId)}; known: ${all.map((m) => m.id).join(', ')}`, 'mutuelle');
   }
   const mutuelles = all.filter(
     (m) => (opts.district === undefined || m.district === opts.district) && (opts.mutuelleId === undefined || m.id === opts.mutuelleId),

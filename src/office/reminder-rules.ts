@@ -2,11 +2,13 @@ import type { Clock } from '../clock.ts';
 import type { Db } from '../db/connection.ts';
 import { createReminderRuleStore, type ReminderRuleRow } from '../db/reminder-rules.ts';
 import { atomically } from '../db/transaction.ts';
+import { Refusal } from '../domain/refusal.ts';
 import type { Actor, Audit } from './audit.ts';
 
 export type ReminderRule = ReminderRuleRow;
 
-export class RuleError extends Error {}
+/** A change the reminder rules do not allow; the message is French, for the console. */
+export class RuleError extends Refusal {}
 
 /**
  * The reminder rules as managers read and change them (the job reads them at each run): the
@@ -19,10 +21,10 @@ export function createReminderRules(db: Db, clock: Clock, audit: Audit) {
     list: rules.list,
     /** A rule's day relative to its anchor (-60 to 90 days) and whether it is on. */
     change(id: number, offsetDays: number, enabled: boolean, actor: Actor): ReminderRule {
-      if (!Number.isInteger(offsetDays) || offsetDays < -60 || offsetDays > 90) throw new RuleError('le décalage doit être un nombre de jours entre -60 et 90');
+      if (!Number.isInteger(offsetDays) || offsetDays < -60 || offsetDays > 90) throw new RuleError('le décalage doit être un nombre de jours entre -60 et 90', 'offsetDays');
       return atomically(db, () => {
         const before = rules.get(id);
-        if (!before) throw new RuleError(`règle ${id} introuvable`);
+        if (!before) throw new RuleError(`règle ${id} introuvable`, 'id', 404);
         rules.change(id, offsetDays, enabled);
         const after = rules.get(id) as ReminderRule;
         audit.record(actor, clock.now(), { action: 'reminder-rule.change', entity: 'reminder_rule', entityId: id, before, after });
@@ -32,7 +34,7 @@ export function createReminderRules(db: Db, clock: Clock, audit: Audit) {
     /** Gives a mutuelle its own copy of the default rules, to change them for it alone. */
     customise(mutuelleId: string, actor: Actor): void {
       atomically(db, () => {
-        if (rules.ownCount(mutuelleId) > 0) throw new RuleError('cette mutuelle a déjà ses propres règles');
+        if (rules.ownCount(mutuelleId) > 0) throw new RuleError('cette mutuelle a déjà ses propres règles', 'mutuelleId', 409);
         rules.copyDefaults(mutuelleId);
         audit.record(actor, clock.now(), { action: 'reminder-rule.customise', entity: 'mutuelle', entityId: mutuelleId });
       });

@@ -3,6 +3,7 @@ import type { Clock } from '../clock.ts';
 import type { Db } from '../db/connection.ts';
 import { createStaffRepository, type Role, type StaffRow } from '../db/staff.ts';
 import { atomically } from '../db/transaction.ts';
+import { Refusal } from '../domain/refusal.ts';
 import type { Actor, Audit } from './audit.ts';
 import { hashPassword, PASSWORD_PROBLEMS, passwordProblem, verifyPassword, type PasswordProblem } from './passwords.ts';
 
@@ -34,12 +35,13 @@ export const THROTTLE_MAX_MS = 15 * 60_000;
 /** A console session lasts a working day. */
 export const SESSION_MS = 10 * 3600_000;
 
-export class StaffError extends Error {}
-
 /** A password refused by the policy; `problem` says why, in English for the CLI and French for the console. */
-export class PasswordError extends StaffError {
+export class PasswordError extends Refusal {
   constructor(readonly problem: PasswordProblem | 'current' | 'mismatch') {
-    super(`password: ${problem === 'current' ? 'the current password is wrong' : problem === 'mismatch' ? 'the two entries differ' : PASSWORD_PROBLEMS[problem].en}`);
+    super(
+      `password: ${problem === 'current' ? 'the current password is wrong' : problem === 'mismatch' ? 'the two entries differ' : PASSWORD_PROBLEMS[problem].en}`,
+      'password',
+    );
   }
 }
 
@@ -65,11 +67,11 @@ export function createStaffStore(db: Db, clock: Clock, audit: Audit) {
   return {
     async add(input: { email: string; name: string; role: Role; password: string }, actor: Actor): Promise<Staff> {
       const email = input.email.trim().toLowerCase();
-      if (!EMAIL.test(email)) throw new StaffError(`email: "${input.email}" is not an email address`);
-      if (!input.name.trim()) throw new StaffError('name: is required');
+      if (!EMAIL.test(email)) throw new Refusal(`email: "${input.email}" is not an email address`, 'email');
+      if (!input.name.trim()) throw new Refusal('name: is required', 'name');
       const problem = passwordProblem(input.password, email);
       if (problem) throw new PasswordError(problem);
-      if (repo.byEmail(email)) throw new StaffError(`email: ${email} already has an account`);
+      if (repo.byEmail(email)) throw new Refusal(`email: ${email} already has an account`, 'email', 409);
       const hash = await hashPassword(input.password);
       return atomically(db, () => {
         const id = repo.add({ email, name: input.name.trim(), role: input.role, passwordHash: hash, createdAt: clock.now().toISOString() });
@@ -91,7 +93,7 @@ export function createStaffStore(db: Db, clock: Clock, audit: Audit) {
     disable(email: string, actor: Actor): Staff {
       return atomically(db, () => {
         const row = repo.byEmail(email.trim().toLowerCase());
-        if (!row) throw new StaffError(`no account for ${email}`);
+        if (!row) throw new Refusal(`no account for ${email}`, 'email', 404);
         repo.disable(row.id);
         const after = toStaff(repo.byId(row.id) as StaffRow);
         audit.record(actor, clock.now(), { action: 'staff.disable', entity: 'staff', entityId: row.id, before: toStaff(row), after });
@@ -154,7 +156,7 @@ export function createStaffStore(db: Db, clock: Clock, audit: Audit) {
     /** Sets an account's password from the server's command line; every session of the account ends. */
     async setPassword(email: string, next: string, actor: Actor): Promise<Staff> {
       const row = repo.byEmail(email.trim().toLowerCase());
-      if (!row) throw new StaffError(`no account for ${email}`);
+      if (!row) throw new Refusal(`no account for ${email}`, 'email', 404);
       await setHash(row, next, actor, null);
       return toStaff(row);
     },

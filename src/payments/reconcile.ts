@@ -51,6 +51,7 @@ import type { Db } from '../db/connection.ts';
 import { createOperatorLedger, type LedgerRow, type PaymentInfo } from '../db/payments.ts';
 import { atomically } from '../db/transaction.ts';
 import { restoreCell, toCsv } from '../csv.ts';
+import { Refusal } from '../domain/refusal.ts';
 import { formatMoney } from '../i18n/format.ts';
 
 export const STATEMENT_COLUMNS = ['date', 'transaction_id', 'reference', 'msisdn', 'amount', 'fee', 'status'] as const;
@@ -373,11 +374,11 @@ export function parseStatement(csvText: string): ParsedStatement {
 function checkPeriod(opts: ReconcileOptions): void {
   for (const [name, v] of [['from', opts.from], ['to', opts.to]] as const) {
     if (v !== undefined && (!DAY.test(v) || !validDay(Number(v.slice(0, 4)), Number(v.slice(5, 7)), Number(v.slice(8))))) {
-      throw new RangeError(`${name}: "${v}" is not a day (YYYY-MM-DD)`);
+      throw new Refusal(`${name}: "${v}" is not a day (YYYY-MM-DD)`, name);
     }
   }
   if (opts.from !== undefined && opts.to !== undefined && opts.from > opts.to) {
-    throw new RangeError(`from (${opts.from}) is after to (${opts.to})`);
+    throw new Refusal(`from (${opts.from}) is after to (${opts.to})`, 'from');
   }
 }
 

@@ -8,6 +8,7 @@
  * documented "missing at the operator" row for a database seeded on the day it was written for.
  */
 import { toCsv } from '../csv.ts';
+import { Refusal } from '../domain/refusal.ts';
 import { STATEMENT_COLUMNS, type LedgerRow } from './reconcile.ts';
 
 /** The demo rows the sample changes (operator transaction ids given by the seed, src/db/seed.ts). */
@@ -22,8 +23,12 @@ export const SAMPLE_MISMATCHES = {
   after: 'DEMO-SIK-KLE-0001-6',
 } as const;
 
-/** A user error (exit code 2 in the CLI), like a bad day typed. */
-export class NotADemoLedger extends RangeError {}
+/** A user error (exit code 2 in the CLI), like a bad day typed: the sample needs the demo database. */
+export class NotADemoLedger extends Refusal {
+  constructor(message: string) {
+    super(message, undefined, 409);
+  }
+}
 
 type Line = [string, string, string, string, number, number, 'SUCCESS' | 'FAILED'];
 

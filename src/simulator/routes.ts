@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import express, { type Express } from 'express';
 import { z } from 'zod';
 import type { Clock } from '../clock.ts';
-import { badRequest, describeZodError } from '../http/errors.ts';
+import { parse, plainRefusal, writePlain } from '../http/errors.ts';
 import { withGatewayKey } from '../http/gateway-key.ts';
 import { e164 } from '../http/form.ts';
 import type { SimulatorSms } from './sms.ts';
@@ -16,26 +16,24 @@ const inboundBody = z.object({ from: e164, text: z.string().min(1, { error: 'is 
  */
 export function simulatorRoutes(app: Express, deps: { sms: SimulatorSms; clock: Clock; selfUrl: () => string | undefined; shortCode: string; gatewayKey?: string }): void {
   app.get('/simulator/api/sms', (req, res) => {
-    const q = phoneQuery.safeParse(req.query);
-    if (!q.success) return badRequest(res, describeZodError(q.error));
-    res.json(deps.sms.inbox(q.data.phone));
+    const q = parse(phoneQuery, req.query);
+    res.json(deps.sms.inbox(q.phone));
   });
 
   app.post('/simulator/api/sms', express.json({ limit: '8kb' }), async (req, res) => {
-    const b = inboundBody.safeParse(req.body);
-    if (!b.success) return badRequest(res, describeZodError(b.error));
+    const b = parse(inboundBody, req.body);
     const url = deps.selfUrl();
-    if (!url) return badRequest(res, 'the server is not listening yet', 503);
+    if (!url) return writePlain(res, plainRefusal('the server is not listening yet', 503));
     const id = `SIMIN-${randomBytes(6).toString('hex')}`;
     const gateway = await fetch(withGatewayKey(`${url}/sms/inbound`, deps.gatewayKey), {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({
         date: deps.clock.now().toISOString().replace('T', ' ').slice(0, 19),
-        from: b.data.from,
+        from: b.from,
         id,
         linkId: '',
-        text: b.data.text,
+        text: b.text,
         to: deps.shortCode,
         networkCode: '61001',
         cost: 'None',

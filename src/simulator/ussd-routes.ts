@@ -1,6 +1,7 @@
 import express, { type Express, type Response } from 'express';
 import { z } from 'zod';
-import { badRequest, describeZodError } from '../http/errors.ts';
+import { Refusal } from '../domain/refusal.ts';
+import { parse } from '../http/errors.ts';
 import { e164 } from '../http/form.ts';
 import { demoPhones } from './demo-phones.ts';
 import type { HopResult, UssdGateway } from './ussd-gateway.ts';
@@ -57,12 +58,10 @@ export function ussdGatewayRoutes(
   });
 
   app.post('/simulator/api/ussd/dial', json, async (req, res) => {
-    const b = dialBody.safeParse(req.body);
-    if (!b.success) return badRequest(res, describeZodError(b.error));
-    const { delayMs: d, eventsUrl, ...dial } = b.data;
+    const { delayMs: d, eventsUrl, ...dial } = parse(dialBody, req.body);
     for (const [field, target] of [['url', dial.url], ['eventsUrl', eventsUrl]] as const) {
       if (target && !deps.mayPostTo(target)) {
-        return badRequest(res, `${field}: this server is not on loopback, so its simulator posts only to its own routes and to SIMULATOR_ALLOWED_URLS`, 403);
+        throw new Refusal(`${field}: this server is not on loopback, so its simulator posts only to its own routes and to SIMULATOR_ALLOWED_URLS`, field, 403);
       }
     }
     await wait(d);
@@ -70,23 +69,20 @@ export function ussdGatewayRoutes(
   });
 
   app.post('/simulator/api/ussd/answer', json, async (req, res) => {
-    const b = answerBody.safeParse(req.body);
-    if (!b.success) return badRequest(res, describeZodError(b.error));
-    await wait(b.data.delayMs);
-    reply(res, await deps.gateway.answer(b.data.sessionId, b.data.input), b.data.delayMs);
+    const b = parse(answerBody, req.body);
+    await wait(b.delayMs);
+    reply(res, await deps.gateway.answer(b.sessionId, b.input), b.delayMs);
   });
 
   app.post('/simulator/api/ussd/retry', json, async (req, res) => {
-    const b = retryBody.safeParse(req.body);
-    if (!b.success) return badRequest(res, describeZodError(b.error));
-    await wait(b.data.delayMs);
-    reply(res, await deps.gateway.retry(b.data.sessionId), b.data.delayMs);
+    const b = parse(retryBody, req.body);
+    await wait(b.delayMs);
+    reply(res, await deps.gateway.retry(b.sessionId), b.delayMs);
   });
 
   app.post('/simulator/api/ussd/hangup', json, async (req, res) => {
-    const b = hangUpBody.safeParse(req.body);
-    if (!b.success) return badRequest(res, describeZodError(b.error));
-    const ended = await deps.gateway.hangUp(b.data.sessionId, b.data.how);
+    const b = parse(hangUpBody, req.body);
+    const ended = await deps.gateway.hangUp(b.sessionId, b.how);
     if (!ended) return void res.status(404).json({ error: 'NO_OPEN_SESSION' });
     res.json(ended);
   });

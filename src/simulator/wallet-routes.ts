@@ -1,6 +1,7 @@
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import { z } from 'zod';
-import { badRequest, describeZodError } from '../http/errors.ts';
+import { Refusal } from '../domain/refusal.ts';
+import { parse, plainRefusals } from '../http/errors.ts';
 import { e164 } from '../http/form.ts';
 import type { OrangeSimulator, WalletAnswer, WalletAnswerError } from '../payments/orange-simulator.ts';
 
@@ -26,11 +27,11 @@ const parseJson = express.json({ limit: '8kb' });
 
 /** JSON bodies only; an unreadable one is the caller's 4xx, not the app's 500. */
 function jsonBody(req: Request, res: Response, next: NextFunction): void {
-  if (!req.is('application/json')) return badRequest(res, 'Content-Type must be application/json', 415);
+  if (!req.is('application/json')) return next(new Refusal('Content-Type must be application/json', undefined, 415));
   parseJson(req, res, (err?: unknown) => {
     if (!err) return next();
-    const status = typeof err === 'object' && err !== null && 'status' in err && typeof err.status === 'number' ? err.status : 400;
-    badRequest(res, status === 413 ? 'body larger than 8kb' : 'body is not valid JSON', status);
+    const status = (err as { status?: unknown }).status;
+    next(status === 413 ? new Refusal('body larger than 8kb', undefined, 413) : new Refusal('body is not valid JSON', undefined, status === 415 ? 415 : 400));
   });
 }
 
@@ -53,32 +54,31 @@ function answer(res: Response, a: WalletAnswer): void {
  * A malformed request is a 400/415 text/plain naming the field.
  */
 export function walletRoutes(app: Express, sim: Pick<OrangeSimulator, 'confirm' | 'refuse' | 'wallet' | 'seedWallet'>): void {
+  const router = express.Router();
   // A number registered at the office after the demo was loaded has no simulated wallet yet: a
   // tester opens one, as the member would at an Orange shop.
-  app.post('/simulator/api/wallet', jsonBody, (req, res) => {
-    const b = openBody.safeParse(req.body);
-    if (!b.success) return badRequest(res, describeZodError(b.error));
-    if (!sim.seedWallet(b.data.phone, b.data.balance, b.data.pin)) return void res.status(409).json({ error: 'WALLET_EXISTS' });
-    res.status(201).json(sim.wallet(b.data.phone));
+  router.post('/', jsonBody, (req, res) => {
+    const b = parse(openBody, req.body);
+    if (!sim.seedWallet(b.phone, b.balance, b.pin)) return void res.status(409).json({ error: 'WALLET_EXISTS' });
+    res.status(201).json(sim.wallet(b.phone));
   });
 
-  app.post('/simulator/api/wallet/confirm', jsonBody, (req, res) => {
-    const b = confirmBody.safeParse(req.body);
-    if (!b.success) return badRequest(res, describeZodError(b.error));
-    answer(res, sim.confirm(b.data.phone, b.data.pin));
+  router.post('/confirm', jsonBody, (req, res) => {
+    const b = parse(confirmBody, req.body);
+    answer(res, sim.confirm(b.phone, b.pin));
   });
 
-  app.post('/simulator/api/wallet/refuse', jsonBody, (req, res) => {
-    const b = refuseBody.safeParse(req.body);
-    if (!b.success) return badRequest(res, describeZodError(b.error));
-    answer(res, sim.refuse(b.data.phone));
+  router.post('/refuse', jsonBody, (req, res) => {
+    const b = parse(refuseBody, req.body);
+    answer(res, sim.refuse(b.phone));
   });
 
-  app.get('/simulator/api/wallet', (req, res) => {
-    const q = phoneQuery.safeParse(req.query);
-    if (!q.success) return badRequest(res, describeZodError(q.error));
-    const w = sim.wallet(q.data.phone);
+  router.get('/', (req, res) => {
+    const q = parse(phoneQuery, req.query);
+    const w = sim.wallet(q.phone);
     if (!w) return void res.status(404).json({ error: 'UNKNOWN_WALLET' });
     res.json(w);
   });
+  router.use(plainRefusals);
+  app.use('/simulator/api/wallet', router);
 }

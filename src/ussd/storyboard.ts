@@ -6,6 +6,7 @@
 import type { AnyStateMachine, StateNode } from 'xstate';
 import { flows } from '../../flows/index.ts';
 import { FLOW_NAMES, type Choice, type FlowName, type ScreenMeta } from '../../flows/lib.ts';
+import { Refusal } from '../domain/refusal.ts';
 import { paramsFilled, type Catalogs, type Kind, type Language, type Params, type ParamValue } from '../i18n/catalog.ts';
 import { allNodes } from './check.ts';
 import { navigation, renderScreen } from './render.ts';
@@ -30,7 +31,6 @@ const SAMPLE: Record<Kind, ParamValue> = {
 
 const sampleParams = (catalogs: Catalogs, lang: Language, key: string): Params => paramsFilled(catalogs[lang].get(key)?.text ?? '', SAMPLE);
 
-export class UnknownFlow extends RangeError {}
 
 /** The transitions taking `type` from this state or above it: where each (guarded) branch goes. */
 function leadsTo(node: AnyNode, type: string, flow: string): string | null {
@@ -53,7 +53,7 @@ function leadsTo(node: AnyNode, type: string, flow: string): string | null {
 
 /** The storyboard of one flow in one language. */
 export function storyboard(flow: string, lang: Language, catalogs: Catalogs): string {
-  if (!(FLOW_NAMES as readonly string[]).includes(flow)) throw new UnknownFlow(`no flow "${flow}": one of ${FLOW_NAMES.join(', ')}`);
+  if (!(FLOW_NAMES as readonly string[]).includes(flow)) throw new Refusal(`no flow "${flow}": one of ${FLOW_NAMES.join(', ')}`, 'flow', 404);
   const machine = flows[flow as FlowName] as AnyStateMachine;
   const atHome = flow === 'main' || flow === 'register';
   const out: string[] = [`${flow} (${lang})`];

@@ -68,7 +68,7 @@ describe('GET /admin/api/kpi.csv', () => {
 });
 
 describe('a large network: the figures from a worker thread', () => {
-  it('answers the same figures, and a RangeError of the worker as a 400', async () => {
+  it('answers the same figures, and a refusal of the worker as a 400 naming the field', async () => {
     const app = express();
     kpiRoutes(app, { db: t.services.db, clock: t.clock, token: TOKEN, config: t.services.config, workerAboveHouseholds: 0 });
     const server: Server = await new Promise((resolve) => {
@@ -83,7 +83,9 @@ describe('a large network: the figures from a worker thread', () => {
       expect(await res.json()).toEqual(JSON.parse(JSON.stringify(direct)));
       const unknown = await fetch(`${url}/admin/api/kpi?from=2026-01-01&to=2026-03-10&district=Kayes`, { headers });
       expect(unknown.status).toBe(400);
-      expect(((await unknown.json()) as { error: string }).error).toMatch(/no district "Kayes"/);
+      const body = (await unknown.json()) as { error: string; field: string };
+      expect(body.error).toMatch(/no district "Kayes"/);
+      expect(body.field).toBe('district');
     } finally {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }

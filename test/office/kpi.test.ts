@@ -1,6 +1,7 @@
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../src/db/connection.ts';
+import { Refusal } from '../../src/domain/refusal.ts';
 import { computeKpis, kpisToCsv, kpiTables, type Kpis } from '../../src/office/kpi.ts';
 import { fixtureDb, PERIOD } from './kpi-fixture.ts';
 
@@ -101,11 +102,22 @@ describe('computeKpis on a network worked out by hand', () => {
     expect(m1.totals.penetration.coveredPersons).toBe(4);
   });
 
-  it('refuses a bad day, an inverted period and an unknown district with a RangeError', () => {
-    expect(() => computeKpis(db, { ...PERIOD, from: '2026-02-30' })).toThrow(RangeError);
+  it('refuses a bad day, an inverted period and an unknown district with a Refusal naming the field', () => {
+    expect(() => computeKpis(db, { ...PERIOD, from: '2026-02-30' })).toThrow(Refusal);
     expect(() => computeKpis(db, { ...PERIOD, from: '2026-03-11', to: '2026-03-01' })).toThrow(/inverted/);
     expect(() => computeKpis(db, { ...PERIOD, district: 'Kayes' })).toThrow(/no district "Kayes"/);
-    expect(() => computeKpis(db, { ...PERIOD, mutuelleId: 'nope' })).toThrow(RangeError);
+    expect(() => computeKpis(db, { ...PERIOD, mutuelleId: 'nope' })).toThrow(Refusal);
+    const fieldOf = (opts: Partial<typeof PERIOD> & { district?: string; mutuelleId?: string }) => {
+      try {
+        computeKpis(db, { ...PERIOD, ...opts });
+      } catch (err) {
+        return err instanceof Refusal ? [err.field, err.status] : err;
+      }
+      return 'accepted';
+    };
+    expect(fieldOf({ from: '2026-02-30' })).toEqual(['from', 400]);
+    expect(fieldOf({ district: 'Kayes' })).toEqual(['district', 400]);
+    expect(fieldOf({ mutuelleId: 'nope' })).toEqual(['mutuelle', 400]);
   });
 
   it('is JSON as it is (no Map, no undefined) and the reminder and campaign conversions are present', () => {

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.ts';
+import { Refusal } from '../../src/domain/refusal.ts';
 import { openDatabase, type Db } from '../../src/db/connection.ts';
 import { seedDemo } from '../../src/db/seed.ts';
 import {
@@ -417,7 +418,7 @@ describe('sampleStatement: the same deliberate mismatches whatever day the demo 
     try {
       expect(() => sampleStatement(ledgerRows(empty))).toThrow(NotADemoLedger);
       expect(() => sampleStatement(ledgerRows(empty))).toThrow(/sabatili seed/);
-      expect(new NotADemoLedger('x')).toBeInstanceOf(RangeError);
+      expect(new NotADemoLedger('x')).toBeInstanceOf(Refusal);
     } finally {
       empty.close();
     }

@@ -69,6 +69,16 @@ describe('figures in the console', () => {
     expect(bad.body).toContain('date de début invalide');
     const inverted = await manager.get('/admin/figures?from=2026-03-10&to=2026-01-01');
     expect(inverted.status).toBe(400);
+    // What the figures refuse (an inverted period, an unknown district) is shown on the page, with its form.
+    expect(inverted.body).toContain('Période inversée : le 10/03/2026 est après le 01/01/2026.');
+    expect(inverted.body).toContain('name="from"');
+    const nowhere = await manager.get('/admin/figures?district=Kayes');
+    expect(nowhere.status).toBe(400);
+    expect(nowhere.body).toContain('Aucun district « Kayes » : choisissez-en un dans la liste.');
+    expect(nowhere.body).toContain('name="from"');
+    const csv = await manager.get('/admin/figures.csv?district=Kayes');
+    expect(csv.status).toBe(400);
+    expect(csv.body).toContain('Aucun district « Kayes »');
     const officer = await loggedIn(app, 'awa@utm.ml', 'officer');
     expect((await officer.get('/admin/figures')).status).toBe(403);
   });

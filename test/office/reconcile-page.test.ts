@@ -46,6 +46,16 @@ describe('the reconciliation page', () => {
     expect(r.body).not.toContain('data-testid="reconcile-report"');
   });
 
+  it('refuses an inverted period on the page, in French, before reading the statement', async () => {
+    const ledger = await manager.get('/admin/reconcile/ledger.csv?from=10%2F03%2F2026&to=01%2F03%2F2026');
+    expect(ledger.status).toBe(400);
+    expect(ledger.body).toContain('Période inversée : la date de début est après la date de fin.');
+    expect(ledger.body).toContain('<form');
+    const badDay = await manager.get('/admin/reconcile/ledger.csv?from=2026-13-45');
+    expect(badDay.status).toBe(400);
+    expect(badDay.body).toContain('Dates au format JJ/MM/AAAA.');
+  });
+
   it('is for managers only', async () => {
     const officer = await loggedIn(app, 'awa@utm.ml', 'officer');
     expect((await officer.get('/admin/reconcile')).status).toBe(403);

@@ -8,6 +8,7 @@ import { addMonths, monthOf } from '../../domain/dates.ts';
 import { formatDate } from '../../i18n/format.ts';
 import { actorOf } from '../auth.ts';
 import { CHANNELS, kpisToCsv } from '../kpi.ts';
+import { isRefusal, type Refusal } from '../../domain/refusal.ts';
 import { dayField, f, LABELS, percent2, type PageContext } from './shared.ts';
 
 const figuresQuery = z.object({
@@ -19,6 +20,14 @@ const figuresQuery = z.object({
 
 const queryString = (query: Record<string, string | undefined>) =>
   new URLSearchParams(Object.entries(query).filter((e): e is [string, string] => e[1] !== undefined)).toString();
+
+/** What the figures refuse, said in French (the API and the CLI answer the English message). */
+function inFrench(err: Refusal, options: { from: string; to: string; district?: string | undefined; mutuelleId?: string | undefined }): string {
+  if (err.field === 'district') return `Aucun district « ${options.district ?? ''} » : choisissez-en un dans la liste.`;
+  if (err.field === 'mutuelle') return `Aucune mutuelle « ${options.mutuelleId ?? ''} » : choisissez-en une dans la liste.`;
+  if (options.from > options.to) return `Période inversée : le ${formatDate(options.from)} est après le ${formatDate(options.to)}.`;
+  return 'Période invalide : tapez les dates en JJ/MM/AAAA.';
+}
 
 export function figuresPages(app: Express, c: PageContext): void {
   /** The period asked, by default the last twelve months to today. */
@@ -48,8 +57,8 @@ export function figuresPages(app: Express, c: PageContext): void {
       const chartJson = JSON.stringify(chart).replace(/</g, '\\u003c');
       c.page(res, 'figures', { ...base, kpis: k, chartJson, queryString: queryString(query) });
     } catch (err) {
-      if (!(err instanceof RangeError)) throw err;
-      c.page(res, 'figures', { ...base, error: err.message }, 400);
+      if (!isRefusal(err)) throw err;
+      c.page(res, 'figures', { ...base, error: inFrench(err, options) }, 400);
     }
   });
 
@@ -61,8 +70,8 @@ export function figuresPages(app: Express, c: PageContext): void {
       c.audit.record(actorOf(res), c.clock.now(), { action: 'export.figures', entity: 'export', entityId: 'figures.csv', after: { from: options.from, to: options.to, district: options.district, mutuelle: options.mutuelleId } });
       res.attachment(`chiffres-${options.from}-${options.to}.csv`).type('text/csv; charset=utf-8').send(kpisToCsv(k));
     } catch (err) {
-      if (!(err instanceof RangeError)) throw err;
-      res.status(400).type('text/plain').send(`${err.message}\n`);
+      if (!isRefusal(err)) throw err;
+      res.status(400).type('text/plain').send(`${inFrench(err, options)}\n`);
     }
   });
 }

@@ -10,7 +10,10 @@ import { actorOf } from '../auth.ts';
 import { dayField, type PageContext } from './shared.ts';
 
 const day = dayField('date invalide (JJ/MM/AAAA)');
-const period = z.object({ from: day, to: day });
+const INVERTED = 'Période inversée : la date de début est après la date de fin.';
+const period = z.object({ from: day, to: day }).refine((p) => !p.from || !p.to || p.from <= p.to, { error: INVERTED });
+
+const datesError = (e: z.ZodError) => (e.issues.some((i) => i.message === INVERTED) ? INVERTED : 'Dates au format JJ/MM/AAAA.');
 
 export function reconcilePages(app: Express, c: PageContext): void {
   const reconcilePage = (res: Response, data: Record<string, unknown>, status = 200) =>
@@ -24,7 +27,7 @@ export function reconcilePages(app: Express, c: PageContext): void {
     const p = period.safeParse(req.body);
     const file = req.file;
     try {
-      if (!p.success) return reconcilePage(res, { error: 'Dates au format JJ/MM/AAAA.' }, 400);
+      if (!p.success) return reconcilePage(res, { error: datesError(p.error) }, 400);
       if (!file) return reconcilePage(res, { error: "Choisissez le relevé de l'opérateur." }, 400);
       const parsed = parseStatement(readFileSync(file.path, 'utf8'));
       if (parsed.errors.length) {
@@ -38,7 +41,7 @@ export function reconcilePages(app: Express, c: PageContext): void {
 
   app.get('/admin/reconcile/ledger.csv', c.manager, (req, res) => {
     const p = period.safeParse(req.query);
-    if (!p.success) return reconcilePage(res, { error: 'Dates au format JJ/MM/AAAA.' }, 400);
+    if (!p.success) return reconcilePage(res, { error: datesError(p.error) }, 400);
     const csv = exportLedger(c.db, p.data);
     c.audit.record(actorOf(res), c.clock.now(), { action: 'export.ledger', entity: 'export', entityId: 'ledger.csv', after: p.data });
     res.type('text/csv').attachment('registre-cotisations.csv').send(csv);

@@ -1,6 +1,6 @@
 import { assign, setup } from 'xstate';
 import type { CallbackReason, CallbackReceipt } from '../src/domain/callbacks.ts';
-import { choice, choiceValue, hopOf, failedState, handOff, slowState, type FlowInput, flowTypes, provided } from './lib.ts';
+import { choice, choiceValue, hopOf, failedState, handOff, loadingFor, slowState, type FlowInput, flowTypes, provided } from './lib.ts';
 
 export interface CallbackInput {
   phone: string;
@@ -19,13 +19,16 @@ interface Context extends FlowInput {
 
 const REASONS: readonly CallbackReason[] = ['payment', 'coverage', 'registration', 'other'];
 
-/** Members call UTM, not the operator: this queues a call-back for UTM's staff and says when to expect it. */
-export const callbackMachine = setup({
+const flow = setup({
   types: flowTypes<Context>(),
   actors: {
     requestCallback: provided<CallbackReceipt, CallbackInput>('requestCallback'),
   },
-}).createMachine({
+});
+const loading = loadingFor(flow);
+
+/** Members call UTM, not the operator: this queues a call-back for UTM's staff and says when to expect it. */
+export const callbackMachine = flow.createMachine({
   id: 'callback',
   context: ({ input }) => {
     const given = (REASONS as readonly string[]).includes(input.reason ?? '');
@@ -51,24 +54,20 @@ export const callbackMachine = setup({
         },
       },
     },
-    saving: {
-      tags: ['busy'],
-      invoke: {
-        src: 'requestCallback',
-        input: ({ context, event }) => ({
-          phone: context.phone,
-          householdId: context.householdId,
-          reason: context.reason,
-          key: `ussd:${context.sessionId}:${hopOf(event)}`,
-        }),
-        onDone: [
-          { guard: ({ event }) => event.output.alreadyOpen, target: 'alreadyQueued', actions: assign({ receipt: ({ event }) => event.output }) },
-          { target: 'queued', actions: assign({ receipt: ({ event }) => event.output }) },
-        ],
-        onError: 'failed',
-      },
-      on: { 'budget.exceeded': 'slow' },
-    },
+    saving: loading({
+      src: 'requestCallback',
+      input: ({ context, event }) => ({
+        phone: context.phone,
+        householdId: context.householdId,
+        reason: context.reason,
+        key: `ussd:${context.sessionId}:${hopOf(event)}`,
+      }),
+      onDone: [
+        { guard: ({ event }) => event.output.alreadyOpen, target: 'alreadyQueued', actions: assign({ receipt: ({ event }) => event.output }) },
+        { target: 'queued', actions: assign({ receipt: ({ event }) => event.output }) },
+      ],
+      slow: 'slow',
+    }),
     slow: slowState('saving'),
     failed: failedState,
     queued: {

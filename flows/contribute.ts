@@ -1,5 +1,5 @@
 import { assign, setup } from 'xstate';
-import { choice, choiceValue, failedState, flowTypes, handOff, hopOf, slowState, type Choice, type FlowEvent, type FlowInput, type WithError, provided } from './lib.ts';
+import { choice, choiceValue, failedState, flowTypes, handOff, hopOf, loadingFor, slowState, type Choice, type FlowEvent, type FlowInput, type WithError, provided } from './lib.ts';
 
 /** What the member may pay, computed for the household from its coverage. */
 export interface Suggestion {
@@ -110,12 +110,7 @@ const quoteParams = (c: Context) => {
 /** A call cut on the quote is offered again on redial, with the amount. */
 const resumeQuote = { key: 'resume.quote' as const, params: (c: Context) => ({ amount: c.quote?.amount ?? c.amount }) };
 
-/**
- * Contributing any amount by Orange Money. The member always sees amount, fee, total and what
- * the payment does to the coverage before confirming; the operator then asks for the secret code
- * on the handset: sabatili never asks for a PIN.
- */
-export const contributeMachine = setup({
+const flow = setup({
   types: flowTypes<Context>(),
   actors: {
     prepareContribution: provided<ContributionOptions, { householdId: number; phone: string }>('prepareContribution'),
@@ -132,26 +127,30 @@ export const contributeMachine = setup({
     },
     isDigits: ({ event }) => 'value' in event && parseAmount(event.value) !== null,
   },
-}).createMachine({
+});
+const loading = loadingFor(flow);
+
+/**
+ * Contributing any amount by Orange Money. The member always sees amount, fee, total and what
+ * the payment does to the coverage before confirming; the operator then asks for the secret code
+ * on the handset: sabatili never asks for a PIN.
+ */
+export const contributeMachine = flow.createMachine({
   id: 'contribute',
   context: ({ input }) => ({ ...input, options: null, target: null, amount: 0, quote: null, quoteId: null, outcome: null, error: null }),
   initial: 'loading',
   output: handOff,
   states: {
-    loading: {
-      tags: ['busy'],
-      invoke: {
-        src: 'prepareContribution',
-        input: ({ context }) => ({ householdId: payFor(context), phone: context.phone }),
-        onDone: [
-          { guard: ({ event }) => !event.output.wallet, target: 'noWallet', actions: assign({ options: ({ event }) => event.output }) },
-          { guard: ({ event }) => event.output.pending !== null, target: 'pendingExists', actions: assign({ options: ({ event }) => event.output }) },
-          { target: 'choose', actions: assign({ options: ({ event }) => event.output }) },
-        ],
-        onError: 'failed',
-      },
-      on: { 'budget.exceeded': 'slow' },
-    },
+    loading: loading({
+      src: 'prepareContribution',
+      input: ({ context }) => ({ householdId: payFor(context), phone: context.phone }),
+      onDone: [
+        { guard: ({ event }) => !event.output.wallet, target: 'noWallet', actions: assign({ options: ({ event }) => event.output }) },
+        { guard: ({ event }) => event.output.pending !== null, target: 'pendingExists', actions: assign({ options: ({ event }) => event.output }) },
+        { target: 'choose', actions: assign({ options: ({ event }) => event.output }) },
+      ],
+      slow: 'slow',
+    }),
     slow: slowState('loading'),
     failed: failedState,
     noWallet: {
@@ -166,11 +165,7 @@ export const contributeMachine = setup({
       },
       on: { 'choice.cancelPending': 'cancelling' },
     },
-    cancelling: {
-      tags: ['busy'],
-      invoke: { src: 'cancelPending', input: ({ context }) => ({ phone: context.phone }), onDone: 'pendingCancelled', onError: 'failed' },
-      on: { 'budget.exceeded': 'cancellingSlow' },
-    },
+    cancelling: loading({ src: 'cancelPending', input: ({ context }) => ({ phone: context.phone }), onDone: 'pendingCancelled', slow: 'cancellingSlow' }),
     cancellingSlow: slowState('cancelling'),
     pendingCancelled: { type: 'final', meta: { screen: 'contribute.pendingCancelled', end: true } },
     choose: {
@@ -218,21 +213,17 @@ export const contributeMachine = setup({
         back: 'choose',
       },
     },
-    finding: {
-      tags: ['busy'],
-      invoke: {
-        src: 'findHousehold',
-        input: ({ event }) => ({ card: 'value' in event ? event.value : '' }),
-        onDone: [
-          { guard: ({ event }) => event.output === null, target: 'enterCard', actions: assign({ error: 'contribute.cardUnknown' }) },
-          // Only a card's digits, and several cards have them: ask for the head's phone number.
-          { guard: ({ event }) => event.output === 'ambiguous', target: 'enterCard', actions: assign({ error: 'contribute.cardAmbiguous' }) },
-          { target: 'confirmTarget', actions: assign({ target: ({ event }) => event.output as TargetHousehold }) },
-        ],
-        onError: 'failed',
-      },
-      on: { 'budget.exceeded': 'findingSlow' },
-    },
+    finding: loading({
+      src: 'findHousehold',
+      input: ({ event }) => ({ card: 'value' in event ? event.value : '' }),
+      onDone: [
+        { guard: ({ event }) => event.output === null, target: 'enterCard', actions: assign({ error: 'contribute.cardUnknown' }) },
+        // Only a card's digits, and several cards have them: ask for the head's phone number.
+        { guard: ({ event }) => event.output === 'ambiguous', target: 'enterCard', actions: assign({ error: 'contribute.cardAmbiguous' }) },
+        { target: 'confirmTarget', actions: assign({ target: ({ event }) => event.output as TargetHousehold }) },
+      ],
+      slow: 'findingSlow',
+    }),
     findingSlow: slowState('enterCard'),
     confirmTarget: {
       meta: {
@@ -247,16 +238,12 @@ export const contributeMachine = setup({
         back: { target: 'enterCard', actions: assign({ target: null }) },
       },
     },
-    quoting: {
-      tags: ['busy'],
-      invoke: {
-        src: 'quoteContribution',
-        input: ({ context }) => ({ householdId: payFor(context), amount: context.amount }),
-        onDone: { target: 'quote', actions: assign({ quote: ({ event }) => event.output }) },
-        onError: 'failed',
-      },
-      on: { 'budget.exceeded': 'quotingSlow' },
-    },
+    quoting: loading({
+      src: 'quoteContribution',
+      input: ({ context }) => ({ householdId: payFor(context), amount: context.amount }),
+      onDone: { target: 'quote', actions: assign({ quote: ({ event }) => event.output }) },
+      slow: 'quotingSlow',
+    }),
     quotingSlow: slowState('quoting'),
     quote: {
       initial: 'deciding',
@@ -291,36 +278,28 @@ export const contributeMachine = setup({
         },
       },
     },
-    checkingQuote: {
-      tags: ['busy'],
-      invoke: {
-        src: 'paymentOfQuote',
-        input: ({ context }) => ({ key: quoteKey(context) }),
-        onDone: [
-          { guard: ({ event }) => event.output === null, target: 'quote' },
-          { guard: ({ event }) => event.output?.status === 'rejected', target: 'quoteClosed' },
-          { target: 'outcome', actions: assign({ outcome: ({ event }) => event.output }) },
-        ],
-        onError: 'failed',
-      },
-      on: { 'budget.exceeded': 'checkingSlow' },
-    },
+    checkingQuote: loading({
+      src: 'paymentOfQuote',
+      input: ({ context }) => ({ key: quoteKey(context) }),
+      onDone: [
+        { guard: ({ event }) => event.output === null, target: 'quote' },
+        { guard: ({ event }) => event.output?.status === 'rejected', target: 'quoteClosed' },
+        { target: 'outcome', actions: assign({ outcome: ({ event }) => event.output }) },
+      ],
+      slow: 'checkingSlow',
+    }),
     checkingSlow: slowState('checkingQuote'),
     quoteClosed: {
       meta: { screen: 'contribute.quoteClosed', choices: [choice('again', 'contribute.newPayment')] },
       on: { 'choice.again': { target: 'loading', actions: assign({ quote: null, quoteId: null }) } },
     },
-    starting: {
-      tags: ['busy'],
-      invoke: {
-        src: 'startContribution',
-        input: ({ context }) => ({ householdId: payFor(context), phone: context.phone, amount: context.amount, key: quoteKey(context) }),
-        onDone: { target: 'outcome', actions: assign({ outcome: ({ event }) => event.output }) },
-        onError: 'failed',
-      },
+    starting: loading({
+      src: 'startContribution',
+      input: ({ context }) => ({ householdId: payFor(context), phone: context.phone, amount: context.amount, key: quoteKey(context) }),
+      onDone: { target: 'outcome', actions: assign({ outcome: ({ event }) => event.output }) },
       // A payment request cannot be retried blindly: the member redials and sees it pending.
-      on: { 'budget.exceeded': 'startSlow' },
-    },
+      slow: 'startSlow',
+    }),
     outcome: {
       always: [
         { guard: ({ context }) => context.outcome?.status === 'pending', target: 'started' },

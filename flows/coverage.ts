@@ -1,6 +1,6 @@
 import { assign, setup } from 'xstate';
 import { coverageMessage, type CoverageView } from '../src/domain/coverage.ts';
-import { choice, failedState, handOff, slowState, type FlowInput, flowTypes, provided } from './lib.ts';
+import { choice, failedState, handOff, loadingFor, slowState, type FlowInput, flowTypes, provided } from './lib.ts';
 
 interface Context extends FlowInput {
   view: CoverageView | null;
@@ -11,28 +11,27 @@ const kind = (c: Context) => (c.view ? coverageMessage(c.view).status : 'never')
 
 const summaryChoices = [choice('beneficiaries', 'coverage.beneficiaries'), choice('pay', 'coverage.pay')];
 
-/** Is the household covered, until when, what remains to pay, and each beneficiary's status. */
-export const coverageMachine = setup({
+const flow = setup({
   types: flowTypes<Context>(),
   actors: {
     lookupCoverage: provided<CoverageView, { householdId: number }>('lookupCoverage'),
   },
-}).createMachine({
+});
+const loading = loadingFor(flow);
+
+/** Is the household covered, until when, what remains to pay, and each beneficiary's status. */
+export const coverageMachine = flow.createMachine({
   id: 'coverage',
   context: ({ input }) => ({ ...input, view: null }),
   initial: 'loading',
   output: handOff,
   states: {
-    loading: {
-      tags: ['busy'],
-      invoke: {
-        src: 'lookupCoverage',
-        input: ({ context }) => ({ householdId: context.householdId ?? 0 }),
-        onDone: { target: 'summary', actions: assign({ view: ({ event }) => event.output }) },
-        onError: 'failed',
-      },
-      on: { 'budget.exceeded': 'slow' },
-    },
+    loading: loading({
+      src: 'lookupCoverage',
+      input: ({ context }) => ({ householdId: context.householdId ?? 0 }),
+      onDone: { target: 'summary', actions: assign({ view: ({ event }) => event.output }) },
+      slow: 'slow',
+    }),
     slow: slowState('loading'),
     failed: failedState,
     summary: {

@@ -1,14 +1,17 @@
 import { assign, setup } from 'xstate';
 import { isLanguage, type Language } from '../src/i18n/catalog.ts';
-import { choice, choiceValue, failedState, handOff, slowState, type FlowInput, flowTypes, provided } from './lib.ts';
+import { choice, choiceValue, failedState, handOff, loadingFor, slowState, type FlowInput, flowTypes, provided } from './lib.ts';
 
-/** French or Bamanankan, remembered for the phone: every later screen and SMS uses it. */
-export const languageMachine = setup({
+const flow = setup({
   types: flowTypes<FlowInput>(),
   actors: {
     saveLanguage: provided<void, { phone: string; householdId: number | null; lang: Language }>('saveLanguage'),
   },
-}).createMachine({
+});
+const loading = loadingFor(flow);
+
+/** French or Bamanankan, remembered for the phone: every later screen and SMS uses it. */
+export const languageMachine = flow.createMachine({
   id: 'language',
   context: ({ input }) => input,
   initial: 'choosing',
@@ -24,16 +27,12 @@ export const languageMachine = setup({
         },
       },
     },
-    saving: {
-      tags: ['busy'],
-      invoke: {
-        src: 'saveLanguage',
-        input: ({ context }) => ({ phone: context.phone, householdId: context.householdId, lang: context.lang }),
-        onDone: 'toHome',
-        onError: 'failed',
-      },
-      on: { 'budget.exceeded': 'slow' },
-    },
+    saving: loading({
+      src: 'saveLanguage',
+      input: ({ context }) => ({ phone: context.phone, householdId: context.householdId, lang: context.lang }),
+      onDone: 'toHome',
+      slow: 'slow',
+    }),
     slow: slowState('saving'),
     failed: failedState,
     toHome: { type: 'final', output: { next: 'home' } },

@@ -115,6 +115,26 @@ export function handOff({ event }: { event: { output?: unknown } }): FlowOutput 
   return (event.output ?? {}) as FlowOutput;
 }
 
+/** What a flow's `setup(...)` returns, as far as the helpers below need it. */
+type AnySetup = { createStateConfig: (config: never) => unknown };
+/** A state config typed by a flow's setup: its context, events, named actors and named guards. */
+type StateConfigOf<S extends AnySetup> = Parameters<S['createStateConfig']>[0];
+type InvokeOf<S extends AnySetup> = Exclude<NonNullable<StateConfigOf<S>['invoke']>, readonly unknown[] | string>;
+
+/**
+ * "Load, then show", for a flow's setup: `loading({ src, input, onDone, slow })` is a state with no
+ * screen that asks one named service and moves on with its answer. It is tagged busy (the engine
+ * waits for it within its time budget), a failure goes to the flow's `failed` state, and an overrun
+ * goes to `slow` (a slowState, or a final screen when a retry would be unsafe), leaving nothing running.
+ * `onDone` is typed by the service named in `src`, guards by the flow's named guards.
+ */
+export function loadingFor<S extends AnySetup>(_flow: S) {
+  return (state: InvokeOf<S> & { slow: string }): StateConfigOf<S> => {
+    const { slow, ...invoke } = state as { slow: string };
+    return { tags: ['busy'], invoke: { ...invoke, onError: 'failed' }, on: { 'budget.exceeded': slow } } as StateConfigOf<S>;
+  };
+}
+
 /** The screen after an invoked service overran the engine's time budget: nothing is left running. */
 export function slowState(retryTarget: string) {
   return {

@@ -1,6 +1,6 @@
 import { assign, setup } from 'xstate';
 import type { CallbackReason, CallbackReceipt } from '../src/domain/callbacks.ts';
-import { choice, choiceValue, hopOf, failedState, handOff, loadingFor, slowState, type FlowInput, flowTypes, provided } from './lib.ts';
+import { choice, choiceValue, hopOf, failedState, handOff, loadingFor, outputOf, slowState, type FlowInput, flowTypes, provided } from './lib.ts';
 
 export interface CallbackInput {
   phone: string;
@@ -24,6 +24,11 @@ const flow = setup({
   actors: {
     requestCallback: provided<CallbackReceipt, CallbackInput>('requestCallback'),
   },
+  guards: {
+    notRegistered: ({ context }) => context.householdId === null,
+    reasonGiven: ({ context }) => context.given,
+    alreadyWaitingForCall: (_, receipt: CallbackReceipt) => receipt.alreadyOpen,
+  },
 });
 const loading = loadingFor(flow);
 
@@ -40,8 +45,8 @@ export const callbackMachine = flow.createMachine({
     start: {
       always: [
         // A number that is not registered can only want to join.
-        { guard: ({ context }) => context.householdId === null, target: 'saving', actions: assign({ reason: 'registration' }) },
-        { guard: ({ context }) => context.given, target: 'saving' },
+        { guard: 'notRegistered', target: 'saving', actions: assign({ reason: 'registration' }) },
+        { guard: 'reasonGiven', target: 'saving' },
         { target: 'reason' },
       ],
     },
@@ -63,7 +68,7 @@ export const callbackMachine = flow.createMachine({
         key: `ussd:${context.sessionId}:${hopOf(event)}`,
       }),
       onDone: [
-        { guard: ({ event }) => event.output.alreadyOpen, target: 'alreadyQueued', actions: assign({ receipt: ({ event }) => event.output }) },
+        { guard: { type: 'alreadyWaitingForCall', params: outputOf }, target: 'alreadyQueued', actions: assign({ receipt: ({ event }) => event.output }) },
         { target: 'queued', actions: assign({ receipt: ({ event }) => event.output }) },
       ],
       slow: 'slow',

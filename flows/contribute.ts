@@ -1,5 +1,5 @@
 import { assign, setup } from 'xstate';
-import { choice, choiceValue, failedState, flowTypes, handOff, hopOf, loadingFor, slowState, type Choice, type FlowEvent, type FlowInput, type WithError, provided } from './lib.ts';
+import { choice, choiceValue, failedState, flowTypes, handOff, hopOf, loadingFor, outputOf, slowState, type Choice, type FlowEvent, type FlowInput, type WithError, provided } from './lib.ts';
 
 /** What the member may pay, computed for the household from its coverage. */
 export interface Suggestion {
@@ -121,11 +121,21 @@ const flow = setup({
     findHousehold: provided<TargetHousehold | 'ambiguous' | null, { card: string }>('findHousehold'),
   },
   guards: {
-    isAmount: ({ context, event }) => {
+    noWallet: (_, options: ContributionOptions) => !options.wallet,
+    paymentAwaitingPin: (_, options: ContributionOptions) => options.pending !== null,
+    payingForOther: ({ context }) => context.target !== null,
+    amountAccepted: ({ context, event }) => {
       const n = parseAmount('value' in event ? event.value : '');
       return n !== null && n >= (context.options?.min ?? 1) && n <= (context.options?.max ?? Infinity);
     },
-    isDigits: ({ event }) => 'value' in event && parseAmount(event.value) !== null,
+    /** An amount, but below the minimum or above the maximum (tried after amountAccepted). */
+    amountOutOfRange: ({ event }) => 'value' in event && parseAmount(event.value) !== null,
+    cardUnknown: (_, found: TargetHousehold | 'ambiguous' | null) => found === null,
+    cardAmbiguous: (_, found: TargetHousehold | 'ambiguous' | null) => found === 'ambiguous',
+    paymentEffect: ({ context }, effect: QuoteView['effect']) => context.quote?.effect === effect,
+    quoteNeverConfirmed: (_, result: StartResult | null) => result === null,
+    quoteRefused: (_, result: StartResult | null) => result?.status === 'rejected',
+    confirmOutcome: ({ context }, status: StartResult['status']) => context.outcome?.status === status,
   },
 });
 const loading = loadingFor(flow);
@@ -145,8 +155,8 @@ export const contributeMachine = flow.createMachine({
       src: 'prepareContribution',
       input: ({ context }) => ({ householdId: payFor(context), phone: context.phone }),
       onDone: [
-        { guard: ({ event }) => !event.output.wallet, target: 'noWallet', actions: assign({ options: ({ event }) => event.output }) },
-        { guard: ({ event }) => event.output.pending !== null, target: 'pendingExists', actions: assign({ options: ({ event }) => event.output }) },
+        { guard: { type: 'noWallet', params: outputOf }, target: 'noWallet', actions: assign({ options: ({ event }) => event.output }) },
+        { guard: { type: 'paymentAwaitingPin', params: outputOf }, target: 'pendingExists', actions: assign({ options: ({ event }) => event.output }) },
         { target: 'choose', actions: assign({ options: ({ event }) => event.output }) },
       ],
       slow: 'slow',
@@ -172,7 +182,7 @@ export const contributeMachine = flow.createMachine({
       // Paying for another household, the screen names it (first name and initials) again.
       initial: 'deciding',
       states: {
-        deciding: { always: [{ guard: ({ context }) => context.target !== null, target: 'forOther' }, { target: 'own' }] },
+        deciding: { always: [{ guard: 'payingForOther', target: 'forOther' }, { target: 'own' }] },
         own: { meta: { screen: 'contribute.choose', choices: amountChoices } },
         forOther: { meta: { screen: 'contribute.chooseFor', params: (c) => ({ name: c.target?.maskedName ?? '' }), choices: amountChoices } },
       },
@@ -196,11 +206,11 @@ export const contributeMachine = flow.createMachine({
       on: {
         text: [
           {
-            guard: 'isAmount',
+            guard: 'amountAccepted',
             target: 'quoting',
             actions: assign({ amount: ({ event }) => parseAmount('value' in event ? event.value : '') ?? 0, quoteId: ({ context, event }) => quoteIdOf(context, event), error: null }),
           },
-          { guard: 'isDigits', actions: assign({ error: 'contribute.amountRange' }) },
+          { guard: 'amountOutOfRange', actions: assign({ error: 'contribute.amountRange' }) },
           { actions: assign({ error: 'contribute.amountDigits' }) },
         ],
         back: 'choose',
@@ -217,9 +227,9 @@ export const contributeMachine = flow.createMachine({
       src: 'findHousehold',
       input: ({ event }) => ({ card: 'value' in event ? event.value : '' }),
       onDone: [
-        { guard: ({ event }) => event.output === null, target: 'enterCard', actions: assign({ error: 'contribute.cardUnknown' }) },
+        { guard: { type: 'cardUnknown', params: outputOf }, target: 'enterCard', actions: assign({ error: 'contribute.cardUnknown' }) },
         // Only a card's digits, and several cards have them: ask for the head's phone number.
-        { guard: ({ event }) => event.output === 'ambiguous', target: 'enterCard', actions: assign({ error: 'contribute.cardAmbiguous' }) },
+        { guard: { type: 'cardAmbiguous', params: outputOf }, target: 'enterCard', actions: assign({ error: 'contribute.cardAmbiguous' }) },
         { target: 'confirmTarget', actions: assign({ target: ({ event }) => event.output as TargetHousehold }) },
       ],
       slow: 'findingSlow',
@@ -258,9 +268,9 @@ export const contributeMachine = flow.createMachine({
         // One message per effect: "covered until" only when care is covered, never during a waiting period.
         deciding: {
           always: [
-            { guard: ({ context }) => context.quote?.effect === 'covered', target: 'covered' },
-            { guard: ({ context }) => context.quote?.effect === 'waiting', target: 'waiting' },
-            { guard: ({ context }) => context.quote?.effect === 'waitingUnpaid', target: 'waitingUnpaid' },
+            { guard: { type: 'paymentEffect', params: 'covered' }, target: 'covered' },
+            { guard: { type: 'paymentEffect', params: 'waiting' }, target: 'waiting' },
+            { guard: { type: 'paymentEffect', params: 'waitingUnpaid' }, target: 'waitingUnpaid' },
             { target: 'partial' },
           ],
         },
@@ -282,8 +292,8 @@ export const contributeMachine = flow.createMachine({
       src: 'paymentOfQuote',
       input: ({ context }) => ({ key: quoteKey(context) }),
       onDone: [
-        { guard: ({ event }) => event.output === null, target: 'quote' },
-        { guard: ({ event }) => event.output?.status === 'rejected', target: 'quoteClosed' },
+        { guard: { type: 'quoteNeverConfirmed', params: outputOf }, target: 'quote' },
+        { guard: { type: 'quoteRefused', params: outputOf }, target: 'quoteClosed' },
         { target: 'outcome', actions: assign({ outcome: ({ event }) => event.output }) },
       ],
       slow: 'checkingSlow',
@@ -302,9 +312,9 @@ export const contributeMachine = flow.createMachine({
     }),
     outcome: {
       always: [
-        { guard: ({ context }) => context.outcome?.status === 'pending', target: 'started' },
+        { guard: { type: 'confirmOutcome', params: 'pending' }, target: 'started' },
         {
-          guard: ({ context }) => context.outcome?.status === 'pendingExists',
+          guard: { type: 'confirmOutcome', params: 'pendingExists' },
           target: 'pendingExists',
           actions: assign({
             options: ({ context }) =>
@@ -313,9 +323,9 @@ export const contributeMachine = flow.createMachine({
                 : context.options,
           }),
         },
-        { guard: ({ context }) => context.outcome?.status === 'paid', target: 'alreadyPaid' },
-        { guard: ({ context }) => context.outcome?.status === 'review', target: 'inReview' },
-        { guard: ({ context }) => context.outcome?.status === 'uncertain', target: 'startSlow' },
+        { guard: { type: 'confirmOutcome', params: 'paid' }, target: 'alreadyPaid' },
+        { guard: { type: 'confirmOutcome', params: 'review' }, target: 'inReview' },
+        { guard: { type: 'confirmOutcome', params: 'uncertain' }, target: 'startSlow' },
         { target: 'rejected' },
       ],
     },

@@ -16,6 +16,9 @@ const flow = setup({
   actors: {
     lookupCoverage: provided<CoverageView, { householdId: number }>('lookupCoverage'),
   },
+  guards: {
+    situation: ({ context }, status: ReturnType<typeof kind>) => kind(context) === status,
+  },
 });
 const loading = loadingFor(flow);
 
@@ -44,11 +47,11 @@ export const coverageMachine = flow.createMachine({
         deciding: {
           // One message per situation (src/domain/coverage.ts situationOf): never "covered" while waiting.
           always: [
-            { guard: ({ context }) => kind(context) === 'never', target: 'never' },
-            { guard: ({ context }) => kind(context) === 'active', target: 'active' },
-            { guard: ({ context }) => kind(context) === 'waiting', target: 'waiting' },
-            { guard: ({ context }) => kind(context) === 'waitingUnpaid', target: 'waitingUnpaid' },
-            { guard: ({ context }) => kind(context) === 'grace', target: 'grace' },
+            { guard: { type: 'situation', params: 'never' }, target: 'never' },
+            { guard: { type: 'situation', params: 'active' }, target: 'active' },
+            { guard: { type: 'situation', params: 'waiting' }, target: 'waiting' },
+            { guard: { type: 'situation', params: 'waitingUnpaid' }, target: 'waitingUnpaid' },
+            { guard: { type: 'situation', params: 'grace' }, target: 'grace' },
             { target: 'lapsed' },
           ],
         },

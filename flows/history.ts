@@ -1,5 +1,5 @@
 import { assign, setup } from 'xstate';
-import { failedState, handOff, loadingFor, slowState, type FlowInput, flowTypes, provided } from './lib.ts';
+import { failedState, handOff, loadingFor, outputOf, slowState, type FlowInput, flowTypes, provided } from './lib.ts';
 
 export interface PaymentLine {
   date: string;
@@ -16,6 +16,9 @@ const flow = setup({
   actors: {
     listPayments: provided<PaymentLine[], { householdId: number }>('listPayments'),
   },
+  guards: {
+    neverPaid: (_, payments: PaymentLine[]) => payments.length === 0,
+  },
 });
 const loading = loadingFor(flow);
 
@@ -30,7 +33,7 @@ export const historyMachine = flow.createMachine({
       src: 'listPayments',
       input: ({ context }) => ({ householdId: context.householdId ?? 0 }),
       onDone: [
-        { guard: ({ event }) => event.output.length === 0, target: 'empty' },
+        { guard: { type: 'neverPaid', params: outputOf }, target: 'empty' },
         { target: 'list', actions: assign({ payments: ({ event }) => event.output }) },
       ],
       slow: 'slow',

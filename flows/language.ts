@@ -7,6 +7,9 @@ const flow = setup({
   actors: {
     saveLanguage: provided<void, { phone: string; householdId: number | null; lang: Language }>('saveLanguage'),
   },
+  guards: {
+    languageOffered: ({ event }) => isLanguage(choiceValue(event)),
+  },
 });
 const loading = loadingFor(flow);
 
@@ -21,7 +24,7 @@ export const languageMachine = flow.createMachine({
       meta: { screen: 'language.choose', choices: [choice('fr', 'language.fr'), choice('bm', 'language.bm')] },
       on: {
         'choice.*': {
-          guard: ({ event }) => isLanguage(choiceValue(event)),
+          guard: 'languageOffered',
           target: 'saving',
           actions: assign({ lang: ({ event }) => choiceValue(event) as Language }),
         },

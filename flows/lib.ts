@@ -149,6 +149,11 @@ export const failedState = {
   meta: { screen: 'common.failed', end: true },
 } as const;
 
+/** Dynamic guard parameters: the answer of the service a loading state asked (`guard: { type: 'noWallet', params: outputOf }`). */
+export function outputOf<T>({ event }: { event: { output: T } }): T {
+  return event.output;
+}
+
 /** The hop that caused a transition, for idempotence keys of side effects. */
 export function hopOf(event: { type: string }): number {
   return 'hop' in event && typeof event.hop === 'number' ? event.hop : 0;

@@ -1,5 +1,5 @@
 import { assign, setup } from 'xstate';
-import { choice, failedState, handOff, loadingFor, slowState, type FlowInput, flowTypes, provided } from './lib.ts';
+import { choice, failedState, handOff, loadingFor, outputOf, slowState, type FlowInput, flowTypes, provided } from './lib.ts';
 
 interface Context extends FlowInput {
   enabled: boolean;
@@ -10,6 +10,10 @@ const flow = setup({
   actors: {
     loadReminders: provided<boolean, { householdId: number; phone: string }>('loadReminders'),
     saveReminders: provided<void, { householdId: number; phone: string; enabled: boolean }>('saveReminders'),
+  },
+  guards: {
+    remindersWereOn: (_, enabled: boolean) => enabled,
+    turnedOn: ({ context }) => context.enabled,
   },
 });
 const loading = loadingFor(flow);
@@ -25,7 +29,7 @@ export const remindersMachine = flow.createMachine({
       src: 'loadReminders',
       input: ({ context }) => ({ householdId: context.householdId ?? 0, phone: context.phone }),
       onDone: [
-        { guard: ({ event }) => event.output, target: 'on', actions: assign({ enabled: true }) },
+        { guard: { type: 'remindersWereOn', params: outputOf }, target: 'on', actions: assign({ enabled: true }) },
         { target: 'off', actions: assign({ enabled: false }) },
       ],
       slow: 'slow',
@@ -43,7 +47,7 @@ export const remindersMachine = flow.createMachine({
     saving: loading({
       src: 'saveReminders',
       input: ({ context }) => ({ householdId: context.householdId ?? 0, phone: context.phone, enabled: context.enabled }),
-      onDone: [{ guard: ({ context }) => context.enabled, target: 'nowOn' }, { target: 'nowOff' }],
+      onDone: [{ guard: 'turnedOn', target: 'nowOn' }, { target: 'nowOff' }],
       slow: 'savingSlow',
     }),
     savingSlow: slowState('saving'),

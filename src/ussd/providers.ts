@@ -42,9 +42,14 @@ export interface ProviderDeps {
 /** How many payments "my payments" lists; older ones are at the mutuelle's office. */
 const HISTORY_LIMIT = 24;
 
-/** A snapshot is only trusted by the machine that wrote it: the fingerprint changes with any state or transition. */
+/**
+ * A snapshot is only trusted by the machine that wrote it: the fingerprint changes with any state,
+ * target or invoked service. Guards are left out, as their code always was (inline ones never reached
+ * the JSON): naming one does not change which snapshots the machine can restore.
+ */
 export function machineVersion(machine: AnyStateMachine): number {
-  return parseInt(createHash('sha1').update(JSON.stringify(machine.definition)).digest('hex').slice(0, 8), 16);
+  const definition = JSON.stringify(machine.definition, (key, value: unknown) => (key === 'guard' ? undefined : value));
+  return parseInt(createHash('sha1').update(definition).digest('hex').slice(0, 8), 16);
 }
 
 /**

@@ -17,6 +17,7 @@ import type { CallbackReceipt } from '../domain/callbacks.ts';
 import type { HouseholdStore } from '../db/households.ts';
 import type { MutuelleStore } from '../db/mutuelles.ts';
 import type { PreferenceStore } from '../db/preferences.ts';
+import type { SessionStore } from '../db/sessions.ts';
 import type { Outbox } from '../sms/outbox.ts';
 import { monthlyShare, parametersOn, type CoverageView } from '../domain/coverage.ts';
 import type { Language } from '../i18n/catalog.ts';
@@ -37,6 +38,9 @@ export interface ProviderDeps {
   limits: { min: number; max: number };
   /** The product shown to callers who are not members yet. */
   offerProductId: string;
+  sessions: Pick<SessionStore, 'markResumed'>;
+  /** Drops what the engine keeps in memory of a session closed from another one. */
+  forgetSession: (sessionId: string) => void;
 }
 
 /** How many payments "my payments" lists; older ones are at the mutuelle's office. */
@@ -181,6 +185,12 @@ export function provideFlows(d: ProviderDeps): Record<FlowName, FlowEntry> {
     return { householdId: h.id, maskedName: maskName(h.adherentName), mutuelle: h.mutuelleName };
   });
 
+  // A resume offer is made once: the session it came from ends as 'resumed', taken or declined.
+  const closeCutSession = fromPromise<void, { sessionId: string }>(async ({ input }) => {
+    d.sessions.markResumed(input.sessionId);
+    d.forgetSession(input.sessionId);
+  });
+
   const provided = {
     main: flows.main,
     contribute: flows.contribute.provide({ actors: { prepareContribution, quoteContribution: quote, startContribution, paymentOfQuote, cancelPending, findHousehold } }),
@@ -190,6 +200,7 @@ export function provideFlows(d: ProviderDeps): Record<FlowName, FlowEntry> {
     callback: flows.callback.provide({ actors: { requestCallback } }),
     language: flows.language.provide({ actors: { saveLanguage } }),
     register: flows.register.provide({ actors: { loadOffer, listMutuelles } }),
+    resume: flows.resume.provide({ actors: { closeCutSession } }),
   } satisfies Record<FlowName, AnyStateMachine>;
 
   return Object.fromEntries(

@@ -1,6 +1,6 @@
 import { assign, setup } from 'xstate';
 import type { CallbackReason, CallbackReceipt } from '../src/domain/callbacks.ts';
-import { choice, choiceValue, hopOf, failedState, handOff, slowState, type FlowInput, flowTypes, provided } from './lib.ts';
+import { choice, choiceValue, hopOf, failedState, handOff, loadingFor, outputOf, slowState, type FlowInput, flowTypes, provided } from './lib.ts';
 
 export interface CallbackInput {
   phone: string;
@@ -19,13 +19,21 @@ interface Context extends FlowInput {
 
 const REASONS: readonly CallbackReason[] = ['payment', 'coverage', 'registration', 'other'];
 
-/** Members call UTM, not the operator: this queues a call-back for UTM's staff and says when to expect it. */
-export const callbackMachine = setup({
+const flow = setup({
   types: flowTypes<Context>(),
   actors: {
     requestCallback: provided<CallbackReceipt, CallbackInput>('requestCallback'),
   },
-}).createMachine({
+  guards: {
+    notRegistered: ({ context }) => context.householdId === null,
+    reasonGiven: ({ context }) => context.given,
+    alreadyWaitingForCall: (_, receipt: CallbackReceipt) => receipt.alreadyOpen,
+  },
+});
+const loading = loadingFor(flow);
+
+/** Members call UTM, not the operator: this queues a call-back for UTM's staff and says when to expect it. */
+export const callbackMachine = flow.createMachine({
   id: 'callback',
   context: ({ input }) => {
     const given = (REASONS as readonly string[]).includes(input.reason ?? '');
@@ -37,8 +45,8 @@ export const callbackMachine = setup({
     start: {
       always: [
         // A number that is not registered can only want to join.
-        { guard: ({ context }) => context.householdId === null, target: 'saving', actions: assign({ reason: 'registration' }) },
-        { guard: ({ context }) => context.given, target: 'saving' },
+        { guard: 'notRegistered', target: 'saving', actions: assign({ reason: 'registration' }) },
+        { guard: 'reasonGiven', target: 'saving' },
         { target: 'reason' },
       ],
     },
@@ -51,24 +59,20 @@ export const callbackMachine = setup({
         },
       },
     },
-    saving: {
-      tags: ['busy'],
-      invoke: {
-        src: 'requestCallback',
-        input: ({ context, event }) => ({
-          phone: context.phone,
-          householdId: context.householdId,
-          reason: context.reason,
-          key: `ussd:${context.sessionId}:${hopOf(event)}`,
-        }),
-        onDone: [
-          { guard: ({ event }) => event.output.alreadyOpen, target: 'alreadyQueued', actions: assign({ receipt: ({ event }) => event.output }) },
-          { target: 'queued', actions: assign({ receipt: ({ event }) => event.output }) },
-        ],
-        onError: 'failed',
-      },
-      on: { 'budget.exceeded': 'slow' },
-    },
+    saving: loading({
+      src: 'requestCallback',
+      input: ({ context, event }) => ({
+        phone: context.phone,
+        householdId: context.householdId,
+        reason: context.reason,
+        key: `ussd:${context.sessionId}:${hopOf(event)}`,
+      }),
+      onDone: [
+        { guard: { type: 'alreadyWaitingForCall', params: outputOf }, target: 'alreadyQueued', actions: assign({ receipt: ({ event }) => event.output }) },
+        { target: 'queued', actions: assign({ receipt: ({ event }) => event.output }) },
+      ],
+      slow: 'slow',
+    }),
     slow: slowState('saving'),
     failed: failedState,
     queued: {

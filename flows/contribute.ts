@@ -1,5 +1,5 @@
 import { assign, setup } from 'xstate';
-import { choice, choiceValue, failedState, flowTypes, handOff, hopOf, slowState, type Choice, type FlowEvent, type FlowInput, type WithError, provided } from './lib.ts';
+import { choice, choiceValue, failedState, flowTypes, handOff, hopOf, loadingFor, outputOf, slowState, type Choice, type FlowEvent, type FlowInput, type WithError, provided } from './lib.ts';
 
 /** What the member may pay, computed for the household from its coverage. */
 export interface Suggestion {
@@ -110,12 +110,7 @@ const quoteParams = (c: Context) => {
 /** A call cut on the quote is offered again on redial, with the amount. */
 const resumeQuote = { key: 'resume.quote' as const, params: (c: Context) => ({ amount: c.quote?.amount ?? c.amount }) };
 
-/**
- * Contributing any amount by Orange Money. The member always sees amount, fee, total and what
- * the payment does to the coverage before confirming; the operator then asks for the secret code
- * on the handset: sabatili never asks for a PIN.
- */
-export const contributeMachine = setup({
+const flow = setup({
   types: flowTypes<Context>(),
   actors: {
     prepareContribution: provided<ContributionOptions, { householdId: number; phone: string }>('prepareContribution'),
@@ -126,32 +121,46 @@ export const contributeMachine = setup({
     findHousehold: provided<TargetHousehold | 'ambiguous' | null, { card: string }>('findHousehold'),
   },
   guards: {
-    isAmount: ({ context, event }) => {
+    noWallet: (_, options: ContributionOptions) => !options.wallet,
+    paymentAwaitingPin: (_, options: ContributionOptions) => options.pending !== null,
+    payingForOther: ({ context }) => context.target !== null,
+    amountAccepted: ({ context, event }) => {
       const n = parseAmount('value' in event ? event.value : '');
       return n !== null && n >= (context.options?.min ?? 1) && n <= (context.options?.max ?? Infinity);
     },
-    isDigits: ({ event }) => 'value' in event && parseAmount(event.value) !== null,
+    /** An amount, but below the minimum or above the maximum (tried after amountAccepted). */
+    amountOutOfRange: ({ event }) => 'value' in event && parseAmount(event.value) !== null,
+    cardUnknown: (_, found: TargetHousehold | 'ambiguous' | null) => found === null,
+    cardAmbiguous: (_, found: TargetHousehold | 'ambiguous' | null) => found === 'ambiguous',
+    paymentEffect: ({ context }, effect: QuoteView['effect']) => context.quote?.effect === effect,
+    quoteNeverConfirmed: (_, result: StartResult | null) => result === null,
+    quoteRefused: (_, result: StartResult | null) => result?.status === 'rejected',
+    confirmOutcome: ({ context }, status: StartResult['status']) => context.outcome?.status === status,
   },
-}).createMachine({
+});
+const loading = loadingFor(flow);
+
+/**
+ * Contributing any amount by Orange Money. The member always sees amount, fee, total and what
+ * the payment does to the coverage before confirming; the operator then asks for the secret code
+ * on the handset: sabatili never asks for a PIN.
+ */
+export const contributeMachine = flow.createMachine({
   id: 'contribute',
   context: ({ input }) => ({ ...input, options: null, target: null, amount: 0, quote: null, quoteId: null, outcome: null, error: null }),
   initial: 'loading',
   output: handOff,
   states: {
-    loading: {
-      tags: ['busy'],
-      invoke: {
-        src: 'prepareContribution',
-        input: ({ context }) => ({ householdId: payFor(context), phone: context.phone }),
-        onDone: [
-          { guard: ({ event }) => !event.output.wallet, target: 'noWallet', actions: assign({ options: ({ event }) => event.output }) },
-          { guard: ({ event }) => event.output.pending !== null, target: 'pendingExists', actions: assign({ options: ({ event }) => event.output }) },
-          { target: 'choose', actions: assign({ options: ({ event }) => event.output }) },
-        ],
-        onError: 'failed',
-      },
-      on: { 'budget.exceeded': 'slow' },
-    },
+    loading: loading({
+      src: 'prepareContribution',
+      input: ({ context }) => ({ householdId: payFor(context), phone: context.phone }),
+      onDone: [
+        { guard: { type: 'noWallet', params: outputOf }, target: 'noWallet', actions: assign({ options: ({ event }) => event.output }) },
+        { guard: { type: 'paymentAwaitingPin', params: outputOf }, target: 'pendingExists', actions: assign({ options: ({ event }) => event.output }) },
+        { target: 'choose', actions: assign({ options: ({ event }) => event.output }) },
+      ],
+      slow: 'slow',
+    }),
     slow: slowState('loading'),
     failed: failedState,
     noWallet: {
@@ -166,18 +175,14 @@ export const contributeMachine = setup({
       },
       on: { 'choice.cancelPending': 'cancelling' },
     },
-    cancelling: {
-      tags: ['busy'],
-      invoke: { src: 'cancelPending', input: ({ context }) => ({ phone: context.phone }), onDone: 'pendingCancelled', onError: 'failed' },
-      on: { 'budget.exceeded': 'cancellingSlow' },
-    },
+    cancelling: loading({ src: 'cancelPending', input: ({ context }) => ({ phone: context.phone }), onDone: 'pendingCancelled', slow: 'cancellingSlow' }),
     cancellingSlow: slowState('cancelling'),
     pendingCancelled: { type: 'final', meta: { screen: 'contribute.pendingCancelled', end: true } },
     choose: {
       // Paying for another household, the screen names it (first name and initials) again.
       initial: 'deciding',
       states: {
-        deciding: { always: [{ guard: ({ context }) => context.target !== null, target: 'forOther' }, { target: 'own' }] },
+        deciding: { always: [{ guard: 'payingForOther', target: 'forOther' }, { target: 'own' }] },
         own: { meta: { screen: 'contribute.choose', choices: amountChoices } },
         forOther: { meta: { screen: 'contribute.chooseFor', params: (c) => ({ name: c.target?.maskedName ?? '' }), choices: amountChoices } },
       },
@@ -201,11 +206,11 @@ export const contributeMachine = setup({
       on: {
         text: [
           {
-            guard: 'isAmount',
+            guard: 'amountAccepted',
             target: 'quoting',
             actions: assign({ amount: ({ event }) => parseAmount('value' in event ? event.value : '') ?? 0, quoteId: ({ context, event }) => quoteIdOf(context, event), error: null }),
           },
-          { guard: 'isDigits', actions: assign({ error: 'contribute.amountRange' }) },
+          { guard: 'amountOutOfRange', actions: assign({ error: 'contribute.amountRange' }) },
           { actions: assign({ error: 'contribute.amountDigits' }) },
         ],
         back: 'choose',
@@ -218,21 +223,17 @@ export const contributeMachine = setup({
         back: 'choose',
       },
     },
-    finding: {
-      tags: ['busy'],
-      invoke: {
-        src: 'findHousehold',
-        input: ({ event }) => ({ card: 'value' in event ? event.value : '' }),
-        onDone: [
-          { guard: ({ event }) => event.output === null, target: 'enterCard', actions: assign({ error: 'contribute.cardUnknown' }) },
-          // Only a card's digits, and several cards have them: ask for the head's phone number.
-          { guard: ({ event }) => event.output === 'ambiguous', target: 'enterCard', actions: assign({ error: 'contribute.cardAmbiguous' }) },
-          { target: 'confirmTarget', actions: assign({ target: ({ event }) => event.output as TargetHousehold }) },
-        ],
-        onError: 'failed',
-      },
-      on: { 'budget.exceeded': 'findingSlow' },
-    },
+    finding: loading({
+      src: 'findHousehold',
+      input: ({ event }) => ({ card: 'value' in event ? event.value : '' }),
+      onDone: [
+        { guard: { type: 'cardUnknown', params: outputOf }, target: 'enterCard', actions: assign({ error: 'contribute.cardUnknown' }) },
+        // Only a card's digits, and several cards have them: ask for the head's phone number.
+        { guard: { type: 'cardAmbiguous', params: outputOf }, target: 'enterCard', actions: assign({ error: 'contribute.cardAmbiguous' }) },
+        { target: 'confirmTarget', actions: assign({ target: ({ event }) => event.output as TargetHousehold }) },
+      ],
+      slow: 'findingSlow',
+    }),
     findingSlow: slowState('enterCard'),
     confirmTarget: {
       meta: {
@@ -247,16 +248,12 @@ export const contributeMachine = setup({
         back: { target: 'enterCard', actions: assign({ target: null }) },
       },
     },
-    quoting: {
-      tags: ['busy'],
-      invoke: {
-        src: 'quoteContribution',
-        input: ({ context }) => ({ householdId: payFor(context), amount: context.amount }),
-        onDone: { target: 'quote', actions: assign({ quote: ({ event }) => event.output }) },
-        onError: 'failed',
-      },
-      on: { 'budget.exceeded': 'quotingSlow' },
-    },
+    quoting: loading({
+      src: 'quoteContribution',
+      input: ({ context }) => ({ householdId: payFor(context), amount: context.amount }),
+      onDone: { target: 'quote', actions: assign({ quote: ({ event }) => event.output }) },
+      slow: 'quotingSlow',
+    }),
     quotingSlow: slowState('quoting'),
     quote: {
       initial: 'deciding',
@@ -271,9 +268,9 @@ export const contributeMachine = setup({
         // One message per effect: "covered until" only when care is covered, never during a waiting period.
         deciding: {
           always: [
-            { guard: ({ context }) => context.quote?.effect === 'covered', target: 'covered' },
-            { guard: ({ context }) => context.quote?.effect === 'waiting', target: 'waiting' },
-            { guard: ({ context }) => context.quote?.effect === 'waitingUnpaid', target: 'waitingUnpaid' },
+            { guard: { type: 'paymentEffect', params: 'covered' }, target: 'covered' },
+            { guard: { type: 'paymentEffect', params: 'waiting' }, target: 'waiting' },
+            { guard: { type: 'paymentEffect', params: 'waitingUnpaid' }, target: 'waitingUnpaid' },
             { target: 'partial' },
           ],
         },
@@ -291,41 +288,33 @@ export const contributeMachine = setup({
         },
       },
     },
-    checkingQuote: {
-      tags: ['busy'],
-      invoke: {
-        src: 'paymentOfQuote',
-        input: ({ context }) => ({ key: quoteKey(context) }),
-        onDone: [
-          { guard: ({ event }) => event.output === null, target: 'quote' },
-          { guard: ({ event }) => event.output?.status === 'rejected', target: 'quoteClosed' },
-          { target: 'outcome', actions: assign({ outcome: ({ event }) => event.output }) },
-        ],
-        onError: 'failed',
-      },
-      on: { 'budget.exceeded': 'checkingSlow' },
-    },
+    checkingQuote: loading({
+      src: 'paymentOfQuote',
+      input: ({ context }) => ({ key: quoteKey(context) }),
+      onDone: [
+        { guard: { type: 'quoteNeverConfirmed', params: outputOf }, target: 'quote' },
+        { guard: { type: 'quoteRefused', params: outputOf }, target: 'quoteClosed' },
+        { target: 'outcome', actions: assign({ outcome: ({ event }) => event.output }) },
+      ],
+      slow: 'checkingSlow',
+    }),
     checkingSlow: slowState('checkingQuote'),
     quoteClosed: {
       meta: { screen: 'contribute.quoteClosed', choices: [choice('again', 'contribute.newPayment')] },
       on: { 'choice.again': { target: 'loading', actions: assign({ quote: null, quoteId: null }) } },
     },
-    starting: {
-      tags: ['busy'],
-      invoke: {
-        src: 'startContribution',
-        input: ({ context }) => ({ householdId: payFor(context), phone: context.phone, amount: context.amount, key: quoteKey(context) }),
-        onDone: { target: 'outcome', actions: assign({ outcome: ({ event }) => event.output }) },
-        onError: 'failed',
-      },
+    starting: loading({
+      src: 'startContribution',
+      input: ({ context }) => ({ householdId: payFor(context), phone: context.phone, amount: context.amount, key: quoteKey(context) }),
+      onDone: { target: 'outcome', actions: assign({ outcome: ({ event }) => event.output }) },
       // A payment request cannot be retried blindly: the member redials and sees it pending.
-      on: { 'budget.exceeded': 'startSlow' },
-    },
+      slow: 'startSlow',
+    }),
     outcome: {
       always: [
-        { guard: ({ context }) => context.outcome?.status === 'pending', target: 'started' },
+        { guard: { type: 'confirmOutcome', params: 'pending' }, target: 'started' },
         {
-          guard: ({ context }) => context.outcome?.status === 'pendingExists',
+          guard: { type: 'confirmOutcome', params: 'pendingExists' },
           target: 'pendingExists',
           actions: assign({
             options: ({ context }) =>
@@ -334,9 +323,9 @@ export const contributeMachine = setup({
                 : context.options,
           }),
         },
-        { guard: ({ context }) => context.outcome?.status === 'paid', target: 'alreadyPaid' },
-        { guard: ({ context }) => context.outcome?.status === 'review', target: 'inReview' },
-        { guard: ({ context }) => context.outcome?.status === 'uncertain', target: 'startSlow' },
+        { guard: { type: 'confirmOutcome', params: 'paid' }, target: 'alreadyPaid' },
+        { guard: { type: 'confirmOutcome', params: 'review' }, target: 'inReview' },
+        { guard: { type: 'confirmOutcome', params: 'uncertain' }, target: 'startSlow' },
         { target: 'rejected' },
       ],
     },

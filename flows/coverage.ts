@@ -1,6 +1,6 @@
 import { assign, setup } from 'xstate';
 import { coverageMessage, type CoverageView } from '../src/domain/coverage.ts';
-import { choice, failedState, handOff, slowState, type FlowInput, flowTypes, provided } from './lib.ts';
+import { choice, failedState, handOff, loadingFor, slowState, type FlowInput, flowTypes, provided } from './lib.ts';
 
 interface Context extends FlowInput {
   view: CoverageView | null;
@@ -11,28 +11,30 @@ const kind = (c: Context) => (c.view ? coverageMessage(c.view).status : 'never')
 
 const summaryChoices = [choice('beneficiaries', 'coverage.beneficiaries'), choice('pay', 'coverage.pay')];
 
-/** Is the household covered, until when, what remains to pay, and each beneficiary's status. */
-export const coverageMachine = setup({
+const flow = setup({
   types: flowTypes<Context>(),
   actors: {
     lookupCoverage: provided<CoverageView, { householdId: number }>('lookupCoverage'),
   },
-}).createMachine({
+  guards: {
+    situation: ({ context }, status: ReturnType<typeof kind>) => kind(context) === status,
+  },
+});
+const loading = loadingFor(flow);
+
+/** Is the household covered, until when, what remains to pay, and each beneficiary's status. */
+export const coverageMachine = flow.createMachine({
   id: 'coverage',
   context: ({ input }) => ({ ...input, view: null }),
   initial: 'loading',
   output: handOff,
   states: {
-    loading: {
-      tags: ['busy'],
-      invoke: {
-        src: 'lookupCoverage',
-        input: ({ context }) => ({ householdId: context.householdId ?? 0 }),
-        onDone: { target: 'summary', actions: assign({ view: ({ event }) => event.output }) },
-        onError: 'failed',
-      },
-      on: { 'budget.exceeded': 'slow' },
-    },
+    loading: loading({
+      src: 'lookupCoverage',
+      input: ({ context }) => ({ householdId: context.householdId ?? 0 }),
+      onDone: { target: 'summary', actions: assign({ view: ({ event }) => event.output }) },
+      slow: 'slow',
+    }),
     slow: slowState('loading'),
     failed: failedState,
     summary: {
@@ -45,11 +47,11 @@ export const coverageMachine = setup({
         deciding: {
           // One message per situation (src/domain/coverage.ts situationOf): never "covered" while waiting.
           always: [
-            { guard: ({ context }) => kind(context) === 'never', target: 'never' },
-            { guard: ({ context }) => kind(context) === 'active', target: 'active' },
-            { guard: ({ context }) => kind(context) === 'waiting', target: 'waiting' },
-            { guard: ({ context }) => kind(context) === 'waitingUnpaid', target: 'waitingUnpaid' },
-            { guard: ({ context }) => kind(context) === 'grace', target: 'grace' },
+            { guard: { type: 'situation', params: 'never' }, target: 'never' },
+            { guard: { type: 'situation', params: 'active' }, target: 'active' },
+            { guard: { type: 'situation', params: 'waiting' }, target: 'waiting' },
+            { guard: { type: 'situation', params: 'waitingUnpaid' }, target: 'waitingUnpaid' },
+            { guard: { type: 'situation', params: 'grace' }, target: 'grace' },
             { target: 'lapsed' },
           ],
         },

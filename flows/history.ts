@@ -1,5 +1,5 @@
 import { assign, setup } from 'xstate';
-import { failedState, handOff, slowState, type FlowInput, flowTypes, provided } from './lib.ts';
+import { failedState, handOff, loadingFor, outputOf, slowState, type FlowInput, flowTypes, provided } from './lib.ts';
 
 export interface PaymentLine {
   date: string;
@@ -11,31 +11,33 @@ interface Context extends FlowInput {
   payments: PaymentLine[];
 }
 
-/** The household's contributions, latest first; the engine pages through them. */
-export const historyMachine = setup({
+const flow = setup({
   types: flowTypes<Context>(),
   actors: {
     listPayments: provided<PaymentLine[], { householdId: number }>('listPayments'),
   },
-}).createMachine({
+  guards: {
+    neverPaid: (_, payments: PaymentLine[]) => payments.length === 0,
+  },
+});
+const loading = loadingFor(flow);
+
+/** The household's contributions, latest first; the engine pages through them. */
+export const historyMachine = flow.createMachine({
   id: 'history',
   context: ({ input }) => ({ ...input, payments: [] }),
   initial: 'loading',
   output: handOff,
   states: {
-    loading: {
-      tags: ['busy'],
-      invoke: {
-        src: 'listPayments',
-        input: ({ context }) => ({ householdId: context.householdId ?? 0 }),
-        onDone: [
-          { guard: ({ event }) => event.output.length === 0, target: 'empty' },
-          { target: 'list', actions: assign({ payments: ({ event }) => event.output }) },
-        ],
-        onError: 'failed',
-      },
-      on: { 'budget.exceeded': 'slow' },
-    },
+    loading: loading({
+      src: 'listPayments',
+      input: ({ context }) => ({ householdId: context.householdId ?? 0 }),
+      onDone: [
+        { guard: { type: 'neverPaid', params: outputOf }, target: 'empty' },
+        { target: 'list', actions: assign({ payments: ({ event }) => event.output }) },
+      ],
+      slow: 'slow',
+    }),
     slow: slowState('loading'),
     failed: failedState,
     empty: { meta: { screen: 'history.empty' } },

@@ -8,6 +8,7 @@ import type { FlowName } from './lib.ts';
 import { mainMachine } from './main.ts';
 import { registerMachine } from './register.ts';
 import { remindersMachine } from './reminders.ts';
+import { resumeMachine } from './resume.ts';
 
 /** Every menu the member can reach, by the name the engine stores with the session. */
 export const flows = {
@@ -19,6 +20,7 @@ export const flows = {
   reminders: remindersMachine,
   callback: callbackMachine,
   language: languageMachine,
+  resume: resumeMachine,
 } satisfies Record<FlowName, AnyStateMachine>;
 
 export type Flows = typeof flows;

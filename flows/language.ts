@@ -1,14 +1,20 @@
 import { assign, setup } from 'xstate';
 import { isLanguage, type Language } from '../src/i18n/catalog.ts';
-import { choice, choiceValue, failedState, handOff, slowState, type FlowInput, flowTypes, provided } from './lib.ts';
+import { choice, choiceValue, failedState, handOff, loadingFor, slowState, type FlowInput, flowTypes, provided } from './lib.ts';
 
-/** French or Bamanankan, remembered for the phone: every later screen and SMS uses it. */
-export const languageMachine = setup({
+const flow = setup({
   types: flowTypes<FlowInput>(),
   actors: {
     saveLanguage: provided<void, { phone: string; householdId: number | null; lang: Language }>('saveLanguage'),
   },
-}).createMachine({
+  guards: {
+    languageOffered: ({ event }) => isLanguage(choiceValue(event)),
+  },
+});
+const loading = loadingFor(flow);
+
+/** French or Bamanankan, remembered for the phone: every later screen and SMS uses it. */
+export const languageMachine = flow.createMachine({
   id: 'language',
   context: ({ input }) => input,
   initial: 'choosing',
@@ -18,22 +24,18 @@ export const languageMachine = setup({
       meta: { screen: 'language.choose', choices: [choice('fr', 'language.fr'), choice('bm', 'language.bm')] },
       on: {
         'choice.*': {
-          guard: ({ event }) => isLanguage(choiceValue(event)),
+          guard: 'languageOffered',
           target: 'saving',
           actions: assign({ lang: ({ event }) => choiceValue(event) as Language }),
         },
       },
     },
-    saving: {
-      tags: ['busy'],
-      invoke: {
-        src: 'saveLanguage',
-        input: ({ context }) => ({ phone: context.phone, householdId: context.householdId, lang: context.lang }),
-        onDone: 'toHome',
-        onError: 'failed',
-      },
-      on: { 'budget.exceeded': 'slow' },
-    },
+    saving: loading({
+      src: 'saveLanguage',
+      input: ({ context }) => ({ phone: context.phone, householdId: context.householdId, lang: context.lang }),
+      onDone: 'toHome',
+      slow: 'slow',
+    }),
     slow: slowState('saving'),
     failed: failedState,
     toHome: { type: 'final', output: { next: 'home' } },

@@ -15,7 +15,7 @@ export type { Language, Params };
  */
 export type MessageKey = Exclude<keyof typeof catalog, '$comment'>;
 
-export const FLOW_NAMES = ['main', 'register', 'coverage', 'contribute', 'history', 'reminders', 'callback', 'language'] as const;
+export const FLOW_NAMES = ['main', 'register', 'coverage', 'contribute', 'history', 'reminders', 'callback', 'language', 'resume'] as const;
 export type FlowName = (typeof FLOW_NAMES)[number];
 
 /** Given to every machine when the engine starts it. */
@@ -26,6 +26,21 @@ export interface FlowInput {
   householdId: number | null;
   /** Why the engine sent the member here (the call-back flow files the request under it instead of asking). */
   reason?: string;
+  /** The session this phone had cut off mid-way, given to the resume flow only. */
+  resume?: SavedFlow;
+}
+
+/** A flow cut off mid-way, as its session stored it, to be offered again and continued. */
+export interface SavedFlow {
+  /** The session it was cut in: closed once the offer is taken or declined. */
+  from: string;
+  machine: FlowName;
+  version: number;
+  /** Its persisted XState snapshot. */
+  snapshot: unknown;
+  page: number;
+  /** The line offering it (its screen's `resume` key, with that screen's parameters). */
+  line: { key: MessageKey; params: Params };
 }
 
 /** Events the engine sends. `hop` numbers the member's inputs in the session: side effects key on it. */
@@ -33,13 +48,19 @@ export type FlowEvent =
   | { type: `choice.${string}`; value: string; hop: number }
   | { type: 'text'; value: string; hop: number }
   | { type: 'back'; hop: number }
+  /** 00, sent only to a flow that takes it (the resume offer closes before home); any other flow goes home. */
+  | { type: 'home'; hop: number }
   | { type: 'budget.exceeded'; hop: number }
   /** Sent once to a flow restored from a cut-off session: it may check that what it shows still holds. */
   | { type: 'resumed'; hop: number };
 
-/** A machine that finishes hands the member to another flow ('home' = main menu, or the joining menu), or ends the session. */
+/**
+ * A machine that finishes hands the member to another flow ('home' = main menu, or the joining menu),
+ * continues a saved one (`restore`, the resume flow), or ends the session.
+ */
 export interface FlowOutput {
   next?: FlowName | 'home';
+  restore?: SavedFlow;
 }
 
 /** A choice keeps the value the flow branches on apart from the words the member sees. */
@@ -77,6 +98,8 @@ export interface ScreenMeta<C> {
   input?: 'text';
   /** Final screen: the session ends here. */
   end?: boolean;
+  /** A home menu outside the home flow (the main menu offering a resume): 0 has nowhere further back. */
+  home?: true;
   /** On a text screen, the catalog key of the line that says what to type after a wrong input. */
   hint?: MessageKey;
   /** Its first choice moves money (a quote): a shortcut dialled with inputs stops here, whatever follows. */
@@ -115,6 +138,26 @@ export function handOff({ event }: { event: { output?: unknown } }): FlowOutput 
   return (event.output ?? {}) as FlowOutput;
 }
 
+/** What a flow's `setup(...)` returns, as far as the helpers below need it. */
+type AnySetup = { createStateConfig: (config: never) => unknown };
+/** A state config typed by a flow's setup: its context, events, named actors and named guards. */
+type StateConfigOf<S extends AnySetup> = Parameters<S['createStateConfig']>[0];
+type InvokeOf<S extends AnySetup> = Exclude<NonNullable<StateConfigOf<S>['invoke']>, readonly unknown[] | string>;
+
+/**
+ * "Load, then show", for a flow's setup: `loading({ src, input, onDone, slow })` is a state with no
+ * screen that asks one named service and moves on with its answer. It is tagged busy (the engine
+ * waits for it within its time budget), a failure goes to the flow's `failed` state, and an overrun
+ * goes to `slow` (a slowState, or a final screen when a retry would be unsafe), leaving nothing running.
+ * `onDone` is typed by the service named in `src`, guards by the flow's named guards.
+ */
+export function loadingFor<S extends AnySetup>(_flow: S) {
+  return (state: InvokeOf<S> & { slow: string }): StateConfigOf<S> => {
+    const { slow, ...invoke } = state as { slow: string };
+    return { tags: ['busy'], invoke: { ...invoke, onError: 'failed' }, on: { 'budget.exceeded': slow } } as StateConfigOf<S>;
+  };
+}
+
 /** The screen after an invoked service overran the engine's time budget: nothing is left running. */
 export function slowState(retryTarget: string) {
   return {
@@ -128,6 +171,11 @@ export const failedState = {
   type: 'final',
   meta: { screen: 'common.failed', end: true },
 } as const;
+
+/** Dynamic guard parameters: the answer of the service a loading state asked (`guard: { type: 'noWallet', params: outputOf }`). */
+export function outputOf<T>({ event }: { event: { output: T } }): T {
+  return event.output;
+}
 
 /** The hop that caused a transition, for idempotence keys of side effects. */
 export function hopOf(event: { type: string }): number {

@@ -1,6 +1,16 @@
 import { setup } from 'xstate';
 import { choice, handOff, type FlowInput, flowTypes } from './lib.ts';
 
+/** The main menu's choices, in the contract order; each value is the flow it leads to. */
+export const MAIN_MENU = [
+  choice('coverage', 'main.coverage'),
+  choice('contribute', 'main.contribute'),
+  choice('history', 'main.history'),
+  choice('reminders', 'main.reminders'),
+  choice('callback', 'main.callback'),
+  choice('language', 'main.language'),
+] as const;
+
 /** The registered member's main menu, in the contract order: coverage, contribute, payments, reminders, call-back, language. */
 export const mainMachine = setup({
   types: flowTypes<FlowInput>(),
@@ -11,17 +21,7 @@ export const mainMachine = setup({
   output: handOff,
   states: {
     menu: {
-      meta: {
-        screen: 'main.title',
-        choices: [
-          choice('coverage', 'main.coverage'),
-          choice('contribute', 'main.contribute'),
-          choice('history', 'main.history'),
-          choice('reminders', 'main.reminders'),
-          choice('callback', 'main.callback'),
-          choice('language', 'main.language'),
-        ],
-      },
+      meta: { screen: 'main.title', choices: MAIN_MENU },
       on: {
         'choice.coverage': 'toCoverage',
         'choice.contribute': 'toContribute',

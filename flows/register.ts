@@ -1,5 +1,5 @@
 import { assign, setup } from 'xstate';
-import { choice, choiceValue, failedState, flowTypes, handOff, slowState, type FlowInput, provided } from './lib.ts';
+import { choice, choiceValue, failedState, flowTypes, handOff, loadingFor, slowState, type FlowInput, provided } from './lib.ts';
 
 /** The product a newcomer would join, in force today. */
 export interface Offer {
@@ -22,14 +22,17 @@ interface Context extends FlowInput {
   district: string | null;
 }
 
-/** A caller whose number is not registered: what the mutuelle offers, what it costs, how and where to join. */
-export const registerMachine = setup({
+const flow = setup({
   types: flowTypes<Context>(),
   actors: {
     loadOffer: provided<Offer, Record<string, never>>('loadOffer'),
     listMutuelles: provided<DistrictMutuelles[], Record<string, never>>('listMutuelles'),
   },
-}).createMachine({
+});
+const loading = loadingFor(flow);
+
+/** A caller whose number is not registered: what the mutuelle offers, what it costs, how and where to join. */
+export const registerMachine = flow.createMachine({
   id: 'register',
   context: ({ input }) => ({ ...input, offer: null, districts: [], district: null }),
   initial: 'welcome',
@@ -58,31 +61,23 @@ export const registerMachine = setup({
     },
     offer: { meta: { screen: 'register.offer.text' }, on: { back: 'welcome' } },
     join: { meta: { screen: 'register.join.text' }, on: { back: 'welcome' } },
-    loadingOffer: {
-      tags: ['busy'],
-      invoke: {
-        src: 'loadOffer',
-        input: () => ({}),
-        onDone: { target: 'price', actions: assign({ offer: ({ event }) => event.output }) },
-        onError: 'failed',
-      },
-      on: { 'budget.exceeded': 'offerSlow' },
-    },
+    loadingOffer: loading({
+      src: 'loadOffer',
+      input: () => ({}),
+      onDone: { target: 'price', actions: assign({ offer: ({ event }) => event.output }) },
+      slow: 'offerSlow',
+    }),
     offerSlow: slowState('loadingOffer'),
     price: {
       meta: { screen: 'register.price.text', params: (c) => ({ ...(c.offer as Offer) }) },
       on: { back: 'welcome' },
     },
-    loadingMutuelles: {
-      tags: ['busy'],
-      invoke: {
-        src: 'listMutuelles',
-        input: () => ({}),
-        onDone: { target: 'districts', actions: assign({ districts: ({ event }) => event.output }) },
-        onError: 'failed',
-      },
-      on: { 'budget.exceeded': 'mutuellesSlow' },
-    },
+    loadingMutuelles: loading({
+      src: 'listMutuelles',
+      input: () => ({}),
+      onDone: { target: 'districts', actions: assign({ districts: ({ event }) => event.output }) },
+      slow: 'mutuellesSlow',
+    }),
     mutuellesSlow: slowState('loadingMutuelles'),
     districts: {
       meta: {

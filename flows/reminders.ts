@@ -1,36 +1,39 @@
 import { assign, setup } from 'xstate';
-import { choice, failedState, handOff, slowState, type FlowInput, flowTypes, provided } from './lib.ts';
+import { choice, failedState, handOff, loadingFor, outputOf, slowState, type FlowInput, flowTypes, provided } from './lib.ts';
 
 interface Context extends FlowInput {
   enabled: boolean;
 }
 
-/** Turn the SMS reminders before coverage ends on or off (receipts always go). */
-export const remindersMachine = setup({
+const flow = setup({
   types: flowTypes<Context>(),
   actors: {
     loadReminders: provided<boolean, { householdId: number; phone: string }>('loadReminders'),
     saveReminders: provided<void, { householdId: number; phone: string; enabled: boolean }>('saveReminders'),
   },
-}).createMachine({
+  guards: {
+    remindersWereOn: (_, enabled: boolean) => enabled,
+    turnedOn: ({ context }) => context.enabled,
+  },
+});
+const loading = loadingFor(flow);
+
+/** Turn the SMS reminders before coverage ends on or off (receipts always go). */
+export const remindersMachine = flow.createMachine({
   id: 'reminders',
   context: ({ input }) => ({ ...input, enabled: true }),
   initial: 'loading',
   output: handOff,
   states: {
-    loading: {
-      tags: ['busy'],
-      invoke: {
-        src: 'loadReminders',
-        input: ({ context }) => ({ householdId: context.householdId ?? 0, phone: context.phone }),
-        onDone: [
-          { guard: ({ event }) => event.output, target: 'on', actions: assign({ enabled: true }) },
-          { target: 'off', actions: assign({ enabled: false }) },
-        ],
-        onError: 'failed',
-      },
-      on: { 'budget.exceeded': 'slow' },
-    },
+    loading: loading({
+      src: 'loadReminders',
+      input: ({ context }) => ({ householdId: context.householdId ?? 0, phone: context.phone }),
+      onDone: [
+        { guard: { type: 'remindersWereOn', params: outputOf }, target: 'on', actions: assign({ enabled: true }) },
+        { target: 'off', actions: assign({ enabled: false }) },
+      ],
+      slow: 'slow',
+    }),
     slow: slowState('loading'),
     failed: failedState,
     on: {
@@ -41,16 +44,12 @@ export const remindersMachine = setup({
       meta: { screen: 'reminders.off', choices: [choice('turnOn', 'reminders.turnOn')] },
       on: { 'choice.turnOn': { target: 'saving', actions: assign({ enabled: true }) } },
     },
-    saving: {
-      tags: ['busy'],
-      invoke: {
-        src: 'saveReminders',
-        input: ({ context }) => ({ householdId: context.householdId ?? 0, phone: context.phone, enabled: context.enabled }),
-        onDone: [{ guard: ({ context }) => context.enabled, target: 'nowOn' }, { target: 'nowOff' }],
-        onError: 'failed',
-      },
-      on: { 'budget.exceeded': 'savingSlow' },
-    },
+    saving: loading({
+      src: 'saveReminders',
+      input: ({ context }) => ({ householdId: context.householdId ?? 0, phone: context.phone, enabled: context.enabled }),
+      onDone: [{ guard: 'turnedOn', target: 'nowOn' }, { target: 'nowOff' }],
+      slow: 'savingSlow',
+    }),
     savingSlow: slowState('saving'),
     nowOn: { type: 'final', meta: { screen: 'reminders.nowOn', end: true } },
     nowOff: { type: 'final', meta: { screen: 'reminders.nowOff', end: true } },

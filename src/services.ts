@@ -102,6 +102,7 @@ export function createServices(
   const flows = provideFlows({
     households, preferences, callbacks, mutuelles, optOuts: outbox, clock, offerProductId: OFFER_PRODUCT_ID,
     payments, feeGrids, feeBearer: config.PAYMENT_FEE_BEARER, limits: { min: config.CONTRIBUTION_MIN, max: config.CONTRIBUTION_MAX },
+    sessions, forgetSession: (sessionId) => engine.forget(sessionId),
   });
   const engine = createUssdEngine({
     flows,

@@ -4,7 +4,7 @@ export interface SessionRow {
   sessionId: string;
   phone: string;
   serviceCode: string;
-  /** The flow the member is in ('main', 'coverage', …), '@resume' while the resume offer is shown, '@help' after too many mistakes. */
+  /** The flow the member is in ('main', 'coverage', 'resume' while a cut session is offered…), '@help' after too many mistakes. */
   machine: string;
   version: number;
   /** XState persisted snapshot, JSON. */
@@ -12,7 +12,7 @@ export interface SessionRow {
   /**
    * Where the member is in the flow: the snapshot's state value (its name, or its JSON for nested
    * states), written beside the snapshot so that the figures never parse snapshots; null on the
-   * engine's own screens (the resume offer, the call-back offer).
+   * engine's own screen (the call-back offer after too many mistakes).
    */
   state: string | null;
   /** The flow '00' leads to: 'main' for members, 'register' for unknown numbers. */
@@ -73,7 +73,7 @@ export function createSessionStore(db: Db) {
   );
   const resumable = db.prepare(
     `SELECT ${COLUMNS} FROM ussd_sessions
-     WHERE phone = ? AND updated_ms >= ? AND status = 'open' AND session_id != ? AND machine != '@resume'
+     WHERE phone = ? AND updated_ms >= ? AND status = 'open' AND session_id != ? AND machine != 'resume'
      ORDER BY updated_ms DESC LIMIT 1`,
   );
   const setStatus = db.prepare(`UPDATE ussd_sessions SET status = ? WHERE session_id = ? AND status = 'open'`);

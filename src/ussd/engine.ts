@@ -1,5 +1,5 @@
 import { createActor, waitFor, type AnyActor, type AnyStateMachine, type SnapshotFrom } from 'xstate';
-import type { Choice, FlowEvent, FlowInput, FlowName, FlowOutput, MessageKey, ScreenMeta, WithError } from '../../flows/lib.ts';
+import type { FlowEvent, FlowInput, FlowName, FlowOutput, MessageKey, SavedFlow, ScreenMeta, WithError } from '../../flows/lib.ts';
 import { choice } from '../../flows/lib.ts';
 import type { Clock } from '../clock.ts';
 import type { ChangeWatch } from '../db/freshness.ts';
@@ -55,15 +55,25 @@ export interface EngineDeps {
   liveMax?: number;
 }
 
-/** A redial offered to continue a cut-off contribution: the home menu with one more line. */
-const RESUME = '@resume';
-/** After too many wrong keys: a call-back from UTM, or the menu. */
+
+/** After too many wrong keys: a call-back from UTM, or the menu. The engine's own screen, outside any flow. */
 const HELP = '@help';
 const MAX_INVALID = 3;
 /** The most inputs a shortcut dial (*384*123*2*1#) may carry. */
 const MAX_SHORTCUT = 8;
 /** Longer than anything a handset lets a member type in one hop. */
 const MAX_INPUT = 182;
+
+/**
+ * The navigation keys, the same on every screen and handled in one place (`navigate`): 98 the next
+ * page; 0 the previous page, else back in the flow, else home; 00 home.
+ */
+type NavKey = 'more' | 'back' | 'home';
+const NAV_KEYS: ReadonlyMap<string, NavKey> = new Map([
+  ['98', 'more'],
+  ['0', 'back'],
+  ['00', 'home'],
+]);
 
 const BACK: FlowEvent = { type: 'back', hop: 0 };
 
@@ -79,18 +89,6 @@ const CALLBACK_REASON: Readonly<Record<string, string>> = {
   coverage: 'coverage',
   register: 'registration',
 };
-
-/** What a redial offers to continue, kept in the row while the offer stands. */
-interface ResumeOffer {
-  from: string;
-  machine: FlowName;
-  version: number;
-  snapshot: string;
-  page: number;
-  lang: Language;
-  /** The extra line under the home menu ("Continuer le paiement de 1 250 FCFA ?"). */
-  line: { key: MessageKey; params: Params };
-}
 
 type Screen = { text: string; end: boolean };
 
@@ -124,6 +122,11 @@ function screenMeta(snapshot: Snap): { meta: ScreenMeta<unknown>; stateId: strin
   return found;
 }
 
+/** A home menu: the home flow's, or one a flow marks as such (the resume offer). 0 leads nowhere from it. */
+function isHome(row: SessionRow, meta: ScreenMeta<unknown> | undefined): boolean {
+  return row.machine === row.home || meta?.home === true;
+}
+
 export function createUssdEngine(deps: EngineDeps) {
   const { flows, sessions, catalogs, clock, logger } = deps;
   const inflight = new Map<string, Promise<UssdReply>>();
@@ -135,6 +138,91 @@ export function createUssdEngine(deps: EngineDeps) {
 
   const flowOf = (name: string): FlowEntry | undefined => (Object.hasOwn(flows, name) ? flows[name as FlowName] : undefined);
 
+  /**
+   * One gateway hop, in five steps: load the session, decide what the input is, move the flow,
+   * render its screen, persist. Each hop works on a copy of the row, so a failure leaves nothing
+   * half-changed behind.
+   */
+  async function process(req: UssdRequest): Promise<UssdReply> {
+    const nowMs = clock.now().getTime();
+    // 1. Load: the session kept live since its previous hop, else its row.
+    deps.watch.check();
+    const kept = live.take(req.sessionId, nowMs);
+    const existing = kept?.row ?? sessions.get(req.sessionId);
+    if (existing && existing.phone !== req.phoneNumber) {
+      if (kept) live.put(req.sessionId, kept);
+      throw new SessionPhoneMismatch();
+    }
+    // 2. Decide the input: the text minus what was processed before; a hop already answered gets its stored reply.
+    const input = existing ? inputSuffix(existing.lastText, req.text) : null;
+    const stored = existing ? storedReply(existing, req, input) : undefined;
+    if (stored) {
+      if (kept) live.put(req.sessionId, kept);
+      return stored;
+    }
+    const caller = existing ? null : deps.identify(req.phoneNumber);
+    const row: SessionRow = existing ? { ...existing } : newRow(req, caller as Caller, nowMs);
+    const hop = row.hops++;
+
+    const actors: AnyActor[] = [];
+    const keep = (a: AnyActor) => {
+      actors.push(a);
+    };
+    let done = false;
+    try {
+      // 3 and 4. Move the flow and render where it stands.
+      const h: Hop = { row, input, live: kept?.actor ?? null };
+      const screen = await (caller ? firstHop(h, caller, req.text, hop, nowMs, keep) : nextHop(h, hop, keep));
+      // 5. Persist the row, its snapshot and the reply, committed before the reply leaves.
+      // A text out of step with ours is answered but not kept, so the next good hop still lines up.
+      const out = reply(row, screen, existing && input === null ? existing.lastText : req.text, nowMs);
+      const actor = actors.at(-1) ?? null;
+      await persist(row, h.unchanged ? null : actor);
+      if (row.status === 'open') {
+        live.put(row.sessionId, { row, actor: row.machine === HELP ? null : actor, seenMs: nowMs });
+        done = true;
+      }
+      return out;
+    } finally {
+      // Every actor of the hop stops, except the one kept live for the next hop.
+      const keptActor = done && row.machine !== HELP ? actors.at(-1) : undefined;
+      for (const a of actors) if (a !== keptActor) a.stop();
+      if (!done && kept?.actor && !actors.includes(kept.actor)) kept.actor.stop();
+    }
+  }
+
+  /** A hop answered before: a gateway retry, a session ended or moved to a newer call, a late retry of an earlier hop. */
+  function storedReply(s: SessionRow, req: UssdRequest, input: string | null): UssdReply | undefined {
+    if (req.text === s.lastText) return { body: s.lastReply, end: s.lastReply.startsWith('END') };
+    // Continued on a newer call: this one can only end.
+    if (s.status === 'resumed') return { body: `END ${endScreen('session.moved', deps.identify(req.phoneNumber).lang).text}`, end: true };
+    if (s.status !== 'open') return { body: s.lastReply, end: true };
+    // A late retry of an earlier hop: the member already saw the current screen; nothing to do.
+    if (input === null && (req.text === '' || s.lastText.startsWith(`${req.text}*`))) return { body: s.lastReply, end: false };
+    return undefined;
+  }
+
+  function newRow(req: UssdRequest, caller: Caller, nowMs: number): SessionRow {
+    return {
+      sessionId: req.sessionId,
+      phone: req.phoneNumber,
+      serviceCode: req.serviceCode,
+      machine: '',
+      version: 0,
+      snapshot: '',
+      state: null,
+      home: caller.householdId ? 'main' : 'register',
+      page: 0,
+      invalid: 0,
+      hops: 0,
+      lastText: '',
+      lastReply: '',
+      status: 'open',
+      createdMs: nowMs,
+      updatedMs: nowMs,
+    };
+  }
+
   /** Sends an event, then lets invoked services settle within the budget; never leaves one running. */
   async function settle(actor: AnyActor, hop: number): Promise<void> {
     if (!actor.getSnapshot().hasTag('busy')) return;
@@ -145,10 +233,6 @@ export function createUssdEngine(deps: EngineDeps) {
       const overrun: FlowEvent = { type: 'budget.exceeded', hop };
       actor.send(overrun);
     }
-  }
-
-  function start(name: FlowName, input: FlowInput): AnyActor {
-    return createActor((flows[name] as FlowEntry).machine, { input }).start();
   }
 
   function persist(row: SessionRow, actor: AnyActor | null): Promise<void> {
@@ -169,15 +253,15 @@ export function createUssdEngine(deps: EngineDeps) {
     return { body, end: screen.end };
   }
 
-  function render(row: SessionRow, snapshot: Snap, lang: Language, errorKey?: string, errorParams?: Params, extra?: Choice): RenderedScreen {
+  function render(row: SessionRow, snapshot: Snap, lang: Language, errorKey?: string, errorParams?: Params): RenderedScreen {
     const found = screenMeta(snapshot);
     if (!found) throw new Error(`state ${JSON.stringify(snapshot.value)} of ${row.machine} has no screen`);
-    const end = snapshot.status !== 'active' || found.meta.end === true;
+    const { meta } = found;
+    const end = snapshot.status !== 'active' || meta.end === true;
     const canBack = snapshot.can(BACK);
-    const atHome = row.machine === row.home || row.machine === RESUME;
+    const atHome = isHome(row, meta);
     // A screen that depends on nothing but its state (a menu) is laid out once per language.
-    const meta = extra ? { ...found.meta, choices: [...choicesOf(found.meta, snapshot.context), extra] } : found.meta;
-    const fixed = !extra && !meta.params && !meta.lines && typeof meta.choices !== 'function' && !errorParams;
+    const fixed = !meta.params && !meta.lines && typeof meta.choices !== 'function' && !errorParams;
     const key = fixed ? `${lang}|${row.machine}|${found.stateId}|${row.page}|${errorKey ?? ''}|${end}|${canBack}|${atHome}` : '';
     const cached = fixed ? fixedScreens.get(key) : undefined;
     if (cached) return cached;
@@ -212,146 +296,37 @@ export function createUssdEngine(deps: EngineDeps) {
     return { text: screen.text, end: true };
   }
 
-  /** Starts the home flow (or the one a finished flow hands over to) and follows hand-offs. */
-  async function enter(row: SessionRow, name: FlowName, input: FlowInput, hop: number): Promise<AnyActor> {
-    let actor = start(name, input);
+  function start(row: SessionRow, name: FlowName, input: FlowInput): AnyActor {
+    const flow = flows[name] as FlowEntry;
     row.machine = name;
-    row.version = (flows[name] as FlowEntry).version;
+    row.version = flow.version;
+    return createActor(flow.machine, { input }).start();
+  }
+
+  /** Starts a flow and follows its hand-offs until one shows a screen. */
+  async function enter(row: SessionRow, name: FlowName, input: FlowInput, hop: number): Promise<AnyActor> {
+    let actor = start(row, name, input);
     row.page = 0;
-    for (let guard = 0; ; guard++) {
+    for (let handOffs = 0; ; handOffs++) {
       await settle(actor, hop);
       const snap = actor.getSnapshot();
       const next = snap.status === 'done' ? (snap.output as FlowOutput | undefined)?.next : undefined;
-      if (!next || guard > 8) return actor;
-      const target = (next === 'home' ? row.home : next) as FlowName;
+      if (!next || handOffs > 8) return actor;
       const ctx = snap.context as FlowInput;
       actor.stop();
-      actor = start(target, { ...input, lang: ctx.lang });
-      row.machine = target;
-      row.version = (flows[target] as FlowEntry).version;
+      actor = start(row, (next === 'home' ? row.home : next) as FlowName, { ...input, lang: ctx.lang });
     }
   }
 
-  async function process(req: UssdRequest): Promise<UssdReply> {
-    const nowMs = clock.now().getTime();
-    deps.watch.check();
-    const kept = live.take(req.sessionId, nowMs);
-    const existing = kept?.row ?? sessions.get(req.sessionId);
-
-    const answered = (body: string, end: boolean): UssdReply => {
-      if (kept) live.put(req.sessionId, kept);
-      return { body, end };
-    };
-    if (existing) {
-      if (existing.phone !== req.phoneNumber) {
-        if (kept) live.put(req.sessionId, kept);
-        throw new SessionPhoneMismatch();
-      }
-      if (req.text === existing.lastText) return answered(existing.lastReply, existing.lastReply.startsWith('END'));
-      // Continued on a newer call: this one can only end.
-      if (existing.status === 'resumed') return answered(`END ${endScreen('session.moved', deps.identify(req.phoneNumber).lang).text}`, true);
-      if (existing.status !== 'open') return answered(existing.lastReply, true);
-    }
-    const input = existing ? inputSuffix(existing.lastText, req.text) : null;
-    // A late retry of an earlier hop: the member already saw the current screen; nothing to do.
-    if (existing && input === null && (req.text === '' || existing.lastText.startsWith(`${req.text}*`))) {
-      return answered(existing.lastReply, false);
-    }
-
-    const caller = existing ? null : deps.identify(req.phoneNumber);
-    // The hop works on a copy, so a failure leaves nothing half-changed behind.
-    const row: SessionRow = existing
-      ? { ...existing }
-      : {
-          sessionId: req.sessionId,
-          phone: req.phoneNumber,
-          serviceCode: req.serviceCode,
-          machine: '',
-          version: 0,
-          snapshot: '',
-          state: null,
-          home: caller?.householdId ? 'main' : 'register',
-          page: 0,
-          invalid: 0,
-          hops: 0,
-          lastText: '',
-          lastReply: '',
-          status: 'open',
-          createdMs: nowMs,
-          updatedMs: nowMs,
-        };
-    const hop = row.hops;
-    row.hops++;
-
-    const actors: AnyActor[] = [];
-    let done = false;
-    try {
-      const h: Hop = { row, input, live: kept?.actor ?? null };
-      const screen = await step(h, caller, req, hop, nowMs, (a) => actors.push(a));
-      // A text out of step with ours is answered but not kept, so the next good hop still lines up.
-      const out = reply(row, screen, existing && input === null ? existing.lastText : req.text, nowMs);
-      const actor = actors.at(-1) ?? null;
-      await persist(row, h.unchanged ? null : actor);
-      if (row.status === 'open') {
-        live.put(row.sessionId, { row, actor: row.machine.startsWith('@') ? null : actor, seenMs: nowMs });
-        done = true;
-      }
-      return out;
-    } finally {
-      // Every actor of the hop stops, except the one kept live for the next hop.
-      const keptActor = done && !row.machine.startsWith('@') ? actors.at(-1) : undefined;
-      for (const a of actors) if (a !== keptActor) a.stop();
-      if (!done && kept?.actor && !actors.includes(kept.actor)) kept.actor.stop();
-    }
-  }
-
-  async function step(
-    h: Hop,
-    caller: Caller | null,
-    req: UssdRequest,
-    hop: number,
-    nowMs: number,
-    keep: (a: AnyActor) => void,
-  ): Promise<Screen> {
-    const { row } = h;
-
-    // First hop of a new session (or a session we never saw): the home menu, with what the dial carried.
-    if (caller) return firstHop(h, caller, req.text, hop, nowMs, keep);
-    if (row.machine === RESUME) return resumeStep(h, hop, keep);
-    if (row.machine === HELP) return helpStep(h, hop, keep);
-
-    const flow = flowOf(row.machine);
-    if (!flow || flow.version !== row.version) {
-      // Deployed while the member was mid-way: a snapshot of another machine version cannot be trusted.
-      return restartHome(row, hop, keep, 'common.restarted');
-    }
-    let actor: AnyActor;
-    if (h.live) {
-      actor = h.live;
-    } else {
-      try {
-        actor = createActor(flow.machine, { snapshot: JSON.parse(row.snapshot) }).start();
-      } catch (err) {
-        logger.error({ err, machine: row.machine }, 'ussd: could not restore a snapshot');
-        return restartHome(row, hop, keep, 'common.restarted');
-      }
-    }
-    keep(actor);
-    return advance(h, actor, h.input, hop, keep);
-  }
-
+  /**
+   * A new session starts at home, or on the resume flow when this phone just had a contribution cut
+   * off; what a shortcut dial carried is then played.
+   */
   async function firstHop(h: Hop, caller: Caller, text: string, hop: number, nowMs: number, keep: (a: AnyActor) => void): Promise<Screen> {
     const { row } = h;
     const input: FlowInput = { sessionId: row.sessionId, phone: row.phone, lang: caller.lang, householdId: caller.householdId };
-    const offer = text === '' ? resumeOffer(row, caller, nowMs) : undefined;
-    const actor = await enter(row, row.home as FlowName, input, hop);
-    if (offer) {
-      // The home menu with its usual numbers, and the interrupted contribution as one more line.
-      const screen = render(row, actor.getSnapshot(), caller.lang, undefined, undefined, offerLine(offer));
-      actor.stop();
-      Object.assign(row, { machine: RESUME, version: 0, snapshot: JSON.stringify(offer), state: null });
-      return screen;
-    }
+    const cut = text === '' ? cutContribution(row, caller, nowMs) : undefined;
+    const actor = await enter(row, cut ? 'resume' : (row.home as FlowName), cut ? { ...input, resume: cut } : input, hop);
     keep(actor);
     const parts = text.split('*');
     // Only what a handset can dial is played: a few keys, each digits; anything else shows the home menu.
@@ -359,6 +334,30 @@ export function createUssdEngine(deps: EngineDeps) {
       return render(row, actor.getSnapshot(), caller.lang);
     }
     return playShortcut(h, actor, parts, hop, keep);
+  }
+
+  /** A hop of a session under way: its flow (kept live, or restored from its snapshot), then the input on its screen. */
+  async function nextHop(h: Hop, hop: number, keep: (a: AnyActor) => void): Promise<Screen> {
+    const { row } = h;
+    if (row.machine === HELP) return helpStep(h, hop, keep);
+    const actor = restore(row, h.live);
+    // Deployed while the member was mid-way, or a snapshot that cannot be read: start again, politely.
+    if (!actor) return restartHome(row, hop, keep, 'common.restarted');
+    keep(actor);
+    return advance(h, actor, h.input, hop, keep);
+  }
+
+  /** The session's flow, if this version of it wrote the snapshot. */
+  function restore(row: SessionRow, kept: AnyActor | null): AnyActor | null {
+    const flow = flowOf(row.machine);
+    if (!flow || flow.version !== row.version) return null;
+    if (kept) return kept;
+    try {
+      return createActor(flow.machine, { snapshot: JSON.parse(row.snapshot) }).start();
+    } catch (err) {
+      logger.error({ err, machine: row.machine }, 'ussd: could not restore a snapshot');
+      return null;
+    }
   }
 
   /**
@@ -375,7 +374,7 @@ export function createUssdEngine(deps: EngineDeps) {
     };
     let screen: Screen = render(row, home.getSnapshot(), (home.getSnapshot().context as FlowInput).lang);
     for (const part of parts) {
-      if (screen.end || row.machine.startsWith('@') || screenMeta(actor.getSnapshot())?.meta.quote) break;
+      if (screen.end || row.machine === HELP || screenMeta(actor.getSnapshot())?.meta.quote) break;
       const mistakes = row.invalid;
       h.unchanged = false;
       screen = await advance(h, actor, part, row.hops++, track);
@@ -383,74 +382,89 @@ export function createUssdEngine(deps: EngineDeps) {
     }
     logger.debug({ hop, inputs: parts.length, hops: row.hops }, 'ussd: shortcut dialled');
     // The flow moved during this hop: its snapshot is saved, unless the member was handed to an engine screen.
-    h.unchanged = row.machine.startsWith('@');
+    h.unchanged = row.machine === HELP;
     return screen;
   }
 
-  /** One input on the current screen of a running flow. */
+  /** One input on the current screen of a running flow: what it means here, then the flow moved by it. */
   async function advance(h: Hop, actor: AnyActor, input: string | null, hop: number, keep: (a: AnyActor) => void): Promise<Screen> {
-    const { row } = h;
-    const baseInput = (lang: Language): FlowInput => ({ sessionId: row.sessionId, phone: row.phone, lang, householdId: null });
-    let snap = actor.getSnapshot();
+    const snap = actor.getSnapshot();
     const lang = (snap.context as FlowInput).lang;
     const meta = screenMeta(snap)?.meta;
-    // The screen the member answered is laid out again only when needed (paging, a hint, the same screen):
-    // a pick needs its choices alone.
-    const answered = snap;
-    let shown: RenderedScreen | undefined;
-    const current = () => (shown ??= render(row, answered, lang));
-    const choices = meta ? choicesOf(meta, snap.context) : current().choices;
+    if (input === null) return mistake(h, snap, meta, lang, 'error.unexpected');
+    const nav = NAV_KEYS.get(input);
+    const move = nav ? navigate(h, nav, snap, meta, lang, hop) : eventOf(input, meta, snap, hop);
+    if (move === 'home') return restartHome(h.row, hop, keep, undefined, lang);
+    if (move === undefined) return mistake(h, snap, meta, lang);
+    if (!('type' in move)) return move;
+    return transition(h, actor, move, lang, hop, keep);
+  }
 
-    // Paging and wrong keys leave the flow where it was: its stored snapshot stays valid as it is.
-    const invalid = (key?: string): Screen => {
+  /**
+   * The navigation keys, for every screen. 98 and 0 page through a long screen without moving the
+   * flow (its stored snapshot stays valid as it is); 0 on the first page goes back where the flow
+   * allows it, else home, or nowhere from a home menu; 00 goes home, through the flow when it takes
+   * 'home' (the resume offer closes first). The same screen again is not a mistake: nothing is counted.
+   * Returns the event for the flow, the screen to show, or 'home' to start the home flow again.
+   */
+  function navigate(h: Hop, key: NavKey, snap: Snap, meta: ScreenMeta<unknown> | undefined, lang: Language, hop: number): FlowEvent | Screen | 'home' {
+    const { row } = h;
+    if (key === 'home') {
+      const home: FlowEvent = { type: 'home', hop };
+      return snap.can(home) ? home : 'home';
+    }
+    if (key === 'more') {
       h.unchanged = true;
-      row.invalid++;
-      if (row.invalid >= MAX_INVALID) return offerHelp(h, lang);
-      const hint = hintFor(meta, choices.length, navigation(snap.can({ type: 'back', hop }), row.machine === row.home).showHome);
-      return render(row, snap, lang, key ?? hint.key, key ? undefined : hint.params);
-    };
-    /** Not a mistake (98 on the last page, 0 with nowhere to go back): the same screen, nothing counted. */
-    const same = (): Screen => {
-      h.unchanged = true;
-      return current();
-    };
-
-    if (input === null) return invalid('error.unexpected');
-    if (input === '00') return restartHome(row, hop, keep, undefined, lang);
-    if (input === '98') {
-      if (row.page + 1 >= current().pages) return same();
-      h.unchanged = true;
+      const shown = render(row, snap, lang);
+      if (row.page + 1 >= shown.pages) return shown;
       row.page++;
       row.invalid = 0;
       return render(row, snap, lang);
     }
-    if (input === '0' && row.page > 0) {
+    if (row.page > 0) {
       h.unchanged = true;
       row.page--;
       row.invalid = 0;
       return render(row, snap, lang);
     }
+    const back: FlowEvent = { type: 'back', hop };
+    if (snap.can(back)) return back;
+    if (!isHome(row, meta)) return 'home';
+    h.unchanged = true;
+    return render(row, snap, lang);
+  }
 
-    let event: FlowEvent | null = null;
-    if (input === '0') {
-      event = { type: 'back', hop };
-      if (!snap.can(event)) {
-        if (row.machine === row.home) return same();
-        return restartHome(row, hop, keep, undefined, lang);
-      }
-    } else if (input.length > MAX_INPUT) {
-      return invalid();
-    } else if (meta?.input === 'text') {
+  /** What a typed input means on this screen: a text, or a numbered choice; undefined when nothing here takes it. */
+  function eventOf(input: string, meta: ScreenMeta<unknown> | undefined, snap: Snap, hop: number): FlowEvent | undefined {
+    if (input.length > MAX_INPUT || !meta) return undefined;
+    let event: FlowEvent | undefined;
+    if (meta.input === 'text') {
       event = { type: 'text', value: input, hop };
     } else if (/^[1-9]\d?$/.test(input)) {
-      const picked = choices[Number(input) - 1];
+      const picked = choicesOf(meta, snap.context)[Number(input) - 1];
       if (picked) event = { type: `choice.${picked.value}`, value: picked.value, hop };
     }
-    if (!event || !snap.can(event)) return invalid();
+    return event && snap.can(event) ? event : undefined;
+  }
 
+  /** A key this screen does not take: the same screen under a line saying what to type; the third in a row offers help. */
+  function mistake(h: Hop, snap: Snap, meta: ScreenMeta<unknown> | undefined, lang: Language, key?: string): Screen {
+    const { row } = h;
+    h.unchanged = true;
+    row.invalid++;
+    if (row.invalid >= MAX_INVALID) return offerHelp(h, lang);
+    if (key) return render(row, snap, lang, key);
+    const choices = meta ? choicesOf(meta, snap.context).length : 0;
+    const hint = hintFor(meta, choices, navigation(snap.can(BACK), isHome(row, meta)).showHome);
+    return render(row, snap, lang, hint.key, hint.params);
+  }
+
+  /** The member's event sent to the flow, its services awaited; then its screen, or where it handed the member over. */
+  async function transition(h: Hop, actor: AnyActor, event: FlowEvent, lang: Language, hop: number, keep: (a: AnyActor) => void): Promise<Screen> {
+    const { row } = h;
     actor.send(event);
     await settle(actor, hop);
-    snap = actor.getSnapshot();
+    const snap = actor.getSnapshot();
     row.page = 0;
     // Going back clears what was wrong on the screen the member left.
     const refused = event.type === 'back' ? null : (snap.context as Partial<WithError>).error;
@@ -460,13 +474,13 @@ export function createUssdEngine(deps: EngineDeps) {
       return render(row, snap, lang, refused);
     }
     row.invalid = 0;
-
-    const next = snap.status === 'done' ? (snap.output as FlowOutput | undefined)?.next : undefined;
-    if (next) {
+    const out = snap.status === 'done' ? (snap.output as FlowOutput | undefined) : undefined;
+    if (out?.restore) return continueSaved(row, actor, out.restore, hop, keep);
+    if (out?.next) {
       const ctx = snap.context as FlowInput;
       actor.stop();
-      const target = (next === 'home' ? row.home : next) as FlowName;
-      const entered = await enter(row, target, { ...baseInput(ctx.lang), householdId: ctx.householdId }, hop);
+      const input: FlowInput = { sessionId: row.sessionId, phone: row.phone, lang: ctx.lang, householdId: ctx.householdId };
+      const entered = await enter(row, (out.next === 'home' ? row.home : out.next) as FlowName, input, hop);
       keep(entered);
       return render(row, entered.getSnapshot(), (entered.getSnapshot().context as FlowInput).lang);
     }
@@ -475,6 +489,24 @@ export function createUssdEngine(deps: EngineDeps) {
       return endScreen('common.failed', lang);
     }
     return render(row, snap, (snap.context as FlowInput).lang);
+  }
+
+  /** A flow handed over a saved one (the resume flow, an offer taken): it goes on where it was cut, if its version still runs. */
+  async function continueSaved(row: SessionRow, actor: AnyActor, saved: SavedFlow, hop: number, keep: (a: AnyActor) => void): Promise<Screen> {
+    actor.stop();
+    const flow = flowOf(saved.machine);
+    if (!flow || flow.version !== saved.version) return restartHome(row, hop, keep, 'common.restarted');
+    const continued = createActor(flow.machine, { snapshot: saved.snapshot as Snap }).start();
+    keep(continued);
+    Object.assign(row, { machine: saved.machine, version: saved.version, page: saved.page });
+    // The flow may check that its screen still holds (a quote confirmed before the cut is not shown again).
+    const resumed: FlowEvent = { type: 'resumed', hop };
+    if (continued.getSnapshot().can(resumed)) {
+      continued.send(resumed);
+      await settle(continued, hop);
+      row.page = 0;
+    }
+    return render(row, continued.getSnapshot(), (continued.getSnapshot().context as FlowInput).lang);
   }
 
   async function restartHome(
@@ -494,10 +526,11 @@ export function createUssdEngine(deps: EngineDeps) {
 
   /**
    * A contribution cut off within the window (amount or card entry, or its quote) is offered again on
-   * redial; a session cut anywhere else is not: the member starts at the main menu.
+   * redial; a session cut anywhere else is not: the member starts at the main menu. The offer stands
+   * on the main menu, so members only (a contribution needs a household anyway).
    */
-  function resumeOffer(row: SessionRow, caller: Caller, nowMs: number): ResumeOffer | undefined {
-    if (deps.resumeMs <= 0) return undefined;
+  function cutContribution(row: SessionRow, caller: Caller, nowMs: number): SavedFlow | undefined {
+    if (deps.resumeMs <= 0 || caller.householdId === null) return undefined;
     const cut = sessions.resumable(row.phone, nowMs - deps.resumeMs, row.sessionId);
     const flow = cut ? flowOf(cut.machine) : undefined;
     if (!cut || !flow || flow.version !== cut.version) return undefined;
@@ -507,71 +540,13 @@ export function createUssdEngine(deps: EngineDeps) {
       const resume = screenMeta(snap)?.meta.resume;
       if (!resume) return undefined;
       return {
-        from: cut.sessionId, machine: cut.machine as FlowName, version: cut.version, snapshot: cut.snapshot, page: cut.page,
-        lang: caller.lang, line: { key: resume.key, params: resume.params?.(snap.context) ?? {} },
+        from: cut.sessionId, machine: cut.machine as FlowName, version: cut.version, snapshot: saved, page: cut.page,
+        line: { key: resume.key, params: resume.params?.(snap.context) ?? {} },
       };
     } catch (err) {
       logger.warn({ err, machine: cut.machine }, 'ussd: a cut-off session could not be read for a resume offer');
       return undefined;
     }
-  }
-
-  const offerLine = (offer: ResumeOffer): Choice => ({ value: 'resume', labelKey: offer.line.key, labelParams: offer.line.params });
-
-  async function resumeStep(h: Hop, hop: number, keep: (a: AnyActor) => void): Promise<Screen> {
-    const { row, input } = h;
-    const saved = JSON.parse(row.snapshot) as ResumeOffer;
-    const caller = deps.identify(row.phone);
-    const home = await enter(row, row.home as FlowName, { sessionId: row.sessionId, phone: row.phone, lang: saved.lang, householdId: caller.householdId }, hop);
-    const menu = render(row, home.getSnapshot(), saved.lang, undefined, undefined, offerLine(saved));
-    const offerKey = String(menu.choices.length);
-    /** The offer stands: back to the menu with its extra line. */
-    const stay = (errorKey?: string, errorParams?: Params): Screen => {
-      h.unchanged = true;
-      const screen = errorKey ? render(row, home.getSnapshot(), saved.lang, errorKey, errorParams, offerLine(saved)) : menu;
-      home.stop();
-      Object.assign(row, { machine: RESUME, version: 0, page: 0 });
-      return screen;
-    };
-    const menuKey = input !== null && /^[1-9]\d?$/.test(input) && Number(input) < menu.choices.length;
-    if (input === offerKey || input === '00' || menuKey) {
-      // Taken or declined: offered once.
-      sessions.markResumed(saved.from);
-      live.drop(saved.from);
-    }
-    if (input === offerKey) {
-      home.stop();
-      const flow = flows[saved.machine];
-      if (!flow || flow.version !== saved.version) return restartHome(row, hop, keep, 'common.restarted');
-      const actor = createActor(flow.machine, { snapshot: JSON.parse(saved.snapshot) }).start();
-      keep(actor);
-      Object.assign(row, { machine: saved.machine, version: saved.version, page: saved.page, invalid: 0 });
-      // The flow may check that its screen still holds (a quote confirmed before the cut is not shown again).
-      const resumed: FlowEvent = { type: 'resumed', hop };
-      if (actor.getSnapshot().can(resumed)) {
-        actor.send(resumed);
-        await settle(actor, hop);
-        row.page = 0;
-      }
-      return render(row, actor.getSnapshot(), (actor.getSnapshot().context as FlowInput).lang);
-    }
-    if (input === '00') {
-      keep(home);
-      row.invalid = 0;
-      return render(row, home.getSnapshot(), saved.lang);
-    }
-    if (menuKey) {
-      // One of the menu's usual numbers: the member goes on as from the menu.
-      keep(home);
-      return advance(h, home, input, hop, keep);
-    }
-    if (input === '0' || input === '98') return stay();
-    row.invalid++;
-    if (row.invalid >= MAX_INVALID) {
-      home.stop();
-      return offerHelp(h, saved.lang);
-    }
-    return stay('error.pick', { count: menu.choices.length });
   }
 
   /** After too many wrong keys: 1 queues a call-back (the reason is the flow the member was stuck in), 0/00 the menu. */

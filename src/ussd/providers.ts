@@ -17,6 +17,7 @@ import type { CallbackReceipt } from '../domain/callbacks.ts';
 import type { HouseholdStore } from '../db/households.ts';
 import type { MutuelleStore } from '../db/mutuelles.ts';
 import type { PreferenceStore } from '../db/preferences.ts';
+import type { SessionStore } from '../db/sessions.ts';
 import type { Outbox } from '../sms/outbox.ts';
 import { monthlyShare, parametersOn, type CoverageView } from '../domain/coverage.ts';
 import type { Language } from '../i18n/catalog.ts';
@@ -37,14 +38,22 @@ export interface ProviderDeps {
   limits: { min: number; max: number };
   /** The product shown to callers who are not members yet. */
   offerProductId: string;
+  sessions: Pick<SessionStore, 'markResumed'>;
+  /** Drops what the engine keeps in memory of a session closed from another one. */
+  forgetSession: (sessionId: string) => void;
 }
 
 /** How many payments "my payments" lists; older ones are at the mutuelle's office. */
 const HISTORY_LIMIT = 24;
 
-/** A snapshot is only trusted by the machine that wrote it: the fingerprint changes with any state or transition. */
+/**
+ * A snapshot is only trusted by the machine that wrote it: the fingerprint changes with any state,
+ * target or invoked service. Guards are left out, as their code always was (inline ones never reached
+ * the JSON): naming one does not change which snapshots the machine can restore.
+ */
 export function machineVersion(machine: AnyStateMachine): number {
-  return parseInt(createHash('sha1').update(JSON.stringify(machine.definition)).digest('hex').slice(0, 8), 16);
+  const definition = JSON.stringify(machine.definition, (key, value: unknown) => (key === 'guard' ? undefined : value));
+  return parseInt(createHash('sha1').update(definition).digest('hex').slice(0, 8), 16);
 }
 
 /**
@@ -176,6 +185,12 @@ export function provideFlows(d: ProviderDeps): Record<FlowName, FlowEntry> {
     return { householdId: h.id, maskedName: maskName(h.adherentName), mutuelle: h.mutuelleName };
   });
 
+  // A resume offer is made once: the session it came from ends as 'resumed', taken or declined.
+  const closeCutSession = fromPromise<void, { sessionId: string }>(async ({ input }) => {
+    d.sessions.markResumed(input.sessionId);
+    d.forgetSession(input.sessionId);
+  });
+
   const provided = {
     main: flows.main,
     contribute: flows.contribute.provide({ actors: { prepareContribution, quoteContribution: quote, startContribution, paymentOfQuote, cancelPending, findHousehold } }),
@@ -185,6 +200,7 @@ export function provideFlows(d: ProviderDeps): Record<FlowName, FlowEntry> {
     callback: flows.callback.provide({ actors: { requestCallback } }),
     language: flows.language.provide({ actors: { saveLanguage } }),
     register: flows.register.provide({ actors: { loadOffer, listMutuelles } }),
+    resume: flows.resume.provide({ actors: { closeCutSession } }),
   } satisfies Record<FlowName, AnyStateMachine>;
 
   return Object.fromEntries(

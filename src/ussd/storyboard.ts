@@ -55,12 +55,13 @@ function leadsTo(node: AnyNode, type: string, flow: string): string | null {
 export function storyboard(flow: string, lang: Language, catalogs: Catalogs): string {
   if (!(FLOW_NAMES as readonly string[]).includes(flow)) throw new Refusal(`no flow "${flow}": one of ${FLOW_NAMES.join(', ')}`, 'flow', 404);
   const machine = flows[flow as FlowName] as AnyStateMachine;
-  const atHome = flow === 'main' || flow === 'register';
+  const homeFlow = flow === 'main' || flow === 'register';
   const out: string[] = [`${flow} (${lang})`];
   for (const node of allNodes(machine.root as AnyNode)) {
     const meta = node.meta as ScreenMeta<unknown> | undefined;
     if (!meta?.screen) continue;
     const computed = typeof meta.choices === 'function';
+    const atHome = homeFlow || meta.home === true;
     const shown: ScreenMeta<unknown> = {
       ...meta,
       params: () => sampleParams(catalogs, lang, meta.screen),

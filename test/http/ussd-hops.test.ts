@@ -290,7 +290,7 @@ describe('shortcut dials and the resume offer', () => {
       OFFER,
       OFFER,
     ]);
-    expect(app.services.sessions.get('cut-2b')).toMatchObject({ machine: '@resume', invalid: 1 });
+    expect(app.services.sessions.get('cut-2b')).toMatchObject({ machine: 'resume', invalid: 1 });
     expect(await hop(app, 'cut-2b', MOUSSA, '9*0*98*7')).toBe(QUOTE);
     expect(app.services.sessions.get('cut-2')).toMatchObject({ status: 'resumed' });
   });

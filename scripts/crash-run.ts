@@ -63,7 +63,7 @@ const server = new ServerChild({ dbPath: join(dir, 'db.sqlite'), port: await fre
 const client = new Client(() => server.url);
 const events = new EventEmitter();
 let up = true;
-let upWaiters: Array<() => void> = [];
+const upWaiters: Array<() => void> = [];
 const whenUp = () => (up ? Promise.resolve() : new Promise<void>((r) => upWaiters.push(r)));
 const setUp = (v: boolean) => {
   up = v;
@@ -176,7 +176,7 @@ async function contribute(m: Member, sid: string): Promise<Cut | null> {
     if (process.env.CRASH_DEBUG) console.log(`no contribute menu for ${m.phone}: ${JSON.stringify(menu.body)}`);
     return null;
   }
-  let quote;
+  let quote: Awaited<ReturnType<typeof hop>>;
   if (c.suggested.length && chance(0.6)) quote = await hop(s, pick(c.suggested));
   else {
     await hop(s, c.other);

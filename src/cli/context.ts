@@ -92,7 +92,7 @@ function refusal(err: unknown): string[] | null {
   return [err.message, ...lines.map((e) => `  line ${e.line}: ${e.message}`)];
 }
 
-export type Handler<A extends unknown[]> = (cli: Cli, ...args: A) => number | void | Promise<number | void>;
+export type Handler<A extends unknown[]> = (cli: Cli, ...args: A) => number | undefined | Promise<number | undefined>;
 
 /**
  * Runs one command's handler and answers its exit code: 0, what the handler returns, 2 for a

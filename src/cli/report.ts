@@ -1,6 +1,6 @@
 import { bamakoDay } from '../clock.ts';
 import { addMonths, monthOf } from '../domain/dates.ts';
-import { computeKpis, CSV_SECTIONS, kpisToCsv, kpiTables, type Kpis } from '../office/kpi.ts';
+import { computeKpis, type CSV_SECTIONS, kpisToCsv, kpiTables, type Kpis } from '../office/kpi.ts';
 import type { Cli } from './context.ts';
 
 const TITLES: Record<(typeof CSV_SECTIONS)[number], string> = {

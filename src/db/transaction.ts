@@ -11,6 +11,7 @@ import type { Db } from './connection.ts';
  * `work` wrapped once (for paths run often): each call is one transaction; `.immediate(...)` takes
  * the write lock first. `any[]` is better-sqlite3's own bound on a transaction's arguments.
  */
+// biome-ignore lint/suspicious/noExplicitAny: better-sqlite3 declares Transaction<F> over functions of any[] parameters.
 export function atomic<F extends (...args: any[]) => unknown>(db: Db, work: F): Database.Transaction<F> {
   return db.transaction(work);
 }

@@ -3,7 +3,7 @@
  * never an internal key. A value without a name here is shown as « autre (key) » rather than raw,
  * so a new code shows up as obviously untranslated instead of passing for a word.
  */
-import type { AnyStateMachine, StateNode } from 'xstate';
+import type { AnyStateMachine, AnyStateNode } from 'xstate';
 import { flows } from '../../flows/index.ts';
 import type { ScreenMeta } from '../../flows/lib.ts';
 import { loadCatalogs } from '../i18n/catalog.ts';
@@ -104,7 +104,6 @@ export const FLOW_TITLES: Record<string, string> = {
   language: 'Langue / Kan',
 };
 
-type AnyNode = StateNode<any, any>;
 let titles: Map<string, string> | undefined;
 
 /**
@@ -117,13 +116,13 @@ export function screenTitle(screen: string): string {
     const text = (key: string) => fr.get(key)?.text.split('\n')[0]?.replace(/\{[a-zA-Z]+\}/g, '…');
     titles = new Map();
     for (const [name, machine] of Object.entries(flows)) {
-      const visit = (node: AnyNode) => {
+      const visit = (node: AnyStateNode) => {
         const meta = node.meta as ScreenMeta<unknown> | undefined;
         const t = meta?.screen ? text(meta.screen) : undefined;
         if (t) titles?.set([name, ...node.path].join('.'), t);
-        for (const child of Object.values(node.states as Record<string, AnyNode>)) visit(child);
+        for (const child of Object.values(node.states as Record<string, AnyStateNode>)) visit(child);
       };
-      visit((machine as AnyStateMachine).root as AnyNode);
+      visit((machine as AnyStateMachine).root as AnyStateNode);
     }
     for (const key of fr.keys()) if (!titles.has(key)) titles.set(key, text(key) as string);
   }

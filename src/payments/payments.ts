@@ -341,7 +341,7 @@ export function createPayments(d: PaymentsDeps) {
       return durably(() =>
         atomic(db, (): Payment | undefined => {
           const p = repo.byId(paymentId);
-          if (!p || p.status !== 'review' || p.operatorTxnId === null || p.operatorAmount === null) return undefined;
+          if (p?.status !== 'review' || p.operatorTxnId === null || p.operatorAmount === null) return undefined;
           if (decision === 'credit') {
             repo.setReviewed(p.id, 'succeeded', null, reviewer, now.toISOString());
             creditLedger(p, p.operatorTxnId, p.operatorAmount, p.operatorFee ?? 0, now);

@@ -90,7 +90,7 @@ function sideChannel(o: PhoneOptions, write: (s: string) => void) {
     /** Prints the SMS that arrived since the last look; the first look only remembers what was there. */
     async newSms(): Promise<number> {
       const r = await getJson<InboxSms[]>(`/simulator/api/sms?${q}`);
-      if (!r || r.status !== 200) return 0;
+      if (r?.status !== 200) return 0;
       const first = seen === null;
       seen ??= new Set();
       let fresh = 0;

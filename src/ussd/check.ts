@@ -1,4 +1,4 @@
-import type { AnyStateMachine, StateNode } from 'xstate';
+import type { AnyStateMachine, AnyStateNode } from 'xstate';
 import { flows } from '../../flows/index.ts';
 import { FLOW_NAMES, type Choice, type ScreenMeta } from '../../flows/lib.ts';
 import {
@@ -26,7 +26,6 @@ export interface FlowsReport {
   languages: number;
 }
 
-type AnyNode = StateNode<any, any>;
 
 const mainMenu = (flows.main as AnyStateMachine).root.states.menu?.meta as ScreenMeta<unknown>;
 
@@ -71,33 +70,33 @@ export function narrowProblems(rendered: string, body: string, end: boolean): st
 /** The flows '00' can lead to: members' main menu and the joining menu. */
 const HOME_FLOWS: readonly string[] = ['main', 'register'];
 
-function handlesBack(node: AnyNode | undefined): boolean {
+function handlesBack(node: AnyStateNode | undefined): boolean {
   for (let n = node; n; n = n.parent) if (n.transitions.has('back')) return true;
   return false;
 }
 
-export function allNodes(node: AnyNode): AnyNode[] {
-  return [node, ...Object.values(node.states as Record<string, AnyNode>).flatMap(allNodes)];
+export function allNodes(node: AnyStateNode): AnyStateNode[] {
+  return [node, ...Object.values(node.states as Record<string, AnyStateNode>).flatMap(allNodes)];
 }
 
 /** States reachable from the machine's initial state through any transition, invoke outcome or `always`. */
 function reachable(machine: AnyStateMachine): Set<string> {
   const seen = new Set<string>();
-  const visit = (node: AnyNode) => {
+  const visit = (node: AnyStateNode) => {
     if (seen.has(node.id)) return;
     seen.add(node.id);
     if (node.parent) visit(node.parent);
-    for (const t of node.initial?.target ?? []) visit(t as AnyNode);
-    for (const defs of node.transitions.values()) for (const d of defs) for (const t of d.target ?? []) visit(t as AnyNode);
-    for (const d of node.always ?? []) for (const t of d.target ?? []) visit(t as AnyNode);
+    for (const t of node.initial?.target ?? []) visit(t as AnyStateNode);
+    for (const defs of node.transitions.values()) for (const d of defs) for (const t of d.target ?? []) visit(t as AnyStateNode);
+    for (const d of node.always ?? []) for (const t of d.target ?? []) visit(t as AnyStateNode);
   };
-  visit(machine.root as AnyNode);
+  visit(machine.root as AnyStateNode);
   return seen;
 }
 
 /** Does this state or one above it take the event (exactly, or through a `choice.*` / `*` wildcard)? */
-function handles(node: AnyNode, type: string): boolean {
-  for (let n: AnyNode | undefined = node; n; n = n.parent) {
+function handles(node: AnyStateNode, type: string): boolean {
+  for (let n: AnyStateNode | undefined = node; n; n = n.parent) {
     if (n.transitions.has(type) || n.transitions.has('choice.*') || n.transitions.has('*')) return true;
   }
   return false;
@@ -107,7 +106,7 @@ function handles(node: AnyNode, type: string): boolean {
  * The choices a screen lists that no transition takes. Choices computed from data (a function) can
  * only be taken by a `choice.*` wildcard: that is what is checked for them.
  */
-export function unhandledChoices(node: AnyNode, meta: ScreenMeta<unknown> | undefined): string[] {
+export function unhandledChoices(node: AnyStateNode, meta: ScreenMeta<unknown> | undefined): string[] {
   if (!meta?.choices) return [];
   if (typeof meta.choices === 'function') return handles(node, 'choice.*') ? [] : ['(computed)'];
   return meta.choices.map((c) => c.value).filter((value) => !handles(node, `choice.${value}`));
@@ -228,7 +227,7 @@ export function checkFlows(catalogs: Catalogs = loadCatalogs()): FlowsReport {
   for (const name of FLOW_NAMES) {
     const machine = flows[name] as AnyStateMachine;
     const seen = reachable(machine);
-    for (const node of allNodes(machine.root as AnyNode)) {
+    for (const node of allNodes(machine.root as AnyStateNode)) {
       const where = `${name}: ${node.id}`;
       if (!seen.has(node.id)) problems.push(`${where} is unreachable`);
       const meta = node.meta as ScreenMeta<unknown> | undefined;

@@ -9,7 +9,7 @@
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { CsvError, parse } from 'csv-parse/sync';
-import type { AnyStateMachine, StateNode } from 'xstate';
+import type { AnyStateMachine, AnyStateNode } from 'xstate';
 import { flows } from '../../flows/index.ts';
 import { FLOW_NAMES, type Choice, type ScreenMeta } from '../../flows/lib.ts';
 import { restoreCell, toCsv } from '../csv.ts';
@@ -33,8 +33,7 @@ export interface ReviewItem {
   doubt: string | null;
 }
 
-type AnyNode = StateNode<any, any>;
-const allNodes = (node: AnyNode): AnyNode[] => [node, ...Object.values(node.states as Record<string, AnyNode>).flatMap(allNodes)];
+const allNodes = (node: AnyStateNode): AnyStateNode[] => [node, ...Object.values(node.states as Record<string, AnyStateNode>).flatMap(allNodes)];
 
 /** Screens the engine shows by itself, and the words every screen may carry. */
 const ENGINE_USES: Record<string, string> = {
@@ -71,7 +70,7 @@ export function usesOf(): Map<string, string[]> {
   };
   for (const name of FLOW_NAMES) {
     const machine = flows[name] as AnyStateMachine;
-    for (const node of allNodes(machine.root as AnyNode)) {
+    for (const node of allNodes(machine.root as AnyStateNode)) {
       const meta = node.meta as ScreenMeta<unknown> | undefined;
       if (!meta?.screen) continue;
       const where = `${name}/${node.path.join('.')}`;

@@ -3,7 +3,7 @@
  * screen as a member sees it (rendered by the engine's renderer, with sample values in place of a
  * household's data), then where each key leads.
  */
-import type { AnyStateMachine, StateNode } from 'xstate';
+import type { AnyStateMachine, AnyStateNode } from 'xstate';
 import { flows } from '../../flows/index.ts';
 import { FLOW_NAMES, type Choice, type FlowName, type ScreenMeta } from '../../flows/lib.ts';
 import { Refusal } from '../domain/refusal.ts';
@@ -11,7 +11,6 @@ import { paramsFilled, type Catalogs, type Kind, type Language, type Params, typ
 import { allNodes } from './check.ts';
 import { navigation, renderScreen } from './render.ts';
 
-type AnyNode = StateNode<any, any>;
 
 /** What a screen shows in place of a household's data. */
 const SAMPLE: Record<Kind, ParamValue> = {
@@ -33,12 +32,12 @@ const sampleParams = (catalogs: Catalogs, lang: Language, key: string): Params =
 
 
 /** The transitions taking `type` from this state or above it: where each (guarded) branch goes. */
-function leadsTo(node: AnyNode, type: string, flow: string): string | null {
-  for (let n: AnyNode | undefined = node; n; n = n.parent) {
+function leadsTo(node: AnyStateNode, type: string, flow: string): string | null {
+  for (let n: AnyStateNode | undefined = node; n; n = n.parent) {
     const defs = n.transitions.get(type) ?? (type.startsWith('choice.') ? n.transitions.get('choice.*') : undefined);
     if (!defs) continue;
     const targets = defs.map((d) => {
-      const t = d.target?.[0] as AnyNode | undefined;
+      const t = d.target?.[0] as AnyStateNode | undefined;
       if (!t) return '(stays)';
       if (t.type === 'final') {
         const next = (t.config as { output?: { next?: string } }).output?.next;
@@ -57,7 +56,7 @@ export function storyboard(flow: string, lang: Language, catalogs: Catalogs): st
   const machine = flows[flow as FlowName] as AnyStateMachine;
   const homeFlow = flow === 'main' || flow === 'register';
   const out: string[] = [`${flow} (${lang})`];
-  for (const node of allNodes(machine.root as AnyNode)) {
+  for (const node of allNodes(machine.root as AnyStateNode)) {
     const meta = node.meta as ScreenMeta<unknown> | undefined;
     if (!meta?.screen) continue;
     const computed = typeof meta.choices === 'function';
@@ -80,7 +79,7 @@ export function storyboard(flow: string, lang: Language, catalogs: Catalogs): st
     if (computed) {
       // Besides the lines of data, the choices the flow adds by name ("another amount"…).
       const named = new Set<string>();
-      for (let n: AnyNode | undefined = node; n; n = n.parent) {
+      for (let n: AnyStateNode | undefined = node; n; n = n.parent) {
         for (const type of n.transitions.keys()) if (type.startsWith('choice.') && type !== 'choice.*') named.add(type);
       }
       for (const type of named) keys.push(`"${type.slice('choice.'.length)}" → ${leadsTo(node, type, flow)}`);

@@ -58,7 +58,7 @@ export function householdActionPages(app: Express, c: PageContext): void {
 
   householdAction('payments/:paymentId/resend-receipt', (req, res, householdId) => {
     const payment = c.payments.ofHousehold(householdId, Number(req.params.paymentId));
-    if (!payment || payment.status !== 'succeeded' || !payment.operatorTxnId) throw new Refusal('Pas de reçu pour ce paiement.');
+    if (payment?.status !== 'succeeded' || !payment.operatorTxnId) throw new Refusal('Pas de reçu pour ce paiement.');
     const original = outboxReports.bySourceKey(`receipt:${payment.operatorTxnId}`);
     if (!original) throw new Refusal("Le reçu d'origine est introuvable.");
     atomically(c.db, () => {

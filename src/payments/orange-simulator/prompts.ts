@@ -132,7 +132,7 @@ export function createPrompts(db: Db, store: SimulatedOperatorStore, opts: Promp
   /** The merchant withdraws its request: failed (REFUSED), or expired if its time had passed. */
   const cancel = atomic(db, (reference: string, nowMs: number, ended: Ended[]): void => {
     const txn = store.byReference(reference);
-    if (!txn || txn.status !== 'pending') return;
+    if (txn?.status !== 'pending') return;
     const wallet = store.wallet(txn.msisdn);
     const e = decide(txn, txn.expires_ms <= nowMs ? 'expired' : 'failed', txn.expires_ms <= nowMs ? undefined : 'REFUSED', wallet?.balance ?? 0, nowMs);
     if (e) ended.push(e);

@@ -253,14 +253,14 @@ export function createCampaigns(deps: CampaignDeps) {
     };
   }
 
-  function readerFor(r: CampaignRow) {
+  function readerFor(r: CampaignRow, today = bamakoDay(clock.now())) {
     const messages = JSON.parse(r.messages) as Partial<Record<Language, string>>;
     const filter = JSON.parse(r.audience) as AudienceFilter;
     const usesCoverage = Object.values(messages).some((t) => /\{(montant_du|couvert_jusqu_au)\}/.test(t ?? ''));
     const reader = createAudienceReader(db, {
       filter,
       phoneListOf: r.phone_list > 0 ? r.id : undefined,
-      today: bamakoDay(clock.now()),
+      today,
       needsCoverage: usesCoverage || filter.statuses !== undefined,
     });
     const values = valueFormatter();
@@ -280,17 +280,31 @@ export function createCampaigns(deps: CampaignDeps) {
   }
 
   /**
+   * One send's reader, kept from chunk to chunk (what it reads by is fixed once the campaign is
+   * created) so that what it computed once serves every chunk; made again when the day changes.
+   */
+  type Readers = (r: CampaignRow) => ReturnType<typeof readerFor>;
+  function readersOfSend(): Readers {
+    let kept: { day: string; reader: ReturnType<typeof readerFor> } | undefined;
+    return (r) => {
+      const day = bamakoDay(clock.now());
+      if (kept?.day !== day) kept = { day, reader: readerFor(r, day) };
+      return kept.reader;
+    };
+  }
+
+  /**
    * One chunk of the send. The members are read, rendered, validated and folded outside the write
    * transaction (a read of the cursor); the IMMEDIATE transaction then re-reads the campaign and
    * only writes: a pause or cancel from another process, and the server's own writes, get the lock
    * between two chunks instead of waiting for the whole send. If another process advanced the
    * cursor meanwhile, the chunk is planned again from there.
    */
-  function enqueueStep(id: number, size: number): { stop: boolean; scanned: number } {
+  function enqueueStep(id: number, size: number, readers: Readers): { stop: boolean; scanned: number } {
     for (;;) {
       const r = row(id);
       if ((r.state !== 'sending' && r.state !== 'scheduled') || r.enqueue_done === 1) return { stop: true, scanned: 0 };
-      const { reader, smsFor } = readerFor(r);
+      const { reader, smsFor } = readers(r);
       const page = reader.page(r.enqueue_cursor, size);
       const interval = intervalMs(r);
       const origin = r.schedule_origin_ms as number;
@@ -531,8 +545,9 @@ export function createCampaigns(deps: CampaignDeps) {
 
     /** Runs the enqueue to its end or until the campaign is paused or cancelled. */
     enqueueAll(id: number, onProgress?: (scanned: number) => void): Campaign {
+      const readers = readersOfSend();
       for (;;) {
-        const step = enqueueStep(id, chunkSize);
+        const step = enqueueStep(id, chunkSize, readers);
         if (step.scanned > 0) onProgress?.(step.scanned);
         if (step.stop) break;
       }
@@ -541,8 +556,9 @@ export function createCampaigns(deps: CampaignDeps) {
 
     /** The same inside the server: one chunk per turn of the event loop, so requests keep being answered. */
     async enqueueInBackground(id: number): Promise<Campaign> {
+      const readers = readersOfSend();
       for (;;) {
-        const step = enqueueStep(id, Math.min(chunkSize, BACKGROUND_CHUNK));
+        const step = enqueueStep(id, Math.min(chunkSize, BACKGROUND_CHUNK), readers);
         if (step.stop) break;
         await new Promise((resolve) => setImmediate(resolve));
       }

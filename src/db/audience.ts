@@ -21,6 +21,15 @@ export interface AudienceHousehold {
   adherentName: string;
   mutuelleName: string;
   productId: string;
+  /**
+   * With `withCoverage`: every input of the household's coverage in its read-model row (product,
+   * counts of beneficiaries, ledger state) in one string, equal for two households exactly when
+   * their rows say the same (a campaign computes each distinct one once); null when the household
+   * has no row. Otherwise undefined.
+   */
+  coverageKey?: string | null;
+  /** With `withCoverage`: the day of its last payment (null: none), for the days-since filter. */
+  lastPaidOn?: string | null;
 }
 
 function where(c: AudienceConditions): { sql: string; params: Record<string, unknown> } {
@@ -53,13 +62,25 @@ function where(c: AudienceConditions): { sql: string; params: Record<string, unk
   return { sql: parts.map((p) => ` AND ${p}`).join(''), params };
 }
 
-/** The households passing the conditions, in id order, a page at a time. */
-export function createAudienceHouseholds(db: Db, c: AudienceConditions) {
+// The key is made of every column of the read model's CoverageRow but its ids, and the product;
+// the separator cannot occur in a day or a number, and the product id, which might hold one, is last.
+const COVERAGE_KEY = `CASE WHEN c.household_id IS NOT NULL THEN format('%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s',
+  c.full_count, c.subsidised_count, c.inactive_count, c.credit, c.last_paid_on, c.paid_through,
+  c.grace_until, c.episode_start, c.waiting_until, c.pending_start, m.product_id) END`;
+
+/**
+ * The households passing the conditions, in id order, a page at a time; with `withCoverage`, each
+ * with its coverage read-model row's key, joined here rather than read in a second query.
+ */
+export function createAudienceHouseholds(db: Db, c: AudienceConditions, withCoverage = false) {
   const w = where(c);
   const from = `FROM households h JOIN mutuelles m ON m.id = h.mutuelle_id WHERE h.id > @after${w.sql}`;
   const page = db.prepare(
     `SELECT h.id, h.phone, h.language, h.adherent_name AS adherentName, m.name AS mutuelleName, m.product_id AS productId
-     ${from} ORDER BY h.id LIMIT @limit`,
+     ${withCoverage ? `, ${COVERAGE_KEY} AS coverageKey, c.last_paid_on AS lastPaidOn` : ''}
+     FROM households h JOIN mutuelles m ON m.id = h.mutuelle_id
+     ${withCoverage ? 'LEFT JOIN household_coverage c ON c.household_id = h.id' : ''}
+     WHERE h.id > @after${w.sql} ORDER BY h.id LIMIT @limit`,
   );
   const count = db.prepare(`SELECT COUNT(*) ${from}`).pluck();
   return {

@@ -42,6 +42,8 @@ import { sendableFrom, sendingCloses, type SendingHours } from '../domain/remind
 export const CHUNK = 2000;
 /** Inside the server each chunk holds the event loop: smaller ones keep USSD hops answered meanwhile. */
 export const BACKGROUND_CHUNK = 250;
+/** Distinct names a send keeps folded. */
+const VALUE_MEMO = 20_000;
 
 export type { CampaignState };
 
@@ -234,21 +236,35 @@ export function createCampaigns(deps: CampaignDeps) {
     return fb && messages[fb] ? { lang: fb, template: messages[fb] as string } : null;
   }
 
-  /** A campaign's members share few amounts and dates: each is formatted once. */
+  /**
+   * A campaign's members share few first names, mutuelles, amounts and dates: each is formatted
+   * and folded (as the outbox folds) once, so that the messages come out folded. Each memo is
+   * bounded, as a huge audience has many distinct names.
+   */
   function valueFormatter() {
     const money = new Map<number, string>();
     const dates = new Map<string, string>();
+    const folded = new Map<string, string>();
+    const foldOnce = (text: string) => {
+      let f = folded.get(text);
+      if (f === undefined) {
+        if (folded.size >= VALUE_MEMO) folded.clear();
+        folded.set(text, (f = outbox.fold(text)));
+      }
+      return f;
+    };
+    const code = outbox.fold(deps.serviceCode);
     return (m: Member): PlaceholderValues => {
       let due = money.get(m.remaining);
-      if (due === undefined) money.set(m.remaining, (due = formatMoney(m.remaining)));
+      if (due === undefined) money.set(m.remaining, (due = outbox.fold(formatMoney(m.remaining))));
       let until = m.paidThrough ? dates.get(m.paidThrough) : '-';
-      if (until === undefined) dates.set(m.paidThrough as string, (until = formatDate(m.paidThrough as string)));
+      if (until === undefined) dates.set(m.paidThrough as string, (until = outbox.fold(formatDate(m.paidThrough as string))));
       return {
-        prenom: m.adherentName.trim().split(/\s+/)[0] ?? m.adherentName,
-        mutuelle: m.mutuelleName,
+        prenom: foldOnce(m.adherentName.trim().split(/\s+/)[0] ?? m.adherentName),
+        mutuelle: foldOnce(m.mutuelleName),
         montant_du: due,
         couvert_jusqu_au: until,
-        code_ussd: deps.serviceCode,
+        code_ussd: code,
       };
     };
   }
@@ -267,7 +283,7 @@ export function createCampaigns(deps: CampaignDeps) {
     const compiled = new Map(
       LANGUAGES.flatMap((l) => {
         const msg = messageFor(r, messages, l);
-        return msg ? [[l, { lang: msg.lang, render: compile(msg.template) }] as const] : [];
+        return msg ? [[l, { lang: msg.lang, render: compile(outbox.fold(msg.template)) }] as const] : [];
       }),
     );
     /** What a member is sent (null: held out as control). */

@@ -294,6 +294,13 @@ export function createOutbox(
 
   const api = {
     prepare,
+    /**
+     * A text folded as this outbox folds what it queues: a campaign folds its template and each
+     * distinct value once, so that each message it renders is already folded (prepare then only checks it).
+     */
+    fold(text: string): string {
+      return fold(text, opts.foldMode);
+    },
     /** A delivery report from the gateway, by the provider's message id. Idempotent. */
     recordDelivery(r: DeliveryReport): 'updated' | 'unchanged' | 'unknown' {
       return recordReport(r, clock.now().getTime());

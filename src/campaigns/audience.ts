@@ -91,6 +91,19 @@ export function createAudienceReader(db: Db, q: AudienceQuery) {
   const days = f.daysSinceLastPayment;
   const statuses = f.statuses ? new Set<CoverageStatus>(f.statuses) : null;
   const memo = new Map<string, Coverage>();
+  /** The parameters each product had when the memo's coverages of it were computed, and the products checked on this page. */
+  const parametersSeen = new Map<string, string>();
+  const checkedOnPage = new Set<string>();
+
+  /** Product parameters are read again on each page: a change made during a send empties the memo. */
+  function checkParameters(productId: string): void {
+    if (checkedOnPage.has(productId)) return;
+    checkedOnPage.add(productId);
+    const now = JSON.stringify(store.parametersOf(productId));
+    const seen = parametersSeen.get(productId);
+    if (seen !== undefined && seen !== now) memo.clear();
+    parametersSeen.set(productId, now);
+  }
 
   /**
    * The household's coverage today: from its read-model row, computed once per distinct row (its
@@ -99,6 +112,7 @@ export function createAudienceReader(db: Db, q: AudienceQuery) {
   function coverageOf(h: AudienceHousehold): Coverage {
     const key = h.coverageKey as string;
     const beforeLast = h.lastPaidOn !== null && (h.lastPaidOn as string) > q.today;
+    checkParameters(h.productId);
     let cov = beforeLast ? undefined : memo.get(key);
     if (cov) return cov;
     const row = coverage.range(h.id, h.id)[0] as CoverageRow;
@@ -119,6 +133,8 @@ export function createAudienceReader(db: Db, q: AudienceQuery) {
       const rows = households.page(afterId, limit);
       const lastId = rows.length > 0 ? rows[rows.length - 1]!.id : afterId;
       if (rows.length === 0) return { members: [], scanned: 0, lastId };
+      store.forgetParameters();
+      checkedOnPage.clear();
       const members: Member[] = [];
       for (const r of rows) {
         if (needsRow && r.coverageKey === null) throw new Error(`household ${r.id} has no coverage row: run sabatili coverage rebuild`);

@@ -360,6 +360,10 @@ export function createHouseholdStore(db: Db, watch?: ChangeWatch, cacheSize = 50
       return record;
     },
     parametersOf,
+    /** Forgets the product parameters kept in memory: a long read (a campaign's send) sees a change made meanwhile. */
+    forgetParameters(): void {
+      products.clear();
+    },
     /**
      * What the coverage screen shows on `today`: from the household's read-model row and its
      * beneficiaries, without its ledger; from the ledger only when `today` is before its last payment.

@@ -37,8 +37,8 @@
  *        --import N (50000 households; 0 skips) --only import (just the members import, see bench/import.ts)
  *        --targets raw,express,peer,sabatili (the default; add sabatili-express to compare with express alone)
  *        --long N: N hops (e.g. 1000000) against sabatili only, RSS sampled every 10 s: is memory flat?
- *        --resume  --profile DIR (writes the sabatili child's .cpuprofile there and prints the
- *        top self-time functions; profiling slows the server, so that run's ratio means little).
+ *        --resume  --profile DIR (writes the sabatili child's .cpuprofile there, and the campaign
+ *        child's, and prints the top self-time functions; profiling slows them, so those figures mean little).
  * Exits non-zero only when the bench itself fails, never on a budget FAIL.
  */
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -355,12 +355,7 @@ async function main(): Promise<void> {
             .slice(0, 1),
         );
       if (files.length === 0) continue;
-      const p = summarizeProfiles(files);
-      profile[target] = p;
-      console.log(`\n${target} CPU profile (${files.length} file(s), ${(p.busyMs / 1000).toFixed(1)} s busy, ${(p.idleMs / 1000).toFixed(1)} s idle), top self time:`);
-      for (const t of p.top) console.log(`  ${(100 * t.share).toFixed(1).padStart(5)}%  ${t.selfMs.toFixed(0).padStart(6)} ms  ${t.where}`);
-      console.log('by area:');
-      for (const a of p.areas) console.log(`  ${(100 * a.share).toFixed(1).padStart(5)}%  ${a.selfMs.toFixed(0).padStart(6)} ms  ${a.area}`);
+      profile[target] = printProfile(target, files);
     }
   }
 
@@ -471,12 +466,23 @@ async function smsSection(): Promise<SmsBenchFigures | undefined> {
   return f;
 }
 
+/** Prints the top self time and the areas of CPU profiles, and returns their summary. */
+function printProfile(what: string, files: string[]): ReturnType<typeof summarizeProfiles> {
+  const p = summarizeProfiles(files);
+  console.log(`\n${what} CPU profile (${files.length} file(s), ${(p.busyMs / 1000).toFixed(1)} s busy, ${(p.idleMs / 1000).toFixed(1)} s idle), top self time:`);
+  for (const t of p.top) console.log(`  ${(100 * t.share).toFixed(1).padStart(5)}%  ${t.selfMs.toFixed(0).padStart(6)} ms  ${t.where}`);
+  console.log('by area:');
+  for (const a of p.areas) console.log(`  ${(100 * a.share).toFixed(1).padStart(5)}%  ${a.selfMs.toFixed(0).padStart(6)} ms  ${a.area}`);
+  return p;
+}
+
 /** The campaign budget: preview and enqueue of a campaign to N generated members under 3 s, memory bounded. */
 async function campaignSection(): Promise<CampaignBenchFigures | undefined> {
   const n = Number(flags.campaign);
   if (!Number.isInteger(n) || n <= 0) return undefined;
   console.log(`\ncampaign bench: preview and send to ${n} members (--campaign N to change, --campaign 0 to skip; --only campaign for this section alone)`);
-  const f = await benchCampaign(n, (line) => console.log(`  ${line}`));
+  const profileDir = opts.profileDir ? join(opts.profileDir, `campaign-${Date.now()}`) : undefined;
+  const f = await benchCampaign(n, (line) => console.log(`  ${line}`), profileDir);
   const s = (v: number) => `${(v / 1000).toFixed(2)} s`;
   console.log(`  preview: ${f.messages} messages, ${f.segments} segments in ${s(f.previewMs)}; enqueue (outbox and recipients written) in ${s(f.enqueueMs)}`);
   console.log(`  CPU time of both: ${s(f.cpuMs)} (wall ${s(f.totalMs)}; load average now ${loadavg()[0]?.toFixed(1)} on ${cpus().length} cores)`);
@@ -488,6 +494,11 @@ async function campaignSection(): Promise<CampaignBenchFigures | undefined> {
   console.log('budget (design.md, Performance budgets), campaign:');
   console.log(`  preview + enqueue < 3 s                  ${s(f.totalMs).padStart(14)}  ${f.totalMs < 3000 ? 'PASS' : 'FAIL'}`);
   console.log(`  memory bounded (flat over the chunks)    ${`${f.rssAfterFirstChunksMb.toFixed(0)} -> ${f.rssAfterLastChunkMb.toFixed(0)} MB`.padStart(14)}  ${bounded ? 'PASS' : 'FAIL'}`);
+  if (profileDir) {
+    // The main thread's profile is the largest (tsx's loader thread writes one too).
+    const files = readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile')).map((f) => join(profileDir, f));
+    printProfile('campaign child', files.sort((a, b) => statSync(b).size - statSync(a).size).slice(0, 1));
+  }
   console.log(`  reproduce: ${command}`);
   return f;
 }

@@ -36,4 +36,5 @@ const result: ChildResult = {
   rssStart, maxRss: process.resourceUsage().maxRSS * 1024, rssByChunk,
 };
 if (done.progress.queued !== preview.messages) throw new Error(`preview said ${preview.messages} messages, the send queued ${done.progress.queued}`);
-process.send?.(result);
+// Exiting through process.exit lets --cpu-prof write its file.
+process.send?.(result, () => process.exit(0));

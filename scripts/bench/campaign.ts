@@ -49,7 +49,7 @@ export interface ChildResult {
 }
 
 /** Members spread over the demo's seven mutuelles, a third in Bambara, with 1–6 beneficiaries and 0–4 payments. */
-function generate(path: string, n: number): void {
+export function generate(path: string, n: number): void {
   const db = openDatabase(path);
   seedDemo(db, new ManualClock('2026-03-10T09:00:00Z'));
   const mutuelles = db.prepare('SELECT id FROM mutuelles ORDER BY id').pluck().all() as string[];
@@ -80,7 +80,8 @@ function generate(path: string, n: number): void {
   db.close();
 }
 
-export async function benchCampaign(n: number, log: (line: string) => void): Promise<CampaignBenchFigures> {
+/** With `profileDir`, the measured child writes its `.cpuprofile` there (start-up included, generation excluded). */
+export async function benchCampaign(n: number, log: (line: string) => void, profileDir?: string): Promise<CampaignBenchFigures> {
   const dir = mkdtempSync(join(tmpdir(), 'sabatili-campaign-bench-'));
   try {
     const path = join(dir, 'campaign.db');
@@ -89,15 +90,17 @@ export async function benchCampaign(n: number, log: (line: string) => void): Pro
     const generateMs = performance.now() - t0;
     log(`generated ${n} members (with beneficiaries and payments) in ${(generateMs / 1000).toFixed(1)} s (not measured)`);
     const child = fork(fileURLToPath(new URL('./campaign-child.ts', import.meta.url)), [], {
-      execArgv: process.execArgv,
+      execArgv: [...process.execArgv, ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])],
       env: { ...process.env, BENCH_DB: path },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
+    const exited = new Promise((resolve) => child.once('exit', resolve));
     const r = await new Promise<ChildResult>((resolve, reject) => {
       child.once('message', (m) => resolve(m as ChildResult));
       child.once('exit', (code) => reject(new Error(`the campaign bench child exited with code ${code}`)));
     });
-    child.kill();
+    // It exits once its result is sent, after writing its CPU profile if asked to.
+    await exited;
     const mb = (b: number) => b / 1048576;
     const early = r.rssByChunk.slice(0, 5);
     return {

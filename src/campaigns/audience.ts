@@ -4,10 +4,10 @@
  *
  * District, mutuelle, language, subsidised, wallet and the explicit phone list are SQL conditions
  * (src/db/audience.ts); coverage status and days since the last payment come from the coverage read
- * model (src/db/coverage.ts), one range read per page, with the domain's rules applied in JavaScript.
+ * model (src/db/coverage.ts), joined to the page's query, with the domain's rules applied in JavaScript.
  */
 import { z } from 'zod';
-import { createAudienceHouseholds } from '../db/audience.ts';
+import { createAudienceHouseholds, type AudienceHousehold } from '../db/audience.ts';
 import type { Db } from '../db/connection.ts';
 import { createCoverageStore, type CoverageRow } from '../db/coverage.ts';
 import { createHouseholdStore } from '../db/households.ts';
@@ -70,24 +70,58 @@ export interface AudienceQuery {
   needsCoverage: boolean;
 }
 
+/**
+ * Distinct coverage inputs a reader keeps computed: households of a network share few (same counts,
+ * same month paid through, same credit), and the bound keeps a huge audience from filling memory.
+ */
+const COVERAGE_MEMO = 20_000;
+
 /** Pages of the audience in household id order, from `afterId` on. */
 export function createAudienceReader(db: Db, q: AudienceQuery) {
   const f = q.filter;
-  const households = createAudienceHouseholds(db, {
-    districts: f.districts, mutuelles: f.mutuelles, languages: f.languages, phoneListOf: q.phoneListOf, wallet: f.wallet, subsidised: f.subsidised,
-  });
+  const needsRow = q.needsCoverage || f.daysSinceLastPayment !== undefined;
+  const households = createAudienceHouseholds(
+    db,
+    { districts: f.districts, mutuelles: f.mutuelles, languages: f.languages, phoneListOf: q.phoneListOf, wallet: f.wallet, subsidised: f.subsidised },
+    needsRow,
+  );
   const coverage = createCoverageStore(db);
   const store = createHouseholdStore(db);
-  const needsRow = q.needsCoverage || f.daysSinceLastPayment !== undefined;
   const today = toDayNumber(q.today);
   const days = f.daysSinceLastPayment;
   const statuses = f.statuses ? new Set<CoverageStatus>(f.statuses) : null;
+  const memo = new Map<string, Coverage>();
+  /** The parameters each product had when the memo's coverages of it were computed, and the products checked on this page. */
+  const parametersSeen = new Map<string, string>();
+  const checkedOnPage = new Set<string>();
 
-  /** The household's coverage today: from its read-model row, or its ledger for a day before its last payment. */
-  function coverageOf(id: number, productId: string, row: CoverageRow): Coverage {
-    const household = { beneficiaries: beneficiariesOfCounts(row), parameters: store.parametersOf(productId) };
-    if (row.lastPaidOn === null || row.lastPaidOn <= q.today) return coverageAt(row, household, q.today);
-    return coverageOn({ ...household, ledger: store.load(id)?.ledger ?? [], today: q.today });
+  /** Product parameters are read again on each page: a change made during a send empties the memo. */
+  function checkParameters(productId: string): void {
+    if (checkedOnPage.has(productId)) return;
+    checkedOnPage.add(productId);
+    const now = JSON.stringify(store.parametersOf(productId));
+    const seen = parametersSeen.get(productId);
+    if (seen !== undefined && seen !== now) memo.clear();
+    parametersSeen.set(productId, now);
+  }
+
+  /**
+   * The household's coverage today: from its read-model row, computed once per distinct row (its
+   * key holds every input), or from its ledger for a day before its last payment.
+   */
+  function coverageOf(h: AudienceHousehold): Coverage {
+    const key = h.coverageKey as string;
+    const beforeLast = h.lastPaidOn !== null && (h.lastPaidOn as string) > q.today;
+    checkParameters(h.productId);
+    let cov = beforeLast ? undefined : memo.get(key);
+    if (cov) return cov;
+    const row = coverage.range(h.id, h.id)[0] as CoverageRow;
+    const household = { beneficiaries: beneficiariesOfCounts(row), parameters: store.parametersOf(h.productId) };
+    if (beforeLast) return coverageOn({ ...household, ledger: store.load(h.id)?.ledger ?? [], today: q.today });
+    cov = coverageAt(row, household, q.today);
+    if (memo.size >= COVERAGE_MEMO) memo.clear();
+    memo.set(key, cov);
+    return cov;
   }
 
   return {
@@ -99,21 +133,20 @@ export function createAudienceReader(db: Db, q: AudienceQuery) {
       const rows = households.page(afterId, limit);
       const lastId = rows.length > 0 ? rows[rows.length - 1]!.id : afterId;
       if (rows.length === 0) return { members: [], scanned: 0, lastId };
-      // The page's read-model rows in one range read (other households in the range are ignored).
-      const byId = new Map(needsRow ? coverage.range(rows[0]!.id, lastId).map((c) => [c.householdId, c]) : []);
+      store.forgetParameters();
+      checkedOnPage.clear();
       const members: Member[] = [];
       for (const r of rows) {
-        const row = byId.get(r.id);
-        if (needsRow && !row) throw new Error(`household ${r.id} has no coverage row: run sabatili coverage rebuild`);
+        if (needsRow && r.coverageKey === null) throw new Error(`household ${r.id} has no coverage row: run sabatili coverage rebuild`);
         if (days) {
-          const last = row!.lastPaidOn !== null ? today - toDayNumber(row!.lastPaidOn) : Infinity;
+          const last = r.lastPaidOn != null ? today - toDayNumber(r.lastPaidOn) : Infinity;
           if ((days.min !== undefined && last < days.min) || (days.max !== undefined && last > days.max)) continue;
         }
         let status: CoverageStatus = 'lapsed';
         let paidThrough: LocalDate | null = null;
         let remaining = 0;
         if (q.needsCoverage) {
-          const cov = coverageOf(r.id, r.productId, row!);
+          const cov = coverageOf(r);
           if (statuses && !statuses.has(cov.status)) continue;
           ({ status, paidThrough, remaining } = cov);
         }

@@ -43,6 +43,8 @@ import { sendableFrom, sendingCloses, type SendingHours } from '../domain/remind
 export const CHUNK = 2000;
 /** Inside the server each chunk holds the event loop: smaller ones keep USSD hops answered meanwhile. */
 export const BACKGROUND_CHUNK = 250;
+/** Distinct names a send keeps folded. */
+const VALUE_MEMO = 20_000;
 
 export type { CampaignState };
 
@@ -231,40 +233,54 @@ export function createCampaigns(deps: CampaignDeps) {
     return fb && messages[fb] ? { lang: fb, template: messages[fb] as string } : null;
   }
 
-  /** A campaign's members share few amounts and dates: each is formatted once. */
+  /**
+   * A campaign's members share few first names, mutuelles, amounts and dates: each is formatted
+   * and folded (as the outbox folds) once, so that the messages come out folded. Each memo is
+   * bounded, as a huge audience has many distinct names.
+   */
   function valueFormatter() {
     const money = new Map<number, string>();
     const dates = new Map<string, string>();
+    const folded = new Map<string, string>();
+    const foldOnce = (text: string) => {
+      let f = folded.get(text);
+      if (f === undefined) {
+        if (folded.size >= VALUE_MEMO) folded.clear();
+        folded.set(text, (f = outbox.fold(text)));
+      }
+      return f;
+    };
+    const code = outbox.fold(deps.serviceCode);
     return (m: Member): PlaceholderValues => {
       let due = money.get(m.remaining);
-      if (due === undefined) money.set(m.remaining, (due = formatMoney(m.remaining)));
+      if (due === undefined) money.set(m.remaining, (due = outbox.fold(formatMoney(m.remaining))));
       let until = m.paidThrough ? dates.get(m.paidThrough) : '-';
-      if (until === undefined) dates.set(m.paidThrough as string, (until = formatDate(m.paidThrough as string)));
+      if (until === undefined) dates.set(m.paidThrough as string, (until = outbox.fold(formatDate(m.paidThrough as string))));
       return {
-        prenom: m.adherentName.trim().split(/\s+/)[0] ?? m.adherentName,
-        mutuelle: m.mutuelleName,
+        prenom: foldOnce(m.adherentName.trim().split(/\s+/)[0] ?? m.adherentName),
+        mutuelle: foldOnce(m.mutuelleName),
         montant_du: due,
         couvert_jusqu_au: until,
-        code_ussd: deps.serviceCode,
+        code_ussd: code,
       };
     };
   }
 
-  function readerFor(r: CampaignRow) {
+  function readerFor(r: CampaignRow, today = bamakoDay(clock.now())) {
     const messages = JSON.parse(r.messages) as Partial<Record<Language, string>>;
     const filter = JSON.parse(r.audience) as AudienceFilter;
     const usesCoverage = Object.values(messages).some((t) => /\{(montant_du|couvert_jusqu_au)\}/.test(t ?? ''));
     const reader = createAudienceReader(db, {
       filter,
       phoneListOf: r.phone_list > 0 ? r.id : undefined,
-      today: bamakoDay(clock.now()),
+      today,
       needsCoverage: usesCoverage || filter.statuses !== undefined,
     });
     const values = valueFormatter();
     const compiled = new Map(
       LANGUAGES.flatMap((l) => {
         const msg = messageFor(r, messages, l);
-        return msg ? [[l, { lang: msg.lang, render: compile(msg.template) }] as const] : [];
+        return msg ? [[l, { lang: msg.lang, render: compile(outbox.fold(msg.template)) }] as const] : [];
       }),
     );
     /** What a member is sent (null: held out as control). */
@@ -277,17 +293,31 @@ export function createCampaigns(deps: CampaignDeps) {
   }
 
   /**
+   * One send's reader, kept from chunk to chunk (what it reads by is fixed once the campaign is
+   * created) so that what it computed once serves every chunk; made again when the day changes.
+   */
+  type Readers = (r: CampaignRow) => ReturnType<typeof readerFor>;
+  function readersOfSend(): Readers {
+    let kept: { day: string; reader: ReturnType<typeof readerFor> } | undefined;
+    return (r) => {
+      const day = bamakoDay(clock.now());
+      if (kept?.day !== day) kept = { day, reader: readerFor(r, day) };
+      return kept.reader;
+    };
+  }
+
+  /**
    * One chunk of the send. The members are read, rendered, validated and folded outside the write
    * transaction (a read of the cursor); the IMMEDIATE transaction then re-reads the campaign and
    * only writes: a pause or cancel from another process, and the server's own writes, get the lock
    * between two chunks instead of waiting for the whole send. If another process advanced the
    * cursor meanwhile, the chunk is planned again from there.
    */
-  function enqueueStep(id: number, size: number): { stop: boolean; scanned: number } {
+  function enqueueStep(id: number, size: number, readers: Readers): { stop: boolean; scanned: number } {
     for (;;) {
       const r = row(id);
       if ((r.state !== 'sending' && r.state !== 'scheduled') || r.enqueue_done === 1) return { stop: true, scanned: 0 };
-      const { reader, smsFor } = readerFor(r);
+      const { reader, smsFor } = readers(r);
       const page = reader.page(r.enqueue_cursor, size);
       const interval = intervalMs(r);
       const origin = r.schedule_origin_ms as number;
@@ -528,8 +558,9 @@ export function createCampaigns(deps: CampaignDeps) {
 
     /** Runs the enqueue to its end or until the campaign is paused or cancelled. */
     enqueueAll(id: number, onProgress?: (scanned: number) => void): Campaign {
+      const readers = readersOfSend();
       for (;;) {
-        const step = enqueueStep(id, chunkSize);
+        const step = enqueueStep(id, chunkSize, readers);
         if (step.scanned > 0) onProgress?.(step.scanned);
         if (step.stop) break;
       }
@@ -538,8 +569,9 @@ export function createCampaigns(deps: CampaignDeps) {
 
     /** The same inside the server: one chunk per turn of the event loop, so requests keep being answered. */
     async enqueueInBackground(id: number): Promise<Campaign> {
+      const readers = readersOfSend();
       for (;;) {
-        const step = enqueueStep(id, Math.min(chunkSize, BACKGROUND_CHUNK));
+        const step = enqueueStep(id, Math.min(chunkSize, BACKGROUND_CHUNK), readers);
         if (step.stop) break;
         await new Promise((resolve) => setImmediate(resolve));
       }

@@ -103,6 +103,7 @@ export function createCampaignStore(db: Db) {
     `SELECT COUNT(*) FROM campaign_phones p WHERE p.campaign_id = ? AND NOT EXISTS (SELECT 1 FROM households h WHERE h.phone = p.phone)`,
   ).pluck();
   const unfinished = db.prepare(`SELECT id FROM campaigns WHERE state IN ('scheduled', 'sending') AND enqueue_done = 0`).pluck();
+  const held = db.prepare(`SELECT id FROM campaigns WHERE state IN ('paused', 'cancelled')`).pluck();
   const outcomes = db.prepare('SELECT outcome, COUNT(*) AS n FROM campaign_recipients WHERE campaign_id = ? GROUP BY outcome');
   const statuses = db.prepare(
     `SELECT o.status, COUNT(*) AS n, SUM(o.provider_message_id IS NOT NULL) AS viaGateway FROM campaign_recipients r
@@ -182,6 +183,10 @@ export function createCampaignStore(db: Db) {
     /** Phones of the campaign's list that are no member's. */
     notMembers(campaignId: number): number {
       return notMembers.get(campaignId) as number;
+    },
+    /** Paused and cancelled campaigns: the dispatcher sends none of their messages. */
+    held(): number[] {
+      return held.all() as number[];
     },
     /** Campaigns whose send started and whose enqueue did not finish. */
     unfinished(): number[] {

@@ -160,6 +160,38 @@ export function createCoverageStore(db: Db) {
       bump(row, 1);
     },
     /**
+     * Writes the rows of households just created, which had none (an import, in its transaction):
+     * the sums are moved once per group of the rows rather than once per row.
+     */
+    putCreated(rows: readonly FullCoverageRow[]): void {
+      const groups = new Map<string, { sum: FullCoverageRow; households: number }>();
+      for (const row of rows) {
+        const { periods, ...values } = row;
+        upsert.run(values);
+        for (const p of periods) insertPeriod.run(row.householdId, p.from, p.until);
+        if (periods.length > 0) {
+          bump(row, 1);
+          continue;
+        }
+        // A row without periods moves only its group: each group once, by all its rows.
+        const key = `${row.mutuelleId}|${row.paidThrough}|${row.graceUntil}|${row.waitingUntil}`;
+        const g = groups.get(key);
+        if (!g) groups.set(key, { sum: { ...row }, households: 1 });
+        else {
+          g.households++;
+          g.sum.full += row.full;
+          g.sum.subsidised += row.subsidised;
+          g.sum.inactive += row.inactive;
+        }
+      }
+      for (const { sum, households } of groups.values()) {
+        bumpGroup.run({
+          mutuelleId: sum.mutuelleId, paidThrough: sum.paidThrough ?? '', graceUntil: sum.graceUntil ?? '', waitingUntil: sum.waitingUntil ?? '',
+          sign: households, full: sum.full, subsidised: sum.subsidised, inactive: sum.inactive,
+        });
+      }
+    },
+    /**
      * Writes many rows at once (a rebuild, on an emptied model): the sums are computed from the rows
      * at the end, in SQL, rather than moved row by row.
      */

@@ -45,6 +45,9 @@ export interface HouseholdRecord {
   ledger: LedgerEntry[];
 }
 
+/** Beneficiaries per multi-row INSERT of an import. */
+const BULK = 100;
+
 export interface NewHousehold {
   cardNumber: string;
   adherentName: string;
@@ -182,6 +185,61 @@ export function createHouseholdStore(db: Db, watch?: ChangeWatch, cacheSize = 50
     coverage.put(computeCoverage(id, created.mutuelleId, counts, parametersOf(created.productId), []));
     return id;
   });
+  // The bulk path of an import: a taken card or phone leaves the household out instead of failing,
+  // and beneficiaries go in multi-row statements (see BULK in outbox.ts).
+  const insertHouseholdUnlessTaken = db.prepare(
+    `INSERT INTO households (card_number, adherent_name, phone, language, mutuelle_id, joined_on, created_at, updated_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+  );
+  const BENEFICIARY = '(?, ?, ?, ?, ?, ?)';
+  const insertBeneficiaries = db.prepare(
+    `INSERT INTO beneficiaries (household_id, name, relation, birth_year, subsidised, active) VALUES ${Array<string>(BULK).fill(BENEFICIARY).join(', ')}`,
+  );
+  const beneficiaryArgs = new Array<unknown>(BULK * 6);
+  const productOf = db.prepare('SELECT product_id FROM mutuelles WHERE id = ?').pluck();
+  const createMany = db.transaction((list: readonly NewHousehold[], now: Date): Array<number | null> => {
+    const at = now.toISOString();
+    const ids = new Array<number | null>(list.length);
+    const rows: FullCoverageRow[] = [];
+    // A new household's row depends only on its product and counts (no ledger yet): each computed once.
+    const shapes = new Map<string, FullCoverageRow>();
+    let pending = 0;
+    list.forEach((h, i) => {
+      phones.delete(h.phone);
+      const res = insertHouseholdUnlessTaken.run(h.cardNumber, h.adherentName, h.phone, h.language, h.mutuelleId, h.joinedOn, at, at);
+      if (res.changes === 0) {
+        ids[i] = null;
+        return;
+      }
+      const id = Number(res.lastInsertRowid);
+      ids[i] = id;
+      for (const b of h.beneficiaries) {
+        const a = pending * 6;
+        beneficiaryArgs[a] = id;
+        beneficiaryArgs[a + 1] = b.name;
+        beneficiaryArgs[a + 2] = b.relation;
+        beneficiaryArgs[a + 3] = b.birthYear ?? null;
+        beneficiaryArgs[a + 4] = b.subsidised ? 1 : 0;
+        beneficiaryArgs[a + 5] = b.active === false ? 0 : 1;
+        if (++pending === BULK) {
+          insertBeneficiaries.run(beneficiaryArgs);
+          pending = 0;
+        }
+      }
+      const counts = countBeneficiaries(h.beneficiaries.map((b) => ({ id: 0, name: b.name, subsidised: b.subsidised === true, active: b.active !== false })));
+      const productId = productOf.get(h.mutuelleId) as string;
+      const key = `${productId}|${counts.full}|${counts.subsidised}|${counts.inactive}`;
+      let shape = shapes.get(key);
+      if (!shape) shapes.set(key, (shape = computeCoverage(0, '', counts, parametersOf(productId), [])));
+      rows.push({ ...shape, householdId: id, mutuelleId: h.mutuelleId, periods: shape.periods });
+    });
+    for (let k = 0; k < pending; k++) {
+      const a = k * 6;
+      insertBeneficiary.run(...beneficiaryArgs.slice(a, a + 6));
+    }
+    coverage.putCreated(rows);
+    return ids;
+  });
   /** null: a number known not to be registered. */
   const phones = new Lru<string, HouseholdSummary | null>(cacheSize);
   const products = new Map<string, ProductParameters[]>();
@@ -302,6 +360,10 @@ export function createHouseholdStore(db: Db, watch?: ChangeWatch, cacheSize = 50
       return record;
     },
     parametersOf,
+    /** Forgets the product parameters kept in memory: a long read (a campaign's send) sees a change made meanwhile. */
+    forgetParameters(): void {
+      products.clear();
+    },
     /**
      * What the coverage screen shows on `today`: from the household's read-model row and its
      * beneficiaries, without its ledger; from the ledger only when `today` is before its last payment.
@@ -359,6 +421,14 @@ export function createHouseholdStore(db: Db, watch?: ChangeWatch, cacheSize = 50
     create(h: NewHousehold, now: Date): number {
       phones.delete(h.phone);
       return createHousehold(h, now);
+    },
+    /**
+     * Creates households in the caller's transaction (an import), each with its beneficiaries and
+     * coverage row as create does; one whose card or phone is already registered is left out: its
+     * id is null.
+     */
+    createMany(list: readonly NewHousehold[], now: Date): Array<number | null> {
+      return createMany(list, now);
     },
     /** The household's row version, raised by every change, for an edit form to detect a concurrent one. */
     versionOf(householdId: number): number | undefined {

@@ -1,9 +1,18 @@
 /**
- * The outbox's tables: sms_outbox (one row per message), sms_status_history (every change of status
- * after 'queued', with its time) and sms_optouts (phones that texted STOP). The rules (validation,
- * folding, priorities, validity) are src/sms/outbox.ts's; this is only how they are stored.
+ * The outbox's tables, their one owner: sms_outbox (one row per message), sms_status_history (every
+ * change of status after 'queued', with its time), sms_optouts (phones that texted STOP) and
+ * sms_sent_per_day (the daily cap's count). Three groups of functions, one set of statements per
+ * connection:
+ * - queueing (src/sms/outbox.ts: receipts, notices, answers, campaigns, reminders): rows in
+ *   multi-row inserts, opt-outs, a campaign's rows held, spread or expired;
+ * - sending (the dispatcher, src/sms/dispatcher.ts): due → sending → sent, queued again, failed or
+ *   expired, each change with its history row;
+ * - reports (`sabatili sms stats`, `/healthz`, the console: a member's messages, a receipt to send again).
+ * The rules (validation, folding, priorities, validity, the dispatcher's order) are src/sms's; this
+ * is only how they are stored.
  */
 import type { Db } from './connection.ts';
+import type { Language } from '../i18n/catalog.ts';
 
 export type SmsKind = 'transactional' | 'reminder' | 'campaign';
 export type SmsStatus = 'queued' | 'sending' | 'sent' | 'delivered' | 'failed' | 'expired';
@@ -40,6 +49,31 @@ export interface StatusChange {
   atMs: number;
 }
 
+/** A message the dispatcher takes. */
+export interface DueMessage {
+  id: number;
+  recipient: string;
+  text: string;
+  attempts: number;
+}
+
+export interface OutboxQueue {
+  queued: number;
+  /** The earliest `next_attempt_ms` among queued messages already due; null when none is. */
+  oldestDueMs: number | null;
+  /** Messages given up on since `failedSinceMs`. */
+  failedSince: number;
+}
+
+export interface SentMessage {
+  id: number;
+  createdMs: number;
+  kind: string;
+  status: string;
+  text: string;
+  lastError: string | null;
+}
+
 const COLUMNS = `id, recipient, text, language, encoding, segments, kind, status, attempts,
   next_attempt_ms AS nextAttemptMs, expires_ms AS expiresMs, provider_message_id AS providerMessageId,
   cost, last_error AS lastError, created_ms AS createdMs`;
@@ -56,7 +90,7 @@ const PARAMS_PER_ROW = 13;
 const BULK = 100;
 
 export function createOutboxStore(db: Db) {
-  const insertOne = db.prepare(`${INSERT} VALUES ${ROW} ON CONFLICT (source_key) DO NOTHING`);
+  const insertOne = db.prepare(`${INSERT} VALUES ${ROW} ON CONFLICT (source_key) WHERE source_key IS NOT NULL DO NOTHING`);
   const insertBulk = db.prepare(`${INSERT} VALUES ${Array<string>(BULK).fill(ROW).join(', ')}`);
   const bulkArgs: unknown[] = new Array<unknown>(BULK * PARAMS_PER_ROW);
   const bySource = db.prepare('SELECT id FROM sms_outbox WHERE source_key = ?').pluck();
@@ -92,6 +126,50 @@ export function createOutboxStore(db: Db) {
   const byProvider = db.prepare('SELECT id, status FROM sms_outbox WHERE provider_message_id = ?');
   const setFinal = db.prepare('UPDATE sms_outbox SET status = ?, last_error = ?, updated_ms = ? WHERE id = ?');
   const lastDetail = db.prepare('SELECT detail FROM sms_status_history WHERE message_id = ? ORDER BY id DESC LIMIT 1').pluck();
+
+  // Sending.
+  const expireOverdue = db.prepare(
+    `UPDATE sms_outbox SET status = 'expired', updated_ms = @now WHERE status = 'queued' AND expires_ms <= @now RETURNING id`,
+  );
+  // A paused campaign's rows are held out of the due range (outbox HELD_MS); the held campaigns'
+  // ids (the campaigns' owner says which) also keep back the few that come back 'queued' from a
+  // retry after the pause or the cancel.
+  const due = db.prepare(
+    `SELECT id, recipient, text, attempts FROM sms_outbox
+     WHERE status = 'queued' AND next_attempt_ms <= @now
+       AND (campaign_id IS NULL OR campaign_id NOT IN (SELECT value FROM json_each(@held)))
+     ORDER BY priority, next_attempt_ms, id LIMIT @limit`,
+  );
+  const markSending = db.prepare(
+    `UPDATE sms_outbox SET status = 'sending', attempts = attempts + 1, transport = ?, updated_ms = ? WHERE id = ?`,
+  );
+  const markSent = db.prepare(
+    `UPDATE sms_outbox SET status = 'sent', provider_message_id = ?, cost = ?, last_error = NULL, updated_ms = ? WHERE id = ?`,
+  );
+  const markRetry = db.prepare(
+    `UPDATE sms_outbox SET status = 'queued', next_attempt_ms = ?, last_error = ?, updated_ms = ? WHERE id = ?`,
+  );
+  const markFailed = db.prepare(`UPDATE sms_outbox SET status = 'failed', last_error = ?, updated_ms = ? WHERE id = ?`);
+  const stuck = db.prepare(`SELECT id, attempts FROM sms_outbox WHERE status = 'sending' AND updated_ms <= ?`);
+  const sentOn = db.prepare('SELECT sent FROM sms_sent_per_day WHERE day = ?').pluck();
+  const countSent = db.prepare(
+    `INSERT INTO sms_sent_per_day (day, sent) VALUES (?, ?) ON CONFLICT (day) DO UPDATE SET sent = sent + excluded.sent`,
+  );
+
+  // Reports.
+  const byKindAndStatus = db.prepare('SELECT kind, status, COUNT(*) AS n FROM sms_outbox GROUP BY kind, status');
+  const costs = db.prepare(`SELECT cost, COUNT(*) AS n FROM sms_outbox WHERE cost IS NOT NULL GROUP BY cost`);
+  const failedAfterSending = db.prepare(`SELECT COUNT(*) FROM sms_outbox WHERE status = 'failed' AND provider_message_id IS NOT NULL`).pluck();
+  const segmentsSent = db.prepare(`SELECT COALESCE(SUM(segments), 0) FROM sms_outbox WHERE status IN ('sent', 'delivered')`).pluck();
+  const optedOutCount = db.prepare('SELECT COUNT(*) FROM sms_optouts WHERE opted_out = 1').pluck();
+  const queue = db.prepare(
+    `SELECT COUNT(*) AS queued, MIN(CASE WHEN next_attempt_ms <= ? THEN next_attempt_ms END) AS oldestDueMs FROM sms_outbox WHERE status = 'queued'`,
+  );
+  const failedSince = db.prepare(`SELECT COUNT(*) FROM sms_outbox WHERE status = 'failed' AND updated_ms >= ?`).pluck();
+  const messageBySource = db.prepare('SELECT recipient, text, language FROM sms_outbox WHERE source_key = ?');
+  const latestTo = db.prepare(
+    `SELECT id, created_ms AS createdMs, kind, status, text, last_error AS lastError FROM sms_outbox WHERE recipient = ? ORDER BY id DESC LIMIT ?`,
+  );
 
   const bind = (args: unknown[], at: number, r: QueuedInsert, nowMs: number) => {
     args[at] = r.recipient;
@@ -215,6 +293,82 @@ export function createOutboxStore(db: Db) {
     },
     lastDetail(id: number): string | null | undefined {
       return lastDetail.get(id) as string | null | undefined;
+    },
+
+    // Sending: call inside the dispatcher's transactions.
+
+    /** Queued messages whose validity passed by `nowMs` are expired; returns how many. */
+    expireOverdue(nowMs: number): number {
+      const expired = expireOverdue.all({ now: nowMs }) as Array<{ id: number }>;
+      for (const { id } of expired) history.run(id, 'expired', 'validity passed before sending', nowMs);
+      return expired.length;
+    },
+    /** Up to `limit` messages due by `nowMs`, in priority order; none of the `heldCampaigns` (paused or cancelled). */
+    due(nowMs: number, limit: number, heldCampaigns: readonly number[]): DueMessage[] {
+      return due.all({ now: nowMs, limit, held: JSON.stringify(heldCampaigns) }) as DueMessage[];
+    },
+    /** A message handed to the transport: one more attempt. */
+    markSending(id: number, transport: string, detail: string, nowMs: number): void {
+      markSending.run(transport, nowMs, id);
+      history.run(id, 'sending', detail, nowMs);
+    },
+    markSent(id: number, providerId: string, cost: string | null, detail: string, nowMs: number): void {
+      markSent.run(providerId, cost, nowMs, id);
+      history.run(id, 'sent', detail, nowMs);
+    },
+    /** Queued again for `nextMs`, with the error that sent it back. */
+    markRetry(id: number, nextMs: number, error: string, detail: string, nowMs: number): void {
+      markRetry.run(nextMs, error, nowMs, id);
+      history.run(id, 'queued', detail, nowMs);
+    },
+    markFailed(id: number, error: string, detail: string, nowMs: number): void {
+      markFailed.run(error, nowMs, id);
+      history.run(id, 'failed', detail, nowMs);
+    },
+    /** Messages `sending` since `beforeMs` or earlier: left by a crash once older than any gateway call. */
+    stuckSending(beforeMs: number): Array<{ id: number; attempts: number }> {
+      return stuck.all(beforeMs) as Array<{ id: number; attempts: number }>;
+    },
+    /** Messages the gateway accepted on a Bamako day ('YYYY-MM-DD'), for the daily cap. */
+    sentOn(day: string): number {
+      return (sentOn.get(day) as number | undefined) ?? 0;
+    },
+    countSent(day: string, n: number): void {
+      countSent.run(day, n);
+    },
+
+    // Reports.
+
+    /** How many messages per (kind, status). */
+    countsByKindAndStatus(): Array<{ kind: string; status: string; n: number }> {
+      return byKindAndStatus.all() as Array<{ kind: string; status: string; n: number }>;
+    },
+    /** The distinct costs the gateway reported (e.g. 'XOF 25'), with how many messages each. */
+    costs(): Array<{ cost: string; n: number }> {
+      return costs.all() as Array<{ cost: string; n: number }>;
+    },
+    /** Failed after the gateway took them (a delivery report said so), as opposed to refused before. */
+    failedAfterSending(): number {
+      return failedAfterSending.get() as number;
+    },
+    segmentsSent(): number {
+      return segmentsSent.get() as number;
+    },
+    optedOutCount(): number {
+      return optedOutCount.get() as number;
+    },
+    /** The queue as `/healthz` reports it. */
+    queue(nowMs: number, failedSinceMs: number): OutboxQueue {
+      const q = queue.get(nowMs) as { queued: number; oldestDueMs: number | null };
+      return { ...q, failedSince: failedSince.get(failedSinceMs) as number };
+    },
+    /** The message queued under a source key (e.g. `receipt:<operator txn id>`), to send it again. */
+    bySourceKey(sourceKey: string): { recipient: string; text: string; language: Language } | undefined {
+      return messageBySource.get(sourceKey) as { recipient: string; text: string; language: Language } | undefined;
+    },
+    /** The latest messages to a phone, newest first. */
+    latestTo(phone: string, limit: number): SentMessage[] {
+      return latestTo.all(phone, limit) as SentMessage[];
     },
   };
 }

@@ -2,7 +2,7 @@ import type { RequestHandler } from 'express';
 import type { Clock } from '../clock.ts';
 import type { Db } from '../db/connection.ts';
 import { appliedMigrations, migrations } from '../db/migrations.ts';
-import { createOutboxReports } from '../db/outbox-reports.ts';
+import { createOutboxStore } from '../db/outbox.ts';
 import { atomically } from '../db/transaction.ts';
 
 export interface HealthDeps {
@@ -36,7 +36,7 @@ export function health(deps: HealthDeps): Health {
     const nowMs = now.getTime();
     const { m, q } = atomically(deps.db, () => ({
       m: appliedMigrations(deps.db),
-      q: createOutboxReports(deps.db).queue(nowMs, nowMs - 3_600_000),
+      q: createOutboxStore(deps.db).queue(nowMs, nowMs - 3_600_000),
     }));
     return {
       status: m.latest >= EXPECTED ? 'ok' : 'error',

@@ -259,7 +259,10 @@ export async function runImport(path: string, deps: ImportDeps, actor: Actor, no
     for (let after = 0; ; ) {
       const page = store.page(path, after, STAGE_CHUNK);
       if (page.length === 0) break;
-      for (const s of page) write(s, deps, preview, now);
+      const ids = deps.households.createMany(page.map((s) => s.household), now);
+      page.forEach((s, i) => {
+        if (ids[i] === null) leftOut(s, deps, preview);
+      });
       after = (page.at(-1) as StagedHousehold).seq;
     }
     deps.audit.record(actor, now, {
@@ -271,25 +274,20 @@ export async function runImport(path: string, deps: ImportDeps, actor: Actor, no
   return preview;
 }
 
-/** Writes one checked household; one whose card or phone was taken since the check is counted out instead. */
-function write(s: StagedHousehold, deps: ImportDeps, preview: ImportPreview, now: Date): void {
+/** A checked household whose card or phone was registered since the check: counted out, with the problem the check would now report. */
+function leftOut(s: StagedHousehold, deps: ImportDeps, preview: ImportPreview): void {
   const h = s.household;
-  try {
-    deps.households.create(h, now);
-  } catch (err) {
-    if ((err as { code?: string }).code !== 'SQLITE_CONSTRAINT_UNIQUE') throw err;
-    const owner = deps.households.findByPhone(h.phone);
-    const why = deps.households.findByCard(h.cardNumber)
-      ? 'ce numéro de carte existe déjà'
-      : owner
-        ? `déjà le téléphone du ménage ${owner.cardNumber} (${owner.adherentName})`
-        : undefined;
-    if (why === undefined) throw err;
-    preview.problemCount++;
-    if (preview.problems.length < MAX_PROBLEMS) preview.problems.push({ line: s.line, message: `ménage ${h.cardNumber}: ${why}` });
-    preview.households--;
-    preview.beneficiaries -= h.beneficiaries.length;
-    preview.perMutuelle[h.mutuelleId] = (preview.perMutuelle[h.mutuelleId] ?? 1) - 1;
-    preview.rejectedHouseholds++;
-  }
+  const owner = deps.households.findByPhone(h.phone);
+  const why = deps.households.findByCard(h.cardNumber)
+    ? 'ce numéro de carte existe déjà'
+    : owner
+      ? `déjà le téléphone du ménage ${owner.cardNumber} (${owner.adherentName})`
+      : undefined;
+  if (why === undefined) throw new Error(`ménage ${h.cardNumber}: refused by the database, though neither its card nor its phone is registered`);
+  preview.problemCount++;
+  if (preview.problems.length < MAX_PROBLEMS) preview.problems.push({ line: s.line, message: `ménage ${h.cardNumber}: ${why}` });
+  preview.households--;
+  preview.beneficiaries -= h.beneficiaries.length;
+  preview.perMutuelle[h.mutuelleId] = (preview.perMutuelle[h.mutuelleId] ?? 1) - 1;
+  preview.rejectedHouseholds++;
 }

@@ -4,7 +4,7 @@ import { createCallbackQueueStore, type MemberCallbackRow } from '../db/callback
 import type { Db } from '../db/connection.ts';
 import { createHouseholdFile, createHouseholdSearch, fold, type LedgerLine, type NoteRow } from '../db/household-file.ts';
 import type { HouseholdStore, HouseholdSummary } from '../db/households.ts';
-import { createOutboxReports, type SentMessage } from '../db/outbox-reports.ts';
+import { createOutboxStore, type SentMessage } from '../db/outbox.ts';
 import type { PreferenceStore } from '../db/preferences.ts';
 import type { RecentSession, SessionStore } from '../db/sessions.ts';
 import { addMonths, coverageView, lastDayOfMonth, monthOf, type CoverageView } from '../domain/coverage.ts';
@@ -72,7 +72,7 @@ export function createSupport(
   deps: { households: HouseholdStore; preferences: PreferenceStore; payments: Payments; sessions: SessionStore; outbox: Outbox },
 ) {
   const file = createHouseholdFile(db);
-  const messages = createOutboxReports(db);
+  const messages = createOutboxStore(db);
   const callbacks = createCallbackQueueStore(db);
 
   return function supportView(householdId: number, now: Date): SupportView | undefined {

@@ -1,6 +1,7 @@
 import { bamakoDay, systemTimers, type Clock, type TimerHandle, type Timers } from '../clock.ts';
 import type { Db } from '../db/connection.ts';
-import { createOutboxDelivery, type DueMessage as Claimed } from '../db/outbox-delivery.ts';
+import { createCampaignStore } from '../db/campaigns.ts';
+import { createOutboxStore, type DueMessage as Claimed } from '../db/outbox.ts';
 import { atomic, atomicallyFirst } from '../db/transaction.ts';
 import type { Logger } from '../log.ts';
 import type { RecipientOutcome, SmsTransport } from './transport.ts';
@@ -52,11 +53,12 @@ export function createDispatcher(
   logger: Logger,
   opts: DispatcherOptions,
 ) {
-  const outbox = createOutboxDelivery(db);
+  const outbox = createOutboxStore(db);
+  const campaigns = createCampaignStore(db);
 
   const claim = atomic(db, (limit: number, nowMs: number): { rows: Claimed[]; expired: number } => {
     const expired = outbox.expireOverdue(nowMs);
-    const rows = outbox.due(nowMs, limit);
+    const rows = outbox.due(nowMs, limit, campaigns.held());
     for (const r of rows) outbox.markSending(r.id, transport.name, `attempt ${r.attempts + 1} via ${transport.name}`, nowMs);
     return { rows, expired };
   });

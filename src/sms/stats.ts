@@ -1,6 +1,6 @@
 import type { Db } from '../db/connection.ts';
 import { createInboundStore } from '../db/inbound.ts';
-import { createOutboxReports } from '../db/outbox-reports.ts';
+import { createOutboxStore } from '../db/outbox.ts';
 import type { SmsKind, SmsStatus } from './outbox.ts';
 
 export interface SmsStats {
@@ -23,7 +23,7 @@ export function smsStats(db: Db): SmsStats {
   const zero = () => Object.fromEntries(STATUSES.map((s) => [s, 0])) as Record<SmsStatus, number>;
   const byStatus = zero();
   const byKind = Object.fromEntries(KINDS.map((k) => [k, zero()])) as Record<SmsKind, Record<SmsStatus, number>>;
-  const outbox = createOutboxReports(db);
+  const outbox = createOutboxStore(db);
   const rows = outbox.countsByKindAndStatus() as Array<{ kind: SmsKind; status: SmsStatus; n: number }>;
   for (const r of rows) {
     byStatus[r.status] += r.n;

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createAudienceReader, type AudienceFilter } from '../../src/campaigns/audience.ts';
 import { CampaignError, controlDraw } from '../../src/campaigns/campaigns.ts';
+import { createHouseholdStore } from '../../src/db/households.ts';
 import { HELD_MS } from '../../src/sms/outbox.ts';
 import { campaignWorld, memberPhone, START, type MemberSpec } from './campaign-fixture.ts';
 
@@ -96,6 +97,27 @@ describe('a campaign previewed, then sent', () => {
       phone: '+22376000002',
       text: "Aminata (Mutuelle Sabatili de Niéna): 500 FCFA, couvert jusqu'au 31/07/2025. *384*123#",
     });
+  });
+});
+
+describe('a send sees changes made while it runs', () => {
+  it('fills the amounts with the product parameters of when each chunk is written', () => {
+    world = campaignWorld([{ mutuelleId: 'sik-klela' }, { mutuelleId: 'sik-klela' }], { chunkSize: 1 });
+    const w = world;
+    const c = w.campaigns.create({ name: 'Due', audience: { mutuelles: ['sik-klela'], statuses: ['lapsed'] }, messages: { fr: '{montant_du}' }, fallbackLanguage: 'fr' });
+    w.campaigns.startSend(c.id);
+    const households = createHouseholdStore(w.db);
+    let changed = false;
+    w.campaigns.enqueueAll(c.id, () => {
+      // Once the first new member is queued, the rural product's contribution doubles.
+      if (changed || !w.rows(c.id).some((r) => r.recipient === memberPhone(0))) return;
+      households.setProductParameters('rural', { effectiveFrom: '2026-01-01', annualContribution: 12000, subsidyPercent: 50, joiningFee: 500, waitingDays: 30, graceDays: 15 });
+      changed = true;
+    });
+    const text = (phone: string) => w.rows(c.id).find((r) => r.recipient === phone)?.text;
+    expect(changed).toBe(true);
+    expect(text(memberPhone(0))).toBe('500 FCFA');
+    expect(text(memberPhone(1))).toBe('1 000 FCFA');
   });
 });
 

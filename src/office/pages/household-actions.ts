@@ -5,7 +5,7 @@
  */
 import type { Express, Request, Response } from 'express';
 import { createHouseholdFile } from '../../db/household-file.ts';
-import { createOutboxReports } from '../../db/outbox-reports.ts';
+import { createOutboxStore } from '../../db/outbox.ts';
 import { atomically } from '../../db/transaction.ts';
 import { Refusal } from '../../domain/refusal.ts';
 import { actorOf } from '../auth.ts';
@@ -16,7 +16,7 @@ import { idParam, type PageContext } from './shared.ts';
 
 export function householdActionPages(app: Express, c: PageContext): void {
   const householdFile = createHouseholdFile(c.db);
-  const outboxReports = createOutboxReports(c.db);
+  const outboxReports = createOutboxStore(c.db);
 
   /** Runs one audited change to a household, then shows its page again with what happened (a refusal in place, with its status). */
   const householdAction = (path: string, run: (req: Request, res: Response, householdId: number) => Promise<FlashCode> | FlashCode) => {

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -38,16 +38,42 @@ export interface TestAppOptions {
   ids?: IdSource;
 }
 
+/**
+ * Migrated (and seeded, per clock) database files this process has built, copied for each new app:
+ * the migrations and the demo seed cost more than a whole short test, and give the same file each time.
+ */
+const templates = new Map<string, string>();
+let templateDir: string | undefined;
+
+function freshDatabase(dbPath: string, clock: ManualClock, seed: boolean): void {
+  const key = seed ? clock.now().toISOString() : 'unseeded';
+  let template = templates.get(key);
+  if (!template) {
+    if (!templateDir) {
+      const made = mkdtempSync(join(tmpdir(), 'sabatili-templates-'));
+      process.once('exit', () => rmSync(made, { recursive: true, force: true }));
+      templateDir = made;
+    }
+    template = join(templateDir, `${templates.size}.db`);
+    const db = openDatabase(template);
+    if (seed) seedDemo(db, clock);
+    // Closing the last connection checkpoints the WAL into the file, so the file alone is the database.
+    db.close();
+    templates.set(key, template);
+  }
+  copyFileSync(template, dbPath);
+}
+
 /** The real app on a real port, a temp SQLite file and a frozen clock. */
 export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> {
   const dir = opts.dbPath ? null : mkdtempSync(join(tmpdir(), 'sabatili-test-'));
   const dbPath = opts.dbPath ?? join(dir as string, 'test.db');
   const clock = new ManualClock(opts.clock ?? '2026-03-10T09:00:00Z');
+  if (!opts.dbPath) freshDatabase(dbPath, clock, opts.seed !== false);
   // No SMS rate by default: a drain in a test should not wait a second per pass.
   const config: Config = loadConfig({ NODE_ENV: 'test', DATABASE_PATH: dbPath, LOG_LEVEL: 'silent', SMS_RATE_PER_SECOND: '0', ...opts.env });
   const logger = createLogger(config.LOG_LEVEL, opts.logDestination);
   const db = openDatabase(dbPath);
-  if (opts.seed !== false && !opts.dbPath) seedDemo(db, clock);
   const services = createServices(config, clock, logger, db, opts.ids);
   // The server's own request handler: the gateway callbacks on the lean path, the rest through express.
   const server: Server = await new Promise((resolve, reject) => {

@@ -1,15 +1,15 @@
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ManualClock } from '../../src/clock.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { openDatabase } from '../../src/db/connection.ts';
-import { seedDemo } from '../../src/db/seed.ts';
 import { createHttpHandler, listen } from '../../src/http/lean.ts';
 import type { IdSource } from '../../src/ids.ts';
 import { createLogger } from '../../src/log.ts';
 import { createServices, type Services } from '../../src/services.ts';
+import { copyFreshDatabase } from './databases.ts';
 
 export interface TestApp {
   url: string;
@@ -38,38 +38,12 @@ export interface TestAppOptions {
   ids?: IdSource;
 }
 
-/**
- * Migrated (and seeded, per clock) database files this process has built, copied for each new app:
- * the migrations and the demo seed cost more than a whole short test, and give the same file each time.
- */
-const templates = new Map<string, string>();
-let templateDir: string | undefined;
-
-function freshDatabase(dbPath: string, clock: ManualClock, seed: boolean): void {
-  const key = seed ? clock.now().toISOString() : 'unseeded';
-  let template = templates.get(key);
-  if (!template) {
-    if (!templateDir) {
-      const made = mkdtempSync(join(tmpdir(), 'sabatili-templates-'));
-      process.once('exit', () => rmSync(made, { recursive: true, force: true }));
-      templateDir = made;
-    }
-    template = join(templateDir, `${templates.size}.db`);
-    const db = openDatabase(template);
-    if (seed) seedDemo(db, clock);
-    // Closing the last connection checkpoints the WAL into the file, so the file alone is the database.
-    db.close();
-    templates.set(key, template);
-  }
-  copyFileSync(template, dbPath);
-}
-
 /** The real app on a real port, a temp SQLite file and a frozen clock. */
 export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> {
   const dir = opts.dbPath ? null : mkdtempSync(join(tmpdir(), 'sabatili-test-'));
   const dbPath = opts.dbPath ?? join(dir as string, 'test.db');
   const clock = new ManualClock(opts.clock ?? '2026-03-10T09:00:00Z');
-  if (!opts.dbPath) freshDatabase(dbPath, clock, opts.seed !== false);
+  if (!opts.dbPath) copyFreshDatabase(dbPath, opts.seed === false ? undefined : clock);
   // No SMS rate by default: a drain in a test should not wait a second per pass. Staff passwords hashed
   // with 1 MiB instead of 32: the same scrypt code, a few milliseconds a login instead of 100.
   const config: Config = loadConfig({ NODE_ENV: 'test', DATABASE_PATH: dbPath, LOG_LEVEL: 'silent', SMS_RATE_PER_SECOND: '0', STAFF_PASSWORD_COST: '10', ...opts.env });

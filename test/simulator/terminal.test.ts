@@ -8,18 +8,19 @@ import { interactive, sabatili, spawnSabatili } from '../support/cli.ts';
 
 /**
  * `sabatili simulate …` as a tester runs it, through the command parser. `stdin` is typed at once,
- * or line by line, each once the output shows `after` and `delayMs` more have passed (a person
- * answering slowly, past the gateway's idle limit).
+ * or line by line, each once the output shows `after` and the gateway's clock has moved `laterMs`
+ * (a person answering slowly, past the gateway's idle limit, without the test waiting for it).
  */
-async function simulate(args: string[], stdin: string | Array<{ after: string; delayMs: number; line: string }> = ''): Promise<{ code: number | null; out: string; err: string }> {
+async function simulate(args: string[], stdin: string | Array<{ after: string; laterMs: number; line: string }> = ''): Promise<{ code: number | null; out: string; err: string }> {
   if (typeof stdin === 'string') {
     const r = await sabatili(['simulate', ...args], { stdin });
     return { code: r.code, out: r.stdout, err: r.stderr };
   }
-  const phone = interactive(['simulate', ...args]);
-  for (const { after, delayMs, line } of stdin) {
+  let now = Date.now();
+  const phone = interactive(['simulate', ...args], {}, () => now);
+  for (const { after, laterMs, line } of stdin) {
     await phone.output.stdout.shows(after);
-    await new Promise((r) => setTimeout(r, delayMs));
+    now += laterMs;
     phone.stdin.write(`${line}\n`);
   }
   phone.end();
@@ -134,7 +135,7 @@ describe('the terminal phone', () => {
   });
 
   it('closes a session left idle past --idle-seconds, as the gateway does, and tells the application', async () => {
-    const r = await simulate(['--url', `${app.url}/ussd`, '--phone', '+22366000004', '--idle-seconds', '1', '--sms-wait', '0'], [{ after: '> ', delayMs: 1500, line: '1' }]);
+    const r = await simulate(['--url', `${app.url}/ussd`, '--phone', '+22366000004', '--idle-seconds', '1', '--sms-wait', '0'], [{ after: '> ', laterMs: 1500, line: '1' }]);
     expect(r.code, r.err).toBe(0);
     expect(r.out).toContain('! the gateway closed the session: no answer for 1 s');
     expect(r.out).toContain('(end-of-session notification Incomplete → 200)');

@@ -27,7 +27,8 @@ export default defineConfig({
     maxWorkers: 2,
     reporters: ['default', './test/support/summary-reporter.ts'],
     projects: [
-      { extends: true, test: { name: 'unit', include: UNIT, pool: 'threads' } },
+      // Pure code, no mocks, fake timers or stubbed globals: a worker loads the modules once for all its files.
+      { extends: true, test: { name: 'unit', include: UNIT, pool: 'threads', isolate: false } },
       // Forks for the native module; without isolation each worker loads the application once for
       // all its files instead of once per file (about half the suite's CPU time). The files share no
       // state: each starts its own app on its own temp database and port.

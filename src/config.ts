@@ -74,6 +74,8 @@ const schema = z.object({
   DATABASE_PATH: z.string().min(1).default('data/sabatili.db'),
   TRUST_PROXY: trustProxy.default(false),
   ADMIN_TOKEN: z.string().min(16, { error: 'must be at least 16 characters' }).optional(),
+  // scrypt's log2 N for staff passwords; below 15 only with NODE_ENV=test (checked in loadConfig).
+  STAFF_PASSWORD_COST: z.coerce.number().int().min(4).max(20).default(15),
   USSD_SERVICE_CODE: z
     .string()
     .regex(/^\*\d+(\*\d+)*#$/, { error: 'must look like *384*123#' })
@@ -166,6 +168,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       !c.GATEWAY_CALLBACK_KEY && '  GATEWAY_CALLBACK_KEY: required when NODE_ENV=production (at least 32 characters)',
     ].filter((m): m is string => typeof m === 'string');
     if (missing.length > 0) throw new ConfigError(`Invalid configuration:\n${missing.join('\n')}`);
+  }
+  if (c.STAFF_PASSWORD_COST < 15 && c.NODE_ENV !== 'test') {
+    throw new ConfigError('Invalid configuration:\n  STAFF_PASSWORD_COST: below 15 only when NODE_ENV=test (it makes stolen password hashes fast to attack)');
   }
   if (c.REMINDER_START_HOUR >= c.REMINDER_END_HOUR) {
     throw new ConfigError('Invalid configuration:\n  REMINDER_START_HOUR: must be before REMINDER_END_HOUR');

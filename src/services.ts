@@ -164,7 +164,7 @@ export function createServices(
   const audit = createAudit(db);
   const office = {
     audit,
-    staff: createStaffStore(db, clock, audit),
+    staff: createStaffStore(db, clock, audit, config.STAFF_PASSWORD_COST),
     queue: createCallbackQueue(db, clock, audit),
     search: createMemberSearch(db),
     support: createSupport(db, { households, preferences, payments, sessions, outbox }),

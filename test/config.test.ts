@@ -3,6 +3,7 @@ import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config.ts';
 import { createLogger, maskPhone } from '../src/log.ts';
+import { hashPassword } from '../src/office/passwords.ts';
 
 describe('configuration', () => {
   it('has working defaults for a fresh machine', () => {
@@ -85,6 +86,14 @@ describe('configuration', () => {
     expect(loadConfig({ TRUST_PROXY: '1' }).TRUST_PROXY).toBe(1);
     expect(loadConfig({ TRUST_PROXY: 'loopback, 10.0.0.0/8' }).TRUST_PROXY).toEqual(['loopback', '10.0.0.0/8']);
     expect(() => loadConfig({ TRUST_PROXY: 'true' })).toThrow(/TRUST_PROXY/);
+  });
+
+  it('hashes staff passwords at full cost unless NODE_ENV=test asks for less', async () => {
+    expect(loadConfig({}).STAFF_PASSWORD_COST).toBe(15);
+    expect(await hashPassword('trois chameaux au marché')).toMatch(/^scrypt\$32768\$8\$1\$/);
+    expect(() => loadConfig({ STAFF_PASSWORD_COST: '10' })).toThrow(/STAFF_PASSWORD_COST: below 15 only when NODE_ENV=test/);
+    expect(() => loadConfig({ NODE_ENV: 'development', STAFF_PASSWORD_COST: '14' })).toThrow(/STAFF_PASSWORD_COST/);
+    expect(loadConfig({ NODE_ENV: 'test', STAFF_PASSWORD_COST: '10' }).STAFF_PASSWORD_COST).toBe(10);
   });
 
   it('stops the CLI with exit code 1 and the message, never a stack trace', () => {

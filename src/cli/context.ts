@@ -18,6 +18,8 @@ export interface Io {
   stdin: NodeJS.ReadableStream & { isTTY?: boolean; setRawMode?(raw: boolean): unknown };
   stdout: Out;
   stderr: Out;
+  /** The clock of the simulated gateway's limits (`simulate --idle-seconds`); Date.now unless a test steps it. */
+  now?: () => number;
 }
 
 /** Commands run on the server are audited under the name of the system user who ran them. */

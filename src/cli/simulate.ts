@@ -46,6 +46,7 @@ export async function simulate(cli: Cli, opts: SimulateOptions): Promise<number>
     smsWaitMs: opts.smsWait * 1000,
     simulatorUrl: await findSimulator(url),
     write,
+    now: cli.io.now,
   };
   try {
     if (opts.script) {

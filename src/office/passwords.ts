@@ -6,7 +6,8 @@ import { readFileSync } from 'node:fs';
  * per hash, about 100 ms here, so a stolen database is slow to attack. The parameters are stored
  * with each hash, so they can be raised later without breaking existing accounts.
  */
-const PARAMS = { N: 2 ** 15, r: 8, p: 1 };
+export const PASSWORD_COST = 15;
+const PARAMS = { r: 8, p: 1 };
 const KEY_LENGTH = 32;
 
 function derive(password: string, salt: Buffer, o: { N: number; r: number; p: number }): Promise<Buffer> {
@@ -16,11 +17,12 @@ function derive(password: string, salt: Buffer, o: { N: number; r: number; p: nu
   );
 }
 
-/** `scrypt$N$r$p$salt$hash`, base64url. */
-export async function hashPassword(password: string): Promise<string> {
+/** `scrypt$N$r$p$salt$hash`, base64url; N is 2^cost (lower only in tests: STAFF_PASSWORD_COST). */
+export async function hashPassword(password: string, cost = PASSWORD_COST): Promise<string> {
   const salt = randomBytes(16);
-  const key = await derive(password, salt, PARAMS);
-  return ['scrypt', PARAMS.N, PARAMS.r, PARAMS.p, salt.toString('base64url'), key.toString('base64url')].join('$');
+  const N = 2 ** cost;
+  const key = await derive(password, salt, { N, ...PARAMS });
+  return ['scrypt', N, PARAMS.r, PARAMS.p, salt.toString('base64url'), key.toString('base64url')].join('$');
 }
 
 export async function verifyPassword(password: string, stored: string): Promise<boolean> {

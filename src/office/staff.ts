@@ -5,7 +5,7 @@ import { createStaffRepository, type Role, type StaffRow } from '../db/staff.ts'
 import { atomically } from '../db/transaction.ts';
 import { Refusal } from '../domain/refusal.ts';
 import type { Actor, Audit } from './audit.ts';
-import { hashPassword, PASSWORD_PROBLEMS, passwordProblem, verifyPassword, type PasswordProblem } from './passwords.ts';
+import { hashPassword as hashAt, PASSWORD_COST, PASSWORD_PROBLEMS, passwordProblem, verifyPassword, type PasswordProblem } from './passwords.ts';
 
 export type { Role } from '../db/staff.ts';
 
@@ -60,9 +60,13 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 const toStaff = (r: StaffRow): Staff => ({ id: r.id, email: r.email, name: r.name, role: r.role, active: r.active === 1 });
 
-/** Staff accounts and their console sessions. Session tokens are stored hashed: a copy of the database opens no session. */
-export function createStaffStore(db: Db, clock: Clock, audit: Audit) {
+/**
+ * Staff accounts and their console sessions. Session tokens are stored hashed: a copy of the database
+ * opens no session. `passwordCost` is scrypt's log2 N for new hashes (config STAFF_PASSWORD_COST).
+ */
+export function createStaffStore(db: Db, clock: Clock, audit: Audit, passwordCost = PASSWORD_COST) {
   const repo = createStaffRepository(db);
+  const hashPassword = (password: string) => hashAt(password, passwordCost);
 
   return {
     async add(input: { email: string; name: string; role: Role; password: string }, actor: Actor): Promise<Staff> {
@@ -118,7 +122,7 @@ export function createStaffStore(db: Db, clock: Clock, audit: Audit) {
       const { n, last } = repo.failuresSince(email, client.address, nowMs - FAILURE_WINDOW_MS);
       const throttled = n >= FREE_FAILURES && last !== null && nowMs < last + Math.min(THROTTLE_BASE_MS * 2 ** (n - FREE_FAILURES), THROTTLE_MAX_MS);
       // Unknown emails cost the same work as a real check, so timing does not tell which have accounts.
-      const good = await verifyPassword(password, row && !throttled ? row.password_hash : await dummyHash());
+      const good = await verifyPassword(password, row && !throttled ? row.password_hash : await dummyHash(passwordCost));
       if (throttled) {
         audited('login.throttled', row);
         return { ok: false, reason: 'throttled' };
@@ -189,8 +193,12 @@ export function createStaffStore(db: Db, clock: Clock, audit: Audit) {
   }
 }
 
-/** A hash of a random password, checked when the email is unknown; made on first need. */
-let dummy: Promise<string> | undefined;
-const dummyHash = () => (dummy ??= hashPassword(randomBytes(16).toString('hex')));
+/** A hash of a random password at each cost, checked when the email is unknown; made on first need. */
+const dummies = new Map<number, Promise<string>>();
+function dummyHash(cost: number): Promise<string> {
+  let dummy = dummies.get(cost);
+  if (!dummy) dummies.set(cost, (dummy = hashAt(randomBytes(16).toString('hex'), cost)));
+  return dummy;
+}
 
 export type StaffStore = ReturnType<typeof createStaffStore>;

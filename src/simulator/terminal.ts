@@ -24,6 +24,8 @@ export interface PhoneOptions {
   /** How long to wait for SMS after the session (receipts follow the operator's callback). */
   smsWaitMs?: number;
   write?: (s: string) => void;
+  /** The gateway's clock for its idle and total limits (Date.now; tests step it). */
+  now?: () => number;
 }
 
 export class ProtocolError extends Error {}
@@ -164,7 +166,7 @@ async function afterSession(o: PhoneOptions, side: ReturnType<typeof sideChannel
  */
 export async function playInputs(o: PhoneOptions, inputs: string[]): Promise<number> {
   const write = o.write ?? ((s: string) => process.stdout.write(s));
-  const gateway = createUssdGateway({ limits: o.limits, callbackUrl: o.callbackUrl });
+  const gateway = createUssdGateway({ limits: o.limits, callbackUrl: o.callbackUrl, now: o.now });
   const side = sideChannel(o, write);
   await side.newSms();
   let hop = await gateway.dial(o);
@@ -213,7 +215,7 @@ export async function interactivePhone(opts: Omit<PhoneOptions, 'phone'> & { pho
   const phone = opts.phone ?? (await pickPhone(readLine, write));
   if (phone === null) return void rl.close();
   const o: PhoneOptions = { ...opts, phone };
-  const gateway = createUssdGateway({ limits: o.limits, callbackUrl: o.callbackUrl });
+  const gateway = createUssdGateway({ limits: o.limits, callbackUrl: o.callbackUrl, now: o.now });
   const side = sideChannel(o, write);
   await side.newSms();
   const watcher = setInterval(() => void side.newSms(), 1000);

@@ -4,11 +4,11 @@
 // another mutuelle, and new dated versions of the product's parameters.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { openDatabase } from '../../src/db/connection.ts';
 import { createCoverageStore } from '../../src/db/coverage.ts';
 import { createHouseholdStore } from '../../src/db/households.ts';
 import { coverageAt, coveredOn, coverageOn, ledgerState } from '../../src/domain/coverage.ts';
 import { addDays, fromDayNumber, toDayNumber } from '../../src/domain/dates.ts';
+import { memoryDatabase } from '../support/databases.ts';
 
 const BASE = toDayNumber('2025-01-01');
 const day = (d: number) => fromDayNumber(BASE + d);
@@ -38,7 +38,7 @@ describe('the coverage read model', () => {
   it('kept write after write equals the model computed from each ledger, and reads as coverageOn on later days', () => {
     fc.assert(
       fc.property(version, version, fc.array(operation, { minLength: 1, maxLength: 40 }), (va, vb, ops) => {
-        const db = openDatabase(':memory:');
+        const db = memoryDatabase();
         db.exec(`INSERT INTO products VALUES ('pa', 'A'), ('pb', 'B');
           INSERT INTO mutuelles VALUES ('ma', 'Mutuelle A', 'D', 100, 'pa'), ('mb', 'Mutuelle B', 'D', 100, 'pb');`);
         const store = createHouseholdStore(db);

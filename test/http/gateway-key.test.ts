@@ -4,9 +4,9 @@
  * the key anywhere else (another parameter, the body, twice), with a 403 that changes nothing in
  * the database; with the key it behaves as before. GATEWAY_ALLOWED_IPS refuses other addresses.
  */
-import { execFile } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app.ts';
+import { sabatili } from '../support/cli.ts';
 
 const KEY = 'k3y-for-the-gateway-callbacks-0123456789';
 const MOUSSA = '+22376000001';
@@ -131,16 +131,12 @@ describe('gateway callbacks with GATEWAY_CALLBACK_KEY', () => {
   });
 
   it('sabatili simulate dials this server with the key from its configuration, and is refused without it', async () => {
+    // Through the command parser with only this environment (the real binary runs simulate in test/simulator/terminal.test.ts).
     const simulate = (env: Record<string, string>) =>
-      new Promise<{ code: number; out: string }>((resolve) => {
-        const child = execFile(
-          'node',
-          ['bin/sabatili.js', 'simulate', '--input', '1', '--sms-wait', '0'],
-          { env: { ...process.env, NODE_ENV: 'development', PORT: new URL(app.url).port, LOG_LEVEL: 'silent', ...env }, timeout: 60_000 },
-          (err, stdout, stderr) => resolve({ code: err ? Number(err.code) : 0, out: stdout + stderr }),
-        );
-        child.stdin?.end();
-      });
+      sabatili(['simulate', '--input', '1', '--sms-wait', '0'], { env: { NODE_ENV: 'development', PORT: new URL(app.url).port, ...env } }).then((r) => ({
+        code: r.code,
+        out: r.stdout + r.stderr,
+      }));
     const keyed = await simulate({ GATEWAY_CALLBACK_KEY: KEY });
     expect(keyed.code, keyed.out).toBe(0);
     expect(keyed.out).toContain('Moussa');

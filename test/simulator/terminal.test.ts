@@ -8,18 +8,19 @@ import { interactive, sabatili, spawnSabatili } from '../support/cli.ts';
 
 /**
  * `sabatili simulate …` as a tester runs it, through the command parser. `stdin` is typed at once,
- * or line by line, each once the output shows `after` and `delayMs` more have passed (a person
- * answering slowly, past the gateway's idle limit).
+ * or line by line, each once the output shows `after` and the gateway's clock has moved `laterMs`
+ * (a person answering slowly, past the gateway's idle limit, without the test waiting for it).
  */
-async function simulate(args: string[], stdin: string | Array<{ after: string; delayMs: number; line: string }> = ''): Promise<{ code: number | null; out: string; err: string }> {
+async function simulate(args: string[], stdin: string | Array<{ after: string; laterMs: number; line: string }> = ''): Promise<{ code: number | null; out: string; err: string }> {
   if (typeof stdin === 'string') {
     const r = await sabatili(['simulate', ...args], { stdin });
     return { code: r.code, out: r.stdout, err: r.stderr };
   }
-  const phone = interactive(['simulate', ...args]);
-  for (const { after, delayMs, line } of stdin) {
+  let now = Date.now();
+  const phone = interactive(['simulate', ...args], {}, () => now);
+  for (const { after, laterMs, line } of stdin) {
     await phone.output.stdout.shows(after);
-    await new Promise((r) => setTimeout(r, delayMs));
+    now += laterMs;
     phone.stdin.write(`${line}\n`);
   }
   phone.end();
@@ -27,12 +28,14 @@ async function simulate(args: string[], stdin: string | Array<{ after: string; d
   return { code: r.code, out: r.stdout, err: r.stderr };
 }
 
+const FAST_LOOPS = { SMS_POLL_MS: '20', SIMULATOR_DELIVERY_DELAY_MS: '20' };
+
 describe('the terminal phone', () => {
   let app: TestApp;
   let broken: Server;
   let brokenUrl = '';
   beforeAll(async () => {
-    app = await startTestApp();
+    app = await startTestApp({ env: FAST_LOOPS });
     // Receipts need the operator's callback and the SMS dispatcher, as in the running server.
     app.services.dispatcher.start();
     app.services.orange.start();
@@ -61,8 +64,9 @@ describe('the terminal phone', () => {
   });
 
   it('plays a transcript that answers the PIN prompt and checks the SMS that follow, through the simulator API', async () => {
-    // A fresh app with the server's loops on: the operator's callback and the SMS dispatcher run as in production.
-    const fresh = await startTestApp();
+    // A fresh app with the server's loops on: the operator's callback and the SMS dispatcher run as in production
+    // (polling and the handset's delivery every 20 ms instead of 1 s and 500 ms: the SMS arrive sooner).
+    const fresh = await startTestApp({ env: FAST_LOOPS });
     fresh.services.dispatcher.start();
     fresh.services.orange.start();
     const dir = mkdtempSync(join(tmpdir(), 'sabatili-script-'));
@@ -112,7 +116,7 @@ describe('the terminal phone', () => {
 
   it('answers the operator PIN prompt (--pin) and shows the receipt SMS that follows', async () => {
     // A fresh app: earlier tests here left +22376000003 with a cut session, which would be offered back first.
-    const fresh = await startTestApp();
+    const fresh = await startTestApp({ env: FAST_LOOPS });
     fresh.services.dispatcher.start();
     fresh.services.orange.start();
     const r = await simulate(['--url', `${fresh.url}/ussd`, '--phone', '+22376000003', '--input', '2*1*1', '--pin', '1234', '--sms-wait', '10']).finally(() => fresh.close());
@@ -131,7 +135,7 @@ describe('the terminal phone', () => {
   });
 
   it('closes a session left idle past --idle-seconds, as the gateway does, and tells the application', async () => {
-    const r = await simulate(['--url', `${app.url}/ussd`, '--phone', '+22366000004', '--idle-seconds', '1', '--sms-wait', '0'], [{ after: '> ', delayMs: 1500, line: '1' }]);
+    const r = await simulate(['--url', `${app.url}/ussd`, '--phone', '+22366000004', '--idle-seconds', '1', '--sms-wait', '0'], [{ after: '> ', laterMs: 1500, line: '1' }]);
     expect(r.code, r.err).toBe(0);
     expect(r.out).toContain('! the gateway closed the session: no answer for 1 s');
     expect(r.out).toContain('(end-of-session notification Incomplete → 200)');

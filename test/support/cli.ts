@@ -50,19 +50,19 @@ const capture = (): CliCapture => ({ stdout: sink(), stderr: sink() });
  */
 export async function sabatili(
   args: string[],
-  opts: { env?: Record<string, string>; stdin?: string | NodeJS.ReadableStream; output?: CliCapture } = {},
+  opts: { env?: Record<string, string>; stdin?: string | NodeJS.ReadableStream; output?: CliCapture; now?: () => number } = {},
 ): Promise<CliResult> {
   const out = opts.output ?? capture();
   const stdin = typeof opts.stdin === 'string' || opts.stdin === undefined ? Readable.from([opts.stdin ?? '']) : opts.stdin;
-  const code = await run(args, { env: { LOG_LEVEL: 'silent', ...opts.env }, stdin, stdout: out.stdout, stderr: out.stderr });
+  const code = await run(args, { env: { LOG_LEVEL: 'silent', ...opts.env }, stdin, stdout: out.stdout, stderr: out.stderr, now: opts.now });
   return { code, stdout: out.stdout.text, stderr: out.stderr.text };
 }
 
-/** A command whose standard input the test types into while it runs. */
-export function interactive(args: string[], env: Record<string, string> = {}) {
+/** A command whose standard input the test types into while it runs (`now`: the simulated gateway's clock). */
+export function interactive(args: string[], env: Record<string, string> = {}, now?: () => number) {
   const output = capture();
   const stdin = new PassThrough();
-  const done = sabatili(args, { env, stdin, output });
+  const done = sabatili(args, { env, stdin, output, now });
   return {
     output,
     done,

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDatabase, type Db } from '../../src/db/connection.ts';
+import { copyFreshDatabase } from './databases.ts';
 
 export interface TempDb {
   dir: string;
@@ -15,6 +16,7 @@ export interface TempDb {
 export function tempDb(prefix = 'sabatili-sms-'): TempDb {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   const path = join(dir, 'sms.db');
+  copyFreshDatabase(path);
   const db = openDatabase(path);
   return {
     dir,

@@ -1,0 +1,51 @@
+/**
+ * Databases for tests, copied from ones this process has migrated (and seeded) once: the migrations
+ * and the demo seed cost more than most tests, and give the same database each time.
+ */
+import Database from 'better-sqlite3';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Clock } from '../../src/clock.ts';
+import { openDatabase, type Db } from '../../src/db/connection.ts';
+import { migrate } from '../../src/db/migrations.ts';
+import { seedDemo } from '../../src/db/seed.ts';
+
+const files = new Map<string, string>();
+let folder: string | undefined;
+
+/** Writes at `path` a migrated database, with the demo network seeded at `seedAt`'s time when given. */
+export function copyFreshDatabase(path: string, seedAt?: Clock): void {
+  const key = seedAt ? seedAt.now().toISOString() : 'unseeded';
+  let template = files.get(key);
+  if (!template) {
+    if (!folder) {
+      const made = mkdtempSync(join(tmpdir(), 'sabatili-templates-'));
+      process.once('exit', () => rmSync(made, { recursive: true, force: true }));
+      folder = made;
+    }
+    template = join(folder, `${files.size}.db`);
+    const db = openDatabase(template);
+    if (seedAt) seedDemo(db, seedAt);
+    // Closing the last connection checkpoints the WAL into the file, so the file alone is the database.
+    db.close();
+    files.set(key, template);
+  }
+  copyFileSync(template, path);
+}
+
+let image: Buffer | undefined;
+
+/** A migrated in-memory database, as openDatabase(':memory:') opens it, from an image made once. */
+export function memoryDatabase(): Db {
+  if (!image) {
+    const db = openDatabase(':memory:');
+    image = db.serialize();
+    db.close();
+  }
+  const db = new Database(image);
+  // A deserialized database keeps its schema but not the connection's settings.
+  db.pragma('foreign_keys = ON');
+  migrate(db);
+  return db;
+}

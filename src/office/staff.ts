@@ -4,7 +4,14 @@ import type { Db } from '../db/connection.ts';
 import { createStaffRepository, type Role, type StaffRow } from '../db/staff.ts';
 import { atomically } from '../db/transaction.ts';
 import type { Actor, Audit } from './audit.ts';
-import { hashPassword as hashAt, PASSWORD_COST, PASSWORD_PROBLEMS, passwordProblem, verifyPassword, type PasswordProblem } from './passwords.ts';
+import {
+  hashPassword as hashAt,
+  PASSWORD_COST,
+  PASSWORD_PROBLEMS,
+  passwordProblem,
+  verifyPassword,
+  type PasswordProblem,
+} from './passwords.ts';
 
 export type { Role } from '../db/staff.ts';
 

@@ -170,7 +170,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (missing.length > 0) throw new ConfigError(`Invalid configuration:\n${missing.join('\n')}`);
   }
   if (c.STAFF_PASSWORD_COST < 15 && c.NODE_ENV !== 'test') {
-    throw new ConfigError('Invalid configuration:\n  STAFF_PASSWORD_COST: below 15 only when NODE_ENV=test (it makes stolen password hashes fast to attack)');
+    throw new ConfigError(
+      'Invalid configuration:\n  STAFF_PASSWORD_COST: below 15 only when NODE_ENV=test (it makes stolen password hashes fast to attack)',
+    );
   }
   if (c.REMINDER_START_HOUR >= c.REMINDER_END_HOUR) {
     throw new ConfigError('Invalid configuration:\n  REMINDER_START_HOUR: must be before REMINDER_END_HOUR');

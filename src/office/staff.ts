@@ -5,7 +5,14 @@ import { createStaffRepository, type Role, type StaffRow } from '../db/staff.ts'
 import { atomically } from '../db/transaction.ts';
 import { Refusal } from '../domain/refusal.ts';
 import type { Actor, Audit } from './audit.ts';
-import { hashPassword as hashAt, PASSWORD_COST, PASSWORD_PROBLEMS, passwordProblem, verifyPassword, type PasswordProblem } from './passwords.ts';
+import {
+  hashPassword as hashAt,
+  PASSWORD_COST,
+  PASSWORD_PROBLEMS,
+  passwordProblem,
+  verifyPassword,
+  type PasswordProblem,
+} from './passwords.ts';
 
 export type { Role } from '../db/staff.ts';
 

@@ -132,11 +132,11 @@ describe('gateway callbacks with GATEWAY_CALLBACK_KEY', () => {
 
   it('sabatili simulate dials this server with the key from its configuration, and is refused without it', async () => {
     // Through the command parser with only this environment (the real binary runs simulate in test/simulator/terminal.test.ts).
-    const simulate = (env: Record<string, string>) =>
-      sabatili(['simulate', '--input', '1', '--sms-wait', '0'], { env: { NODE_ENV: 'development', PORT: new URL(app.url).port, ...env } }).then((r) => ({
-        code: r.code,
-        out: r.stdout + r.stderr,
-      }));
+    const simulate = async (env: Record<string, string>) => {
+      const port = new URL(app.url).port;
+      const r = await sabatili(['simulate', '--input', '1', '--sms-wait', '0'], { env: { NODE_ENV: 'development', PORT: port, ...env } });
+      return { code: r.code, out: r.stdout + r.stderr };
+    };
     const keyed = await simulate({ GATEWAY_CALLBACK_KEY: KEY });
     expect(keyed.code, keyed.out).toBe(0);
     expect(keyed.out).toContain('Moussa');

@@ -11,7 +11,10 @@ import { interactive, sabatili, spawnSabatili } from '../support/cli.ts';
  * or line by line, each once the output shows `after` and the gateway's clock has moved `laterMs`
  * (a person answering slowly, past the gateway's idle limit, without the test waiting for it).
  */
-async function simulate(args: string[], stdin: string | Array<{ after: string; laterMs: number; line: string }> = ''): Promise<{ code: number | null; out: string; err: string }> {
+async function simulate(
+  args: string[],
+  stdin: string | Array<{ after: string; laterMs: number; line: string }> = '',
+): Promise<{ code: number | null; out: string; err: string }> {
   if (typeof stdin === 'string') {
     const r = await sabatili(['simulate', ...args], { stdin });
     return { code: r.code, out: r.stdout, err: r.stderr };

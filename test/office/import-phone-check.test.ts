@@ -15,13 +15,16 @@ function parsed(typed: string): string | null {
 }
 
 describe('the phone check of registration and import', () => {
-  it('agrees with the parse on every Malian prefix of four digits, typed in E.164, with 00, nationally or spaced', () => {
+  it('agrees with the parse on every Malian prefix of four digits, typed in E.164 or nationally; with 00, spaced or without + on a sample', () => {
     let valid = 0;
     const disagreements: string[] = [];
     for (let prefix = 0; prefix < 10_000; prefix++) {
       const p = String(prefix).padStart(4, '0');
-      for (const rest of ['0000', '5731', '9999', '123', '12345']) {
-        for (const typed of [`+223${p}${rest}`, `00223${p}${rest}`, `${p}${rest}`, ` ${p}${rest} `, `${p.slice(0, 2)} ${p.slice(2)} ${rest}`, `223${p}${rest}`]) {
+      for (const rest of ['5731', '123', '12345']) {
+        const typings = [`+223${p}${rest}`, `${p}${rest}`];
+        // The other typings reach the same two paths (00 becomes +; spaces and a bare 223 are parsed): a sample of prefixes keeps the test short.
+        if (prefix % 10 === 0) typings.push(`00223${p}${rest}`, ` ${p.slice(0, 2)} ${p.slice(2)} ${rest} `, `223${p}${rest}`);
+        for (const typed of typings) {
           const expected = parsed(typed);
           if (expected !== null) valid++;
           if (mobileNumber(typed) !== expected) disagreements.push(typed);
@@ -30,7 +33,7 @@ describe('the phone check of registration and import', () => {
     }
     expect(disagreements).toEqual([]);
     // Many prefixes are Malian mobiles: the test compares both answers, not only refusals.
-    expect(valid).toBeGreaterThan(40_000);
+    expect(valid).toBeGreaterThan(5_000);
   });
 
   it('agrees with the parse on any digits, with or without a calling code or 00', () => {

@@ -3,6 +3,7 @@ import { parsePhoneNumberFromString } from 'libphonenumber-js/mobile';
 import type { HouseholdStore, NewHousehold } from '../db/households.ts';
 import type { MutuelleStore } from '../db/mutuelles.ts';
 import { isLocalDate } from '../domain/dates.ts';
+import { mobilePattern } from '../phone.ts';
 
 /** Rows of beneficiaries on the registration form; blank rows are ignored. */
 export const BENEFICIARY_ROWS = 8;
@@ -14,9 +15,16 @@ export type FormValues = Record<string, string>;
 
 export type Checked<T> = { ok: true; value: T } | { ok: false; errors: FieldErrors };
 
+/** A Malian mobile number typed plainly (+22376000001, 0022376000001 once 00 is +, 76000001), what an import mostly holds. */
+const PLAIN_MALIAN = ((mali) => mali && { code: `+${mali.code}`, pattern: new RegExp(`^(?:\\+${mali.code})?(${mali.national})$`) })(mobilePattern('ML'));
+
 /** A Malian mobile number however it is typed (76 00 00 01, 0022376000001, +223…), in E.164, or null. */
 export function mobileNumber(typed: string): string | null {
-  const n = parsePhoneNumberFromString(typed.trim().replace(/^00/, '+'), 'ML');
+  const number = typed.trim().replace(/^00/, '+');
+  // A plainly typed Malian mobile is settled by the expression compiled from the parse's own metadata; the rest is parsed.
+  const plain = PLAIN_MALIAN?.pattern.exec(number);
+  if (PLAIN_MALIAN && plain) return `${PLAIN_MALIAN.code}${plain[1]}`;
+  const n = parsePhoneNumberFromString(number, 'ML');
   return n?.isValid() && (n.getType() === 'MOBILE' || n.getType() === undefined) ? n.number : null;
 }
 

@@ -71,7 +71,7 @@ describe('configuration', () => {
       expect(loadConfig(good)).toMatchObject({ NODE_ENV: 'production', SIMULATOR_ENABLED: false });
     });
     it('names both when both are missing', () => {
-      expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/PAYMENT_CALLBACK_SECRET[^]*GATEWAY_CALLBACK_KEY/);
+      expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/PAYMENT_CALLBACK_SECRET[\s\S]*GATEWAY_CALLBACK_KEY/);
     });
   });
 

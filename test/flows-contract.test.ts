@@ -3,7 +3,7 @@
  * message key fails `tsc` (the `@ts-expect-error` lines below fail the type check if it ever stops
  * failing), and a listed choice without a handler fails `flows check`.
  */
-import type { AnyStateMachine, StateNode } from 'xstate';
+import type { AnyStateMachine, AnyStateNode } from 'xstate';
 import { createMachine } from 'xstate';
 import { describe, expect, it } from 'vitest';
 import { choice, type Choice, type ScreenMeta } from '../flows/lib.ts';
@@ -21,7 +21,6 @@ describe('message keys are typed from the catalog', () => {
 });
 
 describe('flows check: every listed choice has a handler', () => {
-  type Node = StateNode<any, any>;
   const machine = createMachine({
     initial: 'menu',
     on: { 'choice.help': '.menu' },
@@ -40,7 +39,7 @@ describe('flows check: every listed choice has a handler', () => {
       done: { type: 'final' },
     },
   }) as AnyStateMachine;
-  const node = (key: string) => machine.root.states[key] as Node;
+  const node = (key: string) => machine.root.states[key] as AnyStateNode;
   const meta = (key: string) => node(key).meta as ScreenMeta<unknown>;
 
   it('names a static choice that nothing takes; a handler above the state counts', () => {

@@ -152,7 +152,7 @@ describe('POST /admin/api/reconcile', () => {
 
   it('answers 413 for a statement over 5 MB', async () => {
     const line = '2026-03-01 09:00:00,MP000000000000,,+22376000001,1000,50,SUCCESS\n';
-    const res = await postStatement(HEADER + '\n' + line.repeat(Math.ceil((5 * 1024 * 1024) / line.length) + 10));
+    const res = await postStatement(`${HEADER}\n${line.repeat(Math.ceil((5 * 1024 * 1024) / line.length) + 10)}`);
     expect(res.status).toBe(413);
     expect(((await res.json()) as { error: string }).error).toBe('the statement is larger than 5MB');
   });

@@ -118,7 +118,7 @@ const rows: Row[] = [
     effect: async (app) => {
       expect(events(app, 'ev-cut')[0]).toMatchObject({ status: 'Incomplete', error_message: 'Session timed out' });
       expect(sessionStatus(app, 'ev-cut')).toBe('open');
-      expect((await app.hop('ev-cut-next', AMINATA, '')).body).toMatch(/^CON Kénéya Sabatili\n1 Ma couverture\n[^]*\n6 Langue \/ Kan\n7 Continuer à cotiser$/);
+      expect((await app.hop('ev-cut-next', AMINATA, '')).body).toMatch(/^CON Kénéya Sabatili\n1 Ma couverture\n[\s\S]*\n6 Langue \/ Kan\n7 Continuer à cotiser$/);
     },
   },
   {

@@ -273,10 +273,10 @@ describe('smsEncoding', () => {
     ['1530 chars (10×153)', a(1530), 1530, 10, 153],
     ['1531 chars', a(1531), 1531, 11, 153],
     ['80 € = 160 septets', euro(80), 160, 1, 160],
-    ['159 + € = 161 septets', a(159) + '€', 161, 2, 153],
+    ['159 + € = 161 septets', `${a(159)}€`, 161, 2, 153],
     ['81 € = 162 septets', euro(81), 162, 2, 153],
-    ['€ never split: 152 + € + 152 = 306 septets', a(152) + '€' + a(152), 306, 3, 153],
-    ['151 + € + 153 = 306 septets', a(151) + '€' + a(153), 306, 2, 153],
+    ['€ never split: 152 + € + 152 = 306 septets', `${a(152)}€${a(152)}`, 306, 3, 153],
+    ['151 + € + 153 = 306 septets', `${a(151)}€${a(153)}`, 306, 2, 153],
   ])('GSM-7 %s', (_, text, units, segments, perSegment) => {
     expect(smsEncoding(text)).toEqual({ encoding: 'GSM-7', units, segments, perSegment });
   });
@@ -290,11 +290,11 @@ describe('smsEncoding', () => {
     ['135 chars', o(135), 135, 3, 67],
     ['201 chars (3×67)', o(201), 201, 3, 67],
     ['202 chars', o(202), 202, 4, 67],
-    ['69 GSM chars + one ç', a(69) + 'ç', 70, 1, 70],
-    ['70 GSM chars + one ç', a(70) + 'ç', 71, 2, 67],
+    ['69 GSM chars + one ç', `${a(69)}ç`, 70, 1, 70],
+    ['70 GSM chars + one ç', `${a(70)}ç`, 71, 2, 67],
     ['35 emoji = 70 code units', '😀'.repeat(35), 70, 1, 70],
     ['36 emoji = 72 code units', '😀'.repeat(36), 72, 2, 67],
-    ['surrogate pair never split: 66 + 😀 + 66 = 134 units', o(66) + '😀' + o(66), 134, 3, 67],
+    ['surrogate pair never split: 66 + 😀 + 66 = 134 units', `${o(66)}😀${o(66)}`, 134, 3, 67],
   ])('UCS-2 %s', (_, text, units, segments, perSegment) => {
     expect(smsEncoding(text)).toEqual({ encoding: 'UCS-2', units, segments, perSegment });
   });

@@ -13,7 +13,7 @@ const COLUMNS = 20;
 const ROOT = join(import.meta.dirname, '..', '..', 'fixtures', 'transcripts');
 
 /** Greedy word wrap, as feature phones do: a word that does not fit goes to the next line; a longer word is cut. */
-export function wrap(line: string, columns = COLUMNS): string[] {
+function wrap(line: string, columns = COLUMNS): string[] {
   const out: string[] = [];
   let current = '';
   for (const word of line.split(' ')) {
@@ -36,7 +36,7 @@ const AMOUNT = /\d{1,3}(?: \d{3})* FCFA/g;
 const DATE = /\d{2}\/\d{2}\/\d{4}/g;
 
 /** What a 20-column handset would split: amounts and dates cut across lines, a menu number alone. */
-export function splits(screen: string): string[] {
+function splits(screen: string): string[] {
   const problems: string[] = [];
   for (const line of screen.replace(/^(CON|END) /, '').split('\n')) {
     const rows = wrap(line);

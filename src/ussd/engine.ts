@@ -1,4 +1,4 @@
-import { createActor, waitFor, type AnyActor, type AnyStateMachine, type SnapshotFrom } from 'xstate';
+import { createActor, waitFor, type AnyActorScope, type AnyStateMachine, type SnapshotFrom } from 'xstate';
 import type { FlowEvent, FlowInput, FlowName, FlowOutput, MessageKey, SavedFlow, ScreenMeta, WithError } from '../../flows/lib.ts';
 import { choice } from '../../flows/lib.ts';
 import type { Clock } from '../clock.ts';
@@ -9,6 +9,7 @@ import type { FoldMode } from '../i18n/gsm7.ts';
 import type { Logger } from '../log.ts';
 import { createLiveSessions } from './live.ts';
 import { choicesOf, navigation, renderScreen, type RenderedScreen } from './render.ts';
+import { runsWithoutActor, SnapshotRun, type FlowRun } from './run.ts';
 
 export interface UssdRequest {
   sessionId: string;
@@ -103,8 +104,8 @@ export function hintFor(meta: ScreenMeta<unknown> | undefined, choices: number, 
 interface Hop {
   row: SessionRow;
   input: string | null;
-  /** The session's actor still running from its previous hop, if it was kept. */
-  live: AnyActor | null;
+  /** The session's flow still running from its previous hop, if it was kept. */
+  live: FlowRun | null;
   /** Set when the hop did not move the flow (paging, a wrong key). */
   unchanged?: boolean;
 }
@@ -136,6 +137,10 @@ export function createUssdEngine(deps: EngineDeps) {
   const live = createLiveSessions({ max: deps.liveMax ?? 1000, idleMs: 180_000 });
   deps.watch.onChangeElsewhere(live.clear);
 
+  // Flows with nothing for an actor to run (the main menu) are stepped without one.
+  const scopes = new Map<AnyStateMachine, AnyActorScope>();
+  for (const flow of Object.values(flows)) if (runsWithoutActor(flow.machine)) scopes.set(flow.machine, SnapshotRun.scopeFor(flow.machine));
+
   const flowOf = (name: string): FlowEntry | undefined => (Object.hasOwn(flows, name) ? flows[name as FlowName] : undefined);
 
   /**
@@ -164,8 +169,8 @@ export function createUssdEngine(deps: EngineDeps) {
     const row: SessionRow = existing ? { ...existing } : newRow(req, caller as Caller, nowMs);
     const hop = row.hops++;
 
-    const actors: AnyActor[] = [];
-    const keep = (a: AnyActor) => {
+    const actors: FlowRun[] = [];
+    const keep = (a: FlowRun) => {
       actors.push(a);
     };
     let done = false;
@@ -224,8 +229,9 @@ export function createUssdEngine(deps: EngineDeps) {
   }
 
   /** Sends an event, then lets invoked services settle within the budget; never leaves one running. */
-  async function settle(actor: AnyActor, hop: number): Promise<void> {
-    if (!actor.getSnapshot().hasTag('busy')) return;
+  async function settle(actor: FlowRun, hop: number): Promise<void> {
+    // A flow run without an actor has nothing to wait for.
+    if (actor instanceof SnapshotRun || !actor.getSnapshot().hasTag('busy')) return;
     try {
       await waitFor(actor, (s) => !s.hasTag('busy'), { timeout: deps.budgetMs });
     } catch {
@@ -235,7 +241,7 @@ export function createUssdEngine(deps: EngineDeps) {
     }
   }
 
-  function persist(row: SessionRow, actor: AnyActor | null): Promise<void> {
+  function persist(row: SessionRow, actor: FlowRun | null): Promise<void> {
     if (actor) {
       const persisted = actor.getPersistedSnapshot() as { value?: unknown };
       row.snapshot = JSON.stringify(persisted);
@@ -296,15 +302,22 @@ export function createUssdEngine(deps: EngineDeps) {
     return { text: screen.text, end: true };
   }
 
-  function start(row: SessionRow, name: FlowName, input: FlowInput): AnyActor {
+  function start(row: SessionRow, name: FlowName, input: FlowInput): FlowRun {
     const flow = flows[name] as FlowEntry;
     row.machine = name;
     row.version = flow.version;
-    return createActor(flow.machine, { input }).start();
+    const scope = scopes.get(flow.machine);
+    return scope ? SnapshotRun.start(flow.machine, scope, input) : createActor(flow.machine, { input }).start();
+  }
+
+  /** A flow again where its persisted snapshot left it. */
+  function resume(flow: FlowEntry, persisted: unknown): FlowRun {
+    const scope = scopes.get(flow.machine);
+    return scope ? SnapshotRun.restore(flow.machine, scope, persisted) : createActor(flow.machine, { snapshot: persisted as Snap }).start();
   }
 
   /** Starts a flow and follows its hand-offs until one shows a screen. */
-  async function enter(row: SessionRow, name: FlowName, input: FlowInput, hop: number): Promise<AnyActor> {
+  async function enter(row: SessionRow, name: FlowName, input: FlowInput, hop: number): Promise<FlowRun> {
     let actor = start(row, name, input);
     row.page = 0;
     for (let handOffs = 0; ; handOffs++) {
@@ -322,7 +335,7 @@ export function createUssdEngine(deps: EngineDeps) {
    * A new session starts at home, or on the resume flow when this phone just had a contribution cut
    * off; what a shortcut dial carried is then played.
    */
-  async function firstHop(h: Hop, caller: Caller, text: string, hop: number, nowMs: number, keep: (a: AnyActor) => void): Promise<Screen> {
+  async function firstHop(h: Hop, caller: Caller, text: string, hop: number, nowMs: number, keep: (a: FlowRun) => void): Promise<Screen> {
     const { row } = h;
     const input: FlowInput = { sessionId: row.sessionId, phone: row.phone, lang: caller.lang, householdId: caller.householdId };
     const cut = text === '' ? cutContribution(row, caller, nowMs) : undefined;
@@ -337,7 +350,7 @@ export function createUssdEngine(deps: EngineDeps) {
   }
 
   /** A hop of a session under way: its flow (kept live, or restored from its snapshot), then the input on its screen. */
-  async function nextHop(h: Hop, hop: number, keep: (a: AnyActor) => void): Promise<Screen> {
+  async function nextHop(h: Hop, hop: number, keep: (a: FlowRun) => void): Promise<Screen> {
     const { row } = h;
     if (row.machine === HELP) return helpStep(h, hop, keep);
     const actor = restore(row, h.live);
@@ -348,12 +361,12 @@ export function createUssdEngine(deps: EngineDeps) {
   }
 
   /** The session's flow, if this version of it wrote the snapshot. */
-  function restore(row: SessionRow, kept: AnyActor | null): AnyActor | null {
+  function restore(row: SessionRow, kept: FlowRun | null): FlowRun | null {
     const flow = flowOf(row.machine);
     if (!flow || flow.version !== row.version) return null;
     if (kept) return kept;
     try {
-      return createActor(flow.machine, { snapshot: JSON.parse(row.snapshot) }).start();
+      return resume(flow, JSON.parse(row.snapshot));
     } catch (err) {
       logger.error({ err, machine: row.machine }, 'ussd: could not restore a snapshot');
       return null;
@@ -365,10 +378,10 @@ export function createUssdEngine(deps: EngineDeps) {
    * menu, each as its own hop. It stops at a mistake, at a final screen, and at a quote: money never moves
    * from a shortcut alone, a confirmation inside it is not applied.
    */
-  async function playShortcut(h: Hop, home: AnyActor, parts: string[], hop: number, keep: (a: AnyActor) => void): Promise<Screen> {
+  async function playShortcut(h: Hop, home: FlowRun, parts: string[], hop: number, keep: (a: FlowRun) => void): Promise<Screen> {
     const { row } = h;
     let actor = home;
-    const track = (a: AnyActor) => {
+    const track = (a: FlowRun) => {
       actor = a;
       keep(a);
     };
@@ -387,7 +400,7 @@ export function createUssdEngine(deps: EngineDeps) {
   }
 
   /** One input on the current screen of a running flow: what it means here, then the flow moved by it. */
-  async function advance(h: Hop, actor: AnyActor, input: string | null, hop: number, keep: (a: AnyActor) => void): Promise<Screen> {
+  async function advance(h: Hop, actor: FlowRun, input: string | null, hop: number, keep: (a: FlowRun) => void): Promise<Screen> {
     const snap = actor.getSnapshot();
     const lang = (snap.context as FlowInput).lang;
     const meta = screenMeta(snap)?.meta;
@@ -460,7 +473,7 @@ export function createUssdEngine(deps: EngineDeps) {
   }
 
   /** The member's event sent to the flow, its services awaited; then its screen, or where it handed the member over. */
-  async function transition(h: Hop, actor: AnyActor, event: FlowEvent, lang: Language, hop: number, keep: (a: AnyActor) => void): Promise<Screen> {
+  async function transition(h: Hop, actor: FlowRun, event: FlowEvent, lang: Language, hop: number, keep: (a: FlowRun) => void): Promise<Screen> {
     const { row } = h;
     actor.send(event);
     await settle(actor, hop);
@@ -492,11 +505,11 @@ export function createUssdEngine(deps: EngineDeps) {
   }
 
   /** A flow handed over a saved one (the resume flow, an offer taken): it goes on where it was cut, if its version still runs. */
-  async function continueSaved(row: SessionRow, actor: AnyActor, saved: SavedFlow, hop: number, keep: (a: AnyActor) => void): Promise<Screen> {
+  async function continueSaved(row: SessionRow, actor: FlowRun, saved: SavedFlow, hop: number, keep: (a: FlowRun) => void): Promise<Screen> {
     actor.stop();
     const flow = flowOf(saved.machine);
     if (!flow || flow.version !== saved.version) return restartHome(row, hop, keep, 'common.restarted');
-    const continued = createActor(flow.machine, { snapshot: saved.snapshot as Snap }).start();
+    const continued = resume(flow, saved.snapshot);
     keep(continued);
     Object.assign(row, { machine: saved.machine, version: saved.version, page: saved.page });
     // The flow may check that its screen still holds (a quote confirmed before the cut is not shown again).
@@ -512,7 +525,7 @@ export function createUssdEngine(deps: EngineDeps) {
   async function restartHome(
     row: SessionRow,
     hop: number,
-    keep: (a: AnyActor) => void,
+    keep: (a: FlowRun) => void,
     notice?: string,
     knownLang?: Language,
   ): Promise<Screen> {
@@ -550,7 +563,7 @@ export function createUssdEngine(deps: EngineDeps) {
   }
 
   /** After too many wrong keys: 1 queues a call-back (the reason is the flow the member was stuck in), 0/00 the menu. */
-  async function helpStep(h: Hop, hop: number, keep: (a: AnyActor) => void): Promise<Screen> {
+  async function helpStep(h: Hop, hop: number, keep: (a: FlowRun) => void): Promise<Screen> {
     const { row, input } = h;
     const saved = JSON.parse(row.snapshot) as { lang: Language; reason: string };
     if (input === '1') {

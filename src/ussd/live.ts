@@ -1,11 +1,11 @@
-import type { AnyActor } from 'xstate';
+import type { FlowRun } from './run.ts';
 import type { SessionRow } from '../db/sessions.ts';
 
 /** A session between two hops, kept in memory so the next hop need not read and restore it. */
 export interface LiveSession {
   row: SessionRow;
   /** The running flow; null while the engine shows a screen of its own (the resume offer, the call-back offer). */
-  actor: AnyActor | null;
+  actor: FlowRun | null;
   seenMs: number;
 }
 

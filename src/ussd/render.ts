@@ -1,5 +1,5 @@
 import type { Choice, ScreenMeta } from '../../flows/lib.ts';
-import { translate, type Catalogs, type Language, type Params } from '../i18n/catalog.ts';
+import { translate, type Catalog, type Catalogs, type Language, type Params } from '../i18n/catalog.ts';
 import { fold, SCREEN_SEPTETS, septets, type FoldMode } from '../i18n/gsm7.ts';
 import { keepUnitsWhole, NARROW_COLUMNS } from '../i18n/narrow.ts';
 
@@ -66,6 +66,45 @@ const navParts = new WeakMap<object, Map<string, Part>>();
 /** Septets of parts joined by one '\n' each (a septet), as `join` lays them out. */
 const joinedSeptets = (parts: readonly Part[]) => parts.reduce((n, p) => n + p.septets, 0) + Math.max(parts.length - 1, 0);
 const joined = (parts: readonly Part[]) => parts.map((p) => p.text).join('\n');
+const isShown = (p: Part | null): p is Part => p !== null && p.text !== '';
+/** The parts a screen shows, in order: an empty one takes no line. */
+const present = (parts: Array<Part | null>) => parts.filter(isShown);
+const layout = (parts: Array<Part | null>) => joined(present(parts));
+const fits = (parts: Array<Part | null>) => joinedSeptets(present(parts)) <= SCREEN_SEPTETS;
+/** What a part adds to a screen's septets: its own and the line break before it; nothing when it shows nothing. */
+const added = (p: Part | null) => (isShown(p) ? p.septets + 1 : 0);
+
+/** A message of the catalog, folded and counted (once per catalog entry when it has no placeholder). */
+function piece(r: RenderInput, catalog: Catalog, key: string, params?: Params): Part {
+  const entry = catalog.get(key);
+  if (!entry || entry.text.includes('{')) return part(translate(r.catalogs, r.lang, key, params, r.baseParams), r.foldMode);
+  let byMode = constantParts.get(entry);
+  if (!byMode) constantParts.set(entry, (byMode = {}));
+  return (byMode[r.foldMode] ??= part(entry.text, r.foldMode));
+}
+
+/**
+ * The navigation footer, laid out once per catalog and what it shows. One line when a 20-column
+ * handset can show it whole; otherwise a break (one septet, like the space) before '00', so that no
+ * handset cuts a key from its label.
+ */
+function footer(r: RenderInput, catalog: Catalog, more: boolean): Part {
+  let cache = navParts.get(catalog);
+  if (!cache) navParts.set(catalog, (cache = new Map()));
+  const key = `${r.foldMode}|${more}|${r.showBack}|${r.showHome}`;
+  const cached = cache.get(key);
+  if (cached) return cached;
+  const keys = [
+    ...(more ? [`98 ${piece(r, catalog, 'nav.more').text}`] : []),
+    ...(r.showBack ? [`0 ${piece(r, catalog, 'nav.back').text}`] : []),
+    ...(r.showHome ? [`00 ${piece(r, catalog, 'nav.home').text}`] : []),
+  ];
+  const line = keys.join(' ');
+  const text = line.length <= NARROW_COLUMNS || keys.length < 3 ? line : `${keys.slice(0, 2).join(' ')}\n${keys[2]}`;
+  const laid = { text, septets: septets(text) };
+  cache.set(key, laid);
+  return laid;
+}
 
 /**
  * Lays out one screen: the optional error line, the text, then the listed lines and numbered choices,
@@ -79,31 +118,20 @@ const joined = (parts: readonly Part[]) => parts.map((p) => p.text).join('\n');
 export function renderScreen(r: RenderInput): RenderedScreen {
   const catalog = r.catalogs[r.lang];
   const mode = r.foldMode;
-  const t = (key: string, params?: Params): Part => {
-    const entry = catalog.get(key);
-    if (!entry || entry.text.includes('{')) {
-      return part(translate(r.catalogs, r.lang, key, params, r.baseParams), mode);
-    }
-    let byMode = constantParts.get(entry);
-    if (!byMode) constantParts.set(entry, (byMode = {}));
-    return (byMode[mode] ??= part(entry.text, mode));
-  };
-  const error = r.errorKey ? t(r.errorKey, r.errorParams) : null;
-  const body = t(r.meta.screen, r.meta.params?.(r.context));
+  const error = r.errorKey ? piece(r, catalog, r.errorKey, r.errorParams) : null;
+  const body = piece(r, catalog, r.meta.screen, r.meta.params?.(r.context));
   const choices = choicesOf(r.meta, r.context);
   const lines = r.meta.lines;
   const entries: Part[] = [];
-  if (lines) for (const p of lines.items(r.context)) entries.push(t(lines.key, p));
-  choices.forEach((c, i) => {
-    const label = c.label === undefined ? t(c.labelKey ?? c.value, c.labelParams) : part(c.label, mode);
+  if (lines) for (const p of lines.items(r.context)) entries.push(piece(r, catalog, lines.key, p));
+  for (let i = 0; i < choices.length; i++) {
+    const c = choices[i] as Choice;
+    const label = c.label === undefined ? piece(r, catalog, c.labelKey ?? c.value, c.labelParams) : part(c.label, mode);
     // "1 " is digits and a space: one septet each, folded as they are.
     const number = `${i + 1} `;
     entries.push({ text: number + label.text, septets: number.length + label.septets });
-  });
+  }
   const end = r.meta.end === true;
-  const present = (parts: Array<Part | null>) => parts.filter((p): p is Part => p !== null && p.text !== '');
-  const fits = (parts: Array<Part | null>) => joinedSeptets(present(parts)) <= SCREEN_SEPTETS;
-  const layout = (parts: Array<Part | null>) => joined(present(parts));
 
   if (end) {
     const all = present([error, body, ...entries]);
@@ -112,49 +140,35 @@ export function renderScreen(r: RenderInput): RenderedScreen {
     return { text, end, page: 0, pages: 1, choices };
   }
 
-  // One line when a 20-column handset can show it whole; otherwise a break (one septet, like the
-  // space) before '00', so that no handset cuts a key from its label.
-  let navCache = navParts.get(catalog);
-  if (!navCache) navParts.set(catalog, (navCache = new Map()));
-  const nav = (more: boolean): Part => {
-    const key = `${mode}|${more}|${r.showBack}|${r.showHome}`;
-    const cached = navCache.get(key);
-    if (cached) return cached;
-    const keys = [
-      ...(more ? [`98 ${t('nav.more').text}`] : []),
-      ...(r.showBack ? [`0 ${t('nav.back').text}`] : []),
-      ...(r.showHome ? [`00 ${t('nav.home').text}`] : []),
-    ];
-    const line = keys.join(' ');
-    const text = line.length <= NARROW_COLUMNS || keys.length < 3 ? line : `${keys.slice(0, 2).join(' ')}\n${keys[2]}`;
-    const laid = { text, septets: septets(text) };
-    navCache.set(key, laid);
-    return laid;
-  };
-
   // Pages are laid out without the error line, so '98' and '0' mean the same with or without one.
+  // Septets are added up as entries are taken (a screen's septets are its parts' plus a break between two).
   const pages: Array<{ items: Part[]; more: boolean }> = [];
-  let rest = entries;
+  const withMore = added(body) + added(footer(r, catalog, true)) - 1;
+  let all = added(body) + added(footer(r, catalog, false)) - 1;
+  for (const e of entries) all += added(e);
+  let from = 0;
   do {
-    let n = rest.length;
+    let n = entries.length - from;
     // Greedy: the longest run of entries that fits with a "more" footer, or all of them without it.
-    if (!fits([body, ...rest, nav(false)])) {
+    if (all > SCREEN_SEPTETS) {
       n = 0;
-      while (n < rest.length && fits([body, ...rest.slice(0, n + 1), nav(true)])) n++;
+      let size = withMore;
+      while (from + n < entries.length && size + added(entries[from + n] as Part) <= SCREEN_SEPTETS) size += added(entries[from + n++] as Part);
       if (n === 0) throw new ScreenTooLongError(`screen ${r.meta.screen} cannot fit one line per page`);
+      for (let i = from; i < from + n; i++) all -= added(entries[i] as Part);
     }
-    pages.push({ items: rest.slice(0, n), more: n < rest.length });
-    rest = rest.slice(n);
-  } while (rest.length > 0);
+    pages.push({ items: entries.slice(from, from + n), more: from + n < entries.length });
+    from += n;
+  } while (from < entries.length);
 
   const page = Math.min(Math.max(r.page, 0), pages.length - 1);
   const shown = pages[page] as { items: Part[]; more: boolean };
-  const footer = nav(shown.more);
-  let text = layout([body, ...shown.items, footer]);
+  const nav = footer(r, catalog, shown.more);
+  let text = layout([body, ...shown.items, nav]);
   if (error) {
     // The error line goes on top; on a full page it takes the place of the text the member just read.
-    if (fits([error, body, ...shown.items, footer])) text = layout([error, body, ...shown.items, footer]);
-    else if (fits([error, ...shown.items, footer])) text = layout([error, ...shown.items, footer]);
+    if (fits([error, body, ...shown.items, nav])) text = layout([error, body, ...shown.items, nav]);
+    else if (fits([error, ...shown.items, nav])) text = layout([error, ...shown.items, nav]);
   }
   return { text: keepUnitsWhole(text), end, page, pages: pages.length, choices };
 }

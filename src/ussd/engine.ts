@@ -428,11 +428,12 @@ export function createUssdEngine(deps: EngineDeps) {
     }
     if (key === 'more') {
       h.unchanged = true;
-      const shown = render(row, snap, lang);
-      if (row.page + 1 >= shown.pages) return shown;
+      // Laid out once: past the last page, the renderer shows the last one again (not counted).
       row.page++;
-      row.invalid = 0;
-      return render(row, snap, lang);
+      const next = render(row, snap, lang);
+      if (next.page < row.page) row.page--;
+      else row.invalid = 0;
+      return next;
     }
     if (row.page > 0) {
       h.unchanged = true;

@@ -60,8 +60,9 @@ const part = (raw: string, mode: FoldMode): Part => {
  * itself, so a catalog reloaded with new texts gets new entries and is never served an old fold.
  */
 const constantParts = new WeakMap<object, Partial<Record<FoldMode, Part>>>();
-/** Navigation footers, per catalog (one language), what they show and the fold mode. */
-const navParts = new WeakMap<object, Map<string, Part>>();
+/** Navigation footers, per catalog (one language) and fold mode, indexed by what they show (`navIndex`). */
+const navParts = new WeakMap<object, Partial<Record<FoldMode, Part[]>>>();
+const navIndex = (more: boolean, back: boolean, home: boolean) => (more ? 4 : 0) + (back ? 2 : 0) + (home ? 1 : 0);
 
 /** Septets of parts joined by one '\n' each (a septet), as `join` lays them out. */
 const joinedSeptets = (parts: readonly Part[]) => parts.reduce((n, p) => n + p.septets, 0) + Math.max(parts.length - 1, 0);
@@ -89,10 +90,11 @@ function piece(r: RenderInput, catalog: Catalog, key: string, params?: Params): 
  * handset cuts a key from its label.
  */
 function footer(r: RenderInput, catalog: Catalog, more: boolean): Part {
-  let cache = navParts.get(catalog);
-  if (!cache) navParts.set(catalog, (cache = new Map()));
-  const key = `${r.foldMode}|${more}|${r.showBack}|${r.showHome}`;
-  const cached = cache.get(key);
+  let byMode = navParts.get(catalog);
+  if (!byMode) navParts.set(catalog, (byMode = {}));
+  const laidOut = (byMode[r.foldMode] ??= []);
+  const index = navIndex(more, r.showBack, r.showHome);
+  const cached = laidOut[index];
   if (cached) return cached;
   const keys = [
     ...(more ? [`98 ${piece(r, catalog, 'nav.more').text}`] : []),
@@ -102,7 +104,7 @@ function footer(r: RenderInput, catalog: Catalog, more: boolean): Part {
   const line = keys.join(' ');
   const text = line.length <= NARROW_COLUMNS || keys.length < 3 ? line : `${keys.slice(0, 2).join(' ')}\n${keys[2]}`;
   const laid = { text, septets: septets(text) };
-  cache.set(key, laid);
+  laidOut[index] = laid;
   return laid;
 }
 

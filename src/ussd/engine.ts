@@ -341,9 +341,9 @@ export function createUssdEngine(deps: EngineDeps) {
     const cut = text === '' ? cutContribution(row, caller, nowMs) : undefined;
     const actor = await enter(row, cut ? 'resume' : (row.home as FlowName), cut ? { ...input, resume: cut } : input, hop);
     keep(actor);
-    const parts = text.split('*');
     // Only what a handset can dial is played: a few keys, each digits; anything else shows the home menu.
-    if (text === '' || parts.length > MAX_SHORTCUT || !parts.every((p) => /^\d{1,7}$/.test(p))) {
+    const parts = text === '' ? [] : text.split('*');
+    if (parts.length === 0 || parts.length > MAX_SHORTCUT || !parts.every((p) => /^\d{1,7}$/.test(p))) {
       return render(row, actor.getSnapshot(), caller.lang);
     }
     return playShortcut(h, actor, parts, hop, keep);

@@ -1,5 +1,5 @@
-import type { FlowRun } from './run.ts';
 import type { SessionRow } from '../db/sessions.ts';
+import type { FlowRun } from './run.ts';
 
 /** A session between two hops, kept in memory so the next hop need not read and restore it. */
 export interface LiveSession {

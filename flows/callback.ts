@@ -1,6 +1,18 @@
 import { assign, setup } from 'xstate';
 import type { CallbackReason, CallbackReceipt } from '../src/domain/callbacks.ts';
-import { choice, choiceValue, hopOf, failedState, handOff, loadingFor, outputOf, slowState, type FlowInput, flowTypes, provided } from './lib.ts';
+import {
+  choice,
+  choiceValue,
+  type FlowInput,
+  failedState,
+  flowTypes,
+  handOff,
+  hopOf,
+  loadingFor,
+  outputOf,
+  provided,
+  slowState,
+} from './lib.ts';
 
 export interface CallbackInput {
   phone: string;
@@ -68,7 +80,11 @@ export const callbackMachine = flow.createMachine({
         key: `ussd:${context.sessionId}:${hopOf(event)}`,
       }),
       onDone: [
-        { guard: { type: 'alreadyWaitingForCall', params: outputOf }, target: 'alreadyQueued', actions: assign({ receipt: ({ event }) => event.output }) },
+        {
+          guard: { type: 'alreadyWaitingForCall', params: outputOf },
+          target: 'alreadyQueued',
+          actions: assign({ receipt: ({ event }) => event.output }),
+        },
         { target: 'queued', actions: assign({ receipt: ({ event }) => event.output }) },
       ],
       slow: 'slow',

@@ -1,5 +1,20 @@
 import { assign, setup } from 'xstate';
-import { choice, choiceValue, failedState, flowTypes, handOff, hopOf, loadingFor, outputOf, slowState, type Choice, type FlowEvent, type FlowInput, type WithError, provided } from './lib.ts';
+import {
+  type Choice,
+  choice,
+  choiceValue,
+  type FlowEvent,
+  type FlowInput,
+  failedState,
+  flowTypes,
+  handOff,
+  hopOf,
+  loadingFor,
+  outputOf,
+  provided,
+  slowState,
+  type WithError,
+} from './lib.ts';
 
 /** What the member may pay, computed for the household from its coverage. */
 export interface Suggestion {
@@ -89,11 +104,13 @@ const payFor = (c: Context) => c.target?.householdId ?? c.householdId ?? 0;
 function amountChoices(c: Context): Choice[] {
   // Each label starts with a word and says the day the amount pays up to: "1 Payer 3 000 FCFA jusqu'au 31/05/2026",
   // never "1 3 000 FCFA pour mai" (read as 13 000, and "pour mai" hid that it also paid April).
-  const suggested = (c.options?.suggestions ?? []).map((s): Choice => ({
-    value: `amount:${s.amount}`,
-    labelKey: 'contribute.option.through',
-    labelParams: { amount: s.amount, until: s.until },
-  }));
+  const suggested = (c.options?.suggestions ?? []).map(
+    (s): Choice => ({
+      value: `amount:${s.amount}`,
+      labelKey: 'contribute.option.through',
+      labelParams: { amount: s.amount, until: s.until },
+    }),
+  );
   return [...suggested, choice('other', 'contribute.other'), ...(c.target ? [] : [choice('forOther', 'contribute.forOther')])];
 }
 
@@ -104,7 +121,16 @@ const quoteIdOf = (c: Context, event: FlowEvent) => `${c.sessionId}.${hopOf(even
 
 const quoteParams = (c: Context) => {
   const q = c.quote as QuoteView;
-  return { amount: q.amount, fee: q.fee, bearer: q.feeBearer, total: q.total, until: q.coveredThrough ?? '', from: q.coveredFrom ?? '', remaining: q.remaining, month: q.nextMonth };
+  return {
+    amount: q.amount,
+    fee: q.fee,
+    bearer: q.feeBearer,
+    total: q.total,
+    until: q.coveredThrough ?? '',
+    from: q.coveredFrom ?? '',
+    remaining: q.remaining,
+    month: q.nextMonth,
+  };
 };
 
 /** A call cut on the quote is offered again on redial, with the amount. */
@@ -156,7 +182,11 @@ export const contributeMachine = flow.createMachine({
       input: ({ context }) => ({ householdId: payFor(context), phone: context.phone }),
       onDone: [
         { guard: { type: 'noWallet', params: outputOf }, target: 'noWallet', actions: assign({ options: ({ event }) => event.output }) },
-        { guard: { type: 'paymentAwaitingPin', params: outputOf }, target: 'pendingExists', actions: assign({ options: ({ event }) => event.output }) },
+        {
+          guard: { type: 'paymentAwaitingPin', params: outputOf },
+          target: 'pendingExists',
+          actions: assign({ options: ({ event }) => event.output }),
+        },
         { target: 'choose', actions: assign({ options: ({ event }) => event.output }) },
       ],
       slow: 'slow',
@@ -175,7 +205,12 @@ export const contributeMachine = flow.createMachine({
       },
       on: { 'choice.cancelPending': 'cancelling' },
     },
-    cancelling: loading({ src: 'cancelPending', input: ({ context }) => ({ phone: context.phone }), onDone: 'pendingCancelled', slow: 'cancellingSlow' }),
+    cancelling: loading({
+      src: 'cancelPending',
+      input: ({ context }) => ({ phone: context.phone }),
+      onDone: 'pendingCancelled',
+      slow: 'cancellingSlow',
+    }),
     cancellingSlow: slowState('cancelling'),
     pendingCancelled: { type: 'final', meta: { screen: 'contribute.pendingCancelled', end: true } },
     choose: {
@@ -184,14 +219,20 @@ export const contributeMachine = flow.createMachine({
       states: {
         deciding: { always: [{ guard: 'payingForOther', target: 'forOther' }, { target: 'own' }] },
         own: { meta: { screen: 'contribute.choose', choices: amountChoices } },
-        forOther: { meta: { screen: 'contribute.chooseFor', params: (c) => ({ name: c.target?.maskedName ?? '' }), choices: amountChoices } },
+        forOther: {
+          meta: { screen: 'contribute.chooseFor', params: (c) => ({ name: c.target?.maskedName ?? '' }), choices: amountChoices },
+        },
       },
       on: {
         'choice.other': { target: 'enterAmount', actions: assign({ error: null }) },
         'choice.forOther': { target: 'enterCard', actions: assign({ error: null }) },
         'choice.*': {
           target: 'quoting',
-          actions: assign({ amount: ({ event }) => Number(choiceValue(event).slice('amount:'.length)), quoteId: ({ context, event }) => quoteIdOf(context, event), error: null }),
+          actions: assign({
+            amount: ({ event }) => Number(choiceValue(event).slice('amount:'.length)),
+            quoteId: ({ context, event }) => quoteIdOf(context, event),
+            error: null,
+          }),
         },
       },
     },
@@ -208,7 +249,11 @@ export const contributeMachine = flow.createMachine({
           {
             guard: 'amountAccepted',
             target: 'quoting',
-            actions: assign({ amount: ({ event }) => parseAmount('value' in event ? event.value : '') ?? 0, quoteId: ({ context, event }) => quoteIdOf(context, event), error: null }),
+            actions: assign({
+              amount: ({ event }) => parseAmount('value' in event ? event.value : '') ?? 0,
+              quoteId: ({ context, event }) => quoteIdOf(context, event),
+              error: null,
+            }),
           },
           { guard: 'amountOutOfRange', actions: assign({ error: 'contribute.amountRange' }) },
           { actions: assign({ error: 'contribute.amountDigits' }) },
@@ -275,16 +320,36 @@ export const contributeMachine = flow.createMachine({
           ],
         },
         covered: {
-          meta: { screen: 'contribute.quote.covered', params: quoteParams, choices: [choice('confirm', 'contribute.confirm'), choice('cancel', 'contribute.cancel')], quote: true, resume: resumeQuote },
+          meta: {
+            screen: 'contribute.quote.covered',
+            params: quoteParams,
+            choices: [choice('confirm', 'contribute.confirm'), choice('cancel', 'contribute.cancel')],
+            quote: true,
+            resume: resumeQuote,
+          },
         },
         waiting: {
-          meta: { screen: 'contribute.quote.waiting', params: quoteParams, choices: [choice('confirm', 'contribute.confirm'), choice('cancel', 'contribute.cancel')] },
+          meta: {
+            screen: 'contribute.quote.waiting',
+            params: quoteParams,
+            choices: [choice('confirm', 'contribute.confirm'), choice('cancel', 'contribute.cancel')],
+          },
         },
         waitingUnpaid: {
-          meta: { screen: 'contribute.quote.waitingUnpaid', params: quoteParams, choices: [choice('confirm', 'contribute.confirm'), choice('cancel', 'contribute.cancel')] },
+          meta: {
+            screen: 'contribute.quote.waitingUnpaid',
+            params: quoteParams,
+            choices: [choice('confirm', 'contribute.confirm'), choice('cancel', 'contribute.cancel')],
+          },
         },
         partial: {
-          meta: { screen: 'contribute.quote.partial', params: quoteParams, choices: [choice('confirm', 'contribute.confirm'), choice('cancel', 'contribute.cancel')], quote: true, resume: resumeQuote },
+          meta: {
+            screen: 'contribute.quote.partial',
+            params: quoteParams,
+            choices: [choice('confirm', 'contribute.confirm'), choice('cancel', 'contribute.cancel')],
+            quote: true,
+            resume: resumeQuote,
+          },
         },
       },
     },

@@ -1,6 +1,6 @@
 import { assign, setup } from 'xstate';
-import { coverageMessage, type CoverageView } from '../src/domain/coverage.ts';
-import { choice, failedState, handOff, loadingFor, slowState, type FlowInput, flowTypes, provided } from './lib.ts';
+import { type CoverageView, coverageMessage } from '../src/domain/coverage.ts';
+import { choice, type FlowInput, failedState, flowTypes, handOff, loadingFor, provided, slowState } from './lib.ts';
 
 interface Context extends FlowInput {
   view: CoverageView | null;

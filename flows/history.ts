@@ -1,5 +1,5 @@
 import { assign, setup } from 'xstate';
-import { failedState, handOff, loadingFor, outputOf, slowState, type FlowInput, flowTypes, provided } from './lib.ts';
+import { type FlowInput, failedState, flowTypes, handOff, loadingFor, outputOf, provided, slowState } from './lib.ts';
 
 export interface PaymentLine {
   date: string;

@@ -1,6 +1,6 @@
 import { assign, setup } from 'xstate';
 import { isLanguage, type Language } from '../src/i18n/catalog.ts';
-import { choice, choiceValue, failedState, handOff, loadingFor, slowState, type FlowInput, flowTypes, provided } from './lib.ts';
+import { choice, choiceValue, type FlowInput, failedState, flowTypes, handOff, loadingFor, provided, slowState } from './lib.ts';
 
 const flow = setup({
   types: flowTypes<FlowInput>(),

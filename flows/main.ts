@@ -1,5 +1,5 @@
 import { setup } from 'xstate';
-import { choice, handOff, type FlowInput, flowTypes } from './lib.ts';
+import { choice, type FlowInput, flowTypes, handOff } from './lib.ts';
 
 /** The main menu's choices, in the contract order; each value is the flow it leads to. */
 export const MAIN_MENU = [

@@ -1,5 +1,5 @@
 import { assign, setup } from 'xstate';
-import { choice, choiceValue, failedState, flowTypes, handOff, loadingFor, slowState, type FlowInput, provided } from './lib.ts';
+import { choice, choiceValue, type FlowInput, failedState, flowTypes, handOff, loadingFor, provided, slowState } from './lib.ts';
 
 /** The product a newcomer would join, in force today. */
 export interface Offer {

@@ -1,5 +1,5 @@
 import { assign, setup } from 'xstate';
-import { choice, failedState, handOff, loadingFor, outputOf, slowState, type FlowInput, flowTypes, provided } from './lib.ts';
+import { choice, type FlowInput, failedState, flowTypes, handOff, loadingFor, outputOf, provided, slowState } from './lib.ts';
 
 interface Context extends FlowInput {
   enabled: boolean;

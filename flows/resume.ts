@@ -1,5 +1,17 @@
 import { assign, setup } from 'xstate';
-import { choiceValue, failedState, flowTypes, handOff, loadingFor, provided, slowState, type Choice, type FlowInput, type FlowName, type SavedFlow } from './lib.ts';
+import {
+  type Choice,
+  choiceValue,
+  type FlowInput,
+  type FlowName,
+  failedState,
+  flowTypes,
+  handOff,
+  loadingFor,
+  provided,
+  type SavedFlow,
+  slowState,
+} from './lib.ts';
 import { MAIN_MENU } from './main.ts';
 
 interface Context extends FlowInput {
@@ -38,8 +50,18 @@ export const resumeMachine = flow.createMachine({
         home: { target: 'declining', actions: assign({ instead: 'home' }) },
       },
     },
-    taking: loading({ src: 'closeCutSession', input: ({ context }) => ({ sessionId: context.resume.from }), onDone: 'taken', slow: 'slow' }),
-    declining: loading({ src: 'closeCutSession', input: ({ context }) => ({ sessionId: context.resume.from }), onDone: 'declined', slow: 'slow' }),
+    taking: loading({
+      src: 'closeCutSession',
+      input: ({ context }) => ({ sessionId: context.resume.from }),
+      onDone: 'taken',
+      slow: 'slow',
+    }),
+    declining: loading({
+      src: 'closeCutSession',
+      input: ({ context }) => ({ sessionId: context.resume.from }),
+      onDone: 'declined',
+      slow: 'slow',
+    }),
     slow: slowState('offer'),
     failed: failedState,
     taken: { type: 'final', output: ({ context }) => ({ restore: context.resume }) },

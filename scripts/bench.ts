@@ -45,14 +45,14 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writ
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { BenchChild, killAll } from './bench/children.ts';
-import { runLoad, type LoadFigures } from './bench/load.ts';
-import { summarizeProfiles } from './bench/profile.ts';
 import { benchCampaign, type CampaignBenchFigures } from './bench/campaign.ts';
+import { BenchChild, killAll } from './bench/children.ts';
 import { benchImport, type ImportBenchFigures } from './bench/import.ts';
 import { benchKpi, type KpiBenchFigures } from './bench/kpi.ts';
-import { benchSms, type SmsBenchFigures } from './bench/sms.ts';
+import { type LoadFigures, runLoad } from './bench/load.ts';
+import { summarizeProfiles } from './bench/profile.ts';
 import type { SessionStats, Usage } from './bench/protocol.ts';
+import { benchSms, type SmsBenchFigures } from './bench/sms.ts';
 
 const BUDGET = { ratio: 1.0, peerRatio: 1.15, p99Ms: 30 };
 /** The default USSD_SERVICE_CODE (src/config.ts). */
@@ -96,7 +96,8 @@ const opts = {
 const TARGETS = ['raw', 'express', 'peer', 'sabatili', 'sabatili-express'] as const;
 type Target = (typeof TARGETS)[number];
 const targets = flags.targets.split(',').map((t) => t.trim()) as Target[];
-for (const t of targets) if (!TARGETS.includes(t)) throw new Error(`--targets takes some of ${TARGETS.join(', ')} (got ${JSON.stringify(t)})`);
+for (const t of targets)
+  if (!TARGETS.includes(t)) throw new Error(`--targets takes some of ${TARGETS.join(', ')} (got ${JSON.stringify(t)})`);
 if (!targets.includes('sabatili')) throw new Error('--targets must include sabatili');
 
 interface Run {
@@ -202,15 +203,40 @@ function row(cells: (string | number)[], widths: number[]): string {
 }
 
 const WIDTHS = [5, 16, 7, 7, 7, 8, 7, 6, 8, 10, 7, 7];
-const HEADER = ['round', 'target', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'non-2xx', 'errors', 'bad body', 'srv µs/req', 'srv cpu', 'ac cpu'];
+const HEADER = [
+  'round',
+  'target',
+  'req/s',
+  'p50 ms',
+  'p99 ms',
+  'max ms',
+  'non-2xx',
+  'errors',
+  'bad body',
+  'srv µs/req',
+  'srv cpu',
+  'ac cpu',
+];
 
 function printRun(r: Run): void {
   const f = r.figures;
   const pct = (v: number) => `${v.toFixed(0)}%`;
   console.log(
     row(
-      [r.round, r.target, f.rps.toFixed(0), ms(f.p50), ms(f.p99), ms(f.max), f.non2xx, f.errors, f.badBodies,
-        r.serverCpuUsPerReq.toFixed(0), pct(r.serverCpuPct), pct(r.clientCpuPct)],
+      [
+        r.round,
+        r.target,
+        f.rps.toFixed(0),
+        ms(f.p50),
+        ms(f.p99),
+        ms(f.max),
+        f.non2xx,
+        f.errors,
+        f.badBodies,
+        r.serverCpuUsPerReq.toFixed(0),
+        pct(r.serverCpuPct),
+        pct(r.clientCpuPct),
+      ],
       WIDTHS,
     ),
   );
@@ -219,19 +245,28 @@ function printRun(r: Run): void {
 
 async function main(): Promise<void> {
   if (flags.only !== undefined) {
-    if (!['sms', 'campaign', 'kpi', 'import'].includes(flags.only)) throw new Error(`--only takes "sms", "campaign", "kpi" or "import" (got ${JSON.stringify(flags.only)})`);
+    if (!['sms', 'campaign', 'kpi', 'import'].includes(flags.only))
+      throw new Error(`--only takes "sms", "campaign", "kpi" or "import" (got ${JSON.stringify(flags.only)})`);
     console.log(`reproduce: ${command}`);
     console.log(`node ${process.version}, os.cpus().length = ${cpus().length}, ${process.platform} ${process.arch}`);
     const sms = flags.only === 'sms' ? await smsSection() : undefined;
     const campaign = flags.only === 'campaign' ? await campaignSection() : undefined;
     const kpi = flags.only === 'kpi' ? kpiSection() : undefined;
     const members = flags.only === 'import' ? await importSection() : undefined;
-    if (opts.json) writeFileSync(opts.json, `${JSON.stringify({ sms, campaign, kpi, import: members, command, node: process.version, cpus: cpus().length }, null, 2)}\n`);
+    if (opts.json)
+      writeFileSync(
+        opts.json,
+        `${JSON.stringify({ sms, campaign, kpi, import: members, command, node: process.version, cpus: cpus().length }, null, 2)}\n`,
+      );
     return;
   }
   console.log(`sabatili /ussd bench: realistic 3-hop sessions; targets ${targets.join(', ')}`);
   console.log(`reproduce: ${command}`);
-  console.log(`node ${process.version}, os.cpus().length = ${cpus().length}, ${process.platform} ${process.arch}, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  console.log(
+    `node ${process.version}, os.cpus().length = ${cpus().length}, ${process.platform} ${process.arch}, load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}`,
+  );
   if (flags.long !== undefined) {
     await longRun(positive('long', flags.long, 1000));
     return;
@@ -280,7 +315,7 @@ async function main(): Promise<void> {
 
   const ours = runs.filter((r) => r.target === 'sabatili');
   console.log('srv µs/req: server CPU time per reply (all its threads); srv cpu, ac cpu: share of one core used by the');
-  console.log('server and by autocannon (this process) during the measured window. Latencies are exact, from autocannon\'s events.');
+  console.log("server and by autocannon (this process) during the measured window. Latencies are exact, from autocannon's events.");
   console.log('');
   for (const r of ours) {
     const m = r.usage;
@@ -298,7 +333,9 @@ async function main(): Promise<void> {
       console.log(`round ${r.round} sabatili database: ${s.sessions} sessions, ${s.hops} hops; sessions by flow: ${mix}`);
       const offered = s.byMachine['@resume'] ?? 0;
       if (offered > 0) {
-        console.log(`  warning: ${((100 * offered) / s.sessions).toFixed(0)}% of sessions stopped on the resume offer: the intended paths were not all played`);
+        console.log(
+          `  warning: ${((100 * offered) / s.sessions).toFixed(0)}% of sessions stopped on the resume offer: the intended paths were not all played`,
+        );
       }
     }
   }
@@ -308,27 +345,47 @@ async function main(): Promise<void> {
   for (const target of targets) {
     const rs = runs.filter((r) => r.target === target);
     console.log(
-      `  ${target.padEnd(16)} ${median(rs.map((r) => r.figures.rps)).toFixed(0).padStart(7)} req/s  p50 ${ms(median(rs.map((r) => r.figures.p50)))} ms  ` +
+      `  ${target.padEnd(16)} ${median(rs.map((r) => r.figures.rps))
+        .toFixed(0)
+        .padStart(7)} req/s  p50 ${ms(median(rs.map((r) => r.figures.p50)))} ms  ` +
         `p99 ${ms(median(rs.map((r) => r.figures.p99)))} ms  CPU per reply ${median(rs.map((r) => r.serverCpuUsPerReq)).toFixed(0)} µs`,
     );
   }
   for (const [target, rs] of Object.entries(ratios)) {
-    console.log(`  sabatili/${target}: req/s ${rs.map((r) => `${r.toFixed(2)}x`).join(', ')}; median ${median(rs).toFixed(2)}x; CPU per reply median ${median(cpuRatios[target as Target] ?? []).toFixed(2)}x`);
+    console.log(
+      `  sabatili/${target}: req/s ${rs.map((r) => `${r.toFixed(2)}x`).join(', ')}; median ${median(rs).toFixed(2)}x; CPU per reply median ${median(cpuRatios[target as Target] ?? []).toFixed(2)}x`,
+    );
   }
 
   const medianOf = (t: Target) => (ratios[t] ? median(ratios[t]) : undefined);
   const medianP99 = median(ours.map((r) => r.figures.p99));
   const worstP99 = Math.max(...ours.map((r) => r.figures.p99));
   const ourErrors = ours.reduce((n, r) => n + r.figures.non2xx + r.figures.errors + r.figures.badBodies, 0);
-  const otherErrors = runs.filter((r) => r.target !== 'sabatili').reduce((n, r) => n + r.figures.non2xx + r.figures.errors + r.figures.badBodies, 0);
+  const otherErrors = runs
+    .filter((r) => r.target !== 'sabatili')
+    .reduce((n, r) => n + r.figures.non2xx + r.figures.errors + r.figures.badBodies, 0);
   const verdict = (ok: boolean) => (ok ? 'PASS' : 'FAIL');
   const med = opts.rounds > 1 ? 'median ' : '';
   const budget: { check: string; value: string; pass: boolean }[] = [];
   const vsExpress = medianOf('express');
-  if (vsExpress !== undefined) budget.push({ check: `sabatili/express req/s >= ${BUDGET.ratio.toFixed(2)}x`, value: `${med}${vsExpress.toFixed(2)}x`, pass: vsExpress >= BUDGET.ratio });
+  if (vsExpress !== undefined)
+    budget.push({
+      check: `sabatili/express req/s >= ${BUDGET.ratio.toFixed(2)}x`,
+      value: `${med}${vsExpress.toFixed(2)}x`,
+      pass: vsExpress >= BUDGET.ratio,
+    });
   const vsPeer = medianOf('peer');
-  if (vsPeer !== undefined) budget.push({ check: `sabatili/peer req/s >= ${BUDGET.peerRatio.toFixed(2)}x`, value: `${med}${vsPeer.toFixed(2)}x`, pass: vsPeer >= BUDGET.peerRatio });
-  budget.push({ check: `p99 < ${BUDGET.p99Ms} ms (${opts.connections} connections)`, value: `${med}${ms(medianP99)} ms`, pass: medianP99 < BUDGET.p99Ms });
+  if (vsPeer !== undefined)
+    budget.push({
+      check: `sabatili/peer req/s >= ${BUDGET.peerRatio.toFixed(2)}x`,
+      value: `${med}${vsPeer.toFixed(2)}x`,
+      pass: vsPeer >= BUDGET.peerRatio,
+    });
+  budget.push({
+    check: `p99 < ${BUDGET.p99Ms} ms (${opts.connections} connections)`,
+    value: `${med}${ms(medianP99)} ms`,
+    pass: medianP99 < BUDGET.p99Ms,
+  });
   budget.push({ check: 'no errors (non-2xx, errors, bad body)', value: String(ourErrors), pass: ourErrors === 0 });
 
   console.log('');
@@ -418,7 +475,9 @@ async function longRun(hops: number): Promise<void> {
             void child.usage().then((usage) => {
               const sample = { s: (performance.now() - t0) / 1000, responses: counted, usage };
               samples.push(sample);
-              console.log(`  ${sample.s.toFixed(0).padStart(5)} s  ${String(sample.responses).padStart(8)} hops  RSS ${mb(usage.rss)}  heap used ${mb(usage.heapUsed)}  loop delay max ${ms(usage.loopDelayMaxMs)} ms`);
+              console.log(
+                `  ${sample.s.toFixed(0).padStart(5)} s  ${String(sample.responses).padStart(8)} hops  RSS ${mb(usage.rss)}  heap used ${mb(usage.heapUsed)}  loop delay max ${ms(usage.loopDelayMaxMs)} ms`,
+              );
             });
           }, 10_000);
         } else {
@@ -429,7 +488,8 @@ async function longRun(hops: number): Promise<void> {
     });
     const s = await child.stats();
     // Single samples swing with the heap's collections: compare the medians of the second and of the last tenth of the hops.
-    const rssIn = (lo: number, hi: number) => median(samples.filter((x) => x.responses >= lo * hops && x.responses < hi * hops).map((x) => x.usage.rss));
+    const rssIn = (lo: number, hi: number) =>
+      median(samples.filter((x) => x.responses >= lo * hops && x.responses < hi * hops).map((x) => x.usage.rss));
     const early = rssIn(0.1, 0.2);
     const late = rssIn(0.9, 1.01);
     const growth = (late - early) / early;
@@ -443,7 +503,9 @@ async function longRun(hops: number): Promise<void> {
       `RSS after warm-up ${mb((afterWarmup as Usage).rss)}; median RSS over the second tenth of the hops ${mb(early)}, over the last tenth ${mb(late)} ` +
         `(${(100 * growth).toFixed(1)}%); at the end ${mb((end as Usage).rss)}, heap used ${mb((end as Usage).heapUsed)}`,
     );
-    console.log(`memory flat over ${hops} hops (median RSS of the last tenth within 10% of the second tenth's): ${Math.abs(growth) < 0.1 ? 'PASS' : 'FAIL'}`);
+    console.log(
+      `memory flat over ${hops} hops (median RSS of the last tenth within 10% of the second tenth's): ${Math.abs(growth) < 0.1 ? 'PASS' : 'FAIL'}`,
+    );
     if (opts.json) writeFileSync(opts.json, `${JSON.stringify({ command, hops, figures, samples, stats: s }, null, 2)}\n`);
   } finally {
     clearInterval(sampler);
@@ -460,16 +522,24 @@ async function smsSection(): Promise<SmsBenchFigures | undefined> {
   const f = await benchSms(n, (line) => console.log(`  ${line}`));
   const verdict = (ok: boolean) => (ok ? 'PASS' : 'FAIL');
   console.log('budget (design.md, Performance budgets), outbox:');
-  console.log(`  enqueue >= 150000 rows/s                 ${`${Math.round(f.enqueueRowsPerSec)} rows/s`.padStart(14)}  ${verdict(f.enqueueRowsPerSec >= 150_000)}`);
-  console.log(`  drain via the SDK >= 1000 messages/s     ${`${Math.round(f.drainPerSec)} msg/s`.padStart(14)}  ${verdict(f.drainPerSec >= 1000)}`);
-  console.log(`  memory while draining                    ${`${f.rssBeforeDrainMb.toFixed(0)} -> peak ${f.rssPeakDrainMb.toFixed(0)} MB`.padStart(14)}`);
+  console.log(
+    `  enqueue >= 150000 rows/s                 ${`${Math.round(f.enqueueRowsPerSec)} rows/s`.padStart(14)}  ${verdict(f.enqueueRowsPerSec >= 150_000)}`,
+  );
+  console.log(
+    `  drain via the SDK >= 1000 messages/s     ${`${Math.round(f.drainPerSec)} msg/s`.padStart(14)}  ${verdict(f.drainPerSec >= 1000)}`,
+  );
+  console.log(
+    `  memory while draining                    ${`${f.rssBeforeDrainMb.toFixed(0)} -> peak ${f.rssPeakDrainMb.toFixed(0)} MB`.padStart(14)}`,
+  );
   return f;
 }
 
 /** Prints the top self time and the areas of CPU profiles, and returns their summary. */
 function printProfile(what: string, files: string[]): ReturnType<typeof summarizeProfiles> {
   const p = summarizeProfiles(files);
-  console.log(`\n${what} CPU profile (${files.length} file(s), ${(p.busyMs / 1000).toFixed(1)} s busy, ${(p.idleMs / 1000).toFixed(1)} s idle), top self time:`);
+  console.log(
+    `\n${what} CPU profile (${files.length} file(s), ${(p.busyMs / 1000).toFixed(1)} s busy, ${(p.idleMs / 1000).toFixed(1)} s idle), top self time:`,
+  );
   for (const t of p.top) console.log(`  ${(100 * t.share).toFixed(1).padStart(5)}%  ${t.selfMs.toFixed(0).padStart(6)} ms  ${t.where}`);
   console.log('by area:');
   for (const a of p.areas) console.log(`  ${(100 * a.share).toFixed(1).padStart(5)}%  ${a.selfMs.toFixed(0).padStart(6)} ms  ${a.area}`);
@@ -480,12 +550,18 @@ function printProfile(what: string, files: string[]): ReturnType<typeof summariz
 async function campaignSection(): Promise<CampaignBenchFigures | undefined> {
   const n = Number(flags.campaign);
   if (!Number.isInteger(n) || n <= 0) return undefined;
-  console.log(`\ncampaign bench: preview and send to ${n} members (--campaign N to change, --campaign 0 to skip; --only campaign for this section alone)`);
+  console.log(
+    `\ncampaign bench: preview and send to ${n} members (--campaign N to change, --campaign 0 to skip; --only campaign for this section alone)`,
+  );
   const profileDir = opts.profileDir ? join(opts.profileDir, `campaign-${Date.now()}`) : undefined;
   const f = await benchCampaign(n, (line) => console.log(`  ${line}`), profileDir);
   const s = (v: number) => `${(v / 1000).toFixed(2)} s`;
-  console.log(`  preview: ${f.messages} messages, ${f.segments} segments in ${s(f.previewMs)}; enqueue (outbox and recipients written) in ${s(f.enqueueMs)}`);
-  console.log(`  CPU time of both: ${s(f.cpuMs)} (wall ${s(f.totalMs)}; load average now ${loadavg()[0]?.toFixed(1)} on ${cpus().length} cores)`);
+  console.log(
+    `  preview: ${f.messages} messages, ${f.segments} segments in ${s(f.previewMs)}; enqueue (outbox and recipients written) in ${s(f.enqueueMs)}`,
+  );
+  console.log(
+    `  CPU time of both: ${s(f.cpuMs)} (wall ${s(f.totalMs)}; load average now ${loadavg()[0]?.toFixed(1)} on ${cpus().length} cores)`,
+  );
   console.log(
     `  memory: RSS ${f.rssStartMb.toFixed(0)} MB at start, ${f.rssAfterFirstChunksMb.toFixed(0)} MB after the first chunks, ` +
       `${f.rssAfterLastChunkMb.toFixed(0)} MB after the last; peak ${f.rssPeakMb.toFixed(0)} MB`,
@@ -493,10 +569,14 @@ async function campaignSection(): Promise<CampaignBenchFigures | undefined> {
   const bounded = f.rssAfterLastChunkMb <= f.rssAfterFirstChunksMb * 1.25;
   console.log('budget (design.md, Performance budgets), campaign:');
   console.log(`  preview + enqueue < 3 s                  ${s(f.totalMs).padStart(14)}  ${f.totalMs < 3000 ? 'PASS' : 'FAIL'}`);
-  console.log(`  memory bounded (flat over the chunks)    ${`${f.rssAfterFirstChunksMb.toFixed(0)} -> ${f.rssAfterLastChunkMb.toFixed(0)} MB`.padStart(14)}  ${bounded ? 'PASS' : 'FAIL'}`);
+  console.log(
+    `  memory bounded (flat over the chunks)    ${`${f.rssAfterFirstChunksMb.toFixed(0)} -> ${f.rssAfterLastChunkMb.toFixed(0)} MB`.padStart(14)}  ${bounded ? 'PASS' : 'FAIL'}`,
+  );
   if (profileDir) {
     // The main thread's profile is the largest (tsx's loader thread writes one too).
-    const files = readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile')).map((f) => join(profileDir, f));
+    const files = readdirSync(profileDir)
+      .filter((f) => f.endsWith('.cpuprofile'))
+      .map((f) => join(profileDir, f));
     printProfile('campaign child', files.sort((a, b) => statSync(b).size - statSync(a).size).slice(0, 1));
   }
   console.log(`  reproduce: ${command}`);
@@ -507,10 +587,14 @@ async function campaignSection(): Promise<CampaignBenchFigures | undefined> {
 function kpiSection(): KpiBenchFigures | undefined {
   const n = Number(flags.kpi);
   if (!Number.isInteger(n) || n <= 0) return undefined;
-  console.log(`\nkpi bench: the office figures for ${n} households (--kpi N to change, --kpi 0 to skip; --only kpi for this section alone)`);
+  console.log(
+    `\nkpi bench: the office figures for ${n} households (--kpi N to change, --kpi 0 to skip; --only kpi for this section alone)`,
+  );
   const f = benchKpi(n, 5, (line) => console.log(`  ${line}`));
   const s = (v: number) => `${(v / 1000).toFixed(2)} s`;
-  console.log(`  median: wall ${s(f.medianMs)}, CPU ${s(f.medianCpuMs)} (load average now ${loadavg()[0]?.toFixed(1)} on ${cpus().length} cores)`);
+  console.log(
+    `  median: wall ${s(f.medianMs)}, CPU ${s(f.medianCpuMs)} (load average now ${loadavg()[0]?.toFixed(1)} on ${cpus().length} cores)`,
+  );
   console.log('budget (design.md, Performance budgets), office:');
   console.log(`  KPI figures for ${n} households < 0.5 s ${`${s(f.medianMs)} median`.padStart(14)}  ${f.medianMs < 500 ? 'PASS' : 'FAIL'}`);
   console.log(`  reproduce: ${command}`);
@@ -521,11 +605,17 @@ function kpiSection(): KpiBenchFigures | undefined {
 async function importSection(): Promise<ImportBenchFigures | undefined> {
   const n = Number(flags.import);
   if (!Number.isInteger(n) || n <= 0) return undefined;
-  console.log(`\nimport bench: ${n} households from CSV, checked then imported (--import N to change, --import 0 to skip; --only import for this section alone)`);
+  console.log(
+    `\nimport bench: ${n} households from CSV, checked then imported (--import N to change, --import 0 to skip; --only import for this section alone)`,
+  );
   const f = await benchImport(n, (line) => console.log(`  ${line}`));
   const s = (v: number) => `${(v / 1000).toFixed(2)} s`;
-  console.log(`  ${f.lines} lines: check ${s(f.checkMs)}, import (the checked households written in one transaction) ${s(f.importMs)}; RSS peak ${f.rssPeakMb.toFixed(0)} MB`);
-  console.log(`  CPU time of both: ${s(f.cpuMs)} (wall ${s(f.totalMs)}; load average now ${loadavg()[0]?.toFixed(1)} on ${cpus().length} cores)`);
+  console.log(
+    `  ${f.lines} lines: check ${s(f.checkMs)}, import (the checked households written in one transaction) ${s(f.importMs)}; RSS peak ${f.rssPeakMb.toFixed(0)} MB`,
+  );
+  console.log(
+    `  CPU time of both: ${s(f.cpuMs)} (wall ${s(f.totalMs)}; load average now ${loadavg()[0]?.toFixed(1)} on ${cpus().length} cores)`,
+  );
   console.log('budget (design.md, Performance budgets), office:');
   console.log(`  import of ${n} members < 5 s            ${s(f.totalMs).padStart(14)}  ${f.totalMs < 5_000 ? 'PASS' : 'FAIL'}`);
   console.log(`  reproduce: ${command}`);

@@ -10,14 +10,15 @@
  *   npm run crash -- --minutes 5 --kills 30
  *   node --import tsx scripts/crash-run.ts --minutes 1 --kills 6 --phones 20 --keep
  */
+
+import { EventEmitter } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { EventEmitter } from 'node:events';
 import cliProgress from 'cli-progress';
 import { checkMoneyInvariants, latestPaymentMs, paymentsOf } from '../test/support/money-invariants.ts';
-import { addMembers, Client, CRASH_ENV, DEMO_MEMBERS, freePort, ServerChild, sleep, type Member } from '../test/support/server-child.ts';
+import { addMembers, Client, CRASH_ENV, DEMO_MEMBERS, freePort, type Member, ServerChild, sleep } from '../test/support/server-child.ts';
 import { contributeMenu, isQuote, isResumeOffer, isWaitingPayment, resumeKey, Session } from '../test/support/ussd-member.ts';
 
 const { values: args } = parseArgs({
@@ -54,8 +55,21 @@ const LOAD_SLACK_MS = 5000;
 const PAUSE_POINTS = [String.raw`insert\s+into\s+payments\b`, String.raw`update\s+payments\s+set\s+status\s*=\s*'pending'`];
 
 const counts = {
-  hops: 0, errors: 0, quotes: 0, confirms: 0, resumedConfirms: 0, cancels: 0, pins: 0, wrongPins: 0, refusals: 0, expiring: 0,
-  retries: 0, browses: 0, sms: 0, kills: 0, pausedKills: 0,
+  hops: 0,
+  errors: 0,
+  quotes: 0,
+  confirms: 0,
+  resumedConfirms: 0,
+  cancels: 0,
+  pins: 0,
+  wrongPins: 0,
+  refusals: 0,
+  expiring: 0,
+  retries: 0,
+  browses: 0,
+  sms: 0,
+  kills: 0,
+  pausedKills: 0,
 };
 
 const dir = mkdtempSync(join(tmpdir(), 'sabatili-crash-run-'));
@@ -80,7 +94,13 @@ const attempts: Attempt[] = [];
 
 console.log(`crash run: ${MINUTES} min, ${KILLS} kills, ${PHONES} phones, seed ${seedUsed}, in ${dir}`);
 await server.start();
-const extra = await addMembers(server, client, dir, PHONES - DEMO_MEMBERS.length, (i) => pick([800, 2_000, 5_000, 15_000, 40_000, 100_000]) + i);
+const extra = await addMembers(
+  server,
+  client,
+  dir,
+  PHONES - DEMO_MEMBERS.length,
+  (i) => pick([800, 2_000, 5_000, 15_000, 40_000, 100_000]) + i,
+);
 const phones: Member[] = [...DEMO_MEMBERS, ...extra];
 const opening = new Map<string, number>();
 for (const m of phones) opening.set(m.phone, (await client.wallet(m.phone))?.balance ?? Number.NaN);
@@ -281,13 +301,19 @@ async function killer(until: number): Promise<void> {
 const until = Date.now() + MINUTES * 60_000;
 const started = Date.now();
 const bar = process.stdout.isTTY
-  ? new cliProgress.SingleBar({ format: '{bar} {percentage}% | {elapsed}s | kills {kills} | hops {hops} | confirms {confirms} | PINs {pins} | errors {errors}' }, cliProgress.Presets.shades_classic)
+  ? new cliProgress.SingleBar(
+      { format: '{bar} {percentage}% | {elapsed}s | kills {kills} | hops {hops} | confirms {confirms} | PINs {pins} | errors {errors}' },
+      cliProgress.Presets.shades_classic,
+    )
   : null;
 bar?.start(MINUTES * 60, 0, counts);
 const progress = setInterval(() => {
   const s = Math.round((Date.now() - started) / 1000);
   if (bar) bar.update(Math.min(s, MINUTES * 60), counts);
-  else if (s % 15 === 0 || s < 1) console.log(`${s}s kills ${counts.kills} hops ${counts.hops} quotes ${counts.quotes} confirms ${counts.confirms} PINs ${counts.pins} errors ${counts.errors}`);
+  else if (s % 15 === 0 || s < 1)
+    console.log(
+      `${s}s kills ${counts.kills} hops ${counts.hops} quotes ${counts.quotes} confirms ${counts.confirms} PINs ${counts.pins} errors ${counts.errors}`,
+    );
 }, 1000);
 
 await Promise.all([killer(until), ...phones.map((m, i) => member(m, i, until))]);
@@ -316,13 +342,20 @@ for (const m of phones) {
   }
 }
 const twice = [...byQuote].filter(([, ps]) => ps.length > 1).map(([q, ps]) => `${q}: ${ps.join(', ')}`);
-if (twice.length) report.violations.push(`quotes confirmed once (or resumed and confirmed again) but debited more than once (${twice.length}):\n    ${twice.slice(0, 20).join('\n    ')}`);
+if (twice.length)
+  report.violations.push(
+    `quotes confirmed once (or resumed and confirmed again) but debited more than once (${twice.length}):\n    ${twice.slice(0, 20).join('\n    ')}`,
+  );
 await server.stop();
 
 console.log(`\n${Math.round((Date.now() - started) / 1000)} s, seed ${seedUsed}`);
 console.log(`kills ${counts.kills} (${counts.pausedKills} placed after a payment write), starts ${server.starts}`);
-console.log(`member actions: hops ${counts.hops}, quotes ${counts.quotes}, confirms ${counts.confirms} (${counts.resumedConfirms} after a resume), cancels ${counts.cancels}, PINs ${counts.pins}, wrong PINs ${counts.wrongPins}, refusals ${counts.refusals}, prompts left to expire ${counts.expiring}, gateway retries ${counts.retries}, browsing ${counts.browses}, SMS ${counts.sms}, actions cut by a kill ${counts.errors}`);
-console.log(`payments ${JSON.stringify(report.stats.payments)}; debits ${report.stats.debits} (${report.stats.debitedFcfa} FCFA), credited ${report.stats.credits}; receipts ${report.stats.receipts}, failure notices ${report.stats.failureNotices}`);
+console.log(
+  `member actions: hops ${counts.hops}, quotes ${counts.quotes}, confirms ${counts.confirms} (${counts.resumedConfirms} after a resume), cancels ${counts.cancels}, PINs ${counts.pins}, wrong PINs ${counts.wrongPins}, refusals ${counts.refusals}, prompts left to expire ${counts.expiring}, gateway retries ${counts.retries}, browsing ${counts.browses}, SMS ${counts.sms}, actions cut by a kill ${counts.errors}`,
+);
+console.log(
+  `payments ${JSON.stringify(report.stats.payments)}; debits ${report.stats.debits} (${report.stats.debitedFcfa} FCFA), credited ${report.stats.credits}; receipts ${report.stats.receipts}, failure notices ${report.stats.failureNotices}`,
+);
 if (report.violations.length) {
   console.log(`\nVIOLATIONS (${report.violations.length}):\n  ${report.violations.join('\n  ')}`);
   console.log(`\ndatabase and server log kept in ${dir}`);

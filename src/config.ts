@@ -9,7 +9,11 @@ const bool = z
   .transform((v) => ['1', 'true', 'yes', 'on'].includes(v));
 
 /** A comma-separated list, blanks around commas ignored. */
-const list = (v: string) => v.split(',').map((x) => x.trim()).filter((x) => x !== '');
+const list = (v: string) =>
+  v
+    .split(',')
+    .map((x) => x.trim())
+    .filter((x) => x !== '');
 
 /** Adds one address or CIDR block to `blocks`; throws on anything else. */
 export function addCidr(blocks: BlockList, entry: string): void {
@@ -42,7 +46,8 @@ const urlPrefixes = z.string().transform((v, ctx) => {
   const entries = list(v);
   if (entries.length === 0) ctx.addIssue({ code: 'custom', message: 'must list at least one URL' });
   for (const entry of entries) {
-    if (!z.url({ protocol: /^https?$/ }).safeParse(entry).success) ctx.addIssue({ code: 'custom', message: `"${entry}" is not an http(s) URL` });
+    if (!z.url({ protocol: /^https?$/ }).safeParse(entry).success)
+      ctx.addIssue({ code: 'custom', message: `"${entry}" is not an http(s) URL` });
   }
   return entries;
 });
@@ -61,7 +66,10 @@ const trustProxy = z.string().transform((v, ctx): false | number | string[] => {
     try {
       addCidr(new BlockList(), entry);
     } catch {
-      ctx.addIssue({ code: 'custom', message: `must be false, a hop count, or the proxies' addresses (e.g. loopback or 10.0.0.5); "${entry}" is none of these` });
+      ctx.addIssue({
+        code: 'custom',
+        message: `must be false, a hop count, or the proxies' addresses (e.g. loopback or 10.0.0.5); "${entry}" is none of these`,
+      });
     }
   }
   return entries;
@@ -97,7 +105,10 @@ const schema = z.object({
     .superRefine((codes, ctx) => {
       const bad = codes.filter((c) => !/^[A-Z]{2}$/.test(c) || !isSupportedCountry(c));
       if (bad.length > 0) {
-        ctx.addIssue({ code: 'custom', message: `${bad.map((c) => JSON.stringify(c)).join(', ')}: not an ISO 3166 alpha-2 country code (e.g. ML or ML,SN,CI)` });
+        ctx.addIssue({
+          code: 'custom',
+          message: `${bad.map((c) => JSON.stringify(c)).join(', ')}: not an ISO 3166 alpha-2 country code (e.g. ML or ML,SN,CI)`,
+        });
       }
     })
     .default(['ML']),
@@ -164,7 +175,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     // Production is on the open internet: every secret set, and long enough not to be guessed.
     const missing = [
       !c.PAYMENT_CALLBACK_SECRET && '  PAYMENT_CALLBACK_SECRET: required when NODE_ENV=production (at least 32 characters)',
-      c.PAYMENT_CALLBACK_SECRET && c.PAYMENT_CALLBACK_SECRET.length < 32 && '  PAYMENT_CALLBACK_SECRET: must be at least 32 characters when NODE_ENV=production',
+      c.PAYMENT_CALLBACK_SECRET &&
+        c.PAYMENT_CALLBACK_SECRET.length < 32 &&
+        '  PAYMENT_CALLBACK_SECRET: must be at least 32 characters when NODE_ENV=production',
       !c.GATEWAY_CALLBACK_KEY && '  GATEWAY_CALLBACK_KEY: required when NODE_ENV=production (at least 32 characters)',
     ].filter((m): m is string => typeof m === 'string');
     if (missing.length > 0) throw new ConfigError(`Invalid configuration:\n${missing.join('\n')}`);

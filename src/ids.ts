@@ -18,7 +18,10 @@ export function sequentialIds(): IdSource {
   return {
     hex(bytes) {
       n++;
-      return n.toString(16).padStart(bytes * 2, '0').slice(-bytes * 2);
+      return n
+        .toString(16)
+        .padStart(bytes * 2, '0')
+        .slice(-bytes * 2);
     },
   };
 }

@@ -2,7 +2,18 @@
 import { Metadata } from 'libphonenumber-js/mobile';
 
 /** The number types a numbering plan may define; the mobile metadata keeps only the mobile ones. */
-const NUMBER_TYPES = ['FIXED_LINE', 'MOBILE', 'PREMIUM_RATE', 'TOLL_FREE', 'SHARED_COST', 'VOIP', 'PERSONAL_NUMBER', 'PAGER', 'UAN', 'VOICEMAIL'];
+const NUMBER_TYPES = [
+  'FIXED_LINE',
+  'MOBILE',
+  'PREMIUM_RATE',
+  'TOLL_FREE',
+  'SHARED_COST',
+  'VOIP',
+  'PERSONAL_NUMBER',
+  'PAGER',
+  'UAN',
+  'VOICEMAIL',
+];
 
 interface PlanType {
   pattern(): string | undefined;
@@ -27,12 +38,22 @@ interface Plan {
  * campaigns, bulk sends and imports check every number they handle.
  */
 export function mobilePattern(country: string): { code: string; national: string } | null {
-  const metadata = new Metadata() as unknown as { selectNumberingPlan(c: string): void; numberingPlan: Plan; getCountryCodesForCallingCode(code: string): string[] | undefined };
+  const metadata = new Metadata() as unknown as {
+    selectNumberingPlan(c: string): void;
+    numberingPlan: Plan;
+    getCountryCodesForCallingCode(code: string): string[] | undefined;
+  };
   metadata.selectNumberingPlan(country);
   const plan = metadata.numberingPlan;
   const code = plan.callingCode();
   const types = NUMBER_TYPES.filter((t) => plan.type(t)?.pattern());
-  if (metadata.getCountryCodesForCallingCode(code)?.length !== 1 || plan.nationalPrefixForParsing() || types.length !== 1 || types[0] !== 'MOBILE') return null;
+  if (
+    metadata.getCountryCodesForCallingCode(code)?.length !== 1 ||
+    plan.nationalPrefixForParsing() ||
+    types.length !== 1 ||
+    types[0] !== 'MOBILE'
+  )
+    return null;
   const mobile = plan.type('MOBILE') as PlanType;
   const lengths = mobile.possibleLengths() ?? plan.possibleLengths();
   return { code, national: `(?=(?:${plan.nationalNumberPattern()})$)(?=\\d{${lengths.join('}$|\\d{')}}$)(?:${mobile.pattern()})` };

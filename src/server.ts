@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import { systemTimers, type Clock, type Timers } from './clock.ts';
+import { type Clock, systemTimers, type Timers } from './clock.ts';
 import type { Config } from './config.ts';
 import { isEmpty, seedDemo } from './db/seed.ts';
 import { createHttpHandler, listen } from './http/lean.ts';
@@ -62,7 +62,9 @@ export async function startServer(config: Config, clock: Clock, logger: Logger, 
   if (config.SIMULATOR_ENABLED) services.ussdGateway.start();
   logger.info({ url, database: config.DATABASE_PATH, serviceCode: config.USSD_SERVICE_CODE }, 'sabatili listening');
   if (config.NODE_ENV !== 'production' && services.office.staff.count() === 0) {
-    logger.info(`office console: no staff account yet; create the first with: npx sabatili staff add --email you@utm.ml --name "Your Name" --role manager, then log in at ${url}/admin`);
+    logger.info(
+      `office console: no staff account yet; create the first with: npx sabatili staff add --email you@utm.ml --name "Your Name" --role manager, then log in at ${url}/admin`,
+    );
   }
   return {
     server,

@@ -1,10 +1,10 @@
 import { createCampaigns } from './campaigns/campaigns.ts';
 import { createReminders } from './campaigns/reminders.ts';
 import { createScheduler } from './campaigns/scheduler.ts';
-import { systemTimers, type Clock, type Timers } from './clock.ts';
+import { type Clock, systemTimers, type Timers } from './clock.ts';
 import type { Config } from './config.ts';
 import { createCallbackStore } from './db/callbacks.ts';
-import { openDatabase, type Db } from './db/connection.ts';
+import { type Db, openDatabase } from './db/connection.ts';
 import { createChangeWatch } from './db/freshness.ts';
 import { createHouseholdStore } from './db/households.ts';
 import { createMutuelleStore } from './db/mutuelles.ts';
@@ -12,14 +12,14 @@ import { createPreferenceStore } from './db/preferences.ts';
 import { secretFor } from './db/secrets.ts';
 import { createSessionStore } from './db/sessions.ts';
 import { loadCatalogs } from './i18n/catalog.ts';
-import { randomIds, type IdSource } from './ids.ts';
+import { type IdSource, randomIds } from './ids.ts';
 import type { Logger } from './log.ts';
-import { readFeeGrids } from './payments/fee-grid.ts';
 import { createAudit } from './office/audit.ts';
 import { createCallbackQueue } from './office/callback-queue.ts';
 import { createMemberSearch, createSupport } from './office/members.ts';
 import { createReminderRules } from './office/reminder-rules.ts';
 import { createStaffStore } from './office/staff.ts';
+import { readFeeGrids } from './payments/fee-grid.ts';
 import { createOrangeSimulator } from './payments/orange-simulator.ts';
 import { createPayments } from './payments/payments.ts';
 import { CALLBACK_PATH } from './payments/port.ts';
@@ -59,12 +59,28 @@ export function createServices(
   const mutuelles = createMutuelleStore(db);
   const sessions = createSessionStore(db);
   const catalogs = loadCatalogs();
-  const outbox = createOutbox(db, clock, { foldMode: config.GSM_FOLD, allowUcs2: config.SMS_ALLOW_UCS2, allowedCountries: config.SMS_ALLOWED_COUNTRIES });
+  const outbox = createOutbox(db, clock, {
+    foldMode: config.GSM_FOLD,
+    allowUcs2: config.SMS_ALLOW_UCS2,
+    allowedCountries: config.SMS_ALLOWED_COUNTRIES,
+  });
   const reminders = createReminders({
-    db, clock, outbox, preferences, catalogs, logger, serviceCode: config.USSD_SERVICE_CODE,
+    db,
+    clock,
+    outbox,
+    preferences,
+    catalogs,
+    logger,
+    serviceCode: config.USSD_SERVICE_CODE,
     hours: { startHour: config.REMINDER_START_HOUR, endHour: config.REMINDER_END_HOUR },
   });
-  const reminderScheduler = createScheduler('reminders', () => reminders.runInSlices(), logger, config.REMINDERS_INTERVAL_SECONDS * 1000, timers);
+  const reminderScheduler = createScheduler(
+    'reminders',
+    () => reminders.runInSlices(),
+    logger,
+    config.REMINDERS_INTERVAL_SECONDS * 1000,
+    timers,
+  );
   const hopsRetention = createScheduler(
     'ussd hops retention',
     async () => {
@@ -88,7 +104,13 @@ export function createServices(
     ids,
   });
   const payments = createPayments({
-    db, households, outbox, clock, logger, catalogs, feeGrids,
+    db,
+    households,
+    outbox,
+    clock,
+    logger,
+    catalogs,
+    feeGrids,
     onContribution: reminders.cancelPending,
     provider: orange.provider,
     expiryMs: config.PAYMENT_EXPIRY_SECONDS * 1000,
@@ -98,11 +120,27 @@ export function createServices(
     callbackUrl: () => `${publicUrl ?? `http://127.0.0.1:${config.PORT}`}${CALLBACK_PATH}`,
   });
   // A payment recorded but never sent, or never answered, is settled by asking again (never by hoping).
-  const paymentRecovery = createScheduler('payments recovery', () => payments.recover(), logger, config.PAYMENT_SWEEP_SECONDS * 1000, timers);
+  const paymentRecovery = createScheduler(
+    'payments recovery',
+    () => payments.recover(),
+    logger,
+    config.PAYMENT_SWEEP_SECONDS * 1000,
+    timers,
+  );
   const flows = provideFlows({
-    households, preferences, callbacks, mutuelles, optOuts: outbox, clock, offerProductId: OFFER_PRODUCT_ID,
-    payments, feeGrids, feeBearer: config.PAYMENT_FEE_BEARER, limits: { min: config.CONTRIBUTION_MIN, max: config.CONTRIBUTION_MAX },
-    sessions, forgetSession: (sessionId) => engine.forget(sessionId),
+    households,
+    preferences,
+    callbacks,
+    mutuelles,
+    optOuts: outbox,
+    clock,
+    offerProductId: OFFER_PRODUCT_ID,
+    payments,
+    feeGrids,
+    feeBearer: config.PAYMENT_FEE_BEARER,
+    limits: { min: config.CONTRIBUTION_MIN, max: config.CONTRIBUTION_MAX },
+    sessions,
+    forgetSession: (sessionId) => engine.forget(sessionId),
   });
   const engine = createUssdEngine({
     flows,
@@ -153,11 +191,22 @@ export function createServices(
     callbackUrl: ownCallbackUrl(() => publicUrl, config.GATEWAY_CALLBACK_KEY),
   });
   const campaigns = createCampaigns({
-    db, clock, outbox, serviceCode: config.USSD_SERVICE_CODE, costPerSegmentFcfa: config.SMS_COST_PER_SEGMENT_FCFA,
+    db,
+    clock,
+    outbox,
+    serviceCode: config.USSD_SERVICE_CODE,
+    costPerSegmentFcfa: config.SMS_COST_PER_SEGMENT_FCFA,
     hours: { startHour: config.REMINDER_START_HOUR, endHour: config.REMINDER_END_HOUR },
   });
   const inbound = createInboundHandler({
-    db, outbox, households, preferences, callbacks, catalogs, clock, serviceCode: config.USSD_SERVICE_CODE,
+    db,
+    outbox,
+    households,
+    preferences,
+    callbacks,
+    catalogs,
+    clock,
+    serviceCode: config.USSD_SERVICE_CODE,
     repliesPerSenderPerHour: config.SMS_REPLIES_PER_SENDER_PER_HOUR,
   });
 
@@ -173,8 +222,33 @@ export function createServices(
 
   return {
     office,
-    config, clock, logger, db, watch, households, preferences, callbacks, mutuelles, sessions, catalogs, flows, engine,
-    outbox, transport, dispatcher, inbound, simulatorSms, ussdGateway, orange, payments, paymentRecovery, feeGrids, reminders, reminderScheduler, hopsRetention, campaigns,
+    config,
+    clock,
+    logger,
+    db,
+    watch,
+    households,
+    preferences,
+    callbacks,
+    mutuelles,
+    sessions,
+    catalogs,
+    flows,
+    engine,
+    outbox,
+    transport,
+    dispatcher,
+    inbound,
+    simulatorSms,
+    ussdGateway,
+    orange,
+    payments,
+    paymentRecovery,
+    feeGrids,
+    reminders,
+    reminderScheduler,
+    hopsRetention,
+    campaigns,
     paymentSecret,
     publicUrl: () => publicUrl,
     setPublicUrl(url: string): void {

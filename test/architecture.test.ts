@@ -24,7 +24,8 @@ function sources(dir: string): string[] {
 /** Relative imports, static and dynamic, with the line they are on. */
 function importsOf(text: string): Array<{ spec: string; line: number }> {
   const out: Array<{ spec: string; line: number }> = [];
-  const re = /(?:^|[\s;])(?:import|export)\b[^'"]*?\bfrom\s*['"](\.[^'"]+)['"]|\bimport\(\s*['"](\.[^'"]+)['"]\s*\)|^\s*import\s*['"](\.[^'"]+)['"]/gm;
+  const re =
+    /(?:^|[\s;])(?:import|export)\b[^'"]*?\bfrom\s*['"](\.[^'"]+)['"]|\bimport\(\s*['"](\.[^'"]+)['"]\s*\)|^\s*import\s*['"](\.[^'"]+)['"]/gm;
   for (const m of text.matchAll(re)) {
     const at = m.index + m[0].search(/import|export/);
     out.push({ spec: (m[1] ?? m[2] ?? m[3]) as string, line: text.slice(0, at).split('\n').length });

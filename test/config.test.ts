@@ -8,7 +8,13 @@ import { hashPassword } from '../src/office/passwords.ts';
 describe('configuration', () => {
   it('has working defaults for a fresh machine', () => {
     const c = loadConfig({});
-    expect(c).toMatchObject({ PORT: 3000, DATABASE_PATH: 'data/sabatili.db', USSD_SERVICE_CODE: '*384*123#', SMS_TRANSPORT: 'simulator', SIMULATOR_ENABLED: true });
+    expect(c).toMatchObject({
+      PORT: 3000,
+      DATABASE_PATH: 'data/sabatili.db',
+      USSD_SERVICE_CODE: '*384*123#',
+      SMS_TRANSPORT: 'simulator',
+      SIMULATOR_ENABLED: true,
+    });
   });
 
   it('names every bad variable in one message', () => {
@@ -47,7 +53,10 @@ describe('configuration', () => {
 
   it('requires what production and the real SMS gateway need', () => {
     expect(() => loadConfig({ SMS_TRANSPORT: 'africastalking' })).toThrow(/AT_API_KEY/);
-    expect(loadConfig({ NODE_ENV: 'production', PAYMENT_CALLBACK_SECRET: 'x'.repeat(32), GATEWAY_CALLBACK_KEY: 'k'.repeat(32) }).SIMULATOR_ENABLED).toBe(false);
+    expect(
+      loadConfig({ NODE_ENV: 'production', PAYMENT_CALLBACK_SECRET: 'x'.repeat(32), GATEWAY_CALLBACK_KEY: 'k'.repeat(32) })
+        .SIMULATOR_ENABLED,
+    ).toBe(false);
   });
 
   it('binds loopback unless HOST says otherwise', () => {
@@ -59,10 +68,22 @@ describe('configuration', () => {
     const good = { NODE_ENV: 'production', PAYMENT_CALLBACK_SECRET: 'p'.repeat(32), GATEWAY_CALLBACK_KEY: 'g'.repeat(32) };
     it.each([
       ['without GATEWAY_CALLBACK_KEY', { GATEWAY_CALLBACK_KEY: '' }, /GATEWAY_CALLBACK_KEY: required when NODE_ENV=production/],
-      ['with a short GATEWAY_CALLBACK_KEY', { GATEWAY_CALLBACK_KEY: 'g'.repeat(31) }, /GATEWAY_CALLBACK_KEY: must be at least 32 characters/],
+      [
+        'with a short GATEWAY_CALLBACK_KEY',
+        { GATEWAY_CALLBACK_KEY: 'g'.repeat(31) },
+        /GATEWAY_CALLBACK_KEY: must be at least 32 characters/,
+      ],
       ['without PAYMENT_CALLBACK_SECRET', { PAYMENT_CALLBACK_SECRET: '' }, /PAYMENT_CALLBACK_SECRET: required when NODE_ENV=production/],
-      ['with a PAYMENT_CALLBACK_SECRET of 16 characters', { PAYMENT_CALLBACK_SECRET: 'p'.repeat(16) }, /PAYMENT_CALLBACK_SECRET: must be at least 32 characters when NODE_ENV=production/],
-      ['with a PAYMENT_CALLBACK_SECRET of 31 characters', { PAYMENT_CALLBACK_SECRET: 'p'.repeat(31) }, /PAYMENT_CALLBACK_SECRET: must be at least 32/],
+      [
+        'with a PAYMENT_CALLBACK_SECRET of 16 characters',
+        { PAYMENT_CALLBACK_SECRET: 'p'.repeat(16) },
+        /PAYMENT_CALLBACK_SECRET: must be at least 32 characters when NODE_ENV=production/,
+      ],
+      [
+        'with a PAYMENT_CALLBACK_SECRET of 31 characters',
+        { PAYMENT_CALLBACK_SECRET: 'p'.repeat(31) },
+        /PAYMENT_CALLBACK_SECRET: must be at least 32/,
+      ],
     ])('%s → ConfigError naming it', (_label, over, message) => {
       expect(() => loadConfig({ ...good, ...over })).toThrow(ConfigError);
       expect(() => loadConfig({ ...good, ...over })).toThrow(message);
@@ -76,12 +97,22 @@ describe('configuration', () => {
   });
 
   it('checks the gateway allow-list, the simulator URLs and TRUST_PROXY at load', () => {
-    expect(loadConfig({ GATEWAY_ALLOWED_IPS: '196.201.214.0/24, 2c0f:f738::/32,10.0.0.1' }).GATEWAY_ALLOWED_IPS).toEqual(['196.201.214.0/24', '2c0f:f738::/32', '10.0.0.1']);
-    expect(() => loadConfig({ GATEWAY_ALLOWED_IPS: '196.201.214.0/33' })).toThrow(/GATEWAY_ALLOWED_IPS: "196.201.214.0\/33" has a bad prefix length/);
-    expect(() => loadConfig({ GATEWAY_ALLOWED_IPS: 'africastalking.com' })).toThrow(/GATEWAY_ALLOWED_IPS: "africastalking.com" is not an IPv4 or IPv6 address/);
+    expect(loadConfig({ GATEWAY_ALLOWED_IPS: '196.201.214.0/24, 2c0f:f738::/32,10.0.0.1' }).GATEWAY_ALLOWED_IPS).toEqual([
+      '196.201.214.0/24',
+      '2c0f:f738::/32',
+      '10.0.0.1',
+    ]);
+    expect(() => loadConfig({ GATEWAY_ALLOWED_IPS: '196.201.214.0/33' })).toThrow(
+      /GATEWAY_ALLOWED_IPS: "196.201.214.0\/33" has a bad prefix length/,
+    );
+    expect(() => loadConfig({ GATEWAY_ALLOWED_IPS: 'africastalking.com' })).toThrow(
+      /GATEWAY_ALLOWED_IPS: "africastalking.com" is not an IPv4 or IPv6 address/,
+    );
     expect(() => loadConfig({ GATEWAY_ALLOWED_IPS: '2c0f:f738::/129' })).toThrow(/GATEWAY_ALLOWED_IPS/);
     expect(loadConfig({ SIMULATOR_ALLOWED_URLS: 'http://10.0.0.7:8080/ussd,https://x.example/' }).SIMULATOR_ALLOWED_URLS).toHaveLength(2);
-    expect(() => loadConfig({ SIMULATOR_ALLOWED_URLS: 'file:///etc/passwd' })).toThrow(/SIMULATOR_ALLOWED_URLS: "file:\/\/\/etc\/passwd" is not an http\(s\) URL/);
+    expect(() => loadConfig({ SIMULATOR_ALLOWED_URLS: 'file:///etc/passwd' })).toThrow(
+      /SIMULATOR_ALLOWED_URLS: "file:\/\/\/etc\/passwd" is not an http\(s\) URL/,
+    );
     expect(loadConfig({}).TRUST_PROXY).toBe(false);
     expect(loadConfig({ TRUST_PROXY: '1' }).TRUST_PROXY).toBe(1);
     expect(loadConfig({ TRUST_PROXY: 'loopback, 10.0.0.0/8' }).TRUST_PROXY).toEqual(['loopback', '10.0.0.0/8']);

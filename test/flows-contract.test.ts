@@ -3,10 +3,11 @@
  * message key fails `tsc` (the `@ts-expect-error` lines below fail the type check if it ever stops
  * failing), and a listed choice without a handler fails `flows check`.
  */
+
+import { describe, expect, it } from 'vitest';
 import type { AnyStateMachine, AnyStateNode } from 'xstate';
 import { createMachine } from 'xstate';
-import { describe, expect, it } from 'vitest';
-import { choice, type Choice, type ScreenMeta } from '../flows/lib.ts';
+import { type Choice, choice, type ScreenMeta } from '../flows/lib.ts';
 import { unhandledChoices } from '../src/ussd/check.ts';
 
 describe('message keys are typed from the catalog', () => {
@@ -26,7 +27,10 @@ describe('flows check: every listed choice has a handler', () => {
     on: { 'choice.help': '.menu' },
     states: {
       menu: {
-        meta: { screen: 'main.title', choices: [choice('coverage', 'main.coverage'), choice('history', 'main.history'), choice('help', 'main.callback')] },
+        meta: {
+          screen: 'main.title',
+          choices: [choice('coverage', 'main.coverage'), choice('history', 'main.history'), choice('help', 'main.callback')],
+        },
         on: { 'choice.coverage': 'done' },
       },
       picked: {

@@ -2,7 +2,7 @@ import { readdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { sequentialIds } from '../src/ids.ts';
-import { playTranscript, readTranscript, simulatorApi, stringifyTranscript, type ReceivedSms } from '../src/simulator/transcripts.ts';
+import { playTranscript, type ReceivedSms, readTranscript, simulatorApi, stringifyTranscript } from '../src/simulator/transcripts.ts';
 import { startTestApp } from './support/app.ts';
 
 const ROOT = join(import.meta.dirname, '..', 'fixtures', 'transcripts');
@@ -15,9 +15,23 @@ const files = readdirSync(ROOT, { recursive: true, encoding: 'utf8' })
 
 describe('golden transcripts', () => {
   it('exist for every flow and keyword answer, each case in both languages', () => {
-    for (const flow of ['main', 'coverage', 'contribute', 'history', 'reminders', 'callback', 'language', 'register', 'navigation', 'keywords']) {
+    for (const flow of [
+      'main',
+      'coverage',
+      'contribute',
+      'history',
+      'reminders',
+      'callback',
+      'language',
+      'register',
+      'navigation',
+      'keywords',
+    ]) {
       for (const lang of ['fr', 'bm']) {
-        expect(files.some((f) => f.startsWith(`${flow}/${lang}.`)), `${flow}/${lang}.*.yaml`).toBe(true);
+        expect(
+          files.some((f) => f.startsWith(`${flow}/${lang}.`)),
+          `${flow}/${lang}.*.yaml`,
+        ).toBe(true);
       }
     }
     const misnamed = files.filter((f) => !/^[a-z]+\/(fr|bm)\.[a-z0-9-]+\.yaml$/.test(f));

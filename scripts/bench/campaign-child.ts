@@ -13,7 +13,7 @@ const rssStart = process.memoryUsage().rss;
 const c = campaigns.create({
   name: 'bench',
   messages: {
-    fr: 'Kénéya Sabatili: {prenom}, votre ménage est couvert jusqu\'au {couvert_jusqu_au}. Reste {montant_du} pour le mois prochain. Composez {code_ussd}',
+    fr: "Kénéya Sabatili: {prenom}, votre ménage est couvert jusqu'au {couvert_jusqu_au}. Reste {montant_du} pour le mois prochain. Composez {code_ussd}",
     bm: 'Kénéya Sabatili: {prenom}, i ka lakanali bɛ ban {couvert_jusqu_au}. {montant_du} sara kalo nata kama. {code_ussd} wele',
   },
 });
@@ -32,9 +32,17 @@ const cpu = process.cpuUsage(cpu0);
 db.close();
 
 const result: ChildResult = {
-  previewMs, enqueueMs, cpuMs: (cpu.user + cpu.system) / 1000, messages: preview.messages, segments: preview.segments, queued: done.progress.queued,
-  rssStart, maxRss: process.resourceUsage().maxRSS * 1024, rssByChunk,
+  previewMs,
+  enqueueMs,
+  cpuMs: (cpu.user + cpu.system) / 1000,
+  messages: preview.messages,
+  segments: preview.segments,
+  queued: done.progress.queued,
+  rssStart,
+  maxRss: process.resourceUsage().maxRSS * 1024,
+  rssByChunk,
 };
-if (done.progress.queued !== preview.messages) throw new Error(`preview said ${preview.messages} messages, the send queued ${done.progress.queued}`);
+if (done.progress.queued !== preview.messages)
+  throw new Error(`preview said ${preview.messages} messages, the send queued ${done.progress.queued}`);
 // Exiting through process.exit lets --cpu-prof write its file.
 process.send?.(result, () => process.exit(0));

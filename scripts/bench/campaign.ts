@@ -9,7 +9,7 @@
  * child reports the times and its peak RSS (getrusage's maxrss, which sees the peak inside
  * synchronous work), and its RSS after each enqueue chunk, to show it does not grow with the audience.
  */
-import { createHouseholdStore } from '../../src/db/households.ts';
+
 import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ManualClock } from '../../src/clock.ts';
 import { openDatabase } from '../../src/db/connection.ts';
+import { createHouseholdStore } from '../../src/db/households.ts';
 import { seedDemo } from '../../src/db/seed.ts';
 
 export interface CampaignBenchFigures {
@@ -66,9 +67,18 @@ export function generate(path: string, n: number): void {
   db.transaction(() => {
     for (let i = 0; i < n; i++) {
       const name = `${first[i % first.length]} ${last[(i >> 3) % last.length]}`;
-      const id = Number(household.run(`BENCH-${i}`, name, `+22370${String(i).padStart(6, '0')}`, i % 3 === 0 ? 'bm' : 'fr', mutuelles[i % mutuelles.length]).lastInsertRowid);
+      const id = Number(
+        household.run(`BENCH-${i}`, name, `+22370${String(i).padStart(6, '0')}`, i % 3 === 0 ? 'bm' : 'fr', mutuelles[i % mutuelles.length])
+          .lastInsertRowid,
+      );
       const size = 1 + (i % 6);
-      for (let b = 0; b < size; b++) beneficiary.run(id, b === 0 ? name : `${first[(i + b) % first.length]} ${last[(i >> 3) % last.length]}`, b === 0 ? 'adherent' : 'child', b >= 2 ? 1 : 0);
+      for (let b = 0; b < size; b++)
+        beneficiary.run(
+          id,
+          b === 0 ? name : `${first[(i + b) % first.length]} ${last[(i >> 3) % last.length]}`,
+          b === 0 ? 'adherent' : 'child',
+          b >= 2 ? 1 : 0,
+        );
       for (let p = 0; p < i % 5; p++) {
         const day = `2025-${String(4 + ((i + 3 * p) % 8)).padStart(2, '0')}-${String(1 + (i % 27)).padStart(2, '0')}`;
         contribution.run(id, 500 * (1 + ((i + p) % 6)), day, `${day}T09:00:00.000Z`, `${day}T09:00:00.000Z`);

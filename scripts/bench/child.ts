@@ -11,7 +11,10 @@ function send(message: FromChild): void {
  * questions until it is told to exit. Exiting through process.exit lets `--cpu-prof` write its file.
  */
 /** `handler`: an express app, or any node:http request listener. */
-export async function serveForBench(handler: RequestListener, opts: { stats?: () => SessionStats; close?: () => void } = {}): Promise<void> {
+export async function serveForBench(
+  handler: RequestListener,
+  opts: { stats?: () => SessionStats; close?: () => void } = {},
+): Promise<void> {
   if (!process.send) throw new Error('run me through scripts/bench.ts (I need an IPC channel)');
   const server = await new Promise<Server>((resolve, reject) => {
     const s = createServer(handler).listen(0, '127.0.0.1', () => resolve(s));

@@ -1,4 +1,4 @@
-import { fork, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { FromChild, SessionStats, ToChild, Usage } from './protocol.ts';
 
@@ -26,7 +26,11 @@ export class BenchChild {
     readonly port: number,
   ) {}
 
-  static async start(name: string, script: 'baseline-server.ts' | 'sabatili-server.ts' | 'peer-server.ts' | 'raw-server.ts', opts: ChildOptions = {}): Promise<BenchChild> {
+  static async start(
+    name: string,
+    script: 'baseline-server.ts' | 'sabatili-server.ts' | 'peer-server.ts' | 'raw-server.ts',
+    opts: ChildOptions = {},
+  ): Promise<BenchChild> {
     const proc = fork(fileURLToPath(new URL(script, import.meta.url)), [], {
       execArgv: [...process.execArgv, ...(opts.nodeFlags ?? [])],
       env: { ...process.env, NODE_ENV: 'production', ...opts.env },
@@ -65,7 +69,11 @@ export class BenchChild {
   }
 }
 
-function nextMessage<T extends FromChild['type']>(proc: ChildProcess, type: T, timeoutMs = 30_000): Promise<Extract<FromChild, { type: T }>> {
+function nextMessage<T extends FromChild['type']>(
+  proc: ChildProcess,
+  type: T,
+  timeoutMs = 30_000,
+): Promise<Extract<FromChild, { type: T }>> {
   return new Promise((resolve, reject) => {
     const cleanup = () => {
       clearTimeout(timer);

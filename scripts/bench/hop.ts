@@ -6,8 +6,9 @@
  *
  *   node --import tsx scripts/bench/hop.ts [--hops 60000] [--concurrency 64] [--rounds 3] [--profile DIR]
  */
-import { Session } from 'node:inspector/promises';
+
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';

@@ -43,7 +43,9 @@ export async function benchImport(n: number, log: (line: string) => void): Promi
       const mutuelle = mutuelles[h % mutuelles.length];
       const size = 1 + Math.floor(rnd() * 8);
       for (let i = 0; i < size; i++) {
-        lines.push(`${card},Adhérent ${h},${phone},${h % 3 ? 'fr' : 'bm'},${mutuelle},2026-01-0${1 + (h % 9)},Personne ${h}-${i},${i ? 'child' : 'adherent'},${1970 + 4 * i},${rnd() < 0.3 ? 'oui' : 'non'}`);
+        lines.push(
+          `${card},Adhérent ${h},${phone},${h % 3 ? 'fr' : 'bm'},${mutuelle},2026-01-0${1 + (h % 9)},Personne ${h}-${i},${i ? 'child' : 'adherent'},${1970 + 4 * i},${rnd() < 0.3 ? 'oui' : 'non'}`,
+        );
       }
     }
     const file = join(dir, 'members.csv');
@@ -60,9 +62,18 @@ export async function benchImport(n: number, log: (line: string) => void): Promi
     const t2 = performance.now();
     const cpu = process.cpuUsage(cpu0);
     clearInterval(sample);
-    if (checked.households !== n || imported.households !== n) throw new Error(`import bench: ${checked.households} checked, ${imported.households} imported, expected ${n}`);
+    if (checked.households !== n || imported.households !== n)
+      throw new Error(`import bench: ${checked.households} checked, ${imported.households} imported, expected ${n}`);
     db.close();
-    return { households: n, lines: lines.length - 1, checkMs: t1 - t0, importMs: t2 - t1, totalMs: t2 - t0, cpuMs: (cpu.user + cpu.system) / 1000, rssPeakMb: peak / 1e6 };
+    return {
+      households: n,
+      lines: lines.length - 1,
+      checkMs: t1 - t0,
+      importMs: t2 - t1,
+      totalMs: t2 - t0,
+      cpuMs: (cpu.user + cpu.system) / 1000,
+      rssPeakMb: peak / 1e6,
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ManualClock } from '../../src/clock.ts';
-import { openDatabase, type Db } from '../../src/db/connection.ts';
+import { type Db, openDatabase } from '../../src/db/connection.ts';
 import { createHouseholdStore } from '../../src/db/households.ts';
 import { readDemoData, seedDemo } from '../../src/db/seed.ts';
 import { addDays, fromDayNumber, toDayNumber } from '../../src/domain/dates.ts';
@@ -69,15 +69,19 @@ export function generateKpiData(db: Db, n: number, today = KPI_BENCH_TODAY): Gen
     `INSERT INTO ussd_sessions (session_id, phone, service_code, machine, version, snapshot, state, home, hops, last_text, last_reply,
        status, created_ms, updated_ms) VALUES (?, ?, '*384*123#', ?, 1, ?, ?, 'main', ?, '', '', ?, ?, ?)`,
   );
-  const event = db.prepare(
-    `INSERT INTO ussd_session_events (session_id, phone, status, hops_count, received_at) VALUES (?, ?, ?, ?, ?)`,
-  );
+  const event = db.prepare(`INSERT INTO ussd_session_events (session_id, phone, status, hops_count, received_at) VALUES (?, ?, ?, ?, ?)`);
   const counts: GeneratedCounts = { households: n, beneficiaries: 0, contributions: 0, payments: 0, sms: 0, ussdSessions: 0 };
   const last = toDayNumber(today);
   const first = toDayNumber(addDays(today, -365));
   const iso = (day: number, seconds: number) => `${fromDayNumber(day)}T${new Date(seconds * 1000).toISOString().slice(11, 19)}.000Z`;
   const reasons = ['insufficient_funds', 'refused', 'expired'];
-  const screens: Array<[string, string]> = [['main', '"menu"'], ['coverage', '"summary"'], ['contribute', '"amount"'], ['contribute', '"quote"'], ['history', '"list"']];
+  const screens: Array<[string, string]> = [
+    ['main', '"menu"'],
+    ['coverage', '"summary"'],
+    ['contribute', '"amount"'],
+    ['contribute', '"quote"'],
+    ['history', '"list"'],
+  ];
 
   db.transaction(() => {
     for (let id = 1; id <= n; id++) {
@@ -109,7 +113,19 @@ export function generateKpiData(db: Db, n: number, today = KPI_BENCH_TODAY): Gen
             counts.payments++;
             if (rnd() < 0.15) {
               const reason = pick(reasons);
-              payment.run(`KS${id}-${day}-f`, id, phone, amount, fee, amount + fee, reason === 'expired' ? 'expired' : 'failed', reason, null, at, at);
+              payment.run(
+                `KS${id}-${day}-f`,
+                id,
+                phone,
+                amount,
+                fee,
+                amount + fee,
+                reason === 'expired' ? 'expired' : 'failed',
+                reason,
+                null,
+                at,
+                at,
+              );
               counts.payments++;
             }
           }
@@ -126,7 +142,17 @@ export function generateKpiData(db: Db, n: number, today = KPI_BENCH_TODAY): Gen
         const [machine, value] = pick(screens);
         const ended = rnd() < 0.7;
         const sid = `gen-${id}`;
-        session.run(sid, phone, machine, `{"value":${value}}`, JSON.parse(value) as string, 1 + Math.floor(rnd() * 5), ended ? 'ended' : 'open', ms, ms + 30_000);
+        session.run(
+          sid,
+          phone,
+          machine,
+          `{"value":${value}}`,
+          JSON.parse(value) as string,
+          1 + Math.floor(rnd() * 5),
+          ended ? 'ended' : 'open',
+          ms,
+          ms + 30_000,
+        );
         event.run(sid, phone, ended ? 'Success' : 'Incomplete', 3, new Date(ms + 60_000).toISOString());
         counts.ussdSessions++;
       }

@@ -23,14 +23,51 @@ interface Household {
 }
 
 const payments = (n: number) =>
-  Array.from({ length: n }, (_, i) => ({ date: `0${(i % 9) + 1}/0${(i % 9) + 1}/2025`, amount: `${3 + (i % 2)} 500 FCFA`, via: i % 3 ? 'Orange Money' : 'espèces' }));
+  Array.from({ length: n }, (_, i) => ({
+    date: `0${(i % 9) + 1}/0${(i % 9) + 1}/2025`,
+    amount: `${3 + (i % 2)} 500 FCFA`,
+    via: i % 3 ? 'Orange Money' : 'espèces',
+  }));
 const HOUSEHOLDS = new Map<string, Household>([
-  ['+22376000001', { head: 'Moussa Traoré', size: 5, until: '30/04/2026', remaining: '1 250 FCFA', month: 'mai', payments: payments(7),
-    beneficiaries: ['Moussa Traoré', 'Awa Coulibaly', 'Fatoumata Traoré', 'Seydou Traoré', 'Kadiatou Traoré'].map((name) => ({ name, status: 'couvert' })) }],
-  ['+22376000002', { head: 'Aminata Diarra', size: 3, until: '31/01/2026', remaining: '1 750 FCFA', month: 'mars', payments: payments(4),
-    beneficiaries: ['Aminata Diarra', 'Ibrahim Diarra', 'Mariam Diarra'].map((name) => ({ name, status: 'non couvert' })) }],
-  ['+22376000003', { head: 'Bakary Keita', size: 4, until: '31/03/2026', remaining: '1 000 FCFA', month: 'avril', payments: payments(6),
-    beneficiaries: ['Bakary Keita', 'Oumou Sangaré', 'Drissa Keita', 'Sali Keita'].map((name) => ({ name, status: 'couvert' })) }],
+  [
+    '+22376000001',
+    {
+      head: 'Moussa Traoré',
+      size: 5,
+      until: '30/04/2026',
+      remaining: '1 250 FCFA',
+      month: 'mai',
+      payments: payments(7),
+      beneficiaries: ['Moussa Traoré', 'Awa Coulibaly', 'Fatoumata Traoré', 'Seydou Traoré', 'Kadiatou Traoré'].map((name) => ({
+        name,
+        status: 'couvert',
+      })),
+    },
+  ],
+  [
+    '+22376000002',
+    {
+      head: 'Aminata Diarra',
+      size: 3,
+      until: '31/01/2026',
+      remaining: '1 750 FCFA',
+      month: 'mars',
+      payments: payments(4),
+      beneficiaries: ['Aminata Diarra', 'Ibrahim Diarra', 'Mariam Diarra'].map((name) => ({ name, status: 'non couvert' })),
+    },
+  ],
+  [
+    '+22376000003',
+    {
+      head: 'Bakary Keita',
+      size: 4,
+      until: '31/03/2026',
+      remaining: '1 000 FCFA',
+      month: 'avril',
+      payments: payments(6),
+      beneficiaries: ['Bakary Keita', 'Oumou Sangaré', 'Drissa Keita', 'Sali Keita'].map((name) => ({ name, status: 'couvert' })),
+    },
+  ],
 ]);
 
 const HOME = 'Kénéya Sabatili\n1 Ma couverture\n2 Cotiser\n3 Mes paiements\n4 Rappels SMS\n5 Etre rappelé par UTM\n6 Langue / Kan';
@@ -75,7 +112,9 @@ function buildMenu(): UssdMenu {
     run: () => {
       void household().then((h) => {
         if (!h) return menu.end('Numéro inconnu.');
-        menu.con(`${h.head}, ${h.size} pers.\nCouvert jusqu'au ${h.until}\nReste ${h.remaining} pour ${h.month}\n1 Bénéficiaires\n2 Cotiser\n0 Retour`);
+        menu.con(
+          `${h.head}, ${h.size} pers.\nCouvert jusqu'au ${h.until}\nReste ${h.remaining} pour ${h.month}\n1 Bénéficiaires\n2 Cotiser\n0 Retour`,
+        );
       });
     },
     next: { '1': 'coverage.beneficiaries', '0': '__start__' },
@@ -84,7 +123,9 @@ function buildMenu(): UssdMenu {
     run: () => {
       void household().then((h) => {
         if (!h) return menu.end('Numéro inconnu.');
-        menu.con(`Bénéficiaires (${h.beneficiaries.length}):\n${h.beneficiaries.map((b) => `${b.name}: ${b.status}`).join('\n')}\n0 Retour 00 Menu`);
+        menu.con(
+          `Bénéficiaires (${h.beneficiaries.length}):\n${h.beneficiaries.map((b) => `${b.name}: ${b.status}`).join('\n')}\n0 Retour 00 Menu`,
+        );
       });
     },
     next: { '0': 'coverage', '00': '__start__' },
@@ -123,9 +164,12 @@ app.post('/ussd', (req, res) => {
   }
   const menu = buildMenu();
   menu.on('error', (err: Error) => res.status(500).type('text/plain').send(`${err.message}\n`));
-  void menu.run({ sessionId: b.sessionId, phoneNumber: b.phoneNumber, serviceCode: b.serviceCode ?? '', text: b.text ?? '' }, (reply: string) => {
-    res.type('text/plain').send(reply);
-  });
+  void menu.run(
+    { sessionId: b.sessionId, phoneNumber: b.phoneNumber, serviceCode: b.serviceCode ?? '', text: b.text ?? '' },
+    (reply: string) => {
+      res.type('text/plain').send(reply);
+    },
+  );
 });
 
 await serveForBench(app, { stats: () => ({ sessions: sessions.size, hops: 0, byMachine: {} }) });

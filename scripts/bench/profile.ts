@@ -65,7 +65,11 @@ export function summarizeProfiles(files: string[], limit = 10): ProfileSummary {
   return {
     busyMs: busy / 1000,
     idleMs: idle / 1000,
-    top: rank(self).slice(0, limit).map(({ k, ...r }) => ({ where: k, ...r })),
-    areas: rank(areas).slice(0, limit).map(({ k, ...r }) => ({ area: k, ...r })),
+    top: rank(self)
+      .slice(0, limit)
+      .map(({ k, ...r }) => ({ where: k, ...r })),
+    areas: rank(areas)
+      .slice(0, limit)
+      .map(({ k, ...r }) => ({ area: k, ...r })),
   };
 }

@@ -23,7 +23,4 @@ export interface SessionStats {
   byMachine: Record<string, number>;
 }
 
-export type FromChild =
-  | { type: 'ready'; port: number }
-  | { type: 'usage'; usage: Usage }
-  | { type: 'stats'; stats: SessionStats | null };
+export type FromChild = { type: 'ready'; port: number } | { type: 'usage'; usage: Usage } | { type: 'stats'; stats: SessionStats | null };

@@ -30,12 +30,17 @@ const services = createServices(config, systemClock, logger);
 seedDemo(services.db, systemClock);
 
 function stats(): SessionStats {
-  const rows = services.db
-    .prepare('SELECT machine, COUNT(*) AS n, SUM(hops) AS hops FROM ussd_sessions GROUP BY machine')
-    .all() as { machine: string; n: number; hops: number }[];
+  const rows = services.db.prepare('SELECT machine, COUNT(*) AS n, SUM(hops) AS hops FROM ussd_sessions GROUP BY machine').all() as {
+    machine: string;
+    n: number;
+    hops: number;
+  }[];
   const byMachine: Record<string, number> = {};
   for (const r of rows) byMachine[r.machine] = r.n;
   return { sessions: rows.reduce((s, r) => s + r.n, 0), hops: rows.reduce((s, r) => s + r.hops, 0), byMachine };
 }
 
-await serveForBench(process.env.BENCH_EXPRESS_ONLY === '1' ? createApp(services) : createHttpHandler(services), { stats, close: () => services.db.close() });
+await serveForBench(process.env.BENCH_EXPRESS_ONLY === '1' ? createApp(services) : createHttpHandler(services), {
+  stats,
+  close: () => services.db.close(),
+});

@@ -30,7 +30,12 @@ function* messages(n: number): Generator<NewSms> {
   for (let i = 0; i < n; i++) {
     // Orange Mali numbers 7x; 10 campaign texts, so identical texts are grouped into bulk calls.
     const to = `+2237${String(i).padStart(7, '0')}`;
-    yield { to, text: `Kénéya Sabatili: message d'information numéro ${i % 10}. Composez *384*123# pour votre couverture.`, lang: 'fr', kind: 'campaign' };
+    yield {
+      to,
+      text: `Kénéya Sabatili: message d'information numéro ${i % 10}. Composez *384*123# pour votre couverture.`,
+      lang: 'fr',
+      kind: 'campaign',
+    };
   }
 }
 
@@ -67,12 +72,20 @@ export async function benchSms(n: number, log: (line: string) => void): Promise<
     outbox.enqueueMany(batch);
     const enqueueMs = performance.now() - t0;
     const cpu = process.cpuUsage(cpu0);
-    log(`enqueue: ${n} messages in ${enqueueMs.toFixed(0)} ms = ${Math.round((n / enqueueMs) * 1000)} rows/s (CPU ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms)`);
+    log(
+      `enqueue: ${n} messages in ${enqueueMs.toFixed(0)} ms = ${Math.round((n / enqueueMs) * 1000)} rows/s (CPU ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms)`,
+    );
 
     const logger = createLogger('silent');
     const transport = createAfricasTalkingTransport({ username: 'bench', apiKey: 'bench-key', smsUrl, timeoutMs: 10_000, logger });
     const dispatcher = createDispatcher(db, transport, systemClock, logger, {
-      ratePerSecond: 0, dailyCap: 0, bulkSize: 100, maxAttempts: 3, retryBaseMs: 1000, pollMs: 100, staleSendingMs: 30_000,
+      ratePerSecond: 0,
+      dailyCap: 0,
+      bulkSize: 100,
+      maxAttempts: 3,
+      retryBaseMs: 1000,
+      pollMs: 100,
+      staleSendingMs: 30_000,
     });
     const rssBefore = process.memoryUsage().rss;
     let rssPeak = rssBefore;
@@ -84,7 +97,9 @@ export async function benchSms(n: number, log: (line: string) => void): Promise<
     const drainMs = performance.now() - t1;
     clearInterval(sampler);
     const counted = await ask<{ accepted: number; requests: number }>('count', 'count');
-    log(`drain: ${r.sent} sent (${r.retried} retry, ${r.failed} failed) in ${drainMs.toFixed(0)} ms = ${Math.round((r.sent / drainMs) * 1000)} messages/s, ${counted.requests} gateway calls through the SDK`);
+    log(
+      `drain: ${r.sent} sent (${r.retried} retry, ${r.failed} failed) in ${drainMs.toFixed(0)} ms = ${Math.round((r.sent / drainMs) * 1000)} messages/s, ${counted.requests} gateway calls through the SDK`,
+    );
     db.close();
     return {
       messages: n,

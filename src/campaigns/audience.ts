@@ -7,11 +7,11 @@
  * model (src/db/coverage.ts), joined to the page's query, with the domain's rules applied in JavaScript.
  */
 import { z } from 'zod';
-import { createAudienceHouseholds, type AudienceHousehold } from '../db/audience.ts';
+import { type AudienceHousehold, createAudienceHouseholds } from '../db/audience.ts';
 import type { Db } from '../db/connection.ts';
-import { createCoverageStore, type CoverageRow } from '../db/coverage.ts';
+import { type CoverageRow, createCoverageStore } from '../db/coverage.ts';
 import { createHouseholdStore } from '../db/households.ts';
-import { beneficiariesOfCounts, coverageAt, coverageOn, type Coverage, type CoverageStatus, type LocalDate } from '../domain/coverage.ts';
+import { beneficiariesOfCounts, type Coverage, type CoverageStatus, coverageAt, coverageOn, type LocalDate } from '../domain/coverage.ts';
 import { toDayNumber } from '../domain/dates.ts';
 import { LANGUAGES, type Language } from '../i18n/catalog.ts';
 
@@ -82,7 +82,14 @@ export function createAudienceReader(db: Db, q: AudienceQuery) {
   const needsRow = q.needsCoverage || f.daysSinceLastPayment !== undefined;
   const households = createAudienceHouseholds(
     db,
-    { districts: f.districts, mutuelles: f.mutuelles, languages: f.languages, phoneListOf: q.phoneListOf, wallet: f.wallet, subsidised: f.subsidised },
+    {
+      districts: f.districts,
+      mutuelles: f.mutuelles,
+      languages: f.languages,
+      phoneListOf: q.phoneListOf,
+      wallet: f.wallet,
+      subsidised: f.subsidised,
+    },
     needsRow,
   );
   const coverage = createCoverageStore(db);
@@ -151,8 +158,14 @@ export function createAudienceReader(db: Db, q: AudienceQuery) {
           ({ status, paidThrough, remaining } = cov);
         }
         members.push({
-          householdId: r.id, phone: r.phone, language: r.language, adherentName: r.adherentName, mutuelleName: r.mutuelleName,
-          status, paidThrough, remaining,
+          householdId: r.id,
+          phone: r.phone,
+          language: r.language,
+          adherentName: r.adherentName,
+          mutuelleName: r.mutuelleName,
+          status,
+          paidThrough,
+          remaining,
         });
       }
       return { members, scanned: rows.length, lastId };

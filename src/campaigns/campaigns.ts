@@ -22,22 +22,23 @@
  * sent at night holds every message until the hours open (and stays `scheduled` until then), and a
  * send that runs past the closing hour carries on the next morning at the same rate.
  */
-import { atomic, atomicallyFirst } from '../db/transaction.ts';
+
 import { z } from 'zod';
 import { bamakoDay, type Clock } from '../clock.ts';
-import { createCampaignStore, type CampaignRow, type CampaignState, type CampaignStore, type RecipientRow } from '../db/campaigns.ts';
+import { type CampaignRow, type CampaignState, type CampaignStore, createCampaignStore, type RecipientRow } from '../db/campaigns.ts';
 import type { Db } from '../db/connection.ts';
 import { createHouseholdStore } from '../db/households.ts';
+import { atomic, atomicallyFirst } from '../db/transaction.ts';
 import { fieldOf, Refusal } from '../domain/refusal.ts';
+import { type SendingHours, sendableFrom, sendingCloses } from '../domain/reminders.ts';
 import { LANGUAGES, type Language } from '../i18n/catalog.ts';
 import { formatDate, formatMoney } from '../i18n/format.ts';
-import { DEFAULT_VALIDITY_MS, type Assessment, type CheckedSms, type NewSms, type Outbox } from '../sms/outbox.ts';
-import { audienceSchema, createAudienceReader, type AudienceFilter, type AudiencePage, type Member } from './audience.ts';
-import { conversions, type Conversions } from './conversions.ts';
-import { parsePhoneCsv, type PhoneListError } from './phones-csv.ts';
-import { reminderRuleResults, type ReminderRuleResults } from './reminder-results.ts';
-import { checkTemplate, compile, render, TemplateError, type PlaceholderValues } from './render.ts';
-import { sendableFrom, sendingCloses, type SendingHours } from '../domain/reminders.ts';
+import { type Assessment, type CheckedSms, DEFAULT_VALIDITY_MS, type NewSms, type Outbox } from '../sms/outbox.ts';
+import { type AudienceFilter, type AudiencePage, audienceSchema, createAudienceReader, type Member } from './audience.ts';
+import { type Conversions, conversions } from './conversions.ts';
+import { type PhoneListError, parsePhoneCsv } from './phones-csv.ts';
+import { type ReminderRuleResults, reminderRuleResults } from './reminder-results.ts';
+import { checkTemplate, compile, type PlaceholderValues, render, TemplateError } from './render.ts';
 
 /** Households per enqueue transaction: big enough to amortise the commit, small enough to pause quickly. */
 export const CHUNK = 2000;
@@ -64,7 +65,10 @@ export const campaignInputSchema = z
     /** An explicit list of phones, as CSV text (format in phones-csv.ts): only these members. */
     phonesCsv: z.string().optional(),
     messages: z
-      .object({ fr: z.string().trim().min(1, { error: 'is empty' }).optional(), bm: z.string().trim().min(1, { error: 'is empty' }).optional() })
+      .object({
+        fr: z.string().trim().min(1, { error: 'is empty' }).optional(),
+        bm: z.string().trim().min(1, { error: 'is empty' }).optional(),
+      })
       .strict(),
     /** The message members of a language without one receive; without it, every language needs a message. */
     fallbackLanguage: z.enum(LANGUAGES).optional(),
@@ -73,7 +77,11 @@ export const campaignInputSchema = z
     /** Messages per minute at most; absent: as fast as the dispatcher sends (SMS_RATE_PER_SECOND). */
     ratePerMinute: z.number().int().min(1).max(600_000).optional(),
     /** Share of the audience held out as a control group (sent nothing, compared in the results). */
-    controlShare: z.number().min(0).max(0.5, { error: 'at most 0.5: a control group larger than the audience reached tells little' }).default(0),
+    controlShare: z
+      .number()
+      .min(0)
+      .max(0.5, { error: 'at most 0.5: a control group larger than the audience reached tells little' })
+      .default(0),
   })
   .strict();
 
@@ -135,8 +143,16 @@ export interface Results {
    * sending included); delivered; failed; expired (validity passed, or cancelled).
    */
   counts: {
-    audience: number; control: number; optedOutBefore: number; rejected: number;
-    queued: number; waiting: number; sent: number; delivered: number; failed: number; expired: number;
+    audience: number;
+    control: number;
+    optedOutBefore: number;
+    rejected: number;
+    queued: number;
+    waiting: number;
+    sent: number;
+    delivered: number;
+    failed: number;
+    expired: number;
   };
   /** Members messaged whose phone texted STOP after the campaign started. */
   optedOutAfter: number;
@@ -199,7 +215,14 @@ export function createCampaigns(deps: CampaignDeps) {
       ratePerMinute: r.rate_per_minute,
       controlShare: r.control_share,
       state: r.state,
-      progress: { scanned: r.scanned, queued: r.queued, control: r.control, optedOut: r.opted_out, rejected: r.rejected, enqueueDone: r.enqueue_done === 1 },
+      progress: {
+        scanned: r.scanned,
+        queued: r.queued,
+        control: r.control,
+        optedOut: r.opted_out,
+        rejected: r.rejected,
+        enqueueDone: r.enqueue_done === 1,
+      },
       startedAt: r.started_at,
       createdAt: r.created_at,
       updatedAt: r.updated_at,
@@ -226,7 +249,11 @@ export function createCampaigns(deps: CampaignDeps) {
   const intervalMs = (r: CampaignRow) => (r.rate_per_minute ? 60_000 / r.rate_per_minute : 0);
 
   /** The message of a member's language, or the fallback's; null when neither (refused at creation). */
-  function messageFor(r: CampaignRow, messages: Partial<Record<Language, string>>, lang: Language): { lang: Language; template: string } | null {
+  function messageFor(
+    r: CampaignRow,
+    messages: Partial<Record<Language, string>>,
+    lang: Language,
+  ): { lang: Language; template: string } | null {
     const own = messages[lang];
     if (own) return { lang, template: own };
     const fb = r.fallback_language;
@@ -345,14 +372,27 @@ export function createCampaigns(deps: CampaignDeps) {
     db,
     (
       id: number,
-      plan: { from: number; page: AudiencePage; index: number; control: Member[]; refused: Array<{ m: Member; lang: Language; reason: string }>; checked: Array<{ m: Member; c: CheckedSms }> },
+      plan: {
+        from: number;
+        page: AudiencePage;
+        index: number;
+        control: Member[];
+        refused: Array<{ m: Member; lang: Language; reason: string }>;
+        checked: Array<{ m: Member; c: CheckedSms }>;
+      },
     ): { stop: boolean; scanned: number } | 'moved' => {
       const r = row(id);
       if ((r.state !== 'sending' && r.state !== 'scheduled') || r.enqueue_done === 1) return { stop: true, scanned: 0 };
       if (r.enqueue_cursor !== plan.from) return 'moved';
       const recipients: RecipientRow[] = [];
-      const decided = (m: Member, language: Language, control: boolean, outcome: RecipientRow['outcome'], detail: string | null, outboxId: number | null) =>
-        recipients.push({ householdId: m.householdId, phone: m.phone, language, control, outcome, detail, outboxId });
+      const decided = (
+        m: Member,
+        language: Language,
+        control: boolean,
+        outcome: RecipientRow['outcome'],
+        detail: string | null,
+        outboxId: number | null,
+      ) => recipients.push({ householdId: m.householdId, phone: m.phone, language, control, outcome, detail, outboxId });
       for (const m of plan.control) decided(m, m.language, true, 'control', null, null);
       for (const { m, lang, reason } of plan.refused) decided(m, lang, false, 'rejected', reason, null);
       const results = outbox.enqueueChecked(plan.checked.map((x) => x.c));
@@ -368,8 +408,15 @@ export function createCampaigns(deps: CampaignDeps) {
       store.addRecipients(id, recipients);
       const done = plan.page.scanned === 0;
       store.advance(id, {
-        cursor: plan.page.lastId, done, index: plan.index, scanned: plan.page.scanned, control: plan.control.length,
-        queued, optedOut: results.length - queued, rejected: plan.refused.length, now: nowIso(),
+        cursor: plan.page.lastId,
+        done,
+        index: plan.index,
+        scanned: plan.page.scanned,
+        control: plan.control.length,
+        queued,
+        optedOut: results.length - queued,
+        rejected: plan.refused.length,
+        now: nowIso(),
       });
       return { stop: done, scanned: plan.page.scanned };
     },
@@ -377,7 +424,10 @@ export function createCampaigns(deps: CampaignDeps) {
 
   function assertSendable(r: CampaignRow): void {
     if (r.state !== 'draft') {
-      throw new CampaignError(`campaign ${r.id} was already sent (it is ${r.state}): a campaign is sent once; create a new one to send again`, 409);
+      throw new CampaignError(
+        `campaign ${r.id} was already sent (it is ${r.state}): a campaign is sent once; create a new one to send again`,
+        409,
+      );
     }
   }
 
@@ -385,7 +435,10 @@ export function createCampaigns(deps: CampaignDeps) {
     create(input: unknown): Campaign {
       const parsed = campaignInputSchema.safeParse(input);
       if (!parsed.success) {
-        throw new CampaignError(parsed.error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; '), 400);
+        throw new CampaignError(
+          parsed.error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; '),
+          400,
+        );
       }
       const c = parsed.data;
       for (const lang of LANGUAGES) {
@@ -415,7 +468,10 @@ export function createCampaigns(deps: CampaignDeps) {
         const t = Date.parse(/(Z|[+-]\d{2}:\d{2})$/.test(c.sendAt) ? c.sendAt : `${c.sendAt.replace(' ', 'T')}Z`);
         if (Number.isNaN(t)) throw new CampaignError(`sendAt: ${JSON.stringify(c.sendAt)} is not a valid time`, 400);
         if (t < clock.now().getTime()) {
-          throw new CampaignError(`sendAt: ${new Date(t).toISOString()} is in the past (now ${nowIso()}); leave it out to send at once`, 400);
+          throw new CampaignError(
+            `sendAt: ${new Date(t).toISOString()} is in the past (now ${nowIso()}); leave it out to send at once`,
+            400,
+          );
         }
         sendAt = new Date(t).toISOString();
       }
@@ -433,8 +489,14 @@ export function createCampaigns(deps: CampaignDeps) {
       }
       const id = store.create(
         {
-          name: c.name, audience: JSON.stringify(c.audience), messages: JSON.stringify(c.messages), fallback: c.fallbackLanguage ?? null,
-          sendAt, rate: c.ratePerMinute ?? null, controlShare: c.controlShare, now: nowIso(),
+          name: c.name,
+          audience: JSON.stringify(c.audience),
+          messages: JSON.stringify(c.messages),
+          fallback: c.fallbackLanguage ?? null,
+          sendAt,
+          rate: c.ratePerMinute ?? null,
+          controlShare: c.controlShare,
+          now: nowIso(),
         },
         phones,
       );
@@ -456,9 +518,20 @@ export function createCampaigns(deps: CampaignDeps) {
       const stopped = outbox.optedOut();
       const lang = (): LanguageFigures => ({ messages: 0, segments: 0, maxSegments: 0, characters: 0, maxCharacters: 0, fallback: 0 });
       const p: Preview = {
-        campaignId: id, audience: 0, control: 0, optedOut: 0, rejected: 0, rejectedSamples: [], notMembers: r.phone_list > 0 ? store.notMembers(id) : 0,
-        messages: 0, segments: 0, byLanguage: { fr: lang(), bm: lang() }, costPerSegmentFcfa: deps.costPerSegmentFcfa, estimatedCostFcfa: 0,
-        samples: [], warnings: [],
+        campaignId: id,
+        audience: 0,
+        control: 0,
+        optedOut: 0,
+        rejected: 0,
+        rejectedSamples: [],
+        notMembers: r.phone_list > 0 ? store.notMembers(id) : 0,
+        messages: 0,
+        segments: 0,
+        byLanguage: { fr: lang(), bm: lang() },
+        costPerSegmentFcfa: deps.costPerSegmentFcfa,
+        estimatedCostFcfa: 0,
+        samples: [],
+        warnings: [],
       };
       for (let after = 0; ; ) {
         const page = reader.page(after, CHUNK);
@@ -486,13 +559,15 @@ export function createCampaigns(deps: CampaignDeps) {
             if (sms.lang !== m.language) p.byLanguage[m.language].fallback++;
             p.messages++;
             p.segments += a.segments;
-            if (p.samples.length < 3) p.samples.push({ phone: m.phone, language: sms.lang, text: a.text, characters: a.characters, segments: a.segments });
+            if (p.samples.length < 3)
+              p.samples.push({ phone: m.phone, language: sms.lang, text: a.text, characters: a.characters, segments: a.segments });
           }
         }
       }
       p.estimatedCostFcfa = Math.round(p.segments * deps.costPerSegmentFcfa);
       if (p.audience === 0) p.warnings.push('the audience is empty: no member matches these filters, nothing would be sent');
-      else if (p.messages === 0) p.warnings.push('no message would be sent: every member of the audience is held out, opted out or refused');
+      else if (p.messages === 0)
+        p.warnings.push('no message would be sent: every member of the audience is held out, opted out or refused');
       if (p.rejected > 0) p.warnings.push(`${p.rejected} member(s) have a phone or message the outbox refuses (see rejectedSamples)`);
       if (p.notMembers > 0) p.warnings.push(`${p.notMembers} phone(s) of the list are not members: they get nothing`);
       return p;
@@ -509,7 +584,8 @@ export function createCampaigns(deps: CampaignDeps) {
       const memberId = createHouseholdStore(db).findByPhone(phone)?.id;
       let member: Member | undefined;
       if (memberId !== undefined) {
-        member = createAudienceReader(db, { filter: {}, today: bamakoDay(clock.now()), needsCoverage: true }).page(memberId - 1, 1).members[0];
+        member = createAudienceReader(db, { filter: {}, today: bamakoDay(clock.now()), needsCoverage: true }).page(memberId - 1, 1)
+          .members[0];
       } else {
         for (let after = 0; !member; ) {
           const page = reader.page(after, CHUNK);
@@ -518,13 +594,21 @@ export function createCampaigns(deps: CampaignDeps) {
           member = page.members[0];
         }
       }
-      if (!member) throw new CampaignError('the audience is empty and the phone is not a member: no values to fill the placeholders with', 409);
+      if (!member)
+        throw new CampaignError('the audience is empty and the phone is not a member: no values to fill the placeholders with', 409);
       const msg = messageFor(r, messages, language ?? (memberId !== undefined ? member.language : 'fr'));
       if (!msg) throw new CampaignError(`no ${language} message in campaign ${id}, and no fallback language`, 400);
       const res = outbox.enqueueEach([
-        { to: phone, text: render(msg.template, valueFormatter()(member)), lang: msg.lang, kind: 'campaign', sourceKey: `campaign-test:${id}:${phone}:${clock.now().getTime()}` },
+        {
+          to: phone,
+          text: render(msg.template, valueFormatter()(member)),
+          lang: msg.lang,
+          kind: 'campaign',
+          sourceKey: `campaign-test:${id}:${phone}:${clock.now().getTime()}`,
+        },
       ])[0];
-      if (!res || res.status === 'rejected') throw new CampaignError(`the test message was refused: ${res?.status === 'rejected' ? res.reason : 'unknown'}`, 400);
+      if (!res || res.status === 'rejected')
+        throw new CampaignError(`the test message was refused: ${res?.status === 'rejected' ? res.reason : 'unknown'}`, 400);
       if (res.status === 'opted-out') throw new CampaignError(`${phone} texted STOP: campaigns are not sent to it`, 409);
       if (res.status === 'duplicate') throw new CampaignError('a test message was just sent to this phone', 409);
       const row2 = outbox.get(res.id);
@@ -540,7 +624,10 @@ export function createCampaigns(deps: CampaignDeps) {
         const r = row(id);
         assertSendable(r);
         const total = readerFor(r).reader.candidates();
-        if (total === 0) throw new CampaignError('the audience is empty: no member matches these filters; nothing was sent', 409, { warning: 'empty audience' });
+        if (total === 0)
+          throw new CampaignError('the audience is empty: no member matches these filters; nothing was sent', 409, {
+            warning: 'empty audience',
+          });
         const now = clock.now().getTime();
         const sendAt = r.send_at ? Date.parse(r.send_at) : now;
         // Outside the sending hours, the campaign waits for them: scheduled until they open.
@@ -683,4 +770,3 @@ function campaignResults(store: CampaignStore, id: number, originMs: number | nu
     }),
   };
 }
-

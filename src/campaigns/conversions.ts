@@ -33,7 +33,11 @@ export interface Conversions {
 }
 
 /** Households with at least one payment in [from, from + window]. */
-function countPaid(group: ReadonlyArray<{ householdId: number; fromMs: number }>, byHousehold: Map<number, number[]>, windowMs: number): number {
+function countPaid(
+  group: ReadonlyArray<{ householdId: number; fromMs: number }>,
+  byHousehold: Map<number, number[]>,
+  windowMs: number,
+): number {
   let paid = 0;
   for (const m of group) {
     const times = byHousehold.get(m.householdId);

@@ -2,7 +2,7 @@
 // the outbox and the ledger, with the same figures as a campaign's results.
 import type { Db } from '../db/connection.ts';
 import { paymentsOfRemindedSince, reminderSendOutcomes } from '../db/reminder-rules.ts';
-import { conversions, type Conversions } from './conversions.ts';
+import { type Conversions, conversions } from './conversions.ts';
 
 export interface ReminderRuleResults {
   rule: string;
@@ -12,8 +12,16 @@ export interface ReminderRuleResults {
    * outbox's fate of those queued, as for campaigns.
    */
   counts: {
-    decided: number; queued: number; held: number; cancelled: number; skipped: number;
-    waiting: number; sent: number; delivered: number; failed: number; expired: number;
+    decided: number;
+    queued: number;
+    held: number;
+    cancelled: number;
+    skipped: number;
+    waiting: number;
+    sent: number;
+    delivered: number;
+    failed: number;
+    expired: number;
   };
   /** Members reminded whose phone texted STOP after the reminder was written. */
   optedOutAfter: number;
@@ -47,7 +55,9 @@ export function reminderRuleResults(db: Db): ReminderRuleResults[] {
         cancelled: count((s) => s.status === 'cancelled'),
         skipped: count((s) => s.status === 'skipped'),
         waiting: count((s) => s.outboxStatus === 'queued' || s.outboxStatus === 'sending'),
-        sent: count((s) => s.outboxStatus === 'sent' || s.outboxStatus === 'delivered' || (s.outboxStatus === 'failed' && s.viaGateway === 1)),
+        sent: count(
+          (s) => s.outboxStatus === 'sent' || s.outboxStatus === 'delivered' || (s.outboxStatus === 'failed' && s.viaGateway === 1),
+        ),
         delivered: reached.length,
         failed: count((s) => s.outboxStatus === 'failed'),
         expired: count((s) => s.outboxStatus === 'expired'),

@@ -9,38 +9,38 @@
 // meanwhile cancels it before it ever reaches the outbox. The outbox's own scheduling would have
 // fixed the text at decision time.
 
-import { atomic } from '../db/transaction.ts';
 import { bamakoDay, type Clock } from '../clock.ts';
 import type { Db } from '../db/connection.ts';
 import type { CoverageRow } from '../db/coverage.ts';
 import { createHouseholdStore, type HouseholdStore } from '../db/households.ts';
 import type { PreferenceStore } from '../db/preferences.ts';
 import { createReminderSends } from '../db/reminders.ts';
+import { atomic } from '../db/transaction.ts';
 import {
   addDays,
+  type Beneficiary,
   beneficiariesOfCounts,
+  type Coverage,
   coverageAt,
   coverageOn,
   dueForMonth,
   situationOf,
   situationParams,
-  type Beneficiary,
-  type Coverage,
 } from '../domain/coverage.ts';
+import type { LocalDate } from '../domain/dates.ts';
 import {
   dueReminder,
   isSendingTime,
-  reminderMessage,
-  sendableFrom,
-  sendingCloses,
   type ReminderMessage,
   type ReminderRule,
+  reminderMessage,
   type SendingHours,
+  sendableFrom,
+  sendingCloses,
 } from '../domain/reminders.ts';
-import type { LocalDate } from '../domain/dates.ts';
-import { translate, type Catalogs, type Language } from '../i18n/catalog.ts';
+import { type Catalogs, type Language, translate } from '../i18n/catalog.ts';
 import type { Logger } from '../log.ts';
-import { DEFAULT_VALIDITY_MS, SmsRejected, type Outbox } from '../sms/outbox.ts';
+import { DEFAULT_VALIDITY_MS, type Outbox, SmsRejected } from '../sms/outbox.ts';
 
 export type ReminderOutcome = 'queued' | 'held' | 'cancelled' | 'skipped';
 
@@ -127,8 +127,14 @@ export function createReminders(d: ReminderDeps) {
       const row = rows.get(h.id);
       if (!row) throw new Error(`household ${h.id} has no coverage row: run sabatili coverage rebuild`);
       return {
-        id: h.id, phone: h.phone, name: h.adherentName, language: h.language, mutuelleId: h.mutuelleId, productId: h.productId,
-        row, beneficiaries: beneficiariesOfCounts(row),
+        id: h.id,
+        phone: h.phone,
+        name: h.adherentName,
+        language: h.language,
+        mutuelleId: h.mutuelleId,
+        productId: h.productId,
+        row,
+        beneficiaries: beneficiariesOfCounts(row),
       };
     });
   }
@@ -174,7 +180,10 @@ export function createReminders(d: ReminderDeps) {
     const s = situationOf(cov, today, (m) => dueForMonth(h.beneficiaries, params, m));
     if (s.kind === 'waiting' || s.kind === 'waitingUnpaid') {
       const size = h.beneficiaries.filter((b) => b.active).length;
-      return { message, text: translate(d.catalogs, h.language, `sms.coverage.${s.kind}`, { ...situationParams(s, h.name, size), code: d.serviceCode }) };
+      return {
+        message,
+        text: translate(d.catalogs, h.language, `sms.coverage.${s.kind}`, { ...situationParams(s, h.name, size), code: d.serviceCode }),
+      };
     }
     const text = translate(d.catalogs, h.language, `sms.reminder.${message}`, {
       name: h.name,
@@ -189,7 +198,13 @@ export function createReminders(d: ReminderDeps) {
   }
 
   /** Queues the text (not in a dry run); what became of it, for reminder_sends. */
-  function enqueue(x: RunContext, h: Household, rule: string, period: LocalDate, text: string): { status: 'queued' | 'skipped'; outboxId: number | null; detail: string | null } {
+  function enqueue(
+    x: RunContext,
+    h: Household,
+    rule: string,
+    period: LocalDate,
+    text: string,
+  ): { status: 'queued' | 'skipped'; outboxId: number | null; detail: string | null } {
     if (x.dryRun) return { status: 'queued', outboxId: null, detail: null };
     try {
       const r = d.outbox.enqueue({
@@ -209,10 +224,25 @@ export function createReminders(d: ReminderDeps) {
     }
   }
 
-  function entry(h: Household, rule: string, period: LocalDate, rest: Partial<ReminderEntry> & { outcome: ReminderOutcome }): ReminderEntry {
+  function entry(
+    h: Household,
+    rule: string,
+    period: LocalDate,
+    rest: Partial<ReminderEntry> & { outcome: ReminderOutcome },
+  ): ReminderEntry {
     return {
-      householdId: h.id, phone: h.phone, name: h.name, language: h.language, rule, period,
-      message: null, text: null, released: false, holdUntil: null, detail: null, ...rest,
+      householdId: h.id,
+      phone: h.phone,
+      name: h.name,
+      language: h.language,
+      rule,
+      period,
+      message: null,
+      text: null,
+      released: false,
+      holdUntil: null,
+      detail: null,
+      ...rest,
     };
   }
 
@@ -256,7 +286,17 @@ export function createReminders(d: ReminderDeps) {
       if (no) {
         entries.push(entry(h, rule, due.period, { outcome: 'skipped', detail: no }));
         if (!x.dryRun) {
-          sends.record({ householdId: h.id, rule, period: due.period, message: null, outboxId: null, status: 'skipped', holdUntilMs: null, detail: no, now: x.nowMs });
+          sends.record({
+            householdId: h.id,
+            rule,
+            period: due.period,
+            message: null,
+            outboxId: null,
+            status: 'skipped',
+            holdUntilMs: null,
+            detail: no,
+            now: x.nowMs,
+          });
         }
         continue;
       }
@@ -264,7 +304,17 @@ export function createReminders(d: ReminderDeps) {
         const holdUntil = sendableFrom(x.now, d.hours);
         entries.push(entry(h, rule, due.period, { outcome: 'held', holdUntil }));
         if (!x.dryRun) {
-          sends.record({ householdId: h.id, rule, period: due.period, message: null, outboxId: null, status: 'held', holdUntilMs: holdUntil.getTime(), detail: null, now: x.nowMs });
+          sends.record({
+            householdId: h.id,
+            rule,
+            period: due.period,
+            message: null,
+            outboxId: null,
+            status: 'held',
+            holdUntilMs: holdUntil.getTime(),
+            detail: null,
+            now: x.nowMs,
+          });
         }
         continue;
       }
@@ -272,7 +322,17 @@ export function createReminders(d: ReminderDeps) {
       const r = enqueue(x, h, rule, due.period, text);
       entries.push(entry(h, rule, due.period, { outcome: r.status, message, text, detail: r.detail }));
       if (!x.dryRun) {
-        sends.record({ householdId: h.id, rule, period: due.period, message, outboxId: r.outboxId, status: r.status, holdUntilMs: null, detail: r.detail, now: x.nowMs });
+        sends.record({
+          householdId: h.id,
+          rule,
+          period: due.period,
+          message,
+          outboxId: r.outboxId,
+          status: r.status,
+          holdUntilMs: null,
+          detail: r.detail,
+          now: x.nowMs,
+        });
       }
     }
     return entries;
@@ -299,8 +359,13 @@ export function createReminders(d: ReminderDeps) {
   function start(dryRun: boolean): RunContext {
     const now = d.clock.now();
     return {
-      now, nowMs: now.getTime(), today: bamakoDay(now), sendingTime: isSendingTime(now, d.hours), dryRun,
-      households: createHouseholdStore(db), rulesOf: loadRules(),
+      now,
+      nowMs: now.getTime(),
+      today: bamakoDay(now),
+      sendingTime: isSendingTime(now, d.hours),
+      dryRun,
+      households: createHouseholdStore(db),
+      rulesOf: loadRules(),
     };
   }
 

@@ -25,7 +25,9 @@ export function checkTemplate(text: string): void {
   const unknown = [...text.matchAll(PLACEHOLDER)].map((m) => m[1] as string).filter((name) => !(name in PLACEHOLDERS));
   if (unknown.length > 0) {
     const names = [...new Set(unknown)].map((n) => `{${n}}`).join(', ');
-    const valid = Object.keys(PLACEHOLDERS).map((n) => `{${n}}`).join(', ');
+    const valid = Object.keys(PLACEHOLDERS)
+      .map((n) => `{${n}}`)
+      .join(', ');
     throw new TemplateError(`unknown placeholder${unknown.length > 1 ? 's' : ''} ${names}; the valid ones are ${valid}`);
   }
 }

@@ -6,7 +6,13 @@ import type { Logger } from '../log.ts';
  * unref'd: it never keeps a process alive on its own. A run still going when the next is due is
  * not doubled; stop() waits for it, so the database can be closed after.
  */
-export function createScheduler(name: string, job: () => Promise<unknown>, logger: Logger, intervalMs: number, timers: Timers = systemTimers) {
+export function createScheduler(
+  name: string,
+  job: () => Promise<unknown>,
+  logger: Logger,
+  intervalMs: number,
+  timers: Timers = systemTimers,
+) {
   let timer: TimerHandle | null = null;
   let running: Promise<void> | null = null;
 

@@ -1,7 +1,7 @@
-import { SingleBar } from 'cli-progress';
 import { readFileSync } from 'node:fs';
+import { SingleBar } from 'cli-progress';
+import { type Campaign, CampaignError, type CampaignInput, type Preview, type Results } from '../campaigns/campaigns.ts';
 import type { ReminderRuleResults } from '../campaigns/reminder-results.ts';
-import { CampaignError, type Campaign, type CampaignInput, type Preview, type Results } from '../campaigns/campaigns.ts';
 import { LANGUAGES } from '../i18n/catalog.ts';
 import { formatMoney } from '../i18n/format.ts';
 import type { Services } from '../services.ts';
@@ -41,7 +41,8 @@ function read(option: string, file: string): string {
 
 /** What `campaign create` sends to the same validation as the admin API. */
 function inputFrom(o: CreateOptions): CampaignInput {
-  const text = (inline: string | undefined, file: string | undefined, option: string) => (file !== undefined ? read(option, file).trim() : inline);
+  const text = (inline: string | undefined, file: string | undefined, option: string) =>
+    file !== undefined ? read(option, file).trim() : inline;
   const days = o.minDays !== undefined || o.maxDays !== undefined ? { min: o.minDays, max: o.maxDays } : undefined;
   return {
     name: o.name,
@@ -68,11 +69,13 @@ export function formatCampaign(c: Campaign): string {
   return [
     `Campaign ${c.id} "${c.name}": ${c.state}`,
     `  audience ${JSON.stringify(c.audience)}${c.phoneList ? `, ${c.phoneList} listed phones` : ''}`,
-    `  send at ${c.sendAt ?? 'once sent'}, rate ${c.ratePerMinute ? `${c.ratePerMinute}/min` : 'the dispatcher\'s'}, control share ${c.controlShare}`,
+    `  send at ${c.sendAt ?? 'once sent'}, rate ${c.ratePerMinute ? `${c.ratePerMinute}/min` : "the dispatcher's"}, control share ${c.controlShare}`,
     ...LANGUAGES.filter((l) => c.messages[l]).map((l) => `  ${l}: ${c.messages[l]}`),
     ...(c.fallbackLanguage ? [`  fallback: members without a message of their language get the ${c.fallbackLanguage} one`] : []),
     ...(c.startedAt
-      ? [`  written: ${p.queued} queued, ${p.control} control, ${p.optedOut} opted out, ${p.rejected} refused (${p.scanned} households scanned${p.enqueueDone ? '' : ', not finished'})`]
+      ? [
+          `  written: ${p.queued} queued, ${p.control} control, ${p.optedOut} opted out, ${p.rejected} refused (${p.scanned} households scanned${p.enqueueDone ? '' : ', not finished'})`,
+        ]
       : []),
   ].join('\n');
 }
@@ -90,7 +93,8 @@ export function formatPreview(p: Preview): string {
         `${f.characters} characters after folding (longest ${f.maxCharacters})${f.fallback ? `; ${f.fallback} ${l} speakers get the fallback message` : ''}`,
     );
   }
-  for (const s of p.samples) out.push(`  sample to ${s.phone} (${s.language}, ${s.characters} chars, ${s.segments} segment${s.segments > 1 ? 's' : ''}): ${s.text}`);
+  for (const s of p.samples)
+    out.push(`  sample to ${s.phone} (${s.language}, ${s.characters} chars, ${s.segments} segment${s.segments > 1 ? 's' : ''}): ${s.text}`);
   for (const r of p.rejectedSamples) out.push(`  refused ${r.phone}: ${r.reason}`);
   for (const w of p.warnings) out.push(`warning: ${w}`);
   return out.join('\n');
@@ -123,7 +127,11 @@ function formatRuleResults(r: ReminderRuleResults): string {
 /** Plain lines when the output is not a terminal (a log, a test): a bar would fill it with redraws. */
 function progress(cli: Cli, total: number, label: string) {
   if (cli.stdout.isTTY) {
-    const bar = new SingleBar({ format: `${label} [{bar}] {percentage}% | {value}/{total} households | {eta}s left`, hideCursor: true, stream: cli.stderr as NodeJS.WritableStream });
+    const bar = new SingleBar({
+      format: `${label} [{bar}] {percentage}% | {value}/{total} households | {eta}s left`,
+      hideCursor: true,
+      stream: cli.stderr as NodeJS.WritableStream,
+    });
     bar.start(total, 0);
     return { tick: (n: number) => bar.increment(n), stop: () => bar.stop() };
   }
@@ -142,7 +150,8 @@ function progress(cli: Cli, total: number, label: string) {
 }
 
 type Campaigns = Services['campaigns'];
-const print = (cli: Cli, json: boolean | undefined, value: unknown, text: () => string) => cli.print(json ? JSON.stringify(value, null, 2) : text());
+const print = (cli: Cli, json: boolean | undefined, value: unknown, text: () => string) =>
+  cli.print(json ? JSON.stringify(value, null, 2) : text());
 
 /** `sabatili campaign create`: a draft, through the same validation as the admin API. */
 export function create(cli: Cli, o: CreateOptions): void {
@@ -207,7 +216,9 @@ export function status(cli: Cli, id: number | undefined, o: { json?: boolean; re
     print(cli, o.json, rules, () => (rules.length ? rules.map(formatRuleResults).join('\n') : 'No reminder decided yet.'));
   } else if (id === undefined) {
     const list = campaigns.list();
-    print(cli, o.json, list, () => (list.length ? list.map(formatCampaign).join('\n') : 'No campaign yet: sabatili campaign create --help'));
+    print(cli, o.json, list, () =>
+      list.length ? list.map(formatCampaign).join('\n') : 'No campaign yet: sabatili campaign create --help',
+    );
   } else {
     const r = campaigns.results(id);
     print(cli, o.json, r, () => formatResults(r));

@@ -1,6 +1,6 @@
 import { userInfo } from 'node:os';
-import { systemClock, type Clock } from '../clock.ts';
-import { ConfigError, loadConfig, type Config } from '../config.ts';
+import { type Clock, systemClock } from '../clock.ts';
+import { type Config, ConfigError, loadConfig } from '../config.ts';
 import { isRefusal } from '../domain/refusal.ts';
 import { createLogger, type Logger } from '../log.ts';
 import { ListenError } from '../server.ts';
@@ -75,7 +75,12 @@ export class Cli {
   /** The row `cli.run` of an audited command, at the real time even for a command run "as if it were then". */
   audit(path: string, args: string[], options: Record<string, unknown>): void {
     const s = this.opened ?? this.services();
-    s.office.audit.record(cliActor(), systemClock.now(), { action: 'cli.run', entity: 'command', entityId: path, after: { args, options } });
+    s.office.audit.record(cliActor(), systemClock.now(), {
+      action: 'cli.run',
+      entity: 'command',
+      entityId: path,
+      after: { args, options },
+    });
   }
 
   async close(): Promise<void> {

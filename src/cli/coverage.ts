@@ -1,5 +1,5 @@
-import type { CoverageDifference } from '../db/households.ts';
 import type { FullCoverageRow } from '../db/coverage.ts';
+import type { CoverageDifference } from '../db/households.ts';
 import type { Cli } from './context.ts';
 
 /** The fields of a row that differ, `field: stored → computed`, for one line per household. */

@@ -2,8 +2,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { Refusal } from '../domain/refusal.ts';
 import { isLanguage, loadCatalogs } from '../i18n/catalog.ts';
 import { checkFlows } from '../ussd/check.ts';
-import { storyboard } from '../ussd/storyboard.ts';
 import { CATALOG_DIR, exportReviewCsv, importReviewCsv, reviewItems, writeBambaraCatalog } from '../ussd/review.ts';
+import { storyboard } from '../ussd/storyboard.ts';
 import type { Cli } from './context.ts';
 
 /** `sabatili flows print FLOW --lang fr|bm`: the flow's storyboard. */

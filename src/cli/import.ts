@@ -1,10 +1,10 @@
 import { statSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
-import { SingleBar, Presets } from 'cli-progress';
+import { Presets, SingleBar } from 'cli-progress';
 import { bamakoDay } from '../clock.ts';
 import { Refusal } from '../domain/refusal.ts';
-import { cliActor, type Cli } from './context.ts';
-import { forgetImport, previewImport, runImport, type ImportPreview } from '../office/import.ts';
+import { forgetImport, type ImportPreview, previewImport, runImport } from '../office/import.ts';
+import { type Cli, cliActor } from './context.ts';
 
 export function formatPreview(p: ImportPreview, done: boolean): string {
   const lines = [
@@ -22,7 +22,10 @@ export function formatPreview(p: ImportPreview, done: boolean): string {
 /** A progress bar on a terminal, nothing otherwise (scripts read the summary). */
 function progress(cli: Cli, file: string): { update(bytes: number): void; stop(): void } {
   if (!cli.stderr.isTTY) return { update() {}, stop() {} };
-  const bar = new SingleBar({ format: '{bar} {percentage}% | {value}/{total} bytes', stream: cli.stderr as NodeJS.WritableStream }, Presets.shades_classic);
+  const bar = new SingleBar(
+    { format: '{bar} {percentage}% | {value}/{total} bytes', stream: cli.stderr as NodeJS.WritableStream },
+    Presets.shades_classic,
+  );
   bar.start(statSync(file).size, 0);
   return { update: (b) => bar.update(b), stop: () => bar.stop() };
 }

@@ -57,7 +57,8 @@ export function buildProgram(io, done) {
    * An action that loads its handler, then runs it with its arguments and options (not commander's Command).
    * @param {() => Promise<(cli: import('./context.ts').Cli, ...args: any[]) => unknown>} load
    */
-  const act = (load) =>
+  const act =
+    (load) =>
     /** @param {unknown[]} args */
     async (...args) => {
       const command = /** @type {Command} */ (args.pop());
@@ -101,7 +102,9 @@ export function buildProgram(io, done) {
 
   program
     .command('reconcile')
-    .description('compare an Orange Money statement (CSV; format in src/payments/reconcile.ts) with the ledger: matched, missing on either side, amount or fee mismatch')
+    .description(
+      'compare an Orange Money statement (CSV; format in src/payments/reconcile.ts) with the ledger: matched, missing on either side, amount or fee mismatch',
+    )
     .argument('<statement>', 'the operator statement, a CSV file')
     .option('--from <day>', 'first day (YYYY-MM-DD) whose ledger rows must be on the statement (default: its first day)')
     .option('--to <day>', "last day, inclusive (default: the statement's last day)")
@@ -128,9 +131,15 @@ export function buildProgram(io, done) {
     .option('--url <url>', 'the USSD callback to dial (default: this server, from PORT)')
     .option('--phone <e164>', 'the calling number (interactive: asked, from the demo phones or any number; otherwise +22376000001)')
     .option('--code <code>', 'the service code dialled (default: USSD_SERVICE_CODE)')
-    .option('--input <answers>', 'play these answers separated by * (e.g. "1*2*1000*1"), print every screen and exit; non-zero on a protocol error')
+    .option(
+      '--input <answers>',
+      'play these answers separated by * (e.g. "1*2*1000*1"), print every screen and exit; non-zero on a protocol error',
+    )
     .option('--script <file>', 'play a golden transcript (fixtures/transcripts/…) and print a diff on mismatch')
-    .option('--events-url <url>', 'where the gateway posts the end-of-session notification (default: the USSD URL + /events when it ends in /ussd)')
+    .option(
+      '--events-url <url>',
+      'where the gateway posts the end-of-session notification (default: the USSD URL + /events when it ends in /ussd)',
+    )
     .option('--pin <pin>', "answer Orange Money's PIN prompt with this PIN instead of asking")
     .option('--idle-seconds <n>', 'the gateway closes a session left this long without an answer', positiveInt, 60)
     .option('--max-seconds <n>', 'the gateway never lets a session last longer', positiveInt, 180)
@@ -140,12 +149,16 @@ export function buildProgram(io, done) {
   const reminders = program.command('reminders').description('SMS reminders before coverage lapses');
   reminders
     .command('run')
-    .description('queue the reminders due now (held until the sending hours at night); the server sends them, and runs this on its own schedule')
+    .description(
+      'queue the reminders due now (held until the sending hours at night); the server sends them, and runs this on its own schedule',
+    )
     .option('--at <date>', "run as if it were then: YYYY-MM-DD (when that day's sending hours open) or an ISO date-time")
     .option('--dry-run', 'print who would get what, and change nothing')
     .action(act(async () => (await import('./reminders.ts')).run));
 
-  const campaign = program.command('campaign').description('outreach SMS campaigns: audience, message per language, send time, rate, results');
+  const campaign = program
+    .command('campaign')
+    .description('outreach SMS campaigns: audience, message per language, send time, rate, results');
   const campaignCode = () => import('./campaign.ts');
   campaign
     .command('create')
@@ -217,7 +230,9 @@ export function buildProgram(io, done) {
     .command('report')
     .description('figures for UTM')
     .command('kpi')
-    .description('penetration and its trend, households and beneficiaries by status, contributions, payments, SMS, USSD, conversions; per district and mutuelle')
+    .description(
+      'penetration and its trend, households and beneficiaries by status, contributions, payments, SMS, USSD, conversions; per district and mutuelle',
+    )
     .option('--from <day>', 'first day of the period (YYYY-MM-DD; default: the first day of the month 11 months ago, as the console)')
     .option('--to <day>', 'last day of the period, inclusive (YYYY-MM-DD; default: today)')
     .option('--today <day>', 'the day statuses and penetration are computed on (default: today in Bamako)')
@@ -238,7 +253,9 @@ export function buildProgram(io, done) {
   const coverage = program.command('coverage').description("the coverage read model (each household's state from its ledger)");
   coverage
     .command('check')
-    .description("compare every household's coverage row with its ledger, and the figures' sums with the rows; exit code 1 listing what differs")
+    .description(
+      "compare every household's coverage row with its ledger, and the figures' sums with the rows; exit code 1 listing what differs",
+    )
     .action(act(async () => (await import('./coverage.ts')).check));
   coverage
     .command('rebuild')
@@ -251,11 +268,16 @@ export function buildProgram(io, done) {
     .description('create an account; the password is read from standard input when it is not a terminal, asked otherwise')
     .requiredOption('--email <email>', 'login email')
     .requiredOption('--name <name>', 'name shown in the console and the audit log')
-    .requiredOption('--role <role>', 'officer (members, wallets, support, call-backs) or manager (all, with campaigns, reconciliation, staff, figures)')
+    .requiredOption(
+      '--role <role>',
+      'officer (members, wallets, support, call-backs) or manager (all, with campaigns, reconciliation, staff, figures)',
+    )
     .action(act(async () => (await import('./staff.ts')).add));
   staff
     .command('password')
-    .description("set an account's new password and end its sessions; read from standard input when it is not a terminal, asked otherwise (never an argument)")
+    .description(
+      "set an account's new password and end its sessions; read from standard input when it is not a terminal, asked otherwise (never an argument)",
+    )
     .requiredOption('--email <email>', 'the account')
     .action(act(async () => (await import('./staff.ts')).setPassword));
   staff
@@ -284,25 +306,33 @@ export function buildProgram(io, done) {
   const flows = program.command('flows').description('the USSD menus and their messages');
   flows
     .command('check')
-    .description('fail on a message missing in a language, a screen over 160 GSM-7 septets, an amount, date or key cut by a 20-column handset, a character that cannot be folded, or an unreachable state')
+    .description(
+      'fail on a message missing in a language, a screen over 160 GSM-7 septets, an amount, date or key cut by a 20-column handset, a character that cannot be folded, or an unreachable state',
+    )
     .option('--review', 'also list the Bambara messages still awaiting review by a native speaker')
     .action(act(async () => (await import('./flows.ts')).check));
   flows
     .command('print')
-    .description("a flow as a storyboard for product staff: each screen as the member sees it (sample values for a household's data) and where each key leads")
+    .description(
+      "a flow as a storyboard for product staff: each screen as the member sees it (sample values for a household's data) and where each key leads",
+    )
     .argument('<flow>', 'main, register, coverage, contribute, history, reminders, callback or language')
     .option('--lang <lang>', 'fr or bm', 'fr')
     .action(act(async () => (await import('./flows.ts')).print));
   const review = flows.command('review').description('the native review of the Bambara messages, in a spreadsheet');
   review
     .command('export')
-    .description('write every Bambara message to a CSV for a reviewer: key, French, Bambara, where it appears, status, doubt (doubtful first)')
+    .description(
+      'write every Bambara message to a CSV for a reviewer: key, French, Bambara, where it appears, status, doubt (doubtful first)',
+    )
     .argument('<file>', 'the CSV to write')
     .option('--catalogs <dir>', 'the catalogs folder (default: flows/messages)')
     .action(act(async () => (await import('./flows.ts')).reviewExport));
   review
     .command('import')
-    .description('apply a reviewed CSV: corrected Bambara texts, marked reviewed ("relu") unless the status says "à relire"; nothing is written on any error')
+    .description(
+      'apply a reviewed CSV: corrected Bambara texts, marked reviewed ("relu") unless the status says "à relire"; nothing is written on any error',
+    )
     .argument('<file>', 'the reviewed CSV')
     .option('--catalogs <dir>', 'the catalogs folder (default: flows/messages)')
     .action(act(async () => (await import('./flows.ts')).reviewImport));

@@ -34,7 +34,11 @@ function outcome(e: ReminderEntry): string {
 /** A table for UTM's staff: who gets (or would get) which reminder, and the text. */
 export function formatRun(r: ReminderRun, hours: SendingHours): string {
   const rows = r.entries.map((e) => [
-    e.phone, e.language, e.rule, formatDate(e.period), outcome(e),
+    e.phone,
+    e.language,
+    e.rule,
+    formatDate(e.period),
+    outcome(e),
     e.text ?? (e.detail ? `(${e.detail})` : '(written when it goes out)'),
   ]);
   const head = ['PHONE', 'LANG', 'RULE', 'PERIOD', 'OUTCOME', 'TEXT'];

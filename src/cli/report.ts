@@ -1,6 +1,6 @@
 import { bamakoDay } from '../clock.ts';
 import { addMonths, monthOf } from '../domain/dates.ts';
-import { computeKpis, type CSV_SECTIONS, kpisToCsv, kpiTables, type Kpis } from '../office/kpi.ts';
+import { type CSV_SECTIONS, computeKpis, type Kpis, kpisToCsv, kpiTables } from '../office/kpi.ts';
 import type { Cli } from './context.ts';
 
 const TITLES: Record<(typeof CSV_SECTIONS)[number], string> = {
@@ -32,7 +32,9 @@ function trendRows(k: Kpis): Array<Array<string | number | null>> {
   return [
     ['level', 'district', 'mutuelle_id', ...k.trendDays],
     ...levels.map((l) => [
-      l.level, l.district, l.id,
+      l.level,
+      l.district,
+      l.id,
       ...l.f.penetration.trend.map((t) => `${t.coveredPersons}${t.rate === null ? '' : ` (${percent(t.rate)})`}`),
     ]),
   ];
@@ -62,7 +64,8 @@ export function formatKpis(k: Kpis): string {
     }
     const cells = body.map((r) => r.map((v, i) => cell(head[i] as string, v)));
     const widths = head.map((h, i) => Math.max(h.length, ...cells.map((r) => (r[i] as string).length)));
-    const line = (r: string[]) => `  ${r.map((c, i) => (/^-?[\d.]+%?( \(.*\))?$/.test(c) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ')}`.trimEnd();
+    const line = (r: string[]) =>
+      `  ${r.map((c, i) => (/^-?[\d.]+%?( \(.*\))?$/.test(c) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ')}`.trimEnd();
     out.push(line(head), ...cells.map(line));
   }
   return out.join('\n');

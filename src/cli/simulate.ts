@@ -1,5 +1,5 @@
 import { ownCallbackUrl } from '../simulator/own-url.ts';
-import { findSimulator, interactivePhone, playInputs, ProtocolError, scriptTarget } from '../simulator/terminal.ts';
+import { findSimulator, interactivePhone, ProtocolError, playInputs, scriptTarget } from '../simulator/terminal.ts';
 import { playTranscript, readTranscript } from '../simulator/transcripts.ts';
 import type { Cli } from './context.ts';
 
@@ -51,11 +51,18 @@ export async function simulate(cli: Cli, opts: SimulateOptions): Promise<number>
   try {
     if (opts.script) {
       const t = readTranscript(opts.script);
-      const target = await scriptTarget(t, { url: callbackUrl(phone.url), code: phone.code, simulatorUrl: phone.simulatorUrl, smsWaitMs: phone.smsWaitMs });
+      const target = await scriptTarget(t, {
+        url: callbackUrl(phone.url),
+        code: phone.code,
+        simulatorUrl: phone.simulatorUrl,
+        smsWaitMs: phone.smsWaitMs,
+      });
       const r = await playTranscript(t, target, `script-${Date.now()}`);
       for (const p of r.problems) cli.warn(`✗ ${p}`);
       const sms = phone.simulatorUrl ? ', every SMS too' : ' (no simulator API there: SMS not checked)';
-      cli.print(`${t.name}: ${r.ok ? `every screen as expected${sms}` : `${r.problems.length} problems`} (${t.steps.length} steps; against a live server the clock is the server's)`);
+      cli.print(
+        `${t.name}: ${r.ok ? `every screen as expected${sms}` : `${r.problems.length} problems`} (${t.steps.length} steps; against a live server the clock is the server's)`,
+      );
       return r.ok ? 0 : 1;
     }
     if (opts.input !== undefined) {

@@ -11,7 +11,9 @@ export async function dispatch(cli: Cli): Promise<void> {
   const r = await s.dispatcher.drain();
   cli.print(
     `SMS dispatched via ${s.transport.name}: ${r.sent} sent, ${r.retried} to retry later, ${r.failed} failed, ${r.expired} expired` +
-      (recovered.confirmed + recovered.requeued > 0 ? ` (after a crash: ${recovered.confirmed} confirmed, ${recovered.requeued} requeued)` : ''),
+      (recovered.confirmed + recovered.requeued > 0
+        ? ` (after a crash: ${recovered.confirmed} confirmed, ${recovered.requeued} requeued)`
+        : ''),
   );
 }
 
@@ -23,6 +25,11 @@ export function stats(cli: Cli, opts: { json?: boolean }): void {
   const out = new Writable({ write: (chunk, _enc, done) => void (cli.stdout.write(String(chunk)), done()) });
   new Console(out).table(st.byKind);
   const rate = st.deliveryRate === null ? 'n/a' : `${(st.deliveryRate * 100).toFixed(1)}%`;
-  const cost = Object.entries(st.cost).map(([cur, v]) => `${v} ${cur === 'XOF' ? 'FCFA' : cur}`).join(', ') || '0';
-  cli.print(`delivery rate ${rate}; cost ${cost}; ${st.segments} segments sent; ${st.optedOut} phones opted out; ${st.inboundUnmatched} inbound texts not understood (for UTM staff)`);
+  const cost =
+    Object.entries(st.cost)
+      .map(([cur, v]) => `${v} ${cur === 'XOF' ? 'FCFA' : cur}`)
+      .join(', ') || '0';
+  cli.print(
+    `delivery rate ${rate}; cost ${cost}; ${st.segments} segments sent; ${st.optedOut} phones opted out; ${st.inboundUnmatched} inbound texts not understood (for UTM staff)`,
+  );
 }

@@ -1,6 +1,6 @@
 import { Refusal } from '../domain/refusal.ts';
 import { PasswordError, type Role } from '../office/staff.ts';
-import { cliActor, type Cli } from './context.ts';
+import { type Cli, cliActor } from './context.ts';
 
 /** The whole of standard input (a password piped in by a script), without its final newline. */
 async function readStdin(cli: Cli): Promise<string> {

@@ -1,5 +1,5 @@
-import type { Db } from './connection.ts';
 import type { Language } from '../i18n/catalog.ts';
+import type { Db } from './connection.ts';
 
 /** The SQL side of a campaign's audience (src/campaigns/audience.ts): households by the filters SQL can apply. */
 export interface AudienceConditions {
@@ -94,10 +94,19 @@ export function createAudienceHouseholds(db: Db, c: AudienceConditions, withCove
     },
     /** Up to `limit` of them after household `afterId`. */
     page(afterId: number, limit: number): AudienceHousehold[] {
-      const rows = page.all({ after: afterId, limit, ...w.params }) as Array<[number, string, Language, string, string, string, string | null, string | null]>;
+      const rows = page.all({ after: afterId, limit, ...w.params }) as Array<
+        [number, string, Language, string, string, string, string | null, string | null]
+      >;
       // Without withCoverage the row has six cells: the last two are then undefined.
       return rows.map((r) => ({
-        id: r[0], phone: r[1], language: r[2], adherentName: r[3], mutuelleName: r[4], productId: r[5], coverageKey: r[6], lastPaidOn: r[7],
+        id: r[0],
+        phone: r[1],
+        language: r[2],
+        adherentName: r[3],
+        mutuelleName: r[4],
+        productId: r[5],
+        coverageKey: r[6],
+        lastPaidOn: r[7],
       }));
     },
   };

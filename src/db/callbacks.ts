@@ -1,5 +1,5 @@
 import { bamakoDay, bamakoHour, bamakoInstant } from '../clock.ts';
-import { CALLBACK_CLOSING_HOUR, callBackBy, type CallbackReason, type CallbackReceipt } from '../domain/callbacks.ts';
+import { CALLBACK_CLOSING_HOUR, type CallbackReason, type CallbackReceipt, callBackBy } from '../domain/callbacks.ts';
 import type { Db } from './connection.ts';
 
 export interface CallbackRequest {
@@ -51,7 +51,15 @@ export function createCallbackStore(db: Db) {
         }
         return { requestedOn: bamakoDay(new Date(open.createdAt)), callBy: promised, alreadyOpen: true };
       }
-      insert.run(c.requestKey, c.phone, c.householdId, c.reason, c.channel, bamakoInstant(callBy, CALLBACK_CLOSING_HOUR).toISOString(), now.toISOString());
+      insert.run(
+        c.requestKey,
+        c.phone,
+        c.householdId,
+        c.reason,
+        c.channel,
+        bamakoInstant(callBy, CALLBACK_CLOSING_HOUR).toISOString(),
+        now.toISOString(),
+      );
       const made = byKey.get(c.requestKey) as CallbackRequest;
       return { requestedOn: bamakoDay(new Date(made.createdAt)), callBy: bamakoDay(new Date(made.promisedBy)), alreadyOpen: false };
     },
@@ -107,14 +115,18 @@ export function createCallbackQueueStore(db: Db) {
      WHERE c.status IN ('open', 'claimed') ORDER BY c.created_at, c.id`,
   );
   const byId = db.prepare('SELECT id, status, claimed_by AS claimedBy, outcome, done_at AS doneAt FROM callback_requests WHERE id = ?');
-  const claim = db.prepare("UPDATE callback_requests SET status = 'claimed', claimed_by = ?, claimed_at = ? WHERE id = ? AND status = 'open'");
+  const claim = db.prepare(
+    "UPDATE callback_requests SET status = 'claimed', claimed_by = ?, claimed_at = ? WHERE id = ? AND status = 'open'",
+  );
   const done = db.prepare(
     "UPDATE callback_requests SET status = 'done', done_at = ?, outcome = ?, claimed_by = coalesce(claimed_by, ?) WHERE id = ? AND status != 'done'",
   );
-  const durations = db.prepare(
-    `SELECT (julianday(done_at) - julianday(created_at)) * 1440 FROM callback_requests
+  const durations = db
+    .prepare(
+      `SELECT (julianday(done_at) - julianday(created_at)) * 1440 FROM callback_requests
      WHERE status = 'done' AND done_at >= ? ORDER BY 1`,
-  ).pluck();
+    )
+    .pluck();
   const ofMember = db.prepare(
     `SELECT id, reason, status, created_at AS createdAt, promised_by AS promisedBy, claimed_by AS claimedBy, outcome
      FROM callback_requests WHERE phone = ? OR household_id = ? ORDER BY id DESC LIMIT 20`,

@@ -73,7 +73,8 @@ const PARAMS_PER_RECIPIENT = 8;
 /** Recipients per multi-row INSERT (see BULK in outbox.ts: one statement per row cost about twice as much). */
 const BULK = 100;
 const RECIPIENT = '(?, ?, ?, ?, ?, ?, ?, ?)';
-const INSERT_RECIPIENTS = 'INSERT INTO campaign_recipients (campaign_id, household_id, phone, language, control, outcome, detail, outbox_id) VALUES';
+const INSERT_RECIPIENTS =
+  'INSERT INTO campaign_recipients (campaign_id, household_id, phone, language, control, outcome, detail, outbox_id) VALUES';
 
 export function createCampaignStore(db: Db) {
   const insertCampaign = db.prepare(
@@ -99,9 +100,11 @@ export function createCampaignStore(db: Db) {
   const insertOne = db.prepare(`${INSERT_RECIPIENTS} ${RECIPIENT}`);
   const insertBulk = db.prepare(`${INSERT_RECIPIENTS} ${Array<string>(BULK).fill(RECIPIENT).join(', ')}`);
   const bulkArgs = new Array<unknown>(BULK * PARAMS_PER_RECIPIENT);
-  const notMembers = db.prepare(
-    `SELECT COUNT(*) FROM campaign_phones p WHERE p.campaign_id = ? AND NOT EXISTS (SELECT 1 FROM households h WHERE h.phone = p.phone)`,
-  ).pluck();
+  const notMembers = db
+    .prepare(
+      `SELECT COUNT(*) FROM campaign_phones p WHERE p.campaign_id = ? AND NOT EXISTS (SELECT 1 FROM households h WHERE h.phone = p.phone)`,
+    )
+    .pluck();
   const unfinished = db.prepare(`SELECT id FROM campaigns WHERE state IN ('scheduled', 'sending') AND enqueue_done = 0`).pluck();
   const held = db.prepare(`SELECT id FROM campaigns WHERE state IN ('paused', 'cancelled')`).pluck();
   const outcomes = db.prepare('SELECT outcome, COUNT(*) AS n FROM campaign_recipients WHERE campaign_id = ? GROUP BY outcome');
@@ -109,17 +112,21 @@ export function createCampaignStore(db: Db) {
     `SELECT o.status, COUNT(*) AS n, SUM(o.provider_message_id IS NOT NULL) AS viaGateway FROM campaign_recipients r
      JOIN sms_outbox o ON o.id = r.outbox_id WHERE r.campaign_id = ? GROUP BY o.status`,
   );
-  const optedOutAfter = db.prepare(
-    `SELECT COUNT(*) FROM campaign_recipients r JOIN sms_optouts s ON s.phone = r.phone AND s.opted_out = 1 AND s.updated_at >= ?
+  const optedOutAfter = db
+    .prepare(
+      `SELECT COUNT(*) FROM campaign_recipients r JOIN sms_optouts s ON s.phone = r.phone AND s.opted_out = 1 AND s.updated_at >= ?
      WHERE r.campaign_id = ? AND r.outcome = 'queued'`,
-  ).pluck();
+    )
+    .pluck();
   const reached = db.prepare(
     `SELECT r.household_id AS householdId, MIN(h.at_ms) AS deliveredMs FROM campaign_recipients r
      JOIN sms_outbox o ON o.id = r.outbox_id AND o.status = 'delivered'
      JOIN sms_status_history h ON h.message_id = o.id AND h.status = 'delivered'
      WHERE r.campaign_id = ? GROUP BY r.household_id`,
   );
-  const controlGroup = db.prepare(`SELECT household_id AS householdId FROM campaign_recipients WHERE campaign_id = ? AND outcome = 'control'`);
+  const controlGroup = db.prepare(
+    `SELECT household_id AS householdId FROM campaign_recipients WHERE campaign_id = ? AND outcome = 'control'`,
+  );
   const notDelivered = db.prepare(
     `SELECT r.household_id AS householdId FROM campaign_recipients r JOIN sms_outbox o ON o.id = r.outbox_id
      WHERE r.campaign_id = ? AND o.status <> 'delivered'`,

@@ -1,5 +1,12 @@
+import {
+  addDays,
+  type BeneficiaryCounts,
+  type CoveredPeriod,
+  type LedgerState,
+  type LedgerStateNow,
+  type LocalDate,
+} from '../domain/coverage.ts';
 import type { Db } from './connection.ts';
-import { addDays, type BeneficiaryCounts, type CoveredPeriod, type LedgerState, type LedgerStateNow, type LocalDate } from '../domain/coverage.ts';
 
 /**
  * The coverage read model (`household_coverage`, `household_covered_periods`): per household, the
@@ -98,14 +105,18 @@ export function createCoverageStore(db: Db) {
     GROUP BY 1, 2 HAVING SUM(persons) <> 0`;
   const fillGroups = db.prepare(`INSERT INTO coverage_groups ${GROUPS_OF_ROWS}`);
   const fillTrend = db.prepare(`INSERT INTO coverage_trend ${TREND_OF_ROWS}`);
-  const groupsDiffer = db.prepare(
-    `SELECT COUNT(*) FROM (SELECT * FROM (${GROUPS_OF_ROWS}) EXCEPT SELECT * FROM coverage_groups
+  const groupsDiffer = db
+    .prepare(
+      `SELECT COUNT(*) FROM (SELECT * FROM (${GROUPS_OF_ROWS}) EXCEPT SELECT * FROM coverage_groups
        UNION ALL SELECT * FROM (SELECT * FROM coverage_groups EXCEPT SELECT * FROM (${GROUPS_OF_ROWS})))`,
-  ).pluck();
-  const trendDiffers = db.prepare(
-    `SELECT COUNT(*) FROM (SELECT * FROM (${TREND_OF_ROWS}) EXCEPT SELECT * FROM coverage_trend
+    )
+    .pluck();
+  const trendDiffers = db
+    .prepare(
+      `SELECT COUNT(*) FROM (SELECT * FROM (${TREND_OF_ROWS}) EXCEPT SELECT * FROM coverage_trend
        UNION ALL SELECT * FROM (SELECT * FROM coverage_trend EXCEPT SELECT * FROM (${TREND_OF_ROWS})))`,
-  ).pluck();
+    )
+    .pluck();
 
   // The figures: the groups as the status on `today` sees them (a waiting period over by then counts as
   // none), so that the status itself is the domain's statusAt on each group, never a second rule in SQL.
@@ -121,14 +132,20 @@ export function createCoverageStore(db: Db) {
   /** Adds (sign 1) or takes away (-1) a row and its periods from the sums. */
   function bump(row: FullCoverageRow, sign: 1 | -1): void {
     const key = {
-      mutuelleId: row.mutuelleId, paidThrough: row.paidThrough ?? '', graceUntil: row.graceUntil ?? '', waitingUntil: row.waitingUntil ?? '',
+      mutuelleId: row.mutuelleId,
+      paidThrough: row.paidThrough ?? '',
+      graceUntil: row.graceUntil ?? '',
+      waitingUntil: row.waitingUntil ?? '',
     };
     bumpGroup.run({ ...key, sign, full: sign * row.full, subsidised: sign * row.subsidised, inactive: sign * row.inactive });
     if (sign < 0) dropEmptyGroup.run(key);
     const persons = row.full + row.subsidised;
     if (persons === 0) return;
     for (const p of row.periods) {
-      for (const [day, n] of [[p.from, sign * persons], [addDays(p.until, 1), -sign * persons]] as const) {
+      for (const [day, n] of [
+        [p.from, sign * persons],
+        [addDays(p.until, 1), -sign * persons],
+      ] as const) {
         bumpTrend.run(row.mutuelleId, day, n);
         dropEmptyTrend.run(row.mutuelleId, day);
       }
@@ -186,8 +203,14 @@ export function createCoverageStore(db: Db) {
       }
       for (const { sum, households } of groups.values()) {
         bumpGroup.run({
-          mutuelleId: sum.mutuelleId, paidThrough: sum.paidThrough ?? '', graceUntil: sum.graceUntil ?? '', waitingUntil: sum.waitingUntil ?? '',
-          sign: households, full: sum.full, subsidised: sum.subsidised, inactive: sum.inactive,
+          mutuelleId: sum.mutuelleId,
+          paidThrough: sum.paidThrough ?? '',
+          graceUntil: sum.graceUntil ?? '',
+          waitingUntil: sum.waitingUntil ?? '',
+          sign: households,
+          full: sum.full,
+          subsidised: sum.subsidised,
+          inactive: sum.inactive,
         });
       }
     },

@@ -1,5 +1,5 @@
-import type { Db } from './connection.ts';
 import type { LocalDate } from '../domain/coverage.ts';
+import type { Db } from './connection.ts';
 
 /**
  * What the office figures (src/office/kpi.ts) read besides the coverage read model: aggregates,

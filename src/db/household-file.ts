@@ -1,5 +1,5 @@
 import type { Db } from './connection.ts';
-import { SUMMARY, type HouseholdSummary } from './households.ts';
+import { type HouseholdSummary, SUMMARY } from './households.ts';
 
 /**
  * The household family as the office reads it (src/db/households.ts writes it): finding a

@@ -1,22 +1,22 @@
-import type { Db } from './connection.ts';
-import { createCoverageStore, type CoverageRow, type FullCoverageRow } from './coverage.ts';
-import { Lru, type ChangeWatch } from './freshness.ts';
 import {
   applyPayment,
+  type Beneficiary,
+  type BeneficiaryCounts,
   beneficiariesOfCounts,
+  type CoverageView,
+  countBeneficiaries,
   coverageAt,
   coverageOn,
   coverageViewOf,
-  type CoverageView,
   type LocalDate,
-  countBeneficiaries,
   ledgerState,
-  type Beneficiary,
-  type BeneficiaryCounts,
   type Payment,
   type ProductParameters,
 } from '../domain/coverage.ts';
 import type { Language } from '../i18n/catalog.ts';
+import type { Db } from './connection.ts';
+import { type CoverageRow, createCoverageStore, type FullCoverageRow } from './coverage.ts';
+import { type ChangeWatch, Lru } from './freshness.ts';
 
 export interface HouseholdSummary {
   id: number;
@@ -98,9 +98,7 @@ export const SUMMARY = `SELECT h.id, h.card_number AS cardNumber, h.adherent_nam
 export function createHouseholdStore(db: Db, watch?: ChangeWatch, cacheSize = 5000) {
   const byPhone = db.prepare(`${SUMMARY} WHERE h.phone = ?`);
   const byId = db.prepare(`${SUMMARY} WHERE h.id = ?`);
-  const beneficiaries = db.prepare(
-    `SELECT id, name, subsidised, active FROM beneficiaries WHERE household_id = ? ORDER BY id`,
-  );
+  const beneficiaries = db.prepare(`SELECT id, name, subsidised, active FROM beneficiaries WHERE household_id = ? ORDER BY id`);
   const parameters = db.prepare(
     `SELECT effective_from AS effectiveFrom, annual_contribution AS annualContribution,
        subsidy_percent AS subsidyPercent, joining_fee AS joiningFee, waiting_days AS waitingDays,
@@ -111,9 +109,7 @@ export function createHouseholdStore(db: Db, watch?: ChangeWatch, cacheSize = 50
     `SELECT id, amount, fee, channel, operator_txn_id AS operatorTxnId, paid_on AS paidOn, paid_at AS paidAt
      FROM contributions WHERE household_id = ? ORDER BY paid_at, id`,
   );
-  const setHouseholdLanguage = db.prepare(
-    `UPDATE households SET language = ?, updated_at = ?, version = version + 1 WHERE id = ?`,
-  );
+  const setHouseholdLanguage = db.prepare(`UPDATE households SET language = ?, updated_at = ?, version = version + 1 WHERE id = ?`);
   const insertHousehold = db.prepare(
     `INSERT INTO households (card_number, adherent_name, phone, language, mutuelle_id, joined_on, created_at, updated_at)
      VALUES (@cardNumber, @adherentName, @phone, @language, @mutuelleId, @joinedOn, @now, @now)`,
@@ -142,9 +138,9 @@ export function createHouseholdStore(db: Db, watch?: ChangeWatch, cacheSize = 50
   );
 
   const coverage = createCoverageStore(db);
-  const householdsOfProduct = db.prepare(
-    'SELECT h.id FROM households h JOIN mutuelles m ON m.id = h.mutuelle_id WHERE m.product_id = ? ORDER BY h.id',
-  ).pluck();
+  const householdsOfProduct = db
+    .prepare('SELECT h.id FROM households h JOIN mutuelles m ON m.id = h.mutuelle_id WHERE m.product_id = ? ORDER BY h.id')
+    .pluck();
   const upsertParameters = db.prepare(
     `INSERT INTO product_parameters (product_id, effective_from, annual_contribution, subsidy_percent, joining_fee, waiting_days, grace_days)
      VALUES (@productId, @effectiveFrom, @annualContribution, @subsidyPercent, @joiningFee, @waitingDays, @graceDays)
@@ -163,13 +159,17 @@ export function createHouseholdStore(db: Db, watch?: ChangeWatch, cacheSize = 50
   const pageOfHouseholds = db.prepare(
     'SELECT h.id, h.mutuelle_id AS mutuelleId, m.product_id AS productId FROM households h JOIN mutuelles m ON m.id = h.mutuelle_id WHERE h.id > ? ORDER BY h.id LIMIT ?',
   );
-  const pageOfCounts = db.prepare(
-    `SELECT household_id, SUM(active = 1 AND subsidised = 0), SUM(active = 1 AND subsidised = 1), SUM(active = 0)
+  const pageOfCounts = db
+    .prepare(
+      `SELECT household_id, SUM(active = 1 AND subsidised = 0), SUM(active = 1 AND subsidised = 1), SUM(active = 0)
      FROM beneficiaries WHERE household_id BETWEEN ? AND ? GROUP BY household_id`,
-  ).raw();
-  const pageOfLedgers = db.prepare(
-    'SELECT household_id, amount, paid_on FROM contributions WHERE household_id BETWEEN ? AND ? ORDER BY household_id, paid_at, id',
-  ).raw();
+    )
+    .raw();
+  const pageOfLedgers = db
+    .prepare(
+      'SELECT household_id, amount, paid_on FROM contributions WHERE household_id BETWEEN ? AND ? ORDER BY household_id, paid_at, id',
+    )
+    .raw();
 
   const records = new Lru<number, HouseholdRecord>(cacheSize);
   // Made once: better-sqlite3 builds a transaction function's variants on each db.transaction() call,
@@ -181,7 +181,9 @@ export function createHouseholdStore(db: Db, watch?: ChangeWatch, cacheSize = 50
     }
     // Its coverage row from what was just written (no ledger yet), not read back from the tables.
     const created = byId.get(id) as HouseholdSummary;
-    const counts = countBeneficiaries(h.beneficiaries.map((b) => ({ id: 0, name: b.name, subsidised: b.subsidised === true, active: b.active !== false })));
+    const counts = countBeneficiaries(
+      h.beneficiaries.map((b) => ({ id: 0, name: b.name, subsidised: b.subsidised === true, active: b.active !== false })),
+    );
     coverage.put(computeCoverage(id, created.mutuelleId, counts, parametersOf(created.productId), []));
     return id;
   });
@@ -226,7 +228,9 @@ export function createHouseholdStore(db: Db, watch?: ChangeWatch, cacheSize = 50
           pending = 0;
         }
       }
-      const counts = countBeneficiaries(h.beneficiaries.map((b) => ({ id: 0, name: b.name, subsidised: b.subsidised === true, active: b.active !== false })));
+      const counts = countBeneficiaries(
+        h.beneficiaries.map((b) => ({ id: 0, name: b.name, subsidised: b.subsidised === true, active: b.active !== false })),
+      );
       const productId = productOf.get(h.mutuelleId) as string;
       const key = `${productId}|${counts.full}|${counts.subsidised}|${counts.inactive}`;
       let shape = shapes.get(key);
@@ -256,9 +260,7 @@ export function createHouseholdStore(db: Db, watch?: ChangeWatch, cacheSize = 50
     else phones.clear();
   };
 
-  const walletFor = db.prepare(
-    `SELECT 1 FROM wallets WHERE operator = 'orange_money' AND msisdn = ? AND unlinked_at IS NULL`,
-  ).pluck();
+  const walletFor = db.prepare(`SELECT 1 FROM wallets WHERE operator = 'orange_money' AND msisdn = ? AND unlinked_at IS NULL`).pluck();
   const byCard = db.prepare(`${SUMMARY} WHERE h.card_number = ?`);
   // A card typed without its dashes or with other separators (kou mpe 0003, KOUMPE0003, kou.mpe.0003).
   const byCardChars = db.prepare(`${SUMMARY} WHERE replace(replace(replace(h.card_number, '-', ''), ' ', ''), '.', '') = ? LIMIT 2`);
@@ -318,7 +320,13 @@ export function createHouseholdStore(db: Db, watch?: ChangeWatch, cacheSize = 50
       for (const h of page) {
         const parameters = params.get(h.productId);
         if (!parameters) throw new Error(`household ${h.id}: product ${h.productId} has no parameters`);
-        yield computeCoverage(h.id, h.mutuelleId, counts.get(h.id) ?? { full: 0, subsidised: 0, inactive: 0 }, parameters, ledgers.get(h.id) ?? []);
+        yield computeCoverage(
+          h.id,
+          h.mutuelleId,
+          counts.get(h.id) ?? { full: 0, subsidised: 0, inactive: 0 },
+          parameters,
+          ledgers.get(h.id) ?? [],
+        );
       }
     }
   }
@@ -329,7 +337,8 @@ export function createHouseholdStore(db: Db, watch?: ChangeWatch, cacheSize = 50
     if (h === undefined) phones.set(phone, (h = (byPhone.get(phone) as HouseholdSummary | undefined) ?? null));
     return h ?? undefined;
   }
-  const findByCard = (cardNumber: string): HouseholdSummary | undefined => byCard.get(cardNumber.trim().toUpperCase()) as HouseholdSummary | undefined;
+  const findByCard = (cardNumber: string): HouseholdSummary | undefined =>
+    byCard.get(cardNumber.trim().toUpperCase()) as HouseholdSummary | undefined;
 
   const pageAfter = db.prepare(`${SUMMARY} WHERE h.id > ? ORDER BY h.id LIMIT ?`);
 
@@ -453,7 +462,9 @@ export function createHouseholdStore(db: Db, watch?: ChangeWatch, cacheSize = 50
     addBeneficiary(householdId: number, b: NewHousehold['beneficiaries'][number], now: Date): number {
       const id = db.transaction(() => {
         bump.run(now.toISOString(), householdId);
-        const id = Number(insertBeneficiary.run(householdId, b.name, b.relation, b.birthYear ?? null, b.subsidised ? 1 : 0, 1).lastInsertRowid);
+        const id = Number(
+          insertBeneficiary.run(householdId, b.name, b.relation, b.birthYear ?? null, b.subsidised ? 1 : 0, 1).lastInsertRowid,
+        );
         refreshCoverage(householdId);
         return id;
       })();
@@ -545,7 +556,18 @@ export type HouseholdStore = ReturnType<typeof createHouseholdStore>;
 /** A row's fields in one order, for comparing two rows. */
 function canonical(r: FullCoverageRow): unknown[] {
   return [
-    r.householdId, r.mutuelleId, r.lastPaidOn, r.credit, r.paidThrough, r.graceUntil, r.episodeStart, r.waitingUntil, r.pendingStart,
-    r.full, r.subsidised, r.inactive, r.periods.map((p) => [p.from, p.until]),
+    r.householdId,
+    r.mutuelleId,
+    r.lastPaidOn,
+    r.credit,
+    r.paidThrough,
+    r.graceUntil,
+    r.episodeStart,
+    r.waitingUntil,
+    r.pendingStart,
+    r.full,
+    r.subsidised,
+    r.inactive,
+    r.periods.map((p) => [p.from, p.until]),
   ];
 }

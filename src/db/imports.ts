@@ -24,11 +24,15 @@ export function createImportStore(db: Db) {
   const forget = db.prepare('DELETE FROM member_imports WHERE import_key = ?');
   const forgetHouseholds = db.prepare('DELETE FROM member_import_households WHERE import_key = ?');
   const stale = db.prepare('SELECT import_key FROM member_imports WHERE today < ?').pluck();
-  const begin = db.prepare('INSERT INTO member_imports (import_key, file_size, file_mtime_ms, today) VALUES (@key, @size, @mtimeMs, @today)');
+  const begin = db.prepare(
+    'INSERT INTO member_imports (import_key, file_size, file_mtime_ms, today) VALUES (@key, @size, @mtimeMs, @today)',
+  );
   const setPreview = db.prepare('UPDATE member_imports SET preview = ? WHERE import_key = ?');
   const header = db.prepare('SELECT file_size AS size, file_mtime_ms AS mtimeMs, today, preview FROM member_imports WHERE import_key = ?');
   const stage = db.prepare('INSERT INTO member_import_households (import_key, seq, line, household) VALUES (?, ?, ?, ?)');
-  const page = db.prepare('SELECT seq, line, household FROM member_import_households WHERE import_key = ? AND seq > ? ORDER BY seq LIMIT ?');
+  const page = db.prepare(
+    'SELECT seq, line, household FROM member_import_households WHERE import_key = ? AND seq > ? ORDER BY seq LIMIT ?',
+  );
 
   const discard = (key: string) => {
     forgetHouseholds.run(key);
@@ -63,7 +67,9 @@ export function createImportStore(db: Db) {
     /** The staged households after `afterSeq`, at most `limit`. */
     page(key: string, afterSeq: number, limit: number): StagedHousehold[] {
       return (page.all(key, afterSeq, limit) as Array<{ seq: number; line: number; household: string }>).map((r) => ({
-        seq: r.seq, line: r.line, household: JSON.parse(r.household) as NewHousehold,
+        seq: r.seq,
+        line: r.line,
+        household: JSON.parse(r.household) as NewHousehold,
       }));
     },
     discard: db.transaction(discard),

@@ -33,7 +33,9 @@ export function createInboundStore(db: Db) {
      VALUES (@gatewayId, @from, @to, @text, @linkId, @networkCode, @cost, @date, @keyword, @householdId, @receivedAt)
      ON CONFLICT (gateway_id) DO NOTHING`,
   );
-  const answeredSince = db.prepare('SELECT COUNT(*) FROM sms_inbound WHERE sender = ? AND received_at > ? AND reply_id IS NOT NULL').pluck();
+  const answeredSince = db
+    .prepare('SELECT COUNT(*) FROM sms_inbound WHERE sender = ? AND received_at > ? AND reply_id IS NOT NULL')
+    .pluck();
   const recordAnswer = db.prepare('UPDATE sms_inbound SET reply_id = ?, unanswered_reason = ? WHERE id = ?');
   const recentRows = db.prepare(
     `SELECT id, received_at AS receivedAt, sender, text, keyword, household_id AS householdId, reply_id IS NOT NULL AS answered,
@@ -59,7 +61,9 @@ export function createInboundStore(db: Db) {
     },
     /** Newest first: one sender's, or only those left unanswered. */
     recent(f: { sender: string | null; unansweredOnly: boolean; limit: number }): InboundSmsRow[] {
-      const rows = recentRows.all({ sender: f.sender, unanswered: f.unansweredOnly ? 1 : 0, limit: f.limit }) as Array<Omit<InboundSmsRow, 'answered'> & { answered: number }>;
+      const rows = recentRows.all({ sender: f.sender, unanswered: f.unansweredOnly ? 1 : 0, limit: f.limit }) as Array<
+        Omit<InboundSmsRow, 'answered'> & { answered: number }
+      >;
       return rows.map((r) => ({ ...r, answered: r.answered === 1 }));
     },
     /** Texts that matched no keyword. */

@@ -236,7 +236,7 @@ CREATE INDEX sim_sms_phone ON sim_sms(to_phone, id);
   },
   {
     version: 3,
-    name: 'mobile-money payments, and the simulated operator\'s wallets and transactions',
+    name: "mobile-money payments, and the simulated operator's wallets and transactions",
     sql: `
 CREATE TABLE payments (
   id INTEGER PRIMARY KEY,
@@ -575,7 +575,7 @@ CREATE TABLE coverage_trend (
   },
   {
     version: 13,
-    name: "figures: contributions and payments summed per mutuelle and day, kept by triggers",
+    name: 'figures: contributions and payments summed per mutuelle and day, kept by triggers',
     // The office figures read these few thousand rows instead of every contribution and payment
     // (src/db/figures.ts). Triggers keep them with every write, whoever makes it (the ledger, the
     // payments' status changes, bulk imports), and move a household's sums when it changes mutuelle.
@@ -747,5 +747,8 @@ export function migrate(db: Database.Database): number {
 
 /** How many migrations this database has applied, and the latest version among them (0: none). */
 export function appliedMigrations(db: Database.Database): { applied: number; latest: number } {
-  return db.prepare('SELECT COUNT(*) AS applied, COALESCE(MAX(version), 0) AS latest FROM schema_migrations').get() as { applied: number; latest: number };
+  return db.prepare('SELECT COUNT(*) AS applied, COALESCE(MAX(version), 0) AS latest FROM schema_migrations').get() as {
+    applied: number;
+    latest: number;
+  };
 }

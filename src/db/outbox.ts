@@ -11,8 +11,9 @@
  * The rules (validation, folding, priorities, validity, the dispatcher's order) are src/sms's; this
  * is only how they are stored.
  */
-import type { Db } from './connection.ts';
+
 import type { Language } from '../i18n/catalog.ts';
+import type { Db } from './connection.ts';
 
 export type SmsKind = 'transactional' | 'reminder' | 'campaign';
 export type SmsStatus = 'queued' | 'sending' | 'sent' | 'delivered' | 'failed' | 'expired';
@@ -37,7 +38,8 @@ export interface OutboxRow {
 }
 
 /** A message ready to be queued: checked, folded and measured by the outbox. */
-export interface QueuedInsert extends Pick<OutboxRow, 'recipient' | 'text' | 'language' | 'encoding' | 'segments' | 'kind' | 'nextAttemptMs' | 'expiresMs'> {
+export interface QueuedInsert
+  extends Pick<OutboxRow, 'recipient' | 'text' | 'language' | 'encoding' | 'segments' | 'kind' | 'nextAttemptMs' | 'expiresMs'> {
   campaignId: number | null;
   priority: number;
   sourceKey: string | null;
@@ -121,7 +123,9 @@ export function createOutboxStore(db: Db) {
     `UPDATE sms_outbox SET status = 'expired', last_error = @why, updated_ms = @now
      WHERE campaign_id = @campaign AND status = 'queued' RETURNING id`,
   );
-  const expireQueued = db.prepare(`UPDATE sms_outbox SET status = 'expired', last_error = ?, updated_ms = ? WHERE id = ? AND status = 'queued'`);
+  const expireQueued = db.prepare(
+    `UPDATE sms_outbox SET status = 'expired', last_error = ?, updated_ms = ? WHERE id = ? AND status = 'queued'`,
+  );
   const waitingOfCampaign = db.prepare(`SELECT COUNT(*) FROM sms_outbox WHERE campaign_id = ? AND status IN ('queued', 'sending')`).pluck();
   const byProvider = db.prepare('SELECT id, status FROM sms_outbox WHERE provider_message_id = ?');
   const setFinal = db.prepare('UPDATE sms_outbox SET status = ?, last_error = ?, updated_ms = ? WHERE id = ?');
@@ -146,9 +150,7 @@ export function createOutboxStore(db: Db) {
   const markSent = db.prepare(
     `UPDATE sms_outbox SET status = 'sent', provider_message_id = ?, cost = ?, last_error = NULL, updated_ms = ? WHERE id = ?`,
   );
-  const markRetry = db.prepare(
-    `UPDATE sms_outbox SET status = 'queued', next_attempt_ms = ?, last_error = ?, updated_ms = ? WHERE id = ?`,
-  );
+  const markRetry = db.prepare(`UPDATE sms_outbox SET status = 'queued', next_attempt_ms = ?, last_error = ?, updated_ms = ? WHERE id = ?`);
   const markFailed = db.prepare(`UPDATE sms_outbox SET status = 'failed', last_error = ?, updated_ms = ? WHERE id = ?`);
   const stuck = db.prepare(`SELECT id, attempts FROM sms_outbox WHERE status = 'sending' AND updated_ms <= ?`);
   const sentOn = db.prepare('SELECT sent FROM sms_sent_per_day WHERE day = ?').pluck();
@@ -159,7 +161,9 @@ export function createOutboxStore(db: Db) {
   // Reports.
   const byKindAndStatus = db.prepare('SELECT kind, status, COUNT(*) AS n FROM sms_outbox GROUP BY kind, status');
   const costs = db.prepare(`SELECT cost, COUNT(*) AS n FROM sms_outbox WHERE cost IS NOT NULL GROUP BY cost`);
-  const failedAfterSending = db.prepare(`SELECT COUNT(*) FROM sms_outbox WHERE status = 'failed' AND provider_message_id IS NOT NULL`).pluck();
+  const failedAfterSending = db
+    .prepare(`SELECT COUNT(*) FROM sms_outbox WHERE status = 'failed' AND provider_message_id IS NOT NULL`)
+    .pluck();
   const segmentsSent = db.prepare(`SELECT COALESCE(SUM(segments), 0) FROM sms_outbox WHERE status IN ('sent', 'delivered')`).pluck();
   const optedOutCount = db.prepare('SELECT COUNT(*) FROM sms_optouts WHERE opted_out = 1').pluck();
   const queue = db.prepare(

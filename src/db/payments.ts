@@ -52,13 +52,19 @@ export function createPaymentRepository(db: Db) {
   const pendingOf = db.prepare(`SELECT ${COLUMNS} FROM payments WHERE payer_msisdn = ? AND status IN ('initiated', 'pending')`);
   const unsettled = db.prepare(`SELECT ${COLUMNS} FROM payments WHERE status IN ('initiated', 'pending') AND created_at <= ? ORDER BY id`);
   const inReview = db.prepare(`SELECT ${COLUMNS} FROM payments WHERE status = 'review' ORDER BY id`);
-  const setPending = db.prepare(`UPDATE payments SET status = 'pending', operator_txn_id = ?, updated_at = ? WHERE id = ? AND status = 'initiated'`);
-  const setStatus = db.prepare(`UPDATE payments SET status = ?, failure_reason = ?, operator_txn_id = COALESCE(operator_txn_id, ?), updated_at = ? WHERE id = ?`);
+  const setPending = db.prepare(
+    `UPDATE payments SET status = 'pending', operator_txn_id = ?, updated_at = ? WHERE id = ? AND status = 'initiated'`,
+  );
+  const setStatus = db.prepare(
+    `UPDATE payments SET status = ?, failure_reason = ?, operator_txn_id = COALESCE(operator_txn_id, ?), updated_at = ? WHERE id = ?`,
+  );
   const setReview = db.prepare(
     `UPDATE payments SET status = 'review', operator_txn_id = COALESCE(operator_txn_id, @txnId), operator_amount = @amount,
        operator_fee = @fee, operator_msisdn = @msisdn, updated_at = @now WHERE id = @id`,
   );
-  const setReviewed = db.prepare(`UPDATE payments SET status = ?, failure_reason = ?, reviewed_by = ?, reviewed_at = ?, updated_at = ? WHERE id = ? AND status = 'review'`);
+  const setReviewed = db.prepare(
+    `UPDATE payments SET status = ?, failure_reason = ?, reviewed_by = ?, reviewed_at = ?, updated_at = ? WHERE id = ? AND status = 'review'`,
+  );
   const ofHousehold = db.prepare(`SELECT ${COLUMNS} FROM payments WHERE household_id = ? ORDER BY id DESC LIMIT ?`);
   const oneOfHousehold = db.prepare(`SELECT ${COLUMNS} FROM payments WHERE household_id = ? AND id = ?`);
 

@@ -1,5 +1,5 @@
-import type { Db } from './connection.ts';
 import type { Language } from '../i18n/catalog.ts';
+import type { Db } from './connection.ts';
 
 /** What a phone chose: its language (for callers not yet registered) and a household's reminder setting. */
 export function createPreferenceStore(db: Db) {

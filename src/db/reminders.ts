@@ -1,5 +1,5 @@
-import type { Db } from './connection.ts';
 import type { ReminderMessage, ReminderRule } from '../domain/reminders.ts';
+import type { Db } from './connection.ts';
 
 /**
  * The reminders job's own tables: `reminder_sends` (one row per household, rule and period) and
@@ -63,7 +63,14 @@ export function createReminderSends(db: Db) {
     heldDue(nowMs: number): HeldReminder[] {
       return heldDue.all(nowMs) as HeldReminder[];
     },
-    settle(s: { id: number; status: ReminderSendStatus; message: ReminderMessage | null; outboxId: number | null; detail: string | null; now: number }): void {
+    settle(s: {
+      id: number;
+      status: ReminderSendStatus;
+      message: ReminderMessage | null;
+      outboxId: number | null;
+      detail: string | null;
+      now: number;
+    }): void {
       settle.run(s);
     },
     /** The household's reminders not sent yet: held, or queued in the outbox. */

@@ -26,9 +26,7 @@ const demoSchema = z.object({
       ),
     }),
   ),
-  mutuelles: z.array(
-    z.object({ id: z.string(), name: z.string(), district: z.string(), targetPopulation: fcfa, productId: z.string() }),
-  ),
+  mutuelles: z.array(z.object({ id: z.string(), name: z.string(), district: z.string(), targetPopulation: fcfa, productId: z.string() })),
   households: z.array(
     z.object({
       cardNumber: z.string(),
@@ -38,7 +36,12 @@ const demoSchema = z.object({
       mutuelleId: z.string(),
       joinedMonthsAgo: z.number().int().nonnegative(),
       wallet: z
-        .object({ operator: z.literal('orange_money'), msisdn: z.string(), balance: z.number().int().nonnegative(), pin: z.string().regex(/^\d{4}$/) })
+        .object({
+          operator: z.literal('orange_money'),
+          msisdn: z.string(),
+          balance: z.number().int().nonnegative(),
+          pin: z.string().regex(/^\d{4}$/),
+        })
         .nullable(),
       beneficiaries: z.array(
         z.object({
@@ -95,21 +98,21 @@ export function seedDemo(db: Db, clock: Clock, data: DemoData = readDemoData()):
     const mutuelle = db.prepare(
       `INSERT INTO mutuelles (id, name, district, target_population, product_id) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
     );
-    const wallet = db.prepare(
-      `INSERT INTO wallets (household_id, operator, msisdn, linked_at) VALUES (?, ?, ?, ?)`,
-    );
+    const wallet = db.prepare(`INSERT INTO wallets (household_id, operator, msisdn, linked_at) VALUES (?, ?, ?, ?)`);
     // The simulated operator's side of the demo wallets: balance and PIN live with the operator, not with UTM.
-    const simWallet = db.prepare(
-      `INSERT INTO sim_wallets (msisdn, balance, pin) VALUES (?, ?, ?) ON CONFLICT (msisdn) DO NOTHING`,
-    );
+    const simWallet = db.prepare(`INSERT INTO sim_wallets (msisdn, balance, pin) VALUES (?, ?, ?) ON CONFLICT (msisdn) DO NOTHING`);
     for (const p of data.products) {
       product.run(p.id, p.name);
       for (const v of p.parameters) {
         // A version already there is kept as it is (re-running adds only what is missing).
         if (households.parametersOf(p.id).some((x) => x.effectiveFrom === v.effectiveFrom)) continue;
         households.setProductParameters(p.id, {
-          effectiveFrom: v.effectiveFrom, annualContribution: v.annualContribution, subsidyPercent: v.subsidyPercent,
-          joiningFee: v.joiningFee, waitingDays: v.waitingDays, graceDays: v.graceDays,
+          effectiveFrom: v.effectiveFrom,
+          annualContribution: v.annualContribution,
+          subsidyPercent: v.subsidyPercent,
+          joiningFee: v.joiningFee,
+          waitingDays: v.waitingDays,
+          graceDays: v.graceDays,
         });
       }
     }

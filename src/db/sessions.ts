@@ -77,9 +77,7 @@ export function createSessionStore(db: Db) {
      ORDER BY updated_ms DESC LIMIT 1`,
   );
   const setStatus = db.prepare(`UPDATE ussd_sessions SET status = ? WHERE session_id = ? AND status = 'open'`);
-  const endForPhone = db.prepare(
-    `UPDATE ussd_sessions SET status = 'ended' WHERE session_id = ? AND phone = ? AND status = 'open'`,
-  );
+  const endForPhone = db.prepare(`UPDATE ussd_sessions SET status = 'ended' WHERE session_id = ? AND phone = ? AND status = 'open'`);
   const recordEvent = db.prepare(
     `INSERT INTO ussd_session_events (session_id, phone, service_code, network_code, status, date, cost, duration_ms,
        hops_count, hops_metadata, input, last_app_response, error_message, received_at)
@@ -100,9 +98,7 @@ export function createSessionStore(db: Db) {
   // busy server pays one WAL commit per batch instead of one per hop. Each reply still leaves only
   // after its own row is committed.
   let pending: Array<{ row: SessionRow; done: () => void; fail: (err: unknown) => void }> = [];
-  const insertHop = db.prepare(
-    'INSERT INTO ussd_hops (session_id, hop, text, reply, at_ms) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
-  );
+  const insertHop = db.prepare('INSERT INTO ussd_hops (session_id, hop, text, reply, at_ms) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING');
   const hopsOf = db.prepare('SELECT hop, text, reply FROM ussd_hops WHERE session_id = ? ORDER BY hop');
   const pruneHops = db.prepare('DELETE FROM ussd_hops WHERE at_ms < ?');
   const recentOf = db.prepare(
@@ -113,8 +109,24 @@ export function createSessionStore(db: Db) {
   );
   /** The session's row, and the screen of this hop for the office's support view. */
   const write = (r: SessionRow) => {
-    upsert.run(r.sessionId, r.phone, r.serviceCode, r.machine, r.version, r.snapshot, r.state, r.home, r.page, r.invalid, r.hops,
-      r.lastText, r.lastReply, r.status, r.createdMs, r.updatedMs);
+    upsert.run(
+      r.sessionId,
+      r.phone,
+      r.serviceCode,
+      r.machine,
+      r.version,
+      r.snapshot,
+      r.state,
+      r.home,
+      r.page,
+      r.invalid,
+      r.hops,
+      r.lastText,
+      r.lastReply,
+      r.status,
+      r.createdMs,
+      r.updatedMs,
+    );
     insertHop.run(r.sessionId, r.hops, r.lastText, r.lastReply, r.updatedMs);
   };
   const commitAll = db.transaction((rows: SessionRow[]) => {

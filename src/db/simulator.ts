@@ -144,9 +144,19 @@ export function createSimulatedInboxStore(db: Db) {
      FROM sim_sms WHERE to_phone = ? ORDER BY sim_sms.id`,
   );
   const storeSent = db.transaction(
-    (messages: ReadonlyArray<{ providerId: string; outboxId: number; to: string }>, from: string | null, text: string, segments: number, nowMs: number) =>
+    (
+      messages: ReadonlyArray<{ providerId: string; outboxId: number; to: string }>,
+      from: string | null,
+      text: string,
+      segments: number,
+      nowMs: number,
+    ) =>
       // A message sent again after a crash keeps its first id: a handset never sees it twice.
-      messages.map((m) => (insert.run(m.providerId, m.outboxId, m.to, from, text, segments, nowMs).changes === 1 ? m.providerId : (byOutbox.get(m.outboxId) as string))),
+      messages.map((m) =>
+        insert.run(m.providerId, m.outboxId, m.to, from, text, segments, nowMs).changes === 1
+          ? m.providerId
+          : (byOutbox.get(m.outboxId) as string),
+      ),
   );
 
   return {

@@ -31,11 +31,15 @@ export function createStaffRepository(db: Db) {
   const insert = db.prepare('INSERT INTO staff (email, name, role, password_hash, created_at) VALUES (?, ?, ?, ?, ?)');
   const deactivate = db.prepare('UPDATE staff SET active = 0 WHERE id = ?');
   const setHash = db.prepare('UPDATE staff SET password_hash = ? WHERE id = ?');
-  const failures = db.prepare('SELECT count(*) AS n, max(at_ms) AS last FROM staff_login_failures WHERE email = ? AND address = ? AND at_ms > ?');
+  const failures = db.prepare(
+    'SELECT count(*) AS n, max(at_ms) AS last FROM staff_login_failures WHERE email = ? AND address = ? AND at_ms > ?',
+  );
   const addFailure = db.prepare('INSERT INTO staff_login_failures (email, address, at_ms) VALUES (?, ?, ?)');
   const pruneFailures = db.prepare('DELETE FROM staff_login_failures WHERE at_ms <= ?');
   const clearFailures = db.prepare('DELETE FROM staff_login_failures WHERE email = ? AND address = ?');
-  const insertSession = db.prepare('INSERT INTO staff_sessions (token_hash, staff_id, csrf_token, created_ms, expires_ms) VALUES (?, ?, ?, ?, ?)');
+  const insertSession = db.prepare(
+    'INSERT INTO staff_sessions (token_hash, staff_id, csrf_token, created_ms, expires_ms) VALUES (?, ?, ?, ?, ?)',
+  );
   const sessionByHash = db.prepare(
     `SELECT s.csrf_token, s.expires_ms, t.* FROM staff_sessions s JOIN staff t ON t.id = s.staff_id WHERE s.token_hash = ?`,
   );
@@ -144,12 +148,12 @@ export function createAuditLog(db: Db) {
     list(f: AuditFilter = {}): AuditRow[] {
       const where: string[] = [];
       const args: unknown[] = [];
-      if (f.actor) (where.push('actor = ?'), args.push(f.actor));
-      if (f.entity) (where.push('entity = ?'), args.push(f.entity));
-      if (f.entityId) (where.push('entity_id = ?'), args.push(f.entityId));
-      if (f.action) (where.push('action = ?'), args.push(f.action));
-      if (f.from) (where.push('at >= ?'), args.push(`${f.from}T00:00:00.000Z`));
-      if (f.to) (where.push('at <= ?'), args.push(`${f.to}T23:59:59.999Z`));
+      if (f.actor) where.push('actor = ?'), args.push(f.actor);
+      if (f.entity) where.push('entity = ?'), args.push(f.entity);
+      if (f.entityId) where.push('entity_id = ?'), args.push(f.entityId);
+      if (f.action) where.push('action = ?'), args.push(f.action);
+      if (f.from) where.push('at >= ?'), args.push(`${f.from}T00:00:00.000Z`);
+      if (f.to) where.push('at <= ?'), args.push(`${f.to}T23:59:59.999Z`);
       return db
         .prepare(
           `SELECT id, at, actor, action, entity, entity_id AS entityId, before_json AS before, after_json AS after

@@ -1,4 +1,4 @@
-import { addDays, toDayNumber, type LocalDate } from './dates.ts';
+import { addDays, type LocalDate, toDayNumber } from './dates.ts';
 
 export type CallbackReason = 'payment' | 'coverage' | 'registration' | 'other';
 

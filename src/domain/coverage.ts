@@ -9,6 +9,7 @@
 // handled as integer day numbers internally: no dayjs, no Date in the loops, because
 // this runs on every USSD coverage screen.
 
+import type { LocalDate, Month } from './dates.ts';
 import {
   firstDayNumberOfMonthIndex,
   fromDayNumber,
@@ -18,7 +19,6 @@ import {
   toDayNumber,
   toMonthIndex,
 } from './dates.ts';
-import type { LocalDate, Month } from './dates.ts';
 
 export type { LocalDate, Month } from './dates.ts';
 export { addDays, addMonths, lastDayOfMonth, monthOf } from './dates.ts';
@@ -124,9 +124,7 @@ function indexForDay(v: Versions, day: number): number {
     while (j + 1 < v.eff.length && v.eff[j + 1] === first) j++;
     return j;
   }
-  throw new Error(
-    `no product parameters in force on ${fromDayNumber(day)} (the first version takes effect on ${fromDayNumber(first)})`,
-  );
+  throw new Error(`no product parameters in force on ${fromDayNumber(day)} (the first version takes effect on ${fromDayNumber(first)})`);
 }
 
 /** The version in force that day (latest effectiveFrom <= day). Throws a clear Error if none. */
@@ -166,9 +164,7 @@ export function monthlyDue(beneficiaries: readonly Beneficiary[], params: Produc
     if (b.subsidised) subsidised++;
     else full++;
   }
-  return (
-    (full > 0 ? full * monthlyShare(params, false) : 0) + (subsidised > 0 ? subsidised * monthlyShare(params, true) : 0)
-  );
+  return (full > 0 ? full * monthlyShare(params, false) : 0) + (subsidised > 0 ? subsidised * monthlyShare(params, true) : 0);
 }
 
 /** How many active beneficiaries pay the full share and the subsidised one, and how many left: all a due needs. */
@@ -199,11 +195,7 @@ export function beneficiariesOfCounts(c: BeneficiaryCounts): Beneficiary[] {
 }
 
 /** The household's due for a given month, with the parameters of that month (see parametersForMonth). */
-export function dueForMonth(
-  beneficiaries: readonly Beneficiary[],
-  params: readonly ProductParameters[],
-  month: Month,
-): number {
+export function dueForMonth(beneficiaries: readonly Beneficiary[], params: readonly ProductParameters[], month: Month): number {
   return monthlyDue(beneficiaries, parametersForMonth(params, month));
 }
 
@@ -368,7 +360,8 @@ function waitingUntilOf(r: Rules, f: Fold): number | null {
 function toState(r: Rules, f: Fold): LedgerState {
   const covered = f.paidThroughMi >= 0;
   const periods: CoveredPeriod[] = [];
-  for (let i = 0; i < f.periods.length; i += 2) periods.push({ from: fromDayNumber(f.periods[i]!), until: fromDayNumber(f.periods[i + 1]!) });
+  for (let i = 0; i < f.periods.length; i += 2)
+    periods.push({ from: fromDayNumber(f.periods[i]!), until: fromDayNumber(f.periods[i + 1]!) });
   return {
     lastPaidOn: f.last < 0 ? null : fromDayNumber(f.last),
     credit: f.credit,
@@ -433,7 +426,12 @@ export function applyPayment(
  * The status on `today` of a household covered through `paidThrough` (null: never), with its grace
  * and waiting period: day numbers or 'YYYY-MM-DD' days alike, both ordered as the calendar.
  */
-function statusRule<T extends number | string>(today: T, paidThrough: T | null, graceUntil: T | null, waitingUntil: T | null): CoverageStatus {
+function statusRule<T extends number | string>(
+  today: T,
+  paidThrough: T | null,
+  graceUntil: T | null,
+  waitingUntil: T | null,
+): CoverageStatus {
   if (paidThrough === null || graceUntil === null || today > graceUntil) return 'lapsed';
   if (today > paidThrough) return 'grace';
   return waitingUntil !== null && today <= waitingUntil ? 'waiting' : 'active';
@@ -444,7 +442,10 @@ function statusRule<T extends number | string>(today: T, paidThrough: T | null, 
  * figure over every household. `today` must not be before the state's last payment (the state
  * does not know which payments came after a past day: see coverageOn).
  */
-export function statusAt(state: Pick<LedgerState, 'lastPaidOn' | 'paidThrough' | 'graceUntil' | 'waitingUntil'>, today: LocalDate): CoverageStatus {
+export function statusAt(
+  state: Pick<LedgerState, 'lastPaidOn' | 'paidThrough' | 'graceUntil' | 'waitingUntil'>,
+  today: LocalDate,
+): CoverageStatus {
   if (state.lastPaidOn !== null && today < state.lastPaidOn) {
     throw new Error(`the state after a payment on ${state.lastPaidOn} says nothing of ${today}: fold the ledger up to that day`);
   }
@@ -519,10 +520,7 @@ export function coverageOn(input: {
   return coverageOf(r, f, today, status);
 }
 
-function finish(
-  nextMonthDue: number,
-  c: Omit<Coverage, 'nextMonth' | 'nextMonthDue' | 'remaining'> & { nextMi: number },
-): Coverage {
+function finish(nextMonthDue: number, c: Omit<Coverage, 'nextMonth' | 'nextMonthDue' | 'remaining'> & { nextMi: number }): Coverage {
   return {
     status: c.status,
     paidThrough: c.paidThrough,
@@ -667,8 +665,20 @@ export function coverageMessage(v: CoverageView): { status: SituationKind; param
   const s =
     v.situation ??
     situationOf(
-      { status: v.status, paidThrough: v.paidThrough, episodeStart: null, waitingUntil: v.waitingUntil, graceUntil: v.graceUntil, credit: 0, nextMonth: v.nextMonth, nextMonthDue: v.remaining, remaining: v.remaining },
-      v.status === 'active' || v.status === 'waiting' ? (v.paidThrough as LocalDate) : (v.graceUntil ?? v.paidThrough ?? `${v.nextMonth}-01`),
+      {
+        status: v.status,
+        paidThrough: v.paidThrough,
+        episodeStart: null,
+        waitingUntil: v.waitingUntil,
+        graceUntil: v.graceUntil,
+        credit: 0,
+        nextMonth: v.nextMonth,
+        nextMonthDue: v.remaining,
+        remaining: v.remaining,
+      },
+      v.status === 'active' || v.status === 'waiting'
+        ? (v.paidThrough as LocalDate)
+        : (v.graceUntil ?? v.paidThrough ?? `${v.nextMonth}-01`),
       () => v.remaining,
     );
   return { status: s.kind, params: situationParams(s, v.adherentName, v.size) };

@@ -29,8 +29,12 @@ export function daysInMonth(y: number, m: number): number {
 /** Month index (year * 12 + month - 1) of the 'YYYY-MM' prefix of s, or -1 if it is not one. */
 function monthPrefix(s: string): number {
   if (s.charCodeAt(4) !== DASH) return -1;
-  const y0 = digit(s, 0), y1 = digit(s, 1), y2 = digit(s, 2), y3 = digit(s, 3);
-  const m0 = digit(s, 5), m1 = digit(s, 6);
+  const y0 = digit(s, 0),
+    y1 = digit(s, 1),
+    y2 = digit(s, 2),
+    y3 = digit(s, 3);
+  const m0 = digit(s, 5),
+    m1 = digit(s, 6);
   if (y0 < 0 || y1 < 0 || y2 < 0 || y3 < 0 || m0 < 0 || m1 < 0) return -1;
   const m = m0 * 10 + m1;
   if (m < 1 || m > 12) return -1;
@@ -89,7 +93,8 @@ export function toDayNumber(day: LocalDate): number {
   // allocation-free (this parses every payment of a ledger)
   if (typeof day === 'string' && day.length === 10 && day.charCodeAt(7) === DASH) {
     const i = monthPrefix(day);
-    const d0 = digit(day, 8), d1 = digit(day, 9);
+    const d0 = digit(day, 8),
+      d1 = digit(day, 9);
     if (i >= 0 && d0 >= 0 && d1 >= 0) {
       const y = Math.floor(i / 12);
       const m = i - y * 12 + 1;

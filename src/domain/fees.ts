@@ -5,8 +5,8 @@
 // fee of the version in force on its day. Amounts and fees are integer FCFA; a band
 // [min, max] includes both ends. Reading the grid file is in src/payments/fee-grid.ts.
 
-import { isLocalDate, toDayNumber } from './dates.ts';
 import type { LocalDate } from './dates.ts';
+import { isLocalDate, toDayNumber } from './dates.ts';
 
 export interface FeeBand {
   min: number; // integer FCFA >= 1, included
@@ -41,9 +41,7 @@ export function gridOn(grids: readonly FeeGrid[], day: LocalDate): FeeGrid {
     }
   }
   if (!best) {
-    throw new Error(
-      `no fee grid in force on ${day}: the first version (${first.version}) takes effect on ${first.effectiveFrom}`,
-    );
+    throw new Error(`no fee grid in force on ${day}: the first version (${first.version}) takes effect on ${first.effectiveFrom}`);
   }
   return best;
 }

@@ -2,11 +2,11 @@
 // leaves the wallet, who bears the fee, and what the payment does to the household's
 // coverage. And the amounts suggested on the contribute menu. Pure functions.
 
-import { addMonths, applyPayment, coverageAt, coverageOn, dueForMonth, ledgerState, monthOf, situationOf } from './coverage.ts';
 import type { Beneficiary, Coverage, LocalDate, Month, Payment, ProductParameters, Situation } from './coverage.ts';
-import { feeFor } from './fees.ts';
-import type { FeeGrid } from './fees.ts';
+import { addMonths, applyPayment, coverageAt, coverageOn, dueForMonth, ledgerState, monthOf, situationOf } from './coverage.ts';
 import { toDayNumber } from './dates.ts';
+import type { FeeGrid } from './fees.ts';
+import { feeFor } from './fees.ts';
 
 /** Who pays the operator's fee: the member (on top of the amount) or UTM (the member sends just the amount). */
 export type FeeBearer = 'member' | 'utm';

@@ -6,7 +6,7 @@
 // new period start afresh and those of the old one no longer apply.
 
 import { bamakoDay, bamakoHour, bamakoInstant } from '../clock.ts';
-import { addDays, toDayNumber, type LocalDate } from './dates.ts';
+import { addDays, type LocalDate, toDayNumber } from './dates.ts';
 
 export type ReminderAnchor = 'end' | 'lapse';
 
@@ -64,7 +64,12 @@ export function ruleDay(rule: ReminderRule, c: CoverageDates): LocalDate | null 
  * sent late (a member who restarts the cover on the 26th gets no "ends on the 31st, 7 days
  * before" right after the receipt). Rules firing the same day: the first listed wins.
  */
-export function dueReminder(rules: readonly ReminderRule[], c: CoverageDates, today: LocalDate, catchUpDays = CATCH_UP_DAYS): DueReminder | null {
+export function dueReminder(
+  rules: readonly ReminderRule[],
+  c: CoverageDates,
+  today: LocalDate,
+  catchUpDays = CATCH_UP_DAYS,
+): DueReminder | null {
   const t = toDayNumber(today);
   let best: { rule: ReminderRule; n: number; day: LocalDate } | null = null;
   for (const rule of rules) {

@@ -4,7 +4,7 @@ import type { Clock } from '../clock.ts';
 import type { Db } from '../db/connection.ts';
 import { Refusal } from '../domain/refusal.ts';
 import type { Actor, Audit } from '../office/audit.ts';
-import { exportLedger, parseStatement, reconcile, type ReconcileOptions } from '../payments/reconcile.ts';
+import { exportLedger, parseStatement, type ReconcileOptions, reconcile } from '../payments/reconcile.ts';
 import { jsonError, jsonRefusals } from './errors.ts';
 
 export interface AdminDeps {
@@ -38,13 +38,19 @@ export function requireAdminToken(token: string | undefined, audited?: ApiAudit)
     const m = /^Bearer\s+(\S+)\s*$/i.exec(req.get('authorization') ?? '');
     if (!m || !timingSafeEqual(digest(m[1] as string), expected)) {
       res.set('WWW-Authenticate', 'Bearer realm="sabatili admin"');
-      return jsonError(res, 401, m ? 'the bearer token is not ADMIN_TOKEN' : 'missing bearer token: send the header Authorization: Bearer <ADMIN_TOKEN>');
+      return jsonError(
+        res,
+        401,
+        m ? 'the bearer token is not ADMIN_TOKEN' : 'missing bearer token: send the header Authorization: Bearer <ADMIN_TOKEN>',
+      );
     }
     // Every accepted call is audited once answered (with its status): exports, reads and writes alike.
     if (audited) {
       res.on('finish', () =>
         audited.audit.record(API_ACTOR, audited.clock.now(), {
-          action: `api.${req.method.toLowerCase()}`, entity: 'api', entityId: req.originalUrl.split('?')[0] ?? '',
+          action: `api.${req.method.toLowerCase()}`,
+          entity: 'api',
+          entityId: req.originalUrl.split('?')[0] ?? '',
           after: { query: req.query, status: res.statusCode, address: req.ip },
         }),
       );
@@ -87,7 +93,8 @@ export function adminRoutes(app: Express, deps: AdminDeps): void {
     csvBody(req, res, (err?: unknown) => {
       if (!err) return next();
       const e = err as { type?: string; message?: string };
-      if (e.type === 'entity.too.large') return next(new Refusal(`the statement is larger than ${STATEMENT_LIMIT.toUpperCase()}`, undefined, 413));
+      if (e.type === 'entity.too.large')
+        return next(new Refusal(`the statement is larger than ${STATEMENT_LIMIT.toUpperCase()}`, undefined, 413));
       const status = (err as { status?: number }).status;
       next(new Refusal(`could not read the body: ${e.message ?? String(err)}`, undefined, status === 415 ? 415 : 400));
     });
@@ -98,7 +105,9 @@ export function adminRoutes(app: Express, deps: AdminDeps): void {
     const parsed = parseStatement(typeof req.body === 'string' ? req.body : '');
     if (parsed.errors.length > 0) {
       const n = parsed.errors.length;
-      throw new Refusal(`the statement has ${n} error${n > 1 ? 's' : ''}; nothing was reconciled`, undefined, 400, { errors: parsed.errors });
+      throw new Refusal(`the statement has ${n} error${n > 1 ? 's' : ''}; nothing was reconciled`, undefined, 400, {
+        errors: parsed.errors,
+      });
     }
     res.json(reconcile(deps.db, parsed.rows, p));
   });

@@ -1,11 +1,11 @@
 import express from 'express';
+import { officeRoutes } from '../office/routes.ts';
 import type { Services } from '../services.ts';
 import { createFakeAtGateway } from '../simulator/fake-at-gateway.ts';
-import { simulatorRoutes } from '../simulator/routes.ts';
 import { simulatorTargets } from '../simulator/own-url.ts';
+import { simulatorRoutes } from '../simulator/routes.ts';
 import { ussdGatewayRoutes } from '../simulator/ussd-routes.ts';
 import { walletRoutes } from '../simulator/wallet-routes.ts';
-import { officeRoutes } from '../office/routes.ts';
 import { adminRoutes } from './admin.ts';
 import { campaignRoutes } from './campaigns.ts';
 import { errorHandler } from './errors.ts';
@@ -27,25 +27,47 @@ export function createApp(s: Services): express.Express {
 
   // Before any gateway route, so that a callback without the key is refused before its body is read.
   if (s.config.GATEWAY_CALLBACK_KEY || s.config.GATEWAY_ALLOWED_IPS) {
-    app.use(GATEWAY_PREFIXES, gatewayGuard({ key: s.config.GATEWAY_CALLBACK_KEY, allowedIps: s.config.GATEWAY_ALLOWED_IPS, logger: s.logger }));
+    app.use(
+      GATEWAY_PREFIXES,
+      gatewayGuard({ key: s.config.GATEWAY_CALLBACK_KEY, allowedIps: s.config.GATEWAY_ALLOWED_IPS, logger: s.logger }),
+    );
   }
 
   ussdRoutes(app, { engine: s.engine, sessions: s.sessions, clock: s.clock, logger: s.logger });
   smsRoutes(app, { outbox: s.outbox, inbound: s.inbound, logger: s.logger });
   paymentRoutes(app, {
-    payments: s.payments, secret: s.paymentSecret, clock: s.clock, maxAgeMs: s.config.PAYMENT_CALLBACK_MAX_AGE_SECONDS * 1000, logger: s.logger,
+    payments: s.payments,
+    secret: s.paymentSecret,
+    clock: s.clock,
+    maxAgeMs: s.config.PAYMENT_CALLBACK_MAX_AGE_SECONDS * 1000,
+    logger: s.logger,
   });
   const apiAudit = { audit: s.office.audit, clock: s.clock };
   adminRoutes(app, { db: s.db, token: s.config.ADMIN_TOKEN, audit: apiAudit });
   kpiRoutes(app, { db: s.db, clock: s.clock, campaigns: s.campaigns, token: s.config.ADMIN_TOKEN, config: s.config, audit: apiAudit });
   campaignRoutes(app, { campaigns: s.campaigns, token: s.config.ADMIN_TOKEN, logger: s.logger, audit: apiAudit });
   officeRoutes(app, {
-    ...s.office, db: s.db, clock: s.clock, logger: s.logger, households: s.households, mutuelles: s.mutuelles, payments: s.payments, outbox: s.outbox, inbound: s.inbound, campaigns: s.campaigns,
+    ...s.office,
+    db: s.db,
+    clock: s.clock,
+    logger: s.logger,
+    households: s.households,
+    mutuelles: s.mutuelles,
+    payments: s.payments,
+    outbox: s.outbox,
+    inbound: s.inbound,
+    campaigns: s.campaigns,
     remindersIntervalSeconds: s.config.REMINDERS_INTERVAL_SECONDS,
     kpis: createKpiSource({ db: s.db, clock: s.clock, campaigns: s.campaigns, config: s.config }),
   });
   if (s.config.SIMULATOR_ENABLED) {
-    simulatorRoutes(app, { sms: s.simulatorSms, clock: s.clock, selfUrl: s.publicUrl, shortCode: s.config.AT_SENDER_ID ?? '36123', gatewayKey: s.config.GATEWAY_CALLBACK_KEY });
+    simulatorRoutes(app, {
+      sms: s.simulatorSms,
+      clock: s.clock,
+      selfUrl: s.publicUrl,
+      shortCode: s.config.AT_SENDER_ID ?? '36123',
+      gatewayKey: s.config.GATEWAY_CALLBACK_KEY,
+    });
     walletRoutes(app, s.orange);
     ussdGatewayRoutes(app, {
       gateway: s.ussdGateway,
@@ -57,7 +79,8 @@ export function createApp(s: Services): express.Express {
     // Africa's Talking's SMS API, so that SMS_TRANSPORT=africastalking with AT_SMS_URL pointed here runs the real SDK end to end.
     const gateway = createFakeAtGateway({
       apiKey: s.config.AT_API_KEY ?? 'sabatili-simulator',
-      onAccepted: (r) => s.simulatorSms.receive({ providerId: r.messageId, to: r.number, from: r.from ?? null, text: r.message, segments: r.segments }),
+      onAccepted: (r) =>
+        s.simulatorSms.receive({ providerId: r.messageId, to: r.number, from: r.from ?? null, text: r.message, segments: r.segments }),
       logger: s.logger,
     });
     app.use('/version1/messaging', gateway.router);

@@ -5,7 +5,7 @@ import { PLACEHOLDERS } from '../campaigns/render.ts';
 import { Refusal } from '../domain/refusal.ts';
 import { LANGUAGES } from '../i18n/catalog.ts';
 import type { Logger } from '../log.ts';
-import { requireAdminToken, type ApiAudit } from './admin.ts';
+import { type ApiAudit, requireAdminToken } from './admin.ts';
 import { jsonError, jsonRefusals, parse } from './errors.ts';
 import { e164 } from './form.ts';
 
@@ -47,7 +47,8 @@ export function campaignRoutes(app: Express, deps: CampaignRouteDeps): void {
     json(req, res, (err?: unknown) => {
       if (!err) return next();
       const e = err as { status?: number; type?: string; message?: string };
-      if (e.type === 'entity.too.large') return next(new Refusal(`the body is larger than ${CAMPAIGN_BODY_LIMIT.toUpperCase()}`, undefined, 413));
+      if (e.type === 'entity.too.large')
+        return next(new Refusal(`the body is larger than ${CAMPAIGN_BODY_LIMIT.toUpperCase()}`, undefined, 413));
       next(new Refusal(`the body is not valid JSON: ${e.message ?? String(err)}`, undefined, e.status === 415 ? 415 : 400));
     });
   };
@@ -59,7 +60,8 @@ export function campaignRoutes(app: Express, deps: CampaignRouteDeps): void {
     (req, res) => {
       const raw = req.params.id;
       const id = raw === undefined ? 0 : Number(raw);
-      if (raw !== undefined && !(Number.isSafeInteger(id) && id > 0)) throw new Refusal(`campaign id must be a positive whole number, got ${JSON.stringify(raw)}`, 'id');
+      if (raw !== undefined && !(Number.isSafeInteger(id) && id > 0))
+        throw new Refusal(`campaign id must be a positive whole number, got ${JSON.stringify(raw)}`, 'id');
       fn(req, res, id);
     };
 
@@ -74,41 +76,71 @@ export function campaignRoutes(app: Express, deps: CampaignRouteDeps): void {
   router.get('/reminders', (_req, res) => {
     res.json({ rules: campaigns.reminderResults() });
   });
-  router.post('/', handle((req, res) => {
-    res.status(201).json(campaigns.create(req.body ?? {}));
-  }));
-  router.get('/', handle((_req, res) => {
-    res.json({ campaigns: campaigns.list() });
-  }));
-  router.get('/:id', handle((_req, res, id) => {
-    res.json(campaigns.get(id));
-  }));
-  router.get('/:id/preview', handle((_req, res, id) => {
-    res.json(campaigns.preview(id));
-  }));
-  router.post('/:id/test', handle((req, res, id) => {
-    const body = parse(testBody, req.body ?? {});
-    res.json(campaigns.testSend(id, body.phone, body.language));
-  }));
-  router.post('/:id/send', handle((_req, res, id) => {
-    const { campaign, total } = campaigns.startSend(id);
-    continueInBackground(id);
-    res.status(202).json({ ...campaign, households: total });
-  }));
-  router.post('/:id/pause', handle((_req, res, id) => {
-    res.json(campaigns.pause(id));
-  }));
-  router.post('/:id/resume', handle((_req, res, id) => {
-    const c = campaigns.resume(id);
-    if (!c.progress.enqueueDone) continueInBackground(id);
-    res.json(c);
-  }));
-  router.post('/:id/cancel', handle((_req, res, id) => {
-    res.json(campaigns.cancel(id));
-  }));
-  router.get('/:id/results', handle((_req, res, id) => {
-    res.json(campaigns.results(id));
-  }));
+  router.post(
+    '/',
+    handle((req, res) => {
+      res.status(201).json(campaigns.create(req.body ?? {}));
+    }),
+  );
+  router.get(
+    '/',
+    handle((_req, res) => {
+      res.json({ campaigns: campaigns.list() });
+    }),
+  );
+  router.get(
+    '/:id',
+    handle((_req, res, id) => {
+      res.json(campaigns.get(id));
+    }),
+  );
+  router.get(
+    '/:id/preview',
+    handle((_req, res, id) => {
+      res.json(campaigns.preview(id));
+    }),
+  );
+  router.post(
+    '/:id/test',
+    handle((req, res, id) => {
+      const body = parse(testBody, req.body ?? {});
+      res.json(campaigns.testSend(id, body.phone, body.language));
+    }),
+  );
+  router.post(
+    '/:id/send',
+    handle((_req, res, id) => {
+      const { campaign, total } = campaigns.startSend(id);
+      continueInBackground(id);
+      res.status(202).json({ ...campaign, households: total });
+    }),
+  );
+  router.post(
+    '/:id/pause',
+    handle((_req, res, id) => {
+      res.json(campaigns.pause(id));
+    }),
+  );
+  router.post(
+    '/:id/resume',
+    handle((_req, res, id) => {
+      const c = campaigns.resume(id);
+      if (!c.progress.enqueueDone) continueInBackground(id);
+      res.json(c);
+    }),
+  );
+  router.post(
+    '/:id/cancel',
+    handle((_req, res, id) => {
+      res.json(campaigns.cancel(id));
+    }),
+  );
+  router.get(
+    '/:id/results',
+    handle((_req, res, id) => {
+      res.json(campaigns.results(id));
+    }),
+  );
   router.use((req, res) => jsonError(res, 404, `no such campaign route: ${req.method} ${req.baseUrl}${req.path}`));
   router.use(jsonRefusals);
 

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ErrorRequestHandler, Response } from 'express';
 import type { ZodError, ZodType } from 'zod';
 import { isRefusal, Refusal, type RefusalStatus } from '../domain/refusal.ts';
-import { randomIds, type IdSource } from '../ids.ts';
+import { type IdSource, randomIds } from '../ids.ts';
 import type { Logger } from '../log.ts';
 
 // Every error an HTTP route answers is worded here. A route throws a Refusal (or lets one through);
@@ -31,9 +31,7 @@ export function jsonError(res: Response, status: number, error: string, extra: R
 }
 
 function describeZodError(error: ZodError): string {
-  return error.issues
-    .map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message))
-    .join('; ');
+  return error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ');
 }
 
 /** `value` read through `schema`, or a Refusal (400) naming the first field at fault and saying what each one lacks. */
@@ -100,5 +98,10 @@ export function errorHandler(deps: { logger: Logger; ids?: IdSource }): ErrorReq
 export const jsonRefusals: ErrorRequestHandler = (err, _req, res, next) => {
   const refusal = asRefusal(err);
   if (!refusal || res.headersSent) return next(err);
-  jsonError(res, refusal.status, refusal.message, refusal.field === undefined ? refusal.details : { field: refusal.field, ...refusal.details });
+  jsonError(
+    res,
+    refusal.status,
+    refusal.message,
+    refusal.field === undefined ? refusal.details : { field: refusal.field, ...refusal.details },
+  );
 };

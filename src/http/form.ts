@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Express } from 'express';
 import { z } from 'zod';
 import { Refusal } from '../domain/refusal.ts';
-import { writePlain, type PlainReply } from './errors.ts';
+import { type PlainReply, writePlain } from './errors.ts';
 
 /** Gateway callbacks are small; anything larger is not from the gateway. */
 export const FORM_LIMIT_BYTES = 8 * 1024;
@@ -49,7 +49,11 @@ export function readForm(req: IncomingMessage): Promise<Record<string, string>> 
 /** Field shapes shared by the gateway callbacks. */
 export const e164 = z.string().regex(/^\+[1-9]\d{6,14}$/, { error: 'must be an E.164 number such as +22376000001' });
 export const token = (max: number) =>
-  z.string().min(1, { error: 'is required' }).max(max).regex(/^[\x21-\x7e]+$/, { error: 'must be printable ASCII without spaces' });
+  z
+    .string()
+    .min(1, { error: 'is required' })
+    .max(max)
+    .regex(/^[\x21-\x7e]+$/, { error: 'must be printable ASCII without spaces' });
 
 /** A gateway callback's work once its form is read: validation (a thrown Refusal) and effect, never touching the response itself. */
 export type FormHandler = (form: Record<string, string>) => PlainReply | Promise<PlainReply>;

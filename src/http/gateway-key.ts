@@ -45,7 +45,10 @@ export function withGatewayKey(url: string, key: string | undefined): string {
  * request line and the client address, so it runs before the body is read. `ip` is asked only
  * when an address list is configured. Null when neither is configured.
  */
-export function gatewayCheck(opts: { key?: string | undefined; allowedIps?: readonly string[] | undefined }): ((ip: () => string | undefined, url: string) => string | null) | null {
+export function gatewayCheck(opts: {
+  key?: string | undefined;
+  allowedIps?: readonly string[] | undefined;
+}): ((ip: () => string | undefined, url: string) => string | null) | null {
   const expected = opts.key === undefined ? null : digest(opts.key);
   let allowed: BlockList | null = null;
   if (opts.allowedIps) {
@@ -67,7 +70,11 @@ export function gatewayCheck(opts: { key?: string | undefined; allowedIps?: read
 }
 
 /** The express face of gatewayCheck: 403 before the body is read, so nothing changes. */
-export function gatewayGuard(opts: { key?: string | undefined; allowedIps?: readonly string[] | undefined; logger: Logger }): RequestHandler {
+export function gatewayGuard(opts: {
+  key?: string | undefined;
+  allowedIps?: readonly string[] | undefined;
+  logger: Logger;
+}): RequestHandler {
   const check = gatewayCheck(opts);
   return (req: Request, res: Response, next: NextFunction) => {
     const why = check?.(() => req.ip, req.originalUrl) ?? null;

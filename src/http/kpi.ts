@@ -6,9 +6,9 @@ import type { Config } from '../config.ts';
 import type { Db } from '../db/connection.ts';
 import { createHouseholdFile } from '../db/household-file.ts';
 import { isLocalDate } from '../domain/dates.ts';
+import { CSV_SECTIONS, type CsvSection, computeKpis, type KpiOptions, type Kpis, kpisToCsv } from '../office/kpi.ts';
 import { computeKpisInWorker } from '../office/kpi-async.ts';
-import { computeKpis, CSV_SECTIONS, kpisToCsv, type CsvSection, type KpiOptions, type Kpis } from '../office/kpi.ts';
-import { requireAdminToken, type ApiAudit } from './admin.ts';
+import { type ApiAudit, requireAdminToken } from './admin.ts';
 import { jsonRefusals, parse } from './errors.ts';
 
 export interface KpiRouteDeps {
@@ -63,7 +63,12 @@ export function createKpiSource(deps: Omit<KpiRouteDeps, 'token'>): (options: Om
       ? computeKpisInWorker({
           path: c.DATABASE_PATH,
           options,
-          campaigns: { serviceCode: c.USSD_SERVICE_CODE, costPerSegmentFcfa: c.SMS_COST_PER_SEGMENT_FCFA, foldMode: c.GSM_FOLD, allowUcs2: c.SMS_ALLOW_UCS2 },
+          campaigns: {
+            serviceCode: c.USSD_SERVICE_CODE,
+            costPerSegmentFcfa: c.SMS_COST_PER_SEGMENT_FCFA,
+            foldMode: c.GSM_FOLD,
+            allowUcs2: c.SMS_ALLOW_UCS2,
+          },
         })
       : computeKpis(deps.db, { ...options, campaigns: deps.campaigns });
   };
@@ -98,7 +103,10 @@ export function kpiRoutes(app: Express, deps: KpiRouteDeps): void {
     const r = await figures(req);
     const { period, scope } = r.k;
     const label = [scope.district, scope.mutuelleId].filter(Boolean).join('-');
-    res.attachment(`sabatili-kpi-${period.from}-${period.to}${label ? `-${label}` : ''}.csv`).type('text/csv; charset=utf-8').send(kpisToCsv(r.k, r.sections));
+    res
+      .attachment(`sabatili-kpi-${period.from}-${period.to}${label ? `-${label}` : ''}.csv`)
+      .type('text/csv; charset=utf-8')
+      .send(kpisToCsv(r.k, r.sections));
   });
   router.use(jsonRefusals);
   app.use('/admin/api', router);

@@ -4,7 +4,7 @@ import proxyaddr from 'proxy-addr';
 import type { Services } from '../services.ts';
 import { createApp } from './app.ts';
 import { asRefusal, bugReply, plainRefusal, writePlain } from './errors.ts';
-import { readForm, type FormHandler } from './form.ts';
+import { type FormHandler, readForm } from './form.ts';
 import { gatewayCheck } from './gateway-key.ts';
 import { deliveryHandler, inboundHandler, optoutHandler } from './sms.ts';
 import { ussdEventHandler, ussdHopHandler } from './ussd.ts';

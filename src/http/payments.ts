@@ -32,7 +32,10 @@ const FUTURE_SKEW_MS = 60_000;
  * refused as a replay. Answered 2xx only once the ledger row (or the review) is on disk; a refusal
  * is the app's text/plain 4xx (errors.ts).
  */
-export function paymentRoutes(app: Express, deps: { payments: Payments; secret: string; clock: Clock; maxAgeMs: number; logger: Logger }): void {
+export function paymentRoutes(
+  app: Express,
+  deps: { payments: Payments; secret: string; clock: Clock; maxAgeMs: number; logger: Logger },
+): void {
   app.post(CALLBACK_PATH, express.raw({ type: () => true, limit: '16kb' }), (req, res) => {
     const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     if (!verify(raw, deps.secret, req.get(SIGNATURE_HEADER))) {
@@ -48,7 +51,10 @@ export function paymentRoutes(app: Express, deps: { payments: Payments; secret: 
     const cb = parse(callbackSchema, body);
     const age = deps.clock.now().getTime() - Date.parse(cb.timestamp);
     if (age > deps.maxAgeMs || age < -FUTURE_SKEW_MS) {
-      deps.logger.warn({ reference: cb.reference, timestamp: cb.timestamp, ip: req.ip }, 'payments: callback with a stale or future timestamp');
+      deps.logger.warn(
+        { reference: cb.reference, timestamp: cb.timestamp, ip: req.ip },
+        'payments: callback with a stale or future timestamp',
+      );
       throw new Refusal(`timestamp: ${age > 0 ? 'older than' : 'ahead of'} what is accepted; sign each delivery afresh`, 'timestamp', 401);
     }
     const outcome = deps.payments.handleCallback(cb);

@@ -4,7 +4,7 @@ import type { Logger } from '../log.ts';
 import type { InboundHandler } from '../sms/inbound.ts';
 import { DELIVERY_STATUS, type DeliveryReport, type Outbox } from '../sms/outbox.ts';
 import { parse } from './errors.ts';
-import { e164, OK, postForm, token, type FormHandler } from './form.ts';
+import { e164, type FormHandler, OK, postForm, token } from './form.ts';
 
 const optional = (max: number) => z.string().max(max).optional();
 
@@ -17,7 +17,10 @@ export const deliverySchema = z.object({
   phoneNumber: e164.optional(),
   networkCode: optional(16),
   failureReason: optional(200),
-  retryCount: z.string().regex(/^\d{1,6}$/, { error: 'must be a whole number' }).optional(),
+  retryCount: z
+    .string()
+    .regex(/^\d{1,6}$/, { error: 'must be a whole number' })
+    .optional(),
 });
 
 /** Incoming message. */
@@ -59,7 +62,16 @@ export function deliveryHandler(deps: SmsDeps): FormHandler {
 export function inboundHandler(deps: SmsDeps): FormHandler {
   return (body) => {
     const m = parse(inboundSchema, body);
-    const out = deps.inbound.handle({ gatewayId: m.id, from: m.from, to: m.to, text: m.text, linkId: m.linkId, networkCode: m.networkCode, cost: m.cost, date: m.date });
+    const out = deps.inbound.handle({
+      gatewayId: m.id,
+      from: m.from,
+      to: m.to,
+      text: m.text,
+      linkId: m.linkId,
+      networkCode: m.networkCode,
+      cost: m.cost,
+      date: m.date,
+    });
     deps.logger.info({ from: m.from, ...out }, 'sms: inbound');
     return OK;
   };

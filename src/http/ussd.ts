@@ -6,7 +6,7 @@ import { Refusal } from '../domain/refusal.ts';
 import type { Logger } from '../log.ts';
 import { SessionPhoneMismatch, type UssdEngine } from '../ussd/engine.ts';
 import { parse } from './errors.ts';
-import { e164, OK, postForm, token, type FormHandler } from './form.ts';
+import { e164, type FormHandler, OK, postForm, token } from './form.ts';
 
 /** The gateway's USSD callback (reference/africastalking.md). */
 export const ussdHopSchema = z.object({

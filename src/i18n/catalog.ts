@@ -139,7 +139,8 @@ export function translate(catalogs: Catalogs, lang: Language, key: string, param
   for (let i = 1; i < cut.length; i += 2) {
     const name = cut[i] as string;
     const code = params.code ?? base?.code;
-    const value = name === 'coverageCode' ? (code === undefined ? undefined : coverageShortcut(String(code))) : (params[name] ?? base?.[name]);
+    const value =
+      name === 'coverageCode' ? (code === undefined ? undefined : coverageShortcut(String(code))) : (params[name] ?? base?.[name]);
     if (value === undefined || !isParamName(name)) throw new MissingMessageError(`message "${key}" needs {${name}}`);
     out += formatParam(catalogs, lang, PARAM_KINDS[name], value) + (cut[i + 1] as string);
   }

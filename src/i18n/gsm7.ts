@@ -63,36 +63,91 @@ for (const ch of GSM7_ACCENTED) KEEP.ascii[ch.charCodeAt(0)] = 0;
 
 const COMMON_FOLDS: ReadonlyArray<readonly [string, string]> = [
   // Ligatures (Æ æ are GSM-7 and stay).
-  ['œ', 'oe'], ['Œ', 'OE'],
+  ['œ', 'oe'],
+  ['Œ', 'OE'],
   // Bambara letters (official orthography) to the pre-1982 spelling readers know.
-  ['ɛ', 'è'], ['Ɛ', 'E'], ['ɔ', 'ò'], ['Ɔ', 'O'],
-  ['ɲ', 'ny'], ['Ɲ', 'Ny'], ['ŋ', 'ng'], ['Ŋ', 'Ng'],
+  ['ɛ', 'è'],
+  ['Ɛ', 'E'],
+  ['ɔ', 'ò'],
+  ['Ɔ', 'O'],
+  ['ɲ', 'ny'],
+  ['Ɲ', 'Ny'],
+  ['ŋ', 'ng'],
+  ['Ŋ', 'Ng'],
   // Other West African and European letters that do not decompose (Fula hooks, strokes).
-  ['Ɓ', 'B'], ['ɓ', 'b'], ['Ɗ', 'D'], ['ɗ', 'd'], ['Ƙ', 'K'], ['ƙ', 'k'], ['Ƴ', 'Y'], ['ƴ', 'y'],
-  ['Đ', 'D'], ['đ', 'd'], ['Ð', 'D'], ['ð', 'd'], ['Ł', 'L'], ['ł', 'l'], ['Ħ', 'H'], ['ħ', 'h'],
+  ['Ɓ', 'B'],
+  ['ɓ', 'b'],
+  ['Ɗ', 'D'],
+  ['ɗ', 'd'],
+  ['Ƙ', 'K'],
+  ['ƙ', 'k'],
+  ['Ƴ', 'Y'],
+  ['ƴ', 'y'],
+  ['Đ', 'D'],
+  ['đ', 'd'],
+  ['Ð', 'D'],
+  ['ð', 'd'],
+  ['Ł', 'L'],
+  ['ł', 'l'],
+  ['Ħ', 'H'],
+  ['ħ', 'h'],
   ['ı', 'i'],
   // Apostrophes and single quotes (the backtick is ASCII but not GSM-7).
-  ['\u2019', "'"], ['\u2018', "'"], ['\u201A', "'"], ['\u201B', "'"], ['\u2032', "'"],
-  ['\u02BC', "'"], ['\u02BB', "'"], ['\u00B4', "'"], ['`', "'"], ['\u2039', "'"], ['\u203A', "'"],
+  ['\u2019', "'"],
+  ['\u2018', "'"],
+  ['\u201A', "'"],
+  ['\u201B', "'"],
+  ['\u2032', "'"],
+  ['\u02BC', "'"],
+  ['\u02BB', "'"],
+  ['\u00B4', "'"],
+  ['`', "'"],
+  ['\u2039', "'"],
+  ['\u203A', "'"],
   // Double quotes.
-  ['\u201C', '"'], ['\u201D', '"'], ['\u00AB', '"'], ['\u00BB', '"'], ['\u201E', '"'], ['\u201F', '"'],
+  ['\u201C', '"'],
+  ['\u201D', '"'],
+  ['\u00AB', '"'],
+  ['\u00BB', '"'],
+  ['\u201E', '"'],
+  ['\u201F', '"'],
   ['\u2033', '"'],
   // Ellipsis, dashes, minus, fraction slash.
   ['\u2026', '...'],
-  ['\u2010', '-'], ['\u2011', '-'], ['\u2012', '-'], ['\u2013', '-'], ['\u2014', '-'], ['\u2015', '-'],
-  ['\u2212', '-'], ['\u2044', '/'],
+  ['\u2010', '-'],
+  ['\u2011', '-'],
+  ['\u2012', '-'],
+  ['\u2013', '-'],
+  ['\u2014', '-'],
+  ['\u2015', '-'],
+  ['\u2212', '-'],
+  ['\u2044', '/'],
   // Spaces: NBSP, narrow NBSP and the other Unicode spaces; tab.
-  ['\t', ' '], ['\u00A0', ' '], ['\u1680', ' '], ['\u202F', ' '], ['\u205F', ' '], ['\u3000', ' '],
+  ['\t', ' '],
+  ['\u00A0', ' '],
+  ['\u1680', ' '],
+  ['\u202F', ' '],
+  ['\u205F', ' '],
+  ['\u3000', ' '],
   ...Array.from({ length: 11 }, (_, i) => [String.fromCharCode(0x2000 + i), ' '] as const),
   // Line and paragraph separators.
-  ['\u2028', '\n'], ['\u2029', '\n'],
+  ['\u2028', '\n'],
+  ['\u2029', '\n'],
   // Invisible characters: soft hyphen, zero-width space, word joiner, BOM, direction marks.
   // (ZWJ/ZWNJ are left alone: they belong to emoji and scripts that cannot be folded anyway.)
-  ['\u00AD', ''], ['\u200B', ''], ['\u200E', ''], ['\u200F', ''], ['\u2060', ''], ['\uFEFF', ''],
+  ['\u00AD', ''],
+  ['\u200B', ''],
+  ['\u200E', ''],
+  ['\u200F', ''],
+  ['\u2060', ''],
+  ['\uFEFF', ''],
 ];
 
 const ASCII_FOLDS: ReadonlyArray<readonly [string, string]> = [
-  ['ɛ', 'e'], ['ɔ', 'o'], ['Ø', 'O'], ['ø', 'o'],
+  ['ɛ', 'e'],
+  ['ɔ', 'o'],
+  ['Ø', 'O'],
+  ['ø', 'o'],
 ];
 
 const EXPLICIT: Record<FoldMode, ReadonlyMap<string, string>> = {
@@ -141,7 +196,10 @@ function computeFold(ch: string, mode: FoldMode, keep: Uint8Array): string {
   const base = nfd[0];
   if (nfd.length > 1 && base !== undefined && nfd.slice(1).every((m) => isMark(m.codePointAt(0)!))) {
     for (let k = nfd.length - 1; k >= 1; k--) {
-      const composed = nfd.slice(0, k + 1).join('').normalize('NFC');
+      const composed = nfd
+        .slice(0, k + 1)
+        .join('')
+        .normalize('NFC');
       if (composed.length === 1 && keep[composed.charCodeAt(0)] === 1) return composed;
     }
     const foldedBase = foldChar(base, mode);
@@ -232,9 +290,7 @@ export function septets(text: string): number {
     const v = SEPTETS[text.charCodeAt(i)]!;
     if (v === 0) {
       const cp = text.codePointAt(i)!;
-      throw new RangeError(
-        `not GSM-7: U+${cp.toString(16).toUpperCase().padStart(4, '0')} at index ${i} (fold the text first)`,
-      );
+      throw new RangeError(`not GSM-7: U+${cp.toString(16).toUpperCase().padStart(4, '0')} at index ${i} (fold the text first)`);
     }
     total += v;
   }

@@ -62,7 +62,10 @@ const DATE = /\b\d{2}\/\d{2}\/\d{4}\b/g;
  */
 export function units(text: string, layout: { choiceLines: ReadonlySet<number>; footer: boolean }): Unit[] {
   const found: Unit[] = [];
-  for (const [kind, re] of [['amount', AMOUNT], ['date', DATE]] as const) {
+  for (const [kind, re] of [
+    ['amount', AMOUNT],
+    ['date', DATE],
+  ] as const) {
     for (const m of text.matchAll(re)) found.push({ kind, text: m[0], start: m.index ?? 0, end: (m.index ?? 0) + m[0].length });
   }
   const lines = text.split('\n');
@@ -82,7 +85,11 @@ export function units(text: string, layout: { choiceLines: ReadonlySet<number>; 
 }
 
 /** The units that a `columns`-wide handset would show over two lines. */
-export function cutUnits(text: string, layout: { choiceLines: ReadonlySet<number>; footer: boolean }, columns: number = NARROW_COLUMNS): Unit[] {
+export function cutUnits(
+  text: string,
+  layout: { choiceLines: ReadonlySet<number>; footer: boolean },
+  columns: number = NARROW_COLUMNS,
+): Unit[] {
   const lines = wrap(text, columns);
   const lineOf = (pos: number) => {
     let n = 0;

@@ -26,8 +26,14 @@ export function createAudit(db: Db) {
     /** Call inside the transaction of the write it describes, so neither lands without the other. */
     record(actor: Actor, at: Date, e: AuditEntry): void {
       log.append({
-        at: at.toISOString(), staffId: actor.staffId, actor: actor.name, action: e.action, entity: e.entity,
-        entityId: e.entityId == null ? null : String(e.entityId), beforeJson: json(e.before), afterJson: json(e.after),
+        at: at.toISOString(),
+        staffId: actor.staffId,
+        actor: actor.name,
+        action: e.action,
+        entity: e.entity,
+        entityId: e.entityId == null ? null : String(e.entityId),
+        beforeJson: json(e.before),
+        afterJson: json(e.after),
       });
     },
     list: log.list,

@@ -98,7 +98,8 @@ export function loginRateLimit(limit: number): RequestHandler {
     legacyHeaders: false,
     // TRUST_PROXY is the operator's explicit choice; the library's warning about a permissive one would only be noise.
     validate: { trustProxy: false },
-    handler: (_req, res) => void res.status(429).type('text/plain').send('Trop de tentatives de connexion depuis cette adresse: réessayez dans 15 minutes.\n'),
+    handler: (_req, res) =>
+      void res.status(429).type('text/plain').send('Trop de tentatives de connexion depuis cette adresse: réessayez dans 15 minutes.\n'),
   });
 }
 

@@ -1,4 +1,3 @@
-import { atomically } from '../db/transaction.ts';
 import { createReadStream, statSync } from 'node:fs';
 import { CsvError, parse } from 'csv-parse';
 import { bamakoDay } from '../clock.ts';
@@ -7,9 +6,10 @@ import type { Db } from '../db/connection.ts';
 import type { HouseholdStore, NewHousehold } from '../db/households.ts';
 import { createImportStore, type ImportStore, type StagedHousehold } from '../db/imports.ts';
 import type { MutuelleStore } from '../db/mutuelles.ts';
+import { atomically } from '../db/transaction.ts';
 import { Refusal } from '../domain/refusal.ts';
 import type { Actor, Audit } from './audit.ts';
-import { checkBeneficiary, checkHousehold, mutuelleIds, type FormValues } from './registration.ts';
+import { checkBeneficiary, checkHousehold, type FormValues, mutuelleIds } from './registration.ts';
 
 /**
  * Members from a CSV file, one line per beneficiary; the household's columns repeat on each of its
@@ -23,7 +23,18 @@ import { checkBeneficiary, checkHousehold, mutuelleIds, type FormValues } from '
  * file again. Memory holds one household at a time and the set of cards and phones seen, never the
  * file, while checking or writing.
  */
-export const COLUMNS = ['card_number', 'adherent_name', 'phone', 'language', 'mutuelle', 'joined_on', 'beneficiary_name', 'relation', 'birth_year', 'subsidised'] as const;
+export const COLUMNS = [
+  'card_number',
+  'adherent_name',
+  'phone',
+  'language',
+  'mutuelle',
+  'joined_on',
+  'beneficiary_name',
+  'relation',
+  'birth_year',
+  'subsidised',
+] as const;
 
 export interface ImportProblem {
   line: number;
@@ -75,7 +86,15 @@ async function walk(
   accept: (h: NewHousehold, line: number) => void,
   onProgress?: (bytesRead: number) => void,
 ): Promise<ImportPreview> {
-  const preview: ImportPreview = { households: 0, beneficiaries: 0, perMutuelle: {}, problems: [], problemCount: 0, rejectedHouseholds: 0, lines: 0 };
+  const preview: ImportPreview = {
+    households: 0,
+    beneficiaries: 0,
+    perMutuelle: {},
+    problems: [],
+    problemCount: 0,
+    rejectedHouseholds: 0,
+    lines: 0,
+  };
   const problem = (line: number, message: string) => {
     preview.problemCount++;
     if (preview.problems.length < MAX_PROBLEMS) preview.problems.push({ line, message });
@@ -128,7 +147,12 @@ async function walk(
       if (again) problem(line, `card_number: ${card} revient après d'autres ménages (ses lignes doivent se suivre)`);
       seenCards.add(card);
       const form: FormValues = {
-        cardNumber: card, adherentName, phone: phoneTyped, language: cell('language') || 'fr', mutuelleId: mutuelle, joinedOn: cell('joined_on'),
+        cardNumber: card,
+        adherentName,
+        phone: phoneTyped,
+        language: cell('language') || 'fr',
+        mutuelleId: mutuelle,
+        joinedOn: cell('joined_on'),
       };
       current = { card, firstLine: line, form, beneficiaries: [], bad: again };
       const phone = phoneTyped.replace(/\s/g, '');
@@ -142,7 +166,12 @@ async function walk(
       current.bad = true;
     }
     const b = checkBeneficiary(
-      { name: cell('beneficiary_name'), relation: cell('relation'), birthYear: cell('birth_year'), subsidised: YES.has(cell('subsidised').toLowerCase()) ? 'on' : '' },
+      {
+        name: cell('beneficiary_name'),
+        relation: cell('relation'),
+        birthYear: cell('birth_year'),
+        subsidised: YES.has(cell('subsidised').toLowerCase()) ? 'on' : '',
+      },
       '',
       today,
     );
@@ -166,7 +195,8 @@ async function walk(
     await new Promise<void>((resolve, reject) => {
       parser.on('readable', () => {
         try {
-          for (let r: { record: string[]; info: { lines: number } } | null; (r = parser.read() as typeof r) !== null; ) onRecord(r.record, r.info.lines);
+          for (let r: { record: string[]; info: { lines: number } } | null; (r = parser.read() as typeof r) !== null; )
+            onRecord(r.record, r.info.lines);
           onProgress?.(parser.info.bytes);
         } catch (err) {
           parser.destroy(err as Error);
@@ -198,16 +228,28 @@ function checkHeader(header: string[]): Record<(typeof COLUMNS)[number], number>
 }
 
 /** Checks the file and keeps what it accepts under `path` (src/db/imports.ts), with what it reports. */
-async function check(path: string, deps: ImportDeps, store: ImportStore, today: string, onProgress?: (bytesRead: number) => void): Promise<ImportPreview> {
+async function check(
+  path: string,
+  deps: ImportDeps,
+  store: ImportStore,
+  today: string,
+  onProgress?: (bytesRead: number) => void,
+): Promise<ImportPreview> {
   const { size, mtimeMs } = statSync(path);
   store.begin(path, { size, mtimeMs: Math.trunc(mtimeMs), today });
   try {
     const staged: StagedHousehold[] = [];
     let seq = 0;
-    const preview = await walk(path, deps, today, (household, line) => {
-      staged.push({ seq: ++seq, line, household });
-      if (staged.length === STAGE_CHUNK) store.stage(path, staged.splice(0));
-    }, onProgress);
+    const preview = await walk(
+      path,
+      deps,
+      today,
+      (household, line) => {
+        staged.push({ seq: ++seq, line, household });
+        if (staged.length === STAGE_CHUNK) store.stage(path, staged.splice(0));
+      },
+      onProgress,
+    );
     store.stage(path, staged);
     store.finish(path, preview);
     return preview;
@@ -245,7 +287,13 @@ export function forgetImport(path: string, deps: ImportDeps): void {
  * left out with the problem the check would now report. The transaction is one synchronous write,
  * never held open across reads of the file, on a connection the server's other requests share.
  */
-export async function runImport(path: string, deps: ImportDeps, actor: Actor, now: Date, onProgress?: (bytesRead: number) => void): Promise<ImportPreview> {
+export async function runImport(
+  path: string,
+  deps: ImportDeps,
+  actor: Actor,
+  now: Date,
+  onProgress?: (bytesRead: number) => void,
+): Promise<ImportPreview> {
   const store = createImportStore(deps.db);
   const today = bamakoDay(now);
   const { size, mtimeMs } = statSync(path);
@@ -259,15 +307,25 @@ export async function runImport(path: string, deps: ImportDeps, actor: Actor, no
     for (let after = 0; ; ) {
       const page = store.page(path, after, STAGE_CHUNK);
       if (page.length === 0) break;
-      const ids = deps.households.createMany(page.map((s) => s.household), now);
+      const ids = deps.households.createMany(
+        page.map((s) => s.household),
+        now,
+      );
       page.forEach((s, i) => {
         if (ids[i] === null) leftOut(s, deps, preview);
       });
       after = (page.at(-1) as StagedHousehold).seq;
     }
     deps.audit.record(actor, now, {
-      action: 'members.import', entity: 'import', entityId: path.split('/').pop() ?? path,
-      after: { households: preview.households, beneficiaries: preview.beneficiaries, rejectedHouseholds: preview.rejectedHouseholds, problems: preview.problemCount },
+      action: 'members.import',
+      entity: 'import',
+      entityId: path.split('/').pop() ?? path,
+      after: {
+        households: preview.households,
+        beneficiaries: preview.beneficiaries,
+        rejectedHouseholds: preview.rejectedHouseholds,
+        problems: preview.problemCount,
+      },
     });
     store.discard(path);
   });
@@ -283,7 +341,8 @@ function leftOut(s: StagedHousehold, deps: ImportDeps, preview: ImportPreview): 
     : owner
       ? `déjà le téléphone du ménage ${owner.cardNumber} (${owner.adherentName})`
       : undefined;
-  if (why === undefined) throw new Error(`ménage ${h.cardNumber}: refused by the database, though neither its card nor its phone is registered`);
+  if (why === undefined)
+    throw new Error(`ménage ${h.cardNumber}: refused by the database, though neither its card nor its phone is registered`);
   preview.problemCount++;
   if (preview.problems.length < MAX_PROBLEMS) preview.problems.push({ line: s.line, message: `ménage ${h.cardNumber}: ${why}` });
   preview.households--;

@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { Refusal, type RefusalStatus } from '../domain/refusal.ts';
 import type { FoldMode } from '../i18n/gsm7.ts';
-import type { Kpis, KpiOptions } from './kpi.ts';
+import type { KpiOptions, Kpis } from './kpi.ts';
 
 export interface KpiJob {
   path: string;

@@ -3,8 +3,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { createCampaigns } from '../campaigns/campaigns.ts';
 import { systemClock } from '../clock.ts';
 import { openDatabase } from '../db/connection.ts';
-import { createOutbox } from '../sms/outbox.ts';
 import { isRefusal } from '../domain/refusal.ts';
+import { createOutbox } from '../sms/outbox.ts';
 import { computeKpis, type KpiOptions } from './kpi.ts';
 import type { KpiJob, KpiReply } from './kpi-async.ts';
 
@@ -15,7 +15,13 @@ try {
   if (job.campaigns) {
     // Results only read; the outbox is what createCampaigns needs to exist, never used here.
     const outbox = createOutbox(db, systemClock, { foldMode: job.campaigns.foldMode, allowUcs2: job.campaigns.allowUcs2 });
-    opts.campaigns = createCampaigns({ db, clock: systemClock, outbox, serviceCode: job.campaigns.serviceCode, costPerSegmentFcfa: job.campaigns.costPerSegmentFcfa });
+    opts.campaigns = createCampaigns({
+      db,
+      clock: systemClock,
+      outbox,
+      serviceCode: job.campaigns.serviceCode,
+      costPerSegmentFcfa: job.campaigns.costPerSegmentFcfa,
+    });
   }
   parentPort?.postMessage({ ok: true, kpis: computeKpis(db, opts) } satisfies KpiReply);
 } catch (err) {

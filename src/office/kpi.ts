@@ -33,24 +33,25 @@
  * - SMS and USSD of numbers that are no household's phone are counted in `nonMembers`, and in
  *   `totals` when no district or mutuelle is asked for.
  */
-import { atomically } from '../db/transaction.ts';
-import { toCsv } from '../csv.ts';
+
 import type { Campaigns } from '../campaigns/campaigns.ts';
 import type { Conversions } from '../campaigns/conversions.ts';
-import { reminderRuleResults, type ReminderRuleResults } from '../campaigns/reminder-results.ts';
+import { type ReminderRuleResults, reminderRuleResults } from '../campaigns/reminder-results.ts';
+import { toCsv } from '../csv.ts';
 import type { Db } from '../db/connection.ts';
 import { createCoverageStore } from '../db/coverage.ts';
 import { createFigureSums } from '../db/figures.ts';
 import { createHouseholdStore } from '../db/households.ts';
+import { atomically } from '../db/transaction.ts';
+import { type BeneficiaryCounts, type CoverageStatus, coverageOn, type LocalDate, type Month, statusAt } from '../domain/coverage.ts';
 import {
-  coverageOn,
-  statusAt,
-  type BeneficiaryCounts,
-  type CoverageStatus,
-  type LocalDate,
-  type Month,
-} from '../domain/coverage.ts';
-import { fromDayNumber, fromMonthIndex, isLocalDate, lastDayNumberOfMonthIndex, monthIndexOfDayNumber, toDayNumber } from '../domain/dates.ts';
+  fromDayNumber,
+  fromMonthIndex,
+  isLocalDate,
+  lastDayNumberOfMonthIndex,
+  monthIndexOfDayNumber,
+  toDayNumber,
+} from '../domain/dates.ts';
 import { Refusal } from '../domain/refusal.ts';
 
 export const CHANNELS = ['orange_money', 'cash', 'agent'] as const;
@@ -165,7 +166,11 @@ export interface Kpis {
 }
 
 /** Status codes of the accumulators: the index in this list. 'never' is lapsed and never covered. */
-const NEVER = 0, LAPSED = 1, GRACE = 2, WAITING = 3, ACTIVE = 4;
+const NEVER = 0,
+  LAPSED = 1,
+  GRACE = 2,
+  WAITING = 3,
+  ACTIVE = 4;
 const CODE: Record<CoverageStatus, number> = { lapsed: LAPSED, grace: GRACE, waiting: WAITING, active: ACTIVE };
 
 // ---------------------------------------------------------------------------------------------
@@ -228,7 +233,11 @@ function addInto(to: Acc, from: Acc): void {
 }
 
 const ratio = (a: number, b: number): number | null => (b > 0 ? a / b : null);
-const channels = (): Record<Channel, CountAmount> => ({ orange_money: { count: 0, amount: 0 }, cash: { count: 0, amount: 0 }, agent: { count: 0, amount: 0 } });
+const channels = (): Record<Channel, CountAmount> => ({
+  orange_money: { count: 0, amount: 0 },
+  cash: { count: 0, amount: 0 },
+  agent: { count: 0, amount: 0 },
+});
 /** Money sums of floats reported by the gateway, kept to the gateway's precision. */
 const round4 = (v: number) => Math.round(v * 10_000) / 10_000;
 
@@ -245,7 +254,9 @@ function ussdFigures(a: Acc['ussd']): UssdFigures {
     sessions: a.sessions,
     completed: a.completed,
     completionRate: ratio(a.completed, a.sessions),
-    dropOff: [...a.dropOff].map(([screen, sessions]) => ({ screen, sessions })).sort((x, y) => y.sessions - x.sessions || x.screen.localeCompare(y.screen)),
+    dropOff: [...a.dropOff]
+      .map(([screen, sessions]) => ({ screen, sessions }))
+      .sort((x, y) => y.sessions - x.sessions || x.screen.localeCompare(y.screen)),
     gateway: { Success: a.gateway.Success ?? 0, Incomplete: a.gateway.Incomplete ?? 0, Failed: a.gateway.Failed ?? 0 },
   };
 }
@@ -306,7 +317,10 @@ function figures(a: Acc, target: number, trendDays: LocalDate[], monthRange: [nu
     contributions: {
       months,
       total,
-      mobileMoneyShare: { count: ratio(total.byChannel.orange_money.count, total.count), amount: ratio(total.byChannel.orange_money.amount, total.amount) },
+      mobileMoneyShare: {
+        count: ratio(total.byChannel.orange_money.count, total.count),
+        amount: ratio(total.byChannel.orange_money.amount, total.amount),
+      },
     },
     payments: {
       byStatus: { ...a.payments },
@@ -393,7 +407,10 @@ export function computeKpis(db: Db, opts: KpiOptions): Kpis {
   const sums = createFigureSums(db);
   const all = sums.mutuelles();
   if (opts.district !== undefined && !all.some((m) => m.district === opts.district)) {
-    throw new Refusal(`no district ${JSON.stringify(opts.district)}; known: ${[...new Set(all.map((m) => m.district))].join(', ')}`, 'district');
+    throw new Refusal(
+      `no district ${JSON.stringify(opts.district)}; known: ${[...new Set(all.map((m) => m.district))].join(', ')}`,
+      'district',
+    );
   }
   if (opts.mutuelleId !== undefined && !all.some((m) => m.id === opts.mutuelleId)) {
     throw new Refusal(`no mutuelle ${JSON.stringify(opts.mutuelleId)}; known: ${all.map((m) => m.id).join(', ')}`, 'mutuelle');
@@ -509,7 +526,12 @@ export function computeKpis(db: Db, opts: KpiOptions): Kpis {
     trendDays,
     totals: figures(totalAcc, target, trendDays, months),
     districts,
-    mutuelles: mutuelles.map((m, i) => ({ id: m.id, name: m.name, district: m.district, ...figures(accs[i] as Acc, m.target, trendDays, months) })),
+    mutuelles: mutuelles.map((m, i) => ({
+      id: m.id,
+      name: m.name,
+      district: m.district,
+      ...figures(accs[i] as Acc, m.target, trendDays, months),
+    })),
     nonMembers: { sms: smsFigures(nonMembers.sms), ussd: ussdFigures(nonMembers.ussd) },
     conversions: {
       reminders: reminderRuleResults(db),
@@ -549,8 +571,12 @@ function campaignConversions(campaigns: Pick<Campaigns, 'list' | 'results'>, fro
         state: r.campaign.state,
         startedAt: c.startedAt,
         counts: {
-          audience: r.counts.audience, control: r.counts.control, queued: r.counts.queued,
-          sent: r.counts.sent, delivered: r.counts.delivered, failed: r.counts.failed,
+          audience: r.counts.audience,
+          control: r.counts.control,
+          queued: r.counts.queued,
+          sent: r.counts.sent,
+          delivered: r.counts.delivered,
+          failed: r.counts.failed,
         },
         conversions: r.conversions,
       };
@@ -562,9 +588,19 @@ function campaignConversions(campaigns: Pick<Campaigns, 'list' | 'results'>, fro
 // CSV
 
 export const CSV_SECTIONS = [
-  'penetration', 'penetration_trend', 'households_by_status', 'beneficiaries_by_status', 'subsidised',
-  'contributions_by_month', 'payments', 'payment_failures', 'sms', 'ussd', 'ussd_drop_off',
-  'reminder_conversions', 'campaign_conversions',
+  'penetration',
+  'penetration_trend',
+  'households_by_status',
+  'beneficiaries_by_status',
+  'subsidised',
+  'contributions_by_month',
+  'payments',
+  'payment_failures',
+  'sms',
+  'ussd',
+  'ussd_drop_off',
+  'reminder_conversions',
+  'campaign_conversions',
 ] as const;
 export type CsvSection = (typeof CSV_SECTIONS)[number];
 
@@ -590,14 +626,34 @@ export function kpiTables(k: Kpis): Record<CsvSection, Row[]> {
   const scope = (l: Level): Row => [l.level, l.district, l.mutuelleId, l.mutuelle];
   const each = (fn: (l: Level) => Row[]) => levels.flatMap(fn);
   const nonMembers: Level = {
-    level: 'non-members', district: '', mutuelleId: '', mutuelle: '',
+    level: 'non-members',
+    district: '',
+    mutuelleId: '',
+    mutuelle: '',
     f: { ussd: k.nonMembers.ussd, sms: k.nonMembers.sms } as Figures,
   };
   const conv = (c: Conversions): Row => [
-    c.windowDays, c.reached.size, c.reached.paid, share(c.reached.rate), c.comparisonKind, c.comparison.size, c.comparison.paid,
-    share(c.comparison.rate), share(c.difference),
+    c.windowDays,
+    c.reached.size,
+    c.reached.paid,
+    share(c.reached.rate),
+    c.comparisonKind,
+    c.comparison.size,
+    c.comparison.paid,
+    share(c.comparison.rate),
+    share(c.difference),
   ];
-  const CONV = ['window_days', 'reached', 'reached_paid', 'reached_rate', 'comparison', 'comparison_size', 'comparison_paid', 'comparison_rate', 'difference'];
+  const CONV = [
+    'window_days',
+    'reached',
+    'reached_paid',
+    'reached_rate',
+    'comparison',
+    'comparison_size',
+    'comparison_paid',
+    'comparison_rate',
+    'difference',
+  ];
   return {
     penetration: [
       [...SCOPE, 'day', 'target_population', 'covered_persons', 'rate'],
@@ -619,21 +675,49 @@ export function kpiTables(k: Kpis): Record<CsvSection, Row[]> {
       [...SCOPE, 'covered_persons', 'subsidised_covered', 'covered_share', 'active_beneficiaries', 'subsidised_active', 'active_share'],
       ...each((l) => {
         const s = l.f.subsidised;
-        return [[...scope(l), l.f.penetration.coveredPersons, s.covered, share(s.coveredShare), l.f.beneficiaries.total - l.f.beneficiaries.inactive, s.active, share(s.activeShare)]];
+        return [
+          [
+            ...scope(l),
+            l.f.penetration.coveredPersons,
+            s.covered,
+            share(s.coveredShare),
+            l.f.beneficiaries.total - l.f.beneficiaries.inactive,
+            s.active,
+            share(s.activeShare),
+          ],
+        ];
       }),
     ],
     contributions_by_month: [
-      [...SCOPE, 'month', 'count', 'amount_fcfa', ...CHANNELS.flatMap((c) => [`${c}_count`, `${c}_amount_fcfa`]), 'mobile_money_share_amount'],
+      [
+        ...SCOPE,
+        'month',
+        'count',
+        'amount_fcfa',
+        ...CHANNELS.flatMap((c) => [`${c}_count`, `${c}_amount_fcfa`]),
+        'mobile_money_share_amount',
+      ],
       ...each((l) =>
         l.f.contributions.months.map((m) => [
-          ...scope(l), m.month, m.count, m.amount, ...CHANNELS.flatMap((c) => [m.byChannel[c].count, m.byChannel[c].amount]),
+          ...scope(l),
+          m.month,
+          m.count,
+          m.amount,
+          ...CHANNELS.flatMap((c) => [m.byChannel[c].count, m.byChannel[c].amount]),
           share(m.amount > 0 ? m.byChannel.orange_money.amount / m.amount : null),
         ]),
       ),
     ],
     payments: [
       [...SCOPE, ...PAYMENT_STATUSES, 'success_rate', 'amount_succeeded_fcfa'],
-      ...each((l) => [[...scope(l), ...PAYMENT_STATUSES.map((s) => l.f.payments.byStatus[s]), share(l.f.payments.successRate), l.f.payments.amountSucceeded]]),
+      ...each((l) => [
+        [
+          ...scope(l),
+          ...PAYMENT_STATUSES.map((s) => l.f.payments.byStatus[s]),
+          share(l.f.payments.successRate),
+          l.f.payments.amountSucceeded,
+        ],
+      ]),
     ],
     payment_failures: [
       [...SCOPE, 'status', 'reason', 'count'],
@@ -644,7 +728,9 @@ export function kpiTables(k: Kpis): Record<CsvSection, Row[]> {
       ...[...levels, nonMembers].map((l) => {
         const s = l.f.sms;
         // The CFA franc the gateway reports as XOF is written FCFA, as everywhere in the app.
-        const cost = Object.entries(s.cost).map(([c, v]) => `${v} ${c === 'XOF' ? 'FCFA' : c}`).join('; ');
+        const cost = Object.entries(s.cost)
+          .map(([c, v]) => `${v} ${c === 'XOF' ? 'FCFA' : c}`)
+          .join('; ');
         return [...scope(l), s.messages, s.sent, s.delivered, s.failed, s.expired, s.waiting, share(s.deliveryRate), s.segments, cost];
       }),
     ],
@@ -662,13 +748,29 @@ export function kpiTables(k: Kpis): Record<CsvSection, Row[]> {
     reminder_conversions: [
       ['rule', 'decided', 'queued', 'delivered', 'cancelled', 'skipped', 'opted_out_after', ...CONV],
       ...k.conversions.reminders.map((r) => [
-        r.rule, r.counts.decided, r.counts.queued, r.counts.delivered, r.counts.cancelled, r.counts.skipped, r.optedOutAfter, ...conv(r.conversions),
+        r.rule,
+        r.counts.decided,
+        r.counts.queued,
+        r.counts.delivered,
+        r.counts.cancelled,
+        r.counts.skipped,
+        r.optedOutAfter,
+        ...conv(r.conversions),
       ]),
     ],
     campaign_conversions: [
       ['campaign_id', 'name', 'state', 'started_at', 'audience', 'control', 'queued', 'sent', 'delivered', 'failed', ...CONV],
       ...(k.conversions.campaigns ?? []).map((c) => [
-        c.id, c.name, c.state, c.startedAt, c.counts.audience, c.counts.control, c.counts.queued, c.counts.sent, c.counts.delivered, c.counts.failed,
+        c.id,
+        c.name,
+        c.state,
+        c.startedAt,
+        c.counts.audience,
+        c.counts.control,
+        c.counts.queued,
+        c.counts.sent,
+        c.counts.delivered,
+        c.counts.failed,
         ...conv(c.conversions),
       ]),
     ],

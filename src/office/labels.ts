@@ -68,23 +68,46 @@ export const PAYMENT_FINAL: Record<string, string> = { failed: 'échoué', expir
 /** A name from a table, or « autre (code) » when the code has none. */
 /** What each audited action did, as the audit log names it (`api.*` is named by its method). */
 export const AUDIT_ACTIONS: Record<string, string> = {
-  'login.success': 'connexion', 'login.failure': 'connexion refusée (mot de passe)', 'login.throttled': 'connexion ralentie (trop d’échecs)',
-  'login.disabled': 'connexion refusée (compte désactivé)', logout: 'déconnexion',
-  'household.view': 'dossier consulté', 'household.register': 'ménage inscrit', 'household.edit': 'ménage modifié',
-  'household.note': 'note ajoutée', 'household.language': 'langue changée',
-  'beneficiary.add': 'bénéficiaire ajouté', 'beneficiary.deactivate': 'bénéficiaire retiré', 'beneficiary.reactivate': 'bénéficiaire réintégré',
-  'wallet.link': 'compte Orange Money lié', 'wallet.unlink': 'compte Orange Money délié',
-  'payment.cancel': 'paiement annulé', 'payment.resend-receipt': 'reçu renvoyé',
-  'payment.review.credit': 'paiement vérifié: crédité', 'payment.review.refuse': 'paiement vérifié: refusé',
-  'callback.claim': "demande d'appel prise", 'callback.done': "demande d'appel terminée",
+  'login.success': 'connexion',
+  'login.failure': 'connexion refusée (mot de passe)',
+  'login.throttled': 'connexion ralentie (trop d’échecs)',
+  'login.disabled': 'connexion refusée (compte désactivé)',
+  logout: 'déconnexion',
+  'household.view': 'dossier consulté',
+  'household.register': 'ménage inscrit',
+  'household.edit': 'ménage modifié',
+  'household.note': 'note ajoutée',
+  'household.language': 'langue changée',
+  'beneficiary.add': 'bénéficiaire ajouté',
+  'beneficiary.deactivate': 'bénéficiaire retiré',
+  'beneficiary.reactivate': 'bénéficiaire réintégré',
+  'wallet.link': 'compte Orange Money lié',
+  'wallet.unlink': 'compte Orange Money délié',
+  'payment.cancel': 'paiement annulé',
+  'payment.resend-receipt': 'reçu renvoyé',
+  'payment.review.credit': 'paiement vérifié: crédité',
+  'payment.review.refuse': 'paiement vérifié: refusé',
+  'callback.claim': "demande d'appel prise",
+  'callback.done': "demande d'appel terminée",
   'members.import': 'import de membres',
-  'reminder-rule.change': 'alerte SMS modifiée', 'reminder-rule.customise': 'alertes SMS propres à la mutuelle', 'reminder-rule.reset': 'alertes SMS par défaut',
-  'campaign.create': 'campagne créée', 'campaign.send': 'campagne envoyée', 'campaign.pause': 'campagne en pause',
-  'campaign.resume': 'campagne reprise', 'campaign.cancel': 'campagne annulée', 'campaign.test': 'campagne: SMS de test',
-  'export.ledger': 'export du registre', 'export.figures': 'export des chiffres', 'export.bambara': 'export de la relecture bambara',
-  'staff.add': 'compte créé', 'staff.disable': 'compte désactivé', 'staff.password': 'mot de passe changé',
+  'reminder-rule.change': 'alerte SMS modifiée',
+  'reminder-rule.customise': 'alertes SMS propres à la mutuelle',
+  'reminder-rule.reset': 'alertes SMS par défaut',
+  'campaign.create': 'campagne créée',
+  'campaign.send': 'campagne envoyée',
+  'campaign.pause': 'campagne en pause',
+  'campaign.resume': 'campagne reprise',
+  'campaign.cancel': 'campagne annulée',
+  'campaign.test': 'campagne: SMS de test',
+  'export.ledger': 'export du registre',
+  'export.figures': 'export des chiffres',
+  'export.bambara': 'export de la relecture bambara',
+  'staff.add': 'compte créé',
+  'staff.disable': 'compte désactivé',
+  'staff.password': 'mot de passe changé',
   'cli.run': 'commande sur le serveur',
-  'api.get': 'API: lecture', 'api.post': 'API: action',
+  'api.get': 'API: lecture',
+  'api.post': 'API: action',
 };
 
 export function named(table: Record<string, string>, code: string | null | undefined): string {
@@ -113,7 +136,11 @@ let titles: Map<string, string> | undefined;
 export function screenTitle(screen: string): string {
   if (!titles) {
     const fr = loadCatalogs().fr;
-    const text = (key: string) => fr.get(key)?.text.split('\n')[0]?.replace(/\{[a-zA-Z]+\}/g, '…');
+    const text = (key: string) =>
+      fr
+        .get(key)
+        ?.text.split('\n')[0]
+        ?.replace(/\{[a-zA-Z]+\}/g, '…');
     titles = new Map();
     for (const [name, machine] of Object.entries(flows)) {
       const visit = (node: AnyStateNode) => {

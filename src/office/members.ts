@@ -7,7 +7,7 @@ import type { HouseholdStore, HouseholdSummary } from '../db/households.ts';
 import { createOutboxStore, type SentMessage } from '../db/outbox.ts';
 import type { PreferenceStore } from '../db/preferences.ts';
 import type { RecentSession, SessionStore } from '../db/sessions.ts';
-import { addMonths, coverageView, lastDayOfMonth, monthOf, type CoverageView } from '../domain/coverage.ts';
+import { addMonths, type CoverageView, coverageView, lastDayOfMonth, monthOf } from '../domain/coverage.ts';
 import type { Payment, Payments } from '../payments/payments.ts';
 import type { Outbox } from '../sms/outbox.ts';
 
@@ -55,10 +55,12 @@ export interface SupportView {
   ledger: LedgerLine[];
   payments: Payment[];
   sms: SentMessage[];
-  sessions: Array<RecentSession & {
-    /** What the member typed and saw at each hop. */
-    screens: Array<{ hop: number; text: string; reply: string }>;
-  }>;
+  sessions: Array<
+    RecentSession & {
+      /** What the member typed and saw at each hop. */
+      screens: Array<{ hop: number; text: string; reply: string }>;
+    }
+  >;
   callbacks: MemberCallbackRow[];
   remindersEnabled: boolean;
   optedOut: boolean;

@@ -1,4 +1,4 @@
-import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { randomBytes, type ScryptOptions, scrypt, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
 /**
@@ -47,7 +47,10 @@ export type PasswordProblem = 'short' | 'long' | 'common' | 'email';
 export const PASSWORD_PROBLEMS: Record<PasswordProblem, { en: string; fr: string }> = {
   short: { en: `must have at least ${MIN_PASSWORD_LENGTH} characters`, fr: `au moins ${MIN_PASSWORD_LENGTH} caractères` },
   long: { en: 'must have at most 200 characters', fr: '200 caractères au plus' },
-  common: { en: 'is too common (a well-known password, or one with a few digits added)', fr: 'trop courant (un mot de passe connu, ou avec quelques chiffres ajoutés)' },
+  common: {
+    en: 'is too common (a well-known password, or one with a few digits added)',
+    fr: 'trop courant (un mot de passe connu, ou avec quelques chiffres ajoutés)',
+  },
   email: { en: 'must not contain the email address', fr: "ne doit pas contenir l'adresse e-mail" },
 };
 

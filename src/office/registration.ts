@@ -1,9 +1,9 @@
-import { parseDay } from './dates.ts';
 import { parsePhoneNumberFromString } from 'libphonenumber-js/mobile';
 import type { HouseholdStore, NewHousehold } from '../db/households.ts';
 import type { MutuelleStore } from '../db/mutuelles.ts';
 import { isLocalDate } from '../domain/dates.ts';
 import { mobilePattern } from '../phone.ts';
+import { parseDay } from './dates.ts';
 
 /** Rows of beneficiaries on the registration form; blank rows are ignored. */
 export const BENEFICIARY_ROWS = 8;
@@ -16,7 +16,9 @@ export type FormValues = Record<string, string>;
 export type Checked<T> = { ok: true; value: T } | { ok: false; errors: FieldErrors };
 
 /** A Malian mobile number typed plainly (+22376000001, 0022376000001 once 00 is +, 76000001), what an import mostly holds. */
-const PLAIN_MALIAN = ((mali) => mali && { code: `+${mali.code}`, pattern: new RegExp(`^(?:\\+${mali.code})?(${mali.national})$`) })(mobilePattern('ML'));
+const PLAIN_MALIAN = ((mali) => mali && { code: `+${mali.code}`, pattern: new RegExp(`^(?:\\+${mali.code})?(${mali.national})$`) })(
+  mobilePattern('ML'),
+);
 
 /** A Malian mobile number however it is typed (76 00 00 01, 0022376000001, +223…), in E.164, or null. */
 export function mobileNumber(typed: string): string | null {
@@ -32,7 +34,12 @@ const text = (v: FormValues, k: string) => (v[k] ?? '').trim();
 
 /** The ids of every mutuelle; an import reads them once, not once per household. */
 export function mutuelleIds(mutuelles: MutuelleStore): Set<string> {
-  return new Set(mutuelles.districts().flatMap((d) => mutuelles.inDistrict(d)).map((m) => m.id));
+  return new Set(
+    mutuelles
+      .districts()
+      .flatMap((d) => mutuelles.inDistrict(d))
+      .map((m) => m.id),
+  );
 }
 
 /**
@@ -71,7 +78,8 @@ export function checkHousehold(
   }
 
   const joinedOn = parseDay(text(v, 'joinedOn')) || opts.today;
-  if (opts.editing === undefined && (!isLocalDate(joinedOn) || joinedOn > opts.today)) errors.joinedOn = "date d'adhésion invalide ou future";
+  if (opts.editing === undefined && (!isLocalDate(joinedOn) || joinedOn > opts.today))
+    errors.joinedOn = "date d'adhésion invalide ou future";
 
   const beneficiaries: NewHousehold['beneficiaries'] = [];
   if (opts.editing === undefined && opts.withBeneficiaries !== false) {
@@ -93,7 +101,11 @@ export function checkHousehold(
 }
 
 /** One beneficiary row (`prefix` + name, relation, birthYear, subsidised): null when blank. */
-export function checkBeneficiary(v: FormValues, prefix: string, today: string): null | { error: string } | { value: NewHousehold['beneficiaries'][number] } {
+export function checkBeneficiary(
+  v: FormValues,
+  prefix: string,
+  today: string,
+): null | { error: string } | { value: NewHousehold['beneficiaries'][number] } {
   const name = text(v, `${prefix}name`);
   const relation = text(v, `${prefix}relation`) || 'other';
   const year = text(v, `${prefix}birthYear`);

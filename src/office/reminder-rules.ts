@@ -21,7 +21,8 @@ export function createReminderRules(db: Db, clock: Clock, audit: Audit) {
     list: rules.list,
     /** A rule's day relative to its anchor (-60 to 90 days) and whether it is on. */
     change(id: number, offsetDays: number, enabled: boolean, actor: Actor): ReminderRule {
-      if (!Number.isInteger(offsetDays) || offsetDays < -60 || offsetDays > 90) throw new RuleError('le décalage doit être un nombre de jours entre -60 et 90', 'offsetDays');
+      if (!Number.isInteger(offsetDays) || offsetDays < -60 || offsetDays > 90)
+        throw new RuleError('le décalage doit être un nombre de jours entre -60 et 90', 'offsetDays');
       return atomically(db, () => {
         const before = rules.get(id);
         if (!before) throw new RuleError(`règle ${id} introuvable`, 'id', 404);

@@ -9,9 +9,9 @@ import {
   hashPassword as hashAt,
   PASSWORD_COST,
   PASSWORD_PROBLEMS,
+  type PasswordProblem,
   passwordProblem,
   verifyPassword,
-  type PasswordProblem,
 } from './passwords.ts';
 
 export type { Role } from '../db/staff.ts';
@@ -124,10 +124,14 @@ export function createStaffStore(db: Db, clock: Clock, audit: Audit, passwordCos
       const nowMs = now.getTime();
       const audited = (action: string, r: StaffRow | undefined) =>
         audit.record({ staffId: r?.id ?? null, name: email }, now, {
-          action, entity: 'staff', entityId: r?.id ?? null, after: { address: client.address, userAgent: client.userAgent.slice(0, 300) },
+          action,
+          entity: 'staff',
+          entityId: r?.id ?? null,
+          after: { address: client.address, userAgent: client.userAgent.slice(0, 300) },
         });
       const { n, last } = repo.failuresSince(email, client.address, nowMs - FAILURE_WINDOW_MS);
-      const throttled = n >= FREE_FAILURES && last !== null && nowMs < last + Math.min(THROTTLE_BASE_MS * 2 ** (n - FREE_FAILURES), THROTTLE_MAX_MS);
+      const throttled =
+        n >= FREE_FAILURES && last !== null && nowMs < last + Math.min(THROTTLE_BASE_MS * 2 ** (n - FREE_FAILURES), THROTTLE_MAX_MS);
       // Unknown emails cost the same work as a real check, so timing does not tell which have accounts.
       const good = await verifyPassword(password, row && !throttled ? row.password_hash : await dummyHash(passwordCost));
       if (throttled) {
@@ -148,7 +152,13 @@ export function createStaffStore(db: Db, clock: Clock, audit: Audit, passwordCos
       const token = randomBytes(32).toString('base64url');
       const csrfToken = randomBytes(24).toString('base64url');
       atomically(db, () => {
-        repo.openSession(email, client.address, { tokenHash: sha256(token), staffId: row.id, csrfToken, createdMs: nowMs, expiresMs: nowMs + SESSION_MS });
+        repo.openSession(email, client.address, {
+          tokenHash: sha256(token),
+          staffId: row.id,
+          csrfToken,
+          createdMs: nowMs,
+          expiresMs: nowMs + SESSION_MS,
+        });
         audited('login.success', row);
       });
       return { ok: true, token, session: { staff: toStaff(row), csrfToken } };
@@ -183,7 +193,10 @@ export function createStaffStore(db: Db, clock: Clock, audit: Audit, passwordCos
       atomically(db, () => {
         repo.closeSession(sha256(token));
         audit.record({ staffId: session.staff.id, name: session.staff.email }, clock.now(), {
-          action: 'logout', entity: 'staff', entityId: session.staff.id, after: { address: client.address, userAgent: client.userAgent.slice(0, 300) },
+          action: 'logout',
+          entity: 'staff',
+          entityId: session.staff.id,
+          after: { address: client.address, userAgent: client.userAgent.slice(0, 300) },
         });
       });
     },
@@ -195,7 +208,12 @@ export function createStaffStore(db: Db, clock: Clock, audit: Audit, passwordCos
     const hash = await hashPassword(next);
     atomically(db, () => {
       const ended = repo.setPasswordHash(row.id, hash, keepToken === null ? null : sha256(keepToken));
-      audit.record(actor, clock.now(), { action: 'staff.password', entity: 'staff', entityId: row.id, after: { otherSessionsEnded: ended } });
+      audit.record(actor, clock.now(), {
+        action: 'staff.password',
+        entity: 'staff',
+        entityId: row.id,
+        after: { otherSessionsEnded: ended },
+      });
     });
   }
 }

@@ -4,8 +4,8 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { validateGrids } from '../domain/fees.ts';
 import type { FeeGrid } from '../domain/fees.ts';
+import { validateGrids } from '../domain/fees.ts';
 
 export const DEFAULT_FEE_GRID_PATH = fileURLToPath(new URL('../../fixtures/fees/orange-money.json', import.meta.url));
 

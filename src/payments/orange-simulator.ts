@@ -1,7 +1,7 @@
 import type { Clock } from '../clock.ts';
 import type { Db } from '../db/connection.ts';
 import { createSimulatedOperatorStore, type SimTxnRow as TxnRow } from '../db/simulator.ts';
-import { randomIds, type IdSource } from '../ids.ts';
+import { type IdSource, randomIds } from '../ids.ts';
 import type { Logger } from '../log.ts';
 import { CALLBACK_STATUS, createCallbackSender } from './orange-simulator/callbacks.ts';
 import { createPrompts, type Ended, type WalletAnswer, type WalletState } from './orange-simulator/prompts.ts';
@@ -88,7 +88,11 @@ function isHttpUrl(s: string): boolean {
 
 export function createOrangeSimulator(db: Db, clock: Clock, logger: Logger, opts: OrangeSimulatorOptions) {
   const store = createSimulatedOperatorStore(db);
-  const prompts = createPrompts(db, store, { expiryMs: opts.expiryMs, maxPinFailures: opts.maxPinFailures ?? 3, ids: opts.ids ?? randomIds });
+  const prompts = createPrompts(db, store, {
+    expiryMs: opts.expiryMs,
+    maxPinFailures: opts.maxPinFailures ?? 3,
+    ids: opts.ids ?? randomIds,
+  });
   const callbacks = createCallbackSender(store, clock, logger, {
     secret: opts.secret,
     retryMs: opts.callbackRetryMs ?? 1000,
@@ -119,13 +123,19 @@ export function createOrangeSimulator(db: Db, clock: Clock, logger: Logger, opts
     name: 'orange_money',
     async requestPayment(req: PaymentRequest): Promise<RequestOutcome> {
       const valid =
-        typeof req.reference === 'string' && req.reference.length > 0 &&
-        typeof req.msisdn === 'string' && E164.test(req.msisdn) &&
-        isCount(req.amount, 1) && isCount(req.fee, 0) && isCount(req.debit, 1) &&
-        typeof req.callbackUrl === 'string' && isHttpUrl(req.callbackUrl);
+        typeof req.reference === 'string' &&
+        req.reference.length > 0 &&
+        typeof req.msisdn === 'string' &&
+        E164.test(req.msisdn) &&
+        isCount(req.amount, 1) &&
+        isCount(req.fee, 0) &&
+        isCount(req.debit, 1) &&
+        typeof req.callbackUrl === 'string' &&
+        isHttpUrl(req.callbackUrl);
       if (!valid) return { status: 'rejected', reason: 'INVALID_REQUEST' };
       const outcome = settle((ended) => prompts.request(req, clock.now().getTime(), ended));
-      if (outcome.status === 'pending') logger.info({ txnId: outcome.txnId, msisdn: req.msisdn, debit: req.debit }, 'orange simulator: payment prompt');
+      if (outcome.status === 'pending')
+        logger.info({ txnId: outcome.txnId, msisdn: req.msisdn, debit: req.debit }, 'orange simulator: payment prompt');
       return outcome;
     },
     async cancelPayment(reference: string): Promise<void> {

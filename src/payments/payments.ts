@@ -4,12 +4,12 @@ import type { HouseholdStore } from '../db/households.ts';
 import { createPaymentRepository, type Payment, type PaymentStatus } from '../db/payments.ts';
 import { atomic, durably as durablyOn } from '../db/transaction.ts';
 import { coverageView } from '../domain/coverage.ts';
+import { type FeeGrid, feeFor, gridOn } from '../domain/fees.ts';
 import { maskName } from '../domain/names.ts';
 import { paymentEffect } from '../domain/quote.ts';
-import { feeFor, gridOn, type FeeGrid } from '../domain/fees.ts';
-import { translate, type Catalogs } from '../i18n/catalog.ts';
+import { type Catalogs, translate } from '../i18n/catalog.ts';
 import type { Logger } from '../log.ts';
-import { SmsRejected, type Outbox } from '../sms/outbox.ts';
+import { type Outbox, SmsRejected } from '../sms/outbox.ts';
 import type { PaymentCallback, PaymentProvider, RequestOutcome } from './port.ts';
 
 export type { Payment, PaymentStatus } from '../db/payments.ts';
@@ -110,8 +110,22 @@ export function createPayments(d: PaymentsDeps) {
     const after = d.households.load(p.householdId);
     const view = after ? coverageView({ ...after, adherentName: after.household.adherentName }, today) : before;
     // One receipt per effect, naming the household paid for: "covered until" only when care is covered.
-    const e = paymentEffect({ beforePaidThrough: before.paidThrough, after: view, situation: view.situation as NonNullable<typeof view.situation> });
-    const params = { amount, fee, name: maskName(rec.household.adherentName), reference: txnId, until: e.until ?? '', from: e.from ?? '', by: e.by ?? '', remaining: e.remaining, month: e.month };
+    const e = paymentEffect({
+      beforePaidThrough: before.paidThrough,
+      after: view,
+      situation: view.situation as NonNullable<typeof view.situation>,
+    });
+    const params = {
+      amount,
+      fee,
+      name: maskName(rec.household.adherentName),
+      reference: txnId,
+      until: e.until ?? '',
+      from: e.from ?? '',
+      by: e.by ?? '',
+      remaining: e.remaining,
+      month: e.month,
+    };
     const key = `sms.receipt.${e.kind}`;
     notify(p, key, params, `receipt:${txnId}`);
     // Paid for another household: its head gets the receipt too.
@@ -134,17 +148,20 @@ export function createPayments(d: PaymentsDeps) {
     return creditLedger(p, cb.txnId, p.amount, p.fee, now) ? 'credited' : 'duplicate';
   });
 
-  const fail = atomic(db, (p: Payment, cb: { status: 'FAILED' | 'EXPIRED'; reason?: string | undefined; txnId: string | null }, now: Date): CallbackOutcome => {
-    // After a success, or once the member cancelled (the operator then confirms the refusal), nothing more to say.
-    if (p.status !== 'pending' && p.status !== 'initiated') return 'duplicate';
-    const status: PaymentStatus = cb.status === 'EXPIRED' ? 'expired' : 'failed';
-    repo.setStatus(p.id, status, cb.reason ?? cb.status, cb.txnId, now.toISOString());
-    const key = `failure:${cb.txnId ?? p.reference}`;
-    if (cb.status === 'EXPIRED') notify(p, 'sms.payment.expired', { amount: p.amount }, key);
-    else if (cb.reason === 'INSUFFICIENT_FUNDS') notify(p, 'sms.payment.insufficient', { amount: p.amount, needed: p.total }, key);
-    else notify(p, 'sms.payment.refused', { amount: p.amount }, key);
-    return 'failed';
-  });
+  const fail = atomic(
+    db,
+    (p: Payment, cb: { status: 'FAILED' | 'EXPIRED'; reason?: string | undefined; txnId: string | null }, now: Date): CallbackOutcome => {
+      // After a success, or once the member cancelled (the operator then confirms the refusal), nothing more to say.
+      if (p.status !== 'pending' && p.status !== 'initiated') return 'duplicate';
+      const status: PaymentStatus = cb.status === 'EXPIRED' ? 'expired' : 'failed';
+      repo.setStatus(p.id, status, cb.reason ?? cb.status, cb.txnId, now.toISOString());
+      const key = `failure:${cb.txnId ?? p.reference}`;
+      if (cb.status === 'EXPIRED') notify(p, 'sms.payment.expired', { amount: p.amount }, key);
+      else if (cb.reason === 'INSUFFICIENT_FUNDS') notify(p, 'sms.payment.insufficient', { amount: p.amount, needed: p.total }, key);
+      else notify(p, 'sms.payment.refused', { amount: p.amount }, key);
+      return 'failed';
+    },
+  );
 
   /** The outcome of a payment, from a callback or a status query; money that moved is always credited. */
   function settleOutcome(p: Payment, o: OperatorOutcome): CallbackOutcome {
@@ -159,7 +176,17 @@ export function createPayments(d: PaymentsDeps) {
   const record = atomic(db, (req: StartRequest, fee: number, grid: string, now: Date): Payment => {
     const total = d.feeBearer === 'member' ? req.amount + fee : req.amount;
     return repo.record(
-      { requestKey: req.requestKey, householdId: req.householdId, payerMsisdn: req.payerMsisdn, amount: req.amount, fee, feeBearer: d.feeBearer, total, grid, now: now.toISOString() },
+      {
+        requestKey: req.requestKey,
+        householdId: req.householdId,
+        payerMsisdn: req.payerMsisdn,
+        amount: req.amount,
+        fee,
+        feeBearer: d.feeBearer,
+        total,
+        grid,
+        now: now.toISOString(),
+      },
       (id) => referenceFor(id, bamakoDay(now)),
     );
   });
@@ -169,7 +196,12 @@ export function createPayments(d: PaymentsDeps) {
     let outcome: RequestOutcome;
     try {
       outcome = await d.provider.requestPayment({
-        reference: p.reference, msisdn: p.payerMsisdn, amount: p.amount, fee: p.fee, debit: p.total, callbackUrl: d.callbackUrl(),
+        reference: p.reference,
+        msisdn: p.payerMsisdn,
+        amount: p.amount,
+        fee: p.fee,
+        debit: p.total,
+        callbackUrl: d.callbackUrl(),
       });
     } catch (err) {
       d.logger.warn({ err, reference: p.reference }, 'payments: the operator could not be reached; the recovery sweep will ask again');
@@ -301,7 +333,10 @@ export function createPayments(d: PaymentsDeps) {
       if (!p) return 'unknown';
       // The operator named this transaction when it accepted the request: another id is not this payment's.
       if (p.operatorTxnId && p.operatorTxnId !== cb.txnId) {
-        d.logger.warn({ reference: p.reference, expected: p.operatorTxnId, got: cb.txnId }, 'payments: callback with another transaction id');
+        d.logger.warn(
+          { reference: p.reference, expected: p.operatorTxnId, got: cb.txnId },
+          'payments: callback with another transaction id',
+        );
         return 'unknown';
       }
       return settleOutcome(p, cb);
@@ -336,7 +371,12 @@ export function createPayments(d: PaymentsDeps) {
      * `audit` runs in the same transaction (the decision and its record land together). Returns the
      * payment after the decision, or undefined if it was not in review.
      */
-    resolveReview(paymentId: number, decision: ReviewDecision, reviewer: string, audit?: (before: Payment, after: Payment) => void): Payment | undefined {
+    resolveReview(
+      paymentId: number,
+      decision: ReviewDecision,
+      reviewer: string,
+      audit?: (before: Payment, after: Payment) => void,
+    ): Payment | undefined {
       const now = d.clock.now();
       return durably(() =>
         atomic(db, (): Payment | undefined => {

@@ -45,12 +45,12 @@
  *   given; a ledger row that the statement marks FAILED is reported whatever its day.
  * The totals give, per category, the count and the sums of amounts and fees on each side.
  */
-import { parse, CsvError } from 'csv-parse/sync';
+import { CsvError, parse } from 'csv-parse/sync';
 import { bamakoDay, bamakoInstant } from '../clock.ts';
+import { restoreCell, toCsv } from '../csv.ts';
 import type { Db } from '../db/connection.ts';
 import { createOperatorLedger, type LedgerRow, type PaymentInfo } from '../db/payments.ts';
 import { atomically } from '../db/transaction.ts';
-import { restoreCell, toCsv } from '../csv.ts';
 import { Refusal } from '../domain/refusal.ts';
 import { formatMoney } from '../i18n/format.ts';
 
@@ -133,8 +133,7 @@ export interface ReconcileReport {
 // ---------------------------------------------------------------- parsing
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
-const DATE =
-  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}(?::?\d{2})?)?)?$/i;
+const DATE = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}(?::?\d{2})?)?)?$/i;
 const MSISDN = /^\+[1-9]\d{6,14}$/;
 const WHOLE = /^\d{1,12}$/;
 const MAX_ID = 64;
@@ -242,7 +241,10 @@ export function parseStatement(csvText: string): ParsedStatement {
   const rows: StatementRow[] = [];
   const text = csvText.replace(/^\uFEFF/, '');
   if (text.trim() === '') {
-    return { rows, errors: [{ line: 1, message: `the file is empty: expected the header ${STATEMENT_COLUMNS.join(',')} and one row per transaction` }] };
+    return {
+      rows,
+      errors: [{ line: 1, message: `the file is empty: expected the header ${STATEMENT_COLUMNS.join(',')} and one row per transaction` }],
+    };
   }
 
   let records: Array<{ record: string[]; info: { lines: number } }>;
@@ -283,7 +285,10 @@ export function parseStatement(csvText: string): ParsedStatement {
   const headerLine = startLine(header);
   const names = header.record.map((f) => f.toLowerCase());
   if (!STATEMENT_COLUMNS.some((c) => names.includes(c))) {
-    errors.push({ line: headerLine, message: `the first row must be the header ${STATEMENT_COLUMNS.join(',')}; found ${header.record.join(',')}` });
+    errors.push({
+      line: headerLine,
+      message: `the first row must be the header ${STATEMENT_COLUMNS.join(',')}; found ${header.record.join(',')}`,
+    });
     return { rows, errors };
   }
   const index = new Map<Column, number>();
@@ -291,7 +296,10 @@ export function parseStatement(csvText: string): ParsedStatement {
     const at = names.indexOf(col);
     const again = at >= 0 ? names.indexOf(col, at + 1) : -1;
     if (at < 0) {
-      errors.push({ line: headerLine, message: `missing column "${col}" in the header (expected ${STATEMENT_COLUMNS.join(',')}, found ${header.record.join(',')})` });
+      errors.push({
+        line: headerLine,
+        message: `missing column "${col}" in the header (expected ${STATEMENT_COLUMNS.join(',')}, found ${header.record.join(',')})`,
+      });
     } else if (again >= 0) {
       errors.push({ line: headerLine, message: `column "${col}" appears twice in the header` });
     } else {
@@ -372,7 +380,10 @@ export function parseStatement(csvText: string): ParsedStatement {
 // ---------------------------------------------------------------- the ledger side
 
 function checkPeriod(opts: ReconcileOptions): void {
-  for (const [name, v] of [['from', opts.from], ['to', opts.to]] as const) {
+  for (const [name, v] of [
+    ['from', opts.from],
+    ['to', opts.to],
+  ] as const) {
     if (v !== undefined && (!DAY.test(v) || !validDay(Number(v.slice(0, 4)), Number(v.slice(5, 7)), Number(v.slice(8))))) {
       throw new Refusal(`${name}: "${v}" is not a day (YYYY-MM-DD)`, name);
     }
@@ -452,7 +463,13 @@ export function reconcile(db: Db, rows: readonly StatementRow[], opts: Reconcile
       const credited = ledger.byTransaction(row.transactionId);
       if (!credited) {
         const payment = ledger.paymentFor(row.transactionId, row.reference);
-        const item: ReconcileItem = { transactionId: row.transactionId, statement: row, ledger: null, amountDifference: null, feeDifference: null };
+        const item: ReconcileItem = {
+          transactionId: row.transactionId,
+          statement: row,
+          ledger: null,
+          amountDifference: null,
+          feeDifference: null,
+        };
         if (payment) {
           item.payment = payment;
           item.note =
@@ -461,7 +478,7 @@ export function reconcile(db: Db, rows: readonly StatementRow[], opts: Reconcile
                 `the operator reported ${formatMoney(payment.operatorAmount ?? 0)} from ${payment.operatorMsisdn ?? '?'}`
               : `sabatili's payment ${payment.reference} is ${payment.status}` +
                 (payment.failureReason ? ` (${payment.failureReason})` : '') +
-                ': the operator\'s success callback never arrived or was not accepted';
+                ": the operator's success callback never arrived or was not accepted";
         } else {
           item.note = 'no sabatili payment has this transaction id or reference';
         }
@@ -556,7 +573,9 @@ export function formatReport(report: ReconcileReport): string {
         `   ledger ${fcfa(t.ledgerAmount)} (fees ${fcfa(t.ledgerFee)})`,
     );
   }
-  out.push(`  ${'FAILED rows (ignored)'.padEnd(24)} ${String(report.totals.ignored.count).padStart(5)}   ${fcfa(report.totals.ignored.amount)}`);
+  out.push(
+    `  ${'FAILED rows (ignored)'.padEnd(24)} ${String(report.totals.ignored.count).padStart(5)}   ${fcfa(report.totals.ignored.amount)}`,
+  );
   const describe = (i: ReconcileItem) => {
     const s = i.statement
       ? `operator line ${i.statement.line}: ${i.statement.status} ${i.statement.date} ${fcfa(i.statement.amount)} fee ${i.statement.fee}`

@@ -9,7 +9,7 @@
  */
 import { toCsv } from '../csv.ts';
 import { Refusal } from '../domain/refusal.ts';
-import { STATEMENT_COLUMNS, type LedgerRow } from './reconcile.ts';
+import { type LedgerRow, STATEMENT_COLUMNS } from './reconcile.ts';
 
 /** The demo rows the sample changes (operator transaction ids given by the seed, src/db/seed.ts). */
 export const SAMPLE_MISMATCHES = {
@@ -48,7 +48,9 @@ export function sampleStatement(rows: readonly LedgerRow[]): string {
   const byTxn = new Map(rows.filter((r) => r.transactionId).map((r) => [r.transactionId as string, r]));
   const missing = Object.values(SAMPLE_MISMATCHES).filter((id) => !byTxn.has(id));
   if (missing.length > 0) {
-    throw new NotADemoLedger(`this ledger has no demo rows ${missing.join(', ')}: the sample statement is written for the demo database (sabatili seed)`);
+    throw new NotADemoLedger(
+      `this ledger has no demo rows ${missing.join(', ')}: the sample statement is written for the demo database (sabatili seed)`,
+    );
   }
   const lines: Line[] = [];
   for (const r of rows) {

@@ -183,7 +183,10 @@ export function createFakeAtGateway(opts: FakeAtGatewayOptions): FakeAtGateway {
     }
     if (b.kind === 'garbage') {
       record.answered = 201;
-      res.status(201).type('application/json').send(b.body ?? DEFAULT_GARBAGE);
+      res
+        .status(201)
+        .type('application/json')
+        .send(b.body ?? DEFAULT_GARBAGE);
       return;
     }
 

@@ -31,7 +31,11 @@ export function ownCallbackUrl(selfUrl: () => string | undefined, key: string | 
  * this server's own routes and the SIMULATOR_ALLOWED_URLS prefixes, so that the simulator is not a
  * proxy into the host's network for whoever reaches it.
  */
-export function simulatorTargets(opts: { host: string; selfUrl: () => string | undefined; allowed?: readonly string[] }): (url: string) => boolean {
+export function simulatorTargets(opts: {
+  host: string;
+  selfUrl: () => string | undefined;
+  allowed?: readonly string[];
+}): (url: string) => boolean {
   if (isLoopbackHost(opts.host)) return () => true;
   const prefixes = (opts.allowed ?? []).map((p) => new URL(p));
   return (url) => {

@@ -3,8 +3,8 @@ import express, { type Express } from 'express';
 import { z } from 'zod';
 import type { Clock } from '../clock.ts';
 import { parse, plainRefusal, writePlain } from '../http/errors.ts';
-import { withGatewayKey } from '../http/gateway-key.ts';
 import { e164 } from '../http/form.ts';
+import { withGatewayKey } from '../http/gateway-key.ts';
 import type { SimulatorSms } from './sms.ts';
 
 const phoneQuery = z.object({ phone: e164 });
@@ -14,7 +14,10 @@ const inboundBody = z.object({ from: e164, text: z.string().min(1, { error: 'is 
  * The simulator's JSON API (design.md, "Simulator JSON API"): what the simulated phones received,
  * and a phone texting the app, posted to `/sms/inbound` exactly as the gateway would.
  */
-export function simulatorRoutes(app: Express, deps: { sms: SimulatorSms; clock: Clock; selfUrl: () => string | undefined; shortCode: string; gatewayKey?: string }): void {
+export function simulatorRoutes(
+  app: Express,
+  deps: { sms: SimulatorSms; clock: Clock; selfUrl: () => string | undefined; shortCode: string; gatewayKey?: string },
+): void {
   app.get('/simulator/api/sms', (req, res) => {
     const q = parse(phoneQuery, req.query);
     res.json(deps.sms.inbox(q.phone));

@@ -1,9 +1,9 @@
 import type { Clock } from '../clock.ts';
 import type { Db } from '../db/connection.ts';
 import { createSimulatedInboxStore, type SimSmsRow } from '../db/simulator.ts';
-import { smsEncoding } from '../i18n/gsm7.ts';
 import { withGatewayKey } from '../http/gateway-key.ts';
-import { randomIds, type IdSource } from '../ids.ts';
+import { smsEncoding } from '../i18n/gsm7.ts';
+import { type IdSource, randomIds } from '../ids.ts';
 import type { Logger } from '../log.ts';
 import type { RecipientOutcome, SmsBatch, SmsTransport } from '../sms/transport.ts';
 
@@ -32,7 +32,11 @@ export function createSimulatorSms(db: Db, clock: Clock, logger: Logger, opts: S
   const ids = opts.ids ?? randomIds;
 
   function store(batch: SmsBatch, segments: number, nowMs: number) {
-    const messages = batch.recipients.map(({ messageId, to }) => ({ outboxId: messageId, to, providerId: `SIM-${messageId}-${ids.hex(4)}` }));
+    const messages = batch.recipients.map(({ messageId, to }) => ({
+      outboxId: messageId,
+      to,
+      providerId: `SIM-${messageId}-${ids.hex(4)}`,
+    }));
     const kept = inboxes.storeSent(messages, batch.from ?? null, batch.text, segments, nowMs);
     return messages.map((m, i) => ({ messageId: m.outboxId, to: m.to, providerId: kept[i] as string }));
   }

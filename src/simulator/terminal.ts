@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline/promises';
 import { demoPhones } from './demo-phones.ts';
-import { simulatorApi, type ReceivedSms, type Transcript, type TranscriptTarget } from './transcripts.ts';
+import { type ReceivedSms, simulatorApi, type Transcript, type TranscriptTarget } from './transcripts.ts';
 import { createUssdGateway, GATEWAY_TIMEOUT_MS, type GatewayLimits, type HopResult, type SessionEnd } from './ussd-gateway.ts';
 
 /** Columns of a typical feature-phone screen. */
@@ -44,7 +44,9 @@ export function frame(screen: string, end: boolean): string {
     return out;
   });
   const bar = '─'.repeat(WIDTH + 2);
-  return [`┌${bar}┐`, ...lines.map((l) => `│ ${l.padEnd(WIDTH)} │`), `└${bar}┘ ${screen.length} chars${end ? ', session ended' : ''}`].join('\n');
+  return [`┌${bar}┐`, ...lines.map((l) => `│ ${l.padEnd(WIDTH)} │`), `└${bar}┘ ${screen.length} chars${end ? ', session ended' : ''}`].join(
+    '\n',
+  );
 }
 
 /** sabatili's simulator API at the application's origin, if it answers there. */
@@ -143,7 +145,12 @@ function show(write: (s: string) => void, hop: HopResult): void {
  * After the session: Orange Money's PIN prompt if a payment waits (answered with `pin`, or by
  * `ask`), then the SMS that follow within `smsWaitMs`.
  */
-async function afterSession(o: PhoneOptions, side: ReturnType<typeof sideChannel>, write: (s: string) => void, ask?: () => Promise<string | null>) {
+async function afterSession(
+  o: PhoneOptions,
+  side: ReturnType<typeof sideChannel>,
+  write: (s: string) => void,
+  ask?: () => Promise<string | null>,
+) {
   if (!o.simulatorUrl) return;
   const p = await side.pending();
   if (p) {
@@ -204,7 +211,10 @@ async function pickPhone(readLine: () => Promise<string | null>, write: (s: stri
  * A handset in the terminal: without a phone, pick one first; type each answer, an empty line to
  * hang up; SMS show as they arrive.
  */
-export async function interactivePhone(opts: Omit<PhoneOptions, 'phone'> & { phone?: string }, input: NodeJS.ReadableStream = process.stdin): Promise<void> {
+export async function interactivePhone(
+  opts: Omit<PhoneOptions, 'phone'> & { phone?: string },
+  input: NodeJS.ReadableStream = process.stdin,
+): Promise<void> {
   const write = opts.write ?? ((s: string) => process.stdout.write(s));
   const rl = createInterface({ input, terminal: false });
   const lines = rl[Symbol.asyncIterator]();

@@ -151,12 +151,14 @@ export async function playTranscript(t: Transcript, target: TranscriptTarget, sl
     if (step.session !== undefined) sessionId = `${slug}-${step.session}`;
     const before = texts.get(sessionId);
     // The gateway sends the first input alone, then every input joined with '*'.
-    const text = step.raw !== undefined ? step.raw : before === undefined || before === '' ? (step.input as string) : `${before}*${step.input}`;
+    const text =
+      step.raw !== undefined ? step.raw : before === undefined || before === '' ? (step.input as string) : `${before}*${step.input}`;
     texts.set(sessionId, text);
 
     const res = await target.hop(sessionId, t.phone, text);
     if (res.status !== 200) problems.push(`${where}: HTTP ${res.status}: ${res.body}`);
-    if (!/^(CON|END) /.test(res.body)) problems.push(`${where}: the reply does not start with "CON " or "END ": ${JSON.stringify(res.body.slice(0, 80))}`);
+    if (!/^(CON|END) /.test(res.body))
+      problems.push(`${where}: the reply does not start with "CON " or "END ": ${JSON.stringify(res.body.slice(0, 80))}`);
     const shown = res.body.slice(4);
     if (!isGsm7(shown)) problems.push(`${where}: characters outside GSM-7 on the wire`);
     else if (septets(shown) > SCREEN_SEPTETS) problems.push(`${where}: screen is ${septets(shown)} septets, over ${SCREEN_SEPTETS}`);
@@ -176,7 +178,12 @@ export async function playTranscript(t: Transcript, target: TranscriptTarget, sl
     // The wire carries folded text; an expected SMS may be written unfolded.
     const expected = (t.sms ?? []).map((m) => ({ to: m.to, text: fold(m.text) }));
     if (smsLines(got) !== smsLines(expected)) {
-      const what = got.length > expected.length ? 'an SMS more than expected' : got.length < expected.length ? 'an expected SMS missing' : 'an SMS different';
+      const what =
+        got.length > expected.length
+          ? 'an SMS more than expected'
+          : got.length < expected.length
+            ? 'an expected SMS missing'
+            : 'an SMS different';
       problems.push(`SMS differ (${what}; each line "to: text"):\n${diff(smsLines(expected), smsLines(got))}`);
     }
     if (got.length > 0) actual.sms = got;
@@ -191,12 +198,19 @@ export async function playTranscript(t: Transcript, target: TranscriptTarget, sl
  */
 export function simulatorApi(base: string) {
   const json = async (path: string, body: unknown) => {
-    const res = await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const res = await fetch(`${base}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
     return { status: res.status, body: (await res.json().catch(() => ({}))) as Record<string, unknown> };
   };
   return {
     async wallet(phone: string, answer: { pin: string } | 'refuse'): Promise<{ problem?: string }> {
-      const r = answer === 'refuse' ? await json('/simulator/api/wallet/refuse', { phone }) : await json('/simulator/api/wallet/confirm', { phone, pin: answer.pin });
+      const r =
+        answer === 'refuse'
+          ? await json('/simulator/api/wallet/refuse', { phone })
+          : await json('/simulator/api/wallet/confirm', { phone, pin: answer.pin });
       // A wrong PIN leaves the prompt open (409): a transcript may mean it. Anything else unanswered is a mistake.
       return r.status === 200 || r.status === 409 ? {} : { problem: `the wallet answered ${r.status} ${String(r.body.error ?? '')}` };
     },

@@ -212,7 +212,14 @@ export function createUssdGateway(opts: GatewayOptions = {}): UssdGateway {
     const started = performance.now();
     const ms = () => Math.round(performance.now() - started);
     const fail = async (error: string, httpStatus: number | null, response: string | null): Promise<HopResult> => ({
-      sessionId: s.id, request, httpStatus, response, ms: ms(), end: true, screen: HANDSET_ERROR, error,
+      sessionId: s.id,
+      request,
+      httpStatus,
+      response,
+      ms: ms(),
+      end: true,
+      screen: HANDSET_ERROR,
+      error,
       closed: await close(s, 'Failed', error),
     });
     let res: Response;
@@ -223,21 +230,41 @@ export function createUssdGateway(opts: GatewayOptions = {}): UssdGateway {
       ({ text: reply, truncated } = await readCapped(res, MAX_REPLY_BYTES));
     } catch (err) {
       const e = err as Error;
-      return fail(`network error: ${e.name === 'TimeoutError' ? `no answer within ${limits.timeoutMs / 1000} s` : (e.cause as Error | undefined)?.message ?? e.message}`, null, null);
+      return fail(
+        `network error: ${e.name === 'TimeoutError' ? `no answer within ${limits.timeoutMs / 1000} s` : ((e.cause as Error | undefined)?.message ?? e.message)}`,
+        null,
+        null,
+      );
     }
     s.hops++;
     if (res.status >= 300 && res.status < 400) {
-      return fail(`network error: the application answered a redirect (HTTP ${res.status}), which the gateway does not follow`, res.status, relayed(reply));
+      return fail(
+        `network error: the application answered a redirect (HTTP ${res.status}), which the gateway does not follow`,
+        res.status,
+        relayed(reply),
+      );
     }
-    if (res.status !== 200) return fail(`network error: the application answered HTTP ${res.status}: ${reply.slice(0, 120)}`, res.status, relayed(reply));
-    if (truncated) return fail(`network error: the answer is longer than ${MAX_REPLY_BYTES} bytes, no USSD screen is`, res.status, relayed(reply));
+    if (res.status !== 200)
+      return fail(`network error: the application answered HTTP ${res.status}: ${reply.slice(0, 120)}`, res.status, relayed(reply));
+    if (truncated)
+      return fail(`network error: the answer is longer than ${MAX_REPLY_BYTES} bytes, no USSD screen is`, res.status, relayed(reply));
     if (!/^(CON|END) /.test(reply)) {
-      return fail(`network error: the answer does not start with "CON " or "END ": ${JSON.stringify(reply.slice(0, 80))}`, res.status, relayed(reply));
+      return fail(
+        `network error: the answer does not start with "CON " or "END ": ${JSON.stringify(reply.slice(0, 80))}`,
+        res.status,
+        relayed(reply),
+      );
     }
     s.lastResponse = reply.slice(4);
     const end = reply.startsWith('END');
     return {
-      sessionId: s.id, request, httpStatus: res.status, response: reply, ms: ms(), end, screen: reply.slice(4),
+      sessionId: s.id,
+      request,
+      httpStatus: res.status,
+      response: reply,
+      ms: ms(),
+      end,
+      screen: reply.slice(4),
       closed: end ? await close(s, 'Success', '') : undefined,
     };
   }
@@ -254,7 +281,16 @@ export function createUssdGateway(opts: GatewayOptions = {}): UssdGateway {
   return {
     dial(o) {
       const t = now();
-      const s: GatewaySession = { id: newSessionId(), dial: o, startedMs: t, lastInputMs: t, inputs: [], hops: 0, lastResponse: '', open: true };
+      const s: GatewaySession = {
+        id: newSessionId(),
+        dial: o,
+        startedMs: t,
+        lastInputMs: t,
+        inputs: [],
+        hops: 0,
+        lastResponse: '',
+        open: true,
+      };
       sessions.set(s.id, s);
       return forward(s);
     },

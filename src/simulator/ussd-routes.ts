@@ -54,14 +54,27 @@ export function ussdGatewayRoutes(
 
   app.get('/simulator/api/ussd/config', (_req, res) => {
     const self = deps.selfUrl();
-    res.json({ serviceCode: deps.serviceCode, phones, limits: deps.limits, appUrl: self && `${self}/ussd`, eventsUrl: self && `${self}/ussd/events` });
+    res.json({
+      serviceCode: deps.serviceCode,
+      phones,
+      limits: deps.limits,
+      appUrl: self && `${self}/ussd`,
+      eventsUrl: self && `${self}/ussd/events`,
+    });
   });
 
   app.post('/simulator/api/ussd/dial', json, async (req, res) => {
     const { delayMs: d, eventsUrl, ...dial } = parse(dialBody, req.body);
-    for (const [field, target] of [['url', dial.url], ['eventsUrl', eventsUrl]] as const) {
+    for (const [field, target] of [
+      ['url', dial.url],
+      ['eventsUrl', eventsUrl],
+    ] as const) {
       if (target && !deps.mayPostTo(target)) {
-        throw new Refusal(`${field}: this server is not on loopback, so its simulator posts only to its own routes and to SIMULATOR_ALLOWED_URLS`, field, 403);
+        throw new Refusal(
+          `${field}: this server is not on loopback, so its simulator posts only to its own routes and to SIMULATOR_ALLOWED_URLS`,
+          field,
+          403,
+        );
       }
     }
     await wait(d);

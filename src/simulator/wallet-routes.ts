@@ -31,7 +31,11 @@ function jsonBody(req: Request, res: Response, next: NextFunction): void {
   parseJson(req, res, (err?: unknown) => {
     if (!err) return next();
     const status = (err as { status?: unknown }).status;
-    next(status === 413 ? new Refusal('body larger than 8kb', undefined, 413) : new Refusal('body is not valid JSON', undefined, status === 415 ? 415 : 400));
+    next(
+      status === 413
+        ? new Refusal('body larger than 8kb', undefined, 413)
+        : new Refusal('body is not valid JSON', undefined, status === 415 ? 415 : 400),
+    );
   });
 }
 

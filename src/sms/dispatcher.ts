@@ -1,7 +1,7 @@
-import { bamakoDay, systemTimers, type Clock, type TimerHandle, type Timers } from '../clock.ts';
-import type { Db } from '../db/connection.ts';
+import { bamakoDay, type Clock, systemTimers, type TimerHandle, type Timers } from '../clock.ts';
 import { createCampaignStore } from '../db/campaigns.ts';
-import { createOutboxStore, type DueMessage as Claimed } from '../db/outbox.ts';
+import type { Db } from '../db/connection.ts';
+import { type DueMessage as Claimed, createOutboxStore } from '../db/outbox.ts';
 import { atomic, atomicallyFirst } from '../db/transaction.ts';
 import type { Logger } from '../log.ts';
 import type { RecipientOutcome, SmsTransport } from './transport.ts';
@@ -192,7 +192,12 @@ export function createDispatcher(
             outbox.markSent(r.id, providerId, null, `confirmed after restart: ${providerId}`, nowMs);
             confirmed++;
           } else if (r.attempts >= opts.maxAttempts) {
-            outbox.markFailed(r.id, `interrupted at its last attempt (${r.attempts})`, `interrupted at its last attempt (${r.attempts}); the gateway cannot confirm it`, nowMs);
+            outbox.markFailed(
+              r.id,
+              `interrupted at its last attempt (${r.attempts})`,
+              `interrupted at its last attempt (${r.attempts}); the gateway cannot confirm it`,
+              nowMs,
+            );
           } else {
             outbox.markRetry(r.id, nowMs, 'interrupted by a restart', 'interrupted by a restart; the gateway cannot confirm it', nowMs);
           }

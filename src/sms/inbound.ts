@@ -3,12 +3,12 @@ import type { CallbackStore } from '../db/callbacks.ts';
 import type { Db } from '../db/connection.ts';
 import type { HouseholdStore } from '../db/households.ts';
 import { createInboundStore } from '../db/inbound.ts';
-import { atomically } from '../db/transaction.ts';
 import type { PreferenceStore } from '../db/preferences.ts';
+import { atomically } from '../db/transaction.ts';
 import { coverageMessage, coverageView } from '../domain/coverage.ts';
-import { translate, type Catalogs, type Language, type Params } from '../i18n/catalog.ts';
-import { matchKeyword, type Keyword } from './keywords.ts';
-import { SmsRejected, type Outbox } from './outbox.ts';
+import { type Catalogs, type Language, type Params, translate } from '../i18n/catalog.ts';
+import { type Keyword, matchKeyword } from './keywords.ts';
+import { type Outbox, SmsRejected } from './outbox.ts';
 
 export interface InboundSms {
   /** The gateway's id: it retries until answered 200, so this is what deduplicates. */
@@ -96,7 +96,13 @@ export function createInboundHandler(d: InboundDeps) {
         if (keyword === 'ambiguous') return answer('sms.which');
         if (keyword === 'callback') {
           const receipt = d.callbacks.ask(
-            { requestKey: `sms:${msg.gatewayId}`, phone: msg.from, householdId: household?.id ?? null, reason: household ? 'other' : 'registration', channel: 'sms' },
+            {
+              requestKey: `sms:${msg.gatewayId}`,
+              phone: msg.from,
+              householdId: household?.id ?? null,
+              reason: household ? 'other' : 'registration',
+              channel: 'sms',
+            },
             now,
           );
           return receipt.alreadyOpen

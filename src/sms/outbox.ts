@@ -1,13 +1,20 @@
 // The 'mobile' metadata says whether a number is a valid *mobile* number in one check.
-import { atomic } from '../db/transaction.ts';
-import { getCountryCallingCode, parsePhoneNumberFromString, validatePhoneNumberLength, type CountryCode, type PhoneNumber } from 'libphonenumber-js/mobile';
+
+import {
+  type CountryCode,
+  getCountryCallingCode,
+  type PhoneNumber,
+  parsePhoneNumberFromString,
+  validatePhoneNumberLength,
+} from 'libphonenumber-js/mobile';
 import type { Clock } from '../clock.ts';
 import type { Db } from '../db/connection.ts';
 import { createOutboxStore, type OutboxRow, type QueuedInsert, type SmsKind, type SmsStatus, type StatusChange } from '../db/outbox.ts';
+import { atomic } from '../db/transaction.ts';
 import type { Language } from '../i18n/catalog.ts';
-import { mobilePattern } from '../phone.ts';
-import { fold, smsEncoding, type FoldMode } from '../i18n/gsm7.ts';
+import { type FoldMode, fold, smsEncoding } from '../i18n/gsm7.ts';
 import { keepUnitsWhole } from '../i18n/narrow.ts';
+import { mobilePattern } from '../phone.ts';
 
 export type { OutboxRow, SmsKind, SmsStatus };
 
@@ -67,7 +74,6 @@ export type Assessment =
  * without expiring while paused. Resuming spreads them again from the resume time.
  */
 export const HELD_MS = 8_640_000_000_000_000;
-
 
 export class SmsRejected extends Error {}
 
@@ -160,7 +166,9 @@ export function createOutbox(
       throw new SmsRejected('the text has characters outside GSM-7 after folding, and UCS-2 is not allowed (SMS_ALLOW_UCS2)');
     }
     if (enc.segments > MAX_SEGMENTS) {
-      throw new SmsRejected(`the text needs ${enc.segments} SMS segments (${enc.units} ${enc.encoding} units); at most ${MAX_SEGMENTS} are allowed`);
+      throw new SmsRejected(
+        `the text needs ${enc.segments} SMS segments (${enc.units} ${enc.encoding} units); at most ${MAX_SEGMENTS} are allowed`,
+      );
     }
     return { text: folded, encoding: enc.encoding, segments: enc.segments };
   }
@@ -169,9 +177,17 @@ export function createOutbox(
     const m = c.sms;
     const firstMs = Math.max(nowMs, m.notBeforeMs ?? nowMs);
     return {
-      recipient: c.recipient, text: c.text, language: m.lang, encoding: c.encoding, segments: c.segments, kind: m.kind,
-      campaignId: m.campaignId ?? null, priority: PRIORITY[m.kind], nextAttemptMs: firstMs,
-      expiresMs: firstMs + (m.validityMs ?? DEFAULT_VALIDITY_MS[m.kind]), sourceKey: m.sourceKey ?? null,
+      recipient: c.recipient,
+      text: c.text,
+      language: m.lang,
+      encoding: c.encoding,
+      segments: c.segments,
+      kind: m.kind,
+      campaignId: m.campaignId ?? null,
+      priority: PRIORITY[m.kind],
+      nextAttemptMs: firstMs,
+      expiresMs: firstMs + (m.validityMs ?? DEFAULT_VALIDITY_MS[m.kind]),
+      sourceKey: m.sourceKey ?? null,
     };
   };
 
@@ -180,7 +196,7 @@ export function createOutbox(
    * when it is not to be queued ('opted-out'); one whose cause was queued before is 'duplicate'.
    * Its 'queued' time is created_ms: the history records the changes after it.
    */
-  const queue = <T,>(items: readonly T[], admit: (item: T) => CheckedSms | null, nowMs: number): EnqueueResult[] => {
+  const queue = <T>(items: readonly T[], admit: (item: T) => CheckedSms | null, nowMs: number): EnqueueResult[] => {
     const results = new Array<EnqueueResult>(items.length);
     const rows: QueuedInsert[] = [];
     const queued: Array<{ at: number; c: CheckedSms }> = [];
@@ -201,12 +217,15 @@ export function createOutbox(
     });
     return results;
   };
-  const stoppedFor = (m: NewSms, recipient: string, stopped: (phone: string) => boolean) => m.kind !== 'transactional' && stopped(recipient);
+  const stoppedFor = (m: NewSms, recipient: string, stopped: (phone: string) => boolean) =>
+    m.kind !== 'transactional' && stopped(recipient);
   /** Number, then STOP, then text: a message to a phone that texted STOP is 'opted-out' whatever its text. */
-  const admitNew = (stopped: (phone: string) => boolean, prepared: (text: string) => ReturnType<typeof prepare>) => (m: NewSms): CheckedSms | null => {
-    const recipient = checkAllowed(m.to);
-    return stoppedFor(m, recipient, stopped) ? null : { sms: m, recipient, ...prepared(m.text) };
-  };
+  const admitNew =
+    (stopped: (phone: string) => boolean, prepared: (text: string) => ReturnType<typeof prepare>) =>
+    (m: NewSms): CheckedSms | null => {
+      const recipient = checkAllowed(m.to);
+      return stoppedFor(m, recipient, stopped) ? null : { sms: m, recipient, ...prepared(m.text) };
+    };
 
   /** Per-batch memo of the distinct texts (bulk sends repeat a few texts many times). */
   const memoPrepare = () => {
@@ -228,7 +247,11 @@ export function createOutbox(
     const next = DELIVERY_STATUS[r.status];
     const detail = [r.status, r.failureReason].filter(Boolean).join(': ');
     // A report repeated by the gateway, or one arriving after a final one, changes nothing.
-    if (row.status === 'delivered' || row.status === 'failed' || (next === 'sent' && row.status === 'sent' && store.lastDetail(row.id) === detail)) {
+    if (
+      row.status === 'delivered' ||
+      row.status === 'failed' ||
+      (next === 'sent' && row.status === 'sent' && store.lastDetail(row.id) === detail)
+    ) {
       return 'unchanged';
     }
     if (next !== 'sent') store.setFinal(row.id, next, next === 'failed' ? detail : null, nowMs);
@@ -236,12 +259,22 @@ export function createOutbox(
     return 'updated';
   });
 
-  const enqueueOne = atomic(db, (m: NewSms, nowMs: number): EnqueueResult =>
-    queue([m], admitNew((phone) => store.isOptedOut(phone), prepare), nowMs)[0] as EnqueueResult,
+  const enqueueOne = atomic(
+    db,
+    (m: NewSms, nowMs: number): EnqueueResult =>
+      queue(
+        [m],
+        admitNew((phone) => store.isOptedOut(phone), prepare),
+        nowMs,
+      )[0] as EnqueueResult,
   );
   const enqueueMany = atomic(db, (messages: readonly NewSms[], nowMs: number): EnqueueResult[] => {
     const stopped = store.optedOutPhones();
-    return queue(messages, admitNew((phone) => stopped.has(phone), memoPrepare()), nowMs);
+    return queue(
+      messages,
+      admitNew((phone) => stopped.has(phone), memoPrepare()),
+      nowMs,
+    );
   });
   const enqueueChecked = atomic(db, (checked: readonly CheckedSms[], nowMs: number): EnqueueResult[] => {
     const stopped = store.optedOutPhones();

@@ -1,18 +1,18 @@
 import type { AnyStateMachine, AnyStateNode } from 'xstate';
 import { flows } from '../../flows/index.ts';
-import { FLOW_NAMES, type Choice, type ScreenMeta } from '../../flows/lib.ts';
+import { type Choice, FLOW_NAMES, type ScreenMeta } from '../../flows/lib.ts';
 import {
+  type Catalogs,
   LANGUAGES,
+  type Language,
+  loadCatalogs,
   NAME_MAX,
   PARAM_KINDS,
-  WORST_CASE,
-  loadCatalogs,
+  type Params,
   paramsFilled,
   placeholders,
   translate,
-  type Catalogs,
-  type Language,
-  type Params,
+  WORST_CASE,
 } from '../i18n/catalog.ts';
 import { fold, SCREEN_SEPTETS, septets, unfoldable } from '../i18n/gsm7.ts';
 import { cutUnits, keepUnitsWhole, NARROW_COLUMNS } from '../i18n/narrow.ts';
@@ -26,7 +26,6 @@ export interface FlowsReport {
   languages: number;
 }
 
-
 const mainMenu = (flows.main as AnyStateMachine).root.states.menu?.meta as ScreenMeta<unknown>;
 
 /** Screens the engine shows on its own, outside any flow, and the resume offer with each line it may add. */
@@ -34,7 +33,10 @@ const ENGINE_SCREENS: Array<{ name: string; meta: ScreenMeta<unknown> }> = [
   // The main menu on redial after a contribution was cut off: its own choices, then the offer to continue.
   ...(['resume.quote', 'resume.contribute'] as const).map((key) => ({
     name: `resume.offer with ${key}`,
-    meta: { ...mainMenu, choices: [...(mainMenu.choices as readonly Choice[]), { value: 'resume', labelKey: key, labelParams: { amount: WORST_CASE.money } }] },
+    meta: {
+      ...mainMenu,
+      choices: [...(mainMenu.choices as readonly Choice[]), { value: 'resume', labelKey: key, labelParams: { amount: WORST_CASE.money } }],
+    },
   })),
   { name: 'engine.tooManyOffer', meta: { screen: 'tooMany.offer', choices: [{ value: 'callback', labelKey: 'tooMany.callback' }] } },
   { name: 'engine.tooMany', meta: { screen: 'error.tooMany', end: true } },
@@ -57,7 +59,13 @@ export function narrowProblems(rendered: string, body: string, end: boolean): st
   const lines = rendered.split('\n');
   const bodyLines = body.split('\n').length;
   // The navigation footer is the last line, or the last two when it was broken before '00'.
-  const footerLines = end ? 0 : /^00 /.test(lines[lines.length - 1] ?? '') && /^98 /.test(lines[lines.length - 2] ?? '') ? 2 : /^(98|0|00) /.test(lines[lines.length - 1] ?? '') ? 1 : 0;
+  const footerLines = end
+    ? 0
+    : /^00 /.test(lines[lines.length - 1] ?? '') && /^98 /.test(lines[lines.length - 2] ?? '')
+      ? 2
+      : /^(98|0|00) /.test(lines[lines.length - 1] ?? '')
+        ? 1
+        : 0;
   const footer = footerLines > 0;
   const choiceLines = new Set<number>();
   lines.forEach((line, i) => {
@@ -141,7 +149,8 @@ export function checkFlows(catalogs: Catalogs = loadCatalogs()): FlowsReport {
           problems.push(`${lang} "${key}": placeholders differ from fr.json`);
         }
       }
-      if (lang === 'bm' && entry.review !== 'reviewed') pendingReview.push(`bm "${key}": ${entry.text}${entry.doubt ? `  [doute: ${entry.doubt}]` : ''}`);
+      if (lang === 'bm' && entry.review !== 'reviewed')
+        pendingReview.push(`bm "${key}": ${entry.text}${entry.doubt ? `  [doute: ${entry.doubt}]` : ''}`);
     }
   }
 
@@ -162,13 +171,22 @@ export function checkFlows(catalogs: Catalogs = loadCatalogs()): FlowsReport {
         continue;
       }
       const dynamic = typeof meta.choices === 'function';
-      const choices: readonly Choice[] = dynamic ? [{ value: 'x', label: String(WORST_CASE.name) }] : ((meta.choices as readonly Choice[] | undefined) ?? []);
+      const choices: readonly Choice[] = dynamic
+        ? [{ value: 'x', label: String(WORST_CASE.name) }]
+        : ((meta.choices as readonly Choice[] | undefined) ?? []);
       const lineKey = meta.lines?.key;
       const worst: ScreenMeta<unknown> = {
         ...meta,
         params: () => worstParams(text),
         choices,
-        ...(lineKey ? { lines: { key: lineKey, items: () => [worstParams(catalogs[lang].get(lineKey)?.text ?? ''), worstParams(catalogs[lang].get(lineKey)?.text ?? '')] } } : {}),
+        ...(lineKey
+          ? {
+              lines: {
+                key: lineKey,
+                items: () => [worstParams(catalogs[lang].get(lineKey)?.text ?? ''), worstParams(catalogs[lang].get(lineKey)?.text ?? '')],
+              },
+            }
+          : {}),
       };
       try {
         const r = renderScreen({ catalogs, lang, meta: worst, context: null, page: 0, ...nav, foldMode: 'gsm7' });
@@ -176,7 +194,9 @@ export function checkFlows(catalogs: Catalogs = loadCatalogs()): FlowsReport {
           problems.push(`${where} (${lang}): "${meta.screen}" with its choices needs ${r.pages} pages of ${SCREEN_SEPTETS} septets`);
         } else if (!lineKey && !dynamic && !meta.end && septets(r.text) + 1 + worstError(lang) > SCREEN_SEPTETS) {
           // A menu re-shown after a wrong key must keep its text and every choice under the error line.
-          problems.push(`${where} (${lang}): "${meta.screen}" does not fit under an error line (${septets(r.text)} + ${1 + worstError(lang)} septets)`);
+          problems.push(
+            `${where} (${lang}): "${meta.screen}" does not fit under an error line (${septets(r.text)} + ${1 + worstError(lang)} septets)`,
+          );
         }
         // Dynamic choices are names of places or people: no such name has a word a handset cannot show after its key.
         // A list is laid out long enough to need pages, so that its '98' footer is checked too.
@@ -188,7 +208,14 @@ export function checkFlows(catalogs: Catalogs = loadCatalogs()): FlowsReport {
                 meta: {
                   ...worst,
                   choices: dynamic ? Array.from({ length: 12 }, () => ({ value: 'x', label: NARROW_NAME })) : choices,
-                  ...(lineKey ? { lines: { key: lineKey, items: () => Array.from({ length: 12 }, () => worstParams(catalogs[lang].get(lineKey)?.text ?? '')) } } : {}),
+                  ...(lineKey
+                    ? {
+                        lines: {
+                          key: lineKey,
+                          items: () => Array.from({ length: 12 }, () => worstParams(catalogs[lang].get(lineKey)?.text ?? '')),
+                        },
+                      }
+                    : {}),
                 },
                 context: null,
                 page: 0,
@@ -217,9 +244,11 @@ export function checkFlows(catalogs: Catalogs = loadCatalogs()): FlowsReport {
       if (text === undefined) continue;
       // Laid out as the outbox sends it.
       const folded = keepUnitsWhole(fold(translate(catalogs, lang, key, worstParams(text))));
-      for (const problem of narrowProblems(folded, folded, true)) problems.push(`${lang} "${key}": SMS at ${NARROW_COLUMNS} columns ${problem}`);
+      for (const problem of narrowProblems(folded, folded, true))
+        problems.push(`${lang} "${key}": SMS at ${NARROW_COLUMNS} columns ${problem}`);
       const n = septets(folded);
-      if (n > SCREEN_SEPTETS) problems.push(`${lang} "${key}": SMS of ${n} septets with worst-case values, over one segment (${SCREEN_SEPTETS})`);
+      if (n > SCREEN_SEPTETS)
+        problems.push(`${lang} "${key}": SMS of ${n} septets with worst-case values, over one segment (${SCREEN_SEPTETS})`);
     }
   }
 
@@ -233,7 +262,9 @@ export function checkFlows(catalogs: Catalogs = loadCatalogs()): FlowsReport {
       const meta = node.meta as ScreenMeta<unknown> | undefined;
       if (meta?.screen) checkScreen(where, meta, navigation(handlesBack(node), HOME_FLOWS.includes(name) || meta.home === true));
       for (const value of unhandledChoices(node, meta)) {
-        problems.push(`${where}: choice "${value}" has no handler ('choice.${value}' or 'choice.*' here or above): pressing it would say "invalid"`);
+        problems.push(
+          `${where}: choice "${value}" has no handler ('choice.${value}' or 'choice.*' here or above): pressing it would say "invalid"`,
+        );
       }
       if (node.type === 'atomic' && !meta?.screen && !node.always?.length && node.invoke.length === 0) {
         problems.push(`${where}: the member would wait here with no screen`);

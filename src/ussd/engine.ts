@@ -1,4 +1,4 @@
-import { createActor, waitFor, type AnyActorScope, type AnyStateMachine, type SnapshotFrom } from 'xstate';
+import { type AnyActorScope, type AnyStateMachine, createActor, type SnapshotFrom, waitFor } from 'xstate';
 import type { FlowEvent, FlowInput, FlowName, FlowOutput, MessageKey, SavedFlow, ScreenMeta, WithError } from '../../flows/lib.ts';
 import { choice } from '../../flows/lib.ts';
 import type { Clock } from '../clock.ts';
@@ -8,8 +8,8 @@ import type { Catalogs, Language, Params } from '../i18n/catalog.ts';
 import type { FoldMode } from '../i18n/gsm7.ts';
 import type { Logger } from '../log.ts';
 import { createLiveSessions } from './live.ts';
-import { choicesOf, navigation, renderScreen, type RenderedScreen } from './render.ts';
-import { runsWithoutActor, SnapshotRun, type FlowRun } from './run.ts';
+import { choicesOf, navigation, type RenderedScreen, renderScreen } from './render.ts';
+import { type FlowRun, runsWithoutActor, SnapshotRun } from './run.ts';
 
 export interface UssdRequest {
   sessionId: string;
@@ -55,7 +55,6 @@ export interface EngineDeps {
   /** How many sessions stay live in memory between hops (0: restore every hop from SQLite). */
   liveMax?: number;
 }
-
 
 /** After too many wrong keys: a call-back from UTM, or the menu. The engine's own screen, outside any flow. */
 const HELP = '@help';
@@ -272,8 +271,16 @@ export function createUssdEngine(deps: EngineDeps) {
     const cached = fixed ? fixedScreens.get(key) : undefined;
     if (cached) return cached;
     const screen = renderScreen({
-      catalogs, lang, meta: end ? { ...meta, end: true } : meta, context: snapshot.context, page: row.page,
-      errorKey, errorParams, baseParams, ...navigation(canBack, atHome), foldMode: deps.foldMode,
+      catalogs,
+      lang,
+      meta: end ? { ...meta, end: true } : meta,
+      context: snapshot.context,
+      page: row.page,
+      errorKey,
+      errorParams,
+      baseParams,
+      ...navigation(canBack, atHome),
+      foldMode: deps.foldMode,
     });
     if (fixed) fixedScreens.set(key, screen);
     return screen;
@@ -281,8 +288,16 @@ export function createUssdEngine(deps: EngineDeps) {
 
   function renderHelp(lang: Language, errorKey?: string): RenderedScreen {
     return renderScreen({
-      catalogs, lang, meta: HELP_META, context: null, page: 0, errorKey, baseParams,
-      showBack: false, showHome: true, foldMode: deps.foldMode,
+      catalogs,
+      lang,
+      meta: HELP_META,
+      context: null,
+      page: 0,
+      errorKey,
+      baseParams,
+      showBack: false,
+      showHome: true,
+      foldMode: deps.foldMode,
     });
   }
 
@@ -298,7 +313,17 @@ export function createUssdEngine(deps: EngineDeps) {
 
   function endScreen(key: MessageKey, lang: Language): { text: string; end: true } {
     const meta: ScreenMeta<unknown> = { screen: key, end: true };
-    const screen = renderScreen({ catalogs, lang, meta, context: null, page: 0, baseParams, showBack: false, showHome: false, foldMode: deps.foldMode });
+    const screen = renderScreen({
+      catalogs,
+      lang,
+      meta,
+      context: null,
+      page: 0,
+      baseParams,
+      showBack: false,
+      showHome: false,
+      foldMode: deps.foldMode,
+    });
     return { text: screen.text, end: true };
   }
 
@@ -420,7 +445,14 @@ export function createUssdEngine(deps: EngineDeps) {
    * 'home' (the resume offer closes first). The same screen again is not a mistake: nothing is counted.
    * Returns the event for the flow, the screen to show, or 'home' to start the home flow again.
    */
-  function navigate(h: Hop, key: NavKey, snap: Snap, meta: ScreenMeta<unknown> | undefined, lang: Language, hop: number): FlowEvent | Screen | 'home' {
+  function navigate(
+    h: Hop,
+    key: NavKey,
+    snap: Snap,
+    meta: ScreenMeta<unknown> | undefined,
+    lang: Language,
+    hop: number,
+  ): FlowEvent | Screen | 'home' {
     const { row } = h;
     if (key === 'home') {
       const home: FlowEvent = { type: 'home', hop };
@@ -474,7 +506,14 @@ export function createUssdEngine(deps: EngineDeps) {
   }
 
   /** The member's event sent to the flow, its services awaited; then its screen, or where it handed the member over. */
-  async function transition(h: Hop, actor: FlowRun, event: FlowEvent, lang: Language, hop: number, keep: (a: FlowRun) => void): Promise<Screen> {
+  async function transition(
+    h: Hop,
+    actor: FlowRun,
+    event: FlowEvent,
+    lang: Language,
+    hop: number,
+    keep: (a: FlowRun) => void,
+  ): Promise<Screen> {
     const { row } = h;
     actor.send(event);
     await settle(actor, hop);
@@ -506,7 +545,13 @@ export function createUssdEngine(deps: EngineDeps) {
   }
 
   /** A flow handed over a saved one (the resume flow, an offer taken): it goes on where it was cut, if its version still runs. */
-  async function continueSaved(row: SessionRow, actor: FlowRun, saved: SavedFlow, hop: number, keep: (a: FlowRun) => void): Promise<Screen> {
+  async function continueSaved(
+    row: SessionRow,
+    actor: FlowRun,
+    saved: SavedFlow,
+    hop: number,
+    keep: (a: FlowRun) => void,
+  ): Promise<Screen> {
     actor.stop();
     const flow = flowOf(saved.machine);
     if (!flow || flow.version !== saved.version) return restartHome(row, hop, keep, 'common.restarted');
@@ -533,7 +578,12 @@ export function createUssdEngine(deps: EngineDeps) {
     const caller = deps.identify(row.phone);
     const lang = knownLang ?? caller.lang;
     row.invalid = 0;
-    const actor = await enter(row, row.home as FlowName, { sessionId: row.sessionId, phone: row.phone, lang, householdId: caller.householdId }, hop);
+    const actor = await enter(
+      row,
+      row.home as FlowName,
+      { sessionId: row.sessionId, phone: row.phone, lang, householdId: caller.householdId },
+      hop,
+    );
     keep(actor);
     return render(row, actor.getSnapshot(), lang, notice);
   }
@@ -554,7 +604,11 @@ export function createUssdEngine(deps: EngineDeps) {
       const resume = screenMeta(snap)?.meta.resume;
       if (!resume) return undefined;
       return {
-        from: cut.sessionId, machine: cut.machine as FlowName, version: cut.version, snapshot: saved, page: cut.page,
+        from: cut.sessionId,
+        machine: cut.machine as FlowName,
+        version: cut.version,
+        snapshot: saved,
+        page: cut.page,
         line: { key: resume.key, params: resume.params?.(snap.context) ?? {} },
       };
     } catch (err) {
@@ -570,7 +624,12 @@ export function createUssdEngine(deps: EngineDeps) {
     if (input === '1') {
       const caller = deps.identify(row.phone);
       row.invalid = 0;
-      const actor = await enter(row, 'callback', { sessionId: row.sessionId, phone: row.phone, lang: saved.lang, householdId: caller.householdId, reason: saved.reason }, hop);
+      const actor = await enter(
+        row,
+        'callback',
+        { sessionId: row.sessionId, phone: row.phone, lang: saved.lang, householdId: caller.householdId, reason: saved.reason },
+        hop,
+      );
       keep(actor);
       return render(row, actor.getSnapshot(), saved.lang);
     }

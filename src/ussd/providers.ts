@@ -1,26 +1,26 @@
 import { createHash } from 'node:crypto';
-import { fromPromise, type AnyStateMachine } from 'xstate';
+import { type AnyStateMachine, fromPromise } from 'xstate';
 import type { CallbackInput } from '../../flows/callback.ts';
+import type { ContributionOptions, QuoteView, StartResult, TargetHousehold } from '../../flows/contribute.ts';
 import type { PaymentLine } from '../../flows/history.ts';
 import { flows } from '../../flows/index.ts';
 import type { FlowName } from '../../flows/lib.ts';
 import type { DistrictMutuelles, Offer } from '../../flows/register.ts';
-import type { ContributionOptions, QuoteView, StartResult, TargetHousehold } from '../../flows/contribute.ts';
-import { gridOn, type FeeGrid } from '../domain/fees.ts';
-import { effectOfQuote, quoteContribution, suggestAmounts } from '../domain/quote.ts';
-import { lastDayOfMonth } from '../domain/dates.ts';
-import { maskName } from '../domain/names.ts';
-import type { Payments } from '../payments/payments.ts';
 import { bamakoDay, type Clock } from '../clock.ts';
 import type { CallbackStore } from '../db/callbacks.ts';
-import type { CallbackReceipt } from '../domain/callbacks.ts';
 import type { HouseholdStore } from '../db/households.ts';
 import type { MutuelleStore } from '../db/mutuelles.ts';
 import type { PreferenceStore } from '../db/preferences.ts';
 import type { SessionStore } from '../db/sessions.ts';
-import type { Outbox } from '../sms/outbox.ts';
-import { monthlyShare, parametersOn, type CoverageView } from '../domain/coverage.ts';
+import type { CallbackReceipt } from '../domain/callbacks.ts';
+import { type CoverageView, monthlyShare, parametersOn } from '../domain/coverage.ts';
+import { lastDayOfMonth } from '../domain/dates.ts';
+import { type FeeGrid, gridOn } from '../domain/fees.ts';
+import { maskName } from '../domain/names.ts';
+import { effectOfQuote, quoteContribution, suggestAmounts } from '../domain/quote.ts';
 import type { Language } from '../i18n/catalog.ts';
+import type { Payments } from '../payments/payments.ts';
+import type { Outbox } from '../sms/outbox.ts';
 import type { Caller, FlowEntry } from './engine.ts';
 
 export interface ProviderDeps {
@@ -79,7 +79,10 @@ export function provideFlows(d: ProviderDeps): Record<FlowName, FlowEntry> {
   });
 
   const requestCallback = fromPromise<CallbackReceipt, CallbackInput>(async ({ input }) =>
-    d.callbacks.ask({ requestKey: input.key, phone: input.phone, householdId: input.householdId, reason: input.reason, channel: 'ussd' }, d.clock.now()),
+    d.callbacks.ask(
+      { requestKey: input.key, phone: input.phone, householdId: input.householdId, reason: input.reason, channel: 'ussd' },
+      d.clock.now(),
+    ),
   );
 
   const loadOffer = fromPromise<Offer, Record<string, never>>(async () => {
@@ -99,8 +102,8 @@ export function provideFlows(d: ProviderDeps): Record<FlowName, FlowEntry> {
   );
 
   // The USSD setting and the SMS STOP keyword are one choice seen from two channels.
-  const loadReminders = fromPromise<boolean, { householdId: number; phone: string }>(async ({ input }) =>
-    d.preferences.remindersEnabled(input.householdId) && !d.optOuts.isOptedOut(input.phone),
+  const loadReminders = fromPromise<boolean, { householdId: number; phone: string }>(
+    async ({ input }) => d.preferences.remindersEnabled(input.householdId) && !d.optOuts.isOptedOut(input.phone),
   );
   const saveReminders = fromPromise<void, { householdId: number; phone: string; enabled: boolean }>(async ({ input }) => {
     d.preferences.setReminders(input.householdId, input.enabled, 'ussd', d.clock.now());
@@ -125,7 +128,9 @@ export function provideFlows(d: ProviderDeps): Record<FlowName, FlowEntry> {
       // Two suggestions (each says the day it pays up to), so that "other amount" and "another
       // household" stay on the first screen: what remains for the next month, and three months.
       suggestions: pickSuggestions(
-        suggestAmounts({ household: householdOf(input.householdId), today: today() }).filter((s) => s.amount >= d.limits.min && s.amount <= d.limits.max),
+        suggestAmounts({ household: householdOf(input.householdId), today: today() }).filter(
+          (s) => s.amount >= d.limits.min && s.amount <= d.limits.max,
+        ),
       ).map((s) => ({ kind: s.kind, amount: s.amount, until: lastDayOfMonth(s.month) })),
       min: d.limits.min,
       max: d.limits.max,
@@ -134,7 +139,13 @@ export function provideFlows(d: ProviderDeps): Record<FlowName, FlowEntry> {
 
   const quote = fromPromise<QuoteView, { householdId: number; amount: number }>(async ({ input }) => {
     const day = today();
-    const q = quoteContribution({ amount: input.amount, feeBearer: d.feeBearer, grid: gridOn(d.feeGrids, day), household: householdOf(input.householdId), today: day });
+    const q = quoteContribution({
+      amount: input.amount,
+      feeBearer: d.feeBearer,
+      grid: gridOn(d.feeGrids, day),
+      household: householdOf(input.householdId),
+      today: day,
+    });
     // "Covered until" only when this payment moves the date and care is covered; from which day
     // when a waiting period applies; otherwise what will still remain.
     const e = effectOfQuote(q);
@@ -151,11 +162,18 @@ export function provideFlows(d: ProviderDeps): Record<FlowName, FlowEntry> {
     };
   });
 
-  const startContribution = fromPromise<StartResult, { householdId: number; phone: string; amount: number; key: string }>(async ({ input }) => {
-    const r = await d.payments.start({ householdId: input.householdId, payerMsisdn: input.phone, amount: input.amount, requestKey: input.key });
-    if (r.status === 'pendingExists') return { status: 'pendingExists', amount: r.payment.amount, total: r.payment.total };
-    return { status: r.status };
-  });
+  const startContribution = fromPromise<StartResult, { householdId: number; phone: string; amount: number; key: string }>(
+    async ({ input }) => {
+      const r = await d.payments.start({
+        householdId: input.householdId,
+        payerMsisdn: input.phone,
+        amount: input.amount,
+        requestKey: input.key,
+      });
+      if (r.status === 'pendingExists') return { status: 'pendingExists', amount: r.payment.amount, total: r.payment.total };
+      return { status: r.status };
+    },
+  );
 
   // What became of a quote confirmed before the call was cut: read only, nothing is sent again from here.
   const paymentOfQuote = fromPromise<StartResult | null, { key: string }>(async ({ input }) => {
@@ -193,7 +211,9 @@ export function provideFlows(d: ProviderDeps): Record<FlowName, FlowEntry> {
 
   const provided = {
     main: flows.main,
-    contribute: flows.contribute.provide({ actors: { prepareContribution, quoteContribution: quote, startContribution, paymentOfQuote, cancelPending, findHousehold } }),
+    contribute: flows.contribute.provide({
+      actors: { prepareContribution, quoteContribution: quote, startContribution, paymentOfQuote, cancelPending, findHousehold },
+    }),
     coverage: flows.coverage.provide({ actors: { lookupCoverage } }),
     history: flows.history.provide({ actors: { listPayments } }),
     reminders: flows.reminders.provide({ actors: { loadReminders, saveReminders } }),

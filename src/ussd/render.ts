@@ -1,6 +1,6 @@
 import type { Choice, ScreenMeta } from '../../flows/lib.ts';
-import { translate, type Catalog, type Catalogs, type Language, type Params } from '../i18n/catalog.ts';
-import { fold, SCREEN_SEPTETS, septets, type FoldMode } from '../i18n/gsm7.ts';
+import { type Catalog, type Catalogs, type Language, type Params, translate } from '../i18n/catalog.ts';
+import { type FoldMode, fold, SCREEN_SEPTETS, septets } from '../i18n/gsm7.ts';
 import { keepUnitsWhole, NARROW_COLUMNS } from '../i18n/narrow.ts';
 
 export interface RenderInput {
@@ -155,7 +155,8 @@ export function renderScreen(r: RenderInput): RenderedScreen {
     if (all > SCREEN_SEPTETS) {
       n = 0;
       let size = withMore;
-      while (from + n < entries.length && size + added(entries[from + n] as Part) <= SCREEN_SEPTETS) size += added(entries[from + n++] as Part);
+      while (from + n < entries.length && size + added(entries[from + n] as Part) <= SCREEN_SEPTETS)
+        size += added(entries[from + n++] as Part);
       if (n === 0) throw new ScreenTooLongError(`screen ${r.meta.screen} cannot fit one line per page`);
       for (let i = from; i < from + n; i++) all -= added(entries[i] as Part);
     }

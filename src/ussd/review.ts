@@ -11,9 +11,9 @@ import { fileURLToPath } from 'node:url';
 import { CsvError, parse } from 'csv-parse/sync';
 import type { AnyStateMachine, AnyStateNode } from 'xstate';
 import { flows } from '../../flows/index.ts';
-import { FLOW_NAMES, type Choice, type ScreenMeta } from '../../flows/lib.ts';
+import { type Choice, FLOW_NAMES, type ScreenMeta } from '../../flows/lib.ts';
 import { restoreCell, toCsv } from '../csv.ts';
-import { loadCatalogs, placeholders, type Catalogs, type Entry } from '../i18n/catalog.ts';
+import { type Catalogs, type Entry, loadCatalogs, placeholders } from '../i18n/catalog.ts';
 import { unfoldable } from '../i18n/gsm7.ts';
 import { checkFlows } from './check.ts';
 
@@ -33,7 +33,10 @@ export interface ReviewItem {
   doubt: string | null;
 }
 
-const allNodes = (node: AnyStateNode): AnyStateNode[] => [node, ...Object.values(node.states as Record<string, AnyStateNode>).flatMap(allNodes)];
+const allNodes = (node: AnyStateNode): AnyStateNode[] => [
+  node,
+  ...Object.values(node.states as Record<string, AnyStateNode>).flatMap(allNodes),
+];
 
 /** Screens the engine shows by itself, and the words every screen may carry. */
 const ENGINE_USES: Record<string, string> = {
@@ -76,7 +79,8 @@ export function usesOf(): Map<string, string[]> {
       const where = `${name}/${node.path.join('.')}`;
       add(meta.screen, where);
       add(meta.lines?.key, where);
-      if (typeof meta.choices !== 'function') for (const c of (meta.choices as readonly Choice[] | undefined) ?? []) add(c.labelKey ?? c.value, where);
+      if (typeof meta.choices !== 'function')
+        for (const c of (meta.choices as readonly Choice[] | undefined) ?? []) add(c.labelKey ?? c.value, where);
     }
   }
   for (const [key, where] of Object.entries(ENGINE_USES)) add(key, where);
@@ -95,14 +99,16 @@ function whereOf(key: string, uses: Map<string, string[]>): string[] {
 /** Every Bambara message: doubtful ones first, then those awaiting review, then the reviewed; by key within each. */
 export function reviewItems(catalogs: Catalogs = loadCatalogs()): ReviewItem[] {
   const uses = usesOf();
-  const items = [...catalogs.bm.entries()].map(([key, e]): ReviewItem => ({
-    key,
-    fr: catalogs.fr.get(key)?.text ?? '',
-    bm: e.text,
-    where: whereOf(key, uses),
-    status: e.review === 'reviewed' ? 'reviewed' : 'pending',
-    doubt: e.doubt ?? null,
-  }));
+  const items = [...catalogs.bm.entries()].map(
+    ([key, e]): ReviewItem => ({
+      key,
+      fr: catalogs.fr.get(key)?.text ?? '',
+      bm: e.text,
+      where: whereOf(key, uses),
+      status: e.review === 'reviewed' ? 'reviewed' : 'pending',
+      doubt: e.doubt ?? null,
+    }),
+  );
   const rank = (i: ReviewItem) => (i.status === 'reviewed' ? 2 : i.doubt ? 0 : 1);
   return items.sort((a, b) => rank(a) - rank(b) || a.key.localeCompare(b.key));
 }
@@ -129,12 +135,23 @@ export interface ReviewImportResult {
 }
 
 const HEADER_NAMES: Record<string, (typeof REVIEW_HEADER)[number]> = {
-  clé: 'clé', cle: 'clé', key: 'clé',
-  français: 'français', francais: 'français', french: 'français', fr: 'français',
-  bambara: 'bambara', bamanankan: 'bambara', bm: 'bambara',
-  où: 'où', ou: 'où', where: 'où',
-  statut: 'statut', status: 'statut',
-  doute: 'doute', doubt: 'doute',
+  clé: 'clé',
+  cle: 'clé',
+  key: 'clé',
+  français: 'français',
+  francais: 'français',
+  french: 'français',
+  fr: 'français',
+  bambara: 'bambara',
+  bamanankan: 'bambara',
+  bm: 'bambara',
+  où: 'où',
+  ou: 'où',
+  where: 'où',
+  statut: 'statut',
+  status: 'statut',
+  doute: 'doute',
+  doubt: 'doute',
 };
 
 function statusOf(cell: string): 'pending' | 'reviewed' | null {
@@ -167,7 +184,8 @@ export function importReviewCsv(csvText: string, dir: string = CATALOG_DIR): Rev
   const columns = head.record.map((c) => HEADER_NAMES[restoreCell(c).trim().toLowerCase()]);
   const col = (name: (typeof REVIEW_HEADER)[number]) => columns.indexOf(name);
   const missing = (['clé', 'bambara', 'statut'] as const).filter((c) => col(c) < 0);
-  if (missing.length) return fail([{ line: lineOf(head), message: `colonnes manquantes: ${missing.join(', ')} (attendu: ${REVIEW_HEADER.join(', ')})` }]);
+  if (missing.length)
+    return fail([{ line: lineOf(head), message: `colonnes manquantes: ${missing.join(', ')} (attendu: ${REVIEW_HEADER.join(', ')})` }]);
 
   const raw = JSON.parse(readFileSync(`${dir}/bm.json`, 'utf8')) as Record<string, unknown>;
   const catalogs = loadCatalogs(dir);
@@ -214,7 +232,10 @@ export function importReviewCsv(csvText: string, dir: string = CATALOG_DIR): Rev
     const want = placeholders(fr.text).sort().join(', ');
     const got = placeholders(bm).sort().join(', ');
     if (want !== got) {
-      errors.push({ line, message: `"${key}": les champs entre accolades doivent être ceux du français ({${want || '—'}}), trouvé ({${got || '—'}})` });
+      errors.push({
+        line,
+        message: `"${key}": les champs entre accolades doivent être ceux du français ({${want || '—'}}), trouvé ({${got || '—'}})`,
+      });
       continue;
     }
     const updated: Entry = { text: bm, review: status };

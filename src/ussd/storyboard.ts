@@ -5,12 +5,11 @@
  */
 import type { AnyStateMachine, AnyStateNode } from 'xstate';
 import { flows } from '../../flows/index.ts';
-import { FLOW_NAMES, type Choice, type FlowName, type ScreenMeta } from '../../flows/lib.ts';
+import { type Choice, FLOW_NAMES, type FlowName, type ScreenMeta } from '../../flows/lib.ts';
 import { Refusal } from '../domain/refusal.ts';
-import { paramsFilled, type Catalogs, type Kind, type Language, type Params, type ParamValue } from '../i18n/catalog.ts';
+import { type Catalogs, type Kind, type Language, type Params, type ParamValue, paramsFilled } from '../i18n/catalog.ts';
 import { allNodes } from './check.ts';
 import { navigation, renderScreen } from './render.ts';
-
 
 /** What a screen shows in place of a household's data. */
 const SAMPLE: Record<Kind, ParamValue> = {
@@ -29,7 +28,6 @@ const SAMPLE: Record<Kind, ParamValue> = {
 };
 
 const sampleParams = (catalogs: Catalogs, lang: Language, key: string): Params => paramsFilled(catalogs[lang].get(key)?.text ?? '', SAMPLE);
-
 
 /** The transitions taking `type` from this state or above it: where each (guarded) branch goes. */
 function leadsTo(node: AnyStateNode, type: string, flow: string): string | null {
@@ -52,7 +50,8 @@ function leadsTo(node: AnyStateNode, type: string, flow: string): string | null 
 
 /** The storyboard of one flow in one language. */
 export function storyboard(flow: string, lang: Language, catalogs: Catalogs): string {
-  if (!(FLOW_NAMES as readonly string[]).includes(flow)) throw new Refusal(`no flow "${flow}": one of ${FLOW_NAMES.join(', ')}`, 'flow', 404);
+  if (!(FLOW_NAMES as readonly string[]).includes(flow))
+    throw new Refusal(`no flow "${flow}": one of ${FLOW_NAMES.join(', ')}`, 'flow', 404);
   const machine = flows[flow as FlowName] as AnyStateMachine;
   const homeFlow = flow === 'main' || flow === 'register';
   const out: string[] = [`${flow} (${lang})`];
@@ -71,7 +70,10 @@ export function storyboard(flow: string, lang: Language, catalogs: Catalogs): st
     const screen = renderScreen({ catalogs, lang, meta: shown, context: null, page: 0, ...navigation(canBack, atHome), foldMode: 'gsm7' });
     out.push('', `── ${node.id.replace(`${flow}.`, '')}  [${meta.screen}]`, ...screen.text.split('\n').map((l) => `   ${l}`));
     const keys: string[] = [];
-    const choices = (computed ? [{ value: '*' }] : (meta.choices as readonly Choice[] | undefined) ?? []) as readonly Pick<Choice, 'value'>[];
+    const choices = (computed ? [{ value: '*' }] : ((meta.choices as readonly Choice[] | undefined) ?? [])) as readonly Pick<
+      Choice,
+      'value'
+    >[];
     choices.forEach((c, i) => {
       const key = c.value === '*' ? '1…n' : String(i + 1);
       keys.push(`${key} → ${leadsTo(node, c.value === '*' ? 'choice.*' : `choice.${c.value}`, flow) ?? '(no handler)'}`);

@@ -6,13 +6,21 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { flows } from '../../flows/index.ts';
-import { formatDate } from '../../src/i18n/format.ts';
 import { loadCatalogs } from '../../src/i18n/catalog.ts';
+import { formatDate } from '../../src/i18n/format.ts';
 import { computeKpis } from '../../src/office/kpi.ts';
-import { CALLBACK_CHANNELS, CALLBACK_STATUSES, FAILURE_REASONS, REMINDER_RULES, SESSION_STATUSES, SMS_KINDS, SMS_STATUSES } from '../../src/office/labels.ts';
+import {
+  CALLBACK_CHANNELS,
+  CALLBACK_STATUSES,
+  FAILURE_REASONS,
+  REMINDER_RULES,
+  SESSION_STATUSES,
+  SMS_KINDS,
+  SMS_STATUSES,
+} from '../../src/office/labels.ts';
+import { addStaff, PASSWORD } from '../office/support.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
 import { browserAvailable, launchBrowser, until } from '../support/browser.ts';
-import { addStaff, PASSWORD } from '../office/support.ts';
 
 const NEW_PHONE = '+22376000124';
 const available = browserAvailable();
@@ -158,7 +166,13 @@ describe.skipIf(!available)('the figures page in a browser', () => {
     await page.waitForURL(`${app.url}/admin/figures`);
     const charts = () =>
       page.evaluate(() => {
-        const Chart = (window as unknown as { Chart: { getChart(c: Element): { data: { labels: unknown[]; datasets: Array<{ label: string; data: unknown[] }> } } | undefined } }).Chart;
+        const Chart = (
+          window as unknown as {
+            Chart: {
+              getChart(c: Element): { data: { labels: unknown[]; datasets: Array<{ label: string; data: unknown[] }> } } | undefined;
+            };
+          }
+        ).Chart;
         return ['chart-penetration', 'chart-contributions'].map((id) => {
           const c = Chart.getChart(document.getElementById(id) as Element);
           return c ? { labels: c.data.labels, datasets: c.data.datasets.map((d) => ({ label: d.label, data: d.data })) } : null;
@@ -172,8 +186,12 @@ describe.skipIf(!available)('the figures page in a browser', () => {
     expect(contributions?.labels?.[0]).toMatch(/^[a-zéû]+ \d{4}$/);
     expect(contributions?.labels).toHaveLength(k.totals.contributions.months.length);
     // The chart plots per cent to two decimals, as the table shows them (same rounding: figures-page.test.ts).
-    for (const d of penetration?.datasets ?? []) for (const v of d.data as Array<number | null>) if (v !== null) expect(Math.round(v * 100) / 100).toBe(v);
-    expect(contributions?.datasets[0]).toEqual({ label: 'Orange Money', data: k.totals.contributions.months.map((m) => m.byChannel.orange_money.amount) });
+    for (const d of penetration?.datasets ?? [])
+      for (const v of d.data as Array<number | null>) if (v !== null) expect(Math.round(v * 100) / 100).toBe(v);
+    expect(contributions?.datasets[0]).toEqual({
+      label: 'Orange Money',
+      data: k.totals.contributions.months.map((m) => m.byChannel.orange_money.amount),
+    });
     expect(errors).toEqual([]);
     await page.close();
   });
@@ -190,9 +208,27 @@ function internalWords(): string[] {
     visit((machine as unknown as { root: { path: string[]; states: Record<string, unknown> } }).root);
   }
   return [
-    ...[SMS_KINDS, SMS_STATUSES, SESSION_STATUSES, CALLBACK_STATUSES, CALLBACK_CHANNELS, REMINDER_RULES, FAILURE_REASONS].flatMap((t) => Object.keys(t)),
-    'initiated', 'pending', 'succeeded', 'cancelled', 'review', 'active', 'waiting', 'grace', 'lapsed', 'inactive', 'never',
-    'orange_money', 'cash', 'agent_id', 'XOF', 'undefined', 'null', 'NaN',
+    ...[SMS_KINDS, SMS_STATUSES, SESSION_STATUSES, CALLBACK_STATUSES, CALLBACK_CHANNELS, REMINDER_RULES, FAILURE_REASONS].flatMap((t) =>
+      Object.keys(t),
+    ),
+    'initiated',
+    'pending',
+    'succeeded',
+    'cancelled',
+    'review',
+    'active',
+    'waiting',
+    'grace',
+    'lapsed',
+    'inactive',
+    'never',
+    'orange_money',
+    'cash',
+    'agent_id',
+    'XOF',
+    'undefined',
+    'null',
+    'NaN',
     ...[...loadCatalogs().fr.keys()].filter((k) => k.includes('.')),
     ...screens,
   ];
@@ -200,7 +236,9 @@ function internalWords(): string[] {
 
 /** The words of `words` that appear in `text`, as whole words (case-sensitive: "SMS" is French too). */
 function found(text: string, words: string[]): string[] {
-  return [...new Set(words)].filter((w) => new RegExp(`(^|[^\\p{L}\\d_.])${w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}($|[^\\p{L}\\d_])`, 'u').test(text));
+  return [...new Set(words)].filter((w) =>
+    new RegExp(`(^|[^\\p{L}\\d_.])${w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}($|[^\\p{L}\\d_])`, 'u').test(text),
+  );
 }
 
 describe.skipIf(!available)('the console speaks French', () => {
@@ -223,7 +261,9 @@ describe.skipIf(!available)('the console speaks French', () => {
     app.clock.set('2026-03-24T09:00:00Z');
     app.services.reminders.run();
     await app.services.dispatcher.drain();
-    await until(() => app.services.db.prepare("SELECT COUNT(*) FROM sms_outbox WHERE status = 'delivered'").pluck().get(), { timeout: 10_000 }).toBeGreaterThan(0);
+    await until(() => app.services.db.prepare("SELECT COUNT(*) FROM sms_outbox WHERE status = 'delivered'").pluck().get(), {
+      timeout: 10_000,
+    }).toBeGreaterThan(0);
     const householdId = app.services.db.prepare('SELECT id FROM households WHERE phone = ?').pluck().get(phone) as number;
 
     const page = await browser.newPage();

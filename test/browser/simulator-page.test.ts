@@ -11,7 +11,6 @@ import { browserAvailable, launchBrowser, until } from '../support/browser.ts';
 
 const MOUSSA = '+22376000001';
 
-
 describe.skipIf(!browserAvailable())('the browser phone', () => {
   let browser: Browser;
   let app: TestApp;
@@ -37,7 +36,9 @@ describe.skipIf(!browserAvailable())('the browser phone', () => {
   const phone = (n = MOUSSA): Locator => page.locator(`section.phone[data-phone="${n}"]`);
   const screen = (p: Locator) => p.getByTestId('screen');
   const events = (phoneNumber: string) =>
-    app.services.db.prepare('SELECT status, input, error_message AS error FROM ussd_session_events WHERE phone = ? ORDER BY received_at').all(phoneNumber);
+    app.services.db
+      .prepare('SELECT status, input, error_message AS error FROM ussd_session_events WHERE phone = ? ORDER BY received_at')
+      .all(phoneNumber);
 
   it('checks coverage and contributes with the mouse and the keyboard, answers the PIN prompt, and receives the receipt', async () => {
     const p = phone();

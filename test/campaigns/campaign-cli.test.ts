@@ -18,7 +18,10 @@ let app: TestApp;
 const ALL_DAY = { REMINDER_START_HOUR: '0', REMINDER_END_HOUR: '24' };
 
 beforeAll(async () => {
-  app = await startTestApp({ clock: new Date().toISOString(), env: { ADMIN_TOKEN: TOKEN, SMS_POLL_MS: '20', SIMULATOR_DELIVERY_DELAY_MS: '20', ...ALL_DAY } });
+  app = await startTestApp({
+    clock: new Date().toISOString(),
+    env: { ADMIN_TOKEN: TOKEN, SMS_POLL_MS: '20', SIMULATOR_DELIVERY_DELAY_MS: '20', ...ALL_DAY },
+  });
   app.services.dispatcher.start();
 });
 afterAll(() => app.close());
@@ -30,7 +33,19 @@ const BM = 'Kénéya Sabatili: {prenom}, i ka {montant_du} sara. {code_ussd}';
 
 describe('sabatili campaign, beside the running server', () => {
   it('creates, previews and sends a campaign to lapsed members; the server delivers it; status reports it', async () => {
-    const created = await cli('create', '--name', 'Relance', '--status', 'lapsed', '--district', 'Sikasso', '--message-fr', FR, '--message-bm', BM);
+    const created = await cli(
+      'create',
+      '--name',
+      'Relance',
+      '--status',
+      'lapsed',
+      '--district',
+      'Sikasso',
+      '--message-fr',
+      FR,
+      '--message-bm',
+      BM,
+    );
     expect(created.code).toBe(0);
     const id = Number(/^Campaign (\d+) "Relance": draft/.exec(created.stdout)?.[1]);
     expect(id).toBeGreaterThan(0);
@@ -50,11 +65,18 @@ describe('sabatili campaign, beside the running server', () => {
     expect(sent.stdout).toMatch(/^campaign \d+: 2\/2 households$/m);
     expect(sent.stdout).toContain("The server's dispatcher sends them.");
     const twice = await cli('send', String(id));
-    expect(twice).toMatchObject({ code: 2, stderr: `campaign ${id} was already sent (it is sending): a campaign is sent once; create a new one to send again\n` });
+    expect(twice).toMatchObject({
+      code: 2,
+      stderr: `campaign ${id} was already sent (it is sending): a campaign is sent once; create a new one to send again\n`,
+    });
 
     // The app's clock is frozen at its start: bring it to the time the CLI wrote the messages for.
     app.clock.set(new Date());
-    for (const end = Date.now() + 8000; app.services.campaigns.results(id).counts.delivered < 1; await new Promise((r) => setTimeout(r, 25))) {
+    for (
+      const end = Date.now() + 8000;
+      app.services.campaigns.results(id).counts.delivered < 1;
+      await new Promise((r) => setTimeout(r, 25))
+    ) {
       if (Date.now() > end) throw new Error('the campaign was not delivered');
     }
     const delivered = JSON.parse((await cli('status', String(id), '--json')).stdout) as Results;
@@ -69,14 +91,31 @@ describe('sabatili campaign, beside the running server', () => {
 
   it('pauses, resumes and cancels a scheduled campaign from the command line', async () => {
     const at = new Date(Date.now() + 3600_000).toISOString();
-    const created = await cli('create', '--name', 'Plus tard', '--message-fr', 'Bonjour {prenom}', '--fallback', 'fr', '--send-at', at, '--rate', '30', '--control-share', '0.25');
+    const created = await cli(
+      'create',
+      '--name',
+      'Plus tard',
+      '--message-fr',
+      'Bonjour {prenom}',
+      '--fallback',
+      'fr',
+      '--send-at',
+      at,
+      '--rate',
+      '30',
+      '--control-share',
+      '0.25',
+    );
     const id = Number(/^Campaign (\d+)/.exec(created.stdout)?.[1]);
     expect((await cli('send', String(id))).stdout).toMatch(/^Campaign \d+ "Plus tard": scheduled$/m);
     expect((await cli('pause', String(id))).stdout).toMatch(/: paused$/m);
     expect((await cli('resume', String(id))).stdout).toMatch(/: scheduled$/m);
     const cancelled = await cli('cancel', String(id));
     expect(cancelled.stdout).toMatch(/: cancelled\n[\s\S]*\d+ messages not sent were expired\./);
-    expect(await cli('resume', String(id))).toMatchObject({ code: 2, stderr: `campaign ${id} is cancelled: only a paused campaign can be resumed\n` });
+    expect(await cli('resume', String(id))).toMatchObject({
+      code: 2,
+      stderr: `campaign ${id} is cancelled: only a paused campaign can be resumed\n`,
+    });
     const list = await cli('status');
     expect(list.stdout).toMatch(new RegExp(`Campaign ${id} "Plus tard": cancelled`));
   }, 120_000);
@@ -90,14 +129,26 @@ describe('sabatili campaign, beside the running server', () => {
     db.transaction(() => {
       for (let i = 0; i < 40_000; i++) insert.run(`BULK-${i}`, `Awa${i} Keita`, `+22379${String(i).padStart(6, '0')}`);
     })();
-    const c = app.services.campaigns.create({ name: 'Zangasso', audience: { mutuelles: ['kou-zangasso'] }, messages: { fr: 'Bonjour {prenom}' }, fallbackLanguage: 'fr' });
+    const c = app.services.campaigns.create({
+      name: 'Zangasso',
+      audience: { mutuelles: ['kou-zangasso'] },
+      messages: { fr: 'Bonjour {prenom}' },
+      fallbackLanguage: 'fr',
+    });
     // The real binary: a process of its own writes while this one answers the office's pause.
     const sending = spawnSabatili(['campaign', 'send', String(c.id)], { env: { DATABASE_PATH: app.dbPath, ...ALL_DAY } });
     // As soon as the CLI has written its first chunk, the office pauses the campaign.
-    for (const end = Date.now() + 30_000; app.services.campaigns.get(c.id).progress.scanned === 0; await new Promise((r) => setTimeout(r, 10))) {
+    for (
+      const end = Date.now() + 30_000;
+      app.services.campaigns.get(c.id).progress.scanned === 0;
+      await new Promise((r) => setTimeout(r, 10))
+    ) {
       if (Date.now() > end) throw new Error('the CLI never started writing');
     }
-    const paused = await fetch(`${app.url}/admin/api/campaigns/${c.id}/pause`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` } });
+    const paused = await fetch(`${app.url}/admin/api/campaigns/${c.id}/pause`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
     expect(paused.status).toBe(200);
     const out = await sending;
     expect(out.code).toBe(0);
@@ -109,7 +160,9 @@ describe('sabatili campaign, beside the running server', () => {
     expect(held).toBe(written.queued);
 
     const resumed = await cli('resume', String(c.id));
-    expect(resumed.stdout).toMatch(/: sending\n[\s\S]*written: 40000 queued, 0 control, 0 opted out, 0 refused \(40000 households scanned\)/);
+    expect(resumed.stdout).toMatch(
+      /: sending\n[\s\S]*written: 40000 queued, 0 control, 0 opted out, 0 refused \(40000 households scanned\)/,
+    );
     expect(db.prepare(`SELECT COUNT(DISTINCT recipient) FROM sms_outbox WHERE campaign_id = ?`).pluck().get(c.id)).toBe(40_000);
   }, 120_000);
 
@@ -127,7 +180,8 @@ describe('sabatili campaign, beside the running server', () => {
     const placeholder = await cli('create', '--name', 'x', '--message-fr', 'Bonjour {nom}', '--fallback', 'fr');
     expect(placeholder).toMatchObject({
       code: 2,
-      stderr: 'messages.fr: unknown placeholder {nom}; the valid ones are {prenom}, {mutuelle}, {montant_du}, {couvert_jusqu_au}, {code_ussd}\n',
+      stderr:
+        'messages.fr: unknown placeholder {nom}; the valid ones are {prenom}, {mutuelle}, {montant_du}, {couvert_jusqu_au}, {code_ussd}\n',
     });
     const noBm = await cli('create', '--name', 'x', '--message-fr', 'Bonjour');
     expect(noBm.stderr).toMatch(/^messages\.bm: no message for members speaking bm; .*--fallback fr/);
@@ -135,7 +189,12 @@ describe('sabatili campaign, beside the running server', () => {
     expect(past.stderr).toMatch(/^sendAt: 2020-01-01T08:00:00\.000Z is in the past/);
     const empty = await cli('create', '--name', 'x', '--district', 'Kayes', '--message-fr', 'a', '--message-bm', 'b');
     const emptyId = /^Campaign (\d+)/.exec(empty.stdout)?.[1] as string;
-    expect((await cli('preview', emptyId)).stdout).toContain('warning: the audience is empty: no member matches these filters, nothing would be sent');
-    expect(await cli('send', emptyId)).toMatchObject({ code: 2, stderr: 'the audience is empty: no member matches these filters; nothing was sent\n' });
+    expect((await cli('preview', emptyId)).stdout).toContain(
+      'warning: the audience is empty: no member matches these filters, nothing would be sent',
+    );
+    expect(await cli('send', emptyId)).toMatchObject({
+      code: 2,
+      stderr: 'the audience is empty: no member matches these filters; nothing was sent\n',
+    });
   }, 120_000);
 });

@@ -1,5 +1,5 @@
-import { ManualClock } from '../../src/clock.ts';
 import { createCampaigns } from '../../src/campaigns/campaigns.ts';
+import { ManualClock } from '../../src/clock.ts';
 import { createHouseholdStore } from '../../src/db/households.ts';
 import { seedDemo } from '../../src/db/seed.ts';
 import type { Language } from '../../src/i18n/catalog.ts';
@@ -46,12 +46,31 @@ export function campaignWorld(members: MemberSpec[], opts: { chunkSize?: number;
       clock.now(),
     );
     for (const p of m.payments ?? []) {
-      households.addContribution({ householdId: id, amount: p.amount, fee: 0, channel: 'cash', operatorTxnId: null, paidOn: p.paidOn, paidAt: `${p.paidOn}T09:00:00.000Z` }, clock.now());
+      households.addContribution(
+        {
+          householdId: id,
+          amount: p.amount,
+          fee: 0,
+          channel: 'cash',
+          operatorTxnId: null,
+          paidOn: p.paidOn,
+          paidAt: `${p.paidOn}T09:00:00.000Z`,
+        },
+        clock.now(),
+      );
     }
     return id;
   });
   const outbox = createOutbox(t.db, clock, { foldMode: 'gsm7', allowUcs2: false });
-  const campaigns = createCampaigns({ db: t.db, clock, outbox, serviceCode: '*384*123#', costPerSegmentFcfa: 20, chunkSize: opts.chunkSize ?? 5, ...(opts.hours ? { hours: opts.hours } : {}) });
+  const campaigns = createCampaigns({
+    db: t.db,
+    clock,
+    outbox,
+    serviceCode: '*384*123#',
+    costPerSegmentFcfa: 20,
+    chunkSize: opts.chunkSize ?? 5,
+    ...(opts.hours ? { hours: opts.hours } : {}),
+  });
   const received: Array<{ to: string; text: string; messageId: number }> = [];
   const transport: SmsTransport = {
     name: 'simulator',
@@ -63,12 +82,28 @@ export function campaignWorld(members: MemberSpec[], opts: { chunkSize?: number;
       }),
   };
   const dispatcher = createDispatcher(t.db, transport, clock, createLogger('silent'), {
-    ratePerSecond: 0, dailyCap: 0, bulkSize: 100, maxAttempts: 3, retryBaseMs: 1000, pollMs: 100, staleSendingMs: 30_000,
+    ratePerSecond: 0,
+    dailyCap: 0,
+    bulkSize: 100,
+    maxAttempts: 3,
+    retryBaseMs: 1000,
+    pollMs: 100,
+    staleSendingMs: 30_000,
   });
   /** The campaign's outbox rows, oldest first. */
   const rows = (campaignId: number) =>
     t.db
-      .prepare(`SELECT id, recipient, text, language, segments, status, next_attempt_ms AS nextAttemptMs FROM sms_outbox WHERE campaign_id = ? ORDER BY id`)
-      .all(campaignId) as Array<{ id: number; recipient: string; text: string; language: Language; segments: number; status: string; nextAttemptMs: number }>;
+      .prepare(
+        `SELECT id, recipient, text, language, segments, status, next_attempt_ms AS nextAttemptMs FROM sms_outbox WHERE campaign_id = ? ORDER BY id`,
+      )
+      .all(campaignId) as Array<{
+      id: number;
+      recipient: string;
+      text: string;
+      language: Language;
+      segments: number;
+      status: string;
+      nextAttemptMs: number;
+    }>;
   return { db: t.db, clock, outbox, campaigns, dispatcher, received, ids, rows, cleanup: () => t.cleanup() };
 }

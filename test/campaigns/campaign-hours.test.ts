@@ -54,7 +54,12 @@ describe('campaigns respect the sending hours, as reminders do', () => {
     expect(w.campaigns.startSend(c.id).campaign.state).toBe('sending');
     w.campaigns.enqueueAll(c.id);
     const times = w.rows(c.id).map((r) => new Date(r.nextAttemptMs).toISOString());
-    expect(times.slice(0, 4)).toEqual(['2026-03-10T19:59:30.000Z', '2026-03-10T19:59:40.000Z', '2026-03-10T19:59:50.000Z', '2026-03-11T08:00:00.000Z']);
+    expect(times.slice(0, 4)).toEqual([
+      '2026-03-10T19:59:30.000Z',
+      '2026-03-10T19:59:40.000Z',
+      '2026-03-10T19:59:50.000Z',
+      '2026-03-11T08:00:00.000Z',
+    ]);
     for (const t of times) expect(Number(t.slice(11, 13))).toBeGreaterThanOrEqual(8);
     for (const t of times) expect(Number(t.slice(11, 13))).toBeLessThan(20);
   });

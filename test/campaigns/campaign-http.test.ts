@@ -31,7 +31,10 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 
 }
 
 const inbox = async (phone: string) =>
-  (await (await fetch(`${app.url}/simulator/api/sms?phone=${encodeURIComponent(phone)}`)).json()) as Array<{ text: string; status: string }>;
+  (await (await fetch(`${app.url}/simulator/api/sms?phone=${encodeURIComponent(phone)}`)).json()) as Array<{
+    text: string;
+    status: string;
+  }>;
 
 const LAPSED = {
   name: 'Relance des ménages non couverts',
@@ -52,9 +55,14 @@ describe('campaigns over the admin API, with the demo data', () => {
     const preview = await api('GET', `/${id}/preview`);
     expect(preview.status).toBe(200);
     const expectedText =
-      "Kénéya Sabatili: Aminata, la couverture de votre ménage (Mutuelle Sabatili de Niéna) a pris fin le 31/07/2025. Payez 500 FCFA pour la reprendre: *384*123#";
+      'Kénéya Sabatili: Aminata, la couverture de votre ménage (Mutuelle Sabatili de Niéna) a pris fin le 31/07/2025. Payez 500 FCFA pour la reprendre: *384*123#';
     expect(preview.body).toMatchObject({
-      audience: 1, messages: 1, optedOut: 0, control: 0, segments: 1, estimatedCostFcfa: 20,
+      audience: 1,
+      messages: 1,
+      optedOut: 0,
+      control: 0,
+      segments: 1,
+      estimatedCostFcfa: 20,
       byLanguage: { fr: { messages: 1, segments: 1, characters: expectedText.length }, bm: { messages: 0 } },
       samples: [{ phone: '+22376000002', language: 'fr', text: expectedText }],
       warnings: [],
@@ -88,19 +96,43 @@ describe('campaigns over the admin API, with the demo data', () => {
     // Three days later Aminata pays at the mutuelle: a conversion.
     app.clock.advance(3 * 86_400_000);
     app.services.households.addContribution(
-      { householdId: app.services.households.findByPhone('+22376000002')?.id ?? 0, amount: 500, fee: 0, channel: 'cash', operatorTxnId: null, paidOn: '2026-03-13', paidAt: app.clock.now().toISOString() },
+      {
+        householdId: app.services.households.findByPhone('+22376000002')?.id ?? 0,
+        amount: 500,
+        fee: 0,
+        channel: 'cash',
+        operatorTxnId: null,
+        paidOn: '2026-03-13',
+        paidAt: app.clock.now().toISOString(),
+      },
       app.clock.now(),
     );
     const results = await api('GET', `/${id}/results`);
-    expect(results.body.conversions).toMatchObject({ windowDays: 14, reached: { size: 1, paid: 1, rate: 1 }, comparisonKind: 'not-reached' });
+    expect(results.body.conversions).toMatchObject({
+      windowDays: 14,
+      reached: { size: 1, paid: 1, rate: 1 },
+      comparisonKind: 'not-reached',
+    });
     const list = await api('GET', '');
     expect(list.body.campaigns.map((c: { id: number; state: string }) => [c.id, c.state])).toContainEqual([id, 'done']);
-    expect(Object.keys((await api('GET', '/placeholders')).body.placeholders)).toEqual(['prenom', 'mutuelle', 'montant_du', 'couvert_jusqu_au', 'code_ussd']);
+    expect(Object.keys((await api('GET', '/placeholders')).body.placeholders)).toEqual([
+      'prenom',
+      'mutuelle',
+      'montant_du',
+      'couvert_jusqu_au',
+      'code_ussd',
+    ]);
     expect(await api('GET', '/reminders')).toEqual({ status: 200, body: { rules: [] } }); // no reminder decided in this app
   });
 
   it('pauses, resumes and cancels a scheduled campaign; its messages wait for its time', async () => {
-    const created = await api('POST', '', { ...LAPSED, name: 'Plus tard', audience: {}, sendAt: new Date(app.clock.now().getTime() + 3600_000).toISOString(), ratePerMinute: 60 });
+    const created = await api('POST', '', {
+      ...LAPSED,
+      name: 'Plus tard',
+      audience: {},
+      sendAt: new Date(app.clock.now().getTime() + 3600_000).toISOString(),
+      ratePerMinute: 60,
+    });
     const id = created.body.id as number;
     expect((await api('POST', `/${id}/send`)).status).toBe(202);
     const scheduled = await until('the enqueue', async () => {
@@ -120,15 +152,35 @@ describe('campaigns over the admin API, with the demo data', () => {
   it('answers bad requests with a 4xx that says what is wrong, never a 5xx', async () => {
     const cases: Array<[string, () => ReturnType<typeof api>, number, RegExp]> = [
       ['no token', () => api('GET', '', undefined, { authorization: '' }), 401, /missing bearer token/],
-      ['unknown placeholder', () => api('POST', '', { ...LAPSED, messages: { fr: 'Bonjour {nom}', bm: 'x' } }), 400, /unknown placeholder \{nom\}; the valid ones are \{prenom\}, \{mutuelle\}, \{montant_du\}, \{couvert_jusqu_au\}, \{code_ussd\}/],
-      ['a language without a message', () => api('POST', '', { ...LAPSED, messages: { fr: 'Bonjour' } }), 400, /messages\.bm: no message for members speaking bm/],
+      [
+        'unknown placeholder',
+        () => api('POST', '', { ...LAPSED, messages: { fr: 'Bonjour {nom}', bm: 'x' } }),
+        400,
+        /unknown placeholder \{nom\}; the valid ones are \{prenom\}, \{mutuelle\}, \{montant_du\}, \{couvert_jusqu_au\}, \{code_ussd\}/,
+      ],
+      [
+        'a language without a message',
+        () => api('POST', '', { ...LAPSED, messages: { fr: 'Bonjour' } }),
+        400,
+        /messages\.bm: no message for members speaking bm/,
+      ],
       ['a send time in the past', () => api('POST', '', { ...LAPSED, sendAt: '2026-03-01T08:00:00Z' }), 400, /sendAt: .* is in the past/],
       ['a bad send time', () => api('POST', '', { ...LAPSED, sendAt: 'tomorrow' }), 400, /sendAt: must be a time such as/],
-      ['an unknown filter', () => api('POST', '', { ...LAPSED, audience: { region: 'Kayes' } }), 400, /audience: Unrecognized key: "region"/],
+      [
+        'an unknown filter',
+        () => api('POST', '', { ...LAPSED, audience: { region: 'Kayes' } }),
+        400,
+        /audience: Unrecognized key: "region"/,
+      ],
       ['a bad status', () => api('POST', '', { ...LAPSED, audience: { statuses: ['late'] } }), 400, /audience\.statuses\.0/],
       ['a control share too large', () => api('POST', '', { ...LAPSED, controlShare: 0.9 }), 400, /controlShare: at most 0\.5/],
       ['not JSON', () => api('POST', '', '{"name":'), 400, /the body is not valid JSON/],
-      ['not a JSON content type', () => api('POST', '', 'name=x', { 'content-type': 'application/x-www-form-urlencoded' }), 415, /Content-Type: application\/json/],
+      [
+        'not a JSON content type',
+        () => api('POST', '', 'name=x', { 'content-type': 'application/x-www-form-urlencoded' }),
+        415,
+        /Content-Type: application\/json/,
+      ],
       ['a bad campaign id', () => api('GET', '/abc'), 400, /campaign id must be a positive whole number/],
       ['an unknown campaign', () => api('GET', '/999/preview'), 404, /no campaign 999/],
       ['a test send to a bad phone', () => api('POST', '/1/test', { phone: '0176' }), 400, /phone: must be an E\.164 number/],
@@ -142,7 +194,12 @@ describe('campaigns over the admin API, with the demo data', () => {
     expect(csv.status).toBe(400);
     expect(csv.body).toMatchObject({ error: 'phonesCsv: 2 bad lines; nothing was created', errors: [{ line: 3 }, { line: 5 }] });
     const empty = await api('POST', '', { ...LAPSED, audience: { districts: ['Kayes'] } });
-    expect((await api('GET', `/${empty.body.id}/preview`)).body.warnings).toEqual(['the audience is empty: no member matches these filters, nothing would be sent']);
-    expect(await api('POST', `/${empty.body.id}/send`)).toMatchObject({ status: 409, body: { error: 'the audience is empty: no member matches these filters; nothing was sent' } });
+    expect((await api('GET', `/${empty.body.id}/preview`)).body.warnings).toEqual([
+      'the audience is empty: no member matches these filters, nothing would be sent',
+    ]);
+    expect(await api('POST', `/${empty.body.id}/send`)).toMatchObject({
+      status: 409,
+      body: { error: 'the audience is empty: no member matches these filters; nothing was sent' },
+    });
   });
 });

@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createAudienceReader, type AudienceFilter } from '../../src/campaigns/audience.ts';
+import { type AudienceFilter, createAudienceReader } from '../../src/campaigns/audience.ts';
 import { CampaignError, controlDraw } from '../../src/campaigns/campaigns.ts';
 import { createHouseholdStore } from '../../src/db/households.ts';
 import { HELD_MS } from '../../src/sms/outbox.ts';
-import { campaignWorld, memberPhone, START, type MemberSpec } from './campaign-fixture.ts';
+import { campaignWorld, type MemberSpec, memberPhone, START } from './campaign-fixture.ts';
 
 const T0 = Date.parse(START);
 const LONG_BM =
@@ -82,7 +82,7 @@ describe('a campaign previewed, then sent', () => {
     expect(rows.some((r) => r.recipient === stop)).toBe(false);
   });
 
-  it('fills the placeholders with each member\'s values, folded to GSM-7', () => {
+  it("fills the placeholders with each member's values, folded to GSM-7", () => {
     world = campaignWorld([]);
     const c = world.campaigns.create({
       name: 'Lapsed',
@@ -104,14 +104,26 @@ describe('a send sees changes made while it runs', () => {
   it('fills the amounts with the product parameters of when each chunk is written', () => {
     world = campaignWorld([{ mutuelleId: 'sik-klela' }, { mutuelleId: 'sik-klela' }], { chunkSize: 1 });
     const w = world;
-    const c = w.campaigns.create({ name: 'Due', audience: { mutuelles: ['sik-klela'], statuses: ['lapsed'] }, messages: { fr: '{montant_du}' }, fallbackLanguage: 'fr' });
+    const c = w.campaigns.create({
+      name: 'Due',
+      audience: { mutuelles: ['sik-klela'], statuses: ['lapsed'] },
+      messages: { fr: '{montant_du}' },
+      fallbackLanguage: 'fr',
+    });
     w.campaigns.startSend(c.id);
     const households = createHouseholdStore(w.db);
     let changed = false;
     w.campaigns.enqueueAll(c.id, () => {
       // Once the first new member is queued, the rural product's contribution doubles.
       if (changed || !w.rows(c.id).some((r) => r.recipient === memberPhone(0))) return;
-      households.setProductParameters('rural', { effectiveFrom: '2026-01-01', annualContribution: 12000, subsidyPercent: 50, joiningFee: 500, waitingDays: 30, graceDays: 15 });
+      households.setProductParameters('rural', {
+        effectiveFrom: '2026-01-01',
+        annualContribution: 12000,
+        subsidyPercent: 50,
+        joiningFee: 500,
+        waitingDays: 30,
+        graceDays: 15,
+      });
       changed = true;
     });
     const text = (phone: string) => w.rows(c.id).find((r) => r.recipient === phone)?.text;
@@ -125,7 +137,12 @@ describe('send time and rate', () => {
   it('spreads the messages at the rate from the send time; nothing leaves before it', async () => {
     world = campaignWorld(mixed(12));
     const w = world;
-    const c = w.campaigns.create({ name: 'Later', messages: { fr: 'Bonjour {prenom}', bm: 'I ni ce {prenom}' }, sendAt: '2026-03-10T11:00:00Z', ratePerMinute: 6 });
+    const c = w.campaigns.create({
+      name: 'Later',
+      messages: { fr: 'Bonjour {prenom}', bm: 'I ni ce {prenom}' },
+      sendAt: '2026-03-10T11:00:00Z',
+      ratePerMinute: 6,
+    });
     expect(w.campaigns.startSend(c.id).campaign.state).toBe('scheduled');
     w.campaigns.enqueueAll(c.id);
     const rows = w.rows(c.id);
@@ -263,8 +280,12 @@ describe('bad input', () => {
   it('a language without a message is refused unless a fallback is chosen', () => {
     world = campaignWorld([{ language: 'bm' }]);
     const w = world;
-    expect(refused(() => w.campaigns.create({ name: 'x', messages: { fr: 'Bonjour' } })).message).toMatch(/^messages\.bm: no message for members speaking bm; .*fallbackLanguage/);
-    expect(refused(() => w.campaigns.create({ name: 'x', messages: { fr: 'Bonjour' }, fallbackLanguage: 'bm' })).message).toMatch(/^fallbackLanguage: there is no bm message/);
+    expect(refused(() => w.campaigns.create({ name: 'x', messages: { fr: 'Bonjour' } })).message).toMatch(
+      /^messages\.bm: no message for members speaking bm; .*fallbackLanguage/,
+    );
+    expect(refused(() => w.campaigns.create({ name: 'x', messages: { fr: 'Bonjour' }, fallbackLanguage: 'bm' })).message).toMatch(
+      /^fallbackLanguage: there is no bm message/,
+    );
     const c = w.campaigns.create({ name: 'x', messages: { fr: 'Bonjour' }, fallbackLanguage: 'fr' });
     const p = w.campaigns.preview(c.id);
     expect(p.byLanguage.bm).toMatchObject({ messages: 0, fallback: 2 }); // ours and the demo's Bambara speaker
@@ -303,7 +324,11 @@ describe('bad input', () => {
     world = campaignWorld([]);
     const w = world;
     const c = w.campaigns.create({ name: 'x', audience: { districts: ['Kayes'] }, messages: { fr: 'a', bm: 'b' } });
-    expect(w.campaigns.preview(c.id)).toMatchObject({ audience: 0, messages: 0, warnings: ['the audience is empty: no member matches these filters, nothing would be sent'] });
+    expect(w.campaigns.preview(c.id)).toMatchObject({
+      audience: 0,
+      messages: 0,
+      warnings: ['the audience is empty: no member matches these filters, nothing would be sent'],
+    });
     const e = refused(() => w.campaigns.startSend(c.id));
     expect([e.status, e.message]).toEqual([409, 'the audience is empty: no member matches these filters; nothing was sent']);
     expect(w.campaigns.get(c.id).state).toBe('draft');
@@ -316,7 +341,10 @@ describe('bad input', () => {
     w.campaigns.startSend(c.id);
     w.campaigns.enqueueAll(c.id);
     const e = refused(() => w.campaigns.startSend(c.id));
-    expect([e.status, e.message]).toEqual([409, `campaign ${c.id} was already sent (it is sending): a campaign is sent once; create a new one to send again`]);
+    expect([e.status, e.message]).toEqual([
+      409,
+      `campaign ${c.id} was already sent (it is sending): a campaign is sent once; create a new one to send again`,
+    ]);
     w.campaigns.enqueueAll(c.id); // a second enqueue run (another process) writes nothing more
     expect(w.rows(c.id)).toHaveLength(7);
   });
@@ -332,7 +360,9 @@ describe('audience filters', () => {
     const w = world;
     const audience = (filter: AudienceFilter) => {
       const p = w.campaigns.preview(w.campaigns.create({ name: 'f', audience: filter, messages: { fr: 'a', bm: 'b' } }).id);
-      const phones = createAudienceReader(w.db, { filter, today: '2026-03-10', needsCoverage: true }).page(0, 100).members.map((m) => m.phone);
+      const phones = createAudienceReader(w.db, { filter, today: '2026-03-10', needsCoverage: true })
+        .page(0, 100)
+        .members.map((m) => m.phone);
       expect(p.audience).toBe(phones.length);
       return phones;
     };
@@ -348,7 +378,11 @@ describe('results and conversions', () => {
   it('reports delivery, opt-outs after the campaign and conversions on known payments', async () => {
     world = campaignWorld(mixed(6));
     const w = world;
-    const c = w.campaigns.create({ name: 'Conv', audience: { mutuelles: ['sik-klela'], statuses: ['lapsed'] }, messages: { fr: 'Payez {montant_du}', bm: 'Sara {montant_du}' } });
+    const c = w.campaigns.create({
+      name: 'Conv',
+      audience: { mutuelles: ['sik-klela'], statuses: ['lapsed'] },
+      messages: { fr: 'Payez {montant_du}', bm: 'Sara {montant_du}' },
+    });
     w.campaigns.startSend(c.id);
     w.campaigns.enqueueAll(c.id);
     await w.dispatcher.drain();
@@ -361,9 +395,11 @@ describe('results and conversions', () => {
     const deliveredAt = w.clock.now().getTime();
 
     const pay = (i: number, at: number) =>
-      w.db.prepare(`INSERT INTO contributions (household_id, amount, channel, paid_on, paid_at, recorded_at) VALUES (?, 500, 'cash', ?, ?, ?)`).run(
-        w.ids[i], new Date(at).toISOString().slice(0, 10), new Date(at).toISOString(), new Date(at).toISOString(),
-      );
+      w.db
+        .prepare(
+          `INSERT INTO contributions (household_id, amount, channel, paid_on, paid_at, recorded_at) VALUES (?, 500, 'cash', ?, ?, ?)`,
+        )
+        .run(w.ids[i], new Date(at).toISOString().slice(0, 10), new Date(at).toISOString(), new Date(at).toISOString());
     pay(1, deliveredAt + 3 * 86_400_000); // reached, paid within 14 days
     pay(2, deliveredAt + 20 * 86_400_000); // reached, paid too late to count
     pay(5, deliveredAt + 86_400_000); // not reached (failed), paid anyway
@@ -392,13 +428,23 @@ describe('results and conversions', () => {
     await w.dispatcher.drain();
     const rows = w.rows(c.id);
     for (const r of rows) w.outbox.recordDelivery({ providerId: `gw-${r.id}`, status: 'Success' });
-    const control = w.db.prepare(`SELECT household_id FROM campaign_recipients WHERE campaign_id = ? AND control = 1 ORDER BY household_id`).pluck().all(c.id) as number[];
-    const reached = w.db.prepare(`SELECT household_id FROM campaign_recipients WHERE campaign_id = ? AND outcome = 'queued' ORDER BY household_id`).pluck().all(c.id) as number[];
+    const control = w.db
+      .prepare(`SELECT household_id FROM campaign_recipients WHERE campaign_id = ? AND control = 1 ORDER BY household_id`)
+      .pluck()
+      .all(c.id) as number[];
+    const reached = w.db
+      .prepare(`SELECT household_id FROM campaign_recipients WHERE campaign_id = ? AND outcome = 'queued' ORDER BY household_id`)
+      .pluck()
+      .all(c.id) as number[];
     expect(control.length).toBeGreaterThan(5);
     expect(reached.length).toBe(rows.length);
     const pay = (household: number, days: number) => {
       const at = new Date(T0 + days * 86_400_000).toISOString();
-      w.db.prepare(`INSERT INTO contributions (household_id, amount, channel, paid_on, paid_at, recorded_at) VALUES (?, 500, 'cash', ?, ?, ?)`).run(household, at.slice(0, 10), at, at);
+      w.db
+        .prepare(
+          `INSERT INTO contributions (household_id, amount, channel, paid_on, paid_at, recorded_at) VALUES (?, 500, 'cash', ?, ?, ?)`,
+        )
+        .run(household, at.slice(0, 10), at, at);
     };
     pay(control[0] as number, 2);
     pay(control[1] as number, 10);
@@ -430,7 +476,9 @@ describe('results and conversions', () => {
     w.outbox.recordDelivery({ providerId: `gw-${ids[0]}`, status: 'Success' });
     w.outbox.recordDelivery({ providerId: `gw-${ids[2]}`, status: 'Success' });
     const at = new Date(T0 + 2 * 86_400_000).toISOString();
-    w.db.prepare(`INSERT INTO contributions (household_id, amount, channel, paid_on, paid_at, recorded_at) VALUES (?, 500, 'cash', ?, ?, ?)`).run(w.ids[0], at.slice(0, 10), at, at);
+    w.db
+      .prepare(`INSERT INTO contributions (household_id, amount, channel, paid_on, paid_at, recorded_at) VALUES (?, 500, 'cash', ?, ?, ?)`)
+      .run(w.ids[0], at.slice(0, 10), at, at);
     const rules = w.campaigns.reminderResults();
     expect(rules.map((r) => r.rule)).toEqual(['grace', 'lapsed']);
     const lapsed = rules.find((r) => r.rule === 'lapsed');

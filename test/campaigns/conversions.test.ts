@@ -48,25 +48,33 @@ describe('conversions: members who paid within 14 days of delivery, against a co
   it('property: paid never exceeds size, and a payment moved outside every window stops counting', () => {
     const member = fc.record({ householdId: fc.integer({ min: 1, max: 30 }), at: fc.integer({ min: 0, max: 60 }) });
     fc.assert(
-      fc.property(fc.array(member, { maxLength: 20 }), fc.array(member, { maxLength: 20 }), fc.array(member, { maxLength: 40 }), (reached, comparison, payments) => {
-        const input = {
-          reached: reached.map((m) => ({ householdId: m.householdId, deliveredMs: T0 + m.at * DAY })),
-          comparison: comparison.map((m) => ({ householdId: m.householdId, fromMs: T0 + m.at * DAY })),
-          comparisonKind: 'control' as const,
-          payments: payments.map((p) => ({ householdId: p.householdId, paidMs: T0 + p.at * DAY })),
-        };
-        const r = conversions(input);
-        expect(r.reached.paid).toBeLessThanOrEqual(r.reached.size);
-        expect(r.comparison.paid).toBeLessThanOrEqual(r.comparison.size);
-        expect(r.reached.size).toBe(reached.length);
-        // Every payment a year before everything: nobody converts.
-        const early = conversions({ ...input, payments: input.payments.map((p) => ({ ...p, paidMs: T0 - 365 * DAY })) });
-        expect(early.reached.paid + early.comparison.paid).toBe(0);
-        // A payment on the day of each delivery: every member reached converts, and the comparison is unchanged.
-        const more = conversions({ ...input, payments: [...input.payments, ...input.reached.map((m) => ({ householdId: m.householdId, paidMs: m.deliveredMs }))] });
-        expect(more.reached.paid).toBe(reached.length);
-        expect(more.comparison.paid).toBeGreaterThanOrEqual(r.comparison.paid);
-      }),
+      fc.property(
+        fc.array(member, { maxLength: 20 }),
+        fc.array(member, { maxLength: 20 }),
+        fc.array(member, { maxLength: 40 }),
+        (reached, comparison, payments) => {
+          const input = {
+            reached: reached.map((m) => ({ householdId: m.householdId, deliveredMs: T0 + m.at * DAY })),
+            comparison: comparison.map((m) => ({ householdId: m.householdId, fromMs: T0 + m.at * DAY })),
+            comparisonKind: 'control' as const,
+            payments: payments.map((p) => ({ householdId: p.householdId, paidMs: T0 + p.at * DAY })),
+          };
+          const r = conversions(input);
+          expect(r.reached.paid).toBeLessThanOrEqual(r.reached.size);
+          expect(r.comparison.paid).toBeLessThanOrEqual(r.comparison.size);
+          expect(r.reached.size).toBe(reached.length);
+          // Every payment a year before everything: nobody converts.
+          const early = conversions({ ...input, payments: input.payments.map((p) => ({ ...p, paidMs: T0 - 365 * DAY })) });
+          expect(early.reached.paid + early.comparison.paid).toBe(0);
+          // A payment on the day of each delivery: every member reached converts, and the comparison is unchanged.
+          const more = conversions({
+            ...input,
+            payments: [...input.payments, ...input.reached.map((m) => ({ householdId: m.householdId, paidMs: m.deliveredMs }))],
+          });
+          expect(more.reached.paid).toBe(reached.length);
+          expect(more.comparison.paid).toBeGreaterThanOrEqual(r.comparison.paid);
+        },
+      ),
     );
   });
 });

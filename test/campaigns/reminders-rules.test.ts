@@ -8,15 +8,15 @@ import { addDays, coverageOn, type ProductParameters } from '../../src/domain/co
 import { toDayNumber } from '../../src/domain/dates.ts';
 import {
   CATCH_UP_DAYS,
+  type CoverageDates,
   DEFAULT_RULES,
   dueReminder,
   isSendingTime,
+  type ReminderRule,
   reminderMessage,
   ruleDay,
   sendableFrom,
   sendingCloses,
-  type CoverageDates,
-  type ReminderRule,
 } from '../../src/domain/reminders.ts';
 
 const HOURS = { startHour: 8, endHour: 20 };
@@ -39,7 +39,13 @@ function datesAfterPaying(paidOn: string, months: number, today: string): Covera
 }
 
 /** Runs the rules once a day (or on the days given) like the job: a rule already sent for its period is not sent again. */
-function daily(rules: readonly ReminderRule[], dates: (day: string) => CoverageDates, from: string, to: string, runOn: (day: string) => boolean = () => true) {
+function daily(
+  rules: readonly ReminderRule[],
+  dates: (day: string) => CoverageDates,
+  from: string,
+  to: string,
+  runOn: (day: string) => boolean = () => true,
+) {
   const sent = new Map<string, string>();
   for (let day = from; toDayNumber(day) <= toDayNumber(to); day = addDays(day, 1)) {
     if (!runOn(day)) continue;
@@ -62,9 +68,12 @@ describe('the default rules, day by day with a fixed ledger', () => {
     ]);
   });
 
-  it('across a leap February (30 days of grace from 2027) and across the year end (December\'s grace is still 15 days)', () => {
+  it("across a leap February (30 days of grace from 2027) and across the year end (December's grace is still 15 days)", () => {
     expect(daily(DEFAULT_RULES, (day) => datesAfterPaying('2028-01-05', 2, day), '2028-01-05', '2028-05-31').map((s) => s.sentOn)).toEqual([
-      '2028-02-22', '2028-02-29', '2028-03-24', '2028-04-30',
+      '2028-02-22',
+      '2028-02-29',
+      '2028-03-24',
+      '2028-04-30',
     ]);
     expect(daily(DEFAULT_RULES, (day) => datesAfterPaying('2026-11-02', 2, day), '2026-11-02', '2027-03-31')).toEqual([
       { rule: 'before_end', period: '2026-12-31', sentOn: '2026-12-24' },
@@ -80,7 +89,10 @@ describe('the default rules, day by day with a fixed ledger', () => {
       coverageOn({
         beneficiaries: TWO,
         parameters: RURAL,
-        ledger: [{ amount: 2000, paidOn: '2026-01-10' }, { amount: 1000, paidOn: '2026-02-25' }],
+        ledger: [
+          { amount: 2000, paidOn: '2026-01-10' },
+          { amount: 1000, paidOn: '2026-02-25' },
+        ],
         today: day,
       });
     expect(daily(DEFAULT_RULES, dates, '2026-01-10', '2026-03-31')).toEqual([
@@ -96,9 +108,12 @@ describe('the default rules, day by day with a fixed ledger', () => {
       return { ...cov, lastPaidOn: '2026-03-26' };
     };
     expect(daily(DEFAULT_RULES, dates, '2026-03-26', '2026-04-30').map((s) => `${s.rule} ${s.sentOn}`)).toEqual([
-      'last_day 2026-03-31', 'grace 2026-04-09',
+      'last_day 2026-03-31',
+      'grace 2026-04-09',
     ]);
-    expect(dueReminder(DEFAULT_RULES, { paidThrough: '2026-03-31', graceUntil: '2026-04-15', lastPaidOn: '2026-03-23' }, '2026-03-24')).not.toBeNull();
+    expect(
+      dueReminder(DEFAULT_RULES, { paidThrough: '2026-03-31', graceUntil: '2026-04-15', lastPaidOn: '2026-03-23' }, '2026-03-24'),
+    ).not.toBeNull();
   });
 
   it('a household never covered gets no reminder', () => {
@@ -109,7 +124,9 @@ describe('the default rules, day by day with a fixed ledger', () => {
     const dates = { paidThrough: '2026-03-31', graceUntil: '2026-04-03' }; // 3 days of grace
     expect(ruleDay({ code: 'grace', anchor: 'lapse', offsetDays: -7 }, dates)).toBeNull();
     expect(daily(DEFAULT_RULES, () => dates, '2026-03-01', '2026-05-31').map((s) => `${s.rule} ${s.sentOn}`)).toEqual([
-      'before_end 2026-03-24', 'last_day 2026-03-31', 'lapsed 2026-05-04',
+      'before_end 2026-03-24',
+      'last_day 2026-03-31',
+      'lapsed 2026-05-04',
     ]);
   });
 
@@ -119,13 +136,19 @@ describe('the default rules, day by day with a fixed ledger', () => {
     expect(dueReminder(DEFAULT_RULES, dates, addDays('2026-03-24', CATCH_UP_DAYS))).toBeNull();
     expect(dueReminder(DEFAULT_RULES, dates, '2026-03-31')).toMatchObject({ rule: { code: 'last_day' } });
     // Server down from 20/03 to 02/04: the "before the end" reminder is not sent after the last day.
-    expect(daily(DEFAULT_RULES, () => dates, '2026-03-01', '2026-04-30', (d) => d < '2026-03-20' || d > '2026-04-01').map((s) => s.rule)).toEqual([
-      'last_day', 'grace',
-    ]);
+    expect(
+      daily(
+        DEFAULT_RULES,
+        () => dates,
+        '2026-03-01',
+        '2026-04-30',
+        (d) => d < '2026-03-20' || d > '2026-04-01',
+      ).map((s) => s.rule),
+    ).toEqual(['last_day', 'grace']);
   });
 });
 
-describe('the message follows the household\'s situation on the day it is sent', () => {
+describe("the message follows the household's situation on the day it is sent", () => {
   it('before the end, on the last day, in grace, lapsed', () => {
     const c = { paidThrough: '2026-03-31', graceUntil: '2026-04-15' };
     expect(reminderMessage(c, '2026-03-24')).toBe('before_end');
@@ -138,13 +161,17 @@ describe('the message follows the household\'s situation on the day it is sent',
   it('agrees with the coverage status for any ledger and day (property)', () => {
     const day = fc.integer({ min: toDayNumber('2025-01-01'), max: toDayNumber('2028-12-31') }).map((n) => addDays('1970-01-01', n));
     fc.assert(
-      fc.property(fc.array(fc.record({ amount: fc.integer({ min: 1, max: 5000 }), paidOn: day }), { minLength: 1, maxLength: 6 }), day, (ledger, today) => {
-        const cov = coverageOn({ beneficiaries: TWO, parameters: RURAL, ledger, today });
-        if (cov.paidThrough === null || cov.graceUntil === null) return;
-        const message = reminderMessage({ paidThrough: cov.paidThrough, graceUntil: cov.graceUntil }, today);
-        const expected = cov.status === 'active' || cov.status === 'waiting' ? ['before_end', 'last_day'] : [cov.status];
-        expect(expected).toContain(message);
-      }),
+      fc.property(
+        fc.array(fc.record({ amount: fc.integer({ min: 1, max: 5000 }), paidOn: day }), { minLength: 1, maxLength: 6 }),
+        day,
+        (ledger, today) => {
+          const cov = coverageOn({ beneficiaries: TWO, parameters: RURAL, ledger, today });
+          if (cov.paidThrough === null || cov.graceUntil === null) return;
+          const message = reminderMessage({ paidThrough: cov.paidThrough, graceUntil: cov.graceUntil }, today);
+          const expected = cov.status === 'active' || cov.status === 'waiting' ? ['before_end', 'last_day'] : [cov.status];
+          expect(expected).toContain(message);
+        },
+      ),
     );
   });
 });
@@ -156,16 +183,24 @@ describe('any rules, any coverage, runs on any days (properties)', () => {
     offsetDays: fc.integer({ min: -20, max: 40 }),
   });
   const rules = fc.uniqueArray(rule, { selector: (r) => r.code, minLength: 1, maxLength: 5 });
-  const coverage = fc.record({
-    end: fc.integer({ min: toDayNumber('2026-01-01'), max: toDayNumber('2026-12-31') }).map((n) => addDays('1970-01-01', n)),
-    grace: fc.integer({ min: 0, max: 30 }),
-  }).map(({ end, grace }) => ({ paidThrough: end, graceUntil: addDays(end, grace) }));
+  const coverage = fc
+    .record({
+      end: fc.integer({ min: toDayNumber('2026-01-01'), max: toDayNumber('2026-12-31') }).map((n) => addDays('1970-01-01', n)),
+      grace: fc.integer({ min: 0, max: 30 }),
+    })
+    .map(({ end, grace }) => ({ paidThrough: end, graceUntil: addDays(end, grace) }));
 
   it('a rule is sent at most once per period, never before its day, never CATCH_UP_DAYS or more after it', () => {
     fc.assert(
       fc.property(rules, coverage, fc.array(fc.boolean(), { minLength: 120, maxLength: 120 }), (rs, c, runs) => {
         const from = addDays(c.paidThrough, -40);
-        const sends = daily(rs, () => c, from, addDays(from, 119), (d) => runs[toDayNumber(d) - toDayNumber(from)] as boolean);
+        const sends = daily(
+          rs,
+          () => c,
+          from,
+          addDays(from, 119),
+          (d) => runs[toDayNumber(d) - toDayNumber(from)] as boolean,
+        );
         expect(new Set(sends.map((s) => s.rule)).size).toBe(sends.length);
         for (const s of sends) {
           const day = ruleDay(rs.find((r) => r.code === s.rule) as ReminderRule, c) as string;
@@ -207,8 +242,13 @@ describe('sending hours (08:00–20:00 in Bamako)', () => {
   });
 
   it('the hold ends at the first sending instant from then on, within a day (property)', () => {
-    const hours = fc.tuple(fc.integer({ min: 0, max: 23 }), fc.integer({ min: 1, max: 24 })).filter(([s, e]) => s < e).map(([startHour, endHour]) => ({ startHour, endHour }));
-    const instant = fc.integer({ min: Date.parse('2026-01-01T00:00:00Z'), max: Date.parse('2028-12-31T23:59:59Z') }).map((t) => new Date(t));
+    const hours = fc
+      .tuple(fc.integer({ min: 0, max: 23 }), fc.integer({ min: 1, max: 24 }))
+      .filter(([s, e]) => s < e)
+      .map(([startHour, endHour]) => ({ startHour, endHour }));
+    const instant = fc
+      .integer({ min: Date.parse('2026-01-01T00:00:00Z'), max: Date.parse('2028-12-31T23:59:59Z') })
+      .map((t) => new Date(t));
     fc.assert(
       fc.property(hours, instant, (h, t) => {
         const at = sendableFrom(t, h);

@@ -24,12 +24,18 @@ describe('the scheduler', () => {
     let inFlight = 0;
     let most = 0;
     let finish = () => {};
-    const s = createScheduler('test', async () => {
-      runs++;
-      most = Math.max(most, ++inFlight);
-      await new Promise<void>((resolve) => (finish = resolve));
-      inFlight--;
-    }, logger, 20, timers);
+    const s = createScheduler(
+      'test',
+      async () => {
+        runs++;
+        most = Math.max(most, ++inFlight);
+        await new Promise<void>((resolve) => (finish = resolve));
+        inFlight--;
+      },
+      logger,
+      20,
+      timers,
+    );
     s.start();
     expect(runs).toBe(1);
     // Three intervals pass while the first run is still going: it is not doubled.
@@ -56,10 +62,16 @@ describe('the scheduler', () => {
     const { lines, logger } = logLines();
     const timers = new ManualTimers();
     let runs = 0;
-    const failing = createScheduler('reminders', async () => {
-      runs++;
-      throw new Error('disk full');
-    }, logger, 20, timers);
+    const failing = createScheduler(
+      'reminders',
+      async () => {
+        runs++;
+        throw new Error('disk full');
+      },
+      logger,
+      20,
+      timers,
+    );
     failing.start();
     await timers.advance(100);
     await failing.stop();

@@ -6,7 +6,7 @@
  * of the demo has 15 days of grace in 2026.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SLICE_SIZE, type ReminderRun } from '../../src/campaigns/reminders.ts';
+import { type ReminderRun, SLICE_SIZE } from '../../src/campaigns/reminders.ts';
 import { DEFAULT_RULES } from '../../src/domain/reminders.ts';
 import { confirmPin, inbox, ussd } from '../payments/support.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
@@ -16,11 +16,16 @@ const BAKARY = '+22376000003';
 const HAWA = '+22366000004';
 
 const TEXT = {
-  bakaryBeforeEnd: 'Kénéya Sabatili hakilijigin: Bakary Diarra, i ka denbaya lakanali bè ban 31/03/2026.\n2 000 FCFA sara awirili kama. *384*123# wele',
-  hawaBeforeEnd: 'Kénéya Sabatili: Hawa Konaté, la couverture de votre ménage se termine le 31/03/2026. Payez\n1 100 FCFA pour avril. Menu: *384*123#',
-  hawaLastDay: "Kénéya Sabatili: Hawa Konaté, la couverture de votre ménage se termine aujourd'hui. Payez\n1 100 FCFA pour avril. Menu: *384*123#",
-  hawaGrace: 'Kénéya Sabatili: Hawa Konaté, couverture finie le 31/03/2026. Payez\n1 100 FCFA avant le 16/04/2026 pour la garder. Menu: *384*123#',
-  moussaBeforeEnd: 'Kénéya Sabatili: Moussa Traoré, la couverture de votre ménage se termine le 30/04/2026. Payez\n1 250 FCFA pour mai. Menu: *384*123#',
+  bakaryBeforeEnd:
+    'Kénéya Sabatili hakilijigin: Bakary Diarra, i ka denbaya lakanali bè ban 31/03/2026.\n2 000 FCFA sara awirili kama. *384*123# wele',
+  hawaBeforeEnd:
+    'Kénéya Sabatili: Hawa Konaté, la couverture de votre ménage se termine le 31/03/2026. Payez\n1 100 FCFA pour avril. Menu: *384*123#',
+  hawaLastDay:
+    "Kénéya Sabatili: Hawa Konaté, la couverture de votre ménage se termine aujourd'hui. Payez\n1 100 FCFA pour avril. Menu: *384*123#",
+  hawaGrace:
+    'Kénéya Sabatili: Hawa Konaté, couverture finie le 31/03/2026. Payez\n1 100 FCFA avant le 16/04/2026 pour la garder. Menu: *384*123#',
+  moussaBeforeEnd:
+    'Kénéya Sabatili: Moussa Traoré, la couverture de votre ménage se termine le 30/04/2026. Payez\n1 250 FCFA pour mai. Menu: *384*123#',
 };
 
 let app: TestApp;
@@ -35,13 +40,23 @@ const at = (iso: string): ReminderRun => {
 };
 const brief = (r: ReminderRun) => r.entries.map((e) => `${e.phone} ${e.rule} ${e.outcome}`);
 
-interface SendRow { householdId: number; rule: string; period: string; message: string | null; status: string; outboxId: number | null }
+interface SendRow {
+  householdId: number;
+  rule: string;
+  period: string;
+  message: string | null;
+  status: string;
+  outboxId: number | null;
+}
 const sends = (): SendRow[] =>
   app.services.db
     .prepare('SELECT household_id AS householdId, rule, period, message, status, outbox_id AS outboxId FROM reminder_sends ORDER BY id')
     .all() as SendRow[];
 const reminderTexts = (phone: string) =>
-  (app.services.db.prepare(`SELECT text FROM sms_outbox WHERE kind = 'reminder' AND recipient = ? ORDER BY id`).pluck().all(phone) as string[]);
+  app.services.db
+    .prepare(`SELECT text FROM sms_outbox WHERE kind = 'reminder' AND recipient = ? ORDER BY id`)
+    .pluck()
+    .all(phone) as string[];
 
 /** Sends what is due, then the texts that reached `phone`, oldest first. */
 async function delivered(phone: string): Promise<string[]> {
@@ -54,10 +69,21 @@ describe('a household still in its waiting period', () => {
     // A household that joined on 05/03/2026 and paid March: paid through 31/03, waiting until 03/04.
     const mutuelleId = app.services.households.findByPhone(MOUSSA)?.mutuelleId as string;
     const id = app.services.households.create(
-      { cardNumber: 'SIK-KLE-0099', adherentName: 'Ousmane Diallo', phone: '+22376000098', language: 'fr', mutuelleId, joinedOn: '2026-03-05', beneficiaries: [{ name: 'Ousmane Diallo', relation: 'adherent', subsidised: false }] },
+      {
+        cardNumber: 'SIK-KLE-0099',
+        adherentName: 'Ousmane Diallo',
+        phone: '+22376000098',
+        language: 'fr',
+        mutuelleId,
+        joinedOn: '2026-03-05',
+        beneficiaries: [{ name: 'Ousmane Diallo', relation: 'adherent', subsidised: false }],
+      },
       app.clock.now(),
     );
-    app.services.households.addContribution({ householdId: id, amount: 500, fee: 0, channel: 'cash', operatorTxnId: null, paidOn: '2026-03-05', paidAt: '2026-03-05T10:00:00Z' }, app.clock.now());
+    app.services.households.addContribution(
+      { householdId: id, amount: 500, fee: 0, channel: 'cash', operatorTxnId: null, paidOn: '2026-03-05', paidAt: '2026-03-05T10:00:00Z' },
+      app.clock.now(),
+    );
     expect(brief(at('2026-03-24T09:00:00Z'))).toContain('+22376000098 before_end queued');
     expect(reminderTexts('+22376000098')).toEqual([
       'Kénéya Sabatili: Ousmane Diallo, pas encore couvert. Payez 500 FCFA avant le 04/04/2026: soins couverts dès le 04/04/2026. *384*123#',
@@ -96,7 +122,7 @@ describe('the schedule, with the clock moved day by day', () => {
     expect(reminderTexts(HAWA)[2]).toBe(TEXT.hawaGrace);
   });
 
-  it('a week before the end: in each member\'s language, with the amount for the next month and the USSD code', async () => {
+  it("a week before the end: in each member's language, with the amount for the next month and the USSD code", async () => {
     expect(brief(at('2026-03-24T09:00:00Z'))).toEqual([`${BAKARY} before_end queued`, `${HAWA} before_end queued`]);
     expect(await delivered(BAKARY)).toEqual([TEXT.bakaryBeforeEnd]);
     expect(await delivered(HAWA)).toEqual([TEXT.hawaBeforeEnd]);
@@ -105,7 +131,10 @@ describe('the schedule, with the clock moved day by day', () => {
       { householdId: 4, rule: 'before_end', period: '2026-03-31', message: 'before_end', status: 'queued', outboxId: expect.any(Number) },
     ]);
     // Sent as reminders: after transactional messages, never at night.
-    expect(app.services.outbox.get(sends()[0]!.outboxId!)).toMatchObject({ kind: 'reminder', expiresMs: Date.parse('2026-03-24T20:00:00Z') });
+    expect(app.services.outbox.get(sends()[0]!.outboxId!)).toMatchObject({
+      kind: 'reminder',
+      expiresMs: Date.parse('2026-03-24T20:00:00Z'),
+    });
   });
 });
 
@@ -163,7 +192,10 @@ describe('sending hours', () => {
     at('2026-03-24T09:00:00Z');
     await app.services.dispatcher.drain();
     expect(brief(at('2026-03-31T20:30:00Z'))).toEqual([`${BAKARY} last_day held`, `${HAWA} last_day held`]);
-    expect(at('2026-04-01T08:05:00Z').entries.map((e) => [e.rule, e.message])).toEqual([['last_day', 'grace'], ['last_day', 'grace']]);
+    expect(at('2026-04-01T08:05:00Z').entries.map((e) => [e.rule, e.message])).toEqual([
+      ['last_day', 'grace'],
+      ['last_day', 'grace'],
+    ]);
     expect(await delivered(HAWA)).toEqual([TEXT.hawaBeforeEnd, TEXT.hawaGrace]);
   });
 
@@ -185,11 +217,15 @@ describe('sending hours', () => {
 
 /** The phone texts the app through the simulator, as a handset would. */
 async function text(from: string, body: string): Promise<void> {
-  const res = await fetch(`${app.url}/simulator/api/sms`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ from, text: body }) });
+  const res = await fetch(`${app.url}/simulator/api/sms`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ from, text: body }),
+  });
   expect(res.status).toBe(202);
 }
 
-describe('the member\'s choice', () => {
+describe("the member's choice", () => {
   it('a phone that texted STOP gets no reminder (recorded as skipped); after START, the next rule is sent', async () => {
     await text(HAWA, 'STOP');
     const r = at('2026-03-24T09:00:00Z');
@@ -198,7 +234,10 @@ describe('the member\'s choice', () => {
       [HAWA, 'skipped', 'STOP'],
     ]);
     expect(reminderTexts(HAWA)).toEqual([]);
-    expect(sends().map((s) => [s.householdId, s.status, s.outboxId])).toEqual([[3, 'queued', expect.any(Number)], [4, 'skipped', null]]);
+    expect(sends().map((s) => [s.householdId, s.status, s.outboxId])).toEqual([
+      [3, 'queued', expect.any(Number)],
+      [4, 'skipped', null],
+    ]);
     expect(at('2026-03-25T09:00:00Z').entries).toEqual([]);
 
     await text(HAWA, 'START');
@@ -273,7 +312,10 @@ describe('a payment received before sending', () => {
     expect(got[0]).toMatch(/^Seereyasèbèn:\n2 000 FCFA/);
 
     expect(sends()[0]).toMatchObject({ householdId: 3, status: 'cancelled' });
-    expect(app.services.outbox.get(bakary!.outboxId!)).toMatchObject({ status: 'expired', lastError: 'cancelled: a contribution arrived before sending' });
+    expect(app.services.outbox.get(bakary!.outboxId!)).toMatchObject({
+      status: 'expired',
+      lastError: 'cancelled: a contribution arrived before sending',
+    });
     expect(app.services.outbox.history(bakary!.outboxId!).map((h) => h.status)).toEqual(['queued', 'expired']);
     // Hawa did not pay: hers goes out.
     expect(await delivered(HAWA)).toEqual([TEXT.hawaBeforeEnd]);
@@ -289,7 +331,10 @@ describe('a payment received before sending', () => {
     at('2026-03-24T21:00:00Z');
     app.clock.set('2026-03-24T21:30:00Z');
     await bakaryPays('500'); // not even a month: any contribution cancels the pending reminder
-    expect(sends().map((s) => [s.householdId, s.status])).toEqual([[3, 'cancelled'], [4, 'held']]);
+    expect(sends().map((s) => [s.householdId, s.status])).toEqual([
+      [3, 'cancelled'],
+      [4, 'held'],
+    ]);
     expect(brief(at('2026-03-25T08:00:00Z'))).toEqual([`${HAWA} before_end queued`]);
     expect(reminderTexts(BAKARY)).toEqual([]);
   });
@@ -310,10 +355,29 @@ describe('many households', () => {
     app.services.db.transaction(() => {
       for (let i = 0; i < count; i++) {
         const id = households.create(
-          { cardNumber: `T-${i}`, adherentName: `Membre ${i}`, phone: `+2237${String(5_000_000 + i)}`, language: i % 2 ? 'fr' : 'bm', mutuelleId: 'sik-niena', joinedOn: '2026-01-01', beneficiaries: [{ name: 'A', relation: 'adherent', subsidised: false }] },
+          {
+            cardNumber: `T-${i}`,
+            adherentName: `Membre ${i}`,
+            phone: `+2237${String(5_000_000 + i)}`,
+            language: i % 2 ? 'fr' : 'bm',
+            mutuelleId: 'sik-niena',
+            joinedOn: '2026-01-01',
+            beneficiaries: [{ name: 'A', relation: 'adherent', subsidised: false }],
+          },
           new Date('2026-03-10T09:00:00Z'),
         );
-        households.addContribution({ householdId: id, amount: 1500, fee: 0, channel: 'cash', operatorTxnId: null, paidOn: '2026-01-05', paidAt: '2026-01-05T09:00:00Z' }, new Date('2026-03-10T09:00:00Z'));
+        households.addContribution(
+          {
+            householdId: id,
+            amount: 1500,
+            fee: 0,
+            channel: 'cash',
+            operatorTxnId: null,
+            paidOn: '2026-01-05',
+            paidAt: '2026-01-05T09:00:00Z',
+          },
+          new Date('2026-03-10T09:00:00Z'),
+        );
       }
     })();
     app.clock.set('2026-03-24T09:00:00Z');
@@ -326,13 +390,17 @@ describe('many households', () => {
 
 describe('rules per mutuelle', () => {
   it('the migration seeds the default set the rules module knows', () => {
-    const rows = app.services.db.prepare('SELECT code, anchor, offset_days AS offsetDays FROM reminder_rules WHERE mutuelle_id IS NULL ORDER BY id').all();
+    const rows = app.services.db
+      .prepare('SELECT code, anchor, offset_days AS offsetDays FROM reminder_rules WHERE mutuelle_id IS NULL ORDER BY id')
+      .all();
     expect(rows).toEqual(DEFAULT_RULES);
   });
 
   it('a mutuelle with rules of its own uses only those; the others keep the default set', () => {
     // Hawa's mutuelle (kou-ville): only 3 days before the end.
-    app.services.db.prepare(`INSERT INTO reminder_rules (mutuelle_id, code, anchor, offset_days) VALUES ('kou-ville', 'three_days', 'end', -3)`).run();
+    app.services.db
+      .prepare(`INSERT INTO reminder_rules (mutuelle_id, code, anchor, offset_days) VALUES ('kou-ville', 'three_days', 'end', -3)`)
+      .run();
     expect(brief(at('2026-03-24T09:00:00Z'))).toEqual([`${BAKARY} before_end queued`]);
     expect(brief(at('2026-03-28T09:00:00Z'))).toEqual([`${HAWA} three_days queued`]);
     expect(brief(at('2026-03-31T09:00:00Z'))).toEqual([`${BAKARY} last_day queued`]);

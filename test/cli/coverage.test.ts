@@ -7,11 +7,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { generateKpiData } from '../../scripts/bench/kpi.ts';
 import { ManualClock } from '../../src/clock.ts';
 import { openDatabase } from '../../src/db/connection.ts';
 import { createHouseholdStore } from '../../src/db/households.ts';
 import { seedDemo } from '../../src/db/seed.ts';
-import { generateKpiData } from '../../scripts/bench/kpi.ts';
 import { sabatili, spawnSabatili } from '../support/cli.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'sabatili-coverage-'));

@@ -37,10 +37,20 @@ function io(): Io & { out: () => string; err: () => string } {
 describe('execute', () => {
   it('a Refusal: exit code 2, its message and the lines of its details, nothing else', async () => {
     const r = io();
-    const refused = new Refusal('phones: 2 bad lines', 'phones', 400, { errors: [{ line: 3, message: 'not a phone' }, { line: 5, message: 'empty' }] });
-    const code = await execute(r, () => {
-      throw refused;
-    }, [], null);
+    const refused = new Refusal('phones: 2 bad lines', 'phones', 400, {
+      errors: [
+        { line: 3, message: 'not a phone' },
+        { line: 5, message: 'empty' },
+      ],
+    });
+    const code = await execute(
+      r,
+      () => {
+        throw refused;
+      },
+      [],
+      null,
+    );
     expect(code).toBe(2);
     expect(r.err()).toBe('phones: 2 bad lines\n  line 3: not a phone\n  line 5: empty\n');
     expect(r.out()).toBe('');

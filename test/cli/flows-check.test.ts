@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { loadCatalogs, type Catalogs, type Entry } from '../../src/i18n/catalog.ts';
-import { checkFlows, narrowProblems } from '../../src/ussd/check.ts';
+import { type Catalogs, type Entry, loadCatalogs } from '../../src/i18n/catalog.ts';
 import { wrap } from '../../src/i18n/narrow.ts';
+import { checkFlows, narrowProblems } from '../../src/ussd/check.ts';
 import { renderScreen } from '../../src/ussd/render.ts';
 import { sabatili, spawnSabatili } from '../support/cli.ts';
 
@@ -58,17 +58,25 @@ describe('sabatili flows check', () => {
     });
 
     it('fails on an amount cut from its currency or between its digits that no line break can save', () => {
-      const saved = checkFlows(withChange((c) => c.fr.set('coverage.never', { text: '{name}: pas encore couvert\nPour commencer en {month}, payez {remaining}' }))).problems;
+      const saved = checkFlows(
+        withChange((c) => c.fr.set('coverage.never', { text: '{name}: pas encore couvert\nPour commencer en {month}, payez {remaining}' })),
+      ).problems;
       expect(saved.filter((p) => p.includes('20 columns'))).toEqual([]);
-      const stuck = checkFlows(withChange((c) => c.fr.set('coverage.never', { text: '{name}: pas encore couvert\nPayez-vite:{remaining}' }))).problems;
+      const stuck = checkFlows(
+        withChange((c) => c.fr.set('coverage.never', { text: '{name}: pas encore couvert\nPayez-vite:{remaining}' })),
+      ).problems;
       expect(stuck).toContain('coverage: coverage.summary.never (fr): "coverage.never" at 20 columns splits the amount "999 999 FCFA"');
-      expect(narrowProblems('Payez maintenant 1 250 FCFA', 'Payez maintenant 1 250 FCFA', true)).toEqual(['splits the amount "1 250 FCFA"']);
+      expect(narrowProblems('Payez maintenant 1 250 FCFA', 'Payez maintenant 1 250 FCFA', true)).toEqual([
+        'splits the amount "1 250 FCFA"',
+      ]);
       expect(narrowProblems('Reste 1 250 FCFA', 'Reste 1 250 FCFA', true)).toEqual([]);
     });
 
     it('fails on a date cut over two lines', () => {
-      expect(narrowProblems('Couvert jusqu-au-bout-31/12/2026', 'Couvert jusqu-au-bout-31/12/2026', true)).toEqual(['splits the date "31/12/2026"']);
-      expect(narrowProblems('Couvert jusqu\'au 31/12/2026', 'Couvert jusqu\'au 31/12/2026', true)).toEqual([]);
+      expect(narrowProblems('Couvert jusqu-au-bout-31/12/2026', 'Couvert jusqu-au-bout-31/12/2026', true)).toEqual([
+        'splits the date "31/12/2026"',
+      ]);
+      expect(narrowProblems("Couvert jusqu'au 31/12/2026", "Couvert jusqu'au 31/12/2026", true)).toEqual([]);
     });
 
     it('fails on a choice key or a navigation key cut from its label', () => {
@@ -84,7 +92,9 @@ describe('sabatili flows check', () => {
 
     it('fails on an SMS that a 20-column handset would cut even laid out as the outbox sends it', () => {
       expect(checkFlows().problems).toEqual([]);
-      const stuck = checkFlows(withChange((c) => c.fr.set('sms.payment.expired', { text: 'Payez-vite:{amount}. Composez {code}' }))).problems;
+      const stuck = checkFlows(
+        withChange((c) => c.fr.set('sms.payment.expired', { text: 'Payez-vite:{amount}. Composez {code}' })),
+      ).problems;
       expect(stuck).toContain('fr "sms.payment.expired": SMS at 20 columns splits the amount "999 999 FCFA"');
     });
 
@@ -92,7 +102,11 @@ describe('sabatili flows check', () => {
       const problems = checkFlows().problems;
       expect(problems.filter((p) => p.includes('20 columns'))).toEqual([]);
       const c = loadCatalogs();
-      const meta = { screen: 'coverage.beneficiaries.title' as const, params: () => ({ count: 12 }), choices: Array.from({ length: 12 }, (_, i) => ({ value: `b${i}`, label: `Aminata Coulibaly ${i}` })) };
+      const meta = {
+        screen: 'coverage.beneficiaries.title' as const,
+        params: () => ({ count: 12 }),
+        choices: Array.from({ length: 12 }, (_, i) => ({ value: `b${i}`, label: `Aminata Coulibaly ${i}` })),
+      };
       const r = renderScreen({ catalogs: c, lang: 'fr', meta, context: null, page: 0, showBack: true, showHome: true, foldMode: 'gsm7' });
       expect(r.text.split('\n').slice(-2)).toEqual(['98 Suite 0 Retour', '00 Menu']);
     });

@@ -28,6 +28,9 @@ describe('sabatili flows print', () => {
 
   it('refuses an unknown flow or language as a user error (exit 2)', async () => {
     expect(await sabatili(['flows', 'print', 'nope'])).toMatchObject({ code: 2, stderr: expect.stringContaining('no flow "nope"') });
-    expect(await sabatili(['flows', 'print', 'main', '--lang', 'en'])).toMatchObject({ code: 2, stderr: expect.stringContaining('fr or bm') });
+    expect(await sabatili(['flows', 'print', 'main', '--lang', 'en'])).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('fr or bm'),
+    });
   });
 });

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
 import { afterEach, describe, expect, it } from 'vitest';
-import { exportReviewCsv, reviewItems } from '../../src/ussd/review.ts';
 import { loadCatalogs } from '../../src/i18n/catalog.ts';
+import { exportReviewCsv, reviewItems } from '../../src/ussd/review.ts';
 import { sabatili, spawnSabatili } from '../support/cli.ts';
 
 let dir: string | undefined;
@@ -22,7 +22,14 @@ function workspace() {
   const cli = (...args: string[]) => sabatili(['flows', 'review', ...args, '--catalogs', catalogs]);
   /** The same, as the real binary. */
   const binary = (...args: string[]) => spawnSabatili(['flows', 'review', ...args, '--catalogs', catalogs]);
-  return { dir, catalogs, cli, binary, bm: () => JSON.parse(readFileSync(join(catalogs, 'bm.json'), 'utf8')) as Record<string, { text: string; review: string; doubt?: string }> };
+  return {
+    dir,
+    catalogs,
+    cli,
+    binary,
+    bm: () =>
+      JSON.parse(readFileSync(join(catalogs, 'bm.json'), 'utf8')) as Record<string, { text: string; review: string; doubt?: string }>,
+  };
 }
 
 const readCsv = (path: string) => parse(readFileSync(path, 'utf8').replace(/^\uFEFF/, '')) as string[][];
@@ -74,7 +81,11 @@ describe('sabatili flows review', () => {
     const others = Object.keys(before).filter((k) => k !== 'main.coverage' && k !== 'nav.back');
     for (const k of others) expect(after[k]).toEqual(before[k]);
     // Exported again, the reviewed ones come last.
-    expect(reviewItems(loadCatalogs(w.catalogs)).slice(-2).map((i) => i.key)).toEqual(['main.coverage', 'nav.back']);
+    expect(
+      reviewItems(loadCatalogs(w.catalogs))
+        .slice(-2)
+        .map((i) => i.key),
+    ).toEqual(['main.coverage', 'nav.back']);
   });
 
   it('refuses a file with bad lines, each with its line number, and writes nothing (the real binary)', async () => {
@@ -98,7 +109,9 @@ describe('sabatili flows review', () => {
     expect(r.code).toBe(1);
     const lines = r.stderr.trim().split('\n');
     expect(lines[0]).toBe(`${file}:3: clé inconnue "no.such.key"`);
-    expect(lines[1]).toMatch(new RegExp(`^${file}:4: "callback.queued": les champs entre accolades doivent être ceux du français \\(\\{date\\}\\)`));
+    expect(lines[1]).toMatch(
+      new RegExp(`^${file}:4: "callback.queued": les champs entre accolades doivent être ceux du français \\(\\{date\\}\\)`),
+    );
     expect(lines[2]).toBe(`${file}:6: "nav.more": caractères impossibles à envoyer en GSM-7: ✓`);
     expect(lines[3]).toBe(`${file}:7: statut "peut-être" inconnu: "relu" ou "à relire"`);
     expect(lines[4]).toBe(`${file}:8: "main.title": texte bambara vide`);

@@ -8,8 +8,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '../support/app.ts';
 import { COLUMNS } from '../../src/office/import.ts';
+import { startTestApp, type TestApp } from '../support/app.ts';
 import { sabatili, spawnSabatili } from '../support/cli.ts';
 
 let dir: string;
@@ -28,7 +28,9 @@ describe('sabatili serve on a port already in use', () => {
   it('exits 1 with a message naming the port, and never starts its jobs', async () => {
     const port = new URL(app.url).port;
     // The same database as the running server, as a second `npm start` by mistake would use.
-    const r = await spawnSabatili(['serve'], { env: { LOG_LEVEL: 'info', NODE_ENV: 'development', PORT: port, DATABASE_PATH: app.dbPath } });
+    const r = await spawnSabatili(['serve'], {
+      env: { LOG_LEVEL: 'info', NODE_ENV: 'development', PORT: port, DATABASE_PATH: app.dbPath },
+    });
     expect(r.code, r.stderr).toBe(1);
     expect(r.stderr).toContain(`port ${port} on 127.0.0.1 is already in use`);
     expect(r.stderr).not.toContain('    at ');
@@ -51,7 +53,21 @@ describe('sabatili --help', () => {
   it('lists the commands without loading their code, and the import columns the importer expects', async () => {
     const help = await sabatili(['--help']);
     expect(help.code).toBe(0);
-    for (const command of ['serve', 'seed', 'sms', 'reconcile', 'ledger', 'simulate', 'reminders', 'campaign', 'report', 'backup', 'staff', 'import', 'flows']) {
+    for (const command of [
+      'serve',
+      'seed',
+      'sms',
+      'reconcile',
+      'ledger',
+      'simulate',
+      'reminders',
+      'campaign',
+      'report',
+      'backup',
+      'staff',
+      'import',
+      'flows',
+    ]) {
       expect(help.stdout).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
     }
     const members = await sabatili(['import', 'members', '--help']);

@@ -32,7 +32,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const report = (db: string, ...args: string[]) => sabatili(['report', 'kpi', ...args], { env: { DATABASE_PATH: db } });
 
 describe('sabatili report kpi', () => {
-  it('prints the demo network\'s figures as tables: penetration per district and mutuelle, its trend, statuses', async () => {
+  it("prints the demo network's figures as tables: penetration per district and mutuelle, its trend, statuses", async () => {
     const r = await report(demo, '--from', '2026-01-01', '--to', '2026-03-10', '--today', '2026-03-10');
     expect(r.code).toBe(0);
     const lines = r.stdout.split('\n');
@@ -42,7 +42,11 @@ describe('sabatili report kpi', () => {
     const k = computeKpis(db, { from: '2026-01-01', to: '2026-03-10', today: '2026-03-10' });
     db.close();
     const total = lines.find((l) => /^ {2}total .*2026-03-10/.test(l))!;
-    expect(total.split(/\s+/).filter(Boolean).slice(-3)).toEqual(['188200', String(k.totals.penetration.coveredPersons), expect.stringMatching(/%$/)]);
+    expect(total.split(/\s+/).filter(Boolean).slice(-3)).toEqual([
+      '188200',
+      String(k.totals.penetration.coveredPersons),
+      expect.stringMatching(/%$/),
+    ]);
     const klela = lines.find((l) => l.includes('sik-klela') && l.includes('2026-03-10'))!;
     expect(klela).toMatch(/21000\s+5\s+0\.024%$/); // Moussa Traoré's household of 5 over 21 000
     expect(r.stdout).toMatch(/Penetration at the end of each month\n +level +district +mutuelle_id +2026-01-31 +2026-02-28 +2026-03-10\n/);
@@ -55,7 +59,9 @@ describe('sabatili report kpi', () => {
     expect(r.code).toBe(0);
     const sections = r.stdout.split(/^# /m).filter(Boolean);
     expect(sections[0]!.startsWith('penetration\n')).toBe(true);
-    const rows = parse(sections[0]!.split('\n').slice(1).join('\n'), { columns: true, skip_empty_lines: true }) as Array<Record<string, string>>;
+    const rows = parse(sections[0]!.split('\n').slice(1).join('\n'), { columns: true, skip_empty_lines: true }) as Array<
+      Record<string, string>
+    >;
     expect(rows.map((x) => [x.level, x.mutuelle_id, x.target_population, x.covered_persons])).toEqual([
       ['total', '', '150', '4'],
       ['district', '', '150', '4'],
@@ -64,7 +70,7 @@ describe('sabatili report kpi', () => {
     ]);
   });
 
-  it('--json: the library\'s object', async () => {
+  it("--json: the library's object", async () => {
     const r = await report(fixture, '--from', PERIOD.from, '--to', PERIOD.to, '--today', PERIOD.today, '--json');
     const k = JSON.parse(r.stdout) as Kpis;
     expect(k.totals.contributions.total).toMatchObject({ count: 3, amount: 8500 });

@@ -7,9 +7,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { browser } from '../office/support.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
 import { sabatili as run, spawnSabatili } from '../support/cli.ts';
-import { browser } from '../office/support.ts';
 
 /** In this process, through the command parser; the real binary runs once below. */
 async function sabatili(dbPath: string, args: string[], stdin = ''): Promise<{ code: number | null; out: string; err: string }> {
@@ -45,9 +45,17 @@ describe('sabatili staff', () => {
 
   it.each([
     [['--email', 'x@utm.ml', '--name', 'X', '--role', 'chief'], 'long enough password', '--role: "chief" is neither officer nor manager'],
-    [['--email', 'not-an-email', '--name', 'X', '--role', 'officer'], 'long enough password', 'email: "not-an-email" is not an email address'],
+    [
+      ['--email', 'not-an-email', '--name', 'X', '--role', 'officer'],
+      'long enough password',
+      'email: "not-an-email" is not an email address',
+    ],
     [['--email', 'y@utm.ml', '--name', 'Y', '--role', 'officer'], 'short', 'password: must have at least 12 characters'],
-    [['--email', 'FATOU@utm.ml', '--name', 'Again', '--role', 'officer'], 'long enough password', 'email: fatou@utm.ml already has an account'],
+    [
+      ['--email', 'FATOU@utm.ml', '--name', 'Again', '--role', 'officer'],
+      'long enough password',
+      'email: fatou@utm.ml already has an account',
+    ],
   ])('refuses %j with a message and exit code 2', async (args, password, message) => {
     const r = await sabatili(dbPath, ['staff', 'add', ...args], password);
     expect(r.code).toBe(2);
@@ -63,7 +71,9 @@ describe('sabatili staff', () => {
     const r = await sabatili(dbPath, ['staff', 'password', '--email', 'fatou@utm.ml'], 'trois chameaux au marché\n');
     expect([r.code, r.out]).toEqual([0, 'fatou@utm.ml: password changed, sessions ended\n']);
     expect((await b.get('/admin')).status).toBe(303);
-    expect((await browser(app).post('/admin/login', { email: 'fatou@utm.ml', password: 'trois chameaux au marché' }, { csrf: false })).status).toBe(303);
+    expect(
+      (await browser(app).post('/admin/login', { email: 'fatou@utm.ml', password: 'trois chameaux au marché' }, { csrf: false })).status,
+    ).toBe(303);
     const audit = app.services.office.audit;
     expect(audit.list({ action: 'staff.password' })[0]?.actor).toBe(userInfo().username);
     const run = audit.list({ action: 'cli.run' })[0];

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkMoneyInvariants, debitsOf, latestPaymentMs, paymentsOf } from '../support/money-invariants.ts';
-import { addMembers, Client, CRASH_ENV, DEMO_MEMBERS, freePort, ServerChild, sleep, type Member } from '../support/server-child.ts';
+import { addMembers, Client, CRASH_ENV, DEMO_MEMBERS, freePort, type Member, ServerChild, sleep } from '../support/server-child.ts';
 import { redialResumeConfirm, Session, walkToQuote } from '../support/ussd-member.ts';
 
 /**
@@ -51,10 +51,12 @@ let defect1: { phone: string; t0: number } | undefined;
 function whereItLanded(phone: string, sessionId: string, t0: number): string {
   const db = new Database(server.opts.dbPath, { readonly: true, timeout: 5000 });
   try {
-    const p = db.prepare('SELECT status, reference FROM payments WHERE payer_msisdn = ? AND created_at >= ? ORDER BY id DESC').get(phone, new Date(t0).toISOString()) as
-      | { status: string; reference: string }
-      | undefined;
-    const txn = p ? (db.prepare('SELECT status FROM sim_transactions WHERE merchant_reference = ?').pluck().get(p.reference) as string | undefined) : undefined;
+    const p = db
+      .prepare('SELECT status, reference FROM payments WHERE payer_msisdn = ? AND created_at >= ? ORDER BY id DESC')
+      .get(phone, new Date(t0).toISOString()) as { status: string; reference: string } | undefined;
+    const txn = p
+      ? (db.prepare('SELECT status FROM sim_transactions WHERE merchant_reference = ?').pluck().get(p.reference) as string | undefined)
+      : undefined;
     const row = db.prepare('SELECT status, hops, last_text AS lastText FROM ussd_sessions WHERE session_id = ?').get(sessionId) as
       | { status: string; hops: number; lastText: string }
       | undefined;
@@ -139,7 +141,10 @@ describe.sequential('kill -9 through the confirm hop of a contribution', () => {
     await sleep(1000);
     landed.push(`defect 2 redial: ${how}; screen: ${JSON.stringify(again.last?.body.slice(0, 60))}`);
     const debits = debitsOf(server.opts.dbPath, b.phone, t0);
-    expect(debits.map((d) => `${d.txnId} ${d.debit} ref ${d.reference}`), 'one quote confirmed, debited more than once').toHaveLength(1);
+    expect(
+      debits.map((d) => `${d.txnId} ${d.debit} ref ${d.reference}`),
+      'one quote confirmed, debited more than once',
+    ).toHaveLength(1);
   }, 40_000);
 
   it(`timed kills ${OFFSETS_MS.join(', ')} ms after the confirm hop leaves, then the member redials or does nothing`, async () => {
@@ -172,17 +177,23 @@ describe.sequential('kill -9 through the confirm hop of a contribution', () => {
     const latest = Math.max(latestPaymentMs(server.opts.dbPath), ...oneQuote.values());
     await sleep(Math.max(0, latest + (EXPIRY_S + MARGIN_S) * 1000 + LOAD_SLACK_MS - Date.now()));
     const r = checkMoneyInvariants(server.opts.dbPath, { opening, expirySeconds: EXPIRY_S, marginSeconds: MARGIN_S, sinceMs });
-    console.log(`payments ${JSON.stringify(r.stats.payments)}, debits ${r.stats.debits} (${r.stats.debitedFcfa} FCFA), receipts ${r.stats.receipts}, failure notices ${r.stats.failureNotices}`);
+    console.log(
+      `payments ${JSON.stringify(r.stats.payments)}, debits ${r.stats.debits} (${r.stats.debitedFcfa} FCFA), receipts ${r.stats.receipts}, failure notices ${r.stats.failureNotices}`,
+    );
     const twice = [...oneQuote].flatMap(([phone, t0]) => {
       const d = debitsOf(server.opts.dbPath, phone, t0);
-      return d.length > 1 ? [`${phone}: ${d.length} debits for one confirmed quote: ${d.map((x) => `${x.txnId} ${x.debit}`).join(', ')}`] : [];
+      return d.length > 1
+        ? [`${phone}: ${d.length} debits for one confirmed quote: ${d.map((x) => `${x.txnId} ${x.debit}`).join(', ')}`]
+        : [];
     });
     expect([...r.violations, ...twice]).toEqual([]);
   }, 60_000);
 
   it('the payment the kill left initiated is settled, and that wallet can pay again (defect 1)', async () => {
     if (!defect1) throw new Error('the defect 1 scenario did not run');
-    const stuck = paymentsOf(server.opts.dbPath, defect1.phone, defect1.t0).filter((p) => p.status === 'initiated' || p.status === 'pending');
+    const stuck = paymentsOf(server.opts.dbPath, defect1.phone, defect1.t0).filter(
+      (p) => p.status === 'initiated' || p.status === 'pending',
+    );
     expect(stuck.map((p) => `${p.reference} ${p.status} since ${p.createdAt}`)).toEqual([]);
     const s = new Session(client, 'd1-again', defect1.phone);
     const walk = await walkToQuote(s, { suggested: 1 });

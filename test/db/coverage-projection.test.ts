@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createCoverageStore } from '../../src/db/coverage.ts';
 import { createHouseholdStore } from '../../src/db/households.ts';
-import { coverageAt, coveredOn, coverageOn, ledgerState } from '../../src/domain/coverage.ts';
+import { coverageAt, coverageOn, coveredOn, ledgerState } from '../../src/domain/coverage.ts';
 import { addDays, fromDayNumber, toDayNumber } from '../../src/domain/dates.ts';
 import { memoryDatabase } from '../support/databases.ts';
 
@@ -23,15 +23,29 @@ const version = fc.record({
 });
 
 const operation = fc.oneof(
-  { weight: 6, arbitrary: fc.record({
-      op: fc.constant('pay' as const), household: fc.nat(2), amount: fc.integer({ min: 1, max: 3000 }),
+  {
+    weight: 6,
+    arbitrary: fc.record({
+      op: fc.constant('pay' as const),
+      household: fc.nat(2),
+      amount: fc.integer({ min: 1, max: 3000 }),
       // Mostly after the household's previous payment (often past its grace), sometimes dated before it.
-      gap: fc.integer({ min: 0, max: 90 }), backdated: fc.oneof({ weight: 4, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: 700 }) }),
-    }) },
+      gap: fc.integer({ min: 0, max: 90 }),
+      backdated: fc.oneof({ weight: 4, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: 700 }) }),
+    }),
+  },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('join' as const), household: fc.nat(2), subsidised: fc.boolean() }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('leave' as const), household: fc.nat(2), which: fc.nat(5), active: fc.boolean() }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('move' as const), household: fc.nat(2), mutuelle: fc.constantFrom('ma', 'mb') }) },
-  { weight: 1, arbitrary: fc.record({ op: fc.constant('version' as const), product: fc.constantFrom('pa', 'pb'), day: fc.integer({ min: 0, max: 700 }), v: version }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      op: fc.constant('version' as const),
+      product: fc.constantFrom('pa', 'pb'),
+      day: fc.integer({ min: 0, max: 700 }),
+      v: version,
+    }),
+  },
 );
 
 describe('the coverage read model', () => {
@@ -48,7 +62,12 @@ describe('the coverage read model', () => {
         const ids = [0, 1, 2].map((i) =>
           store.create(
             {
-              cardNumber: `C-${i}`, adherentName: `H${i}`, phone: `+2237000000${i}`, language: 'fr', mutuelleId: i === 2 ? 'mb' : 'ma', joinedOn: day(0),
+              cardNumber: `C-${i}`,
+              adherentName: `H${i}`,
+              phone: `+2237000000${i}`,
+              language: 'fr',
+              mutuelleId: i === 2 ? 'mb' : 'ma',
+              joinedOn: day(0),
               beneficiaries: [{ name: 'a', relation: 'adherent', subsidised: i === 1 }],
             },
             NOW,
@@ -61,14 +80,30 @@ describe('the coverage read model', () => {
           if (o.op === 'pay') {
             const d = o.backdated ?? (last[o.household] = Math.min(700, last[o.household]! + o.gap));
             const paidOn = day(d);
-            store.addContribution({ householdId: id, amount: o.amount, fee: 0, channel: 'cash', operatorTxnId: `T${txn++}`, paidOn, paidAt: `${paidOn}T10:00:00.000Z` }, NOW);
+            store.addContribution(
+              {
+                householdId: id,
+                amount: o.amount,
+                fee: 0,
+                channel: 'cash',
+                operatorTxnId: `T${txn++}`,
+                paidOn,
+                paidAt: `${paidOn}T10:00:00.000Z`,
+              },
+              NOW,
+            );
           } else if (o.op === 'join') store.addBeneficiary(id, { name: 'b', relation: 'child', subsidised: o.subsidised }, NOW);
           else if (o.op === 'leave') {
             const b = store.load(id)!.beneficiaries;
             store.setBeneficiaryActive(id, b[o.which % b.length]!.id, o.active, NOW);
           } else if (o.op === 'move') {
             const h = store.load(id)!.household;
-            store.update(id, store.versionOf(id)!, { adherentName: h.adherentName, phone: h.phone, language: h.language, mutuelleId: o.mutuelle }, NOW);
+            store.update(
+              id,
+              store.versionOf(id)!,
+              { adherentName: h.adherentName, phone: h.phone, language: h.language, mutuelleId: o.mutuelle },
+              NOW,
+            );
           } else store.setProductParameters(o.product, { effectiveFrom: day(o.day), ...o.v });
         }
 

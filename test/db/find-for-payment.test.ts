@@ -31,10 +31,18 @@ describe('findForPayment', () => {
 
   it.each(['3', '003', '76000098', 'XX-999', 'KOU-MPE', '', '   '])('%j is no household', (typed) => expect(find(typed)).toBeUndefined());
 
-  it('digits that are several cards\' digits are not guessed', () => {
+  it("digits that are several cards' digits are not guessed", () => {
     const mutuelleId = app.services.households.findByPhone('+22376000001')?.mutuelleId as string;
     app.services.households.create(
-      { cardNumber: 'SIK-KLE-0003', adherentName: 'Awa Diarra', phone: '+22376000097', language: 'fr', mutuelleId, joinedOn: '2026-01-05', beneficiaries: [{ name: 'Awa Diarra', relation: 'adherent', subsidised: false }] },
+      {
+        cardNumber: 'SIK-KLE-0003',
+        adherentName: 'Awa Diarra',
+        phone: '+22376000097',
+        language: 'fr',
+        mutuelleId,
+        joinedOn: '2026-01-05',
+        beneficiaries: [{ name: 'Awa Diarra', relation: 'adherent', subsidised: false }],
+      },
       app.clock.now(),
     );
     expect(find('0003')).toBe('ambiguous');

@@ -1,10 +1,10 @@
-import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.ts';
-import { openDatabase, type Db } from '../../src/db/connection.ts';
+import { type Db, openDatabase } from '../../src/db/connection.ts';
 import { createChangeWatch } from '../../src/db/freshness.ts';
 import { createHouseholdStore, type HouseholdStore } from '../../src/db/households.ts';
 import { seedDemo } from '../../src/db/seed.ts';
@@ -29,9 +29,20 @@ describe('household records kept in memory', () => {
 
   const moussa = () => store.findByPhone('+22376000001')!.id;
 
-  it('follow this process\'s own writes at once', () => {
+  it("follow this process's own writes at once", () => {
     const before = store.load(moussa())!.ledger.length;
-    store.addContribution({ householdId: moussa(), amount: 1750, fee: 0, channel: 'cash', operatorTxnId: null, paidOn: '2026-03-10', paidAt: '2026-03-10T09:00:00Z' }, clock.now());
+    store.addContribution(
+      {
+        householdId: moussa(),
+        amount: 1750,
+        fee: 0,
+        channel: 'cash',
+        operatorTxnId: null,
+        paidOn: '2026-03-10',
+        paidAt: '2026-03-10T09:00:00Z',
+      },
+      clock.now(),
+    );
     expect(store.load(moussa())!.ledger.length).toBe(before + 1);
     store.setLanguage(moussa(), 'bm', clock.now());
     expect(store.findByPhone('+22376000001')?.language).toBe('bm');
@@ -44,10 +55,14 @@ describe('household records kept in memory', () => {
 
     const other = new Database(join(dir, 'x.db'));
     other
-      .prepare(`INSERT INTO contributions (household_id, amount, channel, paid_on, paid_at, recorded_at) VALUES (?, 500, 'cash', '2026-03-10', '2026-03-10T10:00:00Z', '2026-03-10T10:00:00Z')`)
+      .prepare(
+        `INSERT INTO contributions (household_id, amount, channel, paid_on, paid_at, recorded_at) VALUES (?, 500, 'cash', '2026-03-10', '2026-03-10T10:00:00Z', '2026-03-10T10:00:00Z')`,
+      )
       .run(id);
     other
-      .prepare(`INSERT INTO households (card_number, adherent_name, phone, mutuelle_id, joined_on, created_at, updated_at) VALUES ('X-1', 'Nouveau', '+22370000077', 'sik-klela', '2026-03-10', '', '')`)
+      .prepare(
+        `INSERT INTO households (card_number, adherent_name, phone, mutuelle_id, joined_on, created_at, updated_at) VALUES ('X-1', 'Nouveau', '+22370000077', 'sik-klela', '2026-03-10', '', '')`,
+      )
       .run();
     other.close();
 

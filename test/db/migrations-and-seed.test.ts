@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.ts';
-import { openDatabase, type Db } from '../../src/db/connection.ts';
-import { migrate, migrations } from '../../src/db/migrations.ts';
+import { type Db, openDatabase } from '../../src/db/connection.ts';
 import { createHouseholdStore } from '../../src/db/households.ts';
+import { migrate, migrations } from '../../src/db/migrations.ts';
 import { seedDemo } from '../../src/db/seed.ts';
 import { coverageOn } from '../../src/domain/coverage.ts';
 
@@ -39,7 +39,9 @@ describe('the database', () => {
 
   it('refuses a beneficiary of a household that does not exist', () => {
     const db = open();
-    expect(() => db.prepare(`INSERT INTO beneficiaries (household_id, name, relation) VALUES (999, 'X', 'child')`).run()).toThrow(/FOREIGN KEY/);
+    expect(() => db.prepare(`INSERT INTO beneficiaries (household_id, name, relation) VALUES (999, 'X', 'child')`).run()).toThrow(
+      /FOREIGN KEY/,
+    );
     db.close();
   });
 
@@ -69,7 +71,12 @@ describe('the database', () => {
       expect(store.findByPhone('+22376000003')?.language).toBe('bm');
       expect(cov('+22366000004').cov.status).toBe('active');
       expect(store.findByPhone('+22370000000')).toBeUndefined();
-      expect(db.prepare(`SELECT COUNT(*) FROM wallets WHERE household_id = (SELECT id FROM households WHERE phone = '+22366000004')`).pluck().get()).toBe(0);
+      expect(
+        db
+          .prepare(`SELECT COUNT(*) FROM wallets WHERE household_id = (SELECT id FROM households WHERE phone = '+22366000004')`)
+          .pluck()
+          .get(),
+      ).toBe(0);
       expect(db.prepare('SELECT COUNT(DISTINCT district) FROM mutuelles').pluck().get()).toBe(2);
       db.close();
     }

@@ -3,10 +3,11 @@
  * rows without a key skip that index. The rebuild must keep every row with its id, the tables
  * that reference the outbox, and the exactly-once guarantee of every key.
  */
-import Database from 'better-sqlite3';
+
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { migrate, migrations } from '../../src/db/migrations.ts';
 
@@ -35,8 +36,9 @@ describe('migration 16: source keys unique where present', () => {
       })();
     }
     const insert = db.prepare(ROW);
-    for (let i = 1; i <= 50; i++) insert.run(`+2237600${String(i).padStart(4, '0')}`, i % 3 ? 'queued' : 'sent', i % 2 ? `receipt:${i}` : null);
-    db.exec("DELETE FROM sms_outbox WHERE id = 7"); // ids with a gap, kept as they are
+    for (let i = 1; i <= 50; i++)
+      insert.run(`+2237600${String(i).padStart(4, '0')}`, i % 3 ? 'queued' : 'sent', i % 2 ? `receipt:${i}` : null);
+    db.exec('DELETE FROM sms_outbox WHERE id = 7'); // ids with a gap, kept as they are
     db.exec('INSERT INTO sms_status_history (message_id, status, at_ms) SELECT id, status, 1 FROM sms_outbox');
     return db;
   }
@@ -50,9 +52,13 @@ describe('migration 16: source keys unique where present', () => {
     expect(db.prepare('SELECT * FROM sms_status_history ORDER BY id').all()).toEqual(history);
     expect(db.pragma('foreign_key_check')).toEqual([]);
     expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
-    expect(db.prepare("SELECT sql FROM sqlite_master WHERE name = 'sms_status_history'").pluck().get()).toContain('REFERENCES sms_outbox(id)');
+    expect(db.prepare("SELECT sql FROM sqlite_master WHERE name = 'sms_status_history'").pluck().get()).toContain(
+      'REFERENCES sms_outbox(id)',
+    );
     // A history row for a message that does not exist is still refused.
-    expect(() => db.prepare('INSERT INTO sms_status_history (message_id, status, at_ms) VALUES (999, ?, 1)').run('sent')).toThrow(/FOREIGN KEY/);
+    expect(() => db.prepare('INSERT INTO sms_status_history (message_id, status, at_ms) VALUES (999, ?, 1)').run('sent')).toThrow(
+      /FOREIGN KEY/,
+    );
     db.close();
   });
 
@@ -64,7 +70,10 @@ describe('migration 16: source keys unique where present', () => {
     expect(upsert.run('+22376009999', 'queued', 'receipt:3').changes).toBe(0);
     expect(upsert.run('+22376009999', 'queued', null).changes).toBe(1);
     expect(upsert.run('+22376009999', 'queued', null).changes).toBe(1);
-    for (const q of ['SELECT id FROM sms_outbox WHERE source_key = ?', 'SELECT recipient, text, language FROM sms_outbox WHERE source_key = ?']) {
+    for (const q of [
+      'SELECT id FROM sms_outbox WHERE source_key = ?',
+      'SELECT recipient, text, language FROM sms_outbox WHERE source_key = ?',
+    ]) {
       const plan = (db.prepare(`EXPLAIN QUERY PLAN ${q}`).all('receipt:1') as { detail: string }[]).map((r) => r.detail).join(' ');
       expect(plan).toMatch(/USING (COVERING )?INDEX sms_outbox_source \(source_key=\?\)/);
     }

@@ -27,9 +27,12 @@ const FIXTURE = join(import.meta.dirname, 'fixtures/sql-outside-db.ts');
 const NOT_MOVED_YET = new Set<string>([]);
 
 const SQL_API = new Set(['prepare', 'exec', 'transaction', 'pragma', 'function', 'aggregate', 'table', 'loadExtension', 'serialize']);
-const SQL_TEXT = /\bSELECT\b[\s\S]*\bFROM\b|\bINSERT\s+(OR\s+\w+\s+)?INTO\b|\bUPDATE\s+\w+\s+SET\b|\bDELETE\s+FROM\b|\b(CREATE|DROP|ALTER)\s+(TABLE|INDEX|TRIGGER|VIEW)\b|\bPRAGMA\s+\w/;
+const SQL_TEXT =
+  /\bSELECT\b[\s\S]*\bFROM\b|\bINSERT\s+(OR\s+\w+\s+)?INTO\b|\bUPDATE\s+\w+\s+SET\b|\bDELETE\s+FROM\b|\b(CREATE|DROP|ALTER)\s+(TABLE|INDEX|TRIGGER|VIEW)\b|\bPRAGMA\s+\w/;
 
-const TABLES = [...new Set(migrations.flatMap((m) => [...m.sql.matchAll(/CREATE TABLE (?:IF NOT EXISTS )?(\w+)/g)].map((x) => x[1] as string)))];
+const TABLES = [
+  ...new Set(migrations.flatMap((m) => [...m.sql.matchAll(/CREATE TABLE (?:IF NOT EXISTS )?(\w+)/g)].map((x) => x[1] as string))),
+];
 const DISTINCT_TABLES = TABLES.filter((t) => t.includes('_'));
 const TABLE_NAME = new RegExp(`\\b(${DISTINCT_TABLES.join('|')})\\b`);
 
@@ -72,11 +75,12 @@ function scan(files: string[]): Finding[] {
         const name = node.expression.name.text;
         if (SQL_API.has(name) && isDatabase(node.expression.expression)) found(node, `calls .${name}() on a database`);
       }
-      const text = ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node)
-        ? node.text
-        : ts.isTemplateHead(node) || ts.isTemplateMiddle(node) || ts.isTemplateTail(node)
+      const text =
+        ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node)
           ? node.text
-          : null;
+          : ts.isTemplateHead(node) || ts.isTemplateMiddle(node) || ts.isTemplateTail(node)
+            ? node.text
+            : null;
       if (text !== null) {
         if (SQL_TEXT.test(text)) found(node, `holds SQL: ${text.trim().slice(0, 60)}`);
         else if (TABLE_NAME.test(text)) found(node, `names the table ${TABLE_NAME.exec(text)?.[1]}`);

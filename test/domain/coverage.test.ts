@@ -2,7 +2,7 @@ import dayjs from 'dayjs';
 import utc from 'dayjs/plugin/utc.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-
+import type { Beneficiary, Coverage, LocalDate, Month, Payment, ProductParameters } from '../../src/domain/coverage.ts';
 import {
   addDays,
   addMonths,
@@ -16,7 +16,6 @@ import {
   parametersForMonth,
   parametersOn,
 } from '../../src/domain/coverage.ts';
-import type { Beneficiary, Coverage, LocalDate, Month, Payment, ProductParameters } from '../../src/domain/coverage.ts';
 import { daysBetween, isLocalDate } from '../../src/domain/dates.ts';
 
 dayjs.extend(utc);
@@ -43,13 +42,7 @@ function person(id: number, subsidised: boolean, active = true): Beneficiary {
 }
 
 /** Five people, three of them subsidised: 3 x 250 + 2 x 500 = 1 750 FCFA a month (2 100 from August 2026). */
-const FAMILY: readonly Beneficiary[] = [
-  person(1, false),
-  person(2, false),
-  person(3, true),
-  person(4, true),
-  person(5, true),
-];
+const FAMILY: readonly Beneficiary[] = [person(1, false), person(2, false), person(3, true), person(4, true), person(5, true)];
 
 function pay(amount: number, paidOn: LocalDate): Payment {
   return { amount, paidOn };
@@ -303,7 +296,12 @@ describe('calendar helpers', () => {
         expect(addDays(day, k)).toBe(d.add(k, 'day').format('YYYY-MM-DD'));
         expect(daysBetween(day, addDays(day, k))).toBe(k);
         expect(lastDayOfMonth(monthOf(day))).toBe(d.endOf('month').format('YYYY-MM-DD'));
-        expect(addMonths(monthOf(day), k % 1200)).toBe(d.startOf('month').add(k % 1200, 'month').format('YYYY-MM'));
+        expect(addMonths(monthOf(day), k % 1200)).toBe(
+          d
+            .startOf('month')
+            .add(k % 1200, 'month')
+            .format('YYYY-MM'),
+        );
       }),
     );
   });
@@ -385,10 +383,17 @@ describe('rules that hold for every household', () => {
           const extra = extraRaw % dueForMonth(household, PRODUCT, addMonths(month, k));
           const total = (k > 0 ? sumOfDues(household, month, addMonths(month, k - 1)) : 0) + extra;
           fc.pre(total > 0);
-          const amounts = split(total, pieces.map((p) => p.weight));
+          const amounts = split(
+            total,
+            pieces.map((p) => p.weight),
+          );
           const days = pieces.map((p) => addDays(`${month}-01`, p.day));
           const lastDay = days.slice(0, amounts.length).sort().at(-1)!;
-          const inPieces = coverage(amounts.map((a, i) => pay(a, days[i]!)), lastDay, household);
+          const inPieces = coverage(
+            amounts.map((a, i) => pay(a, days[i]!)),
+            lastDay,
+            household,
+          );
           const atOnce = coverage([pay(total, lastDay)], lastDay, household);
           expect(inPieces.paidThrough).toBe(atOnce.paidThrough);
           expect(inPieces.credit).toBe(atOnce.credit);
@@ -517,8 +522,7 @@ describe('rules that hold for every household', () => {
 function plainReading(household: readonly Beneficiary[], ledger: readonly Payment[], today: LocalDate): Coverage {
   const d = (s: string) => dayjs.utc(s);
   const fmt = (x: dayjs.Dayjs) => x.format('YYYY-MM-DD');
-  const dueOf = (month: string) =>
-    monthlyDue(household, d(`${month}-01`).isBefore(d('2026-07-15')) ? V1 : V2);
+  const dueOf = (month: string) => monthlyDue(household, d(`${month}-01`).isBefore(d('2026-07-15')) ? V1 : V2);
   const payments = ledger.filter((p) => p.paidOn <= today).sort((a, b) => (a.paidOn < b.paidOn ? -1 : a.paidOn > b.paidOn ? 1 : 0));
   let credit = 0;
   let paidThrough: string | null = null;

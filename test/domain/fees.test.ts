@@ -3,9 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-
-import { feeFor, gridOn, gridRange, validateGrids } from '../../src/domain/fees.ts';
 import type { FeeBand, FeeGrid } from '../../src/domain/fees.ts';
+import { feeFor, gridOn, gridRange, validateGrids } from '../../src/domain/fees.ts';
 import { DEFAULT_FEE_GRID_PATH, loadFeeGrids, readFeeGrids } from '../../src/payments/fee-grid.ts';
 
 const GRIDS = readFeeGrids();
@@ -91,15 +90,10 @@ describe('the fee for an amount', () => {
 
   it('never decreases as the amount grows, in every version of the file', () => {
     fc.assert(
-      fc.property(
-        fc.constantFrom(...GRIDS),
-        fc.integer({ min: 1, max: 500_000 }),
-        fc.integer({ min: 1, max: 500_000 }),
-        (g, a, b) => {
-          const [lo, hi] = a <= b ? [a, b] : [b, a];
-          expect(feeFor(g, lo)).toBeLessThanOrEqual(feeFor(g, hi));
-        },
-      ),
+      fc.property(fc.constantFrom(...GRIDS), fc.integer({ min: 1, max: 500_000 }), fc.integer({ min: 1, max: 500_000 }), (g, a, b) => {
+        const [lo, hi] = a <= b ? [a, b] : [b, a];
+        expect(feeFor(g, lo)).toBeLessThanOrEqual(feeFor(g, hi));
+      }),
     );
   });
 });
@@ -206,17 +200,14 @@ describe('loading a grid file', () => {
 
   it('refuses a file with a gap, listing the problem', () => {
     expect(() =>
-      loadFeeGrids(
-        file([{ version: 'x', effectiveFrom: '2025-01-01', bands: [band(1, 100, 5), band(200, 300, 10)] }]),
-        'grid.json',
-      ),
+      loadFeeGrids(file([{ version: 'x', effectiveFrom: '2025-01-01', bands: [band(1, 100, 5), band(200, 300, 10)] }]), 'grid.json'),
     ).toThrow('grid.json:\n  - fee grid x: gap between 1–100 and 200–300: no fee for 101–199 FCFA');
   });
 
   it('refuses a malformed file with the path of the bad value', () => {
-    expect(() =>
-      loadFeeGrids(file([{ version: 'x', effectiveFrom: '2025-01-01', bands: [{ min: 1, max: '100', fee: 5 }] }])),
-    ).toThrow(/grids\[0\]\.bands\[0\]\.max/);
+    expect(() => loadFeeGrids(file([{ version: 'x', effectiveFrom: '2025-01-01', bands: [{ min: 1, max: '100', fee: 5 }] }]))).toThrow(
+      /grids\[0\]\.bands\[0\]\.max/,
+    );
     expect(() => loadFeeGrids({ ...file([]), currency: 'EUR' })).toThrow(/currency/);
     expect(() => loadFeeGrids(file([]))).toThrow(/grids/);
   });

@@ -1,14 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-
+import { readDemoData } from '../../src/db/seed.ts';
+import type { Beneficiary, LocalDate, Month, Payment, ProductParameters } from '../../src/domain/coverage.ts';
 import { addDays, addMonths, coverageOn, dueForMonth, lastDayOfMonth, monthOf } from '../../src/domain/coverage.ts';
 import { fromDayNumber, toDayNumber } from '../../src/domain/dates.ts';
-import type { Beneficiary, LocalDate, Month, Payment, ProductParameters } from '../../src/domain/coverage.ts';
-import { feeFor, gridOn } from '../../src/domain/fees.ts';
 import type { FeeGrid } from '../../src/domain/fees.ts';
-import { quoteContribution, suggestAmounts } from '../../src/domain/quote.ts';
+import { feeFor, gridOn } from '../../src/domain/fees.ts';
 import type { FeeBearer, QuoteHousehold } from '../../src/domain/quote.ts';
-import { readDemoData } from '../../src/db/seed.ts';
+import { quoteContribution, suggestAmounts } from '../../src/domain/quote.ts';
 import { readFeeGrids } from '../../src/payments/fee-grid.ts';
 
 const GRIDS = readFeeGrids();
@@ -114,9 +113,9 @@ describe('the quote shown before any money moves', () => {
     for (const bad of [0, -500, 1250.5, Number.NaN]) expect(() => quote(bad)).toThrow(RangeError);
     expect(() => quote(500_001)).toThrow(/outside the fee grid om-ml-2025-01/);
     const future = GRIDS[1]!;
-    expect(() =>
-      quoteContribution({ amount: 1000, feeBearer: 'member', grid: future, household: TRAORE, today: TODAY }),
-    ).toThrow('fee grid om-ml-2026-07 takes effect on 2026-07-01, not yet in force on 2026-03-10');
+    expect(() => quoteContribution({ amount: 1000, feeBearer: 'member', grid: future, household: TRAORE, today: TODAY })).toThrow(
+      'fee grid om-ml-2026-07 takes effect on 2026-07-01, not yet in force on 2026-03-10',
+    );
   });
 });
 
@@ -212,9 +211,9 @@ const ledgerArb = fc.array(
   fc.record({ amount: fc.integer({ min: 1, max: 15_000 }), paidOn: dayArb }).map((p): Payment => p),
   { maxLength: 20 },
 );
-const householdArb = fc.record({ beneficiaries: beneficiariesArb, ledger: ledgerArb }).map(
-  (h): QuoteHousehold => ({ ...h, parameters: PRODUCT }),
-);
+const householdArb = fc
+  .record({ beneficiaries: beneficiariesArb, ledger: ledgerArb })
+  .map((h): QuoteHousehold => ({ ...h, parameters: PRODUCT }));
 const bearerArb = fc.constantFrom<FeeBearer>('member', 'utm');
 const amountArb = fc.integer({ min: 1, max: 500_000 });
 

@@ -6,16 +6,23 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { addDays, coverageOn, dueForMonth, situationOf } from '../../src/domain/coverage.ts';
+import { parseAmount } from '../../flows/contribute.ts';
 import type { Beneficiary, LocalDate, Payment, ProductParameters, Situation } from '../../src/domain/coverage.ts';
+import { addDays, coverageOn, dueForMonth, situationOf } from '../../src/domain/coverage.ts';
 import { daysBetween } from '../../src/domain/dates.ts';
-import { paymentEffect, quoteContribution } from '../../src/domain/quote.ts';
 import type { FeeGrid } from '../../src/domain/fees.ts';
 import { maskName } from '../../src/domain/names.ts';
-import { parseAmount } from '../../flows/contribute.ts';
+import { paymentEffect, quoteContribution } from '../../src/domain/quote.ts';
 
 /** 6 000 FCFA a year, half for the subsidised; 30 days of waiting, 15 of grace (the demo's rural product). */
-const RURAL: ProductParameters = { effectiveFrom: '2025-01-01', annualContribution: 6000, subsidyPercent: 50, joiningFee: 500, waitingDays: 30, graceDays: 15 };
+const RURAL: ProductParameters = {
+  effectiveFrom: '2025-01-01',
+  annualContribution: 6000,
+  subsidyPercent: 50,
+  joiningFee: 500,
+  waitingDays: 30,
+  graceDays: 15,
+};
 /** 60 days of waiting: the waiting period outlasts a month's cover and its grace. */
 const URBAN: ProductParameters = { ...RURAL, annualContribution: 6600, subsidyPercent: 0, waitingDays: 60 };
 const person = (id: number, subsidised: boolean): Beneficiary => ({ id, name: `Membre ${id}`, subsidised, active: true });
@@ -37,7 +44,12 @@ const LAPSED: Payment[] = [
 
 describe('one situation per coverage, with the date that matters', () => {
   it('covered: "covered until" the paid-through date', () => {
-    expect(situation([{ amount: 4500, paidOn: '2025-01-05' }], '2025-03-10')).toMatchObject({ kind: 'active', until: '2025-03-31', from: null, by: null });
+    expect(situation([{ amount: 4500, paidOn: '2025-01-05' }], '2025-03-10')).toMatchObject({
+      kind: 'active',
+      until: '2025-03-31',
+      from: null,
+      by: null,
+    });
   });
 
   it('never paid: not covered, what the current month costs', () => {
@@ -49,23 +61,44 @@ describe('one situation per coverage, with the date that matters', () => {
   });
 
   it('grace: cover ended on the paid-through date; pay before the day after grace to keep it', () => {
-    expect(situation([{ amount: 4500, paidOn: '2025-01-05' }], '2025-04-10')).toMatchObject({ kind: 'grace', until: '2025-03-31', by: '2025-04-16', toPay: 1500, month: '2025-04' });
+    expect(situation([{ amount: 4500, paidOn: '2025-01-05' }], '2025-04-10')).toMatchObject({
+      kind: 'grace',
+      until: '2025-03-31',
+      by: '2025-04-16',
+      toPay: 1500,
+      month: '2025-04',
+    });
   });
 
   it('waiting, paid beyond it: not yet covered, care covered from the day after the waiting period', () => {
     // Restarted on 10/03/2026 with 3 500 FCFA (+1 000 credit): paid through 31/05, waiting through 08/04.
-    expect(situation([...LAPSED, { amount: 3500, paidOn: '2026-03-10' }], '2026-03-20')).toMatchObject({ kind: 'waiting', from: '2026-04-09', until: '2026-05-31', toPay: 1500, month: '2026-06' });
+    expect(situation([...LAPSED, { amount: 3500, paidOn: '2026-03-10' }], '2026-03-20')).toMatchObject({
+      kind: 'waiting',
+      from: '2026-04-09',
+      until: '2026-05-31',
+      toPay: 1500,
+      month: '2026-06',
+    });
   });
 
   it('waiting, and the paid months end first: care covered from that day only if the next month is paid before it', () => {
     // 500 FCFA restarts March only (paid through 31/03), the waiting period runs to 08/04.
     expect(situation([...LAPSED, { amount: 500, paidOn: '2026-03-10' }], '2026-03-10')).toMatchObject({
-      kind: 'waitingUnpaid', from: '2026-04-09', by: '2026-04-09', toPay: 1500, month: '2026-04', until: '2026-03-31',
+      kind: 'waitingUnpaid',
+      from: '2026-04-09',
+      by: '2026-04-09',
+      toPay: 1500,
+      month: '2026-04',
+      until: '2026-03-31',
     });
   });
 
   it('in grace but still waiting: "not covered, pay before" rather than "cover ended"', () => {
-    expect(situation([...LAPSED, { amount: 500, paidOn: '2026-03-10' }], '2026-04-03')).toMatchObject({ kind: 'waitingUnpaid', from: '2026-04-09', by: '2026-04-09' });
+    expect(situation([...LAPSED, { amount: 500, paidOn: '2026-03-10' }], '2026-04-03')).toMatchObject({
+      kind: 'waitingUnpaid',
+      from: '2026-04-09',
+      by: '2026-04-09',
+    });
   });
 
   it('a 60-day waiting period outlasting the grace: pay before grace ends, for every month up to the first day of care', () => {
@@ -80,7 +113,9 @@ describe('one situation per coverage, with the date that matters', () => {
 // Properties, on random households, ledgers and days.
 
 const dayArb = fc.integer({ min: 0, max: 900 }).map((n) => addDays('2025-01-01', n));
-const paramsArb = fc.record({ waitingDays: fc.constantFrom(0, 15, 30, 60, 90), graceDays: fc.constantFrom(0, 15, 30) }).map((p) => ({ ...RURAL, ...p }));
+const paramsArb = fc
+  .record({ waitingDays: fc.constantFrom(0, 15, 30, 60, 90), graceDays: fc.constantFrom(0, 15, 30) })
+  .map((p) => ({ ...RURAL, ...p }));
 const ledgerArb = fc.array(fc.record({ amount: fc.integer({ min: 100, max: 8000 }), paidOn: dayArb }), { maxLength: 12 });
 
 describe('what is said is true, for every household', () => {
@@ -141,17 +176,32 @@ describe('what is said is true, for every household', () => {
 describe('the quote and the receipt say what the payment does', () => {
   const quote = (amount: number, ledger: Payment[], today: LocalDate) =>
     quoteContribution({ amount, feeBearer: 'member', grid: GRID, household: { beneficiaries: FOUR, parameters: [RURAL], ledger }, today });
-  const effect = (q: ReturnType<typeof quote>) => paymentEffect({ beforePaidThrough: q.before.paidThrough, after: q.after, situation: q.situation });
+  const effect = (q: ReturnType<typeof quote>) =>
+    paymentEffect({ beforePaidThrough: q.before.paidThrough, after: q.after, situation: q.situation });
 
   it('a lapsed household paying 500 FCFA is never told "covered until 31/03": care is not covered before 09/04, unless April is paid', () => {
     const q = quote(500, LAPSED, '2026-03-10');
     expect(q.situation.kind).toBe('waitingUnpaid');
     expect(q.coveredFrom).toBe('2026-04-09');
-    expect(effect(q)).toEqual({ kind: 'waitingUnpaid', until: '2026-03-31', from: '2026-04-09', by: '2026-04-09', remaining: 1500, month: '2026-04' });
+    expect(effect(q)).toEqual({
+      kind: 'waitingUnpaid',
+      until: '2026-03-31',
+      from: '2026-04-09',
+      by: '2026-04-09',
+      remaining: 1500,
+      month: '2026-04',
+    });
   });
 
   it('a lapsed household paying 3 500 FCFA: paid until 31/05, care covered from 09/04', () => {
-    expect(effect(quote(3500, LAPSED, '2026-03-10'))).toEqual({ kind: 'waiting', until: '2026-05-31', from: '2026-04-09', by: null, remaining: 1500, month: '2026-06' });
+    expect(effect(quote(3500, LAPSED, '2026-03-10'))).toEqual({
+      kind: 'waiting',
+      until: '2026-05-31',
+      from: '2026-04-09',
+      by: null,
+      remaining: 1500,
+      month: '2026-06',
+    });
   });
 
   it('a covered household paying a month: covered until the end of it; paying less: what remains', () => {
@@ -161,7 +211,13 @@ describe('the quote and the receipt say what the payment does', () => {
   });
 
   it('a lapsed household paying too little to restart: what remains, no date', () => {
-    expect(effect(quote(200, LAPSED, '2026-03-10'))).toMatchObject({ kind: 'partial', until: null, from: null, remaining: 300, month: '2026-03' });
+    expect(effect(quote(200, LAPSED, '2026-03-10'))).toMatchObject({
+      kind: 'partial',
+      until: null,
+      from: null,
+      remaining: 300,
+      month: '2026-03',
+    });
   });
 });
 

@@ -98,7 +98,9 @@ describe('POST /admin/api/reconcile', () => {
     ]);
     expect(report.feeMismatch.map((i) => [i.transactionId, i.statement?.fee, i.ledger?.fee])).toEqual([['DEMO-SIK-NIE-0002-3', 50, 0]]);
     expect(report.missingInLedger.map((i) => [i.transactionId, i.statement?.line, i.ledger])).toEqual([['MP260214.1032.4F7A21', 13, null]]);
-    expect(report.missingAtOperator.map((i) => [i.transactionId, i.statement, i.ledger?.paidOn])).toEqual([['DEMO-SIK-KLE-0001-4', null, '2025-09-01']]);
+    expect(report.missingAtOperator.map((i) => [i.transactionId, i.statement, i.ledger?.paidOn])).toEqual([
+      ['DEMO-SIK-KLE-0001-4', null, '2025-09-01'],
+    ]);
     expect(report.ignored.map((r) => r.transactionId)).toEqual(['MP260220.0815.9C03B7']);
     expect(report.totals.matched).toEqual({ count: 6, statementAmount: 22000, statementFee: 0, ledgerAmount: 22000, ledgerFee: 0 });
   });
@@ -125,7 +127,11 @@ describe('POST /admin/api/reconcile', () => {
 
   it.each([
     ['an empty body', '', { line: 1, message: expect.stringMatching(/the file is empty/) }],
-    ['a header without the status column', 'date,transaction_id,reference,msisdn,amount,fee\n', { line: 1, message: expect.stringMatching(/missing column "status"/) }],
+    [
+      'a header without the status column',
+      'date,transaction_id,reference,msisdn,amount,fee\n',
+      { line: 1, message: expect.stringMatching(/missing column "status"/) },
+    ],
   ])('answers 400 for %s', async (_label, body, error) => {
     const res = await postStatement(body);
     expect(res.status).toBe(400);
@@ -158,7 +164,7 @@ describe('POST /admin/api/reconcile', () => {
   });
 
   it('changes nothing in the ledger', async () => {
-    const count = () => t.services.db.prepare('SELECT COUNT(*) || \':\' || SUM(amount) FROM contributions').pluck().get();
+    const count = () => t.services.db.prepare("SELECT COUNT(*) || ':' || SUM(amount) FROM contributions").pluck().get();
     const before = count();
     await postStatement(SAMPLE);
     expect(count()).toBe(before);
@@ -179,8 +185,16 @@ describe('GET /admin/api/ledger.csv', () => {
 
   it('keeps to ?from=&to=, and names the period in the file name', async () => {
     const res = await fetch(`${admin.url}/admin/api/ledger.csv?from=2026-01-01&to=2026-01-31`, { headers: auth });
-    expect(res.headers.get('content-disposition')).toBe('attachment; filename=sabatili-orange-money-ledger-from-2026-01-01-to-2026-01-31.csv');
-    expect((await res.text()).trimEnd().split('\n').slice(1).map((l) => l.split(',')[1])).toEqual(['DEMO-SIK-KLE-0001-6', 'DEMO-KOU-MPE-0003-2']);
+    expect(res.headers.get('content-disposition')).toBe(
+      'attachment; filename=sabatili-orange-money-ledger-from-2026-01-01-to-2026-01-31.csv',
+    );
+    expect(
+      (await res.text())
+        .trimEnd()
+        .split('\n')
+        .slice(1)
+        .map((l) => l.split(',')[1]),
+    ).toEqual(['DEMO-SIK-KLE-0001-6', 'DEMO-KOU-MPE-0003-2']);
     const bad = await fetch(`${admin.url}/admin/api/ledger.csv?to=yesterday`, { headers: auth });
     expect(bad.status).toBe(400);
   });

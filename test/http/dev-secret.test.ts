@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/connection.ts';
 import { secretFor } from '../../src/db/secrets.ts';
-import { sign, SIGNATURE_HEADER } from '../../src/payments/signature.ts';
+import { SIGNATURE_HEADER, sign } from '../../src/payments/signature.ts';
 import { startTestApp } from '../support/app.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'sabatili-secret-'));
@@ -45,7 +45,13 @@ describe('the development secret', () => {
     try {
       const before = app.services.db.prepare('SELECT COUNT(*) FROM contributions').pluck().get();
       const raw = JSON.stringify({
-        txnId: 'MP-FORGED-1', reference: 'KS-ANY', status: 'SUCCESS', amount: 1000, fee: 50, msisdn: '+22376000001', timestamp: '2026-03-10T09:00:00Z',
+        txnId: 'MP-FORGED-1',
+        reference: 'KS-ANY',
+        status: 'SUCCESS',
+        amount: 1000,
+        fee: 50,
+        msisdn: '+22376000001',
+        timestamp: '2026-03-10T09:00:00Z',
       });
       const res = await fetch(`${app.url}/payments/orange-money/callback`, {
         method: 'POST',

@@ -74,19 +74,36 @@ describe('the express edge', () => {
   it('answers a Refusal in a JSON router as { error, field, ...details }', async () => {
     const res = await fetch(`${url}/api/refused`);
     expect(res.status).toBe(400);
-    expect(await res.json()).toEqual({ error: 'phonesCsv: 2 bad lines', field: 'phonesCsv', errors: [{ line: 3, message: 'not a phone' }] });
+    expect(await res.json()).toEqual({
+      error: 'phonesCsv: 2 bad lines',
+      field: 'phonesCsv',
+      errors: [{ line: 3, message: 'not a phone' }],
+    });
   });
 
   it('answers a bug (thrown or rejected, in a router or not) 500 with a reference, and logs it once with the path, never the query', async () => {
     lines.length = 0;
     const bug = await get('/bug?key=gateway-secret');
     const inRouter = await get('/api/bug');
-    for (const [r, ref] of [[bug, '000000000001'], [inRouter, '000000000002']] as const) {
+    for (const [r, ref] of [
+      [bug, '000000000001'],
+      [inRouter, '000000000002'],
+    ] as const) {
       expect(r).toEqual({ status: 500, type: 'text/plain; charset=utf-8', body: `Internal error (ref ${ref})\n` });
     }
     expect(lines).toHaveLength(2);
-    const [first, second] = lines.map((l) => JSON.parse(l) as { level: number; msg: string; ref: string; method: string; path: string; err: { message: string; stack: string } });
-    expect(first).toMatchObject({ level: 50, msg: 'http: unhandled error', ref: '000000000001', method: 'GET', path: '/bug', err: { message: SECRET } });
+    const [first, second] = lines.map(
+      (l) =>
+        JSON.parse(l) as { level: number; msg: string; ref: string; method: string; path: string; err: { message: string; stack: string } },
+    );
+    expect(first).toMatchObject({
+      level: 50,
+      msg: 'http: unhandled error',
+      ref: '000000000001',
+      method: 'GET',
+      path: '/bug',
+      err: { message: SECRET },
+    });
     expect(first?.err.stack).toContain('errors.test.ts');
     expect(second).toMatchObject({ ref: '000000000002', path: '/api/bug', err: { message: SECRET } });
     expect(lines.join('')).not.toContain('gateway-secret');
@@ -113,7 +130,15 @@ describe('the lean path (gateway callbacks without express)', () => {
       const ref = /^Internal error \(ref ([0-9a-f]{12})\)\n$/.exec(r.body)?.[1];
       expect(ref, r.body).toBeDefined();
       const logged = lines.map((l) => JSON.parse(l) as { msg: string; ref: string; path: string; err: { message: string } });
-      expect(logged).toEqual([expect.objectContaining({ msg: 'http: unhandled error', ref, method: 'POST', path: '/sms/inbound', err: expect.objectContaining({ message: SECRET }) })]);
+      expect(logged).toEqual([
+        expect.objectContaining({
+          msg: 'http: unhandled error',
+          ref,
+          method: 'POST',
+          path: '/sms/inbound',
+          err: expect.objectContaining({ message: SECRET }),
+        }),
+      ]);
     } finally {
       inbound.handle = handle;
     }
@@ -121,7 +146,10 @@ describe('the lean path (gateway callbacks without express)', () => {
 
   it('answers a refused form with its 4xx, as express does, and logs nothing', async () => {
     lines.length = 0;
-    expect(await app.post('/sms/inbound', { id: 'ATXid-x', text: 'hi' })).toEqual({ status: 400, body: 'Bad request: from: Invalid input: expected string, received undefined\n' });
+    expect(await app.post('/sms/inbound', { id: 'ATXid-x', text: 'hi' })).toEqual({
+      status: 400,
+      body: 'Bad request: from: Invalid input: expected string, received undefined\n',
+    });
     expect(lines).toEqual([]);
   });
 });

@@ -7,8 +7,7 @@
 import { Agent, request } from 'node:http';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { septets } from '../../src/i18n/gsm7.ts';
-import { SCREEN_SEPTETS } from '../../src/i18n/gsm7.ts';
+import { SCREEN_SEPTETS, septets } from '../../src/i18n/gsm7.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
 
 const FORM = 'application/x-www-form-urlencoded';
@@ -80,7 +79,10 @@ const ussdForm = fc.record({
     { weight: 1, arbitrary: fc.stringMatching(/^\+[1-9]\d{6,14}$/) },
     { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 30 }) },
   ),
-  serviceCode: fc.oneof({ weight: 9, arbitrary: fc.constant(SERVICE_CODE) }, { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 40 }) }),
+  serviceCode: fc.oneof(
+    { weight: 9, arbitrary: fc.constant(SERVICE_CODE) },
+    { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 40 }) },
+  ),
   networkCode: fc.oneof({ weight: 9, arbitrary: fc.constant('61001') }, { weight: 1, arbitrary: fc.string({ maxLength: 20 }) }),
   text: textPlan,
   missing: fc.oneof(
@@ -89,13 +91,28 @@ const ussdForm = fc.record({
   ),
   extra: fc.oneof(
     { weight: 4, arbitrary: fc.constant([] as Array<[string, string]>) },
-    { weight: 1, arbitrary: fc.array(fc.tuple(fc.string({ unit: 'binary', maxLength: 12 }), fc.string({ unit: 'binary', maxLength: 60 })), { maxLength: 4 }) },
+    {
+      weight: 1,
+      arbitrary: fc.array(fc.tuple(fc.string({ unit: 'binary', maxLength: 12 }), fc.string({ unit: 'binary', maxLength: 60 })), {
+        maxLength: 4,
+      }),
+    },
   ),
 });
 
 const contentType = fc.oneof(
   { weight: 6, arbitrary: fc.constant<string | null>(FORM) },
-  { weight: 1, arbitrary: fc.constantFrom<string | null>(`${FORM}; charset=UTF-8`, null, 'application/json', 'text/plain', 'multipart/form-data; boundary=x', 'application/octet-stream') },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom<string | null>(
+      `${FORM}; charset=UTF-8`,
+      null,
+      'application/json',
+      'text/plain',
+      'multipart/form-data; boundary=x',
+      'application/octet-stream',
+    ),
+  },
   { weight: 1, arbitrary: fc.stringMatching(/^[!-~][ -~]{0,58}[!-~]$/) },
 );
 
@@ -104,11 +121,18 @@ const rawBody = fc.oneof(
   { weight: 1, arbitrary: fc.uint8Array({ minLength: 8_000, maxLength: 12_000 }) },
   {
     weight: 3,
-    arbitrary: fc
-      .tuple(fc.nat(SESSIONS - 1), fc.uint8Array({ maxLength: 600 }))
-      .map(([i, tail]) =>
-        Buffer.concat([Buffer.from(`${encode([['sessionId', `fz-raw-${i}`], ['serviceCode', SERVICE_CODE], ['phoneNumber', pairedPhone(i)]])}&`), tail]),
-      ),
+    arbitrary: fc.tuple(fc.nat(SESSIONS - 1), fc.uint8Array({ maxLength: 600 })).map(([i, tail]) =>
+      Buffer.concat([
+        Buffer.from(
+          `${encode([
+            ['sessionId', `fz-raw-${i}`],
+            ['serviceCode', SERVICE_CODE],
+            ['phoneNumber', pairedPhone(i)],
+          ])}&`,
+        ),
+        tail,
+      ]),
+    ),
   },
 );
 
@@ -116,11 +140,17 @@ const whole = fc.oneof(fc.nat().map(String), fc.string({ unit: 'binary', maxLeng
 const eventForm = fc.record(
   {
     date: fc.string({ unit: 'binary', maxLength: 70 }),
-    sessionId: fc.oneof(fc.nat(SESSIONS - 1).map((i) => `fz-${i}-0`), fc.string({ unit: 'binary', maxLength: 140 })),
+    sessionId: fc.oneof(
+      fc.nat(SESSIONS - 1).map((i) => `fz-${i}-0`),
+      fc.string({ unit: 'binary', maxLength: 140 }),
+    ),
     serviceCode: fc.constantFrom(SERVICE_CODE, ''),
     networkCode: fc.string({ maxLength: 20 }),
     phoneNumber: fc.oneof(fc.constantFrom(...PHONES), fc.string({ unit: 'binary', maxLength: 20 })),
-    status: fc.oneof({ weight: 4, arbitrary: fc.constantFrom('Success', 'Incomplete', 'Failed') }, { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 12 }) }),
+    status: fc.oneof(
+      { weight: 4, arbitrary: fc.constantFrom('Success', 'Incomplete', 'Failed') },
+      { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 12 }) },
+    ),
     cost: fc.string({ unit: 'binary', maxLength: 70 }),
     durationInMillis: whole,
     hopsCount: whole,
@@ -181,7 +211,8 @@ describe('random bodies against the real server', () => {
         const pooled = typeof f.session === 'number';
         const sessionId = pooled ? `fz-${f.session}-${generation.get(f.session as number) ?? 0}` : (f.session as string);
         // Another phone on a pooled id only once its own phone holds it: the id is never captured.
-        const phone = pooled && (f.phone === null || !answered.has(sessionId)) ? pairedPhone(f.session as number) : (f.phone ?? (PHONES[0] as string));
+        const phone =
+          pooled && (f.phone === null || !answered.has(sessionId)) ? pairedPhone(f.session as number) : (f.phone ?? (PHONES[0] as string));
         let text: string;
         if ('literal' in f.text) text = f.text.literal;
         else {

@@ -16,15 +16,25 @@ const FORM = 'application/x-www-form-urlencoded';
 function gatewayTables(app: TestApp): string {
   const db = app.services.db;
   return JSON.stringify(
-    ['ussd_sessions', 'ussd_hops', 'ussd_session_events', 'sms_outbox', 'sms_status_history', 'sms_inbound', 'sms_optouts', 'callback_requests'].map((t) => [
-      t,
-      db.prepare(`SELECT * FROM ${t} ORDER BY rowid`).all(),
-    ]),
+    [
+      'ussd_sessions',
+      'ussd_hops',
+      'ussd_session_events',
+      'sms_outbox',
+      'sms_status_history',
+      'sms_inbound',
+      'sms_optouts',
+      'callback_requests',
+    ].map((t) => [t, db.prepare(`SELECT * FROM ${t} ORDER BY rowid`).all()]),
   );
 }
 
 async function post(app: TestApp, pathAndQuery: string, form: Record<string, string>, headers: Record<string, string> = {}) {
-  const res = await fetch(app.url + pathAndQuery, { method: 'POST', headers: { 'content-type': FORM, ...headers }, body: new URLSearchParams(form).toString() });
+  const res = await fetch(app.url + pathAndQuery, {
+    method: 'POST',
+    headers: { 'content-type': FORM, ...headers },
+    body: new URLSearchParams(form).toString(),
+  });
   return { status: res.status, type: res.headers.get('content-type') ?? '', body: await res.text() };
 }
 
@@ -52,7 +62,8 @@ describe('gateway callbacks with GATEWAY_CALLBACK_KEY', () => {
     {
       path: '/ussd/events',
       form: () => ({ sessionId: 'attack-2', phoneNumber: MOUSSA, status: 'Incomplete', serviceCode: '*384*123#' }),
-      done: (a) => expect(a.services.db.prepare("SELECT COUNT(*) FROM ussd_session_events WHERE session_id = 'attack-2'").pluck().get()).toBe(1),
+      done: (a) =>
+        expect(a.services.db.prepare("SELECT COUNT(*) FROM ussd_session_events WHERE session_id = 'attack-2'").pluck().get()).toBe(1),
     },
     {
       path: '/sms/inbound',
@@ -64,7 +75,14 @@ describe('gateway callbacks with GATEWAY_CALLBACK_KEY', () => {
     },
     {
       path: '/sms/delivery',
-      form: () => ({ id: providerId, status: 'Failed', failureReason: 'UserInBlacklist', phoneNumber: MOUSSA, networkCode: '61001', retryCount: '0' }),
+      form: () => ({
+        id: providerId,
+        status: 'Failed',
+        failureReason: 'UserInBlacklist',
+        phoneNumber: MOUSSA,
+        networkCode: '61001',
+        retryCount: '0',
+      }),
       done: (a) => expect(a.services.outbox.get(outboxId)?.status).toBe('failed'),
     },
     {
@@ -126,7 +144,11 @@ describe('gateway callbacks with GATEWAY_CALLBACK_KEY', () => {
     });
     expect(((await ended.json()) as { delivery: { httpStatus: number } }).delivery.httpStatus).toBe(200);
 
-    const sms = await fetch(`${app.url}/simulator/api/sms`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ from: '+22376000003', text: 'SOLDE' }) });
+    const sms = await fetch(`${app.url}/simulator/api/sms`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ from: '+22376000003', text: 'SOLDE' }),
+    });
     expect(await sms.json()).toMatchObject({ gatewayStatus: 200 });
   });
 

@@ -27,7 +27,14 @@ interface Req {
 }
 
 const hop = (id: string, extra: Record<string, string> = {}) =>
-  new URLSearchParams({ sessionId: id, serviceCode: '*384*123#', phoneNumber: MOUSSA, networkCode: '61001', text: '', ...extra }).toString();
+  new URLSearchParams({
+    sessionId: id,
+    serviceCode: '*384*123#',
+    phoneNumber: MOUSSA,
+    networkCode: '61001',
+    text: '',
+    ...extra,
+  }).toString();
 
 const requests: Req[] = [
   { label: 'a hop', path: `/ussd?key=${KEY}`, body: hop('lean-S') },
@@ -91,8 +98,11 @@ describe('the lean path answers as the express app does', () => {
     expect(viaExpress).toEqual(lean);
   });
 
-  it('a GET /ussd is express\'s 404, and a hop without the key a 403 naming the parameter', async () => {
-    expect(await send(app.url, { label: '', method: 'GET', path: `/ussd?key=${KEY}` })).toMatchObject({ status: 404, body: 'Not found: GET /ussd\n' });
+  it("a GET /ussd is express's 404, and a hop without the key a 403 naming the parameter", async () => {
+    expect(await send(app.url, { label: '', method: 'GET', path: `/ussd?key=${KEY}` })).toMatchObject({
+      status: 404,
+      body: 'Not found: GET /ussd\n',
+    });
     expect(await send(app.url, { label: '', path: '/ussd', body: hop('lean-y') })).toMatchObject({ status: 403 });
   });
 });

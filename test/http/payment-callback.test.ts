@@ -17,9 +17,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Payment } from '../../src/payments/payments.ts';
 import type { PaymentCallback } from '../../src/payments/port.ts';
 import { sign } from '../../src/payments/signature.ts';
+import { AMINATA, BAKARY, callbackFor, MOUSSA, postCallback } from '../payments/support.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
 import { expectAnswer } from '../support/table.ts';
-import { AMINATA, BAKARY, callbackFor, MOUSSA, postCallback } from '../payments/support.ts';
 
 /** A relative's wallet (not a member's phone) that pays for Hawa's household, which has no wallet. */
 const RELATIVE = '+22376000005';
@@ -49,22 +49,36 @@ interface Row {
 /** Every table a callback may touch, as one comparable string. */
 function moneyTables(app: TestApp): string {
   const db = app.services.db;
-  return JSON.stringify(['payments', 'contributions', 'sms_outbox', 'sim_transactions', 'sim_wallets'].map((t) => [t, db.prepare(`SELECT * FROM ${t} ORDER BY rowid`).all()]));
+  return JSON.stringify(
+    ['payments', 'contributions', 'sms_outbox', 'sim_transactions', 'sim_wallets'].map((t) => [
+      t,
+      db.prepare(`SELECT * FROM ${t} ORDER BY rowid`).all(),
+    ]),
+  );
 }
 
 const status = (ctx: Ctx, name: Name) => ctx.app.services.payments.recent(ctx.p[name].householdId, 50).find((x) => x.id === ctx.p[name].id);
 
 const ledgerRowsOf = (ctx: Ctx, txnId: string | null) =>
-  ctx.app.services.db.prepare('SELECT household_id AS householdId, amount, fee, channel, paid_on AS paidOn FROM contributions WHERE operator_txn_id = ?').all(txnId);
+  ctx.app.services.db
+    .prepare('SELECT household_id AS householdId, amount, fee, channel, paid_on AS paidOn FROM contributions WHERE operator_txn_id = ?')
+    .all(txnId);
 
 /** The SMS queued about a payment's operator transaction (receipt or failure), oldest first. */
 const smsAbout = (ctx: Ctx, txnId: string | null) =>
-  ctx.app.services.db.prepare("SELECT source_key AS sourceKey, recipient, text FROM sms_outbox WHERE source_key IN ('receipt:' || ?, 'failure:' || ?) ORDER BY id").all(txnId, txnId);
+  ctx.app.services.db
+    .prepare(
+      "SELECT source_key AS sourceKey, recipient, text FROM sms_outbox WHERE source_key IN ('receipt:' || ?, 'failure:' || ?) ORDER BY id",
+    )
+    .all(txnId, txnId);
 
 const nothingChanges = (ctx: Ctx) => expect(moneyTables(ctx.app)).toBe(ctx.before);
 
 const txn = (ctx: Ctx, name: Name) => ctx.p[name].operatorTxnId as string;
-const cb = (name: Name, over: Partial<PaymentCallback> = {}) => (ctx: Ctx) => callbackFor(ctx.p[name], over);
+const cb =
+  (name: Name, over: Partial<PaymentCallback> = {}) =>
+  (ctx: Ctx) =>
+    callbackFor(ctx.p[name], over);
 /** A callback for Moussa's payment with one field replaced (undefined: removed), as raw JSON. */
 const moussaWith = (field: string, value: unknown) => (ctx: Ctx) => {
   const body: Record<string, unknown> = { ...callbackFor(ctx.p.moussa) };
@@ -75,17 +89,27 @@ const moussaWith = (field: string, value: unknown) => (ctx: Ctx) => {
 
 const RECEIPT_MOUSSA = (ref: string) =>
   `Kénéya Sabatili: recu 1 000 FCFA (frais 50 FCFA) pour Moussa T., reste\n250 FCFA pour couvrir mai. Réf ${ref}`;
-const INSUFFICIENT_AMINATA = 'Paiement de 500 FCFA non effectué: solde Orange Money insuffisant. Il faut 550 FCFA avec les frais. Rechargez puis composez *384*123#.';
-const RECEIPT_BAKARY = (ref: string) => `Seereyasèbèn:\n2 000 FCFA sòròla (musaka 100 FCFA) Bakary D. ye. Lakanalen fo 30/04/2026. Réf ${ref}. Lakanali: *384*123*1#`;
+const INSUFFICIENT_AMINATA =
+  'Paiement de 500 FCFA non effectué: solde Orange Money insuffisant. Il faut 550 FCFA avec les frais. Rechargez puis composez *384*123#.';
+const RECEIPT_BAKARY = (ref: string) =>
+  `Seereyasèbèn:\n2 000 FCFA sòròla (musaka 100 FCFA) Bakary D. ye. Lakanalen fo 30/04/2026. Réf ${ref}. Lakanali: *384*123*1#`;
 const EXPIRED_HAWA = "Paiement de\n1 100 FCFA non confirmé à temps. Rien n'a été débité. Composez *384*123# pour réessayer.";
-const RECEIPT_HAWA = (ref: string) => `Recu 1 100 FCFA (frais 100 FCFA) pour Hawa K., ménage couvert jusqu'au 30/04/2026. Réf ${ref}. Couverture: *384*123*1#`;
+const RECEIPT_HAWA = (ref: string) =>
+  `Recu 1 100 FCFA (frais 100 FCFA) pour Hawa K., ménage couvert jusqu'au 30/04/2026. Réf ${ref}. Couverture: *384*123*1#`;
 
 const rows: Row[] = [
   // ---- signatures: refused before the body is read ----
   { label: 'no x-signature header', body: cb('moussa'), signature: null, status: 401, says: 'x-signature', effect: nothingChanges },
   { label: 'empty body, no signature', body: () => '', signature: null, status: 401, says: 'x-signature', effect: nothingChanges },
   { label: 'empty x-signature header', body: cb('moussa'), signature: () => '', status: 401, says: 'x-signature', effect: nothingChanges },
-  { label: 'signed with another secret', body: cb('moussa'), signature: (_c, raw) => sign(raw, 'not-the-callback-secret-at-all'), status: 401, says: 'x-signature', effect: nothingChanges },
+  {
+    label: 'signed with another secret',
+    body: cb('moussa'),
+    signature: (_c, raw) => sign(raw, 'not-the-callback-secret-at-all'),
+    status: 401,
+    says: 'x-signature',
+    effect: nothingChanges,
+  },
   {
     label: 'the signature of another body (a FAILED callback) on a SUCCESS body',
     body: cb('moussa'),
@@ -120,9 +144,21 @@ const rows: Row[] = [
   },
 
   // ---- signed but malformed: 400 naming what is wrong ----
-  { label: 'signed, not JSON', body: () => 'status=SUCCESS&reference=x', status: 400, says: 'the body is not JSON', effect: nothingChanges },
+  {
+    label: 'signed, not JSON',
+    body: () => 'status=SUCCESS&reference=x',
+    status: 400,
+    says: 'the body is not JSON',
+    effect: nothingChanges,
+  },
   { label: 'signed empty body', body: () => '', status: 400, says: 'the body is not JSON', effect: nothingChanges },
-  { label: 'signed, truncated JSON', body: (c) => JSON.stringify(callbackFor(c.p.moussa)).slice(0, 40), status: 400, says: 'the body is not JSON', effect: nothingChanges },
+  {
+    label: 'signed, truncated JSON',
+    body: (c) => JSON.stringify(callbackFor(c.p.moussa)).slice(0, 40),
+    status: 400,
+    says: 'the body is not JSON',
+    effect: nothingChanges,
+  },
   { label: 'signed JSON array', body: () => '[]', status: 400, says: ['Bad request:', 'object'], effect: nothingChanges },
   { label: 'txnId missing', body: moussaWith('txnId', undefined), status: 400, says: 'txnId', effect: nothingChanges },
   { label: 'reference empty', body: moussaWith('reference', ''), status: 400, says: 'reference', effect: nothingChanges },
@@ -152,11 +188,21 @@ const rows: Row[] = [
     says: 'OK',
     effect: (c) => {
       expect(status(c, 'moussa')).toMatchObject({ status: 'succeeded', operatorTxnId: txn(c, 'moussa'), failureReason: null });
-      expect(ledgerRowsOf(c, txn(c, 'moussa'))).toEqual([{ householdId: 1, amount: 1000, fee: 50, channel: 'orange_money', paidOn: '2026-03-10' }]);
-      expect(smsAbout(c, txn(c, 'moussa'))).toEqual([{ sourceKey: `receipt:${txn(c, 'moussa')}`, recipient: MOUSSA, text: RECEIPT_MOUSSA(txn(c, 'moussa')) }]);
+      expect(ledgerRowsOf(c, txn(c, 'moussa'))).toEqual([
+        { householdId: 1, amount: 1000, fee: 50, channel: 'orange_money', paidOn: '2026-03-10' },
+      ]);
+      expect(smsAbout(c, txn(c, 'moussa'))).toEqual([
+        { sourceKey: `receipt:${txn(c, 'moussa')}`, recipient: MOUSSA, text: RECEIPT_MOUSSA(txn(c, 'moussa')) },
+      ]);
     },
   },
-  { label: 'the same SUCCESS replayed: 200, no second credit, no second receipt', body: cb('moussa'), status: 200, says: 'OK', effect: nothingChanges },
+  {
+    label: 'the same SUCCESS replayed: 200, no second credit, no second receipt',
+    body: cb('moussa'),
+    status: 200,
+    says: 'OK',
+    effect: nothingChanges,
+  },
   { label: 'and replayed once more', body: cb('moussa'), status: 200, says: 'OK', effect: nothingChanges },
   {
     label: 'FAILED after SUCCESS for the same payment: ignored, still succeeded',
@@ -168,7 +214,13 @@ const rows: Row[] = [
       expect(status(c, 'moussa')).toMatchObject({ status: 'succeeded' });
     },
   },
-  { label: 'EXPIRED after SUCCESS for the same payment: ignored', body: cb('moussa', { status: 'EXPIRED' }), status: 200, says: 'OK', effect: nothingChanges },
+  {
+    label: 'EXPIRED after SUCCESS for the same payment: ignored',
+    body: cb('moussa', { status: 'EXPIRED' }),
+    status: 200,
+    says: 'OK',
+    effect: nothingChanges,
+  },
   {
     label: 'SUCCESS for the credited payment under another transaction id: refused (404), never a second credit',
     body: cb('moussa', { txnId: 'MP260310.0900.OTHER1' }),
@@ -193,7 +245,9 @@ const rows: Row[] = [
     effect: (c) => {
       expect(status(c, 'aminata')).toMatchObject({ status: 'failed', failureReason: 'INSUFFICIENT_FUNDS' });
       expect(ledgerRowsOf(c, txn(c, 'aminata'))).toEqual([]);
-      expect(smsAbout(c, txn(c, 'aminata'))).toEqual([{ sourceKey: `failure:${txn(c, 'aminata')}`, recipient: AMINATA, text: INSUFFICIENT_AMINATA }]);
+      expect(smsAbout(c, txn(c, 'aminata'))).toEqual([
+        { sourceKey: `failure:${txn(c, 'aminata')}`, recipient: AMINATA, text: INSUFFICIENT_AMINATA },
+      ]);
     },
   },
   {
@@ -219,8 +273,12 @@ const rows: Row[] = [
     says: 'OK',
     effect: (c) => {
       expect(status(c, 'bakary')).toMatchObject({ status: 'succeeded', failureReason: null });
-      expect(ledgerRowsOf(c, txn(c, 'bakary'))).toEqual([{ householdId: 3, amount: 2000, fee: 100, channel: 'orange_money', paidOn: '2026-03-10' }]);
-      expect(smsAbout(c, txn(c, 'bakary'))).toEqual([{ sourceKey: `receipt:${txn(c, 'bakary')}`, recipient: BAKARY, text: RECEIPT_BAKARY(txn(c, 'bakary')) }]);
+      expect(ledgerRowsOf(c, txn(c, 'bakary'))).toEqual([
+        { householdId: 3, amount: 2000, fee: 100, channel: 'orange_money', paidOn: '2026-03-10' },
+      ]);
+      expect(smsAbout(c, txn(c, 'bakary'))).toEqual([
+        { sourceKey: `receipt:${txn(c, 'bakary')}`, recipient: BAKARY, text: RECEIPT_BAKARY(txn(c, 'bakary')) },
+      ]);
     },
   },
   {
@@ -241,7 +299,9 @@ const rows: Row[] = [
     says: 'OK',
     effect: (c) => {
       expect(status(c, 'hawa')).toMatchObject({ status: 'succeeded' });
-      expect(ledgerRowsOf(c, txn(c, 'hawa'))).toEqual([{ householdId: 4, amount: 1100, fee: 100, channel: 'orange_money', paidOn: '2026-03-10' }]);
+      expect(ledgerRowsOf(c, txn(c, 'hawa'))).toEqual([
+        { householdId: 4, amount: 1100, fee: 100, channel: 'orange_money', paidOn: '2026-03-10' },
+      ]);
       expect(smsAbout(c, txn(c, 'hawa')).map((m) => (m as { text: string }).text)).toEqual([EXPIRED_HAWA, RECEIPT_HAWA(txn(c, 'hawa'))]);
     },
   },
@@ -277,7 +337,9 @@ describe('POST /payments/orange-money/callback', () => {
   it('the payments of the table are waiting at the operator (Bakary’s cancelled in sabatili)', () => {
     const statusOf = (x: Payment) => app.services.payments.recent(x.householdId).find((y) => y.id === x.id)?.status;
     expect(Object.values(p).map(statusOf)).toEqual(['pending', 'pending', 'cancelled', 'pending']);
-    expect(Object.values(p).map((x) => x.operatorTxnId)).toEqual(Object.values(p).map(() => expect.stringMatching(/^MP260310\.0900\.[0-9A-F]{6}$/)));
+    expect(Object.values(p).map((x) => x.operatorTxnId)).toEqual(
+      Object.values(p).map(() => expect.stringMatching(/^MP260310\.0900\.[0-9A-F]{6}$/)),
+    );
   });
 
   for (const row of rows) {
@@ -285,7 +347,8 @@ describe('POST /payments/orange-money/callback', () => {
       const ctx: Ctx = { app, p, before: moneyTables(app) };
       const body = row.body(ctx);
       const raw = typeof body === 'string' ? body : JSON.stringify(body);
-      const signature = row.signature === undefined || row.signature === 'sign' ? 'sign' : row.signature === null ? null : row.signature(ctx, raw);
+      const signature =
+        row.signature === undefined || row.signature === 'sign' ? 'sign' : row.signature === null ? null : row.signature(ctx, raw);
       const res = await postCallback(app, raw, signature);
       statuses.set(row.label, res.status);
       expectAnswer(res, row);
@@ -308,7 +371,10 @@ describe('POST /payments/orange-money/callback', () => {
       { txnId: p.bakary.operatorTxnId, amount: 2000 },
       { txnId: p.hawa.operatorTxnId, amount: 1100 },
     ]);
-    const keys = app.services.db.prepare("SELECT source_key FROM sms_outbox WHERE source_key LIKE 'receipt:%' OR source_key LIKE 'failure:%' ORDER BY id").pluck().all();
+    const keys = app.services.db
+      .prepare("SELECT source_key FROM sms_outbox WHERE source_key LIKE 'receipt:%' OR source_key LIKE 'failure:%' ORDER BY id")
+      .pluck()
+      .all();
     expect(keys).toEqual([
       `receipt:${p.moussa.operatorTxnId}`,
       `failure:${p.aminata.operatorTxnId}`,

@@ -150,14 +150,23 @@ async function sendOutgoing(app: TestApp): Promise<Sent> {
 }
 
 /** A delivery report as the gateway posts it. */
-const report = (id: string, status: string, over: Form = {}): Form => ({ id, status, phoneNumber: MOUSSA, networkCode: '61001', retryCount: '0', ...over });
+const report = (id: string, status: string, over: Form = {}): Form => ({
+  id,
+  status,
+  phoneNumber: MOUSSA,
+  networkCode: '61001',
+  retryCount: '0',
+  ...over,
+});
 
 /** The message sent as `name` is now in `status`, its last history entry saying `detail`. */
-const isNow = (name: string, status: string, detail: string, lastError: string | null = null) => ({ app, sent }: Ctx) => {
-  const id = (sent.get(name) as { id: number }).id;
-  expect(app.services.outbox.get(id)).toMatchObject({ status, lastError });
-  expect(app.services.outbox.history(id).at(-1)).toMatchObject({ status, detail });
-};
+const isNow =
+  (name: string, status: string, detail: string, lastError: string | null = null) =>
+  ({ app, sent }: Ctx) => {
+    const id = (sent.get(name) as { id: number }).id;
+    expect(app.services.outbox.get(id)).toMatchObject({ status, lastError });
+    expect(app.services.outbox.history(id).at(-1)).toMatchObject({ status, detail });
+  };
 
 table(
   '/sms/delivery',
@@ -169,8 +178,20 @@ table(
       says: 'OK',
       effect: isNow('receipt', 'delivered', 'Success'),
     },
-    { label: 'the same Success again (the gateway repeating itself): 200, nothing changes', body: report('@receipt', 'Success'), status: 200, says: 'OK', effect: nothingChanges },
-    { label: 'a Failed arriving after Success: 200, the message stays delivered', body: report('@receipt', 'Failed', { failureReason: 'DeliveryFailure' }), status: 200, says: 'OK', effect: nothingChanges },
+    {
+      label: 'the same Success again (the gateway repeating itself): 200, nothing changes',
+      body: report('@receipt', 'Success'),
+      status: 200,
+      says: 'OK',
+      effect: nothingChanges,
+    },
+    {
+      label: 'a Failed arriving after Success: 200, the message stays delivered',
+      body: report('@receipt', 'Failed', { failureReason: 'DeliveryFailure' }),
+      status: 200,
+      says: 'OK',
+      effect: nothingChanges,
+    },
     {
       label: 'Failed with a failureReason: failed, the reason kept',
       body: report('@failed', 'Failed', { phoneNumber: AMINATA, failureReason: 'DeliveryFailure' }),
@@ -178,11 +199,28 @@ table(
       says: 'OK',
       effect: isNow('failed', 'failed', 'Failed: DeliveryFailure', 'Failed: DeliveryFailure'),
     },
-    { label: 'the same Failed again: 200, nothing changes', body: report('@failed', 'Failed', { phoneNumber: AMINATA, failureReason: 'DeliveryFailure' }), status: 200, says: 'OK', effect: nothingChanges },
-    { label: 'a late Success after Failed: 200, the message stays failed', body: report('@failed', 'Success', { phoneNumber: AMINATA }), status: 200, says: 'OK', effect: nothingChanges },
+    {
+      label: 'the same Failed again: 200, nothing changes',
+      body: report('@failed', 'Failed', { phoneNumber: AMINATA, failureReason: 'DeliveryFailure' }),
+      status: 200,
+      says: 'OK',
+      effect: nothingChanges,
+    },
+    {
+      label: 'a late Success after Failed: 200, the message stays failed',
+      body: report('@failed', 'Success', { phoneNumber: AMINATA }),
+      status: 200,
+      says: 'OK',
+      effect: nothingChanges,
+    },
     {
       label: 'AbsentSubscriber with a failureReason: failed, the reason kept',
-      body: report('@absent', 'AbsentSubscriber', { phoneNumber: HAWA, networkCode: '61002', failureReason: 'UserIsInactive', retryCount: '3' }),
+      body: report('@absent', 'AbsentSubscriber', {
+        phoneNumber: HAWA,
+        networkCode: '61002',
+        failureReason: 'UserIsInactive',
+        retryCount: '3',
+      }),
       status: 200,
       says: 'OK',
       effect: isNow('absent', 'failed', 'AbsentSubscriber: UserIsInactive', 'AbsentSubscriber: UserIsInactive'),
@@ -201,7 +239,13 @@ table(
       says: 'OK',
       effect: isNow('buffered', 'sent', 'Buffered'),
     },
-    { label: 'the same Buffered again: 200, nothing changes', body: report('@buffered', 'Buffered'), status: 200, says: 'OK', effect: nothingChanges },
+    {
+      label: 'the same Buffered again: 200, nothing changes',
+      body: report('@buffered', 'Buffered'),
+      status: 200,
+      says: 'OK',
+      effect: nothingChanges,
+    },
     {
       label: 'then Success with only the two required fields: delivered',
       body: { id: '@buffered', status: 'Success' },
@@ -209,21 +253,64 @@ table(
       says: 'OK',
       effect: isNow('buffered', 'delivered', 'Success'),
     },
-    { label: 'an id the app never sent: 200 all the same, nothing changes', body: report('ATXid_0123456789abcdef', 'Success'), status: 200, says: 'OK', effect: nothingChanges },
-    { label: 'an unknown id in a body of exactly 8 KB: 200, nothing changes', body: padded(report('ATXid_padded', 'Success'), 8 * 1024), status: 200, says: 'OK', effect: nothingChanges },
+    {
+      label: 'an id the app never sent: 200 all the same, nothing changes',
+      body: report('ATXid_0123456789abcdef', 'Success'),
+      status: 200,
+      says: 'OK',
+      effect: nothingChanges,
+    },
+    {
+      label: 'an unknown id in a body of exactly 8 KB: 200, nothing changes',
+      body: padded(report('ATXid_padded', 'Success'), 8 * 1024),
+      status: 200,
+      says: 'OK',
+      effect: nothingChanges,
+    },
 
     // Bad bodies: 400 naming the field, nothing changes.
-    { label: 'a status the gateway never sends (Delivered)', body: report('@receipt', 'Delivered'), status: 400, says: 'Bad request: status: must be one of Sent, Submitted, Buffered, Success, Rejected, Failed, AbsentSubscriber, Expired' },
-    { label: 'status missing', body: { id: 'ATXid_nostatus', phoneNumber: MOUSSA }, status: 400, says: 'Bad request: status: must be one of' },
+    {
+      label: 'a status the gateway never sends (Delivered)',
+      body: report('@receipt', 'Delivered'),
+      status: 400,
+      says: 'Bad request: status: must be one of Sent, Submitted, Buffered, Success, Rejected, Failed, AbsentSubscriber, Expired',
+    },
+    {
+      label: 'status missing',
+      body: { id: 'ATXid_nostatus', phoneNumber: MOUSSA },
+      status: 400,
+      says: 'Bad request: status: must be one of',
+    },
     { label: 'id missing', body: { status: 'Success', phoneNumber: MOUSSA }, status: 400, says: 'Bad request: id:' },
     { label: 'id empty', body: report('', 'Success'), status: 400, says: 'Bad request: id: is required' },
     { label: 'id with a space', body: report('ATXid 1', 'Success'), status: 400, says: 'id: must be printable ASCII without spaces' },
     { label: 'id of 129 characters', body: report('A'.repeat(129), 'Success'), status: 400, says: 'Bad request: id:' },
-    { label: 'phoneNumber not E.164', body: report('@failed', 'Success', { phoneNumber: '76000001' }), status: 400, says: 'phoneNumber: must be an E.164 number' },
-    { label: 'retryCount not a number', body: report('@failed', 'Failed', { retryCount: 'three' }), status: 400, says: 'retryCount: must be a whole number' },
+    {
+      label: 'phoneNumber not E.164',
+      body: report('@failed', 'Success', { phoneNumber: '76000001' }),
+      status: 400,
+      says: 'phoneNumber: must be an E.164 number',
+    },
+    {
+      label: 'retryCount not a number',
+      body: report('@failed', 'Failed', { retryCount: 'three' }),
+      status: 400,
+      says: 'retryCount: must be a whole number',
+    },
     { label: 'an empty body: id and status both named', body: '', status: 400, says: ['Bad request: id:', 'status:'] },
-    { label: 'JSON: 415', body: JSON.stringify({ id: 'ATXid_json', status: 'Success' }), type: 'application/json', status: 415, says: 'Bad request: Content-Type must be application/x-www-form-urlencoded' },
-    { label: 'a body one byte over 8 KB: 413', body: padded(report('ATXid_big', 'Failed'), 8 * 1024 + 1), status: 413, says: 'Bad request: body larger than 8192 bytes' },
+    {
+      label: 'JSON: 415',
+      body: JSON.stringify({ id: 'ATXid_json', status: 'Success' }),
+      type: 'application/json',
+      status: 415,
+      says: 'Bad request: Content-Type must be application/x-www-form-urlencoded',
+    },
+    {
+      label: 'a body one byte over 8 KB: 413',
+      body: padded(report('ATXid_big', 'Failed'), 8 * 1024 + 1),
+      status: 413,
+      says: 'Bad request: body larger than 8192 bytes',
+    },
   ],
   sendOutgoing,
 );
@@ -244,9 +331,12 @@ const inbound = (id: string, from: string, text: string, over: Form = {}): Form 
   ...over,
 });
 
-const MOUSSA_COVERAGE = "Kénéya Sabatili: Moussa Traoré, votre ménage (5 pers.) est couvert jusqu'au 30/04/2026. Reste\n1 250 FCFA pour mai. Menu: *384*123#";
-const HELP = "Kénéya Sabatili. Envoyez: SOLDE (couverture), APPELEZ (UTM vous appelle), STOP (plus d'alertes), ALERTES (les reprendre). Couverture: *384*123*1#";
-const JOIN = "Kénéya Sabatili: ce numéro n'est pas inscrit. La mutuelle paie une grande part de vos soins. Composez *384*123# pour savoir comment adhérer.";
+const MOUSSA_COVERAGE =
+  "Kénéya Sabatili: Moussa Traoré, votre ménage (5 pers.) est couvert jusqu'au 30/04/2026. Reste\n1 250 FCFA pour mai. Menu: *384*123#";
+const HELP =
+  "Kénéya Sabatili. Envoyez: SOLDE (couverture), APPELEZ (UTM vous appelle), STOP (plus d'alertes), ALERTES (les reprendre). Couverture: *384*123*1#";
+const JOIN =
+  "Kénéya Sabatili: ce numéro n'est pas inscrit. La mutuelle paie une grande part de vos soins. Composez *384*123# pour savoir comment adhérer.";
 
 const storedAs = (app: TestApp, gatewayId: string) =>
   app.services.db.prepare('SELECT sender, text, keyword, household_id AS householdId FROM sms_inbound WHERE gateway_id = ?').all(gatewayId);
@@ -255,10 +345,16 @@ const answersTo = (app: TestApp, gatewayId: string) =>
 
 /** The text is stored once as given, and answered once with `answer` (or not at all). */
 const handled =
-  (gatewayId: string, stored: { sender: string; text: string; keyword: string | null; householdId: number | null }, answer: string | null) =>
+  (
+    gatewayId: string,
+    stored: { sender: string; text: string; keyword: string | null; householdId: number | null },
+    answer: string | null,
+  ) =>
   ({ app }: Ctx) => {
     expect(storedAs(app, gatewayId)).toEqual([stored]);
-    expect(answersTo(app, gatewayId)).toEqual(answer === null ? [] : [{ recipient: stored.sender, text: answer, kind: 'transactional', status: 'queued' }]);
+    expect(answersTo(app, gatewayId)).toEqual(
+      answer === null ? [] : [{ recipient: stored.sender, text: answer, kind: 'transactional', status: 'queued' }],
+    );
   };
 
 table('/sms/inbound', [
@@ -269,8 +365,20 @@ table('/sms/inbound', [
     says: 'OK',
     effect: handled('in-solde', { sender: MOUSSA, text: 'SOLDE', keyword: 'coverage', householdId: 1 }, MOUSSA_COVERAGE),
   },
-  { label: 'the same gateway id again (the gateway retrying): 200, no second row, no second answer', body: inbound('in-solde', MOUSSA, 'SOLDE'), status: 200, says: 'OK', effect: nothingChanges },
-  { label: 'the same gateway id with another text: 200, nothing changes', body: inbound('in-solde', MOUSSA, 'STOP'), status: 200, says: 'OK', effect: nothingChanges },
+  {
+    label: 'the same gateway id again (the gateway retrying): 200, no second row, no second answer',
+    body: inbound('in-solde', MOUSSA, 'SOLDE'),
+    status: 200,
+    says: 'OK',
+    effect: nothingChanges,
+  },
+  {
+    label: 'the same gateway id with another text: 200, nothing changes',
+    body: inbound('in-solde', MOUSSA, 'STOP'),
+    status: 200,
+    says: 'OK',
+    effect: nothingChanges,
+  },
   {
     label: 'the same text under a new gateway id: a message of its own, answered',
     body: inbound('in-solde-2', MOUSSA, 'SOLDE'),
@@ -327,41 +435,123 @@ table('/sms/inbound', [
   { label: 'id empty', body: inbound('', MOUSSA, 'SOLDE'), status: 400, says: 'Bad request: id: is required' },
   { label: 'text missing', body: { id: 'in-no-text', from: MOUSSA }, status: 400, says: 'Bad request: text:' },
   { label: 'from without the +', body: inbound('in-no-plus', '22376000001', 'SOLDE'), status: 400, says: 'from: must be an E.164 number' },
-  { label: 'from in national format', body: inbound('in-national', '76000001', 'SOLDE'), status: 400, says: 'from: must be an E.164 number' },
-  { label: 'from with spaces', body: inbound('in-spaces', '+223 76 00 00 01', 'SOLDE'), status: 400, says: 'from: must be an E.164 number' },
-  { label: 'from an alphanumeric sender id', body: inbound('in-alpha', 'UTM', 'SOLDE'), status: 400, says: 'from: must be an E.164 number' },
+  {
+    label: 'from in national format',
+    body: inbound('in-national', '76000001', 'SOLDE'),
+    status: 400,
+    says: 'from: must be an E.164 number',
+  },
+  {
+    label: 'from with spaces',
+    body: inbound('in-spaces', '+223 76 00 00 01', 'SOLDE'),
+    status: 400,
+    says: 'from: must be an E.164 number',
+  },
+  {
+    label: 'from an alphanumeric sender id',
+    body: inbound('in-alpha', 'UTM', 'SOLDE'),
+    status: 400,
+    says: 'from: must be an E.164 number',
+  },
   {
     label: 'from with a raw + in the body (decoded as a space)',
     body: 'id=in-raw-plus&from=+22376000001&text=SOLDE',
     status: 400,
     says: 'from: must be an E.164 number',
   },
-  { label: 'text of 2001 characters', body: inbound('in-2001', MOUSSA, 'x'.repeat(2001)), status: 400, says: 'Bad request: text: is longer than any SMS' },
+  {
+    label: 'text of 2001 characters',
+    body: inbound('in-2001', MOUSSA, 'x'.repeat(2001)),
+    status: 400,
+    says: 'Bad request: text: is longer than any SMS',
+  },
   { label: 'an empty body: id, from and text all named', body: '', status: 400, says: ['Bad request: id:', 'from:', 'text:'] },
-  { label: 'JSON: 415', body: JSON.stringify(inbound('in-json', MOUSSA, 'SOLDE')), type: 'application/json', status: 415, says: 'Bad request: Content-Type must be application/x-www-form-urlencoded' },
-  { label: 'a body one byte over 8 KB: 413', body: padded(inbound('in-big', MOUSSA, 'SOLDE'), 8 * 1024 + 1), status: 413, says: 'Bad request: body larger than 8192 bytes' },
+  {
+    label: 'JSON: 415',
+    body: JSON.stringify(inbound('in-json', MOUSSA, 'SOLDE')),
+    type: 'application/json',
+    status: 415,
+    says: 'Bad request: Content-Type must be application/x-www-form-urlencoded',
+  },
+  {
+    label: 'a body one byte over 8 KB: 413',
+    body: padded(inbound('in-big', MOUSSA, 'SOLDE'), 8 * 1024 + 1),
+    status: 413,
+    says: 'Bad request: body larger than 8192 bytes',
+  },
 ]);
 
 // ---------------------------------------------------------------------------
 // POST /sms/optout
 
-const optedOut = (phone: string, via: string) => ({ app }: Ctx) => {
-  expect(app.services.db.prepare('SELECT opted_out AS optedOut, via FROM sms_optouts WHERE phone = ?').all(phone)).toEqual([{ optedOut: 1, via }]);
-  // Reminders and campaigns are no longer queued for it (nothing is written for them).
-  for (const kind of ['reminder', 'campaign'] satisfies SmsKind[]) {
-    expect(app.services.outbox.enqueue({ to: phone, text: 'Rappel: votre cotisation est due.', lang: 'fr', kind })).toEqual({ status: 'opted-out' });
-  }
-};
+const optedOut =
+  (phone: string, via: string) =>
+  ({ app }: Ctx) => {
+    expect(app.services.db.prepare('SELECT opted_out AS optedOut, via FROM sms_optouts WHERE phone = ?').all(phone)).toEqual([
+      { optedOut: 1, via },
+    ]);
+    // Reminders and campaigns are no longer queued for it (nothing is written for them).
+    for (const kind of ['reminder', 'campaign'] satisfies SmsKind[]) {
+      expect(app.services.outbox.enqueue({ to: phone, text: 'Rappel: votre cotisation est due.', lang: 'fr', kind })).toEqual({
+        status: 'opted-out',
+      });
+    }
+  };
 
 table('/sms/optout', [
-  { label: 'phoneNumber and senderId: the phone opted out of reminders and campaigns', body: { senderId: 'UTM', phoneNumber: AMINATA }, status: 200, says: 'OK', effect: optedOut(AMINATA, 'gateway opt-out UTM') },
-  { label: 'the same opt-out again: 200, nothing changes', body: { senderId: 'UTM', phoneNumber: AMINATA }, status: 200, says: 'OK', effect: nothingChanges },
-  { label: 'phoneNumber alone (senderId is optional)', body: { phoneNumber: HAWA }, status: 200, says: 'OK', effect: optedOut(HAWA, 'gateway opt-out') },
-  { label: 'an unregistered number is opted out all the same', body: { senderId: 'UTM', phoneNumber: UNKNOWN }, status: 200, says: 'OK', effect: optedOut(UNKNOWN, 'gateway opt-out UTM') },
+  {
+    label: 'phoneNumber and senderId: the phone opted out of reminders and campaigns',
+    body: { senderId: 'UTM', phoneNumber: AMINATA },
+    status: 200,
+    says: 'OK',
+    effect: optedOut(AMINATA, 'gateway opt-out UTM'),
+  },
+  {
+    label: 'the same opt-out again: 200, nothing changes',
+    body: { senderId: 'UTM', phoneNumber: AMINATA },
+    status: 200,
+    says: 'OK',
+    effect: nothingChanges,
+  },
+  {
+    label: 'phoneNumber alone (senderId is optional)',
+    body: { phoneNumber: HAWA },
+    status: 200,
+    says: 'OK',
+    effect: optedOut(HAWA, 'gateway opt-out'),
+  },
+  {
+    label: 'an unregistered number is opted out all the same',
+    body: { senderId: 'UTM', phoneNumber: UNKNOWN },
+    status: 200,
+    says: 'OK',
+    effect: optedOut(UNKNOWN, 'gateway opt-out UTM'),
+  },
   { label: 'phoneNumber missing', body: { senderId: 'UTM' }, status: 400, says: 'Bad request: phoneNumber:' },
   { label: 'phoneNumber empty', body: { senderId: 'UTM', phoneNumber: '' }, status: 400, says: 'phoneNumber: must be an E.164 number' },
-  { label: 'phoneNumber without the +', body: { senderId: 'UTM', phoneNumber: '22376000001' }, status: 400, says: 'phoneNumber: must be an E.164 number' },
-  { label: 'senderId longer than any sender id', body: { senderId: 'U'.repeat(65), phoneNumber: MOUSSA }, status: 400, says: 'Bad request: senderId:' },
-  { label: 'JSON: 415', body: JSON.stringify({ phoneNumber: MOUSSA }), type: 'application/json', status: 415, says: 'Bad request: Content-Type must be application/x-www-form-urlencoded' },
-  { label: 'a body one byte over 8 KB: 413', body: padded({ phoneNumber: MOUSSA }, 8 * 1024 + 1), status: 413, says: 'Bad request: body larger than 8192 bytes' },
+  {
+    label: 'phoneNumber without the +',
+    body: { senderId: 'UTM', phoneNumber: '22376000001' },
+    status: 400,
+    says: 'phoneNumber: must be an E.164 number',
+  },
+  {
+    label: 'senderId longer than any sender id',
+    body: { senderId: 'U'.repeat(65), phoneNumber: MOUSSA },
+    status: 400,
+    says: 'Bad request: senderId:',
+  },
+  {
+    label: 'JSON: 415',
+    body: JSON.stringify({ phoneNumber: MOUSSA }),
+    type: 'application/json',
+    status: 415,
+    says: 'Bad request: Content-Type must be application/x-www-form-urlencoded',
+  },
+  {
+    label: 'a body one byte over 8 KB: 413',
+    body: padded({ phoneNumber: MOUSSA }, 8 * 1024 + 1),
+    status: 413,
+    says: 'Bad request: body larger than 8192 bytes',
+  },
 ]);

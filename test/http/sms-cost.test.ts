@@ -55,7 +55,11 @@ describe('answers per sender and hour (SMS_REPLIES_PER_SENDER_PER_HOUR, 5 by def
     app.clock.set('2026-03-10T11:00:00Z');
     for (let i = 0; i < 6; i++) await text(MOUSSA, 'SOLDE');
     expect(answers(MOUSSA)).toBe(10);
-    expect(stored(MOUSSA).slice(100).map((r) => r.unanswered)).toEqual([null, null, null, null, null, 'rate_limited']);
+    expect(
+      stored(MOUSSA)
+        .slice(100)
+        .map((r) => r.unanswered),
+    ).toEqual([null, null, null, null, null, 'rate_limited']);
   });
 
   it('counts the hour from each answer: one answer falls out of the window, one more goes', async () => {
@@ -112,7 +116,9 @@ describe('allowed countries (SMS_ALLOWED_COUNTRIES, ML by default)', () => {
   });
 
   it('the app’s outbox refuses to queue anything to a French number', () => {
-    expect(() => app.services.outbox.enqueue({ to: FRANCE, text: 'Kénéya Sabatili: reçu.', lang: 'fr', kind: 'transactional' })).toThrow(SmsCountryRefused);
+    expect(() => app.services.outbox.enqueue({ to: FRANCE, text: 'Kénéya Sabatili: reçu.', lang: 'fr', kind: 'transactional' })).toThrow(
+      SmsCountryRefused,
+    );
     expect(app.services.outbox.to(FRANCE)).toEqual([]);
   });
 
@@ -127,12 +133,21 @@ describe('allowed countries (SMS_ALLOWED_COUNTRIES, ML by default)', () => {
       });
       return { status: res.status, body: (await res.json()) as Record<string, any> };
     };
-    const created = await api('POST', '', { name: 'Tous', audience: {}, messages: { fr: 'Kénéya Sabatili: {prenom}, composez {code_ussd}', bm: 'Kénéya Sabatili: {prenom}, {code_ussd}' } });
+    const created = await api('POST', '', {
+      name: 'Tous',
+      audience: {},
+      messages: { fr: 'Kénéya Sabatili: {prenom}, composez {code_ussd}', bm: 'Kénéya Sabatili: {prenom}, {code_ussd}' },
+    });
     expect(created.status).toBe(201);
     const id = created.body.id as number;
 
     const preview = await api('GET', `/${id}/preview`);
-    expect(preview.body).toMatchObject({ audience: 4, messages: 3, rejected: 1, rejectedSamples: [{ phone: FRANCE, reason: expect.stringMatching(/outside the countries SMS may go to/) }] });
+    expect(preview.body).toMatchObject({
+      audience: 4,
+      messages: 3,
+      rejected: 1,
+      rejectedSamples: [{ phone: FRANCE, reason: expect.stringMatching(/outside the countries SMS may go to/) }],
+    });
 
     expect((await api('POST', `/${id}/send`)).status).toBe(202);
     let campaign: Record<string, any> = {};

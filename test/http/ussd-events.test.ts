@@ -118,7 +118,9 @@ const rows: Row[] = [
     effect: async (app) => {
       expect(events(app, 'ev-cut')[0]).toMatchObject({ status: 'Incomplete', error_message: 'Session timed out' });
       expect(sessionStatus(app, 'ev-cut')).toBe('open');
-      expect((await app.hop('ev-cut-next', AMINATA, '')).body).toMatch(/^CON Kénéya Sabatili\n1 Ma couverture\n[\s\S]*\n6 Langue \/ Kan\n7 Continuer à cotiser$/);
+      expect((await app.hop('ev-cut-next', AMINATA, '')).body).toMatch(
+        /^CON Kénéya Sabatili\n1 Ma couverture\n[\s\S]*\n6 Langue \/ Kan\n7 Continuer à cotiser$/,
+      );
     },
   },
   {
@@ -148,7 +150,13 @@ const rows: Row[] = [
     status: 200,
     says: 'OK',
     effect: (app) =>
-      expect(events(app, 'ev-bare')[0]).toMatchObject({ status: 'Incomplete', duration_ms: null, hops_count: null, cost: null, date: null }),
+      expect(events(app, 'ev-bare')[0]).toMatchObject({
+        status: 'Incomplete',
+        duration_ms: null,
+        hops_count: null,
+        cost: null,
+        date: null,
+      }),
   },
 
   // Bad notifications: 400 naming the field, nothing stored, the session left as it was.
@@ -163,8 +171,20 @@ const rows: Row[] = [
       expect(sessionStatus(app, 'ev-bad-status')).toBe('open');
     },
   },
-  { label: 'a status in lower case', body: notification('ev-lower', { status: 'success' }), status: 400, says: 'status: must be Success', effect: noEvent('ev-lower') },
-  { label: 'status missing', body: notification('ev-no-status', { status: undefined }), status: 400, says: 'Bad request: status:', effect: noEvent('ev-no-status') },
+  {
+    label: 'a status in lower case',
+    body: notification('ev-lower', { status: 'success' }),
+    status: 400,
+    says: 'status: must be Success',
+    effect: noEvent('ev-lower'),
+  },
+  {
+    label: 'status missing',
+    body: notification('ev-no-status', { status: undefined }),
+    status: 400,
+    says: 'Bad request: status:',
+    effect: noEvent('ev-no-status'),
+  },
   {
     label: 'a non-numeric durationInMillis',
     body: notification('ev-duration', { durationInMillis: 'abc' }),
@@ -172,16 +192,65 @@ const rows: Row[] = [
     says: 'Bad request: durationInMillis: must be a whole number',
     effect: noEvent('ev-duration'),
   },
-  { label: 'a fractional durationInMillis', body: notification('ev-frac', { durationInMillis: '12.5' }), status: 400, says: 'durationInMillis: must be a whole number' },
-  { label: 'a negative durationInMillis', body: notification('ev-neg', { durationInMillis: '-5' }), status: 400, says: 'durationInMillis: must be a whole number' },
-  { label: 'a non-numeric hopsCount', body: notification('ev-hops', { hopsCount: 'three' }), status: 400, says: 'Bad request: hopsCount: must be a whole number' },
+  {
+    label: 'a fractional durationInMillis',
+    body: notification('ev-frac', { durationInMillis: '12.5' }),
+    status: 400,
+    says: 'durationInMillis: must be a whole number',
+  },
+  {
+    label: 'a negative durationInMillis',
+    body: notification('ev-neg', { durationInMillis: '-5' }),
+    status: 400,
+    says: 'durationInMillis: must be a whole number',
+  },
+  {
+    label: 'a non-numeric hopsCount',
+    body: notification('ev-hops', { hopsCount: 'three' }),
+    status: 400,
+    says: 'Bad request: hopsCount: must be a whole number',
+  },
   { label: 'sessionId missing', body: notification(undefined), status: 400, says: 'Bad request: sessionId:' },
-  { label: 'sessionId with spaces', body: notification('ev with spaces'), status: 400, says: 'sessionId: must be printable ASCII without spaces' },
-  { label: 'phoneNumber missing', body: notification('ev-no-phone', { phoneNumber: undefined }), status: 400, says: 'Bad request: phoneNumber:', effect: noEvent('ev-no-phone') },
-  { label: 'phoneNumber not E.164', body: notification('ev-bad-phone', { phoneNumber: '76000001' }), status: 400, says: 'phoneNumber: must be an E.164 number' },
-  { label: 'an input longer than any session', body: notification('ev-long-input', { input: '1*'.repeat(2001) }), status: 400, says: 'Bad request: input:', effect: noEvent('ev-long-input') },
-  { label: 'an empty body: every required field named', body: '', status: 400, says: ['Bad request: sessionId:', 'phoneNumber:', 'status:'] },
-  { label: 'JSON: 415', body: JSON.stringify(notification('ev-json')), type: 'application/json', status: 415, says: 'Content-Type must be', effect: noEvent('ev-json') },
+  {
+    label: 'sessionId with spaces',
+    body: notification('ev with spaces'),
+    status: 400,
+    says: 'sessionId: must be printable ASCII without spaces',
+  },
+  {
+    label: 'phoneNumber missing',
+    body: notification('ev-no-phone', { phoneNumber: undefined }),
+    status: 400,
+    says: 'Bad request: phoneNumber:',
+    effect: noEvent('ev-no-phone'),
+  },
+  {
+    label: 'phoneNumber not E.164',
+    body: notification('ev-bad-phone', { phoneNumber: '76000001' }),
+    status: 400,
+    says: 'phoneNumber: must be an E.164 number',
+  },
+  {
+    label: 'an input longer than any session',
+    body: notification('ev-long-input', { input: '1*'.repeat(2001) }),
+    status: 400,
+    says: 'Bad request: input:',
+    effect: noEvent('ev-long-input'),
+  },
+  {
+    label: 'an empty body: every required field named',
+    body: '',
+    status: 400,
+    says: ['Bad request: sessionId:', 'phoneNumber:', 'status:'],
+  },
+  {
+    label: 'JSON: 415',
+    body: JSON.stringify(notification('ev-json')),
+    type: 'application/json',
+    status: 415,
+    says: 'Content-Type must be',
+    effect: noEvent('ev-json'),
+  },
   {
     label: 'a body over 8 KB: 413',
     body: notification('ev-huge', { lastAppResponse: 'x'.repeat(9000) }),

@@ -6,11 +6,28 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ussdHopSchema, wellFormedHop } from '../../src/http/ussd.ts';
 
-const printable = fc.string({ unit: fc.integer({ min: 0x21, max: 0x7e }).map((c) => String.fromCharCode(c)), minLength: 1, maxLength: 140 });
+const printable = fc.string({
+  unit: fc.integer({ min: 0x21, max: 0x7e }).map((c) => String.fromCharCode(c)),
+  minLength: 1,
+  maxLength: 140,
+});
 /** Values near every rule's edges: empty, a space, control and non-ASCII characters, lengths around each limit. */
 const edgy = fc.oneof(
   printable,
-  fc.constantFrom('', ' ', 'a b', 'é', '\u0000', '\u007f', 'x'.repeat(16), 'x'.repeat(17), 'x'.repeat(32), 'x'.repeat(33), 'x'.repeat(128), 'x'.repeat(129)),
+  fc.constantFrom(
+    '',
+    ' ',
+    'a b',
+    'é',
+    '\u0000',
+    '\u007f',
+    'x'.repeat(16),
+    'x'.repeat(17),
+    'x'.repeat(32),
+    'x'.repeat(33),
+    'x'.repeat(128),
+    'x'.repeat(129),
+  ),
   fc.string({ maxLength: 40 }),
 );
 const phone = fc.oneof(

@@ -5,8 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readDemoData, seedDemo } from '../../src/db/seed.ts';
-import { septets } from '../../src/i18n/gsm7.ts';
-import { SCREEN_SEPTETS } from '../../src/i18n/gsm7.ts';
+import { SCREEN_SEPTETS, septets } from '../../src/i18n/gsm7.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
 
 const MOUSSA = '+22376000001';
@@ -52,16 +51,22 @@ const CALLBACK_REASON = screen(
 const CALLBACK_QUEUED = 'END Merci. Un agent UTM vous appellera le 10/03/2026 avant 17h.';
 const HISTORY_PAGE_1 = screen(
   'CON Mes paiements (7):',
-  '01/03/2026', '4 000 FCFA Orange Money',
-  '02/01/2026', '3 500 FCFA Orange Money',
-  '04/11/2025', '3 500 FCFA Orange Money',
+  '01/03/2026',
+  '4 000 FCFA Orange Money',
+  '02/01/2026',
+  '3 500 FCFA Orange Money',
+  '04/11/2025',
+  '3 500 FCFA Orange Money',
   '98 Suite 0 Retour',
 );
 const HISTORY_PAGE_2 = screen(
   'CON Mes paiements (7):',
-  '01/09/2025', '3 500 FCFA Orange Money',
-  '05/07/2025', '3 500 FCFA Orange Money',
-  '02/05/2025', '3 500 FCFA Orange Money',
+  '01/09/2025',
+  '3 500 FCFA Orange Money',
+  '05/07/2025',
+  '3 500 FCFA Orange Money',
+  '02/05/2025',
+  '3 500 FCFA Orange Money',
   '98 Suite 0 Retour',
 );
 const HISTORY_PAGE_3 = screen('CON Mes paiements (7):', '03/03/2025', '3 500 FCFA espèces', '0 Retour');
@@ -164,7 +169,12 @@ describe('USSD hops', () => {
     it('after the call-back offer, 0 or 00 shows the menu, and three more mistakes end politely', async () => {
       expect((await play(app, 'invalid-home', MOUSSA, ['', '7', '7*7', '7*7*7', '7*7*7*0'])).at(-1)).toBe(MAIN_MENU);
       const more = await play(app, 'invalid-end', MOUSSA, ['', '7', '7*7', '7*7*7', '7*7*7*5', '7*7*7*5*5', '7*7*7*5*5*5']);
-      expect(more.slice(3)).toEqual([HELP, screen('CON Tapez 1.', HELP.slice('CON '.length)), screen('CON Tapez 1.', HELP.slice('CON '.length)), TOO_MANY]);
+      expect(more.slice(3)).toEqual([
+        HELP,
+        screen('CON Tapez 1.', HELP.slice('CON '.length)),
+        screen('CON Tapez 1.', HELP.slice('CON '.length)),
+        TOO_MANY,
+      ]);
       expect(app.services.sessions.get('invalid-end')).toMatchObject({ status: 'ended' });
       expect(callbackCount(app)).toBe(0);
     });

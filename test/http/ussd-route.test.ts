@@ -84,7 +84,14 @@ const rows: Row[] = [
     says: MAIN_MENU,
     effect: (app) =>
       expect(app.services.sessions.get('r-member')).toMatchObject({
-        phone: MEMBER, home: 'main', machine: 'main', hops: 1, invalid: 0, lastText: '', lastReply: MAIN_MENU, status: 'open',
+        phone: MEMBER,
+        home: 'main',
+        machine: 'main',
+        hops: 1,
+        invalid: 0,
+        lastText: '',
+        lastReply: MAIN_MENU,
+        status: 'open',
       }),
   },
   {
@@ -92,20 +99,49 @@ const rows: Row[] = [
     body: gw('r-unknown', { phoneNumber: UNKNOWN }),
     status: 200,
     says: JOIN_MENU,
-    effect: (app) => expect(app.services.sessions.get('r-unknown')).toMatchObject({ phone: UNKNOWN, home: 'register', machine: 'register', hops: 1 }),
+    effect: (app) =>
+      expect(app.services.sessions.get('r-unknown')).toMatchObject({ phone: UNKNOWN, home: 'register', machine: 'register', hops: 1 }),
   },
-  { label: 'first hop for a Bambara-speaking member: the main menu in Bambara', body: gw('r-bambara', { phoneNumber: BAMBARA_MEMBER }), status: 200, says: BAMBARA_MENU },
-  { label: 'no networkCode (optional)', body: gw('r-no-network', { networkCode: undefined }), status: 200, says: MAIN_MENU, effect: stored('r-no-network') },
+  {
+    label: 'first hop for a Bambara-speaking member: the main menu in Bambara',
+    body: gw('r-bambara', { phoneNumber: BAMBARA_MEMBER }),
+    status: 200,
+    says: BAMBARA_MENU,
+  },
+  {
+    label: 'no networkCode (optional)',
+    body: gw('r-no-network', { networkCode: undefined }),
+    status: 200,
+    says: MAIN_MENU,
+    effect: stored('r-no-network'),
+  },
   { label: 'Content-Type with a charset parameter', body: gw('r-charset'), type: `${FORM}; charset=UTF-8`, status: 200, says: MAIN_MENU },
-  { label: 'Content-Type in capitals (media types are case-insensitive)', body: gw('r-caps'), type: 'Application/X-WWW-Form-Urlencoded', status: 200, says: MAIN_MENU },
-  { label: 'a sessionId of exactly 128 characters', body: gw('s'.repeat(128)), status: 200, says: MAIN_MENU, effect: stored('s'.repeat(128)) },
+  {
+    label: 'Content-Type in capitals (media types are case-insensitive)',
+    body: gw('r-caps'),
+    type: 'Application/X-WWW-Form-Urlencoded',
+    status: 200,
+    says: MAIN_MENU,
+  },
+  {
+    label: 'a sessionId of exactly 128 characters',
+    body: gw('s'.repeat(128)),
+    status: 200,
+    says: MAIN_MENU,
+    effect: stored('s'.repeat(128)),
+  },
   {
     label: 'an unknown sessionId with non-empty text: played as a shortcut from the home menu, stopping at a quote',
     body: gw('r-late-start', { text: '1*2*2' }),
     status: 200,
     says: 'CON Somme: 4 750 FCFA\n',
     effect: (app) =>
-      expect(app.services.sessions.get('r-late-start')).toMatchObject({ hops: 4, lastText: '1*2*2', status: 'open', machine: 'contribute' }),
+      expect(app.services.sessions.get('r-late-start')).toMatchObject({
+        hops: 4,
+        lastText: '1*2*2',
+        status: 'open',
+        machine: 'contribute',
+      }),
   },
   {
     label: 'text of 3000 `*` for an unknown sessionId: the home menu',
@@ -120,7 +156,12 @@ const rows: Row[] = [
     status: 200,
     says: JOIN_MENU,
   },
-  { label: 'unknown fields such as __proto__ and constructor are ignored', body: `${encode(gw('r-proto'))}&__proto__=x&constructor=y&toString=z`, status: 200, says: MAIN_MENU },
+  {
+    label: 'unknown fields such as __proto__ and constructor are ignored',
+    body: `${encode(gw('r-proto'))}&__proto__=x&constructor=y&toString=z`,
+    status: 200,
+    says: MAIN_MENU,
+  },
   {
     label: 'a valid form followed by garbage bytes: the fields that parse are enough',
     body: bytes(encode(gw('r-tail')), '&', garbage(300, 7)),
@@ -128,7 +169,12 @@ const rows: Row[] = [
     says: MAIN_MENU,
     effect: stored('r-tail'),
   },
-  { label: 'text with broken percent-escapes for an unknown sessionId', body: `${encode(gw('r-pct', { text: undefined }))}&text=%FF%FE%G1%`, status: 200, says: MAIN_MENU },
+  {
+    label: 'text with broken percent-escapes for an unknown sessionId',
+    body: `${encode(gw('r-pct', { text: undefined }))}&text=%FF%FE%G1%`,
+    status: 200,
+    says: MAIN_MENU,
+  },
   { label: 'a body of exactly 8 KB', body: padded(gw('r-8k'), 8 * 1024), status: 200, says: MAIN_MENU, effect: stored('r-8k') },
 
   // Later hops.
@@ -161,9 +207,27 @@ const rows: Row[] = [
 
   // Fields missing or malformed: 400 naming the field, nothing stored.
   { label: 'sessionId missing', body: gw(undefined), status: 400, says: 'Bad request: sessionId:' },
-  { label: 'phoneNumber missing', body: gw('r-no-phone', { phoneNumber: undefined }), status: 400, says: 'Bad request: phoneNumber:', effect: nothingStored('r-no-phone') },
-  { label: 'text missing', body: gw('r-no-text', { text: undefined }), status: 400, says: 'Bad request: text: is required (empty on the first hop)', effect: nothingStored('r-no-text') },
-  { label: 'serviceCode missing', body: gw('r-no-code', { serviceCode: undefined }), status: 400, says: 'Bad request: serviceCode:', effect: nothingStored('r-no-code') },
+  {
+    label: 'phoneNumber missing',
+    body: gw('r-no-phone', { phoneNumber: undefined }),
+    status: 400,
+    says: 'Bad request: phoneNumber:',
+    effect: nothingStored('r-no-phone'),
+  },
+  {
+    label: 'text missing',
+    body: gw('r-no-text', { text: undefined }),
+    status: 400,
+    says: 'Bad request: text: is required (empty on the first hop)',
+    effect: nothingStored('r-no-text'),
+  },
+  {
+    label: 'serviceCode missing',
+    body: gw('r-no-code', { serviceCode: undefined }),
+    status: 400,
+    says: 'Bad request: serviceCode:',
+    effect: nothingStored('r-no-code'),
+  },
   { label: 'serviceCode empty', body: gw('r-empty-code', { serviceCode: '' }), status: 400, says: 'serviceCode: is required' },
   {
     label: 'an empty form: every required field named',
@@ -171,10 +235,31 @@ const rows: Row[] = [
     status: 400,
     says: ['Bad request: sessionId:', 'serviceCode:', 'phoneNumber:', 'text: is required'],
   },
-  { label: 'phone without the +', body: gw('r-no-plus', { phoneNumber: '22376000001' }), status: 400, says: 'phoneNumber: must be an E.164 number', effect: nothingStored('r-no-plus') },
-  { label: 'phone with spaces', body: gw('r-spaces', { phoneNumber: '+223 76 00 00 01' }), status: 400, says: 'phoneNumber: must be an E.164 number' },
-  { label: 'phone that is not a number', body: gw('r-abc', { phoneNumber: 'abc' }), status: 400, says: 'phoneNumber: must be an E.164 number' },
-  { label: 'phone with a leading 0 after the +', body: gw('r-zero', { phoneNumber: '+022376000001' }), status: 400, says: 'phoneNumber: must be an E.164 number' },
+  {
+    label: 'phone without the +',
+    body: gw('r-no-plus', { phoneNumber: '22376000001' }),
+    status: 400,
+    says: 'phoneNumber: must be an E.164 number',
+    effect: nothingStored('r-no-plus'),
+  },
+  {
+    label: 'phone with spaces',
+    body: gw('r-spaces', { phoneNumber: '+223 76 00 00 01' }),
+    status: 400,
+    says: 'phoneNumber: must be an E.164 number',
+  },
+  {
+    label: 'phone that is not a number',
+    body: gw('r-abc', { phoneNumber: 'abc' }),
+    status: 400,
+    says: 'phoneNumber: must be an E.164 number',
+  },
+  {
+    label: 'phone with a leading 0 after the +',
+    body: gw('r-zero', { phoneNumber: '+022376000001' }),
+    status: 400,
+    says: 'phoneNumber: must be an E.164 number',
+  },
   {
     label: 'phone with a raw + in the body (decoded as a space)',
     body: 'sessionId=r-raw-plus&serviceCode=*384*123%23&phoneNumber=+22376000001&text=',
@@ -182,11 +267,39 @@ const rows: Row[] = [
     says: 'phoneNumber: must be an E.164 number',
     effect: nothingStored('r-raw-plus'),
   },
-  { label: 'sessionId with spaces', body: gw('r with spaces'), status: 400, says: 'sessionId: must be printable ASCII without spaces', effect: nothingStored('r with spaces') },
-  { label: 'sessionId with a control character', body: gw('r-\u0000-nul'), status: 400, says: 'sessionId: must be printable ASCII without spaces' },
-  { label: 'sessionId of 129 characters', body: gw('s'.repeat(129)), status: 400, says: 'Bad request: sessionId:', effect: nothingStored('s'.repeat(129)) },
-  { label: 'networkCode longer than any network code', body: gw('r-network', { networkCode: '6'.repeat(17) }), status: 400, says: 'Bad request: networkCode:' },
-  { label: 'text longer than any USSD session (4001 `*`)', body: gw('r-4001', { text: '*'.repeat(4001) }), status: 400, says: 'text: is longer than any USSD session', effect: nothingStored('r-4001') },
+  {
+    label: 'sessionId with spaces',
+    body: gw('r with spaces'),
+    status: 400,
+    says: 'sessionId: must be printable ASCII without spaces',
+    effect: nothingStored('r with spaces'),
+  },
+  {
+    label: 'sessionId with a control character',
+    body: gw('r-\u0000-nul'),
+    status: 400,
+    says: 'sessionId: must be printable ASCII without spaces',
+  },
+  {
+    label: 'sessionId of 129 characters',
+    body: gw('s'.repeat(129)),
+    status: 400,
+    says: 'Bad request: sessionId:',
+    effect: nothingStored('s'.repeat(129)),
+  },
+  {
+    label: 'networkCode longer than any network code',
+    body: gw('r-network', { networkCode: '6'.repeat(17) }),
+    status: 400,
+    says: 'Bad request: networkCode:',
+  },
+  {
+    label: 'text longer than any USSD session (4001 `*`)',
+    body: gw('r-4001', { text: '*'.repeat(4001) }),
+    status: 400,
+    says: 'text: is longer than any USSD session',
+    effect: nothingStored('r-4001'),
+  },
 
   // Bodies that are not a gateway form.
   {
@@ -197,11 +310,41 @@ const rows: Row[] = [
     says: 'Bad request: Content-Type must be application/x-www-form-urlencoded',
     effect: nothingStored('r-json'),
   },
-  { label: 'no Content-Type at all: 415', body: bytes(encode(gw('r-untyped'))), type: null, status: 415, says: 'Content-Type must be', effect: nothingStored('r-untyped') },
-  { label: 'binary garbage as a form: 400 naming the missing fields', body: garbage(2048, 1), status: 400, says: 'Bad request: sessionId:' },
-  { label: 'binary garbage as application/octet-stream: 415', body: garbage(2048, 2), type: 'application/octet-stream', status: 415, says: 'Bad request: Content-Type' },
-  { label: 'a body one byte over 8 KB: 413', body: padded(gw('r-8k1'), 8 * 1024 + 1), status: 413, says: 'Bad request: body larger than 8192 bytes', effect: nothingStored('r-8k1') },
-  { label: 'a 10 KB body: 413', body: padded(gw('r-10k'), 10 * 1024), status: 413, says: 'Bad request: body larger than 8192 bytes', effect: nothingStored('r-10k') },
+  {
+    label: 'no Content-Type at all: 415',
+    body: bytes(encode(gw('r-untyped'))),
+    type: null,
+    status: 415,
+    says: 'Content-Type must be',
+    effect: nothingStored('r-untyped'),
+  },
+  {
+    label: 'binary garbage as a form: 400 naming the missing fields',
+    body: garbage(2048, 1),
+    status: 400,
+    says: 'Bad request: sessionId:',
+  },
+  {
+    label: 'binary garbage as application/octet-stream: 415',
+    body: garbage(2048, 2),
+    type: 'application/octet-stream',
+    status: 415,
+    says: 'Bad request: Content-Type',
+  },
+  {
+    label: 'a body one byte over 8 KB: 413',
+    body: padded(gw('r-8k1'), 8 * 1024 + 1),
+    status: 413,
+    says: 'Bad request: body larger than 8192 bytes',
+    effect: nothingStored('r-8k1'),
+  },
+  {
+    label: 'a 10 KB body: 413',
+    body: padded(gw('r-10k'), 10 * 1024),
+    status: 413,
+    says: 'Bad request: body larger than 8192 bytes',
+    effect: nothingStored('r-10k'),
+  },
   {
     label: 'a 10 KB body streamed without Content-Length: 413',
     body: padded(gw('r-10k-chunked'), 10 * 1024),
@@ -213,7 +356,10 @@ const rows: Row[] = [
 ];
 
 async function send(app: TestApp, path: string, row: Row): Promise<{ status: number; type: string; body: string }> {
-  const raw = row.body instanceof Uint8Array ? Buffer.from(row.body) : Buffer.from(typeof row.body === 'string' ? row.body : encode(row.body), 'utf8');
+  const raw =
+    row.body instanceof Uint8Array
+      ? Buffer.from(row.body)
+      : Buffer.from(typeof row.body === 'string' ? row.body : encode(row.body), 'utf8');
   const headers: Record<string, string> = {};
   const type = row.type === undefined ? FORM : row.type;
   if (type !== null) headers['content-type'] = type;

@@ -29,12 +29,9 @@ describe('formatMoney', () => {
     expect(formatMoney(amount)).toBe(expected);
   });
 
-  it.each([1.5, 0.1, -2.25, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY])(
-    'throws on %d (not an integer)',
-    (amount) => {
-      expect(() => formatMoney(amount)).toThrow(/integer/);
-    },
-  );
+  it.each([1.5, 0.1, -2.25, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY])('throws on %d (not an integer)', (amount) => {
+    expect(() => formatMoney(amount)).toThrow(/integer/);
+  });
 
   it('groups digits by three with ASCII spaces and stays GSM-7 (property)', () => {
     fc.assert(

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { fold, isGsm7, septets, smsEncoding, unfoldable, type FoldMode } from '../../src/i18n/gsm7.ts';
+import { type FoldMode, fold, isGsm7, septets, smsEncoding, unfoldable } from '../../src/i18n/gsm7.ts';
 
 // The GSM 03.38 tables, written out again from the reference, row by row.
 const BASIC_ROWS = [
@@ -44,9 +44,47 @@ describe('the GSM 03.38 tables', () => {
   });
 
   it.each([
-    'ç', 'ê', 'â', 'î', 'ô', 'û', 'ë', 'ï', 'ÿ', 'œ', 'À', 'È', 'Ê', 'Î', 'Ô', 'Û', 'ó', 'á',
-    '’', '‘', '“', '”', '«', '»', '…', '\u00A0', '\u202F', '\t', '`',
-    'ɛ', 'Ɛ', 'ɔ', 'Ɔ', 'ɲ', 'Ɲ', 'ŋ', 'Ŋ', '\u0300', '\u0301', 'δ', '😀',
+    'ç',
+    'ê',
+    'â',
+    'î',
+    'ô',
+    'û',
+    'ë',
+    'ï',
+    'ÿ',
+    'œ',
+    'À',
+    'È',
+    'Ê',
+    'Î',
+    'Ô',
+    'Û',
+    'ó',
+    'á',
+    '’',
+    '‘',
+    '“',
+    '”',
+    '«',
+    '»',
+    '…',
+    '\u00A0',
+    '\u202F',
+    '\t',
+    '`',
+    'ɛ',
+    'Ɛ',
+    'ɔ',
+    'Ɔ',
+    'ɲ',
+    'Ɲ',
+    'ŋ',
+    'Ŋ',
+    '\u0300',
+    '\u0301',
+    'δ',
+    '😀',
   ])('%s is not GSM-7', (c) => {
     expect(isGsm7(c)).toBe(false);
     expect(isGsm7(`abc${c}def`)).toBe(false);
@@ -63,27 +101,88 @@ describe('fold', () => {
   // [input, gsm7 mode, ascii mode]: every mapping of the reference table.
   const TABLE: Array<[string, string, string]> = [
     ['ç', 'c', 'c'],
-    ['ê', 'e', 'e'], ['ë', 'e', 'e'], ['â', 'a', 'a'], ['î', 'i', 'i'], ['ï', 'i', 'i'],
-    ['ô', 'o', 'o'], ['û', 'u', 'u'], ['ÿ', 'y', 'y'],
-    ['œ', 'oe', 'oe'], ['Œ', 'OE', 'OE'],
-    ['À', 'A', 'A'], ['Â', 'A', 'A'], ['È', 'E', 'E'], ['Ê', 'E', 'E'], ['Ë', 'E', 'E'],
-    ['Î', 'I', 'I'], ['Ï', 'I', 'I'], ['Ô', 'O', 'O'], ['Û', 'U', 'U'], ['Ù', 'U', 'U'], ['Ÿ', 'Y', 'Y'],
-    ['\u2019', "'", "'"], ['\u2018', "'", "'"], ['\u201A', "'", "'"], ['\u2032', "'", "'"], ['`', "'", "'"],
-    ['\u201C', '"', '"'], ['\u201D', '"', '"'], ['\u00AB', '"', '"'], ['\u00BB', '"', '"'], ['\u201E', '"', '"'],
+    ['ê', 'e', 'e'],
+    ['ë', 'e', 'e'],
+    ['â', 'a', 'a'],
+    ['î', 'i', 'i'],
+    ['ï', 'i', 'i'],
+    ['ô', 'o', 'o'],
+    ['û', 'u', 'u'],
+    ['ÿ', 'y', 'y'],
+    ['œ', 'oe', 'oe'],
+    ['Œ', 'OE', 'OE'],
+    ['À', 'A', 'A'],
+    ['Â', 'A', 'A'],
+    ['È', 'E', 'E'],
+    ['Ê', 'E', 'E'],
+    ['Ë', 'E', 'E'],
+    ['Î', 'I', 'I'],
+    ['Ï', 'I', 'I'],
+    ['Ô', 'O', 'O'],
+    ['Û', 'U', 'U'],
+    ['Ù', 'U', 'U'],
+    ['Ÿ', 'Y', 'Y'],
+    ['\u2019', "'", "'"],
+    ['\u2018', "'", "'"],
+    ['\u201A', "'", "'"],
+    ['\u2032', "'", "'"],
+    ['`', "'", "'"],
+    ['\u201C', '"', '"'],
+    ['\u201D', '"', '"'],
+    ['\u00AB', '"', '"'],
+    ['\u00BB', '"', '"'],
+    ['\u201E', '"', '"'],
     ['\u2026', '...', '...'],
-    ['\u2013', '-', '-'], ['\u2014', '-', '-'], ['\u2212', '-', '-'],
-    ['\u00A0', ' ', ' '], ['\u202F', ' ', ' '], ['\u2009', ' ', ' '], ['\u2002', ' ', ' '], ['\u3000', ' ', ' '],
+    ['\u2013', '-', '-'],
+    ['\u2014', '-', '-'],
+    ['\u2212', '-', '-'],
+    ['\u00A0', ' ', ' '],
+    ['\u202F', ' ', ' '],
+    ['\u2009', ' ', ' '],
+    ['\u2002', ' ', ' '],
+    ['\u3000', ' ', ' '],
     ['\t', ' ', ' '],
-    ['\u200B', '', ''], ['\u00AD', '', ''], ['\uFEFF', '', ''],
-    ['ɛ', 'è', 'e'], ['Ɛ', 'E', 'E'], ['ɔ', 'ò', 'o'], ['Ɔ', 'O', 'O'],
-    ['ɲ', 'ny', 'ny'], ['Ɲ', 'Ny', 'Ny'], ['ŋ', 'ng', 'ng'], ['Ŋ', 'Ng', 'Ng'],
+    ['\u200B', '', ''],
+    ['\u00AD', '', ''],
+    ['\uFEFF', '', ''],
+    ['ɛ', 'è', 'e'],
+    ['Ɛ', 'E', 'E'],
+    ['ɔ', 'ò', 'o'],
+    ['Ɔ', 'O', 'O'],
+    ['ɲ', 'ny', 'ny'],
+    ['Ɲ', 'Ny', 'Ny'],
+    ['ŋ', 'ng', 'ng'],
+    ['Ŋ', 'Ng', 'Ng'],
     // Letters with a diacritic that are not in the table fold to their base letter.
-    ['ó', 'o', 'o'], ['á', 'a', 'a'], ['í', 'i', 'i'], ['ú', 'u', 'u'], ['ý', 'y', 'y'], ['ã', 'a', 'a'],
-    ['ǹ', 'n', 'n'], ['ń', 'n', 'n'], ['ě', 'e', 'e'], ['ē', 'e', 'e'], ['Ó', 'O', 'O'], ['Ò', 'O', 'O'],
-    ['Ì', 'I', 'I'], ['Á', 'A', 'A'], ['Ã', 'A', 'A'], ['Ž', 'Z', 'Z'], ['Ş', 'S', 'S'], ['İ', 'I', 'I'],
-    ['ł', 'l', 'l'], ['đ', 'd', 'd'], ['ɗ', 'd', 'd'], ['Ɓ', 'B', 'B'], ['ƴ', 'y', 'y'],
+    ['ó', 'o', 'o'],
+    ['á', 'a', 'a'],
+    ['í', 'i', 'i'],
+    ['ú', 'u', 'u'],
+    ['ý', 'y', 'y'],
+    ['ã', 'a', 'a'],
+    ['ǹ', 'n', 'n'],
+    ['ń', 'n', 'n'],
+    ['ě', 'e', 'e'],
+    ['ē', 'e', 'e'],
+    ['Ó', 'O', 'O'],
+    ['Ò', 'O', 'O'],
+    ['Ì', 'I', 'I'],
+    ['Á', 'A', 'A'],
+    ['Ã', 'A', 'A'],
+    ['Ž', 'Z', 'Z'],
+    ['Ş', 'S', 'S'],
+    ['İ', 'I', 'I'],
+    ['ł', 'l', 'l'],
+    ['đ', 'd', 'd'],
+    ['ɗ', 'd', 'd'],
+    ['Ɓ', 'B', 'B'],
+    ['ƴ', 'y', 'y'],
     // Compatibility forms.
-    ['ﬁ', 'fi', 'fi'], ['½', '1/2', '1/2'], ['²', '2', '2'], ['Ｆ', 'F', 'F'], ['™', 'TM', 'TM'],
+    ['ﬁ', 'fi', 'fi'],
+    ['½', '1/2', '1/2'],
+    ['²', '2', '2'],
+    ['Ｆ', 'F', 'F'],
+    ['™', 'TM', 'TM'],
   ];
 
   it.each(TABLE)('%j → %j (gsm7), %j (ascii)', (input, gsm7, ascii) => {
@@ -92,19 +191,33 @@ describe('fold', () => {
     expect(fold(input, 'ascii')).toBe(ascii);
   });
 
-  it.each(TABLE.filter(([input]) => nfd(input) !== input))(
-    'decomposed %j folds like the precomposed form',
-    (input, gsm7, ascii) => {
-      expect(fold(nfd(input))).toBe(gsm7);
-      expect(fold(nfd(input), 'ascii')).toBe(ascii);
-    },
-  );
+  it.each(TABLE.filter(([input]) => nfd(input) !== input))('decomposed %j folds like the precomposed form', (input, gsm7, ascii) => {
+    expect(fold(nfd(input))).toBe(gsm7);
+    expect(fold(nfd(input), 'ascii')).toBe(ascii);
+  });
 
   // GSM letters with a diacritic: kept in gsm7 mode, folded to the base letter in ascii mode.
   const GSM_ACCENTED: Array<[string, string]> = [
-    ['é', 'e'], ['è', 'e'], ['à', 'a'], ['ù', 'u'], ['ì', 'i'], ['ò', 'o'], ['É', 'E'], ['Ç', 'C'],
-    ['Ä', 'A'], ['Ö', 'O'], ['Ñ', 'N'], ['Ü', 'U'], ['ä', 'a'], ['ö', 'o'], ['ñ', 'n'], ['ü', 'u'],
-    ['å', 'a'], ['Å', 'A'], ['Ø', 'O'], ['ø', 'o'],
+    ['é', 'e'],
+    ['è', 'e'],
+    ['à', 'a'],
+    ['ù', 'u'],
+    ['ì', 'i'],
+    ['ò', 'o'],
+    ['É', 'E'],
+    ['Ç', 'C'],
+    ['Ä', 'A'],
+    ['Ö', 'O'],
+    ['Ñ', 'N'],
+    ['Ü', 'U'],
+    ['ä', 'a'],
+    ['ö', 'o'],
+    ['ñ', 'n'],
+    ['ü', 'u'],
+    ['å', 'a'],
+    ['Å', 'A'],
+    ['Ø', 'O'],
+    ['ø', 'o'],
   ];
 
   it.each(GSM_ACCENTED)('%s stays in gsm7 mode and becomes %s in ascii mode', (input, ascii) => {
@@ -112,14 +225,11 @@ describe('fold', () => {
     expect(fold(input, 'ascii')).toBe(ascii);
   });
 
-  it.each(GSM_ACCENTED.filter(([input]) => nfd(input) !== input))(
-    'decomposed %s composes back to the GSM letter',
-    (input, ascii) => {
-      expect(nfd(input)).toHaveLength(2);
-      expect(fold(nfd(input))).toBe(input);
-      expect(fold(nfd(input), 'ascii')).toBe(ascii);
-    },
-  );
+  it.each(GSM_ACCENTED.filter(([input]) => nfd(input) !== input))('decomposed %s composes back to the GSM letter', (input, ascii) => {
+    expect(nfd(input)).toHaveLength(2);
+    expect(fold(nfd(input))).toBe(input);
+    expect(fold(nfd(input), 'ascii')).toBe(ascii);
+  });
 
   it('keeps the non-letter GSM characters and Æ æ ß in ascii mode', () => {
     const kept = '£$¥¤§¡¿@_ΔΦΓΛΩΠΨΣΘΞÆæß€^{}[]~|\\\f\n\r';
@@ -187,7 +297,11 @@ describe('fold', () => {
       ['Ɲɛ', 'Nyè', 'Nye'],
       ['ŋ', 'ng', 'ng'],
       ['Ɔwɔ / Ayi', 'Owò / Ayi', 'Owo / Ayi'],
-      ['dɔgɔtɔrɔso, tɔnden, sɛmɛntiya, kɔsegin, dɛmɛ', 'dògòtòròso, tònden, sèmèntiya, kòsegin, dèmè', 'dogotoroso, tonden, sementiya, kosegin, deme'],
+      [
+        'dɔgɔtɔrɔso, tɔnden, sɛmɛntiya, kɔsegin, dɛmɛ',
+        'dògòtòròso, tònden, sèmèntiya, kòsegin, dèmè',
+        'dogotoroso, tonden, sementiya, kosegin, deme',
+      ],
       ['an bɛna i wele', 'an bèna i wele', 'an bena i wele'],
       // Tone-marked Bambara (marks dropped).
       ['À bɛ̀ sàn kɔ́nɔ', 'A bè sàn kònò', 'A be san kono'],
@@ -312,8 +426,20 @@ describe('properties', () => {
   const TONES = ['\u0300', '\u0301', '\u0302', '\u0303', '\u0304', '\u030C', '\u0308', '\u0327'];
   const PUNCT = [
     ...' .,;:!?\'"-()/%+*#@=<>\n0123456789€[]{}~|^\\',
-    '\u2019', '\u2018', '\u201C', '\u201D', '\u00AB', '\u00BB', '\u2026', '\u2013', '\u2014',
-    '\u00A0', '\u202F', '\u2009', '`', '\t',
+    '\u2019',
+    '\u2018',
+    '\u201C',
+    '\u201D',
+    '\u00AB',
+    '\u00BB',
+    '\u2026',
+    '\u2013',
+    '\u2014',
+    '\u00A0',
+    '\u202F',
+    '\u2009',
+    '`',
+    '\t',
   ];
   const ALPHABET = [...FRENCH, ...BAMBARA, ...TONES, ...PUNCT];
 
@@ -422,7 +548,8 @@ describe('properties', () => {
   });
 
   it('gives the minimal number of UCS-2 segments that fit, never splitting a surrogate pair', () => {
-    const ucs = fc.string({ unit: fc.constantFrom('ó', 'ɛ', 'a', ' ', '😀', '€', 'ŋ'), minLength: 1, maxLength: 300 })
+    const ucs = fc
+      .string({ unit: fc.constantFrom('ó', 'ɛ', 'a', ' ', '😀', '€', 'ŋ'), minLength: 1, maxLength: 300 })
       .filter((s) => !isGsm7(s));
     fc.assert(
       fc.property(ucs, (text) => {

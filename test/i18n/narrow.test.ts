@@ -1,6 +1,15 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { LABEL_MAX, loadCatalogs, NAME_MAX, paramsFilled, translate, WORST_CASE, type Kind, type ParamValue } from '../../src/i18n/catalog.ts';
+import {
+  type Kind,
+  LABEL_MAX,
+  loadCatalogs,
+  NAME_MAX,
+  type ParamValue,
+  paramsFilled,
+  translate,
+  WORST_CASE,
+} from '../../src/i18n/catalog.ts';
 import { fold, septets } from '../../src/i18n/gsm7.ts';
 import { cutUnits, keepUnitsWhole, wrap } from '../../src/i18n/narrow.ts';
 
@@ -10,7 +19,9 @@ const cut = (text: string) => cutUnits(text, NO_KEYS).map((u) => u.text);
 /** Words of at most 17 letters, as a name appears once cut to its budget. */
 const words = (max: number) =>
   fc.array(fc.stringMatching(/^[A-Za-zé]{1,17}$/), { minLength: 1, maxLength: 4 }).map((w) => w.join(' ').slice(0, max).trim() || 'A');
-const day = fc.date({ min: new Date('2026-01-01'), max: new Date('2030-12-31'), noInvalidDate: true }).map((d) => d.toISOString().slice(0, 10));
+const day = fc
+  .date({ min: new Date('2026-01-01'), max: new Date('2030-12-31'), noInvalidDate: true })
+  .map((d) => d.toISOString().slice(0, 10));
 
 /** Any values a message may be given, each of its kind. */
 const values: fc.Arbitrary<Record<Kind, ParamValue>> = fc.record({

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { TestApp } from '../support/app.ts';
-import { eachTestLoggedIn, loggedIn, type Browser } from './support.ts';
+import { type Browser, eachTestLoggedIn, loggedIn } from './support.ts';
 
 const LAPSED_FORM = {
   name: 'Relance des ménages non couverts',
@@ -50,7 +50,11 @@ describe('campaigns in the console', () => {
     const again = await manager.post(`${path}/send`, {});
     expect(again.status).toBeGreaterThanOrEqual(400);
     expect(again.body).toContain('class="flash error"');
-    expect(app.services.office.audit.list({ entity: 'campaign' }).map((r) => r.action)).toEqual(['campaign.send', 'campaign.test', 'campaign.create']);
+    expect(app.services.office.audit.list({ entity: 'campaign' }).map((r) => r.action)).toEqual([
+      'campaign.send',
+      'campaign.test',
+      'campaign.create',
+    ]);
   });
 
   it('sends back an unknown placeholder with the list of valid ones, keeping what was typed', async () => {

@@ -17,7 +17,11 @@ describe('the office console', () => {
   afterEach(() => app.close());
 
   // The writes, without the reads and logins that are audited too (test/office/security.test.ts).
-  const auditActions = () => app.services.office.audit.list().filter((r) => !['household.view', 'login.success'].includes(r.action)).map((r) => `${r.actor} ${r.action} ${r.entity} ${r.entityId ?? ''}`.trim());
+  const auditActions = () =>
+    app.services.office.audit
+      .list()
+      .filter((r) => !['household.view', 'login.success'].includes(r.action))
+      .map((r) => `${r.actor} ${r.action} ${r.entity} ${r.entityId ?? ''}`.trim());
 
   it.each(['/admin', '/admin/members?q=x', '/admin/households/1', '/admin/callbacks', '/admin/audit', '/admin/staff', '/admin/nowhere'])(
     'sends a browser without a session from %s to the login page',
@@ -59,7 +63,11 @@ describe('the office console', () => {
 
   it('does not follow a login redirect to another site', async () => {
     await addStaff(app, 'awa@utm.ml', 'officer');
-    const res = await browser(app).post('/admin/login', { email: 'awa@utm.ml', password: PASSWORD, next: 'https://evil.example/admin' }, { csrf: false });
+    const res = await browser(app).post(
+      '/admin/login',
+      { email: 'awa@utm.ml', password: PASSWORD, next: 'https://evil.example/admin' },
+      { csrf: false },
+    );
     expect(res.location).toBe('/admin');
   });
 
@@ -154,7 +162,10 @@ describe('the office console', () => {
     const after = await b.get('/admin/callbacks');
     expect(after.body).toContain('Aucune demande en attente.');
     expect(after.body).toMatch(/délai médian de rappel sur 30 jours : <strong>2 h 0 min<\/strong> \(1 rappel\(s\)\)/);
-    expect(auditActions().slice(0, 2)).toEqual([`awa@utm.ml callback.done callback_request ${id}`, `awa@utm.ml callback.claim callback_request ${id}`]);
+    expect(auditActions().slice(0, 2)).toEqual([
+      `awa@utm.ml callback.done callback_request ${id}`,
+      `awa@utm.ml callback.claim callback_request ${id}`,
+    ]);
     const support = await b.get('/admin/households/1');
     expect(support.body).toContain('paiement · terminée : Paiement retrouvé, reçu renvoyé');
   });
@@ -196,11 +207,14 @@ describe('the office console', () => {
     };
     const first = await pay('pay-1');
     const confirm = await fetch(`${app.url}/simulator/api/wallet/confirm`, {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ phone: MOUSSA, pin: '1234' }),
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ phone: MOUSSA, pin: '1234' }),
     });
     expect(confirm.status).toBe(200);
     await app.services.orange.flush();
-    const receipts = () => app.services.db.prepare("SELECT text FROM sms_outbox WHERE recipient = ? AND text LIKE '%FCFA (frais%'").pluck().all(MOUSSA);
+    const receipts = () =>
+      app.services.db.prepare("SELECT text FROM sms_outbox WHERE recipient = ? AND text LIKE '%FCFA (frais%'").pluck().all(MOUSSA);
     expect(receipts()).toHaveLength(1);
     const resent = await b.post(`/admin/households/1/payments/${first?.id}/resend-receipt`, {});
     expect(resent.location).toBe('/admin/households/1?ok=receipt-resent');
@@ -217,7 +231,10 @@ describe('the office console', () => {
     expect(app.services.payments.ofHousehold(1, stuck?.id as number)?.status).toBe('cancelled');
     // Another household's payment is not reachable through this one's page.
     expect((await b.post(`/admin/households/2/payments/${first?.id}/resend-receipt`, {})).body).toContain('Pas de reçu pour ce paiement.');
-    expect(auditActions().slice(0, 2)).toEqual([`awa@utm.ml payment.cancel payment ${stuck?.id}`, `awa@utm.ml payment.resend-receipt payment ${first?.id}`]);
+    expect(auditActions().slice(0, 2)).toEqual([
+      `awa@utm.ml payment.cancel payment ${stuck?.id}`,
+      `awa@utm.ml payment.resend-receipt payment ${first?.id}`,
+    ]);
   });
 
   it('lets a manager filter the audit log, and refuses a bad date', async () => {

@@ -6,10 +6,11 @@ import { describe, expect, it } from 'vitest';
 import { computeKpis } from '../../src/office/kpi.ts';
 import { percent2 } from '../../src/office/pages/shared.ts';
 import type { TestApp } from '../support/app.ts';
-import { eachTestLoggedIn, loggedIn, type Browser } from './support.ts';
+import { type Browser, eachTestLoggedIn, loggedIn } from './support.ts';
 
 /** Penetration: per cent with two decimals, the number the chart plots. */
-const pct2 = (r: number | null) => (r === null ? '—' : `${percent2(r).toLocaleString('fr-FR', { minimumFractionDigits: 2, maximumFractionDigits: 2 })} %`);
+const pct2 = (r: number | null) =>
+  r === null ? '—' : `${percent2(r).toLocaleString('fr-FR', { minimumFractionDigits: 2, maximumFractionDigits: 2 })} %`;
 const pct = (r: number | null) => (r === null ? '—' : `${(r * 100).toLocaleString('fr-FR', { maximumFractionDigits: 1 })} %`);
 
 describe('figures in the console', () => {
@@ -29,12 +30,19 @@ describe('figures in the console', () => {
   });
 
   it('shows the numbers computeKpis gives for the period, and the same as CSV', async () => {
-    const k = computeKpis(app.services.db, { from: '2025-04-01', to: '2026-03-10', today: '2026-03-10', campaigns: app.services.campaigns });
+    const k = computeKpis(app.services.db, {
+      from: '2025-04-01',
+      to: '2026-03-10',
+      today: '2026-03-10',
+      campaigns: app.services.campaigns,
+    });
     const page = await manager.get('/admin/figures');
     expect(page.status).toBe(200);
     const t = k.totals;
     expect(page.body).toContain(`<td><strong>Total</strong></td><td class="num"><strong>${t.penetration.coveredPersons}</strong></td>`);
-    expect(page.body).toContain(`<tr><td>Ménages</td><td class="num">${t.households.active}</td><td class="num">${t.households.waiting}</td><td class="num">${t.households.grace}</td><td class="num">${t.households.lapsed}</td><td></td><td class="num">${t.households.total}</td></tr>`);
+    expect(page.body).toContain(
+      `<tr><td>Ménages</td><td class="num">${t.households.active}</td><td class="num">${t.households.waiting}</td><td class="num">${t.households.grace}</td><td class="num">${t.households.lapsed}</td><td></td><td class="num">${t.households.total}</td></tr>`,
+    );
     expect(page.body).toContain(`data-testid="mobile-share">${pct(t.contributions.mobileMoneyShare.amount)}</strong>`);
     expect(page.body).toContain(`data-testid="success-rate">${pct(t.payments.successRate)}</strong>`);
     expect(t.contributions.months.length).toBeGreaterThan(0);

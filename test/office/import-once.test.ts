@@ -11,8 +11,8 @@ import { createHouseholdStore } from '../../src/db/households.ts';
 import { createMutuelleStore } from '../../src/db/mutuelles.ts';
 import { seedDemo } from '../../src/db/seed.ts';
 import { createAudit } from '../../src/office/audit.ts';
-import { previewImport, runImport, type ImportDeps } from '../../src/office/import.ts';
-import { tempDb, type TempDb } from '../support/sms-db.ts';
+import { type ImportDeps, previewImport, runImport } from '../../src/office/import.ts';
+import { type TempDb, tempDb } from '../support/sms-db.ts';
 
 const NOW = new Date('2026-03-10T09:00:00Z');
 const ACTOR = { staffId: null, name: 'test' };
@@ -45,12 +45,29 @@ describe('a confirmed import', () => {
   it('leaves out a household whose phone was registered between the check and the confirmation, with the problem on its line', async () => {
     await previewImport(file, deps, '2026-03-10');
     deps.households.create(
-      { cardNumber: 'SIK-KLE-2000', adherentName: 'Awa Diarra', phone: '+22376101001', language: 'fr', mutuelleId: 'sik-klela', joinedOn: '2026-03-01', beneficiaries: [{ name: 'Awa Diarra', relation: 'adherent', subsidised: false }] },
+      {
+        cardNumber: 'SIK-KLE-2000',
+        adherentName: 'Awa Diarra',
+        phone: '+22376101001',
+        language: 'fr',
+        mutuelleId: 'sik-klela',
+        joinedOn: '2026-03-01',
+        beneficiaries: [{ name: 'Awa Diarra', relation: 'adherent', subsidised: false }],
+      },
       NOW,
     );
     const done = await runImport(file, deps, ACTOR, NOW);
-    expect(done).toMatchObject({ households: 1, beneficiaries: 1, rejectedHouseholds: 7, problemCount: 7, perMutuelle: { 'kou-mpesso': 0, 'sik-klela': 1 } });
-    expect(done.problems).toContainEqual({ line: 2, message: 'ménage KOU-MPE-1001: déjà le téléphone du ménage SIK-KLE-2000 (Awa Diarra)' });
+    expect(done).toMatchObject({
+      households: 1,
+      beneficiaries: 1,
+      rejectedHouseholds: 7,
+      problemCount: 7,
+      perMutuelle: { 'kou-mpesso': 0, 'sik-klela': 1 },
+    });
+    expect(done.problems).toContainEqual({
+      line: 2,
+      message: 'ménage KOU-MPE-1001: déjà le téléphone du ménage SIK-KLE-2000 (Awa Diarra)',
+    });
     expect(deps.households.findByCard('KOU-MPE-1001')).toBeUndefined();
     expect(deps.households.findByCard('SIK-KLE-1002')).toBeDefined();
   });

@@ -38,10 +38,14 @@ describe('the phone check of registration and import', () => {
 
   it('agrees with the parse on any digits, with or without a calling code or 00', () => {
     fc.assert(
-      fc.property(fc.constantFrom('+223', '00223', '223', '+221', '+33', '+1', '0', ''), fc.stringMatching(/^\d{4,13}$/), (lead, digits) => {
-        const typed = `${lead}${digits}`;
-        expect(mobileNumber(typed), typed).toBe(parsed(typed));
-      }),
+      fc.property(
+        fc.constantFrom('+223', '00223', '223', '+221', '+33', '+1', '0', ''),
+        fc.stringMatching(/^\d{4,13}$/),
+        (lead, digits) => {
+          const typed = `${lead}${digits}`;
+          expect(mobileNumber(typed), typed).toBe(parsed(typed));
+        },
+      ),
       { numRuns: 5_000 },
     );
   });

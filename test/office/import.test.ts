@@ -10,7 +10,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { seedDemo } from '../../src/db/seed.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
 import { sabatili as run, spawnSabatili } from '../support/cli.ts';
-import { loggedIn, type Browser } from './support.ts';
+import { type Browser, loggedIn } from './support.ts';
 
 const SAMPLE = 'fixtures/import/members-sample.csv';
 
@@ -25,7 +25,11 @@ const SAMPLE_PROBLEMS = [
 ];
 
 /** In this process through the command parser, or (`node` flags) the real binary in a child process. */
-async function sabatili(args: string[], env: Record<string, string>, node?: string[]): Promise<{ code: number | null; out: string; err: string }> {
+async function sabatili(
+  args: string[],
+  env: Record<string, string>,
+  node?: string[],
+): Promise<{ code: number | null; out: string; err: string }> {
   const r = node ? await spawnSabatili(args, { env, node }) : await run(args, { env });
   return { code: r.code, out: r.stdout, err: r.stderr };
 }
@@ -51,7 +55,12 @@ describe('sabatili import members', () => {
     const r = await sabatili(['import', 'members', SAMPLE], env);
     expect(r.code, r.err).toBe(0);
     expect(r.out).toContain('11 lines read: 2 households (4 beneficiaries) can be imported, 6 left out');
-    expect(r.out.split('\n').filter((l) => l.startsWith('  line ')).map((l) => l.trim())).toEqual(SAMPLE_PROBLEMS);
+    expect(
+      r.out
+        .split('\n')
+        .filter((l) => l.startsWith('  line '))
+        .map((l) => l.trim()),
+    ).toEqual(SAMPLE_PROBLEMS);
     expect(r.out).toContain('Nothing written: run again with --yes to import.');
     expect(count()).toBe(before);
   });
@@ -64,9 +73,13 @@ describe('sabatili import members', () => {
     const salif = app.services.households.findByCard('KOU-MPE-1001');
     expect(salif).toMatchObject({ adherentName: 'Salif Keïta', phone: '+22376101001', language: 'bm', mutuelleId: 'kou-mpesso' });
     expect(app.services.households.load(salif?.id as number)?.beneficiaries.map((b) => [b.name, b.subsidised])).toEqual([
-      ['Salif Keïta', false], ['Nana Keïta', false], ['Sidi Keïta', true],
+      ['Salif Keïta', false],
+      ['Nana Keïta', false],
+      ['Sidi Keïta', true],
     ]);
-    expect(app.services.office.audit.list({ action: 'members.import' })[0]?.after).toBe('{"households":2,"beneficiaries":4,"rejectedHouseholds":6,"problems":6}');
+    expect(app.services.office.audit.list({ action: 'members.import' })[0]?.after).toBe(
+      '{"households":2,"beneficiaries":4,"rejectedHouseholds":6,"problems":6}',
+    );
     const again = await sabatili(['import', 'members', SAMPLE, '--check'], env);
     expect(again.out).toContain('0 households (0 beneficiaries) can be imported');
     expect(again.out).toContain('line 2: ménage KOU-MPE-1001:');
@@ -77,7 +90,9 @@ describe('sabatili import members', () => {
     writeFileSync(bad, 'card_number,adherent_name,phone\nA,B,C\n');
     const r = await sabatili(['import', 'members', bad], env);
     expect(r.code).toBe(2);
-    expect(r.err).toContain('ligne 1: colonne(s) manquante(s) language, mutuelle, joined_on, beneficiary_name, relation, birth_year, subsidised');
+    expect(r.err).toContain(
+      'ligne 1: colonne(s) manquante(s) language, mutuelle, joined_on, beneficiary_name, relation, birth_year, subsidised',
+    );
     const none = await sabatili(['import', 'members', join(dir, 'nope.csv')], env);
     expect(none.code).toBe(2);
     expect(none.err).toContain('nope.csv: no such file');
@@ -89,7 +104,9 @@ describe('sabatili import members', () => {
     for (let h = 1; lines.length <= 100_000; h++) {
       const phone = `+2237${String(2_000_000 + h).padStart(7, '0')}`;
       for (let i = 0; i < 5 && lines.length <= 100_000; i++) {
-        lines.push(`SIK-KLE-${200000 + h},Adhérent ${h},${phone},fr,sik-klela,2026-01-01,Personne ${h}-${i},${i ? 'child' : 'adherent'},${1970 + 5 * i},${i > 2 ? 'oui' : 'non'}`);
+        lines.push(
+          `SIK-KLE-${200000 + h},Adhérent ${h},${phone},fr,sik-klela,2026-01-01,Personne ${h}-${i},${i ? 'child' : 'adherent'},${1970 + 5 * i},${i > 2 ? 'oui' : 'non'}`,
+        );
       }
     }
     writeFileSync(big, `${lines.join('\n')}\n`);
@@ -123,7 +140,9 @@ describe('the import page', () => {
     const preview = await upload(officer, SAMPLE, 'membres.csv');
     expect(preview.status).toBe(200);
     expect(preview.body).toContain('<strong>2</strong> ménage(s), <strong>4</strong> bénéficiaire(s) peuvent être importés');
-    expect(preview.body).toContain('<td class="num">10</td><td>phone: 76 10 10 02 est déjà le téléphone de SIK-KLE-1002 dans ce fichier</td>');
+    expect(preview.body).toContain(
+      '<td class="num">10</td><td>phone: 76 10 10 02 est déjà le téléphone de SIK-KLE-1002 dans ce fichier</td>',
+    );
     expect(app.services.households.findByCard('KOU-MPE-1001')).toBeUndefined();
     const token = /action="\/admin\/import\/(\d+-[0-9a-f-]{36})\/confirm"/.exec(preview.body)?.[1] as string;
     const done = await officer.post(`/admin/import/${token}/confirm`, {});

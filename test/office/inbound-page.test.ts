@@ -15,7 +15,9 @@ describe('SMS reçus', () => {
 
   it('lists a flood from one sender with the texts left unanswered and why, and filters them', async () => {
     for (let i = 1; i <= 7; i++) {
-      expect((await app.post('/sms/inbound', { id: `flood-${i}`, from: '+22376000001', text: `SOLDE ${i}`, to: '36123' })).status).toBe(200);
+      expect((await app.post('/sms/inbound', { id: `flood-${i}`, from: '+22376000001', text: `SOLDE ${i}`, to: '36123' })).status).toBe(
+        200,
+      );
     }
     await app.post('/sms/inbound', { id: 'abroad-1', from: '+33612345678', text: 'BONJOUR', to: '36123' });
     const officer = await loggedIn(app, 'agent@utm.ml', 'officer');

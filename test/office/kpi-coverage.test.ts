@@ -1,19 +1,28 @@
 // The figures' coverage (the read model's state and covered periods) against the domain's
 // coverageOn: the same status on every day asked, for generated households and for the demo
 // network, and the same penetration.
-import fc from 'fast-check';
+
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
+import { generateKpiData } from '../../scripts/bench/kpi.ts';
 import { ManualClock } from '../../src/clock.ts';
 import { openDatabase } from '../../src/db/connection.ts';
 import { createHouseholdStore } from '../../src/db/households.ts';
 import { seedDemo } from '../../src/db/seed.ts';
-import { coverageOn, coveredOn, ledgerState, statusAt, type Beneficiary, type Payment, type ProductParameters } from '../../src/domain/coverage.ts';
+import {
+  type Beneficiary,
+  coverageOn,
+  coveredOn,
+  ledgerState,
+  type Payment,
+  type ProductParameters,
+  statusAt,
+} from '../../src/domain/coverage.ts';
 import { addDays, fromDayNumber, toDayNumber } from '../../src/domain/dates.ts';
 import { computeKpis } from '../../src/office/kpi.ts';
-import { generateKpiData } from '../../scripts/bench/kpi.ts';
 
 const BASE = toDayNumber('2024-01-01');
 const day = (max: number) => fc.integer({ min: 0, max }).map((d) => fromDayNumber(BASE + d));

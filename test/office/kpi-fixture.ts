@@ -1,10 +1,17 @@
 // A small network whose figures can be worked out by hand (see kpi.test.ts for the arithmetic).
-import { openDatabase, type Db } from '../../src/db/connection.ts';
+import { type Db, openDatabase } from '../../src/db/connection.ts';
 import { createHouseholdStore } from '../../src/db/households.ts';
 
 export const TODAY = '2026-03-10';
 export const PERIOD = { from: '2026-01-01', to: '2026-03-10', today: TODAY };
-export const PHONES = { h1: '+22370000001', h2: '+22370000002', h3: '+22370000003', h4: '+22370000004', h5: '+22370000005', stranger: '+22370000099' };
+export const PHONES = {
+  h1: '+22370000001',
+  h2: '+22370000002',
+  h3: '+22370000003',
+  h4: '+22370000004',
+  h5: '+22370000005',
+  stranger: '+22370000099',
+};
 
 /**
  * Product: 12 000 FCFA a year (1 000 a month, 500 subsidised), waiting 30 days, grace 15 days.
@@ -26,7 +33,15 @@ export function fixtureDb(path = ':memory:'): Db {
     `INSERT INTO contributions (household_id, amount, channel, operator_txn_id, paid_on, paid_at, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
   );
   const pay = (h: number, amount: number, channel: string, day: string) =>
-    contribution.run(h, amount, channel, channel === 'orange_money' ? `T-${h}-${day}` : null, day, `${day}T10:00:00.000Z`, `${day}T10:00:00.000Z`);
+    contribution.run(
+      h,
+      amount,
+      channel,
+      channel === 'orange_money' ? `T-${h}-${day}` : null,
+      day,
+      `${day}T10:00:00.000Z`,
+      `${day}T10:00:00.000Z`,
+    );
   const payment = db.prepare(
     `INSERT INTO payments (reference, household_id, payer_msisdn, amount, fee, fee_bearer, total, fee_grid, status, failure_reason, created_at, updated_at)
      VALUES (?, ?, ?, ?, 0, 'member', ?, 'g', ?, ?, ?, ?)`,

@@ -22,13 +22,19 @@ describe('GET /admin/api/kpi', () => {
     expect((await get('/admin/api/kpi.csv?from=2026-01-01&to=2026-03-10', 'wrong')).status).toBe(401);
   });
 
-  it('answers the figures of the period, today being the server clock\'s day', async () => {
+  it("answers the figures of the period, today being the server clock's day", async () => {
     const res = await get('/admin/api/kpi?from=2026-01-01&to=2026-03-10&district=Sikasso');
     expect(res.status).toBe(200);
     const k = (await res.json()) as Kpis;
     expect(k.period).toEqual({ from: '2026-01-01', to: '2026-03-10', today: '2026-03-10' });
     expect(k.districts.map((d) => d.district)).toEqual(['Sikasso']);
-    const direct = computeKpis(t.services.db, { from: '2026-01-01', to: '2026-03-10', today: '2026-03-10', district: 'Sikasso', campaigns: t.services.campaigns });
+    const direct = computeKpis(t.services.db, {
+      from: '2026-01-01',
+      to: '2026-03-10',
+      today: '2026-03-10',
+      district: 'Sikasso',
+      campaigns: t.services.campaigns,
+    });
     expect(k).toEqual(JSON.parse(JSON.stringify(direct)));
     expect(k.totals.penetration.coveredPersons).toBe(5); // Moussa Traoré's household; Aminata's has lapsed
   });
@@ -79,7 +85,12 @@ describe('a large network: the figures from a worker thread', () => {
       const headers = { authorization: `Bearer ${TOKEN}` };
       const res = await fetch(`${url}/admin/api/kpi?from=2026-01-01&to=2026-03-10`, { headers });
       expect(res.status).toBe(200);
-      const direct = computeKpis(t.services.db, { from: '2026-01-01', to: '2026-03-10', today: '2026-03-10', campaigns: t.services.campaigns });
+      const direct = computeKpis(t.services.db, {
+        from: '2026-01-01',
+        to: '2026-03-10',
+        today: '2026-03-10',
+        campaigns: t.services.campaigns,
+      });
       expect(await res.json()).toEqual(JSON.parse(JSON.stringify(direct)));
       const unknown = await fetch(`${url}/admin/api/kpi?from=2026-01-01&to=2026-03-10&district=Kayes`, { headers });
       expect(unknown.status).toBe(400);

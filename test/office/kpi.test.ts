@@ -2,7 +2,7 @@ import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../src/db/connection.ts';
 import { Refusal } from '../../src/domain/refusal.ts';
-import { computeKpis, kpisToCsv, kpiTables, type Kpis } from '../../src/office/kpi.ts';
+import { computeKpis, type Kpis, kpisToCsv, kpiTables } from '../../src/office/kpi.ts';
 import { fixtureDb, PERIOD } from './kpi-fixture.ts';
 
 let db: Db;
@@ -48,7 +48,13 @@ describe('computeKpis on a network worked out by hand', () => {
   });
 
   it('contributions of the period per month and channel, and the mobile-money share', () => {
-    const months = k.totals.contributions.months.map((m) => [m.month, m.count, m.amount, m.byChannel.orange_money.amount, m.byChannel.agent.amount]);
+    const months = k.totals.contributions.months.map((m) => [
+      m.month,
+      m.count,
+      m.amount,
+      m.byChannel.orange_money.amount,
+      m.byChannel.agent.amount,
+    ]);
     expect(months).toEqual([
       ['2026-01', 1, 2000, 2000, 0],
       ['2026-02', 1, 5000, 5000, 0],
@@ -61,7 +67,15 @@ describe('computeKpis on a network worked out by hand', () => {
   });
 
   it('payments: success rate over the decided ones, failure reasons', () => {
-    expect(mutuelle('m1').payments.byStatus).toEqual({ initiated: 0, pending: 0, succeeded: 2, failed: 1, expired: 1, cancelled: 1, review: 0 });
+    expect(mutuelle('m1').payments.byStatus).toEqual({
+      initiated: 0,
+      pending: 0,
+      succeeded: 2,
+      failed: 1,
+      expired: 1,
+      cancelled: 1,
+      review: 0,
+    });
     expect(mutuelle('m1').payments.successRate).toBe(0.5);
     expect(mutuelle('m1').payments.amountSucceeded).toBe(7000);
     expect(k.totals.payments.successRate).toBe(2 / 5);
@@ -73,7 +87,15 @@ describe('computeKpis on a network worked out by hand', () => {
 
   it('SMS sent, delivered and cost; a number that is no member counted apart', () => {
     expect(mutuelle('m1').sms).toEqual({
-      messages: 2, sent: 2, delivered: 1, failed: 1, expired: 0, waiting: 0, deliveryRate: 0.5, segments: 3, cost: { XOF: 50 },
+      messages: 2,
+      sent: 2,
+      delivered: 1,
+      failed: 1,
+      expired: 0,
+      waiting: 0,
+      deliveryRate: 0.5,
+      segments: 3,
+      cost: { XOF: 50 },
     });
     expect(mutuelle('m2').sms).toMatchObject({ messages: 1, sent: 0, waiting: 1, deliveryRate: null, cost: {} });
     expect(k.nonMembers.sms).toMatchObject({ messages: 1, sent: 1, delivered: 1, cost: { XOF: 25 } });
@@ -85,10 +107,18 @@ describe('computeKpis on a network worked out by hand', () => {
       sessions: 3,
       completed: 1,
       completionRate: 1 / 3,
-      dropOff: [{ screen: 'contribute.quote', sessions: 1 }, { screen: 'coverage.summary', sessions: 1 }],
+      dropOff: [
+        { screen: 'contribute.quote', sessions: 1 },
+        { screen: 'coverage.summary', sessions: 1 },
+      ],
       gateway: { Success: 1, Incomplete: 1, Failed: 0 },
     });
-    expect(k.nonMembers.ussd).toMatchObject({ sessions: 1, completed: 0, dropOff: [{ screen: 'register.menu', sessions: 1 }], gateway: { Failed: 1 } });
+    expect(k.nonMembers.ussd).toMatchObject({
+      sessions: 1,
+      completed: 0,
+      dropOff: [{ screen: 'register.menu', sessions: 1 }],
+      gateway: { Failed: 1 },
+    });
     expect(k.totals.ussd).toMatchObject({ sessions: 4, completed: 1, completionRate: 0.25 });
   });
 
@@ -131,10 +161,18 @@ describe('kpisToCsv', () => {
     const csv = kpisToCsv(k);
     const sections = csv.split(/^# /m).filter(Boolean);
     expect(sections.map((s) => s.split('\n')[0])).toEqual(Object.keys(kpiTables(k)));
-    const penetration = parse(sections[0]!.split('\n').slice(1).join('\n'), { columns: true, skip_empty_lines: true }) as Array<Record<string, string>>;
-    expect(penetration.find((r) => r.level === 'total')).toMatchObject({ target_population: '190', covered_persons: '6', rate: '0.031579' });
+    const penetration = parse(sections[0]!.split('\n').slice(1).join('\n'), { columns: true, skip_empty_lines: true }) as Array<
+      Record<string, string>
+    >;
+    expect(penetration.find((r) => r.level === 'total')).toMatchObject({
+      target_population: '190',
+      covered_persons: '6',
+      rate: '0.031579',
+    });
     expect(penetration.find((r) => r.mutuelle_id === 'm3')).toMatchObject({ district: 'B', covered_persons: '2', rate: '0.05' });
-    const months = parse(sections[5]!.split('\n').slice(1).join('\n'), { columns: true, skip_empty_lines: true }) as Array<Record<string, string>>;
+    const months = parse(sections[5]!.split('\n').slice(1).join('\n'), { columns: true, skip_empty_lines: true }) as Array<
+      Record<string, string>
+    >;
     expect(months.filter((r) => r.level === 'total').map((r) => [r.month, r.amount_fcfa, r.orange_money_amount_fcfa])).toEqual([
       ['2026-01', '2000', '2000'],
       ['2026-02', '5000', '5000'],

@@ -34,7 +34,13 @@ describe('the logs', () => {
     }
     const log = lines.join('');
     // The paths that handle those secrets did log.
-    for (const msg of ['office: login refused', 'office: login', 'orange simulator: payment prompt', 'payments: callback', 'sms: inbound']) {
+    for (const msg of [
+      'office: login refused',
+      'office: login',
+      'orange simulator: payment prompt',
+      'payments: callback',
+      'sms: inbound',
+    ]) {
       expect(log).toContain(`"msg":"${msg}"`);
     }
     // Timestamps are digits too: "time":1796298763742 holds 9876 by chance.

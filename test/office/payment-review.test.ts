@@ -5,8 +5,8 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Payment } from '../../src/payments/payments.ts';
-import { startTestApp, type TestApp } from '../support/app.ts';
 import { callbackFor, HOUSEHOLD, ledger, MOUSSA, postCallback } from '../payments/support.ts';
+import { startTestApp, type TestApp } from '../support/app.ts';
 import { loggedIn } from './support.ts';
 
 describe('payments to check', () => {
@@ -14,7 +14,12 @@ describe('payments to check', () => {
   let payment: Payment;
   beforeEach(async () => {
     app = await startTestApp({ env: { SIMULATOR_DELIVERY_DELAY_MS: '600000' } });
-    const out = await app.services.payments.start({ householdId: HOUSEHOLD[MOUSSA], payerMsisdn: MOUSSA, amount: 1000, requestKey: 'quote:review.2' });
+    const out = await app.services.payments.start({
+      householdId: HOUSEHOLD[MOUSSA],
+      payerMsisdn: MOUSSA,
+      amount: 1000,
+      requestKey: 'quote:review.2',
+    });
     if (out.status !== 'pending') throw new Error(out.status);
     payment = out.payment;
     expect((await postCallback(app, callbackFor(payment, { amount: 800, fee: 50 }))).status).toBe(200);

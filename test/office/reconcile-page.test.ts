@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { TestApp } from '../support/app.ts';
-import { eachTestLoggedIn, loggedIn, type Browser } from './support.ts';
+import { type Browser, eachTestLoggedIn, loggedIn } from './support.ts';
 
 const SAMPLE = 'fixtures/statements/orange-money-sample.csv';
 
@@ -28,8 +28,11 @@ describe('the reconciliation page', () => {
     expect(r.status).toBe(200);
     expect(r.body).toContain('Écarts à examiner');
     expect(r.body).toMatch(/<td>Concordent<\/td><td class="num">6<\/td>/);
-    const section = (name: string) => r.body.slice(r.body.indexOf(`data-testid="${name}"`), r.body.indexOf('</table>', r.body.indexOf(`data-testid="${name}"`)));
-    expect(section('amountMismatch')).toMatch(/<td>DEMO-SIK-KLE-0001-5<\/td><td class="num">10<\/td>\s*<td>3 000 FCFA \+ 0 FCFA · \+22376000001<\/td>\s*<td>3 500 FCFA/);
+    const section = (name: string) =>
+      r.body.slice(r.body.indexOf(`data-testid="${name}"`), r.body.indexOf('</table>', r.body.indexOf(`data-testid="${name}"`)));
+    expect(section('amountMismatch')).toMatch(
+      /<td>DEMO-SIK-KLE-0001-5<\/td><td class="num">10<\/td>\s*<td>3 000 FCFA \+ 0 FCFA · \+22376000001<\/td>\s*<td>3 500 FCFA/,
+    );
     expect(section('feeMismatch')).toContain('DEMO-SIK-NIE-0002-3');
     expect(section('missingInLedger')).toContain('MP260214.1032.4F7A21');
     expect(section('missingAtOperator')).toContain('DEMO-SIK-KLE-0001-4');
@@ -39,7 +42,10 @@ describe('the reconciliation page', () => {
   });
 
   it('lists the errors of a bad statement by line and reconciles nothing', async () => {
-    const r = await upload(manager, 'date,transaction_id,reference,msisdn,amount,fee,status\n2026-03-01 10:00:00,T1,R1,+22376000001,abc,0,SUCCESS\n');
+    const r = await upload(
+      manager,
+      'date,transaction_id,reference,msisdn,amount,fee,status\n2026-03-01 10:00:00,T1,R1,+22376000001,abc,0,SUCCESS\n',
+    );
     expect(r.status).toBe(400);
     expect(r.body).toContain('rien n&#39;a été rapproché');
     expect(r.body).toMatch(/<td class="num">2<\/td><td>[^<]*amount/);

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { TestApp } from '../support/app.ts';
-import { eachTestLoggedIn, loggedIn, type Browser } from './support.ts';
+import { type Browser, eachTestLoggedIn, loggedIn } from './support.ts';
 
 const NEW_PHONE = '+22376000123';
 
@@ -16,9 +16,17 @@ const FORM = {
   mutuelleId: 'sik-klela',
   cardNumber: 'sik-kle-0123',
   joinedOn: '2026-01-02',
-  b0_name: 'Kadiatou Coulibaly', b0_relation: 'adherent', b0_birthYear: '1988',
-  b1_name: 'Seydou Coulibaly', b1_relation: 'child', b1_birthYear: '2015', b1_subsidised: 'on',
-  b2_name: 'Mariam Coulibaly', b2_relation: 'child', b2_birthYear: '2019', b2_subsidised: 'on',
+  b0_name: 'Kadiatou Coulibaly',
+  b0_relation: 'adherent',
+  b0_birthYear: '1988',
+  b1_name: 'Seydou Coulibaly',
+  b1_relation: 'child',
+  b1_birthYear: '2015',
+  b1_subsidised: 'on',
+  b2_name: 'Mariam Coulibaly',
+  b2_relation: 'child',
+  b2_birthYear: '2019',
+  b2_subsidised: 'on',
 };
 
 describe('registering and editing a household at the office', () => {
@@ -28,7 +36,11 @@ describe('registering and editing a household at the office', () => {
 
   // Without the accounts the tests themselves created.
   // The writes, without the logins and file openings that are audited too.
-  const audit = () => app.services.office.audit.list().filter((r) => r.actor !== 'test' && !['login.success', 'household.view'].includes(r.action)).map((r) => r.action);
+  const audit = () =>
+    app.services.office.audit
+      .list()
+      .filter((r) => r.actor !== 'test' && !['login.success', 'household.view'].includes(r.action))
+      .map((r) => r.action);
   const householdId = () => app.services.households.findByPhone(NEW_PHONE)?.id as number;
 
   it('registers a household of 3, links its wallet, and that phone then sees its coverage and can contribute', async () => {
@@ -38,9 +50,16 @@ describe('registering and editing a household at the office', () => {
     expect(res.location).toBe(`/admin/households/${id}?ok=household-registered`);
     expect((await officer.get(res.location as string)).body).toContain('Ménage inscrit.');
     const record = app.services.households.load(id);
-    expect(record?.household).toMatchObject({ cardNumber: 'SIK-KLE-0123', adherentName: 'Kadiatou Coulibaly', phone: NEW_PHONE, mutuelleId: 'sik-klela' });
+    expect(record?.household).toMatchObject({
+      cardNumber: 'SIK-KLE-0123',
+      adherentName: 'Kadiatou Coulibaly',
+      phone: NEW_PHONE,
+      mutuelleId: 'sik-klela',
+    });
     expect(record?.beneficiaries.map((b) => [b.name, b.subsidised, b.active])).toEqual([
-      ['Kadiatou Coulibaly', false, true], ['Seydou Coulibaly', true, true], ['Mariam Coulibaly', true, true],
+      ['Kadiatou Coulibaly', false, true],
+      ['Seydou Coulibaly', true, true],
+      ['Mariam Coulibaly', true, true],
     ]);
 
     // The new member reaches the menu and the coverage screen at once; no wallet is linked yet.
@@ -75,7 +94,13 @@ describe('registering and editing a household at the office', () => {
 
   it('shows every error next to its field, keeps what was typed, and writes nothing', async () => {
     const res = await officer.post('/admin/households', {
-      ...FORM, phone: '12', cardNumber: 'SIK-KLE-0001', mutuelleId: 'nowhere', b1_birthYear: '1850', b2_name: '', b0_name: '',
+      ...FORM,
+      phone: '12',
+      cardNumber: 'SIK-KLE-0001',
+      mutuelleId: 'nowhere',
+      b1_birthYear: '1850',
+      b2_name: '',
+      b0_name: '',
     });
     expect(res.status).toBe(400);
     expect(res.body).toContain('numéro de mobile invalide');
@@ -102,7 +127,12 @@ describe('registering and editing a household at the office', () => {
 
     const edit = { adherentName: 'Kadiatou Coulibaly', phone: NEW_PHONE, language: 'bm', mutuelleId: 'sik-klela' };
     expect((await officer.post(`/admin/households/${id}/edit`, { ...edit, version: version(formA.body) })).status).toBe(303);
-    const late = await other.post(`/admin/households/${id}/edit`, { ...edit, language: 'fr', mutuelleId: 'sik-niena', version: version(formB.body) });
+    const late = await other.post(`/admin/households/${id}/edit`, {
+      ...edit,
+      language: 'fr',
+      mutuelleId: 'sik-niena',
+      version: version(formB.body),
+    });
     expect(late.status).toBe(409);
     expect(late.body).toContain('modifié entre-temps par quelqu&#39;un d&#39;autre');
     expect(app.services.households.load(id)?.household).toMatchObject({ language: 'bm', mutuelleId: 'sik-klela' });

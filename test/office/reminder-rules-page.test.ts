@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { TestApp } from '../support/app.ts';
-import { eachTestLoggedIn, loggedIn, type Browser } from './support.ts';
+import { type Browser, eachTestLoggedIn, loggedIn } from './support.ts';
 
 describe('reminder rules in the console', () => {
   let app: TestApp;
@@ -26,7 +26,12 @@ describe('reminder rules in the console', () => {
     expect(early.entries.filter((e) => e.rule === 'before_end')).toEqual([]);
     app.clock.set('2026-03-28T09:00:00Z');
     const due = app.services.reminders.run();
-    expect(due.entries.filter((e) => e.rule === 'before_end').map((e) => e.phone).sort()).toEqual(['+22366000004', '+22376000003']);
+    expect(
+      due.entries
+        .filter((e) => e.rule === 'before_end')
+        .map((e) => e.phone)
+        .sort(),
+    ).toEqual(['+22366000004', '+22376000003']);
     const audit = app.services.office.audit.list({ action: 'reminder-rule.change' })[0];
     expect([JSON.parse(audit?.before as string).offsetDays, JSON.parse(audit?.after as string).offsetDays]).toEqual([-7, -3]);
   });

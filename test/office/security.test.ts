@@ -8,11 +8,11 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseStatement } from '../../src/payments/reconcile.ts';
 import { PasswordError } from '../../src/office/staff.ts';
 import { UPLOAD_MAX_AGE_MS } from '../../src/office/uploads.ts';
+import { parseStatement } from '../../src/payments/reconcile.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
-import { addStaff, browser, loggedIn, PASSWORD, type Browser } from './support.ts';
+import { addStaff, type Browser, browser, loggedIn, PASSWORD } from './support.ts';
 
 const TOKEN = 'an-admin-token-for-the-tests';
 let app: TestApp;
@@ -80,7 +80,10 @@ describe('logging in', () => {
   it('refuses a login and a console form posted from another site, and audits logout', async () => {
     app = await startTestApp();
     await addStaff(app, 'awa@utm.ml', 'officer');
-    for (const origin of [{ origin: 'https://evil.example' }, { referer: 'https://evil.example/page' }, { origin: 'null' }] as Record<string, string>[]) {
+    for (const origin of [{ origin: 'https://evil.example' }, { referer: 'https://evil.example/page' }, { origin: 'null' }] as Record<
+      string,
+      string
+    >[]) {
       const r = await login('awa@utm.ml', PASSWORD, origin);
       expect(r.status, JSON.stringify(origin)).toBe(403);
       expect(r.cookie).toBe('');
@@ -91,7 +94,8 @@ describe('logging in', () => {
     const note = (headers: Record<string, string>) =>
       b.csrf().then((csrf) =>
         fetch(`${app.url}/admin/households/1/notes`, {
-          method: 'POST', redirect: 'manual',
+          method: 'POST',
+          redirect: 'manual',
           headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: b.cookie, ...headers },
           body: new URLSearchParams({ _csrf: csrf, text: 'une note' }).toString(),
         }),
@@ -110,7 +114,9 @@ describe('console pages', () => {
   it('show only their own messages for ?ok= and ignore ?error=', async () => {
     app = await startTestApp();
     const b = await loggedIn(app, 'awa@utm.ml', 'officer');
-    const page = await b.get(`/admin/households/1?error=${encodeURIComponent('Votre compte est suspendu: appelez le +223 00 00 00 00')}&ok=Bravo`);
+    const page = await b.get(
+      `/admin/households/1?error=${encodeURIComponent('Votre compte est suspendu: appelez le +223 00 00 00 00')}&ok=Bravo`,
+    );
     expect(page.status).toBe(200);
     expect(page.body).not.toContain('suspendu');
     expect(page.body).not.toContain('Bravo');
@@ -128,10 +134,15 @@ describe('passwords', () => {
     const add = (email: string, password: string) =>
       app.services.office.staff.add({ email, name: 'X', role: 'officer', password }, { staffId: null, name: 'test' });
     for (const [password, problem] of [
-      ['short pass', 'short'], ['password1234', 'common'], ['qwertyuiop!!', 'common'], ['111111111111', 'common'],
+      ['short pass', 'short'],
+      ['password1234', 'common'],
+      ['qwertyuiop!!', 'common'],
+      ['111111111111', 'common'],
       ['Moussa.Keita-2026!', 'email'],
     ] as const) {
-      await expect(add('moussa.keita@utm.ml', password), password).rejects.toSatisfy((e) => e instanceof PasswordError && e.problem === problem);
+      await expect(add('moussa.keita@utm.ml', password), password).rejects.toSatisfy(
+        (e) => e instanceof PasswordError && e.problem === problem,
+      );
     }
     await expect(add('moussa.keita@utm.ml', 'trois chameaux au marché')).resolves.toMatchObject({ email: 'moussa.keita@utm.ml' });
   });
@@ -202,7 +213,8 @@ describe('uploads', () => {
 describe('CSV exports', () => {
   const FORMULA = "=cmd|' /C calc'!A0";
   /** Every cell of a CSV export, with the `# section` lines of the figures left out. */
-  const cells = (csv: string): string[] => (parse(csv.replace(/^#.*$/gm, ''), { relax_column_count: true, skip_empty_lines: true }) as string[][]).flat();
+  const cells = (csv: string): string[] =>
+    (parse(csv.replace(/^#.*$/gm, ''), { relax_column_count: true, skip_empty_lines: true }) as string[][]).flat();
   const unsafe = (csv: string) => cells(csv).filter((c) => /^[=+\-@\t\r]/.test(c) && !/^-?\d+(\.\d+)?$/.test(c));
 
   it('neutralise formula cells in every export, console and API, and audit each download', async () => {
@@ -210,7 +222,11 @@ describe('CSV exports', () => {
     const db = app.services.db;
     db.prepare('UPDATE mutuelles SET name = ? WHERE id = ?').run(FORMULA, 'sik-klela');
     db.prepare('UPDATE households SET adherent_name = ? WHERE id = 1').run(FORMULA);
-    const campaign = app.services.campaigns.create({ name: '@SUM(1+1)*cmd|" /C calc"!A0', messages: { fr: 'Bonjour {prenom}' }, fallbackLanguage: 'fr' });
+    const campaign = app.services.campaigns.create({
+      name: '@SUM(1+1)*cmd|" /C calc"!A0',
+      messages: { fr: 'Bonjour {prenom}' },
+      fallbackLanguage: 'fr',
+    });
     app.services.campaigns.startSend(campaign.id);
     const b = await loggedIn(app, 'chef@utm.ml', 'manager');
     const api = (path: string) => fetch(`${app.url}${path}`, { headers: { authorization: `Bearer ${TOKEN}` } }).then((r) => r.text());

@@ -11,13 +11,20 @@ export const PASSWORD = 'correct horse battery';
 export interface Browser {
   cookie: string;
   get(path: string): Promise<{ status: number; body: string; location: string | null }>;
-  post(path: string, form: Record<string, string>, opts?: { csrf?: boolean }): Promise<{ status: number; body: string; location: string | null }>;
+  post(
+    path: string,
+    form: Record<string, string>,
+    opts?: { csrf?: boolean },
+  ): Promise<{ status: number; body: string; location: string | null }>;
   /** The token of the forms on `path`. */
   csrf(path?: string): Promise<string>;
 }
 
 export async function addStaff(app: TestApp, email: string, role: Role): Promise<void> {
-  await app.services.office.staff.add({ email, name: email.split('@')[0] as string, role, password: PASSWORD }, { staffId: null, name: 'test' });
+  await app.services.office.staff.add(
+    { email, name: email.split('@')[0] as string, role, password: PASSWORD },
+    { staffId: null, name: 'test' },
+  );
 }
 
 export function browser(app: TestApp): Browser {

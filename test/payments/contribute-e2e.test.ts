@@ -9,7 +9,23 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app.ts';
-import { AMINATA, BAKARY, confirmPin, HOUSEHOLD, inbox, ledger, MOUSSA, paymentsOf, refusePrompt, settle, ussd, wallet, PENDING_1250, QUOTE_1250, STARTED_FR } from './support.ts';
+import {
+  AMINATA,
+  BAKARY,
+  confirmPin,
+  HOUSEHOLD,
+  inbox,
+  ledger,
+  MOUSSA,
+  PENDING_1250,
+  paymentsOf,
+  QUOTE_1250,
+  refusePrompt,
+  STARTED_FR,
+  settle,
+  ussd,
+  wallet,
+} from './support.ts';
 
 const MAIN_FR = `CON Kénéya Sabatili
 1 Ma couverture
@@ -103,7 +119,8 @@ const SMS = {
     `Kénéya Sabatili: recu 1 000 FCFA (frais 50 FCFA) pour Moussa T., reste\n250 FCFA pour couvrir mai. Réf ${ref}`,
   receiptCovered1250: (ref: string) =>
     `Recu 1 250 FCFA (frais 100 FCFA) pour Moussa T., ménage couvert jusqu'au 31/05/2026. Réf ${ref}. Couverture: *384*123*1#`,
-  insufficient500: 'Paiement de 500 FCFA non effectué: solde Orange Money insuffisant. Il faut 550 FCFA avec les frais. Rechargez puis composez *384*123#.',
+  insufficient500:
+    'Paiement de 500 FCFA non effectué: solde Orange Money insuffisant. Il faut 550 FCFA avec les frais. Rechargez puis composez *384*123#.',
   refusedBm2000: 'Sarali 2 000 FCFA ma kè: gundo nimòrò ma sòn walima sarali ma sòn. Foyi ma bò. *384*123# wele ka a segin a kan.',
   expired1250: "Paiement de\n1 250 FCFA non confirmé à temps. Rien n'a été débité. Composez *384*123# pour réessayer.",
 };
@@ -200,7 +217,9 @@ describe('+22376000002 pays more than its wallet holds', () => {
     expect(await settle(app, AMINATA)).toEqual([SMS.insufficient500]);
 
     expect(ledger(app, HOUSEHOLD[AMINATA])).toEqual(ledgerBefore);
-    expect(paymentsOf(app, AMINATA)).toMatchObject([{ amount: 500, fee: 50, total: 550, status: 'failed', failureReason: 'INSUFFICIENT_FUNDS', operatorTxnId: txnId }]);
+    expect(paymentsOf(app, AMINATA)).toMatchObject([
+      { amount: 500, fee: 50, total: 550, status: 'failed', failureReason: 'INSUFFICIENT_FUNDS', operatorTxnId: txnId },
+    ]);
     expect(await wallet(app, AMINATA)).toMatchObject({ balance: 500, pending: null });
 
     // Nothing changed for the household, and nothing is left pending: the menu offers amounts again.
@@ -294,7 +313,7 @@ describe('a payment already waiting for the PIN', () => {
     expect(await c.send('2')).toBe(CHOOSE_MOUSSA);
   });
 
-  it('cancelling in sabatili withdraws the operator\'s prompt too, so the member can pay again at once', async () => {
+  it("cancelling in sabatili withdraws the operator's prompt too, so the member can pay again at once", async () => {
     await moussaConfirms1250('late-1');
     const b = ussd(app, MOUSSA, 'late-2');
     expect(await b.send()).toBe(MAIN_FR);
@@ -306,7 +325,11 @@ describe('a payment already waiting for the PIN', () => {
     expect(paymentsOf(app, MOUSSA)).toMatchObject([{ status: 'cancelled' }]);
 
     await moussaConfirms1250('late-3');
-    expect(paymentsOf(app, MOUSSA).map((p) => p.status).sort()).toEqual(['cancelled', 'pending']);
+    expect(
+      paymentsOf(app, MOUSSA)
+        .map((p) => p.status)
+        .sort(),
+    ).toEqual(['cancelled', 'pending']);
   });
 
   it('two sessions of the same phone confirming at the same instant: exactly one pending payment, the other sees it', async () => {
@@ -328,7 +351,10 @@ describe('a payment already waiting for the PIN', () => {
     expect(payments).toMatchObject([{ amount: 1250, total: 1350, status: 'pending' }]);
     // The operator holds exactly one prompt, for that payment.
     expect((await wallet(app, MOUSSA)).pending).toMatchObject({ merchantReference: payments[0]?.reference, debit: 1350 });
-    const pendingAtOperator = app.services.db.prepare("SELECT COUNT(*) FROM sim_transactions WHERE msisdn = ? AND status = 'pending'").pluck().get(MOUSSA);
+    const pendingAtOperator = app.services.db
+      .prepare("SELECT COUNT(*) FROM sim_transactions WHERE msisdn = ? AND status = 'pending'")
+      .pluck()
+      .get(MOUSSA);
     expect(pendingAtOperator).toBe(1);
   });
 });
@@ -421,7 +447,15 @@ soins couverts dès le 09/04/2026
   it('card digits shared by two cards are not guessed: the member is asked for the phone number', async () => {
     const aminata = app.services.households.findByPhone(AMINATA);
     app.services.households.create(
-      { cardNumber: 'SIK-ZAN-0002', adherentName: 'Sekou Dembélé', phone: '+22376000099', language: 'fr', mutuelleId: aminata?.mutuelleId as string, joinedOn: '2026-01-05', beneficiaries: [{ name: 'Sekou Dembélé', relation: 'adherent', subsidised: false }] },
+      {
+        cardNumber: 'SIK-ZAN-0002',
+        adherentName: 'Sekou Dembélé',
+        phone: '+22376000099',
+        language: 'fr',
+        mutuelleId: aminata?.mutuelleId as string,
+        joinedOn: '2026-01-05',
+        beneficiaries: [{ name: 'Sekou Dembélé', relation: 'adherent', subsidised: false }],
+      },
       app.clock.now(),
     );
     const s = ussd(app, MOUSSA, 'for-3');

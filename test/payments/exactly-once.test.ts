@@ -9,15 +9,31 @@
  *   at the quote (what a restart finds on disk).
  * The real `kill -9` sweep is in test/crash/.
  */
-import { fromPromise } from 'xstate';
+
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { fromPromise } from 'xstate';
 import { flows } from '../../flows/index.ts';
 import type { CoverageView } from '../../src/domain/coverage.ts';
-import { createPayments, referenceFor, type Payment } from '../../src/payments/payments.ts';
+import { createPayments, type Payment, referenceFor } from '../../src/payments/payments.ts';
 import { createUssdEngine } from '../../src/ussd/engine.ts';
 import { machineVersion } from '../../src/ussd/providers.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
-import { BAKARY, callbackFor, confirmPin, HOUSEHOLD, ledger, MOUSSA, paymentsOf, postCallback, settle, ussd, wallet, PENDING_1250, QUOTE_1250, STARTED_FR } from './support.ts';
+import {
+  BAKARY,
+  callbackFor,
+  confirmPin,
+  HOUSEHOLD,
+  ledger,
+  MOUSSA,
+  PENDING_1250,
+  paymentsOf,
+  postCallback,
+  QUOTE_1250,
+  STARTED_FR,
+  settle,
+  ussd,
+  wallet,
+} from './support.ts';
 
 // GSM-7 has no lower-case ç: the handset shows c.
 const ALREADY_PAID = 'END Ce paiement est déjà recu. Le recu vous est envoyé par SMS.';
@@ -25,13 +41,20 @@ const EXPIRED_1250 = "Paiement de\n1 250 FCFA non confirmé à temps. Rien n'a �
 
 let app: TestApp;
 beforeEach(async () => {
-  app = await startTestApp({ env: { SIMULATOR_DELIVERY_DELAY_MS: '600000', PAYMENT_EXPIRY_SECONDS: '120', PAYMENT_STATUS_AFTER_SECONDS: '60' } });
+  app = await startTestApp({
+    env: { SIMULATOR_DELIVERY_DELAY_MS: '600000', PAYMENT_EXPIRY_SECONDS: '120', PAYMENT_STATUS_AFTER_SECONDS: '60' },
+  });
 });
 afterEach(() => app.close());
 
 const transactions = (phone: string) =>
-  app.services.db.prepare('SELECT txn_id AS txnId, status, debit, merchant_reference AS reference FROM sim_transactions WHERE msisdn = ?').all(phone) as Array<{
-    txnId: string; status: string; debit: number; reference: string;
+  app.services.db
+    .prepare('SELECT txn_id AS txnId, status, debit, merchant_reference AS reference FROM sim_transactions WHERE msisdn = ?')
+    .all(phone) as Array<{
+    txnId: string;
+    status: string;
+    debit: number;
+    reference: string;
   }>;
 
 /** Moussa walks to the quote for 1 250 FCFA (session `id`, quote asked at hop 2). */
@@ -47,8 +70,18 @@ async function toQuote(id: string) {
 function crashingPayments() {
   const s = app.services;
   return createPayments({
-    db: s.db, households: s.households, outbox: s.outbox, clock: s.clock, logger: s.logger, catalogs: s.catalogs, feeGrids: s.feeGrids,
-    feeBearer: 'member', serviceCode: '*384*123#', expiryMs: 120_000, statusAfterMs: 60_000, callbackUrl: () => `${app.url}/payments/orange-money/callback`,
+    db: s.db,
+    households: s.households,
+    outbox: s.outbox,
+    clock: s.clock,
+    logger: s.logger,
+    catalogs: s.catalogs,
+    feeGrids: s.feeGrids,
+    feeBearer: 'member',
+    serviceCode: '*384*123#',
+    expiryMs: 120_000,
+    statusAfterMs: 60_000,
+    callbackUrl: () => `${app.url}/payments/orange-money/callback`,
     provider: {
       name: 'unreachable',
       requestPayment: () => Promise.reject(new Error('killed before the request left')),
@@ -115,7 +148,12 @@ describe('a quote confirmed once pays once', () => {
 
 describe('a payment recorded but never sent to the operator (killed in between)', () => {
   it('is sent by the recovery sweep, and the member can approve it', async () => {
-    const out = await crashingPayments().start({ householdId: HOUSEHOLD[MOUSSA], payerMsisdn: MOUSSA, amount: 1250, requestKey: 'quote:crash-a.2' });
+    const out = await crashingPayments().start({
+      householdId: HOUSEHOLD[MOUSSA],
+      payerMsisdn: MOUSSA,
+      amount: 1250,
+      requestKey: 'quote:crash-a.2',
+    });
     expect(out.status).toBe('uncertain');
     expect(paymentsOf(app, MOUSSA)[0]?.status).toBe('initiated');
     expect((await wallet(app, MOUSSA)).pending).toBeNull();
@@ -159,7 +197,7 @@ describe('a payment recorded but never sent to the operator (killed in between)'
     app.clock.advance(131_000);
     expect((await app.services.payments.recover()).settled).toBe(1);
     expect(paymentsOf(app, MOUSSA)[0]).toMatchObject({ status: 'expired' });
-    expect((await wallet(app, MOUSSA))).toMatchObject({ pending: null, balance: 50_000 });
+    expect(await wallet(app, MOUSSA)).toMatchObject({ pending: null, balance: 50_000 });
     expect((await settle(app, MOUSSA)).filter((t) => t === EXPIRED_1250)).toHaveLength(1);
   });
 
@@ -202,7 +240,12 @@ describe('a lost success callback', () => {
 
 describe('a success callback is credited only when verified', () => {
   async function pendingPayment(): Promise<Payment> {
-    const out = await app.services.payments.start({ householdId: HOUSEHOLD[MOUSSA], payerMsisdn: MOUSSA, amount: 1000, requestKey: 'quote:verify.2' });
+    const out = await app.services.payments.start({
+      householdId: HOUSEHOLD[MOUSSA],
+      payerMsisdn: MOUSSA,
+      amount: 1000,
+      requestKey: 'quote:verify.2',
+    });
     if (out.status !== 'pending') throw new Error(out.status);
     return out.payment;
   }
@@ -214,7 +257,9 @@ describe('a success callback is credited only when verified', () => {
     const res = await postCallback(app, callbackFor(p, { amount: 1 }));
     expect(res.status).toBe(200);
     expect(rows()).toBe(before);
-    expect(app.services.payments.inReview()).toEqual([expect.objectContaining({ id: p.id, amount: 1000, operatorAmount: 1, operatorMsisdn: MOUSSA })]);
+    expect(app.services.payments.inReview()).toEqual([
+      expect.objectContaining({ id: p.id, amount: 1000, operatorAmount: 1, operatorMsisdn: MOUSSA }),
+    ]);
     // A retry of the same callback is the same review, not a credit.
     expect((await postCallback(app, callbackFor(p, { amount: 1 }))).status).toBe(200);
     expect(rows()).toBe(before);
@@ -228,13 +273,15 @@ describe('a success callback is credited only when verified', () => {
     expect(app.services.payments.inReview()[0]).toMatchObject({ id: p.id, operatorMsisdn: '+22376999999' });
   });
 
-  it('a manager credits the operator\'s amount (with a receipt), or refuses (nothing credited)', async () => {
+  it("a manager credits the operator's amount (with a receipt), or refuses (nothing credited)", async () => {
     const p = await pendingPayment();
     await postCallback(app, callbackFor(p, { amount: 900, fee: 50 }));
     const before = rows();
     const credited = app.services.payments.resolveReview(p.id, 'credit', 'manager@utm.ml');
     expect(credited).toMatchObject({ status: 'succeeded', reviewedBy: 'manager@utm.ml' });
-    expect(ledger(app, HOUSEHOLD[MOUSSA]).slice(before)).toEqual([expect.objectContaining({ amount: 900, fee: 50, operatorTxnId: p.operatorTxnId })]);
+    expect(ledger(app, HOUSEHOLD[MOUSSA]).slice(before)).toEqual([
+      expect.objectContaining({ amount: 900, fee: 50, operatorTxnId: p.operatorTxnId }),
+    ]);
     expect((await settle(app, MOUSSA)).some((t) => t.includes('recu 900 FCFA'))).toBe(true);
     expect(app.services.payments.resolveReview(p.id, 'credit', 'manager@utm.ml')).toBeUndefined();
     expect(rows()).toBe(before + 1);
@@ -244,7 +291,10 @@ describe('a success callback is credited only when verified', () => {
     const p = await pendingPayment();
     await postCallback(app, callbackFor(p, { amount: 900 }));
     const before = rows();
-    expect(app.services.payments.resolveReview(p.id, 'refuse', 'manager@utm.ml')).toMatchObject({ status: 'failed', failureReason: 'REFUSED_AFTER_REVIEW' });
+    expect(app.services.payments.resolveReview(p.id, 'refuse', 'manager@utm.ml')).toMatchObject({
+      status: 'failed',
+      failureReason: 'REFUSED_AFTER_REVIEW',
+    });
     expect(rows()).toBe(before);
   });
 
@@ -267,8 +317,18 @@ describe('references and failure screens', () => {
   it('references come from the row id: unique, whatever the day brings', async () => {
     expect(referenceFor(1, '2026-03-10')).toBe('KS260310000001');
     expect(referenceFor(1234567, '2026-03-10')).toBe('KS2603101234567');
-    const a = await app.services.payments.start({ householdId: HOUSEHOLD[MOUSSA], payerMsisdn: MOUSSA, amount: 1000, requestKey: 'quote:ref.1' });
-    const b = await app.services.payments.start({ householdId: HOUSEHOLD[BAKARY], payerMsisdn: BAKARY, amount: 1000, requestKey: 'quote:ref.2' });
+    const a = await app.services.payments.start({
+      householdId: HOUSEHOLD[MOUSSA],
+      payerMsisdn: MOUSSA,
+      amount: 1000,
+      requestKey: 'quote:ref.1',
+    });
+    const b = await app.services.payments.start({
+      householdId: HOUSEHOLD[BAKARY],
+      payerMsisdn: BAKARY,
+      amount: 1000,
+      requestKey: 'quote:ref.2',
+    });
     if (a.status !== 'pending' || b.status !== 'pending') throw new Error('not started');
     expect(a.payment.reference).toBe(referenceFor(a.payment.id, '2026-03-10'));
     expect(b.payment.reference).toBe(referenceFor(b.payment.id, '2026-03-10'));
@@ -279,10 +339,20 @@ describe('references and failure screens', () => {
     const s = app.services;
     const broken = fromPromise<CoverageView, { householdId: number }>(() => Promise.reject(new Error('disk full')));
     const engine = createUssdEngine({
-      flows: { ...s.flows, coverage: { machine: flows.coverage.provide({ actors: { lookupCoverage: broken } }), version: machineVersion(flows.coverage) } },
-      sessions: s.sessions, watch: s.watch, catalogs: s.catalogs, clock: s.clock, logger: s.logger,
+      flows: {
+        ...s.flows,
+        coverage: { machine: flows.coverage.provide({ actors: { lookupCoverage: broken } }), version: machineVersion(flows.coverage) },
+      },
+      sessions: s.sessions,
+      watch: s.watch,
+      catalogs: s.catalogs,
+      clock: s.clock,
+      logger: s.logger,
       identify: () => ({ householdId: 3, lang: 'bm' }),
-      serviceCode: '*384*123#', budgetMs: 500, resumeMs: 0, foldMode: 'gsm7',
+      serviceCode: '*384*123#',
+      budgetMs: 500,
+      resumeMs: 0,
+      foldMode: 'gsm7',
     });
     await engine.handle({ sessionId: 'fail-bm', serviceCode: '*384*123#', phoneNumber: BAKARY, text: '' });
     const failed = await engine.handle({ sessionId: 'fail-bm', serviceCode: '*384*123#', phoneNumber: BAKARY, text: '1' });

@@ -44,9 +44,13 @@ interface Plan {
 const plannedPayment: fc.Arbitrary<PlannedPayment> = fc.record({
   householdId: fc.integer({ min: 1, max: 4 }),
   amount: fc.integer({ min: 100, max: 25_000 }),
-  callbacks: fc.subarray([...KINDS]).chain((kinds) =>
-    fc.tuple(...kinds.map(() => fc.integer({ min: 1, max: 3 }))).map((copies) => kinds.map((kind, i) => ({ kind, copies: copies[i] as number }))),
-  ),
+  callbacks: fc
+    .subarray([...KINDS])
+    .chain((kinds) =>
+      fc
+        .tuple(...kinds.map(() => fc.integer({ min: 1, max: 3 })))
+        .map((copies) => kinds.map((kind, i) => ({ kind, copies: copies[i] as number }))),
+    ),
 });
 
 const plan: fc.Arbitrary<Plan> = fc.array(plannedPayment, { minLength: 1, maxLength: 6 }).chain((payments) => {
@@ -73,11 +77,14 @@ beforeAll(async () => {
 afterAll(() => app.close());
 
 const ledgerOf = (householdId: number) =>
-  app.services.db.prepare('SELECT COUNT(*) AS rows, COALESCE(SUM(amount), 0) AS total FROM contributions WHERE household_id = ?').get(householdId) as {
+  app.services.db
+    .prepare('SELECT COUNT(*) AS rows, COALESCE(SUM(amount), 0) AS total FROM contributions WHERE household_id = ?')
+    .get(householdId) as {
     rows: number;
     total: number;
   };
-const rowsFor = (txnId: string | null) => app.services.db.prepare('SELECT COUNT(*) FROM contributions WHERE operator_txn_id = ?').pluck().get(txnId) as number;
+const rowsFor = (txnId: string | null) =>
+  app.services.db.prepare('SELECT COUNT(*) FROM contributions WHERE operator_txn_id = ?').pluck().get(txnId) as number;
 const smsFor = (key: string) => app.services.db.prepare('SELECT COUNT(*) FROM sms_outbox WHERE source_key = ?').pluck().get(key) as number;
 const statusOf = (p: Payment) => app.services.payments.recent(p.householdId, 10_000).find((x) => x.id === p.id)?.status;
 
@@ -90,19 +97,29 @@ async function play({ payments: planned, order, burst }: Plan): Promise<void> {
   for (const pp of planned) {
     const phone = `+223770${String(++wallets).padStart(5, '0')}`;
     app.services.orange.seedWallet(phone, 1_000_000, '1234');
-    const out = await app.services.payments.start({ householdId: pp.householdId, payerMsisdn: phone, amount: pp.amount, requestKey: `prop:${phone}` });
+    const out = await app.services.payments.start({
+      householdId: pp.householdId,
+      payerMsisdn: phone,
+      amount: pp.amount,
+      requestKey: `prop:${phone}`,
+    });
     if (out.status !== 'pending') throw new Error(`payment from ${phone} not pending: ${JSON.stringify(out)}`);
     payments.push(out.payment);
   }
 
   // Every copy of every callback, shuffled together by the generated keys (ties keep the listed order).
-  const copies = planned.flatMap((pp, i) => pp.callbacks.flatMap((c) => Array.from({ length: c.copies }, () => ({ payment: i, kind: c.kind }))));
+  const copies = planned.flatMap((pp, i) =>
+    pp.callbacks.flatMap((c) => Array.from({ length: c.copies }, () => ({ payment: i, kind: c.kind }))),
+  );
   const shuffled = copies.map((c, i) => ({ ...c, key: order[i] as number, i })).sort((a, b) => a.key - b.key || a.i - b.i);
 
   for (let at = 0; at < shuffled.length; at += burst) {
     const batch = shuffled.slice(at, at + burst);
     const answers = await Promise.all(batch.map((c) => postCallback(app, callbackOf(payments[c.payment] as Payment, c.kind))));
-    expect(answers.map((a) => a.status), JSON.stringify(answers)).toEqual(batch.map(() => 200));
+    expect(
+      answers.map((a) => a.status),
+      JSON.stringify(answers),
+    ).toEqual(batch.map(() => 200));
   }
 
   // The property: credited iff some SUCCESS arrived, once, per household.
@@ -151,7 +168,15 @@ describe('the ledger under any order and repetition of callbacks', () => {
   it('a hand-picked worst case: FAILED, SUCCESS, EXPIRED and SUCCESS again, each twice, interleaved with another payment', async () => {
     await play({
       payments: [
-        { householdId: 1, amount: 1000, callbacks: [{ kind: 'REFUSED', copies: 2 }, { kind: 'SUCCESS', copies: 2 }, { kind: 'EXPIRED', copies: 2 }] },
+        {
+          householdId: 1,
+          amount: 1000,
+          callbacks: [
+            { kind: 'REFUSED', copies: 2 },
+            { kind: 'SUCCESS', copies: 2 },
+            { kind: 'EXPIRED', copies: 2 },
+          ],
+        },
         { householdId: 1, amount: 700, callbacks: [{ kind: 'INSUFFICIENT_FUNDS', copies: 3 }] },
       ],
       // REFUSED, 700-failure, SUCCESS, EXPIRED, 700-failure, SUCCESS, REFUSED, EXPIRED, 700-failure

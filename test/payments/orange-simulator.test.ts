@@ -8,7 +8,7 @@ import { createOrangeSimulator, type OrangeSimulator, type OrangeSimulatorOption
 import type { PaymentCallback, PaymentRequest } from '../../src/payments/port.ts';
 import { SIGNATURE_HEADER, verify } from '../../src/payments/signature.ts';
 import { walletRoutes } from '../../src/simulator/wallet-routes.ts';
-import { tempDb, type TempDb } from '../support/sms-db.ts';
+import { type TempDb, tempDb } from '../support/sms-db.ts';
 
 const SECRET = 'test-callback-secret';
 const EXPIRY_MS = 5 * 60_000;
@@ -145,11 +145,22 @@ describe('payment requests', () => {
     const req = request(RICH);
     const first = await sim.provider.requestPayment(req);
     expect(await sim.provider.requestPayment(req)).toEqual(first);
-    expect(await sim.provider.requestPayment({ ...req, amount: 2000, debit: 2050 })).toEqual({ status: 'rejected', reason: 'DUPLICATE_REFERENCE' });
+    expect(await sim.provider.requestPayment({ ...req, amount: 2000, debit: 2050 })).toEqual({
+      status: 'rejected',
+      reason: 'DUPLICATE_REFERENCE',
+    });
   });
 
   it('rejects malformed requests', async () => {
-    for (const bad of [{ amount: 0 }, { amount: 10.5 }, { fee: -1 }, { debit: 0 }, { msisdn: '76000001' }, { callbackUrl: 'not a url' }, { reference: '' }]) {
+    for (const bad of [
+      { amount: 0 },
+      { amount: 10.5 },
+      { fee: -1 },
+      { debit: 0 },
+      { msisdn: '76000001' },
+      { callbackUrl: 'not a url' },
+      { reference: '' },
+    ]) {
       expect(await sim.provider.requestPayment(request(RICH, 1000, 50, bad))).toEqual({ status: 'rejected', reason: 'INVALID_REQUEST' });
     }
   });
@@ -211,7 +222,14 @@ describe('the subscriber answers the PIN prompt', () => {
     const txnId = await pendingTxn(RICH);
     sim.confirm(RICH, '0000');
     sim.confirm(RICH, '0000');
-    expect(sim.confirm(RICH, '0000')).toEqual({ ok: true, txnId, status: 'failed', reason: 'WRONG_PIN', balance: 50_000, walletState: 'blocked' });
+    expect(sim.confirm(RICH, '0000')).toEqual({
+      ok: true,
+      txnId,
+      status: 'failed',
+      reason: 'WRONG_PIN',
+      balance: 50_000,
+      walletState: 'blocked',
+    });
     await sim.flush();
     expect(callbacks()).toEqual([expect.objectContaining({ txnId, status: 'FAILED', reason: 'WRONG_PIN', balance: 50_000 })]);
     expect(sim.wallet(RICH)).toMatchObject({ state: 'blocked', balance: 50_000, pending: null });
@@ -222,10 +240,27 @@ describe('the subscriber answers the PIN prompt', () => {
 
   it('insufficient funds: FAILED with the balance, nothing debited', async () => {
     const txnId = await pendingTxn(POOR, 1000, 50);
-    expect(sim.confirm(POOR, '1234')).toEqual({ ok: true, txnId, status: 'failed', reason: 'INSUFFICIENT_FUNDS', balance: 500, walletState: 'active' });
+    expect(sim.confirm(POOR, '1234')).toEqual({
+      ok: true,
+      txnId,
+      status: 'failed',
+      reason: 'INSUFFICIENT_FUNDS',
+      balance: 500,
+      walletState: 'active',
+    });
     await sim.flush();
     expect(callbacks()).toEqual([
-      { txnId, reference: `SBT-${refCounter}`, status: 'FAILED', reason: 'INSUFFICIENT_FUNDS', amount: 1000, fee: 50, msisdn: POOR, balance: 500, timestamp: '2026-11-24T15:30:00.000Z' },
+      {
+        txnId,
+        reference: `SBT-${refCounter}`,
+        status: 'FAILED',
+        reason: 'INSUFFICIENT_FUNDS',
+        amount: 1000,
+        fee: 50,
+        msisdn: POOR,
+        balance: 500,
+        timestamp: '2026-11-24T15:30:00.000Z',
+      },
     ]);
     expect(sim.wallet(POOR)).toMatchObject({ balance: 500, pending: null });
   });
@@ -263,7 +298,16 @@ describe('expiry', () => {
     expect(sim.expireDue()).toBe(0);
     await sim.flush();
     expect(callbacks()).toEqual([
-      { txnId, reference: `SBT-${refCounter}`, status: 'EXPIRED', amount: 1000, fee: 50, msisdn: RICH, balance: 50_000, timestamp: '2026-11-24T15:35:00.000Z' },
+      {
+        txnId,
+        reference: `SBT-${refCounter}`,
+        status: 'EXPIRED',
+        amount: 1000,
+        fee: 50,
+        msisdn: RICH,
+        balance: 50_000,
+        timestamp: '2026-11-24T15:35:00.000Z',
+      },
     ]);
     expect(sim.confirm(RICH, '1234')).toEqual({ ok: false, error: 'NO_PENDING_PAYMENT' });
     expect(sim.wallet(RICH)).toMatchObject({ balance: 50_000, pending: null });
@@ -424,7 +468,11 @@ describe('wallet API routes', () => {
       body: typeof body === 'string' ? body : JSON.stringify(body),
     });
     const text = await res.text();
-    return { status: res.status, text, json: res.headers.get('content-type')?.startsWith('application/json') ? JSON.parse(text) : undefined };
+    return {
+      status: res.status,
+      text,
+      json: res.headers.get('content-type')?.startsWith('application/json') ? JSON.parse(text) : undefined,
+    };
   };
   const getWallet = async (query: string) => {
     const res = await fetch(`${base}/simulator/api/wallet${query}`);
@@ -451,7 +499,11 @@ describe('wallet API routes', () => {
 
   it('tells every outcome of a PIN answer with its own status code', async () => {
     const txnId = await pendingTxn(RICH);
-    expect((await postJson('/simulator/api/wallet/confirm', { phone: RICH, pin: '0000' })).json).toEqual({ error: 'WRONG_PIN', txnId, triesLeft: 2 });
+    expect((await postJson('/simulator/api/wallet/confirm', { phone: RICH, pin: '0000' })).json).toEqual({
+      error: 'WRONG_PIN',
+      txnId,
+      triesLeft: 2,
+    });
     const wrong = await postJson('/simulator/api/wallet/confirm', { phone: RICH, pin: '0000' });
     expect(wrong.status).toBe(409);
     expect(wrong.json).toEqual({ error: 'WRONG_PIN', txnId, triesLeft: 1 });
@@ -463,11 +515,17 @@ describe('wallet API routes', () => {
 
     const poor = await pendingTxn(POOR);
     const insufficient = await postJson('/simulator/api/wallet/confirm', { phone: POOR, pin: '1234' });
-    expect([insufficient.status, insufficient.json]).toEqual([200, { txnId: poor, status: 'failed', reason: 'INSUFFICIENT_FUNDS', balance: 500, walletState: 'active' }]);
+    expect([insufficient.status, insufficient.json]).toEqual([
+      200,
+      { txnId: poor, status: 'failed', reason: 'INSUFFICIENT_FUNDS', balance: 500, walletState: 'active' },
+    ]);
 
     const other = await pendingTxn(OTHER);
     const refused = await postJson('/simulator/api/wallet/refuse', { phone: OTHER });
-    expect([refused.status, refused.json]).toEqual([200, { txnId: other, status: 'failed', reason: 'REFUSED', balance: 20_000, walletState: 'active' }]);
+    expect([refused.status, refused.json]).toEqual([
+      200,
+      { txnId: other, status: 'failed', reason: 'REFUSED', balance: 20_000, walletState: 'active' },
+    ]);
 
     const late = await pendingTxn(OTHER);
     clock.advance(EXPIRY_MS);
@@ -488,25 +546,87 @@ describe('wallet API routes', () => {
       balance: 20_000,
       state: 'active',
       pinFailures: 0,
-      pending: { txnId, amount: 2000, fee: 100, debit: 2100, merchantReference: `SBT-${refCounter}`, expiresAt: '2026-11-24T15:35:00.000Z' },
+      pending: {
+        txnId,
+        amount: 2000,
+        fee: 100,
+        debit: 2100,
+        merchantReference: `SBT-${refCounter}`,
+        expiresAt: '2026-11-24T15:35:00.000Z',
+      },
     });
     expect(await getWallet(`?phone=${encodeURIComponent(NO_WALLET)}`)).toEqual({ status: 404, text: '{"error":"UNKNOWN_WALLET"}' });
   });
 
   const badBodies: Array<{ label: string; path: string; body: unknown; contentType?: string; status: number; fragment: string }> = [
     { label: 'confirm: no body fields', path: '/simulator/api/wallet/confirm', body: {}, status: 400, fragment: 'phone:' },
-    { label: 'confirm: phone not E.164', path: '/simulator/api/wallet/confirm', body: { phone: '76000001', pin: '1234' }, status: 400, fragment: 'phone: must be an E.164 number' },
+    {
+      label: 'confirm: phone not E.164',
+      path: '/simulator/api/wallet/confirm',
+      body: { phone: '76000001', pin: '1234' },
+      status: 400,
+      fragment: 'phone: must be an E.164 number',
+    },
     { label: 'confirm: no PIN', path: '/simulator/api/wallet/confirm', body: { phone: RICH }, status: 400, fragment: 'pin:' },
-    { label: 'confirm: 3-digit PIN', path: '/simulator/api/wallet/confirm', body: { phone: RICH, pin: '123' }, status: 400, fragment: 'pin: must be 4 digits' },
-    { label: 'confirm: 5-digit PIN', path: '/simulator/api/wallet/confirm', body: { phone: RICH, pin: '12345' }, status: 400, fragment: 'pin: must be 4 digits' },
-    { label: 'confirm: PIN with letters', path: '/simulator/api/wallet/confirm', body: { phone: RICH, pin: '12a4' }, status: 400, fragment: 'pin: must be 4 digits' },
-    { label: 'confirm: PIN as a number', path: '/simulator/api/wallet/confirm', body: { phone: RICH, pin: 1234 }, status: 400, fragment: 'pin:' },
+    {
+      label: 'confirm: 3-digit PIN',
+      path: '/simulator/api/wallet/confirm',
+      body: { phone: RICH, pin: '123' },
+      status: 400,
+      fragment: 'pin: must be 4 digits',
+    },
+    {
+      label: 'confirm: 5-digit PIN',
+      path: '/simulator/api/wallet/confirm',
+      body: { phone: RICH, pin: '12345' },
+      status: 400,
+      fragment: 'pin: must be 4 digits',
+    },
+    {
+      label: 'confirm: PIN with letters',
+      path: '/simulator/api/wallet/confirm',
+      body: { phone: RICH, pin: '12a4' },
+      status: 400,
+      fragment: 'pin: must be 4 digits',
+    },
+    {
+      label: 'confirm: PIN as a number',
+      path: '/simulator/api/wallet/confirm',
+      body: { phone: RICH, pin: 1234 },
+      status: 400,
+      fragment: 'pin:',
+    },
     { label: 'confirm: JSON array', path: '/simulator/api/wallet/confirm', body: [RICH, '1234'], status: 400, fragment: 'Bad request' },
-    { label: 'confirm: broken JSON', path: '/simulator/api/wallet/confirm', body: '{"phone": "+22376000001", "pin": ', status: 400, fragment: 'not valid JSON' },
-    { label: 'confirm: form body', path: '/simulator/api/wallet/confirm', body: 'phone=%2B22376000001&pin=1234', contentType: 'application/x-www-form-urlencoded', status: 415, fragment: 'application/json' },
-    { label: 'confirm: too large', path: '/simulator/api/wallet/confirm', body: { phone: RICH, pin: '1234', pad: 'x'.repeat(10_000) }, status: 413, fragment: 'larger than 8kb' },
+    {
+      label: 'confirm: broken JSON',
+      path: '/simulator/api/wallet/confirm',
+      body: '{"phone": "+22376000001", "pin": ',
+      status: 400,
+      fragment: 'not valid JSON',
+    },
+    {
+      label: 'confirm: form body',
+      path: '/simulator/api/wallet/confirm',
+      body: 'phone=%2B22376000001&pin=1234',
+      contentType: 'application/x-www-form-urlencoded',
+      status: 415,
+      fragment: 'application/json',
+    },
+    {
+      label: 'confirm: too large',
+      path: '/simulator/api/wallet/confirm',
+      body: { phone: RICH, pin: '1234', pad: 'x'.repeat(10_000) },
+      status: 413,
+      fragment: 'larger than 8kb',
+    },
     { label: 'refuse: no phone', path: '/simulator/api/wallet/refuse', body: {}, status: 400, fragment: 'phone:' },
-    { label: 'refuse: phone with spaces', path: '/simulator/api/wallet/refuse', body: { phone: '+223 76 00 00 01' }, status: 400, fragment: 'phone: must be an E.164 number' },
+    {
+      label: 'refuse: phone with spaces',
+      path: '/simulator/api/wallet/refuse',
+      body: { phone: '+223 76 00 00 01' },
+      status: 400,
+      fragment: 'phone: must be an E.164 number',
+    },
     { label: 'refuse: broken JSON', path: '/simulator/api/wallet/refuse', body: 'nope', status: 400, fragment: 'not valid JSON' },
   ];
 

@@ -2,17 +2,17 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.ts';
-import { Refusal } from '../../src/domain/refusal.ts';
-import { openDatabase, type Db } from '../../src/db/connection.ts';
+import { type Db, openDatabase } from '../../src/db/connection.ts';
 import { seedDemo } from '../../src/db/seed.ts';
+import { Refusal } from '../../src/domain/refusal.ts';
 import {
   exportLedger,
   formatReport,
   formatStatementErrors,
   ledgerRows,
   parseStatement,
-  reconcile,
   type ReconcileItem,
+  reconcile,
   type StatementRow,
 } from '../../src/payments/reconcile.ts';
 import { NotADemoLedger, sampleStatement } from '../../src/payments/sample-statement.ts';
@@ -51,7 +51,11 @@ describe('parseStatement: a malformed statement gives line-numbered errors', () 
         [2, /missing column "status"/],
       ],
     },
-    { label: 'no header at all (data on line 1)', csv: `${GOOD}\n`, errors: [[1, /the first row must be the header date,transaction_id,.*; found 2026-03-01 09:00:00,MP1/]] },
+    {
+      label: 'no header at all (data on line 1)',
+      csv: `${GOOD}\n`,
+      errors: [[1, /the first row must be the header date,transaction_id,.*; found 2026-03-01 09:00:00,MP1/]],
+    },
     { label: 'a column twice in the header', csv: `${HEADER},amount\n`, errors: [[1, /column "amount" appears twice/]] },
     {
       label: 'a row with too few fields',
@@ -59,20 +63,64 @@ describe('parseStatement: a malformed statement gives line-numbered errors', () 
       errors: [[3, /5 fields where the header has 7: missing columns fee, status/]],
     },
     { label: 'a row with too many fields', csv: `${HEADER}\n${GOOD},extra\n`, errors: [[2, /8 fields where the header has 7/]] },
-    { label: 'an amount with a space', csv: `${HEADER}\n2026-03-01,MP1,,+22376000001,1 000,50,SUCCESS\n`, errors: [[2, /amount "1 000" is not a whole number/]] },
-    { label: 'an amount with a dot', csv: `${HEADER}\n2026-03-01,MP1,,+22376000001,1.000,50,SUCCESS\n`, errors: [[2, /amount "1.000" is not a whole number/]] },
-    { label: 'an amount with decimals', csv: `${HEADER}\n2026-03-01,MP1,,+22376000001,3500.00,50,SUCCESS\n`, errors: [[2, /amount "3500.00"/]] },
-    { label: 'a zero amount', csv: `${HEADER}\n2026-03-01,MP1,,+22376000001,0,0,SUCCESS\n`, errors: [[2, /amount must be at least 1 FCFA/]] },
-    { label: 'a negative fee', csv: `${HEADER}\n2026-03-01,MP1,,+22376000001,1000,-50,SUCCESS\n`, errors: [[2, /fee "-50" is not a whole number/]] },
+    {
+      label: 'an amount with a space',
+      csv: `${HEADER}\n2026-03-01,MP1,,+22376000001,1 000,50,SUCCESS\n`,
+      errors: [[2, /amount "1 000" is not a whole number/]],
+    },
+    {
+      label: 'an amount with a dot',
+      csv: `${HEADER}\n2026-03-01,MP1,,+22376000001,1.000,50,SUCCESS\n`,
+      errors: [[2, /amount "1.000" is not a whole number/]],
+    },
+    {
+      label: 'an amount with decimals',
+      csv: `${HEADER}\n2026-03-01,MP1,,+22376000001,3500.00,50,SUCCESS\n`,
+      errors: [[2, /amount "3500.00"/]],
+    },
+    {
+      label: 'a zero amount',
+      csv: `${HEADER}\n2026-03-01,MP1,,+22376000001,0,0,SUCCESS\n`,
+      errors: [[2, /amount must be at least 1 FCFA/]],
+    },
+    {
+      label: 'a negative fee',
+      csv: `${HEADER}\n2026-03-01,MP1,,+22376000001,1000,-50,SUCCESS\n`,
+      errors: [[2, /fee "-50" is not a whole number/]],
+    },
     { label: 'an empty fee', csv: `${HEADER}\n2026-03-01,MP1,,+22376000001,1000,,SUCCESS\n`, errors: [[2, /fee is empty/]] },
-    { label: 'a day that does not exist', csv: `${HEADER}\n2026-02-30 10:00:00,MP1,,+22376000001,1000,50,SUCCESS\n`, errors: [[2, /date "2026-02-30 10:00:00" is not a date/]] },
-    { label: 'a French-style date', csv: `${HEADER}\n01/03/2026 10:00,MP1,,+22376000001,1000,50,SUCCESS\n`, errors: [[2, /date "01\/03\/2026 10:00" is not a date/]] },
-    { label: 'an hour out of range', csv: `${HEADER}\n2026-03-01 24:00:00,MP1,,+22376000001,1000,50,SUCCESS\n`, errors: [[2, /is not a date/]] },
+    {
+      label: 'a day that does not exist',
+      csv: `${HEADER}\n2026-02-30 10:00:00,MP1,,+22376000001,1000,50,SUCCESS\n`,
+      errors: [[2, /date "2026-02-30 10:00:00" is not a date/]],
+    },
+    {
+      label: 'a French-style date',
+      csv: `${HEADER}\n01/03/2026 10:00,MP1,,+22376000001,1000,50,SUCCESS\n`,
+      errors: [[2, /date "01\/03\/2026 10:00" is not a date/]],
+    },
+    {
+      label: 'an hour out of range',
+      csv: `${HEADER}\n2026-03-01 24:00:00,MP1,,+22376000001,1000,50,SUCCESS\n`,
+      errors: [[2, /is not a date/]],
+    },
     { label: 'an empty date', csv: `${HEADER}\n,MP1,,+22376000001,1000,50,SUCCESS\n`, errors: [[2, /date is empty/]] },
-    { label: 'a msisdn without +', csv: `${HEADER}\n2026-03-01,MP1,,22376000001,1000,50,SUCCESS\n`, errors: [[2, /msisdn "22376000001" is not an E.164 number/]] },
+    {
+      label: 'a msisdn without +',
+      csv: `${HEADER}\n2026-03-01,MP1,,22376000001,1000,50,SUCCESS\n`,
+      errors: [[2, /msisdn "22376000001" is not an E.164 number/]],
+    },
     { label: 'a local msisdn', csv: `${HEADER}\n2026-03-01,MP1,,76000001,1000,50,SUCCESS\n`, errors: [[2, /msisdn "76000001"/]] },
-    { label: 'an unknown status', csv: `${HEADER}\n2026-03-01,MP1,,+22376000001,1000,50,PENDING\n`, errors: [[2, /status "PENDING" must be SUCCESS or FAILED/]] },
-    { label: 'an empty transaction id', csv: `${HEADER}\n2026-03-01,,,+22376000001,1000,50,SUCCESS\n`, errors: [[2, /transaction_id is empty/]] },
+    {
+      label: 'an unknown status',
+      csv: `${HEADER}\n2026-03-01,MP1,,+22376000001,1000,50,PENDING\n`,
+      errors: [[2, /status "PENDING" must be SUCCESS or FAILED/]],
+    },
+    {
+      label: 'an empty transaction id',
+      csv: `${HEADER}\n2026-03-01,,,+22376000001,1000,50,SUCCESS\n`,
+      errors: [[2, /transaction_id is empty/]],
+    },
     {
       label: 'a duplicate transaction id',
       csv: `${HEADER}\n${GOOD}\n2026-03-02 09:00:00,MP2,,+22376000001,1000,50,SUCCESS\n2026-03-03 09:00:00,MP1,,+22376000002,1000,50,FAILED\n`,
@@ -142,12 +190,33 @@ describe('parseStatement: what it accepts', () => {
   });
 
   it('finds columns by name in any order and case, ignores extra columns, trims, takes CRLF, a BOM and lower-case status', () => {
-    const csv = '\uFEFFStatus , Amount,Fee,MSISDN,Reference,Transaction_ID,Date,Channel\r\nsuccess, 3500 ,100,+22376000001,KS1,MP1,2026-03-01 09:00:00,USSD\r\nFAILED,1000,50,+22376000002,,MP2,2026-03-02 10:00:00,APP\r\n';
+    const csv =
+      '\uFEFFStatus , Amount,Fee,MSISDN,Reference,Transaction_ID,Date,Channel\r\nsuccess, 3500 ,100,+22376000001,KS1,MP1,2026-03-01 09:00:00,USSD\r\nFAILED,1000,50,+22376000002,,MP2,2026-03-02 10:00:00,APP\r\n';
     const { rows, errors } = parseStatement(csv);
     expect(errors).toEqual([]);
     expect(rows).toEqual<StatementRow[]>([
-      { line: 2, date: '2026-03-01T09:00:00.000Z', day: '2026-03-01', transactionId: 'MP1', reference: 'KS1', msisdn: '+22376000001', amount: 3500, fee: 100, status: 'SUCCESS' },
-      { line: 3, date: '2026-03-02T10:00:00.000Z', day: '2026-03-02', transactionId: 'MP2', reference: '', msisdn: '+22376000002', amount: 1000, fee: 50, status: 'FAILED' },
+      {
+        line: 2,
+        date: '2026-03-01T09:00:00.000Z',
+        day: '2026-03-01',
+        transactionId: 'MP1',
+        reference: 'KS1',
+        msisdn: '+22376000001',
+        amount: 3500,
+        fee: 100,
+        status: 'SUCCESS',
+      },
+      {
+        line: 3,
+        date: '2026-03-02T10:00:00.000Z',
+        day: '2026-03-02',
+        transactionId: 'MP2',
+        reference: '',
+        msisdn: '+22376000002',
+        amount: 1000,
+        fee: 50,
+        status: 'FAILED',
+      },
     ]);
   });
 
@@ -190,8 +259,27 @@ describe('reconcile: the sample statement against the demo ledger seeded on 2026
     expect(report.amountMismatch).toEqual([
       {
         transactionId: 'DEMO-SIK-KLE-0001-5',
-        statement: { line: 10, date: '2025-11-04T08:59:56.000Z', day: '2025-11-04', transactionId: 'DEMO-SIK-KLE-0001-5', reference: '', msisdn: '+22376000001', amount: 3000, fee: 0, status: 'SUCCESS' },
-        ledger: expect.objectContaining({ cardNumber: 'SIK-KLE-0001', transactionId: 'DEMO-SIK-KLE-0001-5', msisdn: '+22376000001', amount: 3500, fee: 0, paidOn: '2025-11-04', paidAt: '2025-11-04T09:00:00.000Z', reference: null }),
+        statement: {
+          line: 10,
+          date: '2025-11-04T08:59:56.000Z',
+          day: '2025-11-04',
+          transactionId: 'DEMO-SIK-KLE-0001-5',
+          reference: '',
+          msisdn: '+22376000001',
+          amount: 3000,
+          fee: 0,
+          status: 'SUCCESS',
+        },
+        ledger: expect.objectContaining({
+          cardNumber: 'SIK-KLE-0001',
+          transactionId: 'DEMO-SIK-KLE-0001-5',
+          msisdn: '+22376000001',
+          amount: 3500,
+          fee: 0,
+          paidOn: '2025-11-04',
+          paidAt: '2025-11-04T09:00:00.000Z',
+          reference: null,
+        }),
         amountDifference: -500,
         feeDifference: 0,
       },
@@ -219,7 +307,13 @@ describe('reconcile: the sample statement against the demo ledger seeded on 2026
       {
         transactionId: 'DEMO-SIK-KLE-0001-4',
         statement: null,
-        ledger: expect.objectContaining({ cardNumber: 'SIK-KLE-0001', amount: 3500, fee: 0, paidOn: '2025-09-01', paidAt: '2025-09-01T09:00:00.000Z' }),
+        ledger: expect.objectContaining({
+          cardNumber: 'SIK-KLE-0001',
+          amount: 3500,
+          fee: 0,
+          paidOn: '2025-09-01',
+          paidAt: '2025-09-01T09:00:00.000Z',
+        }),
         amountDifference: null,
         feeDifference: null,
         note: 'not on the statement',
@@ -237,7 +331,11 @@ describe('reconcile: the sample statement against the demo ledger seeded on 2026
     });
     // Every Orange Money ledger row is accounted for exactly once.
     const all = ['matched', 'amountMismatch', 'feeMismatch', 'missingAtOperator'] as const;
-    expect(all.flatMap((c) => report[c].map((i) => i.ledger?.contributionId)).sort()).toEqual(ledgerRows(db).map((r) => r.contributionId).sort());
+    expect(all.flatMap((c) => report[c].map((i) => i.ledger?.contributionId)).sort()).toEqual(
+      ledgerRows(db)
+        .map((r) => r.contributionId)
+        .sort(),
+    );
   });
 
   it('expects on the statement only the ledger rows of the period', () => {
@@ -274,7 +372,7 @@ describe('reconcile: the sample statement against the demo ledger seeded on 2026
     expect(report.missingInLedger[0]?.note).toMatch(/payment KS2602144F7A21 is pending: the operator's success callback never arrived/);
   });
 
-  it('says when a transaction missing in the ledger waits for a manager\'s review, with what the operator reported', () => {
+  it("says when a transaction missing in the ledger waits for a manager's review, with what the operator reported", () => {
     const household = db.prepare(`SELECT id FROM households WHERE card_number = 'KOU-MPE-0003'`).pluck().get();
     db.prepare(
       `INSERT INTO payments (reference, household_id, payer_msisdn, amount, fee, fee_bearer, total, fee_grid, status, operator_txn_id,
@@ -306,7 +404,9 @@ describe('reconcile: the sample statement against the demo ledger seeded on 2026
   it('lists a row whose amount and fee both differ once, under amount mismatch, with both differences', () => {
     const csv = `${HEADER}\n2026-03-01 08:59:57,DEMO-SIK-KLE-0001-7,,+22376000001,4500,100,SUCCESS\n`;
     const report = reconcile(db, parseStatement(csv).rows);
-    expect(report.amountMismatch.map((i) => [i.transactionId, i.amountDifference, i.feeDifference])).toEqual([['DEMO-SIK-KLE-0001-7', 500, 100]]);
+    expect(report.amountMismatch.map((i) => [i.transactionId, i.amountDifference, i.feeDifference])).toEqual([
+      ['DEMO-SIK-KLE-0001-7', 500, 100],
+    ]);
     expect(report.feeMismatch).toEqual([]);
   });
 
@@ -389,9 +489,14 @@ describe('sampleStatement: the same deliberate mismatches whatever day the demo 
       const parsed = parseStatement(sampleStatement(ledgerRows(demo)));
       expect(parsed.errors).toEqual([]);
       const report = reconcile(demo, parsed.rows);
-      expect(ids(report.matched).sort()).toEqual(
-        ['DEMO-KOU-MPE-0003-2', 'DEMO-SIK-KLE-0001-2', 'DEMO-SIK-KLE-0001-3', 'DEMO-SIK-KLE-0001-6', 'DEMO-SIK-KLE-0001-7', 'DEMO-SIK-NIE-0002-2'],
-      );
+      expect(ids(report.matched).sort()).toEqual([
+        'DEMO-KOU-MPE-0003-2',
+        'DEMO-SIK-KLE-0001-2',
+        'DEMO-SIK-KLE-0001-3',
+        'DEMO-SIK-KLE-0001-6',
+        'DEMO-SIK-KLE-0001-7',
+        'DEMO-SIK-NIE-0002-2',
+      ]);
       expect(report.amountMismatch.map((i) => [i.transactionId, i.amountDifference])).toEqual([['DEMO-SIK-KLE-0001-5', -500]]);
       expect(report.feeMismatch.map((i) => [i.transactionId, i.feeDifference])).toEqual([['DEMO-SIK-NIE-0002-3', 50]]);
       expect(report.missingInLedger).toHaveLength(1);

@@ -4,13 +4,13 @@
  * operator callbacks posted to the app.
  */
 import { expect } from 'vitest';
+import type { WalletView } from '../../src/payments/orange-simulator.ts';
 import type { Payment } from '../../src/payments/payments.ts';
 import type { PaymentCallback } from '../../src/payments/port.ts';
 import { CALLBACK_PATH } from '../../src/payments/port.ts';
 import { SIGNATURE_HEADER, sign } from '../../src/payments/signature.ts';
 import type { SimulatedSms } from '../../src/simulator/sms.ts';
 import type { TestApp } from '../support/app.ts';
-import type { WalletView } from '../../src/payments/orange-simulator.ts';
 
 export const MOUSSA = '+22376000001'; // French, household 1 (5 pers.), wallet 50 000 FCFA, PIN 1234
 export const AMINATA = '+22376000002'; // French, household 2 (lapsed), wallet 500 FCFA, PIN 1234

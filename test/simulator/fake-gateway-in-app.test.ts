@@ -28,7 +28,7 @@ describe("the fake Africa's Talking gateway served by the app", () => {
   });
   afterAll(() => app.close());
 
-  it('takes the real SDK\'s sends, fills the simulated inbox and reports delivery back', async () => {
+  it("takes the real SDK's sends, fills the simulated inbox and reports delivery back", async () => {
     const queued = app.services.outbox.enqueue({ to: '+22376000001', text: 'Test par le SDK', lang: 'fr', kind: 'transactional' });
     expect(queued.status).toBe('queued');
     expect(await app.services.dispatcher.drain()).toMatchObject({ sent: 1 });

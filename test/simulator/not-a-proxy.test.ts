@@ -92,7 +92,11 @@ describe('the simulator on a server not bound to loopback', () => {
   });
 
   const dial = (body: object) =>
-    fetch(`${app.url}/simulator/api/ussd/dial`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...DIAL, ...body }) });
+    fetch(`${app.url}/simulator/api/ussd/dial`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ ...DIAL, ...body }),
+    });
 
   it.each([
     ['a cloud metadata address', { url: 'http://169.254.169.254/latest/meta-data/' }, 'url:'],

@@ -74,12 +74,22 @@ describe('the terminal phone', () => {
     fresh.services.orange.start();
     const dir = mkdtempSync(join(tmpdir(), 'sabatili-script-'));
     try {
-      const ok = await simulate(['--url', `${fresh.url}/ussd`, '--script', 'fixtures/transcripts/contribute/fr.refused.yaml', '--sms-wait', '5']);
+      const ok = await simulate([
+        '--url',
+        `${fresh.url}/ussd`,
+        '--script',
+        'fixtures/transcripts/contribute/fr.refused.yaml',
+        '--sms-wait',
+        '5',
+      ]);
       expect(ok.code, ok.err).toBe(0);
       expect(ok.out).toContain('every screen as expected, every SMS too');
 
       // Aminata's wallet cannot pay 2 100 FCFA: the notice arrives, and a transcript expecting another text fails.
-      const wrong = readFileSync('fixtures/transcripts/contribute/fr.insufficient.yaml', 'utf8').replace('Il faut 2 100 FCFA', 'Il faut 2 200 FCFA');
+      const wrong = readFileSync('fixtures/transcripts/contribute/fr.insufficient.yaml', 'utf8').replace(
+        'Il faut 2 100 FCFA',
+        'Il faut 2 200 FCFA',
+      );
       writeFileSync(join(dir, 'wrong.yaml'), wrong);
       const bad = await simulate(['--url', `${fresh.url}/ussd`, '--script', join(dir, 'wrong.yaml'), '--sms-wait', '5']);
       expect(bad.code).toBe(1);
@@ -122,7 +132,18 @@ describe('the terminal phone', () => {
     const fresh = await startTestApp({ env: FAST_LOOPS });
     fresh.services.dispatcher.start();
     fresh.services.orange.start();
-    const r = await simulate(['--url', `${fresh.url}/ussd`, '--phone', '+22376000003', '--input', '2*1*1', '--pin', '1234', '--sms-wait', '10']).finally(() => fresh.close());
+    const r = await simulate([
+      '--url',
+      `${fresh.url}/ussd`,
+      '--phone',
+      '+22376000003',
+      '--input',
+      '2*1*1',
+      '--pin',
+      '1234',
+      '--sms-wait',
+      '10',
+    ]).finally(() => fresh.close());
     expect(r.code, r.err).toBe(0);
     expect(r.out).toContain('(end-of-session notification Success → 200)');
     expect(r.out).toContain('┌ Orange Money ─ pay 2000 FCFA to UTM, fee 100, total 2100 FCFA');
@@ -138,7 +159,10 @@ describe('the terminal phone', () => {
   });
 
   it('closes a session left idle past --idle-seconds, as the gateway does, and tells the application', async () => {
-    const r = await simulate(['--url', `${app.url}/ussd`, '--phone', '+22366000004', '--idle-seconds', '1', '--sms-wait', '0'], [{ after: '> ', laterMs: 1500, line: '1' }]);
+    const r = await simulate(
+      ['--url', `${app.url}/ussd`, '--phone', '+22366000004', '--idle-seconds', '1', '--sms-wait', '0'],
+      [{ after: '> ', laterMs: 1500, line: '1' }],
+    );
     expect(r.code, r.err).toBe(0);
     expect(r.out).toContain('! the gateway closed the session: no answer for 1 s');
     expect(r.out).toContain('(end-of-session notification Incomplete → 200)');
@@ -157,5 +181,4 @@ describe('the terminal phone', () => {
     expect(bare.code).toBe(1);
     expect(bare.err).toContain('does not start with "CON " or "END "');
   });
-
 });

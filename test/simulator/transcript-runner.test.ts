@@ -110,12 +110,24 @@ describe('the transcript runner, for what a member receives', () => {
     const r = await playTranscript(paying, p.target, 'x');
     expect(r.problems).toEqual([]);
     expect(p.log).toEqual([
-      'clock 09:00:00', 'hop x-a ""', 'settle hop',
-      'clock 09:00:01', 'hop x-a "1"', 'settle hop',
-      'clock 09:00:02', 'wallet 1234', 'settle wallet',
-      'clock 09:00:07', 'sms SOLDE', 'settle sms',
-      'clock 09:00:08', 'hop x-b ""', 'settle hop',
-      'clock 09:00:09', 'hop x-a "1*2"', 'settle hop',
+      'clock 09:00:00',
+      'hop x-a ""',
+      'settle hop',
+      'clock 09:00:01',
+      'hop x-a "1"',
+      'settle hop',
+      'clock 09:00:02',
+      'wallet 1234',
+      'settle wallet',
+      'clock 09:00:07',
+      'sms SOLDE',
+      'settle sms',
+      'clock 09:00:08',
+      'hop x-b ""',
+      'settle hop',
+      'clock 09:00:09',
+      'hop x-a "1*2"',
+      'settle hop',
     ]);
   });
 
@@ -124,7 +136,13 @@ describe('the transcript runner, for what a member receives', () => {
     expect(missing.problems).toEqual([expect.stringContaining('an expected SMS missing')]);
     expect(missing.problems[0]).toContain('  - +22376000001: Couvert');
 
-    const other = await playTranscript(paying, phone([{ to: '+22376000001', text: 'Recu 1 000 FCFA' }, { to: '+22376000002', text: 'Couvert' }]).target);
+    const other = await playTranscript(
+      paying,
+      phone([
+        { to: '+22376000001', text: 'Recu 1 000 FCFA' },
+        { to: '+22376000002', text: 'Couvert' },
+      ]).target,
+    );
     expect(other.problems).toEqual([expect.stringContaining('an SMS different')]);
     expect(other.problems[0]).toContain('  + +22376000002: Couvert');
 

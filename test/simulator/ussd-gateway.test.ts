@@ -47,8 +47,7 @@ describe('the simulated USSD gateway', () => {
   const app = fakeApp();
   let base = '';
   let clock = 1_000_000;
-  const gateway = () =>
-    createUssdGateway({ limits: { timeoutMs: 300, idleMs: 60_000, maxMs: 180_000 }, now: () => clock });
+  const gateway = () => createUssdGateway({ limits: { timeoutMs: 300, idleMs: 60_000, maxMs: 180_000 }, now: () => clock });
   const dial = (g: ReturnType<typeof gateway>, path = '/ussd') =>
     g.dial({ url: `${base}${path}`, phone: '+22376000001', code: '*384*123#', eventsUrl: `${base}/events` });
 
@@ -66,7 +65,8 @@ describe('the simulated USSD gateway', () => {
 
   it('posts each hop as the gateway form with the cumulative text, then notifies Success when the application ends', async () => {
     let hop = 0;
-    app.answer = (path) => (path === '/events' ? { status: 200, body: '' } : { status: 200, body: ++hop < 3 ? 'CON Menu\n1 Suite' : 'END Merci' });
+    app.answer = (path) =>
+      path === '/events' ? { status: 200, body: '' } : { status: 200, body: ++hop < 3 ? 'CON Menu\n1 Suite' : 'END Merci' };
     const g = gateway();
     const first = await dial(g);
     clock += 1500;
@@ -77,19 +77,47 @@ describe('the simulated USSD gateway', () => {
     expect(app.received.map((r) => r.form.text)).toEqual(['', '1', '1*1*2', undefined]);
     const firstForm = app.received[0] as Received;
     expect(firstForm.contentType).toBe('application/x-www-form-urlencoded');
-    expect(firstForm.form).toEqual({ sessionId: first.sessionId, serviceCode: '*384*123#', phoneNumber: '+22376000001', networkCode: '61001', text: '' });
+    expect(firstForm.form).toEqual({
+      sessionId: first.sessionId,
+      serviceCode: '*384*123#',
+      phoneNumber: '+22376000001',
+      networkCode: '61001',
+      text: '',
+    });
     expect(second).toMatchObject({ end: false, screen: 'Menu\n1 Suite', httpStatus: 200, response: 'CON Menu\n1 Suite' });
     expect(last).toMatchObject({ end: true, screen: 'Merci' });
 
     const event = app.received[3] as Received;
     expect(event.path).toBe('/events');
     expect(event.form).toMatchObject({
-      sessionId: first.sessionId, serviceCode: '*384*123#', networkCode: '61001', phoneNumber: '+22376000001',
-      status: 'Success', durationInMillis: '4000', hopsCount: '3', input: '1*1*2', lastAppResponse: 'Merci', errorMessage: '',
+      sessionId: first.sessionId,
+      serviceCode: '*384*123#',
+      networkCode: '61001',
+      phoneNumber: '+22376000001',
+      status: 'Success',
+      durationInMillis: '4000',
+      hopsCount: '3',
+      input: '1*1*2',
+      lastAppResponse: 'Merci',
+      errorMessage: '',
     });
     expect(event.form.date).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
     expect(Object.keys(event.form).sort()).toEqual(
-      ['cost', 'date', 'durationInMillis', 'errorMessage', 'hopsCount', 'hopsMetadata', 'input', 'lastAppResponse', 'networkCode', 'phoneNumber', 'serviceCode', 'sessionId', 'status'].sort(),
+      [
+        'cost',
+        'date',
+        'durationInMillis',
+        'errorMessage',
+        'hopsCount',
+        'hopsMetadata',
+        'input',
+        'lastAppResponse',
+        'networkCode',
+        'phoneNumber',
+        'serviceCode',
+        'sessionId',
+        'status',
+      ].sort(),
     );
     expect(last.closed?.delivery).toEqual({ url: `${base}/events`, httpStatus: 200 });
   });
@@ -171,7 +199,10 @@ describe('the simulated USSD gateway', () => {
     const a = await dial(g);
     const b = await dial(g);
     expect((await g.hangUp(a.sessionId, 'user'))?.notification).toMatchObject({ status: 'Incomplete', errorMessage: 'the member hung up' });
-    expect((await g.hangUp(b.sessionId, 'dropped'))?.notification).toMatchObject({ status: 'Failed', errorMessage: 'the network dropped the session' });
+    expect((await g.hangUp(b.sessionId, 'dropped'))?.notification).toMatchObject({
+      status: 'Failed',
+      errorMessage: 'the network dropped the session',
+    });
     expect(await g.hangUp(a.sessionId, 'user')).toBeNull();
   });
 });
@@ -194,7 +225,9 @@ describe('the simulated gateway against sabatili', () => {
     expect(answer.response).toContain('Moussa Traoré, 5 pers.');
     const ended = await g.hangUp(first.sessionId, 'user');
     expect(ended?.delivery?.httpStatus).toBe(200);
-    const row = app.services.db.prepare('SELECT status, hops_count, input, error_message FROM ussd_session_events WHERE session_id = ?').get(first.sessionId);
+    const row = app.services.db
+      .prepare('SELECT status, hops_count, input, error_message FROM ussd_session_events WHERE session_id = ?')
+      .get(first.sessionId);
     expect(row).toEqual({ status: 'Incomplete', hops_count: 3, input: '1', error_message: 'the member hung up' });
   });
 });

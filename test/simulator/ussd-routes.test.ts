@@ -19,7 +19,11 @@ describe('the browser phone page', () => {
   afterAll(() => app.close());
 
   it('serves the page, its script and its style from the app itself', async () => {
-    for (const [path, type] of [['/simulator', 'text/html'], ['/simulator/phone.js', 'text/javascript'], ['/simulator/phone.css', 'text/css']] as const) {
+    for (const [path, type] of [
+      ['/simulator', 'text/html'],
+      ['/simulator/phone.js', 'text/javascript'],
+      ['/simulator/phone.css', 'text/css'],
+    ] as const) {
       const res = await fetch(app.url + path);
       expect(res.status, path).toBe(200);
       expect(res.headers.get('content-type'), path).toContain(type);
@@ -62,16 +66,64 @@ describe('the browser phone page', () => {
   });
 
   const rows: Array<{ label: string; path: string; body: string; type?: string; status: number; says: string }> = [
-    { label: 'dial without a phone', path: 'dial', body: JSON.stringify({ code: '*384*123#', url: 'http://127.0.0.1:9/ussd' }), status: 400, says: 'phone' },
-    { label: 'dial from a number that is not E.164', path: 'dial', body: JSON.stringify({ ...DIAL, phone: '76000001', url: 'http://127.0.0.1:9/ussd' }), status: 400, says: 'phone' },
-    { label: 'dial an application URL that is not http', path: 'dial', body: JSON.stringify({ ...DIAL, url: 'file:///etc/passwd' }), status: 400, says: 'url: must be an http(s) URL' },
-    { label: 'dial with a delay beyond 15 s', path: 'dial', body: JSON.stringify({ ...DIAL, url: 'http://127.0.0.1:9/ussd', delayMs: 60_000 }), status: 400, says: 'delayMs' },
+    {
+      label: 'dial without a phone',
+      path: 'dial',
+      body: JSON.stringify({ code: '*384*123#', url: 'http://127.0.0.1:9/ussd' }),
+      status: 400,
+      says: 'phone',
+    },
+    {
+      label: 'dial from a number that is not E.164',
+      path: 'dial',
+      body: JSON.stringify({ ...DIAL, phone: '76000001', url: 'http://127.0.0.1:9/ussd' }),
+      status: 400,
+      says: 'phone',
+    },
+    {
+      label: 'dial an application URL that is not http',
+      path: 'dial',
+      body: JSON.stringify({ ...DIAL, url: 'file:///etc/passwd' }),
+      status: 400,
+      says: 'url: must be an http(s) URL',
+    },
+    {
+      label: 'dial with a delay beyond 15 s',
+      path: 'dial',
+      body: JSON.stringify({ ...DIAL, url: 'http://127.0.0.1:9/ussd', delayMs: 60_000 }),
+      status: 400,
+      says: 'delayMs',
+    },
     { label: 'dial with a body that is not JSON', path: 'dial', body: '{"phone":', status: 400, says: '' },
     { label: 'answer without a session', path: 'answer', body: JSON.stringify({ input: '1' }), status: 400, says: 'sessionId' },
-    { label: 'answer a session that never existed', path: 'answer', body: JSON.stringify({ sessionId: 'nope', input: '1' }), status: 200, says: 'no such session: dial again' },
-    { label: 'answer of 3 000 characters', path: 'answer', body: JSON.stringify({ sessionId: 'x', input: '1'.repeat(3000) }), status: 400, says: 'input' },
-    { label: 'retry of a session that never existed', path: 'retry', body: JSON.stringify({ sessionId: 'nope' }), status: 200, says: 'no such session' },
-    { label: 'hang up an unknown session', path: 'hangup', body: JSON.stringify({ sessionId: 'nope', how: 'user' }), status: 404, says: 'NO_OPEN_SESSION' },
+    {
+      label: 'answer a session that never existed',
+      path: 'answer',
+      body: JSON.stringify({ sessionId: 'nope', input: '1' }),
+      status: 200,
+      says: 'no such session: dial again',
+    },
+    {
+      label: 'answer of 3 000 characters',
+      path: 'answer',
+      body: JSON.stringify({ sessionId: 'x', input: '1'.repeat(3000) }),
+      status: 400,
+      says: 'input',
+    },
+    {
+      label: 'retry of a session that never existed',
+      path: 'retry',
+      body: JSON.stringify({ sessionId: 'nope' }),
+      status: 200,
+      says: 'no such session',
+    },
+    {
+      label: 'hang up an unknown session',
+      path: 'hangup',
+      body: JSON.stringify({ sessionId: 'nope', how: 'user' }),
+      status: 404,
+      says: 'NO_OPEN_SESSION',
+    },
     { label: 'hang up in an unknown way', path: 'hangup', body: JSON.stringify({ sessionId: 'x', how: 'slam' }), status: 400, says: 'how' },
     { label: 'a body over 8 kB', path: 'answer', body: JSON.stringify({ sessionId: 'x', input: '1'.repeat(9000) }), status: 413, says: '' },
   ];
@@ -96,7 +148,11 @@ describe('opening a simulated Orange Money account', () => {
   });
   afterAll(() => app.close());
   const open = (body: unknown) =>
-    fetch(`${app.url}/simulator/api/wallet`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    fetch(`${app.url}/simulator/api/wallet`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
 
   it('opens one for a number without (10 000 FCFA, PIN 1234 by default), once', async () => {
     const created = await open({ phone: '+22376000555' });

@@ -2,10 +2,14 @@ import http from 'node:http';
 import https from 'node:https';
 import atCommon from 'africastalking/lib/common.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { startFakeAtGateway, type AtStatusCode, type RunningFakeAtGateway } from '../../src/simulator/fake-at-gateway.ts';
 import { createLogger } from '../../src/log.ts';
-import { AT_LIVE_SMS_URL, createAfricasTalkingTransport, type AfricasTalkingTransportOptions } from '../../src/sms/transports/africastalking.ts';
+import { type AtStatusCode, type RunningFakeAtGateway, startFakeAtGateway } from '../../src/simulator/fake-at-gateway.ts';
 import type { RecipientOutcome, SmsBatch } from '../../src/sms/transport.ts';
+import {
+  type AfricasTalkingTransportOptions,
+  AT_LIVE_SMS_URL,
+  createAfricasTalkingTransport,
+} from '../../src/sms/transports/africastalking.ts';
 
 const API_KEY = 'atsk_test_0123456789abcdef';
 const USERNAME = 'utm-mutuelles';
@@ -119,9 +123,17 @@ describe('africastalking transport: per-recipient outcomes from the 201', () => 
     expect(out).toHaveLength(codes.length);
     expect(out.map((o) => [o.messageId, o.to, o.code])).toEqual(codes.map((c, i) => [1000 + i, num(i + 1), c]));
     expect(out.map((o) => o.outcome)).toEqual([
-      'accepted', 'accepted', 'accepted',
-      'failed', 'failed', 'failed', 'failed',
-      'retry', 'retry', 'retry', 'retry',
+      'accepted',
+      'accepted',
+      'accepted',
+      'failed',
+      'failed',
+      'failed',
+      'failed',
+      'retry',
+      'retry',
+      'retry',
+      'retry',
     ]);
 
     // Accepted: the gateway's messageId and cost string.

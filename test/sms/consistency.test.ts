@@ -5,19 +5,33 @@ import { createDispatcher, type DispatcherOptions } from '../../src/sms/dispatch
 import { createOutbox } from '../../src/sms/outbox.ts';
 import type { SmsTransport } from '../../src/sms/transport.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
-import { tempDb, type TempDb } from '../support/sms-db.ts';
+import { type TempDb, tempDb } from '../support/sms-db.ts';
 
 const MOUSSA = '+22376000001';
-const OPTS: DispatcherOptions = { ratePerSecond: 0, dailyCap: 0, bulkSize: 10, maxAttempts: 2, retryBaseMs: 1000, pollMs: 20, staleSendingMs: 0 };
+const OPTS: DispatcherOptions = {
+  ratePerSecond: 0,
+  dailyCap: 0,
+  bulkSize: 10,
+  maxAttempts: 2,
+  retryBaseMs: 1000,
+  pollMs: 20,
+  staleSendingMs: 0,
+};
 
 async function text(app: TestApp, from: string, body: string): Promise<void> {
-  const res = await fetch(`${app.url}/simulator/api/sms`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ from, text: body }) });
+  const res = await fetch(`${app.url}/simulator/api/sms`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ from, text: body }),
+  });
   expect(res.status).toBe(202);
   await app.services.dispatcher.drain();
 }
 
 async function inbox(app: TestApp, phone: string): Promise<Array<{ id: string; text: string }>> {
-  return (await fetch(`${app.url}/simulator/api/sms?phone=${encodeURIComponent(phone)}`)).json() as Promise<Array<{ id: string; text: string }>>;
+  return (await fetch(`${app.url}/simulator/api/sms?phone=${encodeURIComponent(phone)}`)).json() as Promise<
+    Array<{ id: string; text: string }>
+  >;
 }
 
 describe('one member, one set of choices, across USSD and SMS', () => {
@@ -74,7 +88,8 @@ describe('the dispatcher after a crash', () => {
     const transport: SmsTransport & { confirm(ids: number[]): Map<number, string> } = {
       name: 'simulator',
       maxBatch: 10,
-      send: async (b) => b.recipients.map((r) => ({ ...r, outcome: 'accepted', providerId: `P${r.messageId}`, cost: null, code: 101 }) as const),
+      send: async (b) =>
+        b.recipients.map((r) => ({ ...r, outcome: 'accepted', providerId: `P${r.messageId}`, cost: null, code: 101 }) as const),
       confirm: (asked) => new Map(asked.filter((id) => id === ids[0]).map((id) => [id, `P${id}`])),
     };
     const d = createDispatcher(t.db, transport, clock, logger, { ...OPTS, dailyCap: 2 });

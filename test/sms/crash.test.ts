@@ -3,13 +3,13 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.ts';
-import { openDatabase, type Db } from '../../src/db/connection.ts';
+import { type Db, openDatabase } from '../../src/db/connection.ts';
 import { createLogger } from '../../src/log.ts';
 import { createSimulatorSms } from '../../src/simulator/sms.ts';
 import { createDispatcher } from '../../src/sms/dispatcher.ts';
 import { createOutbox } from '../../src/sms/outbox.ts';
 import type { SmsTransport } from '../../src/sms/transport.ts';
-import { mobile, tempDb, type TempDb } from '../support/sms-db.ts';
+import { mobile, type TempDb, tempDb } from '../support/sms-db.ts';
 
 /**
  * A real `kill -9` in the middle of a batch. The child (test/support/sms-crash-child.ts) runs the
@@ -82,7 +82,10 @@ interface Snapshot {
 
 function snapshot(db: Db): Snapshot {
   const byStatus = Object.fromEntries(
-    (db.prepare('SELECT status, count(*) AS n FROM sms_outbox GROUP BY status').all() as Array<{ status: string; n: number }>).map((r) => [r.status, r.n]),
+    (db.prepare('SELECT status, count(*) AS n FROM sms_outbox GROUP BY status').all() as Array<{ status: string; n: number }>).map((r) => [
+      r.status,
+      r.n,
+    ]),
   );
   const sending = db.prepare(`SELECT id FROM sms_outbox WHERE status = 'sending' ORDER BY id`).pluck().all() as number[];
   const atGateway = new Map(
@@ -105,17 +108,30 @@ function restart(path: string, opts: { confirm: boolean }) {
     ? { name: 'simulator', maxBatch: 1000, send, confirm: (ids) => sim.transport.confirm(ids) }
     : { name: 'simulator', maxBatch: 1000, send }; // like Africa's Talking: no way to ask what went out
   const dispatcher = createDispatcher(db, transport, clock, logger, {
-    ratePerSecond: 0, pollMs: 20, bulkSize: 50, dailyCap: 0, maxAttempts: 5, retryBaseMs: 1000, staleSendingMs: 0,
+    ratePerSecond: 0,
+    pollMs: 20,
+    bulkSize: 50,
+    dailyCap: 0,
+    maxAttempts: 5,
+    retryBaseMs: 1000,
+    staleSendingMs: 0,
   });
   return { db, dispatcher, sentAgain, outbox: createOutbox(db, clock, { foldMode: 'gsm7', allowUcs2: false }), close: () => sim.close() };
 }
 
 /** Every one of the N messages is sent, and is at the gateway exactly once, under the provider id the outbox recorded. */
 function expectEachSentExactlyOnce(db: Db, ids: number[]): void {
-  const rows = db.prepare('SELECT id, status, provider_message_id AS p FROM sms_outbox ORDER BY id').all() as Array<{ id: number; status: string; p: string | null }>;
+  const rows = db.prepare('SELECT id, status, provider_message_id AS p FROM sms_outbox ORDER BY id').all() as Array<{
+    id: number;
+    status: string;
+    p: string | null;
+  }>;
   expect(rows.map((r) => r.id)).toEqual(ids);
   expect(rows.filter((r) => r.status !== 'sent')).toEqual([]);
-  const gateway = db.prepare('SELECT outbox_id AS id, provider_id AS p FROM sim_sms ORDER BY outbox_id').all() as Array<{ id: number; p: string }>;
+  const gateway = db.prepare('SELECT outbox_id AS id, provider_id AS p FROM sim_sms ORDER BY outbox_id').all() as Array<{
+    id: number;
+    p: string;
+  }>;
   expect(gateway).toHaveLength(N); // none duplicated (sim_sms.id is per stored message)...
   expect(gateway.map((g) => g.id)).toEqual(ids); // ...none missing
   expect(gateway.map((g) => g.p)).toEqual(rows.map((r) => r.p));
@@ -127,7 +143,9 @@ let ids: number[];
 beforeEach(() => {
   t = tempDb('sabatili-crash-');
   const outbox = createOutbox(t.db, new ManualClock(START), { foldMode: 'gsm7', allowUcs2: false });
-  const results = outbox.enqueueMany(Array.from({ length: N }, (_, i) => ({ to: mobile(i + 1), text: TEXT, lang: 'fr' as const, kind: 'transactional' as const })));
+  const results = outbox.enqueueMany(
+    Array.from({ length: N }, (_, i) => ({ to: mobile(i + 1), text: TEXT, lang: 'fr' as const, kind: 'transactional' as const })),
+  );
   ids = results.map((r) => (r.status === 'queued' ? r.id : -1));
   expect(ids.every((id) => id > 0)).toBe(true);
   t.db.close(); // the child and the restarted process open the file themselves
@@ -197,7 +215,7 @@ describe('kill -9 in the middle of a batch', () => {
     }
   });
 
-  it('with a transport that cannot confirm (Africa\'s Talking), stuck messages are requeued and sent again', async () => {
+  it("with a transport that cannot confirm (Africa's Talking), stuck messages are requeued and sent again", async () => {
     const k = await runAndKill(t.path, (stage, accepted) => stage === 'accepted' && accepted > 100);
     expect(k.signal).toBe('SIGKILL');
 

@@ -1,11 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ManualClock, type Clock } from '../../src/clock.ts';
+import { type Clock, ManualClock } from '../../src/clock.ts';
 import { createLogger } from '../../src/log.ts';
 import { createDispatcher, type DispatcherOptions, type DrainResult } from '../../src/sms/dispatcher.ts';
 import { createOutbox, type NewSms, type Outbox, type SmsKind } from '../../src/sms/outbox.ts';
 import { outcomeOfCode, type RecipientOutcome, type SmsBatch, type SmsTransport } from '../../src/sms/transport.ts';
 import { startTestApp } from '../support/app.ts';
-import { mobile, tempDb, type TempDb } from '../support/sms-db.ts';
+import { mobile, type TempDb, tempDb } from '../support/sms-db.ts';
 import { ManualTimers } from '../support/timers.ts';
 
 // ---------------------------------------------------------------------------
@@ -73,7 +73,15 @@ const T0 = Date.parse(START);
 const BASE = 60_000;
 const logger = createLogger('silent');
 
-const OPTS: DispatcherOptions = { ratePerSecond: 0, dailyCap: 0, bulkSize: 100, maxAttempts: 4, retryBaseMs: BASE, pollMs: 20, staleSendingMs: 60_000 };
+const OPTS: DispatcherOptions = {
+  ratePerSecond: 0,
+  dailyCap: 0,
+  bulkSize: 100,
+  maxAttempts: 4,
+  retryBaseMs: BASE,
+  pollMs: 20,
+  staleSendingMs: 60_000,
+};
 
 let t: TempDb;
 let clock: ManualClock;

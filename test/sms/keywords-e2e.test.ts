@@ -18,8 +18,10 @@ const UNKNOWN = '+22370123456'; // not registered
 
 // What the phones receive (folded to GSM-7: é stays, ɔ→ò, ɛ→è, ɲ→ny, ç→c, ê→e).
 const COVERAGE = {
-  moussa: "Kénéya Sabatili: Moussa Traoré, votre ménage (5 pers.) est couvert jusqu'au 30/04/2026. Reste\n1 250 FCFA pour mai. Menu: *384*123#",
-  aminata: "Kénéya Sabatili: Aminata Sangaré, votre ménage n'est pas couvert (fin le 31/07/2025). Payez 500 FCFA pour reprendre. Menu: *384*123#",
+  moussa:
+    "Kénéya Sabatili: Moussa Traoré, votre ménage (5 pers.) est couvert jusqu'au 30/04/2026. Reste\n1 250 FCFA pour mai. Menu: *384*123#",
+  aminata:
+    "Kénéya Sabatili: Aminata Sangaré, votre ménage n'est pas couvert (fin le 31/07/2025). Payez 500 FCFA pour reprendre. Menu: *384*123#",
   bakary: 'Kénéya Sabatili: Bakary Diarra, i ka denbaya (mògò 6) lakanalen don fo 31/03/2026. Wari tò 2 000 FCFA awirili kama. *384*123#',
   hawa: "Kénéya Sabatili: Hawa Konaté, votre ménage (2 pers.) est couvert jusqu'au 31/03/2026. Reste\n1 100 FCFA pour avril. Menu: *384*123#",
 };
@@ -96,7 +98,9 @@ const received = (phone: string) =>
 
 const callbacksOf = (phone: string) =>
   app.services.db
-    .prepare('SELECT household_id AS householdId, reason, channel, status, promised_by AS promisedBy, created_at AS createdAt FROM callback_requests WHERE phone = ?')
+    .prepare(
+      'SELECT household_id AS householdId, reason, channel, status, promised_by AS promisedBy, created_at AS createdAt FROM callback_requests WHERE phone = ?',
+    )
     .all(phone);
 
 /** A reminder, a campaign message and a receipt for `phone`: what the outbox made of each. */
@@ -104,7 +108,13 @@ function enqueueEachKind(phone: string) {
   const outbox = app.services.outbox;
   return {
     reminder: outbox.enqueue({ to: phone, text: 'Kénéya Sabatili: votre couverture finit bientôt.', lang: 'fr', kind: 'reminder' }).status,
-    campaign: outbox.enqueue({ to: phone, text: 'Kénéya Sabatili: journée de sensibilisation samedi.', lang: 'fr', kind: 'campaign', campaignId: 1 }).status,
+    campaign: outbox.enqueue({
+      to: phone,
+      text: 'Kénéya Sabatili: journée de sensibilisation samedi.',
+      lang: 'fr',
+      kind: 'campaign',
+      campaignId: 1,
+    }).status,
     receipt: outbox.enqueue({ to: phone, text: 'Kénéya Sabatili: paiement de 3 500 FCFA reçu.', lang: 'fr', kind: 'transactional' }).status,
   };
 }
@@ -113,9 +123,18 @@ describe('coverage keywords', () => {
   it('SOLDE from +22376000001: the coverage SMS lands in its inbox', async () => {
     expect(await sms(MOUSSA, 'SOLDE')).toEqual([COVERAGE.moussa]);
     const [message] = await inbox(MOUSSA);
-    expect(message).toMatchObject({ to: MOUSSA, from: null, text: COVERAGE.moussa, segments: 1, status: 'Sent', createdAt: '2026-03-10T09:00:00.000Z' });
+    expect(message).toMatchObject({
+      to: MOUSSA,
+      from: null,
+      text: COVERAGE.moussa,
+      segments: 1,
+      status: 'Sent',
+      createdAt: '2026-03-10T09:00:00.000Z',
+    });
     expect(received(MOUSSA)).toEqual([{ text: 'SOLDE', keyword: 'coverage', householdId: 1 }]);
-    expect(app.services.outbox.to(MOUSSA)).toMatchObject([{ text: COVERAGE.moussa, kind: 'transactional', status: 'sent', segments: 1, encoding: 'GSM-7' }]);
+    expect(app.services.outbox.to(MOUSSA)).toMatchObject([
+      { text: COVERAGE.moussa, kind: 'transactional', status: 'sent', segments: 1, encoding: 'GSM-7' },
+    ]);
   });
 
   it('lakana from +22376000003: the Bambara coverage SMS', async () => {
@@ -189,7 +208,16 @@ describe('STOP and START', () => {
 describe('APPELEZ: a call-back request', () => {
   it('APPELEZ creates one request and answers with the day; a second one says it is already registered', async () => {
     expect(await sms(MOUSSA, 'APPELEZ')).toEqual([callback.fr('10/03/2026')]);
-    const expected = [{ householdId: 1, reason: 'other', channel: 'sms', status: 'open', promisedBy: '2026-03-10T17:00:00.000Z', createdAt: '2026-03-10T09:00:00.000Z' }];
+    const expected = [
+      {
+        householdId: 1,
+        reason: 'other',
+        channel: 'sms',
+        status: 'open',
+        promisedBy: '2026-03-10T17:00:00.000Z',
+        createdAt: '2026-03-10T09:00:00.000Z',
+      },
+    ];
     expect(callbacksOf(MOUSSA)).toEqual(expected);
 
     expect(await sms(MOUSSA, 'Appelez-moi')).toEqual([callbackAlready.fr('10/03/2026', '10/03/2026')]);
@@ -201,7 +229,14 @@ describe('APPELEZ: a call-back request', () => {
     expect(await sms(BAKARY, 'wele')).toEqual([callback.bm('10/03/2026')]);
     expect(await sms(BAKARY, 'WELE')).toEqual([callbackAlready.bm('10/03/2026', '10/03/2026')]);
     expect(callbacksOf(BAKARY)).toEqual([
-      { householdId: 3, reason: 'other', channel: 'sms', status: 'open', promisedBy: '2026-03-10T17:00:00.000Z', createdAt: '2026-03-10T09:00:00.000Z' },
+      {
+        householdId: 3,
+        reason: 'other',
+        channel: 'sms',
+        status: 'open',
+        promisedBy: '2026-03-10T17:00:00.000Z',
+        createdAt: '2026-03-10T09:00:00.000Z',
+      },
     ]);
   });
 
@@ -228,13 +263,21 @@ describe('APPELEZ: a call-back request', () => {
   it('an unregistered number: a registration call-back, in the keyword’s language', async () => {
     expect(await sms(UNKNOWN, 'wele')).toEqual([callback.bm('10/03/2026')]);
     expect(callbacksOf(UNKNOWN)).toEqual([
-      { householdId: null, reason: 'registration', channel: 'sms', status: 'open', promisedBy: '2026-03-10T17:00:00.000Z', createdAt: '2026-03-10T09:00:00.000Z' },
+      {
+        householdId: null,
+        reason: 'registration',
+        channel: 'sms',
+        status: 'open',
+        promisedBy: '2026-03-10T17:00:00.000Z',
+        createdAt: '2026-03-10T09:00:00.000Z',
+      },
     ]);
   });
 });
 
 describe('RAPPEL, which meant both the alerts and a call-back', () => {
-  const WHICH = 'Kénéya Sabatili: pour etre appelé par UTM, envoyez APPELEZ. Pour recevoir les alertes SMS, envoyez ALERTES. Ou composez *384*123#';
+  const WHICH =
+    'Kénéya Sabatili: pour etre appelé par UTM, envoyez APPELEZ. Pour recevoir les alertes SMS, envoyez ALERTES. Ou composez *384*123#';
 
   it('RAPPEL (and APPEL, one letter away) only asks which was meant: no call-back is queued, the alerts stay as they were', async () => {
     await sms(MOUSSA, 'STOP');

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { loadCatalogs } from '../../src/i18n/catalog.ts';
 import { fold } from '../../src/i18n/gsm7.ts';
-import { KEYWORDS, keywordMatcher, matchKeyword, type Keyword, type KeywordMatch } from '../../src/sms/keywords.ts';
+import { KEYWORDS, type Keyword, type KeywordMatch, keywordMatcher, matchKeyword } from '../../src/sms/keywords.ts';
 
 const m = (keyword: Keyword, lang: 'fr' | 'bm' | null, word: string): KeywordMatch => ({ keyword, lang, word });
 
@@ -218,12 +218,9 @@ describe('matchKeyword, table', () => {
     expect(TABLE.length).toBeGreaterThanOrEqual(60);
   });
 
-  it.each(TABLE.map(([text, expected]) => [JSON.stringify(text).slice(0, 40), text, expected] as const))(
-    '%s',
-    (_, text, expected) => {
-      expect(matchKeyword(text)).toEqual(expected);
-    },
-  );
+  it.each(TABLE.map(([text, expected]) => [JSON.stringify(text).slice(0, 40), text, expected] as const))('%s', (_, text, expected) => {
+    expect(matchKeyword(text)).toEqual(expected);
+  });
 });
 
 describe('KEYWORDS', () => {
@@ -251,7 +248,12 @@ describe('KEYWORDS', () => {
         const text = catalogs[lang].get(key)?.text ?? '';
         expect(matchKeyword(text)?.keyword, `${lang} ${key}: ${text}`).not.toBe('stop');
         for (const word of [...KEYWORDS.stop.fr, ...KEYWORDS.stop.bm]) {
-          expect(fold(text, 'ascii').toUpperCase().split(/[^A-Z]+/), `${lang} ${key}`).not.toContain(word);
+          expect(
+            fold(text, 'ascii')
+              .toUpperCase()
+              .split(/[^A-Z]+/),
+            `${lang} ${key}`,
+          ).not.toContain(word);
         }
       }
     }
@@ -360,10 +362,7 @@ const UPPER = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
 const nearWord = fc
   .tuple(
     fc.constantFrom(...VOCAB.map((v) => v.word)),
-    fc.array(
-      fc.tuple(fc.constantFrom('del', 'ins', 'sub', 'swap', 'dbl'), fc.nat(), fc.constantFrom(...UPPER)),
-      { maxLength: 2 },
-    ),
+    fc.array(fc.tuple(fc.constantFrom('del', 'ins', 'sub', 'swap', 'dbl'), fc.nat(), fc.constantFrom(...UPPER)), { maxLength: 2 }),
   )
   .map(([word, edits]) => {
     let w = word;
@@ -389,9 +388,7 @@ const VARIANTS: Record<string, string[]> = {
 };
 /** Spell an A-Z word as a member might: any case, any accent. */
 const spelled = (w: string): fc.Arbitrary<string> =>
-  fc
-    .tuple(...[...w].map((c) => fc.constantFrom(...(VARIANTS[c] ?? [c.toLowerCase(), c]))))
-    .map((cs) => cs.join(''));
+  fc.tuple(...[...w].map((c) => fc.constantFrom(...(VARIANTS[c] ?? [c.toLowerCase(), c])))).map((cs) => cs.join(''));
 
 const around = fc.constantFrom('', ' ', '  ', '\n', '"', '«\u00A0', '(', '*', '...', '🙏 ');
 const after = fc.constantFrom('', ' ', '!', '.', '?', '"', '\u00A0»', ')', '!!!', ' ', '\n');
@@ -407,11 +404,14 @@ const anyText = fc.oneof(
 );
 
 describe('matchKeyword, characters whose case maps are not inverses', () => {
-  it.each(['ẞTOP', 'ßtop', '\u0345 stop', '\u0345olde', 'İNFO', 'ınfo', 'ǅ stop', 'ﬅop'])('%s: same result in upper and lower case', (text) => {
-    const r = matchKeyword(text);
-    expect(matchKeyword(text.toUpperCase())).toEqual(r);
-    expect(matchKeyword(text.toLowerCase())).toEqual(r);
-  });
+  it.each(['ẞTOP', 'ßtop', '\u0345 stop', '\u0345olde', 'İNFO', 'ınfo', 'ǅ stop', 'ﬅop'])(
+    '%s: same result in upper and lower case',
+    (text) => {
+      const r = matchKeyword(text);
+      expect(matchKeyword(text.toUpperCase())).toEqual(r);
+      expect(matchKeyword(text.toLowerCase())).toEqual(r);
+    },
+  );
 });
 
 describe('matchKeyword, properties', () => {
@@ -454,10 +454,13 @@ describe('matchKeyword, properties', () => {
       { numRuns: 2000 },
     );
     fc.assert(
-      fc.property(nearWord.chain((w) => fc.tuple(fc.constant(w), spelled(w))), ([w, s]) => {
-        fc.pre(w.length > 1);
-        expect(matchKeyword(s)).toEqual(reference(w));
-      }),
+      fc.property(
+        nearWord.chain((w) => fc.tuple(fc.constant(w), spelled(w))),
+        ([w, s]) => {
+          fc.pre(w.length > 1);
+          expect(matchKeyword(s)).toEqual(reference(w));
+        },
+      ),
       { numRuns: 2000 },
     );
   });

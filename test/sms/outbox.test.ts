@@ -1,7 +1,15 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.ts';
-import { createOutbox, MAX_SEGMENTS, recipientCheck, SmsCountryRefused, SmsRejected, type NewSms, type Outbox } from '../../src/sms/outbox.ts';
-import { tempDb, type TempDb } from '../support/sms-db.ts';
+import {
+  createOutbox,
+  MAX_SEGMENTS,
+  type NewSms,
+  type Outbox,
+  recipientCheck,
+  SmsCountryRefused,
+  SmsRejected,
+} from '../../src/sms/outbox.ts';
+import { type TempDb, tempDb } from '../support/sms-db.ts';
 
 const START = '2026-03-10T09:00:00Z';
 
@@ -29,7 +37,9 @@ const rowCount = () => t.db.prepare('SELECT count(*) FROM sms_outbox').pluck().g
 /** Marks a queued message as sent with a provider id, as the dispatcher would after the gateway accepted it. */
 function markSent(id: number, providerId: string): void {
   t.db.prepare(`UPDATE sms_outbox SET status = 'sent', provider_message_id = ?, attempts = 1 WHERE id = ?`).run(providerId, id);
-  t.db.prepare(`INSERT INTO sms_status_history (message_id, status, detail, at_ms) VALUES (?, 'sent', ?, ?)`).run(id, `101 ${providerId}`, clock.now().getTime());
+  t.db
+    .prepare(`INSERT INTO sms_status_history (message_id, status, detail, at_ms) VALUES (?, 'sent', ?, ?)`)
+    .run(id, `101 ${providerId}`, clock.now().getTime());
 }
 
 function rejection(m: NewSms, box: Outbox = outbox): SmsRejected {
@@ -81,7 +91,10 @@ describe('allowed countries (SMS_ALLOWED_COUNTRIES)', () => {
     expect(rowCount()).toBe(0);
     const each = outbox.enqueueEach([sms(), sms({ to: '+33612345678', kind: 'campaign' })]);
     expect(each.map((r) => r.status)).toEqual(['queued', 'rejected']);
-    expect(outbox.assess(sms({ to: '+33612345678', kind: 'campaign' }), new Set())).toMatchObject({ status: 'rejected', reason: expect.stringMatching(/outside the countries/) });
+    expect(outbox.assess(sms({ to: '+33612345678', kind: 'campaign' }), new Set())).toMatchObject({
+      status: 'rejected',
+      reason: expect.stringMatching(/outside the countries/),
+    });
   });
 
   it('accepts the countries it is given', () => {
@@ -110,7 +123,7 @@ describe('text validation, folding and measuring', () => {
     expect(rowCount()).toBe(0);
   });
 
-  it('folds to GSM-7 what is stored and sent (ɛ→è, ’→\', ç→c)', () => {
+  it("folds to GSM-7 what is stored and sent (ɛ→è, ’→', ç→c)", () => {
     const r = outbox.enqueue(sms({ text: 'I ni cɛ! C’est reçu', lang: 'bm' }));
     expect(r).toMatchObject({ status: 'queued', encoding: 'GSM-7', segments: 1 });
     if (r.status !== 'queued') return;
@@ -196,7 +209,11 @@ describe('status history and delivery reports', () => {
   it('records queued with its time', () => {
     const id = queued();
     expect(outbox.history(id)).toEqual([{ status: 'queued', detail: null, atMs: Date.parse(START) }]);
-    expect(outbox.get(id)).toMatchObject({ createdMs: Date.parse(START), nextAttemptMs: Date.parse(START), expiresMs: Date.parse(START) + 24 * 3600_000 });
+    expect(outbox.get(id)).toMatchObject({
+      createdMs: Date.parse(START),
+      nextAttemptMs: Date.parse(START),
+      expiresMs: Date.parse(START) + 24 * 3600_000,
+    });
   });
 
   it('Success makes a sent message delivered, once', () => {
@@ -218,12 +235,16 @@ describe('status history and delivery reports', () => {
   it('AbsentSubscriber makes it failed with the reason', () => {
     const id = queued();
     markSent(id, 'ATXid_absent');
-    expect(outbox.recordDelivery({ providerId: 'ATXid_absent', status: 'AbsentSubscriber', failureReason: 'AbsentSubscriber' })).toBe('updated');
+    expect(outbox.recordDelivery({ providerId: 'ATXid_absent', status: 'AbsentSubscriber', failureReason: 'AbsentSubscriber' })).toBe(
+      'updated',
+    );
     const row = outbox.get(id)!;
     expect(row.status).toBe('failed');
     expect(row.lastError).toMatch(/AbsentSubscriber/);
     expect(outbox.history(id).at(-1)).toMatchObject({ status: 'failed', detail: 'AbsentSubscriber: AbsentSubscriber' });
-    expect(outbox.recordDelivery({ providerId: 'ATXid_absent', status: 'AbsentSubscriber', failureReason: 'AbsentSubscriber' })).toBe('unchanged');
+    expect(outbox.recordDelivery({ providerId: 'ATXid_absent', status: 'AbsentSubscriber', failureReason: 'AbsentSubscriber' })).toBe(
+      'unchanged',
+    );
   });
 
   it('Buffered keeps the message sent (noted once in its history)', () => {
@@ -247,4 +268,3 @@ describe('status history and delivery reports', () => {
     expect(outbox.history(id)).toHaveLength(1);
   });
 });
-

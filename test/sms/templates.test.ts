@@ -8,10 +8,20 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import YAML from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { LANGUAGES, loadCatalogs, PARAM_KINDS, paramsOf as paramsOfText, translate, WORST_CASE, type Language, type ParamName, type ParamValue } from '../../src/i18n/catalog.ts';
-import { fold, smsEncoding, type FoldMode } from '../../src/i18n/gsm7.ts';
+import YAML from 'yaml';
+import {
+  LANGUAGES,
+  type Language,
+  loadCatalogs,
+  PARAM_KINDS,
+  type ParamName,
+  type ParamValue,
+  paramsOf as paramsOfText,
+  translate,
+  WORST_CASE,
+} from '../../src/i18n/catalog.ts';
+import { type FoldMode, fold, smsEncoding } from '../../src/i18n/gsm7.ts';
 
 const FILE = join(import.meta.dirname, '..', '..', 'fixtures', 'sms', 'templates.yaml');
 const UPDATE = process.env.UPDATE_TRANSCRIPTS === '1';

@@ -3,7 +3,7 @@ import { Agent, request, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ManualClock } from '../../src/clock.ts';
-import { loadConfig, type Config } from '../../src/config.ts';
+import { type Config, loadConfig } from '../../src/config.ts';
 import { openDatabase } from '../../src/db/connection.ts';
 import { createHttpHandler, listen } from '../../src/http/lean.ts';
 import type { IdSource } from '../../src/ids.ts';
@@ -45,7 +45,13 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
   const clock = new ManualClock(opts.clock ?? '2026-03-10T09:00:00Z');
   if (!opts.dbPath) copyFreshDatabase(dbPath, opts.seed === false ? undefined : clock);
   // No SMS rate by default: a drain in a test should not wait a second per pass.
-  const env: Record<string, string> = { NODE_ENV: 'test', DATABASE_PATH: dbPath, LOG_LEVEL: 'silent', SMS_RATE_PER_SECOND: '0', ...opts.env };
+  const env: Record<string, string> = {
+    NODE_ENV: 'test',
+    DATABASE_PATH: dbPath,
+    LOG_LEVEL: 'silent',
+    SMS_RATE_PER_SECOND: '0',
+    ...opts.env,
+  };
   // Staff passwords hashed with 1 MiB instead of 32 (allowed under NODE_ENV=test only): the same scrypt
   // code, a few milliseconds a login instead of 100.
   if (env.NODE_ENV === 'test') env.STAFF_PASSWORD_COST ??= '10';

@@ -77,7 +77,10 @@ export function interactive(args: string[], env: Record<string, string> = {}, no
 }
 
 /** The real binary, `node bin/sabatili.js ARGS…`, in a child process (with this process's environment and `env`). */
-export function spawnSabatili(args: string[], opts: { env?: Record<string, string>; stdin?: string; node?: string[] } = {}): Promise<CliResult> {
+export function spawnSabatili(
+  args: string[],
+  opts: { env?: Record<string, string>; stdin?: string; node?: string[] } = {},
+): Promise<CliResult> {
   return new Promise((resolve) => {
     const child = execFile(
       'node',

@@ -2,12 +2,13 @@
  * Databases for tests, copied from ones this process has migrated (and seeded) once: the migrations
  * and the demo seed cost more than most tests, and give the same database each time.
  */
-import Database from 'better-sqlite3';
+
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import type { Clock } from '../../src/clock.ts';
-import { openDatabase, type Db } from '../../src/db/connection.ts';
+import { type Db, openDatabase } from '../../src/db/connection.ts';
 import { migrate } from '../../src/db/migrations.ts';
 import { seedDemo } from '../../src/db/seed.ts';
 

@@ -105,7 +105,9 @@ function check(db: Database.Database, o: InvariantOptions): InvariantReport {
   const runTxns = txns.filter((t) => t.createdMs >= since);
   const paymentByRef = new Map(payments.map((p) => [p.reference, p]));
   const ledger = db
-    .prepare(`SELECT id, household_id AS householdId, amount, fee, operator_txn_id AS txn, recorded_at AS recordedAt FROM contributions WHERE channel = 'orange_money'`)
+    .prepare(
+      `SELECT id, household_id AS householdId, amount, fee, operator_txn_id AS txn, recorded_at AS recordedAt FROM contributions WHERE channel = 'orange_money'`,
+    )
     .all() as Array<{ id: number; householdId: number; amount: number; fee: number; txn: string | null; recordedAt: string }>;
   const ledgerByTxn = new Map<string, typeof ledger>();
   for (const l of ledger) if (l.txn) ledgerByTxn.set(l.txn, [...(ledgerByTxn.get(l.txn) ?? []), l]);
@@ -116,10 +118,21 @@ function check(db: Database.Database, o: InvariantOptions): InvariantReport {
   for (const m of outbox) outboxByKey.set(m.key, [...(outboxByKey.get(m.key) ?? []), m]);
 
   // References: one payment each (the UNIQUE column), and one operator transaction each.
-  const refDup = db.prepare('SELECT reference, count(*) AS n FROM payments GROUP BY reference HAVING n > 1').all() as Array<{ reference: string; n: number }>;
-  add('payment references used twice', refDup.map((r) => `${r.reference} ×${r.n}`));
-  const simRefDup = db.prepare('SELECT merchant_reference AS r, count(*) AS n FROM sim_transactions GROUP BY r HAVING n > 1').all() as Array<{ r: string; n: number }>;
-  add('operator transactions sharing a merchant reference', simRefDup.map((r) => `${r.r} ×${r.n}`));
+  const refDup = db.prepare('SELECT reference, count(*) AS n FROM payments GROUP BY reference HAVING n > 1').all() as Array<{
+    reference: string;
+    n: number;
+  }>;
+  add(
+    'payment references used twice',
+    refDup.map((r) => `${r.reference} ×${r.n}`),
+  );
+  const simRefDup = db
+    .prepare('SELECT merchant_reference AS r, count(*) AS n FROM sim_transactions GROUP BY r HAVING n > 1')
+    .all() as Array<{ r: string; n: number }>;
+  add(
+    'operator transactions sharing a merchant reference',
+    simRefDup.map((r) => `${r.r} ×${r.n}`),
+  );
   add(
     'operator transactions for a reference sabatili has no payment for',
     runTxns.filter((t) => !paymentByRef.has(t.reference)).map((t) => `${t.txnId} ref ${t.reference} ${t.msisdn} ${t.status}`),
@@ -132,7 +145,8 @@ function check(db: Database.Database, o: InvariantOptions): InvariantReport {
   const receipts: string[] = [];
   for (const t of debits) {
     const credits = ledgerByTxn.get(t.txnId) ?? [];
-    if (credits.length === 0) noCredit.push(`${t.txnId} ${t.msisdn} debited ${t.debit} (amount ${t.amount}) ref ${t.reference}: no ledger row`);
+    if (credits.length === 0)
+      noCredit.push(`${t.txnId} ${t.msisdn} debited ${t.debit} (amount ${t.amount}) ref ${t.reference}: no ledger row`);
     else if (credits.length > 1 || credits[0]?.amount !== t.amount)
       badCredit.push(`${t.txnId} amount ${t.amount}: ledger ${credits.map((c) => `#${c.id} ${c.amount}`).join(', ')}`);
     const r = outboxByKey.get(`receipt:${t.txnId}`) ?? [];
@@ -145,7 +159,9 @@ function check(db: Database.Database, o: InvariantOptions): InvariantReport {
   const debitIds = new Set(txns.filter((t) => t.status === 'succeeded').map((t) => t.txnId));
   add(
     'ledger credits with no successful operator transaction',
-    ledger.filter((l) => l.txn && Date.parse(l.recordedAt) >= since && !debitIds.has(l.txn)).map((l) => `contribution #${l.id} ${l.txn} ${l.amount}`),
+    ledger
+      .filter((l) => l.txn && Date.parse(l.recordedAt) >= since && !debitIds.has(l.txn))
+      .map((l) => `contribution #${l.id} ${l.txn} ${l.amount}`),
   );
 
   // No wallet debited twice for one quote: never two debits for payments of the same request key,
@@ -163,7 +179,9 @@ function check(db: Database.Database, o: InvariantOptions): InvariantReport {
 
   // Balances: opening minus the succeeded debits, for every wallet we know the opening of.
   const balance = db.prepare('SELECT balance FROM sim_wallets WHERE msisdn = ?').pluck();
-  const debitSum = db.prepare("SELECT coalesce(sum(debit), 0) FROM sim_transactions WHERE msisdn = ? AND status = 'succeeded' AND created_ms >= ?").pluck();
+  const debitSum = db
+    .prepare("SELECT coalesce(sum(debit), 0) FROM sim_transactions WHERE msisdn = ? AND status = 'succeeded' AND created_ms >= ?")
+    .pluck();
   const badBalance: string[] = [];
   for (const [phone, opening] of o.opening) {
     const b = balance.get(phone) as number | undefined;
@@ -178,7 +196,10 @@ function check(db: Database.Database, o: InvariantOptions): InvariantReport {
     'payments still initiated/pending past expiry + sweep',
     runPayments
       .filter((p) => (p.status === 'initiated' || p.status === 'pending') && nowMs - Date.parse(p.createdAt) > limitMs)
-      .map((p) => `#${p.id} ${p.reference} ${p.payer} ${p.amount} ${p.status} since ${p.createdAt} (${Math.round((nowMs - Date.parse(p.createdAt)) / 1000)} s)`),
+      .map(
+        (p) =>
+          `#${p.id} ${p.reference} ${p.payer} ${p.amount} ${p.status} since ${p.createdAt} (${Math.round((nowMs - Date.parse(p.createdAt)) / 1000)} s)`,
+      ),
   );
   add(
     'operator prompts still pending past expiry + sweep',
@@ -193,7 +214,9 @@ function check(db: Database.Database, o: InvariantOptions): InvariantReport {
         const p = paymentByRef.get(t.reference);
         if (!p) return [];
         const want = t.status === 'succeeded' ? ['succeeded'] : ['failed', 'expired', 'cancelled'];
-        return want.includes(p.status) || p.status === 'review' ? [] : [`#${p.id} ${p.reference} is ${p.status}, operator ${t.txnId} ${t.status}`];
+        return want.includes(p.status) || p.status === 'review'
+          ? []
+          : [`#${p.id} ${p.reference} is ${p.status}, operator ${t.txnId} ${t.status}`];
       }),
   );
 
@@ -202,7 +225,8 @@ function check(db: Database.Database, o: InvariantOptions): InvariantReport {
   for (const p of runPayments.filter((x) => x.status === 'failed' || x.status === 'expired')) {
     const keys = [...new Set([p.txn && `failure:${p.txn}`, `failure:${p.reference}`].filter((k): k is string => !!k))];
     const n = keys.reduce((s, k) => s + (outboxByKey.get(k)?.length ?? 0), 0);
-    if (n !== 1) notices.push(`#${p.id} ${p.reference} ${p.payer} ${p.status} (${p.reason ?? ''}, operator ${p.txn ?? 'none'}): ${n} failure notices`);
+    if (n !== 1)
+      notices.push(`#${p.id} ${p.reference} ${p.payer} ${p.status} (${p.reason ?? ''}, operator ${p.txn ?? 'none'}): ${n} failure notices`);
   }
   add('failed/expired payments without exactly one failure notice', notices);
   // A failure notice belongs to a payment that did fail (never to one that was credited).

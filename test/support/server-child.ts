@@ -5,7 +5,7 @@
  * Africa's Talking and the simulated subscriber do (POST /ussd, the simulator's wallet and SMS
  * APIs).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -95,7 +95,15 @@ export class ServerChild {
     const onData = (stream: string) => (d: Buffer) => {
       const text = d.toString();
       tail = (tail + text).slice(-4000);
-      if (this.opts.logFile) appendFileSync(this.opts.logFile, text.split('\n').filter(Boolean).map((l) => `[${n} ${stream}] ${l}\n`).join(''));
+      if (this.opts.logFile)
+        appendFileSync(
+          this.opts.logFile,
+          text
+            .split('\n')
+            .filter(Boolean)
+            .map((l) => `[${n} ${stream}] ${l}\n`)
+            .join(''),
+        );
       for (const line of text.split('\n')) {
         if (line.startsWith('PAUSE ')) {
           this.pausedLine = line;
@@ -189,7 +197,9 @@ export class Client {
   }
 
   async wallet(phone: string): Promise<WalletView | undefined> {
-    const res = await fetch(`${this.base()}/simulator/api/wallet?phone=${encodeURIComponent(phone)}`, { signal: AbortSignal.timeout(5000) });
+    const res = await fetch(`${this.base()}/simulator/api/wallet?phone=${encodeURIComponent(phone)}`, {
+      signal: AbortSignal.timeout(5000),
+    });
     return res.ok ? ((await res.json()) as WalletView) : undefined;
   }
 
@@ -268,7 +278,14 @@ export function options(body: string): string[] {
 /** A quote: it shows an amount in FCFA, a total, and offers 1 (confirm) and 2 (cancel). */
 export function isQuote(body: string): boolean {
   const o = options(body);
-  return body.startsWith('CON') && /FCFA/.test(body) && o[0] === '1' && o[1] === '2' && o.length === 2 && /\d[\d  ]* FCFA[\s\S]*\d[\d  ]* FCFA/.test(body);
+  return (
+    body.startsWith('CON') &&
+    /FCFA/.test(body) &&
+    o[0] === '1' &&
+    o[1] === '2' &&
+    o.length === 2 &&
+    /\d[\d  ]* FCFA[\s\S]*\d[\d  ]* FCFA/.test(body)
+  );
 }
 
 /** The resume offer after a cut contribution: the main menu's six choices, with one more (the offer) after them. */
@@ -294,7 +311,13 @@ export interface Member {
  * (a `wallets` row), and a simulated account opened through the simulator API with `balance`.
  * The server must be running (the simulator account is opened through it).
  */
-export async function addMembers(server: ServerChild, client: Client, dir: string, count: number, balance: (i: number) => number): Promise<Member[]> {
+export async function addMembers(
+  server: ServerChild,
+  client: Client,
+  dir: string,
+  count: number,
+  balance: (i: number) => number,
+): Promise<Member[]> {
   const members: Member[] = [];
   const lines = ['card_number,adherent_name,phone,language,mutuelle,joined_on,beneficiary_name,relation,birth_year,subsidised'];
   for (let i = 0; i < count; i++) {
@@ -313,7 +336,8 @@ export async function addMembers(server: ServerChild, client: Client, dir: strin
   writeFileSync(csv, `${lines.join('\n')}\n`);
   const env = { ...process.env, NODE_ENV: 'development', DATABASE_PATH: server.opts.dbPath, LOG_LEVEL: 'warn' };
   const r = spawnSync(process.execPath, [BIN, 'import', 'members', csv, '--yes'], { cwd: ROOT, env, encoding: 'utf8' });
-  if (r.status !== 0 || !new RegExp(`${count} households \\(\\d+ beneficiaries\\) imported`).test(r.stdout)) throw new Error(`import members failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
+  if (r.status !== 0 || !new RegExp(`${count} households \\(\\d+ beneficiaries\\) imported`).test(r.stdout))
+    throw new Error(`import members failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
   // Link each household's wallet, as the office's "link a wallet" action does.
   const db = new Database(server.opts.dbPath, { timeout: 10_000 });
   try {

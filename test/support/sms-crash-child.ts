@@ -38,7 +38,9 @@ createInterface({ input: process.stdin }).on('line', (line) => {
   else acks.push(line);
 });
 const ack = () =>
-  mode === 'free' ? Promise.resolve('') : new Promise<string>((resolve) => (acks.length > 0 ? resolve(acks.shift() as string) : waiting.push(resolve)));
+  mode === 'free'
+    ? Promise.resolve('')
+    : new Promise<string>((resolve) => (acks.length > 0 ? resolve(acks.shift() as string) : waiting.push(resolve)));
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 // Pipes are written synchronously on Linux: a line printed is a line the parent will read.

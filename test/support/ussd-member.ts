@@ -10,7 +10,7 @@
  * - the resume offer after a cut contribution: the main menu with its usual numbers and one more
  *   choice after them, which resumes (isResumeOffer, resumeKey).
  */
-import { isQuote, isResumeOffer, options, resumeKey, type Client, type Screen } from './server-child.ts';
+import { type Client, isQuote, isResumeOffer, options, resumeKey, type Screen } from './server-child.ts';
 
 export type Walk =
   | { kind: 'quote'; texts: string[]; screen: Screen }

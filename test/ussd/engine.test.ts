@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
-import { fromPromise } from 'xstate';
 import { afterEach, describe, expect, it } from 'vitest';
+import { fromPromise } from 'xstate';
 import { flows } from '../../flows/index.ts';
 import type { CoverageView } from '../../src/domain/coverage.ts';
 import { createUssdEngine, inputSuffix } from '../../src/ussd/engine.ts';
@@ -81,15 +81,35 @@ describe('the USSD engine', () => {
       await new Promise((resolve) => setTimeout(resolve, delayMs));
       if (signal.aborted) throw new Error('aborted');
       return {
-        adherentName: 'Moussa Traoré', size: 5, status: 'active', paidThrough: '2026-04-30', waitingUntil: null,
-        graceUntil: '2026-05-15', nextMonth: '2026-05', remaining: 1250, beneficiaries: [],
+        adherentName: 'Moussa Traoré',
+        size: 5,
+        status: 'active',
+        paidThrough: '2026-04-30',
+        waitingUntil: null,
+        graceUntil: '2026-05-15',
+        nextMonth: '2026-05',
+        remaining: 1250,
+        beneficiaries: [],
       };
     });
     const engine = createUssdEngine({
-      flows: { ...s.flows, coverage: { machine: flows.coverage.provide({ actors: { lookupCoverage: slowCoverage } }), version: machineVersion(flows.coverage) } },
-      sessions: s.sessions, watch: s.watch, catalogs: s.catalogs, clock: s.clock, logger: s.logger,
+      flows: {
+        ...s.flows,
+        coverage: {
+          machine: flows.coverage.provide({ actors: { lookupCoverage: slowCoverage } }),
+          version: machineVersion(flows.coverage),
+        },
+      },
+      sessions: s.sessions,
+      watch: s.watch,
+      catalogs: s.catalogs,
+      clock: s.clock,
+      logger: s.logger,
       identify: () => ({ householdId: 1, lang: 'fr' }),
-      serviceCode: '*384*123#', budgetMs: 50, resumeMs: 600_000, foldMode: 'gsm7',
+      serviceCode: '*384*123#',
+      budgetMs: 50,
+      resumeMs: 600_000,
+      foldMode: 'gsm7',
     });
     const hop = (text: string) => engine.handle({ sessionId: 'slow-1', serviceCode: '*384*123#', phoneNumber: '+22376000001', text });
 
@@ -104,7 +124,7 @@ describe('the USSD engine', () => {
 
     delayMs = 0;
     const retried = await hop('1*1');
-    expect(retried.body).toContain('Couvert jusqu\'au 30/04/2026');
+    expect(retried.body).toContain("Couvert jusqu'au 30/04/2026");
   });
 
   it('answers a gateway retry of the same hop from the stored reply, without running the hop again', async () => {

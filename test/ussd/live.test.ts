@@ -1,5 +1,5 @@
-import type { AnyActor } from 'xstate';
 import { describe, expect, it, vi } from 'vitest';
+import type { AnyActor } from 'xstate';
 import type { SessionRow } from '../../src/db/sessions.ts';
 import { createLiveSessions } from '../../src/ussd/live.ts';
 

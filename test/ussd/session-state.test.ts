@@ -17,7 +17,7 @@ const row = (id: string) =>
     .get(id) as { machine: string; state: string | null; fromSnapshot: string | null };
 
 describe('the state column of a USSD session', () => {
-  it('follows the member hop by hop, equal to the persisted snapshot\'s state', async () => {
+  it("follows the member hop by hop, equal to the persisted snapshot's state", async () => {
     expect((await app.hop('st-1', '+22376000001', '')).status).toBe(200);
     expect(row('st-1')).toMatchObject({ machine: 'main', state: 'menu' });
     expect((await app.hop('st-1', '+22376000001', '1')).status).toBe(200);

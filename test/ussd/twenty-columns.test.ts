@@ -40,8 +40,12 @@ function splits(screen: string): string[] {
   const problems: string[] = [];
   for (const line of screen.replace(/^(CON|END) /, '').split('\n')) {
     const rows = wrap(line);
-    for (const [re, what] of [[AMOUNT, 'amount'], [DATE, 'date']] as const) {
-      for (const m of line.matchAll(re)) if (!rows.some((r) => r.includes(m[0]))) problems.push(`${what} "${m[0]}" split in "${line}": ${JSON.stringify(rows)}`);
+    for (const [re, what] of [
+      [AMOUNT, 'amount'],
+      [DATE, 'date'],
+    ] as const) {
+      for (const m of line.matchAll(re))
+        if (!rows.some((r) => r.includes(m[0]))) problems.push(`${what} "${m[0]}" split in "${line}": ${JSON.stringify(rows)}`);
     }
     if (/^\d{1,2} \S/.test(line) && /^\d{1,2}$/.test(rows[0] ?? '')) problems.push(`menu number alone in "${line}"`);
   }
@@ -52,7 +56,7 @@ describe('a 20-column handset', () => {
   it('wraps at spaces', () => {
     expect(wrap("1 Payer 1 250 FCFA jusqu'au 31/05/2026")).toEqual(['1 Payer 1 250 FCFA', "jusqu'au 31/05/2026"]);
     expect(splits("CON 1 Jusqu'au 31/03/2027: 3 000 FCFA")).toHaveLength(1); // what issue 15 warned about
-    expect(splits('CON 1 Payer 999 999 FCFA jusqu\'au 31/12/2026')).toEqual([]);
+    expect(splits("CON 1 Payer 999 999 FCFA jusqu'au 31/12/2026")).toEqual([]);
   });
 
   const files = ['coverage', 'contribute'].flatMap((flow) =>

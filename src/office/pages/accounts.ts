@@ -4,8 +4,8 @@
  */
 import type { Express, Response } from 'express';
 import { z } from 'zod';
-import { actorOf, clearSessionCookie, clientOf, loginRateLimit, setSessionCookie, type OfficeLocals } from '../auth.ts';
-import { flashOf, withFlash, type Flash } from '../flash.ts';
+import { actorOf, clearSessionCookie, clientOf, loginRateLimit, type OfficeLocals, setSessionCookie } from '../auth.ts';
+import { type Flash, flashOf, withFlash } from '../flash.ts';
 import { PASSWORD_PROBLEMS } from '../passwords.ts';
 import { PasswordError, SESSION_MS } from '../staff.ts';
 import type { PageContext } from './shared.ts';
@@ -20,12 +20,24 @@ function safeNext(next: string | undefined): string {
 export function accountPages(app: Express, c: PageContext): void {
   app.get('/admin/login', (req, res) => {
     if ((res.locals as Partial<OfficeLocals>).session) return res.redirect(303, '/admin');
-    c.page(res, 'login', { title: 'Connexion', next: safeNext(String(req.query.next ?? '')), email: '', error: null, noAccounts: c.staff.count() === 0 });
+    c.page(res, 'login', {
+      title: 'Connexion',
+      next: safeNext(String(req.query.next ?? '')),
+      email: '',
+      error: null,
+      noAccounts: c.staff.count() === 0,
+    });
   });
 
   app.post('/admin/login', loginRateLimit(c.loginLimitPerWindow ?? 30), c.form, async (req, res) => {
     const b = loginBody.safeParse(req.body);
-    if (!b.success) return c.page(res, 'login', { title: 'Connexion', next: '/admin', email: '', error: 'Adresse e-mail et mot de passe requis.', noAccounts: false }, 400);
+    if (!b.success)
+      return c.page(
+        res,
+        'login',
+        { title: 'Connexion', next: '/admin', email: '', error: 'Adresse e-mail et mot de passe requis.', noAccounts: false },
+        400,
+      );
     const result = await c.staff.login(b.data.email, b.data.password, clientOf(req));
     if (!result.ok) {
       // A throttled attempt reads exactly as a wrong password: the page tells a guesser nothing.
@@ -60,9 +72,11 @@ export function accountPages(app: Express, c: PageContext): void {
     } catch (err) {
       if (!(err instanceof PasswordError)) throw err;
       const text =
-        err.problem === 'current' ? 'Mot de passe actuel incorrect.'
-        : err.problem === 'mismatch' ? 'Les deux saisies du nouveau mot de passe diffèrent.'
-        : `Nouveau mot de passe refusé: ${PASSWORD_PROBLEMS[err.problem].fr}.`;
+        err.problem === 'current'
+          ? 'Mot de passe actuel incorrect.'
+          : err.problem === 'mismatch'
+            ? 'Les deux saisies du nouveau mot de passe diffèrent.'
+            : `Nouveau mot de passe refusé: ${PASSWORD_PROBLEMS[err.problem].fr}.`;
       passwordPage(res, { kind: 'error', text }, 400);
     }
   });

@@ -17,6 +17,11 @@ export function auditPages(app: Express, c: PageContext): void {
   app.get('/admin/audit', c.manager, (req, res) => {
     const q = auditQuery.safeParse(req.query);
     const filter: AuditFilter = q.success ? q.data : {};
-    c.page(res, 'audit', { title: 'Journal', filter, rows: c.audit.list(filter), error: q.success ? null : 'Filtre invalide: dates au format JJ/MM/AAAA.' }, q.success ? 200 : 400);
+    c.page(
+      res,
+      'audit',
+      { title: 'Journal', filter, rows: c.audit.list(filter), error: q.success ? null : 'Filtre invalide: dates au format JJ/MM/AAAA.' },
+      q.success ? 200 : 400,
+    );
   });
 }

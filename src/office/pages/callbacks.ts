@@ -2,7 +2,7 @@
 import type { Express, Response } from 'express';
 import { actorOf } from '../auth.ts';
 import { QueueError } from '../callback-queue.ts';
-import { flashOf, withFlash, type Flash } from '../flash.ts';
+import { type Flash, flashOf, withFlash } from '../flash.ts';
 import { idParam, type PageContext } from './shared.ts';
 
 export function callbackPages(app: Express, c: PageContext): void {

@@ -1,10 +1,10 @@
-import { parseDayTime } from '../dates.ts';
 import type { Express, Response } from 'express';
-import { CampaignError } from '../../campaigns/campaigns.ts';
 import { COVERAGE_STATUSES } from '../../campaigns/audience.ts';
+import { CampaignError } from '../../campaigns/campaigns.ts';
 import { PLACEHOLDERS } from '../../campaigns/render.ts';
 import { actorOf } from '../auth.ts';
-import { flashOf, withFlash, type Flash, type FlashCode } from '../flash.ts';
+import { parseDayTime } from '../dates.ts';
+import { type Flash, type FlashCode, flashOf, withFlash } from '../flash.ts';
 import type { PageContext } from './shared.ts';
 
 type Body = Record<string, string | string[] | undefined>;
@@ -48,17 +48,34 @@ export function campaignInput(b: Body): Record<string, unknown> {
 export function campaignPages(app: Express, c: PageContext): void {
   const { campaigns } = c;
   const formPage = (res: Response, values: Body, error: string | null, status = 200) =>
-    c.page(res, 'campaign-form', {
-      title: 'Nouvelle campagne', values, error, districts: c.districts(), coverageStatuses: COVERAGE_STATUSES, placeholders: PLACEHOLDERS,
-    }, status);
+    c.page(
+      res,
+      'campaign-form',
+      {
+        title: 'Nouvelle campagne',
+        values,
+        error,
+        districts: c.districts(),
+        coverageStatuses: COVERAGE_STATUSES,
+        placeholders: PLACEHOLDERS,
+      },
+      status,
+    );
   const detail = (res: Response, id: number, flash?: Flash, status = 200) => {
     const campaign = campaigns.get(id);
     const sending = campaign.state !== 'draft' && campaign.state !== 'scheduled';
-    c.page(res, 'campaign', {
-      title: campaign.name, campaign, flash,
-      preview: sending ? null : campaigns.preview(id),
-      results: campaign.state === 'draft' ? null : campaigns.results(id),
-    }, status);
+    c.page(
+      res,
+      'campaign',
+      {
+        title: campaign.name,
+        campaign,
+        flash,
+        preview: sending ? null : campaigns.preview(id),
+        results: campaign.state === 'draft' ? null : campaigns.results(id),
+      },
+      status,
+    );
   };
   const continueInBackground = (id: number) => {
     void campaigns.enqueueInBackground(id).catch((err: unknown) => c.logger.error({ err, campaign: id }, 'campaigns: enqueue failed'));
@@ -70,7 +87,13 @@ export function campaignPages(app: Express, c: PageContext): void {
       try {
         const before = campaigns.get(id).state;
         run(id, req.body as Body);
-        c.audit.record(actorOf(res), c.clock.now(), { action: `campaign.${name}`, entity: 'campaign', entityId: id, before: { state: before }, after: { state: campaigns.get(id).state } });
+        c.audit.record(actorOf(res), c.clock.now(), {
+          action: `campaign.${name}`,
+          entity: 'campaign',
+          entityId: id,
+          before: { state: before },
+          after: { state: campaigns.get(id).state },
+        });
         res.redirect(303, withFlash(`/admin/campaigns/${id}`, `campaign-${name}` satisfies FlashCode));
       } catch (err) {
         if (!(err instanceof CampaignError)) throw err;

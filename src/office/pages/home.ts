@@ -6,7 +6,11 @@ export function homePages(app: Express, c: PageContext): void {
   app.get('/admin', c.officer, async (_req, res) => {
     const today = c.today();
     const k = await c.kpis({ from: today, to: today, today });
-    const penetration = k.districts.map((x) => ({ district: x.district, covered: x.penetration.coveredPersons, target: x.targetPopulation }));
+    const penetration = k.districts.map((x) => ({
+      district: x.district,
+      covered: x.penetration.coveredPersons,
+      target: x.targetPopulation,
+    }));
     c.page(res, 'home', { title: 'Accueil', queue: c.queue.figures(), penetration });
   });
 }

@@ -9,7 +9,7 @@ import { createOutboxStore } from '../../db/outbox.ts';
 import { atomically } from '../../db/transaction.ts';
 import { Refusal } from '../../domain/refusal.ts';
 import { actorOf } from '../auth.ts';
-import { withFlash, type FlashCode } from '../flash.ts';
+import { type FlashCode, withFlash } from '../flash.ts';
 import { checkBeneficiary, mobileNumber } from '../registration.ts';
 import { formValues, householdPage } from './households.ts';
 import { idParam, type PageContext } from './shared.ts';
@@ -51,7 +51,13 @@ export function householdActionPages(app: Express, c: PageContext): void {
     atomically(c.db, () => {
       const at = c.clock.now();
       c.households.setLanguage(householdId, language, at);
-      c.audit.record(actorOf(res), at, { action: 'household.language', entity: 'household', entityId: householdId, before: { language: before }, after: { language } });
+      c.audit.record(actorOf(res), at, {
+        action: 'household.language',
+        entity: 'household',
+        entityId: householdId,
+        before: { language: before },
+        after: { language },
+      });
     });
     return 'language-changed';
   });
@@ -64,20 +70,33 @@ export function householdActionPages(app: Express, c: PageContext): void {
     atomically(c.db, () => {
       const at = c.clock.now();
       const resent = c.outbox.enqueue({
-        to: original.recipient, text: original.text, lang: original.language, kind: 'transactional',
+        to: original.recipient,
+        text: original.text,
+        lang: original.language,
+        kind: 'transactional',
         sourceKey: `resend:${payment.operatorTxnId}:${at.getTime()}`,
       });
-      c.audit.record(actorOf(res), at, { action: 'payment.resend-receipt', entity: 'payment', entityId: payment.id, after: { outbox: resent } });
+      c.audit.record(actorOf(res), at, {
+        action: 'payment.resend-receipt',
+        entity: 'payment',
+        entityId: payment.id,
+        after: { outbox: resent },
+      });
     });
     return 'receipt-resent';
   });
 
   householdAction('payments/:paymentId/cancel', async (req, res, householdId): Promise<FlashCode> => {
     const payment = c.payments.ofHousehold(householdId, Number(req.params.paymentId));
-    if (!payment || (payment.status !== 'pending' && payment.status !== 'initiated')) throw new Refusal("Ce paiement n'est pas en attente.");
+    if (!payment || (payment.status !== 'pending' && payment.status !== 'initiated'))
+      throw new Refusal("Ce paiement n'est pas en attente.");
     const cancelled = await c.payments.cancel(payment.payerMsisdn);
     c.audit.record(actorOf(res), c.clock.now(), {
-      action: 'payment.cancel', entity: 'payment', entityId: payment.id, before: { status: payment.status }, after: { status: cancelled?.status ?? 'cancelled' },
+      action: 'payment.cancel',
+      entity: 'payment',
+      entityId: payment.id,
+      before: { status: payment.status },
+      after: { status: cancelled?.status ?? 'cancelled' },
     });
     return 'payment-cancelled';
   });
@@ -89,7 +108,12 @@ export function householdActionPages(app: Express, c: PageContext): void {
     const at = c.clock.now();
     atomically(c.db, () => {
       const id = c.households.addBeneficiary(householdId, b.value, at);
-      c.audit.record(actorOf(res), at, { action: 'beneficiary.add', entity: 'household', entityId: householdId, after: { beneficiaryId: id, ...b.value } });
+      c.audit.record(actorOf(res), at, {
+        action: 'beneficiary.add',
+        entity: 'household',
+        entityId: householdId,
+        after: { beneficiaryId: id, ...b.value },
+      });
     });
     return 'beneficiary-added';
   });
@@ -100,7 +124,13 @@ export function householdActionPages(app: Express, c: PageContext): void {
     const at = c.clock.now();
     atomically(c.db, () => {
       if (!c.households.setBeneficiaryActive(householdId, beneficiaryId, active, at)) throw new Refusal('Bénéficiaire introuvable.');
-      c.audit.record(actorOf(res), at, { action: active ? 'beneficiary.reactivate' : 'beneficiary.deactivate', entity: 'household', entityId: householdId, before: { beneficiaryId, active: !active }, after: { beneficiaryId, active } });
+      c.audit.record(actorOf(res), at, {
+        action: active ? 'beneficiary.reactivate' : 'beneficiary.deactivate',
+        entity: 'household',
+        entityId: householdId,
+        before: { beneficiaryId, active: !active },
+        after: { beneficiaryId, active },
+      });
     });
     return active ? 'beneficiary-reactivated' : 'beneficiary-withdrawn';
   });
@@ -110,7 +140,8 @@ export function householdActionPages(app: Express, c: PageContext): void {
     if (!msisdn) throw new Refusal('Numéro Orange Money invalide.', 'msisdn');
     const at = c.clock.now();
     atomically(c.db, () => {
-      if (!c.households.linkWallet(householdId, msisdn, at)) throw new Refusal(`Le portefeuille ${msisdn} est déjà lié à un ménage.`, 'msisdn');
+      if (!c.households.linkWallet(householdId, msisdn, at))
+        throw new Refusal(`Le portefeuille ${msisdn} est déjà lié à un ménage.`, 'msisdn');
       c.audit.record(actorOf(res), at, { action: 'wallet.link', entity: 'household', entityId: householdId, after: { msisdn } });
     });
     return 'wallet-linked';

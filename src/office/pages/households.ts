@@ -6,13 +6,15 @@
 import type { Express, Request, Response } from 'express';
 import { atomically } from '../../db/transaction.ts';
 import { actorOf } from '../auth.ts';
-import { flashOf, withFlash, type Flash } from '../flash.ts';
+import { type Flash, flashOf, withFlash } from '../flash.ts';
 import { BENEFICIARY_ROWS, checkHousehold, type FormValues } from '../registration.ts';
 import { idParam, type PageContext } from './shared.ts';
 
 /** The posted form's text fields, without its CSRF token. */
 export const formValues = (req: Request): FormValues =>
-  Object.fromEntries(Object.entries(req.body as Record<string, unknown>).filter(([k, v]) => k !== '_csrf' && typeof v === 'string')) as FormValues;
+  Object.fromEntries(
+    Object.entries(req.body as Record<string, unknown>).filter(([k, v]) => k !== '_csrf' && typeof v === 'string'),
+  ) as FormValues;
 
 /** A member's file (the support view); each opening is audited, as a read of personal data. */
 export function householdPage(c: PageContext, res: Response, id: number, flash: Flash | undefined, status = 200): void {
@@ -30,7 +32,19 @@ export function householdPages(app: Express, c: PageContext): void {
   });
 
   const householdForm = (res: Response, values: FormValues, errors: Record<string, string>, householdId?: number, status = 200) =>
-    c.page(res, 'household-form', { title: householdId ? 'Modifier le ménage' : 'Inscrire un ménage', values, errors, householdId, districts: c.districts(), rows: BENEFICIARY_ROWS }, status);
+    c.page(
+      res,
+      'household-form',
+      {
+        title: householdId ? 'Modifier le ménage' : 'Inscrire un ménage',
+        values,
+        errors,
+        householdId,
+        districts: c.districts(),
+        rows: BENEFICIARY_ROWS,
+      },
+      status,
+    );
 
   app.get('/admin/households/new', c.officer, (_req, res) => householdForm(res, { joinedOn: c.today() }, {}));
 
@@ -52,7 +66,18 @@ export function householdPages(app: Express, c: PageContext): void {
     const record = id.success ? c.households.load(id.data) : undefined;
     if (!record || !id.success) return c.notFound(res, 'Ménage introuvable');
     const h = record.household;
-    householdForm(res, { adherentName: h.adherentName, phone: h.phone, language: h.language, mutuelleId: h.mutuelleId, version: String(c.households.versionOf(id.data)) }, {}, id.data);
+    householdForm(
+      res,
+      {
+        adherentName: h.adherentName,
+        phone: h.phone,
+        language: h.language,
+        mutuelleId: h.mutuelleId,
+        version: String(c.households.versionOf(id.data)),
+      },
+      {},
+      id.data,
+    );
   });
 
   app.post('/admin/households/:id/edit', c.officer, c.form, c.csrf, (req, res) => {
@@ -67,7 +92,9 @@ export function householdPages(app: Express, c: PageContext): void {
     const saved = atomically(c.db, () => {
       if (!c.households.update(id.data, Number(v.version), { adherentName, phone, language, mutuelleId }, at)) return false;
       c.audit.record(actorOf(res), at, {
-        action: 'household.edit', entity: 'household', entityId: id.data,
+        action: 'household.edit',
+        entity: 'household',
+        entityId: id.data,
         before: { adherentName: before.adherentName, phone: before.phone, language: before.language, mutuelleId: before.mutuelleId },
         after: { adherentName, phone, language, mutuelleId },
       });
@@ -79,7 +106,9 @@ export function householdPages(app: Express, c: PageContext): void {
       return householdForm(
         res,
         { ...v, version: String(c.households.versionOf(id.data)) },
-        { adherentName: `modifié entre-temps par quelqu'un d'autre (nom actuel: ${now?.adherentName}, téléphone: ${now?.phone}); vérifiez puis enregistrez à nouveau` },
+        {
+          adherentName: `modifié entre-temps par quelqu'un d'autre (nom actuel: ${now?.adherentName}, téléphone: ${now?.phone}); vérifiez puis enregistrez à nouveau`,
+        },
         id.data,
         409,
       );

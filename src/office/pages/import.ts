@@ -11,28 +11,39 @@ import type { PageContext } from './shared.ts';
 
 export function importPages(app: Express, c: PageContext): void {
   const importPage = (res: Response, data: Record<string, unknown>, status = 200) =>
-    c.page(res, 'import', { title: 'Importer des membres', columns: COLUMNS.join(','), preview: null, error: null, done: false, ...data }, status);
+    c.page(
+      res,
+      'import',
+      { title: 'Importer des membres', columns: COLUMNS.join(','), preview: null, error: null, done: false, ...data },
+      status,
+    );
   const importDeps = { db: c.db, households: c.households, mutuelles: c.mutuelles, audit: c.audit };
 
   app.get('/admin/import', c.officer, (_req, res) => importPage(res, {}));
 
-  app.post('/admin/import', c.officer, (req, res, next) => {
-    c.uploads.receive(req, res, (err: unknown) => {
-      if (!err) return next();
-      importPage(res, { error: `Fichier refusé: ${(err as Error).message}` }, 400);
-    });
-  }, c.uploads.csrf, async (req, res) => {
-    if (!req.file) return importPage(res, { error: 'Choisissez un fichier CSV.' }, 400);
-    const token = req.file.filename.replace(/\.csv$/, '');
-    try {
-      const preview = await previewImport(req.file.path, importDeps, c.today());
-      importPage(res, { preview, token, fileName: req.file.originalname });
-    } catch (err) {
-      rmSync(req.file.path, { force: true });
-      if (!(err instanceof ImportFileError)) throw err;
-      importPage(res, { error: err.message }, 400);
-    }
-  });
+  app.post(
+    '/admin/import',
+    c.officer,
+    (req, res, next) => {
+      c.uploads.receive(req, res, (err: unknown) => {
+        if (!err) return next();
+        importPage(res, { error: `Fichier refusé: ${(err as Error).message}` }, 400);
+      });
+    },
+    c.uploads.csrf,
+    async (req, res) => {
+      if (!req.file) return importPage(res, { error: 'Choisissez un fichier CSV.' }, 400);
+      const token = req.file.filename.replace(/\.csv$/, '');
+      try {
+        const preview = await previewImport(req.file.path, importDeps, c.today());
+        importPage(res, { preview, token, fileName: req.file.originalname });
+      } catch (err) {
+        rmSync(req.file.path, { force: true });
+        if (!(err instanceof ImportFileError)) throw err;
+        importPage(res, { error: err.message }, 400);
+      }
+    },
+  );
 
   app.post('/admin/import/:token/confirm', c.officer, c.form, c.csrf, async (req, res) => {
     const token = String(req.params.token);

@@ -22,11 +22,16 @@ export function inboundPages(app: Express, c: PageContext): void {
   app.get('/admin/inbound', c.officer, (req, res) => {
     const q = query.safeParse(req.query);
     const filter = q.success ? q.data : {};
-    c.page(res, 'inbound', {
-      title: 'SMS reçus',
-      filter: { phone: filter.phone ?? '', unanswered: filter.unanswered === '1' },
-      error: q.success ? null : 'Numéro invalide: tapez-le au format +223XXXXXXXX.',
-      rows: inbound.recent({ sender: filter.phone, unansweredOnly: filter.unanswered === '1' }),
-    }, q.success ? 200 : 400);
+    c.page(
+      res,
+      'inbound',
+      {
+        title: 'SMS reçus',
+        filter: { phone: filter.phone ?? '', unanswered: filter.unanswered === '1' },
+        error: q.success ? null : 'Numéro invalide: tapez-le au format +223XXXXXXXX.',
+        rows: inbound.recent({ sender: filter.phone, unansweredOnly: filter.unanswered === '1' }),
+      },
+      q.success ? 200 : 400,
+    );
   });
 }

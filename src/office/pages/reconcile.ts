@@ -17,27 +17,52 @@ const datesError = (e: z.ZodError) => (e.issues.some((i) => i.message === INVERT
 
 export function reconcilePages(app: Express, c: PageContext): void {
   const reconcilePage = (res: Response, data: Record<string, unknown>, status = 200) =>
-    c.page(res, 'reconcile', { title: 'Rapprochement', columns: STATEMENT_COLUMNS.join(','), categories: CATEGORIES, report: null, errors: null, error: null, ...data }, status);
+    c.page(
+      res,
+      'reconcile',
+      {
+        title: 'Rapprochement',
+        columns: STATEMENT_COLUMNS.join(','),
+        categories: CATEGORIES,
+        report: null,
+        errors: null,
+        error: null,
+        ...data,
+      },
+      status,
+    );
 
   app.get('/admin/reconcile', c.manager, (_req, res) => reconcilePage(res, {}));
 
-  app.post('/admin/reconcile', c.manager, (req, res, next) => {
-    c.uploads.receive(req, res, (err: unknown) => (err ? reconcilePage(res, { error: `Fichier refusé: ${(err as Error).message}` }, 400) : next()));
-  }, c.uploads.csrf, (req, res) => {
-    const p = period.safeParse(req.body);
-    const file = req.file;
-    try {
-      if (!p.success) return reconcilePage(res, { error: datesError(p.error) }, 400);
-      if (!file) return reconcilePage(res, { error: "Choisissez le relevé de l'opérateur." }, 400);
-      const parsed = parseStatement(readFileSync(file.path, 'utf8'));
-      if (parsed.errors.length) {
-        return reconcilePage(res, { ...p.data, errors: parsed.errors, error: `Le relevé contient ${parsed.errors.length} erreur(s): rien n'a été rapproché.` }, 400);
+  app.post(
+    '/admin/reconcile',
+    c.manager,
+    (req, res, next) => {
+      c.uploads.receive(req, res, (err: unknown) =>
+        err ? reconcilePage(res, { error: `Fichier refusé: ${(err as Error).message}` }, 400) : next(),
+      );
+    },
+    c.uploads.csrf,
+    (req, res) => {
+      const p = period.safeParse(req.body);
+      const file = req.file;
+      try {
+        if (!p.success) return reconcilePage(res, { error: datesError(p.error) }, 400);
+        if (!file) return reconcilePage(res, { error: "Choisissez le relevé de l'opérateur." }, 400);
+        const parsed = parseStatement(readFileSync(file.path, 'utf8'));
+        if (parsed.errors.length) {
+          return reconcilePage(
+            res,
+            { ...p.data, errors: parsed.errors, error: `Le relevé contient ${parsed.errors.length} erreur(s): rien n'a été rapproché.` },
+            400,
+          );
+        }
+        reconcilePage(res, { ...p.data, report: reconcile(c.db, parsed.rows, p.data) });
+      } finally {
+        if (file) rmSync(file.path, { force: true });
       }
-      reconcilePage(res, { ...p.data, report: reconcile(c.db, parsed.rows, p.data) });
-    } finally {
-      if (file) rmSync(file.path, { force: true });
-    }
-  });
+    },
+  );
 
   app.get('/admin/reconcile/ledger.csv', c.manager, (req, res) => {
     const p = period.safeParse(req.query);

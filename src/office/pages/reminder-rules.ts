@@ -5,7 +5,7 @@
  */
 import type { Express, Request, Response } from 'express';
 import { actorOf } from '../auth.ts';
-import { flashOf, withFlash, type Flash, type FlashCode } from '../flash.ts';
+import { type Flash, type FlashCode, flashOf, withFlash } from '../flash.ts';
 import { RuleError } from '../reminder-rules.ts';
 import type { PageContext } from './shared.ts';
 
@@ -16,12 +16,22 @@ export function reminderRulePages(app: Express, c: PageContext): void {
     const own = new Set(rules.map((r) => r.mutuelleId).filter((m): m is string => m !== null));
     const groups = [
       { mutuelleId: null, title: 'Règles par défaut', rules: rules.filter((r) => r.mutuelleId === null) },
-      ...mutuelles.filter((m) => own.has(m.id)).map((m) => ({ mutuelleId: m.id, title: m.name, rules: rules.filter((r) => r.mutuelleId === m.id) })),
+      ...mutuelles
+        .filter((m) => own.has(m.id))
+        .map((m) => ({ mutuelleId: m.id, title: m.name, rules: rules.filter((r) => r.mutuelleId === m.id) })),
     ];
-    c.page(res, 'reminder-rules', {
-      title: 'Alertes SMS', groups, withoutOwn: mutuelles.filter((m) => !own.has(m.id)),
-      intervalMinutes: Math.round(c.remindersIntervalSeconds / 60), flash,
-    }, status);
+    c.page(
+      res,
+      'reminder-rules',
+      {
+        title: 'Alertes SMS',
+        groups,
+        withoutOwn: mutuelles.filter((m) => !own.has(m.id)),
+        intervalMinutes: Math.round(c.remindersIntervalSeconds / 60),
+        flash,
+      },
+      status,
+    );
   };
   app.get('/admin/reminder-rules', c.manager, (req, res) => rulesPage(res, flashOf(req)));
 

@@ -32,7 +32,12 @@ export function reviewPages(app: Express, c: PageContext): void {
           action: `payment.review.${decision}`,
           entity: 'payment',
           entityId: before.id,
-          before: { status: before.status, amount: before.amount, operatorAmount: before.operatorAmount, operatorMsisdn: before.operatorMsisdn },
+          before: {
+            status: before.status,
+            amount: before.amount,
+            operatorAmount: before.operatorAmount,
+            operatorMsisdn: before.operatorMsisdn,
+          },
           after: { status: resolved.status, failureReason: resolved.failureReason },
         }),
       );

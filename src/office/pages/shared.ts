@@ -3,11 +3,12 @@
  * is rendered (one Eta instance, the formatters `f`, the LABELS), the role guards, the form and
  * CSRF middleware, the CSV upload, and the small parsers several families use.
  */
-import express, { type RequestHandler, type Response } from 'express';
+
 import { Eta } from 'eta';
+import express, { type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
-import { bamakoDay, type Clock } from '../../clock.ts';
 import type { Campaigns } from '../../campaigns/campaigns.ts';
+import { bamakoDay, type Clock } from '../../clock.ts';
 import type { Db } from '../../db/connection.ts';
 import type { HouseholdStore } from '../../db/households.ts';
 import type { MutuelleStore } from '../../db/mutuelles.ts';
@@ -17,15 +18,27 @@ import type { Payments } from '../../payments/payments.ts';
 import type { InboundHandler } from '../../sms/inbound.ts';
 import type { Outbox } from '../../sms/outbox.ts';
 import type { Audit } from '../audit.ts';
-import { requireCsrf, requireStaff, type OfficeLocals } from '../auth.ts';
+import { type OfficeLocals, requireCsrf, requireStaff } from '../auth.ts';
 import type { CallbackQueue } from '../callback-queue.ts';
 import { dayInput, dayTimeInput, parseDay } from '../dates.ts';
 import type { KpiOptions, Kpis } from '../kpi.ts';
-import { AUDIT_ACTIONS, CALLBACK_CHANNELS, CALLBACK_STATUSES, FAILURE_REASONS, named, PAYMENT_FINAL, REMINDER_RULES, screenTitle, SESSION_STATUSES, SMS_KINDS, SMS_STATUSES } from '../labels.ts';
+import {
+  AUDIT_ACTIONS,
+  CALLBACK_CHANNELS,
+  CALLBACK_STATUSES,
+  FAILURE_REASONS,
+  named,
+  PAYMENT_FINAL,
+  REMINDER_RULES,
+  SESSION_STATUSES,
+  SMS_KINDS,
+  SMS_STATUSES,
+  screenTitle,
+} from '../labels.ts';
 import type { SearchHit, SupportViewFn } from '../members.ts';
 import type { ReminderRules } from '../reminder-rules.ts';
 import type { StaffStore } from '../staff.ts';
-import { csvUploads, uploadsDir, type CsvUploads } from '../uploads.ts';
+import { type CsvUploads, csvUploads, uploadsDir } from '../uploads.ts';
 
 export interface OfficeDeps {
   db: Db;
@@ -84,27 +97,65 @@ export const f = {
   month: (m: string) => `${MONTHS[Number(m.slice(5, 7)) - 1]} ${m.slice(0, 4)}`,
   count: (n: number) => n.toLocaleString('fr-FR').replace(/\u202f/g, ' '),
   /** A share such as the penetration, in per cent with two decimals: 0.004166 → '0,42 %'. */
-  rate2: (r: number | null | undefined) => (r === null || r === undefined ? '—' : `${percent2(r).toLocaleString('fr-FR', { minimumFractionDigits: 2, maximumFractionDigits: 2 })} %`),
+  rate2: (r: number | null | undefined) =>
+    r === null || r === undefined
+      ? '—'
+      : `${percent2(r).toLocaleString('fr-FR', { minimumFractionDigits: 2, maximumFractionDigits: 2 })} %`,
   /** What the gateway reported, per currency; the West African CFA franc (XOF) is written FCFA. */
   cost: (byCurrency: Record<string, number>) =>
-    Object.entries(byCurrency).map(([cur, v]) => (cur === 'XOF' ? formatMoney(Math.round(v)) : `${v} ${cur}`)).join(', ') || '—',
+    Object.entries(byCurrency)
+      .map(([cur, v]) => (cur === 'XOF' ? formatMoney(Math.round(v)) : `${v} ${cur}`))
+      .join(', ') || '—',
   percent: (a: number, b: number) => (b ? `${((100 * a) / b).toLocaleString('fr-FR', { maximumFractionDigits: 1 })} %` : '—'),
   duration: (minutes: number) =>
-    minutes < 60 ? `${minutes} min` : minutes < 1440 ? `${Math.floor(minutes / 60)} h ${minutes % 60} min` : `${Math.floor(minutes / 1440)} j ${Math.floor((minutes % 1440) / 60)} h`,
+    minutes < 60
+      ? `${minutes} min`
+      : minutes < 1440
+        ? `${Math.floor(minutes / 60)} h ${minutes % 60} min`
+        : `${Math.floor(minutes / 1440)} j ${Math.floor((minutes % 1440) / 60)} h`,
 };
 export const LABELS = {
-  statuses: { active: 'couvert', waiting: 'en stage', grace: 'délai de grâce', lapsed: 'non couvert', inactive: 'retiré', never: 'jamais couvert' },
-  paymentStatuses: { initiated: 'demandé', pending: 'en attente du code', succeeded: 'réussi', failed: 'échoué', expired: 'expiré', cancelled: 'annulé', review: 'à vérifier (écart signalé par l’opérateur)' },
+  statuses: {
+    active: 'couvert',
+    waiting: 'en stage',
+    grace: 'délai de grâce',
+    lapsed: 'non couvert',
+    inactive: 'retiré',
+    never: 'jamais couvert',
+  },
+  paymentStatuses: {
+    initiated: 'demandé',
+    pending: 'en attente du code',
+    succeeded: 'réussi',
+    failed: 'échoué',
+    expired: 'expiré',
+    cancelled: 'annulé',
+    review: 'à vérifier (écart signalé par l’opérateur)',
+  },
   reasons: { payment: 'paiement', coverage: 'couverture', registration: 'inscription', other: 'autre' },
   channels: { orange_money: 'Orange Money', cash: 'espèces', agent: 'agent' },
   matched: { phone: 'téléphone', card: 'carte', name: 'nom', beneficiary: 'bénéficiaire' },
-  campaignStates: { draft: 'brouillon', scheduled: 'programmée', sending: 'en cours', paused: 'en pause', cancelled: 'annulée', done: 'terminée' },
+  campaignStates: {
+    draft: 'brouillon',
+    scheduled: 'programmée',
+    sending: 'en cours',
+    paused: 'en pause',
+    cancelled: 'annulée',
+    done: 'terminée',
+  },
   categoryLabels: {
-    matched: 'Concordent', amountMismatch: 'Montants différents', feeMismatch: 'Frais différents',
-    missingInLedger: 'Au relevé, absents du registre', missingAtOperator: 'Au registre, absents du relevé',
+    matched: 'Concordent',
+    amountMismatch: 'Montants différents',
+    feeMismatch: 'Frais différents',
+    missingInLedger: 'Au relevé, absents du registre',
+    missingAtOperator: 'Au registre, absents du relevé',
   },
   inboundKeywords: { coverage: 'couverture', help: 'aide', stop: 'arrêt des SMS', start: 'reprise des SMS', callback: "demande d'appel" },
-  unansweredReasons: { rate_limited: 'sans réponse: limite par heure atteinte', country: 'sans réponse: numéro étranger', recipient: 'sans réponse: numéro fixe ou court' },
+  unansweredReasons: {
+    rate_limited: 'sans réponse: limite par heure atteinte',
+    country: 'sans réponse: numéro étranger',
+    recipient: 'sans réponse: numéro fixe ou court',
+  },
   relations: { adherent: 'adhérent', spouse: 'conjoint(e)', child: 'enfant', parent: 'parent', other: 'autre' },
   smsKinds: SMS_KINDS,
   auditActions: AUDIT_ACTIONS,
@@ -125,7 +176,13 @@ const esc = (s: string) => s.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c] as strin
 
 /** An optional day typed as JJ/MM/AAAA (or AAAA-MM-JJ), as 'AAAA-MM-JJ'; empty means none. */
 export const dayField = (error: string) =>
-  z.preprocess((v) => (typeof v === 'string' ? parseDay(v) : v), z.iso.date({ error }).optional().or(z.literal('').transform(() => undefined)));
+  z.preprocess(
+    (v) => (typeof v === 'string' ? parseDay(v) : v),
+    z.iso
+      .date({ error })
+      .optional()
+      .or(z.literal('').transform(() => undefined)),
+  );
 
 /** A record's id in the URL. */
 export const idParam = z.coerce.number().int().positive();
@@ -134,14 +191,26 @@ export function createPageContext(d: OfficeDeps): PageContext {
   const eta = new Eta({ views: VIEWS, cache: true });
   const page = (res: Response, view: string, data: Record<string, unknown>, status = 200) => {
     const session = (res.locals as Partial<OfficeLocals>).session;
-    res.status(status).type('html').send(eta.render(view, { session, f, esc, dayInput, dayTimeInput, ...LABELS, ...data }));
+    res
+      .status(status)
+      .type('html')
+      .send(eta.render(view, { session, f, esc, dayInput, dayTimeInput, ...LABELS, ...data }));
   };
   const forbidden = (res: Response) =>
-    page(res, 'message', { title: 'Accès réservé aux responsables', text: "Cette page est réservée aux comptes « responsable ». Demandez à un responsable de l'UTM si vous en avez besoin." }, 403);
+    page(
+      res,
+      'message',
+      {
+        title: 'Accès réservé aux responsables',
+        text: "Cette page est réservée aux comptes « responsable ». Demandez à un responsable de l'UTM si vous en avez besoin.",
+      },
+      403,
+    );
   return {
     ...d,
     page,
-    notFound: (res, what) => page(res, 'message', { title: what, text: "Vérifiez le lien, ou cherchez le ménage depuis la page Membres." }, 404),
+    notFound: (res, what) =>
+      page(res, 'message', { title: what, text: 'Vérifiez le lien, ou cherchez le ménage depuis la page Membres.' }, 404),
     officer: requireStaff('officer', forbidden),
     manager: requireStaff('manager', forbidden),
     form: express.urlencoded({ extended: false, limit: '64kb' }),

@@ -8,7 +8,11 @@ if (data && window.Chart) {
       labels: data.trendDays,
       datasets: data.penetration.map((d, i) => ({ label: d.label, data: d.rates, borderColor: COLOURS[i % COLOURS.length], tension: 0.2 })),
     },
-    options: { animation: false, maintainAspectRatio: false, scales: { y: { beginAtZero: true, title: { display: true, text: '% de la population cible' } } } },
+    options: {
+      animation: false,
+      maintainAspectRatio: false,
+      scales: { y: { beginAtZero: true, title: { display: true, text: '% de la population cible' } } },
+    },
   });
   new window.Chart(document.getElementById('chart-contributions'), {
     type: 'bar',
@@ -16,6 +20,10 @@ if (data && window.Chart) {
       labels: data.months,
       datasets: data.channels.map((c, i) => ({ label: c.label, data: c.amounts, backgroundColor: COLOURS[i % COLOURS.length] })),
     },
-    options: { animation: false, maintainAspectRatio: false, scales: { x: { stacked: true }, y: { stacked: true, title: { display: true, text: 'FCFA' } } } },
+    options: {
+      animation: false,
+      maintainAspectRatio: false,
+      scales: { x: { stacked: true }, y: { stacked: true, title: { display: true, text: 'FCFA' } } },
+    },
   });
 }

@@ -6,7 +6,7 @@
  */
 import { bamakoClockTime, bamakoDay } from '../../clock.ts';
 import type { Db } from '../../db/connection.ts';
-import type { SimTxnRow as TxnRow, SimWalletState, SimulatedOperatorStore } from '../../db/simulator.ts';
+import type { SimulatedOperatorStore, SimWalletState, SimTxnRow as TxnRow } from '../../db/simulator.ts';
 import { atomic } from '../../db/transaction.ts';
 import type { IdSource } from '../../ids.ts';
 import type { PaymentRequest, RequestOutcome } from '../port.ts';
@@ -76,7 +76,8 @@ export function createPrompts(db: Db, store: SimulatedOperatorStore, opts: Promp
     if (existing) {
       // The same request again (a retried hop, a recovery after a crash): the same transaction,
       // whatever became of it; its outcome reaches the app by callback or status query.
-      const same = existing.msisdn === req.msisdn && existing.amount === req.amount && existing.fee === req.fee && existing.debit === req.debit;
+      const same =
+        existing.msisdn === req.msisdn && existing.amount === req.amount && existing.fee === req.fee && existing.debit === req.debit;
       return same ? { status: 'pending', txnId: existing.txn_id } : { status: 'rejected', reason: 'DUPLICATE_REFERENCE' };
     }
     const wallet = store.wallet(req.msisdn);
@@ -89,8 +90,15 @@ export function createPrompts(db: Db, store: SimulatedOperatorStore, opts: Promp
       const txnId = newTxnId(now);
       if (store.txnExists(txnId) && i < 5) continue;
       store.addTxn({
-        txnId, msisdn: req.msisdn, reference: req.reference, amount: req.amount, fee: req.fee, debit: req.debit,
-        callbackUrl: req.callbackUrl, createdMs: nowMs, expiresMs: nowMs + expiryMs,
+        txnId,
+        msisdn: req.msisdn,
+        reference: req.reference,
+        amount: req.amount,
+        fee: req.fee,
+        debit: req.debit,
+        callbackUrl: req.callbackUrl,
+        createdMs: nowMs,
+        expiresMs: nowMs + expiryMs,
       });
       return { status: 'pending', txnId };
     }
@@ -105,7 +113,12 @@ export function createPrompts(db: Db, store: SimulatedOperatorStore, opts: Promp
     const { txn } = pending;
     if (pending.expired) return { ok: false, error: 'PAYMENT_EXPIRED', txnId: txn.txn_id };
 
-    const end = (status: 'succeeded' | 'failed', reason: FailureReason | undefined, balance: number, walletState: WalletState): WalletAnswer => {
+    const end = (
+      status: 'succeeded' | 'failed',
+      reason: FailureReason | undefined,
+      balance: number,
+      walletState: WalletState,
+    ): WalletAnswer => {
       const e = decide(txn, status, reason, balance, nowMs);
       if (e) ended.push(e);
       return reason
@@ -134,7 +147,13 @@ export function createPrompts(db: Db, store: SimulatedOperatorStore, opts: Promp
     const txn = store.byReference(reference);
     if (txn?.status !== 'pending') return;
     const wallet = store.wallet(txn.msisdn);
-    const e = decide(txn, txn.expires_ms <= nowMs ? 'expired' : 'failed', txn.expires_ms <= nowMs ? undefined : 'REFUSED', wallet?.balance ?? 0, nowMs);
+    const e = decide(
+      txn,
+      txn.expires_ms <= nowMs ? 'expired' : 'failed',
+      txn.expires_ms <= nowMs ? undefined : 'REFUSED',
+      wallet?.balance ?? 0,
+      nowMs,
+    );
     if (e) ended.push(e);
   });
 

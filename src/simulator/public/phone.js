@@ -47,14 +47,17 @@ function gatewaySettings() {
 function log(phone, kind, exchange) {
   const pre = (s) => h('pre', {}, s ?? '');
   const bad = exchange.error || (exchange.httpStatus && exchange.httpStatus !== 200);
-  const row = h('tr', { class: bad ? 'bad' : undefined },
+  const row = h(
+    'tr',
+    { class: bad ? 'bad' : undefined },
     h('td', {}, clock()),
     h('td', {}, phone),
     h('td', {}, kind),
     h('td', {}, pre(exchange.request)),
     h('td', {}, exchange.httpStatus == null ? '—' : String(exchange.httpStatus)),
     h('td', {}, pre(exchange.error ? `${exchange.response ?? ''}\n⚠ ${exchange.error}`.trim() : exchange.response)),
-    h('td', {}, exchange.ms == null ? '' : `${exchange.ms} ms${exchange.delayMs ? ` (+${exchange.delayMs} ms réseau)` : ''}`));
+    h('td', {}, exchange.ms == null ? '' : `${exchange.ms} ms${exchange.delayMs ? ` (+${exchange.delayMs} ms réseau)` : ''}`),
+  );
   document.getElementById('log').prepend(row);
 }
 
@@ -63,7 +66,9 @@ function logEnd(phone, ended) {
   const n = ended.notification;
   const d = ended.delivery;
   log(phone, `fin de session: ${n.status}`, {
-    request: d ? `POST ${d.url}\n${new URLSearchParams(n).toString()}` : `(pas d'URL de notification)\n${new URLSearchParams(n).toString()}`,
+    request: d
+      ? `POST ${d.url}\n${new URLSearchParams(n).toString()}`
+      : `(pas d'URL de notification)\n${new URLSearchParams(n).toString()}`,
     httpStatus: d ? d.httpStatus : null,
     response: '',
     error: d?.error,
@@ -91,42 +96,91 @@ class Phone {
 
   build() {
     const choices = config.phones.map((p) => h('option', { value: p.phone, selected: p.phone === this.number }, `${p.phone} · ${p.label}`));
-    this.select = h('select', { 'aria-label': 'Numéro', on: { change: () => this.setNumber(this.select.value) } },
-      ...choices, h('option', { value: '' }, 'Autre numéro…'));
-    this.other = h('input', { type: 'tel', placeholder: '+223…', hidden: true, 'aria-label': 'Autre numéro',
-      on: { change: () => this.setNumber(this.other.value.trim()) } });
+    this.select = h(
+      'select',
+      { 'aria-label': 'Numéro', on: { change: () => this.setNumber(this.select.value) } },
+      ...choices,
+      h('option', { value: '' }, 'Autre numéro…'),
+    );
+    this.other = h('input', {
+      type: 'tel',
+      placeholder: '+223…',
+      hidden: true,
+      'aria-label': 'Autre numéro',
+      on: { change: () => this.setNumber(this.other.value.trim()) },
+    });
     this.bar = h('div', { class: 'bar' });
     this.body = h('div', { class: 'body' });
     this.count = h('div', { class: 'count' });
     this.screen = h('div', { class: 'screen', 'data-testid': 'screen' }, this.bar, this.body, this.count);
-    const key = (k, cls, label, title) => h('button', { type: 'button', class: cls, 'data-key': k, title, tabindex: '-1',
-      on: { click: () => { this.handset.focus(); this.press(k); } } }, label);
-    this.handset = h('div', { class: 'handset', tabindex: '0', 'aria-label': 'Téléphone',
-      on: {
-        keydown: (e) => this.onKey(e),
-        paste: (e) => { e.preventDefault(); this.type(e.clipboardData.getData('text')); },
-        focus: () => this.handset.classList.add('focused'),
-        blur: () => this.handset.classList.remove('focused'),
-      } },
-    this.screen,
-    h('div', { class: 'keys' },
-      key('green', 'green', '✆', 'Appeler / envoyer (Entrée)'),
-      key('clear', 'clear', 'C', 'Effacer (⌫)'),
-      key('red', 'red', '✕', 'Raccrocher (Échap)'),
-      ...KEYS.map((k) => key(k, 'digit', k))));
+    const key = (k, cls, label, title) =>
+      h(
+        'button',
+        {
+          type: 'button',
+          class: cls,
+          'data-key': k,
+          title,
+          tabindex: '-1',
+          on: {
+            click: () => {
+              this.handset.focus();
+              this.press(k);
+            },
+          },
+        },
+        label,
+      );
+    this.handset = h(
+      'div',
+      {
+        class: 'handset',
+        tabindex: '0',
+        'aria-label': 'Téléphone',
+        on: {
+          keydown: (e) => this.onKey(e),
+          paste: (e) => {
+            e.preventDefault();
+            this.type(e.clipboardData.getData('text'));
+          },
+          focus: () => this.handset.classList.add('focused'),
+          blur: () => this.handset.classList.remove('focused'),
+        },
+      },
+      this.screen,
+      h(
+        'div',
+        { class: 'keys' },
+        key('green', 'green', '✆', 'Appeler / envoyer (Entrée)'),
+        key('clear', 'clear', 'C', 'Effacer (⌫)'),
+        key('red', 'red', '✕', 'Raccrocher (Échap)'),
+        ...KEYS.map((k) => key(k, 'digit', k)),
+      ),
+    );
     this.slow = h('input', { type: 'checkbox' });
     this.inbox = h('ul', { class: 'inbox', 'data-testid': 'inbox' });
     this.wallet = h('div', { 'data-testid': 'wallet' }, '…');
-    this.el = h('section', { class: 'phone', 'data-phone': this.number },
-      h('div', { class: 'who' }, this.select, this.other,
-        h('button', { type: 'button', title: 'Retirer ce téléphone', on: { click: () => this.remove() } }, 'Retirer')),
+    this.el = h(
+      'section',
+      { class: 'phone', 'data-phone': this.number },
+      h(
+        'div',
+        { class: 'who' },
+        this.select,
+        this.other,
+        h('button', { type: 'button', title: 'Retirer ce téléphone', on: { click: () => this.remove() } }, 'Retirer'),
+      ),
       this.handset,
-      h('div', { class: 'faults' },
+      h(
+        'div',
+        { class: 'faults' },
         h('label', {}, this.slow, ` Réseau lent (+${SLOW_MS / 1000} s)`),
         h('button', { type: 'button', on: { click: () => this.drop() } }, 'Couper la session'),
-        h('button', { type: 'button', on: { click: () => this.retry() } }, 'Renvoyer le même saut')),
+        h('button', { type: 'button', on: { click: () => this.retry() } }, 'Renvoyer le même saut'),
+      ),
       h('div', { class: 'panel' }, h('h3', {}, 'Orange Money'), this.wallet),
-      h('div', { class: 'panel' }, h('h3', {}, 'SMS reçus'), this.inbox));
+      h('div', { class: 'panel' }, h('h3', {}, 'SMS reçus'), this.inbox),
+    );
   }
 
   setNumber(n) {
@@ -208,14 +262,16 @@ class Phone {
       this.error = `Code IHM non valide: ${dialled}\n(le service est ${g.code})`;
       return this.render();
     }
-    await this.hop('composer', () => api.post('/simulator/api/ussd/dial',
-      { phone: this.number, code: g.code, url: g.url, eventsUrl: g.eventsUrl, delayMs: this.speed() }));
+    await this.hop('composer', () =>
+      api.post('/simulator/api/ussd/dial', { phone: this.number, code: g.code, url: g.url, eventsUrl: g.eventsUrl, delayMs: this.speed() }),
+    );
   }
 
   async send() {
     const input = this.entry;
-    await this.hop(`réponse « ${input.length > 20 ? `${input.slice(0, 20)}…` : input} »`,
-      () => api.post('/simulator/api/ussd/answer', { sessionId: this.sessionId, input, delayMs: this.speed() }));
+    await this.hop(`réponse « ${input.length > 20 ? `${input.slice(0, 20)}…` : input} »`, () =>
+      api.post('/simulator/api/ussd/answer', { sessionId: this.sessionId, input, delayMs: this.speed() }),
+    );
   }
 
   async retry() {
@@ -236,7 +292,12 @@ class Phone {
     }
     if (r.status !== 200) {
       // The simulator itself refused (a bad URL or number): nothing reached the application.
-      log(this.number, kind, { request: '', httpStatus: r.status, response: '', error: typeof r.body === 'string' ? r.body : JSON.stringify(r.body) });
+      log(this.number, kind, {
+        request: '',
+        httpStatus: r.status,
+        response: '',
+        error: typeof r.body === 'string' ? r.body : JSON.stringify(r.body),
+      });
       Object.assign(this, before);
       this.error = typeof r.body === 'string' ? r.body.trim() : 'requête refusée';
       return this.render();
@@ -244,7 +305,11 @@ class Phone {
     const hop = r.body;
     log(this.number, kind, {
       request: hop.request ? `POST ${hop.request.url}\n${hop.request.body}` : '(non transmis)',
-      httpStatus: hop.httpStatus, response: hop.response, error: hop.error, ms: hop.ms, delayMs: hop.delayMs,
+      httpStatus: hop.httpStatus,
+      response: hop.response,
+      error: hop.error,
+      ms: hop.ms,
+      delayMs: hop.delayMs,
     });
     logEnd(this.number, hop.closed);
     this.sessionId = hop.sessionId;
@@ -280,8 +345,12 @@ class Phone {
 
   async confirmPin() {
     const r = await api.post('/simulator/api/wallet/confirm', { phone: this.number, pin: this.entry });
-    log(this.number, 'Orange Money: code secret', { request: `POST /simulator/api/wallet/confirm\n{"phone":"${this.number}","pin":"****"}`,
-      httpStatus: r.status, response: JSON.stringify(r.body), ms: null });
+    log(this.number, 'Orange Money: code secret', {
+      request: `POST /simulator/api/wallet/confirm\n{"phone":"${this.number}","pin":"****"}`,
+      httpStatus: r.status,
+      response: JSON.stringify(r.body),
+      ms: null,
+    });
     this.entry = '';
     if (r.status === 409) {
       this.error = `Code secret incorrect, ${r.body.triesLeft} essai(s) restant(s)`;
@@ -290,19 +359,24 @@ class Phone {
     this.pending = null;
     this.mode = 'ended';
     this.error = '';
-    this.text = r.status === 200
-      ? (r.body.status === 'succeeded'
-        ? `Orange Money: paiement effectué.\nNouveau solde: ${fcfa(r.body.balance)}`
-        : `Orange Money: paiement échoué (${r.body.reason}).\nSolde: ${fcfa(r.body.balance)}`)
-      : `Orange Money: ${r.body.error ?? 'erreur'}`;
+    this.text =
+      r.status === 200
+        ? r.body.status === 'succeeded'
+          ? `Orange Money: paiement effectué.\nNouveau solde: ${fcfa(r.body.balance)}`
+          : `Orange Money: paiement échoué (${r.body.reason}).\nSolde: ${fcfa(r.body.balance)}`
+        : `Orange Money: ${r.body.error ?? 'erreur'}`;
     this.render();
     void this.poll();
   }
 
   async refusePin() {
     const r = await api.post('/simulator/api/wallet/refuse', { phone: this.number });
-    log(this.number, 'Orange Money: refus', { request: `POST /simulator/api/wallet/refuse\n{"phone":"${this.number}"}`,
-      httpStatus: r.status, response: JSON.stringify(r.body), ms: null });
+    log(this.number, 'Orange Money: refus', {
+      request: `POST /simulator/api/wallet/refuse\n{"phone":"${this.number}"}`,
+      httpStatus: r.status,
+      response: JSON.stringify(r.body),
+      ms: null,
+    });
     this.pending = null;
     this.toIdle();
   }
@@ -328,17 +402,35 @@ class Phone {
     this.seen ??= new Set();
     for (const m of messages) if (!first && !this.seen.has(m.id)) this.fresh.add(m.id);
     messages.forEach((m) => this.seen.add(m.id));
-    this.inbox.replaceChildren(...messages.slice().reverse().map((m) =>
-      h('li', { class: this.fresh.has(m.id) ? 'new' : undefined, 'data-status': m.status },
-        h('div', { class: 'meta' }, h('span', {}, `${m.from ?? 'UTM'} · ${new Date(m.createdAt).toLocaleString('fr-FR')}`),
-          h('span', { class: `status-${m.status}` }, `${m.status} · ${m.segments} SMS`)),
-        m.text)));
+    this.inbox.replaceChildren(
+      ...messages
+        .slice()
+        .reverse()
+        .map((m) =>
+          h(
+            'li',
+            { class: this.fresh.has(m.id) ? 'new' : undefined, 'data-status': m.status },
+            h(
+              'div',
+              { class: 'meta' },
+              h('span', {}, `${m.from ?? 'UTM'} · ${new Date(m.createdAt).toLocaleString('fr-FR')}`),
+              h('span', { class: `status-${m.status}` }, `${m.status} · ${m.segments} SMS`),
+            ),
+            m.text,
+          ),
+        ),
+    );
     if (messages.length === 0) this.inbox.append(h('li', { class: 'meta' }, 'Aucun SMS'));
   }
 
   async openWallet() {
     const r = await api.post('/simulator/api/wallet', { phone: this.number });
-    log(this.number, 'Orange Money: ouverture de compte', { request: `POST /simulator/api/wallet\n{"phone":"${this.number}"}`, httpStatus: r.status, response: JSON.stringify(r.body), ms: null });
+    log(this.number, 'Orange Money: ouverture de compte', {
+      request: `POST /simulator/api/wallet\n{"phone":"${this.number}"}`,
+      httpStatus: r.status,
+      response: JSON.stringify(r.body),
+      ms: null,
+    });
     void this.poll();
   }
 
@@ -347,14 +439,17 @@ class Phone {
       this.pending = null;
       if (this.wallet.dataset.none === this.number) return;
       this.wallet.dataset.none = this.number;
-      this.wallet.replaceChildren('Pas de compte Orange Money pour ce numéro. ',
-        h('button', { type: 'button', on: { click: () => this.openWallet() } }, 'Ouvrir un compte simulé (10 000 FCFA, code 1234)'));
+      this.wallet.replaceChildren(
+        'Pas de compte Orange Money pour ce numéro. ',
+        h('button', { type: 'button', on: { click: () => this.openWallet() } }, 'Ouvrir un compte simulé (10 000 FCFA, code 1234)'),
+      );
       return;
     }
     if (r.status !== 200) return;
     const w = r.body;
     delete this.wallet.dataset.none;
-    this.wallet.textContent = `Solde ${fcfa(w.balance)}${w.state === 'blocked' ? ' · bloqué (3 codes faux)' : ''}` +
+    this.wallet.textContent =
+      `Solde ${fcfa(w.balance)}${w.state === 'blocked' ? ' · bloqué (3 codes faux)' : ''}` +
       (w.pending ? ` · paiement en attente: ${fcfa(w.pending.debit)}` : '');
     this.pending = w.pending;
     // The operator's prompt arrives on the handset once it is free, as a push from Orange, and
@@ -382,7 +477,9 @@ class Phone {
       parts.push(h('div', { class: 'hint' }, WAITING));
     } else if (this.mode === 'pin') {
       const p = this.pending;
-      parts.push(`Orange Money\nPayer ${fcfa(p.amount)} à UTM (frais ${fcfa(p.fee)}), total ${fcfa(p.debit)}.\nRéf ${p.merchantReference}\nCode secret (✆ valider, ✕ refuser):`);
+      parts.push(
+        `Orange Money\nPayer ${fcfa(p.amount)} à UTM (frais ${fcfa(p.fee)}), total ${fcfa(p.debit)}.\nRéf ${p.merchantReference}\nCode secret (✆ valider, ✕ refuser):`,
+      );
       parts.push(h('div', { class: 'entry', 'data-testid': 'entry' }, '*'.repeat(this.entry.length)));
     } else {
       shown = this.text;

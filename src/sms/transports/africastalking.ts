@@ -58,7 +58,14 @@ export function createAfricasTalkingTransport(opts: AfricasTalkingTransportOptio
     const valid: Recipient[] = [];
     for (const r of recipients) {
       if (isValidForSdk(r.to)) valid.push(r);
-      else out.set(r, { messageId: r.messageId, to: r.to, outcome: 'failed', code: null, reason: 'invalid phone number (rejected by the SDK before sending)' });
+      else
+        out.set(r, {
+          messageId: r.messageId,
+          to: r.to,
+          outcome: 'failed',
+          code: null,
+          reason: 'invalid phone number (rejected by the SDK before sending)',
+        });
     }
     if (valid.length) {
       // callGateway answers one outcome per recipient, in the order given.
@@ -102,8 +109,11 @@ export function createAfricasTalkingTransport(opts: AfricasTalkingTransportOptio
     // is only logged. If it accepted messages, the retry will send them a second time.
     void settled.then((r) => {
       if (!timedOut) return;
-      const accepted = r.ok ? parseRecipients(r.data)?.filter((e) => outcomeOfCode(e.statusCode) === 'accepted').length ?? 0 : 0;
-      log?.warn({ recipients: recipients.length, accepted, ok: r.ok }, 'sms: africastalking answered after the timeout; messages already marked for retry');
+      const accepted = r.ok ? (parseRecipients(r.data)?.filter((e) => outcomeOfCode(e.statusCode) === 'accepted').length ?? 0) : 0;
+      log?.warn(
+        { recipients: recipients.length, accepted, ok: r.ok },
+        'sms: africastalking answered after the timeout; messages already marked for retry',
+      );
     });
 
     const result = await Promise.race([settled, timeout]);
@@ -114,7 +124,11 @@ export function createAfricasTalkingTransport(opts: AfricasTalkingTransportOptio
     }
     if (!result.ok) {
       const f = describeFailure(result.err);
-      if (f.code === 401) log?.error({ status: 401, body: f.body }, 'sms: africastalking rejected the credentials (check AT_USERNAME / AT_API_KEY); messages kept for retry');
+      if (f.code === 401)
+        log?.error(
+          { status: 401, body: f.body },
+          'sms: africastalking rejected the credentials (check AT_USERNAME / AT_API_KEY); messages kept for retry',
+        );
       else log?.warn({ status: f.code, reason: f.reason, recipients: recipients.length }, 'sms: africastalking call failed');
       return allRetry(f.code, f.reason);
     }
@@ -173,7 +187,15 @@ export function createAfricasTalkingTransport(opts: AfricasTalkingTransportOptio
           ...out,
           ...batch.recipients
             .filter((r) => !done.has(r.messageId))
-            .map((r): RecipientOutcome => ({ messageId: r.messageId, to: r.to, outcome: 'retry', code: null, reason: `transport error: ${describe(err)}` })),
+            .map(
+              (r): RecipientOutcome => ({
+                messageId: r.messageId,
+                to: r.to,
+                outcome: 'retry',
+                code: null,
+                reason: `transport error: ${describe(err)}`,
+              }),
+            ),
         ];
       }
     },

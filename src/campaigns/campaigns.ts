@@ -25,28 +25,29 @@
 
 import { z } from 'zod';
 import { bamakoDay, type Clock } from '../clock.ts';
-import { type CampaignRow, type CampaignState, type CampaignStore, createCampaignStore, type RecipientRow } from '../db/campaigns.ts';
+import { type CampaignRow, type CampaignState, type CampaignStore, createCampaignStore } from '../db/campaigns.ts';
 import type { Db } from '../db/connection.ts';
 import { createHouseholdStore } from '../db/households.ts';
-import { atomic, atomicallyFirst } from '../db/transaction.ts';
+import { atomicallyFirst } from '../db/transaction.ts';
 import { fieldOf, Refusal } from '../domain/refusal.ts';
-import { type SendingHours, sendableFrom, sendingCloses } from '../domain/reminders.ts';
+import type { SendingHours } from '../domain/reminders.ts';
 import { LANGUAGES, type Language } from '../i18n/catalog.ts';
-import { formatDate, formatMoney } from '../i18n/format.ts';
-import { type Assessment, type CheckedSms, DEFAULT_VALIDITY_MS, type NewSms, type Outbox } from '../sms/outbox.ts';
-import { type AudienceFilter, type AudiencePage, audienceSchema, createAudienceReader, type Member } from './audience.ts';
+import { type Assessment, DEFAULT_VALIDITY_MS, type Outbox } from '../sms/outbox.ts';
+import { type AudienceFilter, audienceSchema, createAudienceReader, type Member } from './audience.ts';
 import { type Conversions, conversions } from './conversions.ts';
+import { campaignReader, messageFor, valueFormatter } from './messages.ts';
 import { type PhoneListError, parsePhoneCsv } from './phones-csv.ts';
 import { type ReminderRuleResults, reminderRuleResults } from './reminder-results.ts';
-import { checkTemplate, compile, type PlaceholderValues, render, TemplateError } from './render.ts';
+import { checkTemplate, render, TemplateError } from './render.ts';
+import { createSendChunks, intervalMs, scheduledAt } from './send-chunks.ts';
 
 /** Households per enqueue transaction: big enough to amortise the commit, small enough to pause quickly. */
 export const CHUNK = 2000;
 /** Inside the server each chunk holds the event loop: smaller ones keep USSD hops answered meanwhile. */
 export const BACKGROUND_CHUNK = 250;
-/** Distinct names a send keeps folded. */
-const VALUE_MEMO = 20_000;
 
+export { controlDraw } from './messages.ts';
+export { scheduledAt } from './send-chunks.ts';
 export type { CampaignState };
 
 /** A refused campaign request, with the HTTP status that fits it; the field is the one its message starts with. */
@@ -159,15 +160,6 @@ export interface Results {
   conversions: Conversions;
 }
 
-/** A stable draw in [0, 1) per campaign and household: the same members are held out by preview and send. */
-export function controlDraw(campaignId: number, householdId: number): number {
-  let h = Math.imul(campaignId ^ 0x9e3779b9, 0x85ebca6b) ^ householdId;
-  h = Math.imul(h ^ (h >>> 16), 0x7feb352d);
-  h = Math.imul(h ^ (h >>> 15), 0x846ca68b);
-  h ^= h >>> 16;
-  return (h >>> 0) / 2 ** 32;
-}
-
 export interface CampaignDeps {
   db: Db;
   clock: Clock;
@@ -178,22 +170,6 @@ export interface CampaignDeps {
   chunkSize?: number;
   /** The sending hours (those of the reminders); without them, a campaign may send at any hour. */
   hours?: SendingHours;
-}
-
-/**
- * When message k of a schedule may go: `offsetMs` (k × interval) after `originMs`, counted in the
- * sending hours only. Without hours, plainly originMs + offsetMs.
- */
-export function scheduledAt(originMs: number, offsetMs: number, hours?: SendingHours): number {
-  if (!hours) return originMs + offsetMs;
-  let t = sendableFrom(new Date(originMs), hours).getTime();
-  let rest = offsetMs;
-  for (;;) {
-    const closes = sendingCloses(new Date(t), hours).getTime();
-    if (t + rest < closes) return t + rest;
-    rest -= closes - t;
-    t = sendableFrom(new Date(closes), hours).getTime();
-  }
 }
 
 export function createCampaigns(deps: CampaignDeps) {
@@ -246,181 +222,8 @@ export function createCampaigns(deps: CampaignDeps) {
     return { ...r, state };
   }
 
-  const intervalMs = (r: CampaignRow) => (r.rate_per_minute ? 60_000 / r.rate_per_minute : 0);
-
-  /** The message of a member's language, or the fallback's; null when neither (refused at creation). */
-  function messageFor(
-    r: CampaignRow,
-    messages: Partial<Record<Language, string>>,
-    lang: Language,
-  ): { lang: Language; template: string } | null {
-    const own = messages[lang];
-    if (own) return { lang, template: own };
-    const fb = r.fallback_language;
-    return fb && messages[fb] ? { lang: fb, template: messages[fb] as string } : null;
-  }
-
-  /**
-   * A campaign's members share few first names, mutuelles, amounts and dates: each is formatted
-   * and folded (as the outbox folds) once, so that the messages come out folded. Each memo is
-   * bounded, as a huge audience has many distinct names.
-   */
-  function valueFormatter() {
-    const money = new Map<number, string>();
-    const dates = new Map<string, string>();
-    const folded = new Map<string, string>();
-    const foldOnce = (text: string) => {
-      let f = folded.get(text);
-      if (f === undefined) {
-        if (folded.size >= VALUE_MEMO) folded.clear();
-        folded.set(text, (f = outbox.fold(text)));
-      }
-      return f;
-    };
-    const code = outbox.fold(deps.serviceCode);
-    return (m: Member): PlaceholderValues => {
-      let due = money.get(m.remaining);
-      if (due === undefined) money.set(m.remaining, (due = outbox.fold(formatMoney(m.remaining))));
-      let until = m.paidThrough ? dates.get(m.paidThrough) : '-';
-      if (until === undefined) dates.set(m.paidThrough as string, (until = outbox.fold(formatDate(m.paidThrough as string))));
-      return {
-        prenom: foldOnce(m.adherentName.trim().split(/\s+/)[0] ?? m.adherentName),
-        mutuelle: foldOnce(m.mutuelleName),
-        montant_du: due,
-        couvert_jusqu_au: until,
-        code_ussd: code,
-      };
-    };
-  }
-
-  function readerFor(r: CampaignRow, today = bamakoDay(clock.now())) {
-    const messages = JSON.parse(r.messages) as Partial<Record<Language, string>>;
-    const filter = JSON.parse(r.audience) as AudienceFilter;
-    const usesCoverage = Object.values(messages).some((t) => /\{(montant_du|couvert_jusqu_au)\}/.test(t ?? ''));
-    const reader = createAudienceReader(db, {
-      filter,
-      phoneListOf: r.phone_list > 0 ? r.id : undefined,
-      today,
-      needsCoverage: usesCoverage || filter.statuses !== undefined,
-    });
-    const values = valueFormatter();
-    const compiled = new Map(
-      LANGUAGES.flatMap((l) => {
-        const msg = messageFor(r, messages, l);
-        return msg ? [[l, { lang: msg.lang, render: compile(outbox.fold(msg.template)) }] as const] : [];
-      }),
-    );
-    /** What a member is sent (null: held out as control). */
-    const smsFor = (m: Member): NewSms | null => {
-      if (r.control_share > 0 && controlDraw(r.id, m.householdId) < r.control_share) return null;
-      const msg = compiled.get(m.language) as { lang: Language; render: (v: PlaceholderValues) => string };
-      return { to: m.phone, text: msg.render(values(m)), lang: msg.lang, kind: 'campaign', campaignId: r.id };
-    };
-    return { reader, smsFor };
-  }
-
-  /**
-   * One send's reader, kept from chunk to chunk (what it reads by is fixed once the campaign is
-   * created) so that what it computed once serves every chunk; made again when the day changes.
-   */
-  type Readers = (r: CampaignRow) => ReturnType<typeof readerFor>;
-  function readersOfSend(): Readers {
-    let kept: { day: string; reader: ReturnType<typeof readerFor> } | undefined;
-    return (r) => {
-      const day = bamakoDay(clock.now());
-      if (kept?.day !== day) kept = { day, reader: readerFor(r, day) };
-      return kept.reader;
-    };
-  }
-
-  /**
-   * One chunk of the send. The members are read, rendered, validated and folded outside the write
-   * transaction (a read of the cursor); the IMMEDIATE transaction then re-reads the campaign and
-   * only writes: a pause or cancel from another process, and the server's own writes, get the lock
-   * between two chunks instead of waiting for the whole send. If another process advanced the
-   * cursor meanwhile, the chunk is planned again from there.
-   */
-  function enqueueStep(id: number, size: number, readers: Readers): { stop: boolean; scanned: number } {
-    for (;;) {
-      const r = row(id);
-      if ((r.state !== 'sending' && r.state !== 'scheduled') || r.enqueue_done === 1) return { stop: true, scanned: 0 };
-      const { reader, smsFor } = readers(r);
-      const page = reader.page(r.enqueue_cursor, size);
-      const interval = intervalMs(r);
-      const origin = r.schedule_origin_ms as number;
-      let index = r.schedule_index;
-      const control: Member[] = [];
-      const refused: Array<{ m: Member; lang: Language; reason: string }> = [];
-      const checked: Array<{ m: Member; c: CheckedSms }> = [];
-      for (const m of page.members) {
-        const sms = smsFor(m);
-        if (sms === null) {
-          control.push(m);
-          continue;
-        }
-        sms.notBeforeMs = scheduledAt(origin, Math.floor(index++ * interval), deps.hours);
-        const c = outbox.check(sms);
-        if ('status' in c) refused.push({ m, lang: sms.lang, reason: c.reason });
-        else checked.push({ m, c });
-      }
-      const written = writeChunk.immediate(id, { from: r.enqueue_cursor, page, index, control, refused, checked });
-      if (written !== 'moved') return written;
-    }
-  }
-
-  const writeChunk = atomic(
-    db,
-    (
-      id: number,
-      plan: {
-        from: number;
-        page: AudiencePage;
-        index: number;
-        control: Member[];
-        refused: Array<{ m: Member; lang: Language; reason: string }>;
-        checked: Array<{ m: Member; c: CheckedSms }>;
-      },
-    ): { stop: boolean; scanned: number } | 'moved' => {
-      const r = row(id);
-      if ((r.state !== 'sending' && r.state !== 'scheduled') || r.enqueue_done === 1) return { stop: true, scanned: 0 };
-      if (r.enqueue_cursor !== plan.from) return 'moved';
-      const recipients: RecipientRow[] = [];
-      const decided = (
-        m: Member,
-        language: Language,
-        control: boolean,
-        outcome: RecipientRow['outcome'],
-        detail: string | null,
-        outboxId: number | null,
-      ) => recipients.push({ householdId: m.householdId, phone: m.phone, language, control, outcome, detail, outboxId });
-      for (const m of plan.control) decided(m, m.language, true, 'control', null, null);
-      for (const { m, lang, reason } of plan.refused) decided(m, lang, false, 'rejected', reason, null);
-      const results = outbox.enqueueChecked(plan.checked.map((x) => x.c));
-      let queued = 0;
-      results.forEach((res, i) => {
-        const { m, c } = plan.checked[i] as { m: Member; c: CheckedSms };
-        if (res.status === 'opted-out') decided(m, c.sms.lang, false, 'opted-out', null, null);
-        else {
-          decided(m, c.sms.lang, false, 'queued', null, res.id);
-          queued++;
-        }
-      });
-      store.addRecipients(id, recipients);
-      const done = plan.page.scanned === 0;
-      store.advance(id, {
-        cursor: plan.page.lastId,
-        done,
-        index: plan.index,
-        scanned: plan.page.scanned,
-        control: plan.control.length,
-        queued,
-        optedOut: results.length - queued,
-        rejected: plan.refused.length,
-        now: nowIso(),
-      });
-      return { stop: done, scanned: plan.page.scanned };
-    },
-  );
+  const readerFor = (r: CampaignRow, today = bamakoDay(clock.now())) => campaignReader(deps, r, today);
+  const chunks = createSendChunks({ db, clock, outbox, store, hours: deps.hours, row, reader: readerFor });
 
   function assertSendable(r: CampaignRow): void {
     if (r.state !== 'draft') {
@@ -601,7 +404,7 @@ export function createCampaigns(deps: CampaignDeps) {
       const res = outbox.enqueueEach([
         {
           to: phone,
-          text: render(msg.template, valueFormatter()(member)),
+          text: render(msg.template, valueFormatter(outbox, deps.serviceCode)(member)),
           lang: msg.lang,
           kind: 'campaign',
           sourceKey: `campaign-test:${id}:${phone}:${clock.now().getTime()}`,
@@ -645,9 +448,9 @@ export function createCampaigns(deps: CampaignDeps) {
 
     /** Runs the enqueue to its end or until the campaign is paused or cancelled. */
     enqueueAll(id: number, onProgress?: (scanned: number) => void): Campaign {
-      const readers = readersOfSend();
+      const readers = chunks.readersOfSend();
       for (;;) {
-        const step = enqueueStep(id, chunkSize, readers);
+        const step = chunks.step(id, chunkSize, readers);
         if (step.scanned > 0) onProgress?.(step.scanned);
         if (step.stop) break;
       }
@@ -656,9 +459,9 @@ export function createCampaigns(deps: CampaignDeps) {
 
     /** The same inside the server: one chunk per turn of the event loop, so requests keep being answered. */
     async enqueueInBackground(id: number): Promise<Campaign> {
-      const readers = readersOfSend();
+      const readers = chunks.readersOfSend();
       for (;;) {
-        const step = enqueueStep(id, Math.min(chunkSize, BACKGROUND_CHUNK), readers);
+        const step = chunks.step(id, Math.min(chunkSize, BACKGROUND_CHUNK), readers);
         if (step.stop) break;
         await new Promise((resolve) => setImmediate(resolve));
       }

@@ -7,6 +7,8 @@
  * one that real values would still push across a line end.
  */
 
+import { type FoldMode, fold } from './gsm7.ts';
+
 /** The narrowest handset screens UTM's members use. */
 export const NARROW_COLUMNS = 20;
 
@@ -15,6 +17,9 @@ export interface WrappedLine {
   /** Offset in the original text of the line's first character. */
   start: number;
 }
+
+/** Whether a word of `length` joins a handset line of `column` characters (0: none yet) instead of starting the next. */
+const joinsLine = (column: number, length: number, columns: number) => column > 0 && column + 1 + length <= columns;
 
 /** Lays `text` (already folded) out as a handset of `columns` does. */
 export function wrap(text: string, columns: number = NARROW_COLUMNS): WrappedLine[] {
@@ -26,7 +31,7 @@ export function wrap(text: string, columns: number = NARROW_COLUMNS): WrappedLin
     for (const m of words) {
       let word = m[0];
       let at = offset + (m.index ?? 0);
-      if (current && current.text.length + 1 + word.length <= columns) {
+      if (current && joinsLine(current.text.length, word.length, columns)) {
         current.text += ` ${word}`;
         continue;
       }
@@ -121,7 +126,12 @@ export function keepUnitsWhole(text: string, columns: number = NARROW_COLUMNS): 
   return out;
 }
 
-/** One line of `text` (from `start` to `end`) through the greedy wrap of `wrap`, word by word; breaks written into `out`. */
+/** An SMS's text as the outbox queues it and `flows check` judges it: folded, each amount kept whole. */
+export function smsOnTheWire(text: string, mode: FoldMode): string {
+  return keepUnitsWhole(fold(text, mode));
+}
+
+/** One line of `text` (from `start` to `end`) through `wrap`'s rule, word by word, without building its lines; breaks written into `out`. */
 function keepLineAmounts(text: string, out: string, start: number, end: number, columns: number): string {
   AMOUNT.lastIndex = start;
   let amount = nextAmount(text, end);
@@ -137,18 +147,18 @@ function keepLineAmounts(text: string, out: string, start: number, end: number, 
     if (wordEnd < 0 || wordEnd > end) wordEnd = end;
     const length = wordEnd - at;
     while (amount && amount.start < at) amount = nextAmount(text, end);
-    if (amount && amount.start < wordEnd && column > 0 && column + 1 + length <= columns) {
+    if (amount && amount.start < wordEnd && joinsLine(column, length, columns)) {
       // The wrap keeps this word on the line: the rest of the amount must fit there too, or it starts the next line.
       let runEnd = text.indexOf(' ', amount.end);
       if (runEnd < 0 || runEnd > end) runEnd = end;
       const run = runEnd - at;
-      if (column + 1 + run > columns && run <= columns) {
+      if (!joinsLine(column, run, columns) && run <= columns) {
         out = `${out.slice(0, at - 1)}\n${out.slice(at)}`;
         column = 0;
       }
     }
-    if (column > 0 && column + 1 + length <= columns) column += 1 + length;
-    else column = length > columns ? ((length - 1) % columns) + 1 : length;
+    // A word longer than the line is cut hard, as `wrap` does: its last piece starts the line.
+    column = joinsLine(column, length, columns) ? column + 1 + length : ((length - 1) % columns) + 1;
     at = wordEnd;
   }
   return out;

@@ -13,7 +13,7 @@ import { createOutboxStore, type OutboxRow, type QueuedInsert, type SmsKind, typ
 import { atomic } from '../db/transaction.ts';
 import type { Language } from '../i18n/catalog.ts';
 import { type FoldMode, fold, smsEncoding } from '../i18n/gsm7.ts';
-import { keepUnitsWhole } from '../i18n/narrow.ts';
+import { smsOnTheWire } from '../i18n/narrow.ts';
 import { mobilePattern } from '../phone.ts';
 
 export type { OutboxRow, SmsKind, SmsStatus };
@@ -160,7 +160,7 @@ export function createOutbox(
   function prepare(text: string) {
     // As text.trim() === '', without a copy of every text.
     if (!NOT_BLANK.test(text)) throw new SmsRejected('the text is empty');
-    const folded = keepUnitsWhole(fold(text, opts.foldMode));
+    const folded = smsOnTheWire(text, opts.foldMode);
     const enc = smsEncoding(folded);
     if (enc.encoding !== 'GSM-7' && !opts.allowUcs2) {
       throw new SmsRejected('the text has characters outside GSM-7 after folding, and UCS-2 is not allowed (SMS_ALLOW_UCS2)');

@@ -15,7 +15,7 @@ import {
   WORST_CASE,
 } from '../i18n/catalog.ts';
 import { fold, SCREEN_SEPTETS, septets, unfoldable } from '../i18n/gsm7.ts';
-import { cutUnits, keepUnitsWhole, NARROW_COLUMNS } from '../i18n/narrow.ts';
+import { cutUnits, NARROW_COLUMNS, smsOnTheWire } from '../i18n/narrow.ts';
 import { navigation, renderScreen, ScreenTooLongError } from './render.ts';
 
 export interface FlowsReport {
@@ -242,8 +242,7 @@ export function checkFlows(catalogs: Catalogs = loadCatalogs()): FlowsReport {
     for (const lang of LANGUAGES) {
       const text = catalogs[lang].get(key)?.text;
       if (text === undefined) continue;
-      // Laid out as the outbox sends it.
-      const folded = keepUnitsWhole(fold(translate(catalogs, lang, key, worstParams(text))));
+      const folded = smsOnTheWire(translate(catalogs, lang, key, worstParams(text)), 'gsm7');
       for (const problem of narrowProblems(folded, folded, true))
         problems.push(`${lang} "${key}": SMS at ${NARROW_COLUMNS} columns ${problem}`);
       const n = septets(folded);

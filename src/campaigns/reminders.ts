@@ -283,54 +283,27 @@ export function createReminders(d: ReminderDeps) {
       const rule = due.rule.code;
       // Recorded like the others: results compare the members reached with those who said no.
       const no = refusal(h);
-      if (no) {
-        entries.push(entry(h, rule, due.period, { outcome: 'skipped', detail: no }));
-        if (!x.dryRun) {
-          sends.record({
-            householdId: h.id,
-            rule,
-            period: due.period,
-            message: null,
-            outboxId: null,
-            status: 'skipped',
-            holdUntilMs: null,
-            detail: no,
-            now: x.nowMs,
-          });
-        }
-        continue;
+      let e: ReminderEntry;
+      let outboxId: number | null = null;
+      if (no) e = entry(h, rule, due.period, { outcome: 'skipped', detail: no });
+      else if (!x.sendingTime) e = entry(h, rule, due.period, { outcome: 'held', holdUntil: sendableFrom(x.now, d.hours) });
+      else {
+        const { message, text } = compose(x, h, cov, x.today);
+        const r = enqueue(x, h, rule, due.period, text);
+        outboxId = r.outboxId;
+        e = entry(h, rule, due.period, { outcome: r.status, message, text, detail: r.detail });
       }
-      if (!x.sendingTime) {
-        const holdUntil = sendableFrom(x.now, d.hours);
-        entries.push(entry(h, rule, due.period, { outcome: 'held', holdUntil }));
-        if (!x.dryRun) {
-          sends.record({
-            householdId: h.id,
-            rule,
-            period: due.period,
-            message: null,
-            outboxId: null,
-            status: 'held',
-            holdUntilMs: holdUntil.getTime(),
-            detail: null,
-            now: x.nowMs,
-          });
-        }
-        continue;
-      }
-      const { message, text } = compose(x, h, cov, x.today);
-      const r = enqueue(x, h, rule, due.period, text);
-      entries.push(entry(h, rule, due.period, { outcome: r.status, message, text, detail: r.detail }));
+      entries.push(e);
       if (!x.dryRun) {
         sends.record({
           householdId: h.id,
           rule,
           period: due.period,
-          message,
-          outboxId: r.outboxId,
-          status: r.status,
-          holdUntilMs: null,
-          detail: r.detail,
+          message: e.message,
+          outboxId,
+          status: e.outcome,
+          holdUntilMs: e.holdUntil?.getTime() ?? null,
+          detail: e.detail,
           now: x.nowMs,
         });
       }

@@ -4,7 +4,9 @@ import { createScheduler } from './campaigns/scheduler.ts';
 import { type Clock, systemTimers, type Timers } from './clock.ts';
 import type { Config } from './config.ts';
 import { createCallbackStore } from './db/callbacks.ts';
+import { createClaimStore } from './db/claims.ts';
 import { type Db, openDatabase } from './db/connection.ts';
+import { createFacilityStore } from './db/facilities.ts';
 import { createChangeWatch } from './db/freshness.ts';
 import { createHouseholdStore } from './db/households.ts';
 import { createMutuelleStore } from './db/mutuelles.ts';
@@ -58,6 +60,8 @@ export function createServices(
   const callbacks = createCallbackStore(db);
   const mutuelles = createMutuelleStore(db);
   const sessions = createSessionStore(db);
+  const facilities = createFacilityStore(db);
+  const claims = createClaimStore(db);
   const catalogs = loadCatalogs();
   const outbox = createOutbox(db, clock, {
     foldMode: config.GSM_FOLD,
@@ -232,6 +236,8 @@ export function createServices(
     callbacks,
     mutuelles,
     sessions,
+    facilities,
+    claims,
     catalogs,
     flows,
     engine,

@@ -720,6 +720,78 @@ CREATE INDEX sms_outbox_recipient ON sms_outbox(recipient, id);
 CREATE INDEX sms_outbox_campaign ON sms_outbox(campaign_id, status) WHERE campaign_id IS NOT NULL;
 `,
   },
+  {
+    version: 17,
+    name: 'health facilities, their agents, the care each product pays for, and claims',
+    // Owners: facilities, facility_mutuelles, facility_agents and care_tariffs in src/db/facilities.ts;
+    // claims in src/db/claims.ts. A tariff is dated like product parameters: the one in force on the
+    // visit day applies; 'day' tariffs are paid per day (hospitalisation), up to max_days.
+    // A claim records what the agent declared; its checks (cover on the visit day, same patient,
+    // facility and day, above tariff, the member's NON) are read when it is reviewed, never stored,
+    // so a later payment or a corrected tariff cannot leave a stale flag behind. request_key makes a
+    // retried USSD hop record the visit once.
+    sql: `
+CREATE TABLE facilities (
+  id INTEGER PRIMARY KEY,
+  code TEXT NOT NULL UNIQUE,
+  name TEXT NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('cscom', 'csref', 'hospital')),
+  district TEXT NOT NULL,
+  payment_msisdn TEXT NOT NULL,
+  active INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
+  created_at TEXT NOT NULL
+);
+CREATE INDEX facilities_district ON facilities(district);
+CREATE TABLE facility_mutuelles (
+  facility_id INTEGER NOT NULL REFERENCES facilities(id),
+  mutuelle_id TEXT NOT NULL REFERENCES mutuelles(id),
+  PRIMARY KEY (facility_id, mutuelle_id)
+) WITHOUT ROWID;
+CREATE TABLE facility_agents (
+  id INTEGER PRIMARY KEY,
+  facility_id INTEGER NOT NULL REFERENCES facilities(id),
+  phone TEXT NOT NULL,
+  name TEXT NOT NULL,
+  language TEXT NOT NULL DEFAULT 'fr' CHECK (language IN ('fr', 'bm')),
+  active INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
+  created_at TEXT NOT NULL
+);
+CREATE UNIQUE INDEX facility_agents_phone ON facility_agents(phone) WHERE active = 1;
+CREATE INDEX facility_agents_facility ON facility_agents(facility_id);
+CREATE TABLE care_tariffs (
+  product_id TEXT NOT NULL REFERENCES products(id),
+  care TEXT NOT NULL CHECK (care IN ('consultation', 'delivery', 'hospitalisation')),
+  effective_from TEXT NOT NULL,
+  unit TEXT NOT NULL CHECK (unit IN ('visit', 'day')),
+  tariff INTEGER NOT NULL CHECK (tariff > 0),
+  max_days INTEGER NOT NULL DEFAULT 1 CHECK (max_days BETWEEN 1 AND 60),
+  PRIMARY KEY (product_id, care, effective_from)
+) WITHOUT ROWID;
+CREATE TABLE claims (
+  id INTEGER PRIMARY KEY,
+  request_key TEXT NOT NULL UNIQUE,
+  facility_id INTEGER NOT NULL REFERENCES facilities(id),
+  agent_id INTEGER NOT NULL REFERENCES facility_agents(id),
+  household_id INTEGER NOT NULL REFERENCES households(id),
+  beneficiary_id INTEGER NOT NULL REFERENCES beneficiaries(id),
+  care TEXT NOT NULL,
+  days INTEGER NOT NULL DEFAULT 1 CHECK (days BETWEEN 1 AND 60),
+  tariff INTEGER NOT NULL CHECK (tariff > 0),
+  amount INTEGER NOT NULL CHECK (amount > 0),
+  visit_on TEXT NOT NULL,
+  recorded_at TEXT NOT NULL,
+  disputed_at TEXT,
+  dispute_inbound_id INTEGER REFERENCES sms_inbound(id),
+  status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'approved', 'rejected')),
+  decided_by INTEGER REFERENCES staff(id),
+  decided_at TEXT,
+  decision_reason TEXT
+);
+CREATE INDEX claims_queue ON claims(facility_id, status, id);
+CREATE INDEX claims_same_visit ON claims(beneficiary_id, facility_id, visit_on);
+CREATE INDEX claims_household ON claims(household_id, id);
+`,
+  },
 ];
 
 export function migrate(db: Database.Database): number {

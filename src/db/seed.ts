@@ -2,8 +2,10 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { bamakoDay, type Clock } from '../clock.ts';
+import { CARE_KINDS } from '../domain/care.ts';
 import { addMonths, lastDayOfMonth, monthOf } from '../domain/coverage.ts';
 import type { Db } from './connection.ts';
+import { createFacilityStore } from './facilities.ts';
 import { createHouseholdStore } from './households.ts';
 
 const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/);
@@ -24,9 +26,33 @@ const demoSchema = z.object({
           graceDays: z.number().int().nonnegative(),
         }),
       ),
+      careTariffs: z
+        .array(
+          z.object({
+            care: z.enum(CARE_KINDS),
+            effectiveFrom: day,
+            unit: z.enum(['visit', 'day']),
+            tariff: z.number().int().positive(),
+            maxDays: z.number().int().min(1).max(60),
+          }),
+        )
+        .default([]),
     }),
   ),
   mutuelles: z.array(z.object({ id: z.string(), name: z.string(), district: z.string(), targetPopulation: fcfa, productId: z.string() })),
+  facilities: z
+    .array(
+      z.object({
+        code: z.string(),
+        name: z.string(),
+        kind: z.enum(['cscom', 'csref', 'hospital']),
+        district: z.string(),
+        paymentMsisdn: z.string().regex(/^\+223\d{8}$/),
+        mutuelleIds: z.array(z.string()),
+        agents: z.array(z.object({ phone: z.string().regex(/^\+223\d{8}$/), name: z.string(), language: z.enum(['fr', 'bm']) })),
+      }),
+    )
+    .default([]),
   households: z.array(
     z.object({
       cardNumber: z.string(),
@@ -85,6 +111,7 @@ export interface SeedResult {
  */
 export function seedDemo(db: Db, clock: Clock, data: DemoData = readDemoData()): SeedResult {
   const households = createHouseholdStore(db);
+  const facilities = createFacilityStore(db);
   const now = clock.now();
   const thisMonth = monthOf(bamakoDay(now));
   const dayIn = (monthsAgo: number, d: number) => {
@@ -117,6 +144,14 @@ export function seedDemo(db: Db, clock: Clock, data: DemoData = readDemoData()):
       }
     }
     for (const m of data.mutuelles) mutuelle.run(m.id, m.name, m.district, m.targetPopulation, m.productId);
+    for (const p of data.products) for (const t of p.careTariffs) facilities.setTariff(p.id, t);
+    for (const f of data.facilities) {
+      if (facilities.facilityByCode(f.code)) continue;
+      const facilityId = facilities.createFacility(f, now);
+      for (const a of f.agents) facilities.addAgent({ ...a, facilityId }, now);
+      // The facility's wallet at the simulated operator, where its claims are paid.
+      simWallet.run(f.paymentMsisdn, 0, '0000');
+    }
     for (const h of data.households) {
       if (households.findByPhone(h.phone)) continue;
       const id = households.create({ ...h, joinedOn: dayIn(h.joinedMonthsAgo, 1) }, now);

@@ -40,7 +40,8 @@ export interface NewClaim {
   visitOn: LocalDate;
 }
 
-const COLUMNS = `id, facility_id AS facilityId, agent_id AS agentId, household_id AS householdId,
+/** A claim's columns as Claim names them (src/db/claim-review.ts reads them too). */
+export const COLUMNS = `id, facility_id AS facilityId, agent_id AS agentId, household_id AS householdId,
   beneficiary_id AS beneficiaryId, care, days, tariff, amount, visit_on AS visitOn, recorded_at AS recordedAt,
   disputed_at AS disputedAt, status, decided_by AS decidedBy, decided_at AS decidedAt, decision_reason AS decisionReason`;
 

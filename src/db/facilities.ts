@@ -72,6 +72,7 @@ export function createFacilityStore(db: Db) {
   const agentByPhone = db.prepare(`${AGENT} WHERE a.phone = ? AND a.active = 1 AND f.active = 1`);
   const agentById = db.prepare(`${AGENT} WHERE a.id = ?`);
   const agentsOf = db.prepare(`${AGENT} WHERE a.facility_id = ? AND a.active = 1 ORDER BY a.name`);
+  const activeAgentWithPhone = db.prepare(`${AGENT} WHERE a.phone = ? AND a.active = 1`);
   const allFacilities = db.prepare(`${FACILITY} ORDER BY f.district, f.name`);
   const facilityById = db.prepare(`${FACILITY} WHERE f.id = ?`);
   const facilityByCode = db.prepare(`${FACILITY} WHERE f.code = ?`);
@@ -98,6 +99,10 @@ export function createFacilityStore(db: Db) {
     },
     agent(id: number): Agent | undefined {
       return agentById.get(id) as Agent | undefined;
+    },
+    /** The active agent holding this phone at any facility, active or not: the phone cannot be given to another agent. */
+    agentHoldingPhone(phone: string): Agent | undefined {
+      return activeAgentWithPhone.get(phone) as Agent | undefined;
     },
     agentsOf(facilityId: number): Agent[] {
       return agentsOf.all(facilityId) as Agent[];

@@ -6,6 +6,7 @@ import { auditPages } from './pages/audit.ts';
 import { bambaraPages } from './pages/bambara.ts';
 import { callbackPages } from './pages/callbacks.ts';
 import { campaignPages } from './pages/campaigns.ts';
+import { claimPages } from './pages/claims.ts';
 import { facilityPages } from './pages/facilities.ts';
 import { figuresPages } from './pages/figures.ts';
 import { homePages } from './pages/home.ts';
@@ -60,6 +61,7 @@ export function officeRoutes(app: Express, d: OfficeDeps): void {
   bambaraPages(app, c); // /admin/bambara, /admin/bambara.csv
   auditPages(app, c); // /admin/audit
   facilityPages(app, c); // /admin/facilities, /admin/facilities/new, /admin/facilities/:id(/agents)
+  claimPages(app, c); // /admin/claims, /admin/claims/facilities/:id, POST /admin/claims/:id/{approve,reject}
 
   // Sessions belong to the pages; a 401/403 from a page is never confused with the API's JSON.
   app.use(/^\/admin(?!\/api)/, (req, res, next) => {

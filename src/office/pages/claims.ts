@@ -13,7 +13,7 @@ import { actorOf } from '../auth.ts';
 import { FACILITY_KINDS } from '../facilities.ts';
 import { f, idParam, type PageContext } from './shared.ts';
 
-export const CARE_NAMES: Record<CareKind, string> = {
+const CARE_NAMES: Record<CareKind, string> = {
   consultation: 'consultation',
   delivery: 'accouchement',
   hospitalisation: 'hospitalisation',
@@ -25,7 +25,7 @@ const DONE: Record<string, string> = {
 };
 
 /** Each check as the officer reads it: what is checked, and what was found. */
-export function checkLines(c: ClaimChecks, amount: number): Array<{ ok: boolean; label: string; text: string }> {
+function checkLines(c: ClaimChecks, amount: number): Array<{ ok: boolean; label: string; text: string }> {
   const cov = c.covered;
   const paid = cov.paidThrough ? ` (payé jusqu'au ${f.day(cov.paidThrough)})` : ' (rien de payé)';
   const why: Record<typeof cov.status, string> = {

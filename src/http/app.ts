@@ -5,14 +5,14 @@ import { createFakeAtGateway } from '../simulator/fake-at-gateway.ts';
 import { simulatorTargets } from '../simulator/own-url.ts';
 import { simulatorRoutes } from '../simulator/routes.ts';
 import { ussdGatewayRoutes } from '../simulator/ussd-routes.ts';
-import { walletRoutes } from '../simulator/wallet-routes.ts';
+import { floatRoutes, walletRoutes } from '../simulator/wallet-routes.ts';
 import { adminRoutes } from './admin.ts';
 import { campaignRoutes } from './campaigns.ts';
 import { errorHandler } from './errors.ts';
 import { GATEWAY_PREFIXES, gatewayGuard } from './gateway-key.ts';
 import { healthHandler } from './health.ts';
 import { createKpiSource, kpiRoutes } from './kpi.ts';
-import { paymentRoutes } from './payments.ts';
+import { disbursementRoutes, paymentRoutes } from './payments.ts';
 import { smsRoutes } from './sms.ts';
 import { ussdRoutes } from './ussd.ts';
 
@@ -37,6 +37,13 @@ export function createApp(s: Services): express.Express {
   smsRoutes(app, { outbox: s.outbox, inbound: s.inbound, logger: s.logger });
   paymentRoutes(app, {
     payments: s.payments,
+    secret: s.paymentSecret,
+    clock: s.clock,
+    maxAgeMs: s.config.PAYMENT_CALLBACK_MAX_AGE_SECONDS * 1000,
+    logger: s.logger,
+  });
+  disbursementRoutes(app, {
+    disbursements: s.batches,
     secret: s.paymentSecret,
     clock: s.clock,
     maxAgeMs: s.config.PAYMENT_CALLBACK_MAX_AGE_SECONDS * 1000,
@@ -69,6 +76,7 @@ export function createApp(s: Services): express.Express {
       gatewayKey: s.config.GATEWAY_CALLBACK_KEY,
     });
     walletRoutes(app, s.orange);
+    floatRoutes(app, s.orange);
     ussdGatewayRoutes(app, {
       gateway: s.ussdGateway,
       serviceCode: s.config.USSD_SERVICE_CODE,

@@ -203,6 +203,16 @@ export function createBatches(d: BatchesDeps) {
     ledgerBetween: store.ledgerBetween,
     /** The claims a batch pays. */
     claimsOf: (batchId: number): Claim[] => d.claims.ofBatch(batchId),
+    /** Every active facility with what a new batch would pay it now (approved claims in no batch). */
+    payable(): Array<{ id: number; name: string; district: string; paymentMsisdn: string; count: number; total: number }> {
+      return d.facilities
+        .facilities()
+        .filter((f) => f.active)
+        .map((f) => {
+          const claims = d.claims.approvedUnbatched(f.id);
+          return { ...f, count: claims.length, total: claims.reduce((s, c) => s + c.amount, 0) };
+        });
+    },
     /** A facility's approved claims in no batch yet, and their total: what a new batch would pay. */
     candidates(facilityId: number): { claims: Claim[]; total: number } {
       const claims = d.claims.approvedUnbatched(facilityId);

@@ -61,6 +61,7 @@ export function createApp(s: Services): express.Express {
     households: s.households,
     mutuelles: s.mutuelles,
     payments: s.payments,
+    batches: s.batches,
     outbox: s.outbox,
     inbound: s.inbound,
     campaigns: s.campaigns,

@@ -6,6 +6,7 @@ import { auditPages } from './pages/audit.ts';
 import { bambaraPages } from './pages/bambara.ts';
 import { callbackPages } from './pages/callbacks.ts';
 import { campaignPages } from './pages/campaigns.ts';
+import { disbursementPages } from './pages/disbursements.ts';
 import { figuresPages } from './pages/figures.ts';
 import { homePages } from './pages/home.ts';
 import { householdActionPages } from './pages/household-actions.ts';
@@ -53,6 +54,7 @@ export function officeRoutes(app: Express, d: OfficeDeps): void {
   callbackPages(app, c); // /admin/callbacks
   campaignPages(app, c); // /admin/campaigns
   reviewPages(app, c); // /admin/reviews
+  disbursementPages(app, c); // /admin/disbursements
   inboundPages(app, c); // /admin/inbound
   figuresPages(app, c); // /admin/figures, /admin/figures.csv
   reminderRulePages(app, c); // /admin/reminder-rules

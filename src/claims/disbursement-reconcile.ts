@@ -18,6 +18,7 @@ import {
   CATEGORIES,
   type Category,
   type CategoryTotal,
+  checkPeriod,
   type ReconcileOptions,
   STATEMENT_COLUMNS,
   type StatementRow,
@@ -50,6 +51,7 @@ const batchOf = (reference: string) => reference.replace(/-\d{1,4}$/, '');
 
 /** Compares the statement's rows (parsed, without errors) with the disbursement ledger. Reads only. */
 export function reconcileDisbursements(db: Db, rows: readonly StatementRow[], opts: ReconcileOptions = {}): DisbursementReport {
+  checkPeriod(opts);
   const store = createDisbursementStore(db);
   const days = rows.map((r) => r.day).sort();
   const from = opts.from ?? days[0] ?? null;
@@ -138,6 +140,7 @@ export function reconcileDisbursements(db: Db, rows: readonly StatementRow[], op
 
 /** The disbursement ledger in the statement's layout (one SUCCESS row per paid batch), for the operator. */
 export function exportDisbursements(db: Db, opts: ReconcileOptions = {}): string {
+  checkPeriod(opts);
   const rows = createDisbursementStore(db).ledgerBetween(opts.from ?? null, opts.to ?? null);
   return toCsv(
     rows.map((r) => [r.paidAt, r.transactionId, r.reference, r.msisdn, r.amount, r.fee, 'SUCCESS']),

@@ -213,3 +213,29 @@ describe('lost callbacks and crashes', () => {
     expect(walletBalance(app, KLELA_WALLET)).toBe(1500);
   });
 });
+
+describe('the simulator’s float API', () => {
+  const float = async (body?: unknown) => {
+    const res = await fetch(
+      `${app.url}/simulator/api/float`,
+      body === undefined
+        ? {}
+        : {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify(body),
+          },
+    );
+    return { status: res.status, text: await res.text() };
+  };
+
+  it('shows UTM’s float, sets it or tops it up; a bad body is a 400 naming the problem; the facility wallet is read as any wallet', async () => {
+    expect(await float()).toEqual({ status: 200, text: JSON.stringify({ balance: 1_000_000 }) });
+    expect(await float({ balance: 500 })).toEqual({ status: 200, text: JSON.stringify({ balance: 500 }) });
+    expect(await float({ add: 1500 })).toEqual({ status: 200, text: JSON.stringify({ balance: 2000 }) });
+    for (const bad of [{ add: -5 }, { balance: 1.5 }, { add: 1, balance: 1 }, {}]) expect((await float(bad)).status).toBe(400);
+    expect(app.services.orange.float()).toBe(2000);
+    const wallet = await fetch(`${app.url}/simulator/api/wallet?phone=${encodeURIComponent(KLELA_WALLET)}`);
+    expect(await wallet.json()).toMatchObject({ phone: KLELA_WALLET, balance: 0, pending: null });
+  });
+});

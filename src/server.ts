@@ -57,6 +57,7 @@ export async function startServer(config: Config, clock: Clock, logger: Logger, 
   services.campaigns.continueUnfinished((err, id) => logger.error({ err, campaign: id }, 'campaigns: enqueue failed'));
   services.orange.start();
   services.paymentRecovery.start();
+  services.batchRecovery.start();
   services.reminderScheduler.start();
   services.hopsRetention.start();
   if (config.SIMULATOR_ENABLED) services.ussdGateway.start();

@@ -1,6 +1,7 @@
 import { createCampaigns } from './campaigns/campaigns.ts';
 import { createReminders } from './campaigns/reminders.ts';
 import { createScheduler } from './campaigns/scheduler.ts';
+import { createBatches } from './claims/batches.ts';
 import { type Clock, systemTimers, type Timers } from './clock.ts';
 import type { Config } from './config.ts';
 import { createCallbackStore } from './db/callbacks.ts';
@@ -13,7 +14,7 @@ import { createMutuelleStore } from './db/mutuelles.ts';
 import { createPreferenceStore } from './db/preferences.ts';
 import { secretFor } from './db/secrets.ts';
 import { createSessionStore } from './db/sessions.ts';
-import { loadCatalogs } from './i18n/catalog.ts';
+import { loadCatalogs, translate } from './i18n/catalog.ts';
 import { type IdSource, randomIds } from './ids.ts';
 import type { Logger } from './log.ts';
 import { createAudit } from './office/audit.ts';
@@ -24,7 +25,7 @@ import { createStaffStore } from './office/staff.ts';
 import { readFeeGrids } from './payments/fee-grid.ts';
 import { createOrangeSimulator } from './payments/orange-simulator.ts';
 import { createPayments } from './payments/payments.ts';
-import { CALLBACK_PATH } from './payments/port.ts';
+import { CALLBACK_PATH, DISBURSEMENT_CALLBACK_PATH } from './payments/port.ts';
 import { ownCallbackUrl } from './simulator/own-url.ts';
 import { createSimulatorSms } from './simulator/sms.ts';
 import { createUssdGateway } from './simulator/ussd-gateway.ts';
@@ -127,6 +128,26 @@ export function createServices(
   const paymentRecovery = createScheduler(
     'payments recovery',
     () => payments.recover(),
+    logger,
+    config.PAYMENT_SWEEP_SECONDS * 1000,
+    timers,
+  );
+  // Facilities paid for their approved claims, batch by batch, by the operator's disbursement.
+  const batches = createBatches({
+    db,
+    claims,
+    facilities,
+    outbox,
+    clock,
+    logger,
+    provider: orange.provider,
+    message: (lang, key, params) => translate(catalogs, lang, key, params),
+    callbackUrl: () => `${publicUrl ?? `http://127.0.0.1:${config.PORT}`}${DISBURSEMENT_CALLBACK_PATH}`,
+    statusAfterMs: config.PAYMENT_STATUS_AFTER_SECONDS * 1000,
+  });
+  const batchRecovery = createScheduler(
+    'disbursements recovery',
+    () => batches.recover(),
     logger,
     config.PAYMENT_SWEEP_SECONDS * 1000,
     timers,
@@ -250,6 +271,8 @@ export function createServices(
     orange,
     payments,
     paymentRecovery,
+    batches,
+    batchRecovery,
     feeGrids,
     reminders,
     reminderScheduler,
@@ -265,7 +288,7 @@ export function createServices(
      * deliveries, then closes the connection: the one shutdown of the server, the CLI and the tests.
      */
     async close(): Promise<void> {
-      await Promise.all([paymentRecovery.stop(), reminderScheduler.stop(), hopsRetention.stop(), dispatcher.stop()]);
+      await Promise.all([paymentRecovery.stop(), batchRecovery.stop(), reminderScheduler.stop(), hopsRetention.stop(), dispatcher.stop()]);
       simulatorSms.close();
       ussdGateway.stop();
       orange.close();

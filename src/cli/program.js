@@ -109,6 +109,7 @@ export function buildProgram(io, done) {
     .option('--from <day>', 'first day (YYYY-MM-DD) whose ledger rows must be on the statement (default: its first day)')
     .option('--to <day>', "last day, inclusive (default: the statement's last day)")
     .option('--json', 'print the whole report as JSON')
+    .option('--disbursements', "the operator's statement of UTM's transfers to facilities, against the disbursement ledger")
     .action(act(async () => (await import('./ledger.ts')).reconcileStatement));
 
   const ledger = program.command('ledger').description('the contributions ledger');
@@ -118,6 +119,7 @@ export function buildProgram(io, done) {
     .option('--from <day>', 'first day (YYYY-MM-DD)')
     .option('--to <day>', 'last day, inclusive')
     .option('-o, --output <file>', 'write to this file instead of the standard output')
+    .option('--disbursements', 'the disbursement ledger (payments to facilities) instead of the contributions')
     .action(act(async () => (await import('./ledger.ts')).ledgerExport));
   ledger
     .command('sample-statement')

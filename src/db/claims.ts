@@ -24,6 +24,8 @@ export interface Claim {
   decidedBy: number | null;
   decidedAt: string | null;
   decisionReason: string | null;
+  /** The payment batch the claim is paid in, once an officer put it in one. */
+  batchId: number | null;
 }
 
 export interface NewClaim {
@@ -43,7 +45,8 @@ export interface NewClaim {
 /** A claim's columns as Claim names them (src/db/claim-review.ts reads them too). */
 export const COLUMNS = `id, facility_id AS facilityId, agent_id AS agentId, household_id AS householdId,
   beneficiary_id AS beneficiaryId, care, days, tariff, amount, visit_on AS visitOn, recorded_at AS recordedAt,
-  disputed_at AS disputedAt, status, decided_by AS decidedBy, decided_at AS decidedAt, decision_reason AS decisionReason`;
+  disputed_at AS disputedAt, status, decided_by AS decidedBy, decided_at AS decidedAt, decision_reason AS decisionReason,
+  batch_id AS batchId`;
 
 /** Owner of claims: visits recorded at facilities, the member's dispute, the officer's decision. */
 export function createClaimStore(db: Db) {
@@ -61,6 +64,13 @@ export function createClaimStore(db: Db) {
     .prepare(`SELECT id FROM claims WHERE household_id = ? AND disputed_at IS NULL AND recorded_at >= ? ORDER BY id DESC LIMIT 1`)
     .pluck();
   const dispute = db.prepare('UPDATE claims SET disputed_at = ?, dispute_inbound_id = ? WHERE id = ? AND disputed_at IS NULL');
+  const unbatched = db.prepare(
+    `SELECT ${COLUMNS} FROM claims WHERE facility_id = ? AND status = 'approved' AND batch_id IS NULL ORDER BY id`,
+  );
+  const ofBatch = db.prepare(`SELECT ${COLUMNS} FROM claims WHERE batch_id = ? ORDER BY id`);
+  // The triggers of migration 18 refuse a claim not approved, or already in a batch.
+  const join = db.prepare('UPDATE claims SET batch_id = ? WHERE id = ? AND batch_id IS NULL');
+  const leave = db.prepare('UPDATE claims SET batch_id = NULL WHERE batch_id = ?');
   const decide = db.prepare(
     `UPDATE claims SET status = ?, decided_by = ?, decided_at = ?, decision_reason = ? WHERE id = ? AND status = 'pending'`,
   );
@@ -103,6 +113,24 @@ export function createClaimStore(db: Db) {
       if (id === undefined) return null;
       dispute.run(now.toISOString(), inboundId, id);
       return id;
+    },
+    /** A facility's approved claims in no payment batch yet, oldest first: what the next batch pays. */
+    approvedUnbatched(facilityId: number): Claim[] {
+      return unbatched.all(facilityId) as Claim[];
+    },
+    /** The claims a batch pays. */
+    ofBatch(batchId: number): Claim[] {
+      return ofBatch.all(batchId) as Claim[];
+    },
+    /** Puts the claims in a batch; returns how many joined (one already in a batch does not move). */
+    joinBatch(batchId: number, claimIds: readonly number[]): number {
+      let n = 0;
+      for (const id of claimIds) n += join.run(batchId, id).changes;
+      return n;
+    },
+    /** The claims of a cancelled batch are free for the next one. */
+    leaveBatch(batchId: number): number {
+      return leave.run(batchId).changes;
     },
     /** An officer's decision on a pending claim; false when it was already decided. */
     decide(id: number, status: Exclude<ClaimStatus, 'pending'>, staffId: number, reason: string | null, now: Date): boolean {

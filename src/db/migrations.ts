@@ -792,6 +792,88 @@ CREATE INDEX claims_same_visit ON claims(beneficiary_id, facility_id, visit_on);
 CREATE INDEX claims_household ON claims(household_id, id);
 `,
   },
+  {
+    version: 18,
+    name: 'paying facilities: payment batches of approved claims, their disbursement ledger, and the simulated operator float',
+    // Owners: payment_batches and disbursement_ledger in src/db/disbursements.ts; claims.batch_id in
+    // src/db/claims.ts; sim_float and sim_disbursements in src/db/simulator.ts.
+    // A batch is prepared by one staff member and approved by another (CHECK). Each send is an attempt
+    // with its own operator reference (<reference>-<attempt>): a new attempt is only made once the
+    // operator said the previous one failed, so at most one attempt can ever pay (src/claims/batches.ts).
+    // A claim joins one batch at a time and leaves it only when that batch is cancelled (triggers);
+    // the ledger has one row per paid batch and is append-only, like contributions.
+    sql: `
+CREATE TABLE payment_batches (
+  id INTEGER PRIMARY KEY,
+  reference TEXT NOT NULL UNIQUE,
+  facility_id INTEGER NOT NULL REFERENCES facilities(id),
+  msisdn TEXT NOT NULL,
+  amount INTEGER NOT NULL CHECK (amount > 0),
+  claims_count INTEGER NOT NULL CHECK (claims_count > 0),
+  status TEXT NOT NULL CHECK (status IN ('prepared', 'approved', 'sending', 'paid', 'failed', 'cancelled')),
+  prepared_by INTEGER NOT NULL REFERENCES staff(id),
+  prepared_at TEXT NOT NULL,
+  approved_by INTEGER REFERENCES staff(id),
+  approved_at TEXT,
+  cancelled_by INTEGER REFERENCES staff(id),
+  attempts INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+  sent_at TEXT,
+  operator_txn_id TEXT,
+  failure_reason TEXT,
+  settled_at TEXT,
+  updated_at TEXT NOT NULL,
+  CHECK (approved_by IS NULL OR approved_by <> prepared_by),
+  CHECK (status IN ('prepared', 'cancelled') OR approved_by IS NOT NULL),
+  CHECK (status NOT IN ('sending', 'paid', 'failed') OR attempts > 0)
+);
+CREATE INDEX payment_batches_status ON payment_batches(status, id);
+CREATE INDEX payment_batches_facility ON payment_batches(facility_id, id);
+ALTER TABLE claims ADD COLUMN batch_id INTEGER REFERENCES payment_batches(id);
+CREATE INDEX claims_batch ON claims(batch_id) WHERE batch_id IS NOT NULL;
+CREATE TRIGGER claims_batch_join BEFORE UPDATE OF batch_id ON claims
+WHEN NEW.batch_id IS NOT NULL AND (OLD.batch_id IS NOT NULL OR NEW.status <> 'approved')
+BEGIN SELECT RAISE(ABORT, 'a claim joins a batch only when approved and in no other batch'); END;
+CREATE TRIGGER claims_batch_leave BEFORE UPDATE OF batch_id ON claims
+WHEN NEW.batch_id IS NULL AND OLD.batch_id IS NOT NULL
+  AND (SELECT status FROM payment_batches WHERE id = OLD.batch_id) <> 'cancelled'
+BEGIN SELECT RAISE(ABORT, 'a claim leaves only a cancelled batch'); END;
+CREATE TABLE disbursement_ledger (
+  id INTEGER PRIMARY KEY,
+  batch_id INTEGER NOT NULL UNIQUE REFERENCES payment_batches(id),
+  facility_id INTEGER NOT NULL REFERENCES facilities(id),
+  reference TEXT NOT NULL,
+  msisdn TEXT NOT NULL,
+  amount INTEGER NOT NULL CHECK (amount > 0),
+  fee INTEGER NOT NULL DEFAULT 0 CHECK (fee >= 0),
+  operator_txn_id TEXT NOT NULL UNIQUE,
+  paid_on TEXT NOT NULL,
+  paid_at TEXT NOT NULL,
+  recorded_at TEXT NOT NULL
+);
+CREATE INDEX disbursement_ledger_day ON disbursement_ledger(paid_on);
+CREATE TRIGGER disbursement_ledger_append_only_update BEFORE UPDATE ON disbursement_ledger
+BEGIN SELECT RAISE(ABORT, 'the disbursement ledger is append-only'); END;
+CREATE TRIGGER disbursement_ledger_append_only_delete BEFORE DELETE ON disbursement_ledger
+BEGIN SELECT RAISE(ABORT, 'the disbursement ledger is append-only'); END;
+CREATE TABLE sim_float (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  balance INTEGER NOT NULL CHECK (balance >= 0)
+);
+CREATE TABLE sim_disbursements (
+  txn_id TEXT PRIMARY KEY,
+  reference TEXT NOT NULL UNIQUE,
+  msisdn TEXT NOT NULL,
+  amount INTEGER NOT NULL CHECK (amount > 0),
+  status TEXT NOT NULL CHECK (status IN ('succeeded', 'failed')),
+  reason TEXT,
+  float_after INTEGER NOT NULL,
+  callback_url TEXT NOT NULL,
+  callback_attempts INTEGER NOT NULL DEFAULT 0,
+  callback_done INTEGER NOT NULL DEFAULT 0,
+  created_ms INTEGER NOT NULL
+);
+`,
+  },
 ];
 
 export function migrate(db: Database.Database): number {

@@ -7,6 +7,7 @@ import { addMonths, lastDayOfMonth, monthOf } from '../domain/coverage.ts';
 import type { Db } from './connection.ts';
 import { createFacilityStore } from './facilities.ts';
 import { createHouseholdStore } from './households.ts';
+import { createSimulatedFloatStore } from './simulator.ts';
 
 const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/);
 const fcfa = z.number().int().nonnegative();
@@ -100,6 +101,9 @@ export function isEmpty(db: Db): boolean {
   return db.prepare('SELECT COUNT(*) FROM mutuelles').pluck().get() === 0;
 }
 
+/** The demo's opening float at the simulated operator: enough for the demo's claims, small enough to run out. */
+const DEMO_FLOAT = 1_000_000;
+
 export interface SeedResult {
   households: number;
   payments: number;
@@ -145,6 +149,8 @@ export function seedDemo(db: Db, clock: Clock, data: DemoData = readDemoData()):
     }
     for (const m of data.mutuelles) mutuelle.run(m.id, m.name, m.district, m.targetPopulation, m.productId);
     for (const p of data.products) for (const t of p.careTariffs) facilities.setTariff(p.id, t);
+    // UTM's float at the simulated operator, from which facilities are paid (kept if it exists).
+    createSimulatedFloatStore(db).seed(DEMO_FLOAT);
     for (const f of data.facilities) {
       if (facilities.facilityByCode(f.code)) continue;
       const facilityId = facilities.createFacility(f, now);

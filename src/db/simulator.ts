@@ -2,8 +2,8 @@ import type { Db } from './connection.ts';
 
 /**
  * The simulator's own tables, never read by the app: the simulated Orange Money operator's wallets
- * and transactions (`sim_wallets`, `sim_transactions`), and the simulated handsets' SMS inboxes
- * (`sim_sms`). In the database so that the server and a CLI command on the same file see one state.
+ * and transactions (`sim_wallets`, `sim_transactions`), UTM's float and the disbursements paid from
+ * it (`sim_float`, `sim_disbursements`), and the simulated handsets' SMS inboxes (`sim_sms`). In the database so that the server and a CLI command on the same file see one state.
  */
 
 export type SimWalletState = 'active' | 'blocked';
@@ -120,6 +120,98 @@ export function createSimulatedOperatorStore(db: Db) {
 }
 
 export type SimulatedOperatorStore = ReturnType<typeof createSimulatedOperatorStore>;
+
+export interface SimDisbursementRow {
+  txn_id: string;
+  reference: string;
+  msisdn: string;
+  amount: number;
+  status: 'succeeded' | 'failed';
+  reason: string | null;
+  float_after: number;
+  callback_url: string;
+  callback_attempts: number;
+  callback_done: number;
+  created_ms: number;
+}
+
+export type NewSimDisbursement = Omit<SimDisbursementRow, 'callback_attempts' | 'callback_done'>;
+
+/**
+ * The simulated operator's side of disbursements: UTM's float (one balance, absent means 0) and the
+ * transactions paid from it to wallets, one per merchant reference.
+ */
+export function createSimulatedFloatStore(db: Db) {
+  const floatGet = db.prepare('SELECT balance FROM sim_float WHERE id = 1').pluck();
+  const floatSet = db.prepare(
+    'INSERT INTO sim_float (id, balance) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET balance = excluded.balance',
+  );
+  const floatAdd = db.prepare(
+    'INSERT INTO sim_float (id, balance) VALUES (1, @amount) ON CONFLICT (id) DO UPDATE SET balance = balance + @amount',
+  );
+  const floatSeed = db.prepare('INSERT INTO sim_float (id, balance) VALUES (1, ?) ON CONFLICT (id) DO NOTHING');
+  const floatDebit = db.prepare('UPDATE sim_float SET balance = balance - ? WHERE id = 1 AND balance >= ?');
+  const walletCredit = db.prepare('UPDATE sim_wallets SET balance = balance + ? WHERE msisdn = ?');
+  const byReference = db.prepare('SELECT * FROM sim_disbursements WHERE reference = ?');
+  const txnExists = db.prepare('SELECT 1 FROM sim_disbursements WHERE txn_id = ?').pluck();
+  const insert = db.prepare(
+    `INSERT INTO sim_disbursements (txn_id, reference, msisdn, amount, status, reason, float_after, callback_url, created_ms)
+     VALUES (@txn_id, @reference, @msisdn, @amount, @status, @reason, @float_after, @callback_url, @created_ms)`,
+  );
+  const undelivered = db.prepare('SELECT * FROM sim_disbursements WHERE callback_done = 0 AND callback_attempts < ? ORDER BY created_ms');
+  const attempt = db.prepare(
+    'UPDATE sim_disbursements SET callback_attempts = callback_attempts + 1, callback_done = MAX(callback_done, ?) WHERE txn_id = ?',
+  );
+  const toWallet = db.prepare(
+    `SELECT COUNT(*) AS count, COALESCE(SUM(amount), 0) AS amount FROM sim_disbursements WHERE msisdn = ? AND status = 'succeeded'`,
+  );
+
+  return {
+    balance(): number {
+      return (floatGet.get() as number | undefined) ?? 0;
+    },
+    setBalance(balance: number): void {
+      floatSet.run(balance);
+    },
+    topUp(amount: number): void {
+      floatAdd.run({ amount });
+    },
+    /** The demo's opening float, unless the float exists already. */
+    seed(balance: number): void {
+      floatSeed.run(balance);
+    },
+    /** Takes `amount` from the float if it covers it; false otherwise. */
+    debit(amount: number): boolean {
+      return floatDebit.run(amount, amount).changes === 1;
+    },
+    /** Adds to a wallet; false when there is no such wallet. */
+    credit(msisdn: string, amount: number): boolean {
+      return walletCredit.run(amount, msisdn).changes === 1;
+    },
+    byReference(reference: string): SimDisbursementRow | undefined {
+      return byReference.get(reference) as SimDisbursementRow | undefined;
+    },
+    txnExists(txnId: string): boolean {
+      return txnExists.get(txnId) === 1;
+    },
+    add(t: NewSimDisbursement): void {
+      insert.run(t);
+    },
+    /** Disbursements whose callback was never acknowledged, with attempts left. */
+    undelivered(maxAttempts: number): SimDisbursementRow[] {
+      return undelivered.all(maxAttempts) as SimDisbursementRow[];
+    },
+    recordAttempt(txnId: string, delivered: boolean): void {
+      if (db.open) attempt.run(delivered ? 1 : 0, txnId);
+    },
+    /** What reached a wallet by disbursement: how many and how much. */
+    paidTo(msisdn: string): { count: number; amount: number } {
+      return toWallet.get(msisdn) as { count: number; amount: number };
+    },
+  };
+}
+
+export type SimulatedFloatStore = ReturnType<typeof createSimulatedFloatStore>;
 
 export interface SimSmsRow {
   id: string;

@@ -5,14 +5,14 @@ import { createFakeAtGateway } from '../simulator/fake-at-gateway.ts';
 import { simulatorTargets } from '../simulator/own-url.ts';
 import { simulatorRoutes } from '../simulator/routes.ts';
 import { ussdGatewayRoutes } from '../simulator/ussd-routes.ts';
-import { walletRoutes } from '../simulator/wallet-routes.ts';
+import { floatRoutes, walletRoutes } from '../simulator/wallet-routes.ts';
 import { adminRoutes } from './admin.ts';
 import { campaignRoutes } from './campaigns.ts';
 import { errorHandler } from './errors.ts';
 import { GATEWAY_PREFIXES, gatewayGuard } from './gateway-key.ts';
 import { healthHandler } from './health.ts';
 import { createKpiSource, kpiRoutes } from './kpi.ts';
-import { paymentRoutes } from './payments.ts';
+import { disbursementRoutes, paymentRoutes } from './payments.ts';
 import { smsRoutes } from './sms.ts';
 import { ussdRoutes } from './ussd.ts';
 
@@ -42,6 +42,13 @@ export function createApp(s: Services): express.Express {
     maxAgeMs: s.config.PAYMENT_CALLBACK_MAX_AGE_SECONDS * 1000,
     logger: s.logger,
   });
+  disbursementRoutes(app, {
+    disbursements: s.batches,
+    secret: s.paymentSecret,
+    clock: s.clock,
+    maxAgeMs: s.config.PAYMENT_CALLBACK_MAX_AGE_SECONDS * 1000,
+    logger: s.logger,
+  });
   const apiAudit = { audit: s.office.audit, clock: s.clock };
   adminRoutes(app, { db: s.db, token: s.config.ADMIN_TOKEN, audit: apiAudit });
   kpiRoutes(app, { db: s.db, clock: s.clock, campaigns: s.campaigns, token: s.config.ADMIN_TOKEN, config: s.config, audit: apiAudit });
@@ -54,6 +61,7 @@ export function createApp(s: Services): express.Express {
     households: s.households,
     mutuelles: s.mutuelles,
     payments: s.payments,
+    batches: s.batches,
     outbox: s.outbox,
     inbound: s.inbound,
     campaigns: s.campaigns,
@@ -69,6 +77,7 @@ export function createApp(s: Services): express.Express {
       gatewayKey: s.config.GATEWAY_CALLBACK_KEY,
     });
     walletRoutes(app, s.orange);
+    floatRoutes(app, s.orange);
     ussdGatewayRoutes(app, {
       gateway: s.ussdGateway,
       serviceCode: s.config.USSD_SERVICE_CODE,

@@ -7,6 +7,7 @@ import { bambaraPages } from './pages/bambara.ts';
 import { callbackPages } from './pages/callbacks.ts';
 import { campaignPages } from './pages/campaigns.ts';
 import { claimPages } from './pages/claims.ts';
+import { disbursementPages } from './pages/disbursements.ts';
 import { facilityPages } from './pages/facilities.ts';
 import { figuresPages } from './pages/figures.ts';
 import { homePages } from './pages/home.ts';
@@ -55,6 +56,7 @@ export function officeRoutes(app: Express, d: OfficeDeps): void {
   callbackPages(app, c); // /admin/callbacks
   campaignPages(app, c); // /admin/campaigns
   reviewPages(app, c); // /admin/reviews
+  disbursementPages(app, c); // /admin/disbursements
   inboundPages(app, c); // /admin/inbound
   figuresPages(app, c); // /admin/figures, /admin/figures.csv
   reminderRulePages(app, c); // /admin/reminder-rules

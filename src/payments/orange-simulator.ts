@@ -1,11 +1,26 @@
 import type { Clock } from '../clock.ts';
 import type { Db } from '../db/connection.ts';
-import { createSimulatedOperatorStore, type SimTxnRow as TxnRow } from '../db/simulator.ts';
+import {
+  createSimulatedFloatStore,
+  createSimulatedOperatorStore,
+  type SimDisbursementRow,
+  type SimTxnRow as TxnRow,
+} from '../db/simulator.ts';
 import { type IdSource, randomIds } from '../ids.ts';
 import type { Logger } from '../log.ts';
 import { CALLBACK_STATUS, createCallbackSender } from './orange-simulator/callbacks.ts';
+import { createDisbursements } from './orange-simulator/disbursements.ts';
 import { createPrompts, type Ended, type WalletAnswer, type WalletState } from './orange-simulator/prompts.ts';
-import type { OperatorStatus, PaymentProvider, PaymentRequest, RequestOutcome } from './port.ts';
+import type {
+  DisbursementOutcome,
+  DisbursementProvider,
+  DisbursementRequest,
+  DisbursementStatus,
+  OperatorStatus,
+  PaymentProvider,
+  PaymentRequest,
+  RequestOutcome,
+} from './port.ts';
 
 export type { FailureReason, WalletAnswer, WalletState } from './orange-simulator/prompts.ts';
 
@@ -19,6 +34,9 @@ export type { FailureReason, WalletAnswer, WalletState } from './orange-simulato
  * expire. However it ends, the operator posts a signed `PaymentCallback` to the callback URL
  * given with the request, asynchronously, retrying with backoff on a non-2xx answer or a network
  * error, and (test switch) sometimes delivering the same callback twice.
+ *
+ * UTM also pays wallets from its float (`disburse`, a facility's claims): decided at once against
+ * the float's balance (./orange-simulator/disbursements.ts), its callback delivered the same way.
  *
  * This file is the merchant's side (`provider`) and the subscriber's (`confirm`, `refuse`,
  * `wallet`); the prompts and wallet changes are ./orange-simulator/prompts.ts, the callbacks'
@@ -88,12 +106,14 @@ function isHttpUrl(s: string): boolean {
 
 export function createOrangeSimulator(db: Db, clock: Clock, logger: Logger, opts: OrangeSimulatorOptions) {
   const store = createSimulatedOperatorStore(db);
+  const floats = createSimulatedFloatStore(db);
   const prompts = createPrompts(db, store, {
     expiryMs: opts.expiryMs,
     maxPinFailures: opts.maxPinFailures ?? 3,
     ids: opts.ids ?? randomIds,
   });
-  const callbacks = createCallbackSender(store, clock, logger, {
+  const disbursements = createDisbursements(db, store, floats, opts.ids ?? randomIds);
+  const callbacks = createCallbackSender(store, floats, clock, logger, {
     secret: opts.secret,
     retryMs: opts.callbackRetryMs ?? 1000,
     maxAttempts: opts.callbackMaxAttempts ?? 8,
@@ -119,7 +139,7 @@ export function createOrangeSimulator(db: Db, clock: Clock, logger: Logger, opts
     });
   }
 
-  const provider: PaymentProvider = {
+  const provider: PaymentProvider & DisbursementProvider = {
     name: 'orange_money',
     async requestPayment(req: PaymentRequest): Promise<RequestOutcome> {
       const valid =
@@ -159,6 +179,35 @@ export function createOrangeSimulator(db: Db, clock: Clock, logger: Logger, opts
         fee: txn.fee,
         msisdn: txn.msisdn,
         balance: wallet?.balance,
+      };
+    },
+    async disburse(req: DisbursementRequest): Promise<DisbursementOutcome> {
+      const valid =
+        typeof req.reference === 'string' &&
+        req.reference.length > 0 &&
+        typeof req.msisdn === 'string' &&
+        E164.test(req.msisdn) &&
+        isCount(req.amount, 1) &&
+        typeof req.callbackUrl === 'string' &&
+        isHttpUrl(req.callbackUrl);
+      if (!valid) return { status: 'rejected', reason: 'INVALID_REQUEST' };
+      const decided: SimDisbursementRow[] = [];
+      const outcome = disbursements.request(req, clock.now().getTime(), decided);
+      for (const row of decided) {
+        logger.info({ txnId: row.txn_id, msisdn: row.msisdn, amount: row.amount, status: row.status }, 'orange simulator: disbursement');
+        callbacks.sendDisbursement(row);
+      }
+      return outcome;
+    },
+    async disbursementStatus(reference: string): Promise<DisbursementStatus> {
+      const row = floats.byReference(reference);
+      if (!row) return { status: 'unknown' };
+      return {
+        status: CALLBACK_STATUS[row.status],
+        txnId: row.txn_id,
+        reason: row.reason ?? undefined,
+        amount: row.amount,
+        msisdn: row.msisdn,
       };
     },
   };
@@ -212,6 +261,23 @@ export function createOrangeSimulator(db: Db, clock: Clock, logger: Logger, opts
       if (!PIN.test(pin)) throw new RangeError('seedWallet: the PIN must be 4 digits');
       return store.addWallet(phone, balance, pin);
     },
+
+    /** UTM's float at the operator: what disbursements can still pay. */
+    float(): number {
+      return floats.balance();
+    },
+
+    /** Sets the float (a tester's switch) or adds to it (a top-up); returns the new balance. */
+    changeFloat(change: { balance: number } | { add: number }): number {
+      const n = 'balance' in change ? change.balance : change.add;
+      if (!isCount(n, 0)) throw new RangeError('the float changes by a non-negative whole number of FCFA');
+      if ('balance' in change) floats.setBalance(n);
+      else floats.topUp(n);
+      return floats.balance();
+    },
+
+    /** What a wallet received by disbursement (how many transfers, how much). */
+    disbursedTo: floats.paidTo,
 
     /**
      * Callbacks of ended payments never acknowledged (the process stopped before delivering them):

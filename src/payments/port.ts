@@ -75,3 +75,55 @@ export interface PaymentCallback {
  * callback twice.
  */
 export const CALLBACK_PATH = '/payments/orange-money/callback';
+
+/**
+ * UTM paying a wallet from its float (a facility's claims): the operator's "cash-in" or B2C
+ * transfer. Asynchronous like a payment: the request is accepted (or refused at once), the outcome
+ * comes by signed callback, and a status query answers for a callback that never came.
+ */
+export interface DisbursementRequest {
+  /** Our reference, unique per attempt: the same reference again is the same transfer, never a second one. */
+  reference: string;
+  /** The wallet credited (E.164). */
+  msisdn: string;
+  /** What reaches the wallet, in FCFA. */
+  amount: number;
+  /** Where the operator posts the outcome. */
+  callbackUrl: string;
+}
+
+export type DisbursementOutcome =
+  /** Accepted; the outcome comes by callback (or status query). */
+  | { status: 'pending'; txnId: string }
+  /** Refused at once (unknown wallet, invalid request, the reference reused for another transfer): nothing was created. */
+  | { status: 'rejected'; reason: string };
+
+/** What the operator knows of a disbursement reference. */
+export type DisbursementStatus =
+  | { status: 'unknown' }
+  | { status: 'pending'; txnId: string }
+  | { status: 'SUCCESS' | 'FAILED'; txnId: string; reason?: string | undefined; amount: number; msisdn: string };
+
+export interface DisbursementProvider {
+  /** Idempotent by `reference`: the same request again answers the same transaction, never a second transfer. */
+  disburse(req: DisbursementRequest): Promise<DisbursementOutcome>;
+  disbursementStatus(reference: string): Promise<DisbursementStatus>;
+}
+
+/**
+ * The disbursement callback, once verified. FAILED reasons: INSUFFICIENT_FUNDS (UTM's float does
+ * not cover the amount), WALLET_BLOCKED. A FAILED transaction never succeeds later.
+ */
+export interface DisbursementCallback {
+  txnId: string;
+  reference: string;
+  status: 'SUCCESS' | 'FAILED';
+  reason?: string | undefined;
+  amount: number;
+  msisdn: string;
+  /** When the operator signed this delivery (each retry signs afresh). */
+  timestamp: string;
+}
+
+/** Where the disbursement callback is posted: a JSON `DisbursementCallback`, signed like the payment callback. */
+export const DISBURSEMENT_CALLBACK_PATH = '/payments/orange-money/disbursement-callback';

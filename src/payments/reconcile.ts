@@ -379,7 +379,8 @@ export function parseStatement(csvText: string): ParsedStatement {
 
 // ---------------------------------------------------------------- the ledger side
 
-function checkPeriod(opts: ReconcileOptions): void {
+/** Refuses a `from`/`to` that is not a day, or a period whose start is after its end. */
+export function checkPeriod(opts: ReconcileOptions): void {
   for (const [name, v] of [
     ['from', opts.from],
     ['to', opts.to],

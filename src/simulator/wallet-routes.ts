@@ -9,6 +9,10 @@ const pin = z.string().regex(/^\d{4}$/, { error: 'must be 4 digits' });
 const confirmBody = z.object({ phone: e164, pin });
 const refuseBody = z.object({ phone: e164 });
 const phoneQuery = z.object({ phone: e164 });
+const floatBody = z.union([
+  z.strictObject({ balance: z.number().int().min(0).max(1_000_000_000) }),
+  z.strictObject({ add: z.number().int().min(1).max(1_000_000_000) }),
+]);
 const openBody = z.object({ phone: e164, balance: z.number().int().min(0).max(10_000_000).default(10_000), pin: pin.default('1234') });
 
 /**
@@ -85,4 +89,22 @@ export function walletRoutes(app: Express, sim: Pick<OrangeSimulator, 'confirm' 
   });
   router.use(plainRefusals);
   app.use('/simulator/api/wallet', router);
+}
+
+/**
+ * UTM's float at the simulated operator, which pays facilities (disbursements):
+ * - `GET /simulator/api/float` → 200 `{balance}`;
+ * - `POST /simulator/api/float` `{add}` (a top-up) or `{balance}` (set, to make it run out) → 200 `{balance}`.
+ * A facility's wallet is read with `GET /simulator/api/wallet?phone=`.
+ */
+export function floatRoutes(app: Express, sim: Pick<OrangeSimulator, 'float' | 'changeFloat'>): void {
+  const router = express.Router();
+  router.get('/', (_req, res) => {
+    res.json({ balance: sim.float() });
+  });
+  router.post('/', jsonBody, (req, res) => {
+    res.json({ balance: sim.changeFloat(parse(floatBody, req.body)) });
+  });
+  router.use(plainRefusals);
+  app.use('/simulator/api/float', router);
 }

@@ -8,6 +8,7 @@ import { Eta } from 'eta';
 import express, { type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
 import type { Campaigns } from '../../campaigns/campaigns.ts';
+import type { Batches } from '../../claims/batches.ts';
 import { bamakoDay, type Clock } from '../../clock.ts';
 import type { Db } from '../../db/connection.ts';
 import type { HouseholdStore } from '../../db/households.ts';
@@ -52,6 +53,8 @@ export interface OfficeDeps {
   households: HouseholdStore;
   mutuelles: MutuelleStore;
   payments: Payments;
+  /** Payment batches to facilities (src/claims/batches.ts). */
+  batches: Batches;
   outbox: Outbox;
   inbound: Pick<InboundHandler, 'recent'>;
   campaigns: Campaigns;

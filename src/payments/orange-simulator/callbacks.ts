@@ -1,12 +1,13 @@
 /**
- * The simulated operator's callbacks: each ended payment's signed `PaymentCallback` posted to the
- * callback URL of its request, asynchronously, retried with backoff on a non-2xx answer or a
- * network error, each attempt recorded; those a stopped process never delivered are sent again.
+ * The simulated operator's callbacks: each ended payment's signed `PaymentCallback` (and each
+ * disbursement's `DisbursementCallback`) posted to the callback URL of its request, asynchronously,
+ * retried with backoff on a non-2xx answer or a network error, each attempt recorded; those a
+ * stopped process never delivered are sent again.
  */
 import type { Clock } from '../../clock.ts';
-import type { SimulatedOperatorStore } from '../../db/simulator.ts';
+import type { SimDisbursementRow, SimulatedFloatStore, SimulatedOperatorStore } from '../../db/simulator.ts';
 import type { Logger } from '../../log.ts';
-import type { PaymentCallback } from '../port.ts';
+import type { DisbursementCallback, PaymentCallback } from '../port.ts';
 import { SIGNATURE_HEADER, sign } from '../signature.ts';
 import type { Ended, FailureReason } from './prompts.ts';
 
@@ -27,7 +28,21 @@ export interface CallbackOptions {
   duplicateCallbacks?: (() => boolean) | undefined;
 }
 
-export function createCallbackSender(store: SimulatedOperatorStore, clock: Clock, logger: Logger, opts: CallbackOptions) {
+/** One callback to deliver: where, its body as signed at a moment, and where its attempts are counted. */
+interface Delivery {
+  txnId: string;
+  url: string;
+  body: (sentMs: number) => string;
+  record: (txnId: string, delivered: boolean) => void;
+}
+
+export function createCallbackSender(
+  store: SimulatedOperatorStore,
+  floats: SimulatedFloatStore,
+  clock: Clock,
+  logger: Logger,
+  opts: CallbackOptions,
+) {
   const { retryMs, maxAttempts, timeoutMs, delayMs } = opts;
   const chains = new Set<Promise<void>>();
   const delivering = new Set<string>();
@@ -60,11 +75,25 @@ export function createCallbackSender(store: SimulatedOperatorStore, clock: Clock
     return JSON.stringify(cb);
   }
 
-  function record(txnId: string, ok: boolean): void {
+  /** The callback of a disbursement, stamped like a payment's. */
+  function disbursementBody(row: SimDisbursementRow, sentMs: number): string {
+    const cb: DisbursementCallback = {
+      txnId: row.txn_id,
+      reference: row.reference,
+      status: CALLBACK_STATUS[row.status],
+      reason: row.reason ?? undefined,
+      amount: row.amount,
+      msisdn: row.msisdn,
+      timestamp: new Date(sentMs).toISOString(),
+    };
+    return JSON.stringify(cb);
+  }
+
+  function record(d: Delivery, ok: boolean): void {
     try {
-      store.recordAttempt(txnId, ok);
+      d.record(d.txnId, ok);
     } catch (err) {
-      logger.error({ err, txnId }, 'orange simulator: callback attempt not recorded');
+      logger.error({ err, txnId: d.txnId }, 'orange simulator: callback attempt not recorded');
     }
   }
 
@@ -83,16 +112,16 @@ export function createCallbackSender(store: SimulatedOperatorStore, clock: Clock
     }
   }
 
-  async function deliver(e: Ended, copies: number): Promise<void> {
-    const txnId = e.txn.txn_id;
+  async function deliver(d: Delivery, copies: number): Promise<void> {
+    const { txnId } = d;
     for (let copy = 1; copy <= copies; copy++) {
       let wait = copy === 1 ? delayMs : 0;
       for (let attempt = 1; ; attempt++) {
         await sleep(wait);
         if (closed) return;
-        const body = callbackBody(e, clock.now().getTime());
-        const failure = await post(e.txn.callback_url, body, sign(body, opts.secret));
-        record(txnId, failure === null);
+        const body = d.body(clock.now().getTime());
+        const failure = await post(d.url, body, sign(body, opts.secret));
+        record(d, failure === null);
         if (closed) return;
         if (failure === null) {
           logger.debug({ txnId, attempt, copy }, 'orange simulator: callback delivered');
@@ -108,13 +137,13 @@ export function createCallbackSender(store: SimulatedOperatorStore, clock: Clock
     }
   }
 
-  /** Schedules the callback of an ended payment (once per payment at a time). */
-  function send(e: Ended): void {
-    const txnId = e.txn.txn_id;
+  /** Schedules a callback (once per transaction at a time). */
+  function schedule(d: Delivery): void {
+    const { txnId } = d;
     if (closed || delivering.has(txnId)) return;
     const copies = opts.duplicateCallbacks?.() ? 2 : 1;
     delivering.add(txnId);
-    const chain: Promise<void> = deliver(e, copies)
+    const chain: Promise<void> = deliver(d, copies)
       .catch((err: unknown) => logger.error({ err, txnId }, 'orange simulator: callback delivery crashed'))
       .finally(() => {
         delivering.delete(txnId);
@@ -123,8 +152,19 @@ export function createCallbackSender(store: SimulatedOperatorStore, clock: Clock
     chains.add(chain);
   }
 
+  /** Schedules the callback of an ended payment. */
+  function send(e: Ended): void {
+    schedule({ txnId: e.txn.txn_id, url: e.txn.callback_url, body: (ms) => callbackBody(e, ms), record: store.recordAttempt });
+  }
+
+  /** Schedules the callback of a decided disbursement. */
+  function sendDisbursement(row: SimDisbursementRow): void {
+    schedule({ txnId: row.txn_id, url: row.callback_url, body: (ms) => disbursementBody(row, ms), record: floats.recordAttempt });
+  }
+
   return {
     send,
+    sendDisbursement,
 
     /**
      * Callbacks of ended payments never acknowledged (the process stopped before delivering them):
@@ -142,6 +182,11 @@ export function createCallbackSender(store: SimulatedOperatorStore, clock: Clock
           balance: wallet?.balance ?? 0,
           decidedMs: txn.decided_ms ?? clock.now().getTime(),
         });
+        n++;
+      }
+      for (const row of floats.undelivered(maxAttempts)) {
+        if (delivering.has(row.txn_id)) continue;
+        sendDisbursement(row);
         n++;
       }
       return n;

@@ -15,6 +15,8 @@ const TITLES: Record<(typeof CSV_SECTIONS)[number], string> = {
   sms: 'SMS',
   ussd: 'USSD sessions',
   ussd_drop_off: 'USSD drop-off: where unfinished sessions stopped',
+  claims: 'Claims of health facilities (visits in the period) and loss ratio (claims paid / contributions received)',
+  claims_by_facility_month: 'Claims per facility and month (paid: by month of payment)',
   reminder_conversions: 'Reminder conversions (all reminders so far)',
   campaign_conversions: 'Campaign conversions (campaigns started in the period)',
 };
@@ -43,7 +45,7 @@ function trendRows(k: Kpis): Array<Array<string | number | null>> {
 /** Shares (columns named *rate, *share, difference) as percentages; empty cells as '-'. */
 function cell(header: string, v: string | number | null): string {
   if (v === null || v === '') return '-';
-  if (typeof v === 'number' && /(rate|share|difference)$/.test(header)) return percent(v);
+  if (typeof v === 'number' && /(rate|share|difference|ratio)$/.test(header)) return percent(v);
   return String(v);
 }
 

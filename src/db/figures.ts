@@ -59,6 +59,34 @@ export interface GatewayEventGroup {
   n: number;
 }
 
+/** Claims for visits in a period, by facility, the patient's mutuelle, the visit's month and the claim's status. */
+export interface ClaimGroup {
+  facilityId: number;
+  mutuelleId: string;
+  month: string;
+  status: string;
+  n: number;
+  amount: number;
+}
+
+/** Claims paid in a period (their batch's disbursement), by facility, mutuelle and month of payment. */
+export interface PaidClaimGroup {
+  facilityId: number;
+  mutuelleId: string;
+  month: string;
+  n: number;
+  amount: number;
+  /** Days from each claim's visit to its payment, summed (the mean is days / n). */
+  days: number;
+}
+
+export interface FigureFacility {
+  id: number;
+  code: string;
+  name: string;
+  district: string;
+}
+
 export function createFigureSums(db: Db) {
   const mutuelles = db.prepare(
     'SELECT id, name, district, target_population AS target, product_id AS productId FROM mutuelles ORDER BY district, name, id',
@@ -88,7 +116,32 @@ export function createFigureSums(db: Db) {
     `SELECT mutuelle_id AS mutuelleId, status, reason, SUM(count) AS count, SUM(amount) AS amount
      FROM payment_days WHERE day >= ? AND day <= ? GROUP BY 1, 2, 3 HAVING SUM(count) <> 0`,
   );
+  const facilities = db.prepare('SELECT id, code, name, district FROM facilities ORDER BY district, name, id');
+  const claims = db.prepare(
+    `SELECT c.facility_id AS facilityId, h.mutuelle_id AS mutuelleId, substr(c.visit_on, 1, 7) AS month, c.status,
+       COUNT(*) AS n, SUM(c.amount) AS amount
+     FROM claims c JOIN households h ON h.id = c.household_id
+     WHERE c.visit_on >= ? AND c.visit_on <= ? GROUP BY 1, 2, 3, 4`,
+  );
+  const paidClaims = db.prepare(
+    `SELECT c.facility_id AS facilityId, h.mutuelle_id AS mutuelleId, substr(l.paid_on, 1, 7) AS month,
+       COUNT(*) AS n, SUM(c.amount) AS amount, SUM(julianday(l.paid_on) - julianday(c.visit_on)) AS days
+     FROM disbursement_ledger l JOIN claims c ON c.batch_id = l.batch_id JOIN households h ON h.id = c.household_id
+     WHERE l.paid_on >= ? AND l.paid_on <= ? GROUP BY 1, 2, 3`,
+  );
   return {
+    /** Every health facility, by district and name. */
+    facilities(): FigureFacility[] {
+      return facilities.all() as FigureFacility[];
+    },
+    /** Claims for visits on the days from..to (see ClaimGroup). */
+    claimGroups(from: LocalDate, to: LocalDate): ClaimGroup[] {
+      return claims.all(from, to) as ClaimGroup[];
+    },
+    /** Claims whose batch was paid on the days from..to (see PaidClaimGroup). */
+    paidClaimGroups(from: LocalDate, to: LocalDate): PaidClaimGroup[] {
+      return paidClaims.all(from, to) as PaidClaimGroup[];
+    },
     /** Every mutuelle, by district and name. */
     mutuelles(): FigureMutuelle[] {
       return mutuelles.all() as FigureMutuelle[];

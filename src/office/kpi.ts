@@ -1,8 +1,8 @@
 /**
  * The figures UTM reports (issue 9, item 7), per mutuelle, per district and in total, for a period:
  * penetration today and at the end of each month, households and beneficiaries by coverage status,
- * subsidised share, contributions per month and channel, payment outcomes, SMS, USSD sessions, and
- * the conversions of reminders and campaigns. Read by `sabatili report kpi`, `GET /admin/api/kpi`
+ * subsidised share, contributions per month and channel, payment outcomes, SMS, USSD sessions, the
+ * conversions of reminders and campaigns, and the health facilities' claims with the loss ratio. Read by `sabatili report kpi`, `GET /admin/api/kpi`
  * and the office console's pages.
  *
  * ## Performance (design.md: "KPI pages for 200,000 households under 1 s"; issue 16: 0.5 s)
@@ -30,6 +30,9 @@
  *   (created_at), SMS (created) and USSD sessions (created) and gateway notifications (received);
  *   statuses and penetration are on `today`; the trend is on the last day of each month of the
  *   period, or `to` or `today` when earlier.
+ * - Claims are counted for the patient's mutuelle: those for visits in the period (claimed, and by
+ *   status), and those paid in the period (their batch's disbursement day), whatever their visit's
+ *   day. Loss ratio: claims paid / contributions received (paid_on) in the period.
  * - SMS and USSD of numbers that are no household's phone are counted in `nonMembers`, and in
  *   `totals` when no district or mutuelle is asked for.
  */
@@ -60,6 +63,7 @@ export const PAYMENT_STATUSES = ['initiated', 'pending', 'succeeded', 'failed', 
 export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
 export const STATUSES = ['active', 'waiting', 'grace', 'lapsed'] as const satisfies readonly CoverageStatus[];
 export const GATEWAY_STATUSES = ['Success', 'Incomplete', 'Failed'] as const;
+export const CLAIM_STATUSES = ['pending', 'approved', 'rejected'] as const;
 
 export interface KpiOptions {
   from: LocalDate;
@@ -105,6 +109,29 @@ export interface UssdFigures {
   gateway: Record<(typeof GATEWAY_STATUSES)[number], number>;
 }
 
+/** What facilities claimed for visits in the period, and what UTM paid them in it. */
+export interface ClaimFigures {
+  /** Claims for visits in the period, whatever their status, and by status. */
+  claimed: CountAmount;
+  pending: CountAmount;
+  approved: CountAmount;
+  rejected: CountAmount;
+  /** Claims paid in the period (their batch disbursed), whatever the day of their visit. */
+  paid: CountAmount;
+  /** Mean days from the visit to the payment, over the claims paid in the period. */
+  meanDaysToPayment: number | null;
+}
+
+export interface FacilityFigures {
+  id: number;
+  code: string;
+  name: string;
+  district: string;
+  /** Months of the period with a claim or a payment: claims by the visit's month, payments by the payment's. */
+  months: Array<{ month: Month } & ClaimFigures>;
+  total: ClaimFigures;
+}
+
 export interface Figures {
   targetPopulation: number;
   penetration: {
@@ -140,6 +167,8 @@ export interface Figures {
   };
   sms: SmsFigures;
   ussd: UssdFigures;
+  /** Claims of the members of these mutuelles, and the loss ratio: claims paid / contributions received in the period. */
+  claims: ClaimFigures & { lossRatio: number | null };
 }
 
 export interface CampaignConversion {
@@ -159,6 +188,8 @@ export interface Kpis {
   totals: Figures;
   districts: Array<{ district: string } & Figures>;
   mutuelles: Array<{ id: string; name: string; district: string } & Figures>;
+  /** Claims per health facility and month (of the members in scope). */
+  facilities: FacilityFigures[];
   /** SMS to and USSD sessions from numbers that are no household's phone. */
   nonMembers: { sms: SmsFigures; ussd: UssdFigures };
   /** Whole network, not per mutuelle: reminders per rule since they started; campaigns started in the period. */
@@ -188,6 +219,27 @@ interface Acc {
   reasons: Map<string, number>; // 'status|reason'
   sms: Omit<SmsFigures, 'deliveryRate'> & { failedAfterSending: number };
   ussd: { sessions: number; completed: number; dropOff: Map<string, number>; gateway: Record<string, number> };
+  claims: number[]; // see CLAIM_SLOTS
+}
+
+/** A claims accumulator: [count, amount] per status and paid, then the days from visit to payment summed. */
+const CLAIM_SLOTS = 9;
+const PAID = 6;
+const DAYS = 8;
+const claimSlot = (status: string) => 2 * CLAIM_STATUSES.indexOf(status as (typeof CLAIM_STATUSES)[number]);
+const addAll = (a: number[], b: number[]) => b.forEach((v, i) => (a[i] = (a[i] as number) + v));
+
+function claimFigures(v: readonly number[]): ClaimFigures {
+  const pair = (i: number): CountAmount => ({ count: v[i]!, amount: v[i + 1]! });
+  const [pending, approved, rejected, paid] = [0, 2, 4, PAID].map(pair) as [CountAmount, CountAmount, CountAmount, CountAmount];
+  return {
+    claimed: { count: pending.count + approved.count + rejected.count, amount: pending.amount + approved.amount + rejected.amount },
+    pending,
+    approved,
+    rejected,
+    paid,
+    meanDaysToPayment: ratio(v[DAYS]!, paid.count),
+  };
 }
 
 function newAcc(trendDays: number): Acc {
@@ -203,11 +255,12 @@ function newAcc(trendDays: number): Acc {
     reasons: new Map(),
     sms: { messages: 0, sent: 0, delivered: 0, failed: 0, expired: 0, waiting: 0, segments: 0, cost: {}, failedAfterSending: 0 },
     ussd: { sessions: 0, completed: 0, dropOff: new Map(), gateway: { Success: 0, Incomplete: 0, Failed: 0 } },
+    claims: new Array<number>(CLAIM_SLOTS).fill(0),
   };
 }
 
 function addInto(to: Acc, from: Acc): void {
-  const add = (a: number[], b: number[]) => b.forEach((v, i) => (a[i] = (a[i] as number) + v));
+  const add = addAll;
   const addMap = <K>(a: Map<K, number>, b: Map<K, number>) => b.forEach((v, key) => a.set(key, (a.get(key) ?? 0) + v));
   add(to.households, from.households);
   add(to.beneficiaries, from.beneficiaries);
@@ -230,6 +283,7 @@ function addInto(to: Acc, from: Acc): void {
   to.ussd.completed += from.ussd.completed;
   addMap(to.ussd.dropOff, from.ussd.dropOff);
   for (const s of GATEWAY_STATUSES) to.ussd.gateway[s] = (to.ussd.gateway[s] ?? 0) + (from.ussd.gateway[s] ?? 0);
+  add(to.claims, from.claims);
 }
 
 const ratio = (a: number, b: number): number | null => (b > 0 ? a / b : null);
@@ -335,6 +389,7 @@ function figures(a: Acc, target: number, trendDays: LocalDate[], monthRange: [nu
     },
     sms: smsFigures(a.sms),
     ussd: ussdFigures(a.ussd),
+    claims: { ...claimFigures(a.claims), lossRatio: ratio(a.claims[PAID + 1]!, total.amount) },
   };
 }
 
@@ -432,6 +487,9 @@ export function computeKpis(db: Db, opts: KpiOptions): Kpis {
 
   const accs = mutuelles.map(() => newAcc(trend.length));
   const nonMembers = newAcc(trend.length);
+  const facilities = sums.facilities();
+  /** Per facility: claims accumulators per month index. */
+  const facilityAccs = new Map(facilities.map((f) => [f.id, new Map<number, number[]>()]));
   /** The accumulator of a household's mutuelle (null: no household, a number that is no member's); null out of scope. */
   const accOf = (mutuelleId: string | null): Acc | null => {
     if (mutuelleId === null) return nonMembers;
@@ -500,6 +558,37 @@ export function computeKpis(db: Db, opts: KpiOptions): Kpis {
       const acc = accOf(r.mutuelleId);
       if (acc) acc.ussd.gateway[r.status] = (acc.ussd.gateway[r.status] ?? 0) + r.n;
     }
+
+    // Claims count for the patient's mutuelle and for the facility, in the month of the visit (claimed)
+    // or of the payment (paid).
+    const facilityMonth = (facilityId: number, month: string): number[] | null => {
+      const months = facilityAccs.get(facilityId);
+      if (!months) return null;
+      const mi = monthIndexOfDayNumber(toDayNumber(`${month}-01`));
+      let v = months.get(mi);
+      if (!v) months.set(mi, (v = new Array<number>(CLAIM_SLOTS).fill(0)));
+      return v;
+    };
+    for (const r of sums.claimGroups(opts.from, opts.to)) {
+      const acc = accOf(r.mutuelleId);
+      const slot = claimSlot(r.status);
+      if (!acc || slot < 0) continue;
+      for (const v of [acc.claims, facilityMonth(r.facilityId, r.month)]) {
+        if (!v) continue;
+        v[slot]! += r.n;
+        v[slot + 1]! += r.amount;
+      }
+    }
+    for (const r of sums.paidClaimGroups(opts.from, opts.to)) {
+      const acc = accOf(r.mutuelleId);
+      if (!acc) continue;
+      for (const v of [acc.claims, facilityMonth(r.facilityId, r.month)]) {
+        if (!v) continue;
+        v[PAID]! += r.n;
+        v[PAID + 1]! += r.amount;
+        v[DAYS]! += r.days;
+      }
+    }
   });
 
   const trendDays = trend.map(fromDayNumber);
@@ -532,6 +621,20 @@ export function computeKpis(db: Db, opts: KpiOptions): Kpis {
       district: m.district,
       ...figures(accs[i] as Acc, m.target, trendDays, months),
     })),
+    facilities: facilities.flatMap((f) => {
+      const months = [...facilityAccs.get(f.id)!].sort(([a], [b]) => a - b);
+      // A facility elsewhere is listed only for the claims of the members in scope.
+      if (months.length === 0 && opts.district !== undefined && f.district !== opts.district) return [];
+      const total = new Array<number>(CLAIM_SLOTS).fill(0);
+      for (const [, v] of months) addAll(total, v);
+      return [
+        {
+          ...f,
+          months: months.map(([mi, v]) => ({ month: fromMonthIndex(mi), ...claimFigures(v) })),
+          total: claimFigures(total),
+        },
+      ];
+    }),
     nonMembers: { sms: smsFigures(nonMembers.sms), ussd: ussdFigures(nonMembers.ussd) },
     conversions: {
       reminders: reminderRuleResults(db),
@@ -599,6 +702,8 @@ export const CSV_SECTIONS = [
   'sms',
   'ussd',
   'ussd_drop_off',
+  'claims',
+  'claims_by_facility_month',
   'reminder_conversions',
   'campaign_conversions',
 ] as const;
@@ -615,6 +720,24 @@ interface Level {
 const SCOPE = ['level', 'district', 'mutuelle_id', 'mutuelle'];
 /** Shares as decimals with 6 places (penetration rates are small: 0.000069 = 0.0069%); empty when undefined. */
 const share = (v: number | null) => (v === null ? null : Math.round(v * 1e6) / 1e6);
+
+const CLAIM_HEAD = [
+  'claimed',
+  'claimed_fcfa',
+  'pending',
+  'pending_fcfa',
+  'approved',
+  'approved_fcfa',
+  'rejected',
+  'rejected_fcfa',
+  'paid',
+  'paid_fcfa',
+  'mean_days_to_payment',
+];
+const claimRow = (c: ClaimFigures): Row => [
+  ...[c.claimed, c.pending, c.approved, c.rejected, c.paid].flatMap((x) => [x.count, x.amount]),
+  c.meanDaysToPayment === null ? null : Math.round(c.meanDaysToPayment * 10) / 10,
+];
 
 /** One table per figure: a header row and its rows, each row naming its level (total, district, mutuelle). */
 export function kpiTables(k: Kpis): Record<CsvSection, Row[]> {
@@ -744,6 +867,17 @@ export function kpiTables(k: Kpis): Record<CsvSection, Row[]> {
     ussd_drop_off: [
       [...SCOPE, 'screen', 'sessions'],
       ...[...levels, nonMembers].flatMap((l) => l.f.ussd.dropOff.map((d) => [...scope(l), d.screen, d.sessions])),
+    ],
+    claims: [
+      [...SCOPE, ...CLAIM_HEAD, 'contributions_fcfa', 'loss_ratio'],
+      ...each((l) => [[...scope(l), ...claimRow(l.f.claims), l.f.contributions.total.amount, share(l.f.claims.lossRatio)]]),
+    ],
+    claims_by_facility_month: [
+      ['facility_code', 'facility', 'district', 'month', ...CLAIM_HEAD],
+      ...k.facilities.flatMap((x) => [
+        ...x.months.map((m) => [x.code, x.name, x.district, m.month, ...claimRow(m)]),
+        [x.code, x.name, x.district, 'total', ...claimRow(x.total)],
+      ]),
     ],
     reminder_conversions: [
       ['rule', 'decided', 'queued', 'delivered', 'cancelled', 'skipped', 'opted_out_after', ...CONV],

@@ -37,11 +37,20 @@ describe('the browser phone page', () => {
     }
   });
 
-  it('lists the demo phones and the gateway limits', async () => {
+  it('lists the demo phones, the facilities’ agents among them, and the gateway limits', async () => {
     const res = await fetch(`${app.url}/simulator/api/ussd/config`);
-    const body = (await res.json()) as { serviceCode: string; phones: Array<{ phone: string }>; limits: object };
+    const body = (await res.json()) as { serviceCode: string; phones: Array<{ phone: string; label: string }>; limits: object };
     expect(body.serviceCode).toBe('*384*123#');
-    expect(body.phones.map((p) => p.phone)).toEqual(['+22376000001', '+22376000002', '+22376000003', '+22366000004', '+22376000099']);
+    expect(body.phones.map((p) => p.phone)).toEqual([
+      '+22376000001',
+      '+22376000002',
+      '+22376000003',
+      '+22366000004',
+      '+22377000001',
+      '+22377000002',
+      '+22376000099',
+    ]);
+    expect(body.phones[4]?.label).toBe('Agent Mariam Diarra, CSCom de Kléla (français)');
     expect(body.limits).toEqual({ idleSeconds: 60, maxSeconds: 180 });
   });
 

@@ -1,6 +1,7 @@
 import { createCampaigns } from './campaigns/campaigns.ts';
 import { createReminders } from './campaigns/reminders.ts';
 import { createScheduler } from './campaigns/scheduler.ts';
+import { createVisits } from './claims/visits.ts';
 import { type Clock, systemTimers, type Timers } from './clock.ts';
 import type { Config } from './config.ts';
 import { createCallbackStore } from './db/callbacks.ts';
@@ -13,7 +14,7 @@ import { createMutuelleStore } from './db/mutuelles.ts';
 import { createPreferenceStore } from './db/preferences.ts';
 import { secretFor } from './db/secrets.ts';
 import { createSessionStore } from './db/sessions.ts';
-import { loadCatalogs } from './i18n/catalog.ts';
+import { loadCatalogs, translate } from './i18n/catalog.ts';
 import { type IdSource, randomIds } from './ids.ts';
 import type { Logger } from './log.ts';
 import { createAudit } from './office/audit.ts';
@@ -131,6 +132,16 @@ export function createServices(
     config.PAYMENT_SWEEP_SECONDS * 1000,
     timers,
   );
+  const visits = createVisits({
+    db,
+    facilities,
+    claims,
+    households,
+    outbox,
+    clock,
+    logger,
+    text: (lang, key, params) => translate(catalogs, lang, key, { code: config.USSD_SERVICE_CODE, ...params }),
+  });
   const flows = provideFlows({
     households,
     preferences,
@@ -145,6 +156,7 @@ export function createServices(
     limits: { min: config.CONTRIBUTION_MIN, max: config.CONTRIBUTION_MAX },
     sessions,
     forgetSession: (sessionId) => engine.forget(sessionId),
+    visits,
   });
   const engine = createUssdEngine({
     flows,
@@ -153,7 +165,7 @@ export function createServices(
     catalogs,
     clock,
     logger,
-    identify: (phone) => identifyCaller(households, preferences, phone),
+    identify: (phone) => identifyCaller(households, preferences, facilities, phone),
     serviceCode: config.USSD_SERVICE_CODE,
     budgetMs: config.USSD_BUDGET_MS,
     resumeMs: config.USSD_RESUME_MINUTES * 60_000,
@@ -238,6 +250,7 @@ export function createServices(
     sessions,
     facilities,
     claims,
+    visits,
     catalogs,
     flows,
     engine,

@@ -19,6 +19,7 @@ const SAMPLE: Record<Kind, ParamValue> = {
   status: 'active',
   channel: 'orange_money',
   bearer: 'member',
+  care: 'consultation',
   name: 'Moussa T.',
   label: 'Mutuelle de Kléla',
   count: 5,

@@ -220,6 +220,7 @@ export function createServices(
     households,
     preferences,
     callbacks,
+    claims,
     catalogs,
     clock,
     serviceCode: config.USSD_SERVICE_CODE,

@@ -61,7 +61,7 @@ export function createServices(
   const callbacks = createCallbackStore(db);
   const mutuelles = createMutuelleStore(db);
   const sessions = createSessionStore(db);
-  const facilities = createFacilityStore(db);
+  const facilities = createFacilityStore(db, watch);
   const claims = createClaimStore(db);
   const catalogs = loadCatalogs();
   const outbox = createOutbox(db, clock, {

@@ -257,10 +257,11 @@ function pickSuggestions<T extends { kind: string }>(all: readonly T[]): T[] {
 export function identifyCaller(
   households: HouseholdStore,
   preferences: PreferenceStore,
-  facilities: Pick<FacilityStore, 'agentByPhone'>,
+  facilities: Pick<FacilityStore, 'isAgentPhone' | 'agentByPhone'>,
   phone: string,
 ): Caller {
-  const agent = facilities.agentByPhone(phone);
+  // Members, nearly every caller, are told apart from agents in memory; only an agent's phone is queried.
+  const agent = facilities.isAgentPhone(phone) ? facilities.agentByPhone(phone) : undefined;
   if (agent) return { home: 'facility', householdId: null, agentId: agent.id, lang: agent.language };
   const h = households.findByPhone(phone);
   if (h) return { home: 'main', householdId: h.id, lang: h.language };

@@ -8,6 +8,8 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Claim } from '../../src/db/claims.ts';
+import { openDatabase } from '../../src/db/connection.ts';
+import { createFacilityStore } from '../../src/db/facilities.ts';
 import type { SimulatedSms } from '../../src/simulator/sms.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
 
@@ -73,6 +75,25 @@ describe('who gets which menu on the same code', () => {
     const agent = app.services.facilities.agentByPhone(KLELA_AGENT);
     app.services.facilities.deactivateAgent(agent?.id ?? 0);
     expect((await session('d1', KLELA_AGENT, []))[0]).toMatch(/^CON Kénéya Sabatili: numéro non inscrit\./);
+  });
+
+  it('an agent registered meanwhile, here or by another connection (a CLI import), gets the facility menu at the next call', async () => {
+    expect((await session('g1', '+22377000009', []))[0]).toMatch(/^CON Kénéya Sabatili: numéro non inscrit\./);
+    const other = openDatabase(app.dbPath);
+    try {
+      const facilities = createFacilityStore(other);
+      const klela = facilities.facilityByCode('CSCOM-KLE');
+      facilities.addAgent({ facilityId: klela?.id ?? 0, phone: '+22377000009', name: 'Awa Sanogo', language: 'fr' }, app.clock.now());
+    } finally {
+      other.close();
+    }
+    expect((await session('g2', '+22377000009', []))[0]).toBe('CON CSCom de Kléla\nTéléphone ou carte du membre:');
+    const mpessoba = app.services.facilities.facilityByCode('CSCOM-MPE');
+    app.services.facilities.addAgent(
+      { facilityId: mpessoba?.id ?? 0, phone: '+22377000008', name: 'Issa Koné', language: 'bm' },
+      app.clock.now(),
+    );
+    expect((await session('g3', '+22377000008', []))[0]).toMatch(/^CON CSCom de M'Pessoba\n/);
   });
 });
 

@@ -77,7 +77,7 @@ export function narrowProblems(rendered: string, body: string, end: boolean): st
 }
 
 /** The flows '00' can lead to: members' main menu, the joining menu and the facility menu. */
-const HOME_FLOWS: readonly string[] = ['main', 'register', 'facility'];
+export const HOME_FLOWS: readonly string[] = ['main', 'register', 'facility'];
 
 function handlesBack(node: AnyStateNode | undefined): boolean {
   for (let n = node; n; n = n.parent) if (n.transitions.has('back')) return true;

@@ -48,6 +48,13 @@ describe('keepUnitsWhole', () => {
     expect(keepUnitsWhole('Rien à couper ici, même sur une ligne longue')).toBe('Rien à couper ici, même sur une ligne longue');
   });
 
+  it('leaves nothing behind that changes what a later call finds (an amount on a line after a long one)', () => {
+    const before = cut('Payez maintenant 1 250 FCFA');
+    expect(keepUnitsWhole('Visite au CSCom de Kléla le 10/03/2026 pour Awa\nReste 1 250 FCFA')).toContain('Reste 1 250 FCFA');
+    expect(cut('Payez maintenant 1 250 FCFA')).toEqual(before);
+    expect(before).toEqual(['1 250 FCFA']);
+  });
+
   it('leaves a unit whose word already starts a line as it is', () => {
     const stuck = 'Payez-maintenant-la-somme-de-1 250 FCFA';
     expect(keepUnitsWhole(stuck)).toBe(stuck);

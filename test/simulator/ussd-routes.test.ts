@@ -41,7 +41,15 @@ describe('the browser phone page', () => {
     const res = await fetch(`${app.url}/simulator/api/ussd/config`);
     const body = (await res.json()) as { serviceCode: string; phones: Array<{ phone: string }>; limits: object };
     expect(body.serviceCode).toBe('*384*123#');
-    expect(body.phones.map((p) => p.phone)).toEqual(['+22376000001', '+22376000002', '+22376000003', '+22366000004', '+22376000099']);
+    expect(body.phones.map((p) => p.phone)).toEqual([
+      '+22376000001',
+      '+22376000002',
+      '+22376000003',
+      '+22366000004',
+      '+22377000001',
+      '+22377000002',
+      '+22376000099',
+    ]);
     expect(body.limits).toEqual({ idleSeconds: 60, maxSeconds: 180 });
   });
 

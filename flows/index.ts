@@ -2,6 +2,7 @@ import type { AnyStateMachine } from 'xstate';
 import { callbackMachine } from './callback.ts';
 import { contributeMachine } from './contribute.ts';
 import { coverageMachine } from './coverage.ts';
+import { facilityMachine } from './facility.ts';
 import { historyMachine } from './history.ts';
 import { languageMachine } from './language.ts';
 import type { FlowName } from './lib.ts';
@@ -10,7 +11,7 @@ import { registerMachine } from './register.ts';
 import { remindersMachine } from './reminders.ts';
 import { resumeMachine } from './resume.ts';
 
-/** Every menu the member can reach, by the name the engine stores with the session. */
+/** Every menu a caller can reach (a facility's agent: the facility menu), by the name the engine stores with the session. */
 export const flows = {
   main: mainMachine,
   register: registerMachine,
@@ -21,6 +22,7 @@ export const flows = {
   callback: callbackMachine,
   language: languageMachine,
   resume: resumeMachine,
+  facility: facilityMachine,
 } satisfies Record<FlowName, AnyStateMachine>;
 
 export type Flows = typeof flows;

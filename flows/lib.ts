@@ -15,7 +15,18 @@ export type { Language, Params };
  */
 export type MessageKey = Exclude<keyof typeof catalog, '$comment'>;
 
-export const FLOW_NAMES = ['main', 'register', 'coverage', 'contribute', 'history', 'reminders', 'callback', 'language', 'resume'] as const;
+export const FLOW_NAMES = [
+  'main',
+  'register',
+  'coverage',
+  'contribute',
+  'history',
+  'reminders',
+  'callback',
+  'language',
+  'resume',
+  'facility',
+] as const;
 export type FlowName = (typeof FLOW_NAMES)[number];
 
 /** Given to every machine when the engine starts it. */
@@ -24,6 +35,8 @@ export interface FlowInput {
   phone: string;
   lang: Language;
   householdId: number | null;
+  /** The health facility's agent using the facility menu (src/db/facilities.ts), for that flow only. */
+  agentId?: number | undefined;
   /** Why the engine sent the member here (the call-back flow files the request under it instead of asking). */
   reason?: string;
   /** The session this phone had cut off mid-way, given to the resume flow only. */
@@ -55,7 +68,8 @@ export type FlowEvent =
   | { type: 'resumed'; hop: number };
 
 /**
- * A machine that finishes hands the member to another flow ('home' = main menu, or the joining menu),
+ * A machine that finishes hands the member to another flow ('home' = the caller's home menu: the main
+ * menu, the joining menu or the facility menu),
  * continues a saved one (`restore`, the resume flow), or ends the session.
  */
 export interface FlowOutput {

@@ -2,6 +2,7 @@ import { createCampaigns } from './campaigns/campaigns.ts';
 import { createReminders } from './campaigns/reminders.ts';
 import { createScheduler } from './campaigns/scheduler.ts';
 import { createBatches } from './claims/batches.ts';
+import { createVisits } from './claims/visits.ts';
 import { type Clock, systemTimers, type Timers } from './clock.ts';
 import type { Config } from './config.ts';
 import { createCallbackStore } from './db/callbacks.ts';
@@ -61,7 +62,7 @@ export function createServices(
   const callbacks = createCallbackStore(db);
   const mutuelles = createMutuelleStore(db);
   const sessions = createSessionStore(db);
-  const facilities = createFacilityStore(db);
+  const facilities = createFacilityStore(db, watch);
   const claims = createClaimStore(db);
   const catalogs = loadCatalogs();
   const outbox = createOutbox(db, clock, {
@@ -152,6 +153,16 @@ export function createServices(
     config.PAYMENT_SWEEP_SECONDS * 1000,
     timers,
   );
+  const visits = createVisits({
+    db,
+    facilities,
+    claims,
+    households,
+    outbox,
+    clock,
+    logger,
+    text: (lang, key, params) => translate(catalogs, lang, key, { code: config.USSD_SERVICE_CODE, ...params }),
+  });
   const flows = provideFlows({
     households,
     preferences,
@@ -166,6 +177,7 @@ export function createServices(
     limits: { min: config.CONTRIBUTION_MIN, max: config.CONTRIBUTION_MAX },
     sessions,
     forgetSession: (sessionId) => engine.forget(sessionId),
+    visits,
   });
   const engine = createUssdEngine({
     flows,
@@ -174,7 +186,7 @@ export function createServices(
     catalogs,
     clock,
     logger,
-    identify: (phone) => identifyCaller(households, preferences, phone),
+    identify: (phone) => identifyCaller(households, preferences, facilities, phone),
     serviceCode: config.USSD_SERVICE_CODE,
     budgetMs: config.USSD_BUDGET_MS,
     resumeMs: config.USSD_RESUME_MINUTES * 60_000,
@@ -229,6 +241,7 @@ export function createServices(
     households,
     preferences,
     callbacks,
+    claims,
     catalogs,
     clock,
     serviceCode: config.USSD_SERVICE_CODE,
@@ -259,6 +272,7 @@ export function createServices(
     sessions,
     facilities,
     claims,
+    visits,
     catalogs,
     flows,
     engine,

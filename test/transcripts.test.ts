@@ -26,6 +26,7 @@ describe('golden transcripts', () => {
       'register',
       'navigation',
       'keywords',
+      'facility',
     ]) {
       for (const lang of ['fr', 'bm']) {
         expect(

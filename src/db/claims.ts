@@ -93,6 +93,10 @@ export function createClaimStore(db: Db) {
       );
       return byKey.get(c.requestKey) as Claim;
     },
+    /** The claim a request key recorded, if any: a retried confirmation answers with it, checking nothing again. */
+    byRequestKey(requestKey: string): Claim | undefined {
+      return byKey.get(requestKey) as Claim | undefined;
+    },
     get(id: number): Claim | undefined {
       return byId.get(id) as Claim | undefined;
     },

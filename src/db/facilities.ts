@@ -1,6 +1,7 @@
 import type { CareKind, CareTariff } from '../domain/care.ts';
 import type { Language } from '../i18n/catalog.ts';
 import type { Db } from './connection.ts';
+import type { ChangeWatch } from './freshness.ts';
 
 export type FacilityKind = 'cscom' | 'csref' | 'hospital';
 
@@ -65,10 +66,24 @@ const toFacility = ({ mutuelles, active, ...f }: FacilityRow): Facility => ({
 });
 
 /**
- * Owner of facilities, facility_mutuelles, facility_agents and care_tariffs: the health facilities
- * UTM pays, the agents who record visits there, and what each product pays per kind of care.
+ * The phones of active agents at active facilities, per connection: telling an agent from a member
+ * (once per new USSD session) is then a lookup in memory, not a query. Shared by every store on the
+ * connection, so that a write through any of them forgets it; a write by another connection too
+ * (ChangeWatch).
  */
-export function createFacilityStore(db: Db) {
+const agentPhones = new WeakMap<Db, Set<string>>();
+
+/**
+ * Owner of facilities, facility_mutuelles, facility_agents and care_tariffs: the health facilities
+ * UTM pays, the agents who record visits there, and what each product pays per kind of care. Every
+ * write to facilities or agents forgets the agents' phones kept in memory (`changed`).
+ */
+export function createFacilityStore(db: Db, watch?: ChangeWatch) {
+  const changed = () => agentPhones.delete(db);
+  watch?.onChangeElsewhere(changed);
+  const activePhones = db
+    .prepare('SELECT a.phone FROM facility_agents a JOIN facilities f ON f.id = a.facility_id WHERE a.active = 1 AND f.active = 1')
+    .pluck();
   const agentByPhone = db.prepare(`${AGENT} WHERE a.phone = ? AND a.active = 1 AND f.active = 1`);
   const agentById = db.prepare(`${AGENT} WHERE a.id = ?`);
   const agentsOf = db.prepare(`${AGENT} WHERE a.facility_id = ? AND a.active = 1 ORDER BY a.name`);
@@ -93,6 +108,13 @@ export function createFacilityStore(db: Db) {
   );
 
   return {
+    /** Whether an active agent at an active facility uses this phone: cheap enough to ask for every caller. */
+    isAgentPhone(phone: string): boolean {
+      watch?.check();
+      let phones = agentPhones.get(db);
+      if (!phones) agentPhones.set(db, (phones = new Set(activePhones.all() as string[])));
+      return phones.has(phone);
+    },
     /** The active agent using this phone at an active facility, if any: they get the facility menu. */
     agentByPhone(phone: string): Agent | undefined {
       return agentByPhone.get(phone) as Agent | undefined;
@@ -127,16 +149,21 @@ export function createFacilityStore(db: Db) {
       return db.transaction(() => {
         const id = Number(insertFacility.run(f.code, f.name, f.kind, f.district, f.paymentMsisdn, now.toISOString()).lastInsertRowid);
         for (const m of f.mutuelleIds) insertServed.run(id, m);
+        changed();
         return id;
       })();
     },
     /** Registers an agent; a phone already used by an active agent throws SQLite's constraint error. */
     addAgent(a: NewAgent, now: Date): number {
-      return Number(insertAgent.run(a.facilityId, a.phone, a.name, a.language, now.toISOString()).lastInsertRowid);
+      const id = Number(insertAgent.run(a.facilityId, a.phone, a.name, a.language, now.toISOString()).lastInsertRowid);
+      changed();
+      return id;
     },
     /** The agent no longer records visits (their phone gets the member or joining menu again). */
     deactivateAgent(id: number): boolean {
-      return deactivateAgent.run(id).changes === 1;
+      const done = deactivateAgent.run(id).changes === 1;
+      changed();
+      return done;
     },
     /** Every version of every care tariff of the product (domain/care.ts tariffsOn picks the one of a day). */
     tariffVersions(productId: string): CareTariff[] {

@@ -99,6 +99,9 @@ export function createHouseholdStore(db: Db, watch?: ChangeWatch, cacheSize = 50
   const byPhone = db.prepare(`${SUMMARY} WHERE h.phone = ?`);
   const byId = db.prepare(`${SUMMARY} WHERE h.id = ?`);
   const beneficiaries = db.prepare(`SELECT id, name, subsidised, active FROM beneficiaries WHERE household_id = ? ORDER BY id`);
+  const withBirthYears = db.prepare(
+    `SELECT id, name, birth_year AS birthYear, active = 1 AS active FROM beneficiaries WHERE household_id = ? ORDER BY id`,
+  );
   const parameters = db.prepare(
     `SELECT effective_from AS effectiveFrom, annual_contribution AS annualContribution,
        subsidy_percent AS subsidyPercent, joining_fee AS joiningFee, waiting_days AS waitingDays,
@@ -393,6 +396,12 @@ export function createHouseholdStore(db: Db, watch?: ChangeWatch, cacheSize = 50
           ? coverageAt(row, household, today)
           : coverageOn({ ...household, ledger: ledger.all(householdId) as LedgerEntry[], today });
       return coverageViewOf(household, cov, today);
+    },
+    /** The household's beneficiaries with their birth years, as a health facility tells patients apart. */
+    beneficiariesWithBirthYears(householdId: number): Array<{ id: number; name: string; birthYear: number | null; active: boolean }> {
+      return (withBirthYears.all(householdId) as Array<{ id: number; name: string; birthYear: number | null; active: number }>).map(
+        (b) => ({ ...b, active: b.active === 1 }),
+      );
     },
     /** Only a wallet linked at UTM's office can contribute from USSD. */
     hasWallet(msisdn: string): boolean {

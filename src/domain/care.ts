@@ -2,7 +2,7 @@
 // and whether a patient's care is covered on a day. Pure rules, shared by the facility's USSD menu
 // (before a visit is recorded) and the claims review (after), so both say the same.
 
-import type { CoverageStatus, LocalDate } from './coverage.ts';
+import type { CoverageStatus, LocalDate, SituationKind } from './coverage.ts';
 import { Refusal } from './refusal.ts';
 
 export const CARE_KINDS = ['consultation', 'delivery', 'hospitalisation'] as const;
@@ -59,3 +59,51 @@ export function checkAmount(t: CareTariff, days: number, amount: number): void {
 export function careCovered(household: CoverageStatus, beneficiaryActive: boolean): boolean {
   return household === 'active' && beneficiaryActive;
 }
+
+/** A patient as a facility's agent sees them: first name and birth year to pick the right one, covered or not today. */
+export interface CarePatient {
+  beneficiaryId: number;
+  firstName: string;
+  birthYear: number | null;
+  covered: boolean;
+}
+
+/**
+ * What a facility's agent learns of a member they look up, and nothing more about the household:
+ * whether care is covered today (the member's own situation, with its date), the patients, and the
+ * care the member's product pays with today's tariffs. `notServed`: the facility does not treat
+ * members of that mutuelle, so no visit can be recorded there.
+ */
+export type MemberCheck =
+  | { kind: 'unknown' }
+  | { kind: 'ambiguous' }
+  | { kind: 'notServed'; mutuelle: string }
+  | {
+      kind: 'found';
+      /** The day the check is for: today, the visit's day. */
+      day: LocalDate;
+      householdId: number;
+      situation: SituationKind;
+      until: LocalDate | null;
+      from: LocalDate | null;
+      patients: CarePatient[];
+      cares: CareTariff[];
+    };
+
+/** A visit an agent confirmed: `requestKey` names the confirmation (`ussd:<sessionId>:<hop>`), so that it records once. */
+export interface VisitRequest {
+  requestKey: string;
+  agentId: number;
+  householdId: number;
+  beneficiaryId: number;
+  care: CareKind;
+  days: number;
+  amount: number;
+}
+
+/**
+ * What recording a visit did. Refused when, at the moment of recording, the patient is no longer
+ * covered or the facility no longer serves the mutuelle (`cover`), the care or amount is outside the
+ * tariff in force (`tariff`), or the phone is no longer an active agent (`agent`).
+ */
+export type VisitOutcome = { status: 'recorded'; claimId: number } | { status: 'refused'; reason: 'cover' | 'tariff' | 'agent' };

@@ -56,6 +56,8 @@ export const PARAM_KINDS = {
   name: 'name',
   district: 'label',
   mutuelle: 'label',
+  facility: 'label',
+  care: 'care',
   count: 'count',
   percent: 'count',
   days: 'count',
@@ -80,6 +82,7 @@ export const WORST_CASE: Record<Kind, ParamValue> = {
   status: 'inactive',
   channel: 'orange_money',
   bearer: 'member',
+  care: 'hospitalisation',
   name: 'W'.repeat(NAME_MAX),
   label: 'W'.repeat(LABEL_MAX),
   count: 99,
@@ -106,6 +109,11 @@ export function paramsOf(text: string): ParamName[] {
 /** The params `text` needs, each given the value of its kind in `values` (worst case, sample…). */
 export function paramsFilled(text: string, values: Record<Kind, ParamValue>): Params {
   return Object.fromEntries(paramsOf(text).map((name) => [name, values[PARAM_KINDS[name]]]));
+}
+
+/** An SMS template: `sms.*`, or an SMS a part of the service sends under its own prefix (`facility.sms.*`). */
+export function isSmsKey(key: string): boolean {
+  return key.startsWith('sms.') || key.includes('.sms.');
 }
 
 export class MissingMessageError extends Error {}
@@ -173,6 +181,8 @@ function formatParam(catalogs: Catalogs, lang: Language, kind: Kind, value: Para
       return translate(catalogs, lang, `channel.${value}`);
     case 'bearer':
       return translate(catalogs, lang, `bearer.${value}`);
+    case 'care':
+      return translate(catalogs, lang, `facility.care.${value}`);
     case 'name':
       return cut(String(value), NAME_MAX);
     case 'label':

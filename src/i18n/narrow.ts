@@ -71,6 +71,8 @@ export function units(text: string, layout: { choiceLines: ReadonlySet<number>; 
     ['amount', AMOUNT],
     ['date', DATE],
   ] as const) {
+    // matchAll starts where the pattern's lastIndex stands, and keepLineAmounts leaves AMOUNT's anywhere.
+    re.lastIndex = 0;
     for (const m of text.matchAll(re)) found.push({ kind, text: m[0], start: m.index ?? 0, end: (m.index ?? 0) + m[0].length });
   }
   const lines = text.split('\n');

@@ -1,5 +1,6 @@
 import { bamakoDay, type Clock } from '../clock.ts';
 import type { CallbackStore } from '../db/callbacks.ts';
+import type { ClaimStore } from '../db/claims.ts';
 import type { Db } from '../db/connection.ts';
 import type { HouseholdStore } from '../db/households.ts';
 import { createInboundStore } from '../db/inbound.ts';
@@ -33,6 +34,8 @@ export type InboundOutcome =
   | { duplicate: false; keyword: Keyword | null; registered: boolean; reply: number | null; unanswered: UnansweredReason | null };
 
 const HOUR_MS = 3600_000;
+/** A member's NON flags a visit recorded within this many days (the visit's SMS says to answer it). */
+const DISPUTE_MS = 7 * 24 * HOUR_MS;
 
 /** A stored text as the office reads it. */
 export interface InboundRow {
@@ -52,6 +55,8 @@ export interface InboundDeps {
   households: HouseholdStore;
   preferences: PreferenceStore;
   callbacks: CallbackStore;
+  /** The member's NON flags the household's latest visit recorded at a health facility. */
+  claims: Pick<ClaimStore, 'disputeLatest'>;
   catalogs: Catalogs;
   clock: Clock;
   serviceCode: string;
@@ -84,7 +89,7 @@ export function createInboundHandler(d: InboundDeps) {
       const abroad = d.outbox.refusal(msg.from) === 'country';
 
       /** What the keyword does, and its answer's outbox id. */
-      function act(keyword: Keyword | null, answer: (key: string, params?: Params) => number | null): number | null {
+      function act(keyword: Keyword | null, inboundId: number, answer: (key: string, params?: Params) => number | null): number | null {
         if (keyword === 'stop') {
           d.outbox.setOptOut(msg.from, true, 'sms');
           return answer('sms.stop');
@@ -110,6 +115,11 @@ export function createInboundHandler(d: InboundDeps) {
             : answer('sms.callback', { date: receipt.callBy });
         }
         if (!household) return answer('sms.join');
+        if (keyword === 'dispute') {
+          // With no recent visit to flag, NON is a word like any other: the help text.
+          const flagged = d.claims.disputeLatest(household.id, new Date(now.getTime() - DISPUTE_MS), inboundId, now);
+          return answer(flagged === null ? 'sms.help' : 'facility.sms.disputed');
+        }
         if (keyword === 'coverage') {
           const rec = d.households.load(household.id);
           if (rec) {
@@ -163,7 +173,7 @@ export function createInboundHandler(d: InboundDeps) {
           if (match?.keyword === 'stop' || match?.keyword === 'start') d.outbox.setOptOut(msg.from, match.keyword === 'stop', 'sms');
           unanswered = silent;
         } else {
-          reply = act(match?.keyword ?? null, answer);
+          reply = act(match?.keyword ?? null, stored, answer);
         }
         texts.recordAnswer(stored, reply, unanswered);
         return { duplicate: false, keyword: match?.keyword ?? null, registered: household !== undefined, reply, unanswered };

@@ -27,9 +27,10 @@ import { fold } from '../i18n/gsm7.ts';
 /**
  * `ambiguous`: RAPPEL, which members used both for "call me back" and for "the reminders" (the SMS
  * alerts). It does nothing but ask which one was meant: a call-back is never queued, nor the
- * alerts turned on, on a guess.
+ * alerts turned on, on a guess. `dispute`: the member's NON (AYI) to the SMS telling them of a visit
+ * recorded at a health facility.
  */
-export type Keyword = 'coverage' | 'help' | 'stop' | 'start' | 'callback' | 'ambiguous';
+export type Keyword = 'coverage' | 'help' | 'stop' | 'start' | 'callback' | 'ambiguous' | 'dispute';
 
 export interface KeywordMatch {
   keyword: Keyword;
@@ -55,6 +56,7 @@ export const KEYWORDS: Record<Keyword, { fr: string[]; bm: string[] }> = deepFre
   start: { fr: ['ALERTES', 'START', 'REPRENDRE', 'DEMARRER'], bm: ['DAMINE', 'HAKILIJIGIN'] },
   callback: { fr: ['APPELEZ', 'RAPPELEZ'], bm: ['WELE'] },
   ambiguous: { fr: ['RAPPEL', 'RAPPELS'], bm: [] },
+  dispute: { fr: ['NON'], bm: ['AYI'] },
 });
 
 function deepFreeze(k: Record<Keyword, Lists>): Record<Keyword, Lists> {

@@ -3,6 +3,7 @@ import { flows } from '../../flows/index.ts';
 import { type Choice, FLOW_NAMES, type ScreenMeta } from '../../flows/lib.ts';
 import {
   type Catalogs,
+  isSmsKey,
   LANGUAGES,
   type Language,
   loadCatalogs,
@@ -75,8 +76,8 @@ export function narrowProblems(rendered: string, body: string, end: boolean): st
   return cutUnits(rendered, { choiceLines, footer }).map((u) => `${UNIT_NAMES[u.kind]} "${u.text}"`);
 }
 
-/** The flows '00' can lead to: members' main menu and the joining menu. */
-const HOME_FLOWS: readonly string[] = ['main', 'register'];
+/** The flows '00' can lead to: members' main menu, the joining menu and the facility menu. */
+export const HOME_FLOWS: readonly string[] = ['main', 'register', 'facility'];
 
 function handlesBack(node: AnyStateNode | undefined): boolean {
   for (let n = node; n; n = n.parent) if (n.transitions.has('back')) return true;
@@ -237,7 +238,7 @@ export function checkFlows(catalogs: Catalogs = loadCatalogs()): FlowsReport {
 
   // SMS templates: one segment (160 GSM-7 septets) with worst-case values, so a receipt never costs double.
   for (const key of keys) {
-    if (!key.startsWith('sms.')) continue;
+    if (!isSmsKey(key)) continue;
     screens++;
     for (const lang of LANGUAGES) {
       const text = catalogs[lang].get(key)?.text;

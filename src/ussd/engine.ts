@@ -32,7 +32,11 @@ export interface FlowEntry {
 }
 
 export interface Caller {
+  /** The menu the caller starts on and `00` leads back to: the main menu, the joining menu or the facility menu. */
+  home: FlowName;
   householdId: number | null;
+  /** A health facility's agent, for the facility menu. */
+  agentId?: number | undefined;
   lang: Language;
 }
 
@@ -215,7 +219,7 @@ export function createUssdEngine(deps: EngineDeps) {
       version: 0,
       snapshot: '',
       state: null,
-      home: caller.householdId ? 'main' : 'register',
+      home: caller.home,
       page: 0,
       invalid: 0,
       hops: 0,
@@ -362,7 +366,13 @@ export function createUssdEngine(deps: EngineDeps) {
    */
   async function firstHop(h: Hop, caller: Caller, text: string, hop: number, nowMs: number, keep: (a: FlowRun) => void): Promise<Screen> {
     const { row } = h;
-    const input: FlowInput = { sessionId: row.sessionId, phone: row.phone, lang: caller.lang, householdId: caller.householdId };
+    const input: FlowInput = {
+      sessionId: row.sessionId,
+      phone: row.phone,
+      lang: caller.lang,
+      householdId: caller.householdId,
+      agentId: caller.agentId,
+    };
     const cut = text === '' ? cutContribution(row, caller, nowMs) : undefined;
     const actor = await enter(row, cut ? 'resume' : (row.home as FlowName), cut ? { ...input, resume: cut } : input, hop);
     keep(actor);
@@ -532,7 +542,13 @@ export function createUssdEngine(deps: EngineDeps) {
     if (out?.next) {
       const ctx = snap.context as FlowInput;
       actor.stop();
-      const input: FlowInput = { sessionId: row.sessionId, phone: row.phone, lang: ctx.lang, householdId: ctx.householdId };
+      const input: FlowInput = {
+        sessionId: row.sessionId,
+        phone: row.phone,
+        lang: ctx.lang,
+        householdId: ctx.householdId,
+        agentId: ctx.agentId,
+      };
       const entered = await enter(row, (out.next === 'home' ? row.home : out.next) as FlowName, input, hop);
       keep(entered);
       return render(row, entered.getSnapshot(), (entered.getSnapshot().context as FlowInput).lang);
@@ -581,7 +597,7 @@ export function createUssdEngine(deps: EngineDeps) {
     const actor = await enter(
       row,
       row.home as FlowName,
-      { sessionId: row.sessionId, phone: row.phone, lang, householdId: caller.householdId },
+      { sessionId: row.sessionId, phone: row.phone, lang, householdId: caller.householdId, agentId: caller.agentId },
       hop,
     );
     keep(actor);

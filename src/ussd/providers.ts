@@ -6,13 +6,16 @@ import type { PaymentLine } from '../../flows/history.ts';
 import { flows } from '../../flows/index.ts';
 import type { FlowName } from '../../flows/lib.ts';
 import type { DistrictMutuelles, Offer } from '../../flows/register.ts';
+import type { Visits } from '../claims/visits.ts';
 import { bamakoDay, type Clock } from '../clock.ts';
 import type { CallbackStore } from '../db/callbacks.ts';
+import type { FacilityStore } from '../db/facilities.ts';
 import type { HouseholdStore } from '../db/households.ts';
 import type { MutuelleStore } from '../db/mutuelles.ts';
 import type { PreferenceStore } from '../db/preferences.ts';
 import type { SessionStore } from '../db/sessions.ts';
 import type { CallbackReceipt } from '../domain/callbacks.ts';
+import type { MemberCheck, VisitOutcome, VisitRequest } from '../domain/care.ts';
 import { type CoverageView, monthlyShare, parametersOn } from '../domain/coverage.ts';
 import { lastDayOfMonth } from '../domain/dates.ts';
 import { type FeeGrid, gridOn } from '../domain/fees.ts';
@@ -41,6 +44,8 @@ export interface ProviderDeps {
   sessions: Pick<SessionStore, 'markResumed'>;
   /** Drops what the engine keeps in memory of a session closed from another one. */
   forgetSession: (sessionId: string) => void;
+  /** The facility menu's checks and records (src/claims). */
+  visits: Pick<Visits, 'facilityName' | 'findMember' | 'record'>;
 }
 
 /** How many payments "my payments" lists; older ones are at the mutuelle's office. */
@@ -209,6 +214,12 @@ export function provideFlows(d: ProviderDeps): Record<FlowName, FlowEntry> {
     d.forgetSession(input.sessionId);
   });
 
+  const loadFacility = fromPromise<string, { agentId: number }>(async ({ input }) => d.visits.facilityName(input.agentId));
+  const findMember = fromPromise<MemberCheck, { agentId: number; typed: string }>(async ({ input }) =>
+    d.visits.findMember(input.agentId, input.typed),
+  );
+  const recordVisit = fromPromise<VisitOutcome, VisitRequest>(async ({ input }) => d.visits.record(input));
+
   const provided = {
     main: flows.main,
     contribute: flows.contribute.provide({
@@ -221,6 +232,7 @@ export function provideFlows(d: ProviderDeps): Record<FlowName, FlowEntry> {
     language: flows.language.provide({ actors: { saveLanguage } }),
     register: flows.register.provide({ actors: { loadOffer, listMutuelles } }),
     resume: flows.resume.provide({ actors: { closeCutSession } }),
+    facility: flows.facility.provide({ actors: { loadFacility, findMember, recordVisit } }),
   } satisfies Record<FlowName, AnyStateMachine>;
 
   return Object.fromEntries(
@@ -237,9 +249,21 @@ function pickSuggestions<T extends { kind: string }>(all: readonly T[]): T[] {
   return second ? [first, second] : [first];
 }
 
-/** Members get the main menu in their household's language; other numbers the joining menu, in French unless they chose. */
-export function identifyCaller(households: HouseholdStore, preferences: PreferenceStore, phone: string): Caller {
+/**
+ * A health facility's active agent gets the facility menu in the agent's language (their work phone
+ * records visits, even if it is also a member's); members the main menu in their household's language;
+ * other numbers the joining menu, in French unless they chose.
+ */
+export function identifyCaller(
+  households: HouseholdStore,
+  preferences: PreferenceStore,
+  facilities: Pick<FacilityStore, 'isAgentPhone' | 'agentByPhone'>,
+  phone: string,
+): Caller {
+  // Members, nearly every caller, are told apart from agents in memory; only an agent's phone is queried.
+  const agent = facilities.isAgentPhone(phone) ? facilities.agentByPhone(phone) : undefined;
+  if (agent) return { home: 'facility', householdId: null, agentId: agent.id, lang: agent.language };
   const h = households.findByPhone(phone);
-  if (h) return { householdId: h.id, lang: h.language };
-  return { householdId: null, lang: preferences.callerLanguage(phone) ?? 'fr' };
+  if (h) return { home: 'main', householdId: h.id, lang: h.language };
+  return { home: 'register', householdId: null, lang: preferences.callerLanguage(phone) ?? 'fr' };
 }

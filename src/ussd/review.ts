@@ -61,6 +61,8 @@ const PREFIX_USES: Array<[string, string]> = [
   ['sms.reminder.', 'SMS: rappel de fin de couverture'],
   ['sms.callback', 'SMS: demande d’appel enregistrée'],
   ['sms.', 'SMS: réponse à un mot-clé'],
+  ['facility.sms.', 'SMS: visite enregistrée par un centre de santé, et la réponse NON'],
+  ['facility.care.', 'nature des soins, au centre de santé et dans le SMS de visite'],
 ];
 
 /** Where each message key appears: flow and state for a screen or a choice, or the SMS kind. */

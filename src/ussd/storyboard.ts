@@ -8,7 +8,7 @@ import { flows } from '../../flows/index.ts';
 import { type Choice, FLOW_NAMES, type FlowName, type ScreenMeta } from '../../flows/lib.ts';
 import { Refusal } from '../domain/refusal.ts';
 import { type Catalogs, type Kind, type Language, type Params, type ParamValue, paramsFilled } from '../i18n/catalog.ts';
-import { allNodes } from './check.ts';
+import { allNodes, HOME_FLOWS } from './check.ts';
 import { navigation, renderScreen } from './render.ts';
 
 /** What a screen shows in place of a household's data. */
@@ -19,6 +19,7 @@ const SAMPLE: Record<Kind, ParamValue> = {
   status: 'active',
   channel: 'orange_money',
   bearer: 'member',
+  care: 'consultation',
   name: 'Moussa T.',
   label: 'Mutuelle de Kléla',
   count: 5,
@@ -53,7 +54,7 @@ export function storyboard(flow: string, lang: Language, catalogs: Catalogs): st
   if (!(FLOW_NAMES as readonly string[]).includes(flow))
     throw new Refusal(`no flow "${flow}": one of ${FLOW_NAMES.join(', ')}`, 'flow', 404);
   const machine = flows[flow as FlowName] as AnyStateMachine;
-  const homeFlow = flow === 'main' || flow === 'register';
+  const homeFlow = HOME_FLOWS.includes(flow);
   const out: string[] = [`${flow} (${lang})`];
   for (const node of allNodes(machine.root as AnyStateNode)) {
     const meta = node.meta as ScreenMeta<unknown> | undefined;

@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { CARE_KINDS } from '../../src/domain/care.ts';
 import {
+  isSmsKey,
   type Kind,
   LABEL_MAX,
   loadCatalogs,
@@ -33,6 +35,7 @@ const values: fc.Arbitrary<Record<Kind, ParamValue>> = fc.record({
   label: words(LABEL_MAX),
   count: fc.integer({ min: 0, max: 99 }),
   code: fc.constantFrom('*384*123#', '*384*123*1#', '*384*12345*99#'),
+  care: fc.constantFrom(...CARE_KINDS),
 });
 
 describe('keepUnitsWhole', () => {
@@ -45,6 +48,13 @@ describe('keepUnitsWhole', () => {
     expect(keepUnitsWhole('Rien à couper ici, même sur une ligne longue')).toBe('Rien à couper ici, même sur une ligne longue');
   });
 
+  it('leaves nothing behind that changes what a later call finds (an amount on a line after a long one)', () => {
+    const before = cut('Payez maintenant 1 250 FCFA');
+    expect(keepUnitsWhole('Visite au CSCom de Kléla le 10/03/2026 pour Awa\nReste 1 250 FCFA')).toContain('Reste 1 250 FCFA');
+    expect(cut('Payez maintenant 1 250 FCFA')).toEqual(before);
+    expect(before).toEqual(['1 250 FCFA']);
+  });
+
   it('leaves a unit whose word already starts a line as it is', () => {
     const stuck = 'Payez-maintenant-la-somme-de-1 250 FCFA';
     expect(keepUnitsWhole(stuck)).toBe(stuck);
@@ -52,7 +62,7 @@ describe('keepUnitsWhole', () => {
 
   it('lays every SMS of both catalogs out whole for any values, at the same length and cost, breaking only where needed', () => {
     const catalogs = loadCatalogs();
-    const sms = [...catalogs.fr.keys()].filter((k) => k.startsWith('sms.'));
+    const sms = [...catalogs.fr.keys()].filter(isSmsKey);
     expect(sms.length).toBeGreaterThan(20);
     fc.assert(
       fc.property(values, (v) => {

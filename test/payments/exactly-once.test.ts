@@ -348,7 +348,7 @@ describe('references and failure screens', () => {
       catalogs: s.catalogs,
       clock: s.clock,
       logger: s.logger,
-      identify: () => ({ householdId: 3, lang: 'bm' }),
+      identify: () => ({ home: 'main', householdId: 3, lang: 'bm' }),
       serviceCode: '*384*123#',
       budgetMs: 500,
       resumeMs: 0,

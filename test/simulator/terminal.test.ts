@@ -121,8 +121,9 @@ describe('the terminal phone', () => {
     const r = await simulate(['--url', `${app.url}/ussd`, '--sms-wait', '0'], '9\nabc\n4\n\n');
     expect(r.code, r.err).toBe(0);
     expect(r.out).toContain('  3  +22376000003  Bakary Diarra (bambara)');
-    expect(r.out).toContain('"9" is neither 1 to 5 nor a number in international form.');
-    expect(r.out).toContain('"abc" is neither 1 to 5');
+    expect(r.out).toContain('  5  +22377000001  Agent Mariam Diarra, CSCom de Kléla (français)');
+    expect(r.out).toContain('"9" is neither 1 to 7 nor a number in international form.');
+    expect(r.out).toContain('"abc" is neither 1 to 7');
     expect(r.out).toContain('Dialling *384*123# from +22366000004');
     expect(r.out).toContain('│ 1 Ma couverture          │');
   });

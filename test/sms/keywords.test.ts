@@ -31,6 +31,9 @@ const RAPPELS = m('ambiguous', 'fr', 'RAPPELS');
 const APPELEZ = m('callback', 'fr', 'APPELEZ');
 const RAPPELEZ = m('callback', 'fr', 'RAPPELEZ');
 const WELE = m('callback', 'bm', 'WELE');
+// A visit recorded at a health facility that the member did not make.
+const NON = m('dispute', 'fr', 'NON');
+const AYI = m('dispute', 'bm', 'AYI');
 
 const TABLE: ReadonlyArray<readonly [string, KeywordMatch | null]> = [
   // Every keyword, both languages, in lower, title and mixed case.
@@ -38,6 +41,13 @@ const TABLE: ReadonlyArray<readonly [string, KeywordMatch | null]> = [
   ['Solde', SOLDE],
   ['sOlDe', SOLDE],
   ['couverture', COUVERTURE],
+  ['non', NON],
+  ['Non!', NON],
+  ['NON ce n est pas moi', NON],
+  ['Ayi', AYI],
+  ['NONN', NON],
+  ['NO', null],
+  ['NOM', null],
   ['Couvert', COUVERT],
   ['lakana', LAKANA],
   ['Lakanali', LAKANALI],
@@ -232,6 +242,7 @@ describe('KEYWORDS', () => {
       start: { fr: ['ALERTES', 'START', 'REPRENDRE', 'DEMARRER'], bm: ['DAMINE', 'HAKILIJIGIN'] },
       callback: { fr: ['APPELEZ', 'RAPPELEZ'], bm: ['WELE'] },
       ambiguous: { fr: ['RAPPEL', 'RAPPELS'], bm: [] },
+      dispute: { fr: ['NON'], bm: ['AYI'] },
     });
   });
 

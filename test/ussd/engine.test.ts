@@ -105,7 +105,7 @@ describe('the USSD engine', () => {
       catalogs: s.catalogs,
       clock: s.clock,
       logger: s.logger,
-      identify: () => ({ householdId: 1, lang: 'fr' }),
+      identify: () => ({ home: 'main', householdId: 1, lang: 'fr' }),
       serviceCode: '*384*123#',
       budgetMs: 50,
       resumeMs: 600_000,

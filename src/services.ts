@@ -128,6 +128,8 @@ export function createServices(
     logger,
     serviceCode: config.USSD_SERVICE_CODE,
     hours: { startHour: config.REMINDER_START_HOUR, endHour: config.REMINDER_END_HOUR },
+    // Without a voice number no call can be placed: households preferring calls get the SMS.
+    calls: config.VOICE_NUMBER ? calls : undefined,
   });
   const reminderScheduler = createScheduler(
     'reminders',

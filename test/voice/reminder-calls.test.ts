@@ -6,7 +6,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { VoiceCallRow } from '../../src/db/voice-calls.ts';
-import { BAKARY, HAWA, HOUSEHOLD } from '../payments/support.ts';
+import { BAKARY, HAWA, HOUSEHOLD, MOUSSA } from '../payments/support.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
 
 let app: TestApp;
@@ -103,6 +103,23 @@ describe('a household that prefers calls', () => {
     expect(app.services.reminders.cancelPending(HOUSEHOLD[HAWA], app.clock.now())).toBe(1);
     expect(hawaCalls()[0]).toMatchObject({ status: 'cancelled' });
     expect(await calls().drain()).toMatchObject({ placed: 0 });
+  });
+
+  it('is chosen by the member in the USSD language menu (6, then 3): calls, then SMS again', async () => {
+    const moussa = HOUSEHOLD[MOUSSA];
+    expect(app.services.preferences.reminderChannel(moussa)).toBe('sms');
+    expect((await app.hop('ch-1', MOUSSA, '6*3*1')).body).toBe("END C'est noté. L'UTM vous appellera pour vos rappels. Merci.");
+    expect(app.services.preferences.reminderChannel(moussa)).toBe('voice');
+    expect(app.services.preferences.remindersEnabled(moussa)).toBe(true);
+    expect((await app.hop('ch-2', MOUSSA, '6*3*2')).body).toBe("END C'est noté. Vos rappels viendront par SMS. Merci.");
+    expect(app.services.preferences.reminderChannel(moussa)).toBe('sms');
+  });
+
+  it('is not offered to callers who are not members (nothing to remind them of)', async () => {
+    await app.hop('ch-3', '+22376999999', '');
+    expect((await app.hop('ch-3', '+22376999999', '6')).body).toBe(
+      'CON Choisissez la langue / Kan sugandi:\n1 Francais\n2 Bamanankan\n0 Retour',
+    );
   });
 
   it('gets SMS again once the household goes back to SMS', () => {

@@ -83,6 +83,17 @@ export interface PassResult {
   postponed: number;
 }
 
+/** Calls of one purpose by what became of them (a call rung again counts once). */
+export interface CallFigures {
+  placed: number;
+  answered: number;
+  unanswered: number;
+  failed: number;
+  waiting: number;
+}
+
+const emptyFigures = (): CallFigures => ({ placed: 0, answered: 0, unanswered: 0, failed: 0, waiting: 0 });
+
 export type CallBackResult = { queued: true; callId: number } | { queued: false; existing: VoiceCallRow };
 
 export function createCalls(db: Db, transport: CallTransport, clock: Clock, logger: Logger, ids: IdSource, opts: CallsOptions) {
@@ -297,6 +308,19 @@ export function createCalls(db: Db, transport: CallTransport, clock: Clock, logg
         for (const r of answered) store.settle(r.id, { status: 'completed', outcome: 'answered', ...noEnd }, nowMs);
       });
       logger.warn({ placing: placing.length, ringing: ringing.length, answered: answered.length }, 'voice: stale calls resolved');
+    },
+    /** What the figures page shows of the calls placed: per purpose, calls placed (rung at least once), answered, not answered, failed, waiting. */
+    figures(): Record<CallPurpose, CallFigures> {
+      const out: Record<CallPurpose, CallFigures> = { 'call-back': emptyFigures(), reminder: emptyFigures() };
+      for (const { purpose, status, n } of store.counts()) {
+        const f = out[purpose];
+        if (status === 'completed') f.answered += n;
+        else if (status === 'no-answer') f.unanswered += n;
+        else if (status === 'failed' || status === 'expired') f.failed += n;
+        else if (status === 'queued' || status === 'placing' || status === 'ringing' || status === 'answered') f.waiting += n;
+      }
+      for (const f of Object.values(out)) f.placed = f.answered + f.unanswered;
+      return out;
     },
     /** Every call to a phone, oldest first (the simulator, the console). */
     ofPhone(phone: string): VoiceCallRow[] {

@@ -60,6 +60,10 @@ describe('a household that prefers calls', () => {
       app.clock.now(),
     );
     expect(hawaCalls()[0]).toMatchObject({ status: 'completed', outcome: 'answered', keyPressed: '1', durationSeconds: 35, rings: 1 });
+    expect(calls().figures()).toEqual({
+      reminder: { placed: 1, answered: 1, unanswered: 0, failed: 0, waiting: 0 },
+      'call-back': { placed: 0, answered: 0, unanswered: 0, failed: 0, waiting: 0 },
+    });
   });
 
   it('unanswered: rung again at most twice, an hour apart, then recorded as not answered', async () => {
@@ -76,6 +80,7 @@ describe('a household that prefers calls', () => {
     expect(hawaCalls()).toEqual([
       expect.objectContaining({ status: 'no-answer', outcome: 'unanswered', rings: 3, hangupCause: 'NO_ANSWER' }),
     ]);
+    expect(calls().figures().reminder).toEqual({ placed: 1, answered: 0, unanswered: 1, failed: 0, waiting: 0 });
     app.clock.advance(86_400_000);
     expect(await calls().drain()).toMatchObject({ placed: 0 });
     expect(app.services.fakeVoice.calls.filter((c) => c.to === HAWA)).toHaveLength(3);

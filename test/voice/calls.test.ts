@@ -175,3 +175,29 @@ describe('the call API failing or hanging', () => {
     });
   });
 });
+
+describe('after a crash or a lost notification', () => {
+  it('a call left placing is queued again once older than any API call; one left ringing 2 hours with no last notification is closed', async () => {
+    const hung = app.services.missedCalls.decideInbound(MOUSSA);
+    app.services.fakeVoice.behave({ kind: 'hang' });
+    const pass = calls().drainOnce();
+    await untilSettled(() => app.services.fakeVoice.hanging === 1);
+    // As after a crash: the row stays 'placing' while the process that claimed it is gone.
+    app.clock.advance(29_999);
+    calls().recover();
+    expect(row(hung.callId).status).toBe('placing');
+    app.clock.advance(1);
+    calls().recover();
+    expect(row(hung.callId)).toMatchObject({ status: 'queued', lastError: expect.stringContaining('restart') });
+    app.services.fakeVoice.releaseHanging();
+    await pass;
+
+    app.services.fakeVoice.behave({ kind: 'answer' });
+    const lost = app.services.missedCalls.decideInbound(AMINATA);
+    await calls().drainOnce();
+    expect(row(lost.callId).status).toBe('ringing');
+    app.clock.advance(2 * 3_600_000);
+    calls().recover();
+    expect(row(lost.callId)).toMatchObject({ status: 'failed', lastError: 'no last notification from the gateway' });
+  });
+});

@@ -95,6 +95,17 @@ const schema = z.object({
   AT_API_KEY: z.string().optional(),
   AT_SENDER_ID: z.string().optional(),
   AT_SMS_URL: z.url({ error: 'must be a URL such as http://127.0.0.1:3000/version1/messaging' }).optional(),
+  // UTM's voice number (E.164): the caller id of the calls it places, the number members call.
+  VOICE_NUMBER: z
+    .string()
+    .regex(/^\+[1-9]\d{7,14}$/, { error: 'must be an E.164 number such as +22320000000' })
+    .optional(),
+  AT_VOICE_URL: z.url({ error: 'must be a URL such as http://127.0.0.1:3000/simulator/at-voice' }).optional(),
+  VOICE_CALL_BACK_MISSED: bool.default(false),
+  VOICE_CALL_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+  VOICE_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5),
+  VOICE_RETRY_BASE_MS: z.coerce.number().int().min(100).default(30_000),
+  VOICE_REMINDER_RING_AGAIN_MINUTES: z.coerce.number().int().min(1).max(1440).default(60),
   SMS_RATE_PER_SECOND: z.coerce.number().int().min(0).max(10_000).default(20),
   // One campaign to all 200 000 members plus a day's reminders and answers; beyond it messages wait for the next Bamako day.
   SMS_DAILY_CAP: z.coerce.number().int().min(0).default(250_000),
@@ -149,6 +160,9 @@ const schema = z.object({
 });
 
 export type Env = z.infer<typeof schema>;
+
+/** UTM's voice number in the demo and the simulator (a Bamako fixed line the SDK's validator accepts). */
+export const DEMO_VOICE_NUMBER = '+22320200000';
 /**
  * PAYMENT_CALLBACK_SECRET stays optional: outside production, services.ts generates one per
  * database (src/db/secrets.ts) and exposes it as `paymentSecret`.
@@ -170,6 +184,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const c = parsed.data;
   if (c.SMS_TRANSPORT === 'africastalking' && !c.AT_API_KEY) {
     throw new ConfigError('Invalid configuration:\n  AT_API_KEY: required when SMS_TRANSPORT=africastalking');
+  }
+  if (c.VOICE_CALL_BACK_MISSED && c.NODE_ENV === 'production') {
+    const missing = [
+      !c.VOICE_NUMBER && '  VOICE_NUMBER: required when VOICE_CALL_BACK_MISSED=true in production (the caller id of call-backs)',
+      !c.AT_API_KEY && '  AT_API_KEY: required when VOICE_CALL_BACK_MISSED=true in production (call-backs go through the voice API)',
+    ].filter((m): m is string => typeof m === 'string');
+    if (missing.length > 0) throw new ConfigError(`Invalid configuration:\n${missing.join('\n')}`);
   }
   if (c.NODE_ENV === 'production') {
     // Production is on the open internet: every secret set, and long enough not to be guessed.
@@ -196,5 +217,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     ...c,
     SIMULATOR_ENABLED: c.SIMULATOR_ENABLED ?? c.NODE_ENV !== 'production',
+    // Outside production calls ring the simulated phones from the demo's voice number.
+    VOICE_NUMBER: c.VOICE_NUMBER ?? (c.NODE_ENV === 'production' ? undefined : DEMO_VOICE_NUMBER),
   };
 }

@@ -54,6 +54,7 @@ export async function startServer(config: Config, clock: Clock, logger: Logger, 
   const url = selfUrl(config.HOST, port);
   services.setPublicUrl(url);
   services.dispatcher.start();
+  services.calls.start();
   services.campaigns.continueUnfinished((err, id) => logger.error({ err, campaign: id }, 'campaigns: enqueue failed'));
   services.orange.start();
   services.paymentRecovery.start();

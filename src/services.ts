@@ -15,6 +15,7 @@ import { createMutuelleStore } from './db/mutuelles.ts';
 import { createPreferenceStore } from './db/preferences.ts';
 import { secretFor } from './db/secrets.ts';
 import { createSessionStore } from './db/sessions.ts';
+import { createVoiceCallStore } from './db/voice-calls.ts';
 import { loadCatalogs, translate } from './i18n/catalog.ts';
 import { type IdSource, randomIds } from './ids.ts';
 import type { Logger } from './log.ts';
@@ -27,6 +28,7 @@ import { readFeeGrids } from './payments/fee-grid.ts';
 import { createOrangeSimulator } from './payments/orange-simulator.ts';
 import { createPayments } from './payments/payments.ts';
 import { CALLBACK_PATH, DISBURSEMENT_CALLBACK_PATH } from './payments/port.ts';
+import { createFakeAtVoice } from './simulator/fake-at-gateway.ts';
 import { ownCallbackUrl } from './simulator/own-url.ts';
 import { createSimulatorSms } from './simulator/sms.ts';
 import { createUssdGateway } from './simulator/ussd-gateway.ts';
@@ -37,9 +39,17 @@ import type { SmsTransport } from './sms/transport.ts';
 import { createAfricasTalkingTransport } from './sms/transports/africastalking.ts';
 import { createUssdEngine } from './ussd/engine.ts';
 import { identifyCaller, provideFlows } from './ussd/providers.ts';
+import { createCalls } from './voice/calls.ts';
+import { createAfricasTalkingCalls } from './voice/calls-transport.ts';
+import { createMissedCalls } from './voice/missed-calls.ts';
 
 /** The product shown to callers who are not members yet (the rural product of the demo network). */
 export const OFFER_PRODUCT_ID = 'rural';
+
+/** The API key the built-in fake gateway expects when AT_API_KEY is unset. */
+export const SIMULATOR_API_KEY = 'sabatili-simulator';
+/** Where the app serves the fake voice API (AT_VOICE_URL for the simulator). */
+export const FAKE_VOICE_PATH = '/simulator/at-voice';
 
 /**
  * The composition root of the server, the command line and the tests: one database connection, the
@@ -70,6 +80,47 @@ export function createServices(
     allowUcs2: config.SMS_ALLOW_UCS2,
     allowedCountries: config.SMS_ALLOWED_COUNTRIES,
   });
+  // Outbound calls (call-backs of missed calls, reminder calls) through the real SDK. Outside
+  // production, with no AT_VOICE_URL, they go to this server's own fake voice API (the simulator).
+  const voiceUrl = (): string | undefined =>
+    config.AT_VOICE_URL ??
+    (config.NODE_ENV !== 'production' && config.SIMULATOR_ENABLED
+      ? `${publicUrl ?? `http://127.0.0.1:${config.PORT}`}${FAKE_VOICE_PATH}`
+      : undefined);
+  const calls = createCalls(
+    db,
+    createAfricasTalkingCalls({
+      username: config.AT_USERNAME,
+      apiKey: config.AT_API_KEY ?? SIMULATOR_API_KEY,
+      voiceUrl,
+      timeoutMs: config.VOICE_CALL_TIMEOUT_MS,
+      timers,
+      logger,
+    }),
+    clock,
+    logger,
+    ids,
+    {
+      from: config.VOICE_NUMBER,
+      maxAttempts: config.VOICE_MAX_ATTEMPTS,
+      retryBaseMs: config.VOICE_RETRY_BASE_MS,
+      ringAgainMs: config.VOICE_REMINDER_RING_AGAIN_MINUTES * 60_000,
+      hours: { startHour: config.REMINDER_START_HOUR, endHour: config.REMINDER_END_HOUR },
+      pollMs: config.SMS_POLL_MS,
+      stalePlacingMs: 3 * config.VOICE_CALL_TIMEOUT_MS,
+      staleRingingMs: 2 * 3_600_000,
+      timers,
+    },
+  );
+  const missedCalls = createMissedCalls({
+    enabled: config.VOICE_CALL_BACK_MISSED,
+    households,
+    calls,
+    store: createVoiceCallStore(db),
+    clock,
+  });
+  // Africa's Talking's voice API as the simulator answers it: the calls placed ring the simulated phones.
+  const fakeVoice = createFakeAtVoice({ apiKey: config.AT_API_KEY ?? SIMULATOR_API_KEY, logger, keep: 1000 });
   const reminders = createReminders({
     db,
     clock,
@@ -79,6 +130,8 @@ export function createServices(
     logger,
     serviceCode: config.USSD_SERVICE_CODE,
     hours: { startHour: config.REMINDER_START_HOUR, endHour: config.REMINDER_END_HOUR },
+    // Without a voice number no call can be placed: households preferring calls get the SMS.
+    calls: config.VOICE_NUMBER ? calls : undefined,
   });
   const reminderScheduler = createScheduler(
     'reminders',
@@ -290,6 +343,9 @@ export function createServices(
     feeGrids,
     reminders,
     reminderScheduler,
+    calls,
+    missedCalls,
+    fakeVoice,
     hopsRetention,
     campaigns,
     paymentSecret,
@@ -302,7 +358,15 @@ export function createServices(
      * deliveries, then closes the connection: the one shutdown of the server, the CLI and the tests.
      */
     async close(): Promise<void> {
-      await Promise.all([paymentRecovery.stop(), batchRecovery.stop(), reminderScheduler.stop(), hopsRetention.stop(), dispatcher.stop()]);
+      await Promise.all([
+        paymentRecovery.stop(),
+        batchRecovery.stop(),
+        reminderScheduler.stop(),
+        hopsRetention.stop(),
+        dispatcher.stop(),
+        calls.stop(),
+      ]);
+      fakeVoice.releaseHanging();
       simulatorSms.close();
       ussdGateway.stop();
       orange.close();

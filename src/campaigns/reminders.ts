@@ -38,7 +38,7 @@ import {
   sendableFrom,
   sendingCloses,
 } from '../domain/reminders.ts';
-import { type Catalogs, type Language, translate } from '../i18n/catalog.ts';
+import { type Catalogs, type Language, type Params, translate } from '../i18n/catalog.ts';
 import type { Logger } from '../log.ts';
 import { DEFAULT_VALIDITY_MS, type Outbox, SmsRejected } from '../sms/outbox.ts';
 
@@ -77,7 +77,33 @@ export interface ReminderDeps {
   catalogs: Catalogs;
   serviceCode: string;
   hours: SendingHours;
+  /**
+   * Reminder calls, for households that prefer them (members who cannot read): the call speaks the
+   * same message. Absent (no voice number configured): those households get the SMS.
+   */
+  calls?: ReminderCalls | undefined;
   logger?: Logger;
+}
+
+/** Where a reminder call is queued (src/voice/calls.ts). */
+export interface ReminderCalls {
+  queueReminder(r: {
+    phone: string;
+    householdId: number;
+    language: Language;
+    sourceKey: string;
+    message: { key: string; params: Params };
+    now: Date;
+  }): number | null;
+  cancelQueued(callId: number, why: string, now: Date): boolean;
+}
+
+/** A reminder's words: its catalog key and parameters (what a call speaks), and the SMS text they make. */
+interface Composed {
+  message: ReminderMessage;
+  key: string;
+  params: Params;
+  text: string;
 }
 
 interface Household {
@@ -171,7 +197,7 @@ export function createReminders(d: ReminderDeps) {
     return coverageOn({ ...household, ledger: households.load(h.id)?.ledger ?? [], today: x.today });
   }
 
-  function compose({ households }: RunContext, h: Household, cov: Coverage, today: LocalDate): { message: ReminderMessage; text: string } {
+  function compose({ households }: RunContext, h: Household, cov: Coverage, today: LocalDate): Composed {
     const dates = { paidThrough: cov.paidThrough as LocalDate, graceUntil: cov.graceUntil as LocalDate };
     const message = reminderMessage(dates, today);
     // A household still in its waiting period is not covered: its reminder must not say "your cover
@@ -180,12 +206,9 @@ export function createReminders(d: ReminderDeps) {
     const s = situationOf(cov, today, (m) => dueForMonth(h.beneficiaries, params, m));
     if (s.kind === 'waiting' || s.kind === 'waitingUnpaid') {
       const size = h.beneficiaries.filter((b) => b.active).length;
-      return {
-        message,
-        text: translate(d.catalogs, h.language, `sms.coverage.${s.kind}`, { ...situationParams(s, h.name, size), code: d.serviceCode }),
-      };
+      return words(message, h.language, `sms.coverage.${s.kind}`, { ...situationParams(s, h.name, size), code: d.serviceCode });
     }
-    const text = translate(d.catalogs, h.language, `sms.reminder.${message}`, {
+    return words(message, h.language, `sms.reminder.${message}`, {
       name: h.name,
       until: dates.paidThrough,
       date: dates.graceUntil,
@@ -194,33 +217,49 @@ export function createReminders(d: ReminderDeps) {
       month: cov.nextMonth,
       code: d.serviceCode,
     });
-    return { message, text };
   }
 
-  /** Queues the text (not in a dry run); what became of it, for reminder_sends. */
+  function words(message: ReminderMessage, lang: Language, key: string, params: Params): Composed {
+    return { message, key, params, text: translate(d.catalogs, lang, key, params) };
+  }
+
+  /** Queues the text, or the call for a household that prefers calls (not in a dry run); what became of it, for reminder_sends. */
   function enqueue(
     x: RunContext,
     h: Household,
     rule: string,
     period: LocalDate,
-    text: string,
-  ): { status: 'queued' | 'skipped'; outboxId: number | null; detail: string | null } {
-    if (x.dryRun) return { status: 'queued', outboxId: null, detail: null };
+    words: Composed,
+  ): { status: 'queued' | 'skipped'; outboxId: number | null; callId: number | null; detail: string | null } {
+    const byCall = d.calls !== undefined && d.preferences.reminderChannel(h.id) === 'voice';
+    if (x.dryRun) return { status: 'queued', outboxId: null, callId: null, detail: byCall ? 'call' : null };
+    const sourceKey = `reminder:${h.id}:${rule}:${period}`;
+    if (byCall && d.calls) {
+      const callId = d.calls.queueReminder({
+        phone: h.phone,
+        householdId: h.id,
+        language: h.language,
+        sourceKey,
+        message: { key: words.key, params: words.params },
+        now: x.now,
+      });
+      return { status: 'queued', outboxId: null, callId, detail: 'call' };
+    }
     try {
       const r = d.outbox.enqueue({
         to: h.phone,
-        text,
+        text: words.text,
         lang: h.language,
         kind: 'reminder',
-        sourceKey: `reminder:${h.id}:${rule}:${period}`,
+        sourceKey,
         // Not sent at night either when the dispatcher is behind or the daily cap is reached.
         validityMs: Math.min(DEFAULT_VALIDITY_MS.reminder, sendingCloses(x.now, d.hours).getTime() - x.nowMs),
       });
-      if (r.status === 'opted-out') return { status: 'skipped', outboxId: null, detail: 'STOP' };
-      return { status: 'queued', outboxId: r.id, detail: null };
+      if (r.status === 'opted-out') return { status: 'skipped', outboxId: null, callId: null, detail: 'STOP' };
+      return { status: 'queued', outboxId: r.id, callId: null, detail: null };
     } catch (err) {
       if (!(err instanceof SmsRejected)) throw err;
-      return { status: 'skipped', outboxId: null, detail: err.message };
+      return { status: 'skipped', outboxId: null, callId: null, detail: err.message };
     }
   }
 
@@ -256,17 +295,24 @@ export function createReminders(d: ReminderDeps) {
       const no = refusal(h);
       let e: ReminderEntry;
       let outboxId: number | null = null;
+      let callId: number | null = null;
       if (!cov || cov.paidThrough !== held.period) {
         e = entry(h, held.rule, held.period, { outcome: 'cancelled', released: true, detail: 'the coverage changed before sending' });
       } else if (no) {
         e = entry(h, held.rule, held.period, { outcome: 'skipped', released: true, detail: no });
       } else {
-        const { message, text } = compose(x, h, cov, x.today);
-        const r = enqueue(x, h, held.rule, held.period, text);
-        outboxId = r.outboxId;
-        e = entry(h, held.rule, held.period, { outcome: r.status, released: true, message, text, detail: r.detail });
+        const words = compose(x, h, cov, x.today);
+        const r = enqueue(x, h, held.rule, held.period, words);
+        ({ outboxId, callId } = r);
+        e = entry(h, held.rule, held.period, {
+          outcome: r.status,
+          released: true,
+          message: words.message,
+          text: words.text,
+          detail: r.detail,
+        });
       }
-      if (!x.dryRun) sends.settle({ id: held.id, status: e.outcome, message: e.message, outboxId, detail: e.detail, now: x.nowMs });
+      if (!x.dryRun) sends.settle({ id: held.id, status: e.outcome, message: e.message, outboxId, callId, detail: e.detail, now: x.nowMs });
       entries.push(e);
     }
     return entries;
@@ -285,13 +331,14 @@ export function createReminders(d: ReminderDeps) {
       const no = refusal(h);
       let e: ReminderEntry;
       let outboxId: number | null = null;
+      let callId: number | null = null;
       if (no) e = entry(h, rule, due.period, { outcome: 'skipped', detail: no });
       else if (!x.sendingTime) e = entry(h, rule, due.period, { outcome: 'held', holdUntil: sendableFrom(x.now, d.hours) });
       else {
-        const { message, text } = compose(x, h, cov, x.today);
-        const r = enqueue(x, h, rule, due.period, text);
-        outboxId = r.outboxId;
-        e = entry(h, rule, due.period, { outcome: r.status, message, text, detail: r.detail });
+        const words = compose(x, h, cov, x.today);
+        const r = enqueue(x, h, rule, due.period, words);
+        ({ outboxId, callId } = r);
+        e = entry(h, rule, due.period, { outcome: r.status, message: words.message, text: words.text, detail: r.detail });
       }
       entries.push(e);
       if (!x.dryRun) {
@@ -301,6 +348,7 @@ export function createReminders(d: ReminderDeps) {
           period: due.period,
           message: e.message,
           outboxId,
+          callId,
           status: e.outcome,
           holdUntilMs: e.holdUntil?.getTime() ?? null,
           detail: e.detail,
@@ -353,6 +401,11 @@ export function createReminders(d: ReminderDeps) {
     return { at: x.now, dryRun: x.dryRun, sendingTime: x.sendingTime, entries, counts };
   }
 
+  function cancelQueued(p: { outboxId: number | null; callId: number | null }, now: Date): boolean {
+    if (p.callId !== null) return d.calls?.cancelQueued(p.callId, CANCELLED_BY_PAYMENT, now) ?? false;
+    return p.outboxId !== null && d.outbox.expireQueued(p.outboxId, CANCELLED_BY_PAYMENT, now);
+  }
+
   return {
     /** One pass at the clock's time: held reminders let out, due ones queued (or held at night). `dryRun` writes nothing. */
     run(opts: { dryRun?: boolean } = {}): ReminderRun {
@@ -379,8 +432,8 @@ export function createReminders(d: ReminderDeps) {
       const nowMs = now.getTime();
       let cancelled = 0;
       for (const p of sends.pendingOf(householdId)) {
-        // Taken by the dispatcher already ('sending' or later): too late, it is on its way.
-        if (p.status === 'queued' && (p.outboxId === null || !d.outbox.expireQueued(p.outboxId, CANCELLED_BY_PAYMENT, now))) continue;
+        // Taken by the dispatcher already ('sending' or later, a call placed): too late, it is on its way.
+        if (p.status === 'queued' && !cancelQueued(p, now)) continue;
         sends.cancel(p.id, CANCELLED_BY_PAYMENT, nowMs);
         cancelled++;
       }

@@ -874,6 +874,57 @@ CREATE TABLE sim_disbursements (
 );
 `,
   },
+  {
+    version: 22,
+    name: 'outbound voice calls (call-backs of missed calls, reminder calls), and the reminder channel a household prefers',
+    // One row per call UTM places, written before the gateway is asked (as the SMS outbox is):
+    // placed through the API (attempts, backoff), then rung (rings: unanswered reminders are rung
+    // again at most twice), settled by the gateway's last notification. client_request_id is what
+    // the gateway echoes in the voice callback: the /voice route finds the call (and what it must
+    // say) by it. The call-back index serves the "one call-back per phone in 10 minutes" check.
+    sql: `
+CREATE TABLE voice_calls (
+  id INTEGER PRIMARY KEY,
+  client_request_id TEXT NOT NULL UNIQUE,
+  phone TEXT NOT NULL,
+  household_id INTEGER REFERENCES households(id),
+  language TEXT NOT NULL CHECK (language IN ('fr', 'bm')),
+  purpose TEXT NOT NULL CHECK (purpose IN ('call-back', 'reminder')),
+  source_key TEXT UNIQUE,
+  message_key TEXT,
+  message_params TEXT,
+  status TEXT NOT NULL DEFAULT 'queued'
+    CHECK (status IN ('queued', 'placing', 'ringing', 'answered', 'completed', 'no-answer', 'failed', 'expired', 'cancelled')),
+  attempts INTEGER NOT NULL DEFAULT 0,
+  rings INTEGER NOT NULL DEFAULT 0,
+  next_attempt_ms INTEGER NOT NULL,
+  expires_ms INTEGER NOT NULL,
+  session_id TEXT,
+  outcome TEXT CHECK (outcome IN ('answered', 'unanswered', 'failed')),
+  hangup_cause TEXT,
+  duration_seconds INTEGER,
+  cost TEXT,
+  key_pressed TEXT,
+  last_error TEXT,
+  created_ms INTEGER NOT NULL,
+  updated_ms INTEGER NOT NULL
+);
+CREATE INDEX voice_calls_due ON voice_calls(next_attempt_ms) WHERE status = 'queued';
+CREATE INDEX voice_calls_session ON voice_calls(session_id) WHERE session_id IS NOT NULL;
+CREATE INDEX voice_calls_call_backs ON voice_calls(phone, created_ms) WHERE purpose = 'call-back';
+CREATE INDEX voice_calls_household ON voice_calls(household_id, id);
+CREATE TABLE voice_call_history (
+  id INTEGER PRIMARY KEY,
+  call_id INTEGER NOT NULL REFERENCES voice_calls(id),
+  status TEXT NOT NULL,
+  detail TEXT,
+  at_ms INTEGER NOT NULL
+);
+CREATE INDEX voice_call_history_call ON voice_call_history(call_id, id);
+ALTER TABLE reminder_preferences ADD COLUMN channel TEXT NOT NULL DEFAULT 'sms' CHECK (channel IN ('sms', 'voice'));
+ALTER TABLE reminder_sends ADD COLUMN call_id INTEGER REFERENCES voice_calls(id);
+`,
+  },
 ];
 
 export function migrate(db: Database.Database): number {

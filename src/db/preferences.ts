@@ -1,7 +1,9 @@
 import type { Language } from '../i18n/catalog.ts';
 import type { Db } from './connection.ts';
 
-/** What a phone chose: its language (for callers not yet registered) and a household's reminder setting. */
+export type ReminderChannel = 'sms' | 'voice';
+
+/** What a phone chose: its language (for callers not yet registered) and a household's reminder setting and channel. */
 export function createPreferenceStore(db: Db) {
   const callerLanguage = db.prepare('SELECT language FROM caller_preferences WHERE phone = ?').pluck();
   const upsertCallerLanguage = db.prepare(
@@ -12,6 +14,13 @@ export function createPreferenceStore(db: Db) {
   const upsertReminders = db.prepare(
     `INSERT INTO reminder_preferences (household_id, enabled, updated_at, updated_via) VALUES (?, ?, ?, ?)
      ON CONFLICT (household_id) DO UPDATE SET enabled = excluded.enabled, updated_at = excluded.updated_at,
+       updated_via = excluded.updated_via`,
+  );
+  const channel = db.prepare('SELECT channel FROM reminder_preferences WHERE household_id = ?').pluck();
+  // A household with no row yet has reminders on: the row made here keeps them on.
+  const upsertChannel = db.prepare(
+    `INSERT INTO reminder_preferences (household_id, enabled, channel, updated_at, updated_via) VALUES (?, 1, ?, ?, ?)
+     ON CONFLICT (household_id) DO UPDATE SET channel = excluded.channel, updated_at = excluded.updated_at,
        updated_via = excluded.updated_via`,
   );
 
@@ -29,6 +38,13 @@ export function createPreferenceStore(db: Db) {
     },
     setReminders(householdId: number, enabled: boolean, via: 'ussd' | 'sms' | 'office', now: Date): void {
       upsertReminders.run(householdId, enabled ? 1 : 0, now.toISOString(), via);
+    },
+    /** Reminders come by SMS until the household asks for calls (for members who cannot read). */
+    reminderChannel(householdId: number): ReminderChannel {
+      return (channel.get(householdId) as ReminderChannel | undefined) ?? 'sms';
+    },
+    setReminderChannel(householdId: number, value: ReminderChannel, via: 'ussd' | 'office', now: Date): void {
+      upsertChannel.run(householdId, value, now.toISOString(), via);
     },
   };
 }

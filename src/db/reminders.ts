@@ -13,6 +13,8 @@ export interface NewReminderSend {
   period: string;
   message: ReminderMessage | null;
   outboxId: number | null;
+  /** The reminder call queued instead of an SMS (a household that prefers calls). */
+  callId: number | null;
   status: ReminderSendStatus;
   holdUntilMs: number | null;
   detail: string | null;
@@ -32,18 +34,19 @@ export function createReminderSends(db: Db) {
   );
   const sent = db.prepare('SELECT 1 FROM reminder_sends WHERE household_id = ? AND rule = ? AND period = ?').pluck();
   const insertSend = db.prepare(
-    `INSERT INTO reminder_sends (household_id, rule, period, message, outbox_id, status, hold_until_ms, detail, created_ms, updated_ms)
-     VALUES (@householdId, @rule, @period, @message, @outboxId, @status, @holdUntilMs, @detail, @now, @now)`,
+    `INSERT INTO reminder_sends (household_id, rule, period, message, outbox_id, call_id, status, hold_until_ms, detail, created_ms, updated_ms)
+     VALUES (@householdId, @rule, @period, @message, @outboxId, @callId, @status, @holdUntilMs, @detail, @now, @now)`,
   );
   const heldDue = db.prepare(
     `SELECT id, household_id AS householdId, rule, period FROM reminder_sends
      WHERE status = 'held' AND hold_until_ms <= ? ORDER BY id`,
   );
   const settle = db.prepare(
-    `UPDATE reminder_sends SET status = @status, message = @message, outbox_id = @outboxId, detail = @detail, updated_ms = @now WHERE id = @id`,
+    `UPDATE reminder_sends SET status = @status, message = @message, outbox_id = @outboxId, call_id = @callId, detail = @detail,
+       updated_ms = @now WHERE id = @id`,
   );
   const pendingOf = db.prepare(
-    `SELECT id, status, outbox_id AS outboxId FROM reminder_sends WHERE household_id = ? AND status IN ('held', 'queued')`,
+    `SELECT id, status, outbox_id AS outboxId, call_id AS callId FROM reminder_sends WHERE household_id = ? AND status IN ('held', 'queued')`,
   );
   const cancelSend = db.prepare(`UPDATE reminder_sends SET status = 'cancelled', detail = ?, updated_ms = ? WHERE id = ?`);
 
@@ -68,14 +71,15 @@ export function createReminderSends(db: Db) {
       status: ReminderSendStatus;
       message: ReminderMessage | null;
       outboxId: number | null;
+      callId: number | null;
       detail: string | null;
       now: number;
     }): void {
       settle.run(s);
     },
-    /** The household's reminders not sent yet: held, or queued in the outbox. */
-    pendingOf(householdId: number): Array<{ id: number; status: 'held' | 'queued'; outboxId: number | null }> {
-      return pendingOf.all(householdId) as Array<{ id: number; status: 'held' | 'queued'; outboxId: number | null }>;
+    /** The household's reminders not sent yet: held, or queued in the outbox or as a call. */
+    pendingOf(householdId: number): Array<{ id: number; status: 'held' | 'queued'; outboxId: number | null; callId: number | null }> {
+      return pendingOf.all(householdId) as Array<{ id: number; status: 'held' | 'queued'; outboxId: number | null; callId: number | null }>;
     },
     cancel(id: number, detail: string, nowMs: number): void {
       cancelSend.run(detail, nowMs, id);

@@ -1,10 +1,11 @@
 import express from 'express';
 import { officeRoutes } from '../office/routes.ts';
-import type { Services } from '../services.ts';
+import { FAKE_VOICE_PATH, type Services } from '../services.ts';
 import { createFakeAtGateway } from '../simulator/fake-at-gateway.ts';
 import { simulatorTargets } from '../simulator/own-url.ts';
 import { simulatorRoutes } from '../simulator/routes.ts';
 import { ussdGatewayRoutes } from '../simulator/ussd-routes.ts';
+import { fakeVoiceRoutes } from '../simulator/voice-call-routes.ts';
 import { floatRoutes, walletRoutes } from '../simulator/wallet-routes.ts';
 import { adminRoutes } from './admin.ts';
 import { campaignRoutes } from './campaigns.ts';
@@ -93,6 +94,7 @@ export function createApp(s: Services): express.Express {
       logger: s.logger,
     });
     app.use('/version1/messaging', gateway.router);
+    fakeVoiceRoutes(app, s.fakeVoice, FAKE_VOICE_PATH);
   }
 
   app.get('/healthz', healthHandler({ db: s.db, clock: s.clock, dispatcher: s.dispatcher }));

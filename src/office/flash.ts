@@ -10,6 +10,7 @@ export const FLASH = {
   'household-edited': 'Ménage modifié.',
   'note-saved': 'Note enregistrée.',
   'language-changed': 'Langue changée.',
+  'reminder-channel-changed': 'Canal des rappels changé.',
   'receipt-resent': 'Reçu renvoyé.',
   'payment-cancelled': 'Paiement annulé.',
   'beneficiary-added': 'Bénéficiaire ajouté.',

@@ -5,7 +5,7 @@ import type { Db } from '../db/connection.ts';
 import { createHouseholdFile, createHouseholdSearch, fold, type LedgerLine, type NoteRow } from '../db/household-file.ts';
 import type { HouseholdStore, HouseholdSummary } from '../db/households.ts';
 import { createOutboxStore, type SentMessage } from '../db/outbox.ts';
-import type { PreferenceStore } from '../db/preferences.ts';
+import type { PreferenceStore, ReminderChannel } from '../db/preferences.ts';
 import type { RecentSession, SessionStore } from '../db/sessions.ts';
 import { addMonths, type CoverageView, coverageView, lastDayOfMonth, monthOf } from '../domain/coverage.ts';
 import type { Payment, Payments } from '../payments/payments.ts';
@@ -63,6 +63,8 @@ export interface SupportView {
   >;
   callbacks: MemberCallbackRow[];
   remindersEnabled: boolean;
+  /** Reminders by SMS, or by call (members who cannot read). */
+  reminderChannel: ReminderChannel;
   optedOut: boolean;
   wallets: Array<{ msisdn: string; linkedAt: string }>;
   notes: NoteRow[];
@@ -107,6 +109,7 @@ export function createSupport(
       sessions: deps.sessions.recentOf(h.phone).map((x) => ({ ...x, screens: deps.sessions.hops(x.sessionId) })),
       callbacks: callbacks.ofMember(h.phone, householdId),
       remindersEnabled: deps.preferences.remindersEnabled(householdId),
+      reminderChannel: deps.preferences.reminderChannel(householdId),
       optedOut: deps.outbox.isOptedOut(h.phone),
       wallets: file.linkedWallets(householdId),
       notes: file.notes(householdId),

@@ -251,9 +251,175 @@ export function createFakeAtGateway(opts: FakeAtGatewayOptions): FakeAtGateway {
   };
 }
 
+/**
+ * The voice API's outbound call (`POST /call`, shared/reference/africastalking-voice.md): form body
+ * `username`, `from`, `to` (comma-separated), `clientRequestId`, header `apiKey`; answers
+ * `{"entries":[{"phoneNumber","status":"Queued","sessionId"}],"errorMessage":"None"}`. Each call
+ * queued is recorded as ringing its phone, for the simulator's phone and tests to pick up.
+ * `router` handles `POST /call`: mount it at the voice base URL (what AT_VOICE_URL names).
+ */
+export interface FakeVoiceCall {
+  sessionId: string;
+  username: string;
+  from: string;
+  to: string;
+  clientRequestId: string | null;
+  /** Order of arrival, 1 first. */
+  seq: number;
+}
+
+export interface FakeVoiceRequest {
+  username: string;
+  from: string;
+  to: string[];
+  clientRequestId: string | null;
+  apiKey: string | null;
+  form: Record<string, string>;
+  answered: number | 'hang';
+}
+
+export interface FakeAtVoiceOptions {
+  apiKey: string;
+  username?: string;
+  /** Entry status per number; others get 'Queued' (malformed numbers 'InvalidPhoneNumber'). */
+  statuses?: Record<string, string>;
+  /** Called for each call queued, after the answer has been written. */
+  onCall?: (call: FakeVoiceCall) => void;
+  /** Keeps only this many latest requests and calls (a long-running simulator); all by default. */
+  keep?: number;
+  logger?: Logger;
+}
+
+export interface FakeAtVoice {
+  router: Router;
+  readonly requests: FakeVoiceRequest[];
+  readonly calls: FakeVoiceCall[];
+  /** How the next requests are answered (as for SMS: answer, an HTTP error, a hang, an unreadable body). */
+  behave(request: FakeAtRequestBehaviour): void;
+  /** Entry status for a number from now on ('Queued' to undo). */
+  status(phone: string, status: string): void;
+  reset(): void;
+  releaseHanging(): void;
+  readonly hanging: number;
+}
+
+export function createFakeAtVoice(opts: FakeAtVoiceOptions): FakeAtVoice {
+  let behaviour: FakeAtRequestBehaviour = { kind: 'answer' };
+  let statuses: Record<string, string> = { ...opts.statuses };
+  const requests: FakeVoiceRequest[] = [];
+  const calls: FakeVoiceCall[] = [];
+  const hanging = new Set<Response>();
+  let seq = 0;
+
+  const router = express.Router();
+  router.post('/call', express.urlencoded({ extended: false, limit: '64kb' }), (req: Request, res: Response) => {
+    const form = readForm(req.body);
+    const apiKey = req.get('apiKey') ?? null;
+    const record: FakeVoiceRequest = {
+      username: form.username ?? '',
+      from: form.from ?? '',
+      to: (form.to ?? '')
+        .split(',')
+        .map((n) => n.trim())
+        .filter((n) => n !== ''),
+      clientRequestId: form.clientRequestId ?? null,
+      apiKey,
+      form,
+      answered: 0,
+    };
+    requests.push(record);
+    const plain = (status: number, body: string) => {
+      record.answered = status;
+      res.status(status).type('text/plain').send(body);
+    };
+    if (apiKey !== opts.apiKey || (opts.username !== undefined && record.username !== opts.username)) {
+      return plain(401, AT_UNAUTHORIZED_BODY);
+    }
+    for (const field of ['username', 'from', 'to'] as const) {
+      if (!form[field]) return plain(400, `Request is missing required form field '${field}'`);
+    }
+    const b = behaviour;
+    if (b.kind === 'error') return plain(b.status, b.body ?? 'Internal Server Error');
+    if (b.kind === 'hang') {
+      record.answered = 'hang';
+      hanging.add(res);
+      res.on('close', () => hanging.delete(res));
+      return;
+    }
+    if (b.kind === 'garbage') {
+      record.answered = 200;
+      res
+        .status(200)
+        .type('application/json')
+        .send(b.body ?? '{"entries":[{"phoneNumber":');
+      return;
+    }
+    const placed: FakeVoiceCall[] = [];
+    const entries = record.to.map((phoneNumber) => {
+      const status = !E164.test(phoneNumber) ? 'InvalidPhoneNumber' : (statuses[phoneNumber] ?? 'Queued');
+      if (status !== 'Queued') return { phoneNumber, status, sessionId: 'None' };
+      const call: FakeVoiceCall = {
+        sessionId: `ATVId_${randomBytes(16).toString('hex')}`,
+        username: record.username,
+        from: record.from,
+        to: phoneNumber,
+        clientRequestId: record.clientRequestId,
+        seq: ++seq,
+      };
+      placed.push(call);
+      return { phoneNumber, status, sessionId: call.sessionId };
+    });
+    record.answered = 200;
+    res.status(200).json({ entries, errorMessage: 'None' });
+    calls.push(...placed);
+    if (opts.keep !== undefined) {
+      if (calls.length > opts.keep) calls.splice(0, calls.length - opts.keep);
+      if (requests.length > opts.keep) requests.splice(0, requests.length - opts.keep);
+    }
+    for (const call of placed) {
+      try {
+        opts.onCall?.(call);
+      } catch (err) {
+        opts.logger?.error({ err }, 'fake AT voice: onCall hook failed');
+      }
+    }
+  });
+
+  const releaseHanging = () => {
+    for (const res of hanging) res.socket?.destroy();
+    hanging.clear();
+  };
+  return {
+    router,
+    requests,
+    calls,
+    behave(request) {
+      behaviour = request;
+    },
+    status(phone, status) {
+      statuses[phone] = status;
+    },
+    reset() {
+      releaseHanging();
+      behaviour = { kind: 'answer' };
+      statuses = { ...opts.statuses };
+      requests.length = 0;
+      calls.length = 0;
+    },
+    releaseHanging,
+    get hanging() {
+      return hanging.size;
+    },
+  };
+}
+
 export interface RunningFakeAtGateway extends FakeAtGateway {
   /** Base URL, e.g. http://127.0.0.1:40123 */
   url: string;
+  /** The voice API (POST `${voiceUrl}/call`). */
+  voice: FakeAtVoice;
+  /** The voice base URL the SDK's calls go to (what AT_VOICE_URL would be): `${url}/voice`. */
+  voiceUrl: string;
   /** The messaging endpoint: `${url}/version1/messaging` (what a transport's smsUrl is). */
   smsUrl: string;
   server: Server;
@@ -264,10 +430,14 @@ export interface RunningFakeAtGateway extends FakeAtGateway {
 /** The fake gateway alone on 127.0.0.1 and a free port (tests, benchmark). */
 export async function startFakeAtGateway(opts: FakeAtGatewayOptions): Promise<RunningFakeAtGateway> {
   const gateway = createFakeAtGateway(opts);
+  const voiceOpts: FakeAtVoiceOptions = { apiKey: opts.apiKey };
+  if (opts.username !== undefined) voiceOpts.username = opts.username;
+  const voice = createFakeAtVoice(voiceOpts);
   const app = express();
   app.set('etag', false);
   app.disable('x-powered-by');
   app.use('/version1/messaging', gateway.router);
+  app.use('/voice', voice.router);
   app.use((req, res) => {
     res.status(404).type('text/plain').send(`Not found: ${req.method} ${req.path}\n`);
   });
@@ -295,10 +465,13 @@ export async function startFakeAtGateway(opts: FakeAtGatewayOptions): Promise<Ru
     },
     url,
     smsUrl: `${url}/version1/messaging`,
+    voice,
+    voiceUrl: `${url}/voice`,
     server,
     close: () =>
       new Promise<void>((resolve, reject) => {
         gateway.releaseHanging();
+        voice.releaseHanging();
         server.close((err) => (err ? reject(err) : resolve()));
         server.closeAllConnections();
       }),

@@ -32,8 +32,26 @@ declare module 'africastalking' {
     send(params: SendSmsParams): Promise<unknown>;
   }
 
+  interface VoiceCallParams {
+    /** UTM's voice number; validated with libphonenumber like each callee. */
+    callFrom: string;
+    /** One E.164 number, an array, or a comma-separated string of them. */
+    callTo: string | string[];
+    /** Echoed by the gateway in the voice callbacks of this call. */
+    clientRequestId?: string;
+  }
+
+  interface VoiceService {
+    /**
+     * Posts to `${Common.VOICE_URL}/call`. Resolves with the body on HTTP 200/201; rejects with a
+     * string (parameter validation, before any request) or an AxiosError (non-2xx, network). No timeout.
+     */
+    call(params: VoiceCallParams): Promise<unknown>;
+  }
+
   interface AfricasTalkingClient {
     SMS: SmsService;
+    VOICE: VoiceService;
   }
 
   /** `username === 'sandbox'` (any case) calls lib/common's enableSandbox(), which rewrites every URL in it. */
@@ -49,6 +67,8 @@ declare module 'africastalking/lib/common.js' {
    */
   const common: {
     SMS_URL: string;
+    /** Read by lib/voice.js (`Common.VOICE_URL`) synchronously inside VOICE.call(). */
+    VOICE_URL: string;
     phoneUtil: {
       /** Throws (libphonenumber) on strings it cannot parse at all, e.g. without a leading '+'. */
       isValidNumber(value: string): boolean;

@@ -114,6 +114,9 @@ export function provideFlows(d: ProviderDeps): Record<FlowName, FlowEntry> {
     d.preferences.setReminders(input.householdId, input.enabled, 'ussd', d.clock.now());
     if (input.enabled) d.optOuts.setOptOut(input.phone, false, 'ussd');
   });
+  const saveReminderChannel = fromPromise<void, { householdId: number; channel: 'sms' | 'voice' }>(async ({ input }) => {
+    d.preferences.setReminderChannel(input.householdId, input.channel, 'ussd', d.clock.now());
+  });
   const saveLanguage = fromPromise<void, { phone: string; householdId: number | null; lang: Language }>(async ({ input }) => {
     if (input.householdId) d.households.setLanguage(input.householdId, input.lang, d.clock.now());
     else d.preferences.setCallerLanguage(input.phone, input.lang, d.clock.now());
@@ -229,7 +232,7 @@ export function provideFlows(d: ProviderDeps): Record<FlowName, FlowEntry> {
     history: flows.history.provide({ actors: { listPayments } }),
     reminders: flows.reminders.provide({ actors: { loadReminders, saveReminders } }),
     callback: flows.callback.provide({ actors: { requestCallback } }),
-    language: flows.language.provide({ actors: { saveLanguage } }),
+    language: flows.language.provide({ actors: { saveLanguage, saveReminderChannel } }),
     register: flows.register.provide({ actors: { loadOffer, listMutuelles } }),
     resume: flows.resume.provide({ actors: { closeCutSession } }),
     facility: flows.facility.provide({ actors: { loadFacility, findMember, recordVisit } }),

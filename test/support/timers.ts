@@ -11,6 +11,18 @@ interface Pending extends TimerHandle {
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
+ * Turns of the event loop until `done()` holds, time standing still (no timer fires): for I/O in
+ * flight, e.g. a request reaching a local server. Fails after `maxTurns`.
+ */
+export async function untilSettled(done: () => boolean, maxTurns = 10_000): Promise<void> {
+  for (let i = 0; i < maxTurns; i++) {
+    if (done()) return;
+    await turn();
+  }
+  throw new Error(`untilSettled: not done after ${maxTurns} turns`);
+}
+
+/**
  * Timers that fire only when the test moves time (src/clock.ts `Timers`), in order of due time:
  * a loop's "later" happens at once and a stopped loop provably has nothing pending.
  */

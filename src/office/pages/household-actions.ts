@@ -6,6 +6,7 @@
 import type { Express, Request, Response } from 'express';
 import { createHouseholdFile } from '../../db/household-file.ts';
 import { createOutboxStore } from '../../db/outbox.ts';
+import { createPreferenceStore } from '../../db/preferences.ts';
 import { atomically } from '../../db/transaction.ts';
 import { Refusal } from '../../domain/refusal.ts';
 import { actorOf } from '../auth.ts';
@@ -17,6 +18,7 @@ import { idParam, type PageContext } from './shared.ts';
 export function householdActionPages(app: Express, c: PageContext): void {
   const householdFile = createHouseholdFile(c.db);
   const outboxReports = createOutboxStore(c.db);
+  const preferences = createPreferenceStore(c.db);
 
   /** Runs one audited change to a household, then shows its page again with what happened (a refusal in place, with its status). */
   const householdAction = (path: string, run: (req: Request, res: Response, householdId: number) => Promise<FlashCode> | FlashCode) => {
@@ -60,6 +62,25 @@ export function householdActionPages(app: Express, c: PageContext): void {
       });
     });
     return 'language-changed';
+  });
+
+  // For a member who cannot read, asked on the phone or at the office: reminders become calls.
+  householdAction('reminder-channel', (req, res, householdId) => {
+    const channel = (req.body as Record<string, unknown>).channel;
+    if (channel !== 'sms' && channel !== 'voice') throw new Refusal('Canal inconnu.', 'channel');
+    atomically(c.db, () => {
+      const at = c.clock.now();
+      const before = preferences.reminderChannel(householdId);
+      preferences.setReminderChannel(householdId, channel, 'office', at);
+      c.audit.record(actorOf(res), at, {
+        action: 'household.reminder-channel',
+        entity: 'household',
+        entityId: householdId,
+        before: { channel: before },
+        after: { channel },
+      });
+    });
+    return 'reminder-channel-changed';
   });
 
   householdAction('payments/:paymentId/resend-receipt', (req, res, householdId) => {

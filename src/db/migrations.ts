@@ -792,6 +792,50 @@ CREATE INDEX claims_same_visit ON claims(beneficiary_id, facility_id, visit_on);
 CREATE INDEX claims_household ON claims(household_id, id);
 `,
   },
+  {
+    version: 21,
+    name: 'voice calls, their steps, and the prompt library status',
+    sql: `
+CREATE TABLE voice_calls (
+  session_id TEXT PRIMARY KEY,
+  phone TEXT NOT NULL,
+  direction TEXT NOT NULL CHECK (direction IN ('Inbound', 'Outbound')),
+  destination TEXT,
+  client_request_id TEXT,
+  status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'ended')),
+  step INTEGER NOT NULL DEFAULT 0,
+  silences INTEGER NOT NULL DEFAULT 0,
+  prompt TEXT,
+  started_at TEXT NOT NULL,
+  ended_at TEXT,
+  duration_seconds INTEGER,
+  amount TEXT,
+  currency TEXT,
+  hangup_cause TEXT,
+  call_start_time TEXT
+);
+CREATE INDEX voice_calls_phone ON voice_calls(phone, started_at);
+CREATE TABLE voice_steps (
+  session_id TEXT NOT NULL REFERENCES voice_calls(session_id),
+  step INTEGER NOT NULL,
+  digits TEXT,
+  screen TEXT,
+  caption TEXT NOT NULL,
+  xml TEXT NOT NULL,
+  at TEXT NOT NULL,
+  PRIMARY KEY (session_id, step)
+) WITHOUT ROWID;
+CREATE TABLE voice_prompts (
+  lang TEXT NOT NULL CHECK (lang IN ('fr', 'bm')),
+  slot TEXT NOT NULL,
+  text TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('recorded', 'synthetic', 'missing')),
+  problem TEXT,
+  checked_at TEXT NOT NULL,
+  PRIMARY KEY (lang, slot)
+) WITHOUT ROWID;
+`,
+  },
 ];
 
 export function migrate(db: Database.Database): number {

@@ -35,6 +35,7 @@ import type { SmsTransport } from './sms/transport.ts';
 import { createAfricasTalkingTransport } from './sms/transports/africastalking.ts';
 import { createUssdEngine } from './ussd/engine.ts';
 import { identifyCaller, provideFlows } from './ussd/providers.ts';
+import { createVoice } from './voice/index.ts';
 
 /** The product shown to callers who are not members yet (the rural product of the demo network). */
 export const OFFER_PRODUCT_ID = 'rural';
@@ -160,6 +161,8 @@ export function createServices(
     foldMode: config.GSM_FOLD,
   });
 
+  const voice = createVoice({ config, db, engine, sessions, facilities, catalogs, clock, logger });
+
   const simulatorSms = createSimulatorSms(db, clock, logger, {
     absentPhones: new Set(config.SIMULATOR_ABSENT_PHONES?.split(',') ?? []),
     deliveryDelayMs: config.SIMULATOR_DELIVERY_DELAY_MS,
@@ -241,6 +244,7 @@ export function createServices(
     catalogs,
     flows,
     engine,
+    voice,
     outbox,
     transport,
     dispatcher,

@@ -1,0 +1,228 @@
+import type { Clock } from '../clock.ts';
+import type { CallDirection, VoiceCall, VoiceStore } from '../db/voice.ts';
+import type { Catalogs, Language } from '../i18n/catalog.ts';
+import type { Logger } from '../log.ts';
+import type { StepRequest, StepResult } from '../ussd/engine.ts';
+import type { PromptLibrary } from './library.ts';
+import { type Prompt, speakMessages, speakScreen, VOICE_KEYS } from './speech.ts';
+import { type Action, response } from './xml.ts';
+
+/** One notification of Africa's Talking's voice callback, validated (src/http/voice.ts). */
+export interface VoiceCallback {
+  sessionId: string;
+  isActive: boolean;
+  direction: CallDirection;
+  callerNumber: string;
+  destinationNumber?: string | undefined;
+  dtmfDigits?: string | undefined;
+  clientRequestId?: string | undefined;
+  durationInSeconds?: number | undefined;
+  amount?: string | undefined;
+  currencyCode?: string | undefined;
+  hangupCause?: string | undefined;
+  callStartTime?: string | undefined;
+}
+
+/** Where the gateway finds what the answer names: the digits' callback for a prompt, a prompt's audio. Built by the HTTP layer. */
+export interface VoiceLinks {
+  callback(step: number): string;
+  audio(name: string): string;
+}
+
+export type InboundDecision = 'answer' | 'reject';
+
+export interface VoiceDeps {
+  engine: { step(req: StepRequest): Promise<StepResult>; forget(sessionId: string): void };
+  /** Closes the engine's session when the call hangs up. */
+  endSession(sessionId: string): void;
+  store: VoiceStore;
+  library: PromptLibrary;
+  catalogs: Catalogs;
+  clock: Clock;
+  logger: Logger;
+  /** The language of a facility agent's phone (their menu is USSD only), null for anyone else. */
+  agentLanguage(phone: string): Language | null;
+  /** The USSD code, said to agents. */
+  serviceCode: string;
+  /**
+   * Whether an inbound call is answered or rejected (free for the caller, to be called back): the
+   * one place a call-back policy plugs in. Outbound calls (placed by UTM, answered) are never asked.
+   */
+  onInboundCall(phone: string): InboundDecision;
+  /** Render a prompt's audio as soon as it is answered, before the gateway fetches it. */
+  prerender: boolean;
+  /** Seconds the gateway waits for a key on a menu, and for digits ended by '#'. */
+  timeouts: { key: number; number: number };
+}
+
+/** Stored as the session's service code: the figures tell voice sessions from USSD ones by it. */
+export const VOICE_CHANNEL = 'voice';
+/** Timeouts in a row before the goodbye. */
+const MAX_SILENCES = 2;
+
+export class VoiceSessionMismatch extends Error {
+  constructor() {
+    super('sessionId already belongs to another callerNumber');
+  }
+}
+
+/**
+ * The voice channel over the same engine and flows as USSD: each notification of a call becomes one
+ * engine step (the digits as input), and the screen it leads to one spoken prompt. Every prompt is
+ * numbered; its digits come back with that number (`?step=`), so a gateway retry of a notification
+ * already answered gets the same answer, and nothing is played twice to the flow. Notifications of
+ * one call are handled one at a time.
+ */
+export function createVoiceCalls(deps: VoiceDeps) {
+  const { store, clock, logger, catalogs } = deps;
+  const queues = new Map<string, Promise<unknown>>();
+  const engineId = (sessionId: string) => `voice:${sessionId}`;
+
+  function xmlOf(prompt: Prompt, step: number, links: VoiceLinks): string {
+    const said: Action = deps.library.playable(prompt)
+      ? { play: links.audio(`${deps.library.prepare(prompt, deps.prerender)}.wav`) }
+      : { say: prompt.caption };
+    if (prompt.collect === null) return response([said]);
+    const prompted = said as { say: string } | { play: string };
+    return response([
+      {
+        getDigits:
+          prompt.collect === 'key'
+            ? { prompt: prompted, timeoutSeconds: deps.timeouts.key, numDigits: 1, callbackUrl: links.callback(step) }
+            : { prompt: prompted, timeoutSeconds: deps.timeouts.number, finishOnKey: '#', callbackUrl: links.callback(step) },
+      },
+    ]);
+  }
+
+  /** The next prompt answered and recorded with the call; the call ends with it when nothing is collected. */
+  function answer(call: VoiceCall, prompt: Prompt, digits: string | null, silences: number, links: VoiceLinks): string {
+    const step = call.step + 1;
+    const xml = xmlOf(prompt, step, links);
+    const ended = prompt.collect === null;
+    store.advance(
+      call.sessionId,
+      { step, digits, screen: prompt.screen, caption: prompt.caption, xml },
+      { silences, prompt: JSON.stringify(prompt), ended },
+      clock.now(),
+    );
+    if (ended) deps.endSession(engineId(call.sessionId));
+    return xml;
+  }
+
+  async function start(cb: VoiceCallback, links: VoiceLinks): Promise<string> {
+    const call = store.open(
+      {
+        sessionId: cb.sessionId,
+        phone: cb.callerNumber,
+        direction: cb.direction,
+        destination: cb.destinationNumber ?? null,
+        clientRequestId: cb.clientRequestId ?? null,
+      },
+      clock.now(),
+    );
+    if (cb.direction === 'Inbound' && deps.onInboundCall(cb.callerNumber) === 'reject') {
+      const xml = response([{ reject: true }]);
+      store.advance(
+        call.sessionId,
+        { step: 1, digits: null, screen: null, caption: '', xml },
+        { silences: 0, prompt: null, ended: true },
+        clock.now(),
+      );
+      return xml;
+    }
+    const agent = deps.agentLanguage(cb.callerNumber);
+    if (agent)
+      return answer(call, speakMessages(catalogs, agent, [{ key: 'voice.agent', params: { code: deps.serviceCode } }]), null, 0, links);
+    const result = await deps.engine.step({
+      sessionId: engineId(cb.sessionId),
+      phoneNumber: cb.callerNumber,
+      serviceCode: VOICE_CHANNEL,
+      input: null,
+    });
+    if (!result.screen) return answer(call, goodbye('fr', 'voice.ended'), null, 0, links);
+    return answer(call, speakScreen(catalogs, result.screen, { before: ['voice.keys'] }), null, 0, links);
+  }
+
+  const goodbye = (lang: Language, key: string) => speakMessages(catalogs, lang, [{ key }]);
+
+  async function next(call: VoiceCall, cb: VoiceCallback, links: VoiceLinks): Promise<string> {
+    const heard = call.prompt ? (JSON.parse(call.prompt) as Prompt) : null;
+    const lang = heard?.lang ?? 'fr';
+    const digits = (cb.dtmfDigits ?? '').replace(/#$/, '');
+    if (digits === '') {
+      // The prompt timed out: said again once, then a goodbye that says how to be called back.
+      const silences = call.silences + 1;
+      if (silences >= MAX_SILENCES || !heard) return answer(call, goodbye(lang, 'voice.goodbye'), '', silences, links);
+      return answer(call, withSilence(heard), '', silences, links);
+    }
+    if (digits === VOICE_KEYS.repeat && heard) return answer(call, { ...heard }, digits, 0, links);
+    const input = digits === VOICE_KEYS.home ? '00' : digits;
+    const result = await deps.engine.step({
+      sessionId: engineId(call.sessionId),
+      phoneNumber: call.phone,
+      serviceCode: VOICE_CHANNEL,
+      input,
+    });
+    if (!result.screen) return answer(call, goodbye(lang, 'voice.ended'), digits, 0, links);
+    return answer(call, speakScreen(catalogs, result.screen), digits, 0, links);
+  }
+
+  /** The prompt again, after "we heard nothing". */
+  function withSilence(p: Prompt): Prompt {
+    const notice = speakMessages(catalogs, p.lang, [{ key: 'voice.silence' }]);
+    return { ...p, fragments: [...notice.fragments, ...p.fragments], caption: `${notice.caption} ${p.caption}` };
+  }
+
+  async function notify(cb: VoiceCallback, step: number | null, links: VoiceLinks): Promise<string> {
+    if (!cb.isActive) {
+      // The last notification: stored, the session closed; nothing is played any more.
+      const known = store.end(
+        {
+          sessionId: cb.sessionId,
+          durationSeconds: cb.durationInSeconds ?? null,
+          amount: cb.amount ?? null,
+          currency: cb.currencyCode ?? null,
+          hangupCause: cb.hangupCause ?? null,
+          callStartTime: cb.callStartTime ?? null,
+        },
+        clock.now(),
+      );
+      if (!known) logger.info({ sessionId: cb.sessionId }, 'voice: end of a call never answered here');
+      deps.endSession(engineId(cb.sessionId));
+      deps.engine.forget(engineId(cb.sessionId));
+      return response([]);
+    }
+    const call = store.call(cb.sessionId);
+    // A call never seen, whatever it carries (digits included), starts at its home menu.
+    if (!call) return start(cb, links);
+    if (call.phone !== cb.callerNumber) throw new VoiceSessionMismatch();
+    if (call.status === 'ended') return response([]);
+    // A retry of a prompt already answered: the same answer. A number from the future: the current prompt again.
+    if (step !== null && step !== call.step) {
+      const again = store.step(call.sessionId, step < call.step ? step + 1 : call.step);
+      if (again) return again.xml;
+    }
+    // No step and no digits: the first notification again.
+    if (step === null && cb.dtmfDigits === undefined) return store.step(call.sessionId, call.step)?.xml ?? response([]);
+    return next(call, cb, links);
+  }
+
+  return {
+    /** One notification of a call; the XML to answer. */
+    handle(cb: VoiceCallback, step: number | null, links: VoiceLinks): Promise<string> {
+      const before = queues.get(cb.sessionId) ?? Promise.resolve();
+      const run = before.then(
+        () => notify(cb, step, links),
+        () => notify(cb, step, links),
+      );
+      const tail = run.catch(() => undefined);
+      queues.set(cb.sessionId, tail);
+      tail.then(() => {
+        if (queues.get(cb.sessionId) === tail) queues.delete(cb.sessionId);
+      });
+      return run;
+    },
+  };
+}
+
+export type VoiceCalls = ReturnType<typeof createVoiceCalls>;

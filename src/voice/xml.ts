@@ -1,0 +1,50 @@
+/**
+ * The XML actions the gateway plays (reference/africastalking-voice.md). Five elements, always the
+ * same shapes: a twenty-line writer with one escaper, rather than an XML library, and rather than
+ * the SDK's ActionBuilder (it refuses http URLs and escapes nothing). Every text and every attribute
+ * value goes through `escapeXml`, so a name, a reason or a URL cannot break the document.
+ */
+const ENTITIES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
+
+// Characters XML 1.0 cannot carry at all (controls other than tab, LF, CR; lone surrogates; U+FFFE/F),
+// written as escapes in a string so that the source holds no control character.
+const NOT_XML = new RegExp(
+  '[\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\ufffe\\uffff]|[\\ud800-\\udbff](?![\\udc00-\\udfff])|(?<![\\ud800-\\udbff])[\\udc00-\\udfff]',
+  'g',
+);
+
+export function escapeXml(s: string): string {
+  return s.replace(NOT_XML, '').replace(/[&<>"']/g, (c) => ENTITIES[c] as string);
+}
+
+export type Action =
+  | { say: string }
+  | { play: string }
+  | {
+      getDigits: {
+        prompt: { say: string } | { play: string };
+        timeoutSeconds: number;
+        numDigits?: number;
+        finishOnKey?: string;
+        callbackUrl: string;
+      };
+    }
+  | { reject: true };
+
+function one(a: Action): string {
+  if ('say' in a) return `<Say voice="woman" playBeep="false">${escapeXml(a.say)}</Say>`;
+  if ('play' in a) return `<Play url="${escapeXml(a.play)}"/>`;
+  if ('reject' in a) return '<Reject/>';
+  const g = a.getDigits;
+  const attrs = [
+    `timeout="${g.timeoutSeconds}"`,
+    ...(g.finishOnKey ? [`finishOnKey="${escapeXml(g.finishOnKey)}"`] : []),
+    ...(g.numDigits ? [`numDigits="${g.numDigits}"`] : []),
+    `callbackUrl="${escapeXml(g.callbackUrl)}"`,
+  ];
+  return `<GetDigits ${attrs.join(' ')}>${one(g.prompt)}</GetDigits>`;
+}
+
+export function response(actions: readonly Action[]): string {
+  return `<?xml version="1.0" encoding="UTF-8"?><Response>${actions.map(one).join('')}</Response>`;
+}

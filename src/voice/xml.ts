@@ -6,13 +6,19 @@
  */
 const ENTITIES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
 
-// Characters XML 1.0 cannot carry at all (controls other than tab, LF, CR; lone surrogates; U+FFFE/F),
-// written as escapes in a string so that the source holds no control character.
-const NOT_XML =
-  /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+/** Drops what XML 1.0 cannot carry at all: controls other than tab, LF and CR, lone surrogates, U+FFFE and U+FFFF. */
+function xmlChars(s: string): string {
+  let out = '';
+  for (const ch of s) {
+    const c = ch.codePointAt(0) as number;
+    if ((c < 0x20 && c !== 0x9 && c !== 0xa && c !== 0xd) || c === 0xfffe || c === 0xffff || (c >= 0xd800 && c <= 0xdfff)) continue;
+    out += ch;
+  }
+  return out;
+}
 
 export function escapeXml(s: string): string {
-  return s.replace(NOT_XML, '').replace(/[&<>"']/g, (c) => ENTITIES[c] as string);
+  return xmlChars(s).replace(/[&<>"']/g, (c) => ENTITIES[c] as string);
 }
 
 export type Action =

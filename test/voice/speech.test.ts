@@ -122,6 +122,7 @@ describe('the voice renderer', () => {
 
 describe('XML answers', () => {
   it('escape every text and attribute', () => {
+    expect(escapeXml('a\ud800b\uffff\u{1F600}')).toBe('ab\u{1F600}');
     expect(escapeXml(`<a href="x">Tom & Jerry's</a>\u0001`)).toBe('&lt;a href=&quot;x&quot;&gt;Tom &amp; Jerry&apos;s&lt;/a&gt;');
     const xml = response([
       { say: 'Awa & <Fils>' },

@@ -35,6 +35,7 @@
  *        --campaign N (200000 members; 0 skips) --only campaign (just the campaign section, see bench/campaign.ts)
  *        --kpi N (200000 households; 0 skips) --only kpi (just the office figures, see bench/kpi.ts)
  *        --import N (50000 households; 0 skips) --only import (just the members import, see bench/import.ts)
+ *        --voice N (20000 steps per round; 0 skips) --only voice (just the voice section, see bench/voice.ts)
  *        --targets raw,express,peer,sabatili (the default; add sabatili-express to compare with express alone)
  *        --long N: N hops (e.g. 1000000) against sabatili only, RSS sampled every 10 s: is memory flat?
  *        --resume  --profile DIR (writes the sabatili child's .cpuprofile there, and the campaign
@@ -53,6 +54,7 @@ import { type LoadFigures, runLoad } from './bench/load.ts';
 import { summarizeProfiles } from './bench/profile.ts';
 import type { SessionStats, Usage } from './bench/protocol.ts';
 import { benchSms, type SmsBenchFigures } from './bench/sms.ts';
+import { benchVoice, type VoiceBenchFigures } from './bench/voice.ts';
 
 const BUDGET = { ratio: 1.0, peerRatio: 1.15, p99Ms: 30 };
 /** The default USSD_SERVICE_CODE (src/config.ts). */
@@ -71,6 +73,7 @@ const { values: flags } = parseArgs({
     campaign: { type: 'string', default: '200000' },
     kpi: { type: 'string', default: '200000' },
     import: { type: 'string', default: '50000' },
+    voice: { type: 'string', default: '20000' },
     only: { type: 'string' },
     targets: { type: 'string', default: 'raw,express,peer,sabatili' },
     long: { type: 'string' },
@@ -245,18 +248,19 @@ function printRun(r: Run): void {
 
 async function main(): Promise<void> {
   if (flags.only !== undefined) {
-    if (!['sms', 'campaign', 'kpi', 'import'].includes(flags.only))
-      throw new Error(`--only takes "sms", "campaign", "kpi" or "import" (got ${JSON.stringify(flags.only)})`);
+    if (!['sms', 'campaign', 'kpi', 'import', 'voice'].includes(flags.only))
+      throw new Error(`--only takes "sms", "campaign", "kpi", "import" or "voice" (got ${JSON.stringify(flags.only)})`);
     console.log(`reproduce: ${command}`);
     console.log(`node ${process.version}, os.cpus().length = ${cpus().length}, ${process.platform} ${process.arch}`);
     const sms = flags.only === 'sms' ? await smsSection() : undefined;
     const campaign = flags.only === 'campaign' ? await campaignSection() : undefined;
     const kpi = flags.only === 'kpi' ? kpiSection() : undefined;
     const members = flags.only === 'import' ? await importSection() : undefined;
+    const voice = flags.only === 'voice' ? await voiceSection() : undefined;
     if (opts.json)
       writeFileSync(
         opts.json,
-        `${JSON.stringify({ sms, campaign, kpi, import: members, command, node: process.version, cpus: cpus().length }, null, 2)}\n`,
+        `${JSON.stringify({ sms, campaign, kpi, import: members, voice, command, node: process.version, cpus: cpus().length }, null, 2)}\n`,
       );
     return;
   }
@@ -420,6 +424,7 @@ async function main(): Promise<void> {
   const campaign = await campaignSection();
   const kpi = kpiSection();
   const members = await importSection();
+  const voice = await voiceSection();
 
   if (opts.json) {
     const report = {
@@ -427,6 +432,7 @@ async function main(): Promise<void> {
       campaign,
       kpi,
       import: members,
+      voice,
       command,
       node: process.version,
       cpus: cpus().length,
@@ -618,6 +624,31 @@ async function importSection(): Promise<ImportBenchFigures | undefined> {
   );
   console.log('budget (design.md, Performance budgets), office:');
   console.log(`  import of ${n} members < 5 s            ${s(f.totalMs).padStart(14)}  ${f.totalMs < 5_000 ? 'PASS' : 'FAIL'}`);
+  console.log(`  reproduce: ${command}`);
+  return f;
+}
+
+/** The voice budget: a voice step at most twice a USSD hop's CPU, and a screen's audio served from the cache without re-rendering. */
+async function voiceSection(): Promise<VoiceBenchFigures | undefined> {
+  const n = Number(flags.voice);
+  if (!Number.isInteger(n) || n <= 0) return undefined;
+  console.log(
+    `\nvoice bench: ${n} USSD hops and ${n} voice steps per round, 3 rounds, in one process (--voice N to change, --voice 0 to skip; --only voice for this section alone)`,
+  );
+  const f = await benchVoice(n, 3, (line) => console.log(`  ${line}`));
+  const ms = (v: number | null) => (v === null ? 'n/a' : `${v.toFixed(v < 1 ? 3 : 1)} ms`);
+  console.log(
+    `  median: USSD ${f.ussdUsPerHop.toFixed(1)} µs CPU per hop, voice ${f.voiceUsPerStep.toFixed(1)} µs CPU per step (${f.ratio.toFixed(2)}x)`,
+  );
+  if (f.synthesizer)
+    console.log(
+      `  the quote's audio (${f.audioBytes} bytes): miss with no fragment made ${ms(f.coldMissMs)} (eSpeak NG), miss with fragments in memory ${ms(f.warmMissMs)}, hit ${ms(f.hitMs)}`,
+    );
+  else console.log('  no speech synthesiser found: audio render not measured');
+  console.log('budget (design.md, Performance budgets), voice:');
+  console.log(`  voice step <= 2x USSD hop (CPU)        ${`${f.ratio.toFixed(2)}x`.padStart(14)}  ${f.ratio <= 2 ? 'PASS' : 'FAIL'}`);
+  if (f.hitMs !== null && f.warmMissMs !== null)
+    console.log(`  audio hit served without re-render     ${ms(f.hitMs).padStart(14)}  ${f.hitMs < f.warmMissMs ? 'PASS' : 'FAIL'}`);
   console.log(`  reproduce: ${command}`);
   return f;
 }

@@ -95,7 +95,7 @@ const schema = z.object({
   AT_API_KEY: z.string().optional(),
   AT_SENDER_ID: z.string().optional(),
   AT_SMS_URL: z.url({ error: 'must be a URL such as http://127.0.0.1:3000/version1/messaging' }).optional(),
-  // UTM's voice number (E.164): the caller id of the calls it places, the number members call.
+  // UTM's voice number (E.164): the number members call (its callback URL is /voice?key=…) and the caller id of the calls it places.
   VOICE_NUMBER: z
     .string()
     .regex(/^\+[1-9]\d{7,14}$/, { error: 'must be an E.164 number such as +22320000000' })
@@ -156,6 +156,15 @@ const schema = z.object({
   SIMULATOR_USSD_IDLE_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
   SIMULATOR_USSD_MAX_SECONDS: z.coerce.number().int().min(1).max(3600).default(180),
   GSM_FOLD: z.enum(['gsm7', 'ascii']).default('gsm7'),
+  // Where the gateway fetches prompts and posts digits (https://sabatili.example.org); default: the server's own address.
+  VOICE_PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  // Recordings (recordings/<lang>/<slot>.wav) and rendered prompts (cache/); default: voice/ beside the database.
+  VOICE_DIR: z.string().min(1).optional(),
+  VOICE_CACHE_MB: z.coerce.number().int().min(1).max(100_000).default(200),
+  // The speech synthesiser for prompts not recorded yet (a path, or a name on PATH); none found: the gateway's <Say>.
+  VOICE_SYNTHESIZER: z.string().min(1).default('espeak-ng'),
+  // Render a prompt's audio as soon as it is answered (off in tests that never fetch audio).
+  VOICE_PRERENDER: bool.default(true),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

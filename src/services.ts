@@ -15,7 +15,7 @@ import { createMutuelleStore } from './db/mutuelles.ts';
 import { createPreferenceStore } from './db/preferences.ts';
 import { secretFor } from './db/secrets.ts';
 import { createSessionStore } from './db/sessions.ts';
-import { createVoiceCallStore } from './db/voice-calls.ts';
+import { createVoiceCallStore } from './db/voice-outbox.ts';
 import { loadCatalogs, translate } from './i18n/catalog.ts';
 import { type IdSource, randomIds } from './ids.ts';
 import type { Logger } from './log.ts';
@@ -39,9 +39,10 @@ import type { SmsTransport } from './sms/transport.ts';
 import { createAfricasTalkingTransport } from './sms/transports/africastalking.ts';
 import { createUssdEngine } from './ussd/engine.ts';
 import { identifyCaller, provideFlows } from './ussd/providers.ts';
-import { createCalls } from './voice/calls.ts';
-import { createAfricasTalkingCalls } from './voice/calls-transport.ts';
+import { createVoice } from './voice/index.ts';
 import { createMissedCalls } from './voice/missed-calls.ts';
+import { createCalls } from './voice/outbound.ts';
+import { createAfricasTalkingCalls } from './voice/outbound-transport.ts';
 
 /** The product shown to callers who are not members yet (the rural product of the demo network). */
 export const OFFER_PRODUCT_ID = 'rural';
@@ -246,6 +247,19 @@ export function createServices(
     foldMode: config.GSM_FOLD,
   });
 
+  const voice = createVoice({
+    config,
+    db,
+    engine,
+    sessions,
+    facilities,
+    catalogs,
+    clock,
+    logger,
+    // Missed-call mode (VOICE_CALL_BACK_MISSED): a member's call is rejected, free for the caller, and called back.
+    onInboundCall: (phone) => missedCalls.decideInbound(phone, clock.now()).action,
+  });
+
   const simulatorSms = createSimulatorSms(db, clock, logger, {
     absentPhones: new Set(config.SIMULATOR_ABSENT_PHONES?.split(',') ?? []),
     deliveryDelayMs: config.SIMULATOR_DELIVERY_DELAY_MS,
@@ -329,6 +343,7 @@ export function createServices(
     catalogs,
     flows,
     engine,
+    voice,
     outbox,
     transport,
     dispatcher,

@@ -875,15 +875,59 @@ CREATE TABLE sim_disbursements (
 `,
   },
   {
+    version: 21,
+    name: 'voice calls, their steps, and the prompt library status',
+    sql: `
+CREATE TABLE voice_calls (
+  session_id TEXT PRIMARY KEY,
+  phone TEXT NOT NULL,
+  direction TEXT NOT NULL CHECK (direction IN ('Inbound', 'Outbound')),
+  destination TEXT,
+  client_request_id TEXT,
+  status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'ended')),
+  step INTEGER NOT NULL DEFAULT 0,
+  silences INTEGER NOT NULL DEFAULT 0,
+  prompt TEXT,
+  started_at TEXT NOT NULL,
+  ended_at TEXT,
+  duration_seconds INTEGER,
+  amount TEXT,
+  currency TEXT,
+  hangup_cause TEXT,
+  call_start_time TEXT
+);
+CREATE INDEX voice_calls_phone ON voice_calls(phone, started_at);
+CREATE TABLE voice_steps (
+  session_id TEXT NOT NULL REFERENCES voice_calls(session_id),
+  step INTEGER NOT NULL,
+  digits TEXT,
+  screen TEXT,
+  caption TEXT NOT NULL,
+  xml TEXT NOT NULL,
+  at TEXT NOT NULL,
+  PRIMARY KEY (session_id, step)
+) WITHOUT ROWID;
+CREATE TABLE voice_prompts (
+  lang TEXT NOT NULL CHECK (lang IN ('fr', 'bm')),
+  slot TEXT NOT NULL,
+  text TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('recorded', 'synthetic', 'missing')),
+  problem TEXT,
+  checked_at TEXT NOT NULL,
+  PRIMARY KEY (lang, slot)
+) WITHOUT ROWID;
+`,
+  },
+  {
     version: 22,
     name: 'outbound voice calls (call-backs of missed calls, reminder calls), and the reminder channel a household prefers',
-    // One row per call UTM places, written before the gateway is asked (as the SMS outbox is):
+    // voice_outbox: one row per call UTM places, written before the gateway is asked (as sms_outbox):
     // placed through the API (attempts, backoff), then rung (rings: unanswered reminders are rung
     // again at most twice), settled by the gateway's last notification. client_request_id is what
     // the gateway echoes in the voice callback: the /voice route finds the call (and what it must
     // say) by it. The call-back index serves the "one call-back per phone in 10 minutes" check.
     sql: `
-CREATE TABLE voice_calls (
+CREATE TABLE voice_outbox (
   id INTEGER PRIMARY KEY,
   client_request_id TEXT NOT NULL UNIQUE,
   phone TEXT NOT NULL,
@@ -909,20 +953,20 @@ CREATE TABLE voice_calls (
   created_ms INTEGER NOT NULL,
   updated_ms INTEGER NOT NULL
 );
-CREATE INDEX voice_calls_due ON voice_calls(next_attempt_ms) WHERE status = 'queued';
-CREATE INDEX voice_calls_session ON voice_calls(session_id) WHERE session_id IS NOT NULL;
-CREATE INDEX voice_calls_call_backs ON voice_calls(phone, created_ms) WHERE purpose = 'call-back';
-CREATE INDEX voice_calls_household ON voice_calls(household_id, id);
-CREATE TABLE voice_call_history (
+CREATE INDEX voice_outbox_due ON voice_outbox(next_attempt_ms) WHERE status = 'queued';
+CREATE INDEX voice_outbox_session ON voice_outbox(session_id) WHERE session_id IS NOT NULL;
+CREATE INDEX voice_outbox_call_backs ON voice_outbox(phone, created_ms) WHERE purpose = 'call-back';
+CREATE INDEX voice_outbox_household ON voice_outbox(household_id, id);
+CREATE TABLE voice_outbox_history (
   id INTEGER PRIMARY KEY,
-  call_id INTEGER NOT NULL REFERENCES voice_calls(id),
+  call_id INTEGER NOT NULL REFERENCES voice_outbox(id),
   status TEXT NOT NULL,
   detail TEXT,
   at_ms INTEGER NOT NULL
 );
-CREATE INDEX voice_call_history_call ON voice_call_history(call_id, id);
+CREATE INDEX voice_outbox_history_call ON voice_outbox_history(call_id, id);
 ALTER TABLE reminder_preferences ADD COLUMN channel TEXT NOT NULL DEFAULT 'sms' CHECK (channel IN ('sms', 'voice'));
-ALTER TABLE reminder_sends ADD COLUMN call_id INTEGER REFERENCES voice_calls(id);
+ALTER TABLE reminder_sends ADD COLUMN call_id INTEGER REFERENCES voice_outbox(id);
 `,
   },
 ];

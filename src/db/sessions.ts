@@ -181,6 +181,10 @@ export function createSessionStore(db: Db) {
     markResumed(sessionId: string): void {
       setStatus.run('resumed', sessionId);
     },
+    /** Closes a session whose call has hung up (voice): it is never offered again on redial. */
+    markEnded(sessionId: string): void {
+      setStatus.run('ended', sessionId);
+    },
     recordEvent(e: SessionEvent, receivedAt: Date): void {
       closeOnSuccess(e, receivedAt.toISOString());
     },

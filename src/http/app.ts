@@ -16,6 +16,7 @@ import { createKpiSource, kpiRoutes } from './kpi.ts';
 import { disbursementRoutes, paymentRoutes } from './payments.ts';
 import { smsRoutes } from './sms.ts';
 import { ussdRoutes } from './ussd.ts';
+import { voiceRoutes } from './voice.ts';
 
 /** The HTTP face of sabatili: gateway callbacks, health, the simulator's API, and (later) the office console. */
 export function createApp(s: Services): express.Express {
@@ -36,6 +37,12 @@ export function createApp(s: Services): express.Express {
 
   ussdRoutes(app, { engine: s.engine, sessions: s.sessions, clock: s.clock, logger: s.logger });
   smsRoutes(app, { outbox: s.outbox, inbound: s.inbound, logger: s.logger });
+  voiceRoutes(app, {
+    voice: s.voice,
+    logger: s.logger,
+    gatewayKey: s.config.GATEWAY_CALLBACK_KEY,
+    publicUrl: () => s.config.VOICE_PUBLIC_URL ?? s.publicUrl() ?? `http://127.0.0.1:${s.config.PORT}`,
+  });
   paymentRoutes(app, {
     payments: s.payments,
     secret: s.paymentSecret,

@@ -6,10 +6,11 @@ import type { Logger } from '../log.ts';
 
 /**
  * Every route under these prefixes is a gateway callback (Africa's Talking posts to them): /ussd,
- * /ussd/events, /sms/inbound, /sms/delivery, /sms/optout. A new gateway route goes under one of
+ * /ussd/events, /sms/inbound, /sms/delivery, /sms/optout, /voice and its prompts' audio
+ * (/voice/audio/…). A new gateway route goes under one of
  * them, or its prefix is added here, so it cannot be left unguarded.
  */
-export const GATEWAY_PREFIXES = ['/ussd', '/sms'];
+export const GATEWAY_PREFIXES = ['/ussd', '/sms', '/voice'];
 
 /** The query parameter carrying GATEWAY_CALLBACK_KEY; the gateway does not sign its callbacks. */
 export const KEY_PARAM = 'key';

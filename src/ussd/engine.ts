@@ -8,7 +8,7 @@ import type { Catalogs, Language, Params } from '../i18n/catalog.ts';
 import type { FoldMode } from '../i18n/gsm7.ts';
 import type { Logger } from '../log.ts';
 import { createLiveSessions } from './live.ts';
-import { choicesOf, navigation, type RenderedScreen, renderScreen } from './render.ts';
+import { choicesOf, describeScreen, navigation, type RenderedScreen, renderScreen, type ScreenData } from './render.ts';
 import { type FlowRun, runsWithoutActor, SnapshotRun } from './run.ts';
 
 export interface UssdRequest {
@@ -23,6 +23,27 @@ export interface UssdReply {
   /** The body sent to the gateway: `CON …` or `END …`. */
   body: string;
   end: boolean;
+  /** The screen this hop laid out (absent when a stored reply was given again): voice reads it as data. */
+  screen?: RenderedScreen;
+}
+
+/**
+ * One step of a session driven by another channel than USSD (voice): the member's new input only,
+ * null when the call starts. The engine keeps the cumulative text itself, so the same rules hold
+ * (input suffix, stored replies, persistence per step, the time budget).
+ */
+export interface StepRequest {
+  sessionId: string;
+  phoneNumber: string;
+  /** Stored with the session in place of a USSD code: says which channel it came through. */
+  serviceCode: string;
+  input: string | null;
+}
+
+export interface StepResult {
+  end: boolean;
+  /** The screen as data; null when the session had already ended or moved (nothing new to show). */
+  screen: ScreenData | null;
 }
 
 export interface FlowEntry {
@@ -94,7 +115,7 @@ const CALLBACK_REASON: Readonly<Record<string, string>> = {
   register: 'registration',
 };
 
-type Screen = { text: string; end: boolean };
+type Screen = RenderedScreen;
 
 /** What the error line asks the member to type on this screen. */
 export function hintFor(meta: ScreenMeta<unknown> | undefined, choices: number, showsHome: boolean): { key: string; params?: Params } {
@@ -253,13 +274,13 @@ export function createUssdEngine(deps: EngineDeps) {
     return sessions.save(row);
   }
 
-  function reply(row: SessionRow, screen: { text: string; end: boolean }, text: string, now: number): UssdReply {
+  function reply(row: SessionRow, screen: Screen, text: string, now: number): UssdReply {
     const body = `${screen.end ? 'END' : 'CON'} ${screen.text}`;
     row.lastText = text;
     row.lastReply = body;
     row.updatedMs = now;
     if (screen.end) row.status = 'ended';
-    return { body, end: screen.end };
+    return { body, end: screen.end, screen };
   }
 
   function render(row: SessionRow, snapshot: Snap, lang: Language, errorKey?: string, errorParams?: Params): RenderedScreen {
@@ -315,7 +336,7 @@ export function createUssdEngine(deps: EngineDeps) {
     return renderHelp(lang);
   }
 
-  function endScreen(key: MessageKey, lang: Language): { text: string; end: true } {
+  function endScreen(key: MessageKey, lang: Language): RenderedScreen {
     const meta: ScreenMeta<unknown> = { screen: key, end: true };
     const screen = renderScreen({
       catalogs,
@@ -328,7 +349,7 @@ export function createUssdEngine(deps: EngineDeps) {
       showHome: false,
       foldMode: deps.foldMode,
     });
-    return { text: screen.text, end: true };
+    return screen;
   }
 
   function start(row: SessionRow, name: FlowName, input: FlowInput): FlowRun {
@@ -656,15 +677,28 @@ export function createUssdEngine(deps: EngineDeps) {
     return renderHelp(saved.lang, 'error.pickOne');
   }
 
+  /** One gateway hop. Concurrent retries of the same hop share one computation. */
+  function handle(req: UssdRequest): Promise<UssdReply> {
+    const key = `${req.sessionId}\u0000${req.phoneNumber}\u0000${req.text}`;
+    const running = inflight.get(key);
+    if (running) return running;
+    const p = process(req).finally(() => inflight.delete(key));
+    inflight.set(key, p);
+    return p;
+  }
+
   return {
-    /** One gateway hop. Concurrent retries of the same hop share one computation. */
-    handle(req: UssdRequest): Promise<UssdReply> {
-      const key = `${req.sessionId}\u0000${req.phoneNumber}\u0000${req.text}`;
-      const running = inflight.get(key);
-      if (running) return running;
-      const p = process(req).finally(() => inflight.delete(key));
-      inflight.set(key, p);
-      return p;
+    handle,
+    /**
+     * The channel-neutral entry: one input of a session (null: it starts), played as the USSD hop
+     * that would carry it (the stored text, `*`, the input), and the screen it leads to as data.
+     * A session not known yet starts at home whatever the input.
+     */
+    async step(req: StepRequest): Promise<StepResult> {
+      const previous = req.input === null ? undefined : sessions.get(req.sessionId)?.lastText;
+      const text = previous === undefined ? '' : previous === '' ? (req.input as string) : `${previous}*${req.input}`;
+      const out = await handle({ sessionId: req.sessionId, serviceCode: req.serviceCode, phoneNumber: req.phoneNumber, text });
+      return { end: out.end, screen: out.screen ? describeScreen(out.screen.from) : null };
     },
     /** Forgets what is kept in memory of a session whose row was changed outside the engine. */
     forget(sessionId: string): void {

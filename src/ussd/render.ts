@@ -26,6 +26,43 @@ export interface RenderedScreen {
   page: number;
   pages: number;
   choices: readonly Choice[];
+  /** What it was laid out from: a channel that speaks the screen reads it with `describeScreen`. */
+  from: RenderInput;
+}
+
+/**
+ * A screen as data, for channels that do not show text (the voice renderer): its message key and
+ * parameters, its lines, its choices with the number that picks each, what the member answers with,
+ * the one-line error above it, and the navigation it offers. No layout, no pages: all of it.
+ */
+export interface ScreenData {
+  lang: Language;
+  key: string;
+  params: Params;
+  lines: { key: string; items: Params[] } | null;
+  choices: ReadonlyArray<Choice & { number: number }>;
+  /** 'choice': one key picks a numbered choice; 'text': the member types a value (an amount, a number). */
+  input: 'choice' | 'text';
+  end: boolean;
+  error: { key: string; params: Params } | null;
+  back: boolean;
+  home: boolean;
+}
+
+export function describeScreen(r: RenderInput): ScreenData {
+  const lines = r.meta.lines;
+  return {
+    lang: r.lang,
+    key: r.meta.screen,
+    params: { ...r.baseParams, ...r.meta.params?.(r.context) },
+    lines: lines ? { key: lines.key, items: lines.items(r.context) } : null,
+    choices: choicesOf(r.meta, r.context).map((c, i) => ({ ...c, number: i + 1 })),
+    input: r.meta.input === 'text' ? 'text' : 'choice',
+    end: r.meta.end === true,
+    error: r.errorKey ? { key: r.errorKey, params: { ...r.baseParams, ...r.errorParams } } : null,
+    back: r.showBack,
+    home: r.showHome,
+  };
 }
 
 /**
@@ -139,7 +176,7 @@ export function renderScreen(r: RenderInput): RenderedScreen {
     const all = present([error, body, ...entries]);
     const text = keepUnitsWhole(joined(all));
     if (joinedSeptets(all) > SCREEN_SEPTETS) throw new ScreenTooLongError(`END screen ${r.meta.screen} is ${joinedSeptets(all)} septets`);
-    return { text, end, page: 0, pages: 1, choices };
+    return { text, end, page: 0, pages: 1, choices, from: r };
   }
 
   // Pages are laid out without the error line, so '98' and '0' mean the same with or without one.
@@ -173,5 +210,5 @@ export function renderScreen(r: RenderInput): RenderedScreen {
     if (fits([error, body, ...shown.items, nav])) text = layout([error, body, ...shown.items, nav]);
     else if (fits([error, ...shown.items, nav])) text = layout([error, ...shown.items, nav]);
   }
-  return { text: keepUnitsWhole(text), end, page, pages: pages.length, choices };
+  return { text: keepUnitsWhole(text), end, page, pages: pages.length, choices, from: r };
 }

@@ -13,10 +13,10 @@
 
 import type { Clock } from '../clock.ts';
 import type { HouseholdStore } from '../db/households.ts';
-import type { VoiceCallStore } from '../db/voice-calls.ts';
+import type { VoiceCallStore } from '../db/voice-outbox.ts';
 import { CALL_BACK_WINDOW_MS, type InboundAction, inboundAction } from '../domain/calls.ts';
 import { mobilePattern } from '../phone.ts';
-import type { Calls } from './calls.ts';
+import type { Calls } from './outbound.ts';
 
 /** What the route does with the call, and what was recorded: the call-back queued or already on its way. */
 export type InboundDecision = InboundAction & { callId: number | null };

@@ -8,12 +8,12 @@ import { ManualClock } from '../../src/clock.ts';
 import type { Db } from '../../src/db/connection.ts';
 import { createHouseholdStore } from '../../src/db/households.ts';
 import { seedDemo } from '../../src/db/seed.ts';
-import { createVoiceCallStore } from '../../src/db/voice-calls.ts';
+import { createVoiceCallStore } from '../../src/db/voice-outbox.ts';
 import { CALL_BACK_WINDOW_MS, type InboundFacts, inboundAction } from '../../src/domain/calls.ts';
 import { sequentialIds } from '../../src/ids.ts';
 import { createLogger } from '../../src/log.ts';
-import { createCalls } from '../../src/voice/calls.ts';
 import { createMissedCalls, isMalianMobile } from '../../src/voice/missed-calls.ts';
+import { createCalls } from '../../src/voice/outbound.ts';
 import { memoryDatabase } from '../support/databases.ts';
 
 describe('inboundAction', () => {
@@ -81,7 +81,7 @@ describe('one call-back per phone in 10 minutes, whatever the sequence of flashe
       fc.property(
         fc.array(fc.record({ gapMs: fc.integer({ min: 0, max: 25 * 60_000 }), answeredBy: fc.boolean() }), { minLength: 1, maxLength: 25 }),
         (flashes) => {
-          db.exec('DELETE FROM voice_call_history; DELETE FROM voice_calls;');
+          db.exec('DELETE FROM voice_outbox_history; DELETE FROM voice_outbox;');
           let t = start;
           for (const f of flashes) {
             t += f.gapMs;
@@ -93,7 +93,7 @@ describe('one call-back per phone in 10 minutes, whatever the sequence of flashe
             // Some call-backs are placed and settled before the next flash, others not.
             if (d.why === 'call-back queued' && f.answeredBy) {
               const row = calls.get(d.callId as number);
-              db.prepare(`UPDATE voice_calls SET status = 'completed' WHERE id = ?`).run(row?.id);
+              db.prepare(`UPDATE voice_outbox SET status = 'completed' WHERE id = ?`).run(row?.id);
             }
           }
           const times = calls.ofPhone(MOUSSA).map((c) => c.createdMs);

@@ -5,7 +5,7 @@
  * her "before end" reminder is due on 24/03. Bakary keeps his SMS.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { VoiceCallRow } from '../../src/db/voice-calls.ts';
+import type { VoiceCallRow } from '../../src/db/voice-outbox.ts';
 import { BAKARY, HAWA, HOUSEHOLD, MOUSSA } from '../payments/support.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
 

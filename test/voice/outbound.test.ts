@@ -4,7 +4,7 @@
  * production), and the last notification settling them. Demo network seeded on 2026-03-10.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { VoiceCallRow } from '../../src/db/voice-calls.ts';
+import type { VoiceCallRow } from '../../src/db/voice-outbox.ts';
 import type { FakeVoiceCall } from '../../src/simulator/fake-at-gateway.ts';
 import { AMINATA, HOUSEHOLD, MOUSSA } from '../payments/support.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
@@ -22,7 +22,7 @@ afterEach(() => app.close());
 const calls = () => app.services.calls;
 const row = (id: number | null) => calls().get(id as number) as VoiceCallRow;
 const statuses = (id: number) =>
-  app.services.db.prepare('SELECT status FROM voice_call_history WHERE call_id = ? ORDER BY id').pluck().all(id) as string[];
+  app.services.db.prepare('SELECT status FROM voice_outbox_history WHERE call_id = ? ORDER BY id').pluck().all(id) as string[];
 async function ringing(phone: string): Promise<FakeVoiceCall[]> {
   const res = await fetch(`${app.url}/simulator/api/voice/calls?phone=${encodeURIComponent(phone)}`);
   expect(res.status).toBe(200);

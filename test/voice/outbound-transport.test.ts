@@ -5,7 +5,7 @@
 import atCommon from 'africastalking/lib/common.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningFakeAtGateway, startFakeAtGateway } from '../../src/simulator/fake-at-gateway.ts';
-import { createAfricasTalkingCalls } from '../../src/voice/calls-transport.ts';
+import { createAfricasTalkingCalls } from '../../src/voice/outbound-transport.ts';
 import { ManualTimers, untilSettled } from '../support/timers.ts';
 
 const API_KEY = 'atsk_voice_test_0123456789';

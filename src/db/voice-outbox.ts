@@ -1,6 +1,6 @@
 /**
- * The outbound calls' tables, their one owner: voice_calls (one row per call UTM places: a call-back
- * of a missed call or a reminder call) and voice_call_history (every change of status, with its
+ * The outbound calls' tables, their one owner: voice_outbox (one row per call UTM places: a call-back
+ * of a missed call or a reminder call) and voice_outbox_history (every change of status, with its
  * time). The rules (when to call, how often to retry, what a hang-up cause means) are src/voice's;
  * this is only how they are stored.
  */
@@ -73,50 +73,50 @@ const COLUMNS = `id, client_request_id AS clientRequestId, phone, household_id A
 
 export function createVoiceCallStore(db: Db) {
   const insert = db.prepare(
-    `INSERT INTO voice_calls (client_request_id, phone, household_id, language, purpose, source_key, message_key, message_params,
+    `INSERT INTO voice_outbox (client_request_id, phone, household_id, language, purpose, source_key, message_key, message_params,
        next_attempt_ms, expires_ms, created_ms, updated_ms)
      VALUES (@clientRequestId, @phone, @householdId, @language, @purpose, @sourceKey, @messageKey, @messageParams,
        @nextAttemptMs, @expiresMs, @now, @now)
      ON CONFLICT (source_key) WHERE source_key IS NOT NULL DO NOTHING`,
   );
-  const history = db.prepare('INSERT INTO voice_call_history (call_id, status, detail, at_ms) VALUES (?, ?, ?, ?)');
-  const byId = db.prepare(`SELECT ${COLUMNS} FROM voice_calls WHERE id = ?`);
-  const byClientRequestId = db.prepare(`SELECT ${COLUMNS} FROM voice_calls WHERE client_request_id = ?`);
-  const bySession = db.prepare(`SELECT ${COLUMNS} FROM voice_calls WHERE session_id = ?`);
-  const ofPhone = db.prepare(`SELECT ${COLUMNS} FROM voice_calls WHERE phone = ? ORDER BY id`);
+  const history = db.prepare('INSERT INTO voice_outbox_history (call_id, status, detail, at_ms) VALUES (?, ?, ?, ?)');
+  const byId = db.prepare(`SELECT ${COLUMNS} FROM voice_outbox WHERE id = ?`);
+  const byClientRequestId = db.prepare(`SELECT ${COLUMNS} FROM voice_outbox WHERE client_request_id = ?`);
+  const bySession = db.prepare(`SELECT ${COLUMNS} FROM voice_outbox WHERE session_id = ?`);
+  const ofPhone = db.prepare(`SELECT ${COLUMNS} FROM voice_outbox WHERE phone = ? ORDER BY id`);
   const lastCallBack = db.prepare(
-    `SELECT ${COLUMNS} FROM voice_calls WHERE phone = ? AND purpose = 'call-back' AND created_ms > ? ORDER BY created_ms DESC LIMIT 1`,
+    `SELECT ${COLUMNS} FROM voice_outbox WHERE phone = ? AND purpose = 'call-back' AND created_ms > ? ORDER BY created_ms DESC LIMIT 1`,
   );
-  const historyOf = db.prepare('SELECT status, detail, at_ms AS atMs FROM voice_call_history WHERE call_id = ? ORDER BY id');
+  const historyOf = db.prepare('SELECT status, detail, at_ms AS atMs FROM voice_outbox_history WHERE call_id = ? ORDER BY id');
   const expireOverdue = db.prepare(
-    `UPDATE voice_calls SET status = 'expired', updated_ms = @now WHERE status = 'queued' AND expires_ms <= @now RETURNING id`,
+    `UPDATE voice_outbox SET status = 'expired', updated_ms = @now WHERE status = 'queued' AND expires_ms <= @now RETURNING id`,
   );
   const due = db.prepare(
-    `SELECT ${COLUMNS} FROM voice_calls WHERE status = 'queued' AND next_attempt_ms <= ? ORDER BY next_attempt_ms, id LIMIT ?`,
+    `SELECT ${COLUMNS} FROM voice_outbox WHERE status = 'queued' AND next_attempt_ms <= ? ORDER BY next_attempt_ms, id LIMIT ?`,
   );
-  const markPlacing = db.prepare(`UPDATE voice_calls SET status = 'placing', attempts = attempts + 1, updated_ms = ? WHERE id = ?`);
+  const markPlacing = db.prepare(`UPDATE voice_outbox SET status = 'placing', attempts = attempts + 1, updated_ms = ? WHERE id = ?`);
   const markRinging = db.prepare(
-    `UPDATE voice_calls SET status = 'ringing', rings = rings + 1, session_id = ?, last_error = NULL, updated_ms = ? WHERE id = ?`,
+    `UPDATE voice_outbox SET status = 'ringing', rings = rings + 1, session_id = ?, last_error = NULL, updated_ms = ? WHERE id = ?`,
   );
-  const requeue = db.prepare(`UPDATE voice_calls SET status = 'queued', next_attempt_ms = ?, last_error = ?, updated_ms = ? WHERE id = ?`);
-  const postpone = db.prepare(`UPDATE voice_calls SET next_attempt_ms = ?, updated_ms = ? WHERE id = ? AND status = 'queued'`);
+  const requeue = db.prepare(`UPDATE voice_outbox SET status = 'queued', next_attempt_ms = ?, last_error = ?, updated_ms = ? WHERE id = ?`);
+  const postpone = db.prepare(`UPDATE voice_outbox SET next_attempt_ms = ?, updated_ms = ? WHERE id = ? AND status = 'queued'`);
   const markFailed = db.prepare(
-    `UPDATE voice_calls SET status = 'failed', outcome = 'failed', last_error = ?, updated_ms = ? WHERE id = ?`,
+    `UPDATE voice_outbox SET status = 'failed', outcome = 'failed', last_error = ?, updated_ms = ? WHERE id = ?`,
   );
   const markAnswered = db.prepare(
-    `UPDATE voice_calls SET status = 'answered', session_id = COALESCE(session_id, ?), updated_ms = ?
+    `UPDATE voice_outbox SET status = 'answered', session_id = COALESCE(session_id, ?), updated_ms = ?
      WHERE id = ? AND status IN ('placing', 'ringing', 'queued')`,
   );
-  const setKey = db.prepare('UPDATE voice_calls SET key_pressed = ?, updated_ms = ? WHERE id = ? AND key_pressed IS NULL');
+  const setKey = db.prepare('UPDATE voice_outbox SET key_pressed = ?, updated_ms = ? WHERE id = ? AND key_pressed IS NULL');
   const settle = db.prepare(
-    `UPDATE voice_calls SET status = @status, outcome = @outcome, hangup_cause = @hangupCause, duration_seconds = @durationSeconds,
+    `UPDATE voice_outbox SET status = @status, outcome = @outcome, hangup_cause = @hangupCause, duration_seconds = @durationSeconds,
        cost = @cost, next_attempt_ms = COALESCE(@nextAttemptMs, next_attempt_ms), updated_ms = @now WHERE id = @id`,
   );
   const cancelQueued = db.prepare(
-    `UPDATE voice_calls SET status = 'cancelled', last_error = ?, updated_ms = ? WHERE id = ? AND status = 'queued'`,
+    `UPDATE voice_outbox SET status = 'cancelled', last_error = ?, updated_ms = ? WHERE id = ? AND status = 'queued'`,
   );
-  const stuck = db.prepare(`SELECT ${COLUMNS} FROM voice_calls WHERE status = ? AND updated_ms <= ? ORDER BY id`);
-  const counts = db.prepare('SELECT purpose, status, COUNT(*) AS n FROM voice_calls GROUP BY purpose, status');
+  const stuck = db.prepare(`SELECT ${COLUMNS} FROM voice_outbox WHERE status = ? AND updated_ms <= ? ORDER BY id`);
+  const counts = db.prepare('SELECT purpose, status, COUNT(*) AS n FROM voice_outbox GROUP BY purpose, status');
 
   const change = (id: number, status: CallStatus, detail: string | null, nowMs: number) => history.run(id, status, detail, nowMs);
 

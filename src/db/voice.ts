@@ -1,0 +1,131 @@
+import type { Db } from './connection.ts';
+
+export type CallDirection = 'Inbound' | 'Outbound';
+
+export interface VoiceCall {
+  sessionId: string;
+  phone: string;
+  direction: CallDirection;
+  status: 'active' | 'ended';
+  /** The number of the prompt the caller is hearing: its digits come back with `?step=` this. */
+  step: number;
+  /** Timeouts in a row without a key pressed. */
+  silences: number;
+  /** The prompt being heard, as JSON (the voice renderer's), to repeat it. */
+  prompt: string | null;
+}
+
+export interface NewCall {
+  sessionId: string;
+  phone: string;
+  direction: CallDirection;
+  destination: string | null;
+  clientRequestId: string | null;
+}
+
+export interface CallEnd {
+  sessionId: string;
+  durationSeconds: number | null;
+  amount: string | null;
+  currency: string | null;
+  hangupCause: string | null;
+  callStartTime: string | null;
+}
+
+export interface VoiceStep {
+  step: number;
+  digits: string | null;
+  screen: string | null;
+  caption: string;
+  xml: string;
+}
+
+export type PromptStatus = 'recorded' | 'synthetic' | 'missing';
+
+export interface PromptRow {
+  lang: string;
+  slot: string;
+  text: string;
+  status: PromptStatus;
+  /** Why a recording is not used (unreadable, wrong format), or how the placeholder is read. */
+  problem: string | null;
+}
+
+const CALL = `SELECT session_id AS sessionId, phone, direction, status, step, silences, prompt FROM voice_calls`;
+
+/**
+ * Owner of voice_calls (one row per call: who, which prompt, how it ended), voice_steps (what was
+ * pressed and answered at each prompt, so a gateway retry gets the same answer) and voice_prompts
+ * (per language and recording slot: recorded, synthetic placeholder or missing).
+ */
+export function createVoiceStore(db: Db) {
+  const insertCall = db.prepare(
+    `INSERT INTO voice_calls (session_id, phone, direction, destination, client_request_id, started_at)
+     VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (session_id) DO NOTHING`,
+  );
+  const callById = db.prepare(`${CALL} WHERE session_id = ?`);
+  const insertStep = db.prepare(
+    `INSERT INTO voice_steps (session_id, step, digits, screen, caption, xml, at) VALUES (?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (session_id, step) DO NOTHING`,
+  );
+  const moveCall = db.prepare('UPDATE voice_calls SET step = ?, silences = ?, prompt = ?, status = ? WHERE session_id = ?');
+  const stepOf = db.prepare('SELECT step, digits, screen, caption, xml FROM voice_steps WHERE session_id = ? AND step = ?');
+  const stepsOf = db.prepare('SELECT step, digits, screen, caption, xml FROM voice_steps WHERE session_id = ? ORDER BY step');
+  const endCall = db.prepare(
+    `UPDATE voice_calls SET status = 'ended', ended_at = COALESCE(ended_at, ?), duration_seconds = ?, amount = ?, currency = ?,
+       hangup_cause = ?, call_start_time = ? WHERE session_id = ?`,
+  );
+  const upsertPrompt = db.prepare(
+    `INSERT INTO voice_prompts (lang, slot, text, status, problem, checked_at) VALUES (?, ?, ?, ?, ?, ?)
+     ON CONFLICT (lang, slot) DO UPDATE SET text = excluded.text, status = excluded.status, problem = excluded.problem,
+       checked_at = excluded.checked_at`,
+  );
+  const prompts = db.prepare('SELECT lang, slot, text, status, problem FROM voice_prompts ORDER BY lang, slot');
+  const deletePrompts = db.prepare('DELETE FROM voice_prompts');
+
+  /** A prompt answered: its step row and the call moved to it, in one transaction. */
+  const advance = db.transaction((sessionId: string, s: VoiceStep, silences: number, prompt: string | null, ended: boolean, at: string) => {
+    insertStep.run(sessionId, s.step, s.digits, s.screen, s.caption, s.xml, at);
+    moveCall.run(s.step, silences, prompt, ended ? 'ended' : 'active', sessionId);
+  });
+  const survey = db.transaction((rows: readonly PromptRow[], at: string) => {
+    deletePrompts.run();
+    for (const r of rows) upsertPrompt.run(r.lang, r.slot, r.text, r.status, r.problem, at);
+  });
+
+  return {
+    /** The call's row, created at its first notification (a retry of it changes nothing). */
+    open(c: NewCall, at: Date): VoiceCall {
+      insertCall.run(c.sessionId, c.phone, c.direction, c.destination, c.clientRequestId, at.toISOString());
+      return callById.get(c.sessionId) as VoiceCall;
+    },
+    call(sessionId: string): VoiceCall | undefined {
+      return callById.get(sessionId) as VoiceCall | undefined;
+    },
+    /** Records the answer to a prompt and moves the call to the new prompt. */
+    advance(sessionId: string, s: VoiceStep, opts: { silences: number; prompt: string | null; ended: boolean }, at: Date): void {
+      advance(sessionId, s, opts.silences, opts.prompt, opts.ended, at.toISOString());
+    },
+    step(sessionId: string, step: number): VoiceStep | undefined {
+      return stepOf.get(sessionId, step) as VoiceStep | undefined;
+    },
+    steps(sessionId: string): VoiceStep[] {
+      return stepsOf.all(sessionId) as VoiceStep[];
+    },
+    /** The gateway's last notification: duration, cost and hang-up cause. Harmless for a call never seen or already ended. */
+    end(e: CallEnd, at: Date): boolean {
+      return (
+        endCall.run(at.toISOString(), e.durationSeconds, e.amount, e.currency, e.hangupCause, e.callStartTime, e.sessionId).changes > 0
+      );
+    },
+    /** Replaces the prompt library's status with a fresh survey. */
+    recordSurvey(rows: readonly PromptRow[], at: Date): void {
+      survey(rows, at.toISOString());
+    },
+    prompts(): PromptRow[] {
+      return prompts.all() as PromptRow[];
+    },
+  };
+}
+
+export type VoiceStore = ReturnType<typeof createVoiceStore>;

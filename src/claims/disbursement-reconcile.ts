@@ -16,12 +16,12 @@ import { createDisbursementStore, type DisbursementRow } from '../db/disbursemen
 import { atomically } from '../db/transaction.ts';
 import {
   CATEGORIES,
-  type Category,
-  type CategoryTotal,
   checkPeriod,
   type ReconcileOptions,
+  type Report,
   STATEMENT_COLUMNS,
   type StatementRow,
+  startReport,
 } from '../payments/reconcile.ts';
 
 export interface DisbursementItem {
@@ -32,19 +32,7 @@ export interface DisbursementItem {
   note?: string;
 }
 
-export interface DisbursementReport {
-  period: { from: string | null; to: string | null };
-  matched: DisbursementItem[];
-  amountMismatch: DisbursementItem[];
-  feeMismatch: DisbursementItem[];
-  missingInLedger: DisbursementItem[];
-  missingAtOperator: DisbursementItem[];
-  ignored: StatementRow[];
-  totals: Record<Category, CategoryTotal> & { ignored: { count: number; amount: number; fee: number } };
-  balanced: boolean;
-}
-
-const emptyTotal = (): CategoryTotal => ({ count: 0, statementAmount: 0, statementFee: 0, ledgerAmount: 0, ledgerFee: 0 });
+export type DisbursementReport = Report<DisbursementItem>;
 
 /** The batch of an operator reference `<batch reference>-<attempt>`. */
 const batchOf = (reference: string) => reference.replace(/-\d{1,4}$/, '');
@@ -53,45 +41,14 @@ const batchOf = (reference: string) => reference.replace(/-\d{1,4}$/, '');
 export function reconcileDisbursements(db: Db, rows: readonly StatementRow[], opts: ReconcileOptions = {}): DisbursementReport {
   checkPeriod(opts);
   const store = createDisbursementStore(db);
-  const days = rows.map((r) => r.day).sort();
-  const from = opts.from ?? days[0] ?? null;
-  const to = opts.to ?? days[days.length - 1] ?? null;
-  const report: DisbursementReport = {
-    period: { from, to },
-    matched: [],
-    amountMismatch: [],
-    feeMismatch: [],
-    missingInLedger: [],
-    missingAtOperator: [],
-    ignored: [],
-    totals: {
-      matched: emptyTotal(),
-      amountMismatch: emptyTotal(),
-      feeMismatch: emptyTotal(),
-      missingInLedger: emptyTotal(),
-      missingAtOperator: emptyTotal(),
-      ignored: { count: 0, amount: 0, fee: 0 },
-    },
-    balanced: false,
-  };
-  const add = (c: Category, item: DisbursementItem) => {
-    report[c].push(item);
-    const t = report.totals[c];
-    t.count++;
-    t.statementAmount += item.statement?.amount ?? 0;
-    t.statementFee += item.statement?.fee ?? 0;
-    t.ledgerAmount += item.ledger?.amount ?? 0;
-    t.ledgerFee += item.ledger?.fee ?? 0;
-  };
+  const { report, add, ignore } = startReport<DisbursementItem>(rows, opts);
+  const { from, to } = report.period;
   const succeeded = new Set<string>();
   const failed = new Map<string, StatementRow>();
   atomically(db, () => {
     for (const row of rows) {
       if (row.status === 'FAILED') {
-        report.ignored.push(row);
-        report.totals.ignored.count++;
-        report.totals.ignored.amount += row.amount;
-        report.totals.ignored.fee += row.fee;
+        ignore(row);
         failed.set(row.transactionId, row);
         continue;
       }

@@ -115,20 +115,23 @@ export interface ReconcileOptions {
   to?: string | undefined;
 }
 
-export interface ReconcileReport {
+/** What a statement compared with a ledger reports, whatever the ledger (contributions, disbursements): its items by category. */
+export interface Report<Item> {
   /** The period whose ledger rows were expected on the statement (null: unbounded on that side). */
   period: { from: string | null; to: string | null };
-  matched: ReconcileItem[];
-  amountMismatch: ReconcileItem[];
-  feeMismatch: ReconcileItem[];
-  missingInLedger: ReconcileItem[];
-  missingAtOperator: ReconcileItem[];
+  matched: Item[];
+  amountMismatch: Item[];
+  feeMismatch: Item[];
+  missingInLedger: Item[];
+  missingAtOperator: Item[];
   /** FAILED statement rows: no money moved. */
   ignored: StatementRow[];
   totals: Record<Category, CategoryTotal> & { ignored: { count: number; amount: number; fee: number } };
   /** True when everything matched and nothing is missing on either side. */
   balanced: boolean;
 }
+
+export type ReconcileReport = Report<ReconcileItem>;
 
 // ---------------------------------------------------------------- parsing
 
@@ -407,20 +410,17 @@ function emptyTotal(): CategoryTotal {
 }
 
 /**
- * Compares the statement's rows (already parsed, without errors) with the ledger. Pure reading:
- * nothing is written.
+ * An empty report for the statement's rows, over the period asked or else the statement's first to
+ * last day, with how an item (`add`) and a FAILED row (`ignore`) are counted into it: the one
+ * skeleton of every ledger's reconciliation.
  */
-export function reconcile(db: Db, rows: readonly StatementRow[], opts: ReconcileOptions = {}): ReconcileReport {
-  checkPeriod(opts);
+export function startReport<Item extends { statement: StatementRow | null; ledger: { amount: number; fee: number } | null }>(
+  rows: readonly StatementRow[],
+  opts: ReconcileOptions,
+) {
   const days = rows.map((r) => r.day).sort();
-  const from = opts.from ?? days[0] ?? null;
-  const to = opts.to ?? days[days.length - 1] ?? null;
-  const periodKnown = from !== null || to !== null;
-
-  const ledger = createOperatorLedger(db);
-
-  const report: ReconcileReport = {
-    period: { from, to },
+  const report: Report<Item> = {
+    period: { from: opts.from ?? days[0] ?? null, to: opts.to ?? days[days.length - 1] ?? null },
     matched: [],
     amountMismatch: [],
     feeMismatch: [],
@@ -437,15 +437,36 @@ export function reconcile(db: Db, rows: readonly StatementRow[], opts: Reconcile
     },
     balanced: false,
   };
-  const add = (category: Category, item: ReconcileItem) => {
-    report[category].push(item);
-    const t = report.totals[category];
-    t.count++;
-    t.statementAmount += item.statement?.amount ?? 0;
-    t.statementFee += item.statement?.fee ?? 0;
-    t.ledgerAmount += item.ledger?.amount ?? 0;
-    t.ledgerFee += item.ledger?.fee ?? 0;
+  return {
+    report,
+    add(category: Category, item: Item): void {
+      report[category].push(item);
+      const t = report.totals[category];
+      t.count++;
+      t.statementAmount += item.statement?.amount ?? 0;
+      t.statementFee += item.statement?.fee ?? 0;
+      t.ledgerAmount += item.ledger?.amount ?? 0;
+      t.ledgerFee += item.ledger?.fee ?? 0;
+    },
+    ignore(row: StatementRow): void {
+      report.ignored.push(row);
+      report.totals.ignored.count++;
+      report.totals.ignored.amount += row.amount;
+      report.totals.ignored.fee += row.fee;
+    },
   };
+}
+
+/**
+ * Compares the statement's rows (already parsed, without errors) with the ledger. Pure reading:
+ * nothing is written.
+ */
+export function reconcile(db: Db, rows: readonly StatementRow[], opts: ReconcileOptions = {}): ReconcileReport {
+  checkPeriod(opts);
+  const { report, add, ignore } = startReport<ReconcileItem>(rows, opts);
+  const { from, to } = report.period;
+  const periodKnown = from !== null || to !== null;
+  const ledger = createOperatorLedger(db);
 
   const succeeded = new Set<string>();
   const failedRows = new Map<string, StatementRow>();
@@ -453,10 +474,7 @@ export function reconcile(db: Db, rows: readonly StatementRow[], opts: Reconcile
   atomically(db, () => {
     for (const row of rows) {
       if (row.status === 'FAILED') {
-        report.ignored.push(row);
-        report.totals.ignored.count++;
-        report.totals.ignored.amount += row.amount;
-        report.totals.ignored.fee += row.fee;
+        ignore(row);
         failedRows.set(row.transactionId, row);
         continue;
       }

@@ -102,6 +102,17 @@ describe('a reminder call, over POST /voice', () => {
     expect(row()).toMatchObject({ status: 'completed', keyPressed: '2' });
   });
 
+  it('* says the reminder and its offer again, and 1 still pays', async () => {
+    const c = await reminderCall();
+    await notify(c, null);
+    await notify(c, 1, { dtmfDigits: '*' });
+    await notify(c, 2, { dtmfDigits: '1' });
+    const [offer, again, paying] = captions(c);
+    expect(again).toBe(offer);
+    expect(paying).toMatch(/^contribute\.choose \|/);
+    expect(row()).toMatchObject({ keyPressed: '*' });
+  });
+
   it('not answered: only the last notification comes; the call is queued to ring again and nothing is spoken', async () => {
     const c = await reminderCall();
     expect((await hangUp(c, { durationInSeconds: '0', hangupCause: 'NO_ANSWER' })).status).toBe(200);

@@ -258,6 +258,7 @@ export function createServices(
     logger,
     // Missed-call mode (VOICE_CALL_BACK_MISSED): a member's call is rejected, free for the caller, and called back.
     onInboundCall: (phone) => missedCalls.decideInbound(phone, clock.now()).action,
+    outbound: calls,
   });
 
   const simulatorSms = createSimulatorSms(db, clock, logger, {

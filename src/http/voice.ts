@@ -57,7 +57,7 @@ export interface VoiceRouteDeps {
  * POST /voice (the gateway's voice callback, XML answers) and GET /voice/audio/<hash>.wav (a
  * prompt's audio, fetched by the gateway). Both sit under the gateway guard (GATEWAY_PREFIXES);
  * the URLs placed in the answers carry the key. An Outbound call (placed by UTM and answered) is
- * handled as an Inbound one; its member is the number called.
+ * played for the number called; the voice core reports it to its outbox row.
  */
 export function voiceRoutes(app: Express, deps: VoiceRouteDeps): void {
   const links = (): VoiceLinks => {

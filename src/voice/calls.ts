@@ -4,6 +4,7 @@ import type { Catalogs, Language } from '../i18n/catalog.ts';
 import type { Logger } from '../log.ts';
 import type { StepRequest, StepResult } from '../ussd/engine.ts';
 import type { PromptLibrary } from './library.ts';
+import type { AnsweredCall, Calls } from './outbound.ts';
 import { type Prompt, speakMessages, speakScreen, VOICE_KEYS } from './speech.ts';
 import { type Action, response } from './xml.ts';
 
@@ -31,6 +32,20 @@ export interface VoiceLinks {
 
 export type InboundDecision = 'answer' | 'reject';
 
+/** The calls UTM places (src/voice/outbound.ts), as the voice route reports to them. */
+export type OutboundCalls = Pick<Calls, 'answered' | 'keyPressed' | 'settle'>;
+
+/**
+ * What the caller is hearing, stored with the call (voice_calls.prompt): the prompt, and `offer`
+ * when it is a reminder call's "1 to pay now", which the voice channel answers itself.
+ */
+interface Heard extends Prompt {
+  offer?: 'pay';
+}
+
+/** The key a reminder call offers to pay with. */
+const PAY_NOW = '1';
+
 export interface VoiceDeps {
   engine: { step(req: StepRequest): Promise<StepResult>; forget(sessionId: string): void };
   /** Closes the engine's session when the call hangs up. */
@@ -49,6 +64,8 @@ export interface VoiceDeps {
    * one place a call-back policy plugs in. Outbound calls (placed by UTM, answered) are never asked.
    */
   onInboundCall(phone: string): InboundDecision;
+  /** Told when a call UTM placed is answered, what is pressed first, and how it ended. */
+  outbound: OutboundCalls;
   /** Render a prompt's audio as soon as it is answered, before the gateway fetches it. */
   prerender: boolean;
   /** Seconds the gateway waits for a key on a menu, and for digits ended by '#'. */
@@ -77,6 +94,7 @@ export function createVoiceCalls(deps: VoiceDeps) {
   const { store, clock, logger, catalogs } = deps;
   const queues = new Map<string, Promise<unknown>>();
   const engineId = (sessionId: string) => `voice:${sessionId}`;
+  const idsOf = (cb: VoiceCallback) => ({ clientRequestId: cb.clientRequestId ?? null, sessionId: cb.sessionId });
 
   function xmlOf(prompt: Prompt, step: number, links: VoiceLinks): string {
     const said: Action = deps.library.playable(prompt)
@@ -95,7 +113,7 @@ export function createVoiceCalls(deps: VoiceDeps) {
   }
 
   /** The next prompt answered and recorded with the call; the call ends with it when nothing is collected. */
-  function answer(call: VoiceCall, prompt: Prompt, digits: string | null, silences: number, links: VoiceLinks): string {
+  function answer(call: VoiceCall, prompt: Heard, digits: string | null, silences: number, links: VoiceLinks): string {
     const step = call.step + 1;
     const xml = xmlOf(prompt, step, links);
     const ended = prompt.collect === null;
@@ -130,6 +148,10 @@ export function createVoiceCalls(deps: VoiceDeps) {
       );
       return xml;
     }
+    // A call UTM placed, answered: a reminder call speaks its reminder first; a call-back (or a
+    // call not found in the outbox) goes on to the main menu, as an inbound call does.
+    const placed = cb.direction === 'Outbound' ? deps.outbound.answered(idsOf(cb), clock.now()) : undefined;
+    if (placed?.message) return answer(call, reminderOffer(placed.language, placed.message), null, 0, links);
     const agent = deps.agentLanguage(cb.callerNumber);
     if (agent)
       return answer(call, speakMessages(catalogs, agent, [{ key: 'voice.agent', params: { code: deps.serviceCode } }]), null, 0, links);
@@ -145,10 +167,57 @@ export function createVoiceCalls(deps: VoiceDeps) {
 
   const goodbye = (lang: Language, key: string) => speakMessages(catalogs, lang, [{ key }]);
 
+  /**
+   * A reminder call's first prompt: the SMS reminder's own message (names left out by the renderer),
+   * then "for Pay now, press 1", spoken by the same renderer as a one-choice screen. This prompt is
+   * the voice channel's own, like the agents' notice: flows know nothing of calls.
+   */
+  function reminderOffer(lang: Language, message: NonNullable<AnsweredCall['message']>): Heard {
+    const prompt = speakScreen(catalogs, {
+      lang,
+      key: message.key,
+      params: { code: deps.serviceCode, ...message.params },
+      lines: null,
+      choices: [{ value: 'pay', labelKey: 'voice.reminder.pay', number: Number(PAY_NOW) }],
+      input: 'choice',
+      end: false,
+      error: null,
+      back: false,
+      home: false,
+    });
+    return { ...prompt, offer: 'pay' };
+  }
+
+  /**
+   * "1" on a reminder call: the engine's session starts at the member's home menu and is given that
+   * menu's contribute choice, as if the member had picked it, so the contribute flow runs unchanged
+   * (amount, fee, total, cover, confirm key, the operator's PIN prompt) and 0 and 9 lead where they
+   * lead on any call. The keys are announced here, where the menus begin.
+   */
+  async function payNow(call: VoiceCall, lang: Language): Promise<Prompt> {
+    const step = (input: string | null) =>
+      deps.engine.step({ sessionId: engineId(call.sessionId), phoneNumber: call.phone, serviceCode: VOICE_CHANNEL, input });
+    const home = await step(null);
+    const contribute = home.screen?.choices.find((c) => c.value === 'contribute');
+    const result = contribute ? await step(String(contribute.number)) : home;
+    if (!result.screen) return goodbye(lang, 'voice.ended');
+    return speakScreen(catalogs, result.screen, { before: ['voice.keys'] });
+  }
+
   async function next(call: VoiceCall, cb: VoiceCallback, links: VoiceLinks): Promise<string> {
-    const heard = call.prompt ? (JSON.parse(call.prompt) as Prompt) : null;
+    const heard = call.prompt ? (JSON.parse(call.prompt) as Heard) : null;
     const lang = heard?.lang ?? 'fr';
     const digits = (cb.dtmfDigits ?? '').replace(/#$/, '');
+    // The first keys pressed on a call UTM placed (every prompt before was a silence) are its outcome.
+    if (call.direction === 'Outbound' && digits !== '' && call.silences === call.step - 1)
+      deps.outbound.keyPressed(idsOf(cb), digits, clock.now());
+    if (heard?.offer === 'pay') {
+      // Only the pay key goes on; silence or any other key ends the reminder call politely.
+      if (digits === '') return answer(call, goodbye(lang, 'voice.goodbye'), '', call.silences + 1, links);
+      if (digits === VOICE_KEYS.repeat) return answer(call, { ...heard }, digits, 0, links);
+      if (digits !== PAY_NOW) return answer(call, goodbye(lang, 'voice.ended'), digits, 0, links);
+      return answer(call, await payNow(call, lang), digits, 0, links);
+    }
     if (digits === '') {
       // The prompt timed out: said again once, then a goodbye that says how to be called back.
       const silences = call.silences + 1;
@@ -188,6 +257,18 @@ export function createVoiceCalls(deps: VoiceDeps) {
         clock.now(),
       );
       if (!known) logger.info({ sessionId: cb.sessionId }, 'voice: end of a call never answered here');
+      // A call UTM placed is settled whether or not it was answered (idempotent: a repeat changes nothing).
+      if (cb.direction === 'Outbound')
+        deps.outbound.settle(
+          {
+            ...idsOf(cb),
+            hangupCause: cb.hangupCause ?? null,
+            durationInSeconds: cb.durationInSeconds ?? null,
+            amount: cb.amount ?? null,
+            currencyCode: cb.currencyCode ?? null,
+          },
+          clock.now(),
+        );
       deps.endSession(engineId(cb.sessionId));
       deps.engine.forget(engineId(cb.sessionId));
       return response([]);

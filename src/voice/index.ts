@@ -8,7 +8,7 @@ import { createVoiceStore } from '../db/voice.ts';
 import type { Catalogs } from '../i18n/catalog.ts';
 import type { Logger } from '../log.ts';
 import type { UssdEngine } from '../ussd/engine.ts';
-import { createVoiceCalls, type InboundDecision } from './calls.ts';
+import { createVoiceCalls, type InboundDecision, type OutboundCalls } from './calls.ts';
 import { createPromptLibrary } from './library.ts';
 import { createEspeak, findExecutable } from './synth.ts';
 
@@ -25,6 +25,8 @@ export interface VoiceParts {
   clock: Clock;
   logger: Logger;
   onInboundCall?: (phone: string) => InboundDecision;
+  /** The calls UTM places: the route reports their answer, first key and end to them. */
+  outbound: OutboundCalls;
 }
 
 /** The voice channel wired: its tables, the prompt library (recordings, eSpeak NG, the disk cache) and the call handler. */
@@ -52,6 +54,7 @@ export function createVoice(p: VoiceParts) {
     agentLanguage: (phone) => p.facilities.agentByPhone(phone)?.language ?? null,
     serviceCode: config.USSD_SERVICE_CODE,
     onInboundCall: p.onInboundCall ?? answerEveryCall,
+    outbound: p.outbound,
     prerender: config.VOICE_PRERENDER,
     timeouts: { key: 10, number: 20 },
   });

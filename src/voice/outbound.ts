@@ -1,11 +1,11 @@
 /**
- * The calls UTM places: a durable row per call (src/db/voice-calls.ts), written before the gateway
+ * The calls UTM places: a durable row per call (src/db/voice-outbox.ts), written before the gateway
  * is asked, then a dispatcher that places due calls through the call transport (the real SDK),
  * retried with backoff when the API fails or hangs, and the gateway's voice notifications that
  * settle them. Nothing here is awaited by a USSD or voice hop: queueing is one insert, placing runs
  * on the dispatcher's own timers.
  *
- * Contract with the /voice route (the lead wires it):
+ * Contract with the /voice route (src/voice/calls.ts reports to it, given as `outbound`):
  * - a notification with `direction=Outbound` and `isActive=1` seen for the first time: `answered(ids)`
  *   marks the call answered and returns what it is for (a call-back: the main menu; a reminder: its
  *   message key and parameters to speak, then "1 to pay now"), or undefined for a call not ours;

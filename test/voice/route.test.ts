@@ -152,6 +152,7 @@ describe('the inbound call hook', () => {
           asked.push(phone);
           return 'reject';
         },
+        outbound: s.calls,
         prerender: false,
         timeouts: { key: 10, number: 20 },
       });

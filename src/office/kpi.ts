@@ -772,10 +772,10 @@ export const CSV_SECTIONS = [
   'claims_by_facility_month',
   'reminder_conversions',
   'campaign_conversions',
-  'voice_calls',
+  'voice_call_outcomes',
   'voice_drop_off',
   'voice_calls_placed',
-  'voice_prompts',
+  'voice_prompts_recorded',
 ] as const;
 export type CsvSection = (typeof CSV_SECTIONS)[number];
 
@@ -978,7 +978,7 @@ export function kpiTables(k: Kpis): Record<CsvSection, Row[]> {
         ...conv(c.conversions),
       ]),
     ],
-    voice_calls: [
+    voice_call_outcomes: [
       ['direction', 'calls', 'completed', 'hung_up', 'rejected_for_call_back'],
       ...(['inbound', 'outbound'] as const).map((d) => {
         const c = k.voice.calls[d];
@@ -995,7 +995,7 @@ export function kpiTables(k: Kpis): Record<CsvSection, Row[]> {
         ] as const
       ).map(([p, f]) => [p, f.placed, f.answered, f.unanswered, f.failed, f.waiting]),
     ],
-    voice_prompts: [
+    voice_prompts_recorded: [
       ['language', 'recorded', 'synthetic', 'missing'],
       ...k.voice.prompts.map((p) => [p.lang, p.recorded, p.synthetic, p.missing]),
     ],

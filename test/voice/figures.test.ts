@@ -45,12 +45,14 @@ describe('voice figures', () => {
     // Another period: no call.
     expect(computeKpis(app.services.db, { from: '2026-03-09', to: '2026-03-09', today: '2026-03-10' }).voice.calls.inbound.calls).toBe(0);
 
-    const csv = kpisToCsv(k, ['voice_calls', 'voice_drop_off', 'voice_calls_placed', 'voice_prompts']);
-    expect(csv).toContain('# voice_calls\ndirection,calls,completed,hung_up,rejected_for_call_back\ninbound,2,1,1,0\noutbound,0,0,0,0\n');
+    const csv = kpisToCsv(k, ['voice_call_outcomes', 'voice_drop_off', 'voice_calls_placed', 'voice_prompts_recorded']);
+    expect(csv).toContain(
+      '# voice_call_outcomes\ndirection,calls,completed,hung_up,rejected_for_call_back\ninbound,2,1,1,0\noutbound,0,0,0,0\n',
+    );
     expect(csv).toContain(`# voice_drop_off\nprompt,calls\n${home},1\n`);
     expect(csv).toContain(
       '# voice_calls_placed\npurpose,placed,answered,unanswered,failed,waiting\ncall-back,0,0,0,0,0\nreminder,0,0,0,0,0\n',
     );
-    expect(csv).toContain(`# voice_prompts\nlanguage,recorded,synthetic,missing\nbm,0,0,`);
+    expect(csv).toContain(`# voice_prompts_recorded\nlanguage,recorded,synthetic,missing\nbm,0,0,`);
   });
 });

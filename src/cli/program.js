@@ -13,7 +13,20 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
  */
 
 /** Commands that read members' data or change something: audited once they have run, under the system user's name. */
-const AUDITED = new Set(['seed', 'sms', 'reconcile', 'ledger', 'staff', 'import', 'campaign', 'reminders', 'report', 'backup', 'coverage']);
+const AUDITED = new Set([
+  'seed',
+  'sms',
+  'reconcile',
+  'ledger',
+  'staff',
+  'import',
+  'campaign',
+  'reminders',
+  'report',
+  'backup',
+  'coverage',
+  'voice',
+]);
 
 /** @param {number} min */
 function integer(min) {
@@ -338,6 +351,28 @@ export function buildProgram(io, done) {
     .argument('<file>', 'the reviewed CSV')
     .option('--catalogs <dir>', 'the catalogs folder (default: flows/messages)')
     .action(act(async () => (await import('./flows.ts')).reviewImport));
+
+  const prompts = program
+    .command('voice')
+    .description('the voice channel')
+    .command('prompts')
+    .description('the recordings of the voice prompts, per language (VOICE_DIR/recordings/<lang>/<slot>.wav)');
+  prompts
+    .command('status')
+    .description('recorded, synthetic and missing prompts per language, then each slot still to record')
+    .action(act(async () => (await import('./voice.ts')).status));
+  prompts
+    .command('export')
+    .description('write a recording session: DIR/<lang>/<slot>.txt (the text to read) and DIR/manifest.csv')
+    .argument('<dir>', 'the folder to write')
+    .action(act(async () => (await import('./voice.ts')).exportPrompts));
+  prompts
+    .command('import')
+    .description(
+      'bring in DIR/<lang>/<slot>.wav takes (16-bit PCM WAV, converted to 8 kHz mono); nothing is written if any file is refused',
+    )
+    .argument('<dir>', 'the folder of takes')
+    .action(act(async () => (await import('./voice.ts')).importPrompts));
 
   return program;
 }

@@ -19,6 +19,10 @@ const TITLES: Record<(typeof CSV_SECTIONS)[number], string> = {
   claims_by_facility_month: 'Claims per facility and month (paid: by month of payment)',
   reminder_conversions: 'Reminder conversions (all reminders so far)',
   campaign_conversions: 'Campaign conversions (campaigns started in the period)',
+  voice_call_outcomes: 'Voice calls started in the period (completed: ended by the menu; hung up: while a prompt waited for keys)',
+  voice_drop_off: 'Voice drop-off: the prompt calls were hung up on',
+  voice_calls_placed: 'Calls placed by UTM (queued in the period): call-backs of missed calls, reminder calls',
+  voice_prompts_recorded: 'Voice prompts per language (as last surveyed: server start, studio, voice prompts import)',
 };
 
 /** Penetration rates are small (0.007%): below 1%, three decimals. */

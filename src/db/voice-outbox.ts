@@ -117,6 +117,9 @@ export function createVoiceCallStore(db: Db) {
   );
   const stuck = db.prepare(`SELECT ${COLUMNS} FROM voice_outbox WHERE status = ? AND updated_ms <= ? ORDER BY id`);
   const counts = db.prepare('SELECT purpose, status, COUNT(*) AS n FROM voice_outbox GROUP BY purpose, status');
+  const countsBetween = db.prepare(
+    'SELECT purpose, status, COUNT(*) AS n FROM voice_outbox WHERE created_ms >= ? AND created_ms < ? GROUP BY purpose, status',
+  );
 
   const change = (id: number, status: CallStatus, detail: string | null, nowMs: number) => history.run(id, status, detail, nowMs);
 
@@ -201,6 +204,10 @@ export function createVoiceCallStore(db: Db) {
     },
     counts(): Array<{ purpose: CallPurpose; status: CallStatus; n: number }> {
       return counts.all() as Array<{ purpose: CallPurpose; status: CallStatus; n: number }>;
+    },
+    /** The same, for calls queued in [fromMs, toMs) (the figures of a period). */
+    countsBetween(fromMs: number, toMs: number): Array<{ purpose: CallPurpose; status: CallStatus; n: number }> {
+      return countsBetween.all(fromMs, toMs) as Array<{ purpose: CallPurpose; status: CallStatus; n: number }>;
     },
   };
 }

@@ -51,6 +51,17 @@ export interface PromptRow {
   problem: string | null;
 }
 
+/** How a call ended, from its last prompt: rejected (to be called back), ended by the app (a final screen or a goodbye), or the member hung up while a prompt waited for keys. */
+export type CallOutcome = 'rejected' | 'completed' | 'hung-up';
+
+export interface CallOutcomeCount {
+  direction: CallDirection;
+  outcome: CallOutcome;
+  /** The message key of the last prompt (null: the voice channel's own words). */
+  screen: string | null;
+  calls: number;
+}
+
 const CALL = `SELECT session_id AS sessionId, phone, direction, status, step, silences, prompt FROM voice_calls`;
 
 /**
@@ -82,6 +93,17 @@ export function createVoiceStore(db: Db) {
   );
   const prompts = db.prepare('SELECT lang, slot, text, status, problem FROM voice_prompts ORDER BY lang, slot');
   const deletePrompts = db.prepare('DELETE FROM voice_prompts');
+  // The call's last prompt is its step `step` (moved with each answer); a call with no prompt yet counts as hung up.
+  const outcomes = db.prepare(
+    `SELECT c.direction,
+       CASE WHEN s.xml LIKE '%<Reject/>%' THEN 'rejected' WHEN s.xml IS NULL OR s.xml LIKE '%<GetDigits%' THEN 'hung-up'
+         ELSE 'completed' END AS outcome,
+       s.screen, COUNT(*) AS calls
+     FROM voice_calls c LEFT JOIN voice_steps s ON s.session_id = c.session_id AND s.step = c.step
+     WHERE c.started_at >= ? AND c.started_at < ?
+     GROUP BY 1, 2, 3 ORDER BY 1, 2, 4 DESC, 3`,
+  );
+  const promptCounts = db.prepare('SELECT lang, status, COUNT(*) AS n FROM voice_prompts GROUP BY lang, status ORDER BY lang, status');
 
   /** A prompt answered: its step row and the call moved to it, in one transaction. */
   const advance = db.transaction((sessionId: string, s: VoiceStep, silences: number, prompt: string | null, ended: boolean, at: string) => {
@@ -124,6 +146,14 @@ export function createVoiceStore(db: Db) {
     },
     prompts(): PromptRow[] {
       return prompts.all() as PromptRow[];
+    },
+    /** Calls started in [fromIso, toIso), by direction, outcome and last prompt (the figures). */
+    outcomes(fromIso: string, toIso: string): CallOutcomeCount[] {
+      return outcomes.all(fromIso, toIso) as CallOutcomeCount[];
+    },
+    /** Slots per language and status, as the last survey left them. */
+    promptCounts(): Array<{ lang: string; status: PromptStatus; n: number }> {
+      return promptCounts.all() as Array<{ lang: string; status: PromptStatus; n: number }>;
     },
   };
 }

@@ -74,6 +74,7 @@ export function createApp(s: Services): express.Express {
     inbound: s.inbound,
     campaigns: s.campaigns,
     remindersIntervalSeconds: s.config.REMINDERS_INTERVAL_SECONDS,
+    studio: s.voice.studio,
     kpis: createKpiSource({ db: s.db, clock: s.clock, campaigns: s.campaigns, config: s.config }),
   });
   if (s.config.SIMULATOR_ENABLED) {

@@ -46,6 +46,8 @@ import { createCoverageStore } from '../db/coverage.ts';
 import { createFigureSums } from '../db/figures.ts';
 import { createHouseholdStore } from '../db/households.ts';
 import { atomically } from '../db/transaction.ts';
+import { createVoiceStore } from '../db/voice.ts';
+import { createVoiceCallStore } from '../db/voice-outbox.ts';
 import { type BeneficiaryCounts, type CoverageStatus, coverageOn, type LocalDate, type Month, statusAt } from '../domain/coverage.ts';
 import {
   fromDayNumber,
@@ -56,6 +58,7 @@ import {
   toDayNumber,
 } from '../domain/dates.ts';
 import { Refusal } from '../domain/refusal.ts';
+import { type CallFigures, callFigures } from '../voice/outbound.ts';
 
 export const CHANNELS = ['orange_money', 'cash', 'agent'] as const;
 export type Channel = (typeof CHANNELS)[number];
@@ -171,6 +174,27 @@ export interface Figures {
   claims: ClaimFigures & { lossRatio: number | null };
 }
 
+export interface CallCounts {
+  calls: number;
+  /** Ended by the app: a final screen, or a goodbye. */
+  completed: number;
+  /** The member hung up while a prompt waited for keys. */
+  hungUp: number;
+  /** Rejected at once, to be called back for free (missed-call mode). */
+  rejected: number;
+}
+
+/** The voice channel, network-wide: calls started in the period, the prompt they were hung up on, the calls UTM placed, and the prompts recorded. */
+export interface VoiceFigures {
+  calls: { inbound: CallCounts; outbound: CallCounts; completionRate: number | null };
+  /** Calls hung up on a prompt waiting for keys, by its message key ('voice' for the channel's own words), most first. */
+  dropOff: Array<{ screen: string; calls: number }>;
+  /** Calls UTM placed (queued in the period): call-backs of missed calls, reminder calls. */
+  placed: { callBacks: CallFigures; reminders: CallFigures };
+  /** Recording slots per language, as the last survey of the library left them (not a period figure). */
+  prompts: Array<{ lang: string; recorded: number; synthetic: number; missing: number }>;
+}
+
 export interface CampaignConversion {
   id: number;
   name: string;
@@ -192,6 +216,7 @@ export interface Kpis {
   facilities: FacilityFigures[];
   /** SMS to and USSD sessions from numbers that are no household's phone. */
   nonMembers: { sms: SmsFigures; ussd: UssdFigures };
+  voice: VoiceFigures;
   /** Whole network, not per mutuelle: reminders per rule since they started; campaigns started in the period. */
   conversions: { reminders: ReminderRuleResults[]; campaigns: CampaignConversion[] | null };
 }
@@ -497,6 +522,7 @@ export function computeKpis(db: Db, opts: KpiOptions): Kpis {
     return m === undefined ? null : (accs[m] as Acc);
   };
 
+  let voice: VoiceFigures | undefined;
   // One read transaction: every figure from the same snapshot while the server writes.
   atomically(db, () => {
     coverageFigures(db, mutuelleIndex, accs, opts.today, trend.map(fromDayNumber));
@@ -589,6 +615,7 @@ export function computeKpis(db: Db, opts: KpiOptions): Kpis {
         v[DAYS]! += r.days;
       }
     }
+    voice = voiceFigures(db, isoFrom, isoTo, msFrom, msTo);
   });
 
   const trendDays = trend.map(fromDayNumber);
@@ -636,10 +663,49 @@ export function computeKpis(db: Db, opts: KpiOptions): Kpis {
       ];
     }),
     nonMembers: { sms: smsFigures(nonMembers.sms), ussd: ussdFigures(nonMembers.ussd) },
+    voice: voice as VoiceFigures,
     conversions: {
       reminders: reminderRuleResults(db),
       campaigns: opts.campaigns ? campaignConversions(opts.campaigns, opts.from, isoTo) : null,
     },
+  };
+}
+
+function voiceFigures(db: Db, isoFrom: string, isoTo: string, msFrom: number, msTo: number): VoiceFigures {
+  const voice = createVoiceStore(db);
+  const empty = (): CallCounts => ({ calls: 0, completed: 0, hungUp: 0, rejected: 0 });
+  const calls = { Inbound: empty(), Outbound: empty() };
+  const dropOff = new Map<string, number>();
+  for (const r of voice.outcomes(isoFrom, isoTo)) {
+    const c = calls[r.direction];
+    c.calls += r.calls;
+    if (r.outcome === 'completed') c.completed += r.calls;
+    else if (r.outcome === 'rejected') c.rejected += r.calls;
+    else {
+      c.hungUp += r.calls;
+      const screen = r.screen ?? 'voice';
+      dropOff.set(screen, (dropOff.get(screen) ?? 0) + r.calls);
+    }
+  }
+  const answered = calls.Inbound.calls - calls.Inbound.rejected + calls.Outbound.calls - calls.Outbound.rejected;
+  const placed = callFigures(createVoiceCallStore(db).countsBetween(msFrom, msTo));
+  const prompts = new Map<string, { lang: string; recorded: number; synthetic: number; missing: number }>();
+  for (const r of voice.promptCounts()) {
+    const p = prompts.get(r.lang) ?? { lang: r.lang, recorded: 0, synthetic: 0, missing: 0 };
+    p[r.status] += r.n;
+    prompts.set(r.lang, p);
+  }
+  return {
+    calls: {
+      inbound: calls.Inbound,
+      outbound: calls.Outbound,
+      completionRate: ratio(calls.Inbound.completed + calls.Outbound.completed, answered),
+    },
+    dropOff: [...dropOff]
+      .map(([screen, n]) => ({ screen, calls: n }))
+      .sort((a, b) => b.calls - a.calls || a.screen.localeCompare(b.screen)),
+    placed: { callBacks: placed['call-back'], reminders: placed.reminder },
+    prompts: [...prompts.values()],
   };
 }
 
@@ -706,6 +772,10 @@ export const CSV_SECTIONS = [
   'claims_by_facility_month',
   'reminder_conversions',
   'campaign_conversions',
+  'voice_call_outcomes',
+  'voice_drop_off',
+  'voice_calls_placed',
+  'voice_prompts_recorded',
 ] as const;
 export type CsvSection = (typeof CSV_SECTIONS)[number];
 
@@ -907,6 +977,27 @@ export function kpiTables(k: Kpis): Record<CsvSection, Row[]> {
         c.counts.failed,
         ...conv(c.conversions),
       ]),
+    ],
+    voice_call_outcomes: [
+      ['direction', 'calls', 'completed', 'hung_up', 'rejected_for_call_back'],
+      ...(['inbound', 'outbound'] as const).map((d) => {
+        const c = k.voice.calls[d];
+        return [d, c.calls, c.completed, c.hungUp, c.rejected];
+      }),
+    ],
+    voice_drop_off: [['prompt', 'calls'], ...k.voice.dropOff.map((d) => [d.screen, d.calls])],
+    voice_calls_placed: [
+      ['purpose', 'placed', 'answered', 'unanswered', 'failed', 'waiting'],
+      ...(
+        [
+          ['call-back', k.voice.placed.callBacks],
+          ['reminder', k.voice.placed.reminders],
+        ] as const
+      ).map(([p, f]) => [p, f.placed, f.answered, f.unanswered, f.failed, f.waiting]),
+    ],
+    voice_prompts_recorded: [
+      ['language', 'recorded', 'synthetic', 'missing'],
+      ...k.voice.prompts.map((p) => [p.lang, p.recorded, p.synthetic, p.missing]),
     ],
   };
 }

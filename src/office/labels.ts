@@ -113,6 +113,7 @@ export const AUDIT_ACTIONS: Record<string, string> = {
   'export.ledger': 'export du registre',
   'export.figures': 'export des chiffres',
   'export.bambara': 'export de la relecture bambara',
+  'voice.record': 'enregistrement d’un message vocal',
   'staff.add': 'compte créé',
   'staff.disable': 'compte désactivé',
   'staff.password': 'mot de passe changé',

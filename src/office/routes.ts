@@ -19,6 +19,7 @@ import { reconcilePages } from './pages/reconcile.ts';
 import { reminderRulePages } from './pages/reminder-rules.ts';
 import { reviewPages } from './pages/reviews.ts';
 import { createPageContext, type OfficeDeps } from './pages/shared.ts';
+import { voicePages } from './pages/voice.ts';
 
 const STATIC = new URL('./public/', import.meta.url).pathname;
 const CHART_JS = new URL('../../node_modules/chart.js/dist/', import.meta.url).pathname;
@@ -61,6 +62,7 @@ export function officeRoutes(app: Express, d: OfficeDeps): void {
   figuresPages(app, c); // /admin/figures, /admin/figures.csv
   reminderRulePages(app, c); // /admin/reminder-rules
   bambaraPages(app, c); // /admin/bambara, /admin/bambara.csv
+  voicePages(app, c); // /admin/voice, /admin/voice/audio/:lang/:slot.wav, POST /admin/voice/record
   auditPages(app, c); // /admin/audit
   facilityPages(app, c); // /admin/facilities, /admin/facilities/new, /admin/facilities/:id(/agents)
   claimPages(app, c); // /admin/claims, /admin/claims/facilities/:id, POST /admin/claims/:id/{approve,reject}

@@ -10,6 +10,7 @@ import type { Logger } from '../log.ts';
 import type { UssdEngine } from '../ussd/engine.ts';
 import { createVoiceCalls, type InboundDecision, type OutboundCalls } from './calls.ts';
 import { createPromptLibrary } from './library.ts';
+import { createStudio } from './studio.ts';
 import { createEspeak, findExecutable } from './synth.ts';
 
 /** Until a call-back policy is plugged in (VOICE_CALL_BACK_MISSED), every inbound call is answered. */
@@ -61,6 +62,8 @@ export function createVoice(p: VoiceParts) {
   return {
     calls,
     library,
+    /** The recording studio (console and `sabatili voice prompts`). */
+    studio: createStudio({ library, store, catalogs: p.catalogs, clock: p.clock }),
     store,
     catalogs: p.catalogs,
     serviceCode: config.USSD_SERVICE_CODE,

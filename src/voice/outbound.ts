@@ -94,6 +94,20 @@ export interface CallFigures {
 
 const emptyFigures = (): CallFigures => ({ placed: 0, answered: 0, unanswered: 0, failed: 0, waiting: 0 });
 
+/** Calls per purpose from their counts per status: placed (rung at least once), answered, not answered, failed, waiting. */
+export function callFigures(counts: ReadonlyArray<{ purpose: CallPurpose; status: string; n: number }>): Record<CallPurpose, CallFigures> {
+  const out: Record<CallPurpose, CallFigures> = { 'call-back': emptyFigures(), reminder: emptyFigures() };
+  for (const { purpose, status, n } of counts) {
+    const f = out[purpose];
+    if (status === 'completed') f.answered += n;
+    else if (status === 'no-answer') f.unanswered += n;
+    else if (status === 'failed' || status === 'expired') f.failed += n;
+    else if (status === 'queued' || status === 'placing' || status === 'ringing' || status === 'answered') f.waiting += n;
+  }
+  for (const f of Object.values(out)) f.placed = f.answered + f.unanswered;
+  return out;
+}
+
 export type CallBackResult = { queued: true; callId: number } | { queued: false; existing: VoiceCallRow };
 
 export function createCalls(db: Db, transport: CallTransport, clock: Clock, logger: Logger, ids: IdSource, opts: CallsOptions) {
@@ -311,16 +325,7 @@ export function createCalls(db: Db, transport: CallTransport, clock: Clock, logg
     },
     /** What the figures page shows of the calls placed: per purpose, calls placed (rung at least once), answered, not answered, failed, waiting. */
     figures(): Record<CallPurpose, CallFigures> {
-      const out: Record<CallPurpose, CallFigures> = { 'call-back': emptyFigures(), reminder: emptyFigures() };
-      for (const { purpose, status, n } of store.counts()) {
-        const f = out[purpose];
-        if (status === 'completed') f.answered += n;
-        else if (status === 'no-answer') f.unanswered += n;
-        else if (status === 'failed' || status === 'expired') f.failed += n;
-        else if (status === 'queued' || status === 'placing' || status === 'ringing' || status === 'answered') f.waiting += n;
-      }
-      for (const f of Object.values(out)) f.placed = f.answered + f.unanswered;
-      return out;
+      return callFigures(store.counts());
     },
     /** Every call to a phone, oldest first (the simulator, the console). */
     ofPhone(phone: string): VoiceCallRow[] {

@@ -18,6 +18,7 @@ import type { Logger } from '../../log.ts';
 import type { Payments } from '../../payments/payments.ts';
 import type { InboundHandler } from '../../sms/inbound.ts';
 import type { Outbox } from '../../sms/outbox.ts';
+import type { Studio } from '../../voice/studio.ts';
 import type { Audit } from '../audit.ts';
 import { type OfficeLocals, requireCsrf, requireStaff } from '../auth.ts';
 import type { CallbackQueue } from '../callback-queue.ts';
@@ -63,6 +64,8 @@ export interface OfficeDeps {
   remindersIntervalSeconds: number;
   /** The office's figures (src/office/kpi.ts), computed off the event loop for a large network. */
   kpis: (options: Omit<KpiOptions, 'campaigns'>) => Promise<Kpis>;
+  /** The recording studio of the voice prompts (src/voice/studio.ts). */
+  studio: Studio;
   loginLimitPerWindow?: number;
 }
 

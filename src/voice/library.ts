@@ -144,11 +144,14 @@ export function createPromptLibrary(opts: LibraryOptions) {
     return job;
   }
 
-  /** Every recording slot of a language, with its text: each catalog message (SMS excepted: never spoken), in pieces around its placeholders. */
+  /**
+   * Every recording slot of a language, with its text: each catalog message in pieces around its
+   * placeholders. SMS texts are never spoken, except the reminders, which a reminder call says.
+   */
   function slots(lang: Language): Array<{ slot: string; text: string }> {
     const out: Array<{ slot: string; text: string }> = [];
     for (const [key, entry] of catalogs[lang]) {
-      if (key.startsWith('sms.')) continue;
+      if (key.startsWith('sms.') && !key.startsWith('sms.reminder.')) continue;
       const pieces = entry.text.split(/\{[a-zA-Z]+\}/);
       if (pieces.length === 1) out.push({ slot: key, text: entry.text });
       else

@@ -123,8 +123,10 @@ describe('the prompt library', () => {
     const slots = (lang: string) => rows.filter((r) => r.lang === lang).map((r) => r.slot);
     const keys = (lang: string) => [...new Set(slots(lang).map((s) => s.replace(/@\d+$/, '')))].sort();
     expect(keys('fr')).toEqual(keys('bm'));
-    // Every message with words of its own (not only placeholders, such as "{name}: {status}").
-    const spoken = [...catalogs.fr].filter(([k, e]) => !k.startsWith('sms.') && /\p{L}/u.test(e.text.replace(/\{\w+\}/g, '')));
+    // Every message with words of its own (not only placeholders, such as "{name}: {status}"); of the
+    // SMS texts, only the reminders, which reminder calls say.
+    const spokenKey = (k: string) => !k.startsWith('sms.') || k.startsWith('sms.reminder.');
+    const spoken = [...catalogs.fr].filter(([k, e]) => spokenKey(k) && /\p{L}/u.test(e.text.replace(/\{\w+\}/g, '')));
     expect(keys('fr')).toEqual(spoken.map(([k]) => k).sort());
     expect(slots('fr')).toEqual(
       expect.arrayContaining([
@@ -137,7 +139,12 @@ describe('the prompt library', () => {
         'voice.keys',
       ]),
     );
-    expect(slots('fr').some((s) => s.startsWith('sms.'))).toBe(false);
+    expect(
+      slots('fr')
+        .filter((s) => s.startsWith('sms.'))
+        .every((s) => s.startsWith('sms.reminder.')),
+    ).toBe(true);
+    expect(slots('fr')).toContain('sms.reminder.before_end@0');
     expect(new Set(rows.map((r) => r.status))).toEqual(new Set(['synthetic']));
     expect(rows.find((r) => r.lang === 'bm')?.problem).toBe('fake bm');
     const { lib: silent } = library(null);

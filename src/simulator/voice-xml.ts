@@ -18,7 +18,7 @@ export class VoiceXmlError extends Error {}
 
 const ENTITY: Readonly<Record<string, string>> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
 
-function unescape(s: string): string {
+function decodeEntities(s: string): string {
   if (s.includes('<')) throw new VoiceXmlError('a "<" inside text or an attribute value must be escaped');
   return s.replace(/&([^;&\s]*);?/g, (whole, name: string) => {
     if (!whole.endsWith(';')) throw new VoiceXmlError(`an unescaped "&" near "${whole.slice(0, 12)}"`);
@@ -46,7 +46,7 @@ export function parseXml(doc: string): XmlElement {
     if (text.trim() !== '') {
       const top = stack.at(-1);
       if (!top) throw new VoiceXmlError(`text outside the root element: "${text.trim().slice(0, 40)}"`);
-      top.text += unescape(text);
+      top.text += decodeEntities(text);
     }
     if (lt === -1) break;
     if (src.startsWith('<!--', lt)) {
@@ -71,7 +71,7 @@ export function parseXml(doc: string): XmlElement {
     for (const a of rawAttrs.matchAll(ATTR)) {
       const key = a[1] as string;
       if (key in attrs) throw new VoiceXmlError(`attribute ${key} twice on <${name}>`);
-      attrs[key] = unescape(a[2] ?? a[3] ?? '');
+      attrs[key] = decodeEntities(a[2] ?? a[3] ?? '');
     }
     const el: XmlElement = { name, attrs, children: [], text: '' };
     stack.at(-1)?.children.push(el);

@@ -266,19 +266,20 @@ export function createVoiceGateway(opts: VoiceGatewayOptions) {
     }
     c.error = null;
     const said = plan.said;
-    const fallback = said.flatMap((s) => ('say' in s ? [s.say] : [])).join(' ');
-    c.playUrls = said.flatMap((s) => ('play' in s ? [s.play] : []));
+    const playUrls = said.flatMap((s) => ('play' in s ? [s.play] : []));
     const step = c.exchanges.length;
-    c.prompt = {
-      caption: opts.caption?.(c.sessionId, raw) ?? fallback,
-      audio: c.playUrls.map((_, n) => `/simulator/api/voice/audio?sessionId=${encodeURIComponent(c.sessionId)}&step=${step}&n=${n}`),
+    const prompt: VoicePrompt = {
+      caption: opts.caption?.(c.sessionId, raw) ?? said.flatMap((s) => ('say' in s ? [s.say] : [])).join(' '),
+      audio: playUrls.map((_, n) => `/simulator/api/voice/audio?sessionId=${encodeURIComponent(c.sessionId)}&step=${step}&n=${n}`),
       say: said.flatMap((s) => ('say' in s ? [s.say] : [])),
     };
     if ('reject' in plan.next) {
-      c.rejected = true;
+      Object.assign(c, { playUrls, prompt, rejected: true });
       return finish(c, 'CALL_REJECTED');
     }
     const heardMs = await playMs(c, said);
+    // The prompt and what it collects change together: a phone polling meanwhile never sees one without the other.
+    Object.assign(c, { playUrls, prompt });
     if ('hangUp' in plan.next) return finish(c, 'NORMAL_CLEARING');
     const { callbackUrl, ...collect } = plan.next.collect;
     c.collect = collect;

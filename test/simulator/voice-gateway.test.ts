@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_VOICE_NUMBER } from '../../src/config.ts';
-import type { VoiceCallView } from '../../src/simulator/voice-gateway.ts';
+import { createVoiceGateway, RING_MS, type VoiceCallView, wavMs } from '../../src/simulator/voice-gateway.ts';
 import { readVoiceAnswer } from '../../src/simulator/voice-xml.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
 
@@ -170,6 +170,69 @@ describe('the voice gateway, missed-call mode', () => {
     expect(answered.collect?.numDigits).toBe(1);
     expect(await api.ringing(MOUSSA)).toEqual([]);
     expect((await api.hangUp(answered)).end?.hangupCause).toBe('NORMAL_CLEARING');
+  });
+});
+
+describe('the voice gateway on its own clock', () => {
+  let app: TestApp;
+  let t = 0;
+  let gateway: ReturnType<typeof createVoiceGateway>;
+  beforeAll(async () => {
+    app = await startTestApp();
+    gateway = createVoiceGateway({ voiceNumber: DEMO_VOICE_NUMBER, url: () => `${app.url}/voice`, now: () => t });
+  });
+  afterAll(() => app.close());
+
+  it('times a prompt out only once it has been heard and waited for, and posts it without digits', async () => {
+    const c = await gateway.call(BAKARY);
+    const audio = await fetch(c.exchanges[0]?.response?.match(/url="([^"]+)"/)?.[1] as string);
+    const heardMs = wavMs(Buffer.from(await audio.arrayBuffer()));
+    expect(heardMs).toBeGreaterThan(1000);
+    t += heardMs + 9_000;
+    await gateway.sweep();
+    expect(gateway.state(c.sessionId)?.exchanges).toHaveLength(1);
+    t += 1_000;
+    await gateway.sweep();
+    const after = gateway.state(c.sessionId);
+    expect(after?.exchanges.map((x) => x.kind)).toEqual(['start', 'timeout']);
+    expect(form(after?.exchanges[1])).not.toHaveProperty('dtmfDigits');
+    // The app says the prompt again after "we heard nothing": still one key to collect.
+    expect(after?.collect?.numDigits).toBe(1);
+    await gateway.hangUp(c.sessionId);
+  });
+
+  it('gives up on a call rung too long (NO_ANSWER), and a declined one is USER_BUSY', async () => {
+    gateway.ring({ sessionId: 'ATVId_ring1', from: DEMO_VOICE_NUMBER, to: MOUSSA, clientRequestId: 'cb-1' });
+    gateway.ring({ sessionId: 'ATVId_ring2', from: DEMO_VOICE_NUMBER, to: MOUSSA, clientRequestId: 'cb-2' });
+    expect(gateway.ringing(MOUSSA).map((c) => c.sessionId)).toEqual(['ATVId_ring1', 'ATVId_ring2']);
+    const declined = await gateway.decline('ATVId_ring2');
+    expect(form(declined.exchanges[0])).toMatchObject({
+      isActive: '0',
+      hangupCause: 'USER_BUSY',
+      durationInSeconds: '0',
+      amount: '0.0000',
+    });
+    t += RING_MS;
+    await gateway.sweep();
+    const missed = gateway.state('ATVId_ring1');
+    expect(missed?.end?.hangupCause).toBe('NO_ANSWER');
+    expect(form(missed?.exchanges[0])).toMatchObject({
+      isActive: '0',
+      direction: 'Outbound',
+      callerNumber: DEMO_VOICE_NUMBER,
+      destinationNumber: MOUSSA,
+      clientRequestId: 'cb-1',
+      hangupCause: 'NO_ANSWER',
+    });
+    expect(gateway.ringing(MOUSSA)).toEqual([]);
+  });
+
+  it('ends a call the application does not answer properly, saying why', async () => {
+    const broken = createVoiceGateway({ voiceNumber: DEMO_VOICE_NUMBER, url: () => `${app.url}/ussd`, now: () => t });
+    const c = await broken.call(BAKARY);
+    expect(c.status).toBe('ended');
+    expect(c.error).toMatch(/HTTP 400|not a voice answer/);
+    expect(c.end?.hangupCause).toBe('NORMAL_TEMPORARY_FAILURE');
   });
 });
 

@@ -47,19 +47,24 @@ describe.skipIf(!browserAvailable())('the browser phone, voice', () => {
     expect(await p.locator('audio').getAttribute('src')).toMatch(/^\/simulator\/api\/voice\/audio\?sessionId=ATVId_/);
     await key(p, '1');
     await until(() => caption.innerText()).toContain('Lakanalen fo 31/03/2026');
-    // 9: the main menu; 2 Cotiser; 1 the first amount: amount, fee and total are heard before confirming.
+    // 9: the main menu; 2 Cotiser; 3 another amount, typed then ended by the green key (it sends '#'):
+    // amount, fee and total are heard before confirming.
     await key(p, '9');
     await until(() => caption.innerText()).toMatch(/^🔊 Kénéya Sabatili/);
     await key(p, '2');
     await until(() => caption.innerText()).toContain('Bolomafara sara Orange Money fɛ');
-    await key(p, '1');
+    await key(p, '3');
+    await until(() => p.getByTestId('screen').innerText()).toContain('Tapez le nombre puis #');
+    for (const k of '2000') await key(p, k);
+    expect(await p.getByTestId('entry').innerText()).toBe('2000');
+    await page.keyboard.press('Enter');
     await until(() => caption.innerText()).toContain('Wari: 2 000 FCFA. Musaka: 100 FCFA (i ta). A bɛɛ: 2 100 FCFA.');
     await key(p, '1');
     // Nothing more is collected: the call ends after the prompt; the log keeps every exchange.
     await until(() => page.locator('#log').innerText()).toContain("fin d'appel: NORMAL_CLEARING");
     const log = await page.locator('#log').innerText();
     expect(log).toContain('direction=Inbound');
-    expect(log).toContain('dtmfDigits=1');
+    expect(log).toMatch(/&dtmfDigits=2000$/m);
     expect(log).toContain('<GetDigits');
     expect(log).toMatch(/\d+ ms/);
 

@@ -251,7 +251,8 @@ class Phone {
 
   async green() {
     if (this.mode === 'incoming') return this.pickUp();
-    if (this.mode === 'voice') return this.voiceKey(this.call?.collect?.finishOnKey ?? '#');
+    // The green key ends a number (it sends the finishing key); a menu waits for its key.
+    if (this.mode === 'voice') return this.call?.collect?.finishOnKey ? this.voiceKey(this.call.collect.finishOnKey) : undefined;
     if (this.mode === 'idle' && this.isVoiceNumber(this.entry)) return this.voiceCall();
     if (this.mode === 'idle') return this.dial();
     if (this.mode === 'session') return this.send();

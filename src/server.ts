@@ -61,7 +61,10 @@ export async function startServer(config: Config, clock: Clock, logger: Logger, 
   services.batchRecovery.start();
   services.reminderScheduler.start();
   services.hopsRetention.start();
-  if (config.SIMULATOR_ENABLED) services.ussdGateway.start();
+  if (config.SIMULATOR_ENABLED) {
+    services.ussdGateway.start();
+    services.voiceGateway.start();
+  }
   // Where each voice prompt stands (recorded, synthetic, missing) for the figures; each take updates it after.
   services.voice.studio.survey();
   logger.info({ url, database: config.DATABASE_PATH, serviceCode: config.USSD_SERVICE_CODE }, 'sabatili listening');

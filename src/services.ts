@@ -4,7 +4,7 @@ import { createScheduler } from './campaigns/scheduler.ts';
 import { createBatches } from './claims/batches.ts';
 import { createVisits } from './claims/visits.ts';
 import { type Clock, systemTimers, type Timers } from './clock.ts';
-import type { Config } from './config.ts';
+import { type Config, DEMO_VOICE_NUMBER } from './config.ts';
 import { createCallbackStore } from './db/callbacks.ts';
 import { createClaimStore } from './db/claims.ts';
 import { type Db, openDatabase } from './db/connection.ts';
@@ -32,6 +32,7 @@ import { createFakeAtVoice } from './simulator/fake-at-gateway.ts';
 import { ownCallbackUrl } from './simulator/own-url.ts';
 import { createSimulatorSms } from './simulator/sms.ts';
 import { createUssdGateway } from './simulator/ussd-gateway.ts';
+import { createVoiceGateway } from './simulator/voice-gateway.ts';
 import { createDispatcher } from './sms/dispatcher.ts';
 import { createInboundHandler } from './sms/inbound.ts';
 import { createOutbox } from './sms/outbox.ts';
@@ -121,7 +122,12 @@ export function createServices(
     clock,
   });
   // Africa's Talking's voice API as the simulator answers it: the calls placed ring the simulated phones.
-  const fakeVoice = createFakeAtVoice({ apiKey: config.AT_API_KEY ?? SIMULATOR_API_KEY, logger, keep: 1000 });
+  const fakeVoice = createFakeAtVoice({
+    apiKey: config.AT_API_KEY ?? SIMULATOR_API_KEY,
+    logger,
+    keep: 1000,
+    onCall: (c) => voiceGateway.ring(c),
+  });
   const reminders = createReminders({
     db,
     clock,
@@ -295,6 +301,18 @@ export function createServices(
     limits: { idleMs: config.SIMULATOR_USSD_IDLE_SECONDS * 1000, maxMs: config.SIMULATOR_USSD_MAX_SECONDS * 1000 },
     callbackUrl: ownCallbackUrl(() => publicUrl, config.GATEWAY_CALLBACK_KEY),
   });
+  // The browser and terminal phones' voice gateway: calls in memory, posted to this server's /voice.
+  // The caption of an answer is read from the app's own record of the call (voice_steps), never from the renderer.
+  const voiceGateway = createVoiceGateway({
+    voiceNumber: config.VOICE_NUMBER ?? DEMO_VOICE_NUMBER,
+    url: () => publicUrl && `${publicUrl}/voice`,
+    callbackUrl: ownCallbackUrl(() => publicUrl, config.GATEWAY_CALLBACK_KEY),
+    caption: (sessionId, xml) =>
+      voice.store
+        .steps(sessionId)
+        .filter((s) => s.xml === xml)
+        .at(-1)?.caption ?? null,
+  });
   const campaigns = createCampaigns({
     db,
     clock,
@@ -351,6 +369,7 @@ export function createServices(
     inbound,
     simulatorSms,
     ussdGateway,
+    voiceGateway,
     orange,
     payments,
     paymentRecovery,
@@ -385,6 +404,7 @@ export function createServices(
       fakeVoice.releaseHanging();
       simulatorSms.close();
       ussdGateway.stop();
+      voiceGateway.stop();
       orange.close();
       db.close();
     },

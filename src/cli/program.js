@@ -159,6 +159,10 @@ export function buildProgram(io, done) {
     .option('--idle-seconds <n>', 'the gateway closes a session left this long without an answer', positiveInt, 60)
     .option('--max-seconds <n>', 'the gateway never lets a session last longer', positiveInt, 180)
     .option('--sms-wait <seconds>', 'after the session, show the SMS that arrive within this time', nonNegativeInt, 3)
+    .option(
+      '--voice',
+      "call UTM's voice number instead: each prompt's caption printed, a line of keys answers it, an empty line hangs up (needs the server's simulator)",
+    )
     .action(act(async () => (await import('./simulate.ts')).simulate));
 
   const reminders = program.command('reminders').description('SMS reminders before coverage lapses');

@@ -1,5 +1,5 @@
 import { ownCallbackUrl } from '../simulator/own-url.ts';
-import { findSimulator, interactivePhone, ProtocolError, playInputs, scriptTarget } from '../simulator/terminal.ts';
+import { findSimulator, interactivePhone, ProtocolError, playInputs, scriptTarget, voicePhone } from '../simulator/terminal.ts';
 import { playTranscript, readTranscript } from '../simulator/transcripts.ts';
 import type { Cli } from './context.ts';
 
@@ -14,6 +14,8 @@ export interface SimulateOptions {
   idleSeconds: number;
   maxSeconds: number;
   smsWait: number;
+  /** Call UTM's voice number instead of dialling the USSD code. */
+  voice?: boolean;
 }
 
 /** The phone scripts dial from when none is given: the first demo member. */
@@ -64,6 +66,10 @@ export async function simulate(cli: Cli, opts: SimulateOptions): Promise<number>
         `${t.name}: ${r.ok ? `every screen as expected${sms}` : `${r.problems.length} problems`} (${t.steps.length} steps; against a live server the clock is the server's)`,
       );
       return r.ok ? 0 : 1;
+    }
+    if (opts.voice) {
+      await voicePhone(phone, cli.io.stdin);
+      return 0;
     }
     if (opts.input !== undefined) {
       await playInputs({ ...phone, phone: phone.phone ?? DEFAULT_PHONE }, opts.input === '' ? [] : opts.input.split('*'));

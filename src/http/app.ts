@@ -6,6 +6,7 @@ import { simulatorTargets } from '../simulator/own-url.ts';
 import { simulatorRoutes } from '../simulator/routes.ts';
 import { ussdGatewayRoutes } from '../simulator/ussd-routes.ts';
 import { fakeVoiceRoutes } from '../simulator/voice-call-routes.ts';
+import { voiceGatewayRoutes } from '../simulator/voice-routes.ts';
 import { floatRoutes, walletRoutes } from '../simulator/wallet-routes.ts';
 import { adminRoutes } from './admin.ts';
 import { campaignRoutes } from './campaigns.ts';
@@ -103,6 +104,10 @@ export function createApp(s: Services): express.Express {
     });
     app.use('/version1/messaging', gateway.router);
     fakeVoiceRoutes(app, s.fakeVoice, FAKE_VOICE_PATH);
+    voiceGatewayRoutes(app, {
+      gateway: s.voiceGateway,
+      mayPostTo: simulatorTargets({ host: s.config.HOST, selfUrl: s.publicUrl, allowed: s.config.SIMULATOR_ALLOWED_URLS }),
+    });
   }
 
   app.get('/healthz', healthHandler({ db: s.db, clock: s.clock, dispatcher: s.dispatcher }));

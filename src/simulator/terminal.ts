@@ -2,6 +2,7 @@ import { createInterface } from 'node:readline/promises';
 import { demoPhones } from './demo-phones.ts';
 import { type ReceivedSms, simulatorApi, type Transcript, type TranscriptTarget } from './transcripts.ts';
 import { createUssdGateway, GATEWAY_TIMEOUT_MS, type GatewayLimits, type HopResult, type SessionEnd } from './ussd-gateway.ts';
+import type { VoiceCallView } from './voice-gateway.ts';
 
 /** Columns of a typical feature-phone screen. */
 const WIDTH = 24;
@@ -263,6 +264,110 @@ export async function interactivePhone(
   } finally {
     clearInterval(watcher);
     rl.close();
+  }
+}
+
+/** A prompt as printed: what is said, and what it waits for. */
+function said(c: VoiceCallView): string {
+  if (!c.prompt?.caption) return '';
+  const ask = !c.collect ? '' : c.collect.numDigits === 1 ? '  [one key]' : `  [a number, then ${c.collect.finishOnKey ?? '#'}]`;
+  return `🔊 ${c.prompt.caption}${ask}\n`;
+}
+
+function callEnd(c: VoiceCallView): string {
+  if (c.rejected) return '✕ Call rejected (free for the caller).\n';
+  return `Call ended (${c.end?.hangupCause}, ${c.end?.durationInSeconds} s, ${c.end?.amount} ${c.end?.currencyCode}).\n`;
+}
+
+/**
+ * A phone calling UTM's voice number in the terminal, through sabatili's voice gateway
+ * (`/simulator/api/voice/*`: the captions are the application's, read by the server): each prompt's
+ * caption printed, a line of keys answers it (a number may leave out the final '#'), an empty line
+ * hangs up. A rejected call (missed-call mode) waits for UTM's call-back and offers to answer it.
+ * After the call, the operator's PIN prompt and the SMS, as for USSD.
+ */
+export async function voicePhone(
+  opts: Omit<PhoneOptions, 'phone'> & { phone?: string },
+  input: NodeJS.ReadableStream = process.stdin,
+): Promise<void> {
+  const write = opts.write ?? ((s: string) => process.stdout.write(s));
+  const base = opts.simulatorUrl;
+  if (!base) throw new ProtocolError(`--voice needs sabatili's simulator API at ${new URL(opts.url).origin} (SIMULATOR_ENABLED)`);
+  const rl = createInterface({ input, terminal: false });
+  const lines = rl[Symbol.asyncIterator]();
+  const readLine = async () => {
+    const next = await lines.next();
+    return next.done ? null : next.value.trim();
+  };
+  const api = async (method: 'GET' | 'POST', path: string, body?: object): Promise<VoiceCallView & VoiceCallView[]> => {
+    const res = await fetch(`${base}/simulator/api/voice${path}`, {
+      method,
+      headers: { 'content-type': 'application/json' },
+      body: body && JSON.stringify(body),
+      signal: AbortSignal.timeout(4 * GATEWAY_TIMEOUT_MS),
+    });
+    const text = await res.text();
+    if (!res.ok) throw new ProtocolError(`the voice gateway refused: HTTP ${res.status} ${text}`);
+    return JSON.parse(text);
+  };
+  try {
+    const phone = opts.phone ?? (await pickPhone(readLine, write));
+    if (phone === null) return;
+    const o: PhoneOptions = { ...opts, phone };
+    const side = sideChannel(o, write);
+    await side.newSms();
+    const { voiceNumber } = (await api('GET', '/config')) as unknown as { voiceNumber: string };
+    write(`Calling UTM ${voiceNumber} from ${phone}…\n`);
+    let call = await api('POST', '/call', { phone });
+    for (;;) {
+      if (call.error) write(`! ${call.error}\n`);
+      write(said(call));
+      if (call.status === 'ended') {
+        write(callEnd(call));
+        if (!call.rejected) break;
+        const ringing = await waitForCallBack(() => api('GET', `/ringing?phone=${encodeURIComponent(phone)}`), o.smsWaitMs ?? 3000);
+        if (!ringing) break;
+        write(`☎ UTM (${ringing.utm}) is calling back. Enter answers, "n" refuses: `);
+        const pick = await readLine();
+        if (pick === 'n' || pick === null) {
+          write(callEnd(await api('POST', '/decline', { sessionId: ringing.sessionId })));
+          break;
+        }
+        call = await api('POST', '/answer', { sessionId: ringing.sessionId });
+        continue;
+      }
+      write('> ');
+      const keys = await readLine();
+      if (keys === null || keys === '') {
+        write(`\nHung up.\n${callEnd(await api('POST', '/hangup', { sessionId: call.sessionId }))}`);
+        break;
+      }
+      if (!/^[0-9*#]+$/.test(keys)) {
+        write('! a phone sends only keypad keys: 0-9, * and #\n');
+        continue;
+      }
+      const finish = call.collect?.finishOnKey;
+      const sent = finish && call.collect?.numDigits !== 1 && !keys.endsWith(finish) ? keys + finish : keys;
+      call = await api('POST', '/press', { sessionId: call.sessionId, keys: sent });
+    }
+    await afterSession(o, side, write, async () => {
+      write('  PIN (empty line to refuse): ');
+      const pin = await readLine();
+      return pin ? pin : null;
+    });
+  } finally {
+    rl.close();
+  }
+}
+
+/** UTM's call-back, once it rings (the server places it on its own loop), or null after `waitMs`. */
+async function waitForCallBack(ringing: () => Promise<VoiceCallView[]>, waitMs: number): Promise<VoiceCallView | null> {
+  const until = Date.now() + waitMs;
+  for (;;) {
+    const first = (await ringing())[0];
+    if (first) return first;
+    if (Date.now() >= until) return null;
+    await pause(250);
   }
 }
 

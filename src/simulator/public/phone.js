@@ -1,5 +1,6 @@
 // The browser phone: feature phones that dial through the simulated gateway (/simulator/api/ussd/*),
-// read their SMS inbox and answer Orange Money's PIN prompt. No framework, no build step: every
+// call UTM's voice number and take UTM's calls (/simulator/api/voice/*), read their SMS inbox and
+// answer Orange Money's PIN prompt. No framework, no build step: every
 // text from the application is set with textContent, so nothing it sends can run as markup.
 
 const api = {
@@ -34,6 +35,9 @@ const WAITING = 'Code USSD en cours…';
 const KEYS = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '*', '0', '#'];
 
 let config = { serviceCode: '*384*123#', phones: [], limits: {} };
+let voiceConfig = { voiceNumber: null };
+/** What each event of a voice call is called in the log. */
+const VOICE_EVENT = { start: 'appel vocal', answer: 'appel de UTM décroché', digits: 'touches', timeout: 'délai écoulé (aucune touche)' };
 const phones = [];
 
 function gatewaySettings() {
@@ -88,6 +92,10 @@ class Phone {
     this.fresh = new Set();
     this.pending = null;
     this.endedAt = 0;
+    this.call = null; // the voice call in progress (the gateway's view of it)
+    this.logged = 0; // its exchanges already in the log
+    this.keys = ''; // keys typed for the prompt that collects them
+    this.incoming = null; // a call from UTM ringing this phone
     this.build();
     this.render();
     this.poll();
@@ -157,6 +165,8 @@ class Phone {
         ...KEYS.map((k) => key(k, 'digit', k)),
       ),
     );
+    this.audio = h('audio', { preload: 'auto', controls: true, 'aria-label': 'Message vocal' });
+    this.audio.addEventListener('ended', () => this.playNext());
     this.slow = h('input', { type: 'checkbox' });
     this.inbox = h('ul', { class: 'inbox', 'data-testid': 'inbox' });
     this.wallet = h('div', { 'data-testid': 'wallet' }, '…');
@@ -178,6 +188,13 @@ class Phone {
         h('button', { type: 'button', on: { click: () => this.drop() } }, 'Couper la session'),
         h('button', { type: 'button', on: { click: () => this.retry() } }, 'Renvoyer le même saut'),
       ),
+      h(
+        'div',
+        { class: 'faults' },
+        h('button', { type: 'button', on: { click: () => this.voiceCall() } }, 'Appeler le numéro vocal'),
+        h('button', { type: 'button', on: { click: () => this.voiceHangUp() } }, 'Raccrocher'),
+        this.audio,
+      ),
       h('div', { class: 'panel' }, h('h3', {}, 'Orange Money'), this.wallet),
       h('div', { class: 'panel' }, h('h3', {}, 'SMS reçus'), this.inbox),
     );
@@ -187,6 +204,7 @@ class Phone {
     this.other.hidden = this.select.value !== '';
     if (!n) return this.other.focus();
     if (this.mode === 'session') void this.hangUp();
+    if (this.mode === 'voice') void this.voiceHangUp();
     this.number = n;
     this.el.dataset.phone = n;
     this.seen = null;
@@ -210,6 +228,7 @@ class Phone {
   }
 
   press(k) {
+    if (this.mode === 'voice' && KEYS.includes(k)) return void this.voiceKey(k);
     if (k === 'green') return void this.green();
     if (k === 'red') return void this.red();
     if (k === 'clear') {
@@ -220,7 +239,7 @@ class Phone {
   }
 
   type(s) {
-    if (this.mode === 'busy') return;
+    if (this.mode === 'busy' || this.mode === 'voice' || this.mode === 'incoming') return;
     if (this.mode === 'ended') this.toIdle();
     this.entry += s;
     this.render();
@@ -231,6 +250,10 @@ class Phone {
   }
 
   async green() {
+    if (this.mode === 'incoming') return this.pickUp();
+    // The green key ends a number (it sends the finishing key); a menu waits for its key.
+    if (this.mode === 'voice') return this.call?.collect?.finishOnKey ? this.voiceKey(this.call.collect.finishOnKey) : undefined;
+    if (this.mode === 'idle' && this.isVoiceNumber(this.entry)) return this.voiceCall();
     if (this.mode === 'idle') return this.dial();
     if (this.mode === 'session') return this.send();
     if (this.mode === 'pin') return this.confirmPin();
@@ -238,6 +261,8 @@ class Phone {
   }
 
   async red() {
+    if (this.mode === 'incoming') return this.declineCall();
+    if (this.mode === 'voice') return this.voiceHangUp();
     if (this.mode === 'session') return this.hangUp();
     if (this.mode === 'pin') return this.refusePin();
     this.toIdle();
@@ -249,8 +274,144 @@ class Phone {
     this.text = '';
     this.error = '';
     this.sessionId = null;
+    this.call = null;
+    this.keys = '';
     if (this.pending) this.mode = 'pin';
     this.render();
+  }
+
+  /** The voice number as typed: international, or the national 8 digits. */
+  isVoiceNumber(typed) {
+    const n = voiceConfig.voiceNumber;
+    const t = typed.replace(/\s/g, '');
+    return Boolean(n) && t !== '' && (t === n || (n.startsWith('+223') && t === n.slice(4)));
+  }
+
+  /** Calls UTM's voice number: the gateway posts the call to the application and plays its answer. */
+  async voiceCall() {
+    if (this.mode === 'session') await this.hangUp();
+    if (this.mode === 'voice' || this.mode === 'incoming') return;
+    this.mode = 'busy';
+    this.render();
+    await this.voiceStep(() => api.post('/simulator/api/voice/call', { phone: this.number }), true);
+  }
+
+  async pickUp() {
+    const ringing = this.incoming;
+    this.incoming = null;
+    this.mode = 'busy';
+    this.render();
+    await this.voiceStep(() => api.post('/simulator/api/voice/answer', { sessionId: ringing.sessionId }), true);
+  }
+
+  async declineCall() {
+    const ringing = this.incoming;
+    this.incoming = null;
+    this.toIdle();
+    const r = await api.post('/simulator/api/voice/decline', { sessionId: ringing.sessionId });
+    if (r.status === 200) this.logCall(r.body, 0);
+  }
+
+  /** A key on the keypad during a call: sent once the prompt's collection is complete (one key for a menu, '#' after a number). */
+  async voiceKey(k) {
+    const c = this.call?.collect;
+    if (!c || this.call.status !== 'active') return;
+    this.keys += k;
+    this.render();
+    const done = (c.finishOnKey && k === c.finishOnKey) || (c.numDigits && this.keys.length >= c.numDigits);
+    if (!done) return;
+    const keys = this.keys;
+    this.keys = '';
+    // Nothing more is collected until the application answers the keys.
+    this.call = { ...this.call, collect: null };
+    await this.voiceStep(() => api.post('/simulator/api/voice/press', { sessionId: this.call.sessionId, keys }));
+  }
+
+  async voiceHangUp() {
+    if (this.mode !== 'voice' || !this.call) return;
+    await this.voiceStep(() => api.post('/simulator/api/voice/hangup', { sessionId: this.call.sessionId }));
+  }
+
+  /** One request to the voice gateway; the call as it now stands is shown, played and logged. */
+  async voiceStep(request, fresh = false) {
+    let r;
+    this.voiceBusy = true;
+    try {
+      r = await request();
+    } catch (err) {
+      r = { status: 0, body: `le simulateur ne répond pas: ${err.message}` };
+    } finally {
+      this.voiceBusy = false;
+    }
+    if (r.status !== 200) {
+      log(this.number, 'appel vocal', {
+        request: '',
+        httpStatus: r.status,
+        response: '',
+        error: typeof r.body === 'string' ? r.body : JSON.stringify(r.body),
+      });
+      this.mode = 'ended';
+      this.text = '';
+      this.error = typeof r.body === 'string' ? r.body.trim() : (r.body.error ?? 'requête refusée');
+      return this.render();
+    }
+    this.showCall(r.body, fresh);
+  }
+
+  /** The gateway's view of the call: new exchanges logged, a new prompt played, the end shown. */
+  showCall(call, fresh = false) {
+    if (fresh) this.logged = 0;
+    const before = this.call;
+    const newPrompt = fresh || before?.exchanges.length !== call.exchanges.length;
+    this.logged = this.logCall(call, this.logged);
+    this.call = call;
+    this.error = call.error ?? '';
+    if (newPrompt && call.prompt) this.playPrompt(call.prompt);
+    if (call.status === 'ended') {
+      this.mode = 'ended';
+      this.endedAt = Date.now();
+      const why = call.rejected
+        ? 'appel rejeté (gratuit)'
+        : `appel terminé (${call.end?.hangupCause ?? ''}, ${call.end?.durationInSeconds ?? 0} s)`;
+      this.text = `${call.prompt ? `🔊 ${call.prompt.caption}\n\n` : ''}${why}`;
+    } else {
+      this.mode = 'voice';
+    }
+    this.render();
+  }
+
+  logCall(call, from) {
+    for (const x of call.exchanges.slice(from)) {
+      const form = new URLSearchParams(x.request.body);
+      const kind =
+        x.kind === 'end'
+          ? `fin d'appel: ${form.get('hangupCause')}`
+          : x.kind === 'digits'
+            ? `${VOICE_EVENT.digits} « ${form.get('dtmfDigits') ?? ''} »`
+            : VOICE_EVENT[x.kind];
+      log(this.number, kind, {
+        request: `POST ${x.request.url}\n${x.request.body}`,
+        httpStatus: x.httpStatus,
+        response: x.response,
+        error: x.error,
+        ms: x.ms,
+      });
+    }
+    return call.exchanges.length;
+  }
+
+  /** Plays the prompt's audio files one after the other; a browser that blocks autoplay still shows the caption. */
+  playPrompt(prompt) {
+    this.queue = [...prompt.audio];
+    this.audio.pause();
+    this.playNext();
+  }
+
+  playNext() {
+    const next = this.queue?.shift();
+    if (!next) return;
+    this.audio.src = next;
+    this.audio.play().catch(() => {});
   }
 
   async dial() {
@@ -385,16 +546,39 @@ class Phone {
   async poll() {
     const number = this.number;
     try {
-      const [sms, wallet] = await Promise.all([
+      const [sms, wallet, ringing] = await Promise.all([
         api.get(`/simulator/api/sms?phone=${encodeURIComponent(number)}`),
         api.get(`/simulator/api/wallet?phone=${encodeURIComponent(number)}`),
+        api.get(`/simulator/api/voice/ringing?phone=${encodeURIComponent(number)}`),
       ]);
       if (number !== this.number) return;
       if (sms.status === 200) this.showInbox(sms.body);
       this.showWallet(wallet);
+      if (ringing.status === 200) this.showRinging(ringing.body);
+      // The gateway times a prompt out, or ends the call, on its own: the phone learns it here.
+      // Only a newer state, and never over a request of the phone's own still on its way.
+      if (this.mode === 'voice' && this.call && !this.voiceBusy) {
+        const now = await api.get(`/simulator/api/voice/call?sessionId=${encodeURIComponent(this.call.sessionId)}`);
+        const newer = now.status === 200 && now.body.exchanges.length > (this.call?.exchanges.length ?? Number.POSITIVE_INFINITY);
+        if (newer && this.mode === 'voice' && !this.voiceBusy) this.showCall(now.body);
+      }
     } catch {
       this.wallet.textContent = 'simulateur injoignable';
     }
+  }
+
+  /** A call from UTM rings a free phone: "Appel entrant", answered with Décrocher (green) or Refuser (red). */
+  showRinging(calls) {
+    const first = calls[0];
+    if (this.mode === 'incoming' && !calls.some((c) => c.sessionId === this.incoming?.sessionId)) {
+      this.incoming = null;
+      return this.toIdle();
+    }
+    const free = this.mode === 'idle' || (this.mode === 'ended' && Date.now() - this.endedAt > READ_MS);
+    if (!first || !free) return;
+    this.incoming = first;
+    this.mode = 'incoming';
+    this.render();
   }
 
   showInbox(messages) {
@@ -471,10 +655,39 @@ class Phone {
     const parts = [];
     let shown = '';
     if (this.mode === 'idle') {
-      parts.push(h('div', { class: 'hint' }, `Tapez ${g.code} puis ✆`));
+      parts.push(
+        h(
+          'div',
+          { class: 'hint' },
+          `Tapez ${g.code} puis ✆${voiceConfig.voiceNumber ? `\nou ${voiceConfig.voiceNumber} ✆ (appel vocal)` : ''}`,
+        ),
+      );
       parts.push(h('div', { class: 'entry', 'data-testid': 'entry' }, this.entry));
     } else if (this.mode === 'busy') {
-      parts.push(h('div', { class: 'hint' }, WAITING));
+      parts.push(h('div', { class: 'hint' }, this.call || this.incoming ? 'Appel en cours…' : WAITING));
+    } else if (this.mode === 'incoming') {
+      parts.push(
+        h('div', { 'data-testid': 'incoming' }, `Appel entrant de UTM\n${this.incoming.utm}`),
+        h(
+          'div',
+          { class: 'answer' },
+          h('button', { type: 'button', class: 'pick-up', on: { click: () => this.pickUp() } }, 'Décrocher'),
+          h('button', { type: 'button', class: 'decline', on: { click: () => this.declineCall() } }, 'Refuser'),
+        ),
+      );
+    } else if (this.mode === 'voice') {
+      const c = this.call;
+      const collect = c.collect;
+      parts.push(
+        h('div', { class: 'hint' }, `📞 ${c.direction === 'Inbound' ? 'Appel vers' : 'Appel de'} UTM ${c.utm}`),
+        h('div', { 'data-testid': 'caption' }, c.prompt ? `🔊 ${c.prompt.caption}` : ''),
+      );
+      if (collect) {
+        parts.push(
+          h('div', { class: 'hint' }, collect.numDigits === 1 ? 'Tapez une touche' : `Tapez le nombre puis ${collect.finishOnKey ?? '#'}`),
+          h('div', { class: 'entry', 'data-testid': 'entry' }, this.keys),
+        );
+      }
     } else if (this.mode === 'pin') {
       const p = this.pending;
       parts.push(
@@ -489,13 +702,14 @@ class Phone {
     if (this.error) parts.push(h('div', { class: 'error', 'data-testid': 'error' }, this.error));
     this.body.replaceChildren(...parts);
     this.body.scrollTop = 0;
-    this.count.textContent = shown ? `${shown.length} car.${this.mode === 'ended' ? ' · fin' : ''}` : '';
+    this.count.textContent = shown && !this.call ? `${shown.length} car.${this.mode === 'ended' ? ' · fin' : ''}` : '';
     this.el.dataset.mode = this.mode;
   }
 
   remove() {
     clearInterval(this.timer);
     if (this.mode === 'session') void this.hangUp();
+    if (this.mode === 'voice') void this.voiceHangUp();
     this.el.remove();
     phones.splice(phones.indexOf(this), 1);
   }
@@ -511,8 +725,9 @@ function addPhone() {
 }
 
 async function start() {
-  const r = await api.get('/simulator/api/ussd/config');
+  const [r, v] = await Promise.all([api.get('/simulator/api/ussd/config'), api.get('/simulator/api/voice/config')]);
   if (r.status === 200) config = r.body;
+  if (v.status === 200) voiceConfig = v.body;
   // The server's own address, which its gateway may always post to (another host may be refused).
   document.getElementById('app-url').value = config.appUrl ?? `${location.origin}/ussd`;
   document.getElementById('events-url').value = config.eventsUrl ?? `${location.origin}/ussd/events`;
@@ -527,6 +742,8 @@ async function start() {
       if (p.mode === 'session' && p.sessionId) {
         navigator.sendBeacon('/simulator/api/ussd/hangup', JSON.stringify({ sessionId: p.sessionId, how: 'user' }));
       }
+      if (p.mode === 'voice' && p.call)
+        navigator.sendBeacon('/simulator/api/voice/hangup', JSON.stringify({ sessionId: p.call.sessionId }));
     }
   });
 }

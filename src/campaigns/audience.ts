@@ -2,7 +2,7 @@
  * Who a campaign speaks to: a filter over the households, read in pages of household ids so that a
  * preview or a send of 200,000 members never holds more than one page in memory.
  *
- * District, mutuelle, language, subsidised, wallet and the explicit phone list are SQL conditions
+ * District, mutuelle, language, subsidised, wallet, the reminders' channel and the explicit phone list are SQL conditions
  * (src/db/audience.ts); coverage status and days since the last payment come from the coverage read
  * model (src/db/coverage.ts), joined to the page's query, with the domain's rules applied in JavaScript.
  */
@@ -30,6 +30,8 @@ export const audienceSchema = z
     subsidised: z.boolean().optional(),
     /** true: an Orange Money wallet linked at UTM's office; false: none. */
     wallet: z.boolean().optional(),
+    /** How the household asked to get its reminders: by call (members who cannot read) or by SMS (the default). */
+    remindersBy: z.enum(['sms', 'voice']).optional(),
     /** Whole days since the last payment, inclusive bounds; a household that never paid has no bound above it. */
     daysSinceLastPayment: z
       .object({ min: z.number().int().min(0).optional(), max: z.number().int().min(0).optional() })
@@ -89,6 +91,7 @@ export function createAudienceReader(db: Db, q: AudienceQuery) {
       phoneListOf: q.phoneListOf,
       wallet: f.wallet,
       subsidised: f.subsidised,
+      remindersBy: f.remindersBy,
     },
     needsRow,
   );

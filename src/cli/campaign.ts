@@ -17,6 +17,7 @@ export interface CreateOptions {
   language: string[];
   subsidised?: boolean;
   wallet?: boolean;
+  remindersBy?: string;
   minDays?: number;
   maxDays?: number;
   phonesCsv?: string;
@@ -53,6 +54,7 @@ function inputFrom(o: CreateOptions): CampaignInput {
       ...(o.language.length ? { languages: o.language } : {}),
       ...(o.subsidised !== undefined ? { subsidised: o.subsidised } : {}),
       ...(o.wallet !== undefined ? { wallet: o.wallet } : {}),
+      ...(o.remindersBy !== undefined ? { remindersBy: o.remindersBy } : {}),
       ...(days ? { daysSinceLastPayment: days } : {}),
     } as CampaignInput['audience'],
     ...(o.phonesCsv !== undefined ? { phonesCsv: read('--phones-csv', o.phonesCsv) } : {}),

@@ -191,6 +191,7 @@ export function buildProgram(io, done) {
     .option('--no-subsidised', 'only households without one')
     .option('--wallet', 'only households with an Orange Money wallet linked')
     .option('--no-wallet', 'only households without one')
+    .option('--reminders-by <channel>', 'only households that get their reminders this way: voice (calls) or sms')
     .option('--min-days <n>', 'at least this many days since the last payment', whole)
     .option('--max-days <n>', 'at most this many days since the last payment', whole)
     .option('--phones-csv <file>', 'only these phones (CSV, first column; bad lines are reported with their number)')

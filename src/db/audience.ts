@@ -12,6 +12,8 @@ export interface AudienceConditions {
   wallet?: boolean | undefined;
   /** true: at least one subsidised active beneficiary; false: none. */
   subsidised?: boolean | undefined;
+  /** The channel the household prefers for its reminders ('sms' when it never chose). */
+  remindersBy?: 'sms' | 'voice' | undefined;
 }
 
 export interface AudienceHousehold {
@@ -58,6 +60,10 @@ function where(c: AudienceConditions): { sql: string; params: Record<string, unk
     parts.push(
       `${c.subsidised ? '' : 'NOT '}EXISTS (SELECT 1 FROM beneficiaries b WHERE b.household_id = h.id AND b.subsidised = 1 AND b.active = 1)`,
     );
+  }
+  if (c.remindersBy !== undefined) {
+    parts.push(`COALESCE((SELECT p.channel FROM reminder_preferences p WHERE p.household_id = h.id), 'sms') = @remindersBy`);
+    params.remindersBy = c.remindersBy;
   }
   return { sql: parts.map((p) => ` AND ${p}`).join(''), params };
 }

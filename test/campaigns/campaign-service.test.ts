@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { type AudienceFilter, createAudienceReader } from '../../src/campaigns/audience.ts';
 import { CampaignError, controlDraw } from '../../src/campaigns/campaigns.ts';
 import { createHouseholdStore } from '../../src/db/households.ts';
+import { createPreferenceStore } from '../../src/db/preferences.ts';
 import { HELD_MS } from '../../src/sms/outbox.ts';
 import { campaignWorld, type MemberSpec, memberPhone, START } from './campaign-fixture.ts';
 
@@ -371,6 +372,11 @@ describe('audience filters', () => {
     expect(audience({ daysSinceLastPayment: { min: 30, max: 100 } })).toEqual(['+22376000003', memberPhone(1)]);
     expect(audience({ wallet: true, subsidised: true, languages: ['fr'] })).toEqual(['+22376000001', '+22376000002']);
     expect(audience({ wallet: false })).toEqual(['+22366000004', memberPhone(0), memberPhone(1), memberPhone(2)]);
+    // Households that asked for their reminders by call (the default is SMS).
+    const prefs = createPreferenceStore(w.db);
+    prefs.setReminderChannel(createHouseholdStore(w.db).findByPhone(memberPhone(1))!.id, 'voice', 'ussd', new Date('2026-03-10T09:00:00Z'));
+    expect(audience({ remindersBy: 'voice' })).toEqual([memberPhone(1)]);
+    expect(audience({ remindersBy: 'sms', languages: ['bm'] })).toEqual(['+22376000003']);
   });
 });
 

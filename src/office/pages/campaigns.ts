@@ -30,6 +30,7 @@ export function campaignInput(b: Body): Record<string, unknown> {
       ...(list(b.languages).length ? { languages: list(b.languages) } : {}),
       ...(yesNo(one(b.subsidised)) !== undefined ? { subsidised: yesNo(one(b.subsidised)) } : {}),
       ...(yesNo(one(b.wallet)) !== undefined ? { wallet: yesNo(one(b.wallet)) } : {}),
+      ...(one(b.remindersBy) ? { remindersBy: one(b.remindersBy) } : {}),
       ...(days.min !== undefined || days.max !== undefined ? { daysSinceLastPayment: JSON.parse(JSON.stringify(days)) } : {}),
     },
     messages,

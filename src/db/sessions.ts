@@ -97,7 +97,7 @@ export function createSessionStore(db: Db) {
   // Group commit: hops finished in the same turn of the event loop share one transaction, so a
   // busy server pays one WAL commit per batch instead of one per hop. Each reply still leaves only
   // after its own row is committed.
-  let pending: Array<{ row: SessionRow; done: () => void; fail: (err: unknown) => void }> = [];
+  let pending: Array<{ row: SessionRow; also: (() => void) | undefined; done: () => void; fail: (err: unknown) => void }> = [];
   const insertHop = db.prepare('INSERT INTO ussd_hops (session_id, hop, text, reply, at_ms) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING');
   const hopsOf = db.prepare('SELECT hop, text, reply FROM ussd_hops WHERE session_id = ? ORDER BY hop');
   const pruneHops = db.prepare('DELETE FROM ussd_hops WHERE at_ms < ?');
@@ -129,20 +129,25 @@ export function createSessionStore(db: Db) {
     );
     insertHop.run(r.sessionId, r.hops, r.lastText, r.lastReply, r.updatedMs);
   };
-  const commitAll = db.transaction((rows: SessionRow[]) => {
-    for (const row of rows) write(row);
+  /** A row and the writes its caller asked to commit with it. */
+  const writeWith = (b: { row: SessionRow; also: (() => void) | undefined }) => {
+    write(b.row);
+    b.also?.();
+  };
+  const commitAll = db.transaction((batch: typeof pending) => {
+    for (const b of batch) writeWith(b);
   });
   function flush(): void {
     const batch = pending;
     pending = [];
     try {
-      commitAll(batch.map((b) => b.row));
+      commitAll(batch);
       for (const b of batch) b.done();
     } catch {
       // One bad row must not fail its neighbours: commit them one by one.
       for (const b of batch) {
         try {
-          db.transaction(write)(b.row);
+          db.transaction(writeWith)(b);
           b.done();
         } catch (err) {
           b.fail(err);
@@ -167,10 +172,10 @@ export function createSessionStore(db: Db) {
     recentOf(phone: string): RecentSession[] {
       return recentOf.all(phone) as RecentSession[];
     },
-    /** Resolves once the row is committed. */
-    save(row: SessionRow): Promise<void> {
+    /** Resolves once the row is committed, with `also` (the caller's own writes) in the same transaction. */
+    save(row: SessionRow, also?: () => void): Promise<void> {
       return new Promise((done, fail) => {
-        pending.push({ row, done, fail });
+        pending.push({ row, also, done, fail });
         if (pending.length === 1) setImmediate(flush);
       });
     },

@@ -17,6 +17,12 @@ export interface UssdRequest {
   phoneNumber: string;
   networkCode?: string | undefined;
   text: string;
+  /**
+   * Given the hop's reply before it is persisted, writes of the caller's own to commit in the same
+   * transaction as the session (the voice channel's step): one commit per hop instead of two. Not
+   * called when the hop persists nothing (a stored reply given again, a request already in flight).
+   */
+  alongside?: ((reply: UssdReply) => (() => void) | undefined) | undefined;
 }
 
 export interface UssdReply {
@@ -38,6 +44,8 @@ export interface StepRequest {
   /** Stored with the session in place of a USSD code: says which channel it came through. */
   serviceCode: string;
   input: string | null;
+  /** As UssdRequest's: the caller's writes, given the step's result, committed with the session. */
+  alongside?: ((result: StepResult) => (() => void) | undefined) | undefined;
 }
 
 export interface StepResult {
@@ -206,7 +214,7 @@ export function createUssdEngine(deps: EngineDeps) {
       // A text out of step with ours is answered but not kept, so the next good hop still lines up.
       const out = reply(row, screen, existing && input === null ? existing.lastText : req.text, nowMs);
       const actor = actors.at(-1) ?? null;
-      await persist(row, h.unchanged ? null : actor);
+      await persist(row, h.unchanged ? null : actor, req.alongside?.(out));
       if (row.status === 'open') {
         live.put(row.sessionId, { row, actor: row.machine === HELP ? null : actor, seenMs: nowMs });
         done = true;
@@ -265,13 +273,13 @@ export function createUssdEngine(deps: EngineDeps) {
     }
   }
 
-  function persist(row: SessionRow, actor: FlowRun | null): Promise<void> {
+  function persist(row: SessionRow, actor: FlowRun | null, also?: () => void): Promise<void> {
     if (actor) {
       const persisted = actor.getPersistedSnapshot() as { value?: unknown };
       row.snapshot = JSON.stringify(persisted);
       row.state = typeof persisted.value === 'string' ? persisted.value : JSON.stringify(persisted.value ?? null);
     }
-    return sessions.save(row);
+    return sessions.save(row, also);
   }
 
   function reply(row: SessionRow, screen: Screen, text: string, now: number): UssdReply {
@@ -697,8 +705,16 @@ export function createUssdEngine(deps: EngineDeps) {
     async step(req: StepRequest): Promise<StepResult> {
       const previous = req.input === null ? undefined : sessions.get(req.sessionId)?.lastText;
       const text = previous === undefined ? '' : previous === '' ? (req.input as string) : `${previous}*${req.input}`;
-      const out = await handle({ sessionId: req.sessionId, serviceCode: req.serviceCode, phoneNumber: req.phoneNumber, text });
-      return { end: out.end, screen: out.screen ? describeScreen(out.screen.from) : null };
+      const resultOf = (out: UssdReply): StepResult => ({ end: out.end, screen: out.screen ? describeScreen(out.screen.from) : null });
+      const alongside = req.alongside;
+      const out = await handle({
+        sessionId: req.sessionId,
+        serviceCode: req.serviceCode,
+        phoneNumber: req.phoneNumber,
+        text,
+        alongside: alongside && ((o) => alongside(resultOf(o))),
+      });
+      return resultOf(out);
     },
     /** Forgets what is kept in memory of a session whose row was changed outside the engine. */
     forget(sessionId: string): void {

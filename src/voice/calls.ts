@@ -5,7 +5,7 @@ import type { Logger } from '../log.ts';
 import type { StepRequest, StepResult } from '../ussd/engine.ts';
 import type { PromptLibrary } from './library.ts';
 import type { AnsweredCall, Calls } from './outbound.ts';
-import { type Prompt, speakMessages, speakScreen, VOICE_KEYS } from './speech.ts';
+import { type Prompt, type SpeakOptions, speakMessages, speakScreen, VOICE_KEYS } from './speech.ts';
 import { type Action, response } from './xml.ts';
 
 /** One notification of Africa's Talking's voice callback, validated (src/http/voice.ts). */
@@ -112,19 +112,59 @@ export function createVoiceCalls(deps: VoiceDeps) {
     ]);
   }
 
-  /** The next prompt answered and recorded with the call; the call ends with it when nothing is collected. */
-  function answer(call: VoiceCall, prompt: Heard, digits: string | null, silences: number, links: VoiceLinks): string {
+  /** The next prompt: its answer, and the write that records it with the call. */
+  function prepare(call: VoiceCall, prompt: Heard, digits: string | null, silences: number, links: VoiceLinks) {
     const step = call.step + 1;
     const xml = xmlOf(prompt, step, links);
     const ended = prompt.collect === null;
-    store.advance(
-      call.sessionId,
-      { step, digits, screen: prompt.screen, caption: prompt.caption, xml },
-      { silences, prompt: JSON.stringify(prompt), ended },
-      clock.now(),
-    );
-    if (ended) deps.endSession(engineId(call.sessionId));
-    return xml;
+    const record = () =>
+      store.advance(
+        call.sessionId,
+        { step, digits, screen: prompt.screen, caption: prompt.caption, xml },
+        { silences, prompt: JSON.stringify(prompt), ended },
+        clock.now(),
+      );
+    return { xml, ended, record };
+  }
+
+  /** The next prompt answered and recorded with the call; the call ends with it when nothing is collected. */
+  function answer(call: VoiceCall, prompt: Heard, digits: string | null, silences: number, links: VoiceLinks): string {
+    const next = prepare(call, prompt, digits, silences, links);
+    next.record();
+    if (next.ended) deps.endSession(engineId(call.sessionId));
+    return next.xml;
+  }
+
+  /**
+   * The engine's step for these digits and the prompt it leads to, recorded in the engine's own
+   * transaction (one commit per step); when the engine persisted nothing (a retry it had answered),
+   * recorded on its own.
+   */
+  async function stepTo(
+    call: VoiceCall,
+    input: string | null,
+    digits: string | null,
+    links: VoiceLinks,
+    opts: SpeakOptions = {},
+  ): Promise<string> {
+    const promptOf = (r: StepResult): Heard =>
+      r.screen
+        ? speakScreen(catalogs, r.screen, opts)
+        : goodbye(call.prompt ? (JSON.parse(call.prompt) as Heard).lang : 'fr', 'voice.ended');
+    let prepared: ReturnType<typeof prepare> | undefined;
+    const result = await deps.engine.step({
+      sessionId: engineId(call.sessionId),
+      phoneNumber: call.phone,
+      serviceCode: VOICE_CHANNEL,
+      input,
+      alongside: (r) => {
+        prepared = prepare(call, promptOf(r), digits, 0, links);
+        return prepared.record;
+      },
+    });
+    if (!prepared) return answer(call, promptOf(result), digits, 0, links);
+    if (prepared.ended) deps.endSession(engineId(call.sessionId));
+    return prepared.xml;
   }
 
   async function start(cb: VoiceCallback, links: VoiceLinks): Promise<string> {
@@ -155,14 +195,7 @@ export function createVoiceCalls(deps: VoiceDeps) {
     const agent = deps.agentLanguage(cb.callerNumber);
     if (agent)
       return answer(call, speakMessages(catalogs, agent, [{ key: 'voice.agent', params: { code: deps.serviceCode } }]), null, 0, links);
-    const result = await deps.engine.step({
-      sessionId: engineId(cb.sessionId),
-      phoneNumber: cb.callerNumber,
-      serviceCode: VOICE_CHANNEL,
-      input: null,
-    });
-    if (!result.screen) return answer(call, goodbye('fr', 'voice.ended'), null, 0, links);
-    return answer(call, speakScreen(catalogs, result.screen, { before: ['voice.keys'] }), null, 0, links);
+    return stepTo(call, null, null, links, { before: ['voice.keys'] });
   }
 
   const goodbye = (lang: Language, key: string) => speakMessages(catalogs, lang, [{ key }]);
@@ -225,15 +258,7 @@ export function createVoiceCalls(deps: VoiceDeps) {
       return answer(call, withSilence(heard), '', silences, links);
     }
     if (digits === VOICE_KEYS.repeat && heard) return answer(call, { ...heard }, digits, 0, links);
-    const input = digits === VOICE_KEYS.home ? '00' : digits;
-    const result = await deps.engine.step({
-      sessionId: engineId(call.sessionId),
-      phoneNumber: call.phone,
-      serviceCode: VOICE_CHANNEL,
-      input,
-    });
-    if (!result.screen) return answer(call, goodbye(lang, 'voice.ended'), digits, 0, links);
-    return answer(call, speakScreen(catalogs, result.screen), digits, 0, links);
+    return stepTo(call, digits === VOICE_KEYS.home ? '00' : digits, digits, links);
   }
 
   /** The prompt again, after "we heard nothing". */

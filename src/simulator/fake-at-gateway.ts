@@ -136,7 +136,7 @@ export function createFakeAtGateway(opts: FakeAtGatewayOptions): FakeAtGateway {
   let behaviour = initial();
   const requests: FakeAtRequest[] = [];
   const accepted: FakeAtAccepted[] = [];
-  const hanging = new Set<Response>();
+  const hanging = heldRequests();
 
   const router = express.Router();
   router.post('/', express.urlencoded({ extended: false, limit: '1mb' }), (req: Request, res: Response) => {
@@ -177,8 +177,7 @@ export function createFakeAtGateway(opts: FakeAtGatewayOptions): FakeAtGateway {
     if (b.kind === 'error') return plain(b.status, b.body ?? 'Internal Server Error');
     if (b.kind === 'hang') {
       record.answered = 'hang';
-      hanging.add(res);
-      res.on('close', () => hanging.delete(res));
+      hanging.hold(res);
       return;
     }
     if (b.kind === 'garbage') {
@@ -215,21 +214,10 @@ export function createFakeAtGateway(opts: FakeAtGatewayOptions): FakeAtGateway {
       },
     });
     accepted.push(...taken);
-    if (opts.onAccepted) {
-      for (const a of taken) {
-        try {
-          opts.onAccepted(a);
-        } catch (err) {
-          opts.logger?.error({ err }, 'fake AT gateway: onAccepted hook failed');
-        }
-      }
-    }
+    tell(opts.onAccepted, taken, opts.logger, 'fake AT gateway: onAccepted hook failed');
   });
 
-  const releaseHanging = () => {
-    for (const res of hanging) res.socket?.destroy();
-    hanging.clear();
-  };
+  const releaseHanging = hanging.release;
 
   return {
     router,
@@ -246,7 +234,7 @@ export function createFakeAtGateway(opts: FakeAtGatewayOptions): FakeAtGateway {
     },
     releaseHanging,
     get hanging() {
-      return hanging.size;
+      return hanging.size();
     },
   };
 }
@@ -308,7 +296,7 @@ export function createFakeAtVoice(opts: FakeAtVoiceOptions): FakeAtVoice {
   let statuses: Record<string, string> = { ...opts.statuses };
   const requests: FakeVoiceRequest[] = [];
   const calls: FakeVoiceCall[] = [];
-  const hanging = new Set<Response>();
+  const hanging = heldRequests();
   let seq = 0;
 
   const router = express.Router();
@@ -342,8 +330,7 @@ export function createFakeAtVoice(opts: FakeAtVoiceOptions): FakeAtVoice {
     if (b.kind === 'error') return plain(b.status, b.body ?? 'Internal Server Error');
     if (b.kind === 'hang') {
       record.answered = 'hang';
-      hanging.add(res);
-      res.on('close', () => hanging.delete(res));
+      hanging.hold(res);
       return;
     }
     if (b.kind === 'garbage') {
@@ -376,19 +363,10 @@ export function createFakeAtVoice(opts: FakeAtVoiceOptions): FakeAtVoice {
       if (calls.length > opts.keep) calls.splice(0, calls.length - opts.keep);
       if (requests.length > opts.keep) requests.splice(0, requests.length - opts.keep);
     }
-    for (const call of placed) {
-      try {
-        opts.onCall?.(call);
-      } catch (err) {
-        opts.logger?.error({ err }, 'fake AT voice: onCall hook failed');
-      }
-    }
+    tell(opts.onCall, placed, opts.logger, 'fake AT voice: onCall hook failed');
   });
 
-  const releaseHanging = () => {
-    for (const res of hanging) res.socket?.destroy();
-    hanging.clear();
-  };
+  const releaseHanging = hanging.release;
   return {
     router,
     requests,
@@ -408,7 +386,7 @@ export function createFakeAtVoice(opts: FakeAtVoiceOptions): FakeAtVoice {
     },
     releaseHanging,
     get hanging() {
-      return hanging.size;
+      return hanging.size();
     },
   };
 }
@@ -476,6 +454,34 @@ export async function startFakeAtGateway(opts: FakeAtGatewayOptions): Promise<Ru
         server.closeAllConnections();
       }),
   };
+}
+
+/** Requests the fake API was told to leave hanging (a gateway that never answers), until released or closed by the client. */
+function heldRequests() {
+  const held = new Set<Response>();
+  return {
+    hold(res: Response): void {
+      held.add(res);
+      res.on('close', () => held.delete(res));
+    },
+    release(): void {
+      for (const res of held) res.socket?.destroy();
+      held.clear();
+    },
+    size: () => held.size,
+  };
+}
+
+/** Tells a test's hook of each item; a hook that throws is logged, never fails the request it watches. */
+function tell<T>(hook: ((item: T) => void) | undefined, items: readonly T[], logger: Logger | undefined, failed: string): void {
+  if (!hook) return;
+  for (const item of items) {
+    try {
+      hook(item);
+    } catch (err) {
+      logger?.error({ err }, failed);
+    }
+  }
 }
 
 function readForm(body: unknown): Record<string, string> {

@@ -161,33 +161,8 @@ export function createFakeAtGateway(opts: FakeAtGatewayOptions): FakeAtGateway {
     }
     requests.push(record);
 
-    const plain = (status: number, body: string) => {
-      record.answered = status;
-      res.status(status).type('text/plain').send(body);
-    };
-
-    if (apiKey !== opts.apiKey || (opts.username !== undefined && record.username !== opts.username)) {
-      return plain(401, AT_UNAUTHORIZED_BODY);
-    }
-    for (const field of ['username', 'to', 'message'] as const) {
-      if (!form[field]) return plain(400, `Request is missing required form field '${field}'`);
-    }
-
-    const b = behaviour.request;
-    if (b.kind === 'error') return plain(b.status, b.body ?? 'Internal Server Error');
-    if (b.kind === 'hang') {
-      record.answered = 'hang';
-      hanging.hold(res);
-      return;
-    }
-    if (b.kind === 'garbage') {
-      record.answered = 201;
-      res
-        .status(201)
-        .type('application/json')
-        .send(b.body ?? DEFAULT_GARBAGE);
-      return;
-    }
+    const fields = ['username', 'to', 'message'] as const;
+    if (answeredFirst(res, record, opts, behaviour.request, hanging, { fields, garbage: { status: 201, body: DEFAULT_GARBAGE } })) return;
 
     const segments = smsEncoding(record.message).segments;
     const price = unitCost * segments;
@@ -316,31 +291,9 @@ export function createFakeAtVoice(opts: FakeAtVoiceOptions): FakeAtVoice {
       answered: 0,
     };
     requests.push(record);
-    const plain = (status: number, body: string) => {
-      record.answered = status;
-      res.status(status).type('text/plain').send(body);
-    };
-    if (apiKey !== opts.apiKey || (opts.username !== undefined && record.username !== opts.username)) {
-      return plain(401, AT_UNAUTHORIZED_BODY);
-    }
-    for (const field of ['username', 'from', 'to'] as const) {
-      if (!form[field]) return plain(400, `Request is missing required form field '${field}'`);
-    }
-    const b = behaviour;
-    if (b.kind === 'error') return plain(b.status, b.body ?? 'Internal Server Error');
-    if (b.kind === 'hang') {
-      record.answered = 'hang';
-      hanging.hold(res);
+    const fields = ['username', 'from', 'to'] as const;
+    if (answeredFirst(res, record, opts, behaviour, hanging, { fields, garbage: { status: 200, body: '{"entries":[{"phoneNumber":' } }))
       return;
-    }
-    if (b.kind === 'garbage') {
-      record.answered = 200;
-      res
-        .status(200)
-        .type('application/json')
-        .send(b.body ?? '{"entries":[{"phoneNumber":');
-      return;
-    }
     const placed: FakeVoiceCall[] = [];
     const entries = record.to.map((phoneNumber) => {
       const status = !E164.test(phoneNumber) ? 'InvalidPhoneNumber' : (statuses[phoneNumber] ?? 'Queued');
@@ -454,6 +407,48 @@ export async function startFakeAtGateway(opts: FakeAtGatewayOptions): Promise<Ru
         server.closeAllConnections();
       }),
   };
+}
+
+/**
+ * What both fake APIs answer before their own work, as Africa's Talking does: a wrong key or
+ * username (401), a missing form field (400), then the misbehaviour a test asked for (an HTTP
+ * error, a hang, an unreadable body of the API's success status). True when it answered; the
+ * answer is noted on the request's record.
+ */
+function answeredFirst(
+  res: Response,
+  record: { username: string; apiKey: string | null; form: Record<string, string>; answered: number | 'hang' },
+  expected: { apiKey: string; username?: string | undefined },
+  b: FakeAtRequestBehaviour,
+  hanging: ReturnType<typeof heldRequests>,
+  api: { fields: readonly string[]; garbage: { status: number; body: string } },
+): boolean {
+  const plain = (status: number, body: string) => {
+    record.answered = status;
+    res.status(status).type('text/plain').send(body);
+    return true;
+  };
+  if (record.apiKey !== expected.apiKey || (expected.username !== undefined && record.username !== expected.username)) {
+    return plain(401, AT_UNAUTHORIZED_BODY);
+  }
+  for (const field of api.fields) {
+    if (!record.form[field]) return plain(400, `Request is missing required form field '${field}'`);
+  }
+  if (b.kind === 'error') return plain(b.status, b.body ?? 'Internal Server Error');
+  if (b.kind === 'hang') {
+    record.answered = 'hang';
+    hanging.hold(res);
+    return true;
+  }
+  if (b.kind === 'garbage') {
+    record.answered = api.garbage.status;
+    res
+      .status(api.garbage.status)
+      .type('application/json')
+      .send(b.body ?? api.garbage.body);
+    return true;
+  }
+  return false;
 }
 
 /** Requests the fake API was told to leave hanging (a gateway that never answers), until released or closed by the client. */

@@ -40,6 +40,40 @@ export const systemTimers: Timers = {
   clearInterval: (h) => clearInterval(h as NodeJS.Timeout),
 };
 
+/**
+ * A pass run again `pollMs` after the previous one ended (never two at once), from start() until
+ * stop(), which waits for a pass under way: the loop of the SMS dispatcher and of the calls UTM
+ * places. A pass that throws is reported to `onError` and the loop goes on.
+ */
+export function createPollLoop(pass: () => Promise<unknown> | unknown, pollMs: number, timers: Timers, onError: (err: unknown) => void) {
+  let timer: TimerHandle | null = null;
+  let running: Promise<unknown> = Promise.resolve();
+  let stopped = true;
+  function tick(): void {
+    running = Promise.resolve()
+      .then(pass)
+      .catch(onError)
+      .finally(() => {
+        if (!stopped) timer = timers.setTimeout(tick, pollMs);
+      });
+  }
+  return {
+    isRunning(): boolean {
+      return !stopped;
+    },
+    start(): void {
+      if (!stopped) return;
+      stopped = false;
+      tick();
+    },
+    async stop(): Promise<void> {
+      stopped = true;
+      if (timer) timers.clearTimeout(timer);
+      await running;
+    },
+  };
+}
+
 export class ManualClock implements Clock {
   private t: number;
   constructor(start: Date | string) {

@@ -1,4 +1,4 @@
-import { bamakoDay, type Clock, systemTimers, type TimerHandle, type Timers } from '../clock.ts';
+import { bamakoDay, type Clock, createPollLoop, systemTimers, type Timers } from '../clock.ts';
 import { createCampaignStore } from '../db/campaigns.ts';
 import type { Db } from '../db/connection.ts';
 import { type DueMessage as Claimed, createOutboxStore } from '../db/outbox.ts';
@@ -140,20 +140,16 @@ export function createDispatcher(
   }
 
   const timers = opts.timers ?? systemTimers;
-  let timer: TimerHandle | null = null;
-  let running: Promise<unknown> = Promise.resolve();
-  let stopped = true;
-
-  function tick(): void {
-    const limit = opts.ratePerSecond > 0 ? Math.max(1, Math.round((opts.ratePerSecond * opts.pollMs) / 1000)) : 1000;
-    running = Promise.resolve()
-      .then(() => api.recover(opts.staleSendingMs))
-      .then(() => drainOnce(limit))
-      .catch((err: unknown) => logger.error({ err }, 'sms: dispatch pass failed'))
-      .finally(() => {
-        if (!stopped) timer = timers.setTimeout(tick, opts.pollMs);
-      });
-  }
+  const limit = opts.ratePerSecond > 0 ? Math.max(1, Math.round((opts.ratePerSecond * opts.pollMs) / 1000)) : 1000;
+  const loop = createPollLoop(
+    async () => {
+      await api.recover(opts.staleSendingMs);
+      await drainOnce(limit);
+    },
+    opts.pollMs,
+    timers,
+    (err) => logger.error({ err }, 'sms: dispatch pass failed'),
+  );
 
   const api = {
     drainOnce,
@@ -208,19 +204,9 @@ export function createDispatcher(
       return { confirmed, requeued: rows.length - confirmed };
     },
     /** Whether the loop inside the server is on (for /healthz). */
-    isRunning(): boolean {
-      return !stopped;
-    },
-    start(): void {
-      if (!stopped) return;
-      stopped = false;
-      tick();
-    },
-    async stop(): Promise<void> {
-      stopped = true;
-      if (timer) timers.clearTimeout(timer);
-      await running;
-    },
+    isRunning: loop.isRunning,
+    start: loop.start,
+    stop: loop.stop,
   };
   return api;
 }

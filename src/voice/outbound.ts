@@ -14,7 +14,7 @@
  * `ids` is `{ clientRequestId, sessionId }` as the gateway posts them; either finds the call.
  */
 
-import { type Clock, systemTimers, type TimerHandle, type Timers } from '../clock.ts';
+import { type Clock, createPollLoop, systemTimers, type Timers } from '../clock.ts';
 import type { Db } from '../db/connection.ts';
 import { atomic, atomicallyFirst } from '../db/transaction.ts';
 import { type CallPurpose, createVoiceCallStore, type VoiceCallRow } from '../db/voice-outbox.ts';
@@ -217,19 +217,15 @@ export function createCalls(db: Db, transport: CallTransport, clock: Clock, logg
     return store.get(row.id);
   });
 
-  let timer: TimerHandle | null = null;
-  let running: Promise<unknown> = Promise.resolve();
-  let stopped = true;
-
-  function tick(): void {
-    running = Promise.resolve()
-      .then(() => api.recover())
-      .then(() => drainOnce())
-      .catch((err: unknown) => logger.error({ err }, 'voice: call pass failed'))
-      .finally(() => {
-        if (!stopped) timer = timers.setTimeout(tick, opts.pollMs);
-      });
-  }
+  const loop = createPollLoop(
+    async () => {
+      await api.recover();
+      await drainOnce();
+    },
+    opts.pollMs,
+    timers,
+    (err) => logger.error({ err }, 'voice: call pass failed'),
+  );
 
   const api = {
     /**
@@ -334,19 +330,9 @@ export function createCalls(db: Db, transport: CallTransport, clock: Clock, logg
     get(callId: number): VoiceCallRow | undefined {
       return store.get(callId);
     },
-    isRunning(): boolean {
-      return !stopped;
-    },
-    start(): void {
-      if (!stopped) return;
-      stopped = false;
-      tick();
-    },
-    async stop(): Promise<void> {
-      stopped = true;
-      if (timer) timers.clearTimeout(timer);
-      await running;
-    },
+    isRunning: loop.isRunning,
+    start: loop.start,
+    stop: loop.stop,
   };
   return api;
 }

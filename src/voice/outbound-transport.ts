@@ -1,7 +1,8 @@
 import AfricasTalking from 'africastalking';
 import atCommon from 'africastalking/lib/common.js';
-import { systemTimers, type TimerHandle, type Timers } from '../clock.ts';
+import { systemTimers, type Timers } from '../clock.ts';
 import type { Logger } from '../log.ts';
+import { clip, describe, digits, isObject, withinTimeout } from '../sdk-call.ts';
 
 /** The SDK's own voice endpoint (lib/common.js), used when no `voiceUrl` is given. */
 export const AT_LIVE_VOICE_URL = 'https://voice.africastalking.com';
@@ -66,25 +67,14 @@ export function createAfricasTalkingCalls(opts: AfricasTalkingCallsOptions): Cal
     } catch (err) {
       return { outcome: 'retry', code: null, reason: `SDK error: ${describe(err)}` };
     }
-    let timer: TimerHandle | undefined;
-    let timedOut = false;
-    const timeout = new Promise<'timeout'>((resolve) => {
-      timer = timers.setTimeout(() => {
-        timedOut = true;
-        resolve('timeout');
-      }, opts.timeoutMs);
-    });
-    const settled = pending.then(
-      (data) => ({ ok: true as const, data }),
-      (err: unknown) => ({ ok: false as const, err }),
+    // If the gateway did place a call answered after the limit, the retry places a second one (the
+    // member may hear two rings).
+    const result = await withinTimeout(
+      pending,
+      opts.timeoutMs,
+      (r) => log?.warn({ ok: r.ok }, 'voice: the call API answered after the timeout; the call is already marked for retry'),
+      timers,
     );
-    // The SDK cannot be aborted: an answer after the timeout is only logged. If the gateway did
-    // place that call, the retry places a second one (the member may hear two rings).
-    void settled.then((r) => {
-      if (timedOut) log?.warn({ ok: r.ok }, 'voice: the call API answered after the timeout; the call is already marked for retry');
-    });
-    const result = await Promise.race([settled, timeout]);
-    if (timer) timers.clearTimeout(timer);
     if (result === 'timeout') return { outcome: 'retry', code: null, reason: 'timeout' };
     if (!result.ok) return failure(result.err);
     return readAnswer(result.data, call.to);
@@ -128,21 +118,4 @@ function failure(err: unknown): PlaceResult {
   }
   const code = isObject(err) && typeof err.code === 'string' ? `${err.code} ` : '';
   return { outcome: 'retry', code: null, reason: `network error: ${code}${describe(err)}`.trim() };
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null;
-}
-
-function digits(n: string): string {
-  return n.replace(/\D/g, '');
-}
-
-function clip(s: string, max = 200): string {
-  const one = s.replace(/\s+/g, ' ').trim();
-  return one.length > max ? `${one.slice(0, max)}…` : one;
-}
-
-function describe(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

@@ -1,6 +1,7 @@
 import AfricasTalking from 'africastalking';
 import atCommon from 'africastalking/lib/common.js';
 import type { Logger } from '../../log.ts';
+import { clip, describe, digits, isObject, withinTimeout } from '../../sdk-call.ts';
 import { outcomeOfCode, type RecipientOutcome, type SmsBatch, type SmsTransport } from '../transport.ts';
 
 /** The SDK's own SMS endpoints (lib/common.js), used when no `smsUrl` is given. */
@@ -93,31 +94,15 @@ export function createAfricasTalkingTransport(opts: AfricasTalkingTransportOptio
       return allRetry(null, `SDK error: ${describe(err)}`);
     }
 
-    let timer: NodeJS.Timeout | undefined;
-    let timedOut = false;
-    const timeout = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => {
-        timedOut = true;
-        resolve('timeout');
-      }, opts.timeoutMs);
-    });
-    const settled = call.then(
-      (data) => ({ ok: true as const, data }),
-      (err: unknown) => ({ ok: false as const, err }),
-    );
     // The abandoned request keeps running (the SDK cannot be aborted); an answer after the timeout
     // is only logged. If it accepted messages, the retry will send them a second time.
-    void settled.then((r) => {
-      if (!timedOut) return;
+    const result = await withinTimeout(call, opts.timeoutMs, (r) => {
       const accepted = r.ok ? (parseRecipients(r.data)?.filter((e) => outcomeOfCode(e.statusCode) === 'accepted').length ?? 0) : 0;
       log?.warn(
         { recipients: recipients.length, accepted, ok: r.ok },
         'sms: africastalking answered after the timeout; messages already marked for retry',
       );
     });
-
-    const result = await Promise.race([settled, timeout]);
-    clearTimeout(timer);
     if (result === 'timeout') {
       log?.warn({ recipients: recipients.length, timeoutMs: opts.timeoutMs }, 'sms: africastalking call timed out');
       return allRetry(null, 'timeout');
@@ -255,27 +240,10 @@ function isValidForSdk(to: string): boolean {
   }
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null;
-}
-
-function digits(n: string): string {
-  return n.replace(/\D/g, '');
-}
-
-function clip(s: string, max = 200): string {
-  const one = s.replace(/\s+/g, ' ').trim();
-  return one.length > max ? `${one.slice(0, max)}…` : one;
-}
-
 function safeJson(v: unknown): string {
   try {
     return JSON.stringify(v) ?? String(v);
   } catch {
     return String(v);
   }
-}
-
-function describe(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

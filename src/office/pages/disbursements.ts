@@ -5,15 +5,14 @@
  * prepared or failed batch can be cancelled. Managers export the disbursement ledger and reconcile
  * it with the operator's statement. Every write is audited in its own transaction.
  */
-import { readFileSync, rmSync } from 'node:fs';
 import type { Express, Request, Response } from 'express';
 import { z } from 'zod';
 import type { Batch, StaffRef } from '../../claims/batches.ts';
 import { exportDisbursements, reconcileDisbursements } from '../../claims/disbursement-reconcile.ts';
 import { Refusal } from '../../domain/refusal.ts';
-import { CATEGORIES, parseStatement, STATEMENT_COLUMNS } from '../../payments/reconcile.ts';
 import { actorOf } from '../auth.ts';
-import { dayField, idParam, type PageContext } from './shared.ts';
+import { period, statementPage } from './reconcile.ts';
+import { idParam, type PageContext } from './shared.ts';
 
 /** What a redirect says, by code: fixed texts only, never text from the URL. */
 const DONE: Record<string, string> = {
@@ -50,10 +49,6 @@ export const failureText = (reason: string | null): string =>
 
 const CARE: Record<string, string> = { consultation: 'consultation', delivery: 'accouchement', hospitalisation: 'hospitalisation' };
 
-const day = dayField('date invalide (JJ/MM/AAAA)');
-const period = z.object({ from: day, to: day }).refine((p) => !p.from || !p.to || p.from <= p.to, {
-  error: 'Période inversée : la date de début est après la date de fin.',
-});
 const prepareForm = z.object({
   facility: z.coerce.number().int().positive(),
   claim: z.union([z.coerce.number().int().positive(), z.array(z.coerce.number().int().positive())]).transform((v) => [v].flat()),
@@ -174,49 +169,11 @@ export function disbursementPages(app: Express, c: PageContext): void {
     res.type('text/csv').attachment('registre-paiements-etablissements.csv').send(csv);
   });
 
-  const reconcilePage = (res: Response, data: Record<string, unknown>, status = 200) =>
-    c.page(
-      res,
-      'disbursement-reconcile',
-      {
-        title: 'Rapprochement des paiements aux établissements',
-        columns: STATEMENT_COLUMNS.join(','),
-        categories: CATEGORIES,
-        report: null,
-        errors: null,
-        error: null,
-        ...data,
-      },
-      status,
-    );
-  app.get('/admin/disbursements/reconcile', c.manager, (_req, res) => reconcilePage(res, {}));
-  app.post(
-    '/admin/disbursements/reconcile',
-    c.manager,
-    (req, res, next) => {
-      c.uploads.receive(req, res, (err: unknown) =>
-        err ? reconcilePage(res, { error: `Fichier refusé: ${(err as Error).message}` }, 400) : next(),
-      );
-    },
-    c.uploads.csrf,
-    (req, res) => {
-      const p = period.safeParse(req.body);
-      const file = req.file;
-      try {
-        if (!p.success) return reconcilePage(res, { error: 'Dates au format JJ/MM/AAAA, la première avant la seconde.' }, 400);
-        if (!file) return reconcilePage(res, { error: "Choisissez le relevé de l'opérateur." }, 400);
-        const parsed = parseStatement(readFileSync(file.path, 'utf8'));
-        if (parsed.errors.length) {
-          return reconcilePage(
-            res,
-            { errors: parsed.errors, error: `Le relevé contient ${parsed.errors.length} erreur(s): rien n'a été rapproché.` },
-            400,
-          );
-        }
-        reconcilePage(res, { ...p.data, report: reconcileDisbursements(c.db, parsed.rows, p.data) });
-      } finally {
-        if (file) rmSync(file.path, { force: true });
-      }
-    },
-  );
+  statementPage(app, c, {
+    path: '/admin/disbursements/reconcile',
+    view: 'disbursement-reconcile',
+    title: 'Rapprochement des paiements aux établissements',
+    compare: (rows, p) => reconcileDisbursements(c.db, rows, p),
+    datesError: () => 'Dates au format JJ/MM/AAAA, la première avant la seconde.',
+  });
 }

@@ -5,23 +5,38 @@
 import { readFileSync, rmSync } from 'node:fs';
 import type { Express, Response } from 'express';
 import { z } from 'zod';
-import { CATEGORIES, exportLedger, parseStatement, reconcile, STATEMENT_COLUMNS } from '../../payments/reconcile.ts';
+import { CATEGORIES, exportLedger, parseStatement, reconcile, STATEMENT_COLUMNS, type StatementRow } from '../../payments/reconcile.ts';
 import { actorOf } from '../auth.ts';
 import { dayField, type PageContext } from './shared.ts';
 
 const day = dayField('date invalide (JJ/MM/AAAA)');
 const INVERTED = 'Période inversée : la date de début est après la date de fin.';
-const period = z.object({ from: day, to: day }).refine((p) => !p.from || !p.to || p.from <= p.to, { error: INVERTED });
+export const period = z.object({ from: day, to: day }).refine((p) => !p.from || !p.to || p.from <= p.to, { error: INVERTED });
 
 const datesError = (e: z.ZodError) => (e.issues.some((i) => i.message === INVERTED) ? INVERTED : 'Dates au format JJ/MM/AAAA.');
 
-export function reconcilePages(app: Express, c: PageContext): void {
-  const reconcilePage = (res: Response, data: Record<string, unknown>, status = 200) =>
+/** A statement-against-ledger page: its URL and view, and the ledger's comparison. */
+export interface StatementPage {
+  path: string;
+  view: string;
+  title: string;
+  compare: (rows: readonly StatementRow[], period: { from?: string | undefined; to?: string | undefined }) => unknown;
+  /** What a bad period is called on this page. */
+  datesError: (e: z.ZodError) => string;
+}
+
+/**
+ * The page that takes an operator's statement (an upload, CSRF after the body) and shows how it
+ * compares with a ledger: contributions here, disbursements in disbursements.ts. Returns how the
+ * page is drawn, for the page's other routes.
+ */
+export function statementPage(app: Express, c: PageContext, s: StatementPage) {
+  const draw = (res: Response, data: Record<string, unknown>, status = 200) =>
     c.page(
       res,
-      'reconcile',
+      s.view,
       {
-        title: 'Rapprochement',
+        title: s.title,
         columns: STATEMENT_COLUMNS.join(','),
         categories: CATEGORIES,
         report: null,
@@ -32,14 +47,14 @@ export function reconcilePages(app: Express, c: PageContext): void {
       status,
     );
 
-  app.get('/admin/reconcile', c.manager, (_req, res) => reconcilePage(res, {}));
+  app.get(s.path, c.manager, (_req, res) => draw(res, {}));
 
   app.post(
-    '/admin/reconcile',
+    s.path,
     c.manager,
     (req, res, next) => {
       c.uploads.receive(req, res, (err: unknown) =>
-        err ? reconcilePage(res, { error: `Fichier refusé: ${(err as Error).message}` }, 400) : next(),
+        err ? draw(res, { error: `Fichier refusé: ${(err as Error).message}` }, 400) : next(),
       );
     },
     c.uploads.csrf,
@@ -47,22 +62,33 @@ export function reconcilePages(app: Express, c: PageContext): void {
       const p = period.safeParse(req.body);
       const file = req.file;
       try {
-        if (!p.success) return reconcilePage(res, { error: datesError(p.error) }, 400);
-        if (!file) return reconcilePage(res, { error: "Choisissez le relevé de l'opérateur." }, 400);
+        if (!p.success) return draw(res, { error: s.datesError(p.error) }, 400);
+        if (!file) return draw(res, { error: "Choisissez le relevé de l'opérateur." }, 400);
         const parsed = parseStatement(readFileSync(file.path, 'utf8'));
         if (parsed.errors.length) {
-          return reconcilePage(
+          return draw(
             res,
             { ...p.data, errors: parsed.errors, error: `Le relevé contient ${parsed.errors.length} erreur(s): rien n'a été rapproché.` },
             400,
           );
         }
-        reconcilePage(res, { ...p.data, report: reconcile(c.db, parsed.rows, p.data) });
+        draw(res, { ...p.data, report: s.compare(parsed.rows, p.data) });
       } finally {
         if (file) rmSync(file.path, { force: true });
       }
     },
   );
+  return draw;
+}
+
+export function reconcilePages(app: Express, c: PageContext): void {
+  const reconcilePage = statementPage(app, c, {
+    path: '/admin/reconcile',
+    view: 'reconcile',
+    title: 'Rapprochement',
+    compare: (rows, p) => reconcile(c.db, rows, p),
+    datesError,
+  });
 
   app.get('/admin/reconcile/ledger.csv', c.manager, (req, res) => {
     const p = period.safeParse(req.query);

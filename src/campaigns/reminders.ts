@@ -85,7 +85,7 @@ export interface ReminderDeps {
   logger?: Logger;
 }
 
-/** Where a reminder call is queued (src/voice/calls.ts). */
+/** Where a reminder call is queued (src/voice/outbound.ts). */
 export interface ReminderCalls {
   queueReminder(r: {
     phone: string;

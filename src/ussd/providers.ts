@@ -25,6 +25,7 @@ import type { Language } from '../i18n/catalog.ts';
 import type { Payments } from '../payments/payments.ts';
 import type { Outbox } from '../sms/outbox.ts';
 import type { Caller, FlowEntry } from './engine.ts';
+import { synchronous } from './run.ts';
 
 export interface ProviderDeps {
   households: HouseholdStore;
@@ -68,13 +69,13 @@ export function machineVersion(machine: AnyStateMachine): number {
 export function provideFlows(d: ProviderDeps): Record<FlowName, FlowEntry> {
   const today = () => bamakoDay(d.clock.now());
 
-  const lookupCoverage = fromPromise<CoverageView, { householdId: number }>(async ({ input }) => {
+  const lookupCoverage = synchronous<CoverageView, { householdId: number }>((input) => {
     const view = d.households.coverageView(input.householdId, today());
     if (!view) throw new Error(`household ${input.householdId} not found`);
     return view;
   });
 
-  const listPayments = fromPromise<PaymentLine[], { householdId: number }>(async ({ input }) => {
+  const listPayments = synchronous<PaymentLine[], { householdId: number }>((input) => {
     const rec = d.households.load(input.householdId);
     if (!rec) throw new Error(`household ${input.householdId} not found`);
     return rec.ledger
@@ -83,14 +84,14 @@ export function provideFlows(d: ProviderDeps): Record<FlowName, FlowEntry> {
       .map((p) => ({ date: p.paidOn, amount: p.amount, channel: p.channel }));
   });
 
-  const requestCallback = fromPromise<CallbackReceipt, CallbackInput>(async ({ input }) =>
+  const requestCallback = synchronous<CallbackReceipt, CallbackInput>((input) =>
     d.callbacks.ask(
       { requestKey: input.key, phone: input.phone, householdId: input.householdId, reason: input.reason, channel: 'ussd' },
       d.clock.now(),
     ),
   );
 
-  const loadOffer = fromPromise<Offer, Record<string, never>>(async () => {
+  const loadOffer = synchronous<Offer, Record<string, never>>(() => {
     const p = parametersOn(d.households.parametersOf(d.offerProductId), today());
     return {
       contribution: p.annualContribution,
@@ -102,22 +103,22 @@ export function provideFlows(d: ProviderDeps): Record<FlowName, FlowEntry> {
     };
   });
 
-  const listMutuelles = fromPromise<DistrictMutuelles[], Record<string, never>>(async () =>
+  const listMutuelles = synchronous<DistrictMutuelles[], Record<string, never>>(() =>
     d.mutuelles.districts().map((district) => ({ district, mutuelles: d.mutuelles.inDistrict(district).map((m) => m.name) })),
   );
 
   // The USSD setting and the SMS STOP keyword are one choice seen from two channels.
-  const loadReminders = fromPromise<boolean, { householdId: number; phone: string }>(
-    async ({ input }) => d.preferences.remindersEnabled(input.householdId) && !d.optOuts.isOptedOut(input.phone),
+  const loadReminders = synchronous<boolean, { householdId: number; phone: string }>(
+    (input) => d.preferences.remindersEnabled(input.householdId) && !d.optOuts.isOptedOut(input.phone),
   );
-  const saveReminders = fromPromise<void, { householdId: number; phone: string; enabled: boolean }>(async ({ input }) => {
+  const saveReminders = synchronous<void, { householdId: number; phone: string; enabled: boolean }>((input) => {
     d.preferences.setReminders(input.householdId, input.enabled, 'ussd', d.clock.now());
     if (input.enabled) d.optOuts.setOptOut(input.phone, false, 'ussd');
   });
-  const saveReminderChannel = fromPromise<void, { householdId: number; channel: 'sms' | 'voice' }>(async ({ input }) => {
+  const saveReminderChannel = synchronous<void, { householdId: number; channel: 'sms' | 'voice' }>((input) => {
     d.preferences.setReminderChannel(input.householdId, input.channel, 'ussd', d.clock.now());
   });
-  const saveLanguage = fromPromise<void, { phone: string; householdId: number | null; lang: Language }>(async ({ input }) => {
+  const saveLanguage = synchronous<void, { phone: string; householdId: number | null; lang: Language }>((input) => {
     if (input.householdId) d.households.setLanguage(input.householdId, input.lang, d.clock.now());
     else d.preferences.setCallerLanguage(input.phone, input.lang, d.clock.now());
   });
@@ -128,7 +129,7 @@ export function provideFlows(d: ProviderDeps): Record<FlowName, FlowEntry> {
     return rec;
   };
 
-  const prepareContribution = fromPromise<ContributionOptions, { householdId: number; phone: string }>(async ({ input }) => {
+  const prepareContribution = synchronous<ContributionOptions, { householdId: number; phone: string }>((input) => {
     const pending = d.payments.pendingFor(input.phone);
     return {
       wallet: d.households.hasWallet(input.phone),
@@ -145,7 +146,7 @@ export function provideFlows(d: ProviderDeps): Record<FlowName, FlowEntry> {
     };
   });
 
-  const quote = fromPromise<QuoteView, { householdId: number; amount: number }>(async ({ input }) => {
+  const quote = synchronous<QuoteView, { householdId: number; amount: number }>((input) => {
     const day = today();
     const q = quoteContribution({
       amount: input.amount,
@@ -184,7 +185,7 @@ export function provideFlows(d: ProviderDeps): Record<FlowName, FlowEntry> {
   );
 
   // What became of a quote confirmed before the call was cut: read only, nothing is sent again from here.
-  const paymentOfQuote = fromPromise<StartResult | null, { key: string }>(async ({ input }) => {
+  const paymentOfQuote = synchronous<StartResult | null, { key: string }>((input) => {
     const p = d.payments.byRequestKey(input.key);
     if (!p) return null;
     switch (p.status) {
@@ -204,7 +205,7 @@ export function provideFlows(d: ProviderDeps): Record<FlowName, FlowEntry> {
     await d.payments.cancel(input.phone);
   });
 
-  const findHousehold = fromPromise<TargetHousehold | 'ambiguous' | null, { card: string }>(async ({ input }) => {
+  const findHousehold = synchronous<TargetHousehold | 'ambiguous' | null, { card: string }>((input) => {
     const h = d.households.findForPayment(input.card);
     if (h === 'ambiguous') return h;
     if (!h) return null;
@@ -212,16 +213,16 @@ export function provideFlows(d: ProviderDeps): Record<FlowName, FlowEntry> {
   });
 
   // A resume offer is made once: the session it came from ends as 'resumed', taken or declined.
-  const closeCutSession = fromPromise<void, { sessionId: string }>(async ({ input }) => {
+  const closeCutSession = synchronous<void, { sessionId: string }>((input) => {
     d.sessions.markResumed(input.sessionId);
     d.forgetSession(input.sessionId);
   });
 
-  const loadFacility = fromPromise<string, { agentId: number }>(async ({ input }) => d.visits.facilityName(input.agentId));
-  const findMember = fromPromise<MemberCheck, { agentId: number; typed: string }>(async ({ input }) =>
+  const loadFacility = synchronous<string, { agentId: number }>((input) => d.visits.facilityName(input.agentId));
+  const findMember = synchronous<MemberCheck, { agentId: number; typed: string }>((input) =>
     d.visits.findMember(input.agentId, input.typed),
   );
-  const recordVisit = fromPromise<VisitOutcome, VisitRequest>(async ({ input }) => d.visits.record(input));
+  const recordVisit = synchronous<VisitOutcome, VisitRequest>((input) => d.visits.record(input));
 
   const provided = {
     main: flows.main,

@@ -1,9 +1,12 @@
 import {
   type AnyActor,
+  type AnyActorLogic,
   type AnyActorScope,
   type AnyStateMachine,
   type AnyStateNode,
   createActor,
+  type EventObject,
+  fromPromise,
   type Snapshot,
   type SnapshotFrom,
 } from 'xstate';
@@ -11,15 +14,30 @@ import type { FlowEvent, FlowInput } from '../../flows/lib.ts';
 
 type Snap = SnapshotFrom<AnyStateMachine>;
 
+/** The answers of services computed synchronously, by the logic an invoke names. */
+const answers = new WeakMap<AnyActorLogic, (input: never) => unknown>();
+
 /**
- * A flow that invokes no service, has no delayed transition and never waits (the main menu): its
- * states are reached by the machine's own transition functions, without an actor. Creating, starting
- * and stopping an actor costs several times the transition itself, and such a flow has nothing
- * for an actor to run.
+ * A service whose answer is computed synchronously (a read or write of SQLite): an actor runs it as
+ * any promise service, and a flow whose every service is one needs no actor (`runsWithoutActor`).
+ */
+export function synchronous<Output, Input>(answer: (input: Input) => Output) {
+  const logic = fromPromise<Output, Input>(async ({ input }) => answer(input));
+  answers.set(logic, answer);
+  return logic;
+}
+
+/**
+ * A flow whose invoked services all answer synchronously and which has no delayed transition:
+ * its states are reached by the machine's own transition functions, without an actor, each service
+ * answered in the same step. Creating, starting and stopping an actor, and waiting for its promise
+ * services, costs several times the transition itself, and such a flow has nothing to wait for.
  */
 export function runsWithoutActor(machine: AnyStateMachine): boolean {
+  const actors = machine.implementations.actors as Record<string, AnyActorLogic | undefined>;
+  const answered = (src: string | AnyActorLogic) => answers.has((typeof src === 'string' ? actors[src] : src) as AnyActorLogic);
   const calm = (node: AnyStateNode): boolean =>
-    node.invoke.length === 0 && node.after.length === 0 && !node.tags.includes('busy') && Object.values(node.states).every(calm);
+    node.after.length === 0 && node.invoke.every((i) => answered(i.src)) && Object.values(node.states).every(calm);
   return calm(machine.root);
 }
 
@@ -27,15 +45,18 @@ export function runsWithoutActor(machine: AnyStateMachine): boolean {
  * A snapshot stepped by the machine's transition functions, with the same methods as the actor the
  * engine would otherwise create: what it shows, send, the snapshot to persist, stop (nothing to stop).
  * The scope is the one an actor gives its machine, built once per flow: it executes actions as an
- * actor does (flows only assign, which the transition applies itself) and refuses to defer, which
- * only spawned children and delayed events need and `runsWithoutActor` rules out.
+ * actor does (flows only assign, which the transition applies itself), leaves invoked services
+ * unstarted (the run answers them) and refuses to defer, which only delayed events need and
+ * `runsWithoutActor` rules out.
  */
 export class SnapshotRun {
   private constructor(
     readonly machine: AnyStateMachine,
     private readonly scope: AnyActorScope,
     private snapshot: Snap,
-  ) {}
+  ) {
+    this.answerServices();
+  }
 
   static scopeFor(machine: AnyStateMachine): AnyActorScope {
     // An actor never started: its system and ref are what the machine's functions look up.
@@ -51,7 +72,10 @@ export class SnapshotRun {
       defer: () => {
         throw new Error(`flow ${machine.id} deferred work that needs an actor`);
       },
-      actionExecutor: (action) => action.exec?.(action.info, action.params),
+      // Starting an invoked service is the one action deferred; the run answers the service instead.
+      actionExecutor: (action) => {
+        if (action.type !== 'xstate.spawnChild') action.exec?.(action.info, action.params);
+      },
     };
   }
 
@@ -68,6 +92,17 @@ export class SnapshotRun {
   }
 
   send(event: FlowEvent): void {
+    this.step(event);
+    this.answerServices();
+  }
+
+  getPersistedSnapshot(): Snapshot<unknown> {
+    return this.machine.getPersistedSnapshot(this.snapshot);
+  }
+
+  stop(): void {}
+
+  private step(event: EventObject): void {
     // An actor that is done or failed ignores events, and one whose machine throws ends in error: so does this.
     if (this.snapshot.status !== 'active') return;
     try {
@@ -78,11 +113,42 @@ export class SnapshotRun {
     }
   }
 
-  getPersistedSnapshot(): Snapshot<unknown> {
-    return this.machine.getPersistedSnapshot(this.snapshot);
+  /**
+   * Each service the flow waits for, answered as its actor would: its output (or its error) is the
+   * event the machine receives next. The state it leads to may invoke another service; a flow that
+   * keeps invoking is stopped at a bound rather than looping.
+   */
+  private answerServices(): void {
+    for (let answered = 0; answered < 16 && this.snapshot.status === 'active'; answered++) {
+      const child = pendingService(this.snapshot);
+      if (!child) return;
+      const answer = answers.get(child.logic) as (input: unknown) => unknown;
+      const { input } = child.getSnapshot() as { input: unknown };
+      let event: EventObject;
+      try {
+        event = { type: `xstate.done.actor.${child.id}`, output: answer(input), actorId: child.id } as EventObject;
+      } catch (error) {
+        event = { type: `xstate.error.actor.${child.id}`, error, actorId: child.id } as EventObject;
+      }
+      this.step(event);
+    }
+    if (this.snapshot.status === 'active' && pendingService(this.snapshot)) {
+      this.snapshot = this.machine.resolveState({
+        value: this.snapshot.value,
+        context: this.snapshot.context,
+        status: 'error',
+        error: new Error(`flow ${this.machine.id} invoked services without end`),
+      });
+    }
   }
+}
 
-  stop(): void {}
+function pendingService(snapshot: Snap): AnyActor | undefined {
+  for (const id in snapshot.children) {
+    const child = snapshot.children[id] as AnyActor | undefined;
+    if (child && answers.has(child.logic)) return child;
+  }
+  return undefined;
 }
 
 /** A flow under way: an actor, or a snapshot stepped without one. */

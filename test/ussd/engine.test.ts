@@ -5,6 +5,7 @@ import { flows } from '../../flows/index.ts';
 import type { CoverageView } from '../../src/domain/coverage.ts';
 import { createUssdEngine, inputSuffix } from '../../src/ussd/engine.ts';
 import { machineVersion } from '../../src/ussd/providers.ts';
+import { runsWithoutActor } from '../../src/ussd/run.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
 
 /** A write by another connection to the same database file, as a CLI command or a second server would make. */
@@ -37,6 +38,14 @@ describe('the USSD engine', () => {
     await second?.close();
     await app?.close();
     app = second = undefined;
+  });
+
+  it('runs every flow without an actor but the contribution, whose payment waits on the operator', async () => {
+    app = await startTestApp();
+    const withActor = Object.entries(app.services.flows)
+      .filter(([, flow]) => !runsWithoutActor(flow.machine))
+      .map(([name]) => name);
+    expect(withActor).toEqual(['contribute']);
   });
 
   it('continues a session correctly after the server restarts on the same database', async () => {

@@ -1,10 +1,25 @@
 import { describe, expect, it } from 'vitest';
-import { type AnyStateMachine, assign, createActor, setup } from 'xstate';
+import { type AnyStateMachine, assign, createActor, fromPromise, setup, waitFor } from 'xstate';
 import { flows } from '../../flows/index.ts';
 import type { FlowEvent, FlowInput } from '../../flows/lib.ts';
-import { runsWithoutActor, SnapshotRun } from '../../src/ussd/run.ts';
+import type { CoverageView } from '../../src/domain/coverage.ts';
+import { runsWithoutActor, SnapshotRun, synchronous } from '../../src/ussd/run.ts';
 
 const input: FlowInput = { sessionId: 's-1', phone: '+22376000001', lang: 'fr', householdId: 1 };
+const view: CoverageView = {
+  adherentName: 'Awa Traoré',
+  size: 2,
+  status: 'active',
+  paidThrough: '2026-12-31',
+  waitingUntil: null,
+  graceUntil: '2027-01-31',
+  nextMonth: '2027-01',
+  remaining: 0,
+  beneficiaries: [
+    { name: 'Awa', status: 'active' },
+    { name: 'Moussa', status: 'active' },
+  ],
+};
 const pick = (value: string): FlowEvent => ({ type: `choice.${value}`, value, hop: 1 });
 
 describe('flows stepped without an actor', () => {
@@ -15,6 +30,58 @@ describe('flows stepped without an actor', () => {
     }
     const delayed = setup({}).createMachine({ initial: 'a', states: { a: { after: { 1000: 'b' } }, b: {} } });
     expect(runsWithoutActor(delayed)).toBe(false);
+  });
+
+  it('include those whose every invoked service answers synchronously', () => {
+    const lookupCoverage = synchronous<CoverageView, { householdId: number }>(() => view);
+    expect(runsWithoutActor(flows.coverage.provide({ actors: { lookupCoverage } }))).toBe(true);
+    const promised = fromPromise<CoverageView, { householdId: number }>(async () => view);
+    expect(runsWithoutActor(flows.coverage.provide({ actors: { lookupCoverage: promised } }))).toBe(false);
+  });
+
+  it('answer a synchronous service in the step that invoked it, as an actor would once it settled', async () => {
+    const asked: unknown[] = [];
+    const lookupCoverage = synchronous<CoverageView, { householdId: number }>((i) => {
+      asked.push(i);
+      return view;
+    });
+    const coverage = flows.coverage.provide({ actors: { lookupCoverage } });
+    const run = SnapshotRun.start(coverage, SnapshotRun.scopeFor(coverage), input);
+    expect(asked).toEqual([{ householdId: 1 }]);
+    expect(run.getSnapshot().hasTag('busy')).toBe(false);
+    expect(run.getSnapshot().value).toEqual({ summary: 'active' });
+
+    const actor = createActor(coverage, { input }).start();
+    await waitFor(actor, (s) => !s.hasTag('busy'));
+    expect(run.getPersistedSnapshot()).toEqual(actor.getPersistedSnapshot());
+    run.send(pick('beneficiaries'));
+    actor.send(pick('beneficiaries'));
+    expect(run.getPersistedSnapshot()).toEqual(actor.getPersistedSnapshot());
+    actor.stop();
+  });
+
+  it('take a synchronous service that throws as a failed one', () => {
+    const lookupCoverage = synchronous<CoverageView, { householdId: number }>(() => {
+      throw new Error('household 1 not found');
+    });
+    const coverage = flows.coverage.provide({ actors: { lookupCoverage } });
+    const run = SnapshotRun.start(coverage, SnapshotRun.scopeFor(coverage), input);
+    expect(run.getSnapshot().status).toBe('done');
+    expect(run.getSnapshot().value).toBe('failed');
+  });
+
+  it('end in error instead of looping when services keep invoking each other', () => {
+    const again = synchronous<number, Record<string, never>>(() => 1);
+    const loop = setup({ actors: { again } }).createMachine({
+      initial: 'a',
+      states: {
+        a: { invoke: { src: 'again', input: {}, onDone: 'b' } },
+        b: { invoke: { src: 'again', input: {}, onDone: 'a' } },
+      },
+    });
+    expect(runsWithoutActor(loop)).toBe(true);
+    const run = SnapshotRun.start(loop, SnapshotRun.scopeFor(loop), input);
+    expect(run.getSnapshot().status).toBe('error');
   });
 
   it('reach the states and persist the snapshots an actor would, and restore either', () => {

@@ -105,28 +105,42 @@ export function createVoiceStore(db: Db) {
   );
   const promptCounts = db.prepare('SELECT lang, status, COUNT(*) AS n FROM voice_prompts GROUP BY lang, status ORDER BY lang, status');
 
-  /** A prompt answered: its step row and the call moved to it, in one transaction. */
-  const advance = db.transaction((sessionId: string, s: VoiceStep, silences: number, prompt: string | null, ended: boolean, at: string) => {
-    insertStep.run(sessionId, s.step, s.digits, s.screen, s.caption, s.xml, at);
-    moveCall.run(s.step, silences, prompt, ended ? 'ended' : 'active', sessionId);
-  });
+  /** A prompt answered: the call's row on its first prompt, its step row and the call moved to it, in one transaction. */
+  const advance = db.transaction(
+    (
+      sessionId: string,
+      s: VoiceStep,
+      silences: number,
+      prompt: string | null,
+      ended: boolean,
+      at: string,
+      opening: NewCall | undefined,
+    ) => {
+      if (opening) insertCall.run(opening.sessionId, opening.phone, opening.direction, opening.destination, opening.clientRequestId, at);
+      insertStep.run(sessionId, s.step, s.digits, s.screen, s.caption, s.xml, at);
+      moveCall.run(s.step, silences, prompt, ended ? 'ended' : 'active', sessionId);
+    },
+  );
   const survey = db.transaction((rows: readonly PromptRow[], at: string) => {
     deletePrompts.run();
     for (const r of rows) upsertPrompt.run(r.lang, r.slot, r.text, r.status, r.problem, at);
   });
 
   return {
-    /** The call's row, created at its first notification (a retry of it changes nothing). */
-    open(c: NewCall, at: Date): VoiceCall {
-      insertCall.run(c.sessionId, c.phone, c.direction, c.destination, c.clientRequestId, at.toISOString());
-      return callById.get(c.sessionId) as VoiceCall;
-    },
     call(sessionId: string): VoiceCall | undefined {
       return callById.get(sessionId) as VoiceCall | undefined;
     },
-    /** Records the answer to a prompt and moves the call to the new prompt. */
-    advance(sessionId: string, s: VoiceStep, opts: { silences: number; prompt: string | null; ended: boolean }, at: Date): void {
-      advance(sessionId, s, opts.silences, opts.prompt, opts.ended, at.toISOString());
+    /**
+     * Records the answer to a prompt and moves the call to the new prompt; `opening` (the call's first
+     * prompt) creates the call's row in the same transaction, a retry of it changing nothing.
+     */
+    advance(
+      sessionId: string,
+      s: VoiceStep,
+      opts: { silences: number; prompt: string | null; ended: boolean; opening?: NewCall | undefined },
+      at: Date,
+    ): void {
+      advance(sessionId, s, opts.silences, opts.prompt, opts.ended, at.toISOString(), opts.opening);
     },
     step(sessionId: string, step: number): VoiceStep | undefined {
       return stepOf.get(sessionId, step) as VoiceStep | undefined;

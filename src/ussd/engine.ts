@@ -685,6 +685,12 @@ export function createUssdEngine(deps: EngineDeps) {
     return renderHelp(saved.lang, 'error.pickOne');
   }
 
+  /** The text a session has processed so far: from memory while it is kept live, else from its row. */
+  function lastTextOf(sessionId: string): string | undefined {
+    deps.watch.check();
+    return (live.peek(sessionId, clock.now().getTime()) ?? sessions.get(sessionId))?.lastText;
+  }
+
   /** One gateway hop. Concurrent retries of the same hop share one computation. */
   function handle(req: UssdRequest): Promise<UssdReply> {
     const key = `${req.sessionId}\u0000${req.phoneNumber}\u0000${req.text}`;
@@ -703,7 +709,7 @@ export function createUssdEngine(deps: EngineDeps) {
      * A session not known yet starts at home whatever the input.
      */
     async step(req: StepRequest): Promise<StepResult> {
-      const previous = req.input === null ? undefined : sessions.get(req.sessionId)?.lastText;
+      const previous = req.input === null ? undefined : lastTextOf(req.sessionId);
       const text = previous === undefined ? '' : previous === '' ? (req.input as string) : `${previous}*${req.input}`;
       const resultOf = (out: UssdReply): StepResult => ({ end: out.end, screen: out.screen ? describeScreen(out.screen.from) : null });
       const alongside = req.alongside;

@@ -47,6 +47,11 @@ export function createLiveSessions(opts: LiveSessionOptions) {
       }
       return s;
     },
+    /** The session's row while it is kept (and not idle), left in place. */
+    peek(sessionId: string, nowMs: number): SessionRow | undefined {
+      const s = live.get(sessionId);
+      return s && nowMs - s.seenMs <= opts.idleMs ? s.row : undefined;
+    },
     put(sessionId: string, session: LiveSession): void {
       drop(sessionId);
       live.set(sessionId, session);

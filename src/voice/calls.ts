@@ -1,5 +1,5 @@
 import type { Clock } from '../clock.ts';
-import type { CallDirection, VoiceCall, VoiceStore } from '../db/voice.ts';
+import type { CallDirection, NewCall, VoiceCall, VoiceStore } from '../db/voice.ts';
 import type { Catalogs, Language } from '../i18n/catalog.ts';
 import type { Logger } from '../log.ts';
 import type { StepRequest, StepResult } from '../ussd/engine.ts';
@@ -90,6 +90,9 @@ export class VoiceSessionMismatch extends Error {
  * already answered gets the same answer, and nothing is played twice to the flow. Notifications of
  * one call are handled one at a time.
  */
+/** A call as this step knows it: `opening` until its row exists (its first prompt creates it). */
+type CallInHand = VoiceCall & { opening?: NewCall };
+
 export function createVoiceCalls(deps: VoiceDeps) {
   const { store, clock, logger, catalogs } = deps;
   const queues = new Map<string, Promise<unknown>>();
@@ -112,8 +115,8 @@ export function createVoiceCalls(deps: VoiceDeps) {
     ]);
   }
 
-  /** The next prompt: its answer, and the write that records it with the call. */
-  function prepare(call: VoiceCall, prompt: Heard, digits: string | null, silences: number, links: VoiceLinks) {
+  /** The next prompt: its answer, and the write that records it with the call (and creates the call's row on its first prompt). */
+  function prepare(call: CallInHand, prompt: Heard, digits: string | null, silences: number, links: VoiceLinks) {
     const step = call.step + 1;
     const xml = xmlOf(prompt, step, links);
     const ended = prompt.collect === null;
@@ -121,14 +124,14 @@ export function createVoiceCalls(deps: VoiceDeps) {
       store.advance(
         call.sessionId,
         { step, digits, screen: prompt.screen, caption: prompt.caption, xml },
-        { silences, prompt: JSON.stringify(prompt), ended },
+        { silences, prompt: JSON.stringify(prompt), ended, opening: call.opening },
         clock.now(),
       );
     return { xml, ended, record };
   }
 
   /** The next prompt answered and recorded with the call; the call ends with it when nothing is collected. */
-  function answer(call: VoiceCall, prompt: Heard, digits: string | null, silences: number, links: VoiceLinks): string {
+  function answer(call: CallInHand, prompt: Heard, digits: string | null, silences: number, links: VoiceLinks): string {
     const next = prepare(call, prompt, digits, silences, links);
     next.record();
     if (next.ended) deps.endSession(engineId(call.sessionId));
@@ -141,7 +144,7 @@ export function createVoiceCalls(deps: VoiceDeps) {
    * recorded on its own.
    */
   async function stepTo(
-    call: VoiceCall,
+    call: CallInHand,
     input: string | null,
     digits: string | null,
     links: VoiceLinks,
@@ -168,22 +171,29 @@ export function createVoiceCalls(deps: VoiceDeps) {
   }
 
   async function start(cb: VoiceCallback, links: VoiceLinks): Promise<string> {
-    const call = store.open(
-      {
+    // The call's row is written with its first prompt, in that prompt's transaction: one commit per step.
+    const call: CallInHand = {
+      sessionId: cb.sessionId,
+      phone: cb.callerNumber,
+      direction: cb.direction,
+      status: 'active',
+      step: 0,
+      silences: 0,
+      prompt: null,
+      opening: {
         sessionId: cb.sessionId,
         phone: cb.callerNumber,
         direction: cb.direction,
         destination: cb.destinationNumber ?? null,
         clientRequestId: cb.clientRequestId ?? null,
       },
-      clock.now(),
-    );
+    };
     if (cb.direction === 'Inbound' && deps.onInboundCall(cb.callerNumber) === 'reject') {
       const xml = response([{ reject: true }]);
       store.advance(
         call.sessionId,
         { step: 1, digits: null, screen: null, caption: '', xml },
-        { silences: 0, prompt: null, ended: true },
+        { silences: 0, prompt: null, ended: true, opening: call.opening },
         clock.now(),
       );
       return xml;

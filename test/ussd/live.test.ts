@@ -14,6 +14,16 @@ describe('live sessions kept between hops', () => {
     expect(live.take('a', 10)).toBeUndefined();
   });
 
+  it('show a kept row without taking it, unless it has been idle too long', () => {
+    const live = createLiveSessions({ max: 10, idleMs: 1000 });
+    live.put('a', { row: row('a'), actor: actor(), seenMs: 0 });
+    expect(live.peek('a', 1000)?.sessionId).toBe('a');
+    expect(live.take('a', 1000)?.row.sessionId).toBe('a');
+    live.put('b', { row: row('b'), actor: actor(), seenMs: 0 });
+    expect(live.peek('b', 1001)).toBeUndefined();
+    expect(live.peek('c', 0)).toBeUndefined();
+  });
+
   it('drop the least recently used beyond the bound, stopping its actor', () => {
     const live = createLiveSessions({ max: 2, idleMs: 1000 });
     const first = actor();

@@ -267,14 +267,13 @@ async function check(
   const { size, mtimeMs } = statSync(path);
   store.begin(path, { size, mtimeMs: Math.trunc(mtimeMs), today });
   try {
-    const staged: StagedHousehold[] = [];
-    let seq = 0;
+    const staged: Array<Omit<StagedHousehold, 'seq'>> = [];
     const preview = await walk(
       path,
       deps,
       today,
       (household, line) => {
-        staged.push({ seq: ++seq, line, household });
+        staged.push({ line, household });
         if (staged.length === STAGE_CHUNK) store.stage(path, staged.splice(0));
       },
       onProgress,

@@ -208,6 +208,7 @@ export function createHouseholdStore(db: Db, watch?: ChangeWatch, cacheSize = 50
     const rows: FullCoverageRow[] = [];
     // A new household's row depends only on its product and counts (no ledger yet): each computed once.
     const shapes = new Map<string, FullCoverageRow>();
+    const products = new Map<string, string>();
     let pending = 0;
     list.forEach((h, i) => {
       phones.delete(h.phone);
@@ -234,7 +235,8 @@ export function createHouseholdStore(db: Db, watch?: ChangeWatch, cacheSize = 50
       const counts = countBeneficiaries(
         h.beneficiaries.map((b) => ({ id: 0, name: b.name, subsidised: b.subsidised === true, active: b.active !== false })),
       );
-      const productId = productOf.get(h.mutuelleId) as string;
+      let productId = products.get(h.mutuelleId);
+      if (productId === undefined) products.set(h.mutuelleId, (productId = productOf.get(h.mutuelleId) as string));
       const key = `${productId}|${counts.full}|${counts.subsidised}|${counts.inactive}`;
       let shape = shapes.get(key);
       if (!shape) shapes.set(key, (shape = computeCoverage(0, '', counts, parametersOf(productId), [])));

@@ -344,6 +344,9 @@ export function createHouseholdStore(db: Db, watch?: ChangeWatch, cacheSize = 50
   }
   const findByCard = (cardNumber: string): HouseholdSummary | undefined =>
     byCard.get(cardNumber.trim().toUpperCase()) as HouseholdSummary | undefined;
+  // What a registration or an import checks: no join, and nothing kept in the cache of phones the USSD hops read.
+  const cardTaken = db.prepare('SELECT 1 FROM households WHERE card_number = ?').pluck();
+  const ownerOfPhone = db.prepare('SELECT id, card_number AS cardNumber, adherent_name AS adherentName FROM households WHERE phone = ?');
 
   const pageAfter = db.prepare(`${SUMMARY} WHERE h.id > ? ORDER BY h.id LIMIT ?`);
 
@@ -410,6 +413,14 @@ export function createHouseholdStore(db: Db, watch?: ChangeWatch, cacheSize = 50
       return walletFor.get(msisdn) === 1;
     },
     findByCard,
+    /** Whether a household has this card (as registered: upper case, trimmed). */
+    hasCard(cardNumber: string): boolean {
+      return cardTaken.get(cardNumber) === 1;
+    },
+    /** The household whose head's phone this is (E.164), if any. */
+    phoneOwner(phone: string): { id: number; cardNumber: string; adherentName: string } | undefined {
+      return ownerOfPhone.get(phone) as { id: number; cardNumber: string; adherentName: string } | undefined;
+    },
     /**
      * The household a member means when paying for it from a handset: its head's phone number as
      * typed (76000003, 76 00 00 03, +22376000003, 0022376000003), or its card, whatever the

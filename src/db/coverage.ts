@@ -70,6 +70,11 @@ export function createCoverageStore(db: Db) {
        episode_start = excluded.episode_start, waiting_until = excluded.waiting_until, pending_start = excluded.pending_start,
        full_count = excluded.full_count, subsidised_count = excluded.subsidised_count, inactive_count = excluded.inactive_count`,
   );
+  // A household's first row (putCreated): positional, without the upsert's conflict clause nor names to look up.
+  const insertFirst = db.prepare(
+    `INSERT INTO household_coverage (household_id, mutuelle_id, last_paid_on, credit, paid_through, grace_until, episode_start,
+       waiting_until, pending_start, full_count, subsidised_count, inactive_count) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
   const clearPeriods = db.prepare('DELETE FROM household_covered_periods WHERE household_id = ?');
   const insertPeriod = db.prepare('INSERT INTO household_covered_periods (household_id, covered_from, covered_until) VALUES (?, ?, ?)');
   const allIds = db.prepare('SELECT household_id FROM household_coverage ORDER BY household_id').pluck();
@@ -183,8 +188,21 @@ export function createCoverageStore(db: Db) {
     putCreated(rows: readonly FullCoverageRow[]): void {
       const groups = new Map<string, { sum: FullCoverageRow; households: number }>();
       for (const row of rows) {
-        const { periods, ...values } = row;
-        upsert.run(values);
+        insertFirst.run(
+          row.householdId,
+          row.mutuelleId,
+          row.lastPaidOn,
+          row.credit,
+          row.paidThrough,
+          row.graceUntil,
+          row.episodeStart,
+          row.waitingUntil,
+          row.pendingStart,
+          row.full,
+          row.subsidised,
+          row.inactive,
+        );
+        const periods = row.periods;
         for (const p of periods) insertPeriod.run(row.householdId, p.from, p.until);
         if (periods.length > 0) {
           bump(row, 1);

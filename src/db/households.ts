@@ -208,6 +208,7 @@ export function createHouseholdStore(db: Db, watch?: ChangeWatch, cacheSize = 50
     const rows: FullCoverageRow[] = [];
     // A new household's row depends only on its product and counts (no ledger yet): each computed once.
     const shapes = new Map<string, FullCoverageRow>();
+    const products = new Map<string, string>();
     let pending = 0;
     list.forEach((h, i) => {
       phones.delete(h.phone);
@@ -234,7 +235,8 @@ export function createHouseholdStore(db: Db, watch?: ChangeWatch, cacheSize = 50
       const counts = countBeneficiaries(
         h.beneficiaries.map((b) => ({ id: 0, name: b.name, subsidised: b.subsidised === true, active: b.active !== false })),
       );
-      const productId = productOf.get(h.mutuelleId) as string;
+      let productId = products.get(h.mutuelleId);
+      if (productId === undefined) products.set(h.mutuelleId, (productId = productOf.get(h.mutuelleId) as string));
       const key = `${productId}|${counts.full}|${counts.subsidised}|${counts.inactive}`;
       let shape = shapes.get(key);
       if (!shape) shapes.set(key, (shape = computeCoverage(0, '', counts, parametersOf(productId), [])));
@@ -342,6 +344,9 @@ export function createHouseholdStore(db: Db, watch?: ChangeWatch, cacheSize = 50
   }
   const findByCard = (cardNumber: string): HouseholdSummary | undefined =>
     byCard.get(cardNumber.trim().toUpperCase()) as HouseholdSummary | undefined;
+  // What a registration or an import checks: no join, and nothing kept in the cache of phones the USSD hops read.
+  const cardTaken = db.prepare('SELECT 1 FROM households WHERE card_number = ?').pluck();
+  const ownerOfPhone = db.prepare('SELECT id, card_number AS cardNumber, adherent_name AS adherentName FROM households WHERE phone = ?');
 
   const pageAfter = db.prepare(`${SUMMARY} WHERE h.id > ? ORDER BY h.id LIMIT ?`);
 
@@ -408,6 +413,14 @@ export function createHouseholdStore(db: Db, watch?: ChangeWatch, cacheSize = 50
       return walletFor.get(msisdn) === 1;
     },
     findByCard,
+    /** Whether a household has this card (as registered: upper case, trimmed). */
+    hasCard(cardNumber: string): boolean {
+      return cardTaken.get(cardNumber) === 1;
+    },
+    /** The household whose head's phone this is (E.164), if any. */
+    phoneOwner(phone: string): { id: number; cardNumber: string; adherentName: string } | undefined {
+      return ownerOfPhone.get(phone) as { id: number; cardNumber: string; adherentName: string } | undefined;
+    },
     /**
      * The household a member means when paying for it from a handset: its head's phone number as
      * typed (76000003, 76 00 00 03, +22376000003, 0022376000003), or its card, whatever the

@@ -1,7 +1,8 @@
 /**
  * A members import between its check and its confirmation (member_imports, member_import_households):
- * what the check accepted, household by household, and what it reported. Keyed by the file being
- * imported; a check of the same file replaces the previous one.
+ * what the check accepted, household by household in columns, and what it reported. Keyed by the
+ * file being imported (its households under the check's number); a check of the same file
+ * replaces the previous one.
  */
 import type { Db } from './connection.ts';
 import type { NewHousehold } from './households.ts';
@@ -14,29 +15,46 @@ export interface CheckedFile {
 }
 
 export interface StagedHousehold {
+  /** Its order among the staged households (the rows' own numbers, increasing in the file's order). */
   seq: number;
   /** The line of the file the household starts on. */
   line: number;
   household: NewHousehold;
 }
 
+/** A beneficiary as staged: name, relation, birth year (null: unknown), subsidised and active (1 or 0). */
+type StagedBeneficiary = [string, string, number | null, 0 | 1, 0 | 1];
+
 export function createImportStore(db: Db) {
-  const forget = db.prepare('DELETE FROM member_imports WHERE import_key = ?');
-  const forgetHouseholds = db.prepare('DELETE FROM member_import_households WHERE import_key = ?');
-  const stale = db.prepare('SELECT import_key FROM member_imports WHERE today < ?').pluck();
+  const idOf = db.prepare('SELECT id FROM member_imports WHERE import_key = ?').pluck();
+  const forget = db.prepare('DELETE FROM member_imports WHERE id = ?');
+  const forgetHouseholds = db.prepare('DELETE FROM member_import_households WHERE import_id = ?');
+  const stale = db.prepare('SELECT id FROM member_imports WHERE today < ?').pluck();
   const begin = db.prepare(
     'INSERT INTO member_imports (import_key, file_size, file_mtime_ms, today) VALUES (@key, @size, @mtimeMs, @today)',
   );
-  const setPreview = db.prepare('UPDATE member_imports SET preview = ? WHERE import_key = ?');
+  const setPreview = db.prepare('UPDATE member_imports SET preview = ? WHERE id = ?');
   const header = db.prepare('SELECT file_size AS size, file_mtime_ms AS mtimeMs, today, preview FROM member_imports WHERE import_key = ?');
-  const stage = db.prepare('INSERT INTO member_import_households (import_key, seq, line, household) VALUES (?, ?, ?, ?)');
-  const page = db.prepare(
-    'SELECT seq, line, household FROM member_import_households WHERE import_key = ? AND seq > ? ORDER BY seq LIMIT ?',
+  const stage = db.prepare(
+    `INSERT INTO member_import_households (import_id, line, card_number, adherent_name, phone, language, mutuelle_id, joined_on, beneficiaries)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
+  const page = db
+    .prepare(
+      `SELECT seq, line, card_number, adherent_name, phone, language, mutuelle_id, joined_on, beneficiaries
+       FROM member_import_households WHERE import_id = ? AND seq > ? ORDER BY seq LIMIT ?`,
+    )
+    .raw();
 
-  const discard = (key: string) => {
-    forgetHouseholds.run(key);
-    forget.run(key);
+  const discard = (id: number) => {
+    forgetHouseholds.run(id);
+    forget.run(id);
+  };
+  /** The number a check of `key` stages its households under. */
+  const numberOf = (key: string): number => {
+    const id = idOf.get(key) as number | undefined;
+    if (id === undefined) throw new Error(`no check of ${key} under way`);
+    return id;
   };
 
   return {
@@ -46,17 +64,24 @@ export function createImportStore(db: Db) {
      * day checks its file again, its dates judged against the new day anyway.
      */
     begin: db.transaction((key: string, file: CheckedFile): void => {
-      for (const old of stale.all(file.today) as string[]) discard(old);
-      discard(key);
+      for (const old of stale.all(file.today) as number[]) discard(old);
+      const earlier = idOf.get(key) as number | undefined;
+      if (earlier !== undefined) discard(earlier);
       begin.run({ key, ...file });
     }),
     /** Households the check accepted, in the file's order (one transaction per call). */
-    stage: db.transaction((key: string, households: readonly StagedHousehold[]): void => {
-      for (const h of households) stage.run(key, h.seq, h.line, JSON.stringify(h.household));
+    stage: db.transaction((key: string, households: ReadonlyArray<Omit<StagedHousehold, 'seq'>>): void => {
+      const id = numberOf(key);
+      for (const { line, household: h } of households) {
+        const beneficiaries = h.beneficiaries.map(
+          (b): StagedBeneficiary => [b.name, b.relation, b.birthYear ?? null, b.subsidised ? 1 : 0, b.active === false ? 0 : 1],
+        );
+        stage.run(id, line, h.cardNumber, h.adherentName, h.phone, h.language, h.mutuelleId, h.joinedOn, JSON.stringify(beneficiaries));
+      }
     }),
     /** The check is over: what it reported. */
     finish<P>(key: string, preview: P): void {
-      setPreview.run(JSON.stringify(preview), key);
+      setPreview.run(JSON.stringify(preview), numberOf(key));
     },
     /** A finished check of `key`: the file it read and what it reported. */
     checked<P>(key: string): (CheckedFile & { preview: P }) | undefined {
@@ -64,15 +89,35 @@ export function createImportStore(db: Db) {
       if (!r || r.preview === null) return undefined;
       return { size: r.size, mtimeMs: r.mtimeMs, today: r.today, preview: JSON.parse(r.preview) as P };
     },
-    /** The staged households after `afterSeq`, at most `limit`. */
+    /** The staged households after `afterSeq`, at most `limit`, in the file's order. */
     page(key: string, afterSeq: number, limit: number): StagedHousehold[] {
-      return (page.all(key, afterSeq, limit) as Array<{ seq: number; line: number; household: string }>).map((r) => ({
-        seq: r.seq,
-        line: r.line,
-        household: JSON.parse(r.household) as NewHousehold,
-      }));
+      type Row = [number, number, string, string, string, NewHousehold['language'], string, string, string];
+      return (page.all(numberOf(key), afterSeq, limit) as Row[]).map(
+        ([seq, line, cardNumber, adherentName, phone, language, mutuelleId, joinedOn, beneficiaries]) => ({
+          seq,
+          line,
+          household: {
+            cardNumber,
+            adherentName,
+            phone,
+            language,
+            mutuelleId,
+            joinedOn,
+            beneficiaries: (JSON.parse(beneficiaries) as StagedBeneficiary[]).map(([name, relation, birthYear, subsidised, active]) => ({
+              name,
+              relation,
+              birthYear: birthYear ?? undefined,
+              subsidised: subsidised === 1,
+              active: active === 1,
+            })),
+          },
+        }),
+      );
     },
-    discard: db.transaction(discard),
+    discard: db.transaction((key: string): void => {
+      const id = idOf.get(key) as number | undefined;
+      if (id !== undefined) discard(id);
+    }),
   };
 }
 

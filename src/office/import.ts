@@ -1,5 +1,6 @@
 import { createReadStream, statSync } from 'node:fs';
-import { CsvError, parse } from 'csv-parse';
+import { pipeline } from 'node:stream/promises';
+import { CsvError, type Options, Parser } from 'csv-parse';
 import { bamakoDay } from '../clock.ts';
 import { restoreCell } from '../csv.ts';
 import type { Db } from '../db/connection.ts';
@@ -35,6 +36,17 @@ export const COLUMNS = [
   'birth_year',
   'subsidised',
 ] as const;
+/** Each column's place in COLUMNS, and so in the positions read from the header. */
+const CARD = COLUMNS.indexOf('card_number');
+const ADHERENT = COLUMNS.indexOf('adherent_name');
+const PHONE = COLUMNS.indexOf('phone');
+const LANGUAGE = COLUMNS.indexOf('language');
+const MUTUELLE = COLUMNS.indexOf('mutuelle');
+const JOINED = COLUMNS.indexOf('joined_on');
+const BENEFICIARY = COLUMNS.indexOf('beneficiary_name');
+const RELATION = COLUMNS.indexOf('relation');
+const BIRTH_YEAR = COLUMNS.indexOf('birth_year');
+const SUBSIDISED = COLUMNS.indexOf('subsidised');
 
 export interface ImportProblem {
   line: number;
@@ -123,24 +135,24 @@ async function walk(
     accept(h, p.firstLine);
   };
 
-  /** Column positions, from the header. */
-  let at: Record<(typeof COLUMNS)[number], number> | undefined;
+  /** Column positions, from the header, in the order of COLUMNS. */
+  let at: number[] | undefined;
+  /** The cell of a column (its place in COLUMNS); what our exports (or a spreadsheet) wrote as '+223… is read as +223…. */
+  const cell = (fields: string[], column: number) => restoreCell(fields[(at as number[])[column] as number] ?? '');
   const onRecord = (fields: string[], line: number) => {
     if (!at) {
       at = checkHeader(fields);
       return;
     }
     preview.lines = line;
-    // What our exports (or a spreadsheet) wrote as '+223… is read as +223….
-    const cell = (c: (typeof COLUMNS)[number]) => restoreCell(fields[at?.[c] as number] ?? '');
-    const card = cell('card_number').toUpperCase();
+    const card = cell(fields, CARD).toUpperCase();
     if (!card) {
       problem(line, 'card_number: manquant');
       return;
     }
-    const adherentName = cell('adherent_name');
-    const phoneTyped = cell('phone');
-    const mutuelle = cell('mutuelle');
+    const adherentName = cell(fields, ADHERENT);
+    const phoneTyped = cell(fields, PHONE);
+    const mutuelle = cell(fields, MUTUELLE);
     if (current?.card !== card) {
       finish(current);
       const again = seenCards.has(card);
@@ -150,9 +162,9 @@ async function walk(
         cardNumber: card,
         adherentName,
         phone: phoneTyped,
-        language: cell('language') || 'fr',
+        language: cell(fields, LANGUAGE) || 'fr',
         mutuelleId: mutuelle,
-        joinedOn: cell('joined_on'),
+        joinedOn: cell(fields, JOINED),
       };
       current = { card, firstLine: line, form, beneficiaries: [], bad: again };
       const phone = phoneTyped.replace(/\s/g, '');
@@ -167,10 +179,10 @@ async function walk(
     }
     const b = checkBeneficiary(
       {
-        name: cell('beneficiary_name'),
-        relation: cell('relation'),
-        birthYear: cell('birth_year'),
-        subsidised: YES.has(cell('subsidised').toLowerCase()) ? 'on' : '',
+        name: cell(fields, BENEFICIARY),
+        relation: cell(fields, RELATION),
+        birthYear: cell(fields, BIRTH_YEAR),
+        subsidised: YES.has(cell(fields, SUBSIDISED).toLowerCase()) ? 'on' : '',
       },
       '',
       today,
@@ -187,24 +199,12 @@ async function walk(
   const input = createReadStream(path);
   // Records as arrays, and no cast function: csv-parse builds a context object per field for a
   // cast and per record for `columns`, which cost more than the whole check (measured).
-  const parser = input.pipe(parse({ bom: true, trim: true, skip_empty_lines: true, relax_column_count: true, info: true }));
-  // pipe() does not pass on a read error (a missing file): the parser must end with it.
-  input.on('error', (err) => parser.destroy(err));
+  const parser = new NumberedParser({ bom: true, trim: true, skip_empty_lines: true, relax_column_count: true }, onRecord);
+  if (onProgress) input.on('data', () => onProgress(parser.info.bytes));
+  // Nothing is queued on the parser's readable side; flowing, it ends when the file does.
+  parser.resume();
   try {
-    // Drained synchronously as records arrive, rather than one promise per record (for await).
-    await new Promise<void>((resolve, reject) => {
-      parser.on('readable', () => {
-        try {
-          for (let r: { record: string[]; info: { lines: number } } | null; (r = parser.read() as typeof r) !== null; )
-            onRecord(r.record, r.info.lines);
-          onProgress?.(parser.info.bytes);
-        } catch (err) {
-          parser.destroy(err as Error);
-        }
-      });
-      parser.on('end', resolve);
-      parser.on('error', reject);
-    });
+    await pipeline(input, parser);
   } catch (err) {
     if (!(err instanceof CsvError)) throw err;
     throw new ImportFileError(`ligne ${(err as CsvError & { lines?: number }).lines ?? parser.info.lines}: ${err.message}`);
@@ -220,11 +220,40 @@ export class ImportFileError extends Refusal {
   }
 }
 
-function checkHeader(header: string[]): Record<(typeof COLUMNS)[number], number> {
+/** Where each of COLUMNS is in the file, in the order of COLUMNS. */
+function checkHeader(header: string[]): number[] {
   const names = header.map((h) => h.trim().toLowerCase());
   const missing = COLUMNS.filter((c) => !names.includes(c));
   if (missing.length) throw new ImportFileError(`ligne 1: colonne(s) manquante(s) ${missing.join(', ')}; attendu: ${COLUMNS.join(',')}`);
-  return Object.fromEntries(COLUMNS.map((c) => [c, names.indexOf(c)])) as Record<(typeof COLUMNS)[number], number>;
+  return COLUMNS.map((c) => names.indexOf(c));
+}
+
+/**
+ * csv-parse's stream parser handing each record to `onRecord` as soon as it is parsed, with the
+ * parser's line count at that moment: the line the record ends on, quoted newlines and skipped
+ * empty lines counted (what `info: true` reports as `info.lines`). `info: true` built two objects
+ * per record for that one number, and queuing the records on the stream cost as much again
+ * (measured): here nothing is queued.
+ */
+class NumberedParser extends Parser {
+  constructor(
+    options: Options,
+    private readonly onRecord: (fields: string[], line: number) => void,
+  ) {
+    super(options);
+  }
+
+  override push(record: unknown, encoding?: BufferEncoding): boolean {
+    if (record === null) return super.push(null, encoding);
+    if (this.destroyed) return false;
+    try {
+      this.onRecord(record as string[], this.info.lines);
+    } catch (err) {
+      this.destroy(err as Error);
+      return false;
+    }
+    return true;
+  }
 }
 
 /** Checks the file and keeps what it accepts under `path` (src/db/imports.ts), with what it reports. */
@@ -238,14 +267,13 @@ async function check(
   const { size, mtimeMs } = statSync(path);
   store.begin(path, { size, mtimeMs: Math.trunc(mtimeMs), today });
   try {
-    const staged: StagedHousehold[] = [];
-    let seq = 0;
+    const staged: Array<Omit<StagedHousehold, 'seq'>> = [];
     const preview = await walk(
       path,
       deps,
       today,
       (household, line) => {
-        staged.push({ seq: ++seq, line, household });
+        staged.push({ line, household });
         if (staged.length === STAGE_CHUNK) store.stage(path, staged.splice(0));
       },
       onProgress,

@@ -60,7 +60,7 @@ export function checkHousehold(
   const phone = mobileNumber(text(v, 'phone'));
   if (!phone) errors.phone = 'numéro de mobile invalide (ex. 76 00 00 01 ou +22376000001)';
   else {
-    const owner = deps.households.findByPhone(phone);
+    const owner = deps.households.phoneOwner(phone);
     if (owner && owner.id !== opts.editing) errors.phone = `déjà le téléphone du ménage ${owner.cardNumber} (${owner.adherentName})`;
   }
 
@@ -74,7 +74,7 @@ export function checkHousehold(
   const cardNumber = text(v, 'cardNumber').toUpperCase();
   if (opts.editing === undefined) {
     if (!/^[A-Z]{3}-[A-Z]{3}-\d{4,6}$/.test(cardNumber)) errors.cardNumber = 'format AAA-AAA-0000 (district, mutuelle, numéro)';
-    else if (deps.households.findByCard(cardNumber)) errors.cardNumber = 'ce numéro de carte existe déjà';
+    else if (deps.households.hasCard(cardNumber)) errors.cardNumber = 'ce numéro de carte existe déjà';
   }
 
   const joinedOn = parseDay(text(v, 'joinedOn')) || opts.today;

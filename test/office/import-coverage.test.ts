@@ -1,0 +1,46 @@
+/**
+ * An import keeps the coverage read model current in its own transaction: every imported
+ * household has the row its (empty) ledger gives, and the sums kept with the rows agree.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/clock.ts';
+import { createHouseholdStore } from '../../src/db/households.ts';
+import { createMutuelleStore } from '../../src/db/mutuelles.ts';
+import { seedDemo } from '../../src/db/seed.ts';
+import { createAudit } from '../../src/office/audit.ts';
+import { COLUMNS, type ImportDeps, runImport } from '../../src/office/import.ts';
+import { type TempDb, tempDb } from '../support/sms-db.ts';
+
+const NOW = new Date('2026-03-10T09:00:00Z');
+
+let t: TempDb;
+let deps: ImportDeps;
+beforeEach(() => {
+  t = tempDb('sabatili-import-coverage-');
+  seedDemo(t.db, new ManualClock(NOW.toISOString()));
+  deps = { db: t.db, households: createHouseholdStore(t.db), mutuelles: createMutuelleStore(t.db), audit: createAudit(t.db) };
+});
+afterEach(() => t.cleanup());
+
+describe('an import and the coverage read model', () => {
+  it('writes each imported household its coverage row, the sums agreeing', async () => {
+    const lines = [COLUMNS.join(',')];
+    const mutuelles = ['kou-mpesso', 'sik-klela'];
+    for (let h = 1; h <= 300; h++) {
+      for (let i = 0; i <= h % 5; i++) {
+        lines.push(
+          `SIK-KLE-${5000 + h},Adhérent ${h},+2237${String(3_000_000 + h).padStart(7, '0')},fr,${mutuelles[h % 2]},2026-01-0${1 + (h % 9)},Personne ${h}-${i},${i ? 'child' : 'adherent'},${1970 + 4 * i},${(h + i) % 3 ? 'non' : 'oui'}`,
+        );
+      }
+    }
+    const path = join(t.dir, 'members.csv');
+    writeFileSync(path, `${lines.join('\n')}\n`);
+    const before = deps.households.checkCoverage().checked;
+    const done = await runImport(path, deps, { staffId: null, name: 'test' }, NOW);
+    expect(done.households).toBe(300);
+    const check = deps.households.checkCoverage();
+    expect(check).toMatchObject({ checked: before + 300, differences: [], sumsAgree: true });
+  });
+});

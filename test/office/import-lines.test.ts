@@ -1,0 +1,60 @@
+/**
+ * The line numbers an import reports are the file's: a quoted field across lines and a blank
+ * line count, as a spreadsheet shows them (a record is numbered by the line it ends on).
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/clock.ts';
+import { createHouseholdStore } from '../../src/db/households.ts';
+import { createMutuelleStore } from '../../src/db/mutuelles.ts';
+import { seedDemo } from '../../src/db/seed.ts';
+import { createAudit } from '../../src/office/audit.ts';
+import { COLUMNS, type ImportDeps, previewImport } from '../../src/office/import.ts';
+import { type TempDb, tempDb } from '../support/sms-db.ts';
+
+let t: TempDb;
+let deps: ImportDeps;
+beforeEach(() => {
+  t = tempDb('sabatili-import-lines-');
+  seedDemo(t.db, new ManualClock('2026-03-10T09:00:00Z'));
+  deps = { db: t.db, households: createHouseholdStore(t.db), mutuelles: createMutuelleStore(t.db), audit: createAudit(t.db) };
+});
+afterEach(() => t.cleanup());
+
+function file(lines: string[]): string {
+  const path = join(t.dir, 'members.csv');
+  writeFileSync(path, `${[COLUMNS.join(','), ...lines].join('\n')}\n`);
+  return path;
+}
+
+describe('the lines an import reports', () => {
+  it('count the lines of a quoted field and the blank lines', async () => {
+    const path = file([
+      'KOU-MPE-1001,Salif Keïta,76 10 10 01,bm,kou-mpesso,2026-01-05,"Salif',
+      'Keïta",adherent,1975,non',
+      '',
+      'KOU-MPE-1001,Salif Keïta,76 10 10 01,bm,kou-mpesso,2026-01-05,Nana Keïta,cousin,1980,non',
+      'SIK-KLE-1002,Rokia Traoré,76 10 10 02,fr,sik-klela,2026-02-01,"Rokia',
+      '',
+      'Traoré",adherent,1990,oui',
+      '',
+      '',
+      'SIK-KLE-1003,Ibrahim Diallo,12 34,fr,sik-klela,2026-02-01,Ibrahim Diallo,adherent,1970,non',
+    ]);
+    const preview = await previewImport(path, deps, '2026-03-10', undefined, { keep: false });
+    expect(preview).toMatchObject({ households: 1, lines: 11, rejectedHouseholds: 2 });
+    expect(preview.problems).toEqual([
+      { line: 5, message: 'bénéficiaire: lien inconnu: cousin' },
+      { line: 11, message: 'ménage SIK-KLE-1003: numéro de mobile invalide (ex. 76 00 00 01 ou +22376000001)' },
+    ]);
+  });
+
+  it('name the line of a quote left open', async () => {
+    const path = file([
+      'KOU-MPE-1001,Salif Keïta,76 10 10 01,bm,kou-mpesso,2026-01-05,Salif Keïta,adherent,1975,non',
+      'SIK-KLE-1002,Rokia Traoré,76 10 10 02,fr,sik-klela,2026-02-01,"Rokia Traoré,adherent,1990,oui',
+    ]);
+    await expect(previewImport(path, deps, '2026-03-10', undefined, { keep: false })).rejects.toThrow(/^ligne 3: Quote Not Closed/);
+  });
+});

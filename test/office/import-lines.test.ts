@@ -50,11 +50,28 @@ describe('the lines an import reports', () => {
     ]);
   });
 
+  it('are the same in a spreadsheet export: a byte-order mark and CRLF line ends', async () => {
+    const path = join(t.dir, 'members-crlf.csv');
+    const lines = [
+      COLUMNS.join(','),
+      'KOU-MPE-1001,Salif Keïta,76 10 10 01,bm,kou-mpesso,2026-01-05,"Salif',
+      'Keïta",adherent,1975,non',
+      '',
+      'KOU-MPE-1001,Salif Keïta,76 10 10 01,bm,kou-mpesso,2026-01-05,Nana Keïta,cousin,1980,non',
+    ];
+    writeFileSync(path, `\ufeff${lines.join('\r\n')}\r\n`);
+    const preview = await previewImport(path, deps, '2026-03-10', undefined, { keep: false });
+    expect(preview).toMatchObject({ households: 0, lines: 5, rejectedHouseholds: 1 });
+    expect(preview.problems).toEqual([{ line: 5, message: 'bénéficiaire: lien inconnu: cousin' }]);
+  });
+
   it('name the line of a quote left open', async () => {
     const path = file([
       'KOU-MPE-1001,Salif Keïta,76 10 10 01,bm,kou-mpesso,2026-01-05,Salif Keïta,adherent,1975,non',
       'SIK-KLE-1002,Rokia Traoré,76 10 10 02,fr,sik-klela,2026-02-01,"Rokia Traoré,adherent,1990,oui',
     ]);
-    await expect(previewImport(path, deps, '2026-03-10', undefined, { keep: false })).rejects.toThrow(/^ligne 3: Quote Not Closed/);
+    await expect(previewImport(path, deps, '2026-03-10', undefined, { keep: false })).rejects.toThrow(
+      /^ligne 3: guillemet ouvert jamais fermé$/,
+    );
   });
 });

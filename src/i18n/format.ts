@@ -23,8 +23,21 @@ export function formatMoney(fcfa: number): string {
 
 const DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
 
+/** Days already formatted: screens show the same few hundred (today, month ends) over and over. */
+const formattedDays = new Map<string, string>();
+const MAX_FORMATTED_DAYS = 4096;
+
 /** 'YYYY-MM-DD' → 'DD/MM/YYYY'. Throws unless the day exists in the calendar. */
 export function formatDate(day: string): string {
+  const known = formattedDays.get(day);
+  if (known !== undefined) return known;
+  const formatted = checkedDate(day);
+  if (formattedDays.size >= MAX_FORMATTED_DAYS) formattedDays.clear();
+  formattedDays.set(day, formatted);
+  return formatted;
+}
+
+function checkedDate(day: string): string {
   const m = DAY.exec(day);
   if (m === null) throw new RangeError(`formatDate: expected YYYY-MM-DD, got ${JSON.stringify(day)}`);
   const [, y, mo, d] = m as unknown as [string, string, string, string];

@@ -15,6 +15,9 @@ import { compile, type PlaceholderValues } from './render.ts';
 /** Distinct names a send keeps folded. */
 const VALUE_MEMO = 20_000;
 
+/** The first name: the name's first run of non-spaces (as trimming and splitting at spaces, without the copies). */
+const FIRST_WORD = /\S+/;
+
 export interface CampaignMessageDeps {
   db: Db;
   outbox: Outbox;
@@ -66,7 +69,7 @@ export function valueFormatter(outbox: Outbox, serviceCode: string) {
     let until = m.paidThrough ? dates.get(m.paidThrough) : '-';
     if (until === undefined) dates.set(m.paidThrough as string, (until = outbox.fold(formatDate(m.paidThrough as string))));
     return {
-      prenom: foldOnce(m.adherentName.trim().split(/\s+/)[0] ?? m.adherentName),
+      prenom: foldOnce(FIRST_WORD.exec(m.adherentName)?.[0] ?? ''),
       mutuelle: foldOnce(m.mutuelleName),
       montant_du: due,
       couvert_jusqu_au: until,
@@ -99,7 +102,7 @@ export function campaignReader(d: CampaignMessageDeps, r: CampaignRow, today: st
     const msg = compiled.get(m.language) as { lang: Language; render: (v: PlaceholderValues) => string };
     return { to: m.phone, text: msg.render(values(m)), lang: msg.lang, kind: 'campaign', campaignId: r.id };
   };
-  return { reader, smsFor };
+  return { reader, smsFor, check: outbox.checker() };
 }
 
 export type CampaignReader = ReturnType<typeof campaignReader>;

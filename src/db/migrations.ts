@@ -1003,12 +1003,13 @@ CREATE TABLE member_import_households (
   },
   {
     version: 24,
-    name: 'sms outbox: the same checks, written as comparisons',
+    name: 'sms outbox and campaign recipients: the same checks, written as comparisons',
     // A CHECK (x IN (a list of more than two constants)) makes SQLite look the value up in a table
     // it builds for the list; for the outbox's bulk inserts those lookups were about a third of
     // SQLite's work per row (measured: 100,000 rows in 0.61 s of CPU before, 0.33 s after). The
     // same values are allowed, each compared in turn. Rebuilt as migration 16 did it: the copy keeps
-    // every row with its id, the tables referencing the outbox keep their references.
+    // every row with its id, the tables referencing the outbox keep their references. A campaign's
+    // send writes a campaign_recipients row beside each outbox row: its outcome check goes the same way.
     sql: `
 PRAGMA defer_foreign_keys = ON;
 CREATE TABLE sms_outbox_copy AS SELECT * FROM sms_outbox;
@@ -1043,6 +1044,21 @@ CREATE INDEX sms_outbox_sending ON sms_outbox(id) WHERE status = 'sending';
 CREATE INDEX sms_outbox_provider ON sms_outbox(provider_message_id) WHERE provider_message_id IS NOT NULL;
 CREATE INDEX sms_outbox_recipient ON sms_outbox(recipient, id);
 CREATE INDEX sms_outbox_campaign ON sms_outbox(campaign_id, status) WHERE campaign_id IS NOT NULL;
+CREATE TABLE campaign_recipients_copy AS SELECT * FROM campaign_recipients;
+DROP TABLE campaign_recipients;
+CREATE TABLE campaign_recipients (
+  campaign_id INTEGER NOT NULL REFERENCES campaigns(id),
+  household_id INTEGER NOT NULL REFERENCES households(id),
+  phone TEXT NOT NULL,
+  language TEXT NOT NULL CHECK (language = 'fr' OR language = 'bm'),
+  control INTEGER NOT NULL CHECK (control = 0 OR control = 1),
+  outcome TEXT NOT NULL CHECK (outcome = 'queued' OR outcome = 'control' OR outcome = 'opted-out' OR outcome = 'rejected'),
+  detail TEXT,
+  outbox_id INTEGER REFERENCES sms_outbox(id),
+  PRIMARY KEY (campaign_id, household_id)
+) WITHOUT ROWID;
+INSERT INTO campaign_recipients SELECT * FROM campaign_recipients_copy;
+DROP TABLE campaign_recipients_copy;
 `,
   },
 ];

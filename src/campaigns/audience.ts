@@ -100,7 +100,13 @@ export function createAudienceReader(db: Db, q: AudienceQuery) {
   const today = toDayNumber(q.today);
   const days = f.daysSinceLastPayment;
   const statuses = f.statuses ? new Set<CoverageStatus>(f.statuses) : null;
-  const memo = new Map<string, Coverage>();
+  /** Coverages by product, then by the read-model row's key; `memoSize` of them in all. */
+  const memo = new Map<string, Map<string, Coverage>>();
+  let memoSize = 0;
+  const forget = () => {
+    memo.clear();
+    memoSize = 0;
+  };
   /** The parameters each product had when the memo's coverages of it were computed, and the products checked on this page. */
   const parametersSeen = new Map<string, string>();
   const checkedOnPage = new Set<string>();
@@ -111,26 +117,29 @@ export function createAudienceReader(db: Db, q: AudienceQuery) {
     checkedOnPage.add(productId);
     const now = JSON.stringify(store.parametersOf(productId));
     const seen = parametersSeen.get(productId);
-    if (seen !== undefined && seen !== now) memo.clear();
+    if (seen !== undefined && seen !== now) forget();
     parametersSeen.set(productId, now);
   }
 
   /**
-   * The household's coverage today: from its read-model row, computed once per distinct row (its
-   * key holds every input), or from its ledger for a day before its last payment.
+   * The household's coverage today: from its read-model row, computed once per product and
+   * distinct row (its key holds every other input), or from its ledger for a day before its last payment.
    */
   function coverageOf(h: AudienceHousehold): Coverage {
     const key = h.coverageKey as string;
     const beforeLast = h.lastPaidOn !== null && (h.lastPaidOn as string) > q.today;
     checkParameters(h.productId);
-    let cov = beforeLast ? undefined : memo.get(key);
+    let cov = beforeLast ? undefined : memo.get(h.productId)?.get(key);
     if (cov) return cov;
     const row = coverage.range(h.id, h.id)[0] as CoverageRow;
     const household = { beneficiaries: beneficiariesOfCounts(row), parameters: store.parametersOf(h.productId) };
     if (beforeLast) return coverageOn({ ...household, ledger: store.load(h.id)?.ledger ?? [], today: q.today });
     cov = coverageAt(row, household, q.today);
-    if (memo.size >= COVERAGE_MEMO) memo.clear();
-    memo.set(key, cov);
+    if (memoSize >= COVERAGE_MEMO) forget();
+    let ofProduct = memo.get(h.productId);
+    if (ofProduct === undefined) memo.set(h.productId, (ofProduct = new Map()));
+    ofProduct.set(key, cov);
+    memoSize++;
     return cov;
   }
 

@@ -317,7 +317,7 @@ export function createCampaigns(deps: CampaignDeps) {
     /** What sending now would do, member by member, by the same rules as the send. Streams the audience. */
     preview(id: number): Preview {
       const r = row(id);
-      const { reader, smsFor } = readerFor(r);
+      const { reader, smsFor, check } = readerFor(r);
       const stopped = outbox.optedOut();
       const lang = (): LanguageFigures => ({ messages: 0, segments: 0, maxSegments: 0, characters: 0, maxCharacters: 0, fallback: 0 });
       const p: Preview = {
@@ -347,7 +347,7 @@ export function createCampaigns(deps: CampaignDeps) {
             p.control++;
             continue;
           }
-          const a: Assessment = outbox.assess(sms, stopped);
+          const a: Assessment = outbox.assess(sms, stopped, check);
           if (a.status === 'opted-out') p.optedOut++;
           else if (a.status === 'rejected') {
             p.rejected++;

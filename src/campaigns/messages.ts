@@ -14,6 +14,11 @@ import { compile, type PlaceholderValues } from './render.ts';
 
 /** Distinct names a send keeps folded. */
 const VALUE_MEMO = 20_000;
+/** Distinct sets of values whose message a preview or a send keeps rendered. */
+const TEXT_MEMO = 20_000;
+
+/** The first name: the name's first run of non-spaces (as trimming and splitting at spaces, without the copies). */
+const FIRST_WORD = /\S+/;
 
 export interface CampaignMessageDeps {
   db: Db;
@@ -66,13 +71,28 @@ export function valueFormatter(outbox: Outbox, serviceCode: string) {
     let until = m.paidThrough ? dates.get(m.paidThrough) : '-';
     if (until === undefined) dates.set(m.paidThrough as string, (until = outbox.fold(formatDate(m.paidThrough as string))));
     return {
-      prenom: foldOnce(m.adherentName.trim().split(/\s+/)[0] ?? m.adherentName),
+      prenom: foldOnce(FIRST_WORD.exec(m.adherentName)?.[0] ?? ''),
       mutuelle: foldOnce(m.mutuelleName),
       montant_du: due,
       couvert_jusqu_au: until,
       code_ussd: code,
     };
   };
+}
+
+/** A message's rendered texts by first name, mutuelle, amount due and paid-through date. */
+type RenderedTexts = Map<string, Map<string, Map<string, Map<string, string>>>>;
+interface Compiled {
+  lang: Language;
+  render: (v: PlaceholderValues) => string;
+  texts: RenderedTexts;
+}
+
+/** The map under `key`, made empty the first time. */
+function below<T>(map: Map<string, Map<string, T>>, key: string): Map<string, T> {
+  let m = map.get(key);
+  if (m === undefined) map.set(key, (m = new Map<string, T>()));
+  return m;
 }
 
 export function campaignReader(d: CampaignMessageDeps, r: CampaignRow, today: string) {
@@ -90,16 +110,36 @@ export function campaignReader(d: CampaignMessageDeps, r: CampaignRow, today: st
   const compiled = new Map(
     LANGUAGES.flatMap((l) => {
       const msg = messageFor(r, messages, l);
-      return msg ? [[l, { lang: msg.lang, render: compile(outbox.fold(msg.template)) }] as const] : [];
+      return msg ? [[l, { lang: msg.lang, render: compile(outbox.fold(msg.template)), texts: new Map() as RenderedTexts }] as const] : [];
     }),
   );
+  /**
+   * Each distinct set of values is rendered once (members share first names, mutuelles, amounts
+   * and dates): a member whose values were seen gets the same string, which the outbox's memo of
+   * checked texts then finds at once. Looked up value by value: the values are the formatter's
+   * own strings, so each lookup is cheap. Bounded, as a huge audience has many distinct names.
+   */
+  let rendered = 0;
+  const textOf = (msg: Compiled, v: PlaceholderValues): string => {
+    if (rendered >= TEXT_MEMO) {
+      for (const c of compiled.values()) c.texts.clear();
+      rendered = 0;
+    }
+    const byUntil = below(below(below(msg.texts, v.prenom), v.mutuelle), v.montant_du);
+    let text = byUntil.get(v.couvert_jusqu_au);
+    if (text === undefined) {
+      byUntil.set(v.couvert_jusqu_au, (text = msg.render(v)));
+      rendered++;
+    }
+    return text;
+  };
   /** What a member is sent (null: held out as control). */
   const smsFor = (m: Member): NewSms | null => {
     if (r.control_share > 0 && controlDraw(r.id, m.householdId) < r.control_share) return null;
-    const msg = compiled.get(m.language) as { lang: Language; render: (v: PlaceholderValues) => string };
-    return { to: m.phone, text: msg.render(values(m)), lang: msg.lang, kind: 'campaign', campaignId: r.id };
+    const msg = compiled.get(m.language) as Compiled;
+    return { to: m.phone, text: textOf(msg, values(m)), lang: msg.lang, kind: 'campaign', campaignId: r.id };
   };
-  return { reader, smsFor };
+  return { reader, smsFor, check: outbox.checker() };
 }
 
 export type CampaignReader = ReturnType<typeof campaignReader>;

@@ -77,7 +77,7 @@ export function createSendChunks(d: SendChunkDeps) {
     for (;;) {
       const r = row(id);
       if ((r.state !== 'sending' && r.state !== 'scheduled') || r.enqueue_done === 1) return { stop: true, scanned: 0 };
-      const { reader, smsFor } = readers(r);
+      const { reader, smsFor, check } = readers(r);
       const page = reader.page(r.enqueue_cursor, size);
       const interval = intervalMs(r);
       const origin = r.schedule_origin_ms as number;
@@ -92,7 +92,7 @@ export function createSendChunks(d: SendChunkDeps) {
           continue;
         }
         sms.notBeforeMs = scheduledAt(origin, Math.floor(index++ * interval), d.hours);
-        const c = outbox.check(sms);
+        const c = check(sms);
         if ('status' in c) refused.push({ m, lang: sms.lang, reason: c.reason });
         else checked.push({ m, c });
       }

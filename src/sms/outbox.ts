@@ -62,6 +62,9 @@ export interface CheckedSms {
   segments: number;
 }
 
+/** A message checked as enqueueing checks it (number, then text), or why it would be refused. */
+export type Check = (m: NewSms) => CheckedSms | { status: 'rejected'; reason: string };
+
 /** What enqueueing would do, without writing: the text as it would go on the wire, or why not. */
 export type Assessment =
   | { status: 'would-queue'; text: string; characters: number; segments: number; encoding: 'GSM-7' | 'UCS-2' }
@@ -76,6 +79,9 @@ export type Assessment =
 export const HELD_MS = 8_640_000_000_000_000;
 
 export class SmsRejected extends Error {}
+
+/** Distinct texts a bulk enqueue, a campaign's preview or its send keeps folded and measured. */
+const TEXT_MEMO = 20_000;
 
 /** Delivery report statuses (reference/africastalking.md) and what they make of a message. */
 export const DELIVERY_STATUS = {
@@ -199,22 +205,27 @@ export function createOutbox(
   const queue = <T>(items: readonly T[], admit: (item: T) => CheckedSms | null, nowMs: number): EnqueueResult[] => {
     const results = new Array<EnqueueResult>(items.length);
     const rows: QueuedInsert[] = [];
-    const queued: Array<{ at: number; c: CheckedSms }> = [];
-    items.forEach((item, at) => {
-      const c = admit(item);
-      if (c === null) results[at] = { status: 'opted-out' };
+    // Where each row's item is, and its check: plain arrays rather than an object per row (bulk enqueues allocate less).
+    const at: number[] = [];
+    const checked: CheckedSms[] = [];
+    for (let i = 0; i < items.length; i++) {
+      const c = admit(items[i] as T);
+      if (c === null) results[i] = { status: 'opted-out' };
       else {
         rows.push(row(c, nowMs));
-        queued.push({ at, c });
+        at.push(i);
+        checked.push(c);
       }
-    });
-    store.insertQueued(rows, nowMs).forEach((id, k) => {
-      const { at, c } = queued[k] as { at: number; c: CheckedSms };
-      results[at] =
+    }
+    const ids = store.insertQueued(rows, nowMs);
+    for (let k = 0; k < ids.length; k++) {
+      const id = ids[k] as number | null;
+      const c = checked[k] as CheckedSms;
+      results[at[k] as number] =
         id === null
           ? { status: 'duplicate', id: store.idBySource(c.sms.sourceKey as string) as number }
           : { status: 'queued', id, segments: c.segments, encoding: c.encoding };
-    });
+    }
     return results;
   };
   const stoppedFor = (m: NewSms, recipient: string, stopped: (phone: string) => boolean) =>
@@ -224,21 +235,39 @@ export function createOutbox(
     (stopped: (phone: string) => boolean, prepared: (text: string) => ReturnType<typeof prepare>) =>
     (m: NewSms): CheckedSms | null => {
       const recipient = checkAllowed(m.to);
-      return stoppedFor(m, recipient, stopped) ? null : { sms: m, recipient, ...prepared(m.text) };
+      if (stoppedFor(m, recipient, stopped)) return null;
+      const p = prepared(m.text);
+      return { sms: m, recipient, text: p.text, encoding: p.encoding, segments: p.segments };
     };
 
-  /** Per-batch memo of the distinct texts (bulk sends repeat a few texts many times). */
+  /**
+   * A memo of the distinct texts (bulk sends repeat a few texts many times; a campaign's members
+   * share names, amounts and dates), bounded as a huge campaign has many distinct texts.
+   */
   const memoPrepare = () => {
     const texts = new Map<string, ReturnType<typeof prepare>>();
     return (text: string) => {
       let p = texts.get(text);
-      if (!p) texts.set(text, (p = prepare(text)));
+      if (!p) {
+        if (texts.size >= TEXT_MEMO) texts.clear();
+        texts.set(text, (p = prepare(text)));
+      }
       return p;
     };
   };
   const refusal = (err: unknown): string => {
     if (err instanceof SmsRejected) return err.message;
     throw err;
+  };
+
+  const checkWith = (m: NewSms, prepared: (text: string) => ReturnType<typeof prepare>): ReturnType<Check> => {
+    try {
+      const recipient = checkAllowed(m.to);
+      const p = prepared(m.text);
+      return { sms: m, recipient, text: p.text, encoding: p.encoding, segments: p.segments };
+    } catch (err) {
+      return { status: 'rejected', reason: refusal(err) };
+    }
   };
 
   const recordReport = atomic(db, (r: DeliveryReport, nowMs: number): 'updated' | 'unchanged' | 'unknown' => {
@@ -320,11 +349,12 @@ export function createOutbox(
      * their write transaction, so that other writers (the server's USSD hops, a pause) are not kept waiting.
      */
     check(m: NewSms): CheckedSms | { status: 'rejected'; reason: string } {
-      try {
-        return { sms: m, recipient: checkAllowed(m.to), ...prepare(m.text) };
-      } catch (err) {
-        return { status: 'rejected', reason: refusal(err) };
-      }
+      return checkWith(m, prepare);
+    },
+    /** check, each distinct text folded and measured once: for a campaign's preview or send, kept from chunk to chunk. */
+    checker(): Check {
+      const prepared = memoPrepare();
+      return (m) => checkWith(m, prepared);
     },
     /** Queues checked messages, each on its own (one to a phone that texted STOP is 'opted-out'). Joins the caller's transaction. */
     enqueueChecked(checked: readonly CheckedSms[]): EnqueueResult[] {
@@ -342,10 +372,11 @@ export function createOutbox(
     },
     /**
      * What enqueueEach would decide, by the same checks in the same order (number, text, STOP),
-     * without writing (a campaign preview). `stopped` is optedOut(), read once by the caller.
+     * without writing (a campaign preview). `stopped` is optedOut(), read once by the caller; `check`, a
+     * checker() the caller keeps.
      */
-    assess(m: NewSms, stopped: ReadonlySet<string>): Assessment {
-      const c = api.check(m);
+    assess(m: NewSms, stopped: ReadonlySet<string>, check: Check = (x) => checkWith(x, prepare)): Assessment {
+      const c = check(m);
       if ('status' in c) return c;
       if (m.kind !== 'transactional' && stopped.has(c.recipient)) return { status: 'opted-out' };
       return { status: 'would-queue', text: c.text, characters: c.text.length, segments: c.segments, encoding: c.encoding };

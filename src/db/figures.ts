@@ -87,13 +87,18 @@ export interface FigureFacility {
   district: string;
 }
 
+/**
+ * The figures' SQL. SMS, sessions and gateway events are joined to households by phone through
+ * households_phone_mutuelle (migration 25), named, as SQLite's planner would take the phone's unique
+ * index and then read each household's row for its mutuelle.
+ */
 export function createFigureSums(db: Db) {
   const mutuelles = db.prepare(
     'SELECT id, name, district, target_population AS target, product_id AS productId FROM mutuelles ORDER BY district, name, id',
   );
   const sms = db.prepare(
     `SELECT h.mutuelle_id AS mutuelleId, o.status, o.provider_message_id IS NOT NULL AS viaGateway, o.cost, COUNT(*) AS n, SUM(o.segments) AS segments
-     FROM sms_outbox o LEFT JOIN households h ON h.phone = o.recipient
+     FROM sms_outbox o LEFT JOIN households h INDEXED BY households_phone_mutuelle ON h.phone = o.recipient
      WHERE o.created_ms >= ? AND o.created_ms < ? GROUP BY 1, 2, 3, 4`,
   );
   const sessions = db.prepare(
@@ -101,12 +106,12 @@ export function createFigureSums(db: Db) {
        CASE WHEN s.status <> 'ended' THEN s.machine END AS machine,
        CASE WHEN s.status <> 'ended' THEN s.state END AS state,
        COUNT(*) AS n
-     FROM ussd_sessions s LEFT JOIN households h ON h.phone = s.phone
+     FROM ussd_sessions s LEFT JOIN households h INDEXED BY households_phone_mutuelle ON h.phone = s.phone
      WHERE s.created_ms >= ? AND s.created_ms < ? GROUP BY 1, 2, 3, 4`,
   );
   const events = db.prepare(
     `SELECT h.mutuelle_id AS mutuelleId, e.status, COUNT(*) AS n
-     FROM ussd_session_events e LEFT JOIN households h ON h.phone = e.phone
+     FROM ussd_session_events e LEFT JOIN households h INDEXED BY households_phone_mutuelle ON h.phone = e.phone
      WHERE e.received_at >= ? AND e.received_at < ? GROUP BY 1, 2`,
   );
   const contributions = db.prepare(

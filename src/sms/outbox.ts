@@ -228,6 +228,11 @@ export function createOutbox(
     }
     return results;
   };
+  /** A message whose number passed: its text folded and measured (throws SmsRejected for a text that cannot go). */
+  const checkedAs = (m: NewSms, recipient: string, prepared: (text: string) => ReturnType<typeof prepare>): CheckedSms => {
+    const p = prepared(m.text);
+    return { sms: m, recipient, text: p.text, encoding: p.encoding, segments: p.segments };
+  };
   const stoppedFor = (m: NewSms, recipient: string, stopped: (phone: string) => boolean) =>
     m.kind !== 'transactional' && stopped(recipient);
   /** Number, then STOP, then text: a message to a phone that texted STOP is 'opted-out' whatever its text. */
@@ -235,9 +240,7 @@ export function createOutbox(
     (stopped: (phone: string) => boolean, prepared: (text: string) => ReturnType<typeof prepare>) =>
     (m: NewSms): CheckedSms | null => {
       const recipient = checkAllowed(m.to);
-      if (stoppedFor(m, recipient, stopped)) return null;
-      const p = prepared(m.text);
-      return { sms: m, recipient, text: p.text, encoding: p.encoding, segments: p.segments };
+      return stoppedFor(m, recipient, stopped) ? null : checkedAs(m, recipient, prepared);
     };
 
   /**
@@ -262,9 +265,7 @@ export function createOutbox(
 
   const checkWith = (m: NewSms, prepared: (text: string) => ReturnType<typeof prepare>): ReturnType<Check> => {
     try {
-      const recipient = checkAllowed(m.to);
-      const p = prepared(m.text);
-      return { sms: m, recipient, text: p.text, encoding: p.encoding, segments: p.segments };
+      return checkedAs(m, checkAllowed(m.to), prepared);
     } catch (err) {
       return { status: 'rejected', reason: refusal(err) };
     }
@@ -348,7 +349,7 @@ export function createOutbox(
      * Validates, folds and measures, without touching the database: campaigns do this work outside
      * their write transaction, so that other writers (the server's USSD hops, a pause) are not kept waiting.
      */
-    check(m: NewSms): CheckedSms | { status: 'rejected'; reason: string } {
+    check(m: NewSms): ReturnType<Check> {
       return checkWith(m, prepare);
     },
     /** check, each distinct text folded and measured once: for a campaign's preview or send, kept from chunk to chunk. */

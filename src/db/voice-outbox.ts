@@ -41,18 +41,20 @@ export interface VoiceCallRow {
   updatedMs: number;
 }
 
-export interface NewCall {
-  clientRequestId: string;
-  phone: string;
-  householdId: number | null;
-  language: Language;
-  purpose: CallPurpose;
-  sourceKey: string | null;
-  messageKey: string | null;
-  messageParams: string | null;
-  nextAttemptMs: number;
-  expiresMs: number;
-}
+/** A call to queue: the row's fields chosen by the caller (the rest start as queued, never tried). */
+export type NewCall = Pick<
+  VoiceCallRow,
+  | 'clientRequestId'
+  | 'phone'
+  | 'householdId'
+  | 'language'
+  | 'purpose'
+  | 'sourceKey'
+  | 'messageKey'
+  | 'messageParams'
+  | 'nextAttemptMs'
+  | 'expiresMs'
+>;
 
 /** The final notification's facts about one ring. */
 export interface CallSettlement {

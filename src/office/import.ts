@@ -136,8 +136,11 @@ async function walk(
 
   /** Column positions, from the header, in the order of COLUMNS. */
   let at: number[] | undefined;
-  /** The cell of a column (its place in COLUMNS); what our exports (or a spreadsheet) wrote as '+223… is read as +223…. */
-  // Trimmed as a spreadsheet's spaces around a value are not part of it (trim() also drops a byte-order mark).
+  /**
+   * The cell of a column (its place in COLUMNS), trimmed as a spreadsheet's spaces around a value are
+   * not part of it (trim() also drops a byte-order mark); what our exports (or a spreadsheet) wrote
+   * as '+223… is read as +223….
+   */
   const cell = (fields: string[], column: number) => restoreCell((fields[(at as number[])[column] as number] ?? '').trim());
   const onRecord = (fields: string[], line: number) => {
     if (!at) {
@@ -225,7 +228,7 @@ const QUOTE_PROBLEMS: Readonly<Record<string, string>> = {
 /**
  * Reads the file as a stream, handing each record to `onRecord` with the line it ends on: quoted
  * newlines and blank lines counted, as a spreadsheet numbers them; blank lines skipped. PapaParse
- * rather than csv-parse, as the other CSV files are read: on a file of 50 000 households it parses
+ * rather than csv-parse, which reads the other, small CSV files: on a file of 50 000 households it parses
  * in a quarter of the time (measured), and this is the one bulk file. A quote left open or
  * misplaced is an ImportFileError naming the line where its record starts.
  */

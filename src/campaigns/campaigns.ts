@@ -5,11 +5,12 @@
  * `scheduled` (its send time is still ahead) or `sending` → `done` once nothing of it is waiting in
  * the outbox; `paused` and back, or `cancelled`, at any point before `done`. A campaign is sent once.
  *
- * Sending only writes intent: campaign_recipients and outbox rows, in chunks of CHUNK households. Each
- * chunk is read and rendered first, then written in one IMMEDIATE transaction that re-reads the
- * campaign's state (so a pause or a cancel from another process stops the loop at the next chunk) and
- * advances the enqueue cursor with its rows (so a killed send resumes where it stopped, never queuing
- * a member twice). The server's dispatcher sends.
+ * Sending only writes intent, one row per member: the outbox row of a member messaged (it names the
+ * household), a campaign_recipients row for a member held out, opted out or refused; in chunks of
+ * CHUNK households. Each chunk is read and rendered first, then written in one IMMEDIATE transaction
+ * that re-reads the campaign's state (so a pause or a cancel from another process stops the loop at
+ * the next chunk) and advances the enqueue cursor with its rows (so a killed send resumes where it
+ * stopped, never queuing a member twice). The server's dispatcher sends.
  *
  * Send time and rate are written into the rows: message k of the campaign is not sent before
  * origin + k × (60 000 / rate) ms (origin: the send time, or when sending started). Rather than a

@@ -1,8 +1,8 @@
 /**
  * The send, chunk by chunk: each chunk's members are read, rendered and checked outside the write
- * transaction, then written (campaign_recipients and outbox rows) in one IMMEDIATE transaction
- * that re-reads the campaign's state and advances the enqueue cursor with its rows (see the top of
- * campaigns.ts for why). Message k of a campaign is scheduled k × interval after its origin, in the
+ * transaction, then written (outbox rows for the members messaged, campaign_recipients rows for the
+ * others) in one IMMEDIATE transaction that re-reads the campaign's state and advances the enqueue
+ * cursor with its rows (see the top of campaigns.ts for why). Message k of a campaign is scheduled k × interval after its origin, in the
  * sending hours only.
  */
 import { bamakoDay, type Clock } from '../clock.ts';
@@ -92,6 +92,7 @@ export function createSendChunks(d: SendChunkDeps) {
           continue;
         }
         sms.notBeforeMs = scheduledAt(origin, Math.floor(index++ * interval), d.hours);
+        sms.householdId = m.householdId;
         const c = check(sms);
         if ('status' in c) refused.push({ m, lang: sms.lang, reason: c.reason });
         else checked.push({ m, c });
@@ -118,25 +119,17 @@ export function createSendChunks(d: SendChunkDeps) {
       if ((r.state !== 'sending' && r.state !== 'scheduled') || r.enqueue_done === 1) return { stop: true, scanned: 0 };
       if (r.enqueue_cursor !== plan.from) return 'moved';
       const recipients: RecipientRow[] = [];
-      const decided = (
-        m: Member,
-        language: Language,
-        control: boolean,
-        outcome: RecipientRow['outcome'],
-        detail: string | null,
-        outboxId: number | null,
-      ) => recipients.push({ householdId: m.householdId, phone: m.phone, language, control, outcome, detail, outboxId });
-      for (const m of plan.control) decided(m, m.language, true, 'control', null, null);
-      for (const { m, lang, reason } of plan.refused) decided(m, lang, false, 'rejected', reason, null);
+      const decided = (m: Member, language: Language, control: boolean, outcome: RecipientRow['outcome'], detail: string | null) =>
+        recipients.push({ householdId: m.householdId, phone: m.phone, language, control, outcome, detail });
+      for (const m of plan.control) decided(m, m.language, true, 'control', null);
+      for (const { m, lang, reason } of plan.refused) decided(m, lang, false, 'rejected', reason);
+      // A queued member's outbox row carries the household: it is the member's record of the send.
       const results = outbox.enqueueChecked(plan.checked.map((x) => x.c));
       let queued = 0;
       results.forEach((res, i) => {
         const { m, c } = plan.checked[i] as { m: Member; c: CheckedSms };
-        if (res.status === 'opted-out') decided(m, c.sms.lang, false, 'opted-out', null, null);
-        else {
-          decided(m, c.sms.lang, false, 'queued', null, res.id);
-          queued++;
-        }
+        if (res.status === 'opted-out') decided(m, c.sms.lang, false, 'opted-out', null);
+        else queued++;
       });
       store.addRecipients(id, recipients);
       const done = plan.page.scanned === 0;

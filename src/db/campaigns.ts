@@ -1,8 +1,10 @@
 /**
  * The campaigns' tables: campaigns (one row per campaign, its state and enqueue cursor),
  * campaign_phones (an explicit list of phones) and campaign_recipients (what the send decided for
- * each member). The results read them with the outbox's rows and the ledger: those reads join
- * other families' tables, here in src/db where every query lives.
+ * each member it did not message: held out, opted out, refused). A member messaged is recorded by
+ * the outbox row queued for it, which names the household (migration 26; sends before it wrote a
+ * 'queued' recipient row too). The results read them with the outbox's rows and the ledger: those
+ * reads join other families' tables, here in src/db where every query lives.
  */
 import type { Db } from './connection.ts';
 
@@ -46,14 +48,14 @@ export interface NewCampaignRow {
   now: string;
 }
 
+/** A member the send did not message (a member messaged is its outbox row). */
 export interface RecipientRow {
   householdId: number;
   phone: string;
   language: 'fr' | 'bm';
   control: boolean;
-  outcome: RecipientOutcome;
+  outcome: Exclude<RecipientOutcome, 'queued'>;
   detail: string | null;
-  outboxId: number | null;
 }
 
 /** What one enqueue chunk adds to a campaign's progress, with its new cursor. */
@@ -69,12 +71,19 @@ export interface ChunkProgress {
   now: string;
 }
 
-const PARAMS_PER_RECIPIENT = 8;
+const PARAMS_PER_RECIPIENT = 7;
 /** Recipients per multi-row INSERT (see BULK in outbox.ts: one statement per row cost about twice as much). */
 const BULK = 100;
-const RECIPIENT = '(?, ?, ?, ?, ?, ?, ?, ?)';
-const INSERT_RECIPIENTS =
-  'INSERT INTO campaign_recipients (campaign_id, household_id, phone, language, control, outcome, detail, outbox_id) VALUES';
+const RECIPIENT = '(?, ?, ?, ?, ?, ?, ?)';
+const INSERT_RECIPIENTS = 'INSERT INTO campaign_recipients (campaign_id, household_id, phone, language, control, outcome, detail) VALUES';
+/**
+ * Every member a campaign's send decided for, with its outcome and message: its campaign_recipients
+ * rows, and its outbox rows naming a household (the members messaged). A member is in one of them only.
+ */
+const MEMBERS = `WITH members AS (
+  SELECT household_id, phone, outcome, outbox_id FROM campaign_recipients WHERE campaign_id = @campaign
+  UNION ALL
+  SELECT household_id, recipient, 'queued', id FROM sms_outbox WHERE campaign_id = @campaign AND household_id IS NOT NULL)`;
 
 export function createCampaignStore(db: Db) {
   const insertCampaign = db.prepare(
@@ -107,34 +116,38 @@ export function createCampaignStore(db: Db) {
     .pluck();
   const unfinished = db.prepare(`SELECT id FROM campaigns WHERE state IN ('scheduled', 'sending') AND enqueue_done = 0`).pluck();
   const held = db.prepare(`SELECT id FROM campaigns WHERE state IN ('paused', 'cancelled')`).pluck();
-  const outcomes = db.prepare('SELECT outcome, COUNT(*) AS n FROM campaign_recipients WHERE campaign_id = ? GROUP BY outcome');
+  const outcomes = db.prepare(`${MEMBERS} SELECT outcome, COUNT(*) AS n FROM members GROUP BY outcome`);
   const statuses = db.prepare(
-    `SELECT o.status, COUNT(*) AS n, SUM(o.provider_message_id IS NOT NULL) AS viaGateway FROM campaign_recipients r
-     JOIN sms_outbox o ON o.id = r.outbox_id WHERE r.campaign_id = ? GROUP BY o.status`,
+    `${MEMBERS} SELECT o.status, COUNT(*) AS n, SUM(o.provider_message_id IS NOT NULL) AS viaGateway FROM members r
+     JOIN sms_outbox o ON o.id = r.outbox_id GROUP BY o.status`,
   );
   const optedOutAfter = db
     .prepare(
-      `SELECT COUNT(*) FROM campaign_recipients r JOIN sms_optouts s ON s.phone = r.phone AND s.opted_out = 1 AND s.updated_at >= ?
-     WHERE r.campaign_id = ? AND r.outcome = 'queued'`,
+      `${MEMBERS} SELECT COUNT(*) FROM members r JOIN sms_optouts s ON s.phone = r.phone AND s.opted_out = 1 AND s.updated_at >= @since
+     WHERE r.outcome = 'queued'`,
     )
     .pluck();
   const reached = db.prepare(
-    `SELECT r.household_id AS householdId, MIN(h.at_ms) AS deliveredMs FROM campaign_recipients r
+    `${MEMBERS} SELECT r.household_id AS householdId, MIN(h.at_ms) AS deliveredMs FROM members r
      JOIN sms_outbox o ON o.id = r.outbox_id AND o.status = 'delivered'
      JOIN sms_status_history h ON h.message_id = o.id AND h.status = 'delivered'
-     WHERE r.campaign_id = ? GROUP BY r.household_id`,
+     GROUP BY r.household_id`,
   );
   const controlGroup = db.prepare(
     `SELECT household_id AS householdId FROM campaign_recipients WHERE campaign_id = ? AND outcome = 'control'`,
   );
   const notDelivered = db.prepare(
-    `SELECT r.household_id AS householdId FROM campaign_recipients r JOIN sms_outbox o ON o.id = r.outbox_id
-     WHERE r.campaign_id = ? AND o.status <> 'delivered'`,
+    `${MEMBERS} SELECT r.household_id AS householdId FROM members r JOIN sms_outbox o ON o.id = r.outbox_id
+     WHERE o.status <> 'delivered'`,
   );
+  // Each key names a member once (the recipients' primary key, the outbox's unique campaign and
+  // household): one row per payment, as a join would give.
   const paymentsSince = db.prepare(
     `SELECT c.household_id AS householdId, c.paid_at AS paidAt FROM contributions c
-     JOIN campaign_recipients r ON r.campaign_id = ? AND r.household_id = c.household_id AND r.outcome IN ('queued', 'control')
-     WHERE c.paid_at >= ?`,
+     WHERE c.paid_at >= @since AND (
+       EXISTS (SELECT 1 FROM campaign_recipients r
+               WHERE r.campaign_id = @campaign AND r.household_id = c.household_id AND r.outcome IN ('queued', 'control'))
+       OR EXISTS (SELECT 1 FROM sms_outbox o WHERE o.campaign_id = @campaign AND o.household_id = c.household_id))`,
   );
 
   const bind = (args: unknown[], at: number, campaignId: number, r: RecipientRow) => {
@@ -145,7 +158,6 @@ export function createCampaignStore(db: Db) {
     args[at + 4] = r.control ? 1 : 0;
     args[at + 5] = r.outcome;
     args[at + 6] = r.detail;
-    args[at + 7] = r.outboxId;
   };
 
   return {
@@ -174,7 +186,7 @@ export function createCampaignStore(db: Db) {
     resumeSchedule(id: number, state: 'scheduled' | 'sending', originMs: number, index: number, now: string): void {
       resumeSchedule.run({ id, state, origin: originMs, index, now });
     },
-    /** What the send decided for these members (in the caller's transaction). */
+    /** What the send decided for these members, none of them messaged (in the caller's transaction). */
     addRecipients(campaignId: number, rows: readonly RecipientRow[]): void {
       let i = 0;
       for (; rows.length - i >= BULK; i += BULK) {
@@ -200,29 +212,29 @@ export function createCampaignStore(db: Db) {
       return unfinished.all() as number[];
     },
     outcomes(campaignId: number): Array<{ outcome: RecipientOutcome; n: number }> {
-      return outcomes.all(campaignId) as Array<{ outcome: RecipientOutcome; n: number }>;
+      return outcomes.all({ campaign: campaignId }) as Array<{ outcome: RecipientOutcome; n: number }>;
     },
     /** The outbox statuses of the campaign's messages; viaGateway: those the gateway accepted. */
     statuses(campaignId: number): Array<{ status: string; n: number; viaGateway: number }> {
-      return statuses.all(campaignId) as Array<{ status: string; n: number; viaGateway: number }>;
+      return statuses.all({ campaign: campaignId }) as Array<{ status: string; n: number; viaGateway: number }>;
     },
     /** Members messaged whose phone texted STOP since `sinceIso`. */
     optedOutSince(campaignId: number, sinceIso: string): number {
-      return optedOutAfter.get(sinceIso, campaignId) as number;
+      return optedOutAfter.get({ campaign: campaignId, since: sinceIso }) as number;
     },
     /** Households whose message was delivered, with when. */
     reached(campaignId: number): Array<{ householdId: number; deliveredMs: number }> {
-      return reached.all(campaignId) as Array<{ householdId: number; deliveredMs: number }>;
+      return reached.all({ campaign: campaignId }) as Array<{ householdId: number; deliveredMs: number }>;
     },
     controlGroup(campaignId: number): Array<{ householdId: number }> {
       return controlGroup.all(campaignId) as Array<{ householdId: number }>;
     },
     notDelivered(campaignId: number): Array<{ householdId: number }> {
-      return notDelivered.all(campaignId) as Array<{ householdId: number }>;
+      return notDelivered.all({ campaign: campaignId }) as Array<{ householdId: number }>;
     },
     /** Payments since `sinceIso` by households messaged or held out. */
     paymentsSince(campaignId: number, sinceIso: string): Array<{ householdId: number; paidAt: string }> {
-      return paymentsSince.all(campaignId, sinceIso) as Array<{ householdId: number; paidAt: string }>;
+      return paymentsSince.all({ campaign: campaignId, since: sinceIso }) as Array<{ householdId: number; paidAt: string }>;
     },
   };
 }

@@ -41,6 +41,8 @@ export interface OutboxRow {
 export interface QueuedInsert
   extends Pick<OutboxRow, 'recipient' | 'text' | 'language' | 'encoding' | 'segments' | 'kind' | 'nextAttemptMs' | 'expiresMs'> {
   campaignId: number | null;
+  /** The member a campaign's send queued it for (the outbox row is then the member's whole record of the send). */
+  householdId: number | null;
   priority: number;
   sourceKey: string | null;
 }
@@ -81,9 +83,9 @@ const COLUMNS = `id, recipient, text, language, encoding, segments, kind, status
   cost, last_error AS lastError, created_ms AS createdMs`;
 
 const INSERT = `INSERT INTO sms_outbox (recipient, text, language, encoding, segments, kind, campaign_id, priority, status,
-  next_attempt_ms, expires_ms, source_key, created_ms, updated_ms)`;
-const ROW = `(?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?)`;
-const PARAMS_PER_ROW = 13;
+  next_attempt_ms, expires_ms, source_key, created_ms, updated_ms, household_id)`;
+const ROW = `(?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?)`;
+const PARAMS_PER_ROW = 14;
 /**
  * Rows per multi-row INSERT: one statement per hundred rows instead of one per row roughly halves
  * the cost of a bulk enqueue (the per-statement work of SQLite and of the native call dominates
@@ -189,6 +191,7 @@ export function createOutboxStore(db: Db) {
     args[at + 10] = r.sourceKey;
     args[at + 11] = nowMs;
     args[at + 12] = nowMs;
+    args[at + 13] = r.householdId;
   };
   const single = (r: QueuedInsert, nowMs: number): number | null => {
     const one = new Array<unknown>(PARAMS_PER_ROW);

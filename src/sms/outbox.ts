@@ -37,6 +37,8 @@ export interface NewSms {
   lang: Language;
   kind: SmsKind;
   campaignId?: number;
+  /** The member a campaign's send queues it for: the campaign's record of that member (see campaigns' results). */
+  householdId?: number;
   /** What caused it, e.g. `inbound:<gateway id>`: the same cause never queues a second message. */
   sourceKey?: string;
   validityMs?: number;
@@ -190,6 +192,7 @@ export function createOutbox(
       segments: c.segments,
       kind: m.kind,
       campaignId: m.campaignId ?? null,
+      householdId: m.householdId ?? null,
       priority: PRIORITY[m.kind],
       nextAttemptMs: firstMs,
       expiresMs: firstMs + (m.validityMs ?? DEFAULT_VALIDITY_MS[m.kind]),

@@ -83,6 +83,38 @@ describe('a campaign previewed, then sent', () => {
     expect(rows.some((r) => r.recipient === stop)).toBe(false);
   });
 
+  it('writes one row per member: the message of a member messaged names the household, the others a recipient row', () => {
+    world = campaignWorld([...mixed(30), { phone: '+22320212345', language: 'fr' }]);
+    const w = world;
+    const c = w.campaigns.create({ name: 'Rows', messages: { fr: 'Bonjour {prenom}', bm: 'I ni ce {prenom}' }, controlShare: 0.2 });
+    const stop = w.ids.findIndex((id) => controlDraw(c.id, id) >= 0.2);
+    w.outbox.setOptOut(memberPhone(stop), true, 'sms');
+    w.campaigns.startSend(c.id);
+    const sent = w.campaigns.enqueueAll(c.id);
+
+    const messaged = w.db
+      .prepare('SELECT household_id AS householdId, recipient FROM sms_outbox WHERE campaign_id = ? ORDER BY household_id')
+      .all(c.id) as Array<{ householdId: number; recipient: string }>;
+    const others = w.db
+      .prepare('SELECT household_id AS householdId, outcome FROM campaign_recipients WHERE campaign_id = ? ORDER BY household_id')
+      .all(c.id) as Array<{ householdId: number; outcome: string }>;
+    const phoneOf = w.db.prepare('SELECT phone FROM households WHERE id = ?').pluck();
+    expect(messaged).toHaveLength(sent.progress.queued);
+    for (const m of messaged) expect(m.recipient).toBe(phoneOf.get(m.householdId));
+    expect(others.map((o) => o.outcome).sort()).toEqual([...Array(sent.progress.control).fill('control'), 'opted-out', 'rejected'].sort());
+    expect(others.find((o) => o.outcome === 'opted-out')?.householdId).toBe(w.ids[stop]);
+    const all = [...messaged, ...others].map((m) => m.householdId);
+    expect(new Set(all).size).toBe(all.length);
+    expect(all.length).toBe(sent.progress.scanned);
+    expect(w.campaigns.results(c.id).counts).toMatchObject({
+      audience: sent.progress.scanned,
+      queued: sent.progress.queued,
+      control: sent.progress.control,
+      optedOutBefore: 1,
+      rejected: 1,
+    });
+  });
+
   it("fills the placeholders with each member's values, folded to GSM-7", () => {
     world = campaignWorld([]);
     const c = world.campaigns.create({
@@ -438,8 +470,9 @@ describe('results and conversions', () => {
       .prepare(`SELECT household_id FROM campaign_recipients WHERE campaign_id = ? AND control = 1 ORDER BY household_id`)
       .pluck()
       .all(c.id) as number[];
+    // The members messaged: their outbox rows name them (migration 26).
     const reached = w.db
-      .prepare(`SELECT household_id FROM campaign_recipients WHERE campaign_id = ? AND outcome = 'queued' ORDER BY household_id`)
+      .prepare(`SELECT household_id FROM sms_outbox WHERE campaign_id = ? AND household_id IS NOT NULL ORDER BY household_id`)
       .pluck()
       .all(c.id) as number[];
     expect(control.length).toBeGreaterThan(5);

@@ -8,7 +8,16 @@ import type { ChildResult } from './campaign.ts';
 const clock = new ManualClock('2026-03-10T09:00:00Z');
 const db = openDatabase(process.env.BENCH_DB as string);
 const outbox = createOutbox(db, clock, { foldMode: 'gsm7', allowUcs2: false });
-const campaigns = createCampaigns({ db, clock, outbox, serviceCode: '*384*123#', costPerSegmentFcfa: 20 });
+// The sending hours of the production configuration (REMINDER_START_HOUR, REMINDER_END_HOUR defaults), as
+// `sabatili campaign send` has them: each message's time is counted in open hours. The clock is within them.
+const campaigns = createCampaigns({
+  db,
+  clock,
+  outbox,
+  serviceCode: '*384*123#',
+  costPerSegmentFcfa: 20,
+  hours: { startHour: 8, endHour: 20 },
+});
 const rssStart = process.memoryUsage().rss;
 const c = campaigns.create({
   name: 'bench',

@@ -40,7 +40,7 @@ import { campaignReader, messageFor, valueFormatter } from './messages.ts';
 import { type PhoneListError, parsePhoneCsv } from './phones-csv.ts';
 import { type ReminderRuleResults, reminderRuleResults } from './reminder-results.ts';
 import { checkTemplate, render, TemplateError } from './render.ts';
-import { createSendChunks, intervalMs, scheduledAt } from './send-chunks.ts';
+import { createSendChunks, intervalMs, schedule, scheduledAt } from './send-chunks.ts';
 
 /** Households per enqueue transaction: big enough to amortise the commit, small enough to pause quickly. */
 export const CHUNK = 2000;
@@ -504,8 +504,9 @@ export function createCampaigns(deps: CampaignDeps) {
         const sendAt = r.send_at ? Date.parse(r.send_at) : now;
         const origin = scheduledAt(Math.max(now, sendAt), 0, deps.hours);
         const interval = intervalMs(r);
+        const at = schedule(origin, deps.hours);
         const released = deps.hours
-          ? outbox.releaseCampaignAt(id, (k) => scheduledAt(origin, Math.floor(k * interval), deps.hours), DEFAULT_VALIDITY_MS.campaign)
+          ? outbox.releaseCampaignAt(id, (k) => at(Math.floor(k * interval)), DEFAULT_VALIDITY_MS.campaign)
           : outbox.releaseCampaign(id, origin, interval, DEFAULT_VALIDITY_MS.campaign);
         store.resumeSchedule(id, origin > now ? 'scheduled' : 'sending', origin, released, nowIso());
       });

@@ -31,6 +31,35 @@ export function scheduledAt(originMs: number, offsetMs: number, hours?: SendingH
   }
 }
 
+/**
+ * scheduledAt for one origin and offsets that mostly grow (message k, k + 1, … of a send or of a
+ * resume): the sending window reached by the last offset is kept, so that each message costs an
+ * addition instead of the hours' arithmetic of Bamako days (about 2–3 µs a message, most of a
+ * 200 000-member send's scheduling). A smaller offset starts again from the origin. Equal to
+ * scheduledAt for every offset.
+ */
+export function schedule(originMs: number, hours?: SendingHours): (offsetMs: number) => number {
+  if (!hours) return (offsetMs) => originMs + offsetMs;
+  const first = sendableFrom(new Date(originMs), hours).getTime();
+  // The window [opens, closes) reached, and the offset its opening stands for.
+  let opens = first;
+  let closes = sendingCloses(new Date(first), hours).getTime();
+  let consumed = 0;
+  return (offsetMs) => {
+    if (offsetMs < consumed) {
+      opens = first;
+      closes = sendingCloses(new Date(first), hours).getTime();
+      consumed = 0;
+    }
+    while (opens + (offsetMs - consumed) >= closes) {
+      consumed += closes - opens;
+      opens = sendableFrom(new Date(closes), hours).getTime();
+      closes = sendingCloses(new Date(opens), hours).getTime();
+    }
+    return opens + (offsetMs - consumed);
+  };
+}
+
 /** The time between two messages of a campaign sent at `rate_per_minute` (0: as fast as the dispatcher sends). */
 export const intervalMs = (r: CampaignRow) => (r.rate_per_minute ? 60_000 / r.rate_per_minute : 0);
 
@@ -80,7 +109,7 @@ export function createSendChunks(d: SendChunkDeps) {
       const { reader, smsFor, check } = readers(r);
       const page = reader.page(r.enqueue_cursor, size);
       const interval = intervalMs(r);
-      const origin = r.schedule_origin_ms as number;
+      const at = schedule(r.schedule_origin_ms as number, d.hours);
       let index = r.schedule_index;
       const control: Member[] = [];
       const refused: Array<{ m: Member; lang: Language; reason: string }> = [];
@@ -91,7 +120,7 @@ export function createSendChunks(d: SendChunkDeps) {
           control.push(m);
           continue;
         }
-        sms.notBeforeMs = scheduledAt(origin, Math.floor(index++ * interval), d.hours);
+        sms.notBeforeMs = at(Math.floor(index++ * interval));
         sms.householdId = m.householdId;
         const c = check(sms);
         if ('status' in c) refused.push({ m, lang: sms.lang, reason: c.reason });

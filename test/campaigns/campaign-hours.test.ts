@@ -1,5 +1,7 @@
+import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { scheduledAt } from '../../src/campaigns/campaigns.ts';
+import { schedule } from '../../src/campaigns/send-chunks.ts';
 import { campaignWorld, type MemberSpec } from './campaign-fixture.ts';
 
 /** The reminders' defaults: 08:00 to 20:00 in Bamako (UTC+0). */
@@ -22,6 +24,29 @@ describe('campaigns respect the sending hours, as reminders do', () => {
     // 10 minutes from 19:55: 5 minutes tonight, the other 5 tomorrow morning.
     expect(scheduledAt(at('2026-03-10T19:55:00Z'), 600_000, HOURS)).toBe(at('2026-03-11T08:05:00Z'));
     expect(scheduledAt(at('2026-03-10T22:30:00Z'), 0)).toBe(at('2026-03-10T22:30:00Z'));
+  });
+
+  it('schedules a send message after message as scheduledAt does each one, whatever the offsets', () => {
+    const hours = fc.option(
+      fc
+        .tuple(fc.integer({ min: 0, max: 23 }), fc.integer({ min: 1, max: 24 }))
+        .filter(([s, e]) => s < e)
+        .map(([startHour, endHour]) => ({ startHour, endHour })),
+      { nil: undefined },
+    );
+    // Offsets mostly growing (a send's k × interval, a day and more of them), some going back.
+    const offsets = fc.array(fc.tuple(fc.integer({ min: 0, max: 30 * 3600_000 }), fc.boolean()), { maxLength: 40 });
+    fc.assert(
+      fc.property(fc.integer({ min: at('2026-01-01T00:00:00Z'), max: at('2027-01-01T00:00:00Z') }), hours, offsets, (origin, h, steps) => {
+        const next = schedule(origin, h);
+        let offset = 0;
+        for (const [step, back] of steps) {
+          offset = back ? Math.floor(offset / 3) : offset + step;
+          expect(next(offset)).toBe(scheduledAt(origin, offset, h));
+        }
+      }),
+      { numRuns: 500 },
+    );
   });
 
   it('holds a campaign sent at night until the hours open, then sends it', async () => {

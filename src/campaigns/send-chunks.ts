@@ -2,8 +2,8 @@
  * The send, chunk by chunk: each chunk's members are read, rendered and checked outside the write
  * transaction, then written (outbox rows for the members messaged, campaign_recipients rows for the
  * others) in one IMMEDIATE transaction that re-reads the campaign's state and advances the enqueue
- * cursor with its rows (see the top of campaigns.ts for why). Message k of a campaign is scheduled k × interval after its origin, in the
- * sending hours only.
+ * cursor with its rows (see the top of campaigns.ts for why). Message k of a campaign is scheduled
+ * k × interval after its origin, in the sending hours only.
  */
 import { bamakoDay, type Clock } from '../clock.ts';
 import type { CampaignRow, CampaignStore, RecipientRow } from '../db/campaigns.ts';
@@ -34,7 +34,7 @@ export function scheduledAt(originMs: number, offsetMs: number, hours?: SendingH
 /**
  * scheduledAt for one origin and offsets that mostly grow (message k, k + 1, … of a send or of a
  * resume): the sending window reached by the last offset is kept, so that each message costs an
- * addition instead of the hours' arithmetic of Bamako days (about 2–3 µs a message, most of a
+ * addition instead of the hours' arithmetic of Bamako days (2–4 µs a message, most of a
  * 200 000-member send's scheduling). A smaller offset starts again from the origin. Equal to
  * scheduledAt for every offset.
  */

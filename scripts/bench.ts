@@ -642,7 +642,7 @@ async function voiceSection(): Promise<VoiceBenchFigures | undefined> {
   );
   if (f.synthesizer)
     console.log(
-      `  the quote's audio (${f.audioBytes} bytes): miss with no fragment made ${ms(f.coldMissMs)} (eSpeak NG), miss with fragments in memory ${ms(f.warmMissMs)}, hit ${ms(f.hitMs)}`,
+      `  the quote's audio (${f.audioBytes} bytes): miss with no fragment made ${ms(f.coldMissMs)} (eSpeak NG), miss with fragments in memory ${ms(f.warmMissMs)} (mean of 20), hit ${ms(f.hitMs)} (mean of 200), each until the bytes are read`,
     );
   else console.log('  no speech synthesiser found: audio render not measured');
   console.log('budget (design.md, Performance budgets), voice:');

@@ -83,7 +83,7 @@ export interface ImportDeps {
   audit: Audit;
 }
 
-/** Households written to the database per transaction while checking. */
+/** Households staged per row (one write each) while checking, and so written per call of createMany. */
 const STAGE_CHUNK = 500;
 
 /**
@@ -278,7 +278,7 @@ async function check(
   const { size, mtimeMs } = statSync(path);
   store.begin(path, { size, mtimeMs: Math.trunc(mtimeMs), today });
   try {
-    const staged: Array<Omit<StagedHousehold, 'seq'>> = [];
+    const staged: StagedHousehold[] = [];
     const preview = await walk(
       path,
       deps,
@@ -343,9 +343,8 @@ export async function runImport(
   } else onProgress?.(size);
   const preview = checked.preview;
   atomically(deps.db, () => {
-    for (let after = 0; ; ) {
-      const page = store.page(path, after, STAGE_CHUNK);
-      if (page.length === 0) break;
+    for (let chunk = store.next(path, 0); chunk; chunk = store.next(path, chunk.seq)) {
+      const page = chunk.households;
       const ids = deps.households.createMany(
         page.map((s) => s.household),
         now,
@@ -353,7 +352,6 @@ export async function runImport(
       page.forEach((s, i) => {
         if (ids[i] === null) leftOut(s, deps, preview);
       });
-      after = (page.at(-1) as StagedHousehold).seq;
     }
     deps.audit.record(actor, now, {
       action: 'members.import',

@@ -76,6 +76,13 @@ export interface NewContribution {
   paidAt: string;
 }
 
+/** The household a phone is the head's phone of, as a registration or an import names it. */
+export interface PhoneOwner {
+  id: number;
+  cardNumber: string;
+  adherentName: string;
+}
+
 /** A household's coverage read model disagreeing with its ledger (`sabatili coverage check`). */
 export interface CoverageDifference {
   householdId: number;
@@ -347,6 +354,13 @@ export function createHouseholdStore(db: Db, watch?: ChangeWatch, cacheSize = 50
   // What a registration or an import checks: no join, and nothing kept in the cache of phones the USSD hops read.
   const cardTaken = db.prepare('SELECT 1 FROM households WHERE card_number = ?').pluck();
   const ownerOfPhone = db.prepare('SELECT id, card_number AS cardNumber, adherent_name AS adherentName FROM households WHERE phone = ?');
+  // The same for a chunk of an import's households at once: one statement for hundreds of lookups (a JSON array of keys).
+  const cardsTaken = db.prepare('SELECT card_number FROM households WHERE card_number IN (SELECT value FROM json_each(?))').pluck();
+  const ownersOfPhones = db
+    .prepare(
+      'SELECT phone, id, card_number AS cardNumber, adherent_name AS adherentName FROM households WHERE phone IN (SELECT value FROM json_each(?))',
+    )
+    .raw();
 
   const pageAfter = db.prepare(`${SUMMARY} WHERE h.id > ? ORDER BY h.id LIMIT ?`);
 
@@ -418,8 +432,25 @@ export function createHouseholdStore(db: Db, watch?: ChangeWatch, cacheSize = 50
       return cardTaken.get(cardNumber) === 1;
     },
     /** The household whose head's phone this is (E.164), if any. */
-    phoneOwner(phone: string): { id: number; cardNumber: string; adherentName: string } | undefined {
-      return ownerOfPhone.get(phone) as { id: number; cardNumber: string; adherentName: string } | undefined;
+    phoneOwner(phone: string): PhoneOwner | undefined {
+      return ownerOfPhone.get(phone) as PhoneOwner | undefined;
+    },
+    /**
+     * hasCard and phoneOwner for many cards and phones at once: each card asked, whether it is
+     * registered; each phone asked, its household or null.
+     */
+    takenAmong(
+      cards: readonly string[],
+      phones: readonly string[],
+    ): { cards: Map<string, boolean>; phones: Map<string, PhoneOwner | null> } {
+      const taken = new Map<string, boolean>(cards.map((c) => [c, false]));
+      for (const card of cardsTaken.all(JSON.stringify(cards)) as string[]) taken.set(card, true);
+      const owners = new Map<string, PhoneOwner | null>(phones.map((p) => [p, null]));
+      for (const [phone, id, cardNumber, adherentName] of ownersOfPhones.all(JSON.stringify(phones)) as Array<
+        [string, number, string, string]
+      >)
+        owners.set(phone, { id, cardNumber, adherentName });
+      return { cards: taken, phones: owners };
     },
     /**
      * The household a member means when paying for it from a handset: its head's phone number as

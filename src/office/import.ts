@@ -9,7 +9,7 @@ import type { MutuelleStore } from '../db/mutuelles.ts';
 import { atomically } from '../db/transaction.ts';
 import { Refusal } from '../domain/refusal.ts';
 import type { Actor, Audit } from './audit.ts';
-import { checkBeneficiary, checkHousehold, type FormValues, mutuelleIds } from './registration.ts';
+import { checkBeneficiary, checkHousehold, type FormValues, mobileNumber, mutuelleIds } from './registration.ts';
 
 /**
  * Members from a CSV file, one line per beneficiary; the household's columns repeat on each of its
@@ -20,8 +20,8 @@ import { checkBeneficiary, checkHousehold, type FormValues, mutuelleIds } from '
  * The file is read and checked once, as a stream: the check writes the households it accepts to
  * the database as it goes (src/db/imports.ts), nothing of them to the members' tables. After the
  * officer confirms, those checked households are written in one transaction, without reading the
- * file again. Memory holds one household at a time and the set of cards and phones seen, never the
- * file, while checking or writing.
+ * file again. Memory holds a few thousand lines at a time (READ_AHEAD) or a chunk of households
+ * (STAGE_CHUNK) and the set of cards and phones seen, never the file, while checking or writing.
  */
 export const COLUMNS = [
   'card_number',
@@ -83,6 +83,9 @@ export interface ImportDeps {
   audit: Audit;
 }
 
+/** Lines checked together, their households' cards and phones looked up in one go (bounded: this many records in memory). */
+const READ_AHEAD = 2000;
+
 /** Households staged per row (one write each) while checking, and so written per call of createMany. */
 const STAGE_CHUNK = 500;
 
@@ -114,6 +117,16 @@ async function walk(
   const seenCards = new Set<string>();
   const seenPhones = new Map<string, string>();
   let current = null as Pending | null;
+  /** What the database says of the cards and phones of the records read ahead (see flush). */
+  let taken: ReturnType<HouseholdStore['takenAmong']> = { cards: new Map(), phones: new Map() };
+  const lookups: Pick<HouseholdStore, 'hasCard' | 'phoneOwner'> = {
+    hasCard: (card) => taken.cards.get(card) ?? deps.households.hasCard(card),
+    phoneOwner: (phone) => {
+      const owner = taken.phones.get(phone);
+      return owner === undefined ? deps.households.phoneOwner(phone) : (owner ?? undefined);
+    },
+  };
+  const checkDeps = { mutuelles: deps.mutuelles, households: lookups };
 
   const finish = (p: Pending | null) => {
     if (!p) return;
@@ -121,7 +134,7 @@ async function walk(
       preview.rejectedHouseholds++;
       return;
     }
-    const checked = checkHousehold({ ...p.form }, deps, { today, withBeneficiaries: false, mutuelleIds: known });
+    const checked = checkHousehold({ ...p.form }, checkDeps, { today, withBeneficiaries: false, mutuelleIds: known });
     if (!checked.ok) {
       problem(p.firstLine, `ménage ${p.card}: ${Object.values(checked.errors).join('; ')}`);
       preview.rejectedHouseholds++;
@@ -142,11 +155,41 @@ async function walk(
    * as '+223… is read as +223….
    */
   const cell = (fields: string[], column: number) => restoreCell((fields[(at as number[])[column] as number] ?? '').trim());
+  /**
+   * Records read ahead: the database is asked about their households' cards and phones in one go
+   * (takenAmong), then they are checked in order as they would be one by one.
+   */
+  const ahead: Array<[string[], number]> = [];
+  const flush = () => {
+    // Nothing read since: the household under way keeps the answers it was read with.
+    if (ahead.length === 0) return;
+    const cards = new Set<string>();
+    const phones = new Set<string>();
+    const ask = (card: string, phoneTyped: string) => {
+      cards.add(card);
+      const phone = mobileNumber(phoneTyped);
+      if (phone) phones.add(phone);
+    };
+    // The household under way is finished (and checked) by the first record of another.
+    if (current) ask(current.card, current.form.phone ?? '');
+    let card: string | undefined = current?.card;
+    for (const [fields] of ahead) {
+      const next = cell(fields, CARD).toUpperCase();
+      if (next !== card) ask((card = next), cell(fields, PHONE));
+    }
+    taken = deps.households.takenAmong([...cards], [...phones]);
+    for (const [fields, line] of ahead) onLine(fields, line);
+    ahead.length = 0;
+  };
   const onRecord = (fields: string[], line: number) => {
     if (!at) {
       at = checkHeader(fields);
       return;
     }
+    ahead.push([fields, line]);
+    if (ahead.length === READ_AHEAD) flush();
+  };
+  const onLine = (fields: string[], line: number) => {
     preview.lines = line;
     const card = cell(fields, CARD).toUpperCase();
     if (!card) {
@@ -200,6 +243,7 @@ async function walk(
   };
 
   await readRecords(path, onRecord, onProgress);
+  flush();
   finish(current);
   return preview;
 }

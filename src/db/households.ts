@@ -213,9 +213,8 @@ export function createHouseholdStore(db: Db, watch?: ChangeWatch, cacheSize = 50
     const at = now.toISOString();
     const ids = new Array<number | null>(list.length);
     const rows: FullCoverageRow[] = [];
-    // A new household's row depends only on its product and counts (no ledger yet): each computed once.
-    const shapes = new Map<string, FullCoverageRow>();
-    const products = new Map<string, string>();
+    // Each mutuelle's product parameters and their shapes (see createdShapes), found once per call.
+    const products = new Map<string, { parameters: ProductParameters[]; shapes: Map<string, FullCoverageRow> }>();
     let pending = 0;
     list.forEach((h, i) => {
       phones.delete(h.phone);
@@ -242,11 +241,16 @@ export function createHouseholdStore(db: Db, watch?: ChangeWatch, cacheSize = 50
       const counts = countBeneficiaries(
         h.beneficiaries.map((b) => ({ id: 0, name: b.name, subsidised: b.subsidised === true, active: b.active !== false })),
       );
-      let productId = products.get(h.mutuelleId);
-      if (productId === undefined) products.set(h.mutuelleId, (productId = productOf.get(h.mutuelleId) as string));
-      const key = `${productId}|${counts.full}|${counts.subsidised}|${counts.inactive}`;
-      let shape = shapes.get(key);
-      if (!shape) shapes.set(key, (shape = computeCoverage(0, '', counts, parametersOf(productId), [])));
+      let product = products.get(h.mutuelleId);
+      if (!product) {
+        const parameters = parametersOf(productOf.get(h.mutuelleId) as string);
+        let shapes = createdShapes.get(parameters);
+        if (!shapes) createdShapes.set(parameters, (shapes = new Map()));
+        products.set(h.mutuelleId, (product = { parameters, shapes }));
+      }
+      const key = `${counts.full}|${counts.subsidised}|${counts.inactive}`;
+      let shape = product.shapes.get(key);
+      if (!shape) product.shapes.set(key, (shape = computeCoverage(0, '', counts, product.parameters, [])));
       rows.push({ ...shape, householdId: id, mutuelleId: h.mutuelleId, periods: shape.periods });
     });
     for (let k = 0; k < pending; k++) {
@@ -259,6 +263,12 @@ export function createHouseholdStore(db: Db, watch?: ChangeWatch, cacheSize = 50
   /** null: a number known not to be registered. */
   const phones = new Lru<string, HouseholdSummary | null>(cacheSize);
   const products = new Map<string, ProductParameters[]>();
+  /**
+   * A new household's row depends only on its product's parameters and its counts (no ledger yet):
+   * each computed once per parameters read, for every chunk of an import (an array read again when
+   * they change, see parametersOf, is a new key).
+   */
+  const createdShapes = new WeakMap<readonly ProductParameters[], Map<string, FullCoverageRow>>();
   const forgetAll = () => {
     records.clear();
     phones.clear();

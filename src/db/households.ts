@@ -76,6 +76,13 @@ export interface NewContribution {
   paidAt: string;
 }
 
+/** The household a phone is the head's phone of, as a registration or an import names it. */
+export interface PhoneOwner {
+  id: number;
+  cardNumber: string;
+  adherentName: string;
+}
+
 /** A household's coverage read model disagreeing with its ledger (`sabatili coverage check`). */
 export interface CoverageDifference {
   householdId: number;
@@ -206,9 +213,8 @@ export function createHouseholdStore(db: Db, watch?: ChangeWatch, cacheSize = 50
     const at = now.toISOString();
     const ids = new Array<number | null>(list.length);
     const rows: FullCoverageRow[] = [];
-    // A new household's row depends only on its product and counts (no ledger yet): each computed once.
-    const shapes = new Map<string, FullCoverageRow>();
-    const products = new Map<string, string>();
+    // Each mutuelle's product parameters and their shapes (see createdShapes), found once per call.
+    const products = new Map<string, { parameters: ProductParameters[]; shapes: Map<string, FullCoverageRow> }>();
     let pending = 0;
     list.forEach((h, i) => {
       phones.delete(h.phone);
@@ -235,11 +241,16 @@ export function createHouseholdStore(db: Db, watch?: ChangeWatch, cacheSize = 50
       const counts = countBeneficiaries(
         h.beneficiaries.map((b) => ({ id: 0, name: b.name, subsidised: b.subsidised === true, active: b.active !== false })),
       );
-      let productId = products.get(h.mutuelleId);
-      if (productId === undefined) products.set(h.mutuelleId, (productId = productOf.get(h.mutuelleId) as string));
-      const key = `${productId}|${counts.full}|${counts.subsidised}|${counts.inactive}`;
-      let shape = shapes.get(key);
-      if (!shape) shapes.set(key, (shape = computeCoverage(0, '', counts, parametersOf(productId), [])));
+      let product = products.get(h.mutuelleId);
+      if (!product) {
+        const parameters = parametersOf(productOf.get(h.mutuelleId) as string);
+        let shapes = createdShapes.get(parameters);
+        if (!shapes) createdShapes.set(parameters, (shapes = new Map()));
+        products.set(h.mutuelleId, (product = { parameters, shapes }));
+      }
+      const key = `${counts.full}|${counts.subsidised}|${counts.inactive}`;
+      let shape = product.shapes.get(key);
+      if (!shape) product.shapes.set(key, (shape = computeCoverage(0, '', counts, product.parameters, [])));
       rows.push({ ...shape, householdId: id, mutuelleId: h.mutuelleId, periods: shape.periods });
     });
     for (let k = 0; k < pending; k++) {
@@ -252,6 +263,12 @@ export function createHouseholdStore(db: Db, watch?: ChangeWatch, cacheSize = 50
   /** null: a number known not to be registered. */
   const phones = new Lru<string, HouseholdSummary | null>(cacheSize);
   const products = new Map<string, ProductParameters[]>();
+  /**
+   * A new household's row depends only on its product's parameters and its counts (no ledger yet):
+   * each computed once per parameters read, for every chunk of an import (an array read again when
+   * they change, see parametersOf, is a new key).
+   */
+  const createdShapes = new WeakMap<readonly ProductParameters[], Map<string, FullCoverageRow>>();
   const forgetAll = () => {
     records.clear();
     phones.clear();
@@ -347,6 +364,13 @@ export function createHouseholdStore(db: Db, watch?: ChangeWatch, cacheSize = 50
   // What a registration or an import checks: no join, and nothing kept in the cache of phones the USSD hops read.
   const cardTaken = db.prepare('SELECT 1 FROM households WHERE card_number = ?').pluck();
   const ownerOfPhone = db.prepare('SELECT id, card_number AS cardNumber, adherent_name AS adherentName FROM households WHERE phone = ?');
+  // The same for a chunk of an import's households at once: one statement for hundreds of lookups (a JSON array of keys).
+  const cardsTaken = db.prepare('SELECT card_number FROM households WHERE card_number IN (SELECT value FROM json_each(?))').pluck();
+  const ownersOfPhones = db
+    .prepare(
+      'SELECT phone, id, card_number AS cardNumber, adherent_name AS adherentName FROM households WHERE phone IN (SELECT value FROM json_each(?))',
+    )
+    .raw();
 
   const pageAfter = db.prepare(`${SUMMARY} WHERE h.id > ? ORDER BY h.id LIMIT ?`);
 
@@ -418,8 +442,25 @@ export function createHouseholdStore(db: Db, watch?: ChangeWatch, cacheSize = 50
       return cardTaken.get(cardNumber) === 1;
     },
     /** The household whose head's phone this is (E.164), if any. */
-    phoneOwner(phone: string): { id: number; cardNumber: string; adherentName: string } | undefined {
-      return ownerOfPhone.get(phone) as { id: number; cardNumber: string; adherentName: string } | undefined;
+    phoneOwner(phone: string): PhoneOwner | undefined {
+      return ownerOfPhone.get(phone) as PhoneOwner | undefined;
+    },
+    /**
+     * hasCard and phoneOwner for many cards and phones at once: each card asked, whether it is
+     * registered; each phone asked, its household or null.
+     */
+    takenAmong(
+      cards: readonly string[],
+      phones: readonly string[],
+    ): { cards: Map<string, boolean>; phones: Map<string, PhoneOwner | null> } {
+      const taken = new Map<string, boolean>(cards.map((c) => [c, false]));
+      for (const card of cardsTaken.all(JSON.stringify(cards)) as string[]) taken.set(card, true);
+      const owners = new Map<string, PhoneOwner | null>(phones.map((p) => [p, null]));
+      for (const [phone, id, cardNumber, adherentName] of ownersOfPhones.all(JSON.stringify(phones)) as Array<
+        [string, number, string, string]
+      >)
+        owners.set(phone, { id, cardNumber, adherentName });
+      return { cards: taken, phones: owners };
     },
     /**
      * The household a member means when paying for it from a handset: its head's phone number as

@@ -48,7 +48,8 @@ export function mutuelleIds(mutuelles: MutuelleStore): Set<string> {
  */
 export function checkHousehold(
   v: FormValues,
-  deps: { mutuelles: MutuelleStore; households: HouseholdStore },
+  /** `households`: the store, or what answers its two lookups otherwise (an import, a chunk of households at a time). */
+  deps: { mutuelles: MutuelleStore; households: Pick<HouseholdStore, 'phoneOwner' | 'hasCard'> },
   /** `editing`: the household being edited; `withBeneficiaries: false` when they are checked elsewhere (an import). */
   opts: { today: string; editing?: number; withBeneficiaries?: boolean; mutuelleIds?: ReadonlySet<string> },
 ): Checked<NewHousehold> {

@@ -976,10 +976,6 @@ ALTER TABLE reminder_sends ADD COLUMN call_id INTEGER REFERENCES voice_outbox(id
     // object, under a small number instead of the file's path, each row by its rowid: staging and
     // reading back 50 000 households cost a third of an import (measured). What was staged is only
     // an unconfirmed check: a confirmation after the upgrade checks its file again.
-    // A beneficiary's relation was checked against a list of five (SQLite then looks the value up
-    // in a table it builds for the list, see migration 24); an import writes some 225,000 of them.
-    // The same values are allowed, each compared in turn. Rebuilt as migration 24 did it: every
-    // row keeps its id, claims keep their references to beneficiaries.
     sql: `
 DROP TABLE member_import_households;
 DROP TABLE member_imports;

@@ -309,8 +309,10 @@ export function createOutbox(
       nowMs,
     );
   });
+  // Only the messages' own phones are looked up, in the transaction that queues them: a send's
+  // chunks each see the opt-outs as of their write, without reading the whole table each time.
   const enqueueChecked = atomic(db, (checked: readonly CheckedSms[], nowMs: number): EnqueueResult[] => {
-    const stopped = store.optedOutPhones();
+    const stopped = store.optedOutAmong(checked.map((c) => c.recipient));
     return queue(checked, (c) => (stoppedFor(c.sms, c.recipient, (phone) => stopped.has(phone)) ? null : c), nowMs);
   });
   const releaseAt = atomic(db, (campaignId: number, at: (k: number) => number, validityMs: number, nowMs: number): number => {

@@ -115,6 +115,37 @@ describe('a campaign previewed, then sent', () => {
     });
   });
 
+  it("sees each member's STOP and START as of the chunk that writes the member", () => {
+    world = campaignWorld(mixed(20), { chunkSize: 5 });
+    const w = world;
+    // Phones that are no member's texted STOP: they change nothing for the members.
+    for (let i = 0; i < 50; i++) w.outbox.setOptOut(`+22365${String(i).padStart(6, '0')}`, true, 'sms');
+    // Stopped, then started again before the send: messaged.
+    w.outbox.setOptOut(memberPhone(17), true, 'sms');
+    w.outbox.setOptOut(memberPhone(17), false, 'sms');
+    const c = w.campaigns.create({ name: 'Stops', messages: { fr: 'Bonjour', bm: 'I ni ce' } });
+    w.campaigns.startSend(c.id);
+    let chunks = 0;
+    const sent = w.campaigns.enqueueAll(c.id, () => {
+      if (++chunks !== 1) return;
+      // Between two chunks, as another process would: one member already queued, one not yet read.
+      expect(w.rows(c.id).map((r) => r.recipient)).toContain(memberPhone(0));
+      w.outbox.setOptOut(memberPhone(0), true, 'sms');
+      w.outbox.setOptOut(memberPhone(18), true, 'sms');
+    });
+
+    const optedOut = w.db
+      .prepare(`SELECT household_id FROM campaign_recipients WHERE campaign_id = ? AND outcome = 'opted-out'`)
+      .pluck()
+      .all(c.id);
+    expect(optedOut).toEqual([w.ids[18]]);
+    const queued = w.rows(c.id).map((r) => r.recipient);
+    expect(queued).toContain(memberPhone(0));
+    expect(queued).toContain(memberPhone(17));
+    expect(queued).not.toContain(memberPhone(18));
+    expect(sent.progress).toMatchObject({ optedOut: 1, queued: sent.progress.scanned - 1, enqueueDone: true });
+  });
+
   it("fills the placeholders with each member's values, folded to GSM-7", () => {
     world = campaignWorld([]);
     const c = world.campaigns.create({

@@ -8,9 +8,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { migrate, migrations } from '../../src/db/migrations.ts';
+import { databaseBefore } from '../support/migrated.ts';
 
 const BENEFICIARY = 'INSERT INTO beneficiaries (household_id, name, relation, birth_year, subsidised, active) VALUES (?, ?, ?, ?, ?, ?)';
 const CLAIM = `INSERT INTO claims (request_key, facility_id, agent_id, household_id, beneficiary_id, care, tariff, amount, visit_on, recorded_at)
@@ -26,17 +27,7 @@ describe('migration 27: the import staged in chunks, the beneficiaries relation 
   function before27(): Database.Database {
     const dir = mkdtempSync(join(tmpdir(), 'sabatili-m27-'));
     dirs.push(dir);
-    const db = new Database(join(dir, 'x.db'));
-    db.pragma('journal_mode = WAL');
-    db.pragma('foreign_keys = ON');
-    db.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
-    for (const m of migrations.filter((m) => m.version < 27)) {
-      db.transaction(() => {
-        db.exec(m.sql);
-        m.run?.(db);
-        db.prepare('INSERT INTO schema_migrations VALUES (?, ?, ?)').run(m.version, m.name, '2026-12-03T00:00:00Z');
-      })();
-    }
+    const db = databaseBefore(27, dir);
     db.exec(`INSERT INTO products (id, name) VALUES ('p', 'P'); INSERT INTO mutuelles VALUES ('m', 'M', 'D', 0, 'p');
       INSERT INTO facilities (id, code, name, kind, district, payment_msisdn, created_at) VALUES (1, 'CS1', 'CSCom', 'cscom', 'D', '+22370000000', 'x');
       INSERT INTO facility_agents (id, facility_id, phone, name, created_at) VALUES (1, 1, '+22370000001', 'Agent', 'x')`);

@@ -7,9 +7,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { migrate, migrations } from '../../src/db/migrations.ts';
+import { databaseBefore } from '../support/migrated.ts';
 
 const MESSAGE = `INSERT INTO sms_outbox (recipient, text, language, encoding, segments, kind, campaign_id, priority, status, next_attempt_ms, expires_ms, created_ms, updated_ms)
   VALUES ('+22376000001', 'Bonjour', ?, ?, ?, ?, 1, 2, ?, 1, 2, 1, 1)`;
@@ -26,17 +27,7 @@ describe('migration 24: the outbox and campaign recipients checks as comparisons
   function before24(): Database.Database {
     const dir = mkdtempSync(join(tmpdir(), 'sabatili-m24-'));
     dirs.push(dir);
-    const db = new Database(join(dir, 'x.db'));
-    db.pragma('journal_mode = WAL');
-    db.pragma('foreign_keys = ON');
-    db.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
-    for (const m of migrations.filter((m) => m.version < 24)) {
-      db.transaction(() => {
-        db.exec(m.sql);
-        m.run?.(db);
-        db.prepare('INSERT INTO schema_migrations VALUES (?, ?, ?)').run(m.version, m.name, '2026-12-03T00:00:00Z');
-      })();
-    }
+    const db = databaseBefore(24, dir);
     db.exec(`INSERT INTO campaigns (id, name, audience, messages, created_at, updated_at) VALUES (1, 'c', '{}', '{}', 'x', 'x')`);
     db.exec(`INSERT INTO products (id, name) VALUES ('p', 'P'); INSERT INTO mutuelles VALUES ('m', 'M', 'D', 0, 'p')`);
     const mutuelle = 'm';

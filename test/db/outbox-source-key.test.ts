@@ -7,9 +7,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { migrate, migrations } from '../../src/db/migrations.ts';
+import { databaseBefore } from '../support/migrated.ts';
 
 const ROW = `INSERT INTO sms_outbox (recipient, text, language, encoding, segments, kind, priority, status, next_attempt_ms, expires_ms, source_key, created_ms, updated_ms)
   VALUES (?, 'Bonjour', 'fr', 'GSM-7', 1, 'transactional', 1, ?, 1, 2, ?, 1, 1)`;
@@ -24,17 +25,7 @@ describe('migration 16: source keys unique where present', () => {
   function before16(): Database.Database {
     const dir = mkdtempSync(join(tmpdir(), 'sabatili-m16-'));
     dirs.push(dir);
-    const db = new Database(join(dir, 'x.db'));
-    db.pragma('journal_mode = WAL');
-    db.pragma('foreign_keys = ON');
-    db.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
-    for (const m of migrations.filter((m) => m.version < 16)) {
-      db.transaction(() => {
-        db.exec(m.sql);
-        m.run?.(db);
-        db.prepare('INSERT INTO schema_migrations VALUES (?, ?, ?)').run(m.version, m.name, '2026-12-03T00:00:00Z');
-      })();
-    }
+    const db = databaseBefore(16, dir);
     const insert = db.prepare(ROW);
     for (let i = 1; i <= 50; i++)
       insert.run(`+2237600${String(i).padStart(4, '0')}`, i % 3 ? 'queued' : 'sent', i % 2 ? `receipt:${i}` : null);

@@ -104,6 +104,43 @@ describe('flows stepped without an actor', () => {
     fromRun.stop();
   });
 
+  it("persist the very JSON of XState's own serialisation, children, history states and actors in context included", () => {
+    const persistedAlike = (run: SnapshotRun) =>
+      expect(JSON.stringify(run.getPersistedSnapshot())).toBe(JSON.stringify(run.machine.getPersistedSnapshot(run.getSnapshot())));
+    const lookupCoverage = synchronous<CoverageView, { householdId: number }>(() => view);
+    const coverage = flows.coverage.provide({ actors: { lookupCoverage } });
+    const run = SnapshotRun.start(coverage, SnapshotRun.scopeFor(coverage), input);
+    persistedAlike(run);
+    run.send(pick('beneficiaries'));
+    persistedAlike(run);
+    const main = SnapshotRun.start(flows.main, SnapshotRun.scopeFor(flows.main), input);
+    main.send(pick('coverage'));
+    expect(main.getSnapshot().status).toBe('done');
+    persistedAlike(main);
+
+    const remembering = setup({}).createMachine({
+      initial: 'a',
+      states: {
+        a: { initial: 'x', states: { x: { on: { next: 'y' } }, y: {}, h: { type: 'history' } }, on: { out: 'b' } },
+        b: { on: { in: 'a.h' } },
+      },
+    });
+    const recalled = SnapshotRun.start(remembering, SnapshotRun.scopeFor(remembering), input);
+    recalled.send({ type: 'next' } as never);
+    recalled.send({ type: 'out' } as never);
+    persistedAlike(recalled);
+    expect(JSON.stringify(recalled.getPersistedSnapshot())).toContain('"historyValue":{"');
+
+    const holding = setup({ types: { context: {} as { held: { ref: unknown } } } }).createMachine({
+      context: { held: { ref: createActor(fromPromise(async () => 1)) } },
+      initial: 'a',
+      states: { a: {} },
+    });
+    const held = SnapshotRun.start(holding, SnapshotRun.scopeFor(holding), input);
+    persistedAlike(held);
+    expect(JSON.stringify(held.getPersistedSnapshot())).toContain('xstate$$type');
+  });
+
   it('ignore an event once done, and end in error when the machine throws, as an actor does', () => {
     const scope = SnapshotRun.scopeFor(flows.main);
     const run = SnapshotRun.start(flows.main, scope, input);

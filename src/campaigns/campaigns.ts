@@ -216,7 +216,7 @@ export function createCampaigns(deps: CampaignDeps) {
   function refresh(r: CampaignRow): CampaignRow {
     if ((r.state !== 'scheduled' && r.state !== 'sending') || r.schedule_origin_ms === null) return r;
     let state: CampaignState = r.state;
-    if (r.enqueue_done === 1 && outbox.waitingOfCampaign(r.id) === 0) state = 'done';
+    if (r.enqueue_done === 1 && !outbox.campaignWaits(r.id)) state = 'done';
     else if (state === 'scheduled' && clock.now().getTime() >= r.schedule_origin_ms) state = 'sending';
     if (state === r.state) return r;
     store.setState(r.id, state, nowIso());

@@ -1121,6 +1121,22 @@ DROP TABLE beneficiaries_copy;
 CREATE INDEX beneficiaries_household ON beneficiaries(household_id);
 `,
   },
+  {
+    version: 28,
+    name: "sms outbox: one index for a campaign's messages, by household, instead of two",
+    // A campaign's message was written into two indexes of the campaign: (campaign_id, status) and
+    // migration 26's unique (campaign_id, household_id). One unique index on (campaign_id,
+    // household_id) over every campaign message serves both: it keeps one message per member (NULL
+    // households, the sends before migration 26, never collide), and finds a campaign's messages,
+    // whose status is then read from the row (a pause, a resume or a cancel reads them all anyway).
+    // A status change no longer moves an index entry. A campaign's insert did a quarter less work
+    // (measured: 200,000 campaign rows in chunks of 2,000, CPU 1.47 s → 1.09 s, medians of 4).
+    sql: `
+DROP INDEX sms_outbox_campaign;
+DROP INDEX sms_outbox_campaign_household;
+CREATE UNIQUE INDEX sms_outbox_campaign ON sms_outbox(campaign_id, household_id) WHERE campaign_id IS NOT NULL;
+`,
+  },
 ];
 
 export function migrate(db: Database.Database): number {

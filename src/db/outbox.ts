@@ -135,7 +135,14 @@ export function createOutboxStore(db: Db) {
   const expireQueued = db.prepare(
     `UPDATE sms_outbox SET status = 'expired', last_error = ?, updated_ms = ? WHERE id = ? AND status = 'queued'`,
   );
-  const waitingOfCampaign = db.prepare(`SELECT COUNT(*) FROM sms_outbox WHERE campaign_id = ? AND status IN ('queued', 'sending')`).pluck();
+  // Through the queued and the sending rows' own indexes (the queue, not the campaign's every
+  // message): a campaign done sending has none there, and is told so without reading its rows.
+  const campaignWaits = db
+    .prepare(
+      `SELECT EXISTS (SELECT 1 FROM sms_outbox INDEXED BY sms_outbox_due WHERE status = 'queued' AND campaign_id = @campaign)
+         OR EXISTS (SELECT 1 FROM sms_outbox INDEXED BY sms_outbox_sending WHERE status = 'sending' AND campaign_id = @campaign)`,
+    )
+    .pluck();
   const byProvider = db.prepare('SELECT id, status FROM sms_outbox WHERE provider_message_id = ?');
   const setFinal = db.prepare('UPDATE sms_outbox SET status = ?, last_error = ?, updated_ms = ? WHERE id = ?');
   const lastDetail = db.prepare('SELECT detail FROM sms_status_history WHERE message_id = ? ORDER BY id DESC LIMIT 1').pluck();
@@ -299,9 +306,9 @@ export function createOutboxStore(db: Db) {
       history.run(id, 'expired', why, nowMs);
       return true;
     }),
-    /** A campaign's messages not sent yet (queued, or being sent). */
-    waitingOfCampaign(campaignId: number): number {
-      return waitingOfCampaign.get(campaignId) as number;
+    /** Whether any of a campaign's messages is not sent yet (queued, or being sent). */
+    campaignWaits(campaignId: number): boolean {
+      return campaignWaits.get({ campaign: campaignId }) === 1;
     },
     byProvider(providerId: string): { id: number; status: SmsStatus } | undefined {
       return byProvider.get(providerId) as { id: number; status: SmsStatus } | undefined;

@@ -431,9 +431,9 @@ export function createOutbox(
     expireQueued(id: number, why: string, now: Date = clock.now()): boolean {
       return store.expireIfQueued(id, why, now.getTime());
     },
-    /** A campaign's messages not sent yet (queued or being sent). */
-    waitingOfCampaign(campaignId: number): number {
-      return store.waitingOfCampaign(campaignId);
+    /** Whether any of a campaign's messages is not sent yet (queued or being sent). */
+    campaignWaits(campaignId: number): boolean {
+      return store.campaignWaits(campaignId);
     },
     get(id: number): OutboxRow | undefined {
       return store.get(id);

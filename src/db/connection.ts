@@ -100,6 +100,11 @@ export function openDatabase(path: string): Db {
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
+  // A checkpoint (the WAL copied into the database, two fsyncs) once the WAL holds 10,000 pages
+  // (40 MB) rather than SQLite's 1,000: a bulk write (a campaign's send, a batch of SMS) is not
+  // stopped every 4 MB to wait for the disk, and a page rewritten by consecutive transactions is
+  // copied once. What a commit guarantees is unchanged.
+  db.pragma('wal_autocheckpoint = 10000');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
   migrate(db);

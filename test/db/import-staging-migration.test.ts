@@ -5,11 +5,8 @@
  * id, the claims' references to them, and allows exactly the relations it allowed.
  */
 
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { migrate, migrations } from '../../src/db/migrations.ts';
 import { databaseBefore } from '../support/migrated.ts';
 
@@ -18,16 +15,9 @@ const CLAIM = `INSERT INTO claims (request_key, facility_id, agent_id, household
   VALUES (?, 1, 1, ?, ?, 'consultation', 1500, 1500, '2026-03-01', 'x')`;
 
 describe('migration 27: the import staged in chunks, the beneficiaries relation check as comparisons', () => {
-  const dirs: string[] = [];
-  afterEach(() => {
-    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-  });
-
   /** A database before migration 27: households, beneficiaries (some removed, so ids have gaps), a claim, a staged check. */
   function before27(): Database.Database {
-    const dir = mkdtempSync(join(tmpdir(), 'sabatili-m27-'));
-    dirs.push(dir);
-    const db = databaseBefore(27, dir);
+    const db = databaseBefore(27);
     db.exec(`INSERT INTO products (id, name) VALUES ('p', 'P'); INSERT INTO mutuelles VALUES ('m', 'M', 'D', 0, 'p');
       INSERT INTO facilities (id, code, name, kind, district, payment_msisdn, created_at) VALUES (1, 'CS1', 'CSCom', 'cscom', 'D', '+22370000000', 'x');
       INSERT INTO facility_agents (id, facility_id, phone, name, created_at) VALUES (1, 1, '+22370000001', 'Agent', 'x')`);

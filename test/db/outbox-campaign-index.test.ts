@@ -5,11 +5,8 @@
  * still found by the index, and whether any of them waits by the queue's own indexes.
  */
 
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { migrate, migrations } from '../../src/db/migrations.ts';
 import { createOutboxStore } from '../../src/db/outbox.ts';
 import { databaseBefore } from '../support/migrated.ts';
@@ -18,19 +15,12 @@ const MESSAGE = `INSERT INTO sms_outbox (recipient, text, language, encoding, se
   expires_ms, created_ms, updated_ms, household_id) VALUES (?, 'Bonjour', 'fr', 'GSM-7', 1, ?, ?, 2, ?, 1, 2, 1, 1, ?)`;
 
 describe('migration 28: one index for a campaign’s messages', () => {
-  const dirs: string[] = [];
-  afterEach(() => {
-    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-  });
-
   /**
    * Before migration 28: campaign 1 sent before migration 26 (no household on its messages), campaign
    * 2 after it (households 1–4: sent, queued, sending, queued), campaign 3 all sent, a receipt.
    */
   function before28(): Database.Database {
-    const dir = mkdtempSync(join(tmpdir(), 'sabatili-m28-'));
-    dirs.push(dir);
-    const db = databaseBefore(28, dir);
+    const db = databaseBefore(28);
     db.exec(`INSERT INTO products (id, name) VALUES ('p', 'P'); INSERT INTO mutuelles VALUES ('m', 'M', 'D', 0, 'p')`);
     for (const c of [1, 2, 3])
       db.prepare(`INSERT INTO campaigns (id, name, audience, messages, created_at, updated_at) VALUES (?, 'c', '{}', '{}', 'x', 'x')`).run(

@@ -4,11 +4,8 @@
  * allow exactly the values they allowed.
  */
 
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { migrate, migrations } from '../../src/db/migrations.ts';
 import { databaseBefore } from '../support/migrated.ts';
 
@@ -18,16 +15,9 @@ const RECIPIENT = `INSERT INTO campaign_recipients (campaign_id, household_id, p
   VALUES (1, ?, '+22376000001', ?, ?, ?, ?)`;
 
 describe('migration 24: the outbox and campaign recipients checks as comparisons', () => {
-  const dirs: string[] = [];
-  afterEach(() => {
-    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-  });
-
   /** A database before migration 24, with a campaign, households, messages and recipients. */
   function before24(): Database.Database {
-    const dir = mkdtempSync(join(tmpdir(), 'sabatili-m24-'));
-    dirs.push(dir);
-    const db = databaseBefore(24, dir);
+    const db = databaseBefore(24);
     db.exec(`INSERT INTO campaigns (id, name, audience, messages, created_at, updated_at) VALUES (1, 'c', '{}', '{}', 'x', 'x')`);
     db.exec(`INSERT INTO products (id, name) VALUES ('p', 'P'); INSERT INTO mutuelles VALUES ('m', 'M', 'D', 0, 'p')`);
     const mutuelle = 'm';

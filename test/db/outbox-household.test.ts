@@ -5,11 +5,8 @@
  * campaign, and the household's reference.
  */
 
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createCampaignStore } from '../../src/db/campaigns.ts';
 import { migrate, migrations } from '../../src/db/migrations.ts';
 import { databaseBefore } from '../support/migrated.ts';
@@ -20,20 +17,13 @@ const RECIPIENT = `INSERT INTO campaign_recipients (campaign_id, household_id, p
   VALUES (1, ?, ?, 'fr', ?, ?, ?)`;
 
 describe('migration 26: the household on a campaign message', () => {
-  const dirs: string[] = [];
-  afterEach(() => {
-    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-  });
-
   /**
    * A database before migration 26 with campaign 1 sent the old way to ten households: six
    * messaged (a queued recipient row and its message: three delivered, one failed at the gateway,
    * two queued), four held out; households 1 (delivered) and 7 (held out) paid after it.
    */
   function before26(): { db: Database.Database; phones: string[] } {
-    const dir = mkdtempSync(join(tmpdir(), 'sabatili-m26-'));
-    dirs.push(dir);
-    const db = databaseBefore(26, dir);
+    const db = databaseBefore(26);
     db.exec(`INSERT INTO campaigns (id, name, audience, messages, created_at, updated_at) VALUES (1, 'c', '{}', '{}', 'x', 'x')`);
     db.exec(`INSERT INTO products (id, name) VALUES ('p', 'P'); INSERT INTO mutuelles VALUES ('m', 'M', 'D', 0, 'p')`);
     const household = db.prepare(

@@ -4,11 +4,8 @@
  * same order, by the same indexes, without a sort.
  */
 
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { migrate, migrations } from '../../src/db/migrations.ts';
 import { createOutboxStore } from '../../src/db/outbox.ts';
 import { databaseBefore } from '../support/migrated.ts';
@@ -17,16 +14,9 @@ const MESSAGE = `INSERT INTO sms_outbox (recipient, text, language, encoding, se
   expires_ms, created_ms, updated_ms) VALUES (?, ?, 'fr', 'GSM-7', 1, ?, ?, ?, ?, 9000, 1, 1)`;
 
 describe('migration 29: the outbox indexes without their trailing id', () => {
-  const dirs: string[] = [];
-  afterEach(() => {
-    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-  });
-
   /** Before migration 29: two phones' messages of each kind, queued at times that tie, one sent. */
   function before29(): Database.Database {
-    const dir = mkdtempSync(join(tmpdir(), 'sabatili-m29-'));
-    dirs.push(dir);
-    const db = databaseBefore(29, dir);
+    const db = databaseBefore(29);
     const message = db.prepare(MESSAGE);
     const rows: Array<[string, string, number, string, number]> = [
       ['+22376000001', 'campaign', 2, 'queued', 50],

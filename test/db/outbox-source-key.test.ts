@@ -4,11 +4,8 @@
  * that reference the outbox, and the exactly-once guarantee of every key.
  */
 
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { migrate, migrations } from '../../src/db/migrations.ts';
 import { databaseBefore } from '../support/migrated.ts';
 
@@ -16,16 +13,9 @@ const ROW = `INSERT INTO sms_outbox (recipient, text, language, encoding, segmen
   VALUES (?, 'Bonjour', 'fr', 'GSM-7', 1, 'transactional', 1, ?, 1, 2, ?, 1, 1)`;
 
 describe('migration 16: source keys unique where present', () => {
-  const dirs: string[] = [];
-  afterEach(() => {
-    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-  });
-
   /** A database as migration 15 left it, with messages (half of them keyed) and their history. */
   function before16(): Database.Database {
-    const dir = mkdtempSync(join(tmpdir(), 'sabatili-m16-'));
-    dirs.push(dir);
-    const db = databaseBefore(16, dir);
+    const db = databaseBefore(16);
     const insert = db.prepare(ROW);
     for (let i = 1; i <= 50; i++)
       insert.run(`+2237600${String(i).padStart(4, '0')}`, i % 3 ? 'queued' : 'sent', i % 2 ? `receipt:${i}` : null);

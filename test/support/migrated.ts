@@ -1,9 +1,17 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { onTestFinished } from 'vitest';
 import { migrations } from '../../src/db/migrations.ts';
 
-/** A database in `dir` with the migrations before `version` applied, as an installation of that age has it. */
-export function databaseBefore(version: number, dir: string): Database.Database {
+/**
+ * A database with the migrations before `version` applied, as an installation of that age has it,
+ * in a temporary folder removed when the test that asked for it ends.
+ */
+export function databaseBefore(version: number): Database.Database {
+  const dir = mkdtempSync(join(tmpdir(), `sabatili-m${version}-`));
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
   const db = new Database(join(dir, 'x.db'));
   db.pragma('journal_mode = WAL');
   db.pragma('foreign_keys = ON');

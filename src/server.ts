@@ -3,11 +3,9 @@ import { type Clock, systemTimers, type Timers } from './clock.ts';
 import type { Config } from './config.ts';
 import { isEmpty, seedDemo } from './db/seed.ts';
 import { createHttpHandler, listen } from './http/lean.ts';
+import { ListenError } from './listen-error.ts';
 import type { Logger } from './log.ts';
 import { createServices, type Services } from './services.ts';
-
-/** The server could not listen (port in use, address not on this machine…); nothing was started. */
-export class ListenError extends Error {}
 
 /** The URL this server reaches itself at: a wildcard address is reached through loopback. */
 function selfUrl(host: string, port: number): string {

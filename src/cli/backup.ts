@@ -50,7 +50,7 @@ export async function backupDatabase(
 
 /** `sabatili backup FILE`: progress on standard error, the summary on standard output. */
 export async function backup(cli: Cli, file: string, opts: { force?: boolean; quiet?: boolean }): Promise<void> {
-  const s = cli.services();
+  const s = await cli.services();
   let shown = -1;
   const r = await backupDatabase(s.db, file, {
     force: opts.force === true,

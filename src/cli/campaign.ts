@@ -156,19 +156,19 @@ const print = (cli: Cli, json: boolean | undefined, value: unknown, text: () => 
   cli.print(json ? JSON.stringify(value, null, 2) : text());
 
 /** `sabatili campaign create`: a draft, through the same validation as the admin API. */
-export function create(cli: Cli, o: CreateOptions): void {
-  const c = cli.services().campaigns.create(inputFrom(o));
+export async function create(cli: Cli, o: CreateOptions): Promise<void> {
+  const c = (await cli.services()).campaigns.create(inputFrom(o));
   print(cli, o.json, c, () => `${formatCampaign(c)}\nNext: sabatili campaign preview ${c.id}`);
 }
 
-export function preview(cli: Cli, id: number, o: { json?: boolean }): void {
-  const p = cli.services().campaigns.preview(id);
+export async function preview(cli: Cli, id: number, o: { json?: boolean }): Promise<void> {
+  const p = (await cli.services()).campaigns.preview(id);
   print(cli, o.json, p, () => formatPreview(p));
 }
 
 /** `sabatili campaign test ID PHONE`: the message now, to one phone. */
-export function testSend(cli: Cli, id: number, phone: string, o: { language?: 'fr' | 'bm' }): void {
-  const r = cli.services().campaigns.testSend(id, phone, o.language);
+export async function testSend(cli: Cli, id: number, phone: string, o: { language?: 'fr' | 'bm' }): Promise<void> {
+  const r = (await cli.services()).campaigns.testSend(id, phone, o.language);
   cli.print(`Test message ${r.outboxId} queued to ${phone} (${r.segments} segment${r.segments > 1 ? 's' : ''}): ${r.text}`);
 }
 
@@ -187,32 +187,32 @@ const after = (c: Campaign) =>
     : `The server's dispatcher sends them${c.sendAt ? ` from ${c.sendAt}` : ''}${c.ratePerMinute ? `, ${c.ratePerMinute} a minute` : ''}.`;
 
 /** `sabatili campaign send ID`: writes intent only; the server's dispatcher sends. */
-export function send(cli: Cli, id: number): void {
-  const campaigns = cli.services().campaigns;
+export async function send(cli: Cli, id: number): Promise<void> {
+  const { campaigns } = await cli.services();
   const { total } = campaigns.startSend(id);
   const c = enqueue(cli, campaigns, id, total);
   cli.print(`${formatCampaign(c)}\n${after(c)}`);
 }
 
-export function pause(cli: Cli, id: number): void {
-  cli.print(formatCampaign(cli.services().campaigns.pause(id)));
+export async function pause(cli: Cli, id: number): Promise<void> {
+  cli.print(formatCampaign((await cli.services()).campaigns.pause(id)));
 }
 
-export function resume(cli: Cli, id: number): void {
-  const campaigns = cli.services().campaigns;
+export async function resume(cli: Cli, id: number): Promise<void> {
+  const { campaigns } = await cli.services();
   let c = campaigns.resume(id);
   if (!c.progress.enqueueDone) c = enqueue(cli, campaigns, id, campaigns.remaining(id));
   cli.print(`${formatCampaign(c)}\n${after(c)}`);
 }
 
-export function cancel(cli: Cli, id: number): void {
-  const c = cli.services().campaigns.cancel(id);
+export async function cancel(cli: Cli, id: number): Promise<void> {
+  const c = (await cli.services()).campaigns.cancel(id);
   cli.print(`${formatCampaign(c)}\n${c.expired} messages not sent were expired.`);
 }
 
 /** Without an id every campaign; with one its results; with --reminders each reminder rule's. */
-export function status(cli: Cli, id: number | undefined, o: { json?: boolean; reminders?: boolean }): void {
-  const campaigns = cli.services().campaigns;
+export async function status(cli: Cli, id: number | undefined, o: { json?: boolean; reminders?: boolean }): Promise<void> {
+  const { campaigns } = await cli.services();
   if (o.reminders) {
     const rules = campaigns.reminderResults();
     print(cli, o.json, rules, () => (rules.length ? rules.map(formatRuleResults).join('\n') : 'No reminder decided yet.'));

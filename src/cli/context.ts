@@ -2,9 +2,9 @@ import { userInfo } from 'node:os';
 import { type Clock, systemClock } from '../clock.ts';
 import { type Config, ConfigError, loadConfig } from '../config.ts';
 import { isRefusal } from '../domain/refusal.ts';
+import { ListenError } from '../listen-error.ts';
 import { createLogger, type Logger } from '../log.ts';
-import { ListenError } from '../server.ts';
-import { createServices, type Services } from '../services.ts';
+import type { Services } from '../services.ts';
 
 /** Where a command writes: the process's streams, or strings a test reads. */
 export interface Out {
@@ -65,16 +65,23 @@ export class Cli {
     return this.log;
   }
 
-  /** The services on the system clock, or on `clock` for a command run "as if it were then" (one clock per command). */
-  services(clock: Clock = systemClock): Services {
+  /**
+   * The services on the system clock, or on `clock` for a command run "as if it were then" (one clock per command).
+   * The application's modules are loaded only here: a command that needs no services, or refuses its
+   * arguments first, starts without them (a second of CPU time per process).
+   */
+  async services(clock: Clock = systemClock): Promise<Services> {
     if (this.opened && this.opened.clock !== clock) throw new Error('a command uses one clock');
-    this.opened ??= createServices(this.config(), clock, this.logger());
+    if (!this.opened) {
+      const { createServices } = await import('../services.ts');
+      this.opened ??= createServices(this.config(), clock, this.logger());
+    }
     return this.opened;
   }
 
   /** The row `cli.run` of an audited command, at the real time even for a command run "as if it were then". */
-  audit(path: string, args: string[], options: Record<string, unknown>): void {
-    const s = this.opened ?? this.services();
+  async audit(path: string, args: string[], options: Record<string, unknown>): Promise<void> {
+    const s = this.opened ?? (await this.services());
     s.office.audit.record(cliActor(), systemClock.now(), {
       action: 'cli.run',
       entity: 'command',
@@ -132,7 +139,7 @@ export async function execute<A extends unknown[]>(
     }
   }
   try {
-    if (audit) cli.audit(audit.path, audit.args, audit.options);
+    if (audit) await cli.audit(audit.path, audit.args, audit.options);
   } finally {
     await cli.close();
   }

@@ -16,7 +16,7 @@ export function describeDifference(d: CoverageDifference): string {
 
 /** `sabatili coverage check`: exit code 1 listing what differs. */
 export async function check(cli: Cli): Promise<number> {
-  const r = cli.services().households.checkCoverage();
+  const r = (await cli.services()).households.checkCoverage();
   for (const d of r.differences) cli.print(describeDifference(d));
   if (!r.sumsAgree) cli.print('the sums kept for the figures differ from the rows (coverage rebuild recomputes them)');
   cli.print(`coverage check: ${r.checked} households, ${r.differences.length} differ from their ledger`);
@@ -26,7 +26,7 @@ export async function check(cli: Cli): Promise<number> {
 /** `sabatili coverage rebuild`: every row and sum recomputed in one transaction. */
 export async function rebuild(cli: Cli): Promise<number> {
   const started = Date.now();
-  const n = cli.services().households.rebuildCoverage();
+  const n = (await cli.services()).households.rebuildCoverage();
   cli.print(`coverage rebuild: ${n} households in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   return 0;
 }

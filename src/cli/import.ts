@@ -32,7 +32,7 @@ function progress(cli: Cli, file: string): { update(bytes: number): void; stop()
 
 /** `sabatili import members FILE`: checks, asks (on a terminal) or needs --yes, then imports. */
 export async function members(cli: Cli, file: string, o: { yes?: boolean; check?: boolean }): Promise<number> {
-  const s = cli.services();
+  const s = await cli.services();
   const d = { db: s.db, households: s.households, mutuelles: s.mutuelles, audit: s.office.audit };
   try {
     let bar = progress(cli, file);

@@ -14,11 +14,11 @@ import { sampleStatement } from '../payments/sample-statement.ts';
 import type { Cli } from './context.ts';
 
 /** `sabatili reconcile STATEMENT`: like diff, 0 the statement and the ledger agree, 1 they do not, 2 bad input. */
-export function reconcileStatement(
+export async function reconcileStatement(
   cli: Cli,
   file: string,
   opts: { from?: string; to?: string; json?: boolean; disbursements?: boolean },
-): number {
+): Promise<number> {
   cli.config();
   const parsed = parseStatement(readFileSync(file, 'utf8'));
   if (parsed.errors.length > 0) {
@@ -28,19 +28,23 @@ export function reconcileStatement(
   }
   const period = { from: opts.from, to: opts.to };
   if (opts.disbursements) {
-    const report = reconcileDisbursements(cli.services().db, parsed.rows, period);
+    const report = reconcileDisbursements((await cli.services()).db, parsed.rows, period);
     cli.print(opts.json ? JSON.stringify(report, null, 2) : formatDisbursementReport(report));
     return report.balanced ? 0 : 1;
   }
-  const report = reconcile(cli.services().db, parsed.rows, period);
+  const report = reconcile((await cli.services()).db, parsed.rows, period);
   cli.print(opts.json ? JSON.stringify(report, null, 2) : formatReport(report));
   return report.balanced ? 0 : 1;
 }
 
 /** `sabatili ledger export`. */
-export function ledgerExport(cli: Cli, opts: { from?: string; to?: string; output?: string; disbursements?: boolean }): void {
+export async function ledgerExport(
+  cli: Cli,
+  opts: { from?: string; to?: string; output?: string; disbursements?: boolean },
+): Promise<void> {
   const period = { from: opts.from, to: opts.to };
-  const csv = opts.disbursements ? exportDisbursements(cli.services().db, period) : exportLedger(cli.services().db, period);
+  const { db } = await cli.services();
+  const csv = opts.disbursements ? exportDisbursements(db, period) : exportLedger(db, period);
   if (opts.output) {
     writeFileSync(opts.output, csv);
     cli.warn(`${csv.trimEnd().split('\n').length - 1} ledger rows written to ${opts.output}`);
@@ -50,8 +54,8 @@ export function ledgerExport(cli: Cli, opts: { from?: string; to?: string; outpu
 }
 
 /** `sabatili ledger sample-statement`: the demo's operator statement, dated from its own ledger. */
-export function ledgerSampleStatement(cli: Cli, opts: { output?: string }): void {
-  const csv = sampleStatement(ledgerRows(cli.services().db));
+export async function ledgerSampleStatement(cli: Cli, opts: { output?: string }): Promise<void> {
+  const csv = sampleStatement(ledgerRows((await cli.services()).db));
   if (opts.output) {
     writeFileSync(opts.output, csv);
     cli.warn(`sample statement of ${csv.trimEnd().split('\n').length - 1} rows written to ${opts.output}`);

@@ -59,9 +59,9 @@ export function formatRun(r: ReminderRun, hours: SendingHours): string {
 }
 
 /** `sabatili reminders run`: the whole run happens "then" (`--at`): rules, sending hours and the outbox rows' times. */
-export function run(cli: Cli, opts: { at?: string; dryRun?: boolean }): void {
+export async function run(cli: Cli, opts: { at?: string; dryRun?: boolean }): Promise<void> {
   const c = cli.config();
   const hours = { startHour: c.REMINDER_START_HOUR, endHour: c.REMINDER_END_HOUR };
   const clock = opts.at === undefined ? systemClock : new ManualClock(parseAt(opts.at, hours.startHour));
-  cli.print(formatRun(cli.services(clock).reminders.run({ dryRun: opts.dryRun === true }), hours));
+  cli.print(formatRun((await cli.services(clock)).reminders.run({ dryRun: opts.dryRun === true }), hours));
 }

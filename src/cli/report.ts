@@ -88,8 +88,8 @@ export interface KpiOptions {
 }
 
 /** `sabatili report kpi`: the office's figures on the terminal, or as CSV or JSON. */
-export function kpi(cli: Cli, opts: KpiOptions): void {
-  const s = cli.services();
+export async function kpi(cli: Cli, opts: KpiOptions): Promise<void> {
+  const s = await cli.services();
   const today = opts.today ?? bamakoDay(s.clock.now());
   // Without a period, the last twelve months to today, like the console's figures page.
   const k = computeKpis(s.db, {

@@ -18,8 +18,8 @@ export async function serve(cli: Cli): Promise<void> {
 }
 
 /** `sabatili seed`. */
-export function seed(cli: Cli): void {
-  const s = cli.services();
+export async function seed(cli: Cli): Promise<void> {
+  const s = await cli.services();
   const r = seedDemo(s.db, s.clock);
   cli.print(`Demo data in ${s.config.DATABASE_PATH}: ${r.households} households and ${r.payments} payments added.`);
 }

@@ -5,7 +5,7 @@ import type { Cli } from './context.ts';
 
 /** `sabatili sms dispatch`: everything due now, then exit. */
 export async function dispatch(cli: Cli): Promise<void> {
-  const s = cli.services();
+  const s = await cli.services();
   // Only what a crash left behind: a running server's calls in flight are younger than this.
   const recovered = s.dispatcher.recover(3 * s.config.SMS_TIMEOUT_MS);
   const r = await s.dispatcher.drain();
@@ -18,8 +18,8 @@ export async function dispatch(cli: Cli): Promise<void> {
 }
 
 /** `sabatili sms stats`. */
-export function stats(cli: Cli, opts: { json?: boolean }): void {
-  const st = smsStats(cli.services().db);
+export async function stats(cli: Cli, opts: { json?: boolean }): Promise<void> {
+  const st = smsStats((await cli.services()).db);
   if (opts.json) return cli.print(JSON.stringify(st, null, 2));
   // console.table's layout, written where the command writes.
   const out = new Writable({ write: (chunk, _enc, done) => void (cli.stdout.write(String(chunk)), done()) });

@@ -51,7 +51,10 @@ export async function add(cli: Cli, o: { email: string; name: string; role: stri
     return 2;
   }
   const typed = await password(cli);
-  const s = await cli.services().office.staff.add({ email: o.email, name: o.name, role: o.role as Role, password: typed }, cliActor());
+  const s = await (await cli.services()).office.staff.add(
+    { email: o.email, name: o.name, role: o.role as Role, password: typed },
+    cliActor(),
+  );
   cli.print(`${s.role} ${s.email} created: log in at /admin`);
   return 0;
 }
@@ -59,17 +62,18 @@ export async function add(cli: Cli, o: { email: string; name: string; role: stri
 /** `sabatili staff password`: the new password, and the account's sessions ended. */
 export async function setPassword(cli: Cli, o: { email: string }): Promise<void> {
   const typed = await password(cli);
-  const s = await cli.services().office.staff.setPassword(o.email, typed, cliActor());
+  const s = await (await cli.services()).office.staff.setPassword(o.email, typed, cliActor());
   cli.print(`${s.email}: password changed, sessions ended`);
 }
 
 /** `sabatili staff list`. */
-export function list(cli: Cli): void {
-  for (const s of cli.services().office.staff.list()) cli.print(`${s.email}\t${s.name}\t${s.role}\t${s.active ? 'active' : 'disabled'}`);
+export async function list(cli: Cli): Promise<void> {
+  for (const s of (await cli.services()).office.staff.list())
+    cli.print(`${s.email}\t${s.name}\t${s.role}\t${s.active ? 'active' : 'disabled'}`);
 }
 
 /** `sabatili staff disable EMAIL`. */
-export function disable(cli: Cli, email: string): void {
-  const s = cli.services().office.staff.disable(email, cliActor());
+export async function disable(cli: Cli, email: string): Promise<void> {
+  const s = (await cli.services()).office.staff.disable(email, cliActor());
   cli.print(`${s.email} disabled`);
 }

@@ -5,7 +5,7 @@ import { type Cli, cliActor } from './context.ts';
 
 /** `sabatili voice prompts status`: counts per language, then every slot not recorded yet (flagged ones say why). */
 export async function status(cli: Cli): Promise<number> {
-  const rows = cli.services().voice.studio.survey();
+  const rows = (await cli.services()).voice.studio.survey();
   for (const lang of LANGUAGES) {
     const mine = rows.filter((r) => r.lang === lang);
     const n = (s: string) => mine.filter((r) => r.status === s).length;
@@ -19,14 +19,14 @@ export async function status(cli: Cli): Promise<number> {
 
 /** `sabatili voice prompts export DIR`: the script of a recording session, one text file per slot. */
 export async function exportPrompts(cli: Cli, dir: string): Promise<number> {
-  const n = cli.services().voice.studio.exportTo(resolve(dir));
+  const n = (await cli.services()).voice.studio.exportTo(resolve(dir));
   cli.print(`voice prompts export: ${n} slots written to ${resolve(dir)} (<lang>/<slot>.txt, manifest.csv)`);
   return 0;
 }
 
 /** `sabatili voice prompts import DIR`: the session's takes as recordings, all or none; one audit row per take. */
 export async function importPrompts(cli: Cli, dir: string): Promise<number> {
-  const s = cli.services();
+  const s = await cli.services();
   const saved = s.voice.studio.importFrom(resolve(dir));
   for (const t of saved) {
     s.office.audit.record(cliActor(), systemClock.now(), {

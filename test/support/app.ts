@@ -1,6 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent, request, type Server } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ManualClock } from '../../src/clock.ts';
 import { type Config, loadConfig } from '../../src/config.ts';
@@ -9,7 +8,7 @@ import { createHttpHandler, listen } from '../../src/http/lean.ts';
 import type { IdSource } from '../../src/ids.ts';
 import { createLogger } from '../../src/log.ts';
 import { createServices, type Services } from '../../src/services.ts';
-import { copyFreshDatabase } from './databases.ts';
+import { copyFreshDatabase, SCRATCH } from './databases.ts';
 
 export interface TestApp {
   url: string;
@@ -40,7 +39,7 @@ export interface TestAppOptions {
 
 /** The real app on a real port, a temp SQLite file and a frozen clock. */
 export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> {
-  const dir = opts.dbPath ? null : mkdtempSync(join(tmpdir(), 'sabatili-test-'));
+  const dir = opts.dbPath ? null : mkdtempSync(join(SCRATCH, 'sabatili-test-'));
   const dbPath = opts.dbPath ?? join(dir as string, 'test.db');
   const clock = new ManualClock(opts.clock ?? '2026-03-10T09:00:00Z');
   if (!opts.dbPath) copyFreshDatabase(dbPath, opts.seed === false ? undefined : clock);

@@ -1,8 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Db, openDatabase } from '../../src/db/connection.ts';
-import { copyFreshDatabase } from './databases.ts';
+import { copyFreshDatabase, SCRATCH } from './databases.ts';
 
 export interface TempDb {
   dir: string;
@@ -14,7 +13,7 @@ export interface TempDb {
 
 /** A migrated SQLite file in a fresh temp folder (no demo seed: the SMS tables stand alone). */
 export function tempDb(prefix = 'sabatili-sms-'): TempDb {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const dir = mkdtempSync(join(SCRATCH, prefix));
   const path = join(dir, 'sms.db');
   copyFreshDatabase(path);
   const db = openDatabase(path);

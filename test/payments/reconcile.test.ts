@@ -2,8 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.ts';
-import { type Db, openDatabase } from '../../src/db/connection.ts';
-import { seedDemo } from '../../src/db/seed.ts';
+import type { Db } from '../../src/db/connection.ts';
 import { Refusal } from '../../src/domain/refusal.ts';
 import {
   exportLedger,
@@ -16,6 +15,7 @@ import {
   type StatementRow,
 } from '../../src/payments/reconcile.ts';
 import { NotADemoLedger, sampleStatement } from '../../src/payments/sample-statement.ts';
+import { memoryDatabase } from '../support/databases.ts';
 
 /** The day the sample statement was written for: see its comment lines. */
 const SEED_CLOCK = '2026-03-10T09:00:00Z';
@@ -25,8 +25,7 @@ const GOOD = '2026-03-01 09:00:00,MP1,KS1,+22376000001,3500,100,SUCCESS';
 
 let db: Db;
 beforeEach(() => {
-  db = openDatabase(':memory:');
-  seedDemo(db, new ManualClock(SEED_CLOCK));
+  db = memoryDatabase(new ManualClock(SEED_CLOCK));
 });
 afterEach(() => db.close());
 
@@ -478,9 +477,7 @@ describe('exportLedger: the ledger for the operator, in the statement layout', (
 
 describe('sampleStatement: the same deliberate mismatches whatever day the demo was seeded (README walk-through)', () => {
   const seededOn = (day: string) => {
-    const other = openDatabase(':memory:');
-    seedDemo(other, new ManualClock(`${day}T09:00:00Z`));
-    return other;
+    return memoryDatabase(new ManualClock(`${day}T09:00:00Z`));
   };
 
   it.each(['2026-03-10', '2026-12-03', '2027-02-28', '2028-07-15'])('seeded on %s', (day) => {
@@ -519,7 +516,7 @@ describe('sampleStatement: the same deliberate mismatches whatever day the demo 
   });
 
   it('a database without the demo ledger is refused, as a user error', () => {
-    const empty = openDatabase(':memory:');
+    const empty = memoryDatabase();
     try {
       expect(() => sampleStatement(ledgerRows(empty))).toThrow(NotADemoLedger);
       expect(() => sampleStatement(ledgerRows(empty))).toThrow(/sabatili seed/);

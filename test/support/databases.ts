@@ -49,13 +49,21 @@ export function copyFreshDatabase(path: string, seedAt?: Clock): void {
   copyFileSync(template, path);
 }
 
-let image: Buffer | undefined;
+const images = new Map<string, Buffer>();
 
-/** A migrated in-memory database, as openDatabase(':memory:') opens it, from an image made once. */
-export function memoryDatabase(): Db {
+/**
+ * A migrated in-memory database, as openDatabase(':memory:') opens it, with the demo network seeded
+ * at `seedAt`'s time when given, from an image made once per process: migrating and seeding from
+ * scratch cost a few milliseconds each time.
+ */
+export function memoryDatabase(seedAt?: Clock): Db {
+  const key = seedAt ? seedAt.now().toISOString() : 'unseeded';
+  let image = images.get(key);
   if (!image) {
     const db = openDatabase(':memory:');
+    if (seedAt) seedDemo(db, seedAt);
     image = db.serialize();
+    images.set(key, image);
     db.close();
   }
   const db = new Database(image);

@@ -1,4 +1,19 @@
+import { createRequire } from 'node:module';
+import type AfricasTalking from 'africastalking';
+import type atCommon from 'africastalking/lib/common.js';
 import { systemTimers, type TimerHandle, type Timers } from './clock.ts';
+
+const require = createRequire(import.meta.url);
+
+/**
+ * The africastalking SDK (a CommonJS package) and its endpoint table, loaded when a transport is
+ * built rather than by every process that imports one: loading it (axios, joi, libphonenumber) costs
+ * about half a second of CPU, and the simulator transports are the default. Node's module cache
+ * gives every caller the same `common` object.
+ */
+export function africastalkingSdk(): { AfricasTalking: typeof AfricasTalking; atCommon: typeof atCommon } {
+  return { AfricasTalking: require('africastalking'), atCommon: require('africastalking/lib/common.js') };
+}
 
 /** How a call of the africastalking SDK ended: its answer, its rejection, or nothing within the limit. */
 export type SdkOutcome = { ok: true; data: unknown } | { ok: false; err: unknown } | 'timeout';

@@ -1,8 +1,6 @@
-import AfricasTalking from 'africastalking';
-import atCommon from 'africastalking/lib/common.js';
 import { systemTimers, type Timers } from '../clock.ts';
 import type { Logger } from '../log.ts';
-import { clip, describe, digits, isObject, withinTimeout } from '../sdk-call.ts';
+import { africastalkingSdk, clip, describe, digits, isObject, withinTimeout } from '../sdk-call.ts';
 
 /** The SDK's own voice endpoint (lib/common.js), used when no `voiceUrl` is given. */
 export const AT_LIVE_VOICE_URL = 'https://voice.africastalking.com';
@@ -43,6 +41,7 @@ const FINAL_STATUSES = new Set(['InvalidPhoneNumber', 'DestinationNotSupported',
 /** Places calls through the real `africastalking` SDK's `VOICE.call`. */
 export function createAfricasTalkingCalls(opts: AfricasTalkingCallsOptions): CallTransport {
   if (!(opts.timeoutMs > 0)) throw new RangeError(`timeoutMs must be positive, got ${opts.timeoutMs}`);
+  const { AfricasTalking, atCommon } = africastalkingSdk();
   const voice = AfricasTalking({ username: opts.username, apiKey: opts.apiKey, format: 'json' }).VOICE;
   const log = opts.logger;
   const timers = opts.timers ?? systemTimers;

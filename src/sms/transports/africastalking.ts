@@ -1,7 +1,5 @@
-import AfricasTalking from 'africastalking';
-import atCommon from 'africastalking/lib/common.js';
 import type { Logger } from '../../log.ts';
-import { clip, describe, digits, isObject, withinTimeout } from '../../sdk-call.ts';
+import { africastalkingSdk, clip, describe, digits, isObject, withinTimeout } from '../../sdk-call.ts';
 import { outcomeOfCode, type RecipientOutcome, type SmsBatch, type SmsTransport } from '../transport.ts';
 
 /** The SDK's own SMS endpoints (lib/common.js), used when no `smsUrl` is given. */
@@ -32,6 +30,7 @@ export function createAfricasTalkingTransport(opts: AfricasTalkingTransportOptio
   if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new RangeError(`maxBatch must be a positive integer, got ${maxBatch}`);
   if (!(opts.timeoutMs > 0)) throw new RangeError(`timeoutMs must be positive, got ${opts.timeoutMs}`);
 
+  const { AfricasTalking, atCommon } = africastalkingSdk();
   const sms = AfricasTalking({ username: opts.username, apiKey: opts.apiKey, format: 'json' }).SMS;
   const log = opts.logger;
   // The SDK has no base-URL option. lib/sms.js reads `Common.SMS_URL` (a mutable property of
@@ -234,7 +233,7 @@ function describeFailure(err: unknown): { code: number | null; reason: string; b
 
 function isValidForSdk(to: string): boolean {
   try {
-    return atCommon.phoneUtil.isValidNumber(to);
+    return africastalkingSdk().atCommon.phoneUtil.isValidNumber(to);
   } catch {
     return false;
   }

@@ -1,3 +1,5 @@
+import type AfricasTalking from 'africastalking';
+import type atCommon from 'africastalking/lib/common.js';
 import { systemTimers, type Timers } from '../clock.ts';
 import type { Logger } from '../log.ts';
 import { africastalkingSdk, clip, describe, digits, isObject, withinTimeout } from '../sdk-call.ts';
@@ -41,15 +43,21 @@ const FINAL_STATUSES = new Set(['InvalidPhoneNumber', 'DestinationNotSupported',
 /** Places calls through the real `africastalking` SDK's `VOICE.call`. */
 export function createAfricasTalkingCalls(opts: AfricasTalkingCallsOptions): CallTransport {
   if (!(opts.timeoutMs > 0)) throw new RangeError(`timeoutMs must be positive, got ${opts.timeoutMs}`);
-  const { AfricasTalking, atCommon } = africastalkingSdk();
-  const voice = AfricasTalking({ username: opts.username, apiKey: opts.apiKey, format: 'json' }).VOICE;
   const log = opts.logger;
   const timers = opts.timers ?? systemTimers;
+  // The SDK is loaded and its client built when the first call is placed: most processes (CLI
+  // commands, tests) never place one, and loading it costs about half a second of CPU.
+  let sdk: { voice: ReturnType<typeof AfricasTalking>['VOICE']; atCommon: typeof atCommon } | undefined;
 
   // As for SMS (src/sms/transports/africastalking.ts): the SDK reads Common.VOICE_URL synchronously
   // inside call(), and any AfricasTalking({ username: 'sandbox' }) built later rewrites it; so the
-  // URL is pinned just around the synchronous call and the previous value put back.
+  // URL is pinned just around the synchronous call (the client built before) and the previous value put back.
   function sdkCall(params: { callFrom: string; callTo: string; clientRequestId: string }): Promise<unknown> {
+    if (!sdk) {
+      const { AfricasTalking, atCommon } = africastalkingSdk();
+      sdk = { voice: AfricasTalking({ username: opts.username, apiKey: opts.apiKey, format: 'json' }).VOICE, atCommon };
+    }
+    const { voice, atCommon } = sdk;
     const previous = atCommon.VOICE_URL;
     atCommon.VOICE_URL = opts.voiceUrl?.() ?? AT_LIVE_VOICE_URL;
     try {

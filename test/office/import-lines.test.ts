@@ -5,20 +5,14 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../src/clock.ts';
-import { createHouseholdStore } from '../../src/db/households.ts';
-import { createMutuelleStore } from '../../src/db/mutuelles.ts';
-import { seedDemo } from '../../src/db/seed.ts';
-import { createAudit } from '../../src/office/audit.ts';
 import { COLUMNS, type ImportDeps, previewImport } from '../../src/office/import.ts';
-import { type TempDb, tempDb } from '../support/sms-db.ts';
+import { importDb } from '../support/import-db.ts';
+import type { TempDb } from '../support/sms-db.ts';
 
 let t: TempDb;
 let deps: ImportDeps;
 beforeEach(() => {
-  t = tempDb('sabatili-import-lines-');
-  seedDemo(t.db, new ManualClock('2026-03-10T09:00:00Z'));
-  deps = { db: t.db, households: createHouseholdStore(t.db), mutuelles: createMutuelleStore(t.db), audit: createAudit(t.db) };
+  ({ t, deps } = importDb('sabatili-import-lines-', '2026-03-10T09:00:00Z'));
 });
 afterEach(() => t.cleanup());
 

@@ -6,13 +6,9 @@
 import { appendFileSync, copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../src/clock.ts';
-import { createHouseholdStore } from '../../src/db/households.ts';
-import { createMutuelleStore } from '../../src/db/mutuelles.ts';
-import { seedDemo } from '../../src/db/seed.ts';
-import { createAudit } from '../../src/office/audit.ts';
 import { type ImportDeps, previewImport, runImport } from '../../src/office/import.ts';
-import { type TempDb, tempDb } from '../support/sms-db.ts';
+import { importDb } from '../support/import-db.ts';
+import type { TempDb } from '../support/sms-db.ts';
 
 const NOW = new Date('2026-03-10T09:00:00Z');
 const ACTOR = { staffId: null, name: 'test' };
@@ -21,9 +17,7 @@ let t: TempDb;
 let deps: ImportDeps;
 let file: string;
 beforeEach(() => {
-  t = tempDb('sabatili-import-once-');
-  seedDemo(t.db, new ManualClock(NOW.toISOString()));
-  deps = { db: t.db, households: createHouseholdStore(t.db), mutuelles: createMutuelleStore(t.db), audit: createAudit(t.db) };
+  ({ t, deps } = importDb('sabatili-import-once-', NOW.toISOString()));
   file = join(t.dir, 'members.csv');
   copyFileSync('fixtures/import/members-sample.csv', file);
 });

@@ -1,5 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Clock } from '../../src/clock.ts';
 import { type Db, openDatabase } from '../../src/db/connection.ts';
 import { copyFreshDatabase, SCRATCH } from './databases.ts';
 
@@ -11,11 +12,11 @@ export interface TempDb {
   cleanup(): void;
 }
 
-/** A migrated SQLite file in a fresh temp folder (no demo seed: the SMS tables stand alone). */
-export function tempDb(prefix = 'sabatili-sms-'): TempDb {
+/** A migrated SQLite file in a fresh temp folder: no demo seed (the SMS tables stand alone), unless seeded at `seedAt`'s time. */
+export function tempDb(prefix = 'sabatili-sms-', seedAt?: Clock): TempDb {
   const dir = mkdtempSync(join(SCRATCH, prefix));
   const path = join(dir, 'sms.db');
-  copyFreshDatabase(path);
+  copyFreshDatabase(path, seedAt);
   const db = openDatabase(path);
   return {
     dir,

@@ -57,7 +57,7 @@ export function createAfricasTalkingTransport(opts: AfricasTalkingTransportOptio
     // sending; keep such numbers out, as final failures, so they cannot block the others forever.
     const valid: Recipient[] = [];
     for (const r of recipients) {
-      if (isValidForSdk(r.to)) valid.push(r);
+      if (isValidForSdk(atCommon, r.to)) valid.push(r);
       else
         out.set(r, {
           messageId: r.messageId,
@@ -231,9 +231,10 @@ function describeFailure(err: unknown): { code: number | null; reason: string; b
   return { code: null, reason: `gateway answered 2xx but not 201: ${clip(typeof err === 'string' ? err : safeJson(err))}` };
 }
 
-function isValidForSdk(to: string): boolean {
+/** Whether the SDK's own validator (its `common` module's libphonenumber) accepts the number. */
+function isValidForSdk(atCommon: ReturnType<typeof africastalkingSdk>['atCommon'], to: string): boolean {
   try {
-    return africastalkingSdk().atCommon.phoneUtil.isValidNumber(to);
+    return atCommon.phoneUtil.isValidNumber(to);
   } catch {
     return false;
   }

@@ -49,6 +49,12 @@ export interface ChildResult {
   rssByChunk: number[];
 }
 
+/**
+ * Members' phones in no order of their households (i × PHONE_STRIDE mod 10^6, distinct for the first
+ * million), as a real register has them: what a phone's index costs depends on it.
+ */
+export const PHONE_STRIDE = 7919;
+
 /** Members spread over the demo's seven mutuelles, a third in Bambara, with 1–6 beneficiaries and 0–4 payments. */
 export function generate(path: string, n: number): void {
   const db = openDatabase(path);
@@ -68,8 +74,13 @@ export function generate(path: string, n: number): void {
     for (let i = 0; i < n; i++) {
       const name = `${first[i % first.length]} ${last[(i >> 3) % last.length]}`;
       const id = Number(
-        household.run(`BENCH-${i}`, name, `+22370${String(i).padStart(6, '0')}`, i % 3 === 0 ? 'bm' : 'fr', mutuelles[i % mutuelles.length])
-          .lastInsertRowid,
+        household.run(
+          `BENCH-${i}`,
+          name,
+          `+22370${String((i * PHONE_STRIDE) % 1_000_000).padStart(6, '0')}`,
+          i % 3 === 0 ? 'bm' : 'fr',
+          mutuelles[i % mutuelles.length],
+        ).lastInsertRowid,
       );
       const size = 1 + (i % 6);
       for (let b = 0; b < size; b++)

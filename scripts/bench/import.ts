@@ -15,6 +15,7 @@ import { createMutuelleStore } from '../../src/db/mutuelles.ts';
 import { readDemoData, seedDemo } from '../../src/db/seed.ts';
 import { createAudit } from '../../src/office/audit.ts';
 import { COLUMNS, previewImport, runImport } from '../../src/office/import.ts';
+import { PHONE_STRIDE } from './campaign.ts';
 import { random } from './kpi.ts';
 
 export interface ImportBenchFigures {
@@ -80,7 +81,8 @@ function writeMembersFile(file: string, n: number, mutuelles: readonly string[],
     let block: string[] = [];
     for (let h = 1; h <= n; h++) {
       const card = `BEN-CHM-${String(h).padStart(6, '0')}`;
-      const phone = `+2237${String(1_000_000 + h).padStart(7, '0')}`;
+      // In no order of the households, as a real register has them (see campaign.ts).
+      const phone = `+2237${String(1_000_000 + ((h * PHONE_STRIDE) % 1_000_000)).padStart(7, '0')}`;
       const mutuelle = mutuelles[h % mutuelles.length];
       const size = 1 + Math.floor(rnd() * 8);
       for (let i = 0; i < size; i++) {

@@ -1152,6 +1152,21 @@ DROP INDEX sms_outbox_recipient;
 CREATE INDEX sms_outbox_recipient ON sms_outbox(recipient);
 `,
   },
+  {
+    version: 31,
+    name: "sms outbox: a phone's index without campaign messages, found by their household instead",
+    // A campaign writes its members' messages in household order, and every index it writes grows at
+    // its end but a phone's: members' phones are in no order, so 2,000 messages a chunk dirtied
+    // pages all over that index, each written to the WAL again at every commit (200,000 campaign
+    // rows to phones in no order: enqueue 6.2 s against 3.8 s in household order, measured). A
+    // campaign message is the household's (household_id), found through sms_outbox_campaign; a
+    // phone's index keeps every other message, and the campaign messages written before migration
+    // 26 gave them a household.
+    sql: `
+DROP INDEX sms_outbox_recipient;
+CREATE INDEX sms_outbox_recipient ON sms_outbox(recipient) WHERE campaign_id IS NULL OR household_id IS NULL;
+`,
+  },
 ];
 
 export function migrate(db: Database.Database): number {

@@ -82,6 +82,12 @@ const COLUMNS = `id, recipient, text, language, encoding, segments, kind, status
   next_attempt_ms AS nextAttemptMs, expires_ms AS expiresMs, provider_message_id AS providerMessageId,
   cost, last_error AS lastError, created_ms AS createdMs`;
 
+/**
+ * The messages in a phone's index (migration 31): all but a household's campaign messages, which
+ * are found by campaign and household. Spelled as the index's condition, so that SQLite uses it.
+ */
+const NOT_A_HOUSEHOLDS_CAMPAIGN = '(campaign_id IS NULL OR household_id IS NULL)';
+
 const INSERT = `INSERT INTO sms_outbox (recipient, text, language, encoding, segments, kind, campaign_id, priority, status,
   next_attempt_ms, expires_ms, source_key, created_ms, updated_ms, household_id)`;
 const ROW = `(?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?)`;
@@ -113,7 +119,7 @@ export function createOutboxStore(db: Db) {
      ON CONFLICT (phone) DO UPDATE SET opted_out = excluded.opted_out, via = excluded.via, updated_at = excluded.updated_at`,
   );
   const byId = db.prepare(`SELECT ${COLUMNS} FROM sms_outbox WHERE id = ?`);
-  const forRecipient = db.prepare(`SELECT ${COLUMNS} FROM sms_outbox WHERE recipient = ? ORDER BY id`);
+  const forRecipient = db.prepare(`SELECT ${COLUMNS} FROM sms_outbox WHERE recipient = ? AND ${NOT_A_HOUSEHOLDS_CAMPAIGN} ORDER BY id`);
   const historyOf = db.prepare('SELECT status, detail, at_ms AS atMs FROM sms_status_history WHERE message_id = ? ORDER BY id');
   const holdQueued = db.prepare(
     `UPDATE sms_outbox SET next_attempt_ms = @held, expires_ms = @held, updated_ms = @now
@@ -187,8 +193,18 @@ export function createOutboxStore(db: Db) {
   );
   const failedSince = db.prepare(`SELECT COUNT(*) FROM sms_outbox WHERE status = 'failed' AND updated_ms >= ?`).pluck();
   const messageBySource = db.prepare('SELECT recipient, text, language FROM sms_outbox WHERE source_key = ?');
-  const latestTo = db.prepare(
-    `SELECT id, created_ms AS createdMs, kind, status, text, last_error AS lastError FROM sms_outbox WHERE recipient = ? ORDER BY id DESC LIMIT ?`,
+  const SENT = 'id, created_ms AS createdMs, kind, status, text, last_error AS lastError';
+  // The campaigns that wrote messages, one seek each in sms_outbox_campaign (a skip-scan: a handful
+  // of campaigns, each with up to every household), then the household's message in each.
+  const latestOfHousehold = db.prepare(
+    `WITH RECURSIVE campaign(id) AS (
+       SELECT MIN(campaign_id) FROM sms_outbox WHERE campaign_id IS NOT NULL
+       UNION ALL
+       SELECT (SELECT MIN(campaign_id) FROM sms_outbox WHERE campaign_id > campaign.id) FROM campaign WHERE campaign.id IS NOT NULL)
+     SELECT * FROM (SELECT ${SENT} FROM sms_outbox WHERE recipient = @phone AND ${NOT_A_HOUSEHOLDS_CAMPAIGN} ORDER BY id DESC LIMIT @limit)
+     UNION ALL
+     SELECT * FROM (SELECT ${SENT} FROM sms_outbox WHERE campaign_id IN (SELECT id FROM campaign) AND household_id = @household)
+     ORDER BY id DESC LIMIT @limit`,
   );
 
   const bind = (args: unknown[], at: number, r: QueuedInsert, nowMs: number) => {
@@ -257,6 +273,7 @@ export function createOutboxStore(db: Db) {
     get(id: number): OutboxRow | undefined {
       return byId.get(id) as OutboxRow | undefined;
     },
+    /** The messages to a phone, oldest first, but a household's campaign messages (see latestOfHousehold). */
     to(phone: string): OutboxRow[] {
       return forRecipient.all(phone) as OutboxRow[];
     },
@@ -391,9 +408,9 @@ export function createOutboxStore(db: Db) {
     bySourceKey(sourceKey: string): { recipient: string; text: string; language: Language } | undefined {
       return messageBySource.get(sourceKey) as { recipient: string; text: string; language: Language } | undefined;
     },
-    /** The latest messages to a phone, newest first. */
-    latestTo(phone: string, limit: number): SentMessage[] {
-      return latestTo.all(phone, limit) as SentMessage[];
+    /** A household's latest messages, newest first: those to its phone, and its campaigns' messages (to whichever phone it had). */
+    latestOfHousehold(phone: string, householdId: number, limit: number): SentMessage[] {
+      return latestOfHousehold.all({ phone, household: householdId, limit }) as SentMessage[];
     },
   };
 }

@@ -105,7 +105,7 @@ export function createSupport(
       })),
       ledger: file.ledgerNewestFirst(householdId),
       payments: deps.payments.recent(householdId, 30),
-      sms: messages.latestTo(h.phone, 30),
+      sms: messages.latestOfHousehold(h.phone, householdId, 30),
       sessions: deps.sessions.recentOf(h.phone).map((x) => ({ ...x, screens: deps.sessions.hops(x.sessionId) })),
       callbacks: callbacks.ofMember(h.phone, householdId),
       remindersEnabled: deps.preferences.remindersEnabled(householdId),

@@ -438,6 +438,7 @@ export function createOutbox(
     get(id: number): OutboxRow | undefined {
       return store.get(id);
     },
+    /** The messages to a phone, oldest first, but a household's campaign messages (src/db/outbox.ts latestOfHousehold). */
     to(phone: string): OutboxRow[] {
       return store.to(phone);
     },

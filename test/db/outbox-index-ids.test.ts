@@ -54,7 +54,7 @@ describe('migration 29: the outbox indexes without their trailing id', () => {
     const store = createOutboxStore(db);
     expect(store.due(100, 10, []).map((m) => m.id)).toEqual([2, 6, 3, 7, 1, 4]);
     expect(store.to('+22376000001').map((m) => m.id)).toEqual([1, 3, 5, 6]);
-    expect(store.latestTo('+22376000002', 2).map((m) => m.id)).toEqual([7, 4]);
+    expect(store.latestOfHousehold('+22376000002', 1, 2).map((m) => m.id)).toEqual([7, 4]);
     const due = plan(
       db,
       `SELECT id FROM sms_outbox WHERE status = 'queued' AND next_attempt_ms <= 100 ORDER BY priority, next_attempt_ms, id LIMIT 10`,
@@ -62,7 +62,11 @@ describe('migration 29: the outbox indexes without their trailing id', () => {
     expect(due).toContain('INDEX sms_outbox_due');
     expect(due).not.toContain('TEMP B-TREE');
     for (const order of ['id', 'id DESC']) {
-      const byPhone = plan(db, `SELECT id FROM sms_outbox WHERE recipient = '+22376000001' ORDER BY ${order}`);
+      // As the store asks since migration 31 (a household's campaign messages are not in a phone's index).
+      const byPhone = plan(
+        db,
+        `SELECT id FROM sms_outbox WHERE recipient = '+22376000001' AND (campaign_id IS NULL OR household_id IS NULL) ORDER BY ${order}`,
+      );
       expect(byPhone).toContain('INDEX sms_outbox_recipient (recipient=?)');
       expect(byPhone).not.toContain('TEMP B-TREE');
     }

@@ -237,6 +237,29 @@ describe('the office console', () => {
     ]);
   });
 
+  it("shows a household's campaign messages on its page, also once the household has moved to another phone", async () => {
+    const c = app.services.campaigns.create({
+      name: 'Relance',
+      audience: {},
+      messages: { fr: 'Bonjour {prenom}, pensez à cotiser' },
+      fallbackLanguage: 'fr',
+    });
+    app.services.campaigns.startSend(c.id);
+    expect(app.services.campaigns.enqueueAll(c.id).progress.queued).toBeGreaterThan(1);
+    const moussa = app.services.households.findByPhone(MOUSSA)?.id as number;
+    const b = await loggedIn(app, 'awa@utm.ml', 'officer');
+    expect((await b.get(`/admin/households/${moussa}`)).body).toContain('Bonjour Moussa, pensez à cotiser');
+    const h = app.services.households.load(moussa)?.household as { adherentName: string; language: 'fr' | 'bm'; mutuelleId: string };
+    const moved = app.services.households.update(
+      moussa,
+      app.services.households.versionOf(moussa) as number,
+      { adherentName: h.adherentName, phone: '+22376000777', language: h.language, mutuelleId: h.mutuelleId },
+      app.clock.now(),
+    );
+    expect(moved).toBe(true);
+    expect((await b.get(`/admin/households/${moussa}`)).body).toContain('Bonjour Moussa, pensez à cotiser');
+  });
+
   it('lets a manager filter the audit log, and refuses a bad date', async () => {
     const m = await loggedIn(app, 'chef@utm.ml', 'manager');
     await m.post('/admin/households/2/notes', { text: 'note 2' });

@@ -13,8 +13,8 @@
  *   - sabatili-express (only with --targets): the same app with every route through express.
  * Each runs alone in its own child process with the same Node flags; autocannon runs in this
  * process. The first seconds of load warm the server up and are not counted; the measured window
- * follows on the same, warm connections. With `--rounds N` the pair is measured N times,
- * alternating.
+ * follows on the same, warm connections. With `--rounds N` the targets are measured N times, in
+ * the given order in odd rounds and in the reverse order in even rounds.
  *
  * Why ratios: absolute numbers on shared 2-core machines move by tens of percent from run to run
  * (other work on the machine, and the load generator shares the cores with the server), while two
@@ -305,7 +305,9 @@ async function main(): Promise<void> {
   try {
     for (let round = 1; round <= opts.rounds; round++) {
       const byTarget = new Map<Target, Run>();
-      for (const target of targets) {
+      // Every other round in the reverse order (A B, then B A): a machine whose speed drifts over a
+      // round favours no target on the whole, as it would favour the one always measured first.
+      for (const target of round % 2 === 1 ? targets : [...targets].reverse()) {
         const run = await measure(round, target, dataDir);
         printRun(run);
         runs.push(run);

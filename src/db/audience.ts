@@ -68,12 +68,6 @@ function where(c: AudienceConditions): { sql: string; params: Record<string, unk
   return { sql: parts.map((p) => ` AND ${p}`).join(''), params };
 }
 
-// The key is made of every column of the read model's CoverageRow but its ids; the separator
-// cannot occur in a day or a number.
-const COVERAGE_KEY = `CASE WHEN c.household_id IS NOT NULL THEN format('%s|%s|%s|%s|%s|%s|%s|%s|%s|%s',
-  c.full_count, c.subsidised_count, c.inactive_count, c.credit, c.last_paid_on, c.paid_through,
-  c.grace_until, c.episode_start, c.waiting_until, c.pending_start) END`;
-
 /**
  * The households passing the conditions, in id order, a page at a time; with `withCoverage`, each
  * with its coverage read-model row's key, joined here rather than read in a second query. The
@@ -87,7 +81,7 @@ export function createAudienceHouseholds(db: Db, c: AudienceConditions, withCove
   const page = db
     .prepare(
       `SELECT h.id, h.phone, h.language, h.adherent_name, h.mutuelle_id
-       ${withCoverage ? `, ${COVERAGE_KEY}, c.last_paid_on` : ''}
+       ${withCoverage ? ', c.inputs_key, c.last_paid_on' : ''}
        FROM households h
        ${withCoverage ? 'LEFT JOIN household_coverage c ON c.household_id = h.id' : ''}
        WHERE h.id > @after${w.sql} ORDER BY h.id LIMIT @limit`,

@@ -1167,6 +1167,41 @@ DROP INDEX sms_outbox_recipient;
 CREATE INDEX sms_outbox_recipient ON sms_outbox(recipient) WHERE campaign_id IS NULL OR household_id IS NULL;
 `,
   },
+  {
+    version: 32,
+    name: 'coverage read model: the inputs of a household coverage in one stored key',
+    // A campaign's audience computes each distinct coverage once, keyed by every input of its row;
+    // SQLite's format() built that key for every household of every pass (a preview and a send each
+    // read all of them), about a third of a pass's read (measured). Stored, the key is built once per
+    // write of the row, by SQLite from the row itself, so it cannot disagree with it. A stored
+    // generated column cannot be added to a table: the table is made again, every row kept.
+    sql: `
+CREATE TABLE household_coverage_keyed (
+  household_id INTEGER PRIMARY KEY REFERENCES households(id),
+  mutuelle_id TEXT NOT NULL,
+  last_paid_on TEXT,
+  credit INTEGER NOT NULL CHECK (credit >= 0),
+  paid_through TEXT,
+  grace_until TEXT,
+  episode_start TEXT,
+  waiting_until TEXT,
+  pending_start TEXT,
+  full_count INTEGER NOT NULL,
+  subsidised_count INTEGER NOT NULL,
+  inactive_count INTEGER NOT NULL,
+  -- The separator cannot occur in a day or a number.
+  inputs_key TEXT GENERATED ALWAYS AS (format('%s|%s|%s|%s|%s|%s|%s|%s|%s|%s', full_count, subsidised_count, inactive_count,
+    credit, last_paid_on, paid_through, grace_until, episode_start, waiting_until, pending_start)) STORED
+);
+INSERT INTO household_coverage_keyed (household_id, mutuelle_id, last_paid_on, credit, paid_through, grace_until, episode_start,
+  waiting_until, pending_start, full_count, subsidised_count, inactive_count)
+SELECT household_id, mutuelle_id, last_paid_on, credit, paid_through, grace_until, episode_start, waiting_until, pending_start,
+  full_count, subsidised_count, inactive_count FROM household_coverage ORDER BY household_id;
+DROP TABLE household_coverage;
+ALTER TABLE household_coverage_keyed RENAME TO household_coverage;
+CREATE INDEX household_coverage_last_paid ON household_coverage(last_paid_on);
+`,
+  },
 ];
 
 export function migrate(db: Database.Database): number {

@@ -9,7 +9,7 @@ import type Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { createCoverageStore, type FullCoverageRow } from '../../src/db/coverage.ts';
 import { migrate, migrations } from '../../src/db/migrations.ts';
-import { databaseBefore } from '../support/migrated.ts';
+import { databaseBefore, minimalNetwork } from '../support/migrated.ts';
 
 const COVERAGE = `INSERT INTO household_coverage (household_id, mutuelle_id, last_paid_on, credit, paid_through, grace_until,
   episode_start, waiting_until, pending_start, full_count, subsidised_count, inactive_count) VALUES (?, 'm', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
@@ -18,12 +18,7 @@ describe('migration 32: the coverage inputs in one stored key', () => {
   /** Before migration 32: three households; two with the same inputs, one never covered (its days null). */
   function before32(): Database.Database {
     const db = databaseBefore(32);
-    db.exec(`INSERT INTO products (id, name) VALUES ('p', 'P'); INSERT INTO mutuelles VALUES ('m', 'M', 'D', 0, 'p')`);
-    const household = db.prepare(
-      `INSERT INTO households (card_number, adherent_name, phone, language, mutuelle_id, joined_on, created_at, updated_at)
-       VALUES (?, 'Awa', ?, 'fr', 'm', '2024-06-01', 'x', 'x')`,
-    );
-    for (let i = 1; i <= 3; i++) household.run(`M32-${i}`, `+2237600000${i}`);
+    minimalNetwork(db, 'M32', ['+22376000001', '+22376000002', '+22376000003']);
     const coverage = db.prepare(COVERAGE);
     coverage.run(1, '2026-02-03', 250, '2026-03-31', '2026-04-30', '2025-10-01', '2025-10-31', null, 2, 1, 0);
     coverage.run(2, '2026-02-03', 250, '2026-03-31', '2026-04-30', '2025-10-01', '2025-10-31', null, 2, 1, 0);

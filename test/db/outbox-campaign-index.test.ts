@@ -9,7 +9,7 @@ import type Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { migrate, migrations } from '../../src/db/migrations.ts';
 import { createOutboxStore } from '../../src/db/outbox.ts';
-import { databaseBefore } from '../support/migrated.ts';
+import { databaseBefore, minimalNetwork } from '../support/migrated.ts';
 
 const MESSAGE = `INSERT INTO sms_outbox (recipient, text, language, encoding, segments, kind, campaign_id, priority, status, next_attempt_ms,
   expires_ms, created_ms, updated_ms, household_id) VALUES (?, 'Bonjour', 'fr', 'GSM-7', 1, ?, ?, 2, ?, 1, 2, 1, 1, ?)`;
@@ -21,16 +21,7 @@ describe('migration 28: one index for a campaign’s messages', () => {
    */
   function before28(): Database.Database {
     const db = databaseBefore(28);
-    db.exec(`INSERT INTO products (id, name) VALUES ('p', 'P'); INSERT INTO mutuelles VALUES ('m', 'M', 'D', 0, 'p')`);
-    for (const c of [1, 2, 3])
-      db.prepare(`INSERT INTO campaigns (id, name, audience, messages, created_at, updated_at) VALUES (?, 'c', '{}', '{}', 'x', 'x')`).run(
-        c,
-      );
-    const household = db.prepare(
-      `INSERT INTO households (card_number, adherent_name, phone, language, mutuelle_id, joined_on, created_at, updated_at)
-       VALUES (?, 'Awa', ?, 'fr', 'm', '2024-06-01', 'x', 'x')`,
-    );
-    for (let i = 1; i <= 4; i++) household.run(`M28-${i}`, `+2237600000${i}`);
+    minimalNetwork(db, 'M28', ['+22376000001', '+22376000002', '+22376000003', '+22376000004'], [1, 2, 3]);
     const message = db.prepare(MESSAGE);
     message.run('+22376000001', 'campaign', 1, 'sent', null);
     message.run('+22376000002', 'campaign', 1, 'sent', null);

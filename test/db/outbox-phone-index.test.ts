@@ -9,7 +9,7 @@ import type Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { migrate, migrations } from '../../src/db/migrations.ts';
 import { createOutboxStore } from '../../src/db/outbox.ts';
-import { databaseBefore } from '../support/migrated.ts';
+import { databaseBefore, minimalNetwork } from '../support/migrated.ts';
 
 const MESSAGE = `INSERT INTO sms_outbox (recipient, text, language, encoding, segments, kind, campaign_id, priority, status, next_attempt_ms,
   expires_ms, created_ms, updated_ms, household_id) VALUES (?, ?, 'fr', 'GSM-7', 1, ?, ?, 2, 'sent', 1, 2, 1, 1, ?)`;
@@ -26,17 +26,7 @@ describe('migration 31: campaign messages found by their household, not in the p
    */
   function before31(): Database.Database {
     const db = databaseBefore(31);
-    db.exec(`INSERT INTO products (id, name) VALUES ('p', 'P'); INSERT INTO mutuelles VALUES ('m', 'M', 'D', 0, 'p')`);
-    for (const c of [1, 2, 3])
-      db.prepare(`INSERT INTO campaigns (id, name, audience, messages, created_at, updated_at) VALUES (?, 'c', '{}', '{}', 'x', 'x')`).run(
-        c,
-      );
-    const household = db.prepare(
-      `INSERT INTO households (card_number, adherent_name, phone, language, mutuelle_id, joined_on, created_at, updated_at)
-       VALUES (?, 'Awa', ?, 'fr', 'm', '2024-06-01', 'x', 'x')`,
-    );
-    household.run('M31-1', AWA);
-    household.run('M31-2', BINTOU);
+    minimalNetwork(db, 'M31', [AWA, BINTOU], [1, 2, 3]);
     const message = db.prepare(MESSAGE);
     const rows: Array<[string, string, string, number | null, number | null]> = [
       [AWA, 'campaign 1 (before 26)', 'campaign', 1, null], // 1

@@ -25,3 +25,20 @@ export function databaseBefore(version: number): Database.Database {
   }
   return db;
 }
+
+/**
+ * What an upgrade test's rows refer to: product 'p', its mutuelle 'm', and one household (adherent
+ * Awa, card `${prefix}-${n}`) per phone, numbered from 1 in the order given; campaigns by id.
+ */
+export function minimalNetwork(db: Database.Database, prefix: string, phones: readonly string[], campaigns: readonly number[] = []): void {
+  db.exec(`INSERT INTO products (id, name) VALUES ('p', 'P'); INSERT INTO mutuelles VALUES ('m', 'M', 'D', 0, 'p')`);
+  const household = db.prepare(
+    `INSERT INTO households (card_number, adherent_name, phone, language, mutuelle_id, joined_on, created_at, updated_at)
+     VALUES (?, 'Awa', ?, 'fr', 'm', '2024-06-01', 'x', 'x')`,
+  );
+  phones.forEach((phone, i) => household.run(`${prefix}-${i + 1}`, phone));
+  const campaign = db.prepare(
+    `INSERT INTO campaigns (id, name, audience, messages, created_at, updated_at) VALUES (?, 'c', '{}', '{}', 'x', 'x')`,
+  );
+  for (const id of campaigns) campaign.run(id);
+}

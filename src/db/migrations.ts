@@ -1153,6 +1153,39 @@ CREATE INDEX sms_outbox_recipient ON sms_outbox(recipient);
 `,
   },
   {
+    version: 30,
+    name: 'voice steps appended in rowid order, each carrying where the call stands (silences, the prompt heard)',
+    // A voice step wrote ~9.9 WAL pages where a USSD hop writes ~5: the call's row (its ~1.3 KB
+    // prompt) rewritten by each step, and its step row inserted in a WITHOUT ROWID table whose ~1 KB
+    // rows, keyed by random session ids, split leaves and fill interior pages with whole rows. Now a
+    // step appends one row that carries the call's position; the call's row changes only when it ends.
+    // Each call's silences and prompt move to its latest step row (voice_calls.step named it).
+    sql: `
+CREATE TABLE voice_steps_v30 (
+  id INTEGER PRIMARY KEY,
+  session_id TEXT NOT NULL REFERENCES voice_calls(session_id),
+  step INTEGER NOT NULL,
+  digits TEXT,
+  screen TEXT,
+  caption TEXT NOT NULL,
+  xml TEXT NOT NULL,
+  at TEXT NOT NULL,
+  silences INTEGER NOT NULL DEFAULT 0,
+  prompt TEXT
+);
+INSERT INTO voice_steps_v30 (session_id, step, digits, screen, caption, xml, at, silences, prompt)
+  SELECT s.session_id, s.step, s.digits, s.screen, s.caption, s.xml, s.at, COALESCE(c.silences, 0), c.prompt
+  FROM voice_steps s LEFT JOIN voice_calls c ON c.session_id = s.session_id AND c.step = s.step
+  ORDER BY s.at, s.session_id, s.step;
+DROP TABLE voice_steps;
+ALTER TABLE voice_steps_v30 RENAME TO voice_steps;
+CREATE UNIQUE INDEX voice_steps_call ON voice_steps(session_id, step);
+ALTER TABLE voice_calls DROP COLUMN step;
+ALTER TABLE voice_calls DROP COLUMN silences;
+ALTER TABLE voice_calls DROP COLUMN prompt;
+`,
+  },
+  {
     version: 31,
     name: "sms outbox: a phone's index without campaign messages, found by their household instead",
     // A campaign writes its members' messages in household order, and every index it writes grows at

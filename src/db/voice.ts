@@ -62,24 +62,32 @@ export interface CallOutcomeCount {
   calls: number;
 }
 
-const CALL = `SELECT session_id AS sessionId, phone, direction, status, step, silences, prompt FROM voice_calls`;
-
 /**
- * Owner of voice_calls (one row per call: who, which prompt, how it ended), voice_steps (what was
- * pressed and answered at each prompt, so a gateway retry gets the same answer) and voice_prompts
- * (per language and recording slot: recorded, synthetic placeholder or missing).
+ * Owner of voice_calls (one row per call: who, how it ended), voice_steps (what was pressed and
+ * answered at each prompt, so a gateway retry gets the same answer; the latest one is where the call
+ * stands) and voice_prompts (per language and recording slot: recorded, synthetic placeholder or missing).
+ *
+ * A step writes one row: the call's position (step, silences, the prompt heard) is its latest step
+ * row, never an update of the call's, and step rows are appended in rowid order, found by
+ * (session_id, step) through a small index: half the pages a step wrote when the call's row moved
+ * with each step and the steps were a WITHOUT ROWID table of ~1 KB rows keyed by random session ids.
  */
 export function createVoiceStore(db: Db) {
   const insertCall = db.prepare(
     `INSERT INTO voice_calls (session_id, phone, direction, destination, client_request_id, started_at)
      VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (session_id) DO NOTHING`,
   );
-  const callById = db.prepare(`${CALL} WHERE session_id = ?`);
+  const callById = db.prepare(
+    `SELECT c.session_id AS sessionId, c.phone, c.direction, c.status, COALESCE(s.step, 0) AS step,
+       COALESCE(s.silences, 0) AS silences, s.prompt
+     FROM voice_calls c LEFT JOIN voice_steps s ON s.session_id = c.session_id
+     WHERE c.session_id = ? ORDER BY s.step DESC LIMIT 1`,
+  );
   const insertStep = db.prepare(
-    `INSERT INTO voice_steps (session_id, step, digits, screen, caption, xml, at) VALUES (?, ?, ?, ?, ?, ?, ?)
+    `INSERT INTO voice_steps (session_id, step, digits, screen, caption, xml, at, silences, prompt) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (session_id, step) DO NOTHING`,
   );
-  const moveCall = db.prepare('UPDATE voice_calls SET step = ?, silences = ?, prompt = ?, status = ? WHERE session_id = ?');
+  const endByPrompt = db.prepare(`UPDATE voice_calls SET status = 'ended' WHERE session_id = ? AND status = 'active'`);
   const stepOf = db.prepare('SELECT step, digits, screen, caption, xml FROM voice_steps WHERE session_id = ? AND step = ?');
   const stepsOf = db.prepare('SELECT step, digits, screen, caption, xml FROM voice_steps WHERE session_id = ? ORDER BY step');
   const endCall = db.prepare(
@@ -93,19 +101,24 @@ export function createVoiceStore(db: Db) {
   );
   const prompts = db.prepare('SELECT lang, slot, text, status, problem FROM voice_prompts ORDER BY lang, slot');
   const deletePrompts = db.prepare('DELETE FROM voice_prompts');
-  // The call's last prompt is its step `step` (moved with each answer); a call with no prompt yet counts as hung up.
+  // The call's last prompt is its latest step; a call with no prompt yet counts as hung up.
   const outcomes = db.prepare(
     `SELECT c.direction,
        CASE WHEN s.xml LIKE '%<Reject/>%' THEN 'rejected' WHEN s.xml IS NULL OR s.xml LIKE '%<GetDigits%' THEN 'hung-up'
          ELSE 'completed' END AS outcome,
        s.screen, COUNT(*) AS calls
-     FROM voice_calls c LEFT JOIN voice_steps s ON s.session_id = c.session_id AND s.step = c.step
+     FROM voice_calls c
+       LEFT JOIN voice_steps s ON s.session_id = c.session_id
+         AND s.step = (SELECT MAX(l.step) FROM voice_steps l WHERE l.session_id = c.session_id)
      WHERE c.started_at >= ? AND c.started_at < ?
      GROUP BY 1, 2, 3 ORDER BY 1, 2, 4 DESC, 3`,
   );
   const promptCounts = db.prepare('SELECT lang, status, COUNT(*) AS n FROM voice_prompts GROUP BY lang, status ORDER BY lang, status');
 
-  /** A prompt answered: the call's row on its first prompt, its step row and the call moved to it, in one transaction. */
+  /**
+   * A prompt answered: the call's row on its first prompt, its step row, and the call ended by a
+   * prompt that collects nothing, in one transaction; a step already recorded changes nothing.
+   */
   const advance = db.transaction(
     (
       sessionId: string,
@@ -117,8 +130,8 @@ export function createVoiceStore(db: Db) {
       opening: NewCall | undefined,
     ) => {
       if (opening) insertCall.run(opening.sessionId, opening.phone, opening.direction, opening.destination, opening.clientRequestId, at);
-      insertStep.run(sessionId, s.step, s.digits, s.screen, s.caption, s.xml, at);
-      moveCall.run(s.step, silences, prompt, ended ? 'ended' : 'active', sessionId);
+      const added = insertStep.run(sessionId, s.step, s.digits, s.screen, s.caption, s.xml, at, silences, prompt).changes > 0;
+      if (ended && added) endByPrompt.run(sessionId);
     },
   );
   const survey = db.transaction((rows: readonly PromptRow[], at: string) => {

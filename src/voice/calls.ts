@@ -36,7 +36,7 @@ export type InboundDecision = 'answer' | 'reject';
 export type OutboundCalls = Pick<Calls, 'answered' | 'keyPressed' | 'settle'>;
 
 /**
- * What the caller is hearing, stored with the call (voice_calls.prompt): the prompt, and `offer`
+ * What the caller is hearing, stored with its step (voice_steps.prompt): the prompt, and `offer`
  * when it is a reminder call's "1 to pay now", which the voice channel answers itself.
  */
 interface Heard extends Prompt {

@@ -79,10 +79,11 @@ export function createPromptLibrary(opts: LibraryOptions) {
 
   const recordingOf = (lang: Language, f: Fragment) => (f.slot === null ? undefined : recordings.get(`${lang}/${f.slot}`));
 
+  // Hashed in one piece: an update per fragment crossed into native code some thirty times a prompt (the same digest).
   function hashOf(p: Prompt): string {
-    const h = createHash('sha256').update(p.lang);
-    for (const f of p.fragments) h.update(`\u0000${f.slot ?? ''}\u0001${f.text}\u0001${recordingOf(p.lang, f) ?? ''}`);
-    return h.digest('hex').slice(0, 32);
+    let content: string = p.lang;
+    for (const f of p.fragments) content += `\u0000${f.slot ?? ''}\u0001${f.text}\u0001${recordingOf(p.lang, f) ?? ''}`;
+    return createHash('sha256').update(content).digest('hex').slice(0, 32);
   }
 
   async function fragmentAudio(lang: Language, f: Fragment): Promise<Int16Array> {

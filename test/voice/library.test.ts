@@ -82,6 +82,21 @@ describe('the prompt library', () => {
     expect(samples.length).toBe('Kénéya Sabatili'.length + 720 + 'un'.length);
   });
 
+  it('names a prompt by the digest it always had, so audio cached by an earlier release is still found', () => {
+    const { lib } = library(null);
+    const p: Prompt = {
+      lang: 'bm',
+      fragments: [
+        { slot: 'main.title', text: 'Kénéya Sabatili' },
+        { slot: null, text: 'Kati' },
+        { slot: 'voice.n.1', text: 'kelen' },
+      ],
+      caption: 'x',
+      collect: 'key',
+      screen: 'main.title',
+    };
+    expect(lib.prepare(p, false)).toBe('fa0094b2e999b59938c92f4573a069ef');
+  });
   it('gives no file for a name it never described, nor for anything that is not a hash', async () => {
     const { lib } = library(fakeSynth());
     expect(await lib.file('0'.repeat(32))).toBeNull();

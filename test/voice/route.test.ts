@@ -166,3 +166,46 @@ describe('the inbound call hook', () => {
     }
   });
 });
+
+describe('a call in progress, handled by another process', () => {
+  it('goes on from the prompt its latest step recorded: the repeat, the silence and the next menu as the first process answers them', async () => {
+    const app = await startTestApp({ env: { VOICE_PRERENDER: 'false' } });
+    try {
+      const s = app.services;
+      // A second process: the same database, nothing of the call in memory.
+      const other = createVoiceCalls({
+        engine: s.engine,
+        endSession: (id) => s.sessions.markEnded(id),
+        store: s.voice.store,
+        library: s.voice.library,
+        catalogs: s.catalogs,
+        clock: s.clock,
+        logger: s.logger,
+        agentLanguage: () => null,
+        serviceCode: '*384*123#',
+        onInboundCall: () => 'answer',
+        outbound: s.calls,
+        prerender: false,
+        timeouts: { key: 10, number: 20 },
+      });
+      const links = { callback: (n: number) => `http://x/voice?step=${n}`, audio: (n: string) => `http://x/${n}` };
+      const at = (sessionId: string, dtmfDigits?: string) =>
+        ({ sessionId, isActive: true, direction: 'Inbound', callerNumber: '+22376000001', dtmfDigits }) as const;
+      const keys = ['2', '*', '', '0'];
+      // Each notification handled by the given process, `turns` repeating.
+      const answers = async (sessionId: string, turns: Array<typeof other>) => {
+        const heard = [await s.voice.calls.handle(at(sessionId), null, links)];
+        for (const [i, k] of keys.entries())
+          heard.push(await (turns[i % turns.length] as typeof other).handle(at(sessionId, k), i + 1, links));
+        return heard;
+      };
+      const here = await answers('same-process', [s.voice.calls]);
+      const there = await answers('other-process', [other, s.voice.calls]);
+      expect(there).toEqual(here);
+      expect(new Set(here).size).toBe(here.length);
+      expect(s.voice.store.steps('other-process').map((x) => x.digits)).toEqual([null, ...keys]);
+    } finally {
+      await app.close();
+    }
+  });
+});

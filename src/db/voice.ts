@@ -11,8 +11,6 @@ export interface VoiceCall {
   step: number;
   /** Timeouts in a row without a key pressed. */
   silences: number;
-  /** The prompt being heard, as JSON (the voice renderer's), to repeat it. */
-  prompt: string | null;
 }
 
 export interface NewCall {
@@ -79,7 +77,7 @@ export function createVoiceStore(db: Db) {
   );
   const callById = db.prepare(
     `SELECT c.session_id AS sessionId, c.phone, c.direction, c.status, COALESCE(s.step, 0) AS step,
-       COALESCE(s.silences, 0) AS silences, s.prompt
+       COALESCE(s.silences, 0) AS silences
      FROM voice_calls c LEFT JOIN voice_steps s ON s.session_id = c.session_id
      WHERE c.session_id = ? ORDER BY s.step DESC LIMIT 1`,
   );
@@ -88,6 +86,7 @@ export function createVoiceStore(db: Db) {
      ON CONFLICT (session_id, step) DO NOTHING`,
   );
   const endByPrompt = db.prepare(`UPDATE voice_calls SET status = 'ended' WHERE session_id = ? AND status = 'active'`);
+  const promptOf = db.prepare('SELECT prompt FROM voice_steps WHERE session_id = ? AND step = ?').pluck();
   const stepOf = db.prepare('SELECT step, digits, screen, caption, xml FROM voice_steps WHERE session_id = ? AND step = ?');
   const stepsOf = db.prepare('SELECT step, digits, screen, caption, xml FROM voice_steps WHERE session_id = ? ORDER BY step');
   const endCall = db.prepare(
@@ -119,21 +118,20 @@ export function createVoiceStore(db: Db) {
    * A prompt answered: the call's row on its first prompt, its step row, and the call ended by a
    * prompt that collects nothing, in one transaction; a step already recorded changes nothing.
    */
-  const advance = db.transaction(
-    (
-      sessionId: string,
-      s: VoiceStep,
-      silences: number,
-      prompt: string | null,
-      ended: boolean,
-      at: string,
-      opening: NewCall | undefined,
-    ) => {
-      if (opening) insertCall.run(opening.sessionId, opening.phone, opening.direction, opening.destination, opening.clientRequestId, at);
-      const added = insertStep.run(sessionId, s.step, s.digits, s.screen, s.caption, s.xml, at, silences, prompt).changes > 0;
-      if (ended && added) endByPrompt.run(sessionId);
-    },
-  );
+  const write = (
+    sessionId: string,
+    s: VoiceStep,
+    silences: number,
+    prompt: string | null,
+    ended: boolean,
+    at: string,
+    opening: NewCall | undefined,
+  ) => {
+    if (opening) insertCall.run(opening.sessionId, opening.phone, opening.direction, opening.destination, opening.clientRequestId, at);
+    const added = insertStep.run(sessionId, s.step, s.digits, s.screen, s.caption, s.xml, at, silences, prompt).changes > 0;
+    if (ended && added) endByPrompt.run(sessionId);
+  };
+  const advance = db.transaction(write);
   const survey = db.transaction((rows: readonly PromptRow[], at: string) => {
     deletePrompts.run();
     for (const r of rows) upsertPrompt.run(r.lang, r.slot, r.text, r.status, r.problem, at);
@@ -145,7 +143,9 @@ export function createVoiceStore(db: Db) {
     },
     /**
      * Records the answer to a prompt and moves the call to the new prompt; `opening` (the call's first
-     * prompt) creates the call's row in the same transaction, a retry of it changing nothing.
+     * prompt) creates the call's row in the same transaction, a retry of it changing nothing. Called
+     * inside a transaction (the engine's, for a step it answers), its writes join it: a savepoint of
+     * their own would cost each step two more statements for nothing, the caller's failing whole.
      */
     advance(
       sessionId: string,
@@ -153,7 +153,11 @@ export function createVoiceStore(db: Db) {
       opts: { silences: number; prompt: string | null; ended: boolean; opening?: NewCall | undefined },
       at: Date,
     ): void {
-      advance(sessionId, s, opts.silences, opts.prompt, opts.ended, at.toISOString(), opts.opening);
+      (db.inTransaction ? write : advance)(sessionId, s, opts.silences, opts.prompt, opts.ended, at.toISOString(), opts.opening);
+    },
+    /** The prompt heard at a step of a call, as JSON (the voice renderer's), to repeat it; null for none. */
+    prompt(sessionId: string, step: number): string | null {
+      return (promptOf.get(sessionId, step) as string | null | undefined) ?? null;
     },
     step(sessionId: string, step: number): VoiceStep | undefined {
       return stepOf.get(sessionId, step) as VoiceStep | undefined;

@@ -711,7 +711,13 @@ export function createUssdEngine(deps: EngineDeps) {
     async step(req: StepRequest): Promise<StepResult> {
       const previous = req.input === null ? undefined : lastTextOf(req.sessionId);
       const text = previous === undefined ? '' : previous === '' ? (req.input as string) : `${previous}*${req.input}`;
-      const resultOf = (out: UssdReply): StepResult => ({ end: out.end, screen: out.screen ? describeScreen(out.screen.from) : null });
+      // Described once: the reply given alongside is the one returned (a screen's parameters and choices are computed again by each description).
+      let described: { out: UssdReply; result: StepResult } | undefined;
+      const resultOf = (out: UssdReply): StepResult => {
+        if (described?.out !== out)
+          described = { out, result: { end: out.end, screen: out.screen ? describeScreen(out.screen.from) : null } };
+        return described.result;
+      };
       const alongside = req.alongside;
       const out = await handle({
         sessionId: req.sessionId,

@@ -109,7 +109,8 @@ export function createVoiceCalls(deps: VoiceDeps) {
   function heardOf(call: VoiceCall): Heard | null {
     const kept = heardNow.get(call.sessionId);
     if (kept?.step === call.step) return kept.heard;
-    return call.prompt ? (JSON.parse(call.prompt) as Heard) : null;
+    const recorded = store.prompt(call.sessionId, call.step);
+    return recorded ? (JSON.parse(recorded) as Heard) : null;
   }
   /** Kept once its step is committed; a call ended by its prompt has nothing more to hear. */
   function remember(sessionId: string, step: number, heard: Heard, ended: boolean): void {
@@ -202,7 +203,6 @@ export function createVoiceCalls(deps: VoiceDeps) {
       status: 'active',
       step: 0,
       silences: 0,
-      prompt: null,
       opening: {
         sessionId: cb.sessionId,
         phone: cb.callerNumber,

@@ -95,11 +95,14 @@ describe('migration 30: voice steps appended, the call’s position in its lates
       status: 'active',
       step: 3,
       silences: 1,
-      prompt: MENU,
     });
-    expect(store.call('aa-done')).toMatchObject({ status: 'ended', step: 2, silences: 0, prompt: BYE });
-    expect(store.call('mm-rejected')).toMatchObject({ status: 'ended', step: 1, prompt: null });
-    expect(store.call('bb-none')).toMatchObject({ status: 'active', step: 0, silences: 0, prompt: null });
+    expect(store.prompt('zz-live', 3)).toBe(MENU);
+    expect(store.call('aa-done')).toMatchObject({ status: 'ended', step: 2, silences: 0 });
+    expect(store.prompt('aa-done', 2)).toBe(BYE);
+    expect(store.call('mm-rejected')).toMatchObject({ status: 'ended', step: 1 });
+    expect(store.prompt('mm-rejected', 1)).toBeNull();
+    expect(store.call('bb-none')).toMatchObject({ status: 'active', step: 0, silences: 0 });
+    expect(store.prompt('bb-none', 0)).toBeNull();
     expect(store.step('zz-live', 2)?.xml).toBe(ask(2));
     expect(store.steps('aa-done').map((s) => s.caption)).toEqual(['Sugandi.', 'Au revoir.']);
     expect(store.outcomes('2026-12-01T00:00:00Z', '2026-12-02T00:00:00Z')).toEqual([
@@ -128,7 +131,8 @@ describe('migration 30: voice steps appended, the call’s position in its lates
       { silences: 1, prompt: BYE, ended: true },
       at,
     );
-    expect(store.call('zz-live')).toMatchObject({ status: 'active', step: 4, silences: 0, prompt: MENU });
+    expect(store.call('zz-live')).toMatchObject({ status: 'active', step: 4, silences: 0 });
+    expect(store.prompt('zz-live', 4)).toBe(MENU);
     expect(store.step('zz-live', 4)?.xml).toBe(ask(4));
     store.advance(
       'zz-live',
@@ -136,7 +140,8 @@ describe('migration 30: voice steps appended, the call’s position in its lates
       { silences: 0, prompt: BYE, ended: true },
       at,
     );
-    expect(store.call('zz-live')).toMatchObject({ status: 'ended', step: 5, prompt: BYE });
+    expect(store.call('zz-live')).toMatchObject({ status: 'ended', step: 5 });
+    expect(store.prompt('zz-live', 5)).toBe(BYE);
     db.close();
   });
 

@@ -48,6 +48,26 @@ export const MAX_SPOKEN_CHOICES = 8;
 const PLACEHOLDER = /\{([a-zA-Z]+)\}/;
 const HAS_WORDS = /[\p{L}\p{N}]/u;
 
+/**
+ * A catalog text split at its placeholders (odd pieces are their names), each line break of the
+ * text between them a pause: the same for every prompt that says it, so made once per text.
+ */
+const split = new Map<string, readonly string[]>();
+function piecesOf(text: string): readonly string[] {
+  let pieces = split.get(text);
+  if (!pieces) {
+    pieces = text
+      .split(PLACEHOLDER)
+      .map((p, i) =>
+        i % 2 === 1
+          ? p
+          : p.replace(/([.!?:])?[ \t]*\n\s*/g, (_m, mark: string | undefined) => (mark ? `${mark} ` : '. ')).replace(/\s+/g, ' '),
+      );
+    split.set(text, pieces);
+  }
+  return pieces;
+}
+
 class PromptBuilder {
   readonly fragments: Fragment[] = [];
   private readonly captions: string[] = [];
@@ -81,7 +101,7 @@ class PromptBuilder {
 
   /** A message's pieces and parameters, in order; returns its caption. Names are left out. */
   message(key: string, params: Params): string {
-    const pieces = this.text0(key).split(PLACEHOLDER);
+    const pieces = piecesOf(this.text0(key));
     let caption = '';
     let afterGap = true;
     for (let i = 0; i < pieces.length; i++) {
@@ -92,8 +112,8 @@ class PromptBuilder {
         caption += said ?? '';
         continue;
       }
-      // A line break is a pause; punctuation left dangling by an omitted name is dropped.
-      let t = piece.replace(/([.!?:])?[ \t]*\n\s*/g, (_m, p: string | undefined) => (p ? `${p} ` : '. ')).replace(/\s+/g, ' ');
+      // Punctuation left dangling by an omitted name is dropped.
+      let t = piece;
       if (afterGap || caption === '') t = t.replace(/^[\s.,:;!?]+/, '');
       afterGap = false;
       caption += t;

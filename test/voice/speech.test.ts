@@ -123,6 +123,8 @@ describe('the voice renderer', () => {
 describe('XML answers', () => {
   it('escape every text and attribute', () => {
     expect(escapeXml('a\ud800b\uffff\u{1F600}')).toBe('ab\u{1F600}');
+    expect(escapeXml('Kati\tɔ\r\n\u{1F600}\ufffd\ud7ff\ue000')).toBe('Kati\tɔ\r\n\u{1F600}\ufffd\ud7ff\ue000');
+    expect(escapeXml('a\ufffeb\udc00\u001f')).toBe('ab');
     expect(escapeXml(`<a href="x">Tom & Jerry's</a>\u0001`)).toBe('&lt;a href=&quot;x&quot;&gt;Tom &amp; Jerry&apos;s&lt;/a&gt;');
     const xml = response([
       { say: 'Awa & <Fils>' },

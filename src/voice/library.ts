@@ -43,8 +43,12 @@ export function createPromptLibrary(opts: LibraryOptions) {
   mkdirSync(cacheDir, { recursive: true });
   for (const lang of LANGUAGES) mkdirSync(join(recordingsDir, lang), { recursive: true });
 
-  /** Recordings on disk, `lang/slot` → a stamp that changes with the file (so a new take changes every hash using it). */
-  let recordings = new Map<string, string>();
+  /**
+   * Recordings on disk, per language, slot → a stamp that changes with the file (so a new take
+   * changes every hash using it). By language then slot: a prompt's forty lookups take the slot's own
+   * string as key, where a `lang/slot` key had to be built and hashed for each (half of a hash's time).
+   */
+  let recordings = new Map<Language, Map<string, string>>();
   /** Recordings that could not be read, `lang/slot` → why: the synthetic voice stands in, and the survey says so. */
   const flagged = new Map<string, string>();
   const fragments = new Map<string, Int16Array>();
@@ -56,13 +60,15 @@ export function createPromptLibrary(opts: LibraryOptions) {
   const rendering = new Map<string, Promise<string>>();
 
   function refresh(): void {
-    const next = new Map<string, string>();
+    const next = new Map<Language, Map<string, string>>();
     for (const lang of LANGUAGES) {
+      const stamps = new Map<string, string>();
       for (const name of readdirSync(join(recordingsDir, lang))) {
         if (!name.endsWith('.wav')) continue;
         const s = statSync(join(recordingsDir, lang, name));
-        next.set(`${lang}/${name.slice(0, -4)}`, `${s.size}:${s.mtimeMs}`);
+        stamps.set(name.slice(0, -4), `${s.size}:${s.mtimeMs}`);
       }
+      next.set(lang, stamps);
     }
     recordings = next;
     flagged.clear();
@@ -77,7 +83,7 @@ export function createPromptLibrary(opts: LibraryOptions) {
     cachedBytes += size;
   }
 
-  const recordingOf = (lang: Language, f: Fragment) => (f.slot === null ? undefined : recordings.get(`${lang}/${f.slot}`));
+  const recordingOf = (lang: Language, f: Fragment) => (f.slot === null ? undefined : recordings.get(lang)?.get(f.slot));
 
   // Hashed in one piece: an update per fragment crossed into native code some thirty times a prompt (the same digest).
   function hashOf(p: Prompt): string {
@@ -222,7 +228,7 @@ export function createPromptLibrary(opts: LibraryOptions) {
         for (const { slot, text } of slots(lang)) {
           let status: PromptStatus = synth ? 'synthetic' : 'missing';
           let problem: string | null = synth ? synth.describe(lang) : null;
-          if (recordings.has(`${lang}/${slot}`) && SLOT.test(slot)) {
+          if (recordings.get(lang)?.has(slot) && SLOT.test(slot)) {
             try {
               decodeWav(readFileSync(join(recordingsDir, lang, `${slot}.wav`)));
               status = 'recorded';

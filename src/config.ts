@@ -155,6 +155,10 @@ const schema = z.object({
   USSD_HOPS_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
   SIMULATOR_USSD_IDLE_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
   SIMULATOR_USSD_MAX_SECONDS: z.coerce.number().int().min(1).max(3600).default(180),
+  // The browser phone: how often it asks for its SMS, wallet and calls, and how long an END screen
+  // stays before the operator's prompt replaces it (tests shorten both: the same page, less waiting).
+  SIMULATOR_PHONE_POLL_MS: z.coerce.number().int().min(20).max(60_000).default(1000),
+  SIMULATOR_PHONE_READ_MS: z.coerce.number().int().min(0).max(60_000).default(2000),
   GSM_FOLD: z.enum(['gsm7', 'ascii']).default('gsm7'),
   // Where the gateway fetches prompts and posts digits (https://sabatili.example.org); default: the server's own address.
   VOICE_PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),

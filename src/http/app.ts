@@ -92,6 +92,7 @@ export function createApp(s: Services): express.Express {
       gateway: s.ussdGateway,
       serviceCode: s.config.USSD_SERVICE_CODE,
       limits: { idleSeconds: s.config.SIMULATOR_USSD_IDLE_SECONDS, maxSeconds: s.config.SIMULATOR_USSD_MAX_SECONDS },
+      handset: { pollMs: s.config.SIMULATOR_PHONE_POLL_MS, readMs: s.config.SIMULATOR_PHONE_READ_MS },
       mayPostTo: simulatorTargets({ host: s.config.HOST, selfUrl: s.publicUrl, allowed: s.config.SIMULATOR_ALLOWED_URLS }),
       selfUrl: s.publicUrl,
     });

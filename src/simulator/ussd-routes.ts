@@ -27,7 +27,7 @@ const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * cannot post to an application itself (another origin, no raw request to show), so the server
  * plays the gateway and answers with the raw exchange for the request log.
  *
- * - `GET  /simulator/api/ussd/config` → `{serviceCode, phones, limits, appUrl, eventsUrl}` (this server's own callbacks)
+ * - `GET  /simulator/api/ussd/config` → `{serviceCode, phones, limits, handset, appUrl, eventsUrl}` (this server's own callbacks)
  * - `POST /simulator/api/ussd/dial` `{phone, code, url, eventsUrl?, delayMs?}` → a hop
  * - `POST /simulator/api/ussd/answer` `{sessionId, input, delayMs?}` → a hop
  * - `POST /simulator/api/ussd/retry` `{sessionId, delayMs?}` → the last hop sent again
@@ -39,6 +39,8 @@ export function ussdGatewayRoutes(
     gateway: UssdGateway;
     serviceCode: string;
     limits: object;
+    /** The page's own pace: how often a phone polls, how long an END screen stays (ms). */
+    handset: { pollMs: number; readMs: number };
     /** Whether the gateway may post to this URL (src/simulator/own-url.ts, simulatorTargets). */
     mayPostTo: (url: string) => boolean;
     /** This server's own URL, under which the page's default callback URLs are. */
@@ -58,6 +60,7 @@ export function ussdGatewayRoutes(
       serviceCode: deps.serviceCode,
       phones,
       limits: deps.limits,
+      handset: deps.handset,
       appUrl: self && `${self}/ussd`,
       eventsUrl: self && `${self}/ussd/events`,
     });

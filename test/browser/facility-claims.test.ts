@@ -11,7 +11,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { computeKpis } from '../../src/office/kpi.ts';
 import { addStaff, PASSWORD } from '../office/support.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
-import { browserAvailable, launchBrowser, until } from '../support/browser.ts';
+import { BROWSER_APP_ENV, browserAvailable, launchBrowser, until } from '../support/browser.ts';
 
 const AGENT = '+22377000001';
 const MOUSSA = '+22376000001';
@@ -29,7 +29,7 @@ describe.skipIf(!available)('a visit paid to the facility, from the agent’s ph
   const pages: Page[] = [];
 
   beforeEach(async () => {
-    app = await startTestApp({ env: { SIMULATOR_DELIVERY_DELAY_MS: '20', SMS_POLL_MS: '20' } });
+    app = await startTestApp({ env: BROWSER_APP_ENV });
     app.services.dispatcher.start();
     app.services.orange.start();
     await addStaff(app, 'awa@utm.ml', 'officer');

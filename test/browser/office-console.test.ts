@@ -20,7 +20,7 @@ import {
 } from '../../src/office/labels.ts';
 import { addStaff, PASSWORD } from '../office/support.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
-import { browserAvailable, launchBrowser, until } from '../support/browser.ts';
+import { BROWSER_APP_ENV, browserAvailable, launchBrowser, until } from '../support/browser.ts';
 
 const NEW_PHONE = '+22376000124';
 const available = browserAvailable();
@@ -37,8 +37,7 @@ describe.skipIf(!available)('the office console in a browser', () => {
   let page: Page;
 
   beforeEach(async () => {
-    // The outbox polled and the simulated handset's delivery after 20 ms instead of 1 s and 500 ms: the same loops, less idle wall time.
-    app = await startTestApp({ env: { SIMULATOR_DELIVERY_DELAY_MS: '20', SMS_POLL_MS: '20' } });
+    app = await startTestApp({ env: BROWSER_APP_ENV });
     await addStaff(app, 'awa@utm.ml', 'officer');
     page = await browser.newPage();
     await page.goto(`${app.url}/admin`);
@@ -244,7 +243,7 @@ function found(text: string, words: string[]): string[] {
 describe.skipIf(!available)('the console speaks French', () => {
   let app: TestApp;
   beforeAll(async () => {
-    app = await startTestApp({ env: { SIMULATOR_DELIVERY_DELAY_MS: '20', SMS_POLL_MS: '20' } });
+    app = await startTestApp({ env: BROWSER_APP_ENV });
     await addStaff(app, 'chef@utm.ml', 'manager');
   });
   afterAll(() => app?.close());

@@ -7,7 +7,7 @@
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app.ts';
-import { browserAvailable, launchBrowser, until } from '../support/browser.ts';
+import { BROWSER_APP_ENV, browserAvailable, launchBrowser, until } from '../support/browser.ts';
 
 const MOUSSA = '+22376000001';
 
@@ -21,8 +21,7 @@ describe.skipIf(!browserAvailable())('the browser phone', () => {
   });
   afterAll(() => browser?.close());
   beforeEach(async () => {
-    // The outbox polled and the simulated handset's delivery after 20 ms instead of 1 s and 500 ms: the same loops, less idle wall time.
-    app = await startTestApp({ env: { SIMULATOR_DELIVERY_DELAY_MS: '20', SMS_POLL_MS: '20' } });
+    app = await startTestApp({ env: BROWSER_APP_ENV });
     app.services.dispatcher.start();
     app.services.orange.start();
     page = await browser.newPage();

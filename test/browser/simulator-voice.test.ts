@@ -7,7 +7,7 @@
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app.ts';
-import { browserAvailable, launchBrowser, until } from '../support/browser.ts';
+import { BROWSER_APP_ENV, browserAvailable, launchBrowser, until } from '../support/browser.ts';
 
 const BAKARY = '+22376000003';
 const MOUSSA = '+22376000001';
@@ -27,7 +27,7 @@ describe.skipIf(!browserAvailable())('the browser phone, voice', () => {
   });
 
   async function open(env: Record<string, string> = {}) {
-    app = await startTestApp({ env: { SIMULATOR_DELIVERY_DELAY_MS: '20', SMS_POLL_MS: '20', ...env } });
+    app = await startTestApp({ env: { ...BROWSER_APP_ENV, ...env } });
     app.services.dispatcher.start();
     app.services.orange.start();
     page = await browser.newPage();

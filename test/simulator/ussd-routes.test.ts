@@ -39,8 +39,15 @@ describe('the browser phone page', () => {
 
   it('lists the demo phones, the facilities’ agents among them, and the gateway limits', async () => {
     const res = await fetch(`${app.url}/simulator/api/ussd/config`);
-    const body = (await res.json()) as { serviceCode: string; phones: Array<{ phone: string; label: string }>; limits: object };
+    const body = (await res.json()) as {
+      serviceCode: string;
+      phones: Array<{ phone: string; label: string }>;
+      limits: object;
+      handset: object;
+    };
     expect(body.serviceCode).toBe('*384*123#');
+    // The page's pace: a poll a second, an END screen left two seconds before the operator's prompt.
+    expect(body.handset).toEqual({ pollMs: 1000, readMs: 2000 });
     expect(body.phones.map((p) => p.phone)).toEqual([
       '+22376000001',
       '+22376000002',

@@ -28,13 +28,12 @@ function h(tag, attrs = {}, ...children) {
 const fcfa = (n) => `${String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ' ')} FCFA`;
 const clock = () => new Date().toLocaleTimeString('fr-FR', { hour: '2-digit', minute: '2-digit', second: '2-digit' });
 const SLOW_MS = 3000;
-/** How long an END screen stays before the operator's prompt replaces it. */
-const READ_MS = 2000;
 /** Handsets show this while the network carries a hop. */
 const WAITING = 'Code USSD en cours…';
 const KEYS = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '*', '0', '#'];
 
-let config = { serviceCode: '*384*123#', phones: [], limits: {} };
+// handset: how often a phone polls, and how long an END screen stays before the operator's prompt replaces it.
+let config = { serviceCode: '*384*123#', phones: [], limits: {}, handset: { pollMs: 1000, readMs: 2000 } };
 let voiceConfig = { voiceNumber: null };
 /** What each event of a voice call is called in the log. */
 const VOICE_EVENT = { start: 'appel vocal', answer: 'appel de UTM décroché', digits: 'touches', timeout: 'délai écoulé (aucune touche)' };
@@ -96,10 +95,11 @@ class Phone {
     this.logged = 0; // its exchanges already in the log
     this.keys = ''; // keys typed for the prompt that collects them
     this.incoming = null; // a call from UTM ringing this phone
+    this.acted = 0; // bumped around the phone's own wallet and ringing requests (see act)
     this.build();
     this.render();
     this.poll();
-    this.timer = setInterval(() => this.poll(), 1000);
+    this.timer = setInterval(() => this.poll(), config.handset.pollMs);
   }
 
   build() {
@@ -301,14 +301,14 @@ class Phone {
     this.incoming = null;
     this.mode = 'busy';
     this.render();
-    await this.voiceStep(() => api.post('/simulator/api/voice/answer', { sessionId: ringing.sessionId }), true);
+    await this.voiceStep(() => this.act(() => api.post('/simulator/api/voice/answer', { sessionId: ringing.sessionId })), true);
   }
 
   async declineCall() {
     const ringing = this.incoming;
     this.incoming = null;
     this.toIdle();
-    const r = await api.post('/simulator/api/voice/decline', { sessionId: ringing.sessionId });
+    const r = await this.act(() => api.post('/simulator/api/voice/decline', { sessionId: ringing.sessionId }));
     if (r.status === 200) this.logCall(r.body, 0);
   }
 
@@ -504,8 +504,22 @@ class Phone {
     logEnd(this.number, (await api.post('/simulator/api/ussd/hangup', { sessionId: id, how: 'dropped' })).body);
   }
 
+  /**
+   * A request of the phone's own that changes what a poll reads (the wallet, a ringing call): a poll
+   * begun before it ends answers with the state before it, and is dropped (else a PIN prompt already
+   * answered, or a call already picked up, would come back on the screen).
+   */
+  async act(request) {
+    this.acted++;
+    try {
+      return await request();
+    } finally {
+      this.acted++;
+    }
+  }
+
   async confirmPin() {
-    const r = await api.post('/simulator/api/wallet/confirm', { phone: this.number, pin: this.entry });
+    const r = await this.act(() => api.post('/simulator/api/wallet/confirm', { phone: this.number, pin: this.entry }));
     log(this.number, 'Orange Money: code secret', {
       request: `POST /simulator/api/wallet/confirm\n{"phone":"${this.number}","pin":"****"}`,
       httpStatus: r.status,
@@ -531,7 +545,7 @@ class Phone {
   }
 
   async refusePin() {
-    const r = await api.post('/simulator/api/wallet/refuse', { phone: this.number });
+    const r = await this.act(() => api.post('/simulator/api/wallet/refuse', { phone: this.number }));
     log(this.number, 'Orange Money: refus', {
       request: `POST /simulator/api/wallet/refuse\n{"phone":"${this.number}"}`,
       httpStatus: r.status,
@@ -545,13 +559,14 @@ class Phone {
   /** The inbox and the wallet, as the phone would learn of them: new SMS stand out, a payment prompt takes the screen. */
   async poll() {
     const number = this.number;
+    const acted = this.acted;
     try {
       const [sms, wallet, ringing] = await Promise.all([
         api.get(`/simulator/api/sms?phone=${encodeURIComponent(number)}`),
         api.get(`/simulator/api/wallet?phone=${encodeURIComponent(number)}`),
         api.get(`/simulator/api/voice/ringing?phone=${encodeURIComponent(number)}`),
       ]);
-      if (number !== this.number) return;
+      if (number !== this.number || acted !== this.acted) return;
       if (sms.status === 200) this.showInbox(sms.body);
       this.showWallet(wallet);
       if (ringing.status === 200) this.showRinging(ringing.body);
@@ -574,7 +589,7 @@ class Phone {
       this.incoming = null;
       return this.toIdle();
     }
-    const free = this.mode === 'idle' || (this.mode === 'ended' && Date.now() - this.endedAt > READ_MS);
+    const free = this.mode === 'idle' || (this.mode === 'ended' && Date.now() - this.endedAt > config.handset.readMs);
     if (!first || !free) return;
     this.incoming = first;
     this.mode = 'incoming';
@@ -608,7 +623,7 @@ class Phone {
   }
 
   async openWallet() {
-    const r = await api.post('/simulator/api/wallet', { phone: this.number });
+    const r = await this.act(() => api.post('/simulator/api/wallet', { phone: this.number }));
     log(this.number, 'Orange Money: ouverture de compte', {
       request: `POST /simulator/api/wallet\n{"phone":"${this.number}"}`,
       httpStatus: r.status,
@@ -638,7 +653,7 @@ class Phone {
     this.pending = w.pending;
     // The operator's prompt arrives on the handset once it is free, as a push from Orange, and
     // leaves the application's last screen up long enough to be read.
-    const free = this.mode === 'idle' || (this.mode === 'ended' && Date.now() - this.endedAt > READ_MS);
+    const free = this.mode === 'idle' || (this.mode === 'ended' && Date.now() - this.endedAt > config.handset.readMs);
     if (w.pending && free) {
       this.mode = 'pin';
       this.entry = '';

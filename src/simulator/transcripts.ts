@@ -66,8 +66,11 @@ export interface TranscriptTarget {
   setClock?(instant: Date): void;
   /** The machine state after a hop, for `state:` checks; absent against a remote URL. */
   stateOf?(sessionId: string): string | undefined;
-  /** Answers the phone's pending PIN prompt; a problem when there was none to answer. */
-  wallet?(phone: string, answer: { pin: string } | 'refuse'): Promise<{ problem?: string }>;
+  /**
+   * Answers the phone's pending PIN prompt; a problem when there was none to answer. `open`: the
+   * prompt is still open (a wrong PIN with tries left), so nothing was set going and nothing settles.
+   */
+  wallet?(phone: string, answer: { pin: string } | 'refuse'): Promise<{ problem?: string; open?: boolean }>;
   /** The phone texts the service. */
   sendSms?(phone: string, text: string): Promise<{ problem?: string }>;
   /** Lets what a step set going finish: the operator's callback lands, the outbox is sent. */
@@ -138,12 +141,15 @@ export async function playTranscript(t: Transcript, target: TranscriptTarget, sl
         'wallet' in step
           ? target.wallet?.(t.phone, step.wallet === 'refuse' ? 'refuse' : { pin: step.wallet.slice('confirm '.length) })
           : target.sendSms?.(t.phone, step.sms);
+      let open = false;
       if (!act) problems.push(`${where}: this target cannot play it`);
       else {
-        const { problem } = await act;
-        if (problem) problems.push(`${where}: ${problem}`);
+        const answered: { problem?: string; open?: boolean } = await act;
+        if (answered.problem) problems.push(`${where}: ${answered.problem}`);
+        open = answered.open === true;
       }
-      await target.settle?.(kind);
+      // Settling waits for what the step set going (an SMS); a prompt left open set nothing going.
+      if (!open) await target.settle?.(kind);
       actualSteps.push(step);
       continue;
     }
@@ -206,13 +212,14 @@ export function simulatorApi(base: string) {
     return { status: res.status, body: (await res.json().catch(() => ({}))) as Record<string, unknown> };
   };
   return {
-    async wallet(phone: string, answer: { pin: string } | 'refuse'): Promise<{ problem?: string }> {
+    async wallet(phone: string, answer: { pin: string } | 'refuse'): Promise<{ problem?: string; open?: boolean }> {
       const r =
         answer === 'refuse'
           ? await json('/simulator/api/wallet/refuse', { phone })
           : await json('/simulator/api/wallet/confirm', { phone, pin: answer.pin });
       // A wrong PIN leaves the prompt open (409): a transcript may mean it. Anything else unanswered is a mistake.
-      return r.status === 200 || r.status === 409 ? {} : { problem: `the wallet answered ${r.status} ${String(r.body.error ?? '')}` };
+      if (r.status === 409) return { open: true };
+      return r.status === 200 ? {} : { problem: `the wallet answered ${r.status} ${String(r.body.error ?? '')}` };
     },
     async sendSms(phone: string, text: string): Promise<{ problem?: string }> {
       const r = await json('/simulator/api/sms', { from: phone, text });

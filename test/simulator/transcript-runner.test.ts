@@ -86,9 +86,10 @@ describe('the transcript runner, for what a member receives', () => {
           return { status: 200, body: text === '' ? 'CON Menu' : 'CON Page' };
         },
         setClock: (d: Date) => log.push(`clock ${d.toISOString().slice(11, 19)}`),
+        // 0000: a wrong PIN, the prompt stays open.
         wallet: async (_p: string, answer: { pin: string } | 'refuse') => {
           log.push(`wallet ${answer === 'refuse' ? answer : answer.pin}`);
-          return {};
+          return answer !== 'refuse' && answer.pin === '0000' ? { open: true } : {};
         },
         sendSms: async (_p: string, text: string) => {
           log.push(`sms ${text}`);
@@ -129,6 +130,20 @@ describe('the transcript runner, for what a member receives', () => {
       'hop x-a "1*2"',
       'settle hop',
     ]);
+  });
+
+  it('does not wait for a wrong PIN to settle: the prompt is still open, nothing was set going', async () => {
+    const p = phone([
+      { to: '+22376000001', text: 'Recu 1 000 FCFA' },
+      { to: '+22376000001', text: 'Couvert' },
+    ]);
+    const wrongFirst: Transcript = {
+      ...paying,
+      steps: [...paying.steps.slice(0, 2), { wallet: 'confirm 0000' }, ...paying.steps.slice(2)],
+    };
+    const r = await playTranscript(wrongFirst, p.target, 'x');
+    expect(r.problems).toEqual([]);
+    expect(p.log.slice(6, 11)).toEqual(['clock 09:00:02', 'wallet 0000', 'clock 09:00:03', 'wallet 1234', 'settle wallet']);
   });
 
   it('fails on an SMS missing, different or extra, and gives the SMS seen for an update', async () => {

@@ -37,8 +37,8 @@ describe('the terminal voice phone', () => {
   });
 
   it('hangs up on an empty line, refuses what is not a key, and is called back in missed-call mode', async () => {
-    app = await startTestApp({ env: { VOICE_CALL_BACK_MISSED: 'true' } });
-    // The server's call loop places the call-back, as `sabatili serve` does.
+    app = await startTestApp({ env: { ...FAST_LOOPS, VOICE_CALL_BACK_MISSED: 'true' } });
+    // The server's call loop places the call-back, as `sabatili serve` does (polling every 20 ms here).
     app.services.calls.start();
     const r = await sabatili(['simulate', '--url', `${app.url}/ussd`, '--voice', '--phone', '+22376000001', '--sms-wait', '2'], {
       stdin: '\nabc\n1\n\n',

@@ -11,7 +11,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { computeKpis } from '../../src/office/kpi.ts';
 import { addStaff, PASSWORD } from '../office/support.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
-import { BROWSER_APP_ENV, browserAvailable, launchBrowser, until } from '../support/browser.ts';
+import { BROWSER_APP_ENV, BROWSER_TEST, browserAvailable, launchBrowser, until } from '../support/browser.ts';
 
 const AGENT = '+22377000001';
 const MOUSSA = '+22376000001';
@@ -24,7 +24,7 @@ beforeAll(async () => {
 });
 afterAll(() => browser?.close());
 
-describe.skipIf(!available)('a visit paid to the facility, from the agent’s phone to the figures', () => {
+describe.skipIf(!available)('a visit paid to the facility, from the agent’s phone to the figures', BROWSER_TEST, () => {
   let app: TestApp;
   const pages: Page[] = [];
 

@@ -20,7 +20,7 @@ import {
 } from '../../src/office/labels.ts';
 import { addStaff, PASSWORD } from '../office/support.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
-import { BROWSER_APP_ENV, browserAvailable, launchBrowser, until } from '../support/browser.ts';
+import { BROWSER_APP_ENV, BROWSER_TEST, browserAvailable, launchBrowser, until } from '../support/browser.ts';
 
 const NEW_PHONE = '+22376000124';
 const available = browserAvailable();
@@ -32,7 +32,7 @@ beforeAll(async () => {
 });
 afterAll(() => browser?.close());
 
-describe.skipIf(!available)('the office console in a browser', () => {
+describe.skipIf(!available)('the office console in a browser', BROWSER_TEST, () => {
   let app: TestApp;
   let page: Page;
 
@@ -145,7 +145,7 @@ describe.skipIf(!available)('the office console in a browser', () => {
   });
 });
 
-describe.skipIf(!available)('the figures page in a browser', () => {
+describe.skipIf(!available)('the figures page in a browser', BROWSER_TEST, () => {
   let app: TestApp;
   beforeAll(async () => {
     app = await startTestApp();
@@ -240,7 +240,7 @@ function found(text: string, words: string[]): string[] {
   );
 }
 
-describe.skipIf(!available)('the console speaks French', () => {
+describe.skipIf(!available)('the console speaks French', BROWSER_TEST, () => {
   let app: TestApp;
   beforeAll(async () => {
     app = await startTestApp({ env: BROWSER_APP_ENV });

@@ -7,11 +7,11 @@
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app.ts';
-import { BROWSER_APP_ENV, browserAvailable, launchBrowser, until } from '../support/browser.ts';
+import { BROWSER_APP_ENV, BROWSER_TEST, browserAvailable, launchBrowser, until } from '../support/browser.ts';
 
 const MOUSSA = '+22376000001';
 
-describe.skipIf(!browserAvailable())('the browser phone', () => {
+describe.skipIf(!browserAvailable())('the browser phone', BROWSER_TEST, () => {
   let browser: Browser;
   let app: TestApp;
   let page: Page;

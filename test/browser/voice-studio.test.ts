@@ -7,7 +7,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addStaff, PASSWORD } from '../office/support.ts';
 import { startTestApp } from '../support/app.ts';
-import { browserAvailable, FAKE_MICROPHONE, launchBrowser, until } from '../support/browser.ts';
+import { BROWSER_TEST, browserAvailable, FAKE_MICROPHONE, launchBrowser, until } from '../support/browser.ts';
 
 const available = browserAvailable();
 let browser: Browser;
@@ -16,7 +16,7 @@ beforeAll(async () => {
 });
 afterAll(() => browser?.close());
 
-describe.skipIf(!available)('the recording studio', () => {
+describe.skipIf(!available)('the recording studio', BROWSER_TEST, () => {
   it('records a prompt from the microphone; the next call plays it', async () => {
     const app = await startTestApp({ env: { VOICE_PRERENDER: 'false' } });
     const page = await browser.newPage();

@@ -48,5 +48,12 @@ export const BROWSER_APP_ENV: Record<string, string> = {
   SIMULATOR_PHONE_READ_MS: '300',
 };
 
+/**
+ * A browser story takes 3-15 s alone; with the suite's other worker, the type check and whatever
+ * else shares the two cores, one has run past the 30 s every other test gets: a minute before it
+ * counts as hung.
+ */
+export const BROWSER_TEST = { timeout: 60_000 };
+
 /** Polls like expect.poll, with room for a loaded CI machine (two cores shared with the other suites). */
 export const until = <T>(f: () => T | Promise<T>, opts: { timeout?: number } = {}) => expect.poll(f, { timeout: 10_000, ...opts });

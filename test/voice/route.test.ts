@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createVoiceCalls } from '../../src/voice/calls.ts';
+import { createVoiceCalls, type InboundDecision } from '../../src/voice/calls.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
 
 const KEY = 'k'.repeat(40);
@@ -132,29 +132,34 @@ describe('POST /voice with the gateway key set', () => {
   });
 });
 
+/** The voice calls as the server builds them over a test app's services, with the inbound call hook given. */
+function voiceCallsOf(s: TestApp['services'], onInboundCall: (phone: string) => InboundDecision) {
+  return createVoiceCalls({
+    engine: s.engine,
+    endSession: (id) => s.sessions.markEnded(id),
+    store: s.voice.store,
+    library: s.voice.library,
+    catalogs: s.catalogs,
+    clock: s.clock,
+    logger: s.logger,
+    agentLanguage: () => null,
+    serviceCode: '*384*123#',
+    onInboundCall,
+    outbound: s.calls,
+    prerender: false,
+    timeouts: { key: 10, number: 20 },
+  });
+}
+
 describe('the inbound call hook', () => {
   it('rejects an inbound call when the policy says so (free for the caller), and never asks for an outbound one', async () => {
     const app = await startTestApp({ env: { VOICE_PRERENDER: 'false' } });
     try {
       const asked: string[] = [];
       const s = app.services;
-      const calls = createVoiceCalls({
-        engine: s.engine,
-        endSession: (id) => s.sessions.markEnded(id),
-        store: s.voice.store,
-        library: s.voice.library,
-        catalogs: s.catalogs,
-        clock: s.clock,
-        logger: s.logger,
-        agentLanguage: () => null,
-        serviceCode: '*384*123#',
-        onInboundCall: (phone) => {
-          asked.push(phone);
-          return 'reject';
-        },
-        outbound: s.calls,
-        prerender: false,
-        timeouts: { key: 10, number: 20 },
+      const calls = voiceCallsOf(s, (phone) => {
+        asked.push(phone);
+        return 'reject';
       });
       const links = { callback: (n: number) => `http://x/voice?step=${n}`, audio: (n: string) => `http://x/${n}` };
       const base = { isActive: true, callerNumber: '+22376000001' } as const;
@@ -173,21 +178,7 @@ describe('a call in progress, handled by another process', () => {
     try {
       const s = app.services;
       // A second process: the same database, nothing of the call in memory.
-      const other = createVoiceCalls({
-        engine: s.engine,
-        endSession: (id) => s.sessions.markEnded(id),
-        store: s.voice.store,
-        library: s.voice.library,
-        catalogs: s.catalogs,
-        clock: s.clock,
-        logger: s.logger,
-        agentLanguage: () => null,
-        serviceCode: '*384*123#',
-        onInboundCall: () => 'answer',
-        outbound: s.calls,
-        prerender: false,
-        timeouts: { key: 10, number: 20 },
-      });
+      const other = voiceCallsOf(s, () => 'answer');
       const links = { callback: (n: number) => `http://x/voice?step=${n}`, audio: (n: string) => `http://x/${n}` };
       const at = (sessionId: string, dtmfDigits?: string) =>
         ({ sessionId, isActive: true, direction: 'Inbound', callerNumber: '+22376000001', dtmfDigits }) as const;

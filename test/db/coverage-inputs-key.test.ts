@@ -9,7 +9,7 @@ import type Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { createCoverageStore, type FullCoverageRow } from '../../src/db/coverage.ts';
 import { migrate, migrations } from '../../src/db/migrations.ts';
-import { databaseBefore, minimalNetwork } from '../support/migrated.ts';
+import { databaseBefore, minimalNetwork, queryPlan } from '../support/migrated.ts';
 
 const COVERAGE = `INSERT INTO household_coverage (household_id, mutuelle_id, last_paid_on, credit, paid_through, grace_until,
   episode_start, waiting_until, pending_start, full_count, subsidised_count, inactive_count) VALUES (?, 'm', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
@@ -42,8 +42,9 @@ describe('migration 32: the coverage inputs in one stored key', () => {
     ]);
     expect(db.pragma('foreign_key_check')).toEqual([]);
     expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
-    const plan = db.prepare('EXPLAIN QUERY PLAN SELECT household_id FROM household_coverage WHERE last_paid_on < ?').all('x');
-    expect(JSON.stringify(plan)).toContain('household_coverage_last_paid');
+    expect(queryPlan(db, 'SELECT household_id FROM household_coverage WHERE last_paid_on < ?', 'x')).toContain(
+      'household_coverage_last_paid',
+    );
     db.close();
   });
 

@@ -9,7 +9,7 @@ import type Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { migrate, migrations } from '../../src/db/migrations.ts';
 import { createOutboxStore } from '../../src/db/outbox.ts';
-import { databaseBefore, minimalNetwork } from '../support/migrated.ts';
+import { databaseBefore, minimalNetwork, queryPlan } from '../support/migrated.ts';
 
 const MESSAGE = `INSERT INTO sms_outbox (recipient, text, language, encoding, segments, kind, campaign_id, priority, status, next_attempt_ms,
   expires_ms, created_ms, updated_ms, household_id) VALUES (?, 'Bonjour', 'fr', 'GSM-7', 1, ?, ?, 2, ?, 1, 2, 1, 1, ?)`;
@@ -64,8 +64,7 @@ describe('migration 28: one index for a campaign’s messages', () => {
   it("finds a campaign's messages by the index, and whether any waits through the queue's indexes", () => {
     const db = before28();
     migrate(db);
-    const plan = (sql: string) =>
-      (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as Array<{ detail: string }>).map((r) => r.detail).join(' | ');
+    const plan = (sql: string) => queryPlan(db, sql);
     expect(plan(`SELECT id FROM sms_outbox WHERE campaign_id = 2 AND status = 'queued'`)).toContain(
       'INDEX sms_outbox_campaign (campaign_id=?)',
     );

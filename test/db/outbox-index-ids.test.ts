@@ -8,7 +8,7 @@ import type Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { migrate, migrations } from '../../src/db/migrations.ts';
 import { createOutboxStore } from '../../src/db/outbox.ts';
-import { databaseBefore } from '../support/migrated.ts';
+import { databaseBefore, queryPlan as plan } from '../support/migrated.ts';
 
 const MESSAGE = `INSERT INTO sms_outbox (recipient, text, language, encoding, segments, kind, priority, status, next_attempt_ms,
   expires_ms, created_ms, updated_ms) VALUES (?, ?, 'fr', 'GSM-7', 1, ?, ?, ?, ?, 9000, 1, 1)`;
@@ -31,9 +31,6 @@ describe('migration 29: the outbox indexes without their trailing id', () => {
     db.prepare(`INSERT INTO sms_status_history (message_id, status, at_ms) VALUES (5, 'sent', 10)`).run();
     return db;
   }
-
-  const plan = (db: Database.Database, sql: string) =>
-    (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as Array<{ detail: string }>).map((r) => r.detail).join(' | ');
 
   it('keeps every row and reference; the indexes end with their own columns', () => {
     const db = before29();

@@ -9,7 +9,7 @@ import type Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { migrate, migrations } from '../../src/db/migrations.ts';
 import { createOutboxStore } from '../../src/db/outbox.ts';
-import { databaseBefore, minimalNetwork } from '../support/migrated.ts';
+import { databaseBefore, minimalNetwork, queryPlan as plan } from '../support/migrated.ts';
 
 const MESSAGE = `INSERT INTO sms_outbox (recipient, text, language, encoding, segments, kind, campaign_id, priority, status, next_attempt_ms,
   expires_ms, created_ms, updated_ms, household_id) VALUES (?, ?, 'fr', 'GSM-7', 1, ?, ?, 2, 'sent', 1, 2, 1, 1, ?)`;
@@ -44,9 +44,6 @@ describe('migration 31: campaign messages found by their household, not in the p
     db.prepare(`UPDATE households SET phone = ? WHERE id = 1`).run(NEW_PHONE);
     return db;
   }
-
-  const plan = (db: Database.Database, sql: string, params: Record<string, unknown> = {}) =>
-    (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(params) as Array<{ detail: string }>).map((r) => r.detail).join(' | ');
 
   it('keeps every row and reference; the phone index leaves out a household’s campaign messages', () => {
     const db = before31();

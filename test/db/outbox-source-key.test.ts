@@ -7,7 +7,7 @@
 import type Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { migrate, migrations } from '../../src/db/migrations.ts';
-import { databaseBefore } from '../support/migrated.ts';
+import { databaseBefore, queryPlan } from '../support/migrated.ts';
 
 const ROW = `INSERT INTO sms_outbox (recipient, text, language, encoding, segments, kind, priority, status, next_attempt_ms, expires_ms, source_key, created_ms, updated_ms)
   VALUES (?, 'Bonjour', 'fr', 'GSM-7', 1, 'transactional', 1, ?, 1, 2, ?, 1, 1)`;
@@ -58,8 +58,7 @@ describe('migration 16: source keys unique where present', () => {
       'SELECT id FROM sms_outbox WHERE source_key = ?',
       'SELECT recipient, text, language FROM sms_outbox WHERE source_key = ?',
     ]) {
-      const plan = (db.prepare(`EXPLAIN QUERY PLAN ${q}`).all('receipt:1') as { detail: string }[]).map((r) => r.detail).join(' ');
-      expect(plan).toMatch(/USING (COVERING )?INDEX sms_outbox_source \(source_key=\?\)/);
+      expect(queryPlan(db, q, 'receipt:1')).toMatch(/USING (COVERING )?INDEX sms_outbox_source \(source_key=\?\)/);
     }
     db.close();
   });

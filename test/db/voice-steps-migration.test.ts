@@ -8,7 +8,7 @@ import type Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { migrate, migrations } from '../../src/db/migrations.ts';
 import { createVoiceStore } from '../../src/db/voice.ts';
-import { databaseBefore } from '../support/migrated.ts';
+import { databaseBefore, queryPlan as plan } from '../support/migrated.ts';
 
 const MENU = '{"lang":"bm","fragments":[{"slot":"menu.main","text":"Sugandi"}],"caption":"Sugandi.","collect":"key","screen":"menu.main"}';
 const BYE = '{"lang":"fr","fragments":[{"slot":"voice.ended","text":"Au revoir"}],"caption":"Au revoir.","collect":null,"screen":null}';
@@ -72,8 +72,6 @@ describe('migration 30: voice steps appended, the call’s position in its lates
     return db;
   }
 
-  const plan = (db: Database.Database, sql: string) =>
-    (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as Array<{ detail: string }>).map((r) => r.detail).join(' | ');
   const STEPS = 'SELECT session_id, step, digits, screen, caption, xml, at FROM voice_steps ORDER BY session_id, step';
   const CALLS = `SELECT session_id, phone, direction, destination, client_request_id, status, started_at, ended_at, duration_seconds,
     amount, currency, hangup_cause, call_start_time FROM voice_calls ORDER BY session_id`;

@@ -42,3 +42,8 @@ export function minimalNetwork(db: Database.Database, prefix: string, phones: re
   );
   for (const id of campaigns) campaign.run(id);
 }
+
+/** How SQLite would run `sql` (its EXPLAIN QUERY PLAN lines, joined by ' | '): which index, whether a sort. */
+export function queryPlan(db: Database.Database, sql: string, ...params: unknown[]): string {
+  return (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as Array<{ detail: string }>).map((r) => r.detail).join(' | ');
+}

@@ -38,8 +38,9 @@
  *        --voice N (20000 steps per round; 0 skips) --only voice (just the voice section, see bench/voice.ts)
  *        --targets raw,express,peer,sabatili (the default; add sabatili-express to compare with express alone)
  *        --long N: N hops (e.g. 1000000) against sabatili only, RSS sampled every 10 s: is memory flat?
- *        --resume  --profile DIR (writes the sabatili child's .cpuprofile there, and the campaign
- *        child's, and prints the top self-time functions; profiling slows them, so those figures mean little).
+ *        --resume  --profile DIR (writes there the sabatili child's .cpuprofile of the measured window
+ *        only, without start-up, seeding and warm-up, and the campaign child's, and prints the top
+ *        self-time functions; profiling slows them, so those figures mean little).
  * Exits non-zero only when the bench itself fails, never on a budget FAIL.
  */
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -109,6 +110,8 @@ interface Run {
   figures: LoadFigures;
   /** The server's CPU time per response in the measured window (µs), and its CPU use (% of one core). */
   serverCpuUsPerReq: number;
+  /** Of serverCpuUsPerReq, the time in the kernel. */
+  serverSysUsPerReq: number;
   serverCpuPct: number;
   /** This process's (autocannon's) CPU use in the measured window, % of one core: near 100 means the client may be the limit. */
   clientCpuPct: number;
@@ -155,15 +158,12 @@ function startChild(round: number, target: Target, dataDir: string): Promise<Ben
       return BenchChild.start('peer', 'peer-server.ts');
     case 'sabatili':
     case 'sabatili-express': {
-      const profileDir = opts.profileDir ? join(opts.profileDir, `${target}-round${round}-${Date.now()}`) : undefined;
-      if (profileDir) profileDirs.push({ target, dir: profileDir });
       return BenchChild.start(target, 'sabatili-server.ts', {
         env: {
           DATABASE_PATH: join(mkdtempSync(join(dataDir, `round${round}-`)), 'sabatili.db'),
           USSD_RESUME_MINUTES: opts.resume ? '10' : '0',
           BENCH_EXPRESS_ONLY: target === 'sabatili-express' ? '1' : '0',
         },
-        nodeFlags: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
       });
     }
   }
@@ -171,6 +171,9 @@ function startChild(round: number, target: Target, dataDir: string): Promise<Ben
 
 async function measure(round: number, target: Target, dataDir: string): Promise<Run> {
   const child = await startChild(round, target, dataDir);
+  const profiled = opts.profileDir !== undefined && (target === 'sabatili' || target === 'sabatili-express');
+  const profileDir = profiled ? join(opts.profileDir as string, `${target}-round${round}-${Date.now()}`) : undefined;
+  if (profileDir) profileDirs.push({ target, dir: profileDir });
   try {
     const start = await child.usage();
     let afterWarmup = start;
@@ -186,11 +189,16 @@ async function measure(round: number, target: Target, dataDir: string): Promise<
       serviceCode: SERVICE_CODE,
       onWindow: async (edge) => {
         if (edge === 'start') {
+          if (profileDir) await child.profileStart();
           afterWarmup = await child.usage();
           clientBefore = process.cpuUsage();
         } else {
           client = process.cpuUsage(clientBefore);
           end = await child.usage();
+          if (profileDir) {
+            mkdirSync(profileDir, { recursive: true });
+            await child.profileStop(join(profileDir, 'window.cpuprofile'));
+          }
         }
       },
     });
@@ -201,6 +209,7 @@ async function measure(round: number, target: Target, dataDir: string): Promise<
       target,
       figures,
       serverCpuUsPerReq: figures.responses ? serverUs / figures.responses : 0,
+      serverSysUsPerReq: figures.responses ? (end.sysUs - afterWarmup.sysUs) / figures.responses : 0,
       serverCpuPct: serverUs / 1e4 / figures.duration,
       clientCpuPct: (client.user + client.system) / 1e4 / figures.duration,
       usage: { start, afterWarmup, end },
@@ -215,7 +224,7 @@ function row(cells: (string | number)[], widths: number[]): string {
   return cells.map((c, i) => (i < 2 ? String(c).padEnd(widths[i] as number) : String(c).padStart(widths[i] as number))).join('  ');
 }
 
-const WIDTHS = [5, 16, 7, 7, 7, 8, 7, 6, 8, 10, 7, 7];
+const WIDTHS = [5, 16, 7, 7, 7, 8, 7, 6, 8, 10, 7, 7, 7];
 const HEADER = [
   'round',
   'target',
@@ -227,6 +236,7 @@ const HEADER = [
   'errors',
   'bad body',
   'srv µs/req',
+  'of sys',
   'srv cpu',
   'ac cpu',
 ];
@@ -247,6 +257,7 @@ function printRun(r: Run): void {
         f.errors,
         f.badBodies,
         r.serverCpuUsPerReq.toFixed(0),
+        r.serverSysUsPerReq.toFixed(0),
         pct(r.serverCpuPct),
         pct(r.clientCpuPct),
       ],
@@ -330,7 +341,9 @@ async function main(): Promise<void> {
   }
 
   const ours = runs.filter((r) => r.target === 'sabatili');
-  console.log('srv µs/req: server CPU time per reply (all its threads); srv cpu, ac cpu: share of one core used by the');
+  console.log(
+    'srv µs/req: server CPU time per reply (all its threads), of sys: its part in the kernel; srv cpu, ac cpu: share of one core used by the',
+  );
   console.log("server and by autocannon (this process) during the measured window. Latencies are exact, from autocannon's events.");
   console.log('');
   for (const r of ours) {
@@ -416,8 +429,7 @@ async function main(): Promise<void> {
   if (opts.profileDir) {
     profile = {};
     for (const target of ['sabatili', 'sabatili-express'] as const) {
-      // One folder per sabatili child; in it one profile per thread (tsx's loader runs in a worker):
-      // the main thread's is by far the largest.
+      // One folder per sabatili child, holding the measured window's profile.
       const files = profileDirs
         .filter((d) => d.target === target)
         .flatMap(({ dir }) =>

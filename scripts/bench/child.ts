@@ -1,4 +1,6 @@
+import { writeFileSync } from 'node:fs';
 import { createServer, type RequestListener, type Server } from 'node:http';
+import { Session } from 'node:inspector/promises';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { FromChild, SessionStats, ToChild } from './protocol.ts';
 
@@ -26,6 +28,20 @@ export async function serveForBench(
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
   loopDelay.enable();
 
+  let inspector: Session | undefined;
+  const profile = async (m: Extract<ToChild, { type: 'profile' }>) => {
+    if (m.action === 'start') {
+      inspector = new Session();
+      inspector.connect();
+      await inspector.post('Profiler.enable');
+      await inspector.post('Profiler.start');
+      return;
+    }
+    const { profile } = await (inspector as Session).post('Profiler.stop');
+    writeFileSync(m.file, JSON.stringify(profile));
+    (inspector as Session).disconnect();
+  };
+
   const exit = () => {
     server.closeAllConnections();
     server.close();
@@ -41,6 +57,7 @@ export async function serveForBench(
           rss,
           heapUsed,
           cpuUs: cpu.user + cpu.system,
+          sysUs: cpu.system,
           loopDelayP99Ms: loopDelay.percentile(99) / 1e6,
           loopDelayMaxMs: loopDelay.max / 1e6,
         };
@@ -49,6 +66,8 @@ export async function serveForBench(
       }
       case 'stats':
         return send({ type: 'stats', stats: opts.stats ? opts.stats() : null });
+      case 'profile':
+        return void profile(message).then(() => send({ type: 'profile' }));
       case 'exit':
         return exit();
     }

@@ -57,6 +57,18 @@ export class BenchChild {
     return (await nextMessage(this.proc, 'stats')).stats;
   }
 
+  /** Starts the child's CPU profiler (the measured window's, without start-up and warm-up). */
+  async profileStart(): Promise<void> {
+    this.proc.send({ type: 'profile', action: 'start' } satisfies ToChild);
+    await nextMessage(this.proc, 'profile');
+  }
+
+  /** Stops it and has the child write the profile to `file`. */
+  async profileStop(file: string): Promise<void> {
+    this.proc.send({ type: 'profile', action: 'stop', file } satisfies ToChild);
+    await nextMessage(this.proc, 'profile');
+  }
+
   /** Asks the child to exit (so a CPU profile gets written), and kills it if it does not within the grace period. */
   async stop(graceMs = 10_000): Promise<void> {
     const proc = this.proc;

@@ -15,7 +15,7 @@ import {
 } from '../domain/coverage.ts';
 import type { Language } from '../i18n/catalog.ts';
 import type { Db } from './connection.ts';
-import { type CoverageRow, createCoverageStore, type FullCoverageRow } from './coverage.ts';
+import { COVERAGE_CELLS, type CoverageRow, coverageCells, coverageRowOf, createCoverageStore, type FullCoverageRow } from './coverage.ts';
 import { type ChangeWatch, Lru } from './freshness.ts';
 
 export interface HouseholdSummary {
@@ -106,6 +106,17 @@ export function createHouseholdStore(db: Db, watch?: ChangeWatch, cacheSize = 50
   const byPhone = db.prepare(`${SUMMARY} WHERE h.phone = ?`);
   const byId = db.prepare(`${SUMMARY} WHERE h.id = ?`);
   const beneficiaries = db.prepare(`SELECT id, name, subsidised, active FROM beneficiaries WHERE household_id = ? ORDER BY id`);
+  // What the coverage screen reads, in one statement (one WAL read lock instead of three): the
+  // household's product, name and read-model row on every row, then one beneficiary per row.
+  const viewOf = db
+    .prepare(
+      `SELECT m.product_id, h.adherent_name, ${coverageCells('c')}, b.id, b.name, b.subsidised, b.active
+       FROM households h JOIN mutuelles m ON m.id = h.mutuelle_id
+       LEFT JOIN household_coverage c ON c.household_id = h.id
+       LEFT JOIN beneficiaries b ON b.household_id = h.id
+       WHERE h.id = ? ORDER BY b.id`,
+    )
+    .raw();
   const withBirthYears = db.prepare(
     `SELECT id, name, birth_year AS birthYear, active = 1 AS active FROM beneficiaries WHERE household_id = ? ORDER BY id`,
   );
@@ -411,15 +422,22 @@ export function createHouseholdStore(db: Db, watch?: ChangeWatch, cacheSize = 50
      */
     coverageView(householdId: number, today: LocalDate): CoverageView | undefined {
       watch?.check();
-      const h = byId.get(householdId) as HouseholdSummary | undefined;
-      if (!h) return undefined;
-      const rows = beneficiaries.all(householdId) as Array<{ id: number; name: string; subsidised: number; active: number }>;
+      const rows = viewOf.all(householdId) as unknown[][];
+      const first = rows[0];
+      if (!first) return undefined;
+      const b = 2 + COVERAGE_CELLS;
       const household = {
-        adherentName: h.adherentName,
-        beneficiaries: rows.map((b) => ({ id: b.id, name: b.name, subsidised: b.subsidised === 1, active: b.active === 1 })),
-        parameters: parametersOf(h.productId),
+        adherentName: first[1] as string,
+        // A household without beneficiaries has one row, its beneficiary cells null.
+        beneficiaries: (first[b] === null ? [] : rows).map((r) => ({
+          id: r[b] as number,
+          name: r[b + 1] as string,
+          subsidised: r[b + 2] === 1,
+          active: r[b + 3] === 1,
+        })),
+        parameters: parametersOf(first[0] as string),
       };
-      const row = coverage.range(householdId, householdId)[0];
+      const row = coverageRowOf(first, 2);
       const cov =
         row && (row.lastPaidOn === null || row.lastPaidOn <= today)
           ? coverageAt(row, household, today)
@@ -582,6 +600,8 @@ export function createHouseholdStore(db: Db, watch?: ChangeWatch, cacheSize = 50
       return db.transaction(() => {
         if (upsertParameters.run({ productId, ...p }).changes === 0) return false;
         products.delete(productId);
+        // The records kept hold the product's parameters as they were read.
+        records.clear();
         for (const id of householdsOfProduct.all(productId) as number[]) refreshCoverage(id);
         return true;
       })();

@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createCoverageStore } from '../../src/db/coverage.ts';
 import { createHouseholdStore } from '../../src/db/households.ts';
-import { coverageAt, coverageOn, coveredOn, ledgerState } from '../../src/domain/coverage.ts';
+import { coverageAt, coverageOn, coverageView, coveredOn, ledgerState } from '../../src/domain/coverage.ts';
 import { addDays, fromDayNumber, toDayNumber } from '../../src/domain/dates.ts';
 import { memoryDatabase } from '../support/databases.ts';
 
@@ -127,6 +127,13 @@ describe('the coverage read model', () => {
             const household = { beneficiaries: rec.beneficiaries, parameters: rec.parameters };
             expect(coverageAt(kept, household, later), later).toEqual(coverageOn({ ...household, ledger: rec.ledger, today: later }));
           }
+          // The coverage screen's read (one statement joining the row and the beneficiaries) says the
+          // same as the view computed from the whole ledger, on days before the last payment too.
+          const whole = { adherentName: rec.household.adherentName, ...rec };
+          const before = from >= day(3) ? [addDays(from, -3)] : [];
+          for (const d of [...before, from, addDays(from, 45)]) {
+            expect(store.coverageView(id, d), d).toEqual(coverageView(whole, d));
+          }
           // And its covered periods say, on every past day, whether coverageOn then said covered.
           for (let d = 0; d <= 720; d += 9) {
             const cov = coverageOn({ beneficiaries: rec.beneficiaries, parameters: rec.parameters, ledger: rec.ledger, today: day(d) });
@@ -139,4 +146,66 @@ describe('the coverage read model', () => {
       { numRuns: 150 },
     );
   }, 120_000);
+
+  it('is read for the coverage screen for a household without beneficiaries, and for one without a row', () => {
+    const db = memoryDatabase();
+    db.exec(`INSERT INTO products VALUES ('pa', 'A');
+      INSERT INTO mutuelles VALUES ('ma', 'Mutuelle A', 'D', 100, 'pa');`);
+    const store = createHouseholdStore(db);
+    store.setProductParameters('pa', {
+      effectiveFrom: day(0),
+      annualContribution: 6000,
+      subsidyPercent: 0,
+      joiningFee: 0,
+      waitingDays: 0,
+      graceDays: 30,
+    });
+    const household = (i: number) =>
+      store.create(
+        {
+          cardNumber: `C-${i}`,
+          adherentName: `H${i}`,
+          phone: `+2237000000${i}`,
+          language: 'fr',
+          mutuelleId: 'ma',
+          joinedOn: day(0),
+          beneficiaries: [],
+        },
+        NOW,
+      );
+    const empty = household(0);
+    expect(store.coverageView(empty, day(3))).toEqual(coverageView({ adherentName: 'H0', ...store.load(empty)! }, day(3)));
+    expect(store.coverageView(empty, day(3))?.beneficiaries).toEqual([]);
+    const rowless = household(1);
+    store.addBeneficiary(rowless, { name: 'b', relation: 'adherent' }, NOW);
+    db.prepare('DELETE FROM household_coverage WHERE household_id = ?').run(rowless);
+    expect(store.coverageView(rowless, day(3))).toEqual(coverageView({ adherentName: 'H1', ...store.load(rowless)! }, day(3)));
+    expect(store.coverageView(999, day(3))).toBeUndefined();
+    db.close();
+  });
+
+  it("reads a product's new parameters in a household record loaded before they were set", () => {
+    const db = memoryDatabase();
+    db.exec(`INSERT INTO products VALUES ('pa', 'A');
+      INSERT INTO mutuelles VALUES ('ma', 'Mutuelle A', 'D', 100, 'pa');`);
+    const store = createHouseholdStore(db);
+    const v = { annualContribution: 6000, subsidyPercent: 0, joiningFee: 0, waitingDays: 0, graceDays: 30 };
+    store.setProductParameters('pa', { effectiveFrom: day(0), ...v });
+    const id = store.create(
+      {
+        cardNumber: 'C-0',
+        adherentName: 'H0',
+        phone: '+22370000000',
+        language: 'fr',
+        mutuelleId: 'ma',
+        joinedOn: day(0),
+        beneficiaries: [],
+      },
+      NOW,
+    );
+    expect(store.load(id)?.parameters).toHaveLength(1);
+    store.setProductParameters('pa', { effectiveFrom: day(100), ...v, annualContribution: 7200 });
+    expect(store.load(id)?.parameters.map((p) => p.annualContribution)).toEqual([6000, 7200]);
+    db.close();
+  });
 });

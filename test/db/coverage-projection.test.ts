@@ -177,7 +177,7 @@ describe('the coverage read model', () => {
     expect(store.coverageView(empty, day(3))).toEqual(coverageView({ adherentName: 'H0', ...store.load(empty)! }, day(3)));
     expect(store.coverageView(empty, day(3))?.beneficiaries).toEqual([]);
     const rowless = household(1);
-    store.addBeneficiary(rowless, { name: 'b', relation: 'adherent' }, NOW);
+    store.addBeneficiary(rowless, { name: 'b', relation: 'adherent', subsidised: false }, NOW);
     db.prepare('DELETE FROM household_coverage WHERE household_id = ?').run(rowless);
     expect(store.coverageView(rowless, day(3))).toEqual(coverageView({ adherentName: 'H1', ...store.load(rowless)! }, day(3)));
     expect(store.coverageView(999, day(3))).toBeUndefined();

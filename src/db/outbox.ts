@@ -99,21 +99,10 @@ const PARAMS_PER_ROW = 14;
  */
 const BULK = 100;
 
-/**
- * The same multi-row INSERT for rows that share their encoding, kind, campaign and priority (a
- * campaign's chunk, a bulk send): those and the time are named parameters bound once, each row binds
- * only its own seven values. Binding is much of better-sqlite3's work for these rows: 705 values a
- * statement instead of 1 400.
- */
-const OWN_PER_ROW = 7;
-const SHARED_ROW = `(?, ?, ?, @encoding, ?, @kind, @campaign, @priority, 'queued', ?, ?, NULL, @now, @now, ?)`;
-
 export function createOutboxStore(db: Db) {
   const insertOne = db.prepare(`${INSERT} VALUES ${ROW} ON CONFLICT (source_key) WHERE source_key IS NOT NULL DO NOTHING`);
   const insertBulk = db.prepare(`${INSERT} VALUES ${Array<string>(BULK).fill(ROW).join(', ')}`);
   const bulkArgs: unknown[] = new Array<unknown>(BULK * PARAMS_PER_ROW);
-  const insertShared = db.prepare(`${INSERT} VALUES ${Array<string>(BULK).fill(SHARED_ROW).join(', ')}`);
-  const ownArgs: unknown[] = new Array<unknown>(BULK * OWN_PER_ROW);
   const bySource = db.prepare('SELECT id FROM sms_outbox WHERE source_key = ?').pluck();
   const history = db.prepare('INSERT INTO sms_status_history (message_id, status, detail, at_ms) VALUES (?, ?, ?, ?)');
   const optedOut = db.prepare('SELECT opted_out FROM sms_optouts WHERE phone = ?').pluck();
@@ -234,36 +223,6 @@ export function createOutboxStore(db: Db) {
     args[at + 12] = nowMs;
     args[at + 13] = r.householdId;
   };
-  /** Whether rows from..from+BULK share what insertShared binds once. */
-  const sameShared = (rows: readonly QueuedInsert[], from: number) => {
-    const a = rows[from] as QueuedInsert;
-    for (let j = from + 1; j < from + BULK; j++) {
-      const r = rows[j] as QueuedInsert;
-      if (r.encoding !== a.encoding || r.kind !== a.kind || r.campaignId !== a.campaignId || r.priority !== a.priority) return false;
-    }
-    return true;
-  };
-  /** Rows from..from+BULK (without source keys) in one statement; the first one's id. */
-  const insertHundred = (rows: readonly QueuedInsert[], from: number, nowMs: number): number => {
-    if (!sameShared(rows, from)) {
-      for (let j = 0; j < BULK; j++) bind(bulkArgs, j * PARAMS_PER_ROW, rows[from + j] as QueuedInsert, nowMs);
-      return Number(insertBulk.run(bulkArgs).lastInsertRowid) - BULK + 1;
-    }
-    for (let j = 0; j < BULK; j++) {
-      const r = rows[from + j] as QueuedInsert;
-      const at = j * OWN_PER_ROW;
-      ownArgs[at] = r.recipient;
-      ownArgs[at + 1] = r.text;
-      ownArgs[at + 2] = r.language;
-      ownArgs[at + 3] = r.segments;
-      ownArgs[at + 4] = r.nextAttemptMs;
-      ownArgs[at + 5] = r.expiresMs;
-      ownArgs[at + 6] = r.householdId;
-    }
-    const a = rows[from] as QueuedInsert;
-    const shared = { encoding: a.encoding, kind: a.kind, campaign: a.campaignId, priority: a.priority, now: nowMs };
-    return Number(insertShared.run(ownArgs, shared).lastInsertRowid) - BULK + 1;
-  };
   const single = (r: QueuedInsert, nowMs: number): number | null => {
     const one = new Array<unknown>(PARAMS_PER_ROW);
     bind(one, 0, r, nowMs);
@@ -283,9 +242,11 @@ export function createOutboxStore(db: Db) {
     const flush = (to: number) => {
       let i = from;
       for (; to - i >= BULK; i += BULK) {
+        for (let j = 0; j < BULK; j++) bind(bulkArgs, j * PARAMS_PER_ROW, rows[i + j] as QueuedInsert, nowMs);
+        const res = insertBulk.run(bulkArgs);
         // Each new row takes the largest rowid plus one (no AUTOINCREMENT, far from the largest
         // integer), so the statement's rows have consecutive ids, in the order of its VALUES.
-        const first = insertHundred(rows, i, nowMs);
+        const first = Number(res.lastInsertRowid) - BULK + 1;
         for (let j = 0; j < BULK; j++) ids[i + j] = first + j;
       }
       for (; i < to; i++) ids[i] = single(rows[i] as QueuedInsert, nowMs);

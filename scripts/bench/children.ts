@@ -69,7 +69,7 @@ export class BenchChild {
     await nextMessage(this.proc, 'profile');
   }
 
-  /** Asks the child to exit (so a CPU profile gets written), and kills it if it does not within the grace period. */
+  /** Asks the child to exit (closing its server and database), and kills it if it does not within the grace period. */
   async stop(graceMs = 10_000): Promise<void> {
     const proc = this.proc;
     if (proc.exitCode !== null || proc.signalCode !== null) return;

@@ -31,43 +31,40 @@ export interface CoverageRow extends LedgerStateNow, BeneficiaryCounts {
 /** The same with its covered periods: what a further payment is applied to, and what the check compares. */
 export type FullCoverageRow = CoverageRow & LedgerState;
 
-const COLUMNS = `household_id AS householdId, mutuelle_id AS mutuelleId, last_paid_on AS lastPaidOn, credit,
-  paid_through AS paidThrough, grace_until AS graceUntil, episode_start AS episodeStart, waiting_until AS waitingUntil,
-  pending_start AS pendingStart, full_count AS full, subsidised_count AS subsidised, inactive_count AS inactive`;
+/** The table's columns and the row's properties, in one order: the SELECT list and coverageRowOf follow it. */
+const FIELDS = [
+  ['household_id', 'householdId'],
+  ['mutuelle_id', 'mutuelleId'],
+  ['last_paid_on', 'lastPaidOn'],
+  ['credit', 'credit'],
+  ['paid_through', 'paidThrough'],
+  ['grace_until', 'graceUntil'],
+  ['episode_start', 'episodeStart'],
+  ['waiting_until', 'waitingUntil'],
+  ['pending_start', 'pendingStart'],
+  ['full_count', 'full'],
+  ['subsidised_count', 'subsidised'],
+  ['inactive_count', 'inactive'],
+] as const satisfies ReadonlyArray<readonly [string, keyof CoverageRow]>;
+
+const COLUMNS = FIELDS.map(([column, property]) => (column === property ? column : `${column} AS ${property}`)).join(', ');
 
 /**
  * The row's cells, for a query of another store that joins `household_coverage` under `alias` and
  * reads its rows as arrays: `COVERAGE_CELLS` cells in this order, made a row by `coverageRowOf`.
  */
-const CELLS = ['household_id', 'mutuelle_id', 'last_paid_on', 'credit', 'paid_through', 'grace_until', 'episode_start'].concat([
-  'waiting_until',
-  'pending_start',
-  'full_count',
-  'subsidised_count',
-  'inactive_count',
-]);
-export const coverageCells = (alias: string) => CELLS.map((column) => `${alias}.${column}`).join(', ');
-export const COVERAGE_CELLS = CELLS.length;
+export const coverageCells = (alias: string) => FIELDS.map(([column]) => `${alias}.${column}`).join(', ');
+export const COVERAGE_CELLS = FIELDS.length;
 
 /** The row whose cells (coverageCells) start at `at`; undefined when the join found none. */
 export function coverageRowOf(cells: readonly unknown[], at: number): CoverageRow | undefined {
   if (cells[at] === null) return undefined;
-  // Each cell is the column's type by the SELECT coverageCells spelled.
-  const cell = (i: number) => cells[at + i] as never;
-  return {
-    householdId: cell(0),
-    mutuelleId: cell(1),
-    lastPaidOn: cell(2),
-    credit: cell(3),
-    paidThrough: cell(4),
-    graceUntil: cell(5),
-    episodeStart: cell(6),
-    waitingUntil: cell(7),
-    pendingStart: cell(8),
-    full: cell(9),
-    subsidised: cell(10),
-    inactive: cell(11),
-  };
+  const row: Record<string, unknown> = {};
+  FIELDS.forEach(([, property], i) => {
+    row[property] = cells[at + i];
+  });
+  // Each cell has its column's type, as the SELECT coverageCells spelled gives it.
+  return row as unknown as CoverageRow;
 }
 
 /** The mutuelle's households by status input: how many and their beneficiaries, for one combination of days. */

@@ -1,4 +1,4 @@
-import type { Db } from './connection.ts';
+import { type Db, inTransaction } from './connection.ts';
 
 export type CallDirection = 'Inbound' | 'Outbound';
 
@@ -153,7 +153,7 @@ export function createVoiceStore(db: Db) {
       opts: { silences: number; prompt: string | null; ended: boolean; opening?: NewCall | undefined },
       at: Date,
     ): void {
-      (db.inTransaction ? write : advance)(sessionId, s, opts.silences, opts.prompt, opts.ended, at.toISOString(), opts.opening);
+      (inTransaction(db) ? write : advance)(sessionId, s, opts.silences, opts.prompt, opts.ended, at.toISOString(), opts.opening);
     },
     /** The prompt heard at a step of a call, as JSON (the voice renderer's), to repeat it; null for none. */
     prompt(sessionId: string, step: number): string | null {

@@ -55,6 +55,9 @@ export async function sabatili(
   const out = opts.output ?? capture();
   const stdin = typeof opts.stdin === 'string' || opts.stdin === undefined ? Readable.from([opts.stdin ?? '']) : opts.stdin;
   const code = await run(args, { env: { LOG_LEVEL: 'silent', ...opts.env }, stdin, stdout: out.stdout, stderr: out.stderr, now: opts.now });
+  // The command stands for a process of its own, whose end the server hears of in a later turn of
+  // its event loop: the server's reads of this turn share one snapshot (src/db/connection.ts ReadWindow).
+  await new Promise((resolve) => setImmediate(resolve));
   return { code, stdout: out.stdout.text, stderr: out.stderr.text };
 }
 

@@ -75,7 +75,7 @@ describe('the read window', () => {
       expect(count()).toBe(2);
       expect(() => variant()).toThrow('refused');
     }
-    expect(fail.database).toBe(db);
+    expect((fail as unknown as { database: Db }).database).toBe(db);
     expect(other.prepare('SELECT COUNT(*) FROM t').pluck().get()).toBe(2);
   });
 

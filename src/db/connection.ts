@@ -23,13 +23,16 @@ class LazyStatement {
     private readonly window: ReadWindow,
   ) {}
 
-  /** Whether the statement writes nothing (an INSERT … RETURNING returns rows, and writes). */
+  /**
+   * Whether the statement is a query: it returns rows and writes nothing. An INSERT … RETURNING
+   * returns rows and writes; BEGIN and COMMIT count as read-only for SQLite but are no queries.
+   */
   private reads = false;
 
   private get ready(): Statement {
     if (!this.statement) {
       const s = this.prepareNow(this.source);
-      this.reads = s.readonly;
+      this.reads = s.reader && s.readonly;
       if (this.mode === 'pluck') s.pluck();
       else if (this.mode === 'raw') s.raw();
       this.statement = s;

@@ -53,6 +53,16 @@ describe('the read window', () => {
     expect(other.prepare('SELECT v FROM t').pluck().all()).toEqual(['returned']);
   });
 
+  it('gives way to transaction statements prepared by hand (BEGIN and COMMIT are read-only for SQLite)', () => {
+    expect(count()).toBe(0);
+    db.prepare('BEGIN').run();
+    expect(inTransaction(db)).toBe(true);
+    db.prepare('INSERT INTO t (v) VALUES (?)').run('by hand');
+    db.prepare('COMMIT').run();
+    expect(inTransaction(db)).toBe(false);
+    expect(other.prepare('SELECT v FROM t').pluck().all()).toEqual(['by hand']);
+  });
+
   it('gives way to a transaction, which starts fresh and commits as without the window', () => {
     expect(count()).toBe(0);
     other.prepare('INSERT INTO t (v) VALUES (?)').run('elsewhere');

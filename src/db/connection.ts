@@ -91,9 +91,9 @@ class LazyStatement {
  * transaction, which takes and drops a WAL read lock with two fcntl system calls (about 5 µs of a
  * 7 µs primary-key lookup here); a busy server makes dozens of reads a turn. A turn's reads see the
  * database as of its first read, as they would had they run a moment earlier: what another process
- * commits is seen from the next turn, as the in-memory copies already follow it (freshness.ts). Any
- * write (a statement that is not read-only, a transaction, exec, a pragma) ends the window first,
- * so writes and their commits are exactly as without it.
+ * commits is seen from the next turn, as the in-memory copies already follow it (freshness.ts).
+ * Only a query joins the window; anything else (another statement, a transaction, exec, a pragma)
+ * ends it first, so writes and their commits are exactly as without it.
  */
 class ReadWindow {
   private open = false;

@@ -23,16 +23,9 @@ class LazyStatement {
     private readonly window: ReadWindow,
   ) {}
 
-  /**
-   * Whether the statement is a query: it returns rows and writes nothing. An INSERT … RETURNING
-   * returns rows and writes; BEGIN and COMMIT count as read-only for SQLite but are no queries.
-   */
-  private reads = false;
-
   private get ready(): Statement {
     if (!this.statement) {
       const s = this.prepareNow(this.source);
-      this.reads = s.reader && s.readonly;
       if (this.mode === 'pluck') s.pluck();
       else if (this.mode === 'raw') s.raw();
       this.statement = s;
@@ -52,22 +45,27 @@ class LazyStatement {
     return this;
   }
 
-  get(...params: unknown[]): unknown {
+  /**
+   * The statement, about to run: a query (it returns rows and writes nothing) joins the read window,
+   * anything else ends it. An INSERT … RETURNING returns rows and writes; BEGIN and COMMIT are
+   * read-only for SQLite but no queries.
+   */
+  private get windowed(): Statement {
     const s = this.ready;
-    this.window.around(this.reads);
-    return s.get(...params);
+    this.window.around(s.reader && s.readonly);
+    return s;
+  }
+
+  get(...params: unknown[]): unknown {
+    return this.windowed.get(...params);
   }
 
   all(...params: unknown[]): unknown[] {
-    const s = this.ready;
-    this.window.around(this.reads);
-    return s.all(...params);
+    return this.windowed.all(...params);
   }
 
   run(...params: unknown[]): Database.RunResult {
-    const s = this.ready;
-    this.window.around(this.reads);
-    return s.run(...params);
+    return this.windowed.run(...params);
   }
 
   /** Outside the read window: an iterator may stay open past the turn, and the window's end would find the connection busy. */
@@ -108,9 +106,9 @@ class ReadWindow {
     this.end = prepareNow('COMMIT');
   }
 
-  /** Before a statement runs: a read joins (or opens) the window, a write closes it. */
-  around(reader: boolean): void {
-    if (!reader) this.close();
+  /** Before a statement runs: a query joins (or opens) the window, anything else closes it. */
+  around(query: boolean): void {
+    if (!query) this.close();
     else if (!this.open && !this.db.inTransaction) {
       this.begin.run();
       this.open = true;
@@ -145,25 +143,24 @@ function prepareOnFirstUse(db: Db): void {
   lazyStatements.set(db, made);
   const window = new ReadWindow(db, prepareNow);
   windows.set(db, window);
-  const makeTransaction = db.transaction.bind(db);
-  db.transaction = ((fn: (...args: unknown[]) => unknown) => {
-    const t = makeTransaction(fn);
-    const closing =
-      <G extends (...args: unknown[]) => unknown>(g: G) =>
-      (...args: unknown[]) => {
-        window.close();
-        return g(...args);
-      };
-    const wrapped = closing(t);
-    for (const v of ['default', 'deferred', 'immediate', 'exclusive'] as const) Object.defineProperty(wrapped, v, { value: closing(t[v]) });
-    return Object.defineProperty(wrapped, 'database', { value: db, enumerable: true });
-  }) as Db['transaction'];
-  for (const m of ['exec', 'pragma', 'backup', 'close'] as const) {
-    const f = (db[m] as (...args: unknown[]) => unknown).bind(db);
-    (db as unknown as Record<string, unknown>)[m] = (...args: unknown[]) => {
+  type Method = (...args: unknown[]) => unknown;
+  /** `f`, run once the read window has given way. */
+  const closingFirst =
+    (f: Method): Method =>
+    (...args) => {
       window.close();
       return f(...args);
     };
+  const makeTransaction = db.transaction.bind(db);
+  db.transaction = ((fn: Method) => {
+    const t = makeTransaction(fn);
+    const wrapped = closingFirst(t);
+    for (const v of ['default', 'deferred', 'immediate', 'exclusive'] as const)
+      Object.defineProperty(wrapped, v, { value: closingFirst(t[v]) });
+    return Object.defineProperty(wrapped, 'database', { value: db, enumerable: true });
+  }) as Db['transaction'];
+  for (const m of ['exec', 'pragma', 'backup', 'close'] as const) {
+    (db as unknown as Record<string, Method>)[m] = closingFirst((db[m] as Method).bind(db));
   }
   db.prepare = ((sql: string) => {
     const s = new LazyStatement(prepareNow, sql, window);
